@@ -1,0 +1,56 @@
+"""funcdiff: JAX-style function transformations on numpy.
+
+>>> import funcdiff as fd, funcdiff.numpy as fnp
+>>> round(float(fd.grad(lambda x: x ** fnp.cos(x))(3.0)), 4)
+-0.1635
+"""
+
+from funcdiff import numpy as numpy
+from funcdiff import tree as tree
+from funcdiff.api import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    make_jaxpr,
+    value_and_grad,
+    vjp,
+    vmap,
+)
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
+from funcdiff.errors import (
+    ConcretizationError,
+    DTypeError,
+    FuncdiffError,
+    ShapeError,
+    UnexpectedTracerError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClosedJaxpr",
+    "ConcretizationError",
+    "DTypeError",
+    "FuncdiffError",
+    "Jaxpr",
+    "ShapeError",
+    "ShapedArray",
+    "UnexpectedTracerError",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "make_jaxpr",
+    "numpy",
+    "tree",
+    "value_and_grad",
+    "vjp",
+    "vmap",
+]

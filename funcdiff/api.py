@@ -1,0 +1,689 @@
+"""The transforms users call: jvp, vjp, grad, value_and_grad, jacfwd, jacrev,
+jacobian, hessian, hvp, vmap and make_jaxpr.
+
+Each one flattens its pytree arguments, traces the function into a jaxpr
+(carrying values when the inputs are concrete, so the forward pass runs
+exactly once) and hands the jaxpr to an interpreter: ``jvp_jaxpr`` for
+forward mode, ``backward_pass`` for reverse mode, ``vmap_jaxpr`` for
+batching. Because interpreters only call ``bind``, a transform applied inside
+another is recorded by the outer trace, so every transform composes with
+every other.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
+from funcdiff.core.primitive import Zero, zeros
+from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
+from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
+from funcdiff.interpreters.jvp import jvp_jaxpr
+from funcdiff.interpreters.vjp import backward_pass
+from funcdiff.interpreters.vmap import vmap_jaxpr
+from funcdiff.primitives import shape as S
+from funcdiff.tree import tree_flatten, tree_map, tree_structure, tree_unflatten
+
+Fun = Callable[..., Any]
+
+
+# ---------------------------------------------------------------------------
+# argument handling
+# ---------------------------------------------------------------------------
+
+
+def _fun_name(f: Fun) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _as_value(x: Any, what: str) -> Any:
+    """A leaf as an array value: tracers pass, Python numbers become arrays."""
+    if isinstance(x, (Tracer, np.ndarray)):
+        return x
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if isinstance(x, bool):
+        return np.asarray(x)
+    if isinstance(x, (int, float)):
+        return np.asarray(x, dtype=np.float64)
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x, dtype=np.result_type(*x) if x else np.float64)
+    try:
+        arr = np.asarray(x)
+    except Exception:  # noqa: BLE001
+        arr = None
+    if arr is None or arr.dtype == object:
+        raise TypeError(
+            f"{what} is a {type(x).__name__}, which is not an array: "
+            "pass numpy arrays, Python numbers or pytrees (tuples, lists, dicts) of them"
+        )
+    return arr
+
+
+def _diff_value(x: Any, what: str, transform: str) -> Any:
+    """A leaf we differentiate with respect to: must be floating point."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return np.asarray(x, dtype=np.float64)
+    x = _as_value(x, what)
+    dt = aval_of(x).dtype
+    if dt.kind not in "fc":
+        raise DTypeError(
+            f"{transform} requires floating-point inputs, but {what} has dtype {dt} "
+            f"(shape {aval_of(x).shape}). Convert it, e.g. x.astype(float), or do not "
+            "differentiate with respect to it (argnums)."
+        )
+    return x
+
+
+def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -nargs <= a < nargs:
+            raise ValueError(
+                f"{name}: argnums={argnums!r} is out of range for a call with {nargs} "
+                f"positional argument{'s' if nargs != 1 else ''}"
+            )
+    return tuple(a % nargs for a in nums)
+
+
+def _to_user(x: Any) -> Any:
+    """A result handed back to the user: tracers stay, numbers become writable arrays."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, Zero):
+        return np.zeros(x.aval.shape, x.aval.dtype)
+    arr = np.asarray(x)
+    if not arr.flags.writeable:
+        arr = arr.copy()
+    return arr
+
+
+def _lower(x: Any, trace: JaxprTrace) -> Any:
+    """A tracer of ``trace`` (now finished) as its value; anything else unchanged."""
+    if isinstance(x, Tracer) and x._trace is trace:
+        return x.val
+    return x
+
+
+class _Traced:
+    """A function traced with concrete values: its jaxpr, env and outputs."""
+
+    def __init__(
+        self,
+        f: Fun,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        argnums: tuple[int, ...],
+        transform: str,
+        has_aux: bool = False,
+    ) -> None:
+        dyn = tuple(args[i] for i in argnums)
+        leaves, self.in_tree = tree_flatten(dyn)
+        paths = _leaf_names(dyn, argnums)
+        self.in_vals = [_diff_value(x, p, transform) for x, p in zip(leaves, paths, strict=True)]
+        self.in_avals = [aval_of(v) for v in self.in_vals]
+        aux_box: list[Any] = []
+
+        def flat_fun(*tracers: Any) -> list[Any]:
+            new_args = list(args)
+            for i, a in zip(argnums, tree_unflatten(self.in_tree, tracers), strict=True):
+                new_args[i] = a
+            out = f(*new_args, **kwargs)
+            if has_aux:
+                if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                    raise TypeError(
+                        f"{transform}(has_aux=True): {_fun_name(f)} must return a pair "
+                        f"(output, aux), but it returned {type(out).__name__}"
+                    )
+                out, aux = out
+                aux_box.append(aux)
+            out_leaves, self.out_tree = tree_flatten(out)
+            return [_as_value(o, f"output of {_fun_name(f)}") for o in out_leaves]
+
+        with new_trace() as trace:
+            tracers = [trace.new_arg(a, v) for a, v in zip(self.in_avals, self.in_vals, strict=True)]
+            outs = flat_fun(*tracers)
+            self.closed: ClosedJaxpr = trace.to_jaxpr(tracers, outs)
+        self.env: dict[Var, Any] = trace.env
+        jaxpr = self.closed.jaxpr
+        self.out_vals = [
+            trace.env[x] if isinstance(x, Var) else x.val for x in jaxpr.outvars
+        ]
+        self.out_avals = [aval_of(v) for v in self.out_vals]
+        self.aux = tree_map(lambda x: _lower(x, trace), aux_box[0]) if has_aux else None
+
+    def pullback(self, cts: Sequence[Any]) -> list[Any]:
+        """Input cotangents (zeros instantiated) for output cotangents ``cts``."""
+        res = backward_pass(self.closed.jaxpr, self.env, cts)
+        return [zeros(a) if c is None else c for a, c in zip(self.in_avals, res, strict=True)]
+
+    def pushforward(self, tangents: Sequence[Any]) -> list[Any]:
+        """Output tangents (zeros instantiated) for input ``tangents``."""
+        res = jvp_jaxpr(self.closed.jaxpr, self.env, tangents)
+        return [zeros(r.aval) if isinstance(r, Zero) else r for r in res]
+
+
+def _leaf_names(dyn: tuple[Any, ...], argnums: tuple[int, ...]) -> list[str]:
+    from funcdiff.tree import keystr, tree_flatten_with_path
+
+    names = []
+    for path, _ in tree_flatten_with_path(dyn)[0]:
+        i = argnums[path[0].idx]  # type: ignore[attr-defined]
+        rest = keystr(path[1:])
+        names.append(f"argument {i}{rest}" if rest else f"argument {i}")
+    return names
+
+
+# ---------------------------------------------------------------------------
+# forward and reverse mode
+# ---------------------------------------------------------------------------
+
+
+def jvp(
+    f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+) -> Any:
+    """Forward mode: ``(f(*primals), J(primals) @ tangents)``.
+
+    Args:
+      f: function of arrays (pytrees) to differentiate.
+      primals: tuple of the arguments at which to differentiate.
+      tangents: tuple of tangents, same structure, shapes and dtypes.
+      has_aux: f returns ``(out, aux)``; aux is returned undifferentiated.
+
+    Returns:
+      ``(primal_out, tangent_out)`` (plus ``aux`` when ``has_aux``).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> y, dy = fd.jvp(fnp.sin, (0.0,), (2.0,))
+    >>> float(y), float(dy)
+    (0.0, 2.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent per argument"
+        )
+    tr = _Traced(f, tuple(primals), {}, tuple(range(len(primals))), "jvp", has_aux)
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    if t_tree != tr.in_tree:
+        raise ValueError(f"jvp: tangents structure {t_tree} differs from primals {tr.in_tree}")
+    ts = []
+    for i, (t, a) in enumerate(zip(t_leaves, tr.in_avals, strict=True)):
+        t = _diff_value(t, f"tangent leaf {i}", "jvp")
+        if aval_of(t).shape != a.shape:
+            raise ShapeError(
+                f"jvp: tangent leaf {i} has shape {aval_of(t).shape} but its primal has "
+                f"shape {a.shape}"
+            )
+        ts.append(t)
+    outs = tree_unflatten(tr.out_tree, [_to_user(v) for v in tr.out_vals])
+    t_outs = tree_unflatten(tr.out_tree, [_to_user(t) for t in tr.pushforward(ts)])
+    if has_aux:
+        return outs, t_outs, tr.aux
+    return outs, t_outs
+
+
+def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
+    """Reverse mode: ``(f(*primals), vjp_fn)`` with ``vjp_fn(ct) = ct @ J``.
+
+    ``vjp_fn`` takes a cotangent shaped like the output and returns a tuple
+    with one cotangent per primal. It may be called many times (and under
+    ``vmap``): the forward pass is not run again.
+
+    >>> import funcdiff as fd
+    >>> y, pullback = fd.vjp(lambda x: x * x, 3.0)
+    >>> float(y), float(pullback(1.0)[0])
+    (9.0, 6.0)
+    """
+    tr = _Traced(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
+    out = tree_unflatten(tr.out_tree, [_to_user(v) for v in tr.out_vals])
+
+    def vjp_fn(ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != tr.out_tree:
+            raise ValueError(
+                f"vjp_fn: cotangent structure {ct_tree} differs from the output's {tr.out_tree}"
+            )
+        cts = []
+        for i, (c, a) in enumerate(zip(ct_leaves, tr.out_avals, strict=True)):
+            c = _as_value(c, f"cotangent leaf {i}")
+            if aval_of(c).shape != a.shape:
+                raise ShapeError(
+                    f"vjp_fn: cotangent leaf {i} has shape {aval_of(c).shape}, "
+                    f"the output has shape {a.shape}"
+                )
+            cts.append(c)
+        res = tr.pullback(cts)
+        return tuple(tree_unflatten(tr.in_tree, [_to_user(r) for r in res]))
+
+    if has_aux:
+        return out, vjp_fn, tr.aux
+    return out, vjp_fn
+
+
+def value_and_grad(
+    f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Fun:
+    """``f`` and its gradient in one pass: ``(value, grad)`` (or
+    ``((value, aux), grad)`` with ``has_aux``). See ``grad``.
+
+    >>> import funcdiff as fd
+    >>> v, g = fd.value_and_grad(lambda x: x ** 3)(2.0)
+    >>> float(v), float(g)
+    (8.0, 12.0)
+    """
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "grad")
+        tr = _Traced(f, args, kwargs, nums, "grad", has_aux)
+        if tr.out_tree.num_leaves != 1 or tree_structure(0) != tr.out_tree:
+            raise TypeError(
+                f"grad requires {_fun_name(f)} to return one scalar array, but it returned "
+                f"a pytree {tr.out_tree}. Use jacrev/jacobian for several outputs, or "
+                "has_aux=True to return extra values."
+            )
+        (out_aval,) = tr.out_avals
+        if out_aval.shape != ():
+            raise ShapeError(
+                f"grad requires a scalar output, but {_fun_name(f)} returned shape "
+                f"{out_aval.shape}. Reduce it (e.g. .sum()) or use jacrev/jacobian."
+            )
+        if out_aval.dtype.kind not in "fc":
+            raise DTypeError(
+                f"grad requires a floating-point output, but {_fun_name(f)} returned "
+                f"dtype {out_aval.dtype}"
+            )
+        ct = np.ones((), out_aval.dtype)
+        g = tree_unflatten(tr.in_tree, [_to_user(c) for c in tr.pullback([ct])])
+        g = g[0] if isinstance(argnums, int) else g
+        value = _to_user(tr.out_vals[0])
+        return ((value, tr.aux) if has_aux else value), g
+
+    return value_and_grad_f
+
+
+def grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Fun:
+    """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    Args:
+      f: function returning a scalar (0-d float array).
+      argnums: which positional argument(s) to differentiate: an int gives
+        the gradient shaped like that argument, a tuple gives a tuple.
+      has_aux: f returns ``(value, aux)``; ``grad`` then returns ``(grad, aux)``.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> round(float(fd.grad(lambda x: x ** fnp.cos(x))(3.0)), 6)
+    -0.163465
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_f
+
+
+# ---------------------------------------------------------------------------
+# Jacobians and Hessians: vmap over a basis
+# ---------------------------------------------------------------------------
+
+
+def _basis(n: int, dtype: Any) -> np.ndarray:
+    return np.eye(n, dtype=dtype)
+
+
+def _chunked_vmap(fun: Callable[[Any], list[Any]], basis: np.ndarray, chunk_size: int | None) -> list[Any]:
+    """vmap ``fun`` over the rows of ``basis``, ``chunk_size`` rows at a time."""
+    n = basis.shape[0]
+    if chunk_size is None or chunk_size >= n:
+        return list(vmap(fun)(basis))
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size}")
+    parts = [list(vmap(fun)(basis[i : i + chunk_size])) for i in range(0, n, chunk_size)]
+    from funcdiff.numpy import concatenate
+
+    return [concatenate([p[k] for p in parts], axis=0) for k in range(len(parts[0]))]
+
+
+def _sizes(avals: Sequence[ShapedArray]) -> list[int]:
+    return [a.size for a in avals]
+
+
+def _split_flat(x: Any, avals: Sequence[ShapedArray], axis_first: bool) -> list[Any]:
+    """Split the basis axis of ``x`` (first or last) into pieces shaped by ``avals``."""
+    from funcdiff.numpy import _slice_axis
+
+    out = []
+    start = 0
+    for a in avals:
+        piece = _slice_axis(x, start, start + a.size, 0 if axis_first else -1)
+        shape = aval_of(piece).shape
+        new = (*a.shape, *shape[1:]) if axis_first else (*shape[:-1], *a.shape)
+        out.append(S.reshape(piece, new))
+        start += a.size
+    return out
+
+
+def _jac_dtype(avals: Sequence[ShapedArray]) -> Any:
+    return np.result_type(*[a.dtype for a in avals]) if avals else np.float64
+
+
+def jacrev(
+    f: Fun,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Fun:
+    """Jacobian by reverse mode: one vectorized VJP over the output basis.
+
+    The result has shape ``out.shape + arg.shape`` (nested as output pytree,
+    then argument pytree).
+
+    >>> import funcdiff as fd, numpy as np
+    >>> fd.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    @functools.wraps(f)
+    def jacrev_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        tr = _Traced(f, args, kwargs, nums, "jacrev", has_aux)
+        out_avals, in_avals = tr.out_avals, tr.in_avals
+        dtype = _jac_dtype(out_avals)
+
+        def pullback(ct_flat: Any) -> list[Any]:
+            cts = [S.reshape(c, a.shape) for c, a in
+                   zip(_split_flat(ct_flat, [ShapedArray((a.size,), a.dtype) for a in out_avals], True),
+                       out_avals, strict=True)]
+            return tr.pullback(cts)
+
+        m = sum(_sizes(out_avals))
+        rows = _chunked_vmap(pullback, _basis(m, dtype), chunk_size)  # each (m, *in_shape)
+        jac = _assemble(rows, out_avals, in_avals, rows_are_outputs=True)
+        return _finish_jac(jac, tr, argnums, has_aux)
+
+    return jacrev_f
+
+
+def jacfwd(
+    f: Fun,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Fun:
+    """Jacobian by forward mode: one vectorized JVP over the input basis.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> fd.jacfwd(lambda x: x[0] * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [2., 1.]])
+    """
+
+    @functools.wraps(f)
+    def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        tr = _Traced(f, args, kwargs, nums, "jacfwd", has_aux)
+        in_avals, out_avals = tr.in_avals, tr.out_avals
+        dtype = _jac_dtype(in_avals)
+
+        def pushforward(t_flat: Any) -> list[Any]:
+            ts = [S.reshape(t, a.shape) for t, a in
+                  zip(_split_flat(t_flat, [ShapedArray((a.size,), a.dtype) for a in in_avals], True),
+                      in_avals, strict=True)]
+            return tr.pushforward(ts)
+
+        n = sum(_sizes(in_avals))
+        cols = _chunked_vmap(pushforward, _basis(n, dtype), chunk_size)  # each (n, *out_shape)
+        jac = _assemble(cols, out_avals, in_avals, rows_are_outputs=False)
+        return _finish_jac(jac, tr, argnums, has_aux)
+
+    return jacfwd_f
+
+
+def _assemble(
+    stacked: list[Any],
+    out_avals: Sequence[ShapedArray],
+    in_avals: Sequence[ShapedArray],
+    rows_are_outputs: bool,
+) -> list[list[Any]]:
+    """Blocks ``jac[i][j]`` of shape ``out_i.shape + in_j.shape``."""
+    if rows_are_outputs:
+        # stacked[j]: (m, *in_j.shape); split m over the outputs
+        per_in = [_split_flat(s, out_avals, True) for s in stacked]
+        return [[per_in[j][i] for j in range(len(in_avals))] for i in range(len(out_avals))]
+    # stacked[i]: (n, *out_i.shape); move the basis axis last, split over inputs
+    blocks = []
+    for s in stacked:
+        s = S.moveaxis(s, 0, -1)
+        blocks.append(_split_flat(s, in_avals, False))
+    return blocks
+
+
+def _finish_jac(jac: list[list[Any]], tr: _Traced, argnums: Any, has_aux: bool) -> Any:
+    single = isinstance(argnums, int)
+    rows = []
+    for blocks in jac:
+        per_arg = tree_unflatten(tr.in_tree, [_to_user(b) for b in blocks])
+        rows.append(per_arg[0] if single else per_arg)
+    out = tree_unflatten(tr.out_tree, rows)
+    return (out, tr.aux) if has_aux else out
+
+
+jacobian = jacrev
+
+
+def hessian(
+    f: Fun,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+) -> Fun:
+    """The Hessian, forward-over-reverse: ``jacfwd(jacrev(f))``.
+
+    One vectorized forward pass over the input basis of the gradient's
+    computation; ``chunk_size`` bounds how many basis vectors are pushed at
+    once (memory ~ chunk_size x the gradient's working set).
+
+    >>> import funcdiff as fd, numpy as np
+    >>> fd.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux, chunk_size=chunk_size)
+
+
+def hvp(f: Fun, x: Any, v: Any) -> Any:
+    """Hessian-vector product ``H(x) @ v`` without forming H (forward-over-reverse).
+
+    >>> import funcdiff as fd, numpy as np
+    >>> fd.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    array([6., 0.])
+    """
+    return jvp(grad(f), (x,), (v,))[1]
+
+
+# ---------------------------------------------------------------------------
+# vmap
+# ---------------------------------------------------------------------------
+
+
+def _prefix_leaves(prefix: Any, tree: Any, what: str) -> list[Any]:
+    """Broadcast an axis spec that is a pytree prefix of ``tree`` to its leaves.
+
+    Recursion here follows the user's spec (a few levels), never the graph.
+    """
+    if prefix is None or isinstance(prefix, int):
+        return [prefix] * len(tree_flatten(tree)[0])
+    if isinstance(prefix, dict) and isinstance(tree, dict) and set(prefix) == set(tree):
+        keys = sorted(tree)
+        return [a for k in keys for a in _prefix_leaves(prefix[k], tree[k], what)]
+    if (
+        isinstance(prefix, (tuple, list))
+        and isinstance(tree, (tuple, list))
+        and len(prefix) == len(tree)
+    ):
+        return [a for p, t in zip(prefix, tree, strict=True) for a in _prefix_leaves(p, t, what)]
+    raise ValueError(
+        f"vmap: {what}={prefix!r} does not match the structure of the values it applies "
+        f"to ({type(tree).__name__}{'' if not hasattr(tree, '__len__') else f' of length {len(tree)}'}); "
+        "give an int, None, or a tuple/dict with one entry per element"
+    )
+
+
+def vmap(
+    f: Fun,
+    in_axes: Any = 0,
+    out_axes: Any = 0,
+    axis_size: int | None = None,
+) -> Fun:
+    """Vectorize ``f`` over an axis of its arguments (a batch of calls in one).
+
+    Args:
+      f: the function to vectorize.
+      in_axes: per argument, the axis to map over (int), or None to pass it
+        unbatched; an int or None applies to every argument; pytrees allowed.
+      out_axes: where the mapped axis goes in each output (int or None).
+      axis_size: the batch size when no argument is mapped.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> fd.vmap(lambda x, y: x @ y, in_axes=(0, None))(np.eye(2), np.array([1.0, 2.0]))
+    array([1., 2.])
+    """
+
+    @functools.wraps(f)
+    def vmap_f(*args: Any) -> Any:
+        if isinstance(in_axes, (list, tuple)) and not isinstance(in_axes, list) and len(in_axes) != len(args):
+            raise ValueError(
+                f"vmap: in_axes has {len(in_axes)} entries but {_fun_name(f)} was called "
+                f"with {len(args)} positional arguments"
+            )
+        spec = in_axes if (in_axes is None or isinstance(in_axes, int)) else tuple(in_axes)
+        leaves, in_tree = tree_flatten(args)
+        axes = _prefix_leaves(spec, args, "in_axes")
+        vals = [_as_value(x, f"vmap argument leaf {i}") for i, x in enumerate(leaves)]
+        size = axis_size
+        for i, (v, ax) in enumerate(zip(vals, axes, strict=True)):
+            if ax is None:
+                continue
+            shape = aval_of(v).shape
+            if not -len(shape) <= ax < len(shape):
+                raise ValueError(
+                    f"vmap: in_axes={ax} is out of range for argument leaf {i} of shape {shape}"
+                )
+            n = shape[ax]
+            if size is None:
+                size = n
+            elif n != size:
+                sizes = [
+                    (j, aval_of(w).shape[a]) for j, (w, a) in enumerate(zip(vals, axes, strict=True))
+                    if a is not None
+                ]
+                raise ValueError(
+                    "vmap: the mapped axes have inconsistent sizes: "
+                    + ", ".join(f"leaf {j}: {s}" for j, s in sizes)
+                    + ". Every mapped argument must have the same size along its in_axes."
+                )
+        if size is None:
+            raise ValueError("vmap: no argument is mapped (all in_axes are None); pass axis_size")
+        axes = [None if a is None else a % aval_of(v).ndim for v, a in zip(vals, axes, strict=True)]
+
+        def flat_fun(*batched: Any) -> list[Any]:
+            it = iter(batched)
+            full = [next(it) if a is not None else v for v, a in zip(vals, axes, strict=True)]
+            out = f(*tree_unflatten(in_tree, full))
+            out_leaves, out_tree_box[0] = tree_flatten(out)
+            return [_as_value(o, f"output of {_fun_name(f)}") for o in out_leaves]
+
+        out_tree_box: list[Any] = [None]
+        mapped = [(v, a) for v, a in zip(vals, axes, strict=True) if a is not None]
+        avals = [
+            ShapedArray(tuple(n for k, n in enumerate(aval_of(v).shape) if k != a), aval_of(v).dtype)
+            for v, a in mapped
+        ]
+        with new_trace() as trace:
+            tracers = [trace.new_arg(a) for a in avals]
+            outs = flat_fun(*tracers)
+            closed = trace.to_jaxpr(tracers, outs)
+        out_vals, out_dims = vmap_jaxpr(
+            closed.jaxpr, closed.consts, [v for v, _ in mapped], [a for _, a in mapped]
+        )
+        out_tree = out_tree_box[0]
+        o_axes = _prefix_leaves(out_axes, tree_unflatten(out_tree, out_vals), "out_axes")
+        results = []
+        for i, (o, d, oa) in enumerate(zip(out_vals, out_dims, o_axes, strict=True)):
+            if oa is None:
+                if d is not None:
+                    raise ValueError(
+                        f"vmap: out_axes is None for output leaf {i}, but that output "
+                        "depends on the mapped inputs"
+                    )
+                results.append(_to_user(o))
+                continue
+            if d is None:
+                shape = aval_of(o).shape
+                o = S.broadcast_in_dim(o, (size, *shape), tuple(range(1, len(shape) + 1)))
+                d = 0
+            results.append(_to_user(S.moveaxis(o, d, oa)))
+        return tree_unflatten(out_tree, results)
+
+    return vmap_f
+
+
+# ---------------------------------------------------------------------------
+# make_jaxpr
+# ---------------------------------------------------------------------------
+
+
+def make_jaxpr(f: Fun, static_argnums: int | Sequence[int] = ()) -> Fun:
+    """Trace ``f`` abstractly and return its jaxpr (``str()`` prints it).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> print(fd.make_jaxpr(lambda x: x ** fnp.cos(x))(3.0))
+    { lambda ; a:f64[]. let
+        b:f64[] = cos a
+        c:f64[] = pow a b
+      in (c,) }
+    """
+    statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(f)
+    def make_jaxpr_f(*args: Any, **kwargs: Any) -> ClosedJaxpr:
+        nums = tuple(i for i in range(len(args)) if i not in statics)
+        dyn = tuple(args[i] for i in nums)
+        leaves, in_tree = tree_flatten(dyn)
+        avals = [aval_of(_as_value(x, f"argument leaf {k}")) for k, x in enumerate(leaves)]
+        with new_trace() as trace:
+            tracers = [trace.new_arg(a) for a in avals]
+            new_args = list(args)
+            for i, a in zip(nums, tree_unflatten(in_tree, tracers), strict=True):
+                new_args[i] = a
+            out = f(*new_args, **kwargs)
+            out_leaves, _ = tree_flatten(out)
+            return trace.to_jaxpr(tracers, [_as_value(o, "output") for o in out_leaves])
+
+    return make_jaxpr_f
+
+
+__all__ = [
+    "FuncdiffError",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "make_jaxpr",
+    "value_and_grad",
+    "vjp",
+    "vmap",
+]

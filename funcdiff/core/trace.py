@@ -1,0 +1,289 @@
+"""Tracing: ``bind``, the per-thread trace stack, tracers and ``JaxprTrace``.
+
+``bind(prim, *args, **params)`` is the only way an operation happens. With
+no tracer among the args it runs the primitive's numpy ``impl``. Otherwise it
+hands the operation to the innermost (highest-level) trace among the args,
+which records an equation into the jaxpr it is building.
+
+There is one kind of trace. A ``JaxprTrace`` records equations; when the
+values of its inputs are known (a top-level ``grad(f)(x)``, or an inner
+``grad`` whose inputs are an outer trace's tracers) each tracer also carries
+its value, computed by binding the primitive on the input values, which
+dispatches to the next trace down or to numpy. Under ``make_jaxpr``, ``jit``
+and ``vmap`` values are abstract (``val is None``) and only shapes and dtypes
+flow. Every transform then interprets the recorded jaxpr.
+
+Perturbation confusion is impossible by construction: a tracer of an outer
+trace met by an inner trace is lifted into the inner jaxpr as a constant,
+which the inner transform never differentiates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from funcdiff.core.ir import (
+    Atom,
+    ClosedJaxpr,
+    Eqn,
+    Jaxpr,
+    Literal,
+    ShapedArray,
+    Var,
+    aval_of,
+)
+from funcdiff.errors import ConcretizationError, UnexpectedTracerError
+
+if TYPE_CHECKING:
+    from funcdiff.core.primitive import Primitive
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.depth = 0
+
+
+_state = _ThreadState()
+
+
+def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
+    """Apply ``prim`` to ``args``: evaluate it, or record it in a trace."""
+    top: JaxprTrace | None = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    if top is None:
+        return prim.impl(*args, **params)
+    return top.process(prim, args, params)
+
+
+class Tracer:
+    """A value being traced: an abstract array with numpy-like operators.
+
+    A tracer belongs to one trace and stands for one variable of its jaxpr.
+    ``val`` is its concrete value when known (a numpy array, or a tracer of an
+    outer trace), else None.
+    """
+
+    __slots__ = ("_trace", "var", "val", "aval")
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # make numpy defer ``ndarray * tracer`` to us
+
+    def __init__(self, trace: JaxprTrace, var: Var, val: Any) -> None:
+        self._trace = trace
+        self.var = var
+        self.val = val
+        self.aval = var.aval
+
+    # -- array attributes ---------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.aval.shape)
+
+    @property
+    def size(self) -> int:
+        return self.aval.size
+
+    def __len__(self) -> int:
+        if not self.aval.shape:
+            raise TypeError("len() of a 0-d (scalar) array")
+        return self.aval.shape[0]
+
+    def __repr__(self) -> str:
+        kind = "abstract" if self.val is None else "concrete"
+        return f"Tracer<{self.aval.str_short()}, {kind}, level {self._trace.level}>"
+
+    # -- concretization -----------------------------------------------------
+    def concrete_value(self, what: str) -> Any:
+        """The concrete numpy value, or a ConcretizationError explaining why not."""
+        val = self.val
+        while isinstance(val, Tracer):
+            val = val.val
+        if val is None:
+            raise ConcretizationError(
+                f"{what} needs a concrete value, but this is an abstract traced array "
+                f"{self.aval.str_short()} (its value is not known while tracing under "
+                "jit, make_jaxpr or vmap).\n"
+                "What to do: pass it as a static argument (static_argnums=...), "
+                "replace `if`/`while` on it by funcdiff.numpy.where or funcdiff.lax "
+                "control flow, or move the value-dependent Python code outside the "
+                "transformed function."
+            )
+        return val
+
+    def __bool__(self) -> bool:
+        return bool(self.concrete_value("bool() (an `if`, `while`, `and` or `or`)"))
+
+    def __int__(self) -> int:
+        return int(self.concrete_value("int()"))
+
+    def __float__(self) -> float:
+        return float(self.concrete_value("float()"))
+
+    def __index__(self) -> int:
+        return int(np.asarray(self.concrete_value("using it as a Python index")).__index__())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        val = self.concrete_value("conversion to a numpy array (np.asarray)")
+        return np.asarray(val, dtype=dtype)
+
+    def __hash__(self) -> int:
+        raise TypeError(
+            "traced arrays are unhashable (as numpy arrays are); "
+            "use static_argnums for values that key a cache"
+        )
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        from funcdiff.errors import InPlaceUpdateError
+
+        raise InPlaceUpdateError(
+            "traced arrays are immutable, so `x[idx] = v` cannot work inside a "
+            "transformed function. Use `x = x.at[idx].set(v)` (or `.add(v)`)."
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d (scalar) array")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+
+# Operator overloading is installed by funcdiff.numpy, which owns the semantics
+# (broadcasting, dtype promotion, indexing); see funcdiff/numpy/_tracer_ops.py.
+
+
+class JaxprTrace:
+    """Records equations into a jaxpr; carries values when they are known."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.active = True
+        self.eqns: list[Eqn] = []
+        self.constvars: list[Var] = []
+        self.consts: list[Any] = []
+        self._const_ids: dict[int, Var] = {}
+        # var -> value, filled while values are known; reverse mode reads its
+        # residuals here instead of computing the forward pass again.
+        self.env: dict[Var, Any] = {}
+
+    def new_arg(self, aval: ShapedArray, val: Any = None) -> Tracer:
+        v = Var(aval)
+        if val is not None:
+            self.env[v] = val
+        return Tracer(self, v, val)
+
+    def lift(self, x: Any) -> tuple[Atom, Any]:
+        """A non-tracer (or an outer trace's tracer) as an atom of this jaxpr."""
+        if isinstance(x, Tracer):
+            if x._trace is self:
+                return x.var, x.val
+            if not x._trace.active:
+                raise _escaped(x)
+            if x._trace.level > self.level:
+                raise _escaped(x)
+        elif isinstance(x, (int, float, bool, complex, np.generic)) or (
+            isinstance(x, np.ndarray) and x.ndim == 0
+        ):
+            return Literal(x), x
+        v = self._const_ids.get(id(x))
+        if v is None:
+            v = Var(aval_of(x))
+            self._const_ids[id(x)] = v
+            self.constvars.append(v)
+            self.consts.append(x)
+            self.env[v] = x
+        return v, x
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        if not self.active:
+            raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
+        invars: list[Atom] = []
+        vals: list[Any] = []
+        known = True
+        for a in args:
+            if isinstance(a, Tracer) and a._trace is self:
+                invars.append(a.var)
+                if a.val is None:
+                    known = False
+                vals.append(a.val)
+            else:
+                atom, val = self.lift(a)
+                invars.append(atom)
+                vals.append(val)
+        if known:
+            out = bind(prim, *vals, **params)
+            outs = out if prim.multiple_results else (out,)
+            outvars = [Var(aval_of(o)) for o in outs]
+            env = self.env
+            for v, o in zip(outvars, outs, strict=True):
+                env[v] = o
+        else:
+            avals = prim.abstract_eval(*[x.aval for x in invars], **params)
+            outs = [None] * len(avals) if prim.multiple_results else (None,)
+            outvars = [Var(a) for a in (avals if prim.multiple_results else (avals,))]
+        self.eqns.append(Eqn(prim, invars, outvars, params))
+        tracers = [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
+        return tracers if prim.multiple_results else tracers[0]
+
+    def to_jaxpr(self, in_tracers: Sequence[Tracer], outs: Sequence[Any]) -> ClosedJaxpr:
+        outvars = [self.lift(o)[0] for o in outs]
+        jaxpr = Jaxpr(list(self.constvars), [t.var for t in in_tracers], self.eqns, outvars)
+        return ClosedJaxpr(jaxpr, list(self.consts))
+
+
+def _escaped(t: Tracer) -> UnexpectedTracerError:
+    return UnexpectedTracerError(
+        f"a traced value {t.aval.str_short()} escaped the transformation that "
+        "created it (it was stored in a global, a closure or an attribute and "
+        "used after that transformation returned). Return values from "
+        "transformed functions instead of storing them."
+    )
+
+
+@contextmanager
+def new_trace() -> Iterator[JaxprTrace]:
+    """Push a new innermost trace for this thread; pop and deactivate on exit."""
+    _state.depth += 1
+    trace = JaxprTrace(_state.depth)
+    try:
+        yield trace
+    finally:
+        trace.active = False
+        _state.depth -= 1
+
+
+def trace_flat(
+    fun: Callable[..., Sequence[Any]],
+    in_avals: Sequence[ShapedArray],
+    in_vals: Sequence[Any] | None,
+) -> tuple[ClosedJaxpr, list[Any], dict[Var, Any]]:
+    """Trace ``fun`` (flat arrays in, flat list out) into a closed jaxpr.
+
+    With ``in_vals`` the values are carried (and returned as the output
+    values and the variable environment); without them tracing is abstract.
+    """
+    with new_trace() as trace:
+        if in_vals is None:
+            tracers = [trace.new_arg(a) for a in in_avals]
+        else:
+            tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals, strict=True)]
+        outs = fun(*tracers)
+        closed = trace.to_jaxpr(tracers, outs)
+        out_vals = [trace.env.get(v) if isinstance(v, Var) else v.val
+                    for v in closed.jaxpr.outvars]
+        return closed, out_vals, trace.env
+

@@ -1,0 +1,1 @@
+"""Interpreters of the IR: one transform each, no primitive names inside."""

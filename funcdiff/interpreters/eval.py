@@ -1,0 +1,27 @@
+"""Evaluation: ``eval_jaxpr : Jaxpr -> consts -> args -> outs``.
+
+Runs each equation through ``bind``, so evaluating a jaxpr inside another
+trace simply records its equations there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from funcdiff.core.ir import Jaxpr, Literal, Var
+from funcdiff.core.trace import bind
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:
+    """Evaluate ``jaxpr`` on ``args`` (arrays or tracers of an outer trace)."""
+    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
+    env.update(zip(jaxpr.invars, args, strict=True))
+    for eqn in jaxpr.eqns:
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
+        out = bind(eqn.primitive, *ins, **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update(zip(eqn.outvars, out, strict=True))
+        else:
+            env[eqn.outvars[0]] = out
+    return [x.val if isinstance(x, Literal) else env[x] for x in jaxpr.outvars]

@@ -1,0 +1,51 @@
+"""Forward mode: ``jvp_jaxpr : Jaxpr -> env -> T a -> T b``.
+
+Walks the equations in order with a tangent for each variable, calling each
+primitive's JVP rule. The primal values come from ``env``, the values the
+trace recorded while it ran the function, so the forward pass is not
+computed again; values missing from ``env`` are evaluated on the way.
+Tangents known to be zero are absent from the tangent environment and reach
+rules as ``Zero``; an equation whose tangents are all zero is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from funcdiff.core.ir import Jaxpr, Literal, Var
+from funcdiff.core.primitive import Zero
+from funcdiff.core.trace import bind
+
+
+def jvp_jaxpr(jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]) -> list[Any]:
+    """Output tangents (``Zero`` where known zero) for input ``tangents``."""
+    tenv: dict[Var, Any] = {
+        v: t for v, t in zip(jaxpr.invars, tangents, strict=True) if not isinstance(t, Zero)
+    }
+    for eqn in jaxpr.eqns:
+        prim = eqn.primitive
+        invars = eqn.invars
+        tins = [tenv.get(x) if isinstance(x, Var) else None for x in invars]
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]
+        outvars = eqn.outvars
+        if outvars[0] in env:
+            outs = [env[v] for v in outvars]
+        else:
+            out = bind(prim, *ins, **eqn.params)
+            outs = list(out) if prim.multiple_results else [out]
+            env.update(zip(outvars, outs, strict=True))
+        if all(t is None for t in tins):
+            continue
+        tins = [Zero(x.aval) if t is None else t for x, t in zip(invars, tins, strict=True)]
+        rule = prim.rule("jvp")
+        if prim.multiple_results:
+            touts = rule(ins, tins, outs, **eqn.params)
+        else:
+            touts = [rule(ins, tins, outs[0], **eqn.params)]
+        for v, t in zip(outvars, touts, strict=True):
+            if not isinstance(t, Zero):
+                tenv[v] = t
+    return [
+        tenv.get(x, Zero(x.aval)) if isinstance(x, Var) else Zero(x.aval) for x in jaxpr.outvars
+    ]

@@ -1,0 +1,37 @@
+"""``funcdiff.numpy``: numpy's API, traceable and differentiable.
+
+Write ``import funcdiff.numpy as fnp`` and use ``fnp`` where you would use
+``np`` inside functions you transform. Functions accept numpy arrays, Python
+scalars and lists, and tracers; outside any transform they return numpy
+arrays.
+"""
+
+from funcdiff.numpy import _indexing as _indexing
+from funcdiff.numpy._creation import *  # noqa: F403
+from funcdiff.numpy._creation import __all__ as _creation_all
+from funcdiff.numpy._indexing import *  # noqa: F403
+from funcdiff.numpy._indexing import __all__ as _indexing_all
+from funcdiff.numpy._linear import *  # noqa: F403
+from funcdiff.numpy._linear import __all__ as _linear_all
+from funcdiff.numpy._reductions import *  # noqa: F403
+from funcdiff.numpy._reductions import __all__ as _reductions_all
+from funcdiff.numpy._shape import *  # noqa: F403
+from funcdiff.numpy._shape import __all__ as _shape_all
+from funcdiff.numpy._shape import _slice_axis as _slice_axis
+from funcdiff.numpy._tracer_ops import install as _install
+from funcdiff.numpy._ufuncs import *  # noqa: F403
+from funcdiff.numpy._ufuncs import __all__ as _ufuncs_all
+from funcdiff.numpy import linalg as linalg
+
+pi = 3.141592653589793
+e = 2.718281828459045
+inf = float("inf")
+nan = float("nan")
+newaxis = None
+
+__all__ = [
+    *_creation_all, *_indexing_all, *_linear_all, *_reductions_all, *_shape_all, *_ufuncs_all,
+    "linalg", "pi", "e", "inf", "nan", "newaxis",
+]
+
+_install()

@@ -1,0 +1,113 @@
+"""Argument handling shared by the ``funcdiff.numpy`` functions: array
+conversion and numpy's dtype promotion (Python scalars are weakly typed, as
+in numpy 2: ``float32_array * 2.0`` stays float32)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import aval_of
+from funcdiff.core.trace import Tracer
+from funcdiff.primitives import elementwise as E
+
+Array = Any
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def is_array(x: Any) -> bool:
+    return isinstance(x, (Tracer, np.ndarray, np.generic))
+
+
+def asarray_arg(x: Any, dtype: Any = None) -> Array:
+    """Tracers and numpy arrays pass through; everything else goes through
+    ``np.asarray`` (Python floats become float64)."""
+    if isinstance(x, Tracer):
+        return x if dtype is None else E.convert(x, dtype)
+    if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
+        return x
+    if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in _flat(x)):
+        from funcdiff.numpy._shape import stack
+
+        arr = stack([asarray_arg(e) for e in x])
+        return arr if dtype is None else E.convert(arr, dtype)
+    arr = np.asarray(x, dtype=dtype)
+    if arr.dtype == object:
+        raise TypeError(f"cannot convert {type(x).__name__} to a numeric array")
+    return arr
+
+
+def _flat(x: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = [x]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, (list, tuple)):
+            stack.extend(e)
+        else:
+            out.append(e)
+    return out
+
+
+def dtype_of(x: Any) -> np.dtype[Any]:
+    if isinstance(x, Tracer):
+        return x.aval.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x.dtype
+    return np.result_type(x)
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    return aval_of(x).shape if isinstance(x, Tracer) else np.shape(x)
+
+
+def result_dtype(*args: Any) -> np.dtype[Any]:
+    """numpy 2 promotion, Python scalars weak."""
+    return np.result_type(
+        *[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args]
+    )
+
+
+def promote(*args: Any) -> list[Array]:
+    """Convert to arrays of one common dtype (scalars stay scalars, as literals)."""
+    dt = result_dtype(*[a if isinstance(a, _PY_SCALARS) else asarray_arg(a) for a in args])
+    out = []
+    for a in args:
+        if isinstance(a, _PY_SCALARS):
+            out.append(dt.type(a))
+        else:
+            out.append(E.convert(asarray_arg(a), dt))
+    return out
+
+
+def promote_float(*args: Any) -> list[Array]:
+    """Like ``promote`` but integer/bool results become float64 (for exp, sin...)."""
+    dt = result_dtype(*[a if isinstance(a, _PY_SCALARS) else asarray_arg(a) for a in args])
+    if dt.kind not in "fc":
+        dt = np.dtype(np.float64)
+    out = []
+    for a in args:
+        if isinstance(a, _PY_SCALARS):
+            out.append(dt.type(a))
+        else:
+            out.append(E.convert(asarray_arg(a), dt))
+    return out
+
+
+def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    if not -ndim <= axis < max(ndim, 1):
+        raise ValueError(f"{name} {axis} is out of bounds for an array of dimension {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis=None | int | tuple`` as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(normalize_axis(int(a), ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"repeated axis in {axis}")
+        return tuple(sorted(axes))
+    return (normalize_axis(int(axis), ndim),)

@@ -1,0 +1,409 @@
+"""Element-wise functions with numpy's names, broadcasting and promotion."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.primitive import Primitive
+from funcdiff.core.trace import bind
+from funcdiff.numpy._core import (
+    Array,
+    asarray_arg,
+    dtype_of,
+    promote,
+    promote_float,
+)
+from funcdiff.primitives import elementwise as E
+
+
+def _float_unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
+    def fn(x: Any) -> Array:
+        (x,) = promote_float(x)
+        return bind(prim, x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Element-wise ``numpy.{name}``, differentiable.\n\n    >>> import funcdiff.numpy as fnp\n    >>> fnp.{name}(0.5).shape\n    ()\n    "
+    return fn
+
+
+def _unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
+    def fn(x: Any) -> Array:
+        return bind(prim, asarray_arg(x))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Element-wise ``numpy.{name}``.\n\n    >>> import funcdiff.numpy as fnp\n    >>> fnp.{name}(0.5).shape\n    ()\n    "
+    return fn
+
+
+def _binary(prim: Primitive, name: str, floating: bool = False) -> Callable[[Any, Any], Array]:
+    conv = promote_float if floating else promote
+
+    def fn(x: Any, y: Any) -> Array:
+        x, y = conv(x, y)
+        return bind(prim, x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Element-wise ``numpy.{name}`` with broadcasting.\n\n    >>> import funcdiff.numpy as fnp\n    >>> fnp.{name}(1.0, 2.0).shape\n    ()\n    "
+    return fn
+
+
+exp = _float_unary(E.exp_p, "exp")
+log = _float_unary(E.log_p, "log")
+log1p = _float_unary(E.log1p_p, "log1p")
+expm1 = _float_unary(E.expm1_p, "expm1")
+sqrt = _float_unary(E.sqrt_p, "sqrt")
+cbrt = _float_unary(E.cbrt_p, "cbrt")
+sin = _float_unary(E.sin_p, "sin")
+cos = _float_unary(E.cos_p, "cos")
+tan = _float_unary(E.tan_p, "tan")
+arcsin = _float_unary(E.asin_p, "arcsin")
+arccos = _float_unary(E.acos_p, "arccos")
+arctan = _float_unary(E.atan_p, "arctan")
+sinh = _float_unary(E.sinh_p, "sinh")
+cosh = _float_unary(E.cosh_p, "cosh")
+tanh = _float_unary(E.tanh_p, "tanh")
+arcsinh = _float_unary(E.asinh_p, "arcsinh")
+arccosh = _float_unary(E.acosh_p, "arccosh")
+arctanh = _float_unary(E.atanh_p, "arctanh")
+floor = _float_unary(E.floor_p, "floor")
+ceil = _float_unary(E.ceil_p, "ceil")
+rint = _float_unary(E.round_p, "rint")
+abs = _unary(E.abs_p, "abs")  # noqa: A001
+absolute = abs
+sign = _unary(E.sign_p, "sign")
+negative = _unary(E.neg_p, "negative")
+isnan = _unary(E.isnan_p, "isnan")
+isfinite = _unary(E.isfinite_p, "isfinite")
+logical_not = _unary(E.not_p, "logical_not")
+
+add = _binary(E.add_p, "add")
+subtract = _binary(E.sub_p, "subtract")
+multiply = _binary(E.mul_p, "multiply")
+divide = _binary(E.div_p, "divide", floating=True)
+true_divide = divide
+maximum = _binary(E.max_p, "maximum")
+minimum = _binary(E.min_p, "minimum")
+arctan2 = _binary(E.atan2_p, "arctan2", floating=True)
+remainder = _binary(E.rem_p, "remainder")
+mod = remainder
+floor_divide = _binary(E.floor_divide_p, "floor_divide")
+equal = _binary(E.eq_p, "equal")
+not_equal = _binary(E.ne_p, "not_equal")
+less = _binary(E.lt_p, "less")
+less_equal = _binary(E.le_p, "less_equal")
+greater = _binary(E.gt_p, "greater")
+greater_equal = _binary(E.ge_p, "greater_equal")
+logical_and = _binary(E.and_p, "logical_and")
+logical_or = _binary(E.or_p, "logical_or")
+logical_xor = _binary(E.xor_p, "logical_xor")
+
+
+def positive(x: Any) -> Array:
+    """``numpy.positive``: the identity.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.positive(-2.0))
+    -2.0
+    """
+    return asarray_arg(x)
+
+
+def power(x: Any, y: Any) -> Array:
+    """``x ** y`` element-wise. A Python int exponent records ``integer_pow``
+    (exact for negative bases and cheap to differentiate).
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.power(-2.0, 3))
+    -8.0
+    """
+    if isinstance(y, int) and not isinstance(y, bool) and not isinstance(x, (int, float)):
+        x = asarray_arg(x)
+        if dtype_of(x).kind in "fc" or y >= 0:
+            return E.integer_pow(x, y)
+    x, y = promote(x, y)
+    return bind(E.pow_p, x, y)
+
+
+def float_power(x: Any, y: Any) -> Array:
+    """``numpy.float_power``: power computed in float64.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.float_power(2, 3))
+    8.0
+    """
+    x, y = promote_float(x, y)
+    return bind(E.pow_p, E.convert(x, np.float64), E.convert(y, np.float64))
+
+
+def square(x: Any) -> Array:
+    """``x * x`` element-wise.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.square(3.0))
+    9.0
+    """
+    return E.integer_pow(asarray_arg(x), 2)
+
+
+def reciprocal(x: Any) -> Array:
+    """``1 / x`` element-wise.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.reciprocal(4.0))
+    0.25
+    """
+    (x,) = promote_float(x)
+    return E.div(1.0, x)
+
+
+def log2(x: Any) -> Array:
+    """Base-2 logarithm.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.log2(8.0))
+    3.0
+    """
+    return E.mul(log(x), 1.0 / math.log(2.0))
+
+
+def log10(x: Any) -> Array:
+    """Base-10 logarithm.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.log10(100.0))
+    2.0
+    """
+    return E.mul(log(x), 1.0 / math.log(10.0))
+
+
+def exp2(x: Any) -> Array:
+    """``2 ** x``.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.exp2(3.0))
+    8.0
+    """
+    return exp(E.mul(promote_float(x)[0], math.log(2.0)))
+
+
+def deg2rad(x: Any) -> Array:
+    """Degrees to radians.
+
+    >>> import funcdiff.numpy as fnp
+    >>> round(float(fnp.deg2rad(180.0)), 5)
+    3.14159
+    """
+    return E.mul(promote_float(x)[0], math.pi / 180.0)
+
+
+radians = deg2rad
+
+
+def rad2deg(x: Any) -> Array:
+    """Radians to degrees.
+
+    >>> import funcdiff.numpy as fnp
+    >>> round(float(fnp.rad2deg(3.141592653589793)), 5)
+    180.0
+    """
+    return E.mul(promote_float(x)[0], 180.0 / math.pi)
+
+
+degrees = rad2deg
+
+
+def round(a: Any, decimals: int = 0) -> Array:  # noqa: A001
+    """Round half to even (numpy's rule), zero derivative.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.round(2.5)), float(fnp.round(1.234, 2))
+    (2.0, 1.23)
+    """
+    (a,) = promote_float(a)
+    if decimals == 0:
+        return bind(E.round_p, a)
+    scale = 10.0 ** decimals
+    return E.div(bind(E.round_p, E.mul(a, scale)), scale)
+
+
+around = round
+
+
+def trunc(x: Any) -> Array:
+    """Round toward zero (zero derivative).
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.trunc(-1.7))
+    -1.0
+    """
+    (x,) = promote_float(x)
+    return E.mul(sign(x), floor(abs(x)))
+
+
+fix = trunc
+
+
+def isinf(x: Any) -> Array:
+    """True where ``x`` is plus or minus infinity.
+
+    >>> import funcdiff.numpy as fnp
+    >>> bool(fnp.isinf(float("inf")))
+    True
+    """
+    x = asarray_arg(x)
+    return logical_not(logical_or(isfinite(x), isnan(x)))
+
+
+def hypot(x: Any, y: Any) -> Array:
+    """``sqrt(x**2 + y**2)`` without overflow for large inputs.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.hypot(3.0, 4.0))
+    5.0
+    """
+    x, y = promote_float(x, y)
+    ax, ay = abs(x), abs(y)
+    big = maximum(ax, ay)
+    small = minimum(ax, ay)
+    safe = E.select(E.eq(big, 0.0), 1.0, big)
+    ratio = E.div(small, safe)
+    return E.mul(big, sqrt(E.add(1.0, E.mul(ratio, ratio))))
+
+
+def logaddexp(x: Any, y: Any) -> Array:
+    """``log(exp(x) + exp(y))`` without overflow.
+
+    >>> import funcdiff.numpy as fnp
+    >>> round(float(fnp.logaddexp(1000.0, 1000.0)), 4)
+    1000.6931
+    """
+    x, y = promote_float(x, y)
+    m = maximum(x, y)
+    d = E.sub(x, y)
+    safe_d = E.select(isnan(d), 0.0, d)  # inf - inf: equal infinities
+    return E.add(m, log1p(exp(E.neg(abs(safe_d)))))
+
+
+def logaddexp2(x: Any, y: Any) -> Array:
+    """``log2(2**x + 2**y)`` without overflow.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.logaddexp2(1.0, 1.0))
+    2.0
+    """
+    x, y = promote_float(x, y)
+    ln2 = math.log(2.0)
+    return E.div(logaddexp(E.mul(x, ln2), E.mul(y, ln2)), ln2)
+
+
+def fmod(x: Any, y: Any) -> Array:
+    """C-style remainder, sign of ``x``: ``x - trunc(x / y) * y``.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.fmod(-7.0, 3.0))
+    -1.0
+    """
+    x, y = promote_float(x, y)
+    return E.sub(x, E.mul(trunc(E.div(x, y)), y))
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Array:
+    """``numpy.where(condition, x, y)``: pick from x where True, else y.
+
+    The gradient flows to the branch that was picked only; see the docs for
+    the ``where(x > 0, sqrt(x), 0)`` NaN pitfall.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.where(np.array([True, False]), 1.0, 2.0)
+    array([1., 2.])
+    """
+    if x is None and y is None:
+        from funcdiff.numpy._indexing import nonzero
+
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    c = asarray_arg(condition)
+    if dtype_of(c) != np.bool_:
+        c = E.ne(c, 0)
+    x, y = promote(x, y)
+    return E.select(c, x, y)
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
+    """Limit values to ``[a_min, a_max]`` (either may be None).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    array([0. , 0.5, 1. ])
+    """
+    if a_min is None and a_max is None:
+        raise ValueError("clip: a_min and a_max cannot both be None")
+    out = asarray_arg(a)
+    if a_min is not None:
+        out = maximum(out, a_min)
+    if a_max is not None:
+        out = minimum(out, a_max)
+    return out
+
+
+def heaviside(x: Any, h0: Any) -> Array:
+    """Step function: 0 for x < 0, h0 at 0, 1 for x > 0 (zero derivative in x).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.heaviside(np.array([-1.0, 0.0, 2.0]), 0.5)
+    array([0. , 0.5, 1. ])
+    """
+    x, h0 = promote_float(x, h0)
+    return E.select(E.lt(x, 0.0), 0.0, E.select(E.gt(x, 0.0), 1.0, h0))
+
+
+def sinc(x: Any) -> Array:
+    """Normalized sinc ``sin(pi x) / (pi x)``, 1 at 0.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.sinc(0.0))
+    1.0
+    """
+    (x,) = promote_float(x)
+    px = E.mul(x, math.pi)
+    zero = E.eq(x, 0.0)
+    safe = E.select(zero, 1.0, px)
+    return E.select(zero, 1.0, E.div(sin(safe), safe))
+
+
+def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Array:
+    """Replace NaN and infinities with finite numbers.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.nan_to_num(np.array([np.nan, 1.0]))
+    array([0., 1.])
+    """
+    x = asarray_arg(x)
+    info = np.finfo(dtype_of(x)) if dtype_of(x).kind == "f" else None
+    if info is None:
+        return x
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    x = E.select(isnan(x), nan, x)
+    x = E.select(E.eq(x, np.inf), hi, x)
+    return E.select(E.eq(x, -np.inf), lo, x)
+
+
+__all__ = [
+    "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctan2", "arctanh", "around", "cbrt", "ceil", "clip", "cos", "cosh",
+    "deg2rad", "degrees", "divide", "equal", "exp", "exp2", "expm1", "fix",
+    "float_power", "floor", "floor_divide", "fmod", "greater", "greater_equal",
+    "heaviside", "hypot", "isfinite", "isinf", "isnan", "less", "less_equal",
+    "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod",
+    "multiply", "nan_to_num", "negative", "not_equal", "positive", "power",
+    "rad2deg", "radians", "reciprocal", "remainder", "rint", "round", "sign",
+    "sin", "sinc", "sinh", "sqrt", "square", "subtract", "tan", "tanh",
+    "true_divide", "trunc", "where",
+]

@@ -1,0 +1,1 @@
+"""``funcdiff.numpy.linalg``. STUB."""

@@ -1,0 +1,546 @@
+"""Element-wise primitives: arithmetic, math functions, comparisons, select.
+
+Element-wise primitives follow numpy broadcasting, so ``x * 2.0`` is one
+equation (``mul a 2.0``) and no explicit broadcast is recorded; the VJP rules
+sum cotangents back to each operand's shape (``unbroadcast``). All operands
+of one primitive share a dtype: ``funcdiff.numpy`` promotes before binding.
+
+A unary function's JVP and VJP are both "multiply by the derivative", so one
+table row (``derivative(out, x)``) gives both; binary functions have one
+partial derivative per operand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ShapedArray, aval_of
+from funcdiff.core.primitive import (
+    Primitive,
+    Zero,
+    def_zero_derivative,
+    is_float,
+)
+from funcdiff.core.trace import Tracer, bind
+from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.primitives import shape as S
+
+Array = Any
+_SCALARS = (int, float, bool, np.generic)
+
+
+# ---------------------------------------------------------------------------
+# shared machinery
+# ---------------------------------------------------------------------------
+
+
+def weak(x: Any, like: Any) -> Any:
+    """A Python scalar ``x`` takes the dtype of the array ``like`` (weak typing)."""
+    if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+        dt = like.dtype if hasattr(like, "dtype") else np.result_type(like)
+        if isinstance(x, float) and dt.kind not in "fc":
+            return np.float64(x)
+        return dt.type(x)
+    return x
+
+
+def _dtype_of(x: Any) -> np.dtype[Any]:
+    return x.dtype if hasattr(x, "dtype") else np.result_type(x)
+
+
+def broadcast_avals(name: str, avals: Sequence[ShapedArray]) -> tuple[int, ...]:
+    shapes = [a.shape for a in avals]
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        listed = " and ".join(a.str_short() for a in avals)
+        raise ShapeError(
+            f"{name}: operand shapes {listed} do not broadcast together "
+            "(numpy rules: aligned from the right, each axis equal or 1). "
+            "Reshape or transpose an operand so the axes line up."
+        ) from None
+
+
+def _same_dtype(name: str, avals: Sequence[ShapedArray]) -> np.dtype[Any]:
+    dt = avals[0].dtype
+    for a in avals[1:]:
+        if a.dtype != dt:
+            listed = ", ".join(x.str_short() for x in avals)
+            raise DTypeError(
+                f"{name}: operands have different dtypes ({listed}); cast one with "
+                "astype (funcdiff.numpy functions promote automatically)"
+            )
+    return dt
+
+
+def unbroadcast(ct: Array, shape: tuple[int, ...]) -> Array:
+    """Sum ``ct`` down to ``shape`` (the transpose of numpy broadcasting)."""
+    ct_shape = aval_of(ct).shape
+    if ct_shape == shape:
+        return ct
+    lead = len(ct_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and ct_shape[lead + i] != 1
+    )
+    if axes:
+        ct = S.reduce_sum(ct, axes)
+    if aval_of(ct).shape != shape:
+        ct = S.reshape(ct, shape)
+    return ct
+
+
+def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
+    """Batch rule of a broadcasting element-wise primitive: batch axes to the
+    front, batched operands padded with unit axes to the common rank."""
+
+    def batch(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> Any:
+        rank = max(aval_of(x).ndim - (d is not None) for x, d in zip(args, dims, strict=True))
+        moved = []
+        for x, d in zip(args, dims, strict=True):
+            if d is not None:
+                x = S.moveaxis(x, d, 0)
+                shp = aval_of(x).shape
+                if len(shp) - 1 < rank:
+                    x = S.reshape(x, (shp[0],) + (1,) * (rank - len(shp) + 1) + shp[1:])
+            moved.append(x)
+        out = bind(prim, *moved, **params)
+        if prim.multiple_results:
+            return out, [0] * len(out)
+        return out, 0
+
+    return batch
+
+
+def _float_samples(
+    low: float, high: float, nargs: int
+) -> Callable[[np.random.Generator], list[tuple[tuple[Any, ...], dict[str, Any]]]]:
+    shapes = [[(3,)], [(2, 3)], [()]] if nargs == 1 else [
+        [(3,), (3,)], [(2, 3), (3,)], [(), (2, 1)], [(2, 1), (1, 3)]]
+
+    def samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        return [(tuple(rng.uniform(low, high, s) for s in shp), {}) for shp in shapes]
+
+    return samples
+
+
+# ---------------------------------------------------------------------------
+# unary math: name, numpy impl, derivative(out, x), sample domain
+# ---------------------------------------------------------------------------
+
+
+def _unary(
+    name: str,
+    impl: Callable[..., Any],
+    derivative: Callable[[Array, Array], Array] | None,
+    domain: tuple[float, float] = (-2.0, 2.0),
+) -> Primitive:
+    prim = Primitive(name)
+    prim.impl = impl
+
+    def abstract_eval(x: ShapedArray) -> ShapedArray:
+        if derivative is not None and not is_float(x):
+            raise DTypeError(f"{name}: needs a floating-point operand, got {x.str_short()}")
+        return x
+
+    prim.abstract_eval = abstract_eval
+    if derivative is None:
+        def_zero_derivative(prim)
+    else:
+        d = derivative
+
+        def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+            return mul(tangents[0], d(out, primals[0]))
+
+        def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+            return [mul(ct, d(out, primals[0]))]
+
+        prim.jvp = jvp
+        prim.vjp = vjp
+    prim.batch = lambda args, dims: (bind(prim, *args), dims[0])
+    prim.samples = _float_samples(*domain, nargs=1)
+    return prim
+
+
+def _one_minus_sq(v: Array) -> Array:
+    return sub(1.0, mul(v, v))
+
+
+neg_p = _unary("neg", np.negative, lambda out, x: -1.0)
+exp_p = _unary("exp", np.exp, lambda out, x: out)
+log_p = _unary("log", np.log, lambda out, x: div(1.0, x), (0.2, 3.0))
+log1p_p = _unary("log1p", np.log1p, lambda out, x: div(1.0, add(x, 1.0)), (-0.5, 3.0))
+expm1_p = _unary("expm1", np.expm1, lambda out, x: add(out, 1.0))
+sqrt_p = _unary("sqrt", np.sqrt, lambda out, x: div(0.5, out), (0.2, 3.0))
+cbrt_p = _unary("cbrt", np.cbrt, lambda out, x: div(1.0, mul(3.0, mul(out, out))), (0.2, 3.0))
+sin_p = _unary("sin", np.sin, lambda out, x: cos(x))
+cos_p = _unary("cos", np.cos, lambda out, x: neg(sin(x)))
+tan_p = _unary("tan", np.tan, lambda out, x: add(1.0, mul(out, out)), (-1.2, 1.2))
+asin_p = _unary("asin", np.arcsin, lambda out, x: rsqrt(_one_minus_sq(x)), (-0.9, 0.9))
+acos_p = _unary("acos", np.arccos, lambda out, x: neg(rsqrt(_one_minus_sq(x))), (-0.9, 0.9))
+atan_p = _unary("atan", np.arctan, lambda out, x: div(1.0, add(1.0, mul(x, x))))
+sinh_p = _unary("sinh", np.sinh, lambda out, x: cosh(x))
+cosh_p = _unary("cosh", np.cosh, lambda out, x: sinh(x))
+tanh_p = _unary("tanh", np.tanh, lambda out, x: _one_minus_sq(out))
+asinh_p = _unary("asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)))
+acosh_p = _unary("acosh", np.arccosh, lambda out, x: rsqrt(sub(mul(x, x), 1.0)), (1.2, 3.0))
+atanh_p = _unary("atanh", np.arctanh, lambda out, x: div(1.0, _one_minus_sq(x)), (-0.9, 0.9))
+abs_p = _unary("abs", np.abs, lambda out, x: sign(x), (0.2, 2.0))
+# logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
+logistic_p = _unary(
+    "logistic",
+    lambda x: 0.5 * np.tanh(0.5 * x) + 0.5,
+    lambda out, x: mul(out, sub(1.0, out)),
+    (-4.0, 4.0),
+)
+sign_p = _unary("sign", np.sign, None)
+floor_p = _unary("floor", np.floor, None)
+ceil_p = _unary("ceil", np.ceil, None)
+round_p = _unary("round", np.round, None)
+isfinite_p = _unary("isfinite", np.isfinite, None)
+isnan_p = _unary("isnan", np.isnan, None)
+not_p = _unary("not", np.logical_not, None)
+for _p in (isfinite_p, isnan_p, not_p):
+    _p.abstract_eval = lambda x: ShapedArray(x.shape, np.bool_)
+
+# ---------------------------------------------------------------------------
+# integer_pow: x ** n for a Python integer n (exact for negative x)
+# ---------------------------------------------------------------------------
+
+integer_pow_p = Primitive("integer_pow")
+
+
+def _integer_pow_impl(x: Array, *, y: int) -> Array:
+    if y == 2:
+        return np.square(x)
+    return np.power(x, y) if y >= 0 else np.power(x, float(y)).astype(x.dtype, copy=False)
+
+
+def _integer_pow_derivative(x: Array, y: int) -> Array:
+    if y == 0:
+        return 0.0
+    if y == 1:
+        return 1.0
+    if y == 2:
+        return mul(2.0, x)
+    return mul(float(y), integer_pow(x, y - 1))
+
+
+integer_pow_p.impl = _integer_pow_impl
+integer_pow_p.abstract_eval = lambda x, *, y: x
+integer_pow_p.jvp = lambda primals, tangents, out, *, y: mul(
+    tangents[0], _integer_pow_derivative(primals[0], y)
+)
+integer_pow_p.vjp = lambda ct, primals, out, needs, *, y: [
+    mul(ct, _integer_pow_derivative(primals[0], y))
+]
+integer_pow_p.batch = lambda args, dims, *, y: (integer_pow(args[0], y), dims[0])
+integer_pow_p.samples = lambda rng: [
+    ((rng.uniform(-2, 2, (3,)),), {"y": n}) for n in (0, 1, 2, 3, -2)
+]
+
+
+# ---------------------------------------------------------------------------
+# binary arithmetic: name, numpy impl, d/dx(out, x, y), d/dy(out, x, y)
+# ---------------------------------------------------------------------------
+
+
+def _binary(
+    name: str,
+    impl: Callable[..., Any],
+    dx: Callable[[Array, Array, Array], Array] | None,
+    dy: Callable[[Array, Array, Array], Array] | None,
+    *,
+    out_dtype: Any = None,
+    domain: tuple[float, float] = (-2.0, 2.0),
+    zero_derivative: bool = False,
+) -> Primitive:
+    prim = Primitive(name)
+    prim.impl = impl
+
+    def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+        dt = _same_dtype(name, (x, y))
+        shape = broadcast_avals(name, (x, y))
+        return ShapedArray(shape, dt if out_dtype is None else out_dtype)
+
+    prim.abstract_eval = abstract_eval
+    prim.batch = elementwise_batch(prim)
+    prim.samples = _float_samples(*domain, nargs=2)
+    if zero_derivative:
+        def_zero_derivative(prim)
+        return prim
+    partials = (dx, dy)
+
+    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+        x, y = primals
+        total: Any = None
+        for d, t in zip(partials, tangents, strict=True):
+            if isinstance(t, Zero) or d is None:
+                continue
+            g = d(out, x, y)
+            term = t if g is _ONE else neg(t) if g is _MINUS_ONE else mul(t, g)
+            total = term if total is None else add(total, term)
+        if total is None:
+            return Zero(aval_of(out))
+        shape = aval_of(out).shape
+        return total if aval_of(total).shape == shape else S.broadcast_to(total, shape)
+
+    def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+        x, y = primals
+        res: list[Any] = []
+        for d, need, operand in zip(partials, needs, primals, strict=True):
+            if not need or d is None:
+                res.append(None)
+                continue
+            g = d(out, x, y)
+            c = ct if g is _ONE else neg(ct) if g is _MINUS_ONE else mul(ct, g)
+            res.append(unbroadcast(c, aval_of(operand).shape))
+        return res
+
+    prim.jvp = jvp
+    prim.vjp = vjp
+    return prim
+
+
+class _Const:
+    """Marker partials: the derivative is exactly +1 or -1 (no multiply)."""
+
+
+_ONE = _Const()
+_MINUS_ONE = _Const()
+
+
+def _pow_dx(out: Array, x: Array, y: Array) -> Array:
+    # y * x**(y-1), and 0 where y == 0 (so 0**0 has derivative 0, not nan)
+    return select(eq(y, 0.0), 0.0, mul(y, pow(x, sub(y, 1.0))))
+
+
+def _pow_dy(out: Array, x: Array, y: Array) -> Array:
+    # log(x) * x**y, and 0 where x == 0 (the limit along x**y -> 0)
+    safe_x = select(eq(x, 0.0), 1.0, x)
+    return mul(log(safe_x), out)
+
+
+def _max_dx(out: Array, x: Array, y: Array) -> Array:
+    # ties split the derivative evenly, as JAX does
+    return add(convert(gt(x, y), _dtype_of(x)), mul(0.5, convert(eq(x, y), _dtype_of(x))))
+
+
+def _min_dx(out: Array, x: Array, y: Array) -> Array:
+    return add(convert(lt(x, y), _dtype_of(x)), mul(0.5, convert(eq(x, y), _dtype_of(x))))
+
+
+add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE)
+sub_p = _binary("sub", np.subtract, lambda o, x, y: _ONE, lambda o, x, y: _MINUS_ONE)
+mul_p = _binary("mul", np.multiply, lambda o, x, y: y, lambda o, x, y: x)
+div_p = _binary(
+    "div", np.divide, lambda o, x, y: div(1.0, y), lambda o, x, y: neg(div(o, y)),
+    domain=(0.5, 2.0),
+)
+pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
+max_p = _binary("max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x))
+min_p = _binary("min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x))
+atan2_p = _binary(
+    "atan2",
+    np.arctan2,
+    lambda o, x, y: div(y, add(mul(x, x), mul(y, y))),
+    lambda o, x, y: neg(div(x, add(mul(x, x), mul(y, y)))),
+    domain=(0.5, 2.0),
+)
+rem_p = _binary(
+    "rem", np.remainder, lambda o, x, y: _ONE, lambda o, x, y: neg(floor(div(x, y))),
+    domain=(0.5, 2.0),
+)
+floor_divide_p = _binary("floor_divide", np.floor_divide, None, None, zero_derivative=True)
+
+eq_p = _binary("eq", np.equal, None, None, out_dtype=np.bool_, zero_derivative=True)
+ne_p = _binary("ne", np.not_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
+lt_p = _binary("lt", np.less, None, None, out_dtype=np.bool_, zero_derivative=True)
+le_p = _binary("le", np.less_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
+gt_p = _binary("gt", np.greater, None, None, out_dtype=np.bool_, zero_derivative=True)
+ge_p = _binary("ge", np.greater_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
+and_p = _binary("and", np.logical_and, None, None, out_dtype=np.bool_, zero_derivative=True)
+or_p = _binary("or", np.logical_or, None, None, out_dtype=np.bool_, zero_derivative=True)
+xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_derivative=True)
+
+
+# ---------------------------------------------------------------------------
+# select(pred, on_true, on_false): numpy's where
+# ---------------------------------------------------------------------------
+
+select_p = Primitive("select")
+select_p.impl = np.where
+
+
+def _select_abstract_eval(p: ShapedArray, x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    if p.dtype != np.bool_:
+        raise DTypeError(f"select: the predicate must be bool, got {p.str_short()}")
+    dt = _same_dtype("select", (x, y))
+    return ShapedArray(broadcast_avals("select", (p, x, y)), dt)
+
+
+def _select_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+    p, x, y = primals
+    _, tx, ty = tangents
+    if isinstance(tx, Zero) and isinstance(ty, Zero):
+        return Zero(aval_of(out))
+    tx = 0.0 if isinstance(tx, Zero) else tx
+    ty = 0.0 if isinstance(ty, Zero) else ty
+    t = select(p, tx, ty)
+    shape = aval_of(out).shape
+    return t if aval_of(t).shape == shape else S.broadcast_to(t, shape)
+
+
+def _select_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    p, x, y = primals
+    return [
+        None,
+        unbroadcast(select(p, ct, 0.0), aval_of(x).shape) if needs[1] else None,
+        unbroadcast(select(p, 0.0, ct), aval_of(y).shape) if needs[2] else None,
+    ]
+
+
+select_p.abstract_eval = _select_abstract_eval
+select_p.jvp = _select_jvp
+select_p.vjp = _select_vjp
+select_p.batch = elementwise_batch(select_p)
+select_p.samples = lambda rng: [
+    ((rng.uniform(size=(3,)) > 0.5, rng.normal(size=(3,)), rng.normal(size=(3,))), {}),
+    ((rng.uniform(size=(2, 3)) > 0.5, rng.normal(size=(3,)), rng.normal(size=())), {}),
+]
+
+
+# ---------------------------------------------------------------------------
+# convert_element_type
+# ---------------------------------------------------------------------------
+
+convert_element_type_p = Primitive("convert_element_type")
+convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x).astype(new_dtype)
+convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
+
+
+def _convert_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, new_dtype: Any) -> Any:
+    (t,) = tangents
+    if np.dtype(new_dtype).kind not in "fc" or _dtype_of(primals[0]).kind not in "fc":
+        return Zero(aval_of(out))
+    return convert(t, new_dtype)
+
+
+def _convert_vjp(
+    ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, new_dtype: Any
+) -> list[Any]:
+    src = _dtype_of(primals[0])
+    if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
+        return [None]
+    return [convert(ct, src)]
+
+
+convert_element_type_p.jvp = _convert_jvp
+convert_element_type_p.vjp = _convert_vjp
+convert_element_type_p.batch = lambda args, dims, *, new_dtype: (
+    convert(args[0], new_dtype), dims[0])
+convert_element_type_p.samples = lambda rng: [
+    ((rng.normal(size=(3,)),), {"new_dtype": np.dtype(np.float32)}),
+    ((rng.normal(size=(2, 2)).astype(np.float32),), {"new_dtype": np.dtype(np.float64)}),
+]
+
+
+# ---------------------------------------------------------------------------
+# lax-level wrappers: bind, with Python scalars weakly typed
+# ---------------------------------------------------------------------------
+
+
+def _binop(prim: Primitive) -> Callable[[Any, Any], Any]:
+    def op(x: Any, y: Any) -> Any:
+        if isinstance(x, _SCALARS) and not isinstance(y, _SCALARS):
+            x = weak(x, y)
+        elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
+            y = weak(y, x)
+        return bind(prim, x, y)
+
+    op.__name__ = prim.name
+    return op
+
+
+add = _binop(add_p)
+sub = _binop(sub_p)
+mul = _binop(mul_p)
+div = _binop(div_p)
+pow = _binop(pow_p)  # noqa: A001
+maximum = _binop(max_p)
+minimum = _binop(min_p)
+atan2 = _binop(atan2_p)
+eq = _binop(eq_p)
+ne = _binop(ne_p)
+lt = _binop(lt_p)
+le = _binop(le_p)
+gt = _binop(gt_p)
+ge = _binop(ge_p)
+
+
+def neg(x: Any) -> Any:
+    return bind(neg_p, x)
+
+
+def exp(x: Any) -> Any:
+    return bind(exp_p, x)
+
+
+def log(x: Any) -> Any:
+    return bind(log_p, x)
+
+
+def sin(x: Any) -> Any:
+    return bind(sin_p, x)
+
+
+def cos(x: Any) -> Any:
+    return bind(cos_p, x)
+
+
+def sinh(x: Any) -> Any:
+    return bind(sinh_p, x)
+
+
+def cosh(x: Any) -> Any:
+    return bind(cosh_p, x)
+
+
+def sign(x: Any) -> Any:
+    return bind(sign_p, x)
+
+
+def floor(x: Any) -> Any:
+    return bind(floor_p, x)
+
+
+def sqrt(x: Any) -> Any:
+    return bind(sqrt_p, x)
+
+
+def rsqrt(x: Any) -> Any:
+    return div(1.0, sqrt(x))
+
+
+def integer_pow(x: Any, y: int) -> Any:
+    return bind(integer_pow_p, x, y=int(y))
+
+
+def select(pred: Any, x: Any, y: Any) -> Any:
+    if isinstance(x, _SCALARS) and not isinstance(y, _SCALARS):
+        x = weak(x, y)
+    elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
+        y = weak(y, x)
+    return bind(select_p, pred, x, y)
+
+
+def convert(x: Any, dtype: Any) -> Any:
+    """Cast to ``dtype``; a no-op (no equation) when it already has it."""
+    dtype = np.dtype(dtype)
+    if _dtype_of(x) == dtype:
+        return x
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    return bind(convert_element_type_p, x, new_dtype=dtype)

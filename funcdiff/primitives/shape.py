@@ -1,0 +1,268 @@
+"""Shape primitives: broadcast_in_dim, reshape, transpose and reduce_sum.
+
+They are linear, so each is defined by its transpose: broadcast_in_dim and
+reduce_sum are each other's, reshape and transpose undo themselves. The
+wrappers at the bottom (``moveaxis``, ``broadcast_to``, ``expand_dims``)
+record nothing when there is nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ShapedArray, aval_of
+from funcdiff.core.primitive import Primitive, deflinear
+from funcdiff.core.trace import bind
+from funcdiff.errors import ShapeError
+
+Array = Any
+
+
+def _move_to_front(x: Array, d: int) -> Array:
+    return x if d == 0 else moveaxis(x, d, 0)
+
+
+# ---------------------------------------------------------------------------
+# broadcast_in_dim: operand axis i becomes output axis broadcast_dimensions[i]
+# ---------------------------------------------------------------------------
+
+broadcast_in_dim_p = Primitive("broadcast_in_dim")
+
+
+def _bid_impl(x: Array, *, shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]) -> Array:
+    x = np.asarray(x)
+    expanded = [1] * len(shape)
+    for i, d in enumerate(broadcast_dimensions):
+        expanded[d] = x.shape[i]
+    return np.broadcast_to(x.reshape(expanded), shape)
+
+
+def _bid_abstract_eval(
+    x: ShapedArray, *, shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]
+) -> ShapedArray:
+    ok = len(broadcast_dimensions) == x.ndim and all(
+        0 <= d < len(shape) and x.shape[i] in (1, shape[d])
+        for i, d in enumerate(broadcast_dimensions)
+    ) and list(broadcast_dimensions) == sorted(set(broadcast_dimensions))
+    if not ok:
+        raise ShapeError(
+            f"broadcast_in_dim: cannot broadcast {x.str_short()} to shape {shape} "
+            f"along dimensions {broadcast_dimensions}"
+        )
+    return ShapedArray(shape, x.dtype)
+
+
+def _bid_transpose(
+    ct: Array, x: Array, *, shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]
+) -> Array:
+    x_shape = aval_of(x).shape
+    kept = set(broadcast_dimensions)
+    axes = tuple(d for d in range(len(shape)) if d not in kept) + tuple(
+        d for i, d in enumerate(broadcast_dimensions) if x_shape[i] == 1 and shape[d] != 1
+    )
+    out = reduce_sum(ct, tuple(sorted(axes))) if axes else ct
+    return reshape(out, x_shape)
+
+
+def _bid_batch(
+    args: Sequence[Array],
+    dims: Sequence[int | None],
+    *,
+    shape: tuple[int, ...],
+    broadcast_dimensions: tuple[int, ...],
+) -> tuple[Array, int]:
+    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
+    n = aval_of(x).shape[0]
+    out = bind(
+        broadcast_in_dim_p,
+        x,
+        shape=(n, *shape),
+        broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions)),
+    )
+    return out, 0
+
+
+broadcast_in_dim_p.impl = _bid_impl
+broadcast_in_dim_p.abstract_eval = _bid_abstract_eval
+deflinear(broadcast_in_dim_p, _bid_transpose)
+broadcast_in_dim_p.batch = _bid_batch
+broadcast_in_dim_p.samples = lambda rng: [
+    ((rng.normal(size=(3,)),), {"shape": (2, 3), "broadcast_dimensions": (1,)}),
+    ((rng.normal(size=(3, 1)),), {"shape": (3, 4), "broadcast_dimensions": (0, 1)}),
+    ((rng.normal(size=()),), {"shape": (2, 2), "broadcast_dimensions": ()}),
+    ((rng.normal(size=(2,)),), {"shape": (2, 3, 4), "broadcast_dimensions": (0,)}),
+]
+
+# ---------------------------------------------------------------------------
+# reshape
+# ---------------------------------------------------------------------------
+
+reshape_p = Primitive("reshape")
+reshape_p.impl = lambda x, *, new_sizes: np.reshape(x, new_sizes)
+
+
+def _reshape_abstract_eval(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> ShapedArray:
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise ShapeError(
+            f"reshape: cannot reshape {x.str_short()} ({x.size} elements) into shape {new_sizes}"
+        )
+    return ShapedArray(new_sizes, x.dtype)
+
+
+reshape_p.abstract_eval = _reshape_abstract_eval
+deflinear(reshape_p, lambda ct, x, *, new_sizes: reshape(ct, aval_of(x).shape))
+
+
+def _reshape_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, new_sizes: tuple[int, ...]
+) -> tuple[Array, int]:
+    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
+    return bind(reshape_p, x, new_sizes=(aval_of(x).shape[0], *new_sizes)), 0
+
+
+reshape_p.batch = _reshape_batch
+reshape_p.samples = lambda rng: [
+    ((rng.normal(size=(2, 3)),), {"new_sizes": (3, 2)}),
+    ((rng.normal(size=(6,)),), {"new_sizes": (1, 2, 3)}),
+    ((rng.normal(size=(1,)),), {"new_sizes": ()}),
+]
+
+# ---------------------------------------------------------------------------
+# transpose
+# ---------------------------------------------------------------------------
+
+transpose_p = Primitive("transpose")
+transpose_p.impl = lambda x, *, permutation: np.transpose(x, permutation)
+
+
+def _transpose_abstract_eval(x: ShapedArray, *, permutation: tuple[int, ...]) -> ShapedArray:
+    if sorted(permutation) != list(range(x.ndim)):
+        raise ShapeError(
+            f"transpose: {permutation} is not a permutation of the axes of {x.str_short()}"
+        )
+    return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype)
+
+
+transpose_p.abstract_eval = _transpose_abstract_eval
+deflinear(
+    transpose_p,
+    lambda ct, x, *, permutation: transpose(ct, tuple(int(i) for i in np.argsort(permutation))),
+)
+
+
+def _transpose_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, permutation: tuple[int, ...]
+) -> tuple[Array, int]:
+    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
+    return bind(transpose_p, x, permutation=(0, *(p + 1 for p in permutation))), 0
+
+
+transpose_p.batch = _transpose_batch
+transpose_p.samples = lambda rng: [
+    ((rng.normal(size=(2, 3)),), {"permutation": (1, 0)}),
+    ((rng.normal(size=(2, 3, 4)),), {"permutation": (2, 0, 1)}),
+]
+
+# ---------------------------------------------------------------------------
+# reduce_sum
+# ---------------------------------------------------------------------------
+
+reduce_sum_p = Primitive("reduce_sum")
+reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes)
+
+
+def check_axes(name: str, x: ShapedArray, axes: tuple[int, ...]) -> None:
+    if any(not 0 <= a < x.ndim for a in axes) or len(set(axes)) != len(axes):
+        raise ShapeError(f"{name}: axes {axes} out of range for operand {x.str_short()}")
+
+
+def _reduce_sum_abstract_eval(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
+    check_axes("reduce_sum", x, axes)
+    return ShapedArray(tuple(n for i, n in enumerate(x.shape) if i not in axes), x.dtype)
+
+
+def _reduce_sum_transpose(ct: Array, x: Array, *, axes: tuple[int, ...]) -> Array:
+    shape = aval_of(x).shape
+    kept = tuple(i for i in range(len(shape)) if i not in axes)
+    return bind(broadcast_in_dim_p, ct, shape=shape, broadcast_dimensions=kept)
+
+
+def _reduce_sum_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, axes: tuple[int, ...]
+) -> tuple[Array, int]:
+    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
+    return bind(reduce_sum_p, x, axes=tuple(a + 1 for a in axes)), 0
+
+
+reduce_sum_p.abstract_eval = _reduce_sum_abstract_eval
+deflinear(reduce_sum_p, _reduce_sum_transpose)
+reduce_sum_p.batch = _reduce_sum_batch
+reduce_sum_p.samples = lambda rng: [
+    ((rng.normal(size=(2, 3)),), {"axes": (1,)}),
+    ((rng.normal(size=(2, 3, 4)),), {"axes": (0, 2)}),
+    ((rng.normal(size=(3,)),), {"axes": (0,)}),
+]
+
+# ---------------------------------------------------------------------------
+# wrappers
+# ---------------------------------------------------------------------------
+
+
+def reshape(x: Array, shape: tuple[int, ...]) -> Array:
+    shape = tuple(int(s) for s in shape)
+    if aval_of(x).shape == shape:
+        return x
+    return bind(reshape_p, x, new_sizes=shape)
+
+
+def transpose(x: Array, permutation: tuple[int, ...]) -> Array:
+    permutation = tuple(int(p) for p in permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x
+    return bind(transpose_p, x, permutation=permutation)
+
+
+def moveaxis(x: Array, src: int, dst: int) -> Array:
+    ndim = aval_of(x).ndim
+    src, dst = src % ndim, dst % ndim
+    if src == dst:
+        return x
+    perm = [i for i in range(ndim) if i != src]
+    perm.insert(dst, src)
+    return transpose(x, tuple(perm))
+
+
+def reduce_sum(x: Array, axes: tuple[int, ...]) -> Array:
+    if not axes:
+        return x
+    return bind(reduce_sum_p, x, axes=tuple(sorted(int(a) for a in axes)))
+
+
+def broadcast_in_dim(x: Array, shape: tuple[int, ...], dims: tuple[int, ...]) -> Array:
+    if aval_of(x).shape == tuple(shape):
+        return x
+    return bind(broadcast_in_dim_p, x, shape=tuple(shape), broadcast_dimensions=tuple(dims))
+
+
+def broadcast_to(x: Array, shape: tuple[int, ...]) -> Array:
+    """numpy.broadcast_to: align axes from the right."""
+    shape = tuple(int(s) for s in shape)
+    xs = aval_of(x).shape
+    if xs == shape:
+        return x
+    lead = len(shape) - len(xs)
+    if lead < 0 or any(n not in (1, shape[lead + i]) for i, n in enumerate(xs)):
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {xs} to {shape}")
+    return bind(
+        broadcast_in_dim_p, x, shape=shape, broadcast_dimensions=tuple(range(lead, len(shape)))
+    )
+
+
+def expand_dims(x: Array, axis: int) -> Array:
+    shape = list(aval_of(x).shape)
+    axis = axis % (len(shape) + 1)
+    shape.insert(axis, 1)
+    return reshape(x, tuple(shape))
