@@ -54,9 +54,9 @@ def _as_value(x: Any, what: str) -> Any:
         return np.asarray(x, dtype=np.result_type(*x) if x else np.float64)
     try:
         arr = np.asarray(x)
-    except Exception:  # noqa: BLE001
+    except Exception:
         arr = None
-    if arr is None or arr.dtype == object:
+    if arr is None or arr.dtype.kind not in "biufc":
         raise TypeError(
             f"{what} is a {type(x).__name__}, which is not an array: "
             "pass numpy arrays, Python numbers or pytrees (tuples, lists, dicts) of them"
@@ -145,14 +145,14 @@ class _Traced:
             return [_as_value(o, f"output of {_fun_name(f)}") for o in out_leaves]
 
         with new_trace() as trace:
-            tracers = [trace.new_arg(a, v) for a, v in zip(self.in_avals, self.in_vals, strict=True)]
+            tracers = [
+                trace.new_arg(a, v) for a, v in zip(self.in_avals, self.in_vals, strict=True)
+            ]
             outs = flat_fun(*tracers)
             self.closed: ClosedJaxpr = trace.to_jaxpr(tracers, outs)
         self.env: dict[Var, Any] = trace.env
         jaxpr = self.closed.jaxpr
-        self.out_vals = [
-            trace.env[x] if isinstance(x, Var) else x.val for x in jaxpr.outvars
-        ]
+        self.out_vals = [trace.env[x] if isinstance(x, Var) else x.val for x in jaxpr.outvars]
         self.out_avals = [aval_of(v) for v in self.out_vals]
         self.aux = tree_map(lambda x: _lower(x, trace), aux_box[0]) if has_aux else None
 
@@ -172,7 +172,7 @@ def _leaf_names(dyn: tuple[Any, ...], argnums: tuple[int, ...]) -> list[str]:
 
     names = []
     for path, _ in tree_flatten_with_path(dyn)[0]:
-        i = argnums[path[0].idx]  # type: ignore[attr-defined]
+        i = argnums[getattr(path[0], "idx", 0)]
         rest = keystr(path[1:])
         names.append(f"argument {i}{rest}" if rest else f"argument {i}")
     return names
@@ -183,9 +183,7 @@ def _leaf_names(dyn: tuple[Any, ...], argnums: tuple[int, ...]) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def jvp(
-    f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
-) -> Any:
+def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False) -> Any:
     """Forward mode: ``(f(*primals), J(primals) @ tangents)``.
 
     Args:
@@ -206,7 +204,8 @@ def jvp(
         raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments")
     if len(primals) != len(tangents):
         raise ValueError(
-            f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent per argument"
+            f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
+            "give one tangent per argument"
         )
     tr = _Traced(f, tuple(primals), {}, tuple(range(len(primals))), "jvp", has_aux)
     t_leaves, t_tree = tree_flatten(tuple(tangents))
@@ -266,9 +265,7 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     return out, vjp_fn
 
 
-def value_and_grad(
-    f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False
-) -> Fun:
+def value_and_grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Fun:
     """``f`` and its gradient in one pass: ``(value, grad)`` (or
     ``((value, aux), grad)`` with ``has_aux``). See ``grad``.
 
@@ -340,7 +337,9 @@ def _basis(n: int, dtype: Any) -> np.ndarray:
     return np.eye(n, dtype=dtype)
 
 
-def _chunked_vmap(fun: Callable[[Any], list[Any]], basis: np.ndarray, chunk_size: int | None) -> list[Any]:
+def _chunked_vmap(
+    fun: Callable[[Any], list[Any]], basis: np.ndarray, chunk_size: int | None
+) -> list[Any]:
     """vmap ``fun`` over the rows of ``basis``, ``chunk_size`` rows at a time."""
     n = basis.shape[0]
     if chunk_size is None or chunk_size >= n:
@@ -401,9 +400,16 @@ def jacrev(
         dtype = _jac_dtype(out_avals)
 
         def pullback(ct_flat: Any) -> list[Any]:
-            cts = [S.reshape(c, a.shape) for c, a in
-                   zip(_split_flat(ct_flat, [ShapedArray((a.size,), a.dtype) for a in out_avals], True),
-                       out_avals, strict=True)]
+            cts = [
+                S.reshape(c, a.shape)
+                for c, a in zip(
+                    _split_flat(
+                        ct_flat, [ShapedArray((a.size,), a.dtype) for a in out_avals], True
+                    ),
+                    out_avals,
+                    strict=True,
+                )
+            ]
             return tr.pullback(cts)
 
         m = sum(_sizes(out_avals))
@@ -436,9 +442,14 @@ def jacfwd(
         dtype = _jac_dtype(in_avals)
 
         def pushforward(t_flat: Any) -> list[Any]:
-            ts = [S.reshape(t, a.shape) for t, a in
-                  zip(_split_flat(t_flat, [ShapedArray((a.size,), a.dtype) for a in in_avals], True),
-                      in_avals, strict=True)]
+            ts = [
+                S.reshape(t, a.shape)
+                for t, a in zip(
+                    _split_flat(t_flat, [ShapedArray((a.size,), a.dtype) for a in in_avals], True),
+                    in_avals,
+                    strict=True,
+                )
+            ]
             return tr.pushforward(ts)
 
         n = sum(_sizes(in_avals))
@@ -534,7 +545,7 @@ def _prefix_leaves(prefix: Any, tree: Any, what: str) -> list[Any]:
         return [a for p, t in zip(prefix, tree, strict=True) for a in _prefix_leaves(p, t, what)]
     raise ValueError(
         f"vmap: {what}={prefix!r} does not match the structure of the values it applies "
-        f"to ({type(tree).__name__}{'' if not hasattr(tree, '__len__') else f' of length {len(tree)}'}); "
+        f"to (a {type(tree).__name__}); "
         "give an int, None, or a tuple/dict with one entry per element"
     )
 
@@ -561,7 +572,11 @@ def vmap(
 
     @functools.wraps(f)
     def vmap_f(*args: Any) -> Any:
-        if isinstance(in_axes, (list, tuple)) and not isinstance(in_axes, list) and len(in_axes) != len(args):
+        if (
+            isinstance(in_axes, (list, tuple))
+            and not isinstance(in_axes, list)
+            and len(in_axes) != len(args)
+        ):
             raise ValueError(
                 f"vmap: in_axes has {len(in_axes)} entries but {_fun_name(f)} was called "
                 f"with {len(args)} positional arguments"
@@ -584,7 +599,8 @@ def vmap(
                 size = n
             elif n != size:
                 sizes = [
-                    (j, aval_of(w).shape[a]) for j, (w, a) in enumerate(zip(vals, axes, strict=True))
+                    (j, aval_of(w).shape[a])
+                    for j, (w, a) in enumerate(zip(vals, axes, strict=True))
                     if a is not None
                 ]
                 raise ValueError(
@@ -606,7 +622,9 @@ def vmap(
         out_tree_box: list[Any] = [None]
         mapped = [(v, a) for v, a in zip(vals, axes, strict=True) if a is not None]
         avals = [
-            ShapedArray(tuple(n for k, n in enumerate(aval_of(v).shape) if k != a), aval_of(v).dtype)
+            ShapedArray(
+                tuple(n for k, n in enumerate(aval_of(v).shape) if k != a), aval_of(v).dtype
+            )
             for v, a in mapped
         ]
         with new_trace() as trace:

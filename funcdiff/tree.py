@@ -373,7 +373,7 @@ class _CustomHandler(_Handler):
         self,
         kind: type,
         flatten_fn: Callable[[Any], tuple[Iterable[Any], Any]],
-        unflatten_fn: Callable[[Any, Iterable[Any]], Any],
+        unflatten_fn: Callable[[Any, tuple[Any, ...]], Any],
     ) -> None:
         super().__init__(kind)
         self.flatten_fn = flatten_fn
@@ -512,7 +512,7 @@ def _register(cls: type, handler: _Handler) -> None:
 def register_pytree_node(
     nodetype: type[_T],
     flatten_fn: Callable[[_T], tuple[Iterable[Any], Any]],
-    unflatten_fn: Callable[[Any, Iterable[Any]], _T],
+    unflatten_fn: Callable[[Any, tuple[Any, ...]], _T],
 ) -> None:
     """Register ``nodetype`` as a pytree node type.
 

@@ -24,7 +24,9 @@ class ShapedArray:
     f64[3,4]
     """
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("dtype", "shape")
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
 
     def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
         self.shape = tuple(shape)
@@ -55,16 +57,26 @@ class ShapedArray:
 
 
 _DTYPE_SHORT = {
-    "float64": "f64", "float32": "f32", "float16": "f16",
-    "int64": "i64", "int32": "i32", "int16": "i16", "int8": "i8",
-    "uint64": "u64", "uint32": "u32", "uint16": "u16", "uint8": "u8",
-    "bool": "bool", "complex128": "c128", "complex64": "c64",
+    "float64": "f64",
+    "float32": "f32",
+    "float16": "f16",
+    "int64": "i64",
+    "int32": "i32",
+    "int16": "i16",
+    "int8": "i8",
+    "uint64": "u64",
+    "uint32": "u32",
+    "uint16": "u16",
+    "uint8": "u8",
+    "bool": "bool",
+    "complex128": "c128",
+    "complex64": "c64",
 }
 
 
 def dtype_short(dtype: Any) -> str:
     """``float64`` -> ``f64``, as jaxprs print types."""
-    name = np.dtype(dtype).name
+    name: str = np.dtype(dtype).name
     return _DTYPE_SHORT.get(name, name)
 
 
@@ -91,7 +103,7 @@ class Var:
 class Literal:
     """A scalar constant written directly into an equation."""
 
-    __slots__ = ("val", "aval")
+    __slots__ = ("aval", "val")
 
     def __init__(self, val: Any) -> None:
         self.val = val
@@ -111,7 +123,7 @@ class Eqn:
     jaxprs can be compared and cached.
     """
 
-    __slots__ = ("primitive", "invars", "outvars", "params")
+    __slots__ = ("invars", "outvars", "params", "primitive")
 
     def __init__(
         self,
@@ -135,7 +147,7 @@ class Jaxpr:
     ``str(jaxpr)`` is the readable listing, one equation a line.
     """
 
-    __slots__ = ("constvars", "invars", "eqns", "outvars")
+    __slots__ = ("constvars", "eqns", "invars", "outvars")
 
     def __init__(
         self,
@@ -168,7 +180,7 @@ class ClosedJaxpr:
       in (c,) }
     """
 
-    __slots__ = ("jaxpr", "consts")
+    __slots__ = ("consts", "jaxpr")
 
     def __init__(self, jaxpr: Jaxpr, consts: list[Any]) -> None:
         self.jaxpr = jaxpr

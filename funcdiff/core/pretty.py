@@ -1,9 +1,9 @@
 """The jaxpr printer: letter-named variables, one equation a line.
 
-    { lambda ; a:f64[]. let
-        b:f64[] = cos a
-        c:f64[] = pow a b
-      in (c,) }
+{ lambda ; a:f64[]. let
+    b:f64[] = cos a
+    c:f64[] = pow a b
+  in (c,) }
 """
 
 from __future__ import annotations
@@ -70,9 +70,9 @@ def pp_jaxpr(jaxpr: Jaxpr, consts: list[Any] | None = None) -> str:
         outs = " ".join(binder(v) for v in eqn.outvars)
         params = ""
         if eqn.params:
-            params = "[" + ", ".join(
-                f"{k}={pp_param(v)}" for k, v in sorted(eqn.params.items())
-            ) + "]"
+            params = (
+                "[" + ", ".join(f"{k}={pp_param(v)}" for k, v in sorted(eqn.params.items())) + "]"
+            )
         args = " ".join(atom(x) for x in eqn.invars)
         lines.append(f"    {outs} = {eqn.primitive.name}{params} {args}".rstrip())
     outs = ", ".join(atom(x) for x in jaxpr.outvars)

@@ -157,7 +157,8 @@ def deflinear(prim: Primitive, *transposes: Rule | None) -> None:
     non-linear argument (an index), which must have a zero tangent."""
 
     def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
-        if all(isinstance(t, Zero) for t, tr in zip(tangents, transposes) if tr is not None):
+        linear = [t for t, tr in zip(tangents, transposes, strict=True) if tr is not None]
+        if all(isinstance(t, Zero) for t in linear):
             return Zero(aval_of(out))
         args = [
             instantiate(t) if tr is not None else p

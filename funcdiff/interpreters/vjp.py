@@ -41,16 +41,17 @@ def backward_pass(jaxpr: Jaxpr, env: dict[Var, Any], cts_out: Sequence[Any]) -> 
         prev = ct_env.get(v)
         ct_env[v] = ct if prev is None else _add(prev, ct)
 
-    for x, ct in zip(jaxpr.outvars, cts_out, strict=True):
-        if isinstance(x, Var) and x in active and ct is not None and not isinstance(ct, Zero):
-            accumulate(x, ct)
+    for x, c in zip(jaxpr.outvars, cts_out, strict=True):
+        if isinstance(x, Var) and x in active and c is not None and not isinstance(c, Zero):
+            accumulate(x, c)
     for eqn in reversed(jaxpr.eqns):
         outvars = eqn.outvars
+        ct: Any
         if eqn.primitive.multiple_results:
             cts = [ct_env.pop(v, None) for v in outvars]
             if all(c is None for c in cts):
                 continue
-            ct: Any = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
+            ct = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
             out: Any = [env[v] for v in outvars]
         else:
             ct = ct_env.pop(outvars[0], None)

@@ -39,8 +39,6 @@ def vmap_jaxpr(
         else:
             out, od = prim.rule("batch")(vals, bdims, **eqn.params)
             outs, out_dims = (out, od) if prim.multiple_results else ([out], [od])
-        env.update(
-            (v, (o, d)) for v, o, d in zip(eqn.outvars, outs, out_dims, strict=True)
-        )
+        env.update((v, (o, d)) for v, o, d in zip(eqn.outvars, outs, out_dims, strict=True))
     results = [read(x) for x in jaxpr.outvars]
     return [r[0] for r in results], [r[1] for r in results]

@@ -18,7 +18,6 @@ from funcdiff.numpy._reductions import __all__ as _reductions_all
 from funcdiff.numpy._shape import *  # noqa: F403
 from funcdiff.numpy._shape import __all__ as _shape_all
 from funcdiff.numpy._shape import _slice_axis as _slice_axis
-from funcdiff.numpy._tracer_ops import install as _install
 from funcdiff.numpy._ufuncs import *  # noqa: F403
 from funcdiff.numpy._ufuncs import __all__ as _ufuncs_all
 from funcdiff.numpy import linalg as linalg
@@ -34,4 +33,3 @@ __all__ = [
     "linalg", "pi", "e", "inf", "nan", "newaxis",
 ]
 
-_install()

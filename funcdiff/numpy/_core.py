@@ -55,7 +55,7 @@ def dtype_of(x: Any) -> np.dtype[Any]:
         return x.aval.dtype
     if isinstance(x, (np.ndarray, np.generic)):
         return x.dtype
-    return np.result_type(x)
+    return np.dtype(np.result_type(x))
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
@@ -64,9 +64,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def result_dtype(*args: Any) -> np.dtype[Any]:
     """numpy 2 promotion, Python scalars weak."""
-    return np.result_type(
-        *[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args]
-    )
+    return np.result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
 
 
 def promote(*args: Any) -> list[Array]:

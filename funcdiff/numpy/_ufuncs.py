@@ -19,14 +19,22 @@ from funcdiff.numpy._core import (
 )
 from funcdiff.primitives import elementwise as E
 
+_DOC = """{what}
 
-def _float_unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
+    >>> import funcdiff.numpy as fnp
+    >>> fnp.{call}.shape
+    ()
+    """
+
+
+def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[Any], Array]:
     def fn(x: Any) -> Array:
         (x,) = promote_float(x)
         return bind(prim, x)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Element-wise ``numpy.{name}``, differentiable.\n\n    >>> import funcdiff.numpy as fnp\n    >>> fnp.{name}(0.5).shape\n    ()\n    "
+    what = f"Element-wise ``numpy.{name}``, differentiable."
+    fn.__doc__ = _DOC.format(what=what, call=f"{name}({example})")
     return fn
 
 
@@ -35,7 +43,7 @@ def _unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
         return bind(prim, asarray_arg(x))
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Element-wise ``numpy.{name}``.\n\n    >>> import funcdiff.numpy as fnp\n    >>> fnp.{name}(0.5).shape\n    ()\n    "
+    fn.__doc__ = _DOC.format(what=f"Element-wise ``numpy.{name}``.", call=f"{name}(0.5)")
     return fn
 
 
@@ -47,7 +55,8 @@ def _binary(prim: Primitive, name: str, floating: bool = False) -> Callable[[Any
         return bind(prim, x, y)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Element-wise ``numpy.{name}`` with broadcasting.\n\n    >>> import funcdiff.numpy as fnp\n    >>> fnp.{name}(1.0, 2.0).shape\n    ()\n    "
+    what = f"Element-wise ``numpy.{name}``, broadcasting."
+    fn.__doc__ = _DOC.format(what=what, call=f"{name}(1.0, 2.0)")
     return fn
 
 
@@ -67,7 +76,7 @@ sinh = _float_unary(E.sinh_p, "sinh")
 cosh = _float_unary(E.cosh_p, "cosh")
 tanh = _float_unary(E.tanh_p, "tanh")
 arcsinh = _float_unary(E.asinh_p, "arcsinh")
-arccosh = _float_unary(E.acosh_p, "arccosh")
+arccosh = _float_unary(E.acosh_p, "arccosh", 1.5)
 arctanh = _float_unary(E.atanh_p, "arctanh")
 floor = _float_unary(E.floor_p, "floor")
 ceil = _float_unary(E.ceil_p, "ceil")
@@ -194,7 +203,7 @@ def deg2rad(x: Any) -> Array:
     """Degrees to radians.
 
     >>> import funcdiff.numpy as fnp
-    >>> round(float(fnp.deg2rad(180.0)), 5)
+    >>> print(f"{float(fnp.deg2rad(180.0)):.5f}")
     3.14159
     """
     return E.mul(promote_float(x)[0], math.pi / 180.0)
@@ -207,8 +216,8 @@ def rad2deg(x: Any) -> Array:
     """Radians to degrees.
 
     >>> import funcdiff.numpy as fnp
-    >>> round(float(fnp.rad2deg(3.141592653589793)), 5)
-    180.0
+    >>> print(f"{float(fnp.rad2deg(3.141592653589793)):.5f}")
+    180.00000
     """
     return E.mul(promote_float(x)[0], 180.0 / math.pi)
 
@@ -226,7 +235,7 @@ def round(a: Any, decimals: int = 0) -> Array:  # noqa: A001
     (a,) = promote_float(a)
     if decimals == 0:
         return bind(E.round_p, a)
-    scale = 10.0 ** decimals
+    scale = 10.0**decimals
     return E.div(bind(E.round_p, E.mul(a, scale)), scale)
 
 
@@ -278,7 +287,7 @@ def logaddexp(x: Any, y: Any) -> Array:
     """``log(exp(x) + exp(y))`` without overflow.
 
     >>> import funcdiff.numpy as fnp
-    >>> round(float(fnp.logaddexp(1000.0, 1000.0)), 4)
+    >>> print(f"{float(fnp.logaddexp(1000.0, 1000.0)):.4f}")
     1000.6931
     """
     x, y = promote_float(x, y)
@@ -376,7 +385,9 @@ def sinc(x: Any) -> Array:
     return E.select(zero, 1.0, E.div(sin(safe), safe))
 
 
-def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Array:
+def nan_to_num(
+    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Array:
     """Replace NaN and infinities with finite numbers.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -395,15 +406,78 @@ def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: fl
 
 
 __all__ = [
-    "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
-    "arctan2", "arctanh", "around", "cbrt", "ceil", "clip", "cos", "cosh",
-    "deg2rad", "degrees", "divide", "equal", "exp", "exp2", "expm1", "fix",
-    "float_power", "floor", "floor_divide", "fmod", "greater", "greater_equal",
-    "heaviside", "hypot", "isfinite", "isinf", "isnan", "less", "less_equal",
-    "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "mod",
-    "multiply", "nan_to_num", "negative", "not_equal", "positive", "power",
-    "rad2deg", "radians", "reciprocal", "remainder", "rint", "round", "sign",
-    "sin", "sinc", "sinh", "sqrt", "square", "subtract", "tan", "tanh",
-    "true_divide", "trunc", "where",
+    "abs",
+    "absolute",
+    "add",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "around",
+    "cbrt",
+    "ceil",
+    "clip",
+    "cos",
+    "cosh",
+    "deg2rad",
+    "degrees",
+    "divide",
+    "equal",
+    "exp",
+    "exp2",
+    "expm1",
+    "fix",
+    "float_power",
+    "floor",
+    "floor_divide",
+    "fmod",
+    "greater",
+    "greater_equal",
+    "heaviside",
+    "hypot",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "less",
+    "less_equal",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "maximum",
+    "minimum",
+    "mod",
+    "multiply",
+    "nan_to_num",
+    "negative",
+    "not_equal",
+    "positive",
+    "power",
+    "rad2deg",
+    "radians",
+    "reciprocal",
+    "remainder",
+    "rint",
+    "round",
+    "sign",
+    "sin",
+    "sinc",
+    "sinh",
+    "sqrt",
+    "square",
+    "subtract",
+    "tan",
+    "tanh",
+    "true_divide",
+    "trunc",
+    "where",
 ]

@@ -117,8 +117,11 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
 def _float_samples(
     low: float, high: float, nargs: int
 ) -> Callable[[np.random.Generator], list[tuple[tuple[Any, ...], dict[str, Any]]]]:
-    shapes = [[(3,)], [(2, 3)], [()]] if nargs == 1 else [
-        [(3,), (3,)], [(2, 3), (3,)], [(), (2, 1)], [(2, 1), (1, 3)]]
+    shapes: list[list[tuple[int, ...]]] = (
+        [[(3,)], [(2, 3)], [()]]
+        if nargs == 1
+        else [[(3,), (3,)], [(2, 3), (3,)], [(), (2, 1)], [(2, 1), (1, 3)]]
+    )
 
     def samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         return [(tuple(rng.uniform(low, high, s) for s in shp), {}) for shp in shapes]
@@ -336,7 +339,10 @@ add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE)
 sub_p = _binary("sub", np.subtract, lambda o, x, y: _ONE, lambda o, x, y: _MINUS_ONE)
 mul_p = _binary("mul", np.multiply, lambda o, x, y: y, lambda o, x, y: x)
 div_p = _binary(
-    "div", np.divide, lambda o, x, y: div(1.0, y), lambda o, x, y: neg(div(o, y)),
+    "div",
+    np.divide,
+    lambda o, x, y: div(1.0, y),
+    lambda o, x, y: neg(div(o, y)),
     domain=(0.5, 2.0),
 )
 pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
@@ -350,7 +356,10 @@ atan2_p = _binary(
     domain=(0.5, 2.0),
 )
 rem_p = _binary(
-    "rem", np.remainder, lambda o, x, y: _ONE, lambda o, x, y: neg(floor(div(x, y))),
+    "rem",
+    np.remainder,
+    lambda o, x, y: _ONE,
+    lambda o, x, y: neg(floor(div(x, y))),
     domain=(0.5, 2.0),
 )
 floor_divide_p = _binary("floor_divide", np.floor_divide, None, None, zero_derivative=True)
@@ -382,7 +391,7 @@ def _select_abstract_eval(p: ShapedArray, x: ShapedArray, y: ShapedArray) -> Sha
 
 
 def _select_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
-    p, x, y = primals
+    p, _x, _y = primals
     _, tx, ty = tangents
     if isinstance(tx, Zero) and isinstance(ty, Zero):
         return Zero(aval_of(out))
@@ -421,7 +430,9 @@ convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x).astype(new_d
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
 
 
-def _convert_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, new_dtype: Any) -> Any:
+def _convert_jvp(
+    primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, new_dtype: Any
+) -> Any:
     (t,) = tangents
     if np.dtype(new_dtype).kind not in "fc" or _dtype_of(primals[0]).kind not in "fc":
         return Zero(aval_of(out))
@@ -440,7 +451,9 @@ def _convert_vjp(
 convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.vjp = _convert_vjp
 convert_element_type_p.batch = lambda args, dims, *, new_dtype: (
-    convert(args[0], new_dtype), dims[0])
+    convert(args[0], new_dtype),
+    dims[0],
+)
 convert_element_type_p.samples = lambda rng: [
     ((rng.normal(size=(3,)),), {"new_dtype": np.dtype(np.float32)}),
     ((rng.normal(size=(2, 2)).astype(np.float32),), {"new_dtype": np.dtype(np.float64)}),
@@ -464,20 +477,20 @@ def _binop(prim: Primitive) -> Callable[[Any, Any], Any]:
     return op
 
 
-add = _binop(add_p)
-sub = _binop(sub_p)
-mul = _binop(mul_p)
-div = _binop(div_p)
-pow = _binop(pow_p)  # noqa: A001
-maximum = _binop(max_p)
-minimum = _binop(min_p)
-atan2 = _binop(atan2_p)
-eq = _binop(eq_p)
-ne = _binop(ne_p)
-lt = _binop(lt_p)
-le = _binop(le_p)
-gt = _binop(gt_p)
-ge = _binop(ge_p)
+add: Callable[[Any, Any], Any] = _binop(add_p)
+sub: Callable[[Any, Any], Any] = _binop(sub_p)
+mul: Callable[[Any, Any], Any] = _binop(mul_p)
+div: Callable[[Any, Any], Any] = _binop(div_p)
+pow: Callable[[Any, Any], Any] = _binop(pow_p)  # noqa: A001
+maximum: Callable[[Any, Any], Any] = _binop(max_p)
+minimum: Callable[[Any, Any], Any] = _binop(min_p)
+atan2: Callable[[Any, Any], Any] = _binop(atan2_p)
+eq: Callable[[Any, Any], Any] = _binop(eq_p)
+ne: Callable[[Any, Any], Any] = _binop(ne_p)
+lt: Callable[[Any, Any], Any] = _binop(lt_p)
+le: Callable[[Any, Any], Any] = _binop(le_p)
+gt: Callable[[Any, Any], Any] = _binop(gt_p)
+ge: Callable[[Any, Any], Any] = _binop(ge_p)
 
 
 def neg(x: Any) -> Any:

@@ -44,9 +44,11 @@ def _dot_general_impl(x: Array, y: Array, *, dimension_numbers: DimNums) -> Arra
     yf_shape = [y.shape[d] for d in yf]
     k = int(np.prod([x.shape[d] for d in xc], dtype=np.int64))
     xt = np.transpose(x, (*xb, *xf, *xc)).reshape(
-        (*batch_shape, int(np.prod(xf_shape, dtype=np.int64)), k))
+        (*batch_shape, int(np.prod(xf_shape, dtype=np.int64)), k)
+    )
     yt = np.transpose(y, (*yb, *yc, *yf)).reshape(
-        (*batch_shape, k, int(np.prod(yf_shape, dtype=np.int64))))
+        (*batch_shape, k, int(np.prod(yf_shape, dtype=np.int64)))
+    )
     return np.matmul(xt, yt).reshape((*batch_shape, *xf_shape, *yf_shape))
 
 
@@ -70,9 +72,7 @@ def _dot_general_abstract_eval(
             "x.shape[-1] must equal y.shape[-2]."
         )
     if x.dtype != y.dtype:
-        raise DTypeError(
-            f"dot_general: operand dtypes differ ({x.str_short()}, {y.str_short()})"
-        )
+        raise DTypeError(f"dot_general: operand dtypes differ ({x.str_short()}, {y.str_short()})")
     shape = (
         *(x.shape[d] for d in xb),
         *(x.shape[d] for d in _free(x.ndim, xc, xb)),
@@ -134,9 +134,9 @@ def _dot_general_vjp(
     ]
 
 
-def _shift(dims: Sequence[int], moved_from: int) -> tuple[int, ...]:
-    # axis numbers after axis ``moved_from`` is moved to the front
-    return tuple(d + 1 if d < moved_from else d for d in dims)
+def _shift(dims: Sequence[int]) -> tuple[int, ...]:
+    # per-example axis numbers, once the batch axis is in front
+    return tuple(d + 1 for d in dims)
 
 
 def _dot_general_batch(
@@ -147,10 +147,10 @@ def _dot_general_batch(
     dx, dy = dims
     if dx is not None:
         x = S.moveaxis(x, dx, 0)
-        xc, xb = _shift(xc, dx), _shift(xb, dx)
+        xc, xb = _shift(xc), _shift(xb)
     if dy is not None:
         y = S.moveaxis(y, dy, 0)
-        yc, yb = _shift(yc, dy), _shift(yb, dy)
+        yc, yb = _shift(yc), _shift(yb)
     if dx is not None and dy is not None:
         return dot_general(x, y, ((xc, yc), ((0, *xb), (0, *yb)))), 0
     out = dot_general(x, y, ((xc, yc), (xb, yb)))
@@ -166,22 +166,42 @@ dot_general_p.jvp = _dot_general_jvp
 dot_general_p.vjp = _dot_general_vjp
 dot_general_p.batch = _dot_general_batch
 dot_general_p.samples = lambda rng: [
-    ((rng.normal(size=(2, 3)), rng.normal(size=(3, 4))), {"dimension_numbers": (((1,), (0,)), ((), ()))}),
-    ((rng.normal(size=(2, 3)), rng.normal(size=(3,))), {"dimension_numbers": (((1,), (0,)), ((), ()))}),
-    ((rng.normal(size=(3,)), rng.normal(size=(3,))), {"dimension_numbers": (((0,), (0,)), ((), ()))}),
-    ((rng.normal(size=(3, 2)), rng.normal(size=(3, 4))), {"dimension_numbers": (((0,), (0,)), ((), ()))}),
-    ((rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5))),
-     {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))}),
-    ((rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 5, 2))),
-     {"dimension_numbers": (((2, 1), (0, 2)), ((), ()))}),
-    ((rng.normal(size=(3, 2, 5)), rng.normal(size=(2, 5, 4))),
-     {"dimension_numbers": (((2,), (1,)), ((1,), (0,)))}),
+    (
+        (rng.normal(size=(2, 3)), rng.normal(size=(3, 4))),
+        {"dimension_numbers": (((1,), (0,)), ((), ()))},
+    ),
+    (
+        (rng.normal(size=(2, 3)), rng.normal(size=(3,))),
+        {"dimension_numbers": (((1,), (0,)), ((), ()))},
+    ),
+    (
+        (rng.normal(size=(3,)), rng.normal(size=(3,))),
+        {"dimension_numbers": (((0,), (0,)), ((), ()))},
+    ),
+    (
+        (rng.normal(size=(3, 2)), rng.normal(size=(3, 4))),
+        {"dimension_numbers": (((0,), (0,)), ((), ()))},
+    ),
+    (
+        (rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5))),
+        {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))},
+    ),
+    (
+        (rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 5, 2))),
+        {"dimension_numbers": (((2, 1), (0, 2)), ((), ()))},
+    ),
+    (
+        (rng.normal(size=(3, 2, 5)), rng.normal(size=(2, 5, 4))),
+        {"dimension_numbers": (((2,), (1,)), ((1,), (0,)))},
+    ),
     ((rng.normal(size=(2,)), rng.normal(size=(3,))), {"dimension_numbers": (((), ()), ((), ()))}),
 ]
 
 
 def dot_general(x: Array, y: Array, dimension_numbers: DimNums) -> Array:
     (xc, yc), (xb, yb) = dimension_numbers
-    dn = ((tuple(int(d) for d in xc), tuple(int(d) for d in yc)),
-          (tuple(int(d) for d in xb), tuple(int(d) for d in yb)))
+    dn = (
+        (tuple(int(d) for d in xc), tuple(int(d) for d in yc)),
+        (tuple(int(d) for d in xb), tuple(int(d) for d in yb)),
+    )
     return bind(dot_general_p, x, y, dimension_numbers=dn)

@@ -43,10 +43,14 @@ def _bid_impl(x: Array, *, shape: tuple[int, ...], broadcast_dimensions: tuple[i
 def _bid_abstract_eval(
     x: ShapedArray, *, shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]
 ) -> ShapedArray:
-    ok = len(broadcast_dimensions) == x.ndim and all(
-        0 <= d < len(shape) and x.shape[i] in (1, shape[d])
-        for i, d in enumerate(broadcast_dimensions)
-    ) and list(broadcast_dimensions) == sorted(set(broadcast_dimensions))
+    ok = (
+        len(broadcast_dimensions) == x.ndim
+        and all(
+            0 <= d < len(shape) and x.shape[i] in (1, shape[d])
+            for i, d in enumerate(broadcast_dimensions)
+        )
+        and list(broadcast_dimensions) == sorted(set(broadcast_dimensions))
+    )
     if not ok:
         raise ShapeError(
             f"broadcast_in_dim: cannot broadcast {x.str_short()} to shape {shape} "

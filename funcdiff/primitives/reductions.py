@@ -1,0 +1,266 @@
+"""Reduction primitives: reduce_max, reduce_min, argmax, argmin and cumsum.
+
+(reduce_sum lives with the shape primitives, as broadcast_in_dim's transpose.)
+
+- ``reduce_max``/``reduce_min`` over ``axes``: where several entries tie for
+  the extremum, the derivative is shared equally among them (as in JAX), so
+  the JVP is the mean of the tangents at the winning positions and the VJP
+  spreads ``ct / count`` over them. Both rules are a piecewise-constant mask
+  times linear operations, so they differentiate again.
+- ``argmax``/``argmin`` along one ``axis``: integer output, zero derivative;
+  numpy's semantics (first occurrence wins a tie, a NaN beats every number).
+- ``cumsum`` along ``axis`` (from the end when ``reverse``): linear, its
+  transpose is the cumulative sum in the other direction.
+
+Other scans (``cumprod``...) are built in ``funcdiff.numpy`` out of these and
+the element-wise and slicing primitives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ShapedArray, aval_of
+from funcdiff.core.primitive import Primitive, Zero, def_zero_derivative, deflinear, is_float
+from funcdiff.core.trace import bind
+from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import shape as S
+
+Array = Any
+Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
+
+
+def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced ``axes`` kept as size 1 (numpy's keepdims)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _batched_axes(axes: tuple[int, ...], bdim: int) -> tuple[int, ...]:
+    """Axes of an unbatched operand, renumbered for an operand batched at ``bdim``."""
+    return tuple(a + (a >= bdim) for a in axes)
+
+
+# ---------------------------------------------------------------------------
+# reduce_max, reduce_min: the extremum over ``axes``; ties share the derivative
+# ---------------------------------------------------------------------------
+
+
+def _extremum(name: str, np_fn: Any) -> Primitive:
+    prim = Primitive(name)
+
+    def impl(x: Array, *, axes: tuple[int, ...]) -> Array:
+        return np_fn(x, axis=axes)
+
+    def abstract_eval(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
+        S.check_axes(name, x, axes)
+        if x.dtype.kind == "c":
+            raise DTypeError(
+                f"{name}: complex operand {x.str_short()} has no order; reduce its "
+                "real part or its absolute value instead"
+            )
+        if math.prod(x.shape[a] for a in axes) == 0:
+            raise ShapeError(
+                f"{name}: cannot reduce zero-size axes {axes} of {x.str_short()}: an "
+                "empty slice has no extremum. Give funcdiff.numpy.max/min an initial= value."
+            )
+        return ShapedArray(tuple(n for i, n in enumerate(x.shape) if i not in axes), x.dtype)
+
+    def weights(x: Array, out: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
+        # mask: 1.0 where x attains the extremum; count: how many do, per slice
+        keep = _keep_shape(aval_of(x).shape, axes)
+        mask = E.convert(E.eq(x, S.reshape(out, keep)), aval_of(x).dtype)
+        return mask, S.reduce_sum(mask, axes)
+
+    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, axes: tuple[int, ...]) -> Any:
+        (x,), (t,) = primals, tangents
+        if isinstance(t, Zero) or not is_float(aval_of(x)):
+            return Zero(aval_of(out))
+        mask, count = weights(x, out, axes)
+        return E.div(S.reduce_sum(E.mul(t, mask), axes), count)
+
+    def vjp(
+        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, axes: tuple[int, ...]
+    ) -> list[Any]:
+        (x,) = primals
+        if not needs[0] or not is_float(aval_of(x)):
+            return [None]
+        mask, count = weights(x, out, axes)
+        keep = _keep_shape(aval_of(x).shape, axes)
+        return [E.mul(S.reshape(E.div(ct, count), keep), mask)]
+
+    def batch(
+        args: Sequence[Array], dims: Sequence[int | None], *, axes: tuple[int, ...]
+    ) -> tuple[Array, int]:
+        (x,), (d,) = args, dims
+        assert d is not None
+        new_axes = _batched_axes(axes, d)
+        return bind(prim, x, axes=new_axes), d - sum(1 for a in new_axes if a < d)
+
+    def samples(rng: np.random.Generator) -> Samples:
+        # continuous random values: no ties, so the extremum is differentiable
+        return [
+            ((rng.normal(size=(5,)),), {"axes": (0,)}),
+            ((rng.normal(size=(3, 4)),), {"axes": (1,)}),
+            ((rng.normal(size=(3, 4)),), {"axes": (0,)}),
+            ((rng.normal(size=(2, 3, 4)),), {"axes": (0, 2)}),
+            ((rng.normal(size=(2, 3)),), {"axes": (0, 1)}),
+        ]
+
+    prim.impl = impl
+    prim.abstract_eval = abstract_eval
+    prim.jvp = jvp
+    prim.vjp = vjp
+    prim.batch = batch
+    prim.samples = samples
+    return prim
+
+
+reduce_max_p = _extremum("reduce_max", np.max)
+reduce_min_p = _extremum("reduce_min", np.min)
+
+
+# ---------------------------------------------------------------------------
+# argmax, argmin: index of the first extremum along ``axis`` (NaN wins)
+# ---------------------------------------------------------------------------
+
+
+def _arg_extremum(name: str, np_fn: Any) -> Primitive:
+    prim = Primitive(name)
+
+    def impl(x: Array, *, axis: int, index_dtype: np.dtype[Any]) -> Array:
+        return np.asarray(np_fn(x, axis=axis)).astype(index_dtype, copy=False)
+
+    def abstract_eval(x: ShapedArray, *, axis: int, index_dtype: np.dtype[Any]) -> ShapedArray:
+        if not 0 <= axis < x.ndim:
+            raise ShapeError(f"{name}: axis {axis} out of range for operand {x.str_short()}")
+        if x.shape[axis] == 0:
+            raise ShapeError(
+                f"{name}: axis {axis} of {x.str_short()} has size 0 "
+                "(an empty sequence has no extremum)"
+            )
+        if np.dtype(index_dtype).kind not in "iu":
+            raise DTypeError(f"{name}: index_dtype must be an integer dtype, got {index_dtype}")
+        if x.dtype.kind == "c":
+            raise DTypeError(f"{name}: complex operand {x.str_short()} has no order")
+        shape = tuple(n for i, n in enumerate(x.shape) if i != axis)
+        return ShapedArray(shape, index_dtype)
+
+    def batch(
+        args: Sequence[Array], dims: Sequence[int | None], *, axis: int, index_dtype: np.dtype[Any]
+    ) -> tuple[Array, int]:
+        (x,), (d,) = args, dims
+        assert d is not None
+        new_axis = axis + (axis >= d)
+        out = bind(prim, x, axis=new_axis, index_dtype=index_dtype)
+        return out, d - int(new_axis < d)
+
+    def samples(rng: np.random.Generator) -> Samples:
+        i64 = np.dtype(np.int64)
+        return [
+            ((rng.normal(size=(5,)),), {"axis": 0, "index_dtype": i64}),
+            ((rng.normal(size=(3, 4)),), {"axis": 1, "index_dtype": i64}),
+            ((rng.normal(size=(3, 4)),), {"axis": 0, "index_dtype": np.dtype(np.int32)}),
+            ((rng.normal(size=(2, 3, 4)),), {"axis": 2, "index_dtype": i64}),
+        ]
+
+    prim.impl = impl
+    prim.abstract_eval = abstract_eval
+    def_zero_derivative(prim)
+    prim.batch = batch
+    prim.samples = samples
+    return prim
+
+
+argmax_p = _arg_extremum("argmax", np.argmax)
+argmin_p = _arg_extremum("argmin", np.argmin)
+
+
+# ---------------------------------------------------------------------------
+# cumsum: inclusive cumulative sum along ``axis`` (from the end if ``reverse``)
+# ---------------------------------------------------------------------------
+
+cumsum_p = Primitive("cumsum")
+
+
+def _cumsum_impl(x: Array, *, axis: int, reverse: bool) -> Array:
+    x = np.asarray(x)
+    if not reverse:
+        return np.cumsum(x, axis=axis, dtype=x.dtype)
+    return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+
+
+def _cumsum_abstract_eval(x: ShapedArray, *, axis: int, reverse: bool) -> ShapedArray:
+    if not 0 <= axis < x.ndim:
+        raise ShapeError(f"cumsum: axis {axis} out of range for operand {x.str_short()}")
+    if x.dtype.kind == "b":
+        raise DTypeError(
+            f"cumsum: bool operand {x.str_short()}; convert it to an integer dtype first "
+            "(funcdiff.numpy.cumsum does)"
+        )
+    return x
+
+
+def _cumsum_transpose(ct: Array, x: Array, *, axis: int, reverse: bool) -> Array:
+    return cumsum(ct, axis, not reverse)
+
+
+def _cumsum_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, axis: int, reverse: bool
+) -> tuple[Array, int]:
+    (x,), (d,) = args, dims
+    assert d is not None
+    return bind(cumsum_p, x, axis=axis + (axis >= d), reverse=reverse), d
+
+
+cumsum_p.impl = _cumsum_impl
+cumsum_p.abstract_eval = _cumsum_abstract_eval
+deflinear(cumsum_p, _cumsum_transpose)
+cumsum_p.batch = _cumsum_batch
+cumsum_p.samples = lambda rng: [
+    ((rng.normal(size=(5,)),), {"axis": 0, "reverse": False}),
+    ((rng.normal(size=(5,)),), {"axis": 0, "reverse": True}),
+    ((rng.normal(size=(3, 4)),), {"axis": 1, "reverse": False}),
+    ((rng.normal(size=(2, 3, 4)),), {"axis": 1, "reverse": True}),
+    ((rng.normal(size=(3, 4)),), {"axis": 0, "reverse": False}),
+]
+
+
+# ---------------------------------------------------------------------------
+# wrappers: bind, recording nothing when there is nothing to reduce
+# ---------------------------------------------------------------------------
+
+
+def _axes_param(axes: Sequence[int]) -> tuple[int, ...]:
+    return tuple(sorted(int(a) for a in axes))
+
+
+def reduce_max(x: Array, axes: Sequence[int]) -> Array:
+    """Maximum over ``axes`` (non-negative ints); no equation when ``axes`` is empty."""
+    axes = _axes_param(axes)
+    return bind(reduce_max_p, x, axes=axes) if axes else x
+
+
+def reduce_min(x: Array, axes: Sequence[int]) -> Array:
+    """Minimum over ``axes`` (non-negative ints); no equation when ``axes`` is empty."""
+    axes = _axes_param(axes)
+    return bind(reduce_min_p, x, axes=axes) if axes else x
+
+
+def argmax(x: Array, axis: int, index_dtype: Any = np.int64) -> Array:
+    """Index of the first maximum along ``axis`` (a NaN counts as the maximum)."""
+    return bind(argmax_p, x, axis=int(axis), index_dtype=np.dtype(index_dtype))
+
+
+def argmin(x: Array, axis: int, index_dtype: Any = np.int64) -> Array:
+    """Index of the first minimum along ``axis`` (a NaN counts as the minimum)."""
+    return bind(argmin_p, x, axis=int(axis), index_dtype=np.dtype(index_dtype))
+
+
+def cumsum(x: Array, axis: int, reverse: bool = False) -> Array:
+    """Inclusive cumulative sum along ``axis``; from the end when ``reverse``."""
+    return bind(cumsum_p, x, axis=int(axis), reverse=bool(reverse))
