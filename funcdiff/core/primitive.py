@@ -11,6 +11,8 @@ A primitive carries every rule as an attribute:
   input; ``needs[i]`` says whether input ``i`` wants one.
 - ``batch(args, dims, **params)``: ``(out, out_dim)``; ``dims[i]`` is the
   batch axis of ``args[i]`` or None.
+- ``emit(*names, **params)`` (optional): the numpy expression ``jit``
+  writes into generated code; without it, generated code calls ``impl``.
 - ``samples(rng)``: example ``(args, params)`` pairs the registry sweep test
   checks every rule on.
 
@@ -54,6 +56,10 @@ class Primitive:
         self.batch: Rule | None = None
         self.samples: Callable[[np.random.Generator], list[tuple[tuple[Any, ...], dict[str, Any]]]]
         self.samples = lambda rng: []
+        #: optional jit code generation: ``emit(*arg_names, **params)`` returns a
+        #: numpy expression; ``emit_out`` the same writing into ``out=``.
+        self.emit: Rule | None = None
+        self.emit_out: Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).
         self.zero_derivative = False
         REGISTRY[name] = self

@@ -158,8 +158,13 @@ class Tracer:
         return int(np.asarray(self.concrete_value("using it as a Python index")).__index__())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        val = self.concrete_value("conversion to a numpy array (np.asarray)")
-        return np.asarray(val, dtype=dtype)
+        raise TypeError(
+            f"a traced array {self.aval.str_short()} was passed to numpy (np.asarray, "
+            "np.array or a numpy function), which would silently drop it from the "
+            "trace and its derivative. Use funcdiff.numpy (import funcdiff.numpy as "
+            "fnp) inside transformed functions; to read a concrete value use float(x) "
+            "or x.item()."
+        )
 
     def __hash__(self) -> int:
         raise TypeError(

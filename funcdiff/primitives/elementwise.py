@@ -92,6 +92,16 @@ def unbroadcast(ct: Array, shape: tuple[int, ...]) -> Array:
     return ct
 
 
+def def_ufunc_emit(prim: Primitive, impl: Any) -> None:
+    """jit code generation for a primitive implemented by a numpy ufunc:
+    inline ``np.<ufunc>(...)``, with ``out=`` when a dead buffer can be reused."""
+    if not isinstance(impl, np.ufunc):
+        return
+    name = impl.__name__
+    prim.emit = lambda *args: f"np.{name}({', '.join(args)})"
+    prim.emit_out = lambda *args, out: f"np.{name}({', '.join(args)}, out={out})"
+
+
 def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
     """Batch rule of a broadcasting element-wise primitive: batch axes to the
     front, batched operands padded with unit axes to the common rank."""
@@ -142,6 +152,7 @@ def _unary(
 ) -> Primitive:
     prim = Primitive(name)
     prim.impl = impl
+    def_ufunc_emit(prim, impl)
 
     def abstract_eval(x: ShapedArray) -> ShapedArray:
         if derivative is not None and not is_float(x):
@@ -232,6 +243,10 @@ def _integer_pow_derivative(x: Array, y: int) -> Array:
 
 
 integer_pow_p.impl = _integer_pow_impl
+integer_pow_p.emit = lambda x, *, y: (
+    f"np.square({x})" if y == 2 else f"np.power({x}, {y})" if y >= 0 else
+    f"np.power({x}, {float(y)})"
+)
 integer_pow_p.abstract_eval = lambda x, *, y: x
 integer_pow_p.jvp = lambda primals, tangents, out, *, y: mul(
     tangents[0], _integer_pow_derivative(primals[0], y)
@@ -262,6 +277,7 @@ def _binary(
 ) -> Primitive:
     prim = Primitive(name)
     prim.impl = impl
+    def_ufunc_emit(prim, impl)
 
     def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
         dt = _same_dtype(name, (x, y))
@@ -381,6 +397,7 @@ xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_deri
 
 select_p = Primitive("select")
 select_p.impl = np.where
+select_p.emit = lambda p, x, y: f"np.where({p}, {x}, {y})"
 
 
 def _select_abstract_eval(p: ShapedArray, x: ShapedArray, y: ShapedArray) -> ShapedArray:

@@ -106,6 +106,7 @@ broadcast_in_dim_p.samples = lambda rng: [
 
 reshape_p = Primitive("reshape")
 reshape_p.impl = lambda x, *, new_sizes: np.reshape(x, new_sizes)
+reshape_p.emit = lambda x, *, new_sizes: f"np.reshape({x}, {new_sizes!r})"
 
 
 def _reshape_abstract_eval(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> ShapedArray:
@@ -140,6 +141,7 @@ reshape_p.samples = lambda rng: [
 
 transpose_p = Primitive("transpose")
 transpose_p.impl = lambda x, *, permutation: np.transpose(x, permutation)
+transpose_p.emit = lambda x, *, permutation: f"np.transpose({x}, {permutation!r})"
 
 
 def _transpose_abstract_eval(x: ShapedArray, *, permutation: tuple[int, ...]) -> ShapedArray:
@@ -176,6 +178,7 @@ transpose_p.samples = lambda rng: [
 
 reduce_sum_p = Primitive("reduce_sum")
 reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes)
+reduce_sum_p.emit = lambda x, *, axes: f"np.sum({x}, axis={axes!r})"
 
 
 def check_axes(name: str, x: ShapedArray, axes: tuple[int, ...]) -> None:

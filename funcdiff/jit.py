@@ -1,0 +1,237 @@
+"""``jit``: trace once per input signature, optimize the jaxpr, run it as
+generated straight-line numpy code.
+
+``jit : (a -> b) -> (a -> b)``
+
+The cache key of a call is the pytree structure of the arguments, the shape
+and dtype of every array leaf, and the values of the static arguments. On a
+miss, ``f`` is traced abstractly (so Python control flow on array values
+raises a ConcretizationError naming ``static_argnums``), the jaxpr is
+optimized (``funcdiff.passes``) and compiled (``interpreters.codegen``).
+
+Called with tracers (inside ``grad``, ``vmap``, ``jvp`` or another ``jit``),
+the cached, optimized jaxpr is evaluated equation by equation with ``bind``,
+so the outer transform records or transforms it like any other code: ``f``
+itself is not called again, and ``jit`` composes with every transform.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ClosedJaxpr, aval_of
+from funcdiff.core.trace import Tracer, new_trace
+from funcdiff.interpreters.codegen import compile_jaxpr
+from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.passes import optimize
+from funcdiff.tree import PyTreeDef, tree_flatten, tree_unflatten
+
+Fun = Callable[..., Any]
+
+
+class _Entry:
+    """One compiled signature: the optimized jaxpr and its generated code."""
+
+    __slots__ = ("closed", "fn", "source", "out_tree", "n_traced_eqns")
+
+    def __init__(
+        self, closed: ClosedJaxpr, fn: Callable[..., list[Any]], source: str,
+        out_tree: PyTreeDef, n_traced_eqns: int,
+    ) -> None:
+        self.closed = closed
+        self.fn = fn
+        self.source = source
+        self.out_tree = out_tree
+        self.n_traced_eqns = n_traced_eqns
+
+
+class Lowered:
+    """What ``jit`` runs for one signature: ``str()`` shows the optimized
+    jaxpr and the generated numpy source."""
+
+    def __init__(self, entry: _Entry) -> None:
+        self.jaxpr = entry.closed
+        self.source = entry.source
+        self.traced_eqns = entry.n_traced_eqns
+
+    def as_text(self) -> str:
+        return (
+            f"# optimized jaxpr ({len(self.jaxpr.eqns)} equations, "
+            f"{self.traced_eqns} as traced)\n{self.jaxpr}\n\n# generated code\n{self.source}"
+        )
+
+    __str__ = as_text
+
+
+def _leaf_key(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return (x.shape, x.dtype)
+    if isinstance(x, Tracer):
+        return (x.aval.shape, x.aval.dtype)
+    if isinstance(x, float):
+        return ((), np.dtype(np.float64))
+    a = aval_of(np.asarray(x))
+    return (a.shape, a.dtype)
+
+
+def _as_input(x: Any) -> Any:
+    if isinstance(x, (np.ndarray, Tracer)):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"jit: argument leaf of type {type(x).__name__} is not an array; mark it static "
+            "(static_argnums / static_argnames) if it is a configuration value"
+        )
+    return arr
+
+
+class Jitted:
+    """A jit-compiled function. Call it like ``f``; see ``jit``."""
+
+    def __init__(
+        self,
+        f: Fun,
+        static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (),
+    ) -> None:
+        self.f = f
+        self.static_argnums = (
+            (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        )
+        self.static_argnames = (
+            (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        )
+        self._cache: dict[Any, _Entry] = {}
+        self._lock = threading.Lock()
+        self.trace_count = 0
+        functools.update_wrapper(self, f, updated=())  # type: ignore[arg-type]
+
+    # -- signature ----------------------------------------------------------
+    def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
+        nargs = len(args)
+        statics = []
+        for i in self.static_argnums:
+            j = i % nargs if -nargs <= i < nargs else None
+            if j is None:
+                raise ValueError(
+                    f"jit: static_argnums={self.static_argnums} is out of range for a call "
+                    f"with {nargs} positional arguments"
+                )
+            statics.append(args[j])
+        static_kw = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
+        for val in [*statics, *(v for _, v in static_kw)]:
+            try:
+                hash(val)
+            except TypeError:
+                raise TypeError(
+                    f"jit: a static argument of type {type(val).__name__} is unhashable; "
+                    "static arguments key the compilation cache, so pass a hashable value "
+                    "(a tuple instead of a list, for instance)"
+                ) from None
+        norm = {i % nargs for i in self.static_argnums}
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in norm)
+        dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        return (tuple(statics), static_kw), dyn_args, dyn_kw
+
+    def _rebuild_call(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: Sequence[Any], in_tree: PyTreeDef
+    ) -> Any:
+        dyn_args, dyn_kw = tree_unflatten(in_tree, leaves)
+        norm = {i % len(args) for i in self.static_argnums}
+        it = iter(dyn_args)
+        full = [a if i in norm else next(it) for i, a in enumerate(args)]
+        kw = {k: v for k, v in kwargs.items() if k in self.static_argnames}
+        kw.update(dyn_kw)
+        return self.f(*full, **kw)
+
+    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Entry | None, list[Any], Any]:
+        static_key, dyn_args, dyn_kw = self._split(args, kwargs)
+        leaves, in_tree = tree_flatten((dyn_args, dyn_kw))
+        key = (in_tree, static_key, tuple(_leaf_key(x) for x in leaves))
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._compile(args, kwargs, leaves, in_tree, key)
+        return entry, leaves, key
+
+    def _trace(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: Sequence[Any], in_tree: PyTreeDef
+    ) -> tuple[ClosedJaxpr, PyTreeDef]:
+        avals = [aval_of(_as_input(x)) for x in leaves]
+        out_tree_box: list[PyTreeDef] = []
+        with new_trace() as trace:
+            tracers = [trace.new_arg(a) for a in avals]
+            out = self._rebuild_call(args, kwargs, tracers, in_tree)
+            out_leaves, out_tree = tree_flatten(out)
+            out_tree_box.append(out_tree)
+            for o in out_leaves:
+                _as_input(o)
+            closed = trace.to_jaxpr(tracers, [_as_input(o) for o in out_leaves])
+        self.trace_count += 1
+        return closed, out_tree_box[0]
+
+    def _compile(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: Sequence[Any],
+        in_tree: PyTreeDef, key: Any,
+    ) -> _Entry | None:
+        closed, out_tree = self._trace(args, kwargs, leaves, in_tree)
+        n_traced = len(closed.jaxpr.eqns)
+        closed = optimize(closed)
+        if any(isinstance(c, Tracer) for c in closed.consts):
+            # f closes over a value traced by an enclosing transform: this
+            # jaxpr is only valid inside that transform, so it is not cached.
+            return _Entry(closed, _no_fn, "", out_tree, n_traced)
+        fn, source = compile_jaxpr(closed, name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_"))
+        entry = _Entry(closed, fn, source, out_tree, n_traced)
+        with self._lock:
+            self._cache[key] = entry
+        return entry
+
+    # -- calling -----------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        entry, leaves, _ = self._entry(args, kwargs)
+        assert entry is not None
+        if entry.fn is _no_fn or any(isinstance(x, Tracer) for x in leaves):
+            outs = eval_jaxpr(entry.closed.jaxpr, entry.closed.consts, [_as_input(x) for x in leaves])
+        else:
+            outs = entry.fn(*[_as_input(x) for x in leaves])
+        return tree_unflatten(entry.out_tree, outs)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """The optimized jaxpr and generated code for this signature."""
+        entry, _, _ = self._entry(args, kwargs)
+        assert entry is not None
+        return Lowered(entry)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+
+def _no_fn(*args: Any) -> list[Any]:
+    raise AssertionError("unreachable: uncached jit entries are evaluated with eval_jaxpr")
+
+
+def jit(
+    f: Fun,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+) -> Jitted:
+    """Compile ``f``: trace once per signature, optimize, run generated numpy code.
+
+    Args:
+      f: a pure function of arrays (pytrees).
+      static_argnums: positional arguments that are Python values (sizes,
+        flags, functions): they key the cache and may drive Python control flow.
+      static_argnames: the same for keyword arguments.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> df = fd.jit(fd.grad(lambda x: x ** fnp.cos(x)))
+    >>> print(f"{float(df(3.0)):.6f}")
+    -0.163465
+    """
+    return Jitted(f, static_argnums, static_argnames)

@@ -1,0 +1,316 @@
+"""IR passes: each takes a closed jaxpr and returns an equivalent one.
+
+Every pass is one linear walk over the equations, small enough to read at a
+glance, and usable on its own:
+
+- ``dce``: dead-code elimination (drop equations whose results are unused).
+- ``cse``: common-subexpression elimination (same primitive, params, inputs).
+- ``fold_constants``: evaluate equations whose inputs are all known.
+- ``simplify``: algebra that autodiff leaves behind: ``x*1``, ``x+0``,
+  zeros flowing through ``add``/``mul``/``neg``/linear ops, casts and
+  broadcasts to the same type, reshapes/transposes that compose or undo.
+
+``optimize`` runs them in a sensible order until nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+from funcdiff.core.primitive import Primitive
+from funcdiff.core.trace import Tracer
+
+Env = dict[Var, Atom]
+
+
+def _subst(env: Env, x: Atom) -> Atom:
+    # follow chains of substitutions (iteratively)
+    while isinstance(x, Var) and x in env:
+        x = env[x]
+    return x
+
+
+def _rebuild(closed: ClosedJaxpr, eqns: list[Eqn], env: Env) -> ClosedJaxpr:
+    j = closed.jaxpr
+    outvars = [_subst(env, x) for x in j.outvars]
+    return ClosedJaxpr(Jaxpr(j.constvars, j.invars, eqns, outvars), closed.consts)
+
+
+# ---------------------------------------------------------------------------
+# dead-code elimination
+# ---------------------------------------------------------------------------
+
+
+def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Drop equations none of whose outputs are used, and unused constants."""
+    j = closed.jaxpr
+    live: set[Var] = {x for x in j.outvars if isinstance(x, Var)}
+    kept: list[Eqn] = []
+    for eqn in reversed(j.eqns):
+        if any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(x for x in eqn.invars if isinstance(x, Var))
+    kept.reverse()
+    pairs = [(v, c) for v, c in zip(j.constvars, closed.consts, strict=True) if v in live]
+    jaxpr = Jaxpr([v for v, _ in pairs], j.invars, kept, j.outvars)
+    return ClosedJaxpr(jaxpr, [c for _, c in pairs])
+
+
+# ---------------------------------------------------------------------------
+# common-subexpression elimination
+# ---------------------------------------------------------------------------
+
+
+def _atom_key(x: Atom) -> Any:
+    if isinstance(x, Literal):
+        v = np.asarray(x.val)
+        return ("lit", v.dtype.str, v.tobytes())
+    return x
+
+
+def _params_key(params: dict[str, Any]) -> Any:
+    key = tuple(sorted(params.items()))
+    hash(key)  # raises TypeError for unhashable params: no CSE for that eqn
+    return key
+
+
+def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Reuse the result of an identical earlier equation."""
+    env: Env = {}
+    seen: dict[Any, list[Var]] = {}
+    eqns: list[Eqn] = []
+    for eqn in closed.jaxpr.eqns:
+        invars = [_subst(env, x) for x in eqn.invars]
+        try:
+            key = (eqn.primitive, tuple(_atom_key(x) for x in invars), _params_key(eqn.params))
+        except TypeError:
+            key = None
+        prev = seen.get(key) if key is not None else None
+        if prev is not None:
+            env.update(zip(eqn.outvars, prev, strict=True))
+            continue
+        if key is not None:
+            seen[key] = eqn.outvars
+        eqns.append(Eqn(eqn.primitive, invars, eqn.outvars, eqn.params))
+    return _rebuild(closed, eqns, env)
+
+
+# ---------------------------------------------------------------------------
+# constant folding
+# ---------------------------------------------------------------------------
+
+#: constants larger than this many elements are not materialized by folding
+FOLD_MAX_SIZE = 1 << 16
+
+
+def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Evaluate equations whose inputs are all literals or constants."""
+    j = closed.jaxpr
+    known: dict[Var, Any] = {
+        v: c for v, c in zip(j.constvars, closed.consts, strict=True) if not isinstance(c, Tracer)
+    }
+    constvars = list(j.constvars)
+    consts = list(closed.consts)
+    env: Env = {}
+    eqns: list[Eqn] = []
+    for eqn in j.eqns:
+        invars = [_subst(env, x) for x in eqn.invars]
+        if all(isinstance(x, Literal) or x in known for x in invars) and all(
+            v.aval.size <= FOLD_MAX_SIZE for v in eqn.outvars
+        ):
+            args = [x.val if isinstance(x, Literal) else known[x] for x in invars]
+            try:
+                with np.errstate(all="ignore"):
+                    out = eqn.primitive.impl(*args, **eqn.params)
+            except Exception:  # noqa: BLE001  (leave it to run time, where it will raise)
+                out = None
+            if out is not None:
+                outs = out if eqn.primitive.multiple_results else [out]
+                for v, o in zip(eqn.outvars, outs, strict=True):
+                    o = np.asarray(o)
+                    if o.ndim == 0:
+                        env[v] = Literal(o.dtype.type(o))
+                    else:
+                        known[v] = o
+                        constvars.append(v)
+                        consts.append(o)
+                continue
+        eqns.append(Eqn(eqn.primitive, invars, eqn.outvars, eqn.params))
+    outvars = [_subst(env, x) for x in j.outvars]
+    return dce(ClosedJaxpr(Jaxpr(constvars, j.invars, eqns, outvars), consts))
+
+
+# ---------------------------------------------------------------------------
+# algebraic simplification
+# ---------------------------------------------------------------------------
+
+
+def _is_const(x: Atom, consts: dict[Var, Any], value: float) -> bool:
+    """Is ``x`` a literal or small constant array equal to ``value`` everywhere?"""
+    if isinstance(x, Literal):
+        v = np.asarray(x.val)
+    elif x in consts:
+        v = np.asarray(consts[x])
+        if v.size > 1 and not all(s == 0 for s in v.strides):
+            if v.size > 4096:
+                return False
+    else:
+        return False
+    return v.dtype.kind in "fiub" and bool(np.all(v == value))
+
+
+Rule = Callable[[Eqn, list[Atom], dict[Var, Any]], "Atom | None"]
+_RULES: dict[str, Rule] = {}
+
+
+def _rule(*names: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        for n in names:
+            _RULES[n] = fn
+        return fn
+
+    return register
+
+
+def _same_type(eqn: Eqn, x: Atom) -> bool:
+    return x.aval == eqn.outvars[0].aval
+
+
+@_rule("mul")
+def _mul(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    a, b = ins
+    if _is_const(b, consts, 1.0) and _same_type(eqn, a):
+        return a
+    if _is_const(a, consts, 1.0) and _same_type(eqn, b):
+        return b
+    return None
+
+
+@_rule("div")
+def _div(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    a, b = ins
+    return a if _is_const(b, consts, 1.0) and _same_type(eqn, a) else None
+
+
+@_rule("add")
+def _add(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    a, b = ins
+    if _is_const(b, consts, 0.0) and _same_type(eqn, a):
+        return a
+    if _is_const(a, consts, 0.0) and _same_type(eqn, b):
+        return b
+    return None
+
+
+@_rule("sub")
+def _sub(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    a, b = ins
+    return a if _is_const(b, consts, 0.0) and _same_type(eqn, a) else None
+
+
+@_rule("convert_element_type", "reshape", "broadcast_in_dim")
+def _identity_if_same_type(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    return ins[0] if _same_type(eqn, ins[0]) else None
+
+
+@_rule("transpose")
+def _transpose(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    perm = eqn.params["permutation"]
+    return ins[0] if tuple(perm) == tuple(range(len(perm))) else None
+
+
+@_rule("reduce_sum")
+def _reduce_sum(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    return ins[0] if not eqn.params["axes"] else None
+
+
+@_rule("integer_pow")
+def _integer_pow(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    return ins[0] if eqn.params["y"] == 1 else None
+
+
+@_rule("select")
+def _select(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+    _, a, b = ins
+    return a if a is b and _same_type(eqn, a) else None
+
+
+def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Remove equations that compute nothing and fuse shape ops that compose.
+
+    Also rewrites ``neg(neg(x))``, ``reshape(reshape(x))`` and
+    ``transpose(transpose(x))`` into one (or no) equation.
+    """
+    j = closed.jaxpr
+    consts = {
+        v: c for v, c in zip(j.constvars, closed.consts, strict=True) if not isinstance(c, Tracer)
+    }
+    producer: dict[Var, Eqn] = {}
+    env: Env = {}
+    eqns: list[Eqn] = []
+    for eqn in j.eqns:
+        ins = [_subst(env, x) for x in eqn.invars]
+        rule = _RULES.get(eqn.primitive.name)
+        if rule is not None and not eqn.primitive.multiple_results:
+            repl = rule(eqn, ins, consts)
+            if repl is not None:
+                env[eqn.outvars[0]] = repl
+                continue
+        new = _compose(eqn, ins, producer)
+        if new is None:
+            new = Eqn(eqn.primitive, ins, eqn.outvars, eqn.params)
+        elif isinstance(new, (Var, Literal)):
+            env[eqn.outvars[0]] = new
+            continue
+        for v in new.outvars:
+            producer[v] = new
+        eqns.append(new)
+    return dce(_rebuild(closed, eqns, env))
+
+
+def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom | None:
+    """Fold a unary shape op or negation into the same op that produced its input."""
+    name = eqn.primitive.name
+    if name not in ("neg", "reshape", "transpose") or not isinstance(ins[0], Var):
+        return None
+    prev = producer.get(ins[0])
+    if prev is None or prev.primitive is not eqn.primitive:
+        return None
+    src = prev.invars[0]
+    if name == "neg":
+        return src
+    if name == "reshape":
+        if src.aval.shape == eqn.outvars[0].aval.shape:
+            return src
+        return Eqn(eqn.primitive, [src], eqn.outvars, eqn.params)
+    p1, p2 = prev.params["permutation"], eqn.params["permutation"]
+    perm = tuple(p1[i] for i in p2)
+    if perm == tuple(range(len(perm))):
+        return src
+    return Eqn(eqn.primitive, [src], eqn.outvars, {"permutation": perm})
+
+
+# ---------------------------------------------------------------------------
+
+
+def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
+    """Run every pass until the equation count stops shrinking."""
+    closed = dce(closed)
+    for _ in range(max_rounds):
+        n = len(closed.jaxpr.eqns)
+        closed = dce(simplify(cse(fold_constants(closed))))
+        if len(closed.jaxpr.eqns) >= n:
+            break
+    return closed
+
+
+def count_by_primitive(closed: ClosedJaxpr) -> dict[Primitive, int]:
+    """How many equations of each primitive (for tests and ``lower``)."""
+    out: dict[Primitive, int] = {}
+    for eqn in closed.jaxpr.eqns:
+        out[eqn.primitive] = out.get(eqn.primitive, 0) + 1
+    return out

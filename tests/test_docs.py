@@ -1,0 +1,47 @@
+"""Every ```python block in README.md and docs/*.md runs, in order, per file.
+
+A ```python block followed directly by a ```text block must print exactly
+that text (trailing whitespace ignored). Blocks tagged ```python no-run are
+skipped (shell-dependent snippets).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"```(\w[\w -]*)?\n(.*?)```", re.S)
+
+
+def blocks(path: Path) -> list[tuple[str, str, str | None]]:
+    """(tag, code, expected output or None) for each python block."""
+    found = [(m.group(1) or "", m.group(2)) for m in FENCE.finditer(path.read_text())]
+    out = []
+    for i, (tag, code) in enumerate(found):
+        if tag.strip() != "python":
+            continue
+        expected = None
+        if i + 1 < len(found) and found[i + 1][0].strip() == "text":
+            expected = found[i + 1][1]
+        out.append((tag, code, expected))
+    return out
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "__doc__"}
+    for k, (_, code, expected) in enumerate(blocks(path)):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            exec(compile(code, f"{path.name}[block {k}]", "exec"), namespace)  # noqa: S102
+        if expected is not None:
+            got = "\n".join(line.rstrip() for line in buf.getvalue().strip().splitlines())
+            want = "\n".join(line.rstrip() for line in expected.strip().splitlines())
+            assert got == want, f"{path.name} block {k} printed:\n{got}\nexpected:\n{want}"
