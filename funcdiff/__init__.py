@@ -20,6 +20,7 @@ from funcdiff.api import (
     vjp,
     vmap,
 )
+from funcdiff.checking import check_grads
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from funcdiff.errors import (
     ConcretizationError,
@@ -28,6 +29,7 @@ from funcdiff.errors import (
     ShapeError,
     UnexpectedTracerError,
 )
+from funcdiff.jit import jit
 
 __version__ = "0.1.0"
 
@@ -40,12 +42,14 @@ __all__ = [
     "ShapeError",
     "ShapedArray",
     "UnexpectedTracerError",
+    "check_grads",
     "grad",
     "hessian",
     "hvp",
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jit",
     "jvp",
     "make_jaxpr",
     "numpy",

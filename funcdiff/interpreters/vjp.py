@@ -11,10 +11,10 @@ cotangents it is needed for.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from funcdiff.core.ir import Jaxpr, Literal, Var
+from funcdiff.core.ir import Eqn, Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero, is_float
 from funcdiff.core.trace import bind
 
@@ -32,7 +32,18 @@ def active_vars(jaxpr: Jaxpr) -> set[Var]:
     return active
 
 
-def backward_pass(jaxpr: Jaxpr, env: dict[Var, Any], cts_out: Sequence[Any]) -> list[Any]:
+#: ``observe(eqn, ct_out, contributions)`` sees each visited equation: the
+#: cotangent of its output(s) and, per input, the contribution sent to it
+#: (None where none). Used by ``funcdiff.viz``/``explain`` to show adjoints.
+Observer = Callable[[Eqn, Any, list[Any]], None]
+
+
+def backward_pass(
+    jaxpr: Jaxpr,
+    env: dict[Var, Any],
+    cts_out: Sequence[Any],
+    observe: Observer | None = None,
+) -> list[Any]:
     """Cotangents of the inputs (None where zero) given output cotangents."""
     active = active_vars(jaxpr)
     ct_env: dict[Var, Any] = {}
@@ -63,6 +74,8 @@ def backward_pass(jaxpr: Jaxpr, env: dict[Var, Any], cts_out: Sequence[Any]) -> 
             continue
         ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
         cts_in = eqn.primitive.rule("vjp")(ct, ins, out, needs, **eqn.params)
+        if observe is not None:
+            observe(eqn, ct, [c if need else None for c, need in zip(cts_in, needs, strict=True)])
         for x, need, c in zip(eqn.invars, needs, cts_in, strict=True):
             if need and c is not None and not isinstance(c, Zero):
                 accumulate(x, c)  # type: ignore[arg-type]
