@@ -30,6 +30,7 @@ from funcdiff.errors import (
     UnexpectedTracerError,
 )
 from funcdiff.jit import jit
+from funcdiff.taylor import QuadraticModel, taylor2
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "DTypeError",
     "FuncdiffError",
     "Jaxpr",
+    "QuadraticModel",
     "ShapeError",
     "ShapedArray",
     "UnexpectedTracerError",
@@ -53,6 +55,7 @@ __all__ = [
     "jvp",
     "make_jaxpr",
     "numpy",
+    "taylor2",
     "tree",
     "value_and_grad",
     "vjp",

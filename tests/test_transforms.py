@@ -260,8 +260,8 @@ def test_jacobian_shapes_match_jax_convention() -> None:
 def test_vmap_in_axes_out_axes_and_pytrees() -> None:
     a = np.arange(6.0).reshape(2, 3)
     b = np.arange(3.0)
-    out = fd.vmap(lambda x, y: x * y, in_axes=(1, None), out_axes=1)(a, b)
-    np.testing.assert_allclose(out, (a.T * b[:, None]).T)
+    out = fd.vmap(lambda x, y: x * y, in_axes=(1, None), out_axes=1)(a, b[:2])
+    np.testing.assert_allclose(out, a * b[:2, None])
     out2 = fd.vmap(lambda d: d["u"] + d["v"], in_axes=({"u": 0, "v": None},))({"u": a, "v": b})
     np.testing.assert_allclose(out2, a + b)
     out3 = fd.vmap(lambda x: 2.0, axis_size=4, in_axes=None)(1.0)

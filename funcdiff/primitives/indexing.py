@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, deflinear, instantiate
+from funcdiff.core.primitive import Primitive, Zero, def_zero_derivative, deflinear, instantiate
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
@@ -327,3 +327,280 @@ def concatenate(xs: Sequence[Array], dimension: int) -> Array:
     if len(xs) == 1:
         return xs[0]
     return bind(concatenate_p, *xs, dimension=int(dimension))
+
+
+# ---------------------------------------------------------------------------
+# rev: reverse the order of elements along some axes
+# ---------------------------------------------------------------------------
+
+rev_p = Primitive("rev")
+rev_p.impl = lambda x, *, dimensions: np.flip(x, dimensions)
+
+
+def _rev_abstract_eval(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
+    S.check_axes("rev", x, dimensions)
+    return x
+
+
+def _rev_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, dimensions: tuple[int, ...]
+) -> tuple[Array, int]:
+    d = dims[0]
+    assert d is not None
+    return bind(rev_p, args[0], dimensions=tuple(a + (a >= d) for a in dimensions)), d
+
+
+rev_p.abstract_eval = _rev_abstract_eval
+deflinear(rev_p, lambda ct, x, *, dimensions: rev(ct, dimensions))
+rev_p.batch = _rev_batch
+rev_p.samples = lambda rng: [
+    ((rng.normal(size=(4,)),), {"dimensions": (0,)}),
+    ((rng.normal(size=(2, 3)),), {"dimensions": (1,)}),
+    ((rng.normal(size=(2, 3, 4)),), {"dimensions": (0, 2)}),
+]
+
+# ---------------------------------------------------------------------------
+# gather: np.take(x, idx, axis) with in-range, non-negative integer indices
+# ---------------------------------------------------------------------------
+
+gather_p = Primitive("gather")
+
+
+def _gather_impl(x: Array, idx: Array, *, axis: int) -> Array:
+    return np.take(x, idx, axis=axis)
+
+
+def _check_index_aval(name: str, idx: ShapedArray) -> None:
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(
+            f"{name}: indices must be an integer array, got {idx.str_short()}; "
+            "convert them with astype(int)"
+        )
+
+
+def _gather_abstract_eval(x: ShapedArray, idx: ShapedArray, *, axis: int) -> ShapedArray:
+    _check_index_aval("gather", idx)
+    if not 0 <= axis < x.ndim:
+        raise ShapeError(f"gather: axis {axis} is out of range for operand {x.str_short()}")
+    return ShapedArray(x.shape[:axis] + idx.shape + x.shape[axis + 1 :], x.dtype)
+
+
+def _gather_transpose(ct: Array, x: Array, idx: Array, *, axis: int) -> Array:
+    zeros = np.zeros(aval_of(x).shape, aval_of(ct).dtype)
+    return bind(scatter_add_p, zeros, idx, ct, axis=axis)
+
+
+def _check_batched_indices(idx: Array, n: int, name: str) -> None:
+    """Flattening a batch into the indexed axis turns an out-of-range index
+    into a silent read of the neighbouring batch member; catch it when the
+    indices are concrete."""
+    if isinstance(idx, np.ndarray) and idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"{name}: index {bad} is out of bounds for axis size {n}")
+
+
+def _flat_batch_indices(idx: Array, n: int, name: str) -> Array:
+    """Batched indices (batch axis first) into a batch flattened into the
+    indexed axis: ``idx[b] + b * n``."""
+    _check_batched_indices(idx, n, name)
+    ishape = aval_of(idx).shape
+    nb = ishape[0]
+    offsets = (np.arange(nb, dtype=aval_of(idx).dtype) * n).reshape((nb,) + (1,) * (len(ishape) - 1))
+    return E.add(idx, offsets)
+
+
+def _gather_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, axis: int
+) -> tuple[Array, int]:
+    x, idx = args
+    dx, di = dims
+    if di is None:
+        assert dx is not None
+        a = axis if axis < dx else axis + 1
+        out_dim = dx if dx < a else dx + aval_of(idx).ndim - 1
+        return bind(gather_p, x, idx, axis=a), out_dim
+    if dx is None:
+        return bind(gather_p, x, idx, axis=axis), axis + di
+    # both batched: fold the batch into the gathered axis, offset the indices
+    x = S.moveaxis(x, dx, 0)
+    x = S.moveaxis(x, axis + 1, 1)
+    xs = aval_of(x).shape
+    nb, n, rest = xs[0], xs[1], xs[2:]
+    flat_x = S.reshape(x, (nb * n, *rest))
+    idx = S.moveaxis(idx, di, 0)
+    flat_idx = _flat_batch_indices(idx, n, "gather")
+    out = bind(gather_p, flat_x, flat_idx, axis=0)  # (nb, *ishape, *pre, *post)
+    k = aval_of(idx).ndim - 1
+    perm = (0, *range(1 + k, 1 + k + axis), *range(1, 1 + k), *range(1 + k + axis, 1 + k + len(rest)))
+    return S.transpose(out, perm), 0
+
+
+gather_p.impl = _gather_impl
+gather_p.abstract_eval = _gather_abstract_eval
+deflinear(gather_p, _gather_transpose, None)
+gather_p.batch = _gather_batch
+gather_p.samples = lambda rng: [
+    ((rng.normal(size=(5,)), np.array([0, 3, 3, 1])), {"axis": 0}),
+    ((rng.normal(size=(3, 4)), np.array([[2, 0], [1, 1]])), {"axis": 1}),
+    ((rng.normal(size=(3, 4)), np.array(2)), {"axis": 0}),
+    ((rng.normal(size=(2, 3, 2)), np.array([1, 0, 2, 1])), {"axis": 1}),
+]
+
+# ---------------------------------------------------------------------------
+# scatter_add: operand with updates added at idx along an axis (np.add.at)
+# ---------------------------------------------------------------------------
+
+scatter_add_p = Primitive("scatter_add")
+
+
+def _scatter_add_impl(operand: Array, idx: Array, updates: Array, *, axis: int) -> Array:
+    operand = np.asarray(operand)
+    if operand.ndim == 1 and operand.dtype == np.float64:
+        # bincount is much faster than add.at for the common 1-D case
+        counts = np.bincount(
+            np.ravel(idx), weights=np.ravel(updates), minlength=operand.shape[0]
+        )
+        if counts.shape[0] > operand.shape[0]:
+            raise IndexError(
+                f"index {int(np.max(idx))} is out of bounds for axis 0 with size "
+                f"{operand.shape[0]}"
+            )
+        return operand + counts
+    out = np.array(operand, copy=True)
+    np.add.at(out, (slice(None),) * axis + (idx,), updates)
+    return out
+
+
+def _scatter_add_abstract_eval(
+    operand: ShapedArray, idx: ShapedArray, updates: ShapedArray, *, axis: int
+) -> ShapedArray:
+    _check_index_aval("scatter_add", idx)
+    if not 0 <= axis < operand.ndim:
+        raise ShapeError(
+            f"scatter_add: axis {axis} is out of range for operand {operand.str_short()}"
+        )
+    want = operand.shape[:axis] + idx.shape + operand.shape[axis + 1 :]
+    if updates.shape != want:
+        raise ShapeError(
+            f"scatter_add: updates {updates.str_short()} must have shape {want} "
+            f"(operand {operand.str_short()}, indices {idx.str_short()}, axis {axis})"
+        )
+    if updates.dtype != operand.dtype:
+        raise DTypeError(
+            f"scatter_add: updates dtype {updates.dtype} differs from operand {operand.dtype}"
+        )
+    return operand
+
+
+def _scatter_add_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, axis: int
+) -> tuple[Array, int]:
+    operand, idx, updates = args
+    do, di, du = dims
+    nb = next(aval_of(x).shape[d] for x, d in zip(args, dims, strict=True) if d is not None)
+
+    def front(x: Array, d: int | None) -> Array:
+        if d is None:
+            shape = aval_of(x).shape
+            return S.broadcast_in_dim(x, (nb, *shape), tuple(range(1, len(shape) + 1)))
+        return S.moveaxis(x, d, 0)
+
+    operand = front(operand, do)
+    updates = front(updates, du)
+    if di is None:
+        return bind(scatter_add_p, operand, idx, updates, axis=axis + 1), 0
+    # batched indices: fold the batch into the scattered axis
+    idx = S.moveaxis(idx, di, 0)
+    k = aval_of(idx).ndim - 1
+    operand = S.moveaxis(operand, axis + 1, 1)
+    os_ = aval_of(operand).shape
+    n, rest = os_[1], os_[2:]
+    flat_op = S.reshape(operand, (nb * n, *rest))
+    # updates: (nb, *pre, *ishape, *post) -> (nb, *ishape, *pre, *post)
+    perm = (0, *range(1 + axis, 1 + axis + k), *range(1, 1 + axis),
+            *range(1 + axis + k, aval_of(updates).ndim))
+    updates = S.transpose(updates, perm)
+    flat_idx = _flat_batch_indices(idx, n, "scatter_add")
+    out = bind(scatter_add_p, flat_op, flat_idx, updates, axis=0)
+    out = S.reshape(out, (nb, n, *rest))
+    return S.moveaxis(out, 1, axis + 1), 0
+
+
+scatter_add_p.impl = _scatter_add_impl
+scatter_add_p.abstract_eval = _scatter_add_abstract_eval
+deflinear(
+    scatter_add_p,
+    lambda ct, operand, idx, updates, *, axis: ct,
+    None,
+    lambda ct, operand, idx, updates, *, axis: bind(gather_p, ct, idx, axis=axis),
+)
+scatter_add_p.batch = _scatter_add_batch
+scatter_add_p.samples = lambda rng: [
+    ((rng.normal(size=(5,)), np.array([0, 3, 3, 1]), rng.normal(size=(4,))), {"axis": 0}),
+    (
+        (rng.normal(size=(3, 4)), np.array([[2, 0], [2, 2]]), rng.normal(size=(3, 2, 2))),
+        {"axis": 1},
+    ),
+    ((rng.normal(size=(3, 2)), np.array(1), rng.normal(size=(2,))), {"axis": 0}),
+]
+
+# ---------------------------------------------------------------------------
+# argsort: stable sorting permutation along an axis (integer output)
+# ---------------------------------------------------------------------------
+
+argsort_p = Primitive("argsort")
+argsort_p.impl = lambda x, *, axis: np.argsort(x, axis=axis, kind="stable")
+
+
+def _argsort_abstract_eval(x: ShapedArray, *, axis: int) -> ShapedArray:
+    if not 0 <= axis < x.ndim:
+        raise ShapeError(f"argsort: axis {axis} is out of range for operand {x.str_short()}")
+    return ShapedArray(x.shape, np.int64)
+
+
+def _argsort_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, axis: int
+) -> tuple[Array, int]:
+    d = dims[0]
+    assert d is not None
+    return bind(argsort_p, args[0], axis=axis + (axis >= d)), d
+
+
+argsort_p.abstract_eval = _argsort_abstract_eval
+def_zero_derivative(argsort_p)
+argsort_p.batch = _argsort_batch
+argsort_p.samples = lambda rng: [
+    ((rng.normal(size=(5,)),), {"axis": 0}),
+    ((rng.normal(size=(3, 4)),), {"axis": 1}),
+    ((rng.normal(size=(3, 4)),), {"axis": 0}),
+]
+
+# ---------------------------------------------------------------------------
+# wrappers (record nothing when there is nothing to do)
+# ---------------------------------------------------------------------------
+
+
+def rev(x: Array, dimensions: Sequence[int]) -> Array:
+    """Reverse ``x`` along ``dimensions`` (non-negative axes)."""
+    shape = aval_of(x).shape
+    dims = tuple(sorted(int(d) for d in dimensions if shape[int(d)] > 1))
+    if not dims:
+        return x
+    return bind(rev_p, x, dimensions=dims)
+
+
+def gather(x: Array, idx: Array, axis: int) -> Array:
+    """``np.take(x, idx, axis)`` for in-range, non-negative integer indices."""
+    return bind(gather_p, x, idx, axis=int(axis))
+
+
+def scatter_add(operand: Array, idx: Array, updates: Array, axis: int) -> Array:
+    """``operand`` with ``updates`` added at ``idx`` along ``axis`` (np.add.at)."""
+    return bind(scatter_add_p, operand, idx, updates, axis=int(axis))
+
+
+def argsort(x: Array, axis: int) -> Array:
+    """The stable sorting permutation of ``x`` along ``axis`` (int64)."""
+    return bind(argsort_p, x, axis=int(axis))

@@ -76,7 +76,9 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         mask = E.convert(E.eq(x, S.reshape(out, keep)), aval_of(x).dtype)
         return mask, S.reduce_sum(mask, axes)
 
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, axes: tuple[int, ...]) -> Any:
+    def jvp(
+        primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, axes: tuple[int, ...]
+    ) -> Any:
         (x,), (t,) = primals, tangents
         if isinstance(t, Zero) or not is_float(aval_of(x)):
             return Zero(aval_of(out))

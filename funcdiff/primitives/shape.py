@@ -177,7 +177,7 @@ transpose_p.samples = lambda rng: [
 # ---------------------------------------------------------------------------
 
 reduce_sum_p = Primitive("reduce_sum")
-reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes)
+reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype)
 reduce_sum_p.emit = lambda x, *, axes: f"np.sum({x}, axis={axes!r})"
 
 

@@ -1,0 +1,1 @@
+"""funcdiff benchmark suite: run ``python benchmarks/run.py`` (see docs/performance.md)."""

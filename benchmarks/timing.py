@@ -1,0 +1,130 @@
+"""Interleaved timing: every implementation of a workload is sampled in
+round-robin order, so machine noise (other processes, frequency changes,
+cache pollution) lands on all of them alike and ratios stay meaningful even
+on a busy machine.
+
+Procedure for one workload:
+
+1. ``calibrate`` each implementation (after its warm-up call, done by the
+   caller): pick an inner loop count ``number`` so that one sample (``number``
+   back-to-back calls) takes about ``target`` seconds.
+2. ``interleaved`` runs ``repeats`` rounds; in each round every
+   implementation takes one sample, the starting implementation rotating
+   from round to round. A sample's value is its elapsed time / ``number``.
+3. The statistic reported is the median of the samples (and the quartiles as
+   a spread indication).
+
+Garbage collection stays enabled while timing: collecting the cyclic garbage
+a library leaves behind is part of its cost. A ``gc.collect()`` before every
+round keeps one implementation's garbage from being charged to the next.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+clock = time.perf_counter
+
+
+@dataclass
+class Stats:
+    """Per-call times (seconds) of one implementation."""
+
+    number: int  # calls per sample
+    samples: list[float] = field(default_factory=list)  # seconds per call
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples) if self.samples else math.nan
+
+    @property
+    def q1(self) -> float:
+        return _quantile(self.samples, 0.25)
+
+    @property
+    def q3(self) -> float:
+        return _quantile(self.samples, 0.75)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "median_s": self.median,
+            "q1_s": self.q1,
+            "q3_s": self.q3,
+            "number": self.number,
+            "repeats": len(self.samples),
+            "samples_s": list(self.samples),
+        }
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    if not xs:
+        return math.nan
+    s = sorted(xs)
+    pos = q * (len(s) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def time_once(fn: Callable[[], Any]) -> float:
+    """Wall time of one call (seconds)."""
+    t0 = clock()
+    fn()
+    return clock() - t0
+
+
+def _run(fn: Callable[[], Any], number: int) -> float:
+    t0 = clock()
+    for _ in range(number):
+        fn()
+    return clock() - t0
+
+
+def calibrate(fn: Callable[[], Any], target: float, max_number: int = 1_000_000) -> int:
+    """Inner loop count so that ``number`` calls take about ``target`` seconds.
+
+    Doubles the count until a batch takes at least a fifth of the target,
+    then extrapolates (like ``timeit.Timer.autorange``, but aiming at a time).
+    """
+    number = 1
+    while True:
+        elapsed = _run(fn, number)
+        if elapsed >= target / 5 or number >= max_number:
+            return max(1, min(max_number, round(number * target / max(elapsed, 1e-9))))
+        number *= min(10, max(2, math.ceil(target / 5 / max(elapsed, 1e-9))))
+
+
+def interleaved(
+    fns: Mapping[str, Callable[[], Any]],
+    repeats: int,
+    target: float,
+    max_seconds_per_impl: float = math.inf,
+    min_repeats: int = 3,
+) -> dict[str, Stats]:
+    """Median-ready samples of every function, taken round-robin.
+
+    ``fns`` must already have been warmed up. An implementation whose samples
+    are slow gets fewer rounds (at least ``min_repeats``) once it has used
+    ``max_seconds_per_impl`` of wall time, so one slow peer cannot blow the
+    time budget of the whole suite.
+    """
+    names = list(fns)
+    stats = {name: Stats(calibrate(fns[name], target)) for name in names}
+    spent = dict.fromkeys(names, 0.0)
+    for r in range(repeats):
+        order = names[r % len(names):] + names[: r % len(names)] if names else []
+        for name in order:
+            st = stats[name]
+            if len(st.samples) >= min_repeats and spent[name] >= max_seconds_per_impl:
+                continue
+            gc.collect()
+            elapsed = _run(fns[name], st.number)
+            spent[name] += elapsed
+            st.samples.append(elapsed / st.number)
+    return stats

@@ -1,0 +1,524 @@
+"""Neural-network functions: activations, softmax, logsumexp, one_hot.
+
+``import funcdiff.nn as fnn``. Every function is built from funcdiff
+operations, so it is differentiable to any order and batches under vmap, and
+every one is numerically stable: ``softmax``, ``log_softmax`` and
+``logsumexp`` subtract the maximum first (and add it back), so logits of
+1000 neither overflow nor lose their gradient; ``sigmoid`` and ``softplus``
+never overflow.
+
+>>> import funcdiff.nn as fnn, numpy as np
+>>> fnn.softmax(np.array([1000.0, 1000.0]))
+array([0.5, 0.5])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.trace import bind
+from funcdiff.numpy._core import (
+    Array,
+    asarray_arg,
+    dtype_of,
+    normalize_axes,
+    normalize_axis,
+    promote_float,
+    shape_of,
+)
+from funcdiff.numpy._ufuncs import logaddexp
+from funcdiff.numpy._ufuncs import tanh as tanh
+from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import indexing as I
+from funcdiff.primitives import reductions as R
+from funcdiff.primitives import shape as S
+
+
+def _float(x: Any) -> Array:
+    (x,) = promote_float(x)
+    return asarray_arg(x)
+
+
+def _keep(x: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Array:
+    """A reduction over ``axes`` reshaped to keep them as size-1 axes."""
+    return S.reshape(x, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _safe_max(x: Array, axes: tuple[int, ...]) -> Array:
+    """max over ``axes`` (kept as size-1 axes), replaced by 0 where it is not
+    finite, so ``x - m`` is never ``inf - inf``."""
+    shape = shape_of(x)
+    m = _keep(R.reduce_max(x, axes), shape, axes)
+    return E.select(bind(E.isfinite_p, m), m, 0.0)
+
+
+def _sum_keep(x: Array, axes: tuple[int, ...]) -> Array:
+    return _keep(S.reduce_sum(x, axes), shape_of(x), axes)
+
+
+# ---------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------
+
+
+def relu(x: Any) -> Array:
+    """``max(x, 0)``, with derivative 0 at exactly 0 (as JAX).
+
+    >>> import funcdiff as fd, funcdiff.nn as fnn
+    >>> float(fnn.relu(-2.0)), float(fnn.relu(3.0)), float(fd.grad(fnn.relu)(0.0))
+    (0.0, 3.0, 0.0)
+    """
+    x = asarray_arg(x)
+    return E.select(E.le(x, 0), E.weak(0, x), x)
+
+
+def relu6(x: Any) -> Array:
+    """``min(max(x, 0), 6)``; derivative 0 at 0 and at 6.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.relu6(7.0)), float(fnn.relu6(3.0))
+    (6.0, 3.0)
+    """
+    x = asarray_arg(x)
+    return E.select(E.le(x, 0), E.weak(0, x), E.select(E.ge(x, 6), E.weak(6, x), x))
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Array:
+    """``x`` for ``x >= 0``, else ``negative_slope * x``.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.leaky_relu(-2.0, 0.1))
+    -0.2
+    """
+    x = _float(x)
+    return E.select(E.ge(x, 0.0), x, E.mul(x, negative_slope))
+
+
+def _neg_part(x: Array) -> Array:
+    """``x`` where ``x <= 0``, else 0: a safe argument for the negative branch."""
+    return E.select(E.gt(x, 0.0), 0.0, x)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Array:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    >>> import funcdiff.nn as fnn
+    >>> round(float(fnn.elu(-1.0)), 6)
+    -0.632121
+    """
+    x = _float(x)
+    neg = E.mul(bind(E.expm1_p, _neg_part(x)), alpha)
+    return E.select(E.gt(x, 0.0), x, neg)
+
+
+def celu(x: Any, alpha: float = 1.0) -> Array:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``.
+
+    >>> import funcdiff.nn as fnn
+    >>> round(float(fnn.celu(-1.0, 2.0)), 6)
+    -0.786939
+    """
+    x = _float(x)
+    neg = E.mul(bind(E.expm1_p, E.div(_neg_part(x), alpha)), alpha)
+    return E.select(E.gt(x, 0.0), x, neg)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Any) -> Array:
+    """Scaled ELU with the self-normalizing constants.
+
+    >>> import funcdiff.nn as fnn
+    >>> round(float(fnn.selu(1.0)), 6)
+    1.050701
+    """
+    return E.mul(elu(x, _SELU_ALPHA), _SELU_SCALE)
+
+
+def sigmoid(x: Any) -> Array:
+    """The logistic function ``1 / (1 + exp(-x))``; never overflows.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.sigmoid(0.0)), float(fnn.sigmoid(-1000.0))
+    (0.5, 0.0)
+    """
+    return bind(E.logistic_p, _float(x))
+
+
+def softplus(x: Any) -> Array:
+    """``log(1 + exp(x))`` computed as ``logaddexp(x, 0)`` (no overflow).
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.softplus(1000.0))
+    1000.0
+    """
+    return logaddexp(_float(x), 0.0)
+
+
+def log_sigmoid(x: Any) -> Array:
+    """``log(sigmoid(x)) = -softplus(-x)``, accurate for very negative x.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.log_sigmoid(-1000.0))
+    -1000.0
+    """
+    return E.neg(softplus(E.neg(_float(x))))
+
+
+def silu(x: Any) -> Array:
+    """``x * sigmoid(x)`` (also called swish).
+
+    >>> import funcdiff.nn as fnn
+    >>> round(float(fnn.silu(1.0)), 6)
+    0.731059
+    """
+    x = _float(x)
+    return E.mul(x, sigmoid(x))
+
+
+swish = silu
+
+
+def mish(x: Any) -> Array:
+    """``x * tanh(softplus(x))``.
+
+    >>> import funcdiff.nn as fnn
+    >>> round(float(fnn.mish(1.0)), 6)
+    0.865098
+    """
+    x = _float(x)
+    return E.mul(x, bind(E.tanh_p, softplus(x)))
+
+
+def softsign(x: Any) -> Array:
+    """``x / (|x| + 1)``.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.softsign(-3.0))
+    -0.75
+    """
+    x = _float(x)
+    return E.div(x, E.add(bind(E.abs_p, x), 1.0))
+
+
+def hard_tanh(x: Any) -> Array:
+    """``x`` clipped to ``[-1, 1]``.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.hard_tanh(2.0)), float(fnn.hard_tanh(-0.5))
+    (1.0, -0.5)
+    """
+    x = _float(x)
+    return E.select(E.gt(x, 1.0), 1.0, E.select(E.lt(x, -1.0), -1.0, x))
+
+
+def hard_sigmoid(x: Any) -> Array:
+    """``relu6(x + 3) / 6``.
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.hard_sigmoid(0.0))
+    0.5
+    """
+    return E.div(relu6(E.add(_float(x), 3.0)), 6.0)
+
+
+def hard_silu(x: Any) -> Array:
+    """``x * hard_sigmoid(x)`` (also called hard_swish).
+
+    >>> import funcdiff.nn as fnn
+    >>> float(fnn.hard_silu(3.0))
+    3.0
+    """
+    x = _float(x)
+    return E.mul(x, hard_sigmoid(x))
+
+
+hard_swish = hard_silu
+
+
+def glu(x: Any, axis: int = -1) -> Array:
+    """Gated linear unit: split ``x`` in two halves ``a, b`` along ``axis``,
+    return ``a * sigmoid(b)``.
+
+    >>> import funcdiff.nn as fnn, numpy as np
+    >>> fnn.glu(np.ones((2, 4))).shape
+    (2, 2)
+    """
+    x = _float(x)
+    shape = shape_of(x)
+    ax = normalize_axis(axis, len(shape))
+    n = shape[ax]
+    if n % 2:
+        raise ValueError(f"glu: axis {axis} of shape {shape} must have an even size")
+    a = I.slice_axis(x, 0, n // 2, ax)
+    b = I.slice_axis(x, n // 2, n, ax)
+    return E.mul(a, sigmoid(b))
+
+
+# -- gelu and the error function ------------------------------------------------
+
+# W. J. Cody's rational Chebyshev approximations of erf/erfc (Math. Comp. 1969,
+# as in the SPECFUN routine CALERF): |relative error| below 1e-15 on each range.
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+          3.43936767414372164e03, 1.23033935480374942e03)
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERF_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
+          6.05183413124413191e-2, 2.33520497626869185e-3)
+_INV_SQRT_PI = 0.56418958354775628695
+
+
+def _exp_neg_sq(y: Array) -> Array:
+    """``exp(-y*y)`` with y*y split in an exact part and a small rest (Cody)."""
+    head = E.div(E.floor(E.mul(y, 16.0)), 16.0)
+    rest = E.mul(E.sub(y, head), E.add(y, head))
+    return E.mul(E.exp(E.neg(E.mul(head, head))), E.exp(E.neg(rest)))
+
+
+def _erf_erfc(x: Array) -> tuple[Array, Array]:
+    """(erf(x), erfc(x)), each to about 1e-15 relative, from funcdiff ops.
+
+    Three ranges of ``y = |x|``; each branch is evaluated on a safe argument
+    so the branches not taken contribute neither NaN values nor NaN
+    derivatives. NaN falls through to the last branch and stays NaN.
+    """
+    y = bind(E.abs_p, x)
+    small = E.le(y, 0.46875)
+    mid = E.le(y, 4.0)
+    # |x| <= 0.46875: erf(x) = x * P(x^2) / Q(x^2)
+    y1 = E.select(small, x, 0.0)
+    z = E.mul(y1, y1)
+    num: Any = E.mul(_ERF_A[4], z)
+    den: Any = z
+    for i in range(3):
+        num = E.mul(E.add(num, _ERF_A[i]), z)
+        den = E.mul(E.add(den, _ERF_B[i]), z)
+    erf_small = E.div(E.mul(y1, E.add(num, _ERF_A[3])), E.add(den, _ERF_B[3]))
+    # 0.46875 < |x| <= 4: erfc(|x|) = exp(-x^2) P(|x|) / Q(|x|)
+    y2 = E.select(mid, y, 1.0)
+    num = E.mul(_ERF_C[8], y2)
+    den = y2
+    for i in range(7):
+        num = E.mul(E.add(num, _ERF_C[i]), y2)
+        den = E.mul(E.add(den, _ERF_D[i]), y2)
+    erfc_mid = E.mul(E.div(E.add(num, _ERF_C[7]), E.add(den, _ERF_D[7])), _exp_neg_sq(y2))
+    # |x| > 4: erfc(|x|) = exp(-x^2) / |x| * (1/sqrt(pi) + R(1/x^2) / x^2); beyond
+    # |x| = 27 erfc underflows, so the argument is capped there
+    y3 = E.select(mid, 5.0, E.minimum(y, 27.0))
+    w = E.div(1.0, E.mul(y3, y3))
+    num = E.mul(_ERF_P[5], w)
+    den = w
+    for i in range(4):
+        num = E.mul(E.add(num, _ERF_P[i]), w)
+        den = E.mul(E.add(den, _ERF_Q[i]), w)
+    tail = E.mul(w, E.div(E.add(num, _ERF_P[4]), E.add(den, _ERF_Q[4])))
+    erfc_big = E.mul(E.div(E.sub(_INV_SQRT_PI, tail), y3), _exp_neg_sq(y3))
+    erfc_big = E.select(E.ge(y3, 26.543), 0.0, erfc_big)  # below the smallest double
+    erfc_abs = E.select(mid, erfc_mid, erfc_big)  # erfc(|x|) for |x| > 0.46875
+    neg = E.lt(x, 0.0)
+    erf_big = E.select(neg, E.sub(erfc_abs, 1.0), E.sub(1.0, erfc_abs))
+    erfc_big_signed = E.select(neg, E.sub(2.0, erfc_abs), erfc_abs)
+    erf = E.select(small, erf_small, erf_big)
+    erfc = E.select(small, E.sub(1.0, erf_small), erfc_big_signed)
+    return erf, erfc
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x: Any, approximate: bool = True) -> Array:
+    """Gaussian error linear unit ``x * Phi(x)``. ``approximate=True`` uses the
+    tanh form ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``;
+    ``approximate=False`` is exact, ``0.5 x erfc(-x / sqrt(2))``.
+
+    >>> import funcdiff.nn as fnn
+    >>> round(float(fnn.gelu(1.0)), 6), round(float(fnn.gelu(1.0, approximate=False)), 6)
+    (0.841192, 0.841345)
+    """
+    x = _float(x)
+    if approximate:
+        inner = E.mul(E.add(x, E.mul(0.044715, E.integer_pow(x, 3))), _SQRT_2_OVER_PI)
+        return E.mul(E.mul(0.5, x), E.add(1.0, bind(E.tanh_p, inner)))
+    _, erfc = _erf_erfc(E.mul(x, -1.0 / math.sqrt(2.0)))
+    return E.mul(E.mul(0.5, x), erfc)
+
+
+# ---------------------------------------------------------------------------
+# softmax and friends
+# ---------------------------------------------------------------------------
+
+
+def logsumexp(
+    a: Any,
+    axis: Any = None,
+    b: Any = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+) -> Any:
+    """``log(sum(b * exp(a)))`` over ``axis``, computed stably
+    (``scipy.special.logsumexp`` semantics).
+
+    Entries whose weight ``b`` is 0 are left out (even if ``a`` is inf or
+    NaN there). All ``-inf`` gives ``-inf``; a negative sum gives NaN unless
+    ``return_sign``, which returns ``(log|sum|, sign(sum))``.
+
+    >>> import funcdiff.nn as fnn, numpy as np
+    >>> round(float(fnn.logsumexp(np.array([1000.0, 1000.0]))), 6)
+    1000.693147
+    >>> fnn.logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -1.0]), return_sign=True)[1]
+    array(-1.)
+    """
+    if b is None:
+        a = _float(a)
+    else:
+        a, b = (asarray_arg(v) for v in promote_float(a, b))
+        shape = tuple(np.broadcast_shapes(shape_of(a), shape_of(b)))
+        a, b = S.broadcast_to(a, shape), S.broadcast_to(b, shape)
+    in_shape = shape_of(a)
+    if not in_shape:
+        a = S.reshape(a, (1,))
+        b = None if b is None else S.reshape(b, (1,))
+    shape = shape_of(a)
+    axes = normalize_axes(axis, len(shape))
+    out_shape = tuple(n for i, n in enumerate(in_shape) if i not in axes)
+    keep_shape = tuple(1 if i in axes else n for i, n in enumerate(in_shape))
+    if any(shape[i] == 0 for i in axes):
+        out = np.full(keep_shape if keepdims else out_shape, -np.inf, dtype_of(a))
+        return (out, np.sign(out)) if return_sign else out
+    if b is not None:
+        a = E.select(E.eq(b, 0.0), -np.inf, a)
+    m = _safe_max(a, axes)
+    e = E.exp(E.sub(a, m))
+    if b is not None:
+        e = E.mul(b, e)
+    s = _sum_keep(e, axes)
+    if return_sign:
+        sgn = E.sign(s)
+        s = bind(E.abs_p, s)
+    pos = E.gt(s, 0.0)
+    out = E.add(E.log(E.select(pos, s, 1.0)), m)
+    dt = dtype_of(out)
+    out = E.select(pos, out, E.select(E.eq(s, 0.0), dt.type(-np.inf), dt.type(np.nan)))
+    final = keep_shape if keepdims else out_shape
+    out = S.reshape(out, final)
+    if return_sign:
+        return out, S.reshape(sgn, final)
+    return out
+
+
+def softmax(x: Any, axis: Any = -1) -> Array:
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple or None for all
+    axes), shifted by the maximum so it never overflows.
+
+    >>> import funcdiff.nn as fnn, numpy as np
+    >>> fnn.softmax(np.array([0.0, np.log(3.0)]))
+    array([0.25, 0.75])
+    """
+    x = _float(x)
+    axes = normalize_axes(axis, len(shape_of(x)))
+    e = E.exp(E.sub(x, _safe_max(x, axes)))
+    return E.div(e, _sum_keep(e, axes))
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Array:
+    """``x - logsumexp(x)`` along ``axis``, stable for extreme logits.
+
+    >>> import funcdiff.nn as fnn, numpy as np
+    >>> fnn.log_softmax(np.array([1000.0, 0.0]))
+    array([    0., -1000.])
+    """
+    x = _float(x)
+    axes = normalize_axes(axis, len(shape_of(x)))
+    shifted = E.sub(x, _safe_max(x, axes))
+    return E.sub(shifted, E.log(_sum_keep(E.exp(shifted), axes)))
+
+
+def one_hot(x: Any, num_classes: int, *, dtype: Any = np.float64, axis: int = -1) -> Array:
+    """``one_hot(x, n)[..., k] = (x[...] == k)``; labels outside ``[0, n)``
+    give a row of zeros.
+
+    >>> import funcdiff.nn as fnn, numpy as np
+    >>> fnn.one_hot(np.array([0, 2]), 3)
+    array([[1., 0., 0.],
+           [0., 0., 1.]])
+    """
+    x = asarray_arg(x)
+    shape = shape_of(x)
+    classes = np.arange(int(num_classes)).astype(dtype_of(x))
+    hit = E.eq(S.reshape(x, (*shape, 1)), classes)
+    out = E.convert(hit, np.dtype(dtype))
+    return S.moveaxis(out, -1, normalize_axis(axis, len(shape) + 1))
+
+
+def standardize(
+    x: Any,
+    axis: Any = -1,
+    mean: Any = None,
+    variance: Any = None,
+    epsilon: float = 1e-5,
+) -> Array:
+    """``(x - mean) / sqrt(variance + epsilon)`` with the mean and variance
+    over ``axis`` unless given.
+
+    >>> import funcdiff.nn as fnn, numpy as np
+    >>> np.round(fnn.standardize(np.array([1.0, 3.0]), epsilon=0.0), 6)
+    array([-1.,  1.])
+    """
+    x = _float(x)
+    shape = shape_of(x)
+    axes = normalize_axes(axis, len(shape))
+    n = float(np.prod([shape[i] for i in axes], dtype=np.int64))
+    if mean is None or variance is None:
+        mu = E.div(_sum_keep(x, axes), n)
+        mean = mu if mean is None else mean
+        if variance is None:
+            d = E.sub(x, mu)
+            variance = E.div(_sum_keep(E.mul(d, d), axes), n)
+    scale = E.div(1.0, E.sqrt(E.add(variance, epsilon)))
+    return E.mul(E.sub(x, mean), scale)
+
+
+normalize = standardize
+
+
+__all__ = [
+    "celu",
+    "elu",
+    "gelu",
+    "glu",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "leaky_relu",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "mish",
+    "normalize",
+    "one_hot",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "softsign",
+    "standardize",
+    "swish",
+    "tanh",
+]

@@ -1,0 +1,779 @@
+"""The second-order Taylor model of a scalar field: ``taylor2``.
+
+``taylor2(f)(x0)`` returns a :class:`QuadraticModel`, the quadratic
+
+    m(x) = f(x0) + g . (x - x0) + 1/2 (x - x0)^T H (x - x0),
+    g = grad f(x0),  H = hessian f(x0),
+
+that models ``f`` near ``x0`` and is the base of Newton and trust-region
+methods. The model is computed from ONE trace of ``f``: ``f``'s gradient
+computation (``value_and_grad``) is pushed forward with an abstract tangent
+``v`` (forward-over-reverse, ``jvp(grad(f))``) under ``make_jaxpr``. The primal
+values are concrete, so the forward and backward passes of ``f`` run exactly
+once, in numpy, while the tangent part is recorded as a small *linear* jaxpr
+``v -> H v`` whose constants are the residuals. That gives
+
+- ``value`` and ``grad`` (the primal outputs of the trace);
+- Hessian-vector products: one evaluation of the linear jaxpr each, with no
+  further forward pass of ``f`` (matrix-free mode, and conjugate gradients);
+- the dense Hessian: that linear map ``vmap``-ed over the input basis, the
+  same computation ``hessian(f) = jacfwd(jacrev(f))`` performs, without
+  tracing ``f`` a second time.
+
+Dense mode (the default for n <= ``MATRIX_FREE_THRESHOLD`` inputs) stores the
+n x n Hessian and uses numpy linear algebra (Cholesky, solve, eigvalsh).
+Matrix-free mode never forms it: the model, curvatures and Newton steps
+(conjugate gradients) use Hessian-vector products only.
+
+Every method that takes a point or a step is written with funcdiff
+operations, so ``grad(model)``, ``vmap(model)`` (e.g. to draw the model's
+contour map on a grid) and ``jit`` compose with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from funcdiff.api import jvp, make_jaxpr, value_and_grad, vmap
+from funcdiff.core.ir import ClosedJaxpr
+from funcdiff.core.trace import Tracer
+from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
+from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import indexing as I
+from funcdiff.primitives import shape as S
+from funcdiff.primitives.linalg import dot_general
+from funcdiff.tree import ravel_pytree, tree_flatten
+
+Fun = Callable[..., Any]
+OnNonConvex = Literal["warn", "raise", "ignore"]
+
+#: With ``matrix_free=None``, models with more inputs than this are matrix-free.
+MATRIX_FREE_THRESHOLD = 2000
+
+#: Models with at most this many inputs print their Hessian in ``repr``.
+_REPR_MAX_N = 6
+
+
+class MatrixFreeError(FuncdiffError, RuntimeError):
+    """A dense-only quantity was asked of a matrix-free :class:`QuadraticModel`.
+
+    A matrix-free model never forms the n x n Hessian (that is the point of
+    it when n is large). Use ``model.hvp(v)`` / ``model.curvature(v)``, call
+    ``model.dense()`` to form the Hessian now (n Hessian-vector products, n^2
+    memory), or build the model dense: ``taylor2(f, matrix_free=False)(x0)``.
+    """
+
+
+class NonConvexModelWarning(RuntimeWarning):
+    """``newton_step``: the Hessian is not positive definite, so the model has
+    no minimizer and the Newton step does not point to one."""
+
+
+class NonConvexModelError(FuncdiffError, ArithmeticError):
+    """``newton_step(on_nonconvex="raise")`` met a Hessian that is not
+    positive definite (see :class:`NonConvexModelWarning`)."""
+
+
+@dataclass(frozen=True)
+class NewtonInfo:
+    """How ``QuadraticModel.newton_step`` obtained its step.
+
+    Attributes:
+      method: ``"cholesky"`` (dense, H positive definite, ``np.linalg.solve``),
+        ``"lstsq"`` (dense, H not positive definite: ``np.linalg.lstsq``, the
+        minimum-norm least-squares solution), or ``"cg"`` (matrix-free
+        conjugate gradients on Hessian-vector products).
+      converged: the returned step solves ``(H + damping I) p = -g`` to the
+        tolerance (always True for ``"cholesky"``; for ``"lstsq"`` False when
+        H is singular and ``-g`` is not in its range).
+      iterations: conjugate-gradient iterations (0 for the dense methods).
+      residual: ``|(H + damping I) p + g| / |g|`` (0.0 when g = 0).
+      is_convex: dense: H + damping I is positive definite (Cholesky
+        succeeded); CG: False when negative curvature was met, else None
+        (CG cannot prove convexity).
+      negative_curvature: CG stopped on a direction ``d`` with
+        ``d^T (H + damping I) d <= 0``.
+      direction: that direction (flat, shape (n,)), else None. It is a
+        descent-free escape direction from a saddle point.
+      direction_curvature: ``d^T (H + damping I) d`` for that direction.
+    """
+
+    method: str
+    converged: bool
+    iterations: int
+    residual: float
+    is_convex: bool | None
+    negative_curvature: bool = False
+    direction: np.ndarray | None = None
+    direction_curvature: float | None = None
+
+
+# ---------------------------------------------------------------------------
+# traceable flat <-> leaves helpers (numpy fast path when nothing is traced)
+# ---------------------------------------------------------------------------
+
+
+def _traced(*xs: Any) -> bool:
+    return any(isinstance(x, Tracer) for x in xs)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if isinstance(x, Tracer) else np.shape(x)
+
+
+def _cast(x: Any, dtype: np.dtype[Any]) -> Any:
+    if isinstance(x, Tracer):
+        return x if x.dtype == dtype else E.convert(x, dtype)
+    return np.asarray(x, dtype=dtype)
+
+
+def _vdot(a: Any, b: Any) -> Any:
+    if _traced(a, b):
+        return dot_general(a, b, (((0,), (0,)), ((), ())))
+    return np.dot(a, b)
+
+
+def _matvec(h: Any, v: Any) -> Any:
+    if _traced(h, v):
+        return dot_general(h, v, (((1,), (0,)), ((), ())))
+    return h @ v
+
+
+def _out(x: Any) -> Any:
+    """A result handed to the user: tracers pass, numbers become 0-d/nd arrays."""
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+# ---------------------------------------------------------------------------
+# the model
+# ---------------------------------------------------------------------------
+
+
+class QuadraticModel:
+    """The second-order Taylor model of a scalar field ``f`` at ``x0``.
+
+    Built by :func:`taylor2`; see there for an example. ``m(x) = f(x0) +
+    g.(x - x0) + 1/2 (x - x0)^T H (x - x0)``.
+
+    Attributes:
+      x0: the expansion point (a pytree; Python numbers become arrays).
+      value: ``f(x0)``, as ``f`` returns it (a 0-d array).
+      grad: ``grad(f)(x0)``, a pytree like ``x0``.
+      hess: ``hessian(f)(x0)`` (dense mode only), the nested pytree
+        ``hessian`` gives: for an array x0 of shape s, an array of shape s + s.
+      x0_flat, g_flat: x0 and g raveled to shape (n,) (``ravel_pytree``).
+      H_flat: the (n, n) Hessian of ``x -> f(unravel(x))`` (dense mode only).
+      unravel: maps a flat (n,) array back to a pytree like ``x0``.
+      n: the number of scalar inputs.
+      matrix_free: True when the Hessian is only available through
+        Hessian-vector products.
+      mode: ``"dense"`` or ``"matrix-free"``.
+
+    Points ``x`` and steps ``p`` passed to the methods may be pytrees like
+    ``x0`` or flat arrays of shape (n,).
+    """
+
+    def __init__(
+        self,
+        f: Fun,
+        x0: Any,
+        value: Any,
+        grad: Any,
+        linear_hvp: ClosedJaxpr | None,
+        matrix_free: bool,
+        chunk_size: int | None = None,
+    ) -> None:
+        self._f = f
+        self.x0 = x0
+        self.value = value
+        self.grad = grad
+        leaves, self._treedef = tree_flatten(x0)
+        self._shapes = [np.shape(x) for x in leaves]
+        self._dtypes = [np.asarray(x).dtype for x in leaves]
+        self._sizes = [math.prod(s) for s in self._shapes]
+        self.x0_flat, self.unravel = ravel_pytree(x0)
+        self.dtype: np.dtype[Any] = self.x0_flat.dtype
+        self.g_flat = np.asarray(ravel_pytree(grad)[0], dtype=self.dtype)
+        self.n = int(self.x0_flat.shape[0])
+        self.matrix_free = matrix_free
+        self._lin = linear_hvp
+        self._chunk_size = chunk_size
+        self._H: np.ndarray | None = None
+        self._hess: Any = None
+        self._chol: np.ndarray | None = None
+        self._chol_done = False
+        self._eigs: np.ndarray | None = None
+        if not matrix_free:
+            self._H = self._dense_hessian()
+            self._lin = None  # the dense matrix serves every product from now on
+
+    # -- construction helpers ----------------------------------------------
+    def _dense_hessian(self) -> np.ndarray:
+        """H from the linear map v -> H v, vmapped over the basis in chunks."""
+        assert self._lin is not None
+        jaxpr, consts = self._lin.jaxpr, self._lin.consts
+        n, dtype = self.n, self.dtype
+        chunk = n if self._chunk_size is None else self._chunk_size
+        if chunk < 1:
+            raise ValueError(f"taylor2: chunk_size must be a positive int, got {chunk}")
+
+        def hvp_leaves(*vs: Any) -> list[Any]:
+            return eval_jaxpr(jaxpr, consts, list(vs))
+
+        rows = []
+        eye = np.eye(n, dtype=dtype)
+        for start in range(0, n, chunk):
+            basis = eye[start : start + chunk]
+            k = basis.shape[0]
+            outs = vmap(hvp_leaves)(*self._split(basis, batch=k))
+            rows.append(
+                np.concatenate([np.asarray(o, dtype=dtype).reshape(k, -1) for o in outs], axis=1)
+            )
+        # rows[k] = H e_k (column k); transposed to match hessian(f)'s layout
+        return np.ascontiguousarray(np.concatenate(rows, axis=0).T)
+
+    def _split(self, flat: np.ndarray, batch: int) -> list[np.ndarray]:
+        """(batch, n) numpy rows -> leaves of shape (batch, *leaf_shape)."""
+        out, start = [], 0
+        for shape, size, dt in zip(self._shapes, self._sizes, self._dtypes, strict=True):
+            out.append(flat[:, start : start + size].reshape((batch, *shape)).astype(dt))
+            start += size
+        return out
+
+    # -- flat <-> pytree ------------------------------------------------------
+    def _describe(self) -> str:
+        if self._treedef.num_leaves == 1 and self._treedef == tree_flatten(0)[1]:
+            return f"an array of shape {self._shapes[0]}"
+        return f"a pytree {self._treedef} with leaf shapes {self._shapes}"
+
+    def _leaves_to_flat(self, leaves: list[Any]) -> Any:
+        dtype = self.dtype
+        if not _traced(*leaves):
+            if len(leaves) == 1:
+                return np.asarray(leaves[0], dtype=dtype).reshape(-1)
+            return np.concatenate([np.asarray(x, dtype=dtype).reshape(-1) for x in leaves])
+        parts = [S.reshape(_cast(x, dtype), (s,)) for x, s in zip(leaves, self._sizes, strict=True)]
+        return I.concatenate(parts, 0)
+
+    def _flat_to_leaves(self, flat: Any) -> list[Any]:
+        out, start = [], 0
+        traced = _traced(flat)
+        for shape, size, dt in zip(self._shapes, self._sizes, self._dtypes, strict=True):
+            if traced:
+                piece = S.reshape(I.slice_axis(flat, start, start + size, 0), shape)
+                out.append(_cast(piece, dt))
+            else:
+                out.append(np.asarray(flat[start : start + size], dtype=dt).reshape(shape))
+            start += size
+        return out
+
+    def _as_flat(self, x: Any, what: str) -> tuple[Any, bool]:
+        """``x`` (a pytree like x0, or flat (n,)) as a flat array; and whether it was flat."""
+        leaves, treedef = tree_flatten(x)
+        if treedef == self._treedef and all(
+            _shape(a) == s for a, s in zip(leaves, self._shapes, strict=True)
+        ):
+            self._check_float(leaves, what)
+            x0_is_vector = self._shapes == [(self.n,)]
+            return self._leaves_to_flat(leaves), x0_is_vector
+        if len(leaves) == 1 and treedef == tree_flatten(0)[1] and _shape(x) == (self.n,):
+            self._check_float(leaves, what)
+            return _cast(x, self.dtype), True
+        if isinstance(x, (list, tuple)) and not _traced(*leaves):
+            try:
+                arr = np.asarray(x, dtype=float)
+            except (TypeError, ValueError):
+                arr = None
+            if arr is not None and arr.shape == (self.n,):
+                return arr.astype(self.dtype), True
+        got = (
+            f"an array of shape {_shape(x)}"
+            if treedef == tree_flatten(0)[1]
+            else f"a pytree {treedef} with leaf shapes {[_shape(a) for a in leaves]}"
+        )
+        raise ShapeError(
+            f"QuadraticModel.{what}: expected {self._describe()} (like x0) or a flat "
+            f"array of shape ({self.n},), but got {got}"
+        )
+
+    def _check_float(self, leaves: list[Any], what: str) -> None:
+        for a in leaves:
+            if isinstance(a, (bool, np.bool_)):
+                kind = "b"
+            elif isinstance(a, (int, float)):
+                continue
+            else:
+                kind = np.dtype(a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype).kind
+            if kind not in "fciu":
+                raise DTypeError(
+                    f"QuadraticModel.{what}: expected numbers (floating point), got an "
+                    f"array of dtype kind {kind!r}"
+                )
+
+    def _like(self, flat: Any, as_flat: bool) -> Any:
+        if as_flat:
+            return _out(flat)
+        return self._treedef.unflatten([_out(x) for x in self._flat_to_leaves(flat)])
+
+    # -- the Hessian ----------------------------------------------------------
+    def _no_dense(self, what: str) -> MatrixFreeError:
+        return MatrixFreeError(
+            f"QuadraticModel.{what} is not available: this model of n={self.n} inputs is "
+            f"matrix-free, so the dense {self.n} x {self.n} Hessian was never formed "
+            f"(taylor2 builds matrix-free models when matrix_free=True, or when "
+            f"matrix_free=None and n > {MATRIX_FREE_THRESHOLD}). Use model.hvp(v) or "
+            "model.curvature(v); or form the Hessian with model.dense() (n Hessian-vector "
+            "products, n^2 memory), or build the model with taylor2(f, matrix_free=False)(x0)."
+        )
+
+    @property
+    def mode(self) -> str:
+        """``"dense"`` or ``"matrix-free"``."""
+        return "matrix-free" if self.matrix_free else "dense"
+
+    @property
+    def H_flat(self) -> np.ndarray:
+        """The (n, n) Hessian on the flat inputs (dense mode only)."""
+        if self._H is None:
+            raise self._no_dense("H_flat")
+        return self._H
+
+    @property
+    def hess(self) -> Any:
+        """The Hessian shaped as ``hessian(f)(x0)`` gives it (dense mode only)."""
+        if self._H is None:
+            raise self._no_dense("hess")
+        if self._hess is None:
+            H, td = self._H, self._treedef
+            offs = np.cumsum([0, *self._sizes])
+            rows = []
+            for i, si in enumerate(self._shapes):
+                blocks = [
+                    H[offs[i] : offs[i + 1], offs[j] : offs[j + 1]]
+                    .reshape(si + sj)
+                    .astype(np.result_type(self._dtypes[i], self._dtypes[j]))
+                    for j, sj in enumerate(self._shapes)
+                ]
+                rows.append(td.unflatten(blocks))
+            self._hess = td.unflatten(rows)
+        return self._hess
+
+    def dense(self) -> QuadraticModel:
+        """This model with its dense Hessian (self when already dense).
+
+        A matrix-free model forms H from n Hessian-vector products (``vmap``
+        of its linear map over the basis); ``f`` is not evaluated again.
+        """
+        if not self.matrix_free:
+            return self
+        return QuadraticModel(
+            self._f, self.x0, self.value, self.grad, self._lin, False, self._chunk_size
+        )
+
+    def _hvp_flat(self, v: Any) -> Any:
+        if self._H is not None:
+            return _matvec(self._H, v)
+        assert self._lin is not None
+        outs = eval_jaxpr(self._lin.jaxpr, self._lin.consts, self._flat_to_leaves(v))
+        return self._leaves_to_flat(outs)
+
+    @property
+    def _H_sym(self) -> np.ndarray:
+        H = self.H_flat
+        sym: np.ndarray = (H + H.T) * 0.5
+        return sym
+
+    def _cholesky(self) -> np.ndarray | None:
+        if not self._chol_done:
+            self._chol_done = True
+            try:
+                L = np.linalg.cholesky(self._H_sym)
+            except np.linalg.LinAlgError:
+                L = None
+            self._chol = L if L is not None and np.all(np.isfinite(L)) else None
+        return self._chol
+
+    @property
+    def is_convex(self) -> bool:
+        """H is positive definite (its Cholesky factorization succeeds).
+
+        Then the model is strictly convex and ``newton_step()`` leads to its
+        unique minimizer. A positive semi-definite but singular H (e.g. f
+        linear in some direction) is *not* counted as convex: the model has
+        no unique minimizer. Dense mode only.
+        """
+        if self._H is None:
+            raise self._no_dense("is_convex")
+        return self._cholesky() is not None
+
+    def eigenvalues(self) -> np.ndarray:
+        """The Hessian's eigenvalues, ascending (``np.linalg.eigvalsh``; dense mode only).
+
+        >>> import numpy as np
+        >>> taylor2(lambda x: (x * x * np.array([1.0, 3.0])).sum())(np.ones(2)).eigenvalues()
+        array([2., 6.])
+        """
+        if self._H is None:
+            raise self._no_dense("eigenvalues()")
+        if self._eigs is None:
+            self._eigs = np.linalg.eigvalsh(self._H_sym)
+        eigs: np.ndarray = self._eigs.copy()
+        return eigs
+
+    # -- evaluating the model ---------------------------------------------------
+    def _quad(self, d: Any) -> Any:
+        """g.d + 1/2 d^T H d for a flat step d (one Hessian-vector product)."""
+        return _vdot(self.g_flat, d) + 0.5 * _vdot(d, self._hvp_flat(d))
+
+    def __call__(self, x: Any) -> Any:
+        """``m(x) = f(x0) + g.(x - x0) + 1/2 (x - x0)^T H (x - x0)`` at a point ``x``.
+
+        ``x`` is a pytree like ``x0`` (or flat, shape (n,)).
+        """
+        d = self._as_flat(x, "__call__")[0] - self.x0_flat
+        return _out(self.value + self._quad(d))
+
+    def step_value(self, p: Any) -> Any:
+        """``m(x0 + p) = f(x0) + g.p + 1/2 p^T H p`` for a step ``p`` (pytree or flat)."""
+        return _out(self.value + self._quad(self._as_flat(p, "step_value")[0]))
+
+    def predicted_decrease(self, p: Any) -> Any:
+        """``m(x0) - m(x0 + p) = -(g.p + 1/2 p^T H p)``: the decrease the model predicts."""
+        return _out(-self._quad(self._as_flat(p, "predicted_decrease")[0]))
+
+    def point(self, p: Any) -> Any:
+        """``x0 + p`` as a pytree like ``x0`` (``p`` a pytree like x0 or flat)."""
+        flat = self._as_flat(p, "point")[0]
+        return self._treedef.unflatten([_out(a) for a in self._flat_to_leaves(self.x0_flat + flat)])
+
+    def actual_decrease(self, p: Any) -> Any:
+        """``f(x0) - f(x0 + p)``: the decrease ``f`` really achieves (one call of f)."""
+        return _out(self.value - self._f(self.point(p)))
+
+    def ratio(self, p: Any) -> Any:
+        """``actual_decrease(p) / predicted_decrease(p)``: the trust-region rho.
+
+        Close to 1 where the model is good; ``nan`` for ``p = 0``.
+        """
+        actual = self.actual_decrease(p)
+        predicted = self.predicted_decrease(p)
+        if _traced(actual, predicted):
+            return actual / predicted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _out(np.asarray(actual) / np.asarray(predicted))
+
+    def curvature(self, v: Any) -> Any:
+        """``v^T H v`` with one Hessian-vector product (``v`` a pytree like x0 or flat)."""
+        d = self._as_flat(v, "curvature")[0]
+        return _out(_vdot(d, self._hvp_flat(d)))
+
+    def hvp(self, v: Any) -> Any:
+        """``H v``, shaped like ``v`` (a pytree like x0, or flat of shape (n,))."""
+        d, as_flat = self._as_flat(v, "hvp")
+        return self._like(self._hvp_flat(d), as_flat)
+
+    # -- Newton step --------------------------------------------------------------
+    def newton_step(
+        self,
+        *,
+        damping: float = 0.0,
+        on_nonconvex: OnNonConvex = "warn",
+        tol: float = 1e-10,
+        maxiter: int | None = None,
+        flat: bool = False,
+        return_info: bool = False,
+    ) -> Any:
+        """The Newton step ``p`` solving ``(H + damping I) p = -g``.
+
+        Dense mode: when ``H + damping I`` is positive definite (Cholesky
+        succeeds, ``is_convex``) ``p = np.linalg.solve(H, -g)`` is the model's
+        unique minimizer. Otherwise the model has no minimizer; ``p`` is then
+        ``np.linalg.lstsq``'s minimum-norm solution (the stationary point of
+        the model nearest ``x0``: a saddle or a maximum when H is
+        indefinite), and ``on_nonconvex`` decides what happens: ``"warn"``
+        (default) issues a :class:`NonConvexModelWarning`, ``"raise"`` raises
+        :class:`NonConvexModelError`, ``"ignore"`` does nothing.
+
+        Matrix-free mode: conjugate gradients on Hessian-vector products,
+        from ``p = 0``, until ``|(H + damping I) p + g| <= tol |g|`` or
+        ``maxiter`` iterations (default ``2 n``). If CG meets a direction ``d``
+        of non-positive curvature it stops (as in Newton-CG, Nocedal & Wright
+        Alg. 7.1): it returns the current iterate, or ``-g`` when that happens
+        at the first iteration, and reports ``d`` in the info;
+        ``on_nonconvex`` applies. Not converging within ``maxiter`` warns.
+
+        Args:
+          damping: lambda >= 0 of a Levenberg-Marquardt step ``(H + lambda I)``.
+          on_nonconvex: ``"warn"``, ``"raise"`` or ``"ignore"``.
+          tol, maxiter: the CG stopping rule (matrix-free mode).
+          flat: return the step flat, shape (n,), instead of like ``x0``.
+          return_info: return ``(p, NewtonInfo)``.
+
+        >>> import numpy as np
+        >>> A = np.array([[3.0, 1.0], [1.0, 2.0]]); b = np.array([1.0, -1.0])
+        >>> m = taylor2(lambda x: 0.5 * x @ A @ x - b @ x)(np.zeros(2))
+        >>> p = m.newton_step()
+        >>> np.allclose(A @ p, b)
+        True
+        """
+        if on_nonconvex not in ("warn", "raise", "ignore"):
+            raise ValueError(
+                f"newton_step: on_nonconvex must be 'warn', 'raise' or 'ignore', "
+                f"got {on_nonconvex!r}"
+            )
+        if not damping >= 0:
+            raise ValueError(f"newton_step: damping must be >= 0, got {damping}")
+        if self._H is not None:
+            p, info = self._newton_dense(damping)
+        else:
+            p, info = self._newton_cg(damping, tol, maxiter)
+        if info.is_convex is False:
+            if on_nonconvex != "ignore":
+                msg = self._nonconvex_message(info, damping)
+                if on_nonconvex == "raise":
+                    raise NonConvexModelError(msg)
+                warnings.warn(msg, NonConvexModelWarning, stacklevel=2)
+        elif info.method == "cg" and not info.converged:
+            warnings.warn(
+                f"QuadraticModel.newton_step: conjugate gradients did not reach "
+                f"tol={tol} in {info.iterations} iterations (relative residual "
+                f"{info.residual:.3g}); pass a larger maxiter or tol.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        step = self._like(p, flat)
+        return (step, info) if return_info else step
+
+    def _nonconvex_message(self, info: NewtonInfo, damping: float) -> str:
+        what = "H" if damping == 0 else f"(H + {damping:g} I)"
+        if info.method == "cg":
+            detail = (
+                f"conjugate gradients met a direction d with d^T {what} d = "
+                f"{info.direction_curvature:.3g} <= 0 after {info.iterations} iteration(s), "
+                "so the model is unbounded below along d; the returned step is the CG "
+                "iterate before that (-g at the first iteration), and info.direction holds d "
+                "(newton_step(return_info=True))"
+            )
+        else:
+            lam = float(self.eigenvalues()[0]) + damping
+            detail = (
+                f"{what} is not positive definite (smallest eigenvalue {lam:.3g}), so the "
+                "model has no minimizer; the returned step is np.linalg.lstsq's "
+                f"minimum-norm solution of {what} p = -g: a saddle point or maximum of the "
+                "model, or, when the matrix is singular, the least-squares best fit"
+            )
+        return (
+            f"QuadraticModel.newton_step: {detail}. For a descent step use damping larger "
+            "than -(smallest eigenvalue) (newton_step(damping=...)) or a trust-region "
+            "method; pass on_nonconvex='ignore' to silence this."
+        )
+
+    def _newton_dense(self, damping: float) -> tuple[np.ndarray, NewtonInfo]:
+        g = self.g_flat
+        if damping == 0:
+            Hs = self._H_sym
+            L = self._cholesky()
+        else:
+            Hs = self._H_sym + damping * np.eye(self.n, dtype=self.dtype)
+            try:
+                L = np.linalg.cholesky(Hs)
+            except np.linalg.LinAlgError:
+                L = None
+            if L is not None and not np.all(np.isfinite(L)):
+                L = None
+        gnorm = float(np.linalg.norm(g))
+        if L is not None:
+            p = np.linalg.solve(Hs, -g)
+            method = "cholesky"
+        else:
+            p = np.linalg.lstsq(Hs, -g, rcond=None)[0]
+            method = "lstsq"
+        res = float(np.linalg.norm(Hs @ p + g)) / gnorm if gnorm > 0 else 0.0
+        converged = method == "cholesky" or res <= 1e-8
+        return p.astype(self.dtype), NewtonInfo(method, converged, 0, res, L is not None)
+
+    def _newton_cg(
+        self, damping: float, tol: float, maxiter: int | None
+    ) -> tuple[np.ndarray, NewtonInfo]:
+        g = self.g_flat
+        n = self.n
+        maxiter = 2 * n if maxiter is None else int(maxiter)
+        x = np.zeros(n, dtype=self.dtype)
+        r = -g
+        gnorm = float(np.sqrt(np.dot(g, g)))
+        if gnorm == 0.0:
+            return x, NewtonInfo("cg", True, 0, 0.0, None)
+        d = r.copy()
+        rr = float(np.dot(r, r))
+        for k in range(maxiter):
+            Hd = np.asarray(self._hvp_flat(d), dtype=self.dtype)
+            if damping:
+                Hd = Hd + damping * d
+            dHd = float(np.dot(d, Hd))
+            if not dHd > 0:  # also catches nan
+                p = -g if k == 0 else x
+                res = float(np.linalg.norm(self._hvp_flat(p) + damping * p + g)) / gnorm
+                return p.astype(self.dtype), NewtonInfo(
+                    "cg", False, k, res, False, True, d.copy(), dHd
+                )
+            alpha = rr / dHd
+            x = x + alpha * d
+            r = r - alpha * Hd
+            rr_new = float(np.dot(r, r))
+            if math.sqrt(rr_new) <= tol * gnorm:
+                return x, NewtonInfo("cg", True, k + 1, math.sqrt(rr_new) / gnorm, None)
+            d = r + (rr_new / rr) * d
+            rr = rr_new
+        return x, NewtonInfo("cg", False, maxiter, math.sqrt(rr) / gnorm, None)
+
+    # -- printing ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        value = np.asarray(self.value)
+        v = f"{float(value):.8g}" if value.size == 1 else repr(value)
+        gnorm = float(np.linalg.norm(self.g_flat))
+        head = f"QuadraticModel(value={v}, |grad|={gnorm:.8g}, n={self.n}, mode={self.mode!r}"
+        if self._H is not None and self.n <= _REPR_MAX_N:
+            indent = " " * len("QuadraticModel(H_flat=")
+            H = np.array2string(self._H, precision=6, separator=", ", prefix=indent)
+            return f"{head},\n{' ' * len('QuadraticModel(')}H_flat={H})"
+        return head + ")"
+
+
+# ---------------------------------------------------------------------------
+# taylor2
+# ---------------------------------------------------------------------------
+
+
+def _fun_name(f: Fun) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _check_x0(x0: Any) -> Any:
+    leaves, treedef = tree_flatten(x0)
+    if not leaves:
+        raise ValueError(f"taylor2: x0 has no array leaves ({treedef}); nothing to expand in")
+    out = []
+    for i, x in enumerate(leaves):
+        if isinstance(x, Tracer):
+            raise TypeError(
+                "taylor2(f)(x0) builds its model eagerly (numpy linear algebra on the "
+                f"Hessian), but x0 leaf {i} is a traced value {x.aval.str_short()}: call "
+                "taylor2 outside grad/vmap/jit, or use funcdiff.hvp / hessian inside them"
+            )
+        if isinstance(x, bool) or isinstance(x, np.bool_):
+            raise DTypeError(f"taylor2: x0 leaf {i} is a bool; x0 must be floating point")
+        arr = np.asarray(x, dtype=np.float64) if isinstance(x, (int, float)) else np.asarray(x)
+        if arr.dtype.kind != "f":
+            raise DTypeError(
+                f"taylor2: x0 leaf {i} has dtype {arr.dtype} (shape {arr.shape}); the model "
+                "is taken in floating point: pass x0.astype(float)"
+            )
+        out.append(arr)
+    return treedef.unflatten(out)
+
+
+def taylor2(
+    f: Fun, matrix_free: bool | None = None, *, chunk_size: int | None = None
+) -> Callable[[Any], QuadraticModel]:
+    """The second-order Taylor model of a scalar field ``f``: ``taylor2(f)(x0)``.
+
+    Args:
+      f: a scalar field: a function of one argument (an array or a pytree of
+        arrays) returning a scalar.
+      matrix_free: True: never form the dense Hessian (Hessian-vector
+        products and conjugate gradients only); False: always form it; None
+        (default): matrix-free when x0 has more than
+        ``MATRIX_FREE_THRESHOLD`` (2000) scalar entries.
+      chunk_size: when forming the dense Hessian, push at most this many
+        basis vectors through the Hessian-vector map at once (bounds memory).
+
+    Returns:
+      A function of ``x0`` returning a :class:`QuadraticModel`. ``f`` runs
+      forward once, and backward once, for the whole model.
+
+    Rosenbrock's function at (-1.2, 1), the classic starting point (x0 a
+    tuple here, so grad and hess are tuples; an array x0 gives arrays):
+
+    >>> rosen = lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+    >>> m = taylor2(rosen)((-1.2, 1.0))
+    >>> m
+    QuadraticModel(value=24.2, |grad|=232.86769, n=2, mode='dense',
+                   H_flat=[[1330.,  480.],
+                           [ 480.,  200.]])
+    >>> m.g_flat
+    array([-215.6,  -88. ])
+    >>> p = m.newton_step(); p
+    (array(0.0247191), array(0.38067416))
+    >>> float(m.step_value(p)) < float(m.value), m.is_convex
+    (True, True)
+    >>> round(float(m.ratio(p)), 4)  # actual / predicted decrease: the model is good
+    1.0028
+
+    The lecture's x**2 * exp(x + cos(y)), at (1, 2), matrix-free:
+
+    >>> import funcdiff.numpy as fnp
+    >>> q = taylor2(lambda p: p[0] ** 2 * fnp.exp(p[0] + fnp.cos(p[1])), matrix_free=True)
+    >>> mq = q((1.0, 2.0))
+    >>> mq.g_flat.round(6)
+    array([ 5.378801, -1.63031 ])
+    >>> round(float(mq.curvature((1.0, 0.0))), 6)  # d2f/dx2 by one Hessian-vector product
+    12.550535
+    """
+    if not callable(f):
+        raise TypeError(f"taylor2: f must be a callable scalar field, got {type(f).__name__}")
+
+    def scalar_f(x: Any) -> Any:
+        out = f(x)
+        leaves, treedef = tree_flatten(out)
+        if len(leaves) != 1 or treedef != tree_flatten(0)[1]:
+            raise TypeError(
+                f"taylor2 requires a scalar field R^n -> R, but {_fun_name(f)} returned a "
+                f"pytree {treedef}; return one scalar (use jacobian for vector fields)"
+            )
+        shape = _shape(out)
+        if shape != ():
+            raise ShapeError(
+                f"taylor2 requires a scalar field R^n -> R, but {_fun_name(f)} returned an "
+                f"array of shape {shape}. Reduce it to a scalar (e.g. .sum()), or use "
+                "jacobian/hessian for vector fields."
+            )
+        return out
+
+    @functools.wraps(f)
+    def taylor2_f(x0: Any) -> QuadraticModel:
+        x0 = _check_x0(x0)
+        primal: list[tuple[Any, Any]] = []
+
+        def tangent_map(v: Any) -> Any:
+            # forward-over-reverse at a concrete x0: the primal (value, grad) is
+            # computed now, in numpy; only the tangent v -> H v is recorded.
+            (val, g), (_, hv) = jvp(value_and_grad(scalar_f), (x0,), (v,))
+            primal.append((val, g))
+            return hv
+
+        lin = make_jaxpr(tangent_map)(x0)
+        value, grad = primal[0]
+        n = sum(int(np.size(a)) for a in tree_flatten(x0)[0])
+        mf = n > MATRIX_FREE_THRESHOLD if matrix_free is None else bool(matrix_free)
+        return QuadraticModel(f, x0, value, grad, lin, mf, chunk_size)
+
+    return taylor2_f
+
+
+__all__ = [
+    "MATRIX_FREE_THRESHOLD",
+    "MatrixFreeError",
+    "NewtonInfo",
+    "NonConvexModelError",
+    "NonConvexModelWarning",
+    "QuadraticModel",
+    "taylor2",
+]

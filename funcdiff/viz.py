@@ -1,0 +1,895 @@
+"""Seeing the math: the computation graph of a function as Graphviz DOT.
+
+``graph(f, *args)`` traces ``f`` at ``args`` (the values are carried, so every
+intermediate value is known), runs the reverse-mode backward pass on the same
+jaxpr, and draws it the way the lecture did: inputs -> one node per equation
+(its primitive, params, type and value) -> outputs, with edges for the data
+flow labelled by variable name and type. For a scalar output each node also
+shows its adjoint ``dz/dv``, each edge the contribution it carries backwards,
+and a variable used by several equations (fan-out) shows every contribution
+and their sum.
+
+``graph_jaxpr(closed)`` draws any jaxpr, e.g. the jaxpr of ``grad(f)`` or
+``hessian(f)`` from ``funcdiff.make_jaxpr``; given argument values it
+evaluates them first and shows values and adjoints too.
+
+The result is a :class:`Graph`: ``.dot`` is the DOT text (always available),
+``.save("g.svg")`` / ``.png`` / ``.pdf`` run Graphviz's ``dot`` program when
+it is installed, and notebooks display it through ``_repr_svg_``.
+
+Large graphs stay readable: above ``max_nodes`` the first and last equations
+are drawn and the middle ones collapse into one "... N more equations ..."
+node (the graph label says so). Every walk over the graph is a loop, so a
+chain of 100,000 operations draws without RecursionError.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import math
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+from funcdiff.core.primitive import Zero, is_float
+from funcdiff.core.trace import Tracer, bind
+from funcdiff.errors import FuncdiffError, ShapeError
+from funcdiff.interpreters.vjp import backward_pass
+
+Fun = Callable[..., Any]
+
+#: How to get Graphviz's ``dot`` program, quoted in every "dot not found" message.
+GRAPHVIZ_HELP = (
+    "install Graphviz, which provides the `dot` program: `apt install graphviz` "
+    "(Debian/Ubuntu), `brew install graphviz` (macOS), `conda install -c conda-forge "
+    "graphviz`, or https://graphviz.org/download/"
+)
+
+#: Output formats ``Graph.save`` renders through ``dot`` (by file suffix).
+RENDERED_FORMATS = ("svg", "png", "pdf")
+
+
+class GraphvizNotFoundError(FuncdiffError, RuntimeError):
+    """Graphviz's ``dot`` program is not on PATH, so SVG/PNG cannot be rendered.
+
+    The DOT text is always available (``Graph.dot``, ``Graph.save("g.dot")``);
+    ``Graph.save("g.svg")`` writes ``g.dot`` next to the requested file before
+    raising this. Install Graphviz (``apt install graphviz``, ``brew install
+    graphviz`` or ``conda install -c conda-forge graphviz``) to render it.
+    """
+
+
+# ---------------------------------------------------------------------------
+# formatting values
+# ---------------------------------------------------------------------------
+
+
+def format_number(x: Any, digits: int = 6) -> str:
+    """A number as a student writes it: 6 decimals, trailing zeros dropped.
+
+    >>> format_number(-0.16346487), format_number(3.0), format_number(2.5e-9)
+    ('-0.163465', '3', '2.5e-09')
+    """
+    v = np.asarray(x).item() if not isinstance(x, (int, float, bool, complex)) else x
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, complex):
+        return f"({format_number(v.real, digits)}{'+' if v.imag >= 0 else '-'}"
+        f"{format_number(abs(v.imag), digits)}j)"
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0.0:
+        return "0"
+    if 10.0 ** (-3) <= abs(v) < 1e7:
+        s = f"{v:.{digits}f}"
+        if "." in s:
+            s = s.rstrip("0").rstrip(".")
+        return s
+    mant, exp = f"{v:.{digits - 1}e}".split("e")
+    if "." in mant:
+        mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}e{exp}"
+
+
+def format_value(x: Any, max_items: int = 4, digits: int = 6) -> str:
+    """A value in a few characters: numbers in full, arrays by a few entries.
+
+    1-D arrays show their entries (the first ones and the last when there are
+    more than ``max_items``); higher-rank arrays are shown flattened, after
+    their shape.
+
+    >>> format_value(3.0), format_value(np.array([1.0, 2.5, 3.0]))
+    ('3', '[1, 2.5, 3]')
+    >>> format_value(np.arange(10.0)), format_value(np.ones((2, 3)))
+    ('[0, 1, 2, ..., 9] (10 values)', '2x3 [1, 1, 1, ..., 1]')
+    """
+    if isinstance(x, Zero):
+        return "0"
+    if isinstance(x, Tracer):
+        val = x.val
+        while isinstance(val, Tracer):
+            val = val.val
+        if val is None:
+            return f"<traced {x.aval.str_short()}>"
+        x = val
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return format_number(arr, digits)
+    flat = arr.reshape(-1)
+    n = flat.shape[0]
+    if n <= max_items:
+        items = [format_number(v, digits) for v in flat]
+    else:
+        head = max(1, max_items - 1)
+        items = [format_number(v, digits) for v in flat[:head]]
+        items += ["...", format_number(flat[-1], digits)]
+    body = f"[{', '.join(items)}]"
+    if arr.ndim == 1:
+        return body if n <= max_items else f"{body} ({n} values)"
+    return f"{'x'.join(map(str, arr.shape))} {body}"
+
+
+def format_sum(terms: Sequence[Any], max_items: int = 4) -> str:
+    """``a + b + c`` (scalars: ``a - b`` for a negative b) for a fan-out sum.
+
+    >>> format_sum([-0.109735, -0.05373])
+    '-0.109735 - 0.05373'
+    """
+    parts: list[str] = []
+    for i, t in enumerate(terms):
+        s = format_value(t, max_items)
+        if i and s.startswith("-") and np.ndim(_plain(t)) == 0:
+            parts.append(f"- {s[1:]}")
+        elif i:
+            parts.append(f"+ {s}")
+        else:
+            parts.append(s)
+    return " ".join(parts)
+
+
+def _plain(x: Any) -> Any:
+    return 0.0 if isinstance(x, Zero) else x
+
+
+# ---------------------------------------------------------------------------
+# naming variables
+# ---------------------------------------------------------------------------
+
+
+def _letters(i: int) -> str:
+    s = ""
+    while True:
+        s = chr(ord("a") + i % 26) + s
+        i //= 26
+        if i == 0:
+            return s
+
+
+class VarNames:
+    """Names of a jaxpr's variables: given names for some, then a, b, c, ...
+
+    Letters are handed out in order of definition (constants, inputs,
+    equations), skipping the reserved names, so with no given names they
+    match the printed jaxpr.
+    """
+
+    def __init__(self, reserved: Sequence[str] = ()) -> None:
+        self._names: dict[Var, str] = {}
+        self._reserved = set(reserved)
+        self._next = 0
+
+    def give(self, v: Var, name: str) -> None:
+        self._names[v] = name
+        self._reserved.add(name)
+
+    def __call__(self, v: Var) -> str:
+        name = self._names.get(v)
+        if name is None:
+            while True:
+                name = _letters(self._next)
+                self._next += 1
+                if name not in self._reserved:
+                    break
+            self._names[v] = name
+        return name
+
+    def atom(self, x: Atom) -> str:
+        """A variable's name, or a literal's value."""
+        if isinstance(x, Literal):
+            return format_value(x.val)
+        return self(x)
+
+
+def arg_names(f: Fun, args: Sequence[Any]) -> list[str]:
+    """One name per array leaf of ``args``: ``f``'s parameter names (``x``,
+    ``y``), with the pytree path for structured arguments (``p[0]``).
+
+    >>> arg_names(lambda x, y: x, (1.0, (2.0, 3.0)))
+    ['x', 'y[0]', 'y[1]']
+    """
+    from funcdiff.tree import keystr, tree_flatten_with_path
+
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    star = next((p.name for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+    names: list[str] = []
+    for i, a in enumerate(args):
+        if i < len(positional):
+            base = positional[i]
+        elif star is not None:
+            base = f"{star}[{i - len(positional)}]"
+        else:
+            base = f"arg{i}"
+        pairs, _ = tree_flatten_with_path(a)
+        if len(pairs) == 1 and not pairs[0][0]:
+            names.append(base)
+        else:
+            names.extend(base + keystr(path) for path, _ in pairs)
+    return names
+
+
+# ---------------------------------------------------------------------------
+# analysis: values and adjoints of every variable (shared with explain)
+# ---------------------------------------------------------------------------
+
+
+class Analysis:
+    """A jaxpr with (optionally) the value and the adjoint of every variable.
+
+    Attributes:
+      jaxpr, consts: the jaxpr drawn and its constants.
+      env: variable -> value (None when no values are known).
+      names: the variable namer.
+      adjoint: variable -> its adjoint dz/dv (reverse mode, scalar output).
+      contributions: variable -> ``[(eqn index, input position, value)]``,
+        the contributions its consumers sent back (several at fan-out).
+      order: equation indices in the order the backward pass visited them.
+      out_cts: equation index -> the cotangent(s) of its output(s).
+      note: why adjoints are missing, when they are.
+      z: the output's symbol in ``dz/dv`` (``"z"``, or ``"out"`` when an
+        input is called z); no variable gets this name.
+    """
+
+    def __init__(
+        self,
+        closed: ClosedJaxpr | Jaxpr,
+        env: dict[Var, Any] | None,
+        in_names: Sequence[str] | None = None,
+        adjoints: bool = True,
+        out_symbol: str = "z",
+    ) -> None:
+        if isinstance(closed, ClosedJaxpr):
+            self.jaxpr, self.consts = closed.jaxpr, list(closed.consts)
+        else:
+            self.jaxpr, self.consts = closed, []
+        jaxpr = self.jaxpr
+        self.env = env
+        if in_names is not None and out_symbol in in_names:
+            out_symbol = "out"
+        #: the name of the output in ``dz/dv`` (never a variable's name)
+        self.z = out_symbol
+        self.names = VarNames([out_symbol])
+        if in_names is not None:
+            for v, name in zip(jaxpr.invars, in_names, strict=True):
+                self.names.give(v, name)
+        for v in jaxpr.constvars:  # letters in definition order, as the printer does
+            self.names(v)
+        for v in jaxpr.invars:
+            self.names(v)
+        for eqn in jaxpr.eqns:
+            for v in eqn.outvars:
+                self.names(v)
+        self.adjoint: dict[Var, Any] = {}
+        self.contributions: dict[Var, list[tuple[int, int, Any]]] = {}
+        self.order: list[int] = []
+        self.out_cts: dict[int, Any] = {}
+        self.in_cts: list[Any] = []
+        self.note: str | None = None
+        if adjoints and env is not None:
+            self._backward()
+
+    def value(self, x: Atom) -> Any:
+        if isinstance(x, Literal):
+            return x.val
+        if self.env is None:
+            return None
+        return self.env.get(x)
+
+    @property
+    def has_adjoints(self) -> bool:
+        return bool(self.in_cts) or bool(self.adjoint)
+
+    def _backward(self) -> None:
+        jaxpr = self.jaxpr
+        assert self.env is not None
+        outs = jaxpr.outvars
+        if len(outs) != 1:
+            self.note = f"no adjoints: the function has {len(outs)} outputs, not one scalar"
+            return
+        (out,) = outs
+        if out.aval.shape != () or not is_float(out.aval):
+            self.note = (
+                f"no adjoints: the output is {out.aval.str_short()}, not a floating-point "
+                "scalar (reverse mode starts from dz/dz = 1 at a scalar z)"
+            )
+            return
+        index = {id(e): i for i, e in enumerate(jaxpr.eqns)}
+
+        def observe(eqn: Eqn, ct: Any, contribs: list[Any]) -> None:
+            i = index[id(eqn)]
+            self.order.append(i)
+            self.out_cts[i] = ct
+            cts = ct if eqn.primitive.multiple_results else [ct]
+            for v, c in zip(eqn.outvars, cts, strict=True):
+                if not isinstance(c, Zero):
+                    self.adjoint[v] = c
+            for k, (x, c) in enumerate(zip(eqn.invars, contribs, strict=True)):
+                if isinstance(x, Var) and c is not None and not isinstance(c, Zero):
+                    self.contributions.setdefault(x, []).append((i, k, c))
+
+        seed = np.ones((), out.aval.dtype)
+        self.seed = seed
+        if isinstance(out, Var):
+            self.adjoint[out] = seed
+        self.in_cts = backward_pass(jaxpr, self.env, [seed], observe=observe)
+        for v, c in zip(jaxpr.invars, self.in_cts, strict=True):
+            if c is not None and not isinstance(c, Zero):
+                self.adjoint[v] = c
+
+
+def evaluate_env(closed: ClosedJaxpr | Jaxpr, args: Sequence[Any]) -> dict[Var, Any]:
+    """Evaluate a jaxpr at ``args``, keeping the value of every variable.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> env = evaluate_env(fd.make_jaxpr(fnp.sin)(0.0), [0.0])
+    >>> sorted(float(v) for v in env.values())
+    [0.0, 0.0]
+    """
+    jaxpr, consts = (
+        (closed.jaxpr, closed.consts) if isinstance(closed, ClosedJaxpr) else (closed, [])
+    )
+    if len(args) != len(jaxpr.invars):
+        raise TypeError(
+            f"the jaxpr takes {len(jaxpr.invars)} inputs "
+            f"({', '.join(v.aval.str_short() for v in jaxpr.invars)}), got {len(args)} values"
+        )
+    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
+    for i, (v, a) in enumerate(zip(jaxpr.invars, args, strict=True)):
+        arr = np.asarray(a, dtype=v.aval.dtype)
+        if arr.shape != v.aval.shape:
+            raise ShapeError(
+                f"input {i} of the jaxpr is {v.aval.str_short()}, but the value given has "
+                f"shape {arr.shape}"
+            )
+        env[v] = arr
+    for eqn in jaxpr.eqns:
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
+        out = bind(eqn.primitive, *ins, **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update(zip(eqn.outvars, out, strict=True))
+        else:
+            env[eqn.outvars[0]] = out
+    return env
+
+
+def eqn_params_text(eqn: Eqn, limit: int = 60) -> str:
+    """``[axes=(0,)]``: an equation's params as the jaxpr prints them (cut short)."""
+    if not eqn.params:
+        return ""
+    from funcdiff.core.pretty import pp_param
+
+    parts = []
+    for k, v in sorted(eqn.params.items()):
+        s = pp_param(v).replace("\n", " ")
+        if len(s) > 40:
+            s = s[:37] + "..."
+        parts.append(f"{k}={s}")
+    text = ", ".join(parts)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"[{text}]"
+
+
+# ---------------------------------------------------------------------------
+# the Graph object
+# ---------------------------------------------------------------------------
+
+
+def _dot_program() -> str | None:
+    return shutil.which("dot")
+
+
+class Graph:
+    """A computation graph as Graphviz DOT text.
+
+    Attributes:
+      dot: the DOT source (``str(graph)`` too).
+      num_eqns: equations in the jaxpr; ``shown_eqns``: equations drawn.
+      collapsed: True when some equations were collapsed (``max_nodes``).
+
+    >>> import funcdiff.numpy as fnp
+    >>> g = graph(lambda x: x ** fnp.cos(x), 3.0)
+    >>> g
+    Graph(2 equations, scalar output, adjoints shown)
+    >>> g.dot.startswith("digraph funcdiff {")
+    True
+    """
+
+    def __init__(
+        self, dot: str, num_eqns: int, shown_eqns: int, adjoints: bool, scalar_out: bool
+    ) -> None:
+        self.dot = dot
+        self.num_eqns = num_eqns
+        self.shown_eqns = shown_eqns
+        self.collapsed = shown_eqns < num_eqns
+        self._adjoints = adjoints
+        self._scalar = scalar_out
+
+    def __str__(self) -> str:
+        return self.dot
+
+    def __repr__(self) -> str:
+        shown = "" if not self.collapsed else f", {self.shown_eqns} drawn"
+        kind = "scalar output" if self._scalar else "non-scalar output"
+        adj = ", adjoints shown" if self._adjoints else ""
+        s = "" if self.num_eqns == 1 else "s"
+        return f"Graph({self.num_eqns} equation{s}{shown}, {kind}{adj})"
+
+    def pipe(self, fmt: str = "svg", timeout: float = 60.0) -> bytes:
+        """Render with Graphviz's ``dot`` program (``svg``, ``png`` or ``pdf``)."""
+        if fmt not in RENDERED_FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(RENDERED_FORMATS)}")
+        prog = _dot_program()
+        if prog is None:
+            raise GraphvizNotFoundError(
+                f"cannot render {fmt.upper()}: Graphviz's `dot` program is not on PATH. "
+                f"To get it, {GRAPHVIZ_HELP}. The DOT text is available as Graph.dot."
+            )
+        try:
+            proc = subprocess.run(
+                [prog, f"-T{fmt}"],
+                input=self.dot.encode("utf-8"),
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as err:
+            raise RuntimeError(
+                f"Graphviz `dot` did not finish within {timeout} s; draw fewer nodes "
+                "(max_nodes=...) or save the .dot file and render it yourself"
+            ) from err
+        if proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip()
+            raise RuntimeError(f"Graphviz `dot -T{fmt}` failed ({proc.returncode}): {msg}")
+        return proc.stdout
+
+    def save(self, path: str | Path, timeout: float = 60.0) -> Path:
+        """Write the graph; the suffix picks the format.
+
+        ``.dot``/``.gv``: the DOT text (always works). ``.svg``, ``.png``,
+        ``.pdf``: rendered by Graphviz's ``dot``; when ``dot`` is missing the
+        DOT text is written next to ``path`` (same name, ``.dot``) and
+        :class:`GraphvizNotFoundError` says where it is and how to install
+        Graphviz. Returns the path written.
+
+        >>> import tempfile, os, funcdiff.numpy as fnp
+        >>> d = tempfile.mkdtemp()
+        >>> p = graph(fnp.sin, 1.0).save(os.path.join(d, "sin.dot"))
+        >>> p.read_text().startswith("digraph")
+        True
+        """
+        path = Path(path)
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt in ("dot", "gv"):
+            path.write_text(self.dot, encoding="utf-8")
+            return path
+        if fmt not in RENDERED_FORMATS:
+            raise ValueError(
+                f"cannot tell the format of {str(path)!r} from its suffix: use .dot or .gv "
+                f"(DOT text), or {', '.join('.' + f for f in RENDERED_FORMATS)} (rendered "
+                "by Graphviz)"
+            )
+        if _dot_program() is None:
+            dot_path = path.with_suffix(".dot")
+            dot_path.write_text(self.dot, encoding="utf-8")
+            raise GraphvizNotFoundError(
+                f"cannot write {path}: Graphviz's `dot` program is not on PATH. "
+                f"The DOT text was written to {dot_path} instead. To render it, "
+                f"{GRAPHVIZ_HELP}; then run: dot -T{fmt} {dot_path} -o {path}"
+            )
+        path.write_bytes(self.pipe(fmt, timeout))
+        return path
+
+    def _repr_svg_(self) -> str | None:
+        """Notebook display (needs Graphviz's ``dot``; None falls back to text)."""
+        if _dot_program() is None:
+            return None
+        try:
+            return self.pipe("svg").decode("utf-8")
+        except (RuntimeError, OSError):
+            return None
+
+
+# ---------------------------------------------------------------------------
+# drawing
+# ---------------------------------------------------------------------------
+
+_STYLE = {
+    "input": 'shape=box, style="rounded,filled,bold", fillcolor="#d6eaff", color="#2b6cb0"',
+    "const": 'shape=note, style=filled, fillcolor="#eeeeee", color="#999999"',
+    "eqn": 'shape=box, style="rounded,filled", fillcolor="#fdfdf6", color="#777777"',
+    "output": 'shape=box, style="filled,bold", fillcolor="#ffe2c6", color="#c05621", peripheries=2',
+    "more": 'shape=box, style="dashed,filled", fillcolor="#ffffff", color="#999999"',
+}
+_ADJ_COLOR = "#c53030"
+_VAL_COLOR = "#2f855a"
+
+
+def _h(s: str) -> str:
+    return html.escape(s, quote=True)
+
+
+def _lines(rows: Sequence[str]) -> str:
+    """An HTML-like Graphviz label from pre-escaped rows, left aligned."""
+    return "<" + "".join(f'{r}<BR ALIGN="LEFT"/>' for r in rows) + ">"
+
+
+def _pick(n: int, budget: int) -> tuple[int, int]:
+    """Show the first ``head`` and the last ``tail`` of n items within budget."""
+    if n <= budget:
+        return n, 0
+    budget = max(budget, 2)
+    head = (budget + 1) // 2
+    return head, budget - head
+
+
+def _draw(
+    an: Analysis,
+    *,
+    values: bool,
+    adjoints: bool,
+    max_nodes: int,
+    title: str | None,
+    out_names: Sequence[str] | None,
+    rankdir: str,
+) -> Graph:
+    jaxpr = an.jaxpr
+    if max_nodes < 5:
+        raise ValueError(f"max_nodes must be at least 5, got {max_nodes}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    show_vals = values and an.env is not None
+    show_adj = adjoints and an.has_adjoints
+    names = an.names
+    eqns = jaxpr.eqns
+    n_in, n_const, n_out, n_eqn = (
+        len(jaxpr.invars),
+        len(jaxpr.constvars),
+        len(jaxpr.outvars),
+        len(eqns),
+    )
+    quarter = max(2, max_nodes // 4)
+    in_head, in_tail = _pick(n_in, quarter)
+    c_head, c_tail = _pick(n_const, quarter)
+    o_head, o_tail = _pick(n_out, quarter)
+    fixed = in_head + in_tail + c_head + c_tail + o_head + o_tail
+    fixed += (in_head + in_tail < n_in) + (c_head + c_tail < n_const) + (o_head + o_tail < n_out)
+    e_head, e_tail = _pick(n_eqn, max_nodes - fixed - 1)
+
+    def shown(i: int, n: int, head: int, tail: int) -> bool:
+        return i < head or i >= n - tail
+
+    lines: list[str] = []
+    edges: list[str] = []
+    seen_edges: set[tuple[str, str]] = set()
+    node_of: dict[Var, str] = {}
+
+    def var_line(v: Var) -> str:
+        s = f"{_h(names(v))} : {_h(v.aval.str_short())}"
+        if show_vals:
+            val = an.value(v)
+            if val is not None:
+                s += f' = <FONT COLOR="{_VAL_COLOR}">{_h(format_value(val))}</FONT>'
+        return s
+
+    z = an.z
+
+    def adj_line(v: Var) -> str | None:
+        if not show_adj or v not in an.adjoint:
+            return None
+        total = format_value(an.adjoint[v])
+        contribs = an.contributions.get(v, [])
+        text = f"d{z}/d{names(v)} = "
+        if len(contribs) > 1:
+            text += f"{format_sum([c for _, _, c in contribs])} = {total}"
+            text += f"  (sum over {len(contribs)} uses)"
+        else:
+            text += total
+        return f'<FONT COLOR="{_ADJ_COLOR}">{_h(text)}</FONT>'
+
+    # -- inputs and constants
+    in_label = "input"
+    for k, v in enumerate(jaxpr.invars):
+        if not shown(k, n_in, in_head, in_tail):
+            node_of[v] = "more_inputs"
+            continue
+        nid = f"in{k}"
+        node_of[v] = nid
+        rows = [f"<B>{in_label} {_h(names(v))}</B>", var_line(v)]
+        a = adj_line(v)
+        if a:
+            rows.append(a)
+        lines.append(f"  {nid} [{_STYLE['input']}, label={_lines(rows)}];")
+    if in_head + in_tail < n_in:
+        hidden = n_in - in_head - in_tail
+        lines.append(
+            f'  more_inputs [{_STYLE["more"]}, label="... {hidden} more inputs ..."];'
+        )
+    for k, v in enumerate(jaxpr.constvars):
+        if not shown(k, n_const, c_head, c_tail):
+            node_of[v] = "more_consts"
+            continue
+        nid = f"const{k}"
+        node_of[v] = nid
+        rows = [f"<B>constant {_h(names(v))}</B>", var_line(v)]
+        lines.append(f"  {nid} [{_STYLE['const']}, label={_lines(rows)}];")
+    if c_head + c_tail < n_const:
+        hidden = n_const - c_head - c_tail
+        lines.append(
+            f'  more_consts [{_STYLE["more"]}, label="... {hidden} more constants ..."];'
+        )
+
+    # -- equations (a loop; the middle of a long jaxpr collapses into one node)
+    edge_adj = {(i, k): c for v, cs in an.contributions.items() for i, k, c in cs}
+    hidden_eqns = n_eqn - e_head - e_tail
+    for i, eqn in enumerate(eqns):
+        visible = shown(i, n_eqn, e_head, e_tail)
+        nid = f"e{i}" if visible else "more_eqns"
+        if visible:
+            outs = ", ".join(names(v) for v in eqn.outvars)
+            args = " ".join(names.atom(x) for x in eqn.invars)
+            head = (
+                f"{_h(outs)} = <B>{_h(eqn.primitive.name)}</B>"
+                f"{_h(eqn_params_text(eqn))} {_h(args)}"
+            )
+            rows = [head.rstrip()]
+            for v in eqn.outvars:
+                rows.append(var_line(v))
+                a = adj_line(v)
+                if a:
+                    rows.append(a)
+            lines.append(f"  {nid} [{_STYLE['eqn']}, label={_lines(rows)}];")
+        elif i == e_head:
+            lines.append(
+                f'  more_eqns [{_STYLE["more"]}, label="... {hidden_eqns} more equations '
+                f'(#{e_head} to #{e_head + hidden_eqns - 1}) ..."];'
+            )
+        for k, x in enumerate(eqn.invars):
+            if not isinstance(x, Var):
+                continue
+            src = node_of.get(x)
+            if src is None:  # an input of the jaxpr not defined (malformed): skip
+                continue
+            if src.startswith("more_") or not visible:
+                if src == nid or (src, nid) in seen_edges:
+                    continue
+                seen_edges.add((src, nid))
+                edges.append(f'  {src} -> {nid} [style=dashed, color="#999999"];')
+                continue
+            label = f"{_h(names(x))}:{_h(x.aval.str_short())}"
+            c = edge_adj.get((i, k))
+            if show_adj and c is not None:
+                label += (
+                    f'<BR/><FONT COLOR="{_ADJ_COLOR}">'
+                    f"{_h(f'd{z}/d{names(x)} += ' + format_value(c))}</FONT>"
+                )
+            edges.append(f"  {src} -> {nid} [label=<{label}>];")
+        for v in eqn.outvars:
+            node_of[v] = nid
+
+    # -- outputs
+    for k, x in enumerate(jaxpr.outvars):
+        if not shown(k, n_out, o_head, o_tail):
+            if isinstance(x, Var) and x in node_of:
+                src = node_of[x]
+                if (src, "more_outputs") not in seen_edges:
+                    seen_edges.add((src, "more_outputs"))
+                    edges.append(f'  {src} -> more_outputs [style=dashed, color="#999999"];')
+            continue
+        nid = f"out{k}"
+        oname = out_names[k] if out_names is not None else f"output {k}"
+        rows = [f"<B>{_h(oname)}</B> = {_h(names.atom(x))}"]
+        if show_vals:
+            val = an.value(x)
+            if val is not None:
+                rows.append(
+                    f"{_h(x.aval.str_short())} = "
+                    f'<FONT COLOR="{_VAL_COLOR}">{_h(format_value(val))}</FONT>'
+                )
+        if show_adj and n_out == 1:
+            rows.append(f'<FONT COLOR="{_ADJ_COLOR}">seed: d{z}/d{z} = 1</FONT>')
+        lines.append(f"  {nid} [{_STYLE['output']}, label={_lines(rows)}];")
+        if isinstance(x, Var) and x in node_of:
+            edges.append(f"  {node_of[x]} -> {nid} [label=<{_h(names(x))}>];")
+    if o_head + o_tail < n_out:
+        hidden = n_out - o_head - o_tail
+        lines.append(
+            f'  more_outputs [{_STYLE["more"]}, label="... {hidden} more outputs ..."];'
+        )
+
+    # -- the graph label: what is drawn
+    label_rows: list[str] = []
+    if title:
+        label_rows.append(title)
+    s = "" if n_eqn == 1 else "s"
+    summary = f"{n_eqn} equation{s}, {n_in} input{'' if n_in == 1 else 's'}"
+    if show_adj:
+        summary += (
+            f"; red: adjoints d{z}/dv of the output {z} (reverse mode from d{z}/d{z} = 1); "
+            "at fan-out the contributions add up"
+        )
+    elif adjoints and an.note and an.env is not None:
+        summary += f"; {an.note}"
+    label_rows.append(summary)
+    if hidden_eqns > 0:
+        label_rows.append(
+            f"large graph collapsed (max_nodes={max_nodes}): showing the first {e_head} and "
+            f"the last {e_tail} of {n_eqn} equations; {hidden_eqns} in between are one node"
+        )
+    graph_label = "\\l".join(r.replace("\\", "\\\\").replace('"', '\\"') for r in label_rows)
+    head = [
+        "digraph funcdiff {",
+        f'  graph [rankdir={rankdir}, fontname="monospace", fontsize=11, labelloc=t, '
+        f'labeljust=l, nodesep=0.3, ranksep=0.4, label="{graph_label}\\l"];',
+        '  node [fontname="monospace", fontsize=10, margin="0.12,0.06"];',
+        '  edge [fontname="monospace", fontsize=9, color="#4a5568", arrowsize=0.7];',
+    ]
+    dot = "\n".join([*head, *lines, *edges, "}"]) + "\n"
+    return Graph(
+        dot,
+        n_eqn,
+        e_head + e_tail,
+        show_adj,
+        n_out == 1 and jaxpr.outvars[0].aval.shape == () if n_out else False,
+    )
+
+
+def graph(
+    f: Fun,
+    *args: Any,
+    adjoints: bool = True,
+    values: bool = True,
+    max_nodes: int = 200,
+    title: str | None = None,
+    rankdir: str = "LR",
+) -> Graph:
+    """The computation graph of ``f`` evaluated at ``args``, as Graphviz DOT.
+
+    Args:
+      f: a function of arrays (pytrees of arrays allowed); every positional
+        argument is traced.
+      *args: the point: floating-point arrays or Python numbers.
+      adjoints: for a scalar output, run the backward pass and show each
+        variable's adjoint ``dz/dv``, each edge's contribution and the sums at
+        fan-out points.
+      values: show every intermediate value.
+      max_nodes: above this many nodes, collapse the middle equations.
+      title: a first line for the graph label.
+      rankdir: ``"LR"`` (left to right, default) or ``"TB"`` (top to bottom).
+
+    Returns:
+      A :class:`Graph`; ``.dot`` is the text, ``.save(path)`` writes
+      ``.dot``/``.svg``/``.png``.
+
+    >>> import funcdiff.numpy as fnp
+    >>> g = graph(lambda x: x ** fnp.cos(x), 3.0)
+    >>> "cos" in g.dot and "pow" in g.dot and "-0.163465" in g.dot
+    True
+    """
+    from funcdiff.api import _Traced
+
+    if not callable(f):
+        raise TypeError(f"graph: f must be a function, got {type(f).__name__}")
+    if not args:
+        raise TypeError(
+            "graph(f, *args) needs the point to evaluate f at, e.g. graph(f, 3.0); "
+            "for the structure alone use graph_jaxpr(funcdiff.make_jaxpr(f)(...))"
+        )
+    tr = _Traced(f, args, {}, tuple(range(len(args))), "graph")
+    in_names = arg_names(f, args)
+    if len(in_names) != len(tr.closed.jaxpr.invars):
+        in_names = [f"arg{i}" for i in range(len(tr.closed.jaxpr.invars))]
+    an = Analysis(tr.closed, tr.env, in_names, adjoints=adjoints)
+    n_out = len(tr.closed.jaxpr.outvars)
+    out_names = ["output"] if n_out == 1 else [f"output {k}" for k in range(n_out)]
+    if title is None:
+        name = getattr(f, "__name__", "f")
+        name = "f" if name == "<lambda>" else name
+        point = ", ".join(f"{n} = {format_value(v)}" for n, v in zip(in_names, tr.in_vals))
+        title = f"{name} at {point}"
+    return _draw(
+        an,
+        values=values,
+        adjoints=adjoints,
+        max_nodes=max_nodes,
+        title=title,
+        out_names=out_names,
+        rankdir=rankdir,
+    )
+
+
+def graph_jaxpr(
+    jaxpr: ClosedJaxpr | Jaxpr,
+    *args: Any,
+    adjoints: bool = True,
+    values: bool = True,
+    max_nodes: int = 200,
+    title: str | None = None,
+    rankdir: str = "LR",
+) -> Graph:
+    """The graph of a jaxpr (e.g. of ``grad(f)`` from ``make_jaxpr``) as DOT.
+
+    Without ``args`` the graph shows the structure: inputs, one node per
+    equation (primitive, params, output types), outputs, data-flow edges.
+    With ``args`` (one value per input of the jaxpr) it is evaluated first and
+    shows values, and adjoints for a scalar output, as :func:`graph` does.
+    Variables are named as the printed jaxpr names them.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> closed = fd.make_jaxpr(fd.grad(lambda x: x ** fnp.cos(x)))(3.0)
+    >>> g = graph_jaxpr(closed)
+    >>> g.num_eqns == len(closed.eqns), "sin" in g.dot
+    (True, True)
+    >>> "-0.163465" in graph_jaxpr(closed, 3.0).dot
+    True
+    """
+    if not isinstance(jaxpr, (ClosedJaxpr, Jaxpr)):
+        raise TypeError(
+            f"graph_jaxpr takes a ClosedJaxpr or Jaxpr (from funcdiff.make_jaxpr), got "
+            f"{type(jaxpr).__name__}; for a function use graph(f, *args)"
+        )
+    env = evaluate_env(jaxpr, args) if args else None
+    an = Analysis(jaxpr, env, None, adjoints=adjoints)
+    return _draw(
+        an,
+        values=values,
+        adjoints=adjoints,
+        max_nodes=max_nodes,
+        title=title,
+        out_names=None,
+        rankdir=rankdir,
+    )
+
+
+__all__ = [
+    "GRAPHVIZ_HELP",
+    "Analysis",
+    "Graph",
+    "GraphvizNotFoundError",
+    "VarNames",
+    "arg_names",
+    "evaluate_env",
+    "format_number",
+    "format_sum",
+    "format_value",
+    "graph",
+    "graph_jaxpr",
+]
