@@ -80,8 +80,18 @@ def dtype_short(dtype: Any) -> str:
     return _DTYPE_SHORT.get(name, name)
 
 
+def _shaped(shape: tuple[int, ...], dtype: np.dtype[Any]) -> ShapedArray:
+    # fast constructor for already-normalized shape and dtype (hot in tracing)
+    a = object.__new__(ShapedArray)
+    a.shape = shape
+    a.dtype = dtype
+    return a
+
+
 def aval_of(x: Any) -> ShapedArray:
     """The abstract value of a concrete array, scalar or tracer."""
+    if type(x) is np.ndarray or isinstance(x, np.generic):
+        return _shaped(x.shape, x.dtype)
     aval = getattr(x, "aval", None)
     if isinstance(aval, ShapedArray):
         return aval

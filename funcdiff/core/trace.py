@@ -465,20 +465,26 @@ class JaxprTrace:
         vals: list[Any] = []
         known = True
         for a in args:
-            if isinstance(a, Tracer) and a._trace is self:
+            if type(a) is Tracer and a._trace is self:
                 invars.append(a.ir_var)
-                if a.val is None:
+                val = a.val
+                if val is None:
                     known = False
-                vals.append(a.val)
+                vals.append(val)
             else:
                 atom, val = self.lift(a)
                 invars.append(atom)
                 vals.append(val)
         if known:
             out = bind(prim, *vals, **params)
-            outs = out if prim.multiple_results else (out,)
-            outvars = [Var(aval_of(o)) for o in outs]
             env = self.env
+            if not prim.multiple_results:
+                v = Var(aval_of(out))
+                env[v] = out
+                self.eqns.append(Eqn(prim, invars, [v], params))
+                return Tracer(self, v, out)
+            outs = out
+            outvars = [Var(aval_of(o)) for o in outs]
             for v, o in zip(outvars, outs, strict=True):
                 env[v] = o
         else:

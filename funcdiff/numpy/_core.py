@@ -67,30 +67,38 @@ def result_dtype(*args: Any) -> np.dtype[Any]:
     return np.result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
 
 
-def promote(*args: Any) -> list[Array]:
-    """Convert to arrays of one common dtype (scalars stay scalars, as literals)."""
-    dt = result_dtype(*[a if isinstance(a, _PY_SCALARS) else asarray_arg(a) for a in args])
-    out = []
+def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
+    # fast paths: arrays of one dtype, or one array and Python scalars
+    first = None
+    fast = True
     for a in args:
         if isinstance(a, _PY_SCALARS):
-            out.append(dt.type(a))
+            fast = fast and not isinstance(a, complex)
+        elif isinstance(a, (Tracer, np.ndarray, np.generic)):
+            dt = a.aval.dtype if isinstance(a, Tracer) else a.dtype
+            if first is None:
+                first = dt
+            elif dt != first:
+                fast = False
         else:
-            out.append(E.convert(asarray_arg(a), dt))
-    return out
+            fast = False
+    if fast and first is not None and first.kind == "f":
+        return [first.type(a) if isinstance(a, _PY_SCALARS) else a for a in args]
+    arrays = [a if isinstance(a, _PY_SCALARS) else asarray_arg(a) for a in args]
+    dt = result_dtype(*arrays)
+    if floating and dt.kind not in "fc":
+        dt = np.dtype(np.float64)
+    return [dt.type(a) if isinstance(a, _PY_SCALARS) else E.convert(a, dt) for a in arrays]
+
+
+def promote(*args: Any) -> list[Array]:
+    """Convert to arrays of one common dtype (scalars stay scalars, as literals)."""
+    return _promote(args, False)
 
 
 def promote_float(*args: Any) -> list[Array]:
     """Like ``promote`` but integer/bool results become float64 (for exp, sin...)."""
-    dt = result_dtype(*[a if isinstance(a, _PY_SCALARS) else asarray_arg(a) for a in args])
-    if dt.kind not in "fc":
-        dt = np.dtype(np.float64)
-    out = []
-    for a in args:
-        if isinstance(a, _PY_SCALARS):
-            out.append(dt.type(a))
-        else:
-            out.append(E.convert(asarray_arg(a), dt))
-    return out
+    return _promote(args, True)
 
 
 def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
