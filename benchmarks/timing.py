@@ -9,20 +9,28 @@ Procedure for one workload:
    caller): pick an inner loop count ``number`` so that one sample (``number``
    back-to-back calls) takes about ``target`` seconds.
 2. ``interleaved`` runs ``repeats`` rounds; in each round every
-   implementation takes one sample, the starting implementation rotating
-   from round to round. A sample's value is its elapsed time / ``number``.
+   implementation takes one sample, in an order shuffled afresh every round
+   (seeded, so runs are reproducible). Shuffling rather than rotating matters:
+   with a fixed cyclic order the same implementation always follows the same
+   neighbour and inherits its after-effects (e.g. OpenMP threads of torch
+   still spinning, caches full of its data). A sample's value is its elapsed time / ``number``.
 3. The statistic reported is the median of the samples (and the quartiles as
    a spread indication).
 
 Garbage collection stays enabled while timing: collecting the cyclic garbage
 a library leaves behind is part of its cost. A ``gc.collect()`` before every
-round keeps one implementation's garbage from being charged to the next.
+sample keeps one implementation's garbage from being charged to the next.
+The runner calls ``gc.freeze()`` after importing the peers (torch and jax
+create millions of long-lived objects), so that collections, automatic or
+explicit, do not keep traversing them: otherwise every full collection costs
+~0.4 s and lands on whichever implementation happens to trigger it.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import random
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -106,6 +114,7 @@ def interleaved(
     target: float,
     max_seconds_per_impl: float = math.inf,
     min_repeats: int = 3,
+    seed: int = 0,
 ) -> dict[str, Stats]:
     """Median-ready samples of every function, taken round-robin.
 
@@ -117,8 +126,10 @@ def interleaved(
     names = list(fns)
     stats = {name: Stats(calibrate(fns[name], target)) for name in names}
     spent = dict.fromkeys(names, 0.0)
-    for r in range(repeats):
-        order = names[r % len(names):] + names[: r % len(names)] if names else []
+    rng = random.Random(seed)
+    for _ in range(repeats):
+        order = list(names)
+        rng.shuffle(order)
         for name in order:
             st = stats[name]
             if len(st.samples) >= min_repeats and spent[name] >= max_seconds_per_impl:

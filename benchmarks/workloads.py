@@ -468,7 +468,8 @@ class Jax(Framework):
         jax.config.update("jax_enable_x64", True)
         self.jax = jax
         self.namespace = jnp
-        jnp.zeros(1).block_until_ready()  # initialise the backend outside any timing
+        # initialise the backend and the transform machinery outside any timing
+        jax.block_until_ready(jax.grad(lambda x: jnp.sum(x * x))(jnp.ones(2)))
 
     def convert(self, a: Any) -> Any:
         if isinstance(a, float):
@@ -530,6 +531,9 @@ class Torch(Framework):
 
         self.torch = torch
         self.namespace = torch_namespace(torch)
+        # the first torch.func call imports torch._dynamo (seconds): do it here
+        x = torch.ones(2, dtype=torch.float64)
+        torch.func.grad(lambda x: torch.sum(x * x))(x)
 
     def convert(self, a: Any) -> Any:
         return self.torch.as_tensor(np.asarray(a, dtype=np.float64))

@@ -5,6 +5,7 @@
 -0.1635
 """
 
+from funcdiff import nn as nn
 from funcdiff import numpy as numpy
 from funcdiff import tree as tree
 from funcdiff.api import (
@@ -54,6 +55,7 @@ __all__ = [
     "jit",
     "jvp",
     "make_jaxpr",
+    "nn",
     "numpy",
     "taylor2",
     "tree",

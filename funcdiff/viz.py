@@ -322,13 +322,13 @@ class Analysis:
         assert self.env is not None
         outs = jaxpr.outvars
         if len(outs) != 1:
-            self.note = f"no adjoints: the function has {len(outs)} outputs, not one scalar"
+            self.note = f"the function has {len(outs)} outputs, not one scalar"
             return
         (out,) = outs
         if out.aval.shape != () or not is_float(out.aval):
             self.note = (
-                f"no adjoints: the output is {out.aval.str_short()}, not a floating-point "
-                "scalar (reverse mode starts from dz/dz = 1 at a scalar z)"
+                f"the output is {out.aval.str_short()}, not a floating-point scalar "
+                "(reverse mode starts from dz/dz = 1 at a scalar output z)"
             )
             return
         index = {id(e): i for i, e in enumerate(jaxpr.eqns)}
@@ -747,7 +747,7 @@ def _draw(
             "at fan-out the contributions add up"
         )
     elif adjoints and an.note and an.env is not None:
-        summary += f"; {an.note}"
+        summary += f"; no adjoints: {an.note}"
     label_rows.append(summary)
     if hidden_eqns > 0:
         label_rows.append(
@@ -867,7 +867,7 @@ def graph_jaxpr(
             f"{type(jaxpr).__name__}; for a function use graph(f, *args)"
         )
     env = evaluate_env(jaxpr, args) if args else None
-    an = Analysis(jaxpr, env, None, adjoints=adjoints)
+    an = Analysis(jaxpr, env, None, adjoints=adjoints, out_symbol="out")
     return _draw(
         an,
         values=values,

@@ -78,7 +78,7 @@ class _Plan:
     boolean indices add).
     """
 
-    __slots__ = ("entries", "vshape", "inserted", "adjacent")
+    __slots__ = ("adjacent", "entries", "inserted", "vshape")
 
     def __init__(
         self,
@@ -221,7 +221,7 @@ def _slice_params(n: int, s: slice) -> tuple[int, int, int, int, bool]:
 class _Basic:
     """The basic part of a plan: one slice (and reversal) over the array."""
 
-    __slots__ = ("starts", "limits", "strides", "revs", "lengths")
+    __slots__ = ("lengths", "limits", "revs", "starts", "strides")
 
     def __init__(self, plan: _Plan) -> None:
         self.starts: list[int] = []
@@ -342,6 +342,46 @@ def _apply_plan(x: Array, plan: _Plan) -> Array:
 # ---------------------------------------------------------------------------
 
 
+def _fast_basic(x: Tracer, idx: Any) -> Array | None:
+    """The hot path: only Python ints and positive-step slices (None when
+    the index is anything else, or when an error message is due)."""
+    items = idx if type(idx) is tuple else (idx,)
+    shape = x.aval.shape
+    if len(items) > len(shape):
+        return None
+    starts, limits, strides = [], [], []
+    out_shape: list[int] = []
+    dropped = False
+    for item, n in zip(items, shape, strict=False):
+        if type(item) is slice:
+            start, stop, step = item.indices(n)
+            if step < 0:
+                return None
+            m = len(range(start, stop, step))
+            if m == 0:
+                start = stop = 0
+            starts.append(start)
+            limits.append(start + (m - 1) * step + 1 if m else 0)
+            strides.append(step if m > 1 else 1)
+            out_shape.append(m)
+        elif type(item) is int:
+            if not -n <= item < n:
+                return None
+            i = item % n
+            starts.append(i)
+            limits.append(i + 1)
+            strides.append(1)
+            dropped = True
+        else:
+            return None
+    rest = shape[len(items) :]
+    starts.extend([0] * len(rest))
+    limits.extend(rest)
+    strides.extend([1] * len(rest))
+    y = I.slice_(x, tuple(starts), tuple(limits), tuple(strides))
+    return S.reshape(y, (*out_shape, *rest)) if dropped else y
+
+
 def getitem(x: Any, idx: Any) -> Array:
     """``x[idx]`` with numpy's semantics, for traced and plain arrays.
 
@@ -353,6 +393,10 @@ def getitem(x: Any, idx: Any) -> Array:
     """
     if not isinstance(x, Tracer) and not _has_tracer(idx):
         return np.asarray(x)[idx]
+    if isinstance(x, Tracer):
+        out = _fast_basic(x, idx)
+        if out is not None:
+            return out
     x = asarray_arg(x)
     return _apply_plan(x, _parse(shape_of(x), idx))
 
@@ -388,7 +432,7 @@ class _IndexUpdateRef:
     """``x.at[idx]``: call ``.get()``, ``.set(v)``, ``.add(v)``,
     ``.multiply(v)``, ``.min(v)`` or ``.max(v)`` to get a new array."""
 
-    __slots__ = ("x", "idx")
+    __slots__ = ("idx", "x")
 
     def __init__(self, x: Any, idx: Any) -> None:
         self.x = x
@@ -415,11 +459,11 @@ class _IndexUpdateRef:
 
     mul = multiply
 
-    def min(self, values: Any) -> Array:  # noqa: A003
+    def min(self, values: Any) -> Array:
         """A copy of x with ``x[idx] = minimum(x[idx], values)``."""
         return _update(self.x, self.idx, values, "min")
 
-    def max(self, values: Any) -> Array:  # noqa: A003
+    def max(self, values: Any) -> Array:
         """A copy of x with ``x[idx] = maximum(x[idx], values)``."""
         return _update(self.x, self.idx, values, "max")
 

@@ -33,6 +33,9 @@ Label = str | int
 
 def _operands(*args: Any) -> list[Array]:
     """Promote to a common dtype and make every operand an array."""
+    first = args[0]
+    if all(type(x) is np.ndarray and x.dtype == first.dtype for x in args):
+        return list(args)
     return [asarray_arg(x) for x in promote(*args)]
 
 
@@ -77,6 +80,8 @@ def matmul(a: Any, b: Any) -> Array:
             f"matmul: contraction size mismatch: a has shape {sa}, b has shape {sb}; "
             f"a.shape[-1] ({sa[-1]}) must equal b.shape[{where}] ({sb[b_k]})"
         )
+    if len(sb) <= 2:  # b has no batch axes: a's batch axes are free axes of one product
+        return dot_general(a, b, (((len(sa) - 1,), (b_k,)), ((), ())))
     na_b = max(len(sa) - 2, 0)
     nb_b = max(len(sb) - 2, 0)
     rank = max(na_b, nb_b)

@@ -10,6 +10,7 @@ varying counts, sort, wide reflect/wrap padding).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -91,8 +92,9 @@ def _normalize_indices(
         if arr.size == 0:
             arr = arr.astype(np.int64)
         else:
+            prefix = f"{name}: " if name else ""
             raise IndexError(
-                f"{name + ': ' if name else ''}only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
+                f"{prefix}only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
                 f"(`None`) and integer or boolean arrays are valid indices (got dtype {arr.dtype})"
             )
     arr = arr.astype(np.int64, copy=False)
@@ -533,7 +535,7 @@ def _split_points(n: int, sections: Any, name: str, even: bool) -> list[tuple[in
     pts = [_as_int(p, f"{name}: indices") for p in _concrete(sections, f"{name} indices").ravel()]
     edges = [0, *pts, n]
     out = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         start, stop, _ = slice(lo, hi).indices(n)
         out.append((start, max(start, stop)))
     return out
@@ -572,7 +574,7 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array
 # ---------------------------------------------------------------------------
 
 
-def tile(A: Any, reps: Any) -> Array:  # noqa: N803 (numpy's name)
+def tile(A: Any, reps: Any) -> Array:
     """Repeat a whole array along each axis, as numpy.tile.
 
     >>> tile(np.array([1.0, 2.0]), (2, 2))
@@ -842,7 +844,10 @@ def _pad_axis(x: Array, k: int, b: int, a: int, mode: str) -> Array:
             else:
                 parts.append(None)
     elif mode == "wrap":
-        parts = [I.slice_axis(x, n - b, n, k) if b else None, I.slice_axis(x, 0, a, k) if a else None]
+        parts = [
+            I.slice_axis(x, n - b, n, k) if b else None,
+            I.slice_axis(x, 0, a, k) if a else None,
+        ]
     else:
         off = 1 if mode == "reflect" else 0
         parts = [
@@ -894,7 +899,8 @@ def take(
         idx = idx.astype(np.int64)  # numpy's take casts float indices
     if dtype_of(idx).kind not in "iub":
         raise TypeError(f"take: indices must be integers, got dtype {dtype_of(idx)}")
-    if shp[ax] == 0 and math.prod(shape_of(idx)):
+    n_idx: int = math.prod(shape_of(idx))
+    if shp[ax] == 0 and n_idx > 0:
         raise IndexError(f"take: cannot do a non-empty take from an empty axis {ax}")
     idx = _normalize_indices(idx, shp[ax], "take", ax, mode)
     return I.gather(x, idx, ax)
@@ -913,7 +919,9 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
     idx = _index_arg(indices)
     if axis is None:
         if len(shape_of(idx)) != 1:
-            raise ValueError("take_along_axis: when axis=None, `indices` must have a single dimension.")
+            raise ValueError(
+                "take_along_axis: when axis=None, `indices` must have a single dimension."
+            )
         x = ravel(x)
         axis = 0
     xs, ishp = shape_of(x), shape_of(idx)

@@ -35,9 +35,7 @@ def _slice_impl(
     limit_indices: tuple[int, ...],
     strides: tuple[int, ...],
 ) -> Array:
-    return np.asarray(x)[
-        tuple(slice(s, l, st) for s, l, st in zip(start_indices, limit_indices, strides, strict=True))
-    ]
+    return np.asarray(x)[tuple(map(slice, start_indices, limit_indices, strides))]
 
 
 def _slice_abstract_eval(
@@ -108,8 +106,14 @@ deflinear(slice_p, _slice_transpose)
 slice_p.batch = _slice_batch
 slice_p.samples = lambda rng: [
     ((rng.normal(size=(5,)),), {"start_indices": (1,), "limit_indices": (4,), "strides": (1,)}),
-    ((rng.normal(size=(4, 6)),), {"start_indices": (0, 1), "limit_indices": (3, 6), "strides": (2, 2)}),
-    ((rng.normal(size=(3, 2)),), {"start_indices": (1, 0), "limit_indices": (2, 2), "strides": (1, 1)}),
+    (
+        (rng.normal(size=(4, 6)),),
+        {"start_indices": (0, 1), "limit_indices": (3, 6), "strides": (2, 2)},
+    ),
+    (
+        (rng.normal(size=(3, 2)),),
+        {"start_indices": (1, 0), "limit_indices": (2, 2), "strides": (1, 1)},
+    ),
 ]
 
 # ---------------------------------------------------------------------------
@@ -135,7 +139,9 @@ def _pad_impl(x: Array, padding_value: Array, *, padding_config: PadConfig) -> A
     return out
 
 
-def _pad_abstract_eval(x: ShapedArray, pv: ShapedArray, *, padding_config: PadConfig) -> ShapedArray:
+def _pad_abstract_eval(
+    x: ShapedArray, pv: ShapedArray, *, padding_config: PadConfig
+) -> ShapedArray:
     if len(padding_config) != x.ndim or any(
         lo < 0 or hi < 0 or it < 0 for lo, hi, it in padding_config
     ):
@@ -148,7 +154,8 @@ def _pad_abstract_eval(x: ShapedArray, pv: ShapedArray, *, padding_config: PadCo
     if pv.dtype != x.dtype:
         raise DTypeError(f"pad: padding value dtype {pv.dtype} differs from operand {x.dtype}")
     shape = tuple(
-        lo + hi + n + max(n - 1, 0) * it for (lo, hi, it), n in zip(padding_config, x.shape, strict=True)
+        lo + hi + n + max(n - 1, 0) * it
+        for (lo, hi, it), n in zip(padding_config, x.shape, strict=True)
     )
     return ShapedArray(shape, x.dtype)
 
@@ -192,7 +199,9 @@ def _pad_batch(
     dtype = aval_of(x).dtype
     zero = np.zeros((), dtype)
     padded = bind(pad_p, x, zero, padding_config=config)
-    mask = _pad_impl(np.zeros(aval_of(x).shape[1:], dtype), np.ones((), dtype), padding_config=padding_config)
+    mask = _pad_impl(
+        np.zeros(aval_of(x).shape[1:], dtype), np.ones((), dtype), padding_config=padding_config
+    )
     out_shape = aval_of(padded).shape
     pv_b = S.broadcast_in_dim(pv, out_shape, (0,))
     return E.add(padded, E.mul(pv_b, mask)), 0
@@ -220,7 +229,11 @@ def _concatenate_abstract_eval(*xs: ShapedArray, dimension: int) -> ShapedArray:
     ok = all(
         x.ndim == first.ndim
         and 0 <= dimension < first.ndim
-        and all(a == b for i, (a, b) in enumerate(zip(x.shape, first.shape, strict=True)) if i != dimension)
+        and all(
+            a == b
+            for i, (a, b) in enumerate(zip(x.shape, first.shape, strict=True))
+            if i != dimension
+        )
         for x in xs
     )
     if not ok:
@@ -243,7 +256,9 @@ def _concatenate_transpose(k: int) -> Any:
     return transpose
 
 
-def _concatenate_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, dimension: int) -> Any:
+def _concatenate_jvp(
+    primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, dimension: int
+) -> Any:
     if all(isinstance(t, Zero) for t in tangents):
         return Zero(aval_of(out))
     return bind(concatenate_p, *[instantiate(t) for t in tangents], dimension=dimension)
@@ -407,7 +422,8 @@ def _flat_batch_indices(idx: Array, n: int, name: str) -> Array:
     _check_batched_indices(idx, n, name)
     ishape = aval_of(idx).shape
     nb = ishape[0]
-    offsets = (np.arange(nb, dtype=aval_of(idx).dtype) * n).reshape((nb,) + (1,) * (len(ishape) - 1))
+    offsets = np.arange(nb, dtype=aval_of(idx).dtype) * n
+    offsets = offsets.reshape((nb,) + (1,) * (len(ishape) - 1))
     return E.add(idx, offsets)
 
 
@@ -433,7 +449,9 @@ def _gather_batch(
     flat_idx = _flat_batch_indices(idx, n, "gather")
     out = bind(gather_p, flat_x, flat_idx, axis=0)  # (nb, *ishape, *pre, *post)
     k = aval_of(idx).ndim - 1
-    perm = (0, *range(1 + k, 1 + k + axis), *range(1, 1 + k), *range(1 + k + axis, 1 + k + len(rest)))
+    perm = (
+        0, *range(1 + k, 1 + k + axis), *range(1, 1 + k), *range(1 + k + axis, 1 + k + len(rest))
+    )
     return S.transpose(out, perm), 0
 
 
@@ -469,7 +487,7 @@ def _scatter_add_impl(operand: Array, idx: Array, updates: Array, *, axis: int) 
             )
         return operand + counts
     out = np.array(operand, copy=True)
-    np.add.at(out, (slice(None),) * axis + (idx,), updates)
+    np.add.at(out, (slice(None),) * axis + (idx,), updates)  # type: ignore[arg-type]
     return out
 
 
