@@ -110,7 +110,7 @@ class Jitted:
         self._cache: dict[Any, _Entry] = {}
         self._lock = threading.Lock()
         self.trace_count = 0
-        functools.update_wrapper(self, f, updated=())  # type: ignore[arg-type]
+        functools.update_wrapper(self, f, updated=())
 
     # -- signature ----------------------------------------------------------
     def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -97,7 +97,8 @@ def compile_jaxpr(
         out_names = [names(v) for v in eqn.outvars]
         emit = prim.emit
         reuse = None
-        if reuse_buffers and prim.emit_out is not None:
+        emit_out = prim.emit_out
+        if reuse_buffers and emit_out is not None:
             for x in eqn.invars[:2]:
                 if (
                     isinstance(x, Var)
@@ -109,8 +110,8 @@ def compile_jaxpr(
                 ):
                     reuse = x
                     break
-        if reuse is not None:
-            expr = prim.emit_out(*args, out=names(reuse), **eqn.params)
+        if reuse is not None and emit_out is not None:
+            expr = emit_out(*args, out=names(reuse), **eqn.params)
         elif emit is not None:
             expr = emit(*args, **eqn.params)
         else:

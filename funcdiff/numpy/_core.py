@@ -88,7 +88,10 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
         dt = np.dtype(np.float64)
-    return [dt.type(a) if isinstance(a, _PY_SCALARS) else E.convert(a, dt) for a in arrays]
+    return [
+        dt.type(a) if isinstance(a, _PY_SCALARS) else E.convert(a, dt)  # type: ignore[arg-type]
+        for a in arrays
+    ]
 
 
 def promote(*args: Any) -> list[Array]:
