@@ -127,7 +127,9 @@ class _Traced:
             self.in_vals = [_diff_value(x, "an argument", transform) for x in leaves]
         except (TypeError, ValueError):  # redo, naming the offending leaf by its path
             paths = _leaf_names(dyn, argnums)
-            self.in_vals = [_diff_value(x, p, transform) for x, p in zip(leaves, paths, strict=True)]
+            self.in_vals = [
+                _diff_value(x, p, transform) for x, p in zip(leaves, paths, strict=True)
+            ]
         self.in_avals = [aval_of(v) for v in self.in_vals]
         aux_box: list[Any] = []
 

@@ -37,11 +37,15 @@ Fun = Callable[..., Any]
 class _Entry:
     """One compiled signature: the optimized jaxpr and its generated code."""
 
-    __slots__ = ("closed", "fn", "source", "out_tree", "n_traced_eqns")
+    __slots__ = ("closed", "fn", "n_traced_eqns", "out_tree", "source")
 
     def __init__(
-        self, closed: ClosedJaxpr, fn: Callable[..., list[Any]], source: str,
-        out_tree: PyTreeDef, n_traced_eqns: int,
+        self,
+        closed: ClosedJaxpr,
+        fn: Callable[..., list[Any]],
+        source: str,
+        out_tree: PyTreeDef,
+        n_traced_eqns: int,
     ) -> None:
         self.closed = closed
         self.fn = fn
@@ -140,7 +144,11 @@ class Jitted:
         return (tuple(statics), static_kw), dyn_args, dyn_kw
 
     def _rebuild_call(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: Sequence[Any], in_tree: PyTreeDef
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        leaves: Sequence[Any],
+        in_tree: PyTreeDef,
     ) -> Any:
         dyn_args, dyn_kw = tree_unflatten(in_tree, leaves)
         norm = {i % len(args) for i in self.static_argnums}
@@ -150,7 +158,9 @@ class Jitted:
         kw.update(dyn_kw)
         return self.f(*full, **kw)
 
-    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Entry | None, list[Any], Any]:
+    def _entry(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[_Entry | None, list[Any], Any]:
         static_key, dyn_args, dyn_kw = self._split(args, kwargs)
         leaves, in_tree = tree_flatten((dyn_args, dyn_kw))
         key = (in_tree, static_key, tuple(_leaf_key(x) for x in leaves))
@@ -160,7 +170,11 @@ class Jitted:
         return entry, leaves, key
 
     def _trace(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: Sequence[Any], in_tree: PyTreeDef
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        leaves: Sequence[Any],
+        in_tree: PyTreeDef,
     ) -> tuple[ClosedJaxpr, PyTreeDef]:
         avals = [aval_of(_as_input(x)) for x in leaves]
         out_tree_box: list[PyTreeDef] = []
@@ -176,8 +190,12 @@ class Jitted:
         return closed, out_tree_box[0]
 
     def _compile(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], leaves: Sequence[Any],
-        in_tree: PyTreeDef, key: Any,
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        leaves: Sequence[Any],
+        in_tree: PyTreeDef,
+        key: Any,
     ) -> _Entry | None:
         closed, out_tree = self._trace(args, kwargs, leaves, in_tree)
         n_traced = len(closed.jaxpr.eqns)
@@ -186,7 +204,9 @@ class Jitted:
             # f closes over a value traced by an enclosing transform: this
             # jaxpr is only valid inside that transform, so it is not cached.
             return _Entry(closed, _no_fn, "", out_tree, n_traced)
-        fn, source = compile_jaxpr(closed, name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_"))
+        fn, source = compile_jaxpr(
+            closed, name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_")
+        )
         entry = _Entry(closed, fn, source, out_tree, n_traced)
         with self._lock:
             self._cache[key] = entry
@@ -197,7 +217,9 @@ class Jitted:
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
         if entry.fn is _no_fn or any(isinstance(x, Tracer) for x in leaves):
-            outs = eval_jaxpr(entry.closed.jaxpr, entry.closed.consts, [_as_input(x) for x in leaves])
+            outs = eval_jaxpr(
+                entry.closed.jaxpr, entry.closed.consts, [_as_input(x) for x in leaves]
+            )
         else:
             outs = entry.fn(*[_as_input(x) for x in leaves])
         return tree_unflatten(entry.out_tree, outs)

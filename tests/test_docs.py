@@ -40,7 +40,7 @@ def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
     for k, (_, code, expected) in enumerate(blocks(path)):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            exec(compile(code, f"{path.name}[block {k}]", "exec"), namespace)  # noqa: S102
+            exec(compile(code, f"{path.name}[block {k}]", "exec"), namespace)
         if expected is not None:
             got = "\n".join(line.rstrip() for line in buf.getvalue().strip().splitlines())
             want = "\n".join(line.rstrip() for line in expected.strip().splitlines())

@@ -81,7 +81,10 @@ FUNCTIONS = {
         lambda w: fnp.sum(fnp.tanh(np.linspace(-1, 1, 12).reshape(4, 3) @ w) ** 2),
         np.linspace(0.1, 0.6, 6).reshape(3, 2),
     ),
-    "softplus_chain": (lambda x: fnp.sum(fnp.log1p(fnp.exp(fnp.sin(x) * x))), np.linspace(-2, 2, 5)),
+    "softplus_chain": (
+        lambda x: fnp.sum(fnp.log1p(fnp.exp(fnp.sin(x) * x))),
+        np.linspace(-2, 2, 5),
+    ),
 }
 
 
@@ -102,9 +105,7 @@ def test_composition_matrix(name: str) -> None:
     np.testing.assert_allclose(jit(jit(fd.grad(f)))(x), eager["grad"], rtol=1e-12)
     np.testing.assert_allclose(jit(fd.grad(jit(f)))(x), eager["grad"], rtol=1e-12)
     xs = np.stack([x, x * 0.9, x * 1.1])
-    np.testing.assert_allclose(
-        fd.vmap(jit(f))(xs), np.stack([f(v) for v in xs]), rtol=1e-12
-    )
+    np.testing.assert_allclose(fd.vmap(jit(f))(xs), np.stack([f(v) for v in xs]), rtol=1e-12)
     np.testing.assert_allclose(
         jit(fd.vmap(fd.grad(f)))(xs), np.stack([fd.grad(f)(v) for v in xs]), rtol=1e-12
     )

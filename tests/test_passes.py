@@ -80,11 +80,27 @@ def test_optimize_shrinks_autodiff_output() -> None:
 # randomized programs
 # ---------------------------------------------------------------------------
 
-UNARY = [fnp.sin, fnp.tanh, fnp.negative, lambda a: a * 1.0, lambda a: a + 0.0, fnp.exp,
-         lambda a: -(-a), lambda a: fnp.reshape(fnp.reshape(a, (-1,)), a.shape),
-         lambda a: fnp.transpose(fnp.transpose(a)), lambda a: a * 2.0, fnp.square]
-BINARY = [fnp.add, fnp.multiply, fnp.subtract, fnp.maximum,
-          lambda a, b: fnp.where(a > b, a, b), lambda a, b: a * b + a * b]
+UNARY = [
+    fnp.sin,
+    fnp.tanh,
+    fnp.negative,
+    lambda a: a * 1.0,
+    lambda a: a + 0.0,
+    fnp.exp,
+    lambda a: -(-a),
+    lambda a: fnp.reshape(fnp.reshape(a, (-1,)), a.shape),
+    lambda a: fnp.transpose(fnp.transpose(a)),
+    lambda a: a * 2.0,
+    fnp.square,
+]
+BINARY = [
+    fnp.add,
+    fnp.multiply,
+    fnp.subtract,
+    fnp.maximum,
+    lambda a, b: fnp.where(a > b, a, b),
+    lambda a, b: a * b + a * b,
+]
 
 
 def random_program(seed: int) -> Callable[..., Any]:
@@ -94,8 +110,14 @@ def random_program(seed: int) -> Callable[..., Any]:
         if rng.uniform() < 0.5:
             ops.append(("u", int(rng.integers(len(UNARY))), int(rng.integers(100))))
         else:
-            ops.append(("b", int(rng.integers(len(BINARY))), int(rng.integers(100)),
-                        int(rng.integers(100))))
+            ops.append(
+                (
+                    "b",
+                    int(rng.integers(len(BINARY))),
+                    int(rng.integers(100)),
+                    int(rng.integers(100)),
+                )
+            )
     n_out = int(rng.integers(1, 3))
     const = rng.normal(size=(2, 3))
 
