@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import Atom, Jaxpr, Literal, Var, dtype_short
+from funcdiff.core.ir import Atom, ClosedJaxpr, Jaxpr, Literal, Var, dtype_short
 
 
 def _letters(i: int) -> str:
@@ -47,9 +47,12 @@ def pp_literal(lit: Literal) -> str:
 def pp_param(value: Any) -> str:
     if isinstance(value, np.dtype) or isinstance(value, type):
         return dtype_short(value)
+    if isinstance(value, ClosedJaxpr):
+        return pp_jaxpr(value.jaxpr, value.consts).replace("\n", "\n    ")
     if isinstance(value, Jaxpr):
-        inner = pp_jaxpr(value).replace("\n", "\n    ")
-        return inner
+        return pp_jaxpr(value).replace("\n", "\n    ")
+    if isinstance(value, tuple) and value and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
+        return "(" + ", ".join(pp_param(v) for v in value) + ")"
     return repr(value)
 
 

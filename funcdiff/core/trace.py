@@ -541,3 +541,23 @@ def trace_flat(
         closed = trace.to_jaxpr(tracers, outs)
         out_vals = [trace.env.get(v) if isinstance(v, Var) else v.val for v in closed.jaxpr.outvars]
         return closed, out_vals, trace.env
+
+
+def trace_closure_converted(
+    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]
+) -> tuple[Jaxpr, list[Any], list[ShapedArray]]:
+    """Trace ``fun`` abstractly for use as a sub-jaxpr of a higher-order primitive.
+
+    Returns ``(jaxpr, consts, out_avals)`` where ``jaxpr.invars`` are the
+    constants' binders followed by the arguments' (closure conversion): the
+    caller binds its primitive with ``*consts, *args`` so that values the body
+    closes over (including tracers of enclosing transforms) are ordinary
+    operands that every interpreter sees and transforms.
+    """
+    with new_trace() as trace:
+        tracers = [trace.new_arg(a) for a in in_avals]
+        outs = fun(*tracers)
+        closed = trace.to_jaxpr(tracers, list(outs))
+    j = closed.jaxpr
+    jaxpr = Jaxpr([], [*j.constvars, *j.invars], j.eqns, j.outvars)
+    return jaxpr, list(closed.consts), [x.aval for x in j.outvars]
