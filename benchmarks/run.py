@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gc
 import json
 import math
@@ -83,7 +84,8 @@ def machine_info() -> dict[str, Any]:
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_avg_start": list(os.getloadavg()),
         "threads_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                    "MKL_NUM_THREADS") if k in os.environ},
+                                                    "MKL_NUM_THREADS", "XLA_FLAGS")
+                        if k in os.environ},
     }
     for mod in ("autograd", "jax", "jaxlib", "torch"):
         try:
@@ -132,7 +134,8 @@ def run_workload(
             log(f"  {w.key} {name}: MISMATCH vs hand-written: {bad}")
         calls[name] = fn
 
-    stats = timing.interleaved(calls, cfg["repeats"], cfg["target"], cfg["max_seconds"])
+    stats = timing.interleaved(calls, cfg["repeats"], cfg["target"], cfg["max_seconds"],
+                               clock=timing.CLOCKS[cfg["clock"]])
     base = stats[HAND].median
     for name, st in stats.items():
         res[name].update(st.as_dict())
@@ -167,7 +170,8 @@ def run_cheap_grad(
         calls[f"{name} grad"] = g_call
     for fn in calls.values():
         fn()
-    stats = timing.interleaved(calls, cfg["repeats"], cfg["target"], cfg["max_seconds"])
+    stats = timing.interleaved(calls, cfg["repeats"], cfg["target"], cfg["max_seconds"],
+                               clock=timing.CLOCKS[cfg["clock"]])
     out: dict[str, Any] = {k: v.median for k, v in stats.items()}
     ratios: dict[str, float] = {}
     for prefix, fkey in (("numpy (hand)", "numpy f"), ("funcdiff", "funcdiff f"),
@@ -192,7 +196,7 @@ def run_memory_w5(frameworks: dict[str, Any], quick: bool) -> dict[str, Any]:
         f = fd.objective(w)
         for chunk in (None, 100, 50, 20, 10):
             h = fd.hessian_chunked(f, chunk)
-            configs[f"funcdiff chunk_size={chunk}"] = lambda h=h: h(*s.args)
+            configs[f"funcdiff chunk_size={chunk}"] = functools.partial(h, *s.args)
     jit = frameworks.get("funcdiff.jit")
     if jit is not None:
         hj = jit.derivative("hessian", jit.objective(w))
@@ -314,25 +318,30 @@ def _cell(r: dict[str, Any] | None, field: str) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(wd) if i == 0 else str(c).rjust(wd) for i, (c, wd) in enumerate(zip(cells, widths))
-    )
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(wd) if i == 0 else c.rjust(wd)
+            for i, (c, wd) in enumerate(zip(cells, widths, strict=True))
+        )
+
     sep = "  ".join("-" * wd for wd in widths)
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
 
 
 def render(report: dict[str, Any]) -> str:
-    impls = [i for i in IMPL_ORDER if any(i in wr["results"] for wr in report["workloads"].values())]
+    wls = report["workloads"]
+    impls = [i for i in IMPL_ORDER if any(i in wr["results"] for wr in wls.values())]
     out: list[str] = []
     m = report["machine"]
     out.append(f"funcdiff benchmarks  {m['date']}  {m['cpu']}, {m['cores']} cores, "
                f"Python {m['python']}, numpy {m['numpy']}"
                + "".join(f", {k} {m[k]}" for k in ("autograd", "jax", "torch") if m.get(k)))
-    out.append(f"mode: {report['config']['mode']}, repeats {report['config']['repeats']}, "
-               f"~{report['config']['target'] * 1e3:.0f} ms per sample; load avg at start "
+    c = report["config"]
+    out.append(f"mode: {c['mode']}, threads {c['threads'] or 'default'}, {c['clock']} clock, "
+               f"repeats {c['repeats']}, ~{c['target'] * 1e3:.0f} ms per sample; load avg at start "
                f"{m['load_avg_start'][0]:.2f}, end {m.get('load_avg_end', [math.nan])[0]:.2f}")
-    wls = report["workloads"]
 
     out.append("\nMedian time per call (ms)")
     rows = [[k] + [_cell(wr["results"].get(i), "median_s") for i in impls] for k, wr in wls.items()]
@@ -402,7 +411,9 @@ def render(report: dict[str, Any]) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="few repeats, short samples (CI smoke)")
     p.add_argument("--only", help="comma-separated workloads, e.g. W1,W3")
     p.add_argument("--impls", help="comma-separated implementations to run (default: all "
@@ -410,7 +421,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", metavar="PATH", help="also write the full results as JSON")
     p.add_argument("--repeats", type=int, help="interleaved rounds per workload")
     p.add_argument("--target-ms", type=float, help="wall time aimed at per sample")
-    p.add_argument("--threads", type=int, help="limit BLAS/torch/XLA threads (set before import)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for BLAS, torch and XLA, set before they are imported "
+                   "(default 1: on a small shared machine, multi-threaded BLAS and OpenMP "
+                   "oversubscribe the cores and the timings become noise); 0 = library defaults")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall time (default) or process CPU time (robust to other load)")
     p.add_argument("--no-extras", action="store_true",
                    help="skip the import-time, cheap-gradient and memory measurements")
     p.add_argument("--profile", metavar="IMPL",
@@ -426,9 +442,9 @@ def main(argv: list[str] | None = None) -> int:
         n = str(args.threads)
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[k] = n
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                                   " --xla_cpu_multi_thread_eigen=false"
-                                   f" intra_op_parallelism_threads={n}").strip()
+        if args.threads == 1:
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                       + " --xla_cpu_multi_thread_eigen=false").strip()
 
     from benchmarks.workloads import FRAMEWORKS, WORKLOADS
 
@@ -437,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg["repeats"] = args.repeats
     if args.target_ms:
         cfg["target"] = args.target_ms / 1e3
+    cfg["clock"] = args.clock
 
     keys = list(WORKLOADS)
     if args.only:
@@ -449,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         wanted = [x.strip() for x in args.impls.split(",") if x.strip()]
         unknown = [x for x in wanted if x not in FRAMEWORKS]
         if unknown:
-            sys.exit(f"--impls: unknown implementation(s) {unknown}; choose from {list(FRAMEWORKS)}")
+            sys.exit(f"--impls: unknown implementation(s) {unknown}; "
+                     f"choose from {list(FRAMEWORKS)}")
 
     t_start = time.perf_counter()
     frameworks: dict[str, Any] = {}
@@ -477,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {
         "machine": machine_info(),
-        "config": {"mode": "quick" if args.quick else "full", **cfg,
+        "config": {"mode": "quick" if args.quick else "full", "threads": args.threads, **cfg,
                    "implementations": list(frameworks), "skipped": skipped},
         "targets": {k: {"eager": e, "jit": j} for k, (e, j) in TARGETS.items()},
         "issue_reference": ISSUE_REFERENCE,
@@ -499,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
             log("W5 memory ...")
             report["memory_w5"] = run_memory_w5(frameworks, args.quick)
         log("import time ...")
-        report["import_time"] = import_time(cfg["import_runs"])
+        report["import_time"] = import_time(int(cfg["import_runs"]))
     report["machine"]["load_avg_end"] = list(os.getloadavg())
     report["total_seconds"] = time.perf_counter() - t_start
 

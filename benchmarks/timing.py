@@ -37,7 +37,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-clock = time.perf_counter
+Clock = Callable[[], float]
+CLOCKS: dict[str, Clock] = {
+    # wall time: what a user waits for (default)
+    "wall": time.perf_counter,
+    # CPU time of the whole process (all threads): immune to being preempted by
+    # other processes on a shared machine, but counts spinning helper threads
+    "cpu": time.process_time,
+}
 
 
 @dataclass
@@ -80,21 +87,24 @@ def _quantile(xs: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def time_once(fn: Callable[[], Any]) -> float:
-    """Wall time of one call (seconds)."""
+def time_once(fn: Callable[[], Any], clock: Clock = time.perf_counter) -> float:
+    """Time of one call (seconds)."""
     t0 = clock()
     fn()
     return clock() - t0
 
 
-def _run(fn: Callable[[], Any], number: int) -> float:
+def _run(fn: Callable[[], Any], number: int, clock: Clock) -> float:
     t0 = clock()
     for _ in range(number):
         fn()
     return clock() - t0
 
 
-def calibrate(fn: Callable[[], Any], target: float, max_number: int = 1_000_000) -> int:
+def calibrate(
+    fn: Callable[[], Any], target: float, max_number: int = 1_000_000,
+    clock: Clock = time.perf_counter,
+) -> int:
     """Inner loop count so that ``number`` calls take about ``target`` seconds.
 
     Doubles the count until a batch takes at least a fifth of the target,
@@ -102,7 +112,7 @@ def calibrate(fn: Callable[[], Any], target: float, max_number: int = 1_000_000)
     """
     number = 1
     while True:
-        elapsed = _run(fn, number)
+        elapsed = _run(fn, number, clock)
         if elapsed >= target / 5 or number >= max_number:
             return max(1, min(max_number, round(number * target / max(elapsed, 1e-9))))
         number *= min(10, max(2, math.ceil(target / 5 / max(elapsed, 1e-9))))
@@ -115,6 +125,7 @@ def interleaved(
     max_seconds_per_impl: float = math.inf,
     min_repeats: int = 3,
     seed: int = 0,
+    clock: Clock = time.perf_counter,
 ) -> dict[str, Stats]:
     """Median-ready samples of every function, taken round-robin.
 
@@ -124,7 +135,7 @@ def interleaved(
     time budget of the whole suite.
     """
     names = list(fns)
-    stats = {name: Stats(calibrate(fns[name], target)) for name in names}
+    stats = {name: Stats(calibrate(fns[name], target, clock=clock)) for name in names}
     spent = dict.fromkeys(names, 0.0)
     rng = random.Random(seed)
     for _ in range(repeats):
@@ -135,7 +146,7 @@ def interleaved(
             if len(st.samples) >= min_repeats and spent[name] >= max_seconds_per_impl:
                 continue
             gc.collect()
-            elapsed = _run(fns[name], st.number)
+            elapsed = _run(fns[name], st.number, clock)
             spent[name] += elapsed
             st.samples.append(elapsed / st.number)
     return stats

@@ -22,6 +22,8 @@ ImportError when it is not installed, and the runner skips it.
 
 from __future__ import annotations
 
+import importlib
+import itertools
 import math
 import types
 from collections.abc import Callable
@@ -32,6 +34,7 @@ import numpy as np
 
 Array = Any
 Fn = Callable[..., Any]
+UntypedFn = Any  # a callable made by an untyped library (the peers, funcdiff via importlib)
 
 HAND = "numpy (hand)"
 
@@ -75,7 +78,7 @@ def compare(result: Any, reference: Any, rtol: float = 1e-6) -> str | None:
     ref = [to_numpy(a) for a in tree_leaves(reference)]
     if len(got) != len(ref):
         return f"{len(got)} leaves, expected {len(ref)}"
-    for i, (g, r) in enumerate(zip(got, ref)):
+    for i, (g, r) in enumerate(zip(got, ref, strict=True)):
         if g.shape != r.shape:
             return f"leaf {i}: shape {g.shape}, expected {r.shape}"
         scale = float(np.max(np.abs(r))) if r.size else 0.0
@@ -173,7 +176,7 @@ def rosen_hvp(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     out = d * v
     out[:-1] += off * v[1:]
     out[1:] += off * v[:-1]
-    return out
+    return np.asarray(out)
 
 
 def rosen_setup(n: int, with_v: bool = False) -> Callable[[], Setup]:
@@ -195,7 +198,7 @@ MLP_BATCH = 512
 def w4_setup() -> Setup:
     rng = np.random.default_rng(4)
     params: dict[str, np.ndarray] = {}
-    for i, (fan_in, fan_out) in enumerate(zip(MLP_SIZES[:-1], MLP_SIZES[1:]), start=1):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(MLP_SIZES), start=1):
         params[f"W{i}"] = rng.normal(size=(fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
         params[f"b{i}"] = rng.normal(size=fan_out) * 0.01
     x = rng.normal(size=(MLP_BATCH, MLP_SIZES[0]))
@@ -261,7 +264,7 @@ def w5_hand(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     s = 1.0 / (1.0 + np.exp(-y * (x @ w)))
     h = (x.T * (s * (1.0 - s) / x.shape[0])) @ x
     h[np.diag_indices_from(h)] += W5_LAMBDA
-    return h
+    return np.asarray(h)
 
 
 # --- W6: a chain of 2000 element-wise ops on a 100-vector --------------------
@@ -358,7 +361,7 @@ class Framework:
         """A numpy leaf as this framework's array type."""
         return a
 
-    def derivative(self, kind: str, f: Fn) -> Fn:
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
         raise NotImplementedError
 
     def finish(self, out: Any) -> Any:
@@ -385,7 +388,7 @@ class Framework:
         finish = self.finish
         return lambda: finish(f(*args))
 
-    def wrap_value(self, f: Fn) -> Fn:
+    def wrap_value(self, f: Fn) -> UntypedFn:
         return f
 
 
@@ -396,17 +399,19 @@ class NumpyValue(Framework):
     namespace = np
 
 
+def _load(module: str) -> Any:
+    """Import a module as an untyped object (the peers ship no type information)."""
+    return importlib.import_module(module)
+
+
 class Funcdiff(Framework):
     name = "funcdiff"
 
     def __init__(self) -> None:
-        import funcdiff
-        import funcdiff.numpy as fnp
+        self.fd = _load("funcdiff")
+        self.namespace = _load("funcdiff.numpy")
 
-        self.fd = funcdiff
-        self.namespace = fnp
-
-    def derivative(self, kind: str, f: Fn) -> Fn:
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
         fd = self.fd
         if kind == "grad":
             return fd.grad(f)
@@ -414,15 +419,8 @@ class Funcdiff(Framework):
             return fd.hessian(f)
         return lambda x, v: fd.hvp(f, x, v)
 
-    def hessian_chunked(self, f: Fn, chunk_size: int | None) -> Fn:
+    def hessian_chunked(self, f: Fn, chunk_size: int | None) -> UntypedFn:
         return self.fd.hessian(f, chunk_size=chunk_size)
-
-
-def _funcdiff_jit() -> Callable[[Fn], Fn]:
-    import importlib
-
-    mod = importlib.import_module("funcdiff.jit")
-    return mod.jit  # type: ignore[no-any-return]
 
 
 class FuncdiffJit(Funcdiff):
@@ -430,12 +428,13 @@ class FuncdiffJit(Funcdiff):
 
     def __init__(self) -> None:
         super().__init__()
-        self.jit = _funcdiff_jit()
+        # ``funcdiff.jit`` is the module; it may also be re-exported as a function
+        self.jit = _load("funcdiff.jit").jit
 
-    def derivative(self, kind: str, f: Fn) -> Fn:
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
         return self.jit(super().derivative(kind, f))
 
-    def wrap_value(self, f: Fn) -> Fn:
+    def wrap_value(self, f: Fn) -> UntypedFn:
         return self.jit(f)
 
 
@@ -443,13 +442,10 @@ class Autograd(Framework):
     name = "autograd"
 
     def __init__(self) -> None:
-        import autograd.numpy as anp  # ImportError: not installed, skipped
+        self.namespace = _load("autograd.numpy")  # ImportError: not installed, skipped
 
-        self.namespace = anp
-
-    def derivative(self, kind: str, f: Fn) -> Fn:
-        import autograd
-
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
+        autograd = _load("autograd")
         if kind == "grad":
             return autograd.grad(f)
         if kind == "hessian":
@@ -462,9 +458,8 @@ class Jax(Framework):
     name = "jax"
 
     def __init__(self) -> None:
-        import jax  # ImportError: not installed, skipped
-        import jax.numpy as jnp
-
+        jax = _load("jax")  # ImportError: not installed, skipped
+        jnp = _load("jax.numpy")
         jax.config.update("jax_enable_x64", True)
         self.jax = jax
         self.namespace = jnp
@@ -476,7 +471,7 @@ class Jax(Framework):
             return self.jax.numpy.asarray(a, dtype=self.jax.numpy.float64)
         return self.jax.numpy.asarray(a)
 
-    def derivative(self, kind: str, f: Fn) -> Fn:
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
         jax = self.jax
         if kind == "grad":
             return jax.grad(f)
@@ -492,10 +487,10 @@ class Jax(Framework):
 class JaxJit(Jax):
     name = "jax.jit"
 
-    def derivative(self, kind: str, f: Fn) -> Fn:
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
         return self.jax.jit(super().derivative(kind, f))
 
-    def wrap_value(self, f: Fn) -> Fn:
+    def wrap_value(self, f: Fn) -> UntypedFn:
         return self.jax.jit(f)
 
 
@@ -526,9 +521,8 @@ class Torch(Framework):
     name = "torch"
 
     def __init__(self) -> None:
-        import torch  # ImportError: not installed, skipped
-        import torch.func  # noqa: F401
-
+        torch = _load("torch")  # ImportError: not installed, skipped
+        _load("torch.func")
         self.torch = torch
         self.namespace = torch_namespace(torch)
         # the first torch.func call imports torch._dynamo (seconds): do it here
@@ -538,12 +532,12 @@ class Torch(Framework):
     def convert(self, a: Any) -> Any:
         return self.torch.as_tensor(np.asarray(a, dtype=np.float64))
 
-    def derivative(self, kind: str, f: Fn) -> Fn:
+    def derivative(self, kind: str, f: Fn) -> UntypedFn:
         tf = self.torch.func
         if kind == "grad":
-            return tf.grad(f)  # type: ignore[no-any-return]
+            return tf.grad(f)
         if kind == "hessian":
-            return tf.hessian(f)  # type: ignore[no-any-return]
+            return tf.hessian(f)
         g = tf.grad(f)
         return lambda x, v: tf.jvp(g, (x,), (v,))[1]
 

@@ -104,10 +104,10 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
     >>> import funcdiff.numpy as fnp
     >>> value, g = explain(lambda x: x ** fnp.cos(x))(3.0)
     Forward pass: every equation in order, at x = 3
-      x : f64[]  = 3                           (input)
-      a : f64[]  = cos(x)     = cos(3)         = -0.989992
+      x : f64[]  (input)                           = 3
+      a : f64[]  = cos(x)     = cos(3)             = -0.989992
       b : f64[]  = pow(x, a)  = pow(3, -0.989992)  = 0.337018
-      z = b = 0.337018                         (output)
+      z          = b          (output)             = 0.337018
     <BLANKLINE>
     Backward pass: reverse order, starting from dz/dz = 1 at the output z = b
       dz/db = 1   (seed)

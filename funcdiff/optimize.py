@@ -203,7 +203,8 @@ class OptimizeResult:
     def path(self) -> np.ndarray:
         """The accepted iterates, shape (k, n): the path drawn by ``funcdiff.plot.paths``."""
         xs = self.history_array("x")
-        return xs[self.history_array("accepted")]
+        out: np.ndarray = xs[self.history_array("accepted")]
+        return out
 
     def __str__(self) -> str:
         lines = [
@@ -246,7 +247,8 @@ class _Local:
 
     def hvp(self, v: np.ndarray) -> np.ndarray:
         if self.H is not None:
-            return self.H @ v
+            Hv: np.ndarray = self.H @ v
+            return Hv
         assert self._hvp is not None
         self._count()
         return self._hvp(v)
@@ -646,8 +648,8 @@ def gradient_descent(
     >>> res = gradient_descent(lambda x: ((x - 3.0) ** 2).sum(), [0.0, 1.0])
     >>> res.success, res.x.round(6)
     (True, array([3., 3.]))
-    >>> gradient_descent(lambda x: x ** 2, 1.0, lr=0.25, line_search=None).nit
-    14
+    >>> gradient_descent(lambda x: x ** 2, 1.0, lr=0.25, line_search=None).nit  # x halves
+    28
     """
     where = "gradient_descent"
     _check_common(where, tol, maxiter)

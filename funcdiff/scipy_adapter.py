@@ -139,8 +139,8 @@ def scipy_objective(
       method: the scipy method the dict is for. Then the dict holds only the
         callables that method uses (so scipy does not warn that it ignores
         ``hess``), plus ``"method"``. None: ``fun``, ``jac``, ``hess`` and
-        ``hessp`` (scipy uses ``hess`` over ``hessp`` when given both; use
-        ``method="trust-ncg"`` for the matrix-free products).
+        ``hessp`` (given both, scipy's trust-ncg still evaluates the dense
+        ``hess`` at the start; pass ``method="trust-ncg"`` to stay matrix-free).
       jit: compile value-and-gradient, Hessian and Hessian-vector product
         with ``funcdiff.jit`` (then ``hessp`` recomputes forward-over-reverse
         per product instead of using a per-point ``taylor2`` linearization).
@@ -166,8 +166,9 @@ def scipy_objective(
         leaves, treedef = tree_flatten(x0_like)
         x0_like = tree_unflatten(treedef, [np.asarray(a, dtype=np.float64) for a in leaves])
         flat0, unravel = ravel_pytree(x0_like)
-        x0: np.ndarray | None = np.array(flat0, dtype=np.float64)
-        n: int | None = int(x0.shape[0])
+        flat0 = np.array(flat0, dtype=np.float64)
+        x0: np.ndarray | None = flat0
+        n: int | None = int(flat0.shape[0])
     else:
         x0, n = None, None
 

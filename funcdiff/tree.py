@@ -145,7 +145,7 @@ def keystr(path: Iterable[KeyEntry]) -> str:
 def _short_repr(obj: object, limit: int = 80) -> str:
     try:
         text = repr(obj)
-    except Exception as exc:  # noqa: BLE001 -- a failing user __repr__ must not mask the real error
+    except Exception as exc:
         text = f"<unrepresentable {type(obj).__qualname__}: {exc}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -932,7 +932,7 @@ def _describe_object(obj: Any) -> str:
         return f"a leaf of type {t.__qualname__}"
     try:
         children, aux = handler.flatten(obj)
-    except Exception:  # noqa: BLE001 -- only used to word an error message
+    except Exception:
         return f"a {t.__qualname__} node"
     return str(handler.describe(aux, len(children)))
 
@@ -1121,7 +1121,7 @@ def _flatten_rest(
         def describe(other: Any = other, i: int = i) -> str:
             try:
                 other_def = tree_structure(other, is_leaf)._abbrev()
-            except Exception as exc:  # noqa: BLE001 -- must not hide the real error
+            except Exception as exc:
                 other_def = f"<unavailable: {exc}>"
             label = f"rest[{i}]:"
             width = max(len(label), len("tree:")) + 1

@@ -433,25 +433,22 @@ class Graph:
     True
     """
 
-    def __init__(
-        self, dot: str, num_eqns: int, shown_eqns: int, adjoints: bool, scalar_out: bool
-    ) -> None:
+    def __init__(self, dot: str, num_eqns: int, shown_eqns: int, adjoints: bool, kind: str) -> None:
         self.dot = dot
         self.num_eqns = num_eqns
         self.shown_eqns = shown_eqns
         self.collapsed = shown_eqns < num_eqns
         self._adjoints = adjoints
-        self._scalar = scalar_out
+        self._kind = kind
 
     def __str__(self) -> str:
         return self.dot
 
     def __repr__(self) -> str:
         shown = "" if not self.collapsed else f", {self.shown_eqns} drawn"
-        kind = "scalar output" if self._scalar else "non-scalar output"
         adj = ", adjoints shown" if self._adjoints else ""
         s = "" if self.num_eqns == 1 else "s"
-        return f"Graph({self.num_eqns} equation{s}{shown}, {kind}{adj})"
+        return f"Graph({self.num_eqns} equation{s}{shown}, {self._kind}{adj})"
 
     def pipe(self, fmt: str = "svg", timeout: float = 60.0) -> bytes:
         """Render with Graphviz's ``dot`` program (``svg``, ``png`` or ``pdf``)."""
@@ -640,9 +637,7 @@ def _draw(
         lines.append(f"  {nid} [{_STYLE['input']}, label={_lines(rows)}];")
     if in_head + in_tail < n_in:
         hidden = n_in - in_head - in_tail
-        lines.append(
-            f'  more_inputs [{_STYLE["more"]}, label="... {hidden} more inputs ..."];'
-        )
+        lines.append(f'  more_inputs [{_STYLE["more"]}, label="... {hidden} more inputs ..."];')
     for k, v in enumerate(jaxpr.constvars):
         if not shown(k, n_const, c_head, c_tail):
             node_of[v] = "more_consts"
@@ -653,9 +648,7 @@ def _draw(
         lines.append(f"  {nid} [{_STYLE['const']}, label={_lines(rows)}];")
     if c_head + c_tail < n_const:
         hidden = n_const - c_head - c_tail
-        lines.append(
-            f'  more_consts [{_STYLE["more"]}, label="... {hidden} more constants ..."];'
-        )
+        lines.append(f'  more_consts [{_STYLE["more"]}, label="... {hidden} more constants ..."];')
 
     # -- equations (a loop; the middle of a long jaxpr collapses into one node)
     edge_adj = {(i, k): c for v, cs in an.contributions.items() for i, k, c in cs}
@@ -667,8 +660,7 @@ def _draw(
             outs = ", ".join(names(v) for v in eqn.outvars)
             args = " ".join(names.atom(x) for x in eqn.invars)
             head = (
-                f"{_h(outs)} = <B>{_h(eqn.primitive.name)}</B>"
-                f"{_h(eqn_params_text(eqn))} {_h(args)}"
+                f"{_h(outs)} = <B>{_h(eqn.primitive.name)}</B>{_h(eqn_params_text(eqn))} {_h(args)}"
             )
             rows = [head.rstrip()]
             for v in eqn.outvars:
@@ -731,9 +723,7 @@ def _draw(
             edges.append(f"  {node_of[x]} -> {nid} [label=<{_h(names(x))}>];")
     if o_head + o_tail < n_out:
         hidden = n_out - o_head - o_tail
-        lines.append(
-            f'  more_outputs [{_STYLE["more"]}, label="... {hidden} more outputs ..."];'
-        )
+        lines.append(f'  more_outputs [{_STYLE["more"]}, label="... {hidden} more outputs ..."];')
 
     # -- the graph label: what is drawn
     label_rows: list[str] = []
@@ -755,21 +745,20 @@ def _draw(
             f"the last {e_tail} of {n_eqn} equations; {hidden_eqns} in between are one node"
         )
     graph_label = "\\l".join(r.replace("\\", "\\\\").replace('"', '\\"') for r in label_rows)
-    head = [
+    preamble = [
         "digraph funcdiff {",
         f'  graph [rankdir={rankdir}, fontname="monospace", fontsize=11, labelloc=t, '
         f'labeljust=l, nodesep=0.3, ranksep=0.4, label="{graph_label}\\l"];',
         '  node [fontname="monospace", fontsize=10, margin="0.12,0.06"];',
         '  edge [fontname="monospace", fontsize=9, color="#4a5568", arrowsize=0.7];',
     ]
-    dot = "\n".join([*head, *lines, *edges, "}"]) + "\n"
-    return Graph(
-        dot,
-        n_eqn,
-        e_head + e_tail,
-        show_adj,
-        n_out == 1 and jaxpr.outvars[0].aval.shape == () if n_out else False,
-    )
+    dot = "\n".join([*preamble, *lines, *edges, "}"]) + "\n"
+    if n_out == 1:
+        aval = jaxpr.outvars[0].aval
+        kind = "scalar output" if aval.shape == () else f"output {aval.str_short()}"
+    else:
+        kind = f"{n_out} outputs"
+    return Graph(dot, n_eqn, e_head + e_tail, show_adj, kind)
 
 
 def graph(
@@ -823,7 +812,9 @@ def graph(
     if title is None:
         name = getattr(f, "__name__", "f")
         name = "f" if name == "<lambda>" else name
-        point = ", ".join(f"{n} = {format_value(v)}" for n, v in zip(in_names, tr.in_vals))
+        point = ", ".join(
+            f"{n} = {format_value(v)}" for n, v in zip(in_names, tr.in_vals, strict=True)
+        )
         title = f"{name} at {point}"
     return _draw(
         an,

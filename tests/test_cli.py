@@ -449,3 +449,17 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
     bad = _python_m("grad", "__import__('os').system('touch pwned')", "--at", "x=1", cwd=tmp_path)
     assert bad.returncode == 2 and "not allowed" in bad.stderr and bad.stdout == ""
     assert not (tmp_path / "pwned").exists()
+
+
+def test_huge_intermediates_refused_before_they_are_built(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    big = "x=" + str(list(range(5000)))
+    start = time.perf_counter()
+    code, _, err = run(capsys, "grad", "sum(outer(x, x))", "--at", big)
+    assert code == 1 and "25,000,000 elements" in err
+    code, _, err = run(capsys, "grad", "sum(kron(kron(x, x), x))", "--at", "x=[1,2,3]")
+    assert code == 0
+    code, _, err = run(capsys, "hessian", "sum(outer(x, x))", "--at", "x=" + str([1.0] * 500))
+    assert code == 1 and "elements" in err
+    assert time.perf_counter() - start < 10.0

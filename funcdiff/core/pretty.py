@@ -51,7 +51,11 @@ def pp_param(value: Any) -> str:
         return pp_jaxpr(value.jaxpr, value.consts).replace("\n", "\n    ")
     if isinstance(value, Jaxpr):
         return pp_jaxpr(value).replace("\n", "\n    ")
-    if isinstance(value, tuple) and value and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
+    if (
+        isinstance(value, tuple)
+        and value
+        and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value)
+    ):
         return "(" + ", ".join(pp_param(v) for v in value) + ")"
     return repr(value)
 

@@ -137,6 +137,6 @@ def compile_jaxpr(
     lines.append(f"    return [{outs}]")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<funcdiff.jit {name}>", "exec")
-    exec(code, glb)  # noqa: S102  (our own generated source)
+    exec(code, glb)
     fn = glb[name]
     return fn, source

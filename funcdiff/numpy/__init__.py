@@ -7,6 +7,7 @@ arrays.
 """
 
 from funcdiff.numpy import _indexing as _indexing
+from funcdiff.numpy import linalg as linalg
 from funcdiff.numpy._creation import *  # noqa: F403
 from funcdiff.numpy._creation import __all__ as _creation_all
 from funcdiff.numpy._indexing import *  # noqa: F403
@@ -20,7 +21,6 @@ from funcdiff.numpy._shape import __all__ as _shape_all
 from funcdiff.numpy._shape import _slice_axis as _slice_axis
 from funcdiff.numpy._ufuncs import *  # noqa: F403
 from funcdiff.numpy._ufuncs import __all__ as _ufuncs_all
-from funcdiff.numpy import linalg as linalg
 
 pi = 3.141592653589793
 e = 2.718281828459045
