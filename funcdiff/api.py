@@ -22,6 +22,7 @@ from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
+from funcdiff.interpreters.compiled import compiled_backward
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
@@ -163,6 +164,9 @@ class _Traced:
 
     def pullback(self, cts: Sequence[Any]) -> list[Any]:
         """Input cotangents (zeros instantiated) for output cotangents ``cts``."""
+        fast = compiled_backward(self.closed.jaxpr, self.env, cts)
+        if fast is not None:
+            return fast
         res = backward_pass(self.closed.jaxpr, self.env, cts)
         return [zeros(a) if c is None else c for a, c in zip(self.in_avals, res, strict=True)]
 

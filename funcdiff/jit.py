@@ -29,7 +29,7 @@ from funcdiff.core.trace import Tracer, new_trace
 from funcdiff.interpreters.codegen import compile_jaxpr
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.passes import optimize
-from funcdiff.tree import PyTreeDef, tree_flatten, tree_unflatten
+from funcdiff.tree import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
 
 Fun = Callable[..., Any]
 
@@ -37,7 +37,7 @@ Fun = Callable[..., Any]
 class _Entry:
     """One compiled signature: the optimized jaxpr and its generated code."""
 
-    __slots__ = ("closed", "fn", "n_traced_eqns", "out_tree", "source")
+    __slots__ = ("closed", "fn", "n_traced_eqns", "out_tree", "single_leaf", "source")
 
     def __init__(
         self,
@@ -52,6 +52,7 @@ class _Entry:
         self.source = source
         self.out_tree = out_tree
         self.n_traced_eqns = n_traced_eqns
+        self.single_leaf = out_tree == _SCALAR_LEAF
 
 
 class Lowered:
@@ -73,7 +74,7 @@ class Lowered:
 
 
 def _leaf_key(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
+    if type(x) is np.ndarray:
         return (x.shape, x.dtype)
     if isinstance(x, Tracer):
         return (x.aval.shape, x.aval.dtype)
@@ -81,6 +82,17 @@ def _leaf_key(x: Any) -> Any:
         return ((), np.dtype(np.float64))
     a = aval_of(np.asarray(x))
     return (a.shape, a.dtype)
+
+
+_NO_STATICS: Any = ((), ())
+_SCALAR_LEAF = tree_structure(0)
+
+
+def _has_tracer(leaves: Sequence[Any]) -> bool:
+    for x in leaves:
+        if isinstance(x, Tracer):
+            return True
+    return False
 
 
 def _as_input(x: Any) -> Any:
@@ -112,6 +124,7 @@ class Jitted:
             (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         )
         self._cache: dict[Any, _Entry] = {}
+        self._fast: dict[Any, _Entry] = {}  # positional-only calls, keyed without splitting
         self._lock = threading.Lock()
         self.trace_count = 0
         functools.update_wrapper(self, f, updated=())
@@ -214,6 +227,15 @@ class Jitted:
 
     # -- calling -----------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fast_key = None
+        if not kwargs and not self.static_argnums:
+            # fast path: no static arguments, so the positional pytree keys the call
+            leaves, in_tree = tree_flatten(args)
+            fast_key = (in_tree, tuple([_leaf_key(x) for x in leaves]))
+            hit = self._fast.get(fast_key)
+            if hit is not None and not _has_tracer(leaves):
+                outs = hit.fn(*leaves)
+                return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
         if entry.fn is _no_fn or any(isinstance(x, Tracer) for x in leaves):
@@ -222,6 +244,8 @@ class Jitted:
             )
         else:
             outs = entry.fn(*[_as_input(x) for x in leaves])
+            if fast_key is not None:
+                self._fast[fast_key] = entry
         return tree_unflatten(entry.out_tree, outs)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
@@ -232,6 +256,7 @@ class Jitted:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._fast.clear()
 
 
 def _no_fn(*args: Any) -> list[Any]:

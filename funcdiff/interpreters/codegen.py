@@ -18,7 +18,10 @@ is alive.
 
 from __future__ import annotations
 
+import builtins
 import functools
+import keyword
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +36,9 @@ VIEW_PRIMITIVES = frozenset(
 )
 
 
+_RESERVED = frozenset(dir(builtins)) | {"np"}
+
+
 class _Names:
     def __init__(self) -> None:
         self.n = 0
@@ -42,8 +48,8 @@ class _Names:
         name = self.names.get(v)
         if name is None:
             name = _letters(self.n)
-            # never shadow a Python keyword or builtin used by the generated code
-            if name in ("as", "if", "in", "is", "or", "np", "def", "for", "and", "del", "not"):
+            # never shadow a Python keyword or a builtin the generated code uses
+            if name in _RESERVED or keyword.iskeyword(name) or keyword.issoftkeyword(name):
                 name = name + "_"
             self.n += 1
             self.names[v] = name
@@ -139,4 +145,123 @@ def compile_jaxpr(
     code = compile(source, f"<funcdiff.jit {name}>", "exec")
     exec(code, glb)
     fn = glb[name]
+    scalar = _compile_scalar(closed, name)
+    if scalar is not None:
+        scalar_fn, scalar_source = scalar
+        source = scalar_source + "\n" + source
+        glb_fn = fn
+
+        def fn_dispatch(*args: Any) -> list[Any]:
+            try:
+                return scalar_fn(*args)  # type: ignore[no-any-return]
+            except (ValueError, ArithmeticError, TypeError):
+                return glb_fn(*args)
+
+        return fn_dispatch, source
     return fn, source
+
+
+# ---------------------------------------------------------------------------
+# scalar specialization
+# ---------------------------------------------------------------------------
+
+# Python-float expressions for primitives on float64 scalars. Each is exact
+# for finite inputs; where Python raises instead of returning inf/nan (log(0),
+# 1/0, overflow, a negative base to a fractional power), the generated
+# function falls back to the numpy code, so results match numpy bit for bit
+# in value and special cases.
+_SCALAR_EXPR: dict[str, str] = {
+    "add": "({0} + {1})",
+    "sub": "({0} - {1})",
+    "mul": "({0} * {1})",
+    "div": "({0} / {1})",
+    "pow": "_pow({0}, {1})",
+    "neg": "(-{0})",
+    "exp": "_m.exp({0})",
+    "log": "_m.log({0})",
+    "log1p": "_m.log1p({0})",
+    "expm1": "_m.expm1({0})",
+    "sqrt": "_m.sqrt({0})",
+    "sin": "_m.sin({0})",
+    "cos": "_m.cos({0})",
+    "tan": "_m.tan({0})",
+    "asin": "_m.asin({0})",
+    "acos": "_m.acos({0})",
+    "atan": "_m.atan({0})",
+    "sinh": "_m.sinh({0})",
+    "cosh": "_m.cosh({0})",
+    "tanh": "_m.tanh({0})",
+    "asinh": "_m.asinh({0})",
+    "acosh": "_m.acosh({0})",
+    "atanh": "_m.atanh({0})",
+    "atan2": "_m.atan2({0}, {1})",
+    "abs": "abs({0})",
+    "eq": "({0} == {1})",
+    "ne": "({0} != {1})",
+    "lt": "({0} < {1})",
+    "le": "({0} <= {1})",
+    "gt": "({0} > {1})",
+    "ge": "({0} >= {1})",
+    "select": "({1} if {0} else {2})",
+}
+
+
+def _scalar_pow(x: float, y: float) -> float:
+    # math.pow raises ValueError where numpy returns nan (negative ** fraction)
+    # and OverflowError where numpy returns inf: both fall back to numpy.
+    return math.pow(x, y)
+
+
+def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[Any]], str] | None:
+    """Straight-line Python-float code when every value is a float64 (or bool)
+    scalar and every primitive has a scalar expression; else None."""
+    j = closed.jaxpr
+    f64 = np.dtype(np.float64)
+
+    def scalar_ok(v: Atom) -> bool:
+        a = v.aval
+        return a.shape == () and (a.dtype == f64 or a.dtype == np.bool_)
+
+    if not j.invars or not all(scalar_ok(v) for v in (*j.constvars, *j.invars)):
+        return None
+    for eqn in j.eqns:
+        if eqn.primitive.name not in _SCALAR_EXPR and not (
+            eqn.primitive.name == "integer_pow" and eqn.params["y"] >= 0
+        ):
+            return None
+        if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
+            return None
+    names = _Names()
+    glb: dict[str, Any] = {"_m": math, "_pow": _scalar_pow, "_f64": np.float64}
+    for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
+        glb[f"_c{k}"] = float(c)
+        names.names[v] = f"_c{k}"
+    args = [names(v) for v in j.invars]
+
+    def atom(x: Atom) -> str:
+        if isinstance(x, Literal):
+            val = np.asarray(x.val)
+            return repr(bool(val)) if val.dtype == np.bool_ else repr(float(val))
+        return names(x)
+
+    lines = [f"def {name}_scalar({', '.join(args)}):"]
+    # inputs may be 0-d arrays or numpy scalars: work on Python floats
+    lines.extend(
+        f"    {a} = float({a})" if v.aval.dtype == f64 else f"    {a} = bool({a})"
+        for a, v in zip(args, j.invars, strict=True)
+    )
+    for eqn in j.eqns:
+        ins = [atom(x) for x in eqn.invars]
+        if eqn.primitive.name == "integer_pow":
+            expr = f"({ins[0]} ** {int(eqn.params['y'])})"
+        else:
+            expr = _SCALAR_EXPR[eqn.primitive.name].format(*ins)
+        lines.append(f"    {names(eqn.outvars[0])} = {expr}")
+    outs = ", ".join(
+        f"_f64({atom(x)})" if x.aval.dtype == f64 else f"np.bool_({atom(x)})" for x in j.outvars
+    )
+    lines.append(f"    return [{outs}]")
+    source = "\n".join(lines) + "\n"
+    glb["np"] = np
+    exec(compile(source, f"<funcdiff.jit {name} scalar>", "exec"), glb)  # noqa: S102
+    return glb[f"{name}_scalar"], source

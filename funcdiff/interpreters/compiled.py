@@ -1,0 +1,155 @@
+"""Compiled interpreters for eager calls: the backward pass of a jaxpr whose
+*structure* was seen before runs as cached straight-line numpy code.
+
+``grad(f)(x)`` must trace ``f`` on every call (Python control flow on values
+may take another path each time), but most calls record the same equations
+on the same shapes. The structure of a jaxpr (primitives, params, wiring,
+types and literal values) keys a cache of its backward pass, traced once
+abstractly from the same VJP rules (``backward_pass``), optimized
+(``funcdiff.passes``) and compiled (``codegen``). A cache hit runs the
+backward pass as one generated function over the recorded forward values:
+the interpretation overhead per equation disappears, the arithmetic is the
+same.
+
+The fast path is only taken at the top level (every recorded value is a
+concrete numpy array); nested transforms interpret as usual, so their outer
+traces see every operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
+from funcdiff.core.trace import Tracer, new_trace
+
+CACHE_SIZE = 512
+_cache: OrderedDict[Any, Callable[..., list[Any]] | None] = OrderedDict()
+_lock = threading.Lock()
+
+
+def structure_key(jaxpr: Jaxpr) -> Any:
+    """A hashable description of everything the backward pass depends on,
+    or None when the jaxpr holds parameters that cannot be compared
+    (sub-jaxprs, which are compared by identity and would never hit)."""
+    index: dict[Var, int] = {}
+    parts: list[Any] = []
+    for v in (*jaxpr.constvars, *jaxpr.invars):
+        index[v] = len(index)
+        parts.append((v.aval.shape, v.aval.dtype.char))
+    for eqn in jaxpr.eqns:
+        ins: list[Any] = []
+        for x in eqn.invars:
+            if isinstance(x, Literal):
+                val = x.val
+                arr = np.asarray(val)
+                ins.append(("L", arr.dtype.char, arr.shape, arr.tobytes()))
+            else:
+                ins.append(index[x])
+        params = eqn.params
+        if params:
+            pkey = tuple(sorted(params.items()))
+            for _, p in pkey:
+                if isinstance(p, (Jaxpr, ClosedJaxpr)) or callable(p):
+                    return None
+        else:
+            pkey = ()
+        outs = []
+        for v in eqn.outvars:
+            index[v] = len(index)
+            outs.append((v.aval.shape, v.aval.dtype.char))
+        parts.append((eqn.primitive, pkey, tuple(ins), tuple(outs)))
+    parts.append(
+        tuple(
+            index[x] if isinstance(x, Var) else ("L", np.asarray(x.val).tobytes())
+            for x in jaxpr.outvars
+        )
+    )
+    return tuple(parts)
+
+
+def _all_vars(jaxpr: Jaxpr) -> list[Var]:
+    out = [*jaxpr.constvars, *jaxpr.invars]
+    for eqn in jaxpr.eqns:
+        out.extend(eqn.outvars)
+    return out
+
+
+def _build(jaxpr: Jaxpr, ct_avals: Sequence[ShapedArray]) -> Callable[..., list[Any]] | None:
+    from funcdiff.interpreters.codegen import compile_jaxpr
+    from funcdiff.interpreters.vjp import backward_pass
+    from funcdiff.passes import optimize
+    from funcdiff.primitives.elementwise import convert
+
+    variables = _all_vars(jaxpr)
+    avals = [v.aval for v in variables]
+    in_avals = [v.aval for v in jaxpr.invars]
+
+    def bwd(*args: Any) -> list[Any]:
+        vals, cts = args[: len(variables)], args[len(variables) :]
+        env = dict(zip(variables, vals, strict=True))
+        res = backward_pass(jaxpr, env, list(cts))
+        out = []
+        for r, a in zip(res, in_avals, strict=True):
+            if r is None:
+                r = np.zeros(a.shape, a.dtype)
+            out.append(convert(r, a.dtype))
+        return out
+
+    with new_trace() as trace:
+        tracers = [trace.new_arg(a) for a in [*avals, *ct_avals]]
+        outs = bwd(*tracers)
+        closed = trace.to_jaxpr(tracers, outs)
+    if any(isinstance(c, Tracer) for c in closed.consts):
+        return None
+    fn, _ = compile_jaxpr(optimize(closed), name="backward")
+    return fn
+
+
+def compiled_backward(
+    jaxpr: Jaxpr, env: dict[Var, Any], cts: Sequence[Any]
+) -> list[Any] | None:
+    """The input cotangents via a cached compiled backward pass, or None when
+    the fast path does not apply (nested transforms, uncomparable params)."""
+    for v in jaxpr.constvars:
+        if isinstance(env[v], Tracer):
+            return None
+    for v in jaxpr.invars:
+        if isinstance(env[v], Tracer):
+            return None
+    for c in cts:
+        if isinstance(c, Tracer):
+            return None
+    skey = structure_key(jaxpr)
+    if skey is None:
+        return None
+    key = (skey, tuple((aval_of(c).shape, aval_of(c).dtype.char) for c in cts))
+    fn = _cache.get(key, _MISSING)
+    if fn is _MISSING:
+        # first sighting: interpret (compiling only pays off when it repeats)
+        with _lock:
+            _cache[key] = _SEEN
+            if len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        return None
+    if fn is _SEEN:
+        fn = _build(jaxpr, [aval_of(c) for c in cts])
+        with _lock:
+            _cache[key] = fn
+    if fn is None:
+        return None
+    vals = [env[v] for v in _all_vars(jaxpr)]
+    return fn(*vals, *cts)  # type: ignore[operator]
+
+
+class _Missing:
+    pass
+
+
+_MISSING: Any = _Missing()
+_SEEN: Any = _Missing()
