@@ -5,7 +5,8 @@
 -0.1635
 """
 
-from funcdiff import nn as nn
+from typing import TYPE_CHECKING, Any
+
 from funcdiff import numpy as numpy
 from funcdiff import tree as tree
 from funcdiff.api import (
@@ -31,7 +32,36 @@ from funcdiff.errors import (
     UnexpectedTracerError,
 )
 from funcdiff.jit import jit
-from funcdiff.taylor import QuadraticModel, taylor2
+
+if TYPE_CHECKING:
+    from funcdiff import lax, nn, optimize
+    from funcdiff.explain import explain
+    from funcdiff.taylor import QuadraticModel, taylor2
+    from funcdiff.viz import graph, graph_jaxpr
+
+# Loaded on first use, so `import funcdiff` stays cheap (PEP 562).
+_LAZY = {
+    "nn": ("funcdiff.nn", None),
+    "lax": ("funcdiff.lax", None),
+    "optimize": ("funcdiff.optimize", None),
+    "explain": ("funcdiff.explain", "explain"),
+    "taylor2": ("funcdiff.taylor", "taylor2"),
+    "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
+    "graph": ("funcdiff.viz", "graph"),
+    "graph_jaxpr": ("funcdiff.viz", "graph_jaxpr"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = module if attr is None else getattr(module, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'funcdiff' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
@@ -46,7 +76,10 @@ __all__ = [
     "ShapedArray",
     "UnexpectedTracerError",
     "check_grads",
+    "explain",
     "grad",
+    "graph",
+    "graph_jaxpr",
     "hessian",
     "hvp",
     "jacfwd",
@@ -54,9 +87,11 @@ __all__ = [
     "jacrev",
     "jit",
     "jvp",
+    "lax",
     "make_jaxpr",
     "nn",
     "numpy",
+    "optimize",
     "taylor2",
     "tree",
     "value_and_grad",
