@@ -354,8 +354,9 @@ class _Problem:
             def model_hvp(v: np.ndarray) -> np.ndarray:
                 return np.asarray(m.hvp(v), dtype=np.float64)
 
-            return _Local(float(m.value), m.g_flat.astype(np.float64), H, model_hvp,
-                          self._count_hvp, m)
+            return _Local(
+                float(m.value), m.g_flat.astype(np.float64), H, model_hvp, self._count_hvp, m
+            )
         if not matrix_free:
             if self._vgh is None:
                 f_flat = self.f_flat
@@ -368,8 +369,9 @@ class _Problem:
                 self._vgh = _jit(value_grad_hess)
             v, g, H = self._vgh(z)
             H = np.asarray(H, dtype=np.float64)
-            return _Local(float(v), np.asarray(g, dtype=np.float64), 0.5 * (H + H.T), None,
-                          self._count_hvp)
+            return _Local(
+                float(v), np.asarray(g, dtype=np.float64), 0.5 * (H + H.T), None, self._count_hvp
+            )
         if self._hvp_fn is None:
             f_flat = self.f_flat
             self._hvp_fn = _jit(lambda z, v: _hvp(f_flat, z, v))
@@ -384,9 +386,7 @@ class _Problem:
 
 def _check_finite_start(prob: _Problem, f0: float) -> None:
     if not math.isfinite(f0):
-        raise ValueError(
-            f"{prob.where}: f(x0) = {f0}; start from a point where f is finite"
-        )
+        raise ValueError(f"{prob.where}: f(x0) = {f0}; start from a point where f is finite")
 
 
 # ---------------------------------------------------------------------------
@@ -702,8 +702,15 @@ def gradient_descent(
         z, fz, g = z_new, f_new, g_new
         gnorm = float(np.linalg.norm(g))
         stop = rec.record(
-            nit, z, fz, gnorm, step_norm=alpha * math.sqrt(-slope), predicted=predicted,
-            actual=actual, rho=actual / predicted if predicted > 0 else None, alpha=alpha,
+            nit,
+            z,
+            fz,
+            gnorm,
+            step_norm=alpha * math.sqrt(-slope),
+            predicted=predicted,
+            actual=actual,
+            rho=actual / predicted if predicted > 0 else None,
+            alpha=alpha,
         )
         if not (math.isfinite(fz) and np.all(np.isfinite(g))):
             message = "diverged: f or its gradient is not finite (lower lr?)"
@@ -745,8 +752,8 @@ def _modified_newton_direction(
         except np.linalg.LinAlgError:
             L = None
         if L is not None and np.all(np.isfinite(L)):
-            y = np.linalg.solve(L, -g)
-            return np.linalg.solve(L.T, y), tau
+            # numpy has no triangular solve: one LU solve of the (now known SPD) matrix
+            return np.linalg.solve(H + tau * eye if tau else H, -g), tau
         tau = max(2.0 * tau, beta)
     raise np.linalg.LinAlgError("newton: could not make the Hessian positive definite")
 
@@ -846,8 +853,15 @@ def newton(
         gnorm = float(np.linalg.norm(g))
         actual = f_old - fz
         stop = rec.record(
-            nit, z, fz, gnorm, step_norm=float(np.linalg.norm(s)), predicted=predicted,
-            actual=actual, rho=actual / predicted if predicted != 0 else None, alpha=alpha,
+            nit,
+            z,
+            fz,
+            gnorm,
+            step_norm=float(np.linalg.norm(s)),
+            predicted=predicted,
+            actual=actual,
+            rho=actual / predicted if predicted != 0 else None,
+            alpha=alpha,
             damping=damping,
         )
     return rec.finish(z, fz, g, nit, success, message)
@@ -1020,8 +1034,9 @@ def steihaug_cg(
         Hd = np.asarray(hvp(d), dtype=np.float64)
         dHd = float(d @ Hd)
         if not dHd > 0:
-            return SubproblemResult(_to_boundary(z, d, radius), True, "cg", iterations=j + 1,
-                                    negative_curvature=True)
+            return SubproblemResult(
+                _to_boundary(z, d, radius), True, "cg", iterations=j + 1, negative_curvature=True
+            )
         alpha = rr / dHd
         z_new = z + alpha * d
         if float(np.linalg.norm(z_new)) >= radius:
@@ -1121,14 +1136,13 @@ def trust_region(
     if not 0 <= eta < 0.25:
         raise ValueError(f"{where}: eta must satisfy 0 <= eta < 0.25, got {eta}")
     if subproblem not in ("auto", "exact", "cg"):
-        raise ValueError(
-            f"{where}: subproblem must be 'auto', 'exact' or 'cg', got {subproblem!r}"
-        )
+        raise ValueError(f"{where}: subproblem must be 'auto', 'exact' or 'cg', got {subproblem!r}")
     prob = _Problem(f, x0, use_jit=jit, where=where)
     solver = subproblem if subproblem != "auto" else ("exact" if prob.n <= EXACT_MAX_N else "cg")
     matrix_free = solver == "cg"
-    rec = _Recorder(prob, f"trust region ({solver})", verbose=verbose, keep_x=keep_x,
-                    callback=callback)
+    rec = _Recorder(
+        prob, f"trust region ({solver})", verbose=verbose, keep_x=keep_x, callback=callback
+    )
     z = prob.x0
     m = prob.model(z, matrix_free=matrix_free)
     _check_finite_start(prob, m.value)
@@ -1180,8 +1194,16 @@ def trust_region(
             fz, g = m.value, m.g
             gnorm = float(np.linalg.norm(g))
         stop = rec.record(
-            nit, z, fz, gnorm, step_norm=pnorm, predicted=predicted, actual=actual, rho=rho,
-            radius=used_radius, accepted=accepted,
+            nit,
+            z,
+            fz,
+            gnorm,
+            step_norm=pnorm,
+            predicted=predicted,
+            actual=actual,
+            rho=rho,
+            radius=used_radius,
+            accepted=accepted,
         )
     return rec.finish(z, fz, g, nit, success, message)
 
@@ -1241,8 +1263,9 @@ def bfgs(
     if not 0 < shrink < 1:
         raise ValueError(f"{where}: need 0 < shrink < 1, got {shrink}")
     prob = _Problem(f, x0, use_jit=jit, where=where)
-    rec = _Recorder(prob, f"bfgs ({line_search})", verbose=verbose, keep_x=keep_x,
-                    callback=callback)
+    rec = _Recorder(
+        prob, f"bfgs ({line_search})", verbose=verbose, keep_x=keep_x, callback=callback
+    )
     n = prob.n
     z = prob.x0
     fz, g = prob.value_and_grad(z)
@@ -1307,8 +1330,15 @@ def bfgs(
         fz, g = f_new, g_new
         gnorm = float(np.linalg.norm(g))
         stop = rec.record(
-            nit, z, fz, gnorm, step_norm=float(np.linalg.norm(s)), predicted=predicted,
-            actual=actual, rho=actual / predicted if predicted != 0 else None, alpha=alpha,
+            nit,
+            z,
+            fz,
+            gnorm,
+            step_norm=float(np.linalg.norm(s)),
+            predicted=predicted,
+            actual=actual,
+            rho=actual / predicted if predicted != 0 else None,
+            alpha=alpha,
         )
     return rec.finish(z, fz, g, nit, success, message)
 
@@ -1353,7 +1383,9 @@ def minimize(f: Fun, x0: Any, method: str = "trust-region", **options: Any) -> O
 
 
 def compare(
-    f: Fun, x0: Any, methods: Sequence[str] = ("gd", "bfgs", "newton", "trust-region"),
+    f: Fun,
+    x0: Any,
+    methods: Sequence[str] = ("gd", "bfgs", "newton", "trust-region"),
     **options: Any,
 ) -> dict[str, OptimizeResult]:
     """Run several methods from the same start: ``{method: result}`` (e.g. for ``plot.paths``).

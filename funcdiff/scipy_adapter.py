@@ -183,8 +183,7 @@ def scipy_objective(
         mkey = method.lower()
         if mkey not in _METHOD_KEYS:
             raise ValueError(
-                f"scipy_objective: unknown scipy method {method!r}; known: "
-                f"{sorted(_METHOD_KEYS)}"
+                f"scipy_objective: unknown scipy method {method!r}; known: {sorted(_METHOD_KEYS)}"
             )
         keys = _METHOD_KEYS[mkey]
 
@@ -250,7 +249,10 @@ def scipy_objective(
         return np.asarray(lin.hvp(v), dtype=np.float64)
 
     callables: dict[str, Callable[..., Any]] = {
-        "fun": fun, "jac": jac, "hess": hess, "hessp": hessp,
+        "fun": fun,
+        "jac": jac,
+        "hess": hess,
+        "hessp": hessp,
     }
     obj = ScipyObjective({k: callables[k] for k in keys})
     if method is not None:

@@ -144,16 +144,16 @@ def compile_jaxpr(
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<funcdiff.jit {name}>", "exec")
     exec(code, glb)
-    fn = glb[name]
+    fn: Callable[..., list[Any]] = glb[name]
     scalar = _compile_scalar(closed, name)
     if scalar is not None:
         scalar_fn, scalar_source = scalar
         source = scalar_source + "\n" + source
-        glb_fn = fn
+        glb_fn: Callable[..., list[Any]] = fn
 
         def fn_dispatch(*args: Any) -> list[Any]:
             try:
-                return scalar_fn(*args)  # type: ignore[no-any-return]
+                return scalar_fn(*args)
             except (ValueError, ArithmeticError, TypeError):
                 return glb_fn(*args)
 

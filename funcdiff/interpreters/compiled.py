@@ -144,7 +144,8 @@ def compiled_backward(
     if fn is None:
         return None
     vals = [env[v] for v in _all_vars(jaxpr)]
-    return fn(*vals, *cts)  # type: ignore[operator]
+    result: list[Any] = fn(*vals, *cts)
+    return result
 
 
 class _Missing:

@@ -1,0 +1,590 @@
+"""Pictures of scalar fields R^2 -> R and of optimizers running on them.
+
+- :func:`level_sets`: the contour map of ``f`` (values from ``vmap(f)`` on a
+  grid) with gradient arrows (``vmap(grad(f))`` on a coarser grid);
+- :func:`taylor_overlay`: the level sets of the second-order Taylor model of
+  ``f`` at a point (``taylor2``), dashed, over the map: near the point they
+  hug ``f``'s level sets, further away they do not;
+- :func:`paths`: optimizer iterates (from ``OptimizeResult.history``) on the map;
+- :func:`loss_curve`: ``f`` (or ``f - f*``) against the iteration number.
+
+``f`` takes one argument, a vector of shape (2,), as the optimizers of
+:mod:`funcdiff.optimize` do. Every function draws into ``ax`` (a new figure
+when None) and returns the Axes (``ax.figure`` is the Figure); nothing is
+shown unless ``show=True``. matplotlib is an optional dependency
+(``pip install funcdiff[plot]``), imported on first use; without a display
+the non-interactive Agg backend is selected.
+
+>>> import numpy as np
+>>> from funcdiff import optimize
+>>> rosen = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+>>> ax = level_sets(rosen, (-2, 2), (-1, 3), n=60)
+>>> results = optimize.compare(rosen, [-1.2, 1.0], methods=("newton", "bfgs"))
+>>> ax = paths(results, ax=ax)
+>>> ax.get_legend() is not None
+True
+>>> close(ax)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.api import grad, vmap
+
+Fun = Callable[..., Any]
+
+_INSTALL_HINT = (
+    "funcdiff.plot needs matplotlib, an optional dependency: "
+    "pip install funcdiff[plot]  (or: pip install matplotlib)"
+)
+
+
+def _pyplot() -> Any:
+    """Import matplotlib lazily; choose Agg when there is no display."""
+    try:
+        import matplotlib
+    except ImportError as err:
+        raise ImportError(_INSTALL_HINT) from err
+    if (
+        "matplotlib.pyplot" not in sys.modules
+        and not os.environ.get("MPLBACKEND")
+        and sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _axes(ax: Any, figsize: tuple[float, float] = (6.4, 5.2)) -> Any:
+    if ax is not None:
+        return ax
+    plt = _pyplot()
+    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return new_ax
+
+
+def _finish(ax: Any, show: bool) -> Any:
+    if show:
+        _pyplot().show()
+    return ax
+
+
+def close(ax_or_fig: Any) -> None:
+    """Close the figure of ``ax_or_fig`` (frees pyplot's memory in loops and tests)."""
+    fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    _pyplot().close(fig)
+
+
+# ---------------------------------------------------------------------------
+# evaluating a field on a grid
+# ---------------------------------------------------------------------------
+
+
+def _check_lim(lim: Any, name: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in lim)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a pair (low, high), got {lim!r}") from err
+    if not hi > lo:
+        raise ValueError(f"{name} must satisfy low < high, got {lim!r}")
+    return lo, hi
+
+
+def grid_values(
+    f: Fun, xlim: Sequence[float], ylim: Sequence[float], n: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(X, Y, Z)`` with ``Z[i, j] = f([X[i, j], Y[i, j]])`` on an n x n grid, by ``vmap(f)``.
+
+    >>> X, Y, Z = grid_values(lambda p: p[0] ** 2 + p[1], (0, 1), (0, 1), n=3)
+    >>> Z
+    array([[0.  , 0.25, 1.  ],
+           [0.5 , 0.75, 1.5 ],
+           [1.  , 1.25, 2.  ]])
+    """
+    x_lo, x_hi = _check_lim(xlim, "xlim")
+    y_lo, y_hi = _check_lim(ylim, "ylim")
+    X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
+    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    Z = np.asarray(vmap(f)(pts), dtype=np.float64)
+    if Z.shape != (pts.shape[0],):
+        raise ValueError(
+            f"level_sets: f must be a scalar field of a vector of shape (2,), but vmap(f) over "
+            f"{pts.shape[0]} points returned shape {Z.shape}"
+        )
+    return X, Y, Z.reshape(X.shape)
+
+
+def _auto_log(Z: np.ndarray) -> bool:
+    """Log-spaced levels when the values are concentrated near the minimum
+    (a long-tailed field such as Rosenbrock's)."""
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return False
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        return False
+    return float(np.median(finite)) - lo < 0.1 * (hi - lo)
+
+
+def _levels(Z: np.ndarray, levels: int | Sequence[float], log_scale: bool) -> np.ndarray:
+    if not isinstance(levels, (int, np.integer)):
+        out = np.unique(np.asarray(levels, dtype=np.float64))
+        if out.size < 2:
+            raise ValueError(f"levels must hold at least two values, got {levels!r}")
+        return out
+    if levels < 2:
+        raise ValueError(f"levels must be at least 2, got {levels}")
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        raise ValueError("level_sets: f is not finite anywhere on the grid")
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    if not log_scale:
+        return np.linspace(lo, hi, int(levels))
+    span = hi - lo
+    # levels lo + span * geomspace: fine near the minimum, coarse far away
+    offsets = np.geomspace(span * 1e-4, span, int(levels) - 1)
+    return np.concatenate([[lo], lo + offsets])
+
+
+# ---------------------------------------------------------------------------
+# level sets, gradients, Taylor model
+# ---------------------------------------------------------------------------
+
+
+def level_sets(
+    f: Fun,
+    xlim: Sequence[float],
+    ylim: Sequence[float],
+    *,
+    levels: int | Sequence[float] = 25,
+    gradients: bool = True,
+    ax: Any = None,
+    n: int = 200,
+    log_scale: bool | None = None,
+    filled: bool = True,
+    cmap: str = "viridis",
+    arrows: int = 17,
+    colorbar: bool = True,
+    title: str | None = None,
+    show: bool = False,
+) -> Any:
+    """The contour map of a scalar field ``f: R^2 -> R``, with gradient arrows.
+
+    Args:
+      f: a function of a vector of shape (2,) returning a scalar; evaluated
+        on the grid with ``funcdiff.vmap``.
+      xlim, ylim: the window ``(low, high)`` in each coordinate.
+      levels: the number of levels, or the level values.
+      gradients: draw ``grad f`` as arrows on a coarser ``arrows x arrows``
+        grid (``vmap(grad(f))``). The arrows are normalized (they show the
+        direction of steepest increase; the colour of the map shows size).
+      ax: the Axes to draw in (a new figure when None).
+      n: grid points per axis.
+      log_scale: log-spaced levels (fine near the minimum). None: chosen
+        automatically when most of the window is far above the minimum, as
+        for Rosenbrock's function.
+      filled: filled contours with thin lines on top (else lines only).
+      cmap: the colormap.
+      arrows: arrow grid points per axis.
+      colorbar: add a colour bar labelled ``f(x, y)``.
+      title: the Axes title.
+      show: call ``plt.show()``.
+
+    >>> ax = level_sets(lambda p: p[0] ** 2 + 3 * p[1] ** 2, (-2, 2), (-2, 2), n=40)
+    >>> ax.get_xlabel(), ax.get_aspect()
+    ('$x_1$', 1.0)
+    >>> close(ax)
+    """
+    X, Y, Z = grid_values(f, xlim, ylim, n)
+    log = _auto_log(Z) if log_scale is None else bool(log_scale)
+    lv = _levels(Z, levels, log)
+    ax = _axes(ax)
+    plt = _pyplot()
+    from matplotlib.colors import BoundaryNorm
+
+    cm = plt.get_cmap(cmap)
+    norm = BoundaryNorm(lv, cm.N, extend="both")
+    if filled:
+        cs = ax.contourf(X, Y, Z, levels=lv, cmap=cm, norm=norm, extend="both")
+        ax.contour(X, Y, Z, levels=lv, colors="k", linewidths=0.4, alpha=0.35)
+    else:
+        cs = ax.contour(X, Y, Z, levels=lv, cmap=cm, norm=norm, linewidths=1.0)
+    if colorbar:
+        cb = ax.figure.colorbar(cs, ax=ax, shrink=0.9)
+        cb.set_label("f(x, y)" + ("  (log-spaced levels)" if log else ""))
+        if log and len(lv) > 8:
+            cb.set_ticks(lv[:: max(1, len(lv) // 8)])
+        cb.ax.yaxis.set_major_formatter(_tick_formatter())
+    if gradients:
+        x_lo, x_hi = _check_lim(xlim, "xlim")
+        y_lo, y_hi = _check_lim(ylim, "ylim")
+        pad_x, pad_y = (x_hi - x_lo) / (2 * arrows), (y_hi - y_lo) / (2 * arrows)
+        GX, GY = np.meshgrid(
+            np.linspace(x_lo + pad_x, x_hi - pad_x, arrows),
+            np.linspace(y_lo + pad_y, y_hi - pad_y, arrows),
+        )
+        pts = np.stack([GX.ravel(), GY.ravel()], axis=1)
+        G = np.asarray(vmap(grad(f))(pts), dtype=np.float64).reshape(-1, 2)
+        norms = np.linalg.norm(G, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            U = np.where(norms > 0, G[:, 0] / norms, 0.0)
+            V = np.where(norms > 0, G[:, 1] / norms, 0.0)
+        ax.quiver(
+            GX.ravel(),
+            GY.ravel(),
+            U,
+            V,
+            color="white",
+            alpha=0.75,
+            angles="xy",
+            scale_units="width",
+            scale=arrows * 1.6,
+            width=0.0035,
+            headwidth=3.5,
+        )
+    ax.set_xlim(X[0, 0], X[0, -1])
+    ax.set_ylim(Y[0, 0], Y[-1, 0])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    if title is not None:
+        ax.set_title(title)
+    return _finish(ax, show)
+
+
+def _tick_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{v:.3g}")
+
+
+def taylor_overlay(
+    f: Fun,
+    x0: Sequence[float],
+    ax: Any = None,
+    *,
+    radius: float | None = None,
+    levels: int | Sequence[float] | None = None,
+    n: int = 120,
+    color: str = "white",
+    newton_step: bool = True,
+    label: bool = True,
+    show: bool = False,
+) -> Any:
+    """The level sets of the quadratic Taylor model of ``f`` at ``x0``, dashed.
+
+    ``m(x) = f(x0) + g.(x - x0) + 1/2 (x - x0)^T H (x - x0)`` (``taylor2``) is
+    drawn in the disk of ``radius`` around ``x0`` (default: a quarter of the
+    Axes' smaller extent, or 1), the point is marked, the model's level
+    through ``x0`` is drawn thicker (it is tangent to ``f``'s), and, when the
+    model is convex and ``newton_step``, an arrow shows the Newton step to the
+    model's minimizer.
+
+    ``levels``: None (default) reuses the levels of a contour map already in
+    ``ax`` (from :func:`level_sets`) so each dashed model line can be compared
+    with ``f``'s line of the same value; else (or an int) levels at
+    quantiles of the model's values in the disk; or the values themselves.
+
+    >>> rosen = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+    >>> ax = level_sets(rosen, (-2, 2), (-1, 3), n=40, gradients=False)
+    >>> ax = taylor_overlay(rosen, [-1.2, 1.0], ax=ax)
+    >>> close(ax)
+    """
+    from funcdiff.taylor import taylor2
+
+    p0 = np.asarray(x0, dtype=np.float64).reshape(-1)
+    if p0.shape != (2,):
+        raise ValueError(f"taylor_overlay: x0 must be a point of R^2, got shape {p0.shape}")
+    new_axes = ax is None
+    ax = _axes(ax)
+    if radius is None:
+        if new_axes:
+            radius = 1.0
+        else:
+            (a, b), (c, d) = ax.get_xlim(), ax.get_ylim()
+            radius = 0.25 * min(abs(b - a), abs(d - c))
+    if not radius > 0:
+        raise ValueError(f"taylor_overlay: radius must be > 0, got {radius}")
+    m = taylor2(f, matrix_free=False)(p0)
+    g = np.asarray(m.g_flat, dtype=np.float64)
+    H = np.asarray(m.H_flat, dtype=np.float64)
+    value = float(m.value)
+    t = np.linspace(-radius, radius, n)
+    DX, DY = np.meshgrid(t, t)
+    D = np.stack([DX, DY], axis=-1)
+    M = value + D @ g + 0.5 * np.einsum("...i,ij,...j->...", D, H, D)
+    M = np.where(DX**2 + DY**2 <= radius**2, M, np.nan)
+    if levels is None or isinstance(levels, (int, np.integer)):
+        finite = M[np.isfinite(M)]
+        lo, hi = float(finite.min()), float(finite.max())
+        # the map's own levels, where they cross the disk: then dashed (model)
+        # and solid (f) lines of the same value can be compared
+        drawn = [np.asarray(c.levels) for c in ax.collections if hasattr(c, "levels")]
+        inside = [v for lvs in drawn for v in lvs if lo < v < hi]
+        k = 8 if levels is None else int(levels)
+        if levels is None and len(set(inside)) >= 3:
+            lv = np.unique(np.asarray(inside, dtype=np.float64))
+            lv = lv[:: max(1, math.ceil(lv.size / 10))]  # at most 10 dashed lines
+        else:
+            lv = np.quantile(finite, np.linspace(0.04, 0.96, k))
+        lv = np.unique(np.concatenate([lv, [value]]))
+    else:
+        lv = np.unique(np.asarray(levels, dtype=np.float64))
+    ax.contour(
+        p0[0] + DX,
+        p0[1] + DY,
+        M,
+        levels=lv,
+        colors=color,
+        linestyles="--",
+        linewidths=1.0,
+        alpha=0.9,
+    )
+    ax.contour(
+        p0[0] + DX, p0[1] + DY, M, levels=[value], colors=color, linestyles="--", linewidths=2.2
+    )
+    circle_t = np.linspace(0, 2 * math.pi, 200)
+    ax.plot(
+        p0[0] + radius * np.cos(circle_t),
+        p0[1] + radius * np.sin(circle_t),
+        color=color,
+        lw=0.6,
+        alpha=0.6,
+    )
+    ax.plot(
+        [p0[0]],
+        [p0[1]],
+        marker="o",
+        ms=7,
+        mfc="red",
+        mec="white",
+        ls="none",
+        label="Taylor model at $x_0$" if label else None,
+        zorder=5,
+    )
+    if newton_step and m.is_convex:
+        step = np.linalg.solve(H, -g)
+        ax.annotate(
+            "",
+            xy=(p0[0] + step[0], p0[1] + step[1]),
+            xytext=(p0[0], p0[1]),
+            arrowprops={"arrowstyle": "->", "color": "red", "lw": 1.6},
+            zorder=6,
+        )
+        ax.plot(
+            [p0[0] + step[0]],
+            [p0[1] + step[1]],
+            marker="x",
+            color="red",
+            ms=7,
+            ls="none",
+            label="model minimizer (Newton step)" if label else None,
+            zorder=6,
+        )
+    if new_axes:
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+    if label:
+        ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
+    return _finish(ax, show)
+
+
+# ---------------------------------------------------------------------------
+# optimizer paths and loss curves
+# ---------------------------------------------------------------------------
+
+
+def _named_results(results: Any, labels: Sequence[str] | None) -> list[tuple[str, Any]]:
+    if isinstance(results, Mapping):
+        items = [(str(k), v) for k, v in results.items()]
+    elif isinstance(results, (list, tuple)) and not (
+        len(results) and isinstance(results[0], (int, float, np.number))
+    ):
+        items = [(_default_label(r, i), r) for i, r in enumerate(results)]
+    else:
+        items = [(_default_label(results, 0), results)]
+    if labels is not None:
+        if len(labels) != len(items):
+            raise ValueError(f"labels: got {len(labels)} labels for {len(items)} results")
+        items = [(lab, r) for lab, (_, r) in zip(labels, items, strict=True)]
+    return items
+
+
+def _default_label(r: Any, i: int) -> str:
+    return str(getattr(r, "method", f"run {i}"))
+
+
+def _path_of(r: Any) -> np.ndarray:
+    if hasattr(r, "path"):
+        xs = np.asarray(r.path(), dtype=np.float64)
+    else:
+        xs = np.asarray(r, dtype=np.float64)
+    if xs.ndim != 2 or xs.shape[1] != 2:
+        raise ValueError(
+            f"paths: need iterates in R^2 (shape (k, 2)), got shape {xs.shape}; plot paths of "
+            "two-variable problems, or pass the (k, 2) coordinates you want drawn"
+        )
+    return xs
+
+
+def paths(
+    results: Any,
+    ax: Any = None,
+    *,
+    f: Fun | None = None,
+    labels: Sequence[str] | None = None,
+    xlim: Sequence[float] | None = None,
+    ylim: Sequence[float] | None = None,
+    markers: bool = True,
+    legend: bool = True,
+    show: bool = False,
+    **level_kw: Any,
+) -> Any:
+    """Optimizer iterate paths in the plane, with a legend.
+
+    Args:
+      results: an ``OptimizeResult``, a list of them, a dict ``{label: result}``
+        (e.g. from ``funcdiff.optimize.compare``), or arrays of points (k, 2).
+        Rejected trust-region steps are not drawn (x did not move).
+      ax: the Axes (e.g. from :func:`level_sets`); a new figure when None.
+      f: when given, the level sets of ``f`` are drawn first (window from
+        ``xlim``/``ylim``, or the paths' extent with a margin).
+      labels: legend labels (default: the method names, with iteration counts).
+      markers: mark every iterate.
+      legend: draw the legend.
+      show: call ``plt.show()``.
+      **level_kw: passed to :func:`level_sets` when ``f`` is given.
+
+    >>> import numpy as np
+    >>> ax = paths({"by hand": np.array([[0.0, 0.0], [1.0, 0.5], [1.0, 1.0]])})
+    >>> len(ax.get_lines()) >= 1
+    True
+    >>> close(ax)
+    """
+    items = _named_results(results, labels)
+    pts = [(name, r, _path_of(r)) for name, r in items]
+    if f is not None:
+        allp = np.concatenate([p for _, _, p in pts], axis=0)
+        lo, hi = allp.min(axis=0), allp.max(axis=0)
+        span = np.maximum(hi - lo, 1e-3)
+        lo, hi = lo - 0.15 * span - 0.1, hi + 0.15 * span + 0.1
+        ax = level_sets(f, xlim or (lo[0], hi[0]), ylim or (lo[1], hi[1]), ax=ax, **level_kw)
+    new_axes = ax is None
+    ax = _axes(ax)
+    plt = _pyplot()
+    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
+    palette = ["#ff7f0e", "#e41a1c", "#f781bf", "#ffffff", "#a6d854", "#00bfff", "#ffd92f"]
+    if f is None and new_axes:
+        palette = list(colors)
+    for i, (name, r, xy) in enumerate(pts):
+        c = palette[i % len(palette)]
+        nit = getattr(r, "nit", None)
+        label = name if nit is None or labels is not None else f"{name} ({nit} it)"
+        ax.plot(
+            xy[:, 0],
+            xy[:, 1],
+            "-",
+            color=c,
+            lw=1.6,
+            alpha=0.95,
+            label=label,
+            marker="o" if markers else None,
+            ms=3.0,
+            zorder=4,
+        )
+        ax.plot([xy[0, 0]], [xy[0, 1]], marker="s", color=c, mec="k", ms=7, ls="none", zorder=5)
+        ax.plot([xy[-1, 0]], [xy[-1, 1]], marker="*", color=c, mec="k", ms=13, ls="none", zorder=5)
+    if new_axes:
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.set_aspect("equal", adjustable="datalim")
+    if legend:
+        ax.legend(loc="best", fontsize="small", framealpha=0.85)
+    return _finish(ax, show)
+
+
+def loss_curve(
+    values: Any,
+    ax: Any = None,
+    *,
+    labels: Sequence[str] | None = None,
+    minimum: float | None = None,
+    log: bool | None = None,
+    x: str = "iteration",
+    ylabel: str | None = None,
+    show: bool = False,
+) -> Any:
+    """``f`` per iteration (or per second), for one or several runs.
+
+    Args:
+      values: an ``OptimizeResult`` (its history's ``f``), a sequence of
+        numbers, or a list / dict of either.
+      ax: the Axes (a new figure when None).
+      labels: legend labels.
+      minimum: the known minimum value ``f*``: ``f - f*`` is plotted (the
+        natural quantity for convergence rates on a log scale).
+      log: logarithmic y axis; None: when every plotted value is > 0.
+      x: ``"iteration"`` or ``"time"`` (seconds; optimizer results only).
+      ylabel: the y label.
+      show: call ``plt.show()``.
+
+    >>> ax = loss_curve([4.0, 1.0, 0.25, 0.0625])
+    >>> ax.get_yscale()
+    'log'
+    >>> close(ax)
+    """
+    if x not in ("iteration", "time"):
+        raise ValueError(f"loss_curve: x must be 'iteration' or 'time', got {x!r}")
+    if isinstance(values, Mapping) or (
+        isinstance(values, (list, tuple))
+        and values
+        and not isinstance(values[0], (int, float, np.number))
+    ):
+        items = _named_results(values, labels)
+    else:
+        items = [(labels[0] if labels else _default_label(values, 0), values)]
+    ax = _axes(ax, figsize=(6.4, 4.2))
+    curves = []
+    for name, v in items:
+        if hasattr(v, "history_array"):
+            ys = v.history_array("f")
+            xs = v.history_array("time") if x == "time" else v.history_array("nit")
+        else:
+            if x == "time":
+                raise ValueError("loss_curve: x='time' needs optimizer results (with a history)")
+            ys = np.asarray(v, dtype=np.float64).reshape(-1)
+            xs = np.arange(ys.shape[0])
+        if minimum is not None:
+            ys = ys - minimum
+        curves.append((name, xs, ys))
+    use_log = log
+    if use_log is None:
+        use_log = all(np.all(ys[np.isfinite(ys)] > 0) for _, _, ys in curves)
+    for name, xs, ys in curves:
+        if use_log:
+            ys = np.where(ys > 0, ys, np.nan)
+        ax.plot(xs, ys, "-", marker="o" if len(ys) <= 60 else None, ms=3, lw=1.5, label=name)
+    if use_log:
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration" if x == "iteration" else "time (s)")
+    ax.set_ylabel(ylabel or ("f(x) - f*" if minimum is not None else "f(x)"))
+    ax.grid(True, which="both", alpha=0.3)
+    if len(curves) > 1 or labels:
+        ax.legend(fontsize="small")
+    return _finish(ax, show)
+
+
+__all__ = ["close", "grid_values", "level_sets", "loss_curve", "paths", "taylor_overlay"]
