@@ -409,17 +409,7 @@ def jacrev(
         dtype = _jac_dtype(out_avals)
 
         def pullback(ct_flat: Any) -> list[Any]:
-            cts = [
-                S.reshape(c, a.shape)
-                for c, a in zip(
-                    _split_flat(
-                        ct_flat, [ShapedArray((a.size,), a.dtype) for a in out_avals], True
-                    ),
-                    out_avals,
-                    strict=True,
-                )
-            ]
-            return tr.pullback(cts)
+            return tr.pullback(_split_flat(ct_flat, out_avals, True))
 
         m = sum(_sizes(out_avals))
         rows = _chunked_vmap(pullback, _basis(m, dtype), chunk_size)  # each (m, *in_shape)
@@ -451,15 +441,7 @@ def jacfwd(
         dtype = _jac_dtype(in_avals)
 
         def pushforward(t_flat: Any) -> list[Any]:
-            ts = [
-                S.reshape(t, a.shape)
-                for t, a in zip(
-                    _split_flat(t_flat, [ShapedArray((a.size,), a.dtype) for a in in_avals], True),
-                    in_avals,
-                    strict=True,
-                )
-            ]
-            return tr.pushforward(ts)
+            return tr.pushforward(_split_flat(t_flat, in_avals, True))
 
         n = sum(_sizes(in_avals))
         cols = _chunked_vmap(pushforward, _basis(n, dtype), chunk_size)  # each (n, *out_shape)
