@@ -49,8 +49,10 @@ def _as_value(x: Any, what: str) -> Any:
         return np.asarray(x)
     if isinstance(x, bool):
         return np.asarray(x)
-    if isinstance(x, (int, float)):
+    if isinstance(x, float):
         return np.asarray(x, dtype=np.float64)
+    if isinstance(x, int):  # as numpy: ints stay ints unless differentiated
+        return np.asarray(x)
     if isinstance(x, (list, tuple)):
         return np.asarray(x, dtype=np.result_type(*x) if x else np.float64)
     try:
@@ -412,7 +414,13 @@ def jacrev(
             return tr.pullback(_split_flat(ct_flat, out_avals, True))
 
         m = sum(_sizes(out_avals))
-        rows = _chunked_vmap(pullback, _basis(m, dtype), chunk_size)  # each (m, *in_shape)
+        if m == 1:  # a scalar output: the basis has one row, no need to vmap
+            rows = [
+                S.reshape(r, (1, *a.shape))
+                for r, a in zip(pullback(np.ones(1, dtype)), in_avals, strict=True)
+            ]
+        else:
+            rows = _chunked_vmap(pullback, _basis(m, dtype), chunk_size)  # (m, *in_shape)
         jac = _assemble(rows, out_avals, in_avals, rows_are_outputs=True)
         return _finish_jac(jac, tr, argnums, has_aux)
 

@@ -119,8 +119,11 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
     eqns: list[Eqn] = []
     for eqn in j.eqns:
         invars = [_subst(env, x) for x in eqn.invars]
-        if all(isinstance(x, Literal) or x in known for x in invars) and all(
-            v.aval.size <= FOLD_MAX_SIZE for v in eqn.outvars
+        lazy_broadcast = eqn.primitive.name == "broadcast_in_dim" and invars[0].aval.size == 1
+        if (
+            not lazy_broadcast
+            and all(isinstance(x, Literal) or x in known for x in invars)
+            and all(v.aval.size <= FOLD_MAX_SIZE for v in eqn.outvars)
         ):
             args = [x.val if isinstance(x, Literal) else known[x] for x in invars]
             try:
@@ -295,6 +298,96 @@ def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom 
 
 
 # ---------------------------------------------------------------------------
+# scalar factors
+# ---------------------------------------------------------------------------
+
+
+def fold_scalars(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Fold chains of scalar multiplies and negations (``neg``, ``* 2.0``,
+    ``* -1.0`` -> one ``* -2.0`` or nothing) and use a scalar instead of a
+    broadcast of one (``x * broadcast(100.0)`` -> ``x * 100.0``).
+
+    Reverse mode leaves these behind: the cotangent of a sum is a broadcast
+    of 1.0, and every linear rule multiplies by its own constant.
+    """
+    from funcdiff.core.primitive import REGISTRY
+
+    mul_p, neg_p, bcast_p = REGISTRY["mul"], REGISTRY["neg"], REGISTRY["broadcast_in_dim"]
+    scalar: dict[Var, Any] = {}  # var -> the numpy scalar it holds everywhere
+    factor: dict[Var, tuple[Atom, Any]] = {}  # var -> (base, c): var == base * c
+    env: Env = {}
+    eqns: list[Eqn] = []
+
+    def scalar_of(x: Atom) -> Any:
+        if isinstance(x, Literal):
+            v = np.asarray(x.val)
+            return v[()] if v.ndim == 0 and v.dtype.kind == "f" else None
+        return scalar.get(x)
+
+    for eqn in closed.jaxpr.eqns:
+        ins = [_subst(env, x) for x in eqn.invars]
+        name = eqn.primitive.name
+        out = eqn.outvars[0]
+        new: Eqn | None = None
+        if name == "broadcast_in_dim":
+            sv = scalar_of(ins[0])
+            if sv is not None:
+                scalar[out] = sv
+        elif name in ("mul", "neg") and out.aval.dtype.kind == "f":
+            if name == "neg":
+                x, c = ins[0], out.aval.dtype.type(-1)
+            else:
+                a, b = ins
+                sa, sb = scalar_of(a), scalar_of(b)
+                if sa is not None and sb is not None:
+                    scalar[out] = out.aval.dtype.type(sa * sb)
+                    new = Eqn(
+                        bcast_p,
+                        [Literal(scalar[out])],
+                        [out],
+                        {"shape": out.aval.shape, "broadcast_dimensions": ()},
+                    )
+                    x, c = a, None
+                elif sb is not None and a.aval.shape == out.aval.shape:
+                    x, c = a, sb
+                elif sa is not None and b.aval.shape == out.aval.shape:
+                    x, c = b, sa
+                else:
+                    x, c = a, None
+            if (
+                new is None
+                and c is not None
+                and isinstance(x, Var)
+                and x.aval.dtype == out.aval.dtype
+            ):
+                base, c0 = factor.get(x, (x, 1.0))
+                total = out.aval.dtype.type(c0 * c)
+                if total == 1:
+                    env[out] = base
+                    continue
+                factor[out] = (base, total)
+                if total == -1:
+                    new = Eqn(neg_p, [base], [out], {})
+                else:
+                    new = Eqn(mul_p, [base, Literal(total)], [out], {})
+        elif name in ("add", "sub") and out.aval.dtype.kind == "f":
+            a, b = ins
+            sb = scalar_of(b)
+            if isinstance(b, Var) and sb is not None and a.aval.shape == out.aval.shape:
+                new = Eqn(eqn.primitive, [a, Literal(sb)], [out], {})
+            sa = scalar_of(a)
+            if (
+                new is None
+                and isinstance(a, Var)
+                and sa is not None
+                and b.aval.shape == out.aval.shape
+            ):
+                new = Eqn(eqn.primitive, [Literal(sa), b], [out], {})
+        eqns.append(new if new is not None else Eqn(eqn.primitive, ins, eqn.outvars, eqn.params))
+    return dce(_rebuild(closed, eqns, env))
+
+
+# ---------------------------------------------------------------------------
 
 
 def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
@@ -302,7 +395,7 @@ def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
     closed = dce(closed)
     for _ in range(max_rounds):
         n = len(closed.jaxpr.eqns)
-        closed = dce(simplify(cse(fold_constants(closed))))
+        closed = dce(simplify(fold_scalars(cse(fold_constants(closed)))))
         if len(closed.jaxpr.eqns) >= n:
             break
     return closed

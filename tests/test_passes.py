@@ -20,6 +20,7 @@ PASSES: dict[str, Callable[[ClosedJaxpr], ClosedJaxpr]] = {
     "cse": passes.cse,
     "fold_constants": passes.fold_constants,
     "simplify": passes.simplify,
+    "fold_scalars": passes.fold_scalars,
     "optimize": passes.optimize,
 }
 
@@ -66,6 +67,19 @@ def test_simplify_removes_identities_and_composes_shapes() -> None:
     simple = passes.simplify(closed)
     assert names(simple) == []  # everything cancels: the output is the input
     np.testing.assert_array_equal(run(simple, [x])[0], x.reshape(3, 2))
+
+
+def test_fold_scalars_merges_factor_chains() -> None:
+    def f(x: Any) -> Any:
+        y = -(x * 2.0) * -0.5  # == x
+        z = -(-(x * 3.0))  # == 3 x
+        return y + z * fnp.ones_like(x) * 1.0
+
+    x = np.arange(3.0)
+    closed = fd.make_jaxpr(f)(x)
+    folded = passes.optimize(closed)
+    assert names(folded) == ["mul", "add"], names(folded)
+    np.testing.assert_allclose(run(folded, [x])[0], 4 * x)
 
 
 def test_optimize_shrinks_autodiff_output() -> None:

@@ -36,37 +36,44 @@ _lock = threading.Lock()
 def structure_key(jaxpr: Jaxpr) -> Any:
     """A hashable description of everything the backward pass depends on,
     or None when the jaxpr holds parameters that cannot be compared
-    (sub-jaxprs, which are compared by identity and would never hit)."""
-    index: dict[Var, int] = {}
+    (sub-jaxprs, which are compared by identity and would never hit).
+
+    Output types are implied by the inputs and params (abstract_eval is a
+    function), so only input types, wiring, params and literals enter.
+    """
+    index: dict[Any, int] = {}
     parts: list[Any] = []
     for v in (*jaxpr.constvars, *jaxpr.invars):
         index[v] = len(index)
-        parts.append((v.aval.shape, v.aval.dtype.char))
+        parts.append((v.aval.shape, v.aval.dtype))
+    get = index.get
     for eqn in jaxpr.eqns:
         ins: list[Any] = []
         for x in eqn.invars:
-            if isinstance(x, Literal):
-                val = x.val
-                arr = np.asarray(val)
-                ins.append(("L", arr.dtype.char, arr.shape, arr.tobytes()))
+            i = get(x)
+            if i is None:  # a Literal
+                val = x.val  # type: ignore[union-attr]
+                if isinstance(val, np.generic):
+                    ins.append((val.dtype, val.item()))
+                else:
+                    arr = np.asarray(val)
+                    ins.append((arr.dtype, arr.tobytes()))
             else:
-                ins.append(index[x])
+                ins.append(i)
         params = eqn.params
         if params:
-            pkey = tuple(sorted(params.items()))
-            for _, p in pkey:
+            pkey: Any = tuple(params.items())
+            for p in params.values():
                 if isinstance(p, (Jaxpr, ClosedJaxpr)) or callable(p):
                     return None
+            parts.append((eqn.primitive, pkey, tuple(ins)))
         else:
-            pkey = ()
-        outs = []
+            parts.append((eqn.primitive, tuple(ins)))
         for v in eqn.outvars:
             index[v] = len(index)
-            outs.append((v.aval.shape, v.aval.dtype.char))
-        parts.append((eqn.primitive, pkey, tuple(ins), tuple(outs)))
     parts.append(
         tuple(
-            index[x] if isinstance(x, Var) else ("L", np.asarray(x.val).tobytes())
+            get(x, -1) if isinstance(x, Var) else ("L", np.asarray(x.val).tobytes())
             for x in jaxpr.outvars
         )
     )

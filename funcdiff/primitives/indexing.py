@@ -126,11 +126,26 @@ PadConfig = tuple[tuple[int, int, int], ...]
 
 def _pad_impl(x: Array, padding_value: Array, *, padding_config: PadConfig) -> Array:
     x = np.asarray(x)
+    if len(padding_config) == 1:  # the common 1-D case, without generators
+        ((lo, hi, interior),) = padding_config
+        n = x.shape[0]
+        span = n + max(n - 1, 0) * interior
+        out = (
+            np.zeros(lo + hi + span, x.dtype)
+            if padding_value == 0
+            else np.full(lo + hi + span, padding_value, x.dtype)
+        )
+        out[lo : lo + span : interior + 1] = x
+        return out
     shape = tuple(
         lo + hi + n + max(n - 1, 0) * interior
         for (lo, hi, interior), n in zip(padding_config, x.shape, strict=True)
     )
-    out = np.full(shape, padding_value, dtype=x.dtype)
+    out = (
+        np.zeros(shape, x.dtype)
+        if padding_value == 0
+        else np.full(shape, padding_value, dtype=x.dtype)
+    )
     idx = tuple(
         slice(lo, lo + n + max(n - 1, 0) * interior, interior + 1)
         for (lo, _, interior), n in zip(padding_config, x.shape, strict=True)

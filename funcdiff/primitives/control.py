@@ -1,0 +1,1299 @@
+"""Control-flow primitives holding sub-jaxprs: cond, while and scan.
+
+Each primitive carries its body (or branches) as ``ClosedJaxpr`` params whose
+inputs are closure-converted: values the user's functions close over are
+ordinary operands of the equation, so every interpreter sees and transforms
+them. The user API is ``funcdiff.lax``.
+
+- ``cond[branches] index *ops``: runs ``branches[clamp(index)]`` on ``ops``.
+- ``while[cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts] *cc *bc *carry``:
+  ``while cond(cc, carry): carry = body(bc, carry)``.
+- ``scan[jaxpr, num_consts, num_carry, length, reverse] *consts *init *xs``:
+  ``carry, y = body(consts, carry, x[i])`` for each ``i``; outputs the final
+  carry and the ``y`` stacked along a new leading axis.
+
+Rules, all written by transforming the sub-jaxprs (so they compose):
+
+- JVP: the same primitive over the JVP of the body; a loop's carry gains the
+  tangents that can be non-zero (found by iterating to a fixpoint).
+- VJP of ``cond``: a ``cond`` over the branches' VJPs. VJP of ``scan``: a
+  forward scan storing the carry at every step (the per-iteration residuals),
+  then a reverse scan whose body is one step's VJP (recomputing that step from
+  its stored carry). VJP of ``while``: when the loop's inputs are concrete the
+  trip count is known, so the loop is differentiated as a scan of that length;
+  when they are abstract (under ``jit``) a ``WhileLoopReverseModeError`` says
+  what to use instead.
+- Batching: an unbatched predicate keeps the primitive with batched bodies; a
+  batched ``cond`` index runs every branch and ``select``s per member; a
+  batched ``while`` predicate runs until every member is done, updating only
+  the members still running.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
+from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
+from funcdiff.core.trace import Tracer, bind, trace_closure_converted
+from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
+from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.interpreters.jvp import jvp_jaxpr
+from funcdiff.interpreters.vjp import backward_pass
+from funcdiff.interpreters.vmap import vmap_jaxpr
+from funcdiff.passes import dce
+from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import reductions as R
+from funcdiff.primitives import shape as S
+
+Array = Any
+Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
+
+
+class WhileLoopReverseModeError(ConcretizationError):
+    """Reverse-mode differentiation through ``while_loop`` with an unknown trip count.
+
+    Reverse mode has to replay the loop's iterations backwards, so it needs to
+    know how many there were. funcdiff finds out by running the loop when its
+    inputs are concrete (a top-level ``grad``, ``vjp`` or ``jacrev``, also
+    ``grad(jit(f))``); under ``jit``, ``make_jaxpr`` or ``vmap`` they are
+    abstract. Use ``fori_loop`` with static bounds or ``scan`` with a static
+    length, differentiate outside ``jit`` (``grad(jit(f))`` instead of
+    ``jit(grad(f))``), or use forward mode (``jvp``, ``jacfwd``), which works
+    everywhere.
+    """
+
+
+# ---------------------------------------------------------------------------
+# sub-jaxpr machinery: trace, evaluate, differentiate and batch a body
+# ---------------------------------------------------------------------------
+
+
+def trace_sub(
+    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]
+) -> tuple[ClosedJaxpr, list[Any]]:
+    """Trace ``fun`` into a closure-converted body: ``(jaxpr, consts)``.
+
+    The jaxpr's inputs are the constants it closes over, then the arguments;
+    dead equations are dropped.
+    """
+    jaxpr, consts, _ = trace_closure_converted(fun, in_avals)
+    return dce(ClosedJaxpr(jaxpr, [])), consts
+
+
+def _run(closed: ClosedJaxpr, args: Sequence[Any]) -> list[Any]:
+    """Evaluate a body on numpy values, returning arrays."""
+    return [np.asarray(o) for o in eval_jaxpr(closed.jaxpr, [], args)]
+
+
+#: loops running at least this many iterations run their body as generated
+#: numpy code (``interpreters.codegen``), compiled once per body and cached
+COMPILE_AFTER = 32
+_COMPILED: OrderedDict[int, tuple[ClosedJaxpr, Callable[..., list[Any]] | None]] = OrderedDict()
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(closed: ClosedJaxpr) -> Callable[[Sequence[Any]], list[Any]]:
+    """A fast evaluator of ``closed`` on numpy values (falls back to ``_run``)."""
+    with _COMPILED_LOCK:
+        hit = _COMPILED.get(id(closed))
+        if hit is not None and hit[0] is closed:
+            _COMPILED.move_to_end(id(closed))
+            fn = hit[1]
+        else:
+            hit = None
+    if hit is None:
+        from funcdiff.interpreters.codegen import compile_jaxpr
+        from funcdiff.passes import optimize
+
+        try:
+            fn = compile_jaxpr(optimize(closed), name="body")[0]
+        except Exception:  # a primitive codegen cannot handle: interpret instead
+            fn = None
+        with _COMPILED_LOCK:
+            _COMPILED[id(closed)] = (closed, fn)
+            while len(_COMPILED) > 256:
+                _COMPILED.popitem(last=False)
+    if fn is None:
+        return lambda args: _run(closed, args)
+    compiled_fn = fn
+    return lambda args: compiled_fn(*args)
+
+
+def _runner(closed: ClosedJaxpr, iterations: int) -> Callable[[Sequence[Any]], list[Any]]:
+    if iterations >= COMPILE_AFTER:
+        return _compiled(closed)
+    return lambda args: _run(closed, args)
+
+
+def _while_run(
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cc: Sequence[Any],
+    bc: Sequence[Any],
+    carry: Sequence[Any],
+    steps: list[list[Any]] | None = None,
+) -> list[Any]:
+    """Run a while loop on numpy values; ``steps`` collects the carry entering each step."""
+    cond = _runner(cond_jaxpr, 0)
+    body = _runner(body_jaxpr, 0)
+    n = 0
+    carry = list(carry)
+    while _truth(cond([*cc, *carry])[0]):
+        if steps is not None:
+            steps.append(carry)
+        carry = list(body([*bc, *carry]))
+        n += 1
+        if n == COMPILE_AFTER:  # a long loop: switch to generated code
+            cond = _compiled(cond_jaxpr)
+            body = _compiled(body_jaxpr)
+    return [np.asarray(c) for c in carry]
+
+
+def _eval_env(jaxpr: Jaxpr, args: Sequence[Any]) -> dict[Var, Any]:
+    """Evaluate ``jaxpr`` keeping every variable's value (reverse mode's residuals)."""
+    env: dict[Var, Any] = dict(zip(jaxpr.invars, args, strict=True))
+    for eqn in jaxpr.eqns:
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
+        out = bind(eqn.primitive, *ins, **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update(zip(eqn.outvars, out, strict=True))
+        else:
+            env[eqn.outvars[0]] = out
+    return env
+
+
+def _read(env: dict[Var, Any], x: Any) -> Any:
+    return x.val if isinstance(x, Literal) else env[x]
+
+
+def _reorder(
+    closed: ClosedJaxpr, in_order: Sequence[int] | None, out_order: Sequence[int] | None = None
+) -> ClosedJaxpr:
+    """The same body with its inputs (and outputs) permuted."""
+    j = closed.jaxpr
+    invars = j.invars if in_order is None else [j.invars[i] for i in in_order]
+    outvars = j.outvars if out_order is None else [j.outvars[i] for i in out_order]
+    return ClosedJaxpr(Jaxpr([], invars, j.eqns, outvars), [])
+
+
+def _pad_inputs(closed: ClosedJaxpr, avals: Sequence[ShapedArray]) -> ClosedJaxpr:
+    """The same body taking extra (unused) trailing inputs of ``avals``."""
+    j = closed.jaxpr
+    return ClosedJaxpr(Jaxpr([], [*j.invars, *[Var(a) for a in avals]], j.eqns, j.outvars), [])
+
+
+def join_branches(
+    subs: Sequence[tuple[ClosedJaxpr, list[Any]]],
+) -> tuple[tuple[ClosedJaxpr, ...], list[Any]]:
+    """Give every branch the same leading constants: the union of all branches'.
+
+    Each ``(closed, consts)`` has inputs ``[*consts, *operands]``; the result
+    branches all take ``[*all_consts, *operands]`` (a branch ignores the
+    constants of the others), ready for one ``cond`` equation.
+    """
+    all_consts: list[Any] = []
+    index: dict[int, int] = {}
+    for _, consts in subs:
+        for c in consts:
+            if id(c) not in index:
+                index[id(c)] = len(all_consts)
+                all_consts.append(c)
+    avals = [aval_of(c) for c in all_consts]
+    out = []
+    for closed, consts in subs:
+        j = closed.jaxpr
+        lead: list[Var] = [Var(a) for a in avals]
+        for v, c in zip(j.invars, consts, strict=False):
+            lead[index[id(c)]] = v
+        invars = [*lead, *j.invars[len(consts) :]]
+        out.append(ClosedJaxpr(Jaxpr([], invars, j.eqns, j.outvars), []))
+    return tuple(out), all_consts
+
+
+def _jvp_sub(
+    closed: ClosedJaxpr,
+    nonzeros: Sequence[bool],
+    instantiate_out: Sequence[bool],
+    with_primals: bool = True,
+) -> tuple[ClosedJaxpr, list[Any], list[bool]]:
+    """The JVP of a body: ``(*consts, *primals, *nonzero tangents) -> (*primal
+    outs, *tangent outs)``.
+
+    A tangent output is produced exactly where ``instantiate_out`` says (as
+    zeros when it is symbolically zero). Also returns which outputs have a
+    tangent that is not known to be zero, so loops can iterate to a fixpoint.
+    """
+    j = closed.jaxpr
+    avals = [v.aval for v in j.invars]
+    n = len(avals)
+    t_avals = [a for a, nz in zip(avals, nonzeros, strict=True) if nz]
+    natural: list[bool] = []
+
+    def fun(*args: Any) -> list[Any]:
+        primals, tans = args[:n], iter(args[n:])
+        tangents = [next(tans) if nz else Zero(a) for a, nz in zip(avals, nonzeros, strict=True)]
+        env: dict[Var, Any] = dict(zip(j.invars, primals, strict=True))
+        touts = jvp_jaxpr(j, env, tangents)
+        natural.extend(not isinstance(t, Zero) for t in touts)
+        outs = [t for t, inst in zip(touts, instantiate_out, strict=True) if inst]
+        outs = [instantiate(t) for t in outs]
+        if with_primals:
+            outs = [_read(env, x) for x in j.outvars] + outs
+        return outs
+
+    body, consts = trace_sub(fun, [*avals, *t_avals])
+    return body, consts, natural
+
+
+def _vjp_sub(
+    closed: ClosedJaxpr, needs: Sequence[bool], ct_nonzero: Sequence[bool]
+) -> tuple[ClosedJaxpr, list[Any]]:
+    """The VJP of a body: ``(*consts, *primals, *nonzero output cotangents) ->
+    (cotangents of the needed inputs)``, recomputing the forward pass."""
+    j = closed.jaxpr
+    avals = [v.aval for v in j.invars]
+    n = len(avals)
+    ct_avals = [v.aval for v, nz in zip(j.outvars, ct_nonzero, strict=True) if nz]
+
+    def fun(*args: Any) -> list[Any]:
+        primals, cts = args[:n], iter(args[n:])
+        env = _eval_env(j, primals)
+        ct_out = [next(cts) if nz else None for nz in ct_nonzero]
+        res = backward_pass(j, env, ct_out)
+        return [
+            zeros(a) if r is None else r
+            for r, a, need in zip(res, avals, needs, strict=True)
+            if need
+        ]
+
+    return trace_sub(fun, [*avals, *ct_avals])
+
+
+def _batched_aval(a: ShapedArray, size: int) -> ShapedArray:
+    return ShapedArray((size, *a.shape), a.dtype)
+
+
+def _to_front(x: Array, d: int | None) -> Array:
+    return x if d is None or d == 0 else S.moveaxis(x, d, 0)
+
+
+def _bcast_front(x: Array, size: int) -> Array:
+    """Give an unbatched value a leading batch axis of ``size``."""
+    shape = aval_of(x).shape
+    return S.broadcast_in_dim(x, (size, *shape), tuple(range(1, len(shape) + 1)))
+
+
+def _batch_sub(
+    closed: ClosedJaxpr,
+    in_batched: Sequence[bool],
+    force_out: Sequence[bool],
+    size: int,
+) -> tuple[ClosedJaxpr, list[Any], list[bool]]:
+    """A body on batched inputs (batch axis 0 where ``in_batched``).
+
+    Outputs are batched at axis 0 where they depend on a batched input or
+    ``force_out`` says so, unbatched otherwise. Returns ``(body, consts,
+    out_batched)``.
+    """
+    j = closed.jaxpr
+    avals = [
+        _batched_aval(v.aval, size) if b else v.aval
+        for v, b in zip(j.invars, in_batched, strict=True)
+    ]
+    dims = [0 if b else None for b in in_batched]
+    out_batched: list[bool] = []
+
+    def fun(*args: Any) -> list[Any]:
+        outs, odims = vmap_jaxpr(j, [], args, dims)
+        res = []
+        for o, d, force in zip(outs, odims, force_out, strict=True):
+            if d is not None:
+                o = _to_front(o, d)
+            elif force:
+                o = _bcast_front(o, size)
+            out_batched.append(d is not None or force)
+            res.append(o)
+        return res
+
+    body, consts = trace_sub(fun, avals)
+    return body, consts, out_batched
+
+
+def _batch_size(args: Sequence[Any], dims: Sequence[int | None]) -> int:
+    for x, d in zip(args, dims, strict=True):
+        if d is not None:
+            return int(aval_of(x).shape[d])
+    raise AssertionError("batch rule called with no batched argument")
+
+
+def _nonzero(ts: Sequence[Any], ps: Sequence[Any]) -> list[bool]:
+    return [not isinstance(t, Zero) and is_float(aval_of(p)) for t, p in zip(ts, ps, strict=True)]
+
+
+def _pick(xs: Sequence[Any], mask: Sequence[bool]) -> list[Any]:
+    return [x for x, m in zip(xs, mask, strict=True) if m]
+
+
+def _scatter(vals: Sequence[Any], mask: Sequence[bool], fill: Sequence[Any]) -> list[Any]:
+    """Values where ``mask``, ``fill`` elsewhere (inverse of ``_pick``)."""
+    it = iter(vals)
+    return [next(it) if m else f for m, f in zip(mask, fill, strict=True)]
+
+
+def _avals_text(avals: Sequence[ShapedArray]) -> str:
+    return "(" + ", ".join(a.str_short() for a in avals) + ")"
+
+
+def _concrete(x: Any) -> Any:
+    """The value if known now (numpy, or a tracer whose value chain ends in one), else None."""
+    while isinstance(x, Tracer):
+        x = x.val
+    return x
+
+
+def _is_concrete(x: Any) -> bool:
+    return _concrete(x) is not None
+
+
+def _contains_while(jaxpr: Jaxpr) -> bool:
+    """Does ``jaxpr`` hold a while equation, at any depth of nesting?"""
+    stack = [jaxpr]
+    while stack:
+        for eqn in stack.pop().eqns:
+            if eqn.primitive is while_p:
+                return True
+            for p in eqn.params.values():
+                for q in p if isinstance(p, tuple) else (p,):
+                    if isinstance(q, ClosedJaxpr):
+                        stack.append(q.jaxpr)
+                    elif isinstance(q, Jaxpr):
+                        stack.append(q)
+    return False
+
+
+def _truth(x: Any) -> bool:
+    return bool(np.asarray(x))
+
+
+# ---------------------------------------------------------------------------
+# cond(index, *operands): run branches[clamp(index)]
+# ---------------------------------------------------------------------------
+
+cond_p = Primitive("cond", multiple_results=True)
+
+
+def _cond_impl(index: Array, *args: Array, branches: tuple[ClosedJaxpr, ...]) -> list[Array]:
+    i = min(max(int(index), 0), len(branches) - 1)
+    return _run(branches[i], args)
+
+
+def _cond_abstract_eval(
+    index: ShapedArray, *args: ShapedArray, branches: tuple[ClosedJaxpr, ...]
+) -> list[ShapedArray]:
+    if index.shape != () or index.dtype.kind not in "iu":
+        raise DTypeError(
+            f"cond: the branch index must be an integer scalar, got {index.str_short()}; "
+            "convert a predicate with astype(int) (funcdiff.lax.cond does this)"
+        )
+    outs = branches[0].out_avals
+    for k, br in enumerate(branches):
+        if br.in_avals != list(args):
+            raise ShapeError(
+                f"cond: branch {k} takes {_avals_text(br.in_avals)} but the operands are "
+                f"{_avals_text(args)}"
+            )
+        if br.out_avals != outs:
+            raise ShapeError(
+                f"cond: branch {k} returns {_avals_text(br.out_avals)} but branch 0 returns "
+                f"{_avals_text(outs)}; every branch must return the same shapes and dtypes"
+            )
+    return list(outs)
+
+
+def _cond_jvp(
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    out: Any,
+    *,
+    branches: tuple[ClosedJaxpr, ...],
+) -> list[Any]:
+    index, *args = primals
+    nz = _nonzero(tangents[1:], args)
+    out_avals = branches[0].out_avals
+    i = _concrete(index)
+    if i is not None:  # the branch is known: its JVP directly
+        j = branches[min(max(int(i), 0), len(branches) - 1)].jaxpr
+        ts = [t if n else Zero(aval_of(a)) for t, n, a in zip(tangents[1:], nz, args, strict=True)]
+        return jvp_jaxpr(j, dict(zip(j.invars, args, strict=True)), ts)
+    nout = len(out_avals)
+    out_nz = [False] * nout
+    if any(nz):
+        for br in branches:
+            natural = _jvp_sub(br, nz, [False] * nout, with_primals=False)[2]
+            out_nz = [a or b for a, b in zip(out_nz, natural, strict=True)]
+    if not any(out_nz):
+        return [Zero(a) for a in out_avals]
+    subs = [_jvp_sub(br, nz, out_nz, with_primals=False)[:2] for br in branches]
+    joined, consts = join_branches(subs)
+    touts = bind(cond_p, index, *consts, *args, *_pick(tangents[1:], nz), branches=joined)
+    return _scatter(touts, out_nz, [Zero(a) for a in out_avals])
+
+
+def _cond_vjp(
+    cts: Sequence[Any],
+    primals: Sequence[Any],
+    out: Any,
+    needs: Sequence[bool],
+    *,
+    branches: tuple[ClosedJaxpr, ...],
+) -> list[Any]:
+    index, *args = primals
+    need = [n and is_float(aval_of(a)) for n, a in zip(needs[1:], args, strict=True)]
+    ct_nz = [not isinstance(c, Zero) for c in cts]
+    if not any(need) or not any(ct_nz):
+        return [None] * len(primals)
+    i = _concrete(index)
+    if i is not None:
+        # the branch is known: its backward pass directly (values stay concrete,
+        # so loops inside it can be reverse-differentiated)
+        j = branches[min(max(int(i), 0), len(branches) - 1)].jaxpr
+        res = backward_pass(
+            j, _eval_env(j, args), [c if nz else None for c, nz in zip(cts, ct_nz, strict=True)]
+        )
+        return [None, *[r if n else None for r, n in zip(res, need, strict=True)]]
+    joined, consts = join_branches([_vjp_sub(br, need, ct_nz) for br in branches])
+    res = bind(cond_p, index, *consts, *args, *_pick(cts, ct_nz), branches=joined)
+    return [None, *_scatter(res, need, [None] * len(args))]
+
+
+def _cond_batch(
+    args: Sequence[Any], dims: Sequence[int | None], *, branches: tuple[ClosedJaxpr, ...]
+) -> tuple[list[Any], list[int | None]]:
+    size = _batch_size(args, dims)
+    index, idim = args[0], dims[0]
+    ops = [_to_front(x, d) for x, d in zip(args[1:], dims[1:], strict=True)]
+    in_b = [d is not None for d in dims[1:]]
+    nout = len(branches[0].out_avals)
+    if idim is None:
+        subs = [_batch_sub(br, in_b, [True] * nout, size)[:2] for br in branches]
+        joined, consts = join_branches(subs)
+        outs = bind(cond_p, index, *consts, *ops, branches=joined)
+        return list(outs), [0] * nout
+    # a batched index: every branch runs on the whole batch, select per member
+    index = _to_front(index, idim)
+    in_dims = [0 if b else None for b in in_b]
+    result: list[Any] = []
+    for k, br in enumerate(branches):
+        outs, odims = vmap_jaxpr(br.jaxpr, [], ops, in_dims)
+        outs = [
+            _bcast_front(o, size) if d is None else _to_front(o, d)
+            for o, d in zip(outs, odims, strict=True)
+        ]
+        if k == 0:
+            result = outs
+            continue
+        # members whose index is >= k take branch k (so indices clamp like cond's)
+        pick = E.ge(index, k)
+        result = [
+            E.select(S.reshape(pick, (size,) + (1,) * (aval_of(o).ndim - 1)), o, r)
+            for o, r in zip(outs, result, strict=True)
+        ]
+    return result, [0] * nout
+
+
+def _cond_samples(rng: np.random.Generator) -> Samples:
+    f = ShapedArray((3,), np.float64)
+    s = ShapedArray((), np.float64)
+
+    def two(b0: Callable[..., list[Any]], b1: Callable[..., list[Any]], avals: Any) -> Any:
+        return join_branches([trace_sub(b0, avals), trace_sub(b1, avals)])
+
+    br1, c1 = two(
+        lambda x, y: [E.mul(E.sin(x), y)],
+        lambda x, y: [E.add(E.mul(x, E.cos(y)), y)],
+        [f, f],
+    )
+    # one branch's output does not depend on the operands (a symbolic-zero tangent)
+    br2, c2 = two(
+        lambda x, y: [E.mul(x, y), E.exp(y)],
+        lambda x, y: [np.full((3,), 2.0), E.mul(y, y)],
+        [f, s],
+    )
+    br3, c3 = join_branches(
+        [
+            trace_sub(lambda x: [E.sin(x)], [s]),
+            trace_sub(lambda x: [E.mul(x, x)], [s]),
+            trace_sub(lambda x: [E.neg(E.exp(x))], [s]),
+        ]
+    )
+    i32 = np.int32
+    return [
+        ((i32(0), *c1, rng.normal(size=3), rng.normal(size=3)), {"branches": br1}),
+        ((i32(1), *c1, rng.normal(size=3), rng.normal(size=3)), {"branches": br1}),
+        ((i32(1), *c2, rng.normal(size=3), rng.normal(size=())), {"branches": br2}),
+        ((i32(0), *c2, rng.normal(size=3), rng.normal(size=())), {"branches": br2}),
+        ((i32(2), *c3, rng.normal(size=())), {"branches": br3}),
+        ((i32(7), *c3, rng.normal(size=())), {"branches": br3}),
+    ]
+
+
+cond_p.impl = _cond_impl
+cond_p.abstract_eval = _cond_abstract_eval
+cond_p.jvp = _cond_jvp
+cond_p.vjp = _cond_vjp
+cond_p.batch = _cond_batch
+cond_p.samples = _cond_samples
+
+
+# ---------------------------------------------------------------------------
+# scan(*consts, *init, *xs): carry, y = body(consts, carry, x) along axis 0
+# ---------------------------------------------------------------------------
+
+scan_p = Primitive("scan", multiple_results=True)
+
+
+def _scan_split(
+    args: Sequence[Any], num_consts: int, num_carry: int
+) -> tuple[list[Any], list[Any], list[Any]]:
+    args = list(args)
+    return (
+        args[:num_consts],
+        args[num_consts : num_consts + num_carry],
+        args[num_consts + num_carry :],
+    )
+
+
+def _scan_impl(
+    *args: Array,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[Array]:
+    consts, carry, xs = _scan_split(args, num_consts, num_carry)
+    xs = [np.asarray(x) for x in xs]
+    ys: list[list[Array]] = []
+    run = _runner(jaxpr, length)
+    for i in range(length - 1, -1, -1) if reverse else range(length):
+        outs = run([*consts, *carry, *[x[i] for x in xs]])
+        carry = outs[:num_carry]
+        ys.append(outs[num_carry:])
+    if reverse:
+        ys.reverse()
+    y_avals = jaxpr.out_avals[num_carry:]
+    stacked = [
+        np.stack([y[k] for y in ys]) if ys else np.zeros((0, *a.shape), a.dtype)
+        for k, a in enumerate(y_avals)
+    ]
+    return [np.asarray(c) for c in carry] + stacked
+
+
+def _scan_abstract_eval(
+    *args: ShapedArray,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[ShapedArray]:
+    consts, carry, xs = _scan_split(args, num_consts, num_carry)
+    for x in xs:
+        if x.ndim == 0 or x.shape[0] != length:
+            raise ShapeError(
+                f"scan: every scanned input needs a leading axis of length {length}, "
+                f"got {x.str_short()}"
+            )
+    want = [*consts, *carry, *[ShapedArray(x.shape[1:], x.dtype) for x in xs]]
+    if jaxpr.in_avals != want:
+        raise ShapeError(
+            f"scan: the body takes {_avals_text(jaxpr.in_avals)} but is given "
+            f"{_avals_text(want)} (constants, carry, one slice of xs)"
+        )
+    outs = jaxpr.out_avals
+    if outs[:num_carry] != list(carry):
+        raise ShapeError(
+            f"scan: the body returns the carry {_avals_text(outs[:num_carry])} but it "
+            f"came in as {_avals_text(carry)}; the carry must keep its shapes and dtypes"
+        )
+    return [*carry, *[ShapedArray((length, *y.shape), y.dtype) for y in outs[num_carry:]]]
+
+
+def _scan_jvp(
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    out: Any,
+    *,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[Any]:
+    nc, nk = num_consts, num_carry
+    consts, init, xs = _scan_split(primals, nc, nk)
+    t_consts, t_init, t_xs = _scan_split(tangents, nc, nk)
+    c_nz, k_nz, x_nz = _nonzero(t_consts, consts), _nonzero(t_init, init), _nonzero(t_xs, xs)
+    ny = len(jaxpr.out_avals) - nk
+    y_nz = [False] * ny
+    while True:  # carries whose tangent can become non-zero: iterate to a fixpoint
+        body, bconsts, natural = _jvp_sub(jaxpr, [*c_nz, *k_nz, *x_nz], [*k_nz, *y_nz])
+        new_k = [a or b for a, b in zip(k_nz, natural[:nk], strict=True)]
+        new_y = [a or b for a, b in zip(y_nz, natural[nk:], strict=True)]
+        if new_k == k_nz and new_y == y_nz:
+            break
+        k_nz, y_nz = new_k, new_y
+    out_avals = _scan_abstract_eval(
+        *[aval_of(p) for p in primals],
+        jaxpr=jaxpr,
+        num_consts=nc,
+        num_carry=nk,
+        length=length,
+        reverse=reverse,
+    )
+    if not any(k_nz) and not any(y_nz):
+        return [Zero(a) for a in out_avals]
+    # body inputs: [bconsts, consts, carry, xs, tc, tk, tx] -> [bconsts, consts, tc,
+    # carry, tk, xs, tx]; outputs: [carry, ys, tk, ty] -> [carry, tk, ys, ty]
+    nb, ntc, ntk, ntx = len(bconsts), sum(c_nz), sum(k_nz), sum(x_nz)
+    nx = len(xs)
+    pos = list(range(nb + nc + nk + nx + ntc + ntk + ntx))
+    b, c, k, x = 0, nb, nb + nc, nb + nc + nk
+    tc = x + nx
+    tk, tx = tc + ntc, tc + ntc + ntk
+    in_order = [
+        *pos[b:c],
+        *pos[c:k],
+        *pos[tc:tk],
+        *pos[k:x],
+        *pos[tk:tx],
+        *pos[x:tc],
+        *pos[tx:],
+    ]
+    nty = sum(y_nz)
+    out_order = [
+        *range(nk),
+        *range(nk + ny, nk + ny + ntk),
+        *range(nk, nk + ny),
+        *range(nk + ny + ntk, nk + ny + ntk + nty),
+    ]
+    body = _reorder(body, in_order, out_order)
+    res = bind(
+        scan_p,
+        *bconsts,
+        *consts,
+        *_pick(t_consts, c_nz),
+        *init,
+        *[instantiate(t) for t in _pick(t_init, k_nz)],
+        *xs,
+        *_pick(t_xs, x_nz),
+        jaxpr=body,
+        num_consts=nb + nc + ntc,
+        num_carry=nk + ntk,
+        length=length,
+        reverse=reverse,
+    )
+    t_carry = res[nk : nk + ntk]
+    t_ys = res[nk + ntk + ny :]
+    return [
+        *_scatter(t_carry, k_nz, [Zero(a) for a in out_avals[:nk]]),
+        *_scatter(t_ys, y_nz, [Zero(a) for a in out_avals[nk:]]),
+    ]
+
+
+def _residual_body(jaxpr: ClosedJaxpr, num_consts: int, num_carry: int) -> ClosedJaxpr:
+    """The body returning its input carry as the per-step output (the residuals)."""
+    j = jaxpr.jaxpr
+    carry_in = j.invars[num_consts : num_consts + num_carry]
+    return dce(ClosedJaxpr(Jaxpr([], j.invars, j.eqns, [*j.outvars[:num_carry], *carry_in]), []))
+
+
+def scan_backward(
+    jaxpr: ClosedJaxpr,
+    consts: Sequence[Any],
+    residuals: Sequence[Any],
+    xs: Sequence[Any],
+    ct_carry: Sequence[Any],
+    ct_ys: Sequence[Any],
+    needs_consts: Sequence[bool],
+    needs_xs: Sequence[bool],
+    length: int,
+    reverse: bool,
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """The backward sweep of a scan, as a scan in the opposite direction.
+
+    ``residuals`` are the carries entering each step (stacked). Each backward
+    step recomputes its forward step from its stored carry and applies that
+    step's VJP. Returns ``(ct_consts, ct_init, ct_xs)`` with None where an
+    input needs no cotangent (or is not floating point).
+    """
+    nc, nk = len(consts), len(residuals)
+    j = jaxpr.jaxpr
+    in_avals = [v.aval for v in j.invars]
+    c_avals, k_avals, x_avals = _scan_split(in_avals, nc, nk)
+    y_avals = [v.aval for v in j.outvars[nk:]]
+    k_float = [is_float(a) for a in k_avals]
+    c_need = [n and is_float(a) for n, a in zip(needs_consts, c_avals, strict=True)]
+    x_need = [n and is_float(a) for n, a in zip(needs_xs, x_avals, strict=True)]
+    y_nz = [not isinstance(c, Zero) for c in ct_ys]
+    nkf, ncn = sum(k_float), sum(c_need)
+
+    def one_step(
+        cs: Sequence[Any],
+        ct_k: Sequence[Any],
+        acc: Sequence[Any],
+        carry: Sequence[Any],
+        x: Sequence[Any],
+        ct_y: Sequence[Any],
+    ) -> list[Any]:
+        """One backward step: recompute the step's forward pass, apply its VJP."""
+        env = _eval_env(j, [*cs, *carry, *x])
+        it_k, it_y = iter(ct_k), iter(ct_y)
+        cts_out = [next(it_k) if f else None for f in k_float]
+        cts_out += [next(it_y) if nz else None for nz in y_nz]
+        res = backward_pass(j, env, cts_out)
+        r_c, r_k, r_x = _scan_split(res, nc, nk)
+        new_ct_k = [
+            zeros(a) if r is None else r for r, a, f in zip(r_k, k_avals, k_float, strict=True) if f
+        ]
+        new_acc = [
+            a if r is None else E.add(a, r) for a, r in zip(acc, _pick(r_c, c_need), strict=True)
+        ]
+        ct_x = [
+            zeros(a) if r is None else r
+            for r, a, need in zip(r_x, x_avals, x_need, strict=True)
+            if need
+        ]
+        return [*new_ct_k, *new_acc, *ct_x]
+
+    def step(*args: Any) -> list[Any]:
+        nx = len(x_avals)
+        cs, rest = args[:nc], args[nc:]
+        ct_k, acc, rest = rest[:nkf], rest[nkf : nkf + ncn], rest[nkf + ncn :]
+        return one_step(cs, ct_k, acc, rest[:nk], rest[nk : nk + nx], rest[nk + nx :])
+
+    ct_k0 = [instantiate(c) for c in _pick(ct_carry, k_float)]
+    acc0 = [zeros(a) for a in _pick(c_avals, c_need)]
+    ct_y_nz = _pick(ct_ys, y_nz)
+    if _contains_while(j) and all(_is_concrete(v) for v in (*consts, *residuals, *xs)):
+        # A while_loop inside the body needs concrete values for its own reverse
+        # mode, which a traced backward body cannot give it: sweep in Python.
+        from funcdiff.numpy import stack
+
+        ct_k, acc = ct_k0, acc0
+        ct_x_steps: list[list[Any]] = []
+        for i in range(length) if reverse else range(length - 1, -1, -1):
+            out = one_step(
+                consts,
+                ct_k,
+                acc,
+                [r[i] for r in residuals],
+                [x[i] for x in xs],
+                [c[i] for c in ct_y_nz],
+            )
+            ct_k, acc = out[:nkf], out[nkf : nkf + ncn]
+            ct_x_steps.append(out[nkf + ncn :])
+        if not reverse:
+            ct_x_steps.reverse()
+        stacked = [
+            stack([s[k] for s in ct_x_steps])
+            if ct_x_steps
+            else zeros(ShapedArray((0, *a.shape), a.dtype))
+            for k, a in enumerate(_pick(x_avals, x_need))
+        ]
+        res = [*ct_k, *acc, *stacked]
+        return (
+            _scatter(res[nkf : nkf + ncn], c_need, [None] * nc),
+            _scatter(res[:nkf], k_float, [None] * nk),
+            _scatter(res[nkf + ncn :], x_need, [None] * len(xs)),
+        )
+
+    body, bconsts = trace_sub(
+        step,
+        [
+            *c_avals,
+            *_pick(k_avals, k_float),
+            *_pick(c_avals, c_need),
+            *k_avals,
+            *x_avals,
+            *_pick(y_avals, y_nz),
+        ],
+    )
+    res = bind(
+        scan_p,
+        *bconsts,
+        *consts,
+        *ct_k0,
+        *acc0,
+        *residuals,
+        *xs,
+        *ct_y_nz,
+        jaxpr=body,
+        num_consts=len(bconsts) + nc,
+        num_carry=nkf + ncn,
+        length=length,
+        reverse=not reverse,
+    )
+    ct_init = _scatter(res[:nkf], k_float, [None] * nk)
+    ct_consts = _scatter(res[nkf : nkf + ncn], c_need, [None] * nc)
+    ct_xs = _scatter(res[nkf + ncn :], x_need, [None] * len(xs))
+    return ct_consts, ct_init, ct_xs
+
+
+def _scan_vjp(
+    cts: Sequence[Any],
+    primals: Sequence[Any],
+    out: Any,
+    needs: Sequence[bool],
+    *,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[Any]:
+    nc, nk = num_consts, num_carry
+    consts, _, xs = _scan_split(primals, nc, nk)
+    n_consts, _, n_xs = _scan_split(needs, nc, nk)
+    # forward: the carry entering every step, stacked (the per-iteration residuals)
+    residuals = bind(
+        scan_p,
+        *primals,
+        jaxpr=_residual_body(jaxpr, nc, nk),
+        num_consts=nc,
+        num_carry=nk,
+        length=length,
+        reverse=reverse,
+    )[nk:]
+    ct_consts, ct_init, ct_xs = scan_backward(
+        jaxpr, consts, residuals, xs, cts[:nk], cts[nk:], n_consts, n_xs, length, reverse
+    )
+    return [*ct_consts, *ct_init, *ct_xs]
+
+
+def _scan_batch(
+    args: Sequence[Any],
+    dims: Sequence[int | None],
+    *,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> tuple[list[Any], list[int | None]]:
+    nc, nk = num_consts, num_carry
+    size = _batch_size(args, dims)
+    consts, init, xs = _scan_split(args, nc, nk)
+    d_consts, d_init, d_xs = _scan_split(dims, nc, nk)
+    consts = [_to_front(x, d) for x, d in zip(consts, d_consts, strict=True)]
+    init = [_to_front(x, d) for x, d in zip(init, d_init, strict=True)]
+    # scanned inputs keep axis 0 for the scan: their batch axis goes to 1
+    xs = [x if d is None else S.moveaxis(x, d, 1) for x, d in zip(xs, d_xs, strict=True)]
+    c_b = [d is not None for d in d_consts]
+    k_b = [d is not None for d in d_init]
+    x_b = [d is not None for d in d_xs]
+    ny = len(jaxpr.out_avals) - nk
+    while True:  # carries that become batched: iterate to a fixpoint
+        body, bconsts, out_b = _batch_sub(jaxpr, [*c_b, *k_b, *x_b], [*k_b, *[False] * ny], size)
+        new_k = [a or b for a, b in zip(k_b, out_b[:nk], strict=True)]
+        if new_k == k_b:
+            break
+        k_b = new_k
+    init = [
+        _bcast_front(x, size) if b and d is None else x
+        for x, b, d in zip(init, k_b, d_init, strict=True)
+    ]
+    outs = bind(
+        scan_p,
+        *bconsts,
+        *consts,
+        *init,
+        *xs,
+        jaxpr=body,
+        num_consts=len(bconsts) + nc,
+        num_carry=nk,
+        length=length,
+        reverse=reverse,
+    )
+    out_dims: list[int | None] = [0 if b else None for b in k_b]
+    out_dims += [1 if b else None for b in out_b[nk:]]
+    return list(outs), out_dims
+
+
+def _scan_samples(rng: np.random.Generator) -> Samples:
+    s = ShapedArray((), np.float64)
+    v = ShapedArray((3,), np.float64)
+    i64 = ShapedArray((), np.int64)
+
+    # consts (w,), carry (h,), xs (x,): h' = tanh(w * h + x), y = h' * h'
+    def rnn(w: Any, h: Any, x: Any) -> list[Any]:
+        h2 = bind(E.tanh_p, E.add(E.mul(w, h), x))
+        return [h2, E.mul(h2, h2)]
+
+    body1, c1 = trace_sub(rnn, [v, v, v])
+
+    # carry (i, acc) with an int counter, no xs, an output that ignores the carry
+    def count(a: Any, i: Any, acc: Any) -> list[Any]:
+        return [E.add(i, np.int64(1)), E.add(E.mul(acc, E.cos(a)), E.convert(i, np.float64)), a]
+
+    body2, c2 = trace_sub(count, [s, i64, s])
+    # no consts; carry (c,), xs (x,): c' = c * sin(x), y = c + x
+    body3, c3 = trace_sub(lambda c, x: [E.mul(c, E.sin(x)), E.add(c, x)], [v, v])
+    w = rng.uniform(0.5, 1.0, size=3)
+    params = dict(num_carry=1, reverse=False)
+    return [
+        (
+            (*c1, w, rng.normal(size=3), rng.normal(size=(4, 3))),
+            {"jaxpr": body1, "num_consts": len(c1) + 1, "length": 4, **params},
+        ),
+        (
+            (*c1, w, rng.normal(size=3), rng.normal(size=(5, 3))),
+            {"jaxpr": body1, "num_consts": len(c1) + 1, "length": 5, **params, "reverse": True},
+        ),
+        (
+            (*c2, rng.normal(), np.int64(0), rng.normal()),
+            {
+                "jaxpr": body2,
+                "num_consts": len(c2) + 1,
+                "num_carry": 2,
+                "length": 3,
+                "reverse": False,
+            },
+        ),
+        (
+            (*c3, rng.normal(size=3), rng.normal(size=(3, 3))),
+            {"jaxpr": body3, "num_consts": len(c3), "length": 3, **params},
+        ),
+    ]
+
+
+scan_p.impl = _scan_impl
+scan_p.abstract_eval = _scan_abstract_eval
+scan_p.jvp = _scan_jvp
+scan_p.vjp = _scan_vjp
+scan_p.batch = _scan_batch
+scan_p.samples = _scan_samples
+
+
+# ---------------------------------------------------------------------------
+# while(*cond_consts, *body_consts, *carry): while cond(carry): carry = body(carry)
+# ---------------------------------------------------------------------------
+
+while_p = Primitive("while", multiple_results=True)
+
+
+def _while_split(
+    args: Sequence[Any], cond_nconsts: int, body_nconsts: int
+) -> tuple[list[Any], list[Any], list[Any]]:
+    args = list(args)
+    nb = cond_nconsts + body_nconsts
+    return args[:cond_nconsts], args[cond_nconsts:nb], args[nb:]
+
+
+def _while_impl(
+    *args: Array,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[Array]:
+    cc, bc, carry = _while_split(args, cond_nconsts, body_nconsts)
+    return _while_run(cond_jaxpr, body_jaxpr, cc, bc, carry)
+
+
+def _while_abstract_eval(
+    *args: ShapedArray,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[ShapedArray]:
+    cc, bc, carry = _while_split(args, cond_nconsts, body_nconsts)
+    if cond_jaxpr.in_avals != [*cc, *carry]:
+        raise ShapeError(
+            f"while: cond takes {_avals_text(cond_jaxpr.in_avals)} but is given "
+            f"{_avals_text([*cc, *carry])}"
+        )
+    pred = cond_jaxpr.out_avals
+    if len(pred) != 1 or pred[0] != ShapedArray((), np.bool_):
+        raise DTypeError(f"while: cond must return one bool scalar, got {_avals_text(pred)}")
+    if body_jaxpr.in_avals != [*bc, *carry]:
+        raise ShapeError(
+            f"while: body takes {_avals_text(body_jaxpr.in_avals)} but is given "
+            f"{_avals_text([*bc, *carry])}"
+        )
+    if body_jaxpr.out_avals != list(carry):
+        raise ShapeError(
+            f"while: body returns {_avals_text(body_jaxpr.out_avals)} but the carry is "
+            f"{_avals_text(carry)}; the carry must keep its shapes and dtypes"
+        )
+    return list(carry)
+
+
+def _while_jvp(
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    out: Any,
+    *,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[Any]:
+    cc, bc, init = _while_split(primals, cond_nconsts, body_nconsts)
+    _, t_bc, t_init = _while_split(tangents, cond_nconsts, body_nconsts)
+    c_nz, k_nz = _nonzero(t_bc, bc), _nonzero(t_init, init)
+    nk = len(init)
+    while True:
+        body, bconsts, natural = _jvp_sub(body_jaxpr, [*c_nz, *k_nz], k_nz)
+        new_k = [a or b for a, b in zip(k_nz, natural, strict=True)]
+        if new_k == k_nz:
+            break
+        k_nz = new_k
+    carry_avals = [aval_of(p) for p in init]
+    if not any(k_nz):
+        return [Zero(a) for a in carry_avals]
+    # body inputs [bconsts, bc, carry, tbc, tk] -> [bconsts, bc, tbc, carry, tk]
+    nb, nbc, ntc, ntk = len(bconsts), len(bc), sum(c_nz), sum(k_nz)
+    k0 = nb + nbc
+    tc0 = k0 + nk
+    in_order = [
+        *range(k0),
+        *range(tc0, tc0 + ntc),
+        *range(k0, tc0),
+        *range(tc0 + ntc, tc0 + ntc + ntk),
+    ]
+    body = _reorder(body, in_order)
+    cond = _pad_inputs(cond_jaxpr, _pick(carry_avals, k_nz))
+    res = bind(
+        while_p,
+        *cc,
+        *bconsts,
+        *bc,
+        *_pick(t_bc, c_nz),
+        *init,
+        *[instantiate(t) for t in _pick(t_init, k_nz)],
+        cond_jaxpr=cond,
+        body_jaxpr=body,
+        cond_nconsts=cond_nconsts,
+        body_nconsts=nb + nbc + ntc,
+    )
+    return _scatter(res[nk:], k_nz, [Zero(a) for a in carry_avals])
+
+
+def _concrete_or_raise(x: Any) -> Any:
+    if not isinstance(x, Tracer):
+        return x
+    try:
+        return x.concrete_value("reverse-mode differentiation through while_loop")
+    except ConcretizationError:
+        raise WhileLoopReverseModeError(
+            "reverse-mode differentiation (grad, vjp, jacrev) through while_loop needs the "
+            "loop's trip count, which is only known when the loop runs on concrete values; "
+            f"here its inputs are abstract ({x.aval.str_short()} under jit, make_jaxpr or "
+            "vmap), so the number of iterations cannot be known.\n"
+            "What to do: use funcdiff.lax.fori_loop with static (Python int) bounds or "
+            "funcdiff.lax.scan with a static length; or differentiate outside jit "
+            "(grad(jit(f)) instead of jit(grad(f))); or use forward mode (jvp, jacfwd), "
+            "which works through while_loop everywhere."
+        ) from None
+
+
+def _while_vjp(
+    cts: Sequence[Any],
+    primals: Sequence[Any],
+    out: Any,
+    needs: Sequence[bool],
+    *,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[Any]:
+    cc, bc, init = _while_split(primals, cond_nconsts, body_nconsts)
+    _, n_bc, _ = _while_split(needs, cond_nconsts, body_nconsts)
+    # run the loop on the concrete values: the trip count (and, when nothing is
+    # traced, the carry entering every step: the residuals)
+    cc_v = [_concrete_or_raise(x) for x in cc]
+    bc_v = [_concrete_or_raise(x) for x in bc]
+    init_v = [_concrete_or_raise(x) for x in init]
+    steps: list[list[Any]] = []
+    _while_run(cond_jaxpr, body_jaxpr, cc_v, bc_v, init_v, steps)
+    length = len(steps)
+    nk = len(init)
+    if length == 0:  # the loop is the identity
+        return [None] * (len(cc) + len(bc)) + [None if isinstance(c, Zero) else c for c in cts]
+    if any(isinstance(x, Tracer) for x in (*bc, *init)):
+        # differentiating again: residuals as a function of the traced inputs
+        residuals = bind(
+            scan_p,
+            *bc,
+            *init,
+            jaxpr=_residual_body(body_jaxpr, len(bc), nk),
+            num_consts=len(bc),
+            num_carry=nk,
+            length=length,
+            reverse=False,
+        )[nk:]
+    else:
+        residuals = [np.stack([s[k] for s in steps]) for k in range(nk)]
+    ct_bc, ct_init, _ = scan_backward(
+        body_jaxpr, bc, residuals, [], cts, [], n_bc, [], length, False
+    )
+    return [None] * len(cc) + ct_bc + ct_init
+
+
+def _while_batch(
+    args: Sequence[Any],
+    dims: Sequence[int | None],
+    *,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> tuple[list[Any], list[int | None]]:
+    size = _batch_size(args, dims)
+    moved = [_to_front(x, d) for x, d in zip(args, dims, strict=True)]
+    cc, bc, init = _while_split(moved, cond_nconsts, body_nconsts)
+    d_cc, d_bc, d_init = _while_split(dims, cond_nconsts, body_nconsts)
+    cc_b = [d is not None for d in d_cc]
+    bc_b = [d is not None for d in d_bc]
+    k_b = [d is not None for d in d_init]
+    while True:
+        new_k = [
+            a or b
+            for a, b in zip(k_b, _batch_sub(body_jaxpr, [*bc_b, *k_b], k_b, size)[2], strict=True)
+        ]
+        if new_k == k_b:
+            break
+        k_b = new_k
+    pred_b = _batch_sub(cond_jaxpr, [*cc_b, *k_b], [False], size)[2][0]
+    if pred_b:
+        k_b = [True] * len(init)  # members stop at different times: all carries batched
+    init = [
+        _bcast_front(x, size) if b and d is None else x
+        for x, b, d in zip(init, k_b, d_init, strict=True)
+    ]
+    nk = len(init)
+    if not pred_b:
+        body, bconsts, _ = _batch_sub(body_jaxpr, [*bc_b, *k_b], k_b, size)
+        cond, cconsts, _ = _batch_sub(cond_jaxpr, [*cc_b, *k_b], [False], size)
+        outs = bind(
+            while_p,
+            *cconsts,
+            *cc,
+            *bconsts,
+            *bc,
+            *init,
+            cond_jaxpr=cond,
+            body_jaxpr=body,
+            cond_nconsts=len(cconsts) + len(cc),
+            body_nconsts=len(bconsts) + len(bc),
+        )
+        return list(outs), [0 if b else None for b in k_b]
+    # a batched predicate: loop while any member runs; finished members keep their carry
+    ncc = len(cc)
+    cc_dims = [0 if b else None for b in cc_b]
+    bc_dims = [0 if b else None for b in bc_b]
+    k_dims = [0] * nk
+    cc_avals = [aval_of(x) for x in cc]
+    bc_avals = [aval_of(x) for x in bc]
+    k_avals = [aval_of(x) for x in init]
+
+    def member_pred(consts: Sequence[Any], carry: Sequence[Any]) -> Any:
+        (p,), (d,) = vmap_jaxpr(cond_jaxpr.jaxpr, [], [*consts, *carry], [*cc_dims, *k_dims])
+        return _to_front(p, d)
+
+    def any_running(*a: Any) -> list[Any]:
+        return [R.reduce_max(member_pred(a[:ncc], a[ncc:]), (0,))]
+
+    def step(*a: Any) -> list[Any]:
+        ccs, bcs, carry = a[:ncc], a[ncc : ncc + len(bc)], a[ncc + len(bc) :]
+        running = member_pred(ccs, carry)
+        new, ndims = vmap_jaxpr(body_jaxpr.jaxpr, [], [*bcs, *carry], [*bc_dims, *k_dims])
+        outs = []
+        for n, d, old in zip(new, ndims, carry, strict=True):
+            n = _bcast_front(n, size) if d is None else _to_front(n, d)
+            p = S.reshape(running, (size,) + (1,) * (aval_of(old).ndim - 1))
+            outs.append(E.select(p, n, old))
+        return outs
+
+    cond, cconsts = trace_sub(any_running, [*cc_avals, *k_avals])
+    body, bconsts = trace_sub(step, [*cc_avals, *bc_avals, *k_avals])
+    outs = bind(
+        while_p,
+        *cconsts,
+        *cc,
+        *bconsts,
+        *cc,
+        *bc,
+        *init,
+        cond_jaxpr=cond,
+        body_jaxpr=body,
+        cond_nconsts=len(cconsts) + ncc,
+        body_nconsts=len(bconsts) + ncc + len(bc),
+    )
+    return list(outs), [0] * nk
+
+
+def _while_samples(rng: np.random.Generator) -> Samples:
+    s = ShapedArray((), np.float64)
+    v = ShapedArray((3,), np.float64)
+    i64 = ShapedArray((), np.int64)
+
+    # a counted loop: carry (i, x), x <- x * cos(a) + b; cond consts (n,)
+    cond1, cc1 = trace_sub(lambda n, i, x: [E.lt(i, n)], [i64, i64, v])
+    body1, bc1 = trace_sub(
+        lambda a, b, i, x: [E.add(i, np.int64(1)), E.add(E.mul(x, E.cos(a)), b)],
+        [v, s, i64, v],
+    )
+    # a value-dependent trip count: grow x until it passes a threshold
+    cond2, cc2 = trace_sub(lambda t, x, y: [E.lt(x, t)], [s, s, v])
+    body2, bc2 = trace_sub(lambda r, x, y: [E.mul(x, r), E.add(E.mul(y, E.sin(x)), x)], [s, s, v])
+    p1 = {"cond_jaxpr": cond1, "body_jaxpr": body1}
+    p2 = {"cond_jaxpr": cond2, "body_jaxpr": body2}
+    return [
+        (
+            (
+                *cc1,
+                np.int64(4),
+                *bc1,
+                rng.normal(size=3),
+                rng.normal(),
+                np.int64(0),
+                rng.normal(size=3),
+            ),
+            {**p1, "cond_nconsts": len(cc1) + 1, "body_nconsts": len(bc1) + 2},
+        ),
+        (
+            (
+                *cc1,
+                np.int64(2),
+                *bc1,
+                rng.normal(size=3),
+                rng.normal(),
+                np.int64(3),
+                rng.normal(size=3),
+            ),
+            {**p1, "cond_nconsts": len(cc1) + 1, "body_nconsts": len(bc1) + 2},
+        ),
+        (
+            # x: 1.05 -> 1.575 -> 2.36 -> 3.54 -> 5.3 (threshold 4.5: 4 steps, far from it)
+            (*cc2, np.float64(4.5), *bc2, np.float64(1.5), np.float64(1.05), rng.normal(size=3)),
+            {**p2, "cond_nconsts": len(cc2) + 1, "body_nconsts": len(bc2) + 1},
+        ),
+    ]
+
+
+while_p.impl = _while_impl
+while_p.abstract_eval = _while_abstract_eval
+while_p.jvp = _while_jvp
+while_p.vjp = _while_vjp
+while_p.batch = _while_batch
+while_p.samples = _while_samples
