@@ -314,6 +314,10 @@ def fold_scalars(closed: ClosedJaxpr) -> ClosedJaxpr:
 
     mul_p, neg_p, bcast_p = REGISTRY["mul"], REGISTRY["neg"], REGISTRY["broadcast_in_dim"]
     scalar: dict[Var, Any] = {}  # var -> the numpy scalar it holds everywhere
+    for v, c in zip(closed.jaxpr.constvars, closed.consts, strict=True):
+        if isinstance(c, np.ndarray) and c.size > 1 and c.dtype.kind == "f":
+            if all(st == 0 for st in c.strides) or (c.size <= 1 << 20 and np.all(c == c.flat[0])):
+                scalar[v] = c.flat[0]
     factor: dict[Var, tuple[Atom, Any]] = {}  # var -> (base, c): var == base * c
     env: Env = {}
     eqns: list[Eqn] = []

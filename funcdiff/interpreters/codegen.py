@@ -83,12 +83,14 @@ def compile_jaxpr(
             return lname
         return names(x)
 
-    # liveness: last equation index that reads each var
+    # liveness: last equation index that reads each var, and use counts
     last_use: dict[Var, int] = {}
+    uses: dict[Var, int] = {}
     for i, eqn in enumerate(j.eqns):
         for x in eqn.invars:
             if isinstance(x, Var):
                 last_use[x] = i
+                uses[x] = uses.get(x, 0) + 1
     for x in j.outvars:
         if isinstance(x, Var):
             last_use[x] = len(j.eqns)
@@ -96,9 +98,57 @@ def compile_jaxpr(
     base: dict[Var, Var] = {}  # view -> the buffer it views
     views_alive: dict[Var, int] = {}  # buffer -> last use of any view of it
 
+    # A zero pad whose only use is an add is never built: the add writes the
+    # padded operand into its other operand's region (the transpose of slicing,
+    # as reverse mode emits it for x[1:] - x[:-1]).
+    pending_pad: dict[Atom, tuple[str, str]] = {}
     lines = [f"def {name}({', '.join(arg_names)}):"]
     for i, eqn in enumerate(j.eqns):
         prim = eqn.primitive
+        if reuse_buffers and _is_zero_pad(eqn) and uses.get(eqn.outvars[0]) == 1:
+            out = eqn.outvars[0]
+            consumer = next(
+                (e for e in j.eqns[i + 1 :] if any(x is out for x in e.invars)), None
+            )
+            if (
+                consumer is not None
+                and consumer.primitive.name == "add"
+                and all(x.aval == out.aval for x in consumer.invars)
+            ):
+                region = ", ".join(
+                    f"{lo}:{lo + n}"
+                    for (lo, _, _), n in zip(
+                        eqn.params["padding_config"], eqn.invars[0].aval.shape, strict=True
+                    )
+                )
+                pending_pad[out] = (atom(eqn.invars[0]), f"[{region}]")
+                continue
+        if prim.name == "add" and any(x in pending_pad for x in eqn.invars):
+            a, b = eqn.invars
+            padded, other = (a, b) if a in pending_pad else (b, a)
+            src_name, region = pending_pad.pop(padded)
+            out_name = names(eqn.outvars[0])
+            if other in pending_pad:  # both sides padded: materialize one
+                src2, region2 = pending_pad.pop(other)
+                dtype = eqn.outvars[0].aval.dtype
+                glb[f"_dt{i}"] = dtype
+                lines.append(
+                    f"    {out_name} = np.zeros({eqn.outvars[0].aval.shape!r}, _dt{i})"
+                )
+                lines.append(f"    {out_name}{region2} = {src2}")
+            elif (
+                isinstance(other, Var)
+                and other in owned
+                and last_use.get(other) == i
+                and views_alive.get(other, -1) <= i
+            ):
+                lines.append(f"    {out_name} = {names(other)}")
+                owned.discard(other)
+            else:
+                lines.append(f"    {out_name} = {atom(other)}.copy()")
+            lines.append(f"    {out_name}{region} += {src_name}")
+            owned.add(eqn.outvars[0])
+            continue
         args = [atom(x) for x in eqn.invars]
         out_names = [names(v) for v in eqn.outvars]
         emit = prim.emit
@@ -159,6 +209,18 @@ def compile_jaxpr(
 
         return fn_dispatch, source
     return fn, source
+
+
+def _is_zero_pad(eqn: Any) -> bool:
+    if eqn.primitive.name != "pad":
+        return False
+    pv = eqn.invars[1]
+    return (
+        isinstance(pv, Literal)
+        and float(np.asarray(pv.val)) == 0.0
+        and all(it == 0 for _, _, it in eqn.params["padding_config"])
+        and eqn.outvars[0].aval.ndim > 0
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -263,5 +325,5 @@ def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[
     lines.append(f"    return [{outs}]")
     source = "\n".join(lines) + "\n"
     glb["np"] = np
-    exec(compile(source, f"<funcdiff.jit {name} scalar>", "exec"), glb)  # noqa: S102
+    exec(compile(source, f"<funcdiff.jit {name} scalar>", "exec"), glb)
     return glb[f"{name}_scalar"], source

@@ -101,6 +101,17 @@ def _slice_batch(
 
 
 slice_p.impl = _slice_impl
+slice_p.emit = lambda x, *, start_indices, limit_indices, strides: (
+    "{}[{}]".format(
+        x,
+        ", ".join(
+            f"{s}:{lim}" if st == 1 else f"{s}:{lim}:{st}"
+            for s, lim, st in zip(start_indices, limit_indices, strides, strict=True)
+        ),
+    )
+    if start_indices
+    else x
+)
 slice_p.abstract_eval = _slice_abstract_eval
 deflinear(slice_p, _slice_transpose)
 slice_p.batch = _slice_batch
