@@ -1,25 +1,57 @@
 """``funcdiff.numpy.linalg``: numpy's linear algebra, traceable and differentiable.
 
-Built from primitives like the rest of ``funcdiff.numpy``. Functions are
-grouped by kind under section banners; add new ones (solve, inv, det...) in
-their own section and list them in ``__all__``.
+Built from primitives like the rest of ``funcdiff.numpy``. The matrix
+functions (solve, inv, det, slogdet, cholesky, eigh, eigvalsh, qr, svd,
+svdvals, pinv, lstsq) take stacks of matrices ``(..., m, n)`` like numpy and
+are one primitive each (``funcdiff.primitives.linalg``) or a composition of
+them; their derivatives are the standard matrix-calculus identities, in both
+modes and to any order. Singular cases (documented per function and in
+docs/linalg.md): derivatives of eigenvectors and singular vectors at
+repeated eigenvalues / singular values are inf or NaN (as in JAX), and
+derivatives that need an inverse (solve, inv, det, slogdet, cholesky) raise
+LinAlgError at a singular matrix.
+
+Functions are grouped by kind under section banners.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from funcdiff.core.trace import bind
-from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
-from funcdiff.numpy._reductions import _axes_list, _safe_sqrt
+from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
+from funcdiff.numpy._core import Array, asarray_arg, dtype_of, promote_float, shape_of
+from funcdiff.numpy._linear import matmul
+from funcdiff.numpy._reductions import _axes_list, _NoValue, _safe_sqrt
 from funcdiff.numpy._reductions import max as _max
 from funcdiff.numpy._reductions import min as _min
 from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import indexing as I
+from funcdiff.primitives import linalg as L
 from funcdiff.primitives import shape as S
 
-__all__ = ["norm"]
+__all__ = [
+    "EighResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -62,12 +94,14 @@ def _vector_norm(x: Array, order: Any, axis: int) -> Array:
 def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
     if order is None or order == "fro":
         return _sum_sq(x, tuple(sorted((row, col))))
-    if order in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"norm: ord={order!r} for matrices needs the singular values (an SVD), which "
-            "funcdiff does not have yet. Use ord='fro' (the Frobenius norm, an upper bound "
-            "of the 2-norm), or ord=1 / ord=inf."
-        )
+    if (isinstance(order, str) and order == "nuc") or (_is_number(order) and order in (2, -2)):
+        # singular values of the (row, col) planes, moved last (as numpy does)
+        nd = len(shape_of(x))
+        rest = [i for i in range(nd) if i not in (row, col)]
+        s = _singular_values(S.transpose(x, (*rest, row, col)))
+        if order == "nuc":
+            return S.reduce_sum(s, (nd - 2,))
+        return _max(s, nd - 2) if order == 2 else _min(s, nd - 2)
     if not _is_number(order) or order not in (1, -1, np.inf, -np.inf):
         raise ValueError(
             f"norm: invalid norm order {order!r} for matrices (use None, 'fro', 1, -1, inf, -inf)"
@@ -96,8 +130,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         1, inf, -inf, 0 (number of non-zeros) or any other p
         (``sum(|x|**p)**(1/p)``). For matrices (``axis`` a pair, or ``x``
         2-D): None or 'fro' (Frobenius), 1, -1 (max/min column sum of
-        ``|x|``), inf, -inf (max/min row sum). ord=2, -2 and 'nuc' need an
-        SVD and raise NotImplementedError for now.
+        ``|x|``), inf, -inf (max/min row sum), 2, -2 (largest/smallest
+        singular value) and 'nuc' (sum of the singular values).
       axis: None (with ord None: the 2-norm of the flattened array), an int
         or a tuple of one or two ints (negative allowed).
       keepdims: keep the normed axes as size 1.
@@ -106,6 +140,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     take a "safe" root that selects the zero away before the square root,
     so at ``x = 0`` their gradient is 0 (a valid subgradient) instead of NaN.
     ``inf``/``-inf`` norms share the gradient equally among tied entries.
+    Matrix ord=2/-2/'nuc' differentiate through ``svdvals``: the first
+    derivative of ord=2 (-2) exists where the largest (smallest) singular
+    value is simple, that of 'nuc' where the matrix has full rank; second
+    derivatives need distinct singular values (see ``svd``).
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
     >>> float(fnp.linalg.norm(np.array([3.0, 4.0])))
@@ -148,3 +186,473 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     if keepdims:
         r = S.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
     return r
+
+
+# ---------------------------------------------------------------------------
+# argument handling shared by the matrix functions
+# ---------------------------------------------------------------------------
+
+
+class LinAlgShapeError(ShapeError, np.linalg.LinAlgError):
+    """Operand shapes do not fit a linear-algebra function; catchable both as
+    funcdiff's ShapeError and as numpy's LinAlgError (what numpy raises)."""
+
+
+def _floats(name: str, *xs: Any) -> list[Array]:
+    """Arrays of one floating dtype: integers and bools become float64 (numpy's
+    rule); complex and float16 are refused, naming the function."""
+    arrays = [asarray_arg(x) for x in xs]
+    for x in arrays:
+        dt = dtype_of(x)
+        if dt.kind == "c":
+            raise NotImplementedError(f"{name}: complex matrices are not supported")
+        if dt == np.float16:
+            raise DTypeError(
+                f"{name}: float16 is not supported in linalg (nor in numpy); use float32 or float64"
+            )
+    return promote_float(*arrays)
+
+
+def _check_matrix(name: str, x: Array, square: bool, arg: str = "a") -> tuple[int, ...]:
+    shape = tuple(shape_of(x))
+    if len(shape) < 2:
+        raise LinAlgShapeError(
+            f"{name}: {arg} must be a matrix or a stack of matrices (at least 2-D), "
+            f"got shape {shape}"
+        )
+    if square and shape[-1] != shape[-2]:
+        raise LinAlgShapeError(
+            f"{name}: the last two axes of {arg} must be square, got shape {shape}"
+        )
+    return shape
+
+
+def _mT(x: Array) -> Array:
+    nd = len(shape_of(x))
+    return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]) -> Array:
+    """Apply ``fn(a, b)`` (a solver taking (..., n, n) and (..., n, k) with the
+    same batch shape) with numpy 2's convention for ``b``: one vector when
+    ``b`` is 1-D (``x`` then has shape ``a.shape[:-1]``), else a stack of
+    (n, k) matrices whose batch axes broadcast against a's. One matrix with a
+    stack of right-hand sides is factored once (they become its columns)."""
+    sa = _check_matrix(name, a, square=True)
+    sb = tuple(shape_of(b))
+    n = sa[-1]
+    lead = sa[:-2]
+
+    def mismatch() -> LinAlgShapeError:
+        return LinAlgShapeError(
+            f"{name}: a has shape {sa} and b has shape {sb}; b must have shape ({n},) or "
+            f"(..., {n}, k) with leading axes that broadcast against {lead}"
+        )
+
+    if len(sb) == 1:
+        if sb[0] != n:
+            raise mismatch()
+        col = S.broadcast_to(S.reshape(b, (n, 1)), (*lead, n, 1))
+        return S.reshape(fn(a, col), (*lead, n))
+    if len(sb) == 0 or sb[-2] != n:
+        raise mismatch()
+    k = sb[-1]
+    if not lead and len(sb) > 2:
+        nb = len(sb) - 2
+        size = int(np.prod(sb[:-2], dtype=np.int64)) * k
+        cols = S.reshape(S.transpose(b, (nb, *range(nb), nb + 1)), (n, size))
+        x = S.reshape(fn(a, cols), (n, *sb[:-2], k))
+        return S.transpose(x, (*range(1, nb + 1), 0, nb + 1))
+    try:
+        batch = tuple(np.broadcast_shapes(lead, sb[:-2]))
+    except ValueError:
+        raise mismatch() from None
+    return fn(S.broadcast_to(a, (*batch, n, n)), S.broadcast_to(b, (*batch, n, k)))
+
+
+# ---------------------------------------------------------------------------
+# solving, inverting, determinants
+# ---------------------------------------------------------------------------
+
+
+def solve(a: Any, b: Any) -> Array:
+    """Solve ``a @ x = b`` for square ``a``, as ``numpy.linalg.solve``.
+
+    ``a`` is ``(..., n, n)``; ``b`` is ``(n,)`` (one vector) or
+    ``(..., n, k)`` (matrices; batch axes broadcast), numpy 2's convention.
+    Derivatives: ``dx = solve(a, db - da x)``; the reverse rule solves with
+    ``a^T``. A singular ``a`` raises LinAlgError naming ``solve``.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[3.0, 1.0], [1.0, 2.0]])
+    >>> fnp.linalg.solve(a, np.array([9.0, 8.0]))
+    array([2., 3.])
+    >>> fd.grad(lambda b: fnp.linalg.solve(a, b).sum())(np.array([9.0, 8.0]))
+    array([0.2, 0.4])
+    """
+    a, b = _floats("solve", a, b)
+    return _with_rhs("solve", a, b, L.solve)
+
+
+def inv(a: Any) -> Array:
+    """Inverse of square matrices ``(..., n, n)``, as ``numpy.linalg.inv``.
+
+    Computed as ``solve(a, I)``, so ``d inv = -inv da inv``. A singular ``a``
+    raises LinAlgError.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]]))
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
+    """
+    (a,) = _floats("inv", a)
+    shape = _check_matrix("inv", a, square=True)
+    eye = np.broadcast_to(np.eye(shape[-1], dtype=dtype_of(a)), shape)
+    try:
+        return L.solve(a, eye)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            "inv: singular matrix (a matrix of the stack has no inverse); pinv gives "
+            "the pseudo-inverse"
+        ) from None
+
+
+def det(a: Any) -> Array:
+    """Determinant of square matrices ``(..., n, n)``, as ``numpy.linalg.det``.
+
+    ``d det = det * trace(solve(a, da))``. The derivative needs ``a^-1``, so
+    at an exactly singular matrix it raises LinAlgError (the true gradient
+    there is the adjugate; ``slogdet`` is the better-conditioned choice).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> round(float(fnp.linalg.det(a)), 12)
+    5.0
+    >>> fd.grad(fnp.linalg.det)(a).round(12)
+    array([[ 3., -1.],
+           [-1.,  2.]])
+    """
+    (a,) = _floats("det", a)
+    _check_matrix("det", a, square=True)
+    return L.det(a)
+
+
+class SlogdetResult(NamedTuple):
+    """``(sign, logabsdet)``, as numpy's."""
+
+    sign: Array
+    logabsdet: Array
+
+
+def slogdet(a: Any) -> SlogdetResult:
+    """Sign and natural log of ``|det a|``, as ``numpy.linalg.slogdet``.
+
+    ``d logabsdet = trace(solve(a, da))`` (the gradient is ``a^-T``);
+    ``sign`` has a zero derivative. A singular matrix gives ``(0, -inf)`` and
+    its derivative raises LinAlgError.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[-2.0, 0.0], [0.0, 4.0]])
+    >>> sign, logabsdet = fnp.linalg.slogdet(a)
+    >>> float(sign), round(float(logabsdet), 6)
+    (-1.0, 2.079442)
+    >>> fd.grad(lambda a: fnp.linalg.slogdet(a).logabsdet)(a)
+    array([[-0.5 ,  0.  ],
+           [ 0.  ,  0.25]])
+    """
+    (a,) = _floats("slogdet", a)
+    _check_matrix("slogdet", a, square=True)
+    sign, logabsdet = L.slogdet(a)
+    return SlogdetResult(sign, logabsdet)
+
+
+# ---------------------------------------------------------------------------
+# factorizations
+# ---------------------------------------------------------------------------
+
+
+def cholesky(a: Any, /, *, upper: bool = False) -> Array:
+    """Cholesky factor of symmetric positive definite matrices, as
+    ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ L.T``, or upper
+    ``U = L.T`` with ``upper=True``.
+
+    Like numpy, only one triangle of ``a`` is read (the lower one, or the
+    upper one with ``upper=True``), so the gradient with respect to the other
+    triangle is zero: for a function of a symmetric matrix, the gradient
+    with respect to the symmetric matrix is ``(g + g.T) / 2`` of it. Not
+    positive definite: LinAlgError.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[4.0, 2.0], [2.0, 5.0]])
+    >>> fnp.linalg.cholesky(a)
+    array([[2., 0.],
+           [1., 2.]])
+    >>> fd.grad(lambda a: fnp.linalg.cholesky(a)[1, 1])(a)
+    array([[ 0.0625,  0.    ],
+           [-0.25  ,  0.25  ]])
+    """
+    (a,) = _floats("cholesky", a)
+    _check_matrix("cholesky", a, square=True)
+    if upper:
+        return _mT(L.cholesky(_mT(a)))
+    return L.cholesky(a)
+
+
+class EighResult(NamedTuple):
+    """``(eigenvalues, eigenvectors)``, as numpy's."""
+
+    eigenvalues: Array
+    eigenvectors: Array
+
+
+def _uplo(name: str, UPLO: str) -> bool:
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"{name}: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return UPLO == "L"
+
+
+def eigh(a: Any, UPLO: str = "L") -> EighResult:
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices, as
+    ``numpy.linalg.eigh``.
+
+    Only the ``UPLO`` triangle of ``a`` is read, as in numpy. With
+    ``P = V^T da_sym V`` and ``F_ij = 1 / (w_j - w_i)``:
+    ``dw = diag(P)``, ``dV = V (F * P)``.
+
+    Singular case: repeated eigenvalues. The eigenvectors are then not
+    unique and their derivatives are inf/NaN (as in JAX); eigenvalues keep a
+    first derivative, functions of the whole eigenspace (``V diag(f(w))
+    V^T``) are fine mathematically but their rule still divides by zero.
+    Eigenvectors are defined up to sign: differentiate functions that do not
+    depend on the sign (``w``, ``V @ diag(w) @ V.T``, ``V[:, i] ** 2``...).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[2.0, 1.0], [1.0, 2.0]])
+    >>> fnp.linalg.eigh(a).eigenvalues
+    array([1., 3.])
+    >>> fd.grad(lambda a: fnp.linalg.eigh(a).eigenvalues[1])(a)
+    array([[0.5, 0. ],
+           [1. , 0.5]])
+    """
+    lower = _uplo("eigh", UPLO)
+    (a,) = _floats("eigh", a)
+    _check_matrix("eigh", a, square=True)
+    w, v = L.eigh(a, lower=lower)
+    return EighResult(w, v)
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Array:
+    """Eigenvalues (ascending) of symmetric matrices, as ``numpy.linalg.eigvalsh``
+    (the eigenvalues of ``eigh``; ``dw_i = v_i^T da_sym v_i``).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    array([1., 3.])
+    """
+    return eigh(a, UPLO).eigenvalues
+
+
+class QRResult(NamedTuple):
+    """``(Q, R)``, as numpy's."""
+
+    Q: Array
+    R: Array
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """QR decomposition, as ``numpy.linalg.qr`` (Householder; the diagonal
+    of ``R`` may be negative, as numpy's).
+
+    ``mode='reduced'`` (``Q`` is (..., m, k), ``R`` (..., k, n), k = min(m,
+    n)), ``'r'`` (``R`` only) or ``'complete'`` (the same as reduced when
+    m <= n; for m > n the extra columns of Q are not unique and are not
+    supported). Derivatives by the standard QR identities; they need ``R``
+    invertible (``a`` of full rank).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[3.0, 1.0], [4.0, 2.0], [0.0, 5.0]])
+    >>> q, r = fnp.linalg.qr(a)
+    >>> np.allclose(q @ r, a), q.shape, r.shape
+    (True, (3, 2), (2, 2))
+    >>> fd.grad(lambda a: abs(fnp.linalg.qr(a, mode="r")[0, 0]))(a) + 0.0  # |R00| = |a[:, 0]|
+    array([[0.6, 0. ],
+           [0.8, 0. ],
+           [0. , 0. ]])
+    """
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"qr: unrecognized mode {mode!r} (use 'reduced', 'complete' or 'r')")
+    (a,) = _floats("qr", a)
+    shape = _check_matrix("qr", a, square=False)
+    if mode == "raw":
+        raise NotImplementedError("qr: mode='raw' (Householder reflectors) is not supported")
+    if mode == "complete" and shape[-2] > shape[-1]:
+        raise NotImplementedError(
+            f"qr: mode='complete' for a tall matrix {shape} is not supported (the extra "
+            "columns of Q are not unique, so they have no derivative); use mode='reduced'"
+        )
+    q, r = L.qr(a)
+    return r if mode == "r" else QRResult(q, r)
+
+
+class SVDResult(NamedTuple):
+    """``(U, S, Vh)``, as numpy's."""
+
+    U: Array
+    S: Array
+    Vh: Array
+
+
+def svd(
+    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
+    """Singular value decomposition ``a = U @ diag(S) @ Vh``, as
+    ``numpy.linalg.svd`` (S descending).
+
+    Derivatives by the standard SVD identities (Townsend, "Differentiating
+    the singular value decomposition"). Singular cases: repeated singular
+    values (then U and Vh are not unique and their derivatives are inf/NaN,
+    as in JAX; ``S`` alone keeps a first derivative) and zero singular values
+    of a non-square matrix (the rule divides by them). With
+    ``full_matrices=True`` and a non-square ``a``, the extra columns of U
+    (rows of Vh) are an arbitrary basis of the complement; the rule
+    differentiates the minimal-rotation choice, exact for every function
+    that does not depend on which basis it is. Singular vectors are
+    defined up to a joint sign flip of ``U[:, i]`` and ``Vh[i]``:
+    differentiate sign-invariant functions. ``hermitian=True`` computes the
+    general SVD (same S; U, Vh may differ in sign from numpy's eigh-based
+    path). NaN in the input gives NaN outputs (numpy raises instead).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[3.0, 0.0], [0.0, -2.0], [0.0, 0.0]])
+    >>> fnp.linalg.svd(a, compute_uv=False)
+    array([3., 2.])
+    >>> fd.grad(lambda a: fnp.linalg.svd(a, compute_uv=False)[1])(a)
+    array([[ 0.,  0.],
+           [ 0., -1.],
+           [ 0.,  0.]])
+    """
+    (a,) = _floats("svd", a)
+    shape = _check_matrix("svd", a, square=False)
+    if not compute_uv:
+        return L.svd(a, full_matrices=False, compute_uv=False)[0]
+    full = bool(full_matrices) and shape[-1] != shape[-2]
+    u, s, vh = L.svd(a, full_matrices=full, compute_uv=True)
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x: Any, /) -> Array:
+    """Singular values, descending, as ``numpy.linalg.svdvals``
+    (``ds_i = u_i^T dx v_i``).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.svdvals(np.array([[0.0, 2.0], [1.0, 0.0]]))
+    array([2., 1.])
+    """
+    return svd(x, compute_uv=False)
+
+
+def _singular_values(x: Array) -> Array:
+    return L.svd(x, full_matrices=False, compute_uv=False)[0]
+
+
+# ---------------------------------------------------------------------------
+# pseudo-inverse and least squares
+# ---------------------------------------------------------------------------
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoValue) -> Array:
+    """Moore-Penrose pseudo-inverse, as ``numpy.linalg.pinv``: singular values
+    ``<= rcond * max(s)`` are dropped (``rcond`` defaults to 1e-15, or to
+    ``max(m, n) * eps`` when ``rtol=None``; ``rtol`` is the new name).
+
+    Derivative (Golub & Pereyra): exact wherever the rank does not change,
+    in particular for every full-rank matrix, with no trouble at repeated
+    singular values. At a rank-deficient matrix, perturbations that change
+    the rank make pinv jump; the rule gives the derivative along
+    rank-preserving perturbations. ``hermitian`` is accepted and ignored
+    (the general SVD gives the same pseudo-inverse).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.pinv(np.array([[1.0], [2.0]]))
+    array([[0.2, 0.4]])
+    >>> fd.grad(lambda a: fnp.linalg.pinv(a)[0, 0])(np.array([[2.0, 0.0], [0.0, 1.0]]))
+    array([[-0.25,  0.  ],
+           [ 0.  ,  0.  ]])
+    """
+    (a,) = _floats("pinv", a)
+    shape = _check_matrix("pinv", a, square=False)
+    if rcond is None:
+        if rtol is _NoValue:
+            cut = 1e-15
+        elif rtol is None:
+            cut = max(shape[-2:]) * float(np.finfo(dtype_of(a)).eps)
+        else:
+            cut = rtol
+    elif rtol is not _NoValue:
+        raise ValueError("pinv: `rtol` and `rcond` can't be both set.")
+    else:
+        cut = rcond
+    if np.ndim(cut) != 0:
+        raise NotImplementedError("pinv: rcond/rtol must be a scalar (one cutoff for the stack)")
+    return L.pinv(a, float(cut))
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Array, Array, Array, Array]:
+    """Least-squares solution of ``a @ x = b``, as ``numpy.linalg.lstsq``:
+    returns ``(x, residuals, rank, s)``.
+
+    ``a`` is (m, n); ``b`` is (m,) or (m, k). ``x = pinv(a, rcond) @ b`` (the
+    minimum-norm solution, also for rank-deficient or wide ``a``); singular
+    values ``<= rcond * max(s)`` count as zero (default ``rcond``:
+    ``eps * max(m, n)``, numpy's). ``residuals`` are the squared column norms
+    of ``b - a @ x`` when m > n and ``a`` has full rank, else an empty array;
+    ``rank`` is an int32; ``s`` are the singular values of ``a``.
+
+    Differentiable in ``a`` and ``b`` (``x`` through ``pinv``'s rule, exact
+    while the rank is constant; ``s`` through ``svdvals``). Under ``jit``
+    or ``vmap`` the rank is not known while tracing, so ``residuals`` is
+    computed as if ``a`` had full rank.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    >>> b = np.array([1.0, 2.0, 4.0])
+    >>> x, res, rank, s = fnp.linalg.lstsq(a, b)
+    >>> x.round(6), res.round(6), int(rank)
+    (array([0.833333, 1.5     ]), array([0.166667]), 2)
+    >>> fd.grad(lambda b: fnp.linalg.lstsq(a, b)[0][1])(b).round(6)
+    array([-0.5,  0. ,  0.5])
+    """
+    a, b = _floats("lstsq", a, b)
+    sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
+    if len(sa) != 2 or len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise LinAlgShapeError(
+            f"lstsq: a has shape {sa} and b has shape {sb}; a must be (m, n) and b must be "
+            "(m,) or (m, k) with the same m"
+        )
+    m, n = sa
+    dt = dtype_of(a)
+    eps = float(np.finfo(dt).eps)
+    if rcond is None:
+        rcond = eps * max(m, n)
+    elif rcond < 0:
+        rcond = eps  # LAPACK's convention for a negative rcond
+    b2 = S.reshape(b, (m, 1)) if len(sb) == 1 else b
+    x = matmul(L.pinv(a, float(rcond)), b2)
+    s = _singular_values(a)
+    if min(m, n) > 0:
+        cutoff = E.mul(I.slice_axis(s, 0, 1, 0), dt.type(rcond))
+        rank = S.reduce_sum(E.convert(E.gt(s, cutoff), np.int32), (0,))
+    else:
+        rank = np.int32(0)
+    resid: Array = np.zeros((0,), dt)
+    if m > n:
+        try:
+            full = int(rank) == n
+        except ConcretizationError:
+            full = True  # abstract under jit/vmap: assume full rank
+        if full:
+            r = E.sub(b2, matmul(a, x))
+            resid = S.reduce_sum(E.mul(r, r), (0,))
+    if len(sb) == 1:
+        x = S.reshape(x, (n,))
+    return x, resid, rank, s

@@ -4,6 +4,10 @@ tensordot, einsum pairs and batched matrix products.
 ``dot_general(x, y, dimension_numbers=((x_contract, y_contract), (x_batch,
 y_batch)))`` contracts the paired axes, keeps the paired batch axes, and
 orders the output as (batch axes, free axes of x, free axes of y).
+
+Below it, the matrix functions (see "matrix functions" for the conventions):
+``solve``, ``triangular_solve``, ``cholesky``, ``det``, ``slogdet``,
+``eigh``, ``qr``, ``svd`` and ``pinv``.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive
+from funcdiff.core.primitive import Primitive, Zero
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import indexing as I
 from funcdiff.primitives import shape as S
 
 Array = Any
@@ -205,3 +211,993 @@ def dot_general(x: Array, y: Array, dimension_numbers: DimNums) -> Array:
         (tuple(int(d) for d in xb), tuple(int(d) for d in yb)),
     )
     return bind(dot_general_p, x, y, dimension_numbers=dn)
+
+
+# ===========================================================================
+# matrix functions
+# ===========================================================================
+#
+# Conventions shared by every primitive below:
+#
+# - Operands are stacks of matrices, (..., m, n). All operands of one
+#   primitive share the same leading batch shape (the funcdiff.numpy wrappers
+#   broadcast first), so a batch rule is "move the batch axis to the front";
+#   solves with an unbatched coefficient matrix instead fold the batch into
+#   the right-hand side's columns (one factorization for the whole batch).
+# - Float32/float64 only; the funcdiff.numpy wrappers convert integers.
+# - Symmetric inputs (cholesky, eigh) are read from ONE triangle, as LAPACK
+#   and numpy do: the primitive is a function of that triangle only, so its
+#   derivative with respect to the other triangle is zero. The rules map a
+#   tangent dA to the symmetric matrix it stands for,
+#   ``sym(dA) = tril(dA) + tril(dA, -1)^T``, and fold cotangents back with the
+#   transpose of that map. (So finite differences with any perturbation agree
+#   with the rules, and perturbed or scaled inputs stay valid.)
+# - Derivatives are the standard matrix-calculus identities, written with
+#   funcdiff operations (these primitives included), so they differentiate
+#   again. Their singular cases (repeated eigenvalues or singular values,
+#   singular matrices) make them blow up: huge values, inf/NaN, or a
+#   LinAlgError when a solve meets an exactly singular matrix.
+# - LAPACK failures are re-raised as LinAlgError naming the primitive.
+
+
+def _nd(x: Array) -> int:
+    return aval_of(x).ndim
+
+
+def _mT(x: Array) -> Array:
+    """Swap the last two axes."""
+    nd = _nd(x)
+    return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def _mm(x: Array, y: Array) -> Array:
+    """Matrix product of two stacks with the same batch shape."""
+    nd = _nd(x)
+    batch = tuple(range(nd - 2))
+    return dot_general(x, y, (((nd - 1,), (nd - 2,)), (batch, batch)))
+
+
+def _tri_mask(m: int, n: int, lower: bool, strict: bool) -> np.ndarray:
+    if lower:
+        return np.tri(m, n, k=-1 if strict else 0, dtype=bool)
+    return ~np.tri(m, n, k=0 if strict else -1, dtype=bool)
+
+
+def _triangle(x: Array, lower: bool, strict: bool = False) -> Array:
+    """The lower (upper) triangle of the last two axes, the rest zeroed."""
+    m, n = aval_of(x).shape[-2:]
+    return E.select(_tri_mask(m, n, lower, strict), x, 0.0)
+
+
+def _sym(t: Array, lower: bool) -> Array:
+    """The symmetric matrix that the ``lower`` (upper) triangle of ``t`` stands for."""
+    return E.add(_triangle(t, lower), _mT(_triangle(t, lower, strict=True)))
+
+
+def _fold(g: Array, lower: bool) -> Array:
+    """Transpose of ``_sym``: a cotangent of the symmetric matrix, onto the triangle."""
+    return E.add(_triangle(g, lower), _triangle(_mT(g), lower, strict=True))
+
+
+def _diag(x: Array) -> Array:
+    """Diagonal of the last two (square) axes: a reshape and a strided slice."""
+    shape = aval_of(x).shape
+    n = shape[-1]
+    flat = S.reshape(x, (*shape[:-2], n * n))
+    return I.slice_axis(flat, 0, n * n, -1, n + 1)
+
+
+def _diag_embed(v: Array) -> Array:
+    """(..., n) -> (..., n, n) with ``v`` on the diagonal."""
+    a = aval_of(v)
+    return E.mul(S.expand_dims(v, -1), np.eye(a.shape[-1], dtype=a.dtype))
+
+
+def _trace(x: Array) -> Array:
+    return S.reduce_sum(_diag(x), (_nd(x) - 2,))
+
+
+def _row(v: Array) -> Array:
+    """(..., k) -> (..., 1, k): multiplying by it scales the columns."""
+    return S.expand_dims(v, -2)
+
+
+def _col(v: Array) -> Array:
+    """(..., k) -> (..., k, 1): multiplying by it scales the rows."""
+    return S.expand_dims(v, -1)
+
+
+def _as_mat(c: Array) -> Array:
+    """(...) -> (..., 1, 1), to scale whole matrices."""
+    return S.reshape(c, (*aval_of(c).shape, 1, 1))
+
+
+def _inv_gaps(w: Array) -> Array:
+    """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal, 0 on it.
+
+    Infinite where two values coincide: the derivatives of eigenvectors and
+    singular vectors do not exist there.
+    """
+    n = aval_of(w).shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    gaps = E.sub(_row(w), _col(w))
+    return E.select(off, E.div(1.0, E.select(off, gaps, 1.0)), 0.0)
+
+
+def _eye_like(x: Array) -> np.ndarray:
+    """The identity, broadcast to the shape (..., n, n) of ``x`` (a constant)."""
+    a = aval_of(x)
+    return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+
+
+def _nz(t: Any) -> Any:
+    return None if isinstance(t, Zero) else t
+
+
+def _plus(acc: Array | None, term: Array) -> Array:
+    return term if acc is None else E.add(acc, term)
+
+
+def _lapack(name: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a numpy.linalg function; its LinAlgError is re-raised naming ``name``."""
+    try:
+        return fn(*args, **kwargs)
+    except np.linalg.LinAlgError as err:
+        raise np.linalg.LinAlgError(f"{name}: {what} (numpy says: {err})") from None
+
+
+def _check_float(name: str, *avals: ShapedArray) -> None:
+    for a in avals:
+        if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+            raise DTypeError(
+                f"{name}: needs float32 or float64 matrices, got {a.str_short()} "
+                "(the funcdiff.numpy.linalg functions convert integers to float64)"
+            )
+
+
+def _check_matrix(name: str, a: ShapedArray, square: bool) -> None:
+    if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
+        kind = "square matrix" if square else "matrix"
+        dims = "(..., n, n)" if square else "(..., m, n)"
+        raise ShapeError(f"{name}: needs a {kind} or a stack of them {dims}, got {a.str_short()}")
+
+
+def _check_rhs(name: str, a: ShapedArray, b: ShapedArray, left_side: bool) -> None:
+    n = a.shape[-1]
+    want = f"(..., {n}, k)" if left_side else f"(..., k, {n})"
+    if (
+        b.ndim != a.ndim
+        or b.shape[:-2] != a.shape[:-2]
+        or (b.shape[-2] if left_side else b.shape[-1]) != n
+    ):
+        raise ShapeError(
+            f"{name}: the right-hand side {b.str_short()} does not fit the matrix "
+            f"{a.str_short()}: it must have shape {want} with the same leading (batch) "
+            "axes (the funcdiff.numpy.linalg wrappers broadcast them for you)"
+        )
+    if a.dtype != b.dtype:
+        raise DTypeError(f"{name}: operand dtypes differ ({a.str_short()}, {b.str_short()})")
+
+
+def _front(x: Array, d: int) -> Array:
+    return x if d == 0 else S.moveaxis(x, d, 0)
+
+
+def _unary_batch(prim: Primitive) -> Any:
+    def batch(args: Sequence[Array], dims: Sequence[int | None], **params: Any) -> Any:
+        out = bind(prim, _front(args[0], dims[0]), **params)  # type: ignore[arg-type]
+        if prim.multiple_results:
+            return out, [0] * len(out)
+        return out, 0
+
+    return batch
+
+
+def _solve_like_batch(
+    prim: Primitive, args: Sequence[Array], dims: Sequence[int | None], **params: Any
+) -> tuple[Array, int]:
+    """Batch rule of ``solve``/``triangular_solve``. An unbatched coefficient
+    matrix is factored once: the batch is folded into the right-hand side's
+    columns (rows, for a right-side solve) and unfolded afterwards."""
+    a, b = args
+    da, db = dims
+    left = params.get("left_side", True)
+    if da is None:
+        assert db is not None
+        pos = _nd(b) - (2 if left else 3)
+        b = S.moveaxis(b, db, pos)
+        shape = aval_of(b).shape
+        if left:
+            folded = S.reshape(b, (*shape[:-2], shape[-2] * shape[-1]))
+        else:
+            folded = S.reshape(b, (*shape[:-3], shape[-3] * shape[-2], shape[-1]))
+        return S.reshape(bind(prim, a, folded, **params), shape), pos
+    a = _front(a, da)
+    if db is None:
+        bs = aval_of(b).shape
+        b = S.broadcast_in_dim(b, (aval_of(a).shape[0], *bs), tuple(range(1, len(bs) + 1)))
+    else:
+        b = _front(b, db)
+    return bind(prim, a, b, **params), 0
+
+
+def _well(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Well-conditioned random square matrices (shape (..., n, n))."""
+    n = shape[-1]
+    out: np.ndarray = rng.normal(size=shape) + 2.0 * n**0.5 * np.eye(n)
+    return out
+
+
+def _spd(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Symmetric positive definite random matrices (shape (..., n, n))."""
+    m = rng.normal(size=shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.linalg.qr(rng.normal(size=(n, n)))[0]
+
+
+def _spread(rng: np.random.Generator, m: int, n: int, values: Sequence[float]) -> np.ndarray:
+    """An (m, n) matrix with the given (distinct) singular values."""
+    k = min(m, n)
+    out: np.ndarray = (_orthogonal(rng, m)[:, :k] * np.asarray(values[:k])) @ _orthogonal(rng, n)[
+        :, :k
+    ].T
+    return out
+
+
+# ---------------------------------------------------------------------------
+# solve(a, b): a @ x = b for square a (LU with partial pivoting, in numpy)
+#   jvp:  dx = solve(a, db - da x)
+#   vjp:  ct_b = solve(a^T, ct),  ct_a = -ct_b x^T
+# ---------------------------------------------------------------------------
+
+solve_p = Primitive("solve")
+
+
+def _solve_impl(a: Array, b: Array) -> Array:
+    return _lapack(
+        "solve",
+        "singular matrix (a matrix of the stack has no inverse); lstsq or pinv give "
+        "least-squares solutions",
+        np.linalg.solve,
+        a,
+        b,
+    )
+
+
+def _solve_abstract_eval(a: ShapedArray, b: ShapedArray) -> ShapedArray:
+    _check_float("solve", a, b)
+    _check_matrix("solve", a, square=True)
+    _check_rhs("solve", a, b, left_side=True)
+    return ShapedArray(b.shape, b.dtype)
+
+
+def _solve_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+    a, _ = primals
+    ta, tb = tangents
+    rhs = _nz(tb)
+    if not isinstance(ta, Zero):
+        t = _mm(ta, out)
+        rhs = E.neg(t) if rhs is None else E.sub(rhs, t)
+    return solve(a, rhs)
+
+
+def _solve_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    a, _ = primals
+    ct_b = solve(_mT(a), ct)
+    return [E.neg(_mm(ct_b, _mT(out))) if needs[0] else None, ct_b if needs[1] else None]
+
+
+solve_p.impl = _solve_impl
+solve_p.abstract_eval = _solve_abstract_eval
+solve_p.jvp = _solve_jvp
+solve_p.vjp = _solve_vjp
+solve_p.batch = lambda args, dims: _solve_like_batch(solve_p, args, dims)
+solve_p.samples = lambda rng: [
+    ((_well(rng, 3, 3), rng.normal(size=(3, 2))), {}),
+    ((_well(rng, 3, 3), rng.normal(size=(3, 1))), {}),
+    ((_well(rng, 2, 3, 3), rng.normal(size=(2, 3, 2))), {}),
+    ((_well(rng, 1, 1), rng.normal(size=(1, 3))), {}),
+]
+
+# ---------------------------------------------------------------------------
+# triangular_solve(a, b): op(T) @ x = b (left_side) or x @ op(T) = b, where T
+# is the lower (upper) triangle of a, with ones on the diagonal when
+# unit_diagonal, and op(T) = T^T when transpose_a. The other entries of a are
+# never read. (numpy has no triangular solver, so the impl runs numpy's LU
+# solve on the triangle: same answer, backward stable, O(n^3) not O(n^2 k).)
+#   jvp:  dx = triangular_solve(a, db - op(dT) x)   (left; right: db - x op(dT))
+#   vjp:  ct_b = the same solve with op transposed;
+#         ct_T = -ct_b x^T (left) or -x^T ct_b (right), transposed if
+#         transpose_a, then masked to the triangle that was read
+# ---------------------------------------------------------------------------
+
+triangular_solve_p = Primitive("triangular_solve")
+
+
+def _tri_impl(
+    a: Array, b: Array, *, left_side: bool, lower: bool, transpose_a: bool, unit_diagonal: bool
+) -> Array:
+    a = np.asarray(a)
+    k = 1 if unit_diagonal else 0
+    t = np.tril(a, -k) if lower else np.triu(a, k)
+    if unit_diagonal:
+        t = t + np.eye(a.shape[-1], dtype=a.dtype)
+    # left: op(T) x = b;  right: x op(T) = b  <=>  op(T)^T x^T = b^T
+    if transpose_a == left_side:
+        t = np.swapaxes(t, -1, -2)
+    what = "singular matrix (a zero on the diagonal of the triangle)"
+    if left_side:
+        return _lapack("triangular_solve", what, np.linalg.solve, t, b)
+    x = _lapack("triangular_solve", what, np.linalg.solve, t, np.swapaxes(b, -1, -2))
+    return np.swapaxes(x, -1, -2)
+
+
+def _tri_abstract_eval(
+    a: ShapedArray,
+    b: ShapedArray,
+    *,
+    left_side: bool,
+    lower: bool,
+    transpose_a: bool,
+    unit_diagonal: bool,
+) -> ShapedArray:
+    _check_float("triangular_solve", a, b)
+    _check_matrix("triangular_solve", a, square=True)
+    _check_rhs("triangular_solve", a, b, left_side=left_side)
+    return ShapedArray(b.shape, b.dtype)
+
+
+def _tri_op_dt(ta: Array, lower: bool, transpose_a: bool, unit_diagonal: bool) -> Array:
+    dt = _triangle(ta, lower, strict=unit_diagonal)
+    return _mT(dt) if transpose_a else dt
+
+
+def _tri_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: bool) -> Any:
+    a, _ = primals
+    ta, tb = tangents
+    rhs = _nz(tb)
+    if not isinstance(ta, Zero):
+        dt = _tri_op_dt(ta, params["lower"], params["transpose_a"], params["unit_diagonal"])
+        t = _mm(dt, out) if params["left_side"] else _mm(out, dt)
+        rhs = E.neg(t) if rhs is None else E.sub(rhs, t)
+    return bind(triangular_solve_p, a, rhs, **params)
+
+
+def _tri_vjp(
+    ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: bool
+) -> list[Any]:
+    a, _ = primals
+    flipped = {**params, "transpose_a": not params["transpose_a"]}
+    ct_b = bind(triangular_solve_p, a, ct, **flipped)
+    ct_a = None
+    if needs[0]:
+        g = E.neg(_mm(ct_b, _mT(out)) if params["left_side"] else _mm(_mT(out), ct_b))
+        if params["transpose_a"]:
+            g = _mT(g)
+        ct_a = _triangle(g, params["lower"], strict=params["unit_diagonal"])
+    return [ct_a, ct_b if needs[1] else None]
+
+
+def _tri_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    def p(left: bool, lower: bool, trans: bool, unit: bool) -> dict[str, Any]:
+        return {"left_side": left, "lower": lower, "transpose_a": trans, "unit_diagonal": unit}
+
+    return [
+        ((_well(rng, 3, 3), rng.normal(size=(3, 2))), p(True, True, False, False)),
+        ((_well(rng, 3, 3), rng.normal(size=(3, 2))), p(True, False, True, True)),
+        ((_well(rng, 3, 3), rng.normal(size=(2, 3))), p(False, True, True, False)),
+        ((_well(rng, 3, 3), rng.normal(size=(1, 3))), p(False, False, False, True)),
+        ((_well(rng, 2, 3, 3), rng.normal(size=(2, 3, 1))), p(True, False, False, False)),
+        ((_well(rng, 3, 3), rng.normal(size=(3, 3))), p(True, True, True, True)),
+    ]
+
+
+triangular_solve_p.impl = _tri_impl
+triangular_solve_p.abstract_eval = _tri_abstract_eval
+triangular_solve_p.jvp = _tri_jvp
+triangular_solve_p.vjp = _tri_vjp
+triangular_solve_p.batch = lambda args, dims, **params: _solve_like_batch(
+    triangular_solve_p, args, dims, **params
+)
+triangular_solve_p.samples = _tri_samples
+
+# ---------------------------------------------------------------------------
+# cholesky(a) = L, lower triangular with L L^T = A, where A is the symmetric
+# matrix the lower triangle of a stands for (the upper triangle is not read).
+# With Phi(X) = tril(X, -1) + diag(X) / 2 (self-adjoint):
+#   jvp:  dL = L Phi(L^-1 sym(da) L^-T)
+#   vjp:  G = L^-T Phi(L^T ct) L^-1,  ct_a = fold(G)
+# ---------------------------------------------------------------------------
+
+cholesky_p = Primitive("cholesky")
+
+
+def _cholesky_impl(a: Array) -> Array:
+    return _lapack(
+        "cholesky",
+        "matrix is not positive definite (cholesky needs a symmetric positive definite "
+        "matrix; only its lower triangle is read)",
+        np.linalg.cholesky,
+        a,
+    )
+
+
+def _cholesky_abstract_eval(a: ShapedArray) -> ShapedArray:
+    _check_float("cholesky", a)
+    _check_matrix("cholesky", a, square=True)
+    return a
+
+
+def _phi(x: Array) -> Array:
+    a = aval_of(x)
+    n = a.shape[-1]
+    return E.mul(x, (np.tri(n, dtype=a.dtype) - 0.5 * np.eye(n, dtype=a.dtype)))
+
+
+def _lsolve(l: Array, b: Array, transpose_a: bool) -> Array:
+    """L^-1 b, or L^-T b, for lower triangular L."""
+    return triangular_solve(l, b, left_side=True, lower=True, transpose_a=transpose_a)
+
+
+def _rsolve(l: Array, b: Array, transpose_a: bool) -> Array:
+    """b L^-1, or b L^-T, for lower triangular L."""
+    return triangular_solve(l, b, left_side=False, lower=True, transpose_a=transpose_a)
+
+
+def _cholesky_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+    l = out
+    x = _rsolve(l, _lsolve(l, _sym(tangents[0], lower=True), False), True)
+    return _mm(l, _phi(x))
+
+
+def _cholesky_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    l = out
+    g = _rsolve(l, _lsolve(l, _phi(_mm(_mT(l), ct)), True), False)
+    return [_fold(g, lower=True)]
+
+
+cholesky_p.impl = _cholesky_impl
+cholesky_p.abstract_eval = _cholesky_abstract_eval
+cholesky_p.jvp = _cholesky_jvp
+cholesky_p.vjp = _cholesky_vjp
+cholesky_p.batch = _unary_batch(cholesky_p)
+cholesky_p.samples = lambda rng: [
+    ((_spd(rng, 3, 3),), {}),
+    ((_spd(rng, 3, 3) + np.triu(rng.normal(size=(3, 3)), 1),), {}),  # upper part ignored
+    ((_spd(rng, 2, 2, 2),), {}),
+    ((_spd(rng, 1, 1),), {}),
+]
+
+# ---------------------------------------------------------------------------
+# det(a), and slogdet(a) = (sign, log|det a|) (LU in numpy)
+#   d det = det * trace(solve(a, da));      ct_a = ct * det * a^-T
+#   d log|det| = trace(solve(a, da));       ct_a = ct * a^-T;  sign: zero
+# Both need a^-1, so their derivatives at a singular matrix raise LinAlgError.
+# ---------------------------------------------------------------------------
+
+det_p = Primitive("det")
+slogdet_p = Primitive("slogdet", multiple_results=True)
+
+
+def _det_abstract_eval(a: ShapedArray) -> ShapedArray:
+    _check_float("det", a)
+    _check_matrix("det", a, square=True)
+    return ShapedArray(a.shape[:-2], a.dtype)
+
+
+def _inv_t(a: Array) -> Array:
+    """a^-T, as solve(a^T, I)."""
+    return solve(_mT(a), _eye_like(a))
+
+
+det_p.impl = lambda a: np.linalg.det(a)
+det_p.abstract_eval = _det_abstract_eval
+det_p.jvp = lambda primals, tangents, out: E.mul(out, _trace(solve(primals[0], tangents[0])))
+det_p.vjp = lambda ct, primals, out, needs: [E.mul(_as_mat(E.mul(ct, out)), _inv_t(primals[0]))]
+det_p.batch = _unary_batch(det_p)
+det_p.samples = lambda rng: [
+    ((_well(rng, 3, 3),), {}),
+    ((-_well(rng, 3, 3),), {}),
+    ((_well(rng, 2, 2, 2),), {}),
+    ((_well(rng, 1, 1),), {}),
+]
+
+
+def _slogdet_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
+    _check_float("slogdet", a)
+    _check_matrix("slogdet", a, square=True)
+    out = ShapedArray(a.shape[:-2], a.dtype)
+    return [out, out]
+
+
+def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
+    return [Zero(aval_of(out[0])), _trace(solve(primals[0], tangents[0]))]
+
+
+def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    ct_log = _nz(ct[1])
+    if ct_log is None:
+        return [None]
+    return [E.mul(_as_mat(ct_log), _inv_t(primals[0]))]
+
+
+slogdet_p.impl = lambda a: list(np.linalg.slogdet(a))
+slogdet_p.abstract_eval = _slogdet_abstract_eval
+slogdet_p.jvp = _slogdet_jvp
+slogdet_p.vjp = _slogdet_vjp
+slogdet_p.batch = _unary_batch(slogdet_p)
+slogdet_p.samples = lambda rng: [
+    ((_well(rng, 3, 3),), {}),
+    ((-_well(rng, 3, 3),), {}),
+    ((_well(rng, 2, 2, 2),), {}),
+]
+
+# ---------------------------------------------------------------------------
+# eigh(a) = [w, V]: A = V diag(w) V^T for the symmetric A that the lower
+# (upper, lower=False) triangle of a stands for; w ascending.
+# With P = V^T sym(da) V and F_ij = 1/(w_j - w_i) (0 on the diagonal):
+#   jvp:  dw = diag(P),  dV = V (F * P)
+#   vjp:  G = V (diag(ct_w) + F * (V^T ct_V)) V^T,  ct_a = fold(G)
+# Singular case: repeated eigenvalues make F infinite: eigenvector derivatives
+# (and second derivatives of eigenvalues) are inf/NaN there, as in JAX; the
+# eigenvalue gradient alone stays finite.
+# ---------------------------------------------------------------------------
+
+eigh_p = Primitive("eigh", multiple_results=True)
+
+
+def _eigh_impl(a: Array, *, lower: bool) -> list[Array]:
+    w, v = _lapack(
+        "eigh",
+        "the eigenvalue iteration did not converge",
+        np.linalg.eigh,
+        a,
+        UPLO="L" if lower else "U",
+    )
+    return [w, v]
+
+
+def _eigh_abstract_eval(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
+    _check_float("eigh", a)
+    _check_matrix("eigh", a, square=True)
+    return [ShapedArray(a.shape[:-1], a.dtype), a]
+
+
+def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, lower: bool) -> Any:
+    w, v = out
+    p = _mm(_mT(v), _mm(_sym(tangents[0], lower), v))
+    return [_diag(p), _mm(v, E.mul(_inv_gaps(w), p))]
+
+
+def _eigh_vjp(
+    ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, lower: bool
+) -> list[Any]:
+    w, v = out
+    ct_w, ct_v = _nz(ct[0]), _nz(ct[1])
+    inner = None if ct_w is None else _diag_embed(ct_w)
+    if ct_v is not None:
+        inner = _plus(inner, E.mul(_inv_gaps(w), _mm(_mT(v), ct_v)))
+    assert inner is not None
+    return [_fold(_mm(v, _mm(inner, _mT(v))), lower)]
+
+
+def _sym_distinct(rng: np.random.Generator, n: int, lower: bool) -> np.ndarray:
+    """Symmetric with well-separated eigenvalues, garbage in the unread triangle."""
+    q = _orthogonal(rng, n)
+    a = (q * np.linspace(-1.0, 2.0, n)) @ q.T
+    noise = rng.normal(size=(n, n))
+    out: np.ndarray = a + (np.triu(noise, 1) if lower else np.tril(noise, -1))
+    return out
+
+
+eigh_p.impl = _eigh_impl
+eigh_p.abstract_eval = _eigh_abstract_eval
+eigh_p.jvp = _eigh_jvp
+eigh_p.vjp = _eigh_vjp
+eigh_p.batch = _unary_batch(eigh_p)
+eigh_p.samples = lambda rng: [
+    ((_sym_distinct(rng, 3, True),), {"lower": True}),
+    ((_sym_distinct(rng, 3, False),), {"lower": False}),
+    ((np.stack([_sym_distinct(rng, 2, True) for _ in range(2)]),), {"lower": True}),
+    ((np.array([[1.5]]),), {"lower": True}),
+]
+
+# ---------------------------------------------------------------------------
+# qr(a) = [Q, R], reduced: a (..., m, n) -> Q (..., m, k), R (..., k, n),
+# k = min(m, n) (Householder, in numpy; R's diagonal may be negative).
+# m >= n, with C = Q^T da R^-1 and B = triu(C) + tril(C, -1)^T
+# (Q^T dQ = C - B is antisymmetric, dR R^-1 = B is upper triangular):
+#   jvp:  dR = B R,  dQ = da R^-1 - Q B
+#   vjp:  G = ct_R R^T - Q^T ct_Q,  H = triu(G) + triu(G, 1)^T,
+#         ct_a = (ct_Q + Q H) R^-T
+# m < n: a = [X | Y] with X square: (Q, R1) = qr(X) by the rule above and
+# R2 = Q^T Y, so dR2 = Q^T (dY - dQ R2); the vjp sends ct_Y = Q ct_R2 and
+# adds Y ct_R2^T to ct_Q. Singular case: rank-deficient a (R not invertible).
+# ---------------------------------------------------------------------------
+
+qr_p = Primitive("qr", multiple_results=True)
+
+
+def _qr_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
+    _check_float("qr", a)
+    _check_matrix("qr", a, square=False)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    return [
+        ShapedArray((*a.shape[:-2], m, k), a.dtype),
+        ShapedArray((*a.shape[:-2], k, n), a.dtype),
+    ]
+
+
+def _upper_solve(r: Array, b: Array, transpose_a: bool) -> Array:
+    """b R^-1, or b R^-T, for upper triangular R."""
+    return triangular_solve(r, b, left_side=False, lower=False, transpose_a=transpose_a)
+
+
+def _qr_tall_jvp(q: Array, r: Array, da: Array) -> tuple[Array, Array]:
+    dar = _upper_solve(r, da, False)
+    c = _mm(_mT(q), dar)
+    b = E.add(_triangle(c, lower=False), _mT(_triangle(c, lower=True, strict=True)))
+    return E.sub(dar, _mm(q, b)), _mm(b, r)
+
+
+def _qr_tall_vjp(q: Array, r: Array, ct_q: Array | None, ct_r: Array | None) -> Array:
+    g = None if ct_r is None else _mm(ct_r, _mT(r))
+    if ct_q is not None:
+        qtc = _mm(_mT(q), ct_q)
+        g = E.neg(qtc) if g is None else E.sub(g, qtc)
+    assert g is not None
+    h = E.add(_triangle(g, lower=False), _mT(_triangle(g, lower=False, strict=True)))
+    y = _mm(q, h)
+    if ct_q is not None:
+        y = E.add(ct_q, y)
+    return _upper_solve(r, y, True)
+
+
+def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
+    q, r = out
+    da = tangents[0]
+    m, n = aval_of(da).shape[-2:]
+    if m >= n:
+        return list(_qr_tall_jvp(q, r, da))
+    r1, r2 = I.slice_axis(r, 0, m, -1), I.slice_axis(r, m, n, -1)
+    dq, dr1 = _qr_tall_jvp(q, r1, I.slice_axis(da, 0, m, -1))
+    dr2 = _mm(_mT(q), E.sub(I.slice_axis(da, m, n, -1), _mm(dq, r2)))
+    return [dq, I.concatenate([dr1, dr2], _nd(r) - 1)]
+
+
+def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    q, r = out
+    ct_q, ct_r = _nz(ct[0]), _nz(ct[1])
+    a = primals[0]
+    m, n = aval_of(a).shape[-2:]
+    if m >= n:
+        return [_qr_tall_vjp(q, r, ct_q, ct_r)]
+    r1 = I.slice_axis(r, 0, m, -1)
+    if ct_r is None:
+        a_aval = aval_of(a)
+        return [
+            I.concatenate(
+                [
+                    _qr_tall_vjp(q, r1, ct_q, None),
+                    np.zeros((*a_aval.shape[:-1], n - m), a_aval.dtype),
+                ],
+                _nd(a) - 1,
+            )
+        ]
+    ct_r1, ct_r2 = I.slice_axis(ct_r, 0, m, -1), I.slice_axis(ct_r, m, n, -1)
+    y = I.slice_axis(a, m, n, -1)
+    ct_q = _plus(ct_q, _mm(y, _mT(ct_r2)))
+    ct_x = _qr_tall_vjp(q, r1, ct_q, ct_r1)
+    return [I.concatenate([ct_x, _mm(q, ct_r2)], _nd(a) - 1)]
+
+
+qr_p.impl = lambda a: list(np.linalg.qr(a))
+qr_p.abstract_eval = _qr_abstract_eval
+qr_p.jvp = _qr_jvp
+qr_p.vjp = _qr_vjp
+qr_p.batch = _unary_batch(qr_p)
+qr_p.samples = lambda rng: [
+    ((_well(rng, 3, 3),), {}),
+    ((rng.normal(size=(4, 2)),), {}),
+    ((rng.normal(size=(2, 4)),), {}),
+    ((rng.normal(size=(2, 3, 2)),), {}),
+]
+
+# ---------------------------------------------------------------------------
+# svd(a) = [U, s, Vh] (compute_uv) or [s]: a (..., m, n) = U diag(s) Vh,
+# reduced: U (..., m, k), s (..., k) descending, Vh (..., k, n), k = min(m, n).
+# With V = Vh^T, dP = U^T da V, S = diag(s), F_ij = 1/(s_j^2 - s_i^2):
+#   jvp:  ds = diag(dP)
+#         dU = U (F * (dP S + S dP^T)) + (I - U U^T) da V S^-1
+#         dV = V (F * (S dP + dP^T S)) + (I - V V^T) da^T U S^-1
+#   vjp:  ct_a = U [diag(ct_s) + (F * (U^T ct_U - ct_U^T U)) S
+#                   + S (F * (V^T ct_V - ct_V^T V))] V^T
+#                + (I - U U^T) ct_U S^-1 V^T + U S^-1 ct_V^T (I - V V^T)
+# (the (I - ...) terms only when m > k, resp. n > k). Singular values only
+# (compute_uv=False): ds_i = u_i^T da v_i, ct_a = U diag(ct_s) Vh, with U, V
+# from a second SVD inside the rule. Singular cases: repeated singular values
+# (F infinite: U, V derivatives inf/NaN) and, for non-square a, zero singular
+# values (S^-1). full_matrices=True with m != n: the extra columns U_p of U
+# (rows Vh_p of Vh) are any orthonormal basis of the complement, not unique;
+# the rules differentiate the minimal-rotation choice, dU_p = -U_k dU_k^T U_p
+# (dVh_p = -Vh_p dVh_k^T Vh_k), which keeps U orthogonal and is exact for
+# every function that does not depend on which basis was chosen (e.g. the
+# projector U_p U_p^T), but not for numpy's particular choice.
+# ---------------------------------------------------------------------------
+
+svd_p = Primitive("svd", multiple_results=True)
+
+
+def _svd_impl(a: Array, *, full_matrices: bool, compute_uv: bool) -> list[Array]:
+    np_svd: Any = np.linalg.svd
+    try:
+        res = np_svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    except np.linalg.LinAlgError as err:
+        if np.all(np.isfinite(a)):
+            raise np.linalg.LinAlgError(f"svd: did not converge (numpy says: {err})") from None
+        # NaN in, NaN out (numpy raises instead): the members of a stack that
+        # hold a NaN or inf get NaN outputs, the others their SVD
+        a = np.asarray(a)
+        avals = _svd_abstract_eval(aval_of(a), full_matrices=full_matrices, compute_uv=compute_uv)
+        outs = [np.full(o.shape, np.nan, o.dtype) for o in avals]
+        for idx in np.ndindex(a.shape[:-2]):
+            if np.all(np.isfinite(a[idx])):
+                one = _svd_impl(a[idx], full_matrices=full_matrices, compute_uv=compute_uv)
+                for o, r in zip(outs, one, strict=True):
+                    o[idx] = r
+        return outs
+    return list(res) if compute_uv else [res]
+
+
+def _svd_abstract_eval(
+    a: ShapedArray, *, full_matrices: bool, compute_uv: bool
+) -> list[ShapedArray]:
+    _check_float("svd", a)
+    _check_matrix("svd", a, square=False)
+    lead = a.shape[:-2]
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    s = ShapedArray((*lead, k), a.dtype)
+    if not compute_uv:
+        return [s]
+    ku, kv = (m, n) if full_matrices else (k, k)
+    return [ShapedArray((*lead, m, ku), a.dtype), s, ShapedArray((*lead, kv, n), a.dtype)]
+
+
+def _svd_jvp(
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    out: Any,
+    *,
+    full_matrices: bool,
+    compute_uv: bool,
+) -> list[Any]:
+    a = primals[0]
+    da = tangents[0]
+    if not compute_uv:
+        u, _, vh = svd(a, full_matrices=False, compute_uv=True)
+        return [S.reduce_sum(E.mul(u, _mm(da, _mT(vh))), (_nd(u) - 2,))]
+    u, s, vh = out
+    m, n = aval_of(a).shape[-2:]
+    k = min(m, n)
+    u_k = I.slice_axis(u, 0, k, -1)
+    vh_k = I.slice_axis(vh, 0, k, -2)
+    v = _mT(vh_k)
+    dav = _mm(da, v)
+    dp = _mm(_mT(u_k), dav)
+    f = _inv_gaps(E.mul(s, s))
+    dps = E.mul(dp, _row(s))
+    sdp = E.mul(_col(s), dp)
+    du = _mm(u_k, E.mul(f, E.add(dps, _mT(dps))))
+    dv = _mm(v, E.mul(f, E.add(sdp, _mT(sdp))))
+    if m > k:
+        du = E.add(du, E.div(E.sub(dav, _mm(u_k, dp)), _row(s)))
+    if n > k:
+        datu = _mm(_mT(da), u_k)
+        dv = E.add(dv, E.div(E.sub(datu, _mm(v, _mT(dp))), _row(s)))
+    dvh = _mT(dv)
+    if full_matrices and m > k:  # extra columns U_p: dU_p = -U_k dU_k^T U_p
+        u_p = I.slice_axis(u, k, m, -1)
+        du = I.concatenate([du, E.neg(_mm(u_k, _mm(_mT(du), u_p)))], _nd(u) - 1)
+    if full_matrices and n > k:  # extra rows Vh_p: dVh_p = -Vh_p dVh_k^T Vh_k
+        vh_p = I.slice_axis(vh, k, n, -2)
+        dvh = I.concatenate([dvh, E.neg(_mm(_mm(vh_p, _mT(dvh)), vh_k))], _nd(vh) - 2)
+    return [du, _diag(dp), dvh]
+
+
+def _svd_vjp(
+    ct: Any,
+    primals: Sequence[Any],
+    out: Any,
+    needs: Sequence[bool],
+    *,
+    full_matrices: bool,
+    compute_uv: bool,
+) -> list[Any]:
+    a = primals[0]
+    if not compute_uv:
+        u, _, vh = svd(a, full_matrices=False, compute_uv=True)
+        return [_mm(E.mul(u, _row(ct[0])), vh)]
+    u, s, vh = out
+    ct_u, ct_s, ct_vh = (_nz(c) for c in ct)
+    m, n = aval_of(a).shape[-2:]
+    k = min(m, n)
+    u_k = I.slice_axis(u, 0, k, -1)
+    vh_k = I.slice_axis(vh, 0, k, -2)
+    if full_matrices and m > k and ct_u is not None:  # transpose of dU_p = -U_k dU_k^T U_p
+        ct_p = I.slice_axis(ct_u, k, m, -1)
+        u_p = I.slice_axis(u, k, m, -1)
+        ct_u = E.sub(I.slice_axis(ct_u, 0, k, -1), _mm(_mm(u_p, _mT(ct_p)), u_k))
+    if full_matrices and n > k and ct_vh is not None:  # of dVh_p = -Vh_p dVh_k^T Vh_k
+        ct_p = I.slice_axis(ct_vh, k, n, -2)
+        vh_p = I.slice_axis(vh, k, n, -2)
+        ct_vh = E.sub(I.slice_axis(ct_vh, 0, k, -2), _mm(_mm(vh_k, _mT(ct_p)), vh_p))
+    f = _inv_gaps(E.mul(s, s))
+    inner = None if ct_s is None else _diag_embed(ct_s)
+    extra = None
+    if ct_u is not None:
+        utg = _mm(_mT(u_k), ct_u)
+        inner = _plus(inner, E.mul(E.mul(f, E.sub(utg, _mT(utg))), _row(s)))
+        if m > k:
+            extra = _mm(E.div(E.sub(ct_u, _mm(u_k, utg)), _row(s)), vh_k)
+    if ct_vh is not None:
+        v = _mT(vh_k)
+        ct_v = _mT(ct_vh)
+        vtg = _mm(vh_k, ct_v)
+        inner = _plus(inner, E.mul(_col(s), E.mul(f, E.sub(vtg, _mT(vtg)))))
+        if n > k:
+            extra = _plus(extra, _mm(u_k, _mT(E.div(E.sub(ct_v, _mm(v, vtg)), _row(s)))))
+    assert inner is not None
+    ct_a = _mm(u_k, _mm(inner, vh_k))
+    return [ct_a if extra is None else E.add(ct_a, extra)]
+
+
+svd_p.impl = _svd_impl
+svd_p.abstract_eval = _svd_abstract_eval
+svd_p.jvp = _svd_jvp
+svd_p.vjp = _svd_vjp
+svd_p.batch = _unary_batch(svd_p)
+
+
+def _svd_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    reduced = {"full_matrices": False, "compute_uv": True}
+    return [
+        ((_spread(rng, 3, 3, [3.0, 2.0, 0.5]),), reduced),
+        ((_spread(rng, 4, 2, [2.5, 1.0]),), reduced),
+        ((_spread(rng, 2, 3, [2.0, 0.7]),), reduced),
+        ((np.stack([_spread(rng, 3, 2, [2.0, 1.0]) for _ in range(2)]),), reduced),
+        ((_spread(rng, 2, 2, [2.0, 1.0]),), {"full_matrices": True, "compute_uv": True}),
+        # (non-square full_matrices=True is checked on basis-independent functions
+        # in tests/test_linalg.py: its extra columns are not unique)
+        ((_spread(rng, 3, 2, [2.0, 1.0]),), {"full_matrices": False, "compute_uv": False}),
+        ((_spread(rng, 2, 3, [2.0, 1.0]),), {"full_matrices": True, "compute_uv": False}),
+    ]
+
+
+svd_p.samples = _svd_samples
+
+# ---------------------------------------------------------------------------
+# pinv(a) = X, the Moore-Penrose pseudo-inverse (numpy: SVD, singular values
+# <= rcond * max(s) dropped). Where the rank is locally constant (always, for
+# full-rank a) (Golub & Pereyra):
+#   jvp:  dX = -X da X + X X^T da^T (I - a X) + (I - X a) da^T X^T X
+#   vjp:  ct_a = -X^T ct X^T + (I - a X) ct^T X X^T + X^T X ct^T (I - X a)
+# Singular case: a perturbation that changes the rank (pinv jumps there).
+# ---------------------------------------------------------------------------
+
+pinv_p = Primitive("pinv")
+
+
+def _pinv_abstract_eval(a: ShapedArray, *, rcond: float) -> ShapedArray:
+    _check_float("pinv", a)
+    _check_matrix("pinv", a, square=False)
+    return ShapedArray((*a.shape[:-2], a.shape[-1], a.shape[-2]), a.dtype)
+
+
+def _pinv_residual_projectors(a: Array, x: Array) -> tuple[Array, Array]:
+    """``I - a X`` (m, m) and ``I - X a`` (n, n)."""
+    ax, xa = _mm(a, x), _mm(x, a)
+    return E.sub(_eye_like(ax), ax), E.sub(_eye_like(xa), xa)
+
+
+def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcond: float) -> Any:
+    a, da, x = primals[0], tangents[0], out
+    dat = _mT(da)
+    xt = _mT(x)
+    res_m, res_n = _pinv_residual_projectors(a, x)
+    t = E.neg(_mm(x, _mm(da, x)))
+    t = E.add(t, _mm(_mm(x, xt), _mm(dat, res_m)))
+    return E.add(t, _mm(res_n, _mm(dat, _mm(xt, x))))
+
+
+def _pinv_vjp(
+    ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, rcond: float
+) -> list[Any]:
+    a, x = primals[0], out
+    xt, ctt = _mT(x), _mT(ct)
+    res_m, res_n = _pinv_residual_projectors(a, x)
+    g = E.neg(_mm(xt, _mm(ct, xt)))
+    g = E.add(g, _mm(res_m, _mm(ctt, _mm(x, xt))))
+    return [E.add(g, _mm(_mm(xt, x), _mm(ctt, res_n)))]
+
+
+pinv_p.impl = lambda a, *, rcond: np.linalg.pinv(a, rcond=rcond)
+pinv_p.abstract_eval = _pinv_abstract_eval
+pinv_p.jvp = _pinv_jvp
+pinv_p.vjp = _pinv_vjp
+pinv_p.batch = _unary_batch(pinv_p)
+pinv_p.samples = lambda rng: [
+    ((rng.normal(size=(3, 2)),), {"rcond": 1e-15}),
+    ((rng.normal(size=(2, 3)),), {"rcond": 1e-15}),
+    ((_well(rng, 3, 3),), {"rcond": 1e-15}),
+    ((rng.normal(size=(2, 4, 3)),), {"rcond": 1e-10}),
+]
+
+# ---------------------------------------------------------------------------
+# wrappers
+# ---------------------------------------------------------------------------
+
+
+def solve(a: Array, b: Array) -> Array:
+    """x with a @ x = b; a (..., n, n), b (..., n, k), same batch shape."""
+    return bind(solve_p, a, b)
+
+
+def triangular_solve(
+    a: Array,
+    b: Array,
+    *,
+    left_side: bool = True,
+    lower: bool = True,
+    transpose_a: bool = False,
+    unit_diagonal: bool = False,
+) -> Array:
+    """x with op(T) @ x = b (or x @ op(T) = b); see the primitive's paragraph."""
+    return bind(
+        triangular_solve_p,
+        a,
+        b,
+        left_side=bool(left_side),
+        lower=bool(lower),
+        transpose_a=bool(transpose_a),
+        unit_diagonal=bool(unit_diagonal),
+    )
+
+
+def cholesky(a: Array) -> Array:
+    """Lower Cholesky factor of the matrix the lower triangle of ``a`` stands for."""
+    return bind(cholesky_p, a)
+
+
+def det(a: Array) -> Array:
+    return bind(det_p, a)
+
+
+def slogdet(a: Array) -> list[Array]:
+    """[sign, log|det|]."""
+    return bind(slogdet_p, a)  # type: ignore[no-any-return]
+
+
+def eigh(a: Array, lower: bool = True) -> list[Array]:
+    """[w, V] of the symmetric matrix the ``lower`` (upper) triangle of ``a`` stands for."""
+    return bind(eigh_p, a, lower=bool(lower))  # type: ignore[no-any-return]
+
+
+def qr(a: Array) -> list[Array]:
+    """[Q, R], reduced."""
+    return bind(qr_p, a)  # type: ignore[no-any-return]
+
+
+def svd(a: Array, full_matrices: bool = False, compute_uv: bool = True) -> list[Array]:
+    """[U, s, Vh] (compute_uv) or [s]."""
+    return bind(  # type: ignore[no-any-return]
+        svd_p, a, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv)
+    )
+
+
+def pinv(a: Array, rcond: float) -> Array:
+    return bind(pinv_p, a, rcond=float(rcond))

@@ -1,0 +1,693 @@
+"""Linear algebra (funcdiff.numpy.linalg, funcdiff.scipy.linalg and the
+matrix primitives): values against numpy/scipy, derivatives against finite
+differences in both modes to second order, vmap against loops (batched
+matrices included), jit against eager, the Newton step differentiated, the
+documented singular cases and the error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import funcdiff as fd
+import funcdiff.numpy as fnp
+from funcdiff.checking import check_grads
+from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.scipy import linalg as fsl
+
+LA = fnp.linalg
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+
+
+def _rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def well(*shape: int, seed: int = 0) -> np.ndarray:
+    """Well-conditioned square matrices (..., n, n)."""
+    n = shape[-1]
+    return np.asarray(_rng(seed).normal(size=shape) + 2.0 * np.sqrt(n) * np.eye(n))
+
+
+def spd(*shape: int, seed: int = 0) -> np.ndarray:
+    m = _rng(seed).normal(size=shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def sym(*shape: int, seed: int = 0) -> np.ndarray:
+    """Symmetric with well-separated eigenvalues -1 .. 2 (per matrix)."""
+    rng = _rng(seed)
+    n = shape[-1]
+    q = np.linalg.qr(rng.normal(size=shape))[0]
+    return np.asarray((q * np.linspace(-1.0, 2.0, n)) @ np.swapaxes(q, -1, -2))
+
+
+def rect(*shape: int, seed: int = 0) -> np.ndarray:
+    """Matrices with well-separated singular values 3, 2, 1, ... (per matrix)."""
+    rng = _rng(seed)
+    m, n = shape[-2:]
+    k = min(m, n)
+    u = np.linalg.qr(rng.normal(size=(*shape[:-2], m, m)))[0][..., :k]
+    v = np.linalg.qr(rng.normal(size=(*shape[:-2], n, n)))[0][..., :k]
+    return np.asarray((u * np.linspace(3.0, 1.0, k)) @ np.swapaxes(v, -1, -2))
+
+
+def vec(*shape: int, seed: int = 1) -> np.ndarray:
+    return _rng(seed).normal(size=shape)
+
+
+def _same(got: Any, want: Any, rtol: float = 1e-10, atol: float = 1e-12) -> None:
+    got_a, want_a = np.asarray(got), np.asarray(want)
+    assert got_a.shape == want_a.shape, (got_a.shape, want_a.shape)
+    assert got_a.dtype == want_a.dtype, (got_a.dtype, want_a.dtype)
+    np.testing.assert_allclose(got_a, want_a, rtol=rtol, atol=atol)
+
+
+def _vmap_vs_loop(f: Callable[..., Any], batched: list[np.ndarray], in_axes: Any = 0) -> None:
+    axes = in_axes if isinstance(in_axes, (tuple, list)) else [in_axes] * len(batched)
+    n = next(np.shape(b)[a] for b, a in zip(batched, axes, strict=True) if a is not None)
+    got = fd.vmap(f, in_axes=tuple(axes))(*batched)
+    for i in range(n):
+        want = f(
+            *[b if a is None else np.take(b, i, axis=a) for b, a in zip(batched, axes, strict=True)]
+        )
+        for g, w in zip(fd.tree.tree_leaves(got), fd.tree.tree_leaves(want), strict=True):
+            np.testing.assert_allclose(np.asarray(g)[i], w, rtol=1e-9, atol=1e-11)
+
+
+def _prims(f: Callable[..., Any], *args: Any) -> list[str]:
+    return [e.primitive.name for e in fd.make_jaxpr(f)(*args).eqns]
+
+
+# ---------------------------------------------------------------------------
+# values against numpy
+# ---------------------------------------------------------------------------
+
+SOLVE_SHAPES = [
+    ((3, 3), (3,)),
+    ((3, 3), (3, 2)),
+    ((2, 3, 3), (3,)),
+    ((2, 3, 3), (2, 3, 4)),
+    ((2, 3, 3), (3, 4)),  # b's (missing) batch axes broadcast
+    ((3, 3), (2, 5, 3, 1)),  # one matrix, a stack of right-hand sides: folded into columns
+    ((2, 1, 3, 3), (1, 4, 3, 2)),  # batch axes broadcast both ways
+    ((1, 1), (1,)),
+]
+
+
+@pytest.mark.parametrize(("sa", "sb"), SOLVE_SHAPES)
+def test_solve_values(sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
+    a, b = well(*sa), vec(*sb)
+    _same(LA.solve(a, b), np.linalg.solve(a, b))
+
+
+def test_solve_dtypes() -> None:
+    a32, b32 = well(3, 3).astype(np.float32), vec(3).astype(np.float32)
+    _same(LA.solve(a32, b32), np.linalg.solve(a32, b32), rtol=1e-5)
+    ai, bi = np.array([[2, 1], [1, 3]]), np.array([1, 2])
+    _same(LA.solve(ai, bi), np.linalg.solve(ai, bi))
+    _same(LA.solve([[2.0, 0.0], [0.0, 4.0]], [2.0, 2.0]), np.array([1.0, 0.5]))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3), (1, 1), (2, 2, 4, 4)])
+def test_inv_det_slogdet_values(shape: tuple[int, ...]) -> None:
+    a = well(*shape)
+    _same(LA.inv(a), np.linalg.inv(a))
+    _same(LA.det(a), np.linalg.det(a))
+    _same(LA.det(-a), np.linalg.det(-a))
+    for x in (a, -a):
+        got, want = LA.slogdet(x), np.linalg.slogdet(x)
+        _same(got.sign, want.sign)
+        _same(got.logabsdet, want.logabsdet)
+    assert isinstance(LA.slogdet(a), LA.SlogdetResult)
+
+
+def test_singular_slogdet_and_det_values() -> None:
+    z = np.array([[1.0, 2.0], [2.0, 4.0]])
+    sign, logabsdet = LA.slogdet(z)
+    assert float(sign) == 0.0 and float(logabsdet) == -np.inf
+    assert float(LA.det(z)) == 0.0
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (1, 1)])
+def test_cholesky_values(shape: tuple[int, ...]) -> None:
+    a = spd(*shape)
+    _same(LA.cholesky(a), np.linalg.cholesky(a))
+    _same(LA.cholesky(a, upper=True), np.linalg.cholesky(a, upper=True))
+    # like numpy, only one triangle is read
+    junk = a + np.triu(vec(*shape), 1)
+    _same(LA.cholesky(junk), np.linalg.cholesky(a))
+    junk = a + np.tril(vec(*shape), -1)
+    _same(LA.cholesky(junk, upper=True), np.linalg.cholesky(a, upper=True))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (1, 1)])
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_values(shape: tuple[int, ...], uplo: Any) -> None:
+    a = sym(*shape) + (np.triu if uplo == "L" else np.tril)(vec(*shape), 1 if uplo == "L" else -1)
+    got, want = LA.eigh(a, UPLO=uplo), np.linalg.eigh(a, UPLO=uplo)
+    assert isinstance(got, LA.EighResult)
+    _same(got.eigenvalues, want.eigenvalues)
+    _same(got.eigenvectors, want.eigenvectors)
+    _same(LA.eigvalsh(a, uplo), np.linalg.eigvalsh(a, uplo))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2), (3, 2, 5)])
+def test_qr_values(shape: tuple[int, ...]) -> None:
+    a = vec(*shape)
+    got, want = LA.qr(a), np.linalg.qr(a)
+    assert isinstance(got, LA.QRResult)
+    _same(got.Q, want.Q)
+    _same(got.R, want.R)
+    _same(LA.qr(a, mode="r"), np.linalg.qr(a, mode="r"))
+    if shape[-2] <= shape[-1]:
+        _same(LA.qr(a, mode="complete").Q, np.linalg.qr(a, mode="complete").Q)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2), (3, 2, 5)])
+def test_svd_values(shape: tuple[int, ...]) -> None:
+    a = vec(*shape)
+    for full in (False, True):
+        got, want = LA.svd(a, full_matrices=full), np.linalg.svd(a, full_matrices=full)
+        assert isinstance(got, LA.SVDResult)
+        for g, w in zip(got, want, strict=True):
+            _same(g, w)
+    _same(LA.svd(a, compute_uv=False), np.linalg.svd(a, compute_uv=False))
+    _same(LA.svdvals(a), np.linalg.svdvals(a))
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 3), (3, 3), (2, 4, 3)])
+def test_pinv_values(shape: tuple[int, ...]) -> None:
+    a = vec(*shape)
+    _same(LA.pinv(a), np.linalg.pinv(a))
+    no_rtol: Any = None
+    _same(LA.pinv(a, rtol=None), np.linalg.pinv(a, rtol=no_rtol))
+    low_rank = np.outer(vec(3), vec(4, seed=2))
+    _same(LA.pinv(low_rank), np.linalg.pinv(low_rank))
+    _same(LA.pinv(low_rank, rcond=0.1), np.linalg.pinv(low_rank, rcond=0.1))
+
+
+LSTSQ_CASES = [
+    ("tall", vec(5, 3), vec(5)),
+    ("tall matrix b", vec(5, 3), vec(5, 2)),
+    ("square", well(3, 3), vec(3, 2)),
+    ("wide", vec(2, 4), vec(2)),
+    ("rank deficient", np.c_[vec(5, 2), vec(5, 2) @ [1.0, -2.0]], vec(5)),
+]
+
+
+@pytest.mark.parametrize(("name", "a", "b"), LSTSQ_CASES, ids=[c[0] for c in LSTSQ_CASES])
+def test_lstsq_values(name: str, a: np.ndarray, b: np.ndarray) -> None:
+    got, want = LA.lstsq(a, b), np.linalg.lstsq(a, b)
+    for g, w in zip(got, want, strict=True):
+        _same(g, w, rtol=1e-9, atol=1e-11)
+    assert isinstance(got[2], np.int32)
+    x_cut = LA.lstsq(a, b, rcond=0.5)[0]
+    _same(x_cut, np.linalg.lstsq(a, b, rcond=0.5)[0], rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("order", [2, -2, "nuc", 2.0])
+def test_norm_spectral_and_nuclear(order: Any) -> None:
+    a = vec(3, 4)
+    _same(LA.norm(a, ord=order), np.linalg.norm(a, ord=order))
+    b = vec(2, 3, 4)
+    for axis in [(1, 2), (2, 0), (-1, -3)]:
+        _same(LA.norm(b, ord=order, axis=axis), np.linalg.norm(b, ord=order, axis=axis))
+        _same(
+            LA.norm(b, ord=order, axis=axis, keepdims=True),
+            np.linalg.norm(b, ord=order, axis=axis, keepdims=True),
+        )
+
+
+# ---------------------------------------------------------------------------
+# values against scipy
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2, "N", "T"])
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("unit", [False, True])
+@pytest.mark.parametrize("sb", [(3,), (3, 2)])
+def test_solve_triangular_values(trans: Any, lower: bool, unit: bool, sb: tuple[int, ...]) -> None:
+    sl = pytest.importorskip("scipy.linalg")
+    a, b = well(3, 3), vec(*sb)
+    want = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+    _same(fsl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit), want)
+
+
+def test_solve_triangular_batched_like_scipy() -> None:
+    sl = pytest.importorskip("scipy.linalg")
+    a, b = well(2, 3, 3), vec(2, 3, 2)
+    _same(fsl.solve_triangular(a, b, lower=True), sl.solve_triangular(a, b, lower=True))
+    _same(fsl.solve_triangular(a, vec(3)), sl.solve_triangular(a, vec(3)))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_scipy_cholesky_cho_factor_cho_solve(lower: bool) -> None:
+    sl = pytest.importorskip("scipy.linalg")
+    a = spd(4, 4)
+    _same(fsl.cholesky(a, lower=lower), sl.cholesky(a, lower=lower))
+    c, low = fsl.cho_factor(a, lower=lower)
+    c_ref, low_ref = sl.cho_factor(a, lower=lower)
+    assert low == low_ref
+    tri = np.tril if lower else np.triu
+    _same(c, tri(c_ref))  # scipy leaves arbitrary values in the other triangle; we zero it
+    for b in (vec(4), vec(4, 3)):
+        _same(fsl.cho_solve((c, low), b), sl.cho_solve((c_ref, low_ref), b))
+        _same(fsl.cho_solve((c, low), b), np.linalg.solve(a, b))
+
+
+def test_scipy_check_finite() -> None:
+    a = well(2, 2)
+    bad = np.array([np.nan, 1.0])
+    with pytest.raises(ValueError, match=r"solve_triangular: array must not contain infs or NaNs"):
+        fsl.solve_triangular(a, bad)
+    assert np.isnan(fsl.solve_triangular(a, bad, check_finite=False)).all()
+    with pytest.raises(ValueError, match="invalid trans"):
+        fsl.solve_triangular(a, a, trans=3)
+    with pytest.raises(TypeError, match=r"cho_solve: .*\(c, lower\)"):
+        fsl.cho_solve(a, np.ones(2))  # type: ignore[arg-type]
+
+
+def test_scipy_module_does_not_import_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['scipy'] = None\n"
+        "import numpy as np, funcdiff.scipy.linalg as L\n"
+        "print(L.solve_triangular(np.eye(2) * 2, np.ones(2)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[0.5 0.5]"
+
+
+# ---------------------------------------------------------------------------
+# derivatives: finite differences, both modes, second order
+# ---------------------------------------------------------------------------
+
+
+def _sq(x: Any) -> Any:
+    return x * x
+
+
+def _eig_recompose(a: Any) -> Any:
+    w, v = LA.eigh(a)
+    return (v * fnp.exp(w)) @ v.T  # expm of the symmetric matrix: sign-invariant
+
+
+def _svd_recompose(a: Any) -> Any:
+    u, s, vh = LA.svd(a, full_matrices=False)
+    return (u * (s + s**3)) @ vh
+
+
+GRAD_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+    ("solve vector", LA.solve, (well(3, 3), vec(3))),
+    ("solve matrix", LA.solve, (well(3, 3), vec(3, 2))),
+    ("solve batched", LA.solve, (well(2, 3, 3), vec(2, 3, 2))),
+    ("solve broadcast b", LA.solve, (well(2, 3, 3), vec(3))),
+    ("solve stacked b", LA.solve, (well(3, 3), vec(2, 3, 1))),
+    ("inv", LA.inv, (well(3, 3),)),
+    ("inv batched", LA.inv, (well(2, 2, 2),)),
+    ("det", LA.det, (well(3, 3),)),
+    ("det batched", LA.det, (well(2, 3, 3),)),
+    ("slogdet", lambda a: LA.slogdet(a).logabsdet, (-well(3, 3),)),
+    ("slogdet both", lambda a: tuple(LA.slogdet(a)), (well(2, 3, 3),)),
+    ("cholesky", LA.cholesky, (spd(3, 3),)),
+    ("cholesky upper", lambda a: LA.cholesky(a, upper=True), (spd(3, 3),)),
+    ("cholesky batched", LA.cholesky, (spd(2, 3, 3),)),
+    ("eigvalsh", LA.eigvalsh, (sym(4, 4),)),
+    ("eigvalsh upper", lambda a: LA.eigvalsh(a, UPLO="U"), (sym(3, 3),)),
+    ("eigh expm", _eig_recompose, (sym(3, 3),)),
+    ("eigh squared vectors", lambda a: _sq(LA.eigh(a).eigenvectors), (sym(3, 3),)),
+    ("eigh batched", lambda a: tuple(LA.eigh(a)), (sym(2, 3, 3),)),
+    ("qr square", lambda a: tuple(LA.qr(a)), (well(3, 3),)),
+    ("qr tall", lambda a: tuple(LA.qr(a)), (vec(4, 2),)),
+    ("qr wide", lambda a: tuple(LA.qr(a)), (vec(2, 4),)),
+    ("qr gauge-free R^T R", lambda a: LA.qr(a, mode="r").T @ LA.qr(a, mode="r"), (vec(4, 3),)),
+    ("qr batched", lambda a: LA.qr(a).Q, (vec(2, 3, 2),)),
+    ("svdvals", LA.svdvals, (rect(3, 3),)),
+    ("svdvals wide batched", LA.svdvals, (rect(2, 2, 4),)),
+    ("svd recompose square", _svd_recompose, (rect(3, 3),)),
+    ("svd recompose tall", _svd_recompose, (rect(4, 2),)),
+    ("svd recompose wide", _svd_recompose, (rect(2, 4),)),
+    ("svd squared vectors", lambda a: tuple(_sq(x) for x in LA.svd(a, False)), (rect(3, 2),)),
+    ("svd UVh", lambda a: LA.svd(a, False).U @ LA.svd(a, False).Vh, (rect(2, 3, 3),)),
+    ("pinv tall", LA.pinv, (vec(4, 2),)),
+    ("pinv wide", LA.pinv, (vec(2, 3),)),
+    ("lstsq x", lambda a, b: LA.lstsq(a, b)[0], (vec(5, 3), vec(5))),
+    ("lstsq x wide", lambda a, b: LA.lstsq(a, b)[0], (vec(2, 3), vec(2, 2))),
+    ("lstsq residuals", lambda a, b: LA.lstsq(a, b)[1], (vec(5, 2), vec(5, 2))),
+    ("lstsq s", lambda a, b: LA.lstsq(a, b)[3], (rect(4, 3), vec(4))),
+    ("norm 2", lambda a: LA.norm(a, ord=2), (rect(3, 4),)),
+    ("norm -2", lambda a: LA.norm(a, ord=-2), (rect(4, 3),)),
+    ("norm nuc", lambda a: LA.norm(a, ord="nuc", axis=(0, 2)), (vec(3, 2, 4),)),
+    ("solve_triangular", lambda a, b: fsl.solve_triangular(a, b, lower=True), (well(3, 3), vec(3))),
+    (
+        "solve_triangular T unit",
+        lambda a, b: fsl.solve_triangular(a, b, trans="T", unit_diagonal=True),
+        (well(3, 3), vec(3, 2)),
+    ),
+    ("scipy cholesky", fsl.cholesky, (spd(3, 3),)),
+    ("cho_solve", lambda a, b: fsl.cho_solve(fsl.cho_factor(a), b), (spd(3, 3), vec(3, 2))),
+    (
+        "cho_solve lower",
+        lambda a, b: fsl.cho_solve(fsl.cho_factor(a, lower=True), b),
+        (spd(2, 3, 3), vec(3)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "args"), GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_grads(name: str, f: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    check_grads(f, args, order=2, modes=("fwd", "rev"))
+
+
+def test_grads_float32() -> None:
+    a, b = well(3, 3).astype(np.float32), vec(3).astype(np.float32)
+    g = fd.grad(lambda a: LA.solve(a, b).sum())(a)
+    assert g.dtype == np.float32
+    check_grads(LA.solve, (a, b), order=1)
+
+
+def test_third_order() -> None:
+    check_grads(lambda a: LA.slogdet(a).logabsdet, (well(3, 3),), order=3)
+    check_grads(LA.eigvalsh, (sym(3, 3),), order=3)
+
+
+def test_gradients_against_closed_forms() -> None:
+    a = well(3, 3)
+    ainv = np.linalg.inv(a)
+    np.testing.assert_allclose(fd.grad(LA.det)(a), np.linalg.det(a) * ainv.T, rtol=1e-10)
+    np.testing.assert_allclose(
+        fd.grad(lambda a: LA.slogdet(a).logabsdet)(a), ainv.T, rtol=1e-10, atol=1e-14
+    )
+    # Hessian of log det: H[ij, kl] = -(A^-1)_{li} (A^-1)_{jk}
+    h = fd.hessian(lambda a: LA.slogdet(a).logabsdet)(a)
+    np.testing.assert_allclose(h, -np.einsum("li,jk->ijkl", ainv, ainv), rtol=1e-9, atol=1e-12)
+    # eigenvalues: dw_i/dA = v_i v_i^T (read from the lower triangle: off-diagonal doubled)
+    s = sym(3, 3)
+    v = np.linalg.eigh(s).eigenvectors
+    g = fd.grad(lambda a: LA.eigvalsh(a)[2])(s)
+    outer = np.outer(v[:, 2], v[:, 2])
+    np.testing.assert_allclose(g, np.tril(2 * outer, -1) + np.diag(np.diag(outer)), atol=1e-12)
+    # nuclear norm: gradient U Vh
+    r = rect(3, 4)
+    u, _, vh = np.linalg.svd(r, full_matrices=False)
+    np.testing.assert_allclose(fd.grad(lambda a: LA.norm(a, "nuc"))(r), u @ vh, atol=1e-12)
+
+
+def test_symmetric_gradient_convention() -> None:
+    """Only the lower triangle is read: for f(A) with A symmetric, the
+    symmetric gradient is (g + g.T) / 2 of what grad returns."""
+    a = spd(3, 3)
+
+    def f(a: Any) -> Any:
+        return fnp.sum(LA.cholesky(a) ** 3)
+
+    g = fd.grad(f)(a)
+    assert np.all(np.triu(g, 1) == 0)
+    # directional derivative along a symmetric direction agrees either way
+    d = sym(3, 3, seed=5)
+    eps = 1e-6
+    fdiff = (f(a + eps * d) - f(a - eps * d)) / (2 * eps)
+    np.testing.assert_allclose(np.sum(g * d), fdiff, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# the Newton step, differentiated
+# ---------------------------------------------------------------------------
+
+
+def _objective(x: Any) -> Any:
+    return fnp.sum(fnp.exp(0.3 * x)) + 0.5 * fnp.sum(x * x) + 0.1 * fnp.sum(x[:-1] * x[1:] ** 2)
+
+
+def _newton(x: Any) -> Any:
+    return x - LA.solve(fd.hessian(_objective)(x), fd.grad(_objective)(x))
+
+
+def test_newton_step_differentiated_by_grad() -> None:
+    x = np.array([0.3, -0.2, 0.5, 0.1])
+
+    def loss(x: Any) -> Any:
+        return fnp.sum(_newton(x) ** 2)
+
+    g = fd.grad(loss)(x)
+    eps = 1e-6
+    fdiff = np.array([(loss(x + eps * e) - loss(x - eps * e)) / (2 * eps) for e in np.eye(4)])
+    np.testing.assert_allclose(g, fdiff, rtol=1e-6, atol=1e-8)
+    check_grads(_newton, (x,), order=2, modes=("fwd", "rev"))
+    np.testing.assert_allclose(fd.jit(fd.grad(loss))(x), g, rtol=1e-12)
+    # the Newton map's Jacobian at the minimizer is zero (quadratic convergence)
+    xs = np.zeros(4)
+    for _ in range(30):
+        xs = _newton(xs)
+    np.testing.assert_allclose(fd.jacfwd(_newton)(xs), np.zeros((4, 4)), atol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# vmap against loops, jit against eager
+# ---------------------------------------------------------------------------
+
+VMAP_CASES: list[tuple[str, Callable[..., Any], list[np.ndarray], Any]] = [
+    ("solve both", LA.solve, [well(4, 3, 3), vec(4, 3)], 0),
+    ("solve a only", LA.solve, [well(4, 3, 3), vec(3, 2)], (0, None)),
+    ("solve b only", LA.solve, [well(3, 3), vec(4, 3)], (None, 0)),
+    ("solve b only last axis", LA.solve, [well(3, 3), vec(3, 2, 4)], (None, 2)),
+    ("solve batched a, b axis 1", LA.solve, [well(2, 3, 3), vec(2, 4, 3, 1)], (None, 1)),
+    ("inv", LA.inv, [well(4, 3, 3)], 0),
+    ("det axis 2", LA.det, [np.moveaxis(well(4, 3, 3), 0, 2)], 2),
+    ("slogdet", lambda a: tuple(LA.slogdet(a)), [well(4, 2, 3, 3)], 1),
+    ("cholesky", LA.cholesky, [spd(4, 3, 3)], 0),
+    ("eigh", lambda a: tuple(LA.eigh(a)), [sym(4, 3, 3)], 0),
+    ("qr", lambda a: tuple(LA.qr(a)), [vec(4, 3, 2)], 0),
+    ("svd", lambda a: tuple(LA.svd(a, full_matrices=False)), [vec(4, 2, 3)], 0),
+    ("svdvals", LA.svdvals, [vec(4, 3, 2)], 0),
+    ("pinv", LA.pinv, [vec(4, 3, 2)], 0),
+    ("lstsq", lambda a, b: LA.lstsq(a, b)[0], [vec(4, 5, 2), vec(4, 5)], 0),
+    ("norm 2", lambda a: LA.norm(a, 2), [vec(4, 3, 2)], 0),
+    ("solve_triangular b only", fsl.solve_triangular, [well(3, 3), vec(4, 3)], (None, 0)),
+    (
+        "solve_triangular right side",
+        lambda a, b: fsl.solve_triangular(a, b, lower=True, trans=1),
+        [well(4, 3, 3), vec(3, 2)],
+        (0, None),
+    ),
+    ("cho_solve", lambda c, b: fsl.cho_solve((c, True), b), [well(3, 3), vec(3, 4)], (None, 1)),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "args", "axes"), VMAP_CASES, ids=[c[0] for c in VMAP_CASES])
+def test_vmap_matches_loop(
+    name: str, f: Callable[..., Any], args: list[np.ndarray], axes: Any
+) -> None:
+    _vmap_vs_loop(f, args, axes)
+
+
+def test_vmap_of_grad_matches_loop() -> None:
+    def f(a: Any, b: Any) -> Any:
+        return fnp.sum(LA.solve(a, b) ** 2) + LA.slogdet(a).logabsdet
+
+    a, b = well(4, 3, 3), vec(4, 3)
+    _vmap_vs_loop(fd.grad(f), [a, b], 0)
+    _vmap_vs_loop(fd.grad(f), [a[0], b], (None, 0))
+
+
+def test_vmap_over_rhs_factors_once() -> None:
+    """An unbatched matrix with batched right-hand sides is one solve with
+    the batch folded into columns, not one solve per member."""
+    a = well(3, 3)
+    eqns = fd.make_jaxpr(fd.vmap(lambda b: LA.solve(a, b)))(vec(5, 3)).eqns
+    solves = [e for e in eqns if e.primitive.name == "solve"]
+    assert len(solves) == 1 and solves[0].invars[1].aval.shape == (3, 5)
+    # hessians through solve keep the coefficient matrix unbatched too
+    jaxpr = fd.make_jaxpr(fd.hessian(lambda b: fnp.sum(LA.solve(a, b) ** 3)))(vec(3))
+    shapes = [e.invars[0].aval.shape for e in jaxpr.eqns if e.primitive.name == "solve"]
+    assert shapes and all(s == (3, 3) for s in shapes)
+
+
+JIT_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+    ("solve", LA.solve, (well(2, 3, 3), vec(3))),
+    ("grad solve", fd.grad(lambda a, b: fnp.sum(LA.solve(a, b) ** 2)), (well(3, 3), vec(3))),
+    ("eigh", lambda a: tuple(LA.eigh(a)), (sym(3, 3),)),
+    ("grad eigh", fd.grad(lambda a: fnp.sum(_eig_recompose(a) ** 2)), (sym(3, 3),)),
+    ("qr", lambda a: tuple(LA.qr(a)), (vec(4, 3),)),
+    ("svd", lambda a: tuple(LA.svd(a)), (vec(2, 4),)),
+    ("lstsq", LA.lstsq, (vec(5, 2), vec(5))),
+    ("hessian logdet", fd.hessian(lambda a: LA.slogdet(a).logabsdet), (well(2, 2),)),
+    ("cho_solve", lambda a, b: fsl.cho_solve(fsl.cho_factor(a), b), (spd(3, 3), vec(3))),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "args"), JIT_CASES, ids=[c[0] for c in JIT_CASES])
+def test_jit_equals_eager(name: str, f: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    want = f(*args)
+    got = fd.jit(f)(*args)
+    for g, w in zip(fd.tree.tree_leaves(got), fd.tree.tree_leaves(want), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+def test_jaxprs_show_the_primitives() -> None:
+    assert _prims(LA.inv, well(2, 2)) == ["solve"]
+    assert "triangular_solve" in _prims(
+        lambda c, b: fsl.cho_solve((c, True), b), well(2, 2), vec(2)
+    )
+    assert _prims(lambda a: LA.svd(a, compute_uv=False), vec(2, 3)) == ["svd"]
+    assert _prims(LA.cholesky, spd(2, 2)) == ["cholesky"]
+
+
+# ---------------------------------------------------------------------------
+# singular cases (documented in docs/linalg.md)
+# ---------------------------------------------------------------------------
+
+
+def test_eigh_repeated_eigenvalues() -> None:
+    a = np.diag([1.0, 1.0, 2.0])
+    # the eigenvalues keep a first derivative
+    g = fd.grad(lambda a: LA.eigvalsh(a)[2])(a)
+    np.testing.assert_allclose(g, np.diag([0.0, 0.0, 1.0]), atol=1e-12)
+    # the eigenvectors of the repeated eigenvalue have none: inf/NaN, as in JAX
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gv = fd.grad(lambda a: LA.eigh(a).eigenvectors[0, 0])(a)
+    assert not np.all(np.isfinite(gv))
+
+
+def test_svd_repeated_singular_values() -> None:
+    a = np.eye(3)
+    g = fd.grad(lambda a: fnp.sum(LA.svdvals(a)))(a)  # the trace norm's gradient, U Vh
+    np.testing.assert_allclose(g, np.eye(3), atol=1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gu = fd.grad(lambda a: LA.svd(a).U[0, 0] ** 2)(a)
+    assert not np.all(np.isfinite(gu))
+
+
+def test_pinv_has_no_trouble_with_repeated_singular_values() -> None:
+    # lstsq goes through pinv's own rule, so an orthogonal design is fine
+    a = np.eye(4)[:, :2] * 2.0
+    check_grads(LA.pinv, (a,), order=2)
+    # (forward mode also differentiates lstsq's singular values, which have no
+    # second derivative here: that dead branch divides by zero)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        check_grads(lambda a, b: LA.lstsq(a, b)[0], (a, vec(4)), order=2)
+
+
+def test_derivative_at_singular_matrix_raises() -> None:
+    z = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(np.linalg.LinAlgError, match="solve: singular matrix"):
+        fd.grad(LA.det)(z)
+    with pytest.raises(np.linalg.LinAlgError, match="solve: singular matrix"):
+        fd.grad(lambda a: LA.slogdet(a).logabsdet)(z)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 4), (2, 3, 5)])
+def test_full_matrices_svd_basis_independent_functions(shape: tuple[int, ...]) -> None:
+    """numpy's default full_matrices=True adds an arbitrary orthonormal basis of
+    the complement; functions that do not depend on which basis get exact
+    derivatives (the rules differentiate the minimal-rotation choice)."""
+    a = rect(*shape)
+    k = min(shape[-2:])
+    assert LA.svd(a).U.shape[-1] == shape[-2]
+
+    def projectors(a: Any) -> Any:
+        u, s, vh = LA.svd(a)
+        up, vp = u[..., :, k:], vh[..., k:, :]
+        return up @ fnp.matrix_transpose(up), fnp.matrix_transpose(vp) @ vp, s
+
+    def rotated(a: Any) -> Any:  # U^T a Vh^T = diag(s) padded with zeros
+        u, _, vh = LA.svd(a)
+        return fnp.matrix_transpose(u) @ a @ fnp.matrix_transpose(vh)
+
+    check_grads(projectors, (a,), order=2, modes=("fwd", "rev"))
+    check_grads(rotated, (a,), order=2, modes=("fwd", "rev"))
+    # U stays orthogonal to first order
+    _, du = fd.jvp(lambda a: LA.svd(a).U, (a,), (vec(*shape),))
+    u = LA.svd(a).U
+    skew = fnp.matrix_transpose(u) @ du
+    np.testing.assert_allclose(skew, -np.swapaxes(skew, -1, -2), atol=1e-12)
+
+
+def test_nan_in_nan_out() -> None:
+    nan = np.full((2, 2), np.nan)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(LA.det(nan))
+    assert np.isnan(LA.solve(nan, np.ones(2))).all()
+    assert np.isnan(LA.eigh(nan).eigenvalues).all()
+    assert all(np.isnan(x).all() for x in LA.svd(nan))
+    assert np.isnan(LA.svdvals(nan)).all()
+    stack = np.stack([nan, np.diag([2.0, 1.0])])
+    s = LA.svdvals(stack)
+    assert np.isnan(s[0]).all() and np.allclose(s[1], [2.0, 1.0])
+    assert np.isnan(LA.cholesky(nan)[1, 1])
+
+
+# ---------------------------------------------------------------------------
+# errors name the function and the shapes
+# ---------------------------------------------------------------------------
+
+
+def test_singular_matrix_errors_name_the_function() -> None:
+    z = np.zeros((2, 2))
+    with pytest.raises(np.linalg.LinAlgError, match=r"^solve: singular matrix"):
+        LA.solve(z, np.ones(2))
+    with pytest.raises(np.linalg.LinAlgError, match=r"^inv: singular matrix"):
+        LA.inv(z)
+    with pytest.raises(np.linalg.LinAlgError, match=r"^cholesky: matrix is not positive definite"):
+        LA.cholesky(-np.eye(2))
+    with pytest.raises(np.linalg.LinAlgError, match=r"^triangular_solve: singular matrix"):
+        fsl.solve_triangular(z, np.ones(2))
+    with pytest.raises(np.linalg.LinAlgError, match="solve: singular"):
+        fd.grad(lambda a: fnp.sum(LA.solve(a, np.ones(2))))(z)
+    # under jit too
+    with pytest.raises(np.linalg.LinAlgError, match="solve: singular"):
+        fd.jit(LA.solve)(z, np.ones(2))
+
+
+def test_shape_errors_name_the_shapes() -> None:
+    with pytest.raises(ShapeError, match=r"solve: a has shape \(3, 3\) and b has shape \(4,\)"):
+        LA.solve(np.eye(3), np.ones(4))
+    with pytest.raises(np.linalg.LinAlgError, match=r"b has shape \(2, 4, 2\)"):
+        LA.solve(np.ones((3, 3, 3)), np.ones((2, 4, 2)))
+    with pytest.raises(ShapeError, match=r"solve: the last two axes of a must be square.*\(2, 3\)"):
+        LA.solve(np.ones((2, 3)), np.ones(2))
+    with pytest.raises(ShapeError, match=r"det: a must be .*at least 2-D.*\(3,\)"):
+        LA.det(np.ones(3))
+    with pytest.raises(ShapeError, match=r"eigh: the last two axes of a must be square.*\(2, 3\)"):
+        LA.eigh(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match=r"lstsq: a has shape \(3, 2\) and b has shape \(4,\)"):
+        LA.lstsq(np.ones((3, 2)), np.ones(4))
+    with pytest.raises(ShapeError, match=r"solve_triangular: a has shape \(2, 2\).*\(3, 1\)"):
+        fsl.solve_triangular(np.eye(2), np.ones((3, 1)))
+    with pytest.raises(ShapeError, match="qr: a must be"):
+        fd.grad(lambda x: fnp.sum(LA.qr(x).R))(np.ones(3))
+
+
+def test_primitive_shape_errors_name_the_primitive() -> None:
+    from funcdiff.primitives import linalg as L
+
+    with pytest.raises(ShapeError, match=r"solve: the right-hand side f64\[2\] does not fit"):
+        fd.make_jaxpr(L.solve)(np.eye(2), np.ones(2))
+    with pytest.raises(DTypeError, match=r"triangular_solve: needs float32 or float64"):
+        fd.make_jaxpr(L.triangular_solve)(np.eye(2, dtype=np.int64), np.ones((2, 1)))
+
+
+def test_other_argument_errors() -> None:
+    with pytest.raises(ValueError, match="UPLO"):
+        LA.eigh(np.eye(2), UPLO="X")
+    with pytest.raises(ValueError, match="qr: unrecognized mode"):
+        LA.qr(np.eye(2), mode="bad")
+    with pytest.raises(NotImplementedError, match="complete"):
+        LA.qr(np.ones((3, 2)), mode="complete")
+    with pytest.raises(NotImplementedError, match="complex"):
+        LA.solve(np.eye(2) * 1j, np.ones(2))
+    with pytest.raises(DTypeError, match="float16"):
+        LA.inv(np.eye(2, dtype=np.float16))
+    with pytest.raises(ValueError, match="rtol` and `rcond"):
+        LA.pinv(np.eye(2), rcond=1e-3, rtol=1e-3)
