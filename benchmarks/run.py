@@ -9,6 +9,10 @@ Every implementation's result is checked against the hand-written numpy
 derivative before timing. Times are medians over interleaved repeats
 (``benchmarks/timing.py``); ratios are relative to the hand-written numpy
 derivative measured in the same run. See docs/performance.md.
+
+Exit status: 1 when a funcdiff implementation raised or gave a wrong result
+(so the quick run doubles as a CI smoke test), else 0; peers' failures are
+reported but do not fail the run.
 """
 
 from __future__ import annotations
@@ -64,15 +68,33 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------
 
 
+def _git_describe() -> str | None:
+    """HEAD of the funcdiff checkout (read-only git calls), '+dirty' with local edits."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "funcdiff"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def machine_info() -> dict[str, Any]:
     import numpy as np
 
     model = platform.processor() or platform.machine()
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
+        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        model = fields.get("Model name", model)
+        extra = [f"family {fields['CPU family']} model {fields['Model']}"
+                 if "CPU family" in fields and "Model" in fields else "",
+                 f"{fields['Hypervisor vendor']} VM" if "Hypervisor vendor" in fields else ""]
+        model = ", ".join([model, *(e for e in extra if e)])
     except (OSError, subprocess.SubprocessError):
         pass
     info: dict[str, Any] = {
@@ -83,10 +105,11 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_avg_start": list(os.getloadavg()),
-        "threads_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                    "MKL_NUM_THREADS", "XLA_FLAGS")
-                        if k in os.environ},
+        "env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                            "MKL_NUM_THREADS", "XLA_FLAGS", *MALLOC_ENV)
+                if k in os.environ},
     }
+    info["funcdiff_commit"] = _git_describe()
     for mod in ("autograd", "jax", "jaxlib", "torch"):
         try:
             info[mod] = __import__(mod).__version__
@@ -206,7 +229,7 @@ def run_memory_w5(frameworks: dict[str, Any], quick: bool) -> dict[str, Any]:
         try:
             fn()  # warm-up (imports, caches, jit compile)
             times = []
-            for _ in range(1 if quick else 3):
+            for _ in range(1 if quick else 5):
                 t0 = time.perf_counter()
                 fn()
                 times.append(time.perf_counter() - t0)
@@ -340,6 +363,7 @@ def render(report: dict[str, Any]) -> str:
                + "".join(f", {k} {m[k]}" for k in ("autograd", "jax", "torch") if m.get(k)))
     c = report["config"]
     out.append(f"mode: {c['mode']}, threads {c['threads'] or 'default'}, {c['clock']} clock, "
+               f"malloc {c['malloc']}, "
                f"repeats {c['repeats']}, ~{c['target'] * 1e3:.0f} ms per sample; load avg at start "
                f"{m['load_avg_start'][0]:.2f}, end {m.get('load_avg_end', [math.nan])[0]:.2f}")
 
@@ -405,6 +429,121 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The results as the markdown tables of docs/performance.md."""
+    m, c, wls = report["machine"], report["config"], report["workloads"]
+    out = [
+        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"numpy {m['numpy']}"
+        + "".join(f", {k} {m[k]}" for k in ("autograd", "jax", "torch") if m.get(k))
+        + f", funcdiff {m.get('funcdiff_commit')}"
+        + f". Mode {c['mode']}: {c['repeats']} interleaved repeats, ~{c['target'] * 1e3:.0f} ms "
+        f"samples, threads {c['threads'] or 'default'}, {c['clock']} clock, malloc {c['malloc']}; "
+        f"load average {m['load_avg_start'][0]:.1f} at start, "
+        f"{m.get('load_avg_end', [math.nan])[0]:.1f} at end; "
+        f"total {report.get('total_seconds', math.nan):.0f} s.",
+        "",
+        "Ratios to the hand-written numpy derivative (lower is better; **bold** = target missed):",
+        "",
+    ]
+    rows = []
+    for k, wr in wls.items():
+        r = wr["results"]
+        te, tj = TARGETS[k]
+
+        def cell(name: str, target: float | None = None, r: dict[str, Any] = r) -> str:
+            x = r.get(name)
+            if x is None:
+                return "-"
+            if x.get("status") == "error":
+                return "error"
+            if "ratio" not in x:
+                return "-"
+            text = _fmt_ratio(x["ratio"]) + (" (mismatch)" if x["status"] == "mismatch" else "")
+            return f"**{text}**" if target is not None and x["ratio"] > target else text
+
+        refs = ", ".join(f"{p} {ISSUE_REFERENCE[p][k]:g}x" for p in ISSUE_REFERENCE
+                         if k in ISSUE_REFERENCE[p])
+        hand = r.get("numpy (hand)", {}).get("median_s", math.nan)
+        rows.append([
+            f"{k} {wr['title']}", _fmt_ms(hand), cell("funcdiff", te), f"<= {te:g}x",
+            cell("funcdiff.jit", tj), f"<= {tj:g}x", cell("autograd"), cell("jax"),
+            cell("jax.jit"), cell("torch"), refs or "-",
+        ])
+    out.append(_md_table(
+        ["workload", "numpy hand (ms)", "funcdiff", "eager target", "funcdiff.jit", "jit target",
+         "autograd", "jax", "jax.jit", "torch", "issue reference"], rows))
+
+    out += ["", "Median time per call (ms):", ""]
+    impls = [i for i in IMPL_ORDER if any(i in wr["results"] for wr in wls.values())]
+    out.append(_md_table(["workload", *impls],
+                         [[k] + [_cell(wr["results"].get(i), "median_s") for i in impls]
+                          for k, wr in wls.items()]))
+
+    fc = [i for i in ("funcdiff", "funcdiff.jit", "jax", "jax.jit") if i in impls]
+    out += ["", "First call (ms; for jit: trace + optimize + compile + run):", ""]
+    out.append(_md_table(["workload", *fc],
+                         [[k] + [_cell(wr["results"].get(i), "first_call_s") for i in fc]
+                          for k, wr in wls.items()]))
+
+    cg = {k: wr["cheap_grad"] for k, wr in wls.items() if "cheap_grad" in wr}
+    if cg:
+        out += ["", "Cheap-gradient ratio time(grad f) / time(f):", ""]
+        cols = ["numpy (hand)", "funcdiff", "funcdiff.jit"]
+        out.append(_md_table(
+            ["workload", "numpy: hand grad / f", "funcdiff eager", "funcdiff.jit", "numpy f (ms)"],
+            [[k] + [_fmt_ratio(v["grad_over_f"][x]) if x in v["grad_over_f"] else "-"
+                    for x in cols] + [_fmt_ms(v["median_s"]["numpy f"])]
+             for k, v in cg.items()]))
+    if "memory_w5" in report:
+        out += ["", "W5 Hessian: peak traced memory (tracemalloc) and time of one call:", ""]
+        rows = []
+        for name, x in report["memory_w5"].items():
+            if "error" in x:
+                rows.append([name, "error", x["error"][:60]])
+            else:
+                rows.append([name, f"{x['peak_bytes'] / 2**20:.1f} MiB", _fmt_ms(x["time_s"])])
+        out.append(_md_table(["implementation", "peak memory", "time (ms)"], rows))
+    it = report.get("import_time")
+    if it and "median_s" in it:
+        out += ["", f"`import funcdiff` after `import numpy` (fresh interpreter, median of "
+                f"{len(it['runs_s'])}): {it['median_s'] * 1e3:.0f} ms."]
+    problems = [f"{k} {i}: {x['status']}: {x.get('mismatch') or x.get('error')}"
+                for k, wr in wls.items() for i, x in wr["results"].items()
+                if x.get("status") != "ok"]
+    if problems:
+        out += ["", "Problems:", "", *(f"- {p}" for p in problems)]
+    return "\n".join(out) + "\n"
+
+
+DOCS = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def update_docs(markdown: str) -> None:
+    """Replace the results block of docs/performance.md."""
+    text = DOCS.read_text()
+    if BEGIN not in text or END not in text:
+        sys.exit(f"--update-docs: {DOCS} has no {BEGIN} ... {END} block")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOCS.write_text(f"{head}{BEGIN}\n{markdown}{END}{tail}")
+    log(f"updated {DOCS}")
+
+
+def funcdiff_problems(report: dict[str, Any]) -> list[str]:
+    """Errors and wrong results of funcdiff itself (peers' problems are only reported)."""
+    return [f"{k} {i}: {x['status']}" for k, wr in report["workloads"].items()
+            for i, x in wr["results"].items()
+            if i.startswith("funcdiff") and x.get("status") != "ok"]
+
+
 # ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
@@ -419,6 +558,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--impls", help="comma-separated implementations to run (default: all "
                    "installed): funcdiff,funcdiff.jit,autograd,jax,jax.jit,torch")
     p.add_argument("--json", metavar="PATH", help="also write the full results as JSON")
+    p.add_argument("--markdown", metavar="PATH",
+                   help="also write the tables as markdown (the block in docs/performance.md)")
+    p.add_argument("--update-docs", action="store_true",
+                   help="replace the results block of docs/performance.md with this run's tables")
     p.add_argument("--repeats", type=int, help="interleaved rounds per workload")
     p.add_argument("--target-ms", type=float, help="wall time aimed at per sample")
     p.add_argument("--threads", type=int, default=1,
@@ -427,6 +570,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "oversubscribe the cores and the timings become noise); 0 = library defaults")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="wall time (default) or process CPU time (robust to other load)")
+    p.add_argument("--malloc", choices=["tuned", "default"], default="tuned",
+                   help="tuned (default): re-run under fixed glibc malloc thresholds so large "
+                   "temporaries are reused rather than page-faulted in afresh; default: as is")
     p.add_argument("--no-extras", action="store_true",
                    help="skip the import-time, cheap-gradient and memory measurements")
     p.add_argument("--profile", metavar="IMPL",
@@ -436,8 +582,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# glibc returns freed blocks above the mmap threshold (128 KiB at start) to the
+# kernel at once, so every large temporary costs fresh page faults (expensive in
+# a VM): W7's 800 KB arrays then run 5-10x slower than with the same memory
+# reused, and how slow depends on what the process allocated before (glibc
+# raises the threshold dynamically). Fixed, generous thresholds make runs
+# reproducible and measure the libraries rather than the page-fault path.
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(256 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+
+
+def _reexec_with_malloc_env(argv: list[str] | None) -> None:
+    if sys.platform != "linux" or all(os.environ.get(k) == v for k, v in MALLOC_ENV.items()):
+        return
+    env = {**os.environ, **MALLOC_ENV}
+    args = sys.argv[1:] if argv is None else argv
+    os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *args], env)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.malloc == "tuned":
+        _reexec_with_malloc_env(argv)
     if args.threads:
         n = str(args.threads)
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -495,7 +660,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict[str, Any] = {
         "machine": machine_info(),
-        "config": {"mode": "quick" if args.quick else "full", "threads": args.threads, **cfg,
+        "config": {"mode": "quick" if args.quick else "full", "threads": args.threads,
+                   "malloc": args.malloc, **cfg,
                    "implementations": list(frameworks), "skipped": skipped},
         "targets": {k: {"eager": e, "jit": j} for k, (e, j) in TARGETS.items()},
         "issue_reference": ISSUE_REFERENCE,
@@ -526,6 +692,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=float))
         log(f"wrote {args.json}")
+    if args.markdown:
+        Path(args.markdown).write_text(render_markdown(report))
+        log(f"wrote {args.markdown}")
+    if args.update_docs:
+        update_docs(render_markdown(report))
+    bad = funcdiff_problems(report)
+    if bad:
+        print(f"\nFAILED: funcdiff gave an error or a wrong result: {'; '.join(bad)}")
+        return 1
     return 0
 
 

@@ -104,17 +104,22 @@ def _run(fn: Callable[[], Any], number: int, clock: Clock) -> float:
 def calibrate(
     fn: Callable[[], Any], target: float, max_number: int = 1_000_000,
     clock: Clock = time.perf_counter,
-) -> int:
+) -> tuple[int, float | None]:
     """Inner loop count so that ``number`` calls take about ``target`` seconds.
 
     Doubles the count until a batch takes at least a fifth of the target,
     then extrapolates (like ``timeit.Timer.autorange``, but aiming at a time).
+    Returns ``(number, first)``: ``first`` is the time of the first single
+    call when that call alone reached the target (so ``number == 1`` and the
+    call is a valid sample, which spares slow implementations one call).
     """
     number = 1
     while True:
         elapsed = _run(fn, number, clock)
+        if number == 1 and elapsed >= target:
+            return 1, elapsed
         if elapsed >= target / 5 or number >= max_number:
-            return max(1, min(max_number, round(number * target / max(elapsed, 1e-9))))
+            return max(1, min(max_number, round(number * target / max(elapsed, 1e-9)))), None
         number *= min(10, max(2, math.ceil(target / 5 / max(elapsed, 1e-9))))
 
 
@@ -130,21 +135,30 @@ def interleaved(
     """Median-ready samples of every function, taken round-robin.
 
     ``fns`` must already have been warmed up. An implementation whose samples
-    are slow gets fewer rounds (at least ``min_repeats``) once it has used
-    ``max_seconds_per_impl`` of wall time, so one slow peer cannot blow the
-    time budget of the whole suite.
+    are slow gets fewer rounds once it has used ``max_seconds_per_impl`` of
+    time: at least ``min_repeats``, or 2 when a single call takes longer
+    than ``max_seconds_per_impl`` (jax's eager W6, seconds per call), so one
+    slow peer cannot blow the time budget of the whole suite.
     """
     names = list(fns)
-    stats = {name: Stats(calibrate(fns[name], target, clock=clock)) for name in names}
+    stats: dict[str, Stats] = {}
     spent = dict.fromkeys(names, 0.0)
+    for name in names:
+        number, first = calibrate(fns[name], target, clock=clock)
+        stats[name] = Stats(number)
+        if first is not None:
+            stats[name].samples.append(first)
+            spent[name] += first
     rng = random.Random(seed)
     for _ in range(repeats):
         order = list(names)
         rng.shuffle(order)
         for name in order:
             st = stats[name]
-            if len(st.samples) >= min_repeats and spent[name] >= max_seconds_per_impl:
-                continue
+            if spent[name] >= max_seconds_per_impl:
+                very_slow = st.samples and min(st.samples) > max_seconds_per_impl
+                if len(st.samples) >= (min(2, min_repeats) if very_slow else min_repeats):
+                    continue
             gc.collect()
             elapsed = _run(fns[name], st.number, clock)
             spent[name] += elapsed
