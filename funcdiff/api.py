@@ -22,7 +22,7 @@ from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
-from funcdiff.interpreters.compiled import compiled_backward
+from funcdiff.interpreters.compiled import compiled_backward, compiled_pushforward
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
@@ -174,6 +174,9 @@ class _Traced:
 
     def pushforward(self, tangents: Sequence[Any]) -> list[Any]:
         """Output tangents (zeros instantiated) for input ``tangents``."""
+        fast = compiled_pushforward(self.closed.jaxpr, self.env, tangents)
+        if fast is not None:
+            return fast
         res = jvp_jaxpr(self.closed.jaxpr, self.env, tangents)
         return [zeros(r.aval) if isinstance(r, Zero) else r for r in res]
 

@@ -331,3 +331,24 @@ def test_nested_grads_in_threads_agree() -> None:
     assert not errors, errors
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+def test_repeated_calls_use_compiled_passes_with_same_results() -> None:
+    # the second sighting of a structure compiles its backward/tangent pass;
+    # every later call must agree exactly with the interpreted first call
+    from funcdiff.interpreters import compiled
+
+    x = np.array([-1.2, 1.0, 0.5, 2.0])
+    v = np.array([0.3, -0.2, 1.0, 0.5])
+    first = (fd.grad(rosenbrock)(x), fd.hvp(rosenbrock, x, v), fd.jvp(rosenbrock, (x,), (v,))[1])
+    for _ in range(3):
+        again = (
+            fd.grad(rosenbrock)(x),
+            fd.hvp(rosenbrock, x, v),
+            fd.jvp(rosenbrock, (x,), (v,))[1],
+        )
+        for a, b in zip(first, again, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-14)
+    kinds = {key[0] for key, fn in compiled._cache.items() if callable(fn)}
+    assert {"vjp", "jvp"} <= kinds
+    np.testing.assert_allclose(first[1], rosenbrock_hessian(x) @ v, rtol=1e-12)

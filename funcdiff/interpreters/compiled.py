@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.trace import Tracer, new_trace
 
 CACHE_SIZE = 512
@@ -87,55 +87,66 @@ def _all_vars(jaxpr: Jaxpr) -> list[Var]:
     return out
 
 
-def _build(jaxpr: Jaxpr, ct_avals: Sequence[ShapedArray]) -> Callable[..., list[Any]] | None:
+def _build(
+    kind: str, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]
+) -> Callable[..., list[Any]] | None:
+    """Trace the backward (``kind="vjp"``) or tangent (``"jvp"``) pass of
+    ``jaxpr`` abstractly, from the same rules the interpreters use, then
+    optimize and compile it. Inputs: every variable's value, then the
+    output cotangents or input tangents."""
+    from funcdiff.core.primitive import Zero
     from funcdiff.interpreters.codegen import compile_jaxpr
+    from funcdiff.interpreters.jvp import jvp_jaxpr
     from funcdiff.interpreters.vjp import backward_pass
     from funcdiff.passes import optimize
     from funcdiff.primitives.elementwise import convert
 
     variables = _all_vars(jaxpr)
     avals = [v.aval for v in variables]
-    in_avals = [v.aval for v in jaxpr.invars]
+    result_avals = (
+        [v.aval for v in jaxpr.invars] if kind == "vjp" else [x.aval for x in jaxpr.outvars]
+    )
 
-    def bwd(*args: Any) -> list[Any]:
-        vals, cts = args[: len(variables)], args[len(variables) :]
+    def run(*args: Any) -> list[Any]:
+        vals, extra = args[: len(variables)], list(args[len(variables) :])
         env = dict(zip(variables, vals, strict=True))
-        res = backward_pass(jaxpr, env, list(cts))
+        if kind == "vjp":
+            res = backward_pass(jaxpr, env, extra)
+        else:
+            res = jvp_jaxpr(jaxpr, env, extra)
         out = []
-        for r, a in zip(res, in_avals, strict=True):
-            if r is None:
+        for r, a in zip(res, result_avals, strict=True):
+            if r is None or isinstance(r, Zero):
                 r = np.zeros(a.shape, a.dtype)
             out.append(convert(r, a.dtype))
         return out
 
     with new_trace() as trace:
-        tracers = [trace.new_arg(a) for a in [*avals, *ct_avals]]
-        outs = bwd(*tracers)
+        tracers = [trace.new_arg(a) for a in [*avals, *extra_avals]]
+        outs = run(*tracers)
         closed = trace.to_jaxpr(tracers, outs)
     if any(isinstance(c, Tracer) for c in closed.consts):
         return None
-    fn, _ = compile_jaxpr(optimize(closed), name="backward")
+    fn, _ = compile_jaxpr(optimize(closed), name="backward" if kind == "vjp" else "tangents")
     return fn
 
 
-def compiled_backward(
-    jaxpr: Jaxpr, env: dict[Var, Any], cts: Sequence[Any]
+def _compiled(
+    kind: str, jaxpr: Jaxpr, env: dict[Var, Any], extra: Sequence[Any]
 ) -> list[Any] | None:
-    """The input cotangents via a cached compiled backward pass, or None when
-    the fast path does not apply (nested transforms, uncomparable params)."""
     for v in jaxpr.constvars:
         if isinstance(env[v], Tracer):
             return None
     for v in jaxpr.invars:
         if isinstance(env[v], Tracer):
             return None
-    for c in cts:
-        if isinstance(c, Tracer):
+    for c in extra:
+        if isinstance(c, Tracer) or not isinstance(c, (np.ndarray, np.generic)):
             return None
     skey = structure_key(jaxpr)
     if skey is None:
         return None
-    key = (skey, tuple((aval_of(c).shape, aval_of(c).dtype.char) for c in cts))
+    key = (kind, skey, tuple((c.shape, c.dtype.char) for c in extra))
     fn = _cache.get(key, _MISSING)
     if fn is _MISSING:
         # first sighting: interpret (compiling only pays off when it repeats)
@@ -145,14 +156,32 @@ def compiled_backward(
                 _cache.popitem(last=False)
         return None
     if fn is _SEEN:
-        fn = _build(jaxpr, [aval_of(c) for c in cts])
+        fn = _build(kind, jaxpr, [aval_of(c) for c in extra])
         with _lock:
             _cache[key] = fn
     if fn is None:
         return None
     vals = [env[v] for v in _all_vars(jaxpr)]
-    result: list[Any] = fn(*vals, *cts)
+    result: list[Any] = fn(*vals, *extra)
     return result
+
+
+def compiled_backward(
+    jaxpr: Jaxpr, env: dict[Var, Any], cts: Sequence[Any]
+) -> list[Any] | None:
+    """The input cotangents via a cached compiled backward pass, or None when
+    the fast path does not apply (nested transforms, uncomparable params)."""
+    return _compiled("vjp", jaxpr, env, cts)
+
+
+def compiled_pushforward(
+    jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]
+) -> list[Any] | None:
+    """The output tangents via a cached compiled tangent pass (forward mode),
+    or None when the fast path does not apply."""
+    if not all(v in env for v in _all_vars(jaxpr)):
+        return None
+    return _compiled("jvp", jaxpr, env, tangents)
 
 
 class _Missing:
