@@ -109,7 +109,10 @@ def test_composition_matrix(name: str) -> None:
     np.testing.assert_allclose(
         jit(fd.vmap(fd.grad(f)))(xs), np.stack([fd.grad(f)(v) for v in xs]), rtol=1e-12
     )
-    t = np.ones_like(x)
+    t = np.linspace(0.5, 1.5, x.size).reshape(x.shape)
+    np.testing.assert_allclose(
+        jit(lambda x, t: fd.hvp(f, x, t))(x, t), fd.hvp(f, x, t), rtol=1e-10, atol=1e-12
+    )
     _, jv = fd.jvp(jit(f), (x,), (t,))
     _, jv_eager = fd.jvp(f, (x,), (t,))
     np.testing.assert_allclose(jv, jv_eager, rtol=1e-12)

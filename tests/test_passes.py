@@ -154,7 +154,14 @@ def test_passes_preserve_random_programs(name: str, seed: int) -> None:
     f = random_program(seed)
     rng = np.random.default_rng(1000 + seed)
     x, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
-    for g in (f, lambda x, y: fd.grad(lambda x: fnp.sum(f(x, y)[0]))(x)):
+    def loss(x: Any, y: Any) -> Any:
+        return fnp.sum(f(x, y)[0] ** 2)
+
+    for g in (
+        f,
+        lambda x, y: fd.grad(loss)(x, y),
+        lambda x, y: fd.hvp(lambda z: loss(z, y), x, y),
+    ):
         closed = fd.make_jaxpr(g)(x, y)
         want = run(closed, [x, y])
         new = PASSES[name](closed)

@@ -107,14 +107,23 @@ def compile_jaxpr(
         prim = eqn.primitive
         if reuse_buffers and _is_zero_pad(eqn) and uses.get(eqn.outvars[0]) == 1:
             out = eqn.outvars[0]
-            consumer = next(
-                (e for e in j.eqns[i + 1 :] if any(x is out for x in e.invars)), None
+            at = next(
+                (k for k in range(i + 1, len(j.eqns)) if any(x is out for x in j.eqns[k].invars)),
+                None,
             )
+            consumer = j.eqns[at] if at is not None else None
             if (
-                consumer is not None
+                at is not None
+                and consumer is not None
                 and consumer.primitive.name == "add"
                 and all(x.aval == out.aval for x in consumer.invars)
             ):
+                # the pad's operand is now read at the add: keep its buffer alive
+                src = eqn.invars[0]
+                if isinstance(src, Var):
+                    last_use[src] = max(last_use.get(src, -1), at)
+                    if src in base:
+                        views_alive[base[src]] = max(views_alive.get(base[src], -1), at)
                 region = ", ".join(
                     f"{lo}:{lo + n}"
                     for (lo, _, _), n in zip(
