@@ -264,6 +264,8 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
                 env[eqn.outvars[0]] = repl
                 continue
         new = _compose(eqn, ins, producer)
+        if new is None and eqn.primitive.name == "dot_general":
+            new = _dot_with_identity(eqn, ins, consts)
         if new is None:
             new = Eqn(eqn.primitive, ins, eqn.outvars, eqn.params)
         elif isinstance(new, (Var, Literal)):
@@ -273,6 +275,49 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
             producer[v] = new
         eqns.append(new)
     return dce(_rebuild(closed, eqns, env))
+
+
+def _is_identity(x: Atom, consts: dict[Var, Any]) -> bool:
+    if not isinstance(x, Var) or x not in consts:
+        return False
+    c = np.asarray(consts[x])
+    return bool(
+        c.ndim == 2
+        and c.shape[0] == c.shape[1]
+        and c.dtype.kind == "f"
+        and np.array_equal(c, np.eye(c.shape[0], dtype=c.dtype))
+    )
+
+
+def _dot_with_identity(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Eqn | Atom | None:
+    """``x @ I`` (any contraction with an identity matrix) is a transpose of x.
+
+    jacfwd and hessian push the identity basis through linear maps, so
+    ``X @ eye(n)`` is common in their jaxprs."""
+    (xc, yc), (xb, _) = eqn.params["dimension_numbers"]
+    if xb or len(xc) != 1:
+        return None
+    x, y = ins
+    out = eqn.outvars[0]
+    transpose_p = _prim("transpose")
+    if _is_identity(y, consts) and x.aval.dtype == out.aval.dtype:
+        k = xc[0]
+        perm = (*(d for d in range(x.aval.ndim) if d != k), k)
+    elif _is_identity(x, consts) and y.aval.dtype == out.aval.dtype:
+        k = yc[0]
+        perm = (k, *(d for d in range(y.aval.ndim) if d != k))
+        x = y
+    else:
+        return None
+    if perm == tuple(range(len(perm))):
+        return x
+    return Eqn(transpose_p, [x], [out], {"permutation": perm})
+
+
+def _prim(name: str) -> Primitive:
+    from funcdiff.core.primitive import REGISTRY
+
+    return REGISTRY[name]
 
 
 def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom | None:

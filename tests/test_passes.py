@@ -69,6 +69,16 @@ def test_simplify_removes_identities_and_composes_shapes() -> None:
     np.testing.assert_array_equal(run(simple, [x])[0], x.reshape(3, 2))
 
 
+def test_dot_with_identity_becomes_transpose() -> None:
+    eye = np.eye(3)
+    closed = fd.make_jaxpr(lambda x: (x @ eye, eye @ x.T))(np.arange(6.0).reshape(2, 3))
+    simple = passes.simplify(closed)
+    assert "dot_general" not in names(simple)
+    x = np.arange(6.0).reshape(2, 3)
+    for a, b in zip(run(simple, [x]), [x, x.T], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_fold_scalars_merges_factor_chains() -> None:
     def f(x: Any) -> Any:
         y = -(x * 2.0) * -0.5  # == x
