@@ -22,7 +22,11 @@ from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
-from funcdiff.interpreters.compiled import compiled_backward, compiled_pushforward
+from funcdiff.interpreters.compiled import (
+    compiled_backward,
+    compiled_batched,
+    compiled_pushforward,
+)
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
@@ -366,6 +370,25 @@ def _chunked_vmap(
     return [concatenate([p[k] for p in parts], axis=0) for k in range(len(parts[0]))]
 
 
+def _batched(
+    tr: _Traced,
+    kind: str,
+    fun: Callable[[Any], list[Any]],
+    avals: Sequence[ShapedArray],
+    basis: np.ndarray,
+    chunk_size: int | None,
+) -> list[Any]:
+    """``vmap(fun)`` over the rows of ``basis`` (cotangents for ``kind="vjp"``,
+    tangents for ``"jvp"``), through a cached compiled pass when possible."""
+    if chunk_size is None or chunk_size >= basis.shape[0]:
+        pieces = [np.asarray(p) for p in _split_flat(basis, avals, False)]
+        pieces = [p.reshape(basis.shape[0], *a.shape) for p, a in zip(pieces, avals, strict=True)]
+        fast = compiled_batched(kind, tr.closed.jaxpr, tr.env, pieces)
+        if fast is not None:
+            return fast
+    return _chunked_vmap(fun, basis, chunk_size)
+
+
 def _sizes(avals: Sequence[ShapedArray]) -> list[int]:
     return [a.size for a in avals]
 
@@ -423,7 +446,7 @@ def jacrev(
                 for r, a in zip(pullback(np.ones(1, dtype)), in_avals, strict=True)
             ]
         else:
-            rows = _chunked_vmap(pullback, _basis(m, dtype), chunk_size)  # (m, *in_shape)
+            rows = _batched(tr, "vjp", pullback, out_avals, _basis(m, dtype), chunk_size)
         jac = _assemble(rows, out_avals, in_avals, rows_are_outputs=True)
         return _finish_jac(jac, tr, argnums, has_aux)
 
@@ -455,7 +478,7 @@ def jacfwd(
             return tr.pushforward(_split_flat(t_flat, in_avals, True))
 
         n = sum(_sizes(in_avals))
-        cols = _chunked_vmap(pushforward, _basis(n, dtype), chunk_size)  # each (n, *out_shape)
+        cols = _batched(tr, "jvp", pushforward, in_avals, _basis(n, dtype), chunk_size)
         jac = _assemble(cols, out_avals, in_avals, rows_are_outputs=False)
         return _finish_jac(jac, tr, argnums, has_aux)
 

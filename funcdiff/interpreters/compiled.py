@@ -93,7 +93,10 @@ def _build(
     """Trace the backward (``kind="vjp"``) or tangent (``"jvp"``) pass of
     ``jaxpr`` abstractly, from the same rules the interpreters use, then
     optimize and compile it. Inputs: every variable's value, then the
-    output cotangents or input tangents."""
+    output cotangents or input tangents. Kinds ``"vjp_batched"`` and
+    ``"jvp_batched"`` take a stack of those along axis 0 (the basis of
+    jacrev/jacfwd) and are the ``vmap`` of the same pass."""
+    from funcdiff.api import vmap
     from funcdiff.core.primitive import Zero
     from funcdiff.interpreters.codegen import compile_jaxpr
     from funcdiff.interpreters.jvp import jvp_jaxpr
@@ -103,17 +106,13 @@ def _build(
 
     variables = _all_vars(jaxpr)
     avals = [v.aval for v in variables]
+    reverse = kind.startswith("vjp")
     result_avals = (
-        [v.aval for v in jaxpr.invars] if kind == "vjp" else [x.aval for x in jaxpr.outvars]
+        [v.aval for v in jaxpr.invars] if reverse else [x.aval for x in jaxpr.outvars]
     )
 
-    def run(*args: Any) -> list[Any]:
-        vals, extra = args[: len(variables)], list(args[len(variables) :])
-        env = dict(zip(variables, vals, strict=True))
-        if kind == "vjp":
-            res = backward_pass(jaxpr, env, extra)
-        else:
-            res = jvp_jaxpr(jaxpr, env, extra)
+    def one(env: dict[Var, Any], extra: list[Any]) -> list[Any]:
+        res = backward_pass(jaxpr, env, extra) if reverse else jvp_jaxpr(jaxpr, env, extra)
         out = []
         for r, a in zip(res, result_avals, strict=True):
             if r is None or isinstance(r, Zero):
@@ -121,13 +120,20 @@ def _build(
             out.append(convert(r, a.dtype))
         return out
 
+    def run(*args: Any) -> list[Any]:
+        vals, extra = args[: len(variables)], list(args[len(variables) :])
+        env = dict(zip(variables, vals, strict=True))
+        if kind.endswith("batched"):
+            return list(vmap(lambda *e: one(env, list(e)))(*extra))
+        return one(env, extra)
+
     with new_trace() as trace:
         tracers = [trace.new_arg(a) for a in [*avals, *extra_avals]]
         outs = run(*tracers)
         closed = trace.to_jaxpr(tracers, outs)
     if any(isinstance(c, Tracer) for c in closed.consts):
         return None
-    fn, _ = compile_jaxpr(optimize(closed), name="backward" if kind == "vjp" else "tangents")
+    fn, _ = compile_jaxpr(optimize(closed), name="backward" if reverse else "tangents")
     return fn
 
 
@@ -172,6 +178,21 @@ def compiled_backward(
     """The input cotangents via a cached compiled backward pass, or None when
     the fast path does not apply (nested transforms, uncomparable params)."""
     return _compiled("vjp", jaxpr, env, cts)
+
+
+def compiled_batched(
+    kind: str, jaxpr: Jaxpr, env: dict[Var, Any], stacked: Sequence[Any]
+) -> list[Any] | None:
+    """``vmap`` of the backward (``kind="vjp"``) or tangent (``"jvp"``) pass
+    over stacked cotangents/tangents (axis 0), compiled; or None."""
+    if not reverse_ok(kind, jaxpr, env):
+        return None
+    return _compiled(f"{kind}_batched", jaxpr, env, stacked)
+
+
+def reverse_ok(kind: str, jaxpr: Jaxpr, env: dict[Var, Any]) -> bool:
+    # forward mode reads every recorded value; reverse mode only the residuals
+    return kind == "vjp" or all(v in env for v in _all_vars(jaxpr))
 
 
 def compiled_pushforward(
