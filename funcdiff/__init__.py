@@ -34,8 +34,15 @@ from funcdiff.errors import (
 from funcdiff.jit import jit
 
 if TYPE_CHECKING:
+    from funcdiff import custom as custom
+    from funcdiff import debug as debug
     from funcdiff import lax, nn, optimize
-    from funcdiff.explain import explain
+    from funcdiff import plot as plot
+    from funcdiff import scipy as scipy
+    from funcdiff import viz as viz
+    from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
+    from funcdiff.debug import debug_nans
+    from funcdiff.tables import explain
     from funcdiff.taylor import QuadraticModel, taylor2
     from funcdiff.viz import graph, graph_jaxpr
 
@@ -44,11 +51,22 @@ _LAZY = {
     "nn": ("funcdiff.nn", None),
     "lax": ("funcdiff.lax", None),
     "optimize": ("funcdiff.optimize", None),
-    "explain": ("funcdiff.explain", "explain"),
+    "explain": ("funcdiff.tables", "explain"),
     "taylor2": ("funcdiff.taylor", "taylor2"),
     "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
     "graph": ("funcdiff.viz", "graph"),
     "graph_jaxpr": ("funcdiff.viz", "graph_jaxpr"),
+    "custom_jvp": ("funcdiff.custom", "custom_jvp"),
+    "custom_vjp": ("funcdiff.custom", "custom_vjp"),
+    "checkpoint": ("funcdiff.custom", "checkpoint"),
+    "remat": ("funcdiff.custom", "remat"),
+    "stop_gradient": ("funcdiff.custom", "stop_gradient"),
+    "debug_nans": ("funcdiff.debug", "debug_nans"),
+    "custom": ("funcdiff.custom", None),
+    "debug": ("funcdiff.debug", None),
+    "plot": ("funcdiff.plot", None),
+    "viz": ("funcdiff.viz", None),
+    "scipy": ("funcdiff.scipy", None),
 }
 
 
@@ -76,6 +94,10 @@ __all__ = [
     "ShapedArray",
     "UnexpectedTracerError",
     "check_grads",
+    "checkpoint",
+    "custom_jvp",
+    "custom_vjp",
+    "debug_nans",
     "explain",
     "grad",
     "graph",
@@ -92,6 +114,8 @@ __all__ = [
     "nn",
     "numpy",
     "optimize",
+    "remat",
+    "stop_gradient",
     "taylor2",
     "tree",
     "value_and_grad",

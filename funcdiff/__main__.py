@@ -1069,7 +1069,7 @@ def cmd_graph(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], li
 
 
 def cmd_explain(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    from funcdiff.explain import explain
+    from funcdiff.tables import explain
 
     buf = io.StringIO()
     value, grads = _run_math(lambda: explain(p.f, file=buf)(*p.values), "explain")

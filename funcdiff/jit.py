@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff import debug as _debug
 from funcdiff.core.ir import ClosedJaxpr, aval_of
 from funcdiff.core.trace import Tracer, new_trace
 from funcdiff.interpreters.codegen import compile_jaxpr
@@ -233,12 +234,13 @@ class Jitted:
             leaves, in_tree = tree_flatten(args)
             fast_key = (in_tree, tuple([_leaf_key(x) for x in leaves]))
             hit = self._fast.get(fast_key)
-            if hit is not None and not _has_tracer(leaves):
+            if hit is not None and not _has_tracer(leaves) and not _debug.STATE.enabled:
                 outs = hit.fn(*leaves)
                 return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
-        if entry.fn is _no_fn or any(isinstance(x, Tracer) for x in leaves):
+        # debug_nans: run equation by equation, so each result is checked
+        if entry.fn is _no_fn or _debug.STATE.enabled or any(isinstance(x, Tracer) for x in leaves):
             outs = eval_jaxpr(
                 entry.closed.jaxpr, entry.closed.consts, [_as_input(x) for x in leaves]
             )

@@ -1,4 +1,4 @@
-"""funcdiff.viz (computation graphs as Graphviz DOT) and funcdiff.explain (the
+"""funcdiff.viz (computation graphs as Graphviz DOT) and funcdiff.tables.explain (the
 lecture's forward/backward tables)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import viz
-from funcdiff.explain import explain
+from funcdiff.tables import explain
 from funcdiff.viz import (
     Graph,
     GraphvizNotFoundError,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from funcdiff import debug as _debug
 from funcdiff.core.ir import (
     Atom,
     ClosedJaxpr,
@@ -49,6 +50,7 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
+_DEBUG = _debug.STATE  # debug_nans flag: the hooks below cost one attribute read when off
 
 
 def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
@@ -61,10 +63,13 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
                 top = t
     if top is None:
         try:
-            return prim.impl(*args, **params)
+            out = prim.impl(*args, **params)
         except Exception:
             _check_abstract(prim, args, params)  # raises the rule's clear error, if any
             raise
+        if _DEBUG.enabled:
+            _debug.check_output(prim, args, params, out)
+        return out
     return top.process(prim, args, params)
 
 
@@ -482,6 +487,8 @@ class JaxprTrace:
                 v = Var(aval_of(out))
                 env[v] = out
                 self.eqns.append(Eqn(prim, invars, [v], params))
+                if _DEBUG.enabled:
+                    _debug.record_source([v])
                 return Tracer(self, v, out)
             outs = out
             outvars = [Var(aval_of(o)) for o in outs]
@@ -492,6 +499,8 @@ class JaxprTrace:
             outs = [None] * len(avals) if prim.multiple_results else (None,)
             outvars = [Var(a) for a in (avals if prim.multiple_results else (avals,))]
         self.eqns.append(Eqn(prim, invars, outvars, params))
+        if _DEBUG.enabled:
+            _debug.record_source(outvars)
         tracers = [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
         return tracers if prim.multiple_results else tracers[0]
 

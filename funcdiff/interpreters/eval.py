@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from funcdiff import debug as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
 from funcdiff.core.trace import bind
 
@@ -19,7 +20,11 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
     env.update(zip(jaxpr.invars, args, strict=True))
     for eqn in jaxpr.eqns:
         ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-        out = bind(eqn.primitive, *ins, **eqn.params)
+        try:
+            out = bind(eqn.primitive, *ins, **eqn.params)
+        except _debug.NaNError as err:  # debug_nans: say which equation
+            err.add_context(eqn, "forward")
+            raise
         if eqn.primitive.multiple_results:
             env.update(zip(eqn.outvars, out, strict=True))
         else:

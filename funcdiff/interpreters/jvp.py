@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from funcdiff import debug as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero
 from funcdiff.core.trace import bind
@@ -39,10 +40,14 @@ def jvp_jaxpr(jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]) -> lis
             continue
         tins = [Zero(x.aval) if t is None else t for x, t in zip(invars, tins, strict=True)]
         rule = prim.rule("jvp")
-        if prim.multiple_results:
-            touts = rule(ins, tins, outs, **eqn.params)
-        else:
-            touts = [rule(ins, tins, outs[0], **eqn.params)]
+        try:
+            if prim.multiple_results:
+                touts = rule(ins, tins, outs, **eqn.params)
+            else:
+                touts = [rule(ins, tins, outs[0], **eqn.params)]
+        except _debug.NaNError as err:  # debug_nans: say which equation's JVP
+            err.add_context(eqn, "jvp")
+            raise
         for v, t in zip(outvars, touts, strict=True):
             if not isinstance(t, Zero):
                 tenv[v] = t

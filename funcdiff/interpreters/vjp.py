@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from funcdiff import debug as _debug
 from funcdiff.core.ir import Eqn, Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero, is_float
 from funcdiff.core.trace import bind
@@ -73,7 +74,11 @@ def backward_pass(
         if not any(needs):
             continue
         ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-        cts_in = eqn.primitive.rule("vjp")(ct, ins, out, needs, **eqn.params)
+        try:
+            cts_in = eqn.primitive.rule("vjp")(ct, ins, out, needs, **eqn.params)
+        except _debug.NaNError as err:  # debug_nans: say which equation's VJP
+            err.add_context(eqn, "backward")
+            raise
         if observe is not None:
             observe(eqn, ct, [c if need else None for c, need in zip(cts_in, needs, strict=True)])
         for x, need, c in zip(eqn.invars, needs, cts_in, strict=True):

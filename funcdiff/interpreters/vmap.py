@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from funcdiff import debug as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
 from funcdiff.core.trace import bind
 
@@ -37,7 +38,11 @@ def vmap_jaxpr(
             outs = out if prim.multiple_results else [out]
             out_dims: Sequence[int | None] = [None] * len(eqn.outvars)
         else:
-            out, od = prim.rule("batch")(vals, bdims, **eqn.params)
+            try:
+                out, od = prim.rule("batch")(vals, bdims, **eqn.params)
+            except _debug.NaNError as err:  # debug_nans: say which equation
+                err.add_context(eqn, "vmap")
+                raise
             outs, out_dims = (out, od) if prim.multiple_results else ([out], [od])
         env.update((v, (o, d)) for v, o, d in zip(eqn.outvars, outs, out_dims, strict=True))
     results = [read(x) for x in jaxpr.outvars]

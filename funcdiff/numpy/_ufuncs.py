@@ -290,11 +290,14 @@ def logaddexp(x: Any, y: Any) -> Array:
     >>> print(f"{float(fnp.logaddexp(1000.0, 1000.0)):.4f}")
     1000.6931
     """
+    from funcdiff.custom import stop_gradient_p
+
     x, y = promote_float(x, y)
-    m = maximum(x, y)
-    d = E.sub(x, y)
-    safe_d = E.select(isnan(d), 0.0, d)  # inf - inf: equal infinities
-    return E.add(m, log1p(exp(E.neg(abs(safe_d)))))
+    # shift by the max, held constant, so every derivative is the smooth
+    # softmax one (no kink from max/abs at x == y); infinite max shifts by 0
+    m = bind(stop_gradient_p, maximum(x, y))
+    m = E.select(isfinite(m), m, 0.0)
+    return E.add(m, log(E.add(exp(E.sub(x, m)), exp(E.sub(y, m)))))
 
 
 def logaddexp2(x: Any, y: Any) -> Array:
