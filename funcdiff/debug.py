@@ -250,7 +250,7 @@ def _short_params(params: dict[str, Any]) -> str:
 def format_eqn(eqn: Eqn) -> str:
     """One equation as a jaxpr line, e.g. ``b:f64[] = sqrt a``."""
     from funcdiff.core.ir import Literal
-    from funcdiff.core.pretty import _letters, pp_literal
+    from funcdiff.core.pretty import letter_name, pp_literal
 
     names: dict[int, str] = {}
 
@@ -258,7 +258,7 @@ def format_eqn(eqn: Eqn) -> str:
         if isinstance(v, Literal):
             return pp_literal(v)
         if id(v) not in names:
-            names[id(v)] = _letters(len(names))
+            names[id(v)] = letter_name(len(names))
         return names[id(v)]
 
     ins = " ".join(name(x) for x in eqn.invars)

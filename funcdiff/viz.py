@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+from funcdiff.core.pretty import letter_name
 from funcdiff.core.primitive import Zero, is_float
-from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.trace import Tracer
 from funcdiff.errors import FuncdiffError, ShapeError
+from funcdiff.interpreters.eval import eval_jaxpr_env
 from funcdiff.interpreters.vjp import backward_pass
 
 Fun = Callable[..., Any]
@@ -167,15 +169,6 @@ def _plain(x: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
-def _letters(i: int) -> str:
-    s = ""
-    while True:
-        s = chr(ord("a") + i % 26) + s
-        i //= 26
-        if i == 0:
-            return s
-
-
 class VarNames:
     """Names of a jaxpr's variables: given names for some, then a, b, c, ...
 
@@ -197,7 +190,7 @@ class VarNames:
         name = self._names.get(v)
         if name is None:
             while True:
-                name = _letters(self._next)
+                name = letter_name(self._next)
                 self._next += 1
                 if name not in self._reserved:
                     break
@@ -371,7 +364,7 @@ def evaluate_env(closed: ClosedJaxpr | Jaxpr, args: Sequence[Any]) -> dict[Var, 
             f"the jaxpr takes {len(jaxpr.invars)} inputs "
             f"({', '.join(v.aval.str_short() for v in jaxpr.invars)}), got {len(args)} values"
         )
-    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
+    values = []
     for i, (v, a) in enumerate(zip(jaxpr.invars, args, strict=True)):
         arr = np.asarray(a, dtype=v.aval.dtype)
         if arr.shape != v.aval.shape:
@@ -379,15 +372,8 @@ def evaluate_env(closed: ClosedJaxpr | Jaxpr, args: Sequence[Any]) -> dict[Var, 
                 f"input {i} of the jaxpr is {v.aval.str_short()}, but the value given has "
                 f"shape {arr.shape}"
             )
-        env[v] = arr
-    for eqn in jaxpr.eqns:
-        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-        out = bind(eqn.primitive, *ins, **eqn.params)
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, out, strict=True))
-        else:
-            env[eqn.outvars[0]] = out
-    return env
+        values.append(arr)
+    return eval_jaxpr_env(jaxpr, consts, values)
 
 
 def eqn_params_text(eqn: Eqn, limit: int = 60) -> str:

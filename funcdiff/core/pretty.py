@@ -15,7 +15,7 @@ import numpy as np
 from funcdiff.core.ir import Atom, ClosedJaxpr, Jaxpr, Literal, Var, dtype_short
 
 
-def _letters(i: int) -> str:
+def letter_name(i: int) -> str:
     # a..z, ba..bz, ca.. : JAX-style names (bijective base 26 would give 'aa').
     s = ""
     while True:
@@ -32,7 +32,7 @@ class _Names:
     def __call__(self, v: Var) -> str:
         name = self.names.get(id(v))
         if name is None:
-            name = self.names[id(v)] = _letters(len(self.names))
+            name = self.names[id(v)] = letter_name(len(self.names))
         return name
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var
-from funcdiff.core.pretty import _letters
+from funcdiff.core.pretty import letter_name
 
 #: primitives whose outputs may be views of (share memory with) their inputs
 VIEW_PRIMITIVES = frozenset(
@@ -47,7 +47,7 @@ class _Names:
     def __call__(self, v: Var) -> str:
         name = self.names.get(v)
         if name is None:
-            name = _letters(self.n)
+            name = letter_name(self.n)
             # never shadow a Python keyword or a builtin the generated code uses
             if name in _RESERVED or keyword.iskeyword(name) or keyword.issoftkeyword(name):
                 name = name + "_"

@@ -16,6 +16,14 @@ from funcdiff.core.trace import bind
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:
     """Evaluate ``jaxpr`` on ``args`` (arrays or tracers of an outer trace)."""
+    env = eval_jaxpr_env(jaxpr, consts, args)
+    return [x.val if isinstance(x, Literal) else env[x] for x in jaxpr.outvars]
+
+
+def eval_jaxpr_env(
+    jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]
+) -> dict[Var, Any]:
+    """Evaluate ``jaxpr`` and return the value of every variable."""
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))
     for eqn in jaxpr.eqns:
@@ -29,4 +37,4 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
             env.update(zip(eqn.outvars, out, strict=True))
         else:
             env[eqn.outvars[0]] = out
-    return [x.val if isinstance(x, Literal) else env[x] for x in jaxpr.outvars]
+    return env
