@@ -81,7 +81,7 @@ def demo() -> None:
     print(f"\nf(x, y, z) = x ** (cos(y) * z**2) at {v}:")
     print("  gradient:", np.array2string(fd.grad(h)(v), precision=6))
     print("  Hessian (forward-over-reverse):")
-    print(np.array2string(fd.hessian(h)(v), precision=6, prefix="  "))
+    print("  " + np.array2string(fd.hessian(h)(v), precision=6, prefix="  "))
 
 
 # ---------------------------------------------------------------------------
