@@ -192,6 +192,14 @@ def compile_jaxpr(
                 b = base.get(src, src)
                 base[eqn.outvars[0]] = b
                 views_alive[b] = max(views_alive.get(b, -1), last_use.get(eqn.outvars[0], -1))
+        elif emit is None:
+            # an impl we know nothing about may return views of its inputs: keep
+            # every input buffer alive as long as any of its outputs
+            live = max(last_use.get(v, -1) for v in eqn.outvars)
+            for x in eqn.invars:
+                if isinstance(x, Var):
+                    b = base.get(x, x)
+                    views_alive[b] = max(views_alive.get(b, -1), live)
         elif prim.emit_out is not None or reuse is not None:
             owned.update(v for v in eqn.outvars if v.aval.ndim > 0)
         if reuse is not None:
