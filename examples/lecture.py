@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,14 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"funcdiff: the lecture's examples (pictures in {out})")
     failures: list[str] = []
-    steps: list[Callable[[], None]] = [
-        lambda: example_z(out, failures),
-        lambda: example_f2(out, failures),
-        lambda: example_f3(out, failures),
-        lambda: power_rule(failures),
-    ]
-    for step in steps:
-        step()
+    example_z(out, failures)
+    example_f2(out, failures)
+    example_f3(out, failures)
+    power_rule(failures)
     print()
     if failures:
         print("MISMATCHES: " + "; ".join(failures))

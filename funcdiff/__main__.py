@@ -546,9 +546,9 @@ def _emit(
     """Post-order code for a checked node (its children are already emitted)."""
     if isinstance(node, ast.Constant):
         value: Any = node.value  # checked: an int or a float
-        num = float(value)
-        program.append(("num", num))
-        consts.append(num)
+        # ints stay ints, so x**2 records integer_pow as it does in Python code
+        program.append(("num", value if type(value) is int else float(value)))
+        consts.append(float(value))
     elif isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             program.append(("num", CONSTANTS[node.id]))

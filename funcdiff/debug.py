@@ -80,7 +80,11 @@ _LOCK = threading.Lock()
 
 
 def is_enabled() -> bool:
-    """Whether ``debug_nans`` is on in this thread."""
+    """Whether ``debug_nans`` is on in this thread.
+
+    >>> is_enabled()
+    False
+    """
     return _LOCAL.enabled
 
 
@@ -133,7 +137,11 @@ class debug_nans:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """A line of the user's code."""
+    """A line of the user's code.
+
+    >>> SourceInfo("model.py", 12, "f", "y = x ** 2").filename
+    'model.py'
+    """
 
     filename: str
     lineno: int
@@ -410,7 +418,11 @@ def check_output(prim: Primitive, args: Sequence[Any], params: dict[str, Any], o
 
 
 def hooks_installed() -> bool:
-    """Whether the core calls this module (the patch in the docs is applied)."""
+    """Whether the core calls this module (the patch in the docs is applied).
+
+    >>> hooks_installed()
+    True
+    """
     import funcdiff.core.trace as trace
     import funcdiff.interpreters.vjp as vjp
 

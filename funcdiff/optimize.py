@@ -103,6 +103,11 @@ class IterationRecord:
         or the eigenvalue floor); 0.0 when the Hessian was positive definite.
       accepted: False for a rejected trust-region step (x did not move).
       time: seconds since the method started.
+
+    >>> import numpy as np
+    >>> r = newton(lambda x: (x ** 2).sum(), np.array([1.0, -2.0]))
+    >>> r.history[0].nit, float(r.history[0].f)
+    (0, 5.0)
     """
 
     nit: int
@@ -144,6 +149,11 @@ class OptimizeResult:
       time: total seconds.
       x_flat: the final iterate as a flat vector.
       unravel: flat vector -> pytree like ``x0``.
+
+    >>> import numpy as np
+    >>> r = newton(lambda x: ((x - 1.0) ** 2).sum(), np.zeros(2))
+    >>> r.success, r.x
+    (True, array([1., 1.]))
     """
 
     x: Any
@@ -886,6 +896,11 @@ class SubproblemResult:
         eigenspace of the smallest eigenvalue, which is <= 0).
       iterations: secular-equation iterations (exact) or CG iterations.
       negative_curvature: CG stopped on a direction of non-positive curvature.
+
+    >>> import numpy as np
+    >>> s = solve_trust_region_exact(np.array([1.0, 0.0]), np.eye(2), radius=10.0)
+    >>> s.p
+    array([-1.,  0.])
     """
 
     p: np.ndarray

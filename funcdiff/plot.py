@@ -80,7 +80,11 @@ def _finish(ax: Any, show: bool) -> Any:
 
 
 def close(ax_or_fig: Any) -> None:
-    """Close the figure of ``ax_or_fig`` (frees pyplot's memory in loops and tests)."""
+    """Close the figure of ``ax_or_fig`` (frees pyplot's memory in loops and tests).
+
+    >>> ax = loss_curve([3.0, 2.0, 1.5])
+    >>> close(ax)
+    """
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     _pyplot().close(fig)
 
@@ -486,7 +490,7 @@ def paths(
     ax = _axes(ax)
     plt = _pyplot()
     colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
-    palette = ["#ff7f0e", "#e41a1c", "#f781bf", "#ffffff", "#a6d854", "#00bfff", "#ffd92f"]
+    palette = ["#ff7f0e", "#e41a1c", "#f781bf", "#17becf", "#a6d854", "#00bfff", "#ffd92f"]
     if f is None and new_axes:
         palette = list(colors)
     for i, (name, r, xy) in enumerate(pts):

@@ -96,6 +96,11 @@ class ScipyObjective(dict[str, Any]):
       counts: an :class:`EvalCounts`.
       x0: the flat starting point when ``x0_like`` was given (else None).
       unravel: flat vector -> pytree like ``x0_like`` (identity without it).
+
+    >>> import numpy as np
+    >>> obj = scipy_objective(lambda x: (x ** 2).sum(), np.zeros(2))
+    >>> sorted(k for k in obj if k != "method")
+    ['fun', 'hess', 'hessp', 'jac']
     """
 
     counts: EvalCounts

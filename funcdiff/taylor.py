@@ -179,6 +179,12 @@ class QuadraticModel:
 
     Points ``x`` and steps ``p`` passed to the methods may be pytrees like
     ``x0`` or flat arrays of shape (n,).
+
+    >>> import funcdiff as fd, numpy as np
+    >>> m = fd.taylor2(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+    >>> m.grad, m.hess
+    (array([ 3., 12.]), array([[ 6.,  0.],
+           [ 0., 12.]]))
     """
 
     def __init__(

@@ -175,6 +175,12 @@ class VarNames:
     Letters are handed out in order of definition (constants, inputs,
     equations), skipping the reserved names, so with no given names they
     match the printed jaxpr.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> jaxpr = fd.make_jaxpr(fnp.sin)(1.0).jaxpr
+    >>> names = VarNames()
+    >>> names(jaxpr.invars[0]), names(jaxpr.outvars[0])
+    ('a', 'b')
     """
 
     def __init__(self, reserved: Sequence[str] = ()) -> None:
@@ -259,6 +265,11 @@ class Analysis:
       note: why adjoints are missing, when they are.
       z: the output's symbol in ``dz/dv`` (``"z"``, or ``"out"`` when an
         input is called z); no variable gets this name.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> a = Analysis(fd.make_jaxpr(fnp.sin)(1.0), None)
+    >>> [a.names(v) for v in a.jaxpr.invars]
+    ['a']
     """
 
     def __init__(

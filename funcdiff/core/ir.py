@@ -155,6 +155,11 @@ class Jaxpr:
     """``{ lambda constvars ; invars . let eqns in outvars }``.
 
     ``str(jaxpr)`` is the readable listing, one equation a line.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> jaxpr = fd.make_jaxpr(fnp.sin)(1.0).jaxpr
+    >>> [e.primitive.name for e in jaxpr.eqns]
+    ['sin']
     """
 
     __slots__ = ("constvars", "eqns", "invars", "outvars")

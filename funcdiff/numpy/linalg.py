@@ -338,7 +338,13 @@ def det(a: Any) -> Array:
 
 
 class SlogdetResult(NamedTuple):
-    """``(sign, logabsdet)``, as numpy's."""
+    """``(sign, logabsdet)``, as numpy's.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> sign, logabsdet = fnp.linalg.slogdet(np.diag([2.0, -3.0]))
+    >>> float(sign), round(float(logabsdet), 6)
+    (-1.0, 1.791759)
+    """
 
     sign: Array
     logabsdet: Array
@@ -399,7 +405,12 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Array:
 
 
 class EighResult(NamedTuple):
-    """``(eigenvalues, eigenvectors)``, as numpy's."""
+    """``(eigenvalues, eigenvectors)``, as numpy's.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.eigh(np.diag([2.0, 1.0])).eigenvalues
+    array([1., 2.])
+    """
 
     eigenvalues: Array
     eigenvectors: Array
@@ -453,7 +464,13 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Array:
 
 
 class QRResult(NamedTuple):
-    """``(Q, R)``, as numpy's."""
+    """``(Q, R)``, as numpy's.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> q, r = fnp.linalg.qr(np.eye(2) * 3.0)
+    >>> np.allclose(q @ r, np.eye(2) * 3.0)
+    True
+    """
 
     Q: Array
     R: Array
@@ -495,7 +512,12 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 class SVDResult(NamedTuple):
-    """``(U, S, Vh)``, as numpy's."""
+    """``(U, S, Vh)``, as numpy's.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.svd(np.diag([1.0, 4.0])).S
+    array([4., 1.])
+    """
 
     U: Array
     S: Array
