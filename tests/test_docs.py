@@ -12,6 +12,7 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,14 @@ def blocks(path: Path) -> list[tuple[str, str, str | None]]:
 def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__doc__"}
+    saved = np.get_printoptions()  # pages may set print options: do not leak them
+    try:
+        _run_blocks(path, namespace)
+    finally:
+        np.set_printoptions(**saved)
+
+
+def _run_blocks(path: Path, namespace: dict[str, object]) -> None:
     for k, (_, code, expected) in enumerate(blocks(path)):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
