@@ -107,7 +107,7 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
 FOLD_MAX_SIZE = 1 << 16
 
 
-def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
+def fold_constants(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     """Evaluate equations whose inputs are all literals or constants."""
     j = closed.jaxpr
     known: dict[Var, Any] = {
@@ -144,7 +144,8 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
                 continue
         eqns.append(Eqn(eqn.primitive, invars, eqn.outvars, eqn.params))
     outvars = [_subst(env, x) for x in j.outvars]
-    return dce(ClosedJaxpr(Jaxpr(constvars, j.invars, eqns, outvars), consts))
+    out = ClosedJaxpr(Jaxpr(constvars, j.invars, eqns, outvars), consts)
+    return dce(out) if run_dce else out
 
 
 # ---------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def _select(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
     return a if a is b and _same_type(eqn, a) else None
 
 
-def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
+def simplify(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     """Remove equations that compute nothing and fuse shape ops that compose.
 
     Also rewrites ``neg(neg(x))``, ``reshape(reshape(x))`` and
@@ -274,7 +275,8 @@ def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
         for v in new.outvars:
             producer[v] = new
         eqns.append(new)
-    return dce(_rebuild(closed, eqns, env))
+    result = _rebuild(closed, eqns, env)
+    return dce(result) if run_dce else result
 
 
 def _is_identity(x: Atom, consts: dict[Var, Any]) -> bool:
@@ -347,7 +349,7 @@ def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom 
 # ---------------------------------------------------------------------------
 
 
-def fold_scalars(closed: ClosedJaxpr) -> ClosedJaxpr:
+def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     """Fold chains of scalar multiplies and negations (``neg``, ``* 2.0``,
     ``* -1.0`` -> one ``* -2.0`` or nothing) and use a scalar instead of a
     broadcast of one (``x * broadcast(100.0)`` -> ``x * 100.0``).
@@ -433,7 +435,8 @@ def fold_scalars(closed: ClosedJaxpr) -> ClosedJaxpr:
             ):
                 new = Eqn(eqn.primitive, [Literal(sa), b], [out], {})
         eqns.append(new if new is not None else Eqn(eqn.primitive, ins, eqn.outvars, eqn.params))
-    return dce(_rebuild(closed, eqns, env))
+    result = _rebuild(closed, eqns, env)
+    return dce(result) if run_dce else result
 
 
 # ---------------------------------------------------------------------------
@@ -444,8 +447,10 @@ def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
     closed = dce(closed)
     for _ in range(max_rounds):
         n = len(closed.jaxpr.eqns)
-        closed = dce(simplify(fold_scalars(cse(fold_constants(closed)))))
-        if len(closed.jaxpr.eqns) >= n:
+        closed = fold_constants(closed, run_dce=False)
+        closed = fold_scalars(cse(closed), run_dce=False)
+        closed = dce(simplify(closed, run_dce=False))
+        if len(closed.jaxpr.eqns) > 0.98 * n:  # another round would gain little
             break
     return closed
 
