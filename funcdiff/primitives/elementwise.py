@@ -343,12 +343,13 @@ def _pow_dy(out: Array, x: Array, y: Array) -> Array:
 
 
 def _max_dx(out: Array, x: Array, y: Array) -> Array:
-    # ties split the derivative evenly, as JAX does
-    return add(convert(gt(x, y), _dtype_of(x)), mul(0.5, convert(eq(x, y), _dtype_of(x))))
+    # 1 where x > y, 0 where x < y, and ties split evenly as JAX does:
+    # (1 + sign(x - y)) / 2 in three passes (NaN in gives NaN out)
+    return add(0.5, mul(0.5, sign(sub(x, y))))
 
 
 def _min_dx(out: Array, x: Array, y: Array) -> Array:
-    return add(convert(lt(x, y), _dtype_of(x)), mul(0.5, convert(eq(x, y), _dtype_of(x))))
+    return sub(0.5, mul(0.5, sign(sub(x, y))))
 
 
 add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE)
