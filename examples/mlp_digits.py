@@ -25,12 +25,12 @@ import argparse
 import itertools
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import single_threaded_blas
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
@@ -40,18 +40,6 @@ NAME = "mlp_digits"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / NAME
 
 
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """BLAS threads cost more than they bring on matrices this small (and spin
-    when the cores are busy), so use one while the example runs, if threadpoolctl
-    (a scikit-learn dependency) is there."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
 
 
 Params = list[dict[str, Any]]

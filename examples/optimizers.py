@@ -23,12 +23,12 @@ superlinear for BFGS, quadratic for Newton and the trust region.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import single_threaded_blas
 
 import funcdiff as fd
 from funcdiff import optimize, plot
@@ -37,18 +37,6 @@ NAME = "optimizers"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / NAME
 
 
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """BLAS threads cost more than they bring on matrices this small (and spin
-    when the cores are busy), so use one while the example runs, if threadpoolctl
-    (a scikit-learn dependency) is there."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
 
 
 METHODS = ("gd", "bfgs", "newton", "trust-region")

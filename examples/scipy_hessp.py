@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import single_threaded_blas
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
@@ -39,18 +39,6 @@ NAME = "scipy_hessp"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / NAME
 
 
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """BLAS threads cost more than they bring on matrices this small (and spin
-    when the cores are busy), so use one while the example runs, if threadpoolctl
-    (a scikit-learn dependency) is there."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
 
 
 HESSP_METHODS = ("trust-ncg", "trust-krylov", "newton-cg")

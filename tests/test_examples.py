@@ -23,6 +23,8 @@ HAS_DOT = shutil.which("dot") is not None
 
 
 def load(name: str) -> ModuleType:
+    if str(EXAMPLES) not in sys.path:  # examples import their sibling _common.py
+        sys.path.insert(0, str(EXAMPLES))
     path = EXAMPLES / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"funcdiff_example_{name}", path)
     assert spec is not None and spec.loader is not None
