@@ -453,11 +453,3 @@ def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
         if len(closed.jaxpr.eqns) > 0.98 * n:  # another round would gain little
             break
     return closed
-
-
-def count_by_primitive(closed: ClosedJaxpr) -> dict[Primitive, int]:
-    """How many equations of each primitive (for tests and ``lower``)."""
-    out: dict[Primitive, int] = {}
-    for eqn in closed.jaxpr.eqns:
-        out[eqn.primitive] = out.get(eqn.primitive, 0) + 1
-    return out

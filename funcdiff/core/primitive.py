@@ -113,10 +113,6 @@ def instantiate(t: Any) -> Any:
     return zeros(t.aval) if isinstance(t, Zero) else t
 
 
-def tangent_aval(aval: ShapedArray) -> ShapedArray:
-    return aval
-
-
 def is_float(aval: ShapedArray) -> bool:
     return aval.dtype.kind in "fc"
 

@@ -188,12 +188,12 @@ def compiled_batched(
 ) -> list[Any] | None:
     """``vmap`` of the backward (``kind="vjp"``) or tangent (``"jvp"``) pass
     over stacked cotangents/tangents (axis 0), compiled; or None."""
-    if not reverse_ok(kind, jaxpr, env):
+    if not _values_known(kind, jaxpr, env):
         return None
     return _compiled(f"{kind}_batched", jaxpr, env, stacked)
 
 
-def reverse_ok(kind: str, jaxpr: Jaxpr, env: dict[Var, Any]) -> bool:
+def _values_known(kind: str, jaxpr: Jaxpr, env: dict[Var, Any]) -> bool:
     # forward mode reads every recorded value; reverse mode only the residuals
     return kind == "vjp" or all(v in env for v in _all_vars(jaxpr))
 
@@ -203,7 +203,7 @@ def compiled_pushforward(
 ) -> list[Any] | None:
     """The output tangents via a cached compiled tangent pass (forward mode),
     or None when the fast path does not apply."""
-    if not all(v in env for v in _all_vars(jaxpr)):
+    if not _values_known("jvp", jaxpr, env):
         return None
     return _compiled("jvp", jaxpr, env, tangents)
 
