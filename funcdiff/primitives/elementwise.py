@@ -444,7 +444,7 @@ select_p.samples = lambda rng: [
 # ---------------------------------------------------------------------------
 
 convert_element_type_p = Primitive("convert_element_type")
-convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x).astype(new_dtype)
+convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x)[()].astype(new_dtype)
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
 
 
