@@ -19,12 +19,25 @@ Expressions are checked against a whitelist before anything runs: numbers,
 variable names, ``+ - * / ** @``, unary minus, parentheses, ``[...]`` lists,
 integer indexing ``x[0]``, the constants ``pi`` and ``e``, and calls of the
 functions listed in ``FUNCTION_NAMES`` by their bare name (``sin(x)``,
-``sum(x, axis=0)``). Anything else (attributes, imports, lambdas,
-comprehensions, strings, names starting with ``_``, unknown functions,
+``sum(x, axis=0)``); a function's parameters after its arrays are literal
+numbers (``diag(x, 1)``, ``sum(x, 0)``). Anything else (attributes, imports,
+lambdas, comprehensions, strings, names starting with ``_``, unknown functions,
 huge exponents such as ``9**9**9``, too long or too deeply nested input) is
 refused with a message naming the construct. The checked syntax tree is
 compiled to a small stack program and run by the interpreter below; Python's
 ``eval`` is never used.
+
+Constant parts are computed as Python computes them, integers exactly:
+``x + 2**64`` adds 18446744073709551616 (rounded to float64 where it meets
+``x``), ``2**-1`` is 0.5. Where that is impossible the expression is refused
+before anything runs: a constant exponent larger than 1000 in size, an exact
+integer of more than 3000 digits (estimated before it is computed), a
+constant that overflows float64 (``x + 10**400``), a division by zero or a
+negative number to a fractional power in a constant. Every operation is
+bounded before it allocates: its result size is computed from the shapes and
+literal parameters (``diag(x, k)`` counts ``k``) and refused above 10 million
+elements per operation, or 50 million for all the operations of one
+evaluation (divided by the number of inputs for a Hessian).
 
 Exit codes: 0 success, 1 the math failed (e.g. a non-scalar expression for
 ``grad``, or Graphviz missing for ``graph -o g.svg``), 2 bad usage (bad
@@ -842,7 +855,16 @@ def parse_value(text: str) -> np.ndarray:
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             todo.append((node.operand, depth))
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            pass
+            try:  # the values are float64: a number beyond its range is refused, not inf
+                number: Any = node.value
+                finite = math.isfinite(float(number))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise UsageError(
+                    f"the number {_text(node, text.strip())} in the --at value overflows float64 "
+                    "(largest about 1.8e308); write inf if you mean infinity"
+                )
         elif isinstance(node, ast.Name) and node.id in ("inf", "nan", "pi", "e"):
             pass
         else:
@@ -1036,9 +1058,19 @@ class _Problem:
 
     def batched(self) -> Callable[..., Any]:
         """f for a Hessian: n basis vectors run at once, so each may use 1/n of
-        the element budget."""
-        limit = MAX_ELEMENTS // max(self.size, 1)
-        return parse_order(self.expr, self.names, limit).function()
+        the element budgets."""
+        n = max(self.size, 1)
+        return parse_order(
+            self.expr, self.names, MAX_ELEMENTS // n, MAX_TOTAL_ELEMENTS // n
+        ).function()
+
+    def require_hessian_size(self, what: str) -> None:
+        """Refuse a dense Hessian of more than MAX_HESSIAN_N inputs before any work."""
+        if self.size > MAX_HESSIAN_N:
+            raise MathError(
+                f"{what}: {self.size} scalar inputs is too many for a dense Hessian "
+                f"({self.size}x{self.size} entries; at most {MAX_HESSIAN_N} inputs)"
+            )
 
     def value(self) -> np.ndarray:
         try:
@@ -1079,10 +1111,13 @@ class _Problem:
 
 
 def parse_order(
-    expr: Expression, names: Sequence[str], max_elements: int = MAX_ELEMENTS
+    expr: Expression,
+    names: Sequence[str],
+    max_elements: int = MAX_ELEMENTS,
+    max_total: int = MAX_TOTAL_ELEMENTS,
 ) -> Expression:
     """The same expression with its variables in the order ``names``."""
-    return Expression(expr.text, expr.program, tuple(names), max_elements)
+    return Expression(expr.text, expr.program, tuple(names), max_elements, max_total)
 
 
 def _msg(err: BaseException) -> str:
@@ -1122,12 +1157,8 @@ def _hessian_flat(p: _Problem, what: str) -> tuple[np.ndarray, np.ndarray, list[
     import funcdiff as fd
 
     value = p.require_scalar(what)
+    p.require_hessian_size(what)
     x0, f_flat, labels = p.flat()
-    if x0.size > MAX_HESSIAN_N:
-        raise MathError(
-            f"{what}: {x0.size} scalar inputs is too many for a dense Hessian "
-            f"(at most {MAX_HESSIAN_N})"
-        )
     H = _run_math(lambda: np.asarray(fd.hessian(f_flat)(x0)), what)
     return value, H, labels, f_flat
 
@@ -1150,9 +1181,8 @@ def cmd_hessian(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], 
 
 def cmd_taylor(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     p.require_scalar("taylor")
+    p.require_hessian_size("taylor")
     x0, f_flat, labels = p.flat()
-    if x0.size > MAX_HESSIAN_N:
-        raise MathError(f"taylor: {x0.size} scalar inputs is too many (at most {MAX_HESSIAN_N})")
     value, g, H = _run_math(lambda: _taylor_parts(f_flat, x0), "taylor")
     eig = np.linalg.eigvalsh((H + H.T) / 2) if H.size else np.zeros(0)
     convex = bool(eig.size and np.all(eig > 0))
@@ -1220,6 +1250,7 @@ def _transformed(p: _Problem, of: str) -> Callable[..., Any]:
         p.require_scalar("--of grad")
         return fd.grad(p.f, argnums=argnums)
     p.require_scalar("--of hessian")
+    p.require_hessian_size("--of hessian")
     return fd.hessian(p.batched(), argnums=argnums)
 
 
@@ -1239,6 +1270,11 @@ def cmd_jaxpr(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], li
 def cmd_graph(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from funcdiff.viz import GraphvizNotFoundError, graph
 
+    if args.max_nodes > MAX_GRAPH_NODES:
+        raise UsageError(
+            f"--max-nodes {args.max_nodes} is too many: at most {MAX_GRAPH_NODES} "
+            "(larger graphs are collapsed to their first and last equations)"
+        )
     fun = _transformed(p, args.of)
     what = {"f": "", "grad": "gradient of ", "hessian": "Hessian of "}[args.of]
     title = f"{what}{_signature(p.names)} = {p.expr.text}  at {_point(p.names, p.values)}"
@@ -1273,6 +1309,12 @@ def cmd_explain(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], 
 
     buf = io.StringIO()
     value, grads = _run_math(lambda: explain(p.f, file=buf)(*p.values), "explain")
+    if args.json and np.size(value) > MAX_JSON_ELEMENTS:
+        raise MathError(
+            f"explain --json: the value has {np.size(value):,} elements, more than the "
+            f"{MAX_JSON_ELEMENTS:,} --json prints; reduce it (e.g. sum(...)) or drop --json "
+            "(the text tables show a summary of each array)"
+        )
     text = buf.getvalue().rstrip("\n")
     data = p.base("explain")
     data["value"] = _jsonable(value)
@@ -1332,7 +1374,12 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "-o", "--output", help="write .dot, .svg, .png or .pdf (default: DOT to stdout)"
             )
-            sp.add_argument("--max-nodes", type=int, default=200, help="collapse above this")
+            sp.add_argument(
+                "--max-nodes",
+                type=int,
+                default=200,
+                help=f"collapse above this (at most {MAX_GRAPH_NODES})",
+            )
             sp.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
             sp.add_argument("--no-adjoints", action="store_true", help="values only")
     return parser
