@@ -943,3 +943,24 @@ def test_det_gradient_either_side_of_the_lu_svd_switch(t: float) -> None:
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-14 * np.abs(want).max())
     inv_t = fd.grad(lambda a: LA.slogdet(a).logabsdet)(a)
     np.testing.assert_allclose(inv_t, want / np.linalg.det(a), rtol=0, atol=1e-12 / t)
+
+
+def test_cofactor_errors_name_the_primitive() -> None:
+    from funcdiff.primitives.linalg import cofactor
+
+    a = well(3, 3)
+    with pytest.raises(ShapeError, match=r"cofactor: direction f64\[2,2\] does not fit"):
+        fd.make_jaxpr(lambda a: cofactor(a, np.ones((2, 2))))(a)
+    with pytest.raises(DTypeError, match=r"cofactor: a direction's dtype differs"):
+        fd.make_jaxpr(lambda a: cofactor(a, np.ones((3, 3), np.float32)))(a)
+    with pytest.raises(ShapeError, match=r"leading \(batch\) axes .* do not broadcast"):
+        fd.make_jaxpr(lambda a: cofactor(a, np.ones((4, 3, 3))))(well(2, 3, 3))
+    with pytest.raises(DTypeError, match=r"cofactor: needs float32 or float64"):
+        fd.make_jaxpr(cofactor)(np.ones((2, 2), np.int64))
+    # a third derivative of det of a large matrix is refused before allocating
+    big, e = np.eye(600), np.ones((600, 600))
+    for run in (lambda: cofactor(big, e, e), lambda: fd.make_jaxpr(cofactor)(big, e, e)):
+        with pytest.raises(ShapeError, match=r"order 3 of det at 600x600 .* slogdet"):
+            run()
+    # the small ones are fine, and the order-n+1 derivative is zero
+    assert not np.any(cofactor(a, e[:3, :3], e[:3, :3], e[:3, :3]))

@@ -821,8 +821,30 @@ def _first_by_lu(a: np.ndarray, normalized: bool) -> tuple[np.ndarray, np.ndarra
     return out.reshape(a.shape), ok.reshape(a.shape[:-2])
 
 
+#: largest table of singular-value products the k-th derivative may build
+#: (n^(k+1) entries per matrix; 2^27 float64 entries are 1 GiB)
+_MAX_TABLE = 2**27
+
+
+def _check_table(shape: tuple[int, ...], k: int) -> None:
+    """Refuse, before allocating, a derivative of det whose table is too big."""
+    n = shape[-1]
+    if k + 1 > n or k == 0:
+        return
+    size = int(np.prod(shape[:-2], dtype=np.int64)) * n ** (k + 1)
+    if size > _MAX_TABLE:
+        raise ShapeError(
+            f"cofactor: the derivative of order {k + 1} of det at {n}x{n} matrices "
+            f"(shape {shape}) needs a table of {size:,} products of "
+            f"singular values (n^{k + 1} per matrix), above the limit of {_MAX_TABLE:,}. "
+            "Derivatives of det of order 3 and higher are for small matrices; for a "
+            "log-likelihood use slogdet, or take fewer nested derivatives."
+        )
+
+
 def _cofactor_by_svd(a: np.ndarray, dirs: Sequence[np.ndarray], normalized: bool) -> np.ndarray:
     n, k = a.shape[-1], len(dirs)
+    _check_table(a.shape, k)
     u, s, vh = _lapack(
         "cofactor", "the SVD did not converge", np.linalg.svd, a, full_matrices=False
     )
@@ -881,6 +903,7 @@ def _cofactor_abstract_eval(a: ShapedArray, *dirs: ShapedArray, normalized: bool
         raise ShapeError(
             f"cofactor: the leading (batch) axes of {shapes} do not broadcast"
         ) from None
+    _check_table(a.shape, len(dirs))
     return ShapedArray((*lead, n, n), a.dtype)
 
 
