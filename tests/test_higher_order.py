@@ -1113,3 +1113,136 @@ SP_CASES: list[Case] = [
 @pytest.mark.parametrize(("case", "mode"), _params(SP_CASES))
 def test_special_points_higher_order(case: Case, mode: str) -> None:
     check_case(case, mode)
+
+
+# ---------------------------------------------------------------------------
+# kinks: the conventions of docs/conventions.md, and smooth compositions
+# ---------------------------------------------------------------------------
+
+INF = math.inf
+
+
+def _kink(
+    name: str,
+    f: Callable[[Any], Any],
+    x: Any,
+    want: list[float],
+    *,
+    v: Any = 1.0,
+    xfail: dict[str, str] | None = None,
+) -> Any:
+    """``want[k - 1]`` is the k-th (directional) derivative funcdiff must give."""
+    case = Case(f"KINK/{name}", f, lambda z: None, np.asarray(x, float), np.asarray(v, float))
+    return [
+        pytest.param(
+            case,
+            mode,
+            want,
+            id=f"{name}-{mode}",
+            marks=[pytest.mark.xfail(strict=True, reason=xfail[mode])]
+            if xfail and mode in xfail
+            else [],
+        )
+        for mode in MODES
+    ]
+
+
+def _all(reason: str) -> dict[str, str]:
+    return dict.fromkeys(MODES, reason)
+
+
+_E2 = np.array([0.6, -0.8])
+KINKS = [
+    # the convention at the kink (docs/conventions.md, one row each)
+    *_kink("abs@0", fnp.abs, 0.0, [1, 0, 0, 0], xfail=_all(H1_ABS)),
+    *_kink("sign@0", fnp.sign, 0.0, [0, 0, 0, 0]),
+    *_kink("floor@1", fnp.floor, 1.0, [0, 0, 0, 0]),
+    *_kink("round@0.5", fnp.round, 0.5, [0, 0, 0, 0]),
+    *_kink("heaviside@0", lambda x: fnp.heaviside(x, 0.5), 0.0, [0, 0, 0, 0]),
+    *_kink("maximum(x,0)@0", lambda x: fnp.maximum(x, 0.0), 0.0, [0.5, 0, 0, 0]),
+    *_kink("minimum(x,0)@0", lambda x: fnp.minimum(x, 0.0), 0.0, [0.5, 0, 0, 0]),
+    *_kink("clip@lo", lambda x: fnp.clip(x, 0.0, 1.0), 0.0, [0.5, 0, 0, 0]),
+    *_kink("clip@hi", lambda x: fnp.clip(x, 0.0, 1.0), 1.0, [0.5, 0, 0, 0]),
+    *_kink(
+        "amax@tie", fnp.amax, [1.0, 1.0, 0.0], [0.5 * 0.3 + 0.5 * 0.7, 0, 0, 0], v=[0.3, 0.7, 5.0]
+    ),
+    *_kink("relu@0", nn.relu, 0.0, [0, 0, 0, 0]),
+    *_kink("relu6@6", nn.relu6, 6.0, [0, 0, 0, 0]),
+    *_kink("leaky_relu@0", nn.leaky_relu, 0.0, [1, 0, 0, 0]),
+    *_kink("hard_tanh@1", nn.hard_tanh, 1.0, [1, 0, 0, 0]),
+    *_kink("elu@0", nn.elu, 0.0, [1, 1, 1, 1]),
+    *_kink("selu@0", nn.selu, 0.0, [1.0507009873554805 * 1.6732632423543772] * 4),
+    *_kink("mod@jump", lambda x: fnp.mod(x, 1.0), 1.0, [1, 0, 0, 0]),
+    *_kink("sqrt@0", fnp.sqrt, 0.0, [INF]),
+    *_kink("cbrt@0", fnp.cbrt, 0.0, [INF]),
+    *_kink("log@0", fnp.log, 0.0, [INF]),
+    *_kink("0**y@0", lambda y: 0.0**y, 0.0, [0, 0, 0, 0]),
+    *_kink("norm@0", fnp.linalg.norm, [0.0, 0.0], [0], v=_E2),
+    *_kink("std@equal", fnp.std, [2.0, 2.0, 2.0], [0], v=[1.0, -0.5, 0.2]),
+    *_kink(
+        "sort@tie",
+        lambda z: fnp.sum(fnp.sort(z) * np.array([1.0, 2.0, 3.0])),
+        [1.0, 1.0, 0.0],
+        [2 * 0.3 + 3 * 0.7 + 1 * 5.0, 0, 0, 0],
+        v=[0.3, 0.7, 5.0],
+    ),
+    # smooth compositions through a kink: their true derivatives
+    *_kink("abs(x)**2@0", lambda x: fnp.abs(x) ** 2, 0.0, [0, 2, 0, 0], xfail=_all(H1_ABS)),
+    *_kink("abs(x)**3@0(order<=2)", lambda x: fnp.abs(x) ** 3, 0.0, [0, 0]),
+    *_kink("hypot(x,1)@0", lambda x: fnp.hypot(x, 1.0), 0.0, [0, 1, 0, -3], xfail=_all(H1_ABS)),
+    *_kink(
+        "norm**2@0",
+        lambda z: fnp.linalg.norm(z) ** 2,
+        [0.0, 0.0],
+        [0, 2, 0, 0],
+        v=_E2,
+        xfail=_all("fixed on branch h1: norm(x)**2 has Hessian 0 at x = 0 (truth 2I)"),
+    ),
+    *_kink("maximum(x,x)", lambda x: fnp.maximum(x, x), 1.0, [1, 0, 0, 0]),
+    *_kink("minimum(x,x)**2", lambda x: fnp.minimum(x, x) ** 2, 1.5, [3, 2, 0, 0]),
+    *_kink("clip(x,x-1,x+1)", lambda x: fnp.clip(x, x - 1.0, x + 1.0), 0.3, [1, 0, 0, 0]),
+    *_kink("relu(x)**3@0(order<=2)", lambda x: nn.relu(x) ** 3, 0.0, [0, 0]),
+    *_kink(
+        "relu(x)-relu(-x)@0",
+        lambda x: nn.relu(x) - nn.relu(-x),
+        0.0,
+        [1, 0, 0, 0],
+        xfail=_all(
+            "convention clash, for the lead to decide: relu'(0) = 0 (JAX's choice) "
+            "makes relu(x) - relu(-x) = x have derivative 0 at 0; maximum(x, 0) "
+            "uses 1/2, which would keep it right"
+        ),
+    ),
+    *_kink(
+        "sum(sort**2)@tie",
+        lambda z: fnp.sum(fnp.sort(z) ** 2),
+        [1.0, 1.0, 0.0],
+        [2 * (0.3 + 0.7), 2 * (0.09 + 0.49 + 25.0), 0, 0],
+        v=[0.3, 0.7, 5.0],
+    ),
+    *_kink(
+        "logsumexp@tie",  # max-shifted, yet smooth: the softmax derivatives
+        lambda z: nn.logsumexp(z),
+        [0.0, 0.0],
+        [0, 1, 0, -2],  # log(2 cosh t) = log 2 + t**2 / 2 - t**4 / 12 + ...
+        v=[1.0, -1.0],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "mode", "want"), KINKS)
+def test_kink_conventions(case: Case, mode: str, want: list[float]) -> None:
+    with np.errstate(all="ignore"):
+        got = derivatives(case, mode)[1 : 1 + len(want)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=f"{case.id} [{mode}]")
+
+
+@pytest.mark.xfail(strict=True, reason=H1_ABS + " (and norm(x)**2 at 0)")
+def test_kink_hessians_named_in_the_issue() -> None:
+    """The issue's three smooth compositions at 0, as whole Hessians."""
+    for f, x, want in [
+        (lambda x: fnp.abs(x) ** 2, 0.0, 2.0),
+        (lambda x: fnp.hypot(x, 1.0), 0.0, 1.0),
+        (lambda x: fnp.linalg.norm(x) ** 2, np.zeros(2), 2.0 * np.eye(2)),
+    ]:
+        np.testing.assert_allclose(fd.hessian(f)(x), want, rtol=1e-12, atol=0)
