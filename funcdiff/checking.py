@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import result_type
 from funcdiff.api import jvp, vjp
 from funcdiff.tree import tree_flatten, tree_unflatten
 
@@ -45,7 +46,7 @@ def _random_like(args: Sequence[Any], rng: np.random.Generator) -> tuple[Any, ..
             tree_unflatten(
                 tree,
                 [
-                    rng.standard_normal(np.shape(leaf)).astype(np.result_type(leaf, np.float32))
+                    rng.standard_normal(np.shape(leaf)).astype(result_type(leaf, np.float32))
                     for leaf in leaves
                 ],
             )

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff import _compat
 from funcdiff.core.trace import Tracer
 from funcdiff.numpy._core import (
     Array,
@@ -83,7 +84,7 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
     >>> fnp.result_type(np.ones(2, np.float32), 2.0)
     dtype('float32')
     """
-    return np.result_type(
+    return _compat.result_type(
         *[x.aval.dtype if isinstance(x, Tracer) else x for x in arrays_and_dtypes]
     )
 
