@@ -88,3 +88,23 @@ def result_type(*args: Any) -> np.dtype[Any]:
     if NUMPY2:
         return np.result_type(*args)
     return _result_type_nep50(*args)
+
+
+def weak_scalar_pair(x: Any, y: Any) -> tuple[Any, Any]:
+    """Two scalars, one a numpy scalar and one a Python number: the Python number
+    as a numpy scalar of numpy 2's result dtype, so that numpy 1.x, which promotes
+    scalar-only operands as if all were strong (``np.float32(1) * 2.0`` is
+    float64 there), computes in numpy 2's dtype. Any other pair is returned as is.
+
+    >>> import numpy as np
+    >>> x, y = weak_scalar_pair(np.float32(1.0), 2.0)
+    >>> type(x).__name__, type(y).__name__
+    ('float32', 'float32')
+    >>> weak_scalar_pair(np.True_, 2)[1].dtype
+    dtype('int64')
+    """
+    x_np, y_np = isinstance(x, np.generic), isinstance(y, np.generic)
+    if x_np == y_np:
+        return x, y
+    dt = result_type(x, y)
+    return (x, dt.type(y)) if x_np else (dt.type(x), y)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import (
     Primitive,
@@ -489,6 +490,8 @@ def _binop(prim: Primitive) -> Callable[[Any, Any], Any]:
             x = weak(x, y)
         elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
             y = weak(y, x)
+        elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+            x, y = weak_scalar_pair(x, y)
         return bind(prim, x, y)
 
     op.__name__ = prim.name
@@ -564,6 +567,8 @@ def select(pred: Any, x: Any, y: Any) -> Any:
         x = weak(x, y)
     elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
         y = weak(y, x)
+    elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+        x, y = weak_scalar_pair(x, y)
     return bind(select_p, pred, x, y)
 
 
