@@ -364,6 +364,8 @@ def linspace(
     """
     num = _check_num(num)
     if not _has_tracer(start, stop):
+        if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
+            dtype = _compat.result_type(start, stop, float(num))
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep,  # type: ignore[call-overload]
                            dtype=dtype, axis=axis)
     start, stop = promote_float(start, stop)
@@ -412,7 +414,8 @@ def logspace(
     from funcdiff.numpy._ufuncs import power
 
     num = _check_num(num)
-    if not _has_tracer(start, stop, base):
+    # an array base needs numpy >= 1.25: on numpy 1.x, funcdiff's own path below
+    if not _has_tracer(start, stop, base) and (_compat.NUMPY2 or np.ndim(base) == 0):
         return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
     start, stop, base = (asarray_arg(v) for v in (start, stop, base))
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))
