@@ -78,7 +78,8 @@ def _static(x: Any, what: str) -> Any:
 
 
 def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
-    """``numpy.result_type``; traced arrays count by their dtype.
+    """``numpy.result_type`` with numpy 2's rules (NEP 50), on numpy 1.x too;
+    traced arrays count by their dtype.
 
     >>> import funcdiff.numpy as fnp, numpy as np
     >>> fnp.result_type(np.ones(2, np.float32), 2.0)
