@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import result_type
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
@@ -58,7 +59,7 @@ def _as_value(x: Any, what: str) -> Any:
     if isinstance(x, int):  # as numpy: ints stay ints unless differentiated
         return np.asarray(x)
     if isinstance(x, (list, tuple)):
-        return np.asarray(x, dtype=np.result_type(*x) if x else np.float64)
+        return np.asarray(x, dtype=result_type(*x) if x else np.float64)
     try:
         arr = np.asarray(x)
     except Exception:

@@ -35,6 +35,8 @@ from typing import Any, NoReturn, TypeVar, cast, overload
 
 import numpy as np
 
+from funcdiff._compat import result_type
+
 __all__ = [
     "DictKey",
     "FlattenedIndexKey",
@@ -1366,7 +1368,7 @@ def ravel_pytree(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
 
         return np.zeros((0,), dtype=np.float64), unravel_empty
 
-    dtype = np.result_type(*[_promotion_arg(x) for x in leaves])
+    dtype = result_type(*[_promotion_arg(x) for x in leaves])
     dtypes = [_leaf_dtype(x) for x in leaves]
     shapes = [_leaf_shape(x) for x in leaves]
     sizes = [math.prod(s) for s in shapes]

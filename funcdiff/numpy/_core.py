@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import result_type
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.primitives import elementwise as E
@@ -96,7 +97,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def result_dtype(*args: Any) -> np.dtype[Any]:
     """numpy 2 promotion, Python scalars weak."""
-    return np.result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
+    return result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
 
 
 def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff import _compat
 from funcdiff.core.trace import Tracer
 from funcdiff.numpy._core import (
     Array,
@@ -79,13 +80,14 @@ def _static(x: Any, what: str) -> Any:
 
 
 def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
-    """``numpy.result_type``; traced arrays count by their dtype.
+    """``numpy.result_type`` with numpy 2's rules (NEP 50), on numpy 1.x too;
+    traced arrays count by their dtype.
 
     >>> import funcdiff.numpy as fnp, numpy as np
     >>> fnp.result_type(np.ones(2, np.float32), 2.0)
     dtype('float32')
     """
-    return np.result_type(
+    return _compat.result_type(
         *[x.aval.dtype if isinstance(x, Tracer) else x for x in arrays_and_dtypes]
     )
 
@@ -368,6 +370,8 @@ def linspace(
     """
     num = _check_num(num)
     if not _has_tracer(start, stop):
+        if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
+            dtype = _compat.result_type(start, stop, float(num))
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep,  # type: ignore[call-overload]
                            dtype=dtype, axis=axis)
     start, stop = promote_float(start, stop)
@@ -416,7 +420,8 @@ def logspace(
     from funcdiff.numpy._ufuncs import power
 
     num = _check_num(num)
-    if not _has_tracer(start, stop, base):
+    # an array base needs numpy >= 1.25: on numpy 1.x, funcdiff's own path below
+    if not _has_tracer(start, stop, base) and (_compat.NUMPY2 or np.ndim(base) == 0):
         return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
     start, stop, base = (asarray_arg(v) for v in (start, stop, base))
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))

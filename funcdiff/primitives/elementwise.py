@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import (
     Primitive,
@@ -202,10 +203,17 @@ asinh_p = _unary("asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)))
 acosh_p = _unary("acosh", np.arccosh, lambda out, x: rsqrt(sub(mul(x, x), 1.0)), (1.2, 3.0))
 atanh_p = _unary("atanh", np.arctanh, lambda out, x: div(1.0, _one_minus_sq(x)), (-0.9, 0.9))
 abs_p = _unary("abs", np.abs, lambda out, x: sign(x), (0.2, 2.0))
+
+
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
+def _logistic(x: Array) -> Array:
+    half = np.asarray(x).dtype.type(0.5)  # not 0.5: numpy 1.x makes 0-d float32 float64
+    return half * np.tanh(half * x) + half
+
+
 logistic_p = _unary(
     "logistic",
-    lambda x: 0.5 * np.tanh(0.5 * x) + 0.5,
+    _logistic,
     lambda out, x: mul(out, sub(1.0, out)),
     (-4.0, 4.0),
 )
@@ -489,6 +497,8 @@ def _binop(prim: Primitive) -> Callable[[Any, Any], Any]:
             x = weak(x, y)
         elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
             y = weak(y, x)
+        elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+            x, y = weak_scalar_pair(x, y)
         return bind(prim, x, y)
 
     op.__name__ = prim.name
@@ -564,6 +574,8 @@ def select(pred: Any, x: Any, y: Any) -> Any:
         x = weak(x, y)
     elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
         y = weak(y, x)
+    elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+        x, y = weak_scalar_pair(x, y)
     return bind(select_p, pred, x, y)
 
 
