@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,7 +104,6 @@ REAL_LOGADDEXP = (
     "bug in funcdiff.numpy.logaddexp: log(exp(x - m) + exp(y - m)) instead of log1p, so "
     "softplus(-50) = 0 (truth 1.9e-22); the derivatives are right"
 )
-ISSUE9_DET = "issue 9 point 8 (not h2's part): grad of det at a singular matrix raises LinAlgError"
 H1_ABS = "fixed on branch h1: the tangent of abs is sign(x) with sign(0) = 0, JAX uses +1"
 
 
@@ -394,7 +394,35 @@ def _mp_pinv(a: Any, *, rcond: float) -> list[Any]:
     return [_A(A.T * mpmath.inverse(A * A.T))]
 
 
+def _mp_cofactor(*args: Any, normalized: bool) -> list[Any]:
+    """d^(k+1) det(a)[e_1..e_k, x] as a matrix G (<G, x>), exactly: det is
+    multilinear in the columns, so the mixed derivative is the sum, over
+    ordered choices of k + 1 distinct columns, of det(a) with column c_l taken
+    from the l-th direction. Leading axes broadcast."""
+    batch = np.broadcast_shapes(*(np.shape(x)[:-2] for x in args))
+    args = tuple(
+        np.broadcast_to(np.asarray(x, dtype=object), batch + np.shape(x)[-2:]) for x in args
+    )
+    out = np.empty(batch + np.shape(args[0])[-2:], dtype=object)
+    for b in np.ndindex(batch):
+        a, *dirs = (x[b] for x in args)
+        n = a.shape[-1]
+        for i in range(n):
+            for j in range(n):
+                e = np.full((n, n), MPF(0), dtype=object)
+                e[i, j] = MPF(1)
+                total = MPF(0)
+                for cols in itertools.permutations(range(n), len(dirs) + 1):
+                    m = a.copy()
+                    for x, c in zip([*dirs, e], cols, strict=True):
+                        m[:, c] = x[:, c]
+                    total += mpmath.det(_M(m))
+                out[(*b, i, j)] = total / mpmath.det(_M(a)) if normalized else total
+    return [out]
+
+
 MP_LINALG: dict[str, Callable[..., list[Any]]] = {
+    "cofactor": _mp_cofactor,
     "det": _matrices(_mp_det),
     "slogdet": _matrices(_mp_slogdet),
     "solve": _matrices(_mp_solve),
@@ -1085,7 +1113,6 @@ SP_CASES: list[Case] = [
         lambda z: fnp.linalg.det(fnp.reshape(z, (2, 2))),
         lambda z: z[0] * z[3] - z[1] * z[2],
         [[1.0, 2.0, 2.0, 4.0], [2.0, 1.0, 0.5, 3.0]],  # singular, then generic
-        xfail={0: ISSUE9_DET},
     ),
     *_array(
         "inv",
