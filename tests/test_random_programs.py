@@ -165,7 +165,7 @@ def _const_leaf_mask(program: Program) -> list[bool]:
 #: categories of jit-vs-eager disagreement that are known and owned elsewhere;
 #: each has a strict-xfail test below that fails while any example shows it
 CONST = "constant output"  # an output leaf computed without reading x
-ALIAS = "aliased output"  # a result sharing memory with a cached constant or the input
+ALIAS = "aliased output"  # a result sharing memory with a cached constant, or the input itself
 SCALAR_0D = "0-d array vs numpy scalar"  # same dtype and value, other Python type
 OTHER = "other"
 
@@ -203,9 +203,10 @@ def _jit_findings(case: Case) -> list[tuple[str, str]]:
     scale = _scale(program, x)
     e_leaves, f_leaves = flatten_tree(eager), flatten_tree(first)
     const = [c for c, i in zip(_const_leaf_mask(program), program.leaves()) if i is not None]
+    # a view of the input is what eager returns too (x.T, x[1:]); the input
+    # itself or memory shared with a cached constant is the lead's bug
     aliased = [
-        isinstance(v, np.ndarray)
-        and (any(np.shares_memory(v, c) for c in consts) or np.shares_memory(v, x1))
+        isinstance(v, np.ndarray) and (v is x1 or any(np.shares_memory(v, c) for c in consts))
         for v in f_leaves
     ]
     findings: list[tuple[str, str]] = []
@@ -246,7 +247,7 @@ def test_jit_matches_eager(case: Case) -> None:
 @pytest.mark.xfail(strict=True, reason=LEAD)
 @_settings(100, shrink=False)
 @given(programs(JIT_CONFIG))
-def test_jit_constant_outputs_match_eager(case: Case) -> None:
+def test_jit_constant_outputs_random(case: Case) -> None:
     _assert_no_findings(case, (CONST,))
 
 
@@ -460,7 +461,7 @@ def test_complex_intermediates_derivatives(case: Case) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=H1)
-@_settings(60, shrink=False)
+@_settings(300, shrink=False)
 @given(programs(COMPLEX_CONFIG))
 def test_complex_programs_jit_matches_eager(case: Case) -> None:
     _assert_no_findings(case, (OTHER,))
@@ -486,6 +487,15 @@ def test_jit_constant_outputs_match_eager(f: Callable[[Any], Any]) -> None:
     eager, jitted = flatten_tree(f(x)), flatten_tree(fd.jit(f)(x))
     for e, j in zip(eager, jitted, strict=True):
         _assert_leaf_equal(j, e, 1.0, "constant output")
+
+
+@pytest.mark.xfail(strict=True, reason=H1)
+def test_jit_abs_of_complex_is_real() -> None:
+    # found by the random programs: abs of a complex array is declared complex in
+    # the jaxpr, so jit returns complex128 where eager returns float64
+    f = lambda x: fnp.abs(x * (1 + 1j))  # noqa: E731
+    x = np.array([0.5, 0.25])
+    _assert_leaf_equal(fd.jit(f)(x), f(x), 1.0, "abs of complex")
 
 
 @pytest.mark.xfail(strict=True, reason=LEAD)
