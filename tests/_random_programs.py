@@ -27,7 +27,6 @@ eager never flips a comparison.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -301,10 +300,10 @@ class Op:
         return SPECS[self.spec].render([names[i] for i in self.args], dict(self.params))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(expr: str, nargs: int) -> Any:
     params = ", ".join(["fnp", "np", "nn", *(f"_a{i}" for i in range(nargs))])
-    return eval(f"lambda {params}: {expr}")  # noqa: S307 (our own templates)
+    return eval(f"lambda {params}: {expr}")
 
 
 # Output trees are nested tuples: ("leaf", slot), ("none",), ("tuple", items),
@@ -361,8 +360,10 @@ class Case:
 
     def __repr__(self) -> str:
         x = self.x
-        xs = f"np.{x.dtype}({float(x)!r})" if not isinstance(x, np.ndarray) else (
-            f"np.array({x.tolist()!r}, dtype=np.{x.dtype})"
+        xs = (
+            f"np.{x.dtype}({float(x)!r})"
+            if not isinstance(x, np.ndarray)
+            else (f"np.array({x.tolist()!r}, dtype=np.{x.dtype})")
         )
         return f"\n{self.program.source()}\n\nx = {xs}\n"
 
@@ -429,7 +430,9 @@ def run_slots(
     for op, slot in zip(program.ops, program.slots[1:]):
         spec = SPECS[op.spec]
         args = [vals[i] for i in op.args]
-        fn = _compiled(spec.render([f"_a{i}" for i in range(len(args))], dict(op.params)), len(args))
+        fn = _compiled(
+            spec.render([f"_a{i}" for i in range(len(args))], dict(op.params)), len(args)
+        )
         v = fn(ns["fnp"], ns["np"], ns["nn"], *args)
         if backend is MP:
             v = _mp_convert(v, slot.dtype)
@@ -437,12 +440,12 @@ def run_slots(
         if visit is not None:
             visit(op, args)
         if margins is not None and spec.margin is not None:
-            fargs = [_as_float_array(a) for a in args]
+            fargs = [as_float_array(a) for a in args]
             margins.append(spec.margin(*fargs, **dict(op.params)))
     return vals
 
 
-def _as_float_array(a: Any) -> np.ndarray:
+def as_float_array(a: Any) -> np.ndarray:
     arr = np.asarray(a)
     if arr.dtype == object:
         conv = np.frompyfunc(lambda e: complex(e) if isinstance(e, mpmath.mpc) else float(e), 1, 1)
@@ -493,7 +496,7 @@ def known_bugs_hit(program: Program, x: Any, bugs: Sequence[KnownBug]) -> list[s
 
     def visit(op: Op, args: list[Any]) -> None:
         for bug in bugs:
-            if bug.spec == op.spec and bug.hit(*[_as_float_array(a) for a in args]):
+            if bug.spec == op.spec and bug.hit(*[as_float_array(a) for a in args]):
                 found.append(bug.reason)
 
     with np.errstate(all="ignore"):
@@ -595,10 +598,6 @@ def _float(s: Slot, prev: Sequence[Slot]) -> bool:
     return s.kind == "f"
 
 
-def _inexact(s: Slot, prev: Sequence[Slot]) -> bool:
-    return s.kind in "fc"
-
-
 def _complex(s: Slot, prev: Sequence[Slot]) -> bool:
     return s.kind == "c"
 
@@ -609,10 +608,6 @@ def _float_array(s: Slot, prev: Sequence[Slot]) -> bool:
 
 def _bool(s: Slot, prev: Sequence[Slot]) -> bool:
     return s.kind == "b"
-
-
-def _int(s: Slot, prev: Sequence[Slot]) -> bool:
-    return s.kind in "iu"
 
 
 def _int_or_bool(s: Slot, prev: Sequence[Slot]) -> bool:
@@ -675,7 +670,8 @@ def _inexact_bcast(s: Slot, prev: Sequence[Slot]) -> bool:
 def _where_branch(s: Slot, prev: Sequence[Slot]) -> bool:
     shapes = [p.shape for p in prev]
     return (
-        s.kind in "fiub" and _broadcasts(s.shape, *shapes)
+        s.kind in "fiub"
+        and _broadcasts(s.shape, *shapes)
         and _out_shape_ok(np.broadcast_shapes(s.shape, *shapes))
     )
 
@@ -687,7 +683,9 @@ def _same_shape_float(s: Slot, prev: Sequence[Slot]) -> bool:
 def _concat_partner(s: Slot, prev: Sequence[Slot]) -> bool:
     a = prev[0].shape
     return (
-        s.kind in "fiub" and len(s.shape) == len(a) and s.shape[1:] == a[1:]
+        s.kind in "fiub"
+        and len(s.shape) == len(a)
+        and s.shape[1:] == a[1:]
         and _out_shape_ok((a[0] + s.shape[0], *a[1:]))
     )
 
@@ -738,13 +736,13 @@ def _reshape_param(draw: Any, slots: Sequence[Slot]) -> dict[str, Any]:
 def _slice_param(draw: Any, slots: Sequence[Slot]) -> dict[str, Any]:
     shape = slots[0].shape
     n = shape[0]
-    choices = ["[1:]", "[::-1]", "[:-1]", "[0]", "[-1]", "[::2]", "[None]", "[..., 0]"]
-    if len(shape) >= 2:
-        choices += ["[:, 1:]", "[:, ::-1]", "[1, :]", "[:, 0]"]
+    choices = ["[0]", "[-1]", "[::-1]", "[::2]", "[None]", "[..., 0]"]
     if n >= 2:
-        choices += ["[[0, 1, 0]]", "[np.array([1, 1])]"]
-    if n == 1:
-        choices = [c for c in choices if c not in ("[1:]", "[:-1]")]
+        choices += ["[1:]", "[:-1]", "[1]", "[[0, 1, 0]]", "[np.array([1, 1])]"]
+    if len(shape) >= 2:
+        choices += ["[:, ::-1]", "[:, 0]", "[0, :]"]
+        if shape[1] >= 2:
+            choices += ["[:, 1:]", "[:, 1]", "[[1, 0], [0, 1]]"]
     return {"index": draw(st.sampled_from(choices))}
 
 
@@ -762,13 +760,18 @@ def _const_array_param(draw: Any, slots: Sequence[Slot]) -> dict[str, Any]:
     elif kind == "int":
         src = f"np.array({np.array([2, -1, 3, 1, 0, 4][:n]).reshape(shape).tolist()})"
     elif kind == "bool":
-        src = f"np.array({np.array([True, False, True, True, False, False][:n]).reshape(shape).tolist()})"
+        flags = np.array([True, False, True, True, False, False][:n]).reshape(shape)
+        src = f"np.array({flags.tolist()})"
     elif kind == "ones":
         src = f"fnp.ones({shape})"
     elif kind == "ones_int":
         src = f"fnp.ones({shape}, dtype=int)"
     elif kind == "arange":
-        src = f"fnp.arange({float(n)})" if len(shape) == 1 else f"fnp.arange({float(n)}).reshape({shape})"
+        src = (
+            f"fnp.arange({float(n)})"
+            if len(shape) == 1
+            else f"fnp.arange({float(n)}).reshape({shape})"
+        )
     else:
         src = f"fnp.full({shape}, 0.25)"
     return {"value": src}
@@ -789,10 +792,6 @@ CONSTANTS = (
     "np.float32(0.1)",
     "-2",
 )
-
-
-def _weighted(weight: int, *specs: Spec) -> list[Spec]:
-    return [Spec(**{**s.__dict__, "weight": weight}) for s in specs]
 
 
 def _u(name: str, template: str, margin: Margin | None = None, **kw: Any) -> Spec:
@@ -817,7 +816,8 @@ _SPEC_LIST: list[Spec] = [
     Spec("hypot", "fnp.hypot({0}, {1})", (_float, _float_bcast), margin=_m_hypot),
     Spec("arctan2", "fnp.arctan2({0}, {1})", (_float, _float_bcast), margin=_m_atan2),
     Spec("logaddexp", "fnp.logaddexp({0}, {1})", (_float, _float_bcast)),
-    Spec("pow_traced", "fnp.power({0} * {0} + 0.5, {1})", (_float, _float_bcast)),
+    Spec("pow_traced", "fnp.power({0} * {0} + 0.5, {1})", (_float, _float_bcast), weight=2),
+    Spec("pow_exp_base", "fnp.exp({0}) ** {1}", (_float, _float_bcast), weight=2),
     # constants: Python scalars, numpy scalars, arrays
     Spec("const", "{value}", (), _const_param, weight=3),
     Spec("const_array", "{value}", (), _const_array_param, weight=2),
@@ -846,10 +846,13 @@ _SPEC_LIST: list[Spec] = [
     _u("pow2", "{0} ** 2"),
     _u("pow3", "{0} ** 3"),
     _u("pow0", "{0} ** 0"),
+    _u("pow0_float", "{0} ** 0.0"),
+    _u("pow2_float", "{0} ** 2.0"),
+    _u("pow1", "fnp.power({0}, 1)"),
     _u("pow_half", "fnp.abs({0}) ** 1.5", _m_zero),
     _u("pow_neg", "{0} ** -2", _m_zero),
     _u("reciprocal", "1.0 / {0}", _m_zero),
-    _u("sinc", "fnp.sinc({0})"),
+    _u("sinc", "fnp.sinc({0})", weight=2),
     _u("abs", "fnp.abs({0})", _m_zero, weight=2),
     _u("sign", "fnp.sign({0})", _m_zero),
     _u("floor", "fnp.floor({0})", _m_int),
@@ -879,11 +882,20 @@ _SPEC_LIST: list[Spec] = [
     Spec("argmax", "fnp.argmax({0})", (_float_array,), margin=_m_gap),
     Spec("argmin_axis", "fnp.argmin({0}, axis={axis})", (_float_array,), _array_axis_param, _m_gap),
     Spec("count", "fnp.sum({0})", (_int_or_bool,)),
-    Spec("gather_int", "{0}[{1} % {n}]", (_indexable_by, _int_scalar),
-         lambda d, s: {"n": s[0].shape[0]}),
+    Spec(
+        "gather_int",
+        "{0}[{1} % {n}]",
+        (_indexable_by, _int_scalar),
+        lambda d, s: {"n": s[0].shape[0]},
+    ),
     # reductions
-    Spec("sum", "fnp.sum({0}, axis={axis}, keepdims={keepdims})", (_float,), _keepdims_axis_param,
-         weight=2),
+    Spec(
+        "sum",
+        "fnp.sum({0}, axis={axis}, keepdims={keepdims})",
+        (_float,),
+        _keepdims_axis_param,
+        weight=2,
+    ),
     Spec("mean", "fnp.mean({0}, axis={axis})", (_float,), _axis_param),
     Spec("prod", "fnp.prod({0}, axis={axis})", (_float,), _axis_param),
     Spec("max", "fnp.max({0}, axis={axis})", (_float,), _axis_param, _m_gap),
@@ -921,8 +933,7 @@ _SPEC_LIST: list[Spec] = [
     Spec("c_sin", "fnp.sin({0})", (_complex,), complex_only=True),
     Spec("c_conj_mul", "{0}.conj() * {0}", (_complex,), complex_only=True),
     Spec("c_sum", "fnp.sum({0})", (_complex,), complex_only=True),
-    Spec("c_abs", "fnp.abs({0})", (_complex,), margin=_m_complex_abs, complex_only=True,
-         weight=4),
+    Spec("c_abs", "fnp.abs({0})", (_complex,), margin=_m_complex_abs, complex_only=True, weight=4),
 ]
 for _name in ("real", "imag"):
     if hasattr(fnp, _name):  # complex-to-real projections, once funcdiff.numpy has them
@@ -998,12 +1009,12 @@ def programs(draw: Any, config: Config = Config()) -> Case:
                 for i, s in enumerate(slots)
                 if pred(s, prev) and _can(spec, slots, [*prev, s], k + 1)
             ]
-            # prefer recent slots and, for kinked binary ops, a distinct second operand
-            if spec.margin is not None and args:
-                cands = [i for i in cands if i not in args] or cands
             if not cands:  # the greedy check was too optimistic
                 assume(False)
-            args.append(draw(st.sampled_from(cands[::-1])))
+            # recent slots first, an operand already chosen last (x * x is
+            # drawn too, but shrinking moves towards distinct operands)
+            order = [i for i in cands[::-1] if i not in args] + [i for i in cands if i in args]
+            args.append(draw(st.sampled_from(order)))
         params = spec.params(draw, [slots[i] for i in args]) if spec.params else {}
         op = Op(spec.name, tuple(args), tuple(sorted(params.items())))
         fn = _compiled(spec.render([f"_a{i}" for i in range(len(args))], params), len(args))
@@ -1014,11 +1025,16 @@ def programs(draw: Any, config: Config = Config()) -> Case:
             assume(False)
             raise
         except (ValueError, IndexError, TypeError) as e:  # pragma: no cover - generator bug
-            raise AssertionError(f"generator made invalid op {op.source(['x', *(f'v{i}' for i in range(1, len(slots)))])}: {e}") from e
+            names = ["x", *(f"v{i}" for i in range(1, len(slots)))]
+            raise AssertionError(f"generator made an invalid op {op.source(names)}: {e}") from e
         if np.shape(v) and not _out_shape_ok(np.shape(v)):
             assume(False)
         const = all(slots[i].const for i in args)
-        if config.smooth_only and not const and np.asarray(v).dtype not in (np.float64, np.complex128):
+        if (
+            config.smooth_only
+            and not const
+            and np.asarray(v).dtype not in (np.float64, np.complex128)
+        ):
             assume(np.asarray(v).dtype.kind not in "fc")  # x-dependent values stay float64
         slots.append(_slot_of(v, const))
         vals.append(v)
@@ -1090,7 +1106,7 @@ def reference_jacobians(
             xm[j] -= H_JAC
             fp, fm = _mp_outputs(program, xp, leaves), _mp_outputs(program, xm, leaves)
             for k, (a, b) in enumerate(zip(fp, fm)):
-                cols[k].append(_as_float_array((a - b) / (2 * H_JAC)))
+                cols[k].append(as_float_array((a - b) / (2 * H_JAC)))
     out = []
     for k, i in enumerate(leaves):
         shape = program.slots[i].shape
@@ -1108,7 +1124,7 @@ def reference_hessian(
     with mpmath.workdps(DPS):
         x0 = to_mp(np.array(values, dtype=np.float64))
 
-        @functools.lru_cache(maxsize=None)
+        @functools.cache
         def f(shift: tuple[tuple[int, int], ...], h: Any) -> Any:
             x = x0.copy()
             for j, s in shift:
@@ -1130,7 +1146,27 @@ def reference_hessian(
                     + f(((i, -1), (j, -1)), h2)
                 ) / (4 * h2 * h2)
                 hess[i, j] = hess[j, i] = v
-        return float(f0), _as_float_array(np.array(grad, dtype=object)), _as_float_array(hess)
+        return float(f0), as_float_array(np.array(grad, dtype=object)), as_float_array(hess)
+
+
+def reference_directional(
+    program: Program,
+    values: Sequence[float],
+    direction: np.ndarray,
+    scalarize: Callable[[list[Any]], Any],
+    orders: Sequence[int],
+) -> list[float]:
+    """d^k/dt^k scalarize(program(x + t v)) at t = 0 for each k in ``orders``,
+    by mpmath.diff (finite differences at raised working precision)."""
+    with mpmath.workdps(DPS):
+        x0 = to_mp(np.array(values, dtype=np.float64))
+        v = to_mp(np.asarray(direction, dtype=np.float64).reshape(-1))
+
+        def g(t: Any) -> Any:
+            x = (x0 + t * v).reshape(program.in_shape)
+            return scalarize(run_slots(program, x, MP))
+
+        return [float(mpmath.diff(g, 0, k)) for k in orders]
 
 
 def flatten_tree(tree: Any) -> list[Any]:
@@ -1154,11 +1190,12 @@ __all__ = [
     "NUMPY",
     "Config",
     "Program",
+    "as_float_array",
     "as_function",
     "flatten_tree",
-    "itertools",
     "min_margin",
     "programs",
+    "reference_directional",
     "reference_hessian",
     "reference_jacobians",
     "run",
