@@ -22,9 +22,11 @@ Set FUNCDIFF_HYPOTHESIS_EXAMPLES to run more examples (e.g. 3000) locally.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import mpmath
@@ -81,6 +83,7 @@ def _settings(n: int, shrink: bool = True) -> settings:
 
 JIT_CONFIG = Config(in_dtypes=("float64", "float32"))
 DERIV_CONFIG = Config(smooth_only=True, out_kinds="f")
+DERIV32_CONFIG = Config(in_dtypes=("float32",), smooth_only=True, out_kinds="f")
 COMPLEX_CONFIG = Config(allow_complex=True)
 COMPLEX_DERIV_CONFIG = Config(
     allow_complex=True, smooth_only=True, out_kinds="f", require_real_output=True
@@ -332,11 +335,51 @@ POW = (
 )
 
 
+POW0 = "issue 9 item 3: grad(grad(lambda x: x ** 0.0))(0.0) is NaN (truth 0)"
+
+
 def _exponent_in(values: tuple[float, ...]) -> Callable[..., bool]:
     def hit(base: np.ndarray, exponent: np.ndarray) -> bool:
         return bool(np.any(np.isin(exponent, values)))
 
     return hit
+
+
+SELECT_WEAK = (
+    "select weak-types a Python scalar only when the other branch is no numpy scalar: "
+    "under jit(grad) a float32 cotangent is a concrete np.float32, so select(p, 0.0, ct) "
+    "mixes f64 and f32 and raises DTypeError"
+)
+JACREV_DTYPE = (
+    "jacrev builds one output basis in the promoted dtype of all outputs and splits it "
+    "without casting each piece to its output's dtype: with a float32 input and one float64 "
+    "output leaf (even a Python-float constant) the float32 outputs' cotangents are float64, "
+    "so a VJP rule raises DTypeError (mul: f64 and f32) or the Jacobian comes out float64, "
+    "and jit(jacrev) and jacrev disagree on it"
+)
+
+
+def _mixed_float_outputs(program: Program) -> bool:
+    """A float32 program with outputs of more than one float dtype."""
+    dts = {program.slots[i].dtype for i in _float_leaves(program)}
+    return program.in_dtype == "float32" and len(dts | {np.dtype(np.float32)}) > 1
+
+
+#: errors that are known bugs (message patterns), raised where an answer is due
+KNOWN_ERRORS = [(r"select: operands have different dtypes \(f(32|64)\[.*f(32|64)\[", SELECT_WEAK)]
+
+
+@contextlib.contextmanager
+def _known_errors() -> Iterator[None]:
+    """Reject the example when a transform raises one of KNOWN_ERRORS."""
+    try:
+        yield
+    except fd.FuncdiffError as err:
+        for pattern, reason in KNOWN_ERRORS:
+            if re.search(pattern, str(err)):
+                event(f"known bug: {reason[:60]}")
+                assume(False)
+        raise
 
 
 #: bugs in second derivatives
@@ -345,11 +388,13 @@ HESSIAN_BUGS = [
     KnownBug("hypot", lambda a, b: _zero_or_tie(a, b), HYPOT),
     KnownBug("pow_traced", _exponent_in((0.0,)), POW),
     KnownBug("pow_exp_base", _exponent_in((0.0,)), POW),
+    KnownBug("pow0_float", lambda a: bool(np.any(a == 0)), POW0),
 ]
 #: bugs in derivatives of order 3 and 4
 HIGHER_ORDER_BUGS = [
     KnownBug("pow_traced", _exponent_in((0.0, 1.0, 2.0)), POW),
     KnownBug("pow_exp_base", _exponent_in((0.0, 1.0, 2.0)), POW),
+    KnownBug("pow0_float", lambda a: bool(np.any(a == 0)), POW0),
 ]
 #: bugs in first derivatives
 FIRST_ORDER_BUGS: list[KnownBug] = []
@@ -382,20 +427,25 @@ def _assert_derivative(
     g = np.asarray(got)
     assert g.shape == want.shape, f"{what}: shape {g.shape} != {want.shape}"
     assert g.dtype in dtypes, f"{what}: dtype {g.dtype}, expected one of {dtypes}"
-    # 1e-7 relative to the largest entry: float64 derivative rounding of a
-    # short program, with room for moderate cancellation
+    # relative to the largest entry: 1e-7 in float64 (a short program's rounding,
+    # with room for moderate cancellation), 2e-3 when the input is float32
+    tol = 1e-7 if all(np.dtype(d).itemsize >= 8 for d in dtypes) else 2e-3
     scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
-    np.testing.assert_allclose(g, want, rtol=1e-7, atol=1e-7 * scale, err_msg=what)
+    np.testing.assert_allclose(g, want, rtol=tol, atol=tol * scale, err_msg=what)
 
 
 def _check_first_order(case: Case) -> None:
     program, values, x = case.program, case.values, case.x
     _reject_bad_point(program, x)
     _reject_known(program, x, FIRST_ORDER_BUGS)
+    if _mixed_float_outputs(program):
+        event(f"known bug: {JACREV_DTYPE[:60]}")
+        assume(False)
     leaves = _float_leaves(program)
     refs = reference_jacobians(program, values, leaves)
     scalarize = _scalarizer(program)
     weights = _weights(program, leaves)
+    in_dtype = np.dtype(program.in_dtype)
 
     def s(x: Any) -> Any:
         return scalarize(run_slots(program, x, FNP))
@@ -411,7 +461,7 @@ def _check_first_order(case: Case) -> None:
     for i in leaves:
         want = as_float_array(mp_vals[i])
         scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
-        tol = 1e-9 if program.slots[i].dtype.itemsize >= 8 else 1e-6
+        tol = 1e-9 if program.slots[i].dtype.itemsize >= 8 and in_dtype == np.float64 else 1e-4
         np.testing.assert_allclose(
             np.asarray(eager_vals[i], dtype=np.float64),
             want,
@@ -429,18 +479,21 @@ def _check_first_order(case: Case) -> None:
             ("jit(grad)", fd.jit(fd.grad(s))),
             ("grad(jit)", fd.grad(fd.jit(s))),
         ]:
-            _assert_derivative(g(_fresh(x)), ref_grad, name)
+            with _known_errors():
+                got_grad = g(_fresh(x))
+            _assert_derivative(got_grad, ref_grad, name, (in_dtype,))
         for name, jac in [
             ("jacrev", fd.jacrev(vec)),
             ("jacfwd", fd.jacfwd(vec)),
             ("jit(jacrev)", fd.jit(fd.jacrev(vec))),
             ("jacfwd(jit)", fd.jacfwd(fd.jit(vec))),
         ]:
-            got = jac(_fresh(x))
+            with _known_errors():
+                got = jac(_fresh(x))
             for k, (i, r) in enumerate(zip(leaves, refs)):
                 # a Jacobian's dtype is the output's (forward mode, as in JAX) or the input's
                 # (reverse mode: cotangents take the input's dtype)
-                dtypes = (np.float64, program.slots[i].dtype)
+                dtypes = (in_dtype, program.slots[i].dtype)
                 _assert_derivative(got[k], r, f"{name} of output {k}", dtypes)
 
 
@@ -519,6 +572,12 @@ def _check_higher_order(case: Case) -> None:
 @_settings(60)
 @given(programs(DERIV_CONFIG))
 def test_first_derivatives_match_high_precision(case: Case) -> None:
+    _check_first_order(case)
+
+
+@_settings(40)
+@given(programs(DERIV32_CONFIG))
+def test_float32_first_derivatives_match_high_precision(case: Case) -> None:
     _check_first_order(case)
 
 
@@ -657,3 +716,29 @@ def test_pow_fourth_derivative_at_an_integer_exponent() -> None:
         truth = float(mpmath.diff(lambda t: t**t, 2, 4))
     got = float(_nth_derivative(lambda x: x**x, 4)(2.0))
     assert got == pytest.approx(truth, rel=1e-9), f"{got} != {truth}"
+
+
+@pytest.mark.xfail(strict=True, reason=SELECT_WEAK)
+def test_jit_grad_of_where_with_a_python_scalar_in_float32() -> None:
+    f = lambda x: fnp.where(x > 0, x, 0.0) * 2.0  # noqa: E731
+    assert fd.jit(fd.grad(f))(np.float32(1.0)) == np.float32(2.0)
+
+
+@pytest.mark.xfail(strict=True, reason=JACREV_DTYPE)
+def test_jacrev_with_a_python_float_output_and_float32_input() -> None:
+    jac = fd.jacrev(lambda x: (2.5 * x, 2.5))(np.array(0.5, np.float32))
+    assert [np.asarray(j).dtype for j in jac] == [np.float32, np.float32]
+
+
+@pytest.mark.xfail(strict=True, reason=JACREV_DTYPE)
+def test_jit_jacrev_dtype_matches_jacrev() -> None:
+    f = lambda x: [2.5, x]  # noqa: E731
+    x = np.array(0.5, np.float32)
+    eager, jitted = fd.jacrev(f)(x), fd.jit(fd.jacrev(f))(x)
+    assert [np.asarray(j).dtype for j in jitted] == [np.asarray(e).dtype for e in eager]
+
+
+@pytest.mark.xfail(strict=True, reason=POW0)
+def test_second_derivative_of_x_to_the_float_zero_at_zero() -> None:
+    with np.errstate(all="ignore"):
+        assert float(fd.grad(fd.grad(lambda x: x**0.0))(0.0)) == 0.0
