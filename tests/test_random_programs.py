@@ -2,22 +2,49 @@
 
 hypothesis draws straight-line programs of up to six ops (see
 ``tests/_random_programs.py``: unary math with guarded domains, binary
-arithmetic with Python/numpy/array constants, comparisons and ``where``,
-integer and boolean intermediates, reductions, reshapes, indexing,
-broadcasting, matmul, concatenate, cumsum, pytrees of outputs) and checks:
+arithmetic with Python, numpy and array constants, comparisons and ``where``,
+integer and boolean intermediates (argmax, comparisons, astype), reductions,
+reshapes, transposes, slices, fancy indexing, broadcasting, matmul,
+concatenate, cumsum, constant outputs and pytrees of outputs). A program is a
+list of op descriptors, so hypothesis shrinks it op by op and a failure prints
+as runnable source. The properties:
 
-- ``fd.jit(f)(x)`` equals eager ``f(x)`` leaf by leaf in value (tolerance by
-  dtype), dtype and Python type, and its results are the caller's to mutate;
-- ``grad``, ``jacrev``, ``jacfwd`` and ``hessian``, eager, jitted and of a
-  jitted function, equal the derivatives of the same program evaluated in
-  50-digit arithmetic by mpmath (central differences with steps 1e-15 and
-  1e-12, so the reference is good to ~1e-20: any disagreement is funcdiff's).
+(a) ``fd.jit(f)(x)`` equals eager ``f(x)`` leaf by leaf in value (tolerance
+    by dtype, relative to the largest intermediate), dtype and Python type
+    (eager is the reference), on float64 and float32 inputs; writing into the
+    first call's results (``out += 1``) leaves the next call's alone.
+(b) ``grad``, ``jacrev``, ``jacfwd`` (eager, ``jit`` of them, and of a
+    ``jit``-ed function), ``hessian`` and ``jacrev(grad)``, and third and
+    fourth directional derivatives (``jvp`` nested, ``grad`` of v'Hv, under
+    ``jit``) equal the derivatives of the same program run by an mpmath
+    interpreter of the op list at 50 digits. The reference is a central
+    difference at that precision (steps 1e-15 for first, 1e-12 for second
+    derivatives; ``mpmath.diff`` for orders 3 and 4): truncation ~h**2 and
+    roundoff ~10**-50 / h**k leave it good to ~1e-20, so every disagreement
+    is funcdiff's. Evaluating the program itself with mpmath's own
+    elementwise functions (not numpy's) also checks the primal values, and
+    needs no hand-written derivative: the reference shares nothing with the
+    code under test but the op list.
 
-Examples whose point lies within ``MARGIN`` of a kink of some op are
-rejected (``_random_programs.min_margin``), so neither finite differences nor
-float64 rounding can straddle a kink.
+Kinks: every op that is not smooth everywhere states its distance to the
+nearest kink (0 for abs/sign/cbrt, ties for maximum/argmax/sort/comparisons,
+integers for floor/astype(int), half-integers for round, poles for
+division...); examples whose point lies closer than ``MARGIN`` (1e-3,
+relative) are rejected. Finite-difference steps are 1e-12 or smaller, so no
+stencil straddles a kink, and float64 rounding in jit or eager cannot flip a
+comparison. Domains are guarded by the templates themselves (log(x*x + 0.25),
+arcsin(0.9 sin x)...), and derivative examples with values beyond 1e6 are
+rejected. Conventions at kinks are tested in the registry sweep, not here.
 
-Set FUNCDIFF_HYPOTHESIS_EXAMPLES to run more examples (e.g. 3000) locally.
+Known bugs owned elsewhere are named below (``*_BUGS``, ``KNOWN_ERRORS``, the
+jit output categories): examples that run into one are left out of the
+properties, and each has a strict-xfail test, so the marker must go when the
+fix lands (and with it the exclusion).
+
+Defaults keep the file well under a minute, deterministic
+(``derandomize=True``, no example database). FUNCDIFF_HYPOTHESIS_EXAMPLES=3000
+runs that many examples per property, with fresh random seeds, for long local
+runs.
 """
 
 from __future__ import annotations
@@ -62,14 +89,8 @@ _EXAMPLES = int(os.environ.get("FUNCDIFF_HYPOTHESIS_EXAMPLES", "0"))
 
 
 def _settings(n: int, shrink: bool = True) -> settings:
-    phases = (
-        (Phase.explicit, Phase.generate, Phase.shrink)
-        if shrink
-        else (
-            Phase.explicit,
-            Phase.generate,
-        )
-    )
+    # the strict-xfail properties stop at their first failure: no shrinking
+    phases = (Phase.explicit, Phase.generate, *((Phase.shrink,) if shrink else ()))
     return settings(
         max_examples=max(n, _EXAMPLES),
         deadline=None,
@@ -117,7 +138,7 @@ def _structure(tree: Any) -> Any:
 def _tol(dtype: np.dtype[Any]) -> tuple[float, float]:
     """(rtol, atol relative to the largest intermediate) for comparing two
     float computations of the same program in ``dtype``."""
-    if dtype.kind in "fc" and dtype.itemsize <= 4 + 4 * (dtype.kind == "c"):
+    if np.finfo(dtype).bits <= 32:  # float32, complex64
         return 1e-4, 1e-5
     return 1e-10, 1e-12
 
@@ -246,7 +267,7 @@ def _assert_no_findings(case: Case, categories: tuple[str, ...]) -> None:
     assert not found, "\n".join(found)
 
 
-@_settings(200)
+@_settings(500)
 @given(programs(JIT_CONFIG))
 def test_jit_matches_eager(case: Case) -> None:
     _assert_no_findings(case, (OTHER,))
@@ -358,8 +379,9 @@ JACREV_DTYPE = (
     "jacrev builds one output basis in the promoted dtype of all outputs and splits it "
     "without casting each piece to its output's dtype: with a float32 input and one float64 "
     "output leaf (even a Python-float constant) the float32 outputs' cotangents are float64, "
-    "so a VJP rule raises DTypeError (mul: f64 and f32) or the Jacobian comes out float64, "
-    "and jit(jacrev) and jacrev disagree on it"
+    "so a VJP rule raises DTypeError (mul: f64 and f32) or the Jacobian comes out float64 "
+    "on the first (interpreted) call and float32 on later calls (the compiled backward pass "
+    "casts to the input dtype) and under jit"
 )
 
 
@@ -442,15 +464,27 @@ def _reject_bad_point(program: Program, x: Any) -> None:
             )
 
 
+def _tolerances(program: Program) -> tuple[float, float]:
+    """(values, derivatives) tolerance against the exact reference, relative to
+    the largest entry: the rounding of a short program in its lowest precision,
+    with room for moderate cancellation."""
+    if program.in_dtype == "float32":
+        return 1e-4, 2e-3
+    if any(sl.kind in "fc" and np.finfo(sl.dtype).bits <= 32 for sl in program.slots):
+        return 1e-5, 1e-5  # a float32 constant rounds what it touches
+    return 1e-9, 1e-7
+
+
 def _assert_derivative(
-    got: Any, want: np.ndarray, what: str, dtypes: tuple[Any, ...] = (np.float64,)
+    got: Any,
+    want: np.ndarray,
+    what: str,
+    tol: float,
+    dtypes: tuple[Any, ...] = (np.float64,),
 ) -> None:
     g = np.asarray(got)
     assert g.shape == want.shape, f"{what}: shape {g.shape} != {want.shape}"
     assert g.dtype in dtypes, f"{what}: dtype {g.dtype}, expected one of {dtypes}"
-    # relative to the largest entry: 1e-7 in float64 (a short program's rounding,
-    # with room for moderate cancellation), 2e-3 when the input is float32
-    tol = 1e-7 if all(np.dtype(d).itemsize >= 8 for d in dtypes) else 2e-3
     scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
     np.testing.assert_allclose(g, want, rtol=tol, atol=tol * scale, err_msg=what)
 
@@ -467,6 +501,7 @@ def _check_first_order(case: Case) -> None:
     scalarize = _scalarizer(program)
     weights = _weights(program, leaves)
     in_dtype = np.dtype(program.in_dtype)
+    tol, dtol = _tolerances(program)
 
     def s(x: Any) -> Any:
         return scalarize(run_slots(program, x, FNP))
@@ -482,7 +517,6 @@ def _check_first_order(case: Case) -> None:
     for i in leaves:
         want = as_float_array(mp_vals[i])
         scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
-        tol = 1e-9 if program.slots[i].dtype.itemsize >= 8 and in_dtype == np.float64 else 1e-4
         np.testing.assert_allclose(
             np.asarray(eager_vals[i], dtype=np.float64),
             want,
@@ -502,7 +536,7 @@ def _check_first_order(case: Case) -> None:
         ]:
             with _known_errors():
                 got_grad = g(_fresh(x))
-            _assert_derivative(got_grad, ref_grad, name, (in_dtype,))
+            _assert_derivative(got_grad, ref_grad, name, dtol, (in_dtype,))
         for name, jac in [
             ("jacrev", fd.jacrev(vec)),
             ("jacfwd", fd.jacfwd(vec)),
@@ -515,7 +549,7 @@ def _check_first_order(case: Case) -> None:
                 # a Jacobian's dtype is the output's (forward mode, as in JAX) or the input's
                 # (reverse mode: cotangents take the input's dtype)
                 dtypes = (in_dtype, program.slots[i].dtype)
-                _assert_derivative(got[k], r, f"{name} of output {k}", dtypes)
+                _assert_derivative(got[k], r, f"{name} of output {k}", dtol, dtypes)
 
 
 def _check_hessian(case: Case) -> None:
@@ -537,7 +571,7 @@ def _check_hessian(case: Case) -> None:
             ("hessian(jit)", fd.hessian(fd.jit(s))),
             ("jacrev(grad)", fd.jacrev(fd.grad(s))),
         ]:
-            _assert_derivative(h(_fresh(x)), ref_h, name)
+            _assert_derivative(h(_fresh(x)), ref_h, name, _tolerances(program)[1])
 
 
 def _direction(shape: tuple[int, ...]) -> np.ndarray:
@@ -582,33 +616,34 @@ def _check_higher_order(case: Case) -> None:
             "<v, grad(v'Hv)>": d3_reverse(_fresh(x)),
         }
         got4 = {"jvp^4": along(d3)(_fresh(x)), "jvp(<v, grad(v'Hv)>)": along(d3_reverse)(_fresh(x))}
-    # finite differences of order 3 and 4 lose more digits than the Hessian's;
+    # higher derivatives of float64 code lose more digits than the Hessian;
     # 1e-6 relative to max(1, |truth|) still sees any wrong rule
+    tol = max(1e-6, _tolerances(program)[1])
     for name, got in got3.items():
-        assert float(got) == pytest.approx(ref3, rel=1e-6, abs=1e-6), f"{name}: truth {ref3}"
+        assert float(got) == pytest.approx(ref3, rel=tol, abs=tol), f"{name}: truth {ref3}"
     for name, got in got4.items():
-        assert float(got) == pytest.approx(ref4, rel=1e-6, abs=1e-6), f"{name}: truth {ref4}"
+        assert float(got) == pytest.approx(ref4, rel=tol, abs=tol), f"{name}: truth {ref4}"
 
 
-@_settings(60)
+@_settings(250)
 @given(programs(DERIV_CONFIG))
 def test_first_derivatives_match_high_precision(case: Case) -> None:
     _check_first_order(case)
 
 
-@_settings(40)
+@_settings(150)
 @given(programs(DERIV32_CONFIG))
 def test_float32_first_derivatives_match_high_precision(case: Case) -> None:
     _check_first_order(case)
 
 
-@_settings(40)
+@_settings(200)
 @given(programs(DERIV_CONFIG))
 def test_hessians_match_high_precision(case: Case) -> None:
     _check_hessian(case)
 
 
-@_settings(40)
+@_settings(100)
 @given(programs(DERIV_CONFIG))
 def test_third_and_fourth_derivatives_match_high_precision(case: Case) -> None:
     _check_higher_order(case)
@@ -752,11 +787,14 @@ def test_jacrev_with_a_python_float_output_and_float32_input() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=JACREV_DTYPE)
-def test_jit_jacrev_dtype_matches_jacrev() -> None:
-    f = lambda x: [2.5, x]  # noqa: E731
-    x = np.array(0.5, np.float32)
-    eager, jitted = fd.jacrev(f)(x), fd.jit(fd.jacrev(f))(x)
-    assert [np.asarray(j).dtype for j in jitted] == [np.asarray(e).dtype for e in eager]
+def test_jacrev_dtype_is_the_same_on_every_call_and_under_jit() -> None:
+    # a triple negation keeps this jaxpr's structure out of the compiled-pass
+    # cache of other tests: the first call here is the interpreted one
+    f = lambda x: [2.5, -(-(-x))]  # noqa: E731
+    x = np.array([0.5, 1.0], np.float32)
+    calls = [fd.jacrev(f)(x), fd.jacrev(f)(x), fd.jit(fd.jacrev(f))(x)]
+    dtypes = [[str(np.asarray(j).dtype) for j in jac] for jac in calls]
+    assert dtypes == [["float32", "float32"]] * 3, dtypes
 
 
 @pytest.mark.xfail(strict=True, reason=POW0)
