@@ -78,9 +78,17 @@ def test_eye_identity_tri() -> None:
 @pytest.mark.parametrize(
     "args, kw",
     [
-        ((5,), {}), ((2, 7), {}), ((0, 1, 0.25), {}), ((1.0, 2.0), {}), ((5,), {"dtype": float}),
-        ((-3, 3, 2), {}), ((10, 0, -3), {}), ((3,), {"dtype": np.float32}),
-        ((0.0, 1.0, 0.1), {}), ((np.int32(3),), {}), ((2, 5), {"dtype": np.int8}),
+        ((5,), {}),
+        ((2, 7), {}),
+        ((0, 1, 0.25), {}),
+        ((1.0, 2.0), {}),
+        ((5,), {"dtype": float}),
+        ((-3, 3, 2), {}),
+        ((10, 0, -3), {}),
+        ((3,), {"dtype": np.float32}),
+        ((0.0, 1.0, 0.1), {}),
+        ((np.int32(3),), {}),
+        ((2, 5), {"dtype": np.int8}),
     ],
 )
 def test_arange(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
@@ -106,8 +114,10 @@ def test_like(name: str) -> None:
     for a in [np.ones((2, 3), np.float32), np.arange(4), [1.0, 2.0], 3.0, np.ones((0,))]:
         _same(getattr(fnp, name)(a), getattr(np, want_name)(a))
         _same(getattr(fnp, name)(a, dtype=np.int32), getattr(np, want_name)(a, dtype=np.int32))
-    _same(getattr(fnp, name)(np.ones(3), shape=(2, 2)),
-          getattr(np, want_name)(np.ones(3), shape=(2, 2)))
+    _same(
+        getattr(fnp, name)(np.ones(3), shape=(2, 2)),
+        getattr(np, want_name)(np.ones(3), shape=(2, 2)),
+    )
 
     seen: list[Any] = []
 
@@ -126,8 +136,10 @@ def test_like(name: str) -> None:
 def test_full_like() -> None:
     _same(fnp.full_like(np.arange(3), 2.7), np.full_like(np.arange(3), 2.7))
     _same(fnp.full_like(np.ones(2, np.float32), 3), np.full_like(np.ones(2, np.float32), 3))
-    _same(fnp.full_like(np.ones(2), 1, dtype=np.int8, shape=(3,)),
-          np.full_like(np.ones(2), 1, dtype=np.int8, shape=(3,)))
+    _same(
+        fnp.full_like(np.ones(2), 1, dtype=np.int8, shape=(3,)),
+        np.full_like(np.ones(2), 1, dtype=np.int8, shape=(3,)),
+    )
     # tracer as the template: a constant
     out = fd.grad(lambda x: fnp.sum(fnp.full_like(x, 5.0) * x))(np.ones(3))
     _same(out, 5.0 * np.ones(3))
@@ -270,8 +282,11 @@ def test_linspace_grads(endpoint: bool) -> None:
     jfa, jfb = fd.jacfwd(f, argnums=(0, 1))(0.3, 2.0)
     _same(jfa, 1 - t)
     _same(jfb, t)
-    check_grads(lambda a, b: fnp.linspace(a, b, 4, axis=1, endpoint=endpoint),
-                (np.array([0.0, 1.0]), np.array([[1.0, 2.0], [3.0, 4.0]])), order=2)
+    check_grads(
+        lambda a, b: fnp.linspace(a, b, 4, axis=1, endpoint=endpoint),
+        (np.array([0.0, 1.0]), np.array([[1.0, 2.0], [3.0, 4.0]])),
+        order=2,
+    )
 
 
 def test_linspace_vmap_and_stop_only_traced() -> None:
@@ -309,7 +324,8 @@ def test_logspace(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
     start, stop, num = args
     kw2 = {k: v for k, v in kw.items() if k != "dtype"}
     got = fd.vmap(lambda s: fnp.logspace(s, stop, num, **kw2), in_axes=0)(
-        np.stack([np.asarray(start), np.asarray(start)]))
+        np.stack([np.asarray(start), np.asarray(start)])
+    )
     _same(got[0], _np_logspace(*args, **kw2), rtol=1e-12)
     check_grads(lambda s, t: fnp.logspace(s, t, num, **kw2), (start, stop), order=2)
 
@@ -337,7 +353,8 @@ def test_geomspace(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
     start, stop, num = args
     if "dtype" not in kw:  # (integer results of rounded powers may differ by one)
         got = fd.vmap(lambda s: fnp.geomspace(s, stop, num, **kw))(
-            np.stack([np.asarray(start), np.asarray(start)]))
+            np.stack([np.asarray(start), np.asarray(start)])
+        )
         _same(got[1], want, rtol=1e-12)
         check_grads(lambda s, t: fnp.geomspace(s, t, num, **kw), (start, stop), order=2)
 

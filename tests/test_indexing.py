@@ -47,19 +47,52 @@ def prims(f: Callable[..., Any], *args: Any) -> list[str]:
 MASK = np.array([[True, False, True, True], [False, False, True, True], [True, True, True, False]])
 
 CASES: list[Any] = [
-    0, -1, 1, (1, 2), (1, -1, 0, 2), slice(None), slice(1, None), slice(None, -1),
-    slice(None, None, -1), slice(None, None, 2), slice(3, 0, -2), slice(-1, -4, -1),
-    slice(5, 10), slice(10, 0, -3), (slice(None), slice(None, None, -2)),
-    None, (None, 0), (Ellipsis, 0), (Ellipsis, None), (0, Ellipsis, slice(None, None, -1)),
+    0,
+    -1,
+    1,
+    (1, 2),
+    (1, -1, 0, 2),
+    slice(None),
+    slice(1, None),
+    slice(None, -1),
+    slice(None, None, -1),
+    slice(None, None, 2),
+    slice(3, 0, -2),
+    slice(-1, -4, -1),
+    slice(5, 10),
+    slice(10, 0, -3),
+    (slice(None), slice(None, None, -2)),
+    None,
+    (None, 0),
+    (Ellipsis, 0),
+    (Ellipsis, None),
+    (0, Ellipsis, slice(None, None, -1)),
     (slice(None), None, 1, slice(1, 3)),
-    [1, 0], [[1], [0]], np.array([-1, 0, 0]), (slice(None), [2, 0, 2]),
-    ([0, 1], [1, 2]), ([0, 1], slice(None), [1, 2]), (slice(None), 0, [1, 2]),
-    (0, slice(None), [1, 2]), (Ellipsis, [0, 3], [[1], [4]]), ([1, 1], None, [0, 2]),
-    (slice(None), [0, 1], Ellipsis, [0, 1]), ([0], [[2, 1]], [[[3]]]),
+    [1, 0],
+    [[1], [0]],
+    np.array([-1, 0, 0]),
+    (slice(None), [2, 0, 2]),
+    ([0, 1], [1, 2]),
+    ([0, 1], slice(None), [1, 2]),
+    (slice(None), 0, [1, 2]),
+    (0, slice(None), [1, 2]),
+    (Ellipsis, [0, 3], [[1], [4]]),
+    ([1, 1], None, [0, 2]),
+    (slice(None), [0, 1], Ellipsis, [0, 1]),
+    ([0], [[2, 1]], [[[3]]]),
     (slice(None, None, -1), [2, 0], slice(None, None, 2)),
-    np.array([True, False]), (slice(None), MASK), (1, MASK), (np.array([False, True]), Ellipsis, 1),
-    (slice(None), np.array([False, True, True])), True, (False, 0), (0, True, [1, 2]),
-    [], (slice(None), []), np.array(1), (np.int64(1), np.array(2)),
+    np.array([True, False]),
+    (slice(None), MASK),
+    (1, MASK),
+    (np.array([False, True]), Ellipsis, 1),
+    (slice(None), np.array([False, True, True])),
+    True,
+    (False, 0),
+    (0, True, [1, 2]),
+    [],
+    (slice(None), []),
+    np.array(1),
+    (np.int64(1), np.array(2)),
 ]
 
 
@@ -74,10 +107,27 @@ def test_getitem_matches_numpy(idx: Any) -> None:
 
 def test_getitem_random_indices_match_numpy() -> None:
     """A seeded sweep over random combinations, errors included."""
-    items: list[Any] = [0, -1, 2, slice(None), slice(1, None), slice(None, None, -1),
-                        slice(3, 0, -2), slice(None, None, 2), None, Ellipsis, [0, 1],
-                        [[1], [0]], np.array([-1, 0]), [1, 1, 0], np.array(1), [], True,
-                        np.array([True, False]), MASK]
+    items: list[Any] = [
+        0,
+        -1,
+        2,
+        slice(None),
+        slice(1, None),
+        slice(None, None, -1),
+        slice(3, 0, -2),
+        slice(None, None, 2),
+        None,
+        Ellipsis,
+        [0, 1],
+        [[1], [0]],
+        np.array([-1, 0]),
+        [1, 1, 0],
+        np.array(1),
+        [],
+        True,
+        np.array([True, False]),
+        MASK,
+    ]
     rnd = random.Random(0)
     for _ in range(1500):
         idx = tuple(rnd.choice(items) for _ in range(rnd.randint(1, 4)))
@@ -149,9 +199,14 @@ def test_basic_slicing_records_one_slice() -> None:
 # ---------------------------------------------------------------------------
 
 GRAD_CASES: list[Any] = [
-    (1, slice(None, None, -1)), (slice(1, None), 0, slice(None, None, 2)),
-    ([0, 0, 1], [2, 2, 0]), (slice(None), [1, 1, 1, 0]), (MASK[None, :, :].repeat(2, 0),),
-    (0, slice(None), [3, 3]), (Ellipsis, [3, 0, 3], None), (slice(None, None, -1), [2, 2], 1),
+    (1, slice(None, None, -1)),
+    (slice(1, None), 0, slice(None, None, 2)),
+    ([0, 0, 1], [2, 2, 0]),
+    (slice(None), [1, 1, 1, 0]),
+    (MASK[None, :, :].repeat(2, 0),),
+    (0, slice(None), [3, 3]),
+    (Ellipsis, [3, 0, 3], None),
+    (slice(None, None, -1), [2, 2], 1),
 ]
 
 
@@ -169,9 +224,7 @@ def test_gradient_accumulates_duplicates() -> None:
     g = fd.grad(lambda x: fnp.sum(x[np.array([[0, 0], [1, 0]])] ** 2))(x)
     np.testing.assert_array_equal(g, [6.0, 4.0, 0.0])
     # forward mode agrees
-    np.testing.assert_array_equal(
-        fd.jacfwd(lambda x: x[[0, 2, 2]])(x), np.eye(3)[[0, 2, 2]]
-    )
+    np.testing.assert_array_equal(fd.jacfwd(lambda x: x[[0, 2, 2]])(x), np.eye(3)[[0, 2, 2]])
 
 
 def test_hessian_through_indexing() -> None:
@@ -182,10 +235,9 @@ def test_hessian_through_indexing() -> None:
 
     h = fd.hessian(rosen)(x)
     eps = 1e-5
-    fd_h = np.stack([
-        (fd.grad(rosen)(x + eps * e) - fd.grad(rosen)(x - eps * e)) / (2 * eps)
-        for e in np.eye(4)
-    ])
+    fd_h = np.stack(
+        [(fd.grad(rosen)(x + eps * e) - fd.grad(rosen)(x - eps * e)) / (2 * eps) for e in np.eye(4)]
+    )
     np.testing.assert_allclose(h, fd_h, rtol=1e-6, atol=1e-4)
 
 
@@ -200,8 +252,15 @@ def test_gradient_with_traced_index() -> None:
 # ---------------------------------------------------------------------------
 
 AT_CASES: list[Any] = [
-    1, (slice(None), 2), (slice(None, None, -1), 1), [0, 2, 0], ([1, 1, 1], [0, 3, 0]),
-    (Ellipsis, [4, 4, 1]), (slice(1, None), [2, 2]), MASK, (0, None, [1, 1]),
+    1,
+    (slice(None), 2),
+    (slice(None, None, -1), 1),
+    [0, 2, 0],
+    ([1, 1, 1], [0, 3, 0]),
+    (Ellipsis, [4, 4, 1]),
+    (slice(1, None), [2, 2]),
+    MASK,
+    (0, None, [1, 1]),
 ]
 NP_UFUNC = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum}
 
@@ -265,7 +324,8 @@ def test_at_set_last_write_wins() -> None:
 
 @pytest.mark.parametrize("op", ["set", "add", "multiply", "min", "max"])
 @pytest.mark.parametrize(
-    "idx", [(slice(None), 2), [0, 2, 0], (slice(None, None, -1), [3, 1, 1])],
+    "idx",
+    [(slice(None), 2), [0, 2, 0], (slice(None, None, -1), [3, 1, 1])],
     ids=["slice", "dup", "mixed"],
 )
 def test_at_gradients(idx: Any, op: str) -> None:
@@ -288,11 +348,19 @@ def test_at_gradient_with_duplicates_accumulates() -> None:
 
 def _loop(f: Callable[..., Any], args: tuple[Any, ...], axes: tuple[int | None, ...]) -> Any:
     n = next(np.shape(a)[d] for a, d in zip(args, axes, strict=True) if d is not None)
-    return np.stack([
-        np.asarray(f(*[a if d is None else np.take(a, b, axis=d)
-                       for a, d in zip(args, axes, strict=True)]))
-        for b in range(n)
-    ])
+    return np.stack(
+        [
+            np.asarray(
+                f(
+                    *[
+                        a if d is None else np.take(a, b, axis=d)
+                        for a, d in zip(args, axes, strict=True)
+                    ]
+                )
+            )
+            for b in range(n)
+        ]
+    )
 
 
 get = fnp._indexing.getitem  # ``x[idx]`` also when x is a numpy array and idx traced

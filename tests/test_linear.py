@@ -40,11 +40,19 @@ def _vmap_vs_loop(f: Callable[..., Any], batched: list[np.ndarray], in_axes: Any
     axes = in_axes if isinstance(in_axes, (tuple, list)) else [in_axes] * len(batched)
     n = next(np.shape(b)[a] for b, a in zip(batched, axes, strict=True) if a is not None)
     got = fd.vmap(f, in_axes=tuple(axes))(*batched)
-    want = np.stack([
-        np.asarray(f(*[b if a is None else np.take(b, i, axis=a)
-                       for b, a in zip(batched, axes, strict=True)]))
-        for i in range(n)
-    ])
+    want = np.stack(
+        [
+            np.asarray(
+                f(
+                    *[
+                        b if a is None else np.take(b, i, axis=a)
+                        for b, a in zip(batched, axes, strict=True)
+                    ]
+                )
+            )
+            for i in range(n)
+        ]
+    )
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
@@ -87,8 +95,9 @@ def test_matmul_dtypes_and_operator() -> None:
     b = np.arange(3)
     _same(fnp.matmul(a, b), a @ b)
     a32 = _x(2, 3).astype(np.float32)
-    _same(fnp.matmul(a32, _x(3, 2).astype(np.float32)), a32 @ _x(3, 2).astype(np.float32),
-          rtol=1e-6)
+    _same(
+        fnp.matmul(a32, _x(3, 2).astype(np.float32)), a32 @ _x(3, 2).astype(np.float32), rtol=1e-6
+    )
     _same(fnp.matmul(a32, 2 * np.ones((3,), np.float64)), a32 @ (2 * np.ones(3)))
     _same(fnp.matmul([[1.0, 2.0]], [[3.0], [4.0]]), np.array([[11.0]]))
     # the @ operator on tracers
@@ -178,8 +187,16 @@ def test_matrix_transpose() -> None:
 # ---------------------------------------------------------------------------
 
 DOT_SHAPES = [
-    ((), ()), ((), (3,)), ((2, 3), ()), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),
-    ((2, 3), (3, 4)), ((2, 3, 4), (4,)), ((2, 3, 4), (5, 4, 6)), ((4,), (2, 4, 3)),
+    ((), ()),
+    ((), (3,)),
+    ((2, 3), ()),
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((2, 3, 4), (4,)),
+    ((2, 3, 4), (5, 4, 6)),
+    ((4,), (2, 4, 3)),
 ]
 
 
@@ -240,8 +257,17 @@ def test_tensordot_errors() -> None:
         fnp.tensordot(np.ones((3, 4)), np.ones((4, 2)), axes=3)
 
 
-@pytest.mark.parametrize("sa, sb", [((2, 3), (3, 2)), ((2,), (3,)), ((2, 2), (3,)),
-                                    ((3,), (2, 2)), ((2, 1, 2), (1, 3, 2)), ((), (2,))])
+@pytest.mark.parametrize(
+    "sa, sb",
+    [
+        ((2, 3), (3, 2)),
+        ((2,), (3,)),
+        ((2, 2), (3,)),
+        ((3,), (2, 2)),
+        ((2, 1, 2), (1, 3, 2)),
+        ((), (2,)),
+    ],
+)
 def test_kron(sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
     a, b = _x(*sa), _x(*sb, seed=1)
     _same(fnp.kron(a, b), np.kron(a, b))
@@ -282,9 +308,18 @@ def test_cross_2d_vectors_and_errors() -> None:
 # ---------------------------------------------------------------------------
 
 DIAG_CASES = [
-    ((4, 4), 0, 0, 1), ((4, 4), 1, 0, 1), ((4, 4), -2, 0, 1), ((3, 5), 2, 0, 1),
-    ((5, 3), -1, 0, 1), ((3, 5), 7, 0, 1), ((3, 5), -4, 0, 1), ((2, 3, 4), 0, 1, 2),
-    ((2, 3, 4), 1, 0, 2), ((2, 3, 4), -1, 2, 0), ((2, 3, 4, 5), 1, -1, 1), ((1, 1), 0, 0, 1),
+    ((4, 4), 0, 0, 1),
+    ((4, 4), 1, 0, 1),
+    ((4, 4), -2, 0, 1),
+    ((3, 5), 2, 0, 1),
+    ((5, 3), -1, 0, 1),
+    ((3, 5), 7, 0, 1),
+    ((3, 5), -4, 0, 1),
+    ((2, 3, 4), 0, 1, 2),
+    ((2, 3, 4), 1, 0, 2),
+    ((2, 3, 4), -1, 2, 0),
+    ((2, 3, 4, 5), 1, -1, 1),
+    ((1, 1), 0, 0, 1),
 ]
 
 
@@ -443,19 +478,19 @@ def test_einsum_hessian_and_vmap() -> None:
     a = _x(3, 3)
     f = lambda x: fnp.einsum("i,ij,j->", x, a, x)  # noqa: E731
     np.testing.assert_allclose(fd.hessian(f)(_x(3, seed=2)), a + a.T, atol=1e-12)
-    _vmap_vs_loop(lambda x, y: fnp.einsum("ij,jk->ik", x, y), [_x(4, 2, 3), _x(3, 5)],
-                  (0, None))
-    _vmap_vs_loop(lambda x, y: fnp.einsum("ij,jk->ik", x, y), [_x(2, 3), _x(3, 4, 5)],
-                  (None, 1))
+    _vmap_vs_loop(lambda x, y: fnp.einsum("ij,jk->ik", x, y), [_x(4, 2, 3), _x(3, 5)], (0, None))
+    _vmap_vs_loop(lambda x, y: fnp.einsum("ij,jk->ik", x, y), [_x(2, 3), _x(3, 4, 5)], (None, 1))
     _vmap_vs_loop(lambda x, y: fnp.einsum("ii,i->", x, y), [_x(4, 3, 3), _x(3, 4)], (0, 1))
     _vmap_vs_loop(lambda x: fnp.einsum("...ij->...ji", x), [_x(4, 2, 3)])
-    _vmap_vs_loop(lambda x, y, z: fnp.einsum("a,ab,b", x, y, z),
-                  [_x(4, 2), _x(2, 3), _x(4, 3)], (0, None, 0))
+    _vmap_vs_loop(
+        lambda x, y, z: fnp.einsum("a,ab,b", x, y, z), [_x(4, 2), _x(2, 3), _x(4, 3)], (0, None, 0)
+    )
 
 
 def test_einsum_contracts_pairwise() -> None:
-    prims = _prims(lambda x, y, z: fnp.einsum("ab,bc,cd->ad", x, y, z),
-                   _x(2, 3), _x(3, 4), _x(4, 5))
+    prims = _prims(
+        lambda x, y, z: fnp.einsum("ab,bc,cd->ad", x, y, z), _x(2, 3), _x(3, 4), _x(4, 5)
+    )
     assert prims.count("dot_general") == 2
     # a label only in one operand is summed before contracting
     prims = _prims(lambda x, y: fnp.einsum("ij,jk->k", x, y), _x(2, 3), _x(3, 4))

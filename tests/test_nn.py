@@ -116,8 +116,9 @@ def test_gelu_exact_matches_normal_cdf() -> None:
     # derivative: Phi(x) + x phi(x)
     xs = np.linspace(-8, 8, 33)
     g = fd.vmap(fd.grad(lambda v: fnn.gelu(v, approximate=False)))(xs)
-    np.testing.assert_allclose(g, sp.ndtr(xs) + xs * np.exp(-xs**2 / 2) / math.sqrt(2 * math.pi),
-                               rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(
+        g, sp.ndtr(xs) + xs * np.exp(-(xs**2) / 2) / math.sqrt(2 * math.pi), rtol=1e-11, atol=1e-14
+    )
 
 
 def test_glu() -> None:
@@ -133,9 +134,25 @@ def test_glu() -> None:
 # activations: derivatives
 # ---------------------------------------------------------------------------
 
-SMOOTH = ["elu", "celu", "selu", "sigmoid", "log_sigmoid", "softplus", "silu", "mish",
-          "softsign", "gelu", "tanh", "relu", "relu6", "leaky_relu", "hard_tanh",
-          "hard_sigmoid", "hard_silu"]
+SMOOTH = [
+    "elu",
+    "celu",
+    "selu",
+    "sigmoid",
+    "log_sigmoid",
+    "softplus",
+    "silu",
+    "mish",
+    "softsign",
+    "gelu",
+    "tanh",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "hard_tanh",
+    "hard_sigmoid",
+    "hard_silu",
+]
 
 
 @pytest.mark.parametrize("name", SMOOTH)
@@ -148,8 +165,11 @@ def test_activation_grads(name: str) -> None:
 
 
 def test_gelu_exact_grads() -> None:
-    check_grads(lambda x: fnn.gelu(x, approximate=False),
-                (np.array([-5.0, -3.0, -1.0, -0.3, 0.2, 0.45, 0.5, 2.0, 4.5]),), order=2)
+    check_grads(
+        lambda x: fnn.gelu(x, approximate=False),
+        (np.array([-5.0, -3.0, -1.0, -0.3, 0.2, 0.45, 0.5, 2.0, 4.5]),),
+        order=2,
+    )
 
 
 def test_kink_derivatives_like_jax() -> None:
@@ -192,16 +212,20 @@ AXES = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)]
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_logsumexp_values(axis: Any, keepdims: bool) -> None:
     a = _x(3, 4, 5, scale=3.0)
-    _same(fnn.logsumexp(a, axis, keepdims=keepdims),
-          np.asarray(sp.logsumexp(a, axis, keepdims=keepdims)))
+    _same(
+        fnn.logsumexp(a, axis, keepdims=keepdims),
+        np.asarray(sp.logsumexp(a, axis, keepdims=keepdims)),
+    )
     b = _x(4, 5, seed=1)
     got, sgn = fnn.logsumexp(a, axis, b=b, keepdims=keepdims, return_sign=True)
     want, wsgn = sp.logsumexp(a, axis, b=b, keepdims=keepdims, return_sign=True)
     _same(got, np.asarray(want))
     _same(sgn, np.asarray(wsgn))
     bp = np.abs(b)
-    _same(fnn.logsumexp(a, axis, b=bp, keepdims=keepdims),
-          np.asarray(sp.logsumexp(a, axis, b=bp, keepdims=keepdims)))
+    _same(
+        fnn.logsumexp(a, axis, b=bp, keepdims=keepdims),
+        np.asarray(sp.logsumexp(a, axis, b=bp, keepdims=keepdims)),
+    )
 
 
 def test_logsumexp_edge_cases() -> None:
@@ -246,8 +270,9 @@ def test_logsumexp_derivatives() -> None:
     h = fd.hessian(fnn.logsumexp)(a)
     np.testing.assert_allclose(h, np.diag(p) - np.outer(p, p), atol=1e-14)
     check_grads(lambda x: fnn.logsumexp(x, axis=1), (_x(3, 4),), order=2)
-    check_grads(lambda x, b: fnn.logsumexp(x, axis=0, b=b), (_x(3, 4), np.abs(_x(3, 4)) + 0.1),
-                order=2)
+    check_grads(
+        lambda x, b: fnn.logsumexp(x, axis=0, b=b), (_x(3, 4), np.abs(_x(3, 4)) + 0.1), order=2
+    )
     check_grads(lambda x: fnn.logsumexp(x, axis=(0, 2), keepdims=True), (_x(2, 3, 4),), order=2)
     # huge logits: the gradient is still the softmax, finite
     big = np.array([1000.0, 1000.0, -1000.0])
@@ -326,10 +351,10 @@ def test_softmax_vmap() -> None:
 
 def test_one_hot() -> None:
     labels = np.array([0, 2, 1, 5, -1])  # out-of-range labels give zero rows
-    _same(fnn.one_hot(labels, 3),
-          np.array([[1.0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0], [0, 0, 0]]))
-    _same(fnn.one_hot(np.array([[0, 1]]), 2, axis=0),
-          np.array([[[1.0, 0.0]], [[0.0, 1.0]]]))
+    _same(
+        fnn.one_hot(labels, 3), np.array([[1.0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    )
+    _same(fnn.one_hot(np.array([[0, 1]]), 2, axis=0), np.array([[[1.0, 0.0]], [[0.0, 1.0]]]))
     _same(fnn.one_hot(np.array([1, 0]), 2, dtype=np.int32), np.array([[0, 1], [1, 0]], np.int32))
     _same(fnn.one_hot(2, 4), np.array([0.0, 0.0, 1.0, 0.0]))
     _same(fnn.one_hot(np.array([1.0, 0.0]), 2), np.array([[0.0, 1.0], [1.0, 0.0]]))
@@ -346,8 +371,10 @@ def test_standardize() -> None:
     _same(fnn.standardize(x, mean=1.0, variance=4.0, epsilon=0.0), (x - 1.0) / 2.0)
     check_grads(fnn.standardize, (x,), order=2)
     check_grads(lambda v: fnn.standardize(v, axis=(0, 1)), (x,), order=2)
-    _same(fd.vmap(fnn.standardize)(x[:, None, :]),
-          np.stack([fnn.standardize(v) for v in x[:, None, :]]))
+    _same(
+        fd.vmap(fnn.standardize)(x[:, None, :]),
+        np.stack([fnn.standardize(v) for v in x[:, None, :]]),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -376,8 +403,9 @@ def _mlp_loss(params: dict[str, Any], x: np.ndarray, y: np.ndarray, act: str) ->
     return -fnp.sum(labels * fnn.log_softmax(logits)) / x.shape[0]
 
 
-def _mlp_backprop(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray,
-                  act: str) -> tuple[float, dict[str, np.ndarray]]:
+def _mlp_backprop(
+    params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, act: str
+) -> tuple[float, dict[str, np.ndarray]]:
     n = x.shape[0]
     z1 = x @ params["W1"] + params["b1"]
     h = np.tanh(z1) if act == "tanh" else np.maximum(z1, 0.0)
@@ -404,8 +432,9 @@ def test_mlp_cross_entropy_grad_matches_backprop(act: str) -> None:
     # forward mode agrees: a directional derivative equals <grad, v>
     v = {k: np.random.default_rng(1).normal(size=p.shape) for k, p in params.items()}
     _, t = fd.jvp(lambda p: _mlp_loss(p, x, y, act), (params,), (v,))
-    np.testing.assert_allclose(float(t), sum(float(np.sum(want[k] * v[k])) for k in want),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        float(t), sum(float(np.sum(want[k] * v[k])) for k in want), rtol=1e-10
+    )
 
 
 def test_mlp_per_example_grads_with_vmap() -> None:
@@ -416,6 +445,6 @@ def test_mlp_per_example_grads_with_vmap() -> None:
 
     per_ex = fd.vmap(fd.grad(one), in_axes=(None, 0, 0))(params, x, y)
     for i in range(x.shape[0]):
-        _, want = _mlp_backprop(params, x[i:i + 1], y[i:i + 1], "tanh")
+        _, want = _mlp_backprop(params, x[i : i + 1], y[i : i + 1], "tanh")
         for k in want:
             np.testing.assert_allclose(per_ex[k][i], want[k], rtol=1e-10, atol=1e-14)

@@ -164,6 +164,7 @@ def test_passes_preserve_random_programs(name: str, seed: int) -> None:
     f = random_program(seed)
     rng = np.random.default_rng(1000 + seed)
     x, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+
     def loss(x: Any, y: Any) -> Any:
         return fnp.sum(f(x, y)[0] ** 2)
 

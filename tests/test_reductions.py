@@ -71,8 +71,25 @@ def _fd_jac(f: Callable[[np.ndarray], Any], x: np.ndarray, eps: float = 1e-5) ->
 
 AXES = [None, 0, 1, -1, (0, 2), (-1, 0), (), (0, 1, 2)]
 DTYPES = [np.float64, np.float32, np.int64, np.int32, np.uint8, np.bool_]
-PLAIN = ["sum", "mean", "prod", "max", "min", "amax", "amin", "all", "any", "count_nonzero",
-         "var", "std", "ptp", "nansum", "nanmean", "nanmax", "nanmin"]
+PLAIN = [
+    "sum",
+    "mean",
+    "prod",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "all",
+    "any",
+    "count_nonzero",
+    "var",
+    "std",
+    "ptp",
+    "nansum",
+    "nanmean",
+    "nanmax",
+    "nanmin",
+]
 
 
 def _compare(name: str, x: np.ndarray, **kw: Any) -> None:
@@ -297,8 +314,19 @@ def test_nan_propagates_and_nan_functions_skip() -> None:
     x = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan], [4.0, 5.0, 6.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name in ("sum", "mean", "max", "min", "prod", "var", "std", "nansum", "nanmean",
-                     "nanmax", "nanmin"):
+        for name in (
+            "sum",
+            "mean",
+            "max",
+            "min",
+            "prod",
+            "var",
+            "std",
+            "nansum",
+            "nanmean",
+            "nanmax",
+            "nanmin",
+        ):
             for axis in (None, 0, 1):
                 _same(getattr(fnp, name)(x, axis=axis), getattr(np, name)(x, axis=axis))
     with pytest.warns(RuntimeWarning, match="All-NaN"):
@@ -389,8 +417,12 @@ def test_derivatives_against_finite_differences(name: str, f: Callable[[Any], An
 
 def test_grad_and_jacfwd_agree_with_fd_jacobian() -> None:
     x = RNG.normal(size=(3, 4))
-    for f in (lambda v: fnp.prod(v, axis=0), lambda v: fnp.cumprod(v, axis=1),
-              lambda v: fnp.max(v, axis=1), lambda v: fnp.std(v, axis=0)):
+    for f in (
+        lambda v: fnp.prod(v, axis=0),
+        lambda v: fnp.cumprod(v, axis=1),
+        lambda v: fnp.max(v, axis=1),
+        lambda v: fnp.std(v, axis=0),
+    ):
         want = _fd_jac(f, x)
         np.testing.assert_allclose(fd.jacrev(f)(x), want, atol=1e-6)
         np.testing.assert_allclose(fd.jacfwd(f)(x), want, atol=1e-6)
@@ -501,18 +533,26 @@ def test_norm_values_match_numpy() -> None:
     t = _x((2, 3, 4))
     for ord_ in VECTOR_ORDS:
         for keepdims in (False, True):
-            _same(fnp.linalg.norm(v, ord_, keepdims=keepdims),
-                  np.linalg.norm(v, ord_, keepdims=keepdims))
+            _same(
+                fnp.linalg.norm(v, ord_, keepdims=keepdims),
+                np.linalg.norm(v, ord_, keepdims=keepdims),
+            )
             for axis in (0, 1, -1):
-                _same(fnp.linalg.norm(t, ord_, axis=axis, keepdims=keepdims),
-                      np.linalg.norm(t, ord_, axis=axis, keepdims=keepdims))
+                _same(
+                    fnp.linalg.norm(t, ord_, axis=axis, keepdims=keepdims),
+                    np.linalg.norm(t, ord_, axis=axis, keepdims=keepdims),
+                )
     for ord_ in MATRIX_ORDS:
         for keepdims in (False, True):
-            _same(fnp.linalg.norm(m, ord_, keepdims=keepdims),
-                  np.linalg.norm(m, ord_, keepdims=keepdims))
+            _same(
+                fnp.linalg.norm(m, ord_, keepdims=keepdims),
+                np.linalg.norm(m, ord_, keepdims=keepdims),
+            )
             for axis in ((0, 1), (1, 0), (2, 0), (-1, -2), (0, 2)):
-                _same(fnp.linalg.norm(t, ord_, axis=axis, keepdims=keepdims),
-                      np.linalg.norm(t, ord_, axis=axis, keepdims=keepdims))
+                _same(
+                    fnp.linalg.norm(t, ord_, axis=axis, keepdims=keepdims),
+                    np.linalg.norm(t, ord_, axis=axis, keepdims=keepdims),
+                )
     for keepdims in (False, True):
         _same(fnp.linalg.norm(t, keepdims=keepdims), np.linalg.norm(t, keepdims=keepdims))
     _same(fnp.linalg.norm(np.arange(4)), np.linalg.norm(np.arange(4)))
@@ -656,9 +696,13 @@ def test_vmap_matches_loop(name: str, f: Callable[[Any], Any], in_axis: int) -> 
 def test_vmap_of_grad_matches_loop() -> None:
     members = [_x((3, 4), seed=s) for s in range(4)]
     batched = np.stack(members, axis=1)
-    for f in (lambda v: fnp.sum(fnp.max(v, axis=0)), lambda v: fnp.prod(v),
-              lambda v: fnp.sum(fnp.cumsum(v, axis=1) ** 2), lambda v: fnp.std(v),
-              lambda v: fnp.linalg.norm(v, 1)):
+    for f in (
+        lambda v: fnp.sum(fnp.max(v, axis=0)),
+        lambda v: fnp.prod(v),
+        lambda v: fnp.sum(fnp.cumsum(v, axis=1) ** 2),
+        lambda v: fnp.std(v),
+        lambda v: fnp.linalg.norm(v, 1),
+    ):
         got = fd.vmap(fd.grad(f), in_axes=1, out_axes=1)(batched)
         want = np.stack([fd.grad(f)(m) for m in members], axis=1)
         np.testing.assert_allclose(got, want)
@@ -670,8 +714,25 @@ def test_vmap_of_grad_matches_loop() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["sum", "mean", "prod", "max", "min", "var", "std", "all", "any", "argmax",
-             "cumsum", "cumprod", "count_nonzero", "ptp", "nanmax", "nansum"]
+    "name",
+    [
+        "sum",
+        "mean",
+        "prod",
+        "max",
+        "min",
+        "var",
+        "std",
+        "all",
+        "any",
+        "argmax",
+        "cumsum",
+        "cumprod",
+        "count_nonzero",
+        "ptp",
+        "nanmax",
+        "nansum",
+    ],
 )
 def test_bad_axis_names_axis_and_ndim(name: str) -> None:
     x = np.ones((2, 3))
@@ -772,7 +833,12 @@ def test_jaxpr_sizes_are_logarithmic() -> None:
 
 def test_float32_stays_float32_under_grad() -> None:
     x = _x((3, 4), np.float32)
-    for f in (lambda v: fnp.prod(v), lambda v: fnp.max(v), lambda v: fnp.std(v),
-              lambda v: fnp.linalg.norm(v), lambda v: fnp.cumsum(v).sum()):
+    for f in (
+        lambda v: fnp.prod(v),
+        lambda v: fnp.max(v),
+        lambda v: fnp.std(v),
+        lambda v: fnp.linalg.norm(v),
+        lambda v: fnp.cumsum(v).sum(),
+    ):
         g = fd.grad(f)(x)
         assert g.dtype == np.float32

@@ -100,8 +100,11 @@ CASES: list[Case] = [
     ("take_wrap", lambda m, x: m.take(x, [-7, 1, 9], axis=0, mode="wrap"), M),
     ("take_along_axis", lambda m, x: m.take_along_axis(x, np.argsort(x, axis=1), axis=1), M),
     ("take_along_axis_0", lambda m, x: m.take_along_axis(x, np.array([[2, 0, 1, 1]]), 0), M),
-    ("take_along_axis_bcast",
-     lambda m, x: m.take_along_axis(x, np.array([[[1], [0], [-1]]]), axis=-1), A),
+    (
+        "take_along_axis_bcast",
+        lambda m, x: m.take_along_axis(x, np.array([[[1], [0], [-1]]]), axis=-1),
+        A,
+    ),
     ("take_along_axis_none", lambda m, x: m.take_along_axis(x, np.array([5, 0, 11]), None), M),
     ("sort", lambda m, x: m.sort(x), A),
     ("sort_axis0", lambda m, x: m.sort(x, axis=0), A),
@@ -136,8 +139,11 @@ def test_values_match_numpy(name: str, fn: Callable[[Any, Any], Any], x: np.ndar
     np.testing.assert_array_equal(got, want)
     if name.startswith("argsort_ties"):
         return
-    for run in (run_abstract,) if name in dict((c[0], 1) for c in INT_CASES) else (
-            run_concrete, run_abstract):
+    for run in (
+        (run_abstract,)
+        if name in dict((c[0], 1) for c in INT_CASES)
+        else (run_concrete, run_abstract)
+    ):
         got = run(lambda x: fn(fnp, x), x)
         assert got.shape == want.shape
         np.testing.assert_array_equal(got, want)

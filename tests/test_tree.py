@@ -334,9 +334,9 @@ def test_treedef_equality_and_hash() -> None:
     assert tree_structure(Point(1, 2)) != tree_structure(OtherPoint(1, 2))
     assert tree_structure(Point(1, 2)) != tree_structure((1, 2))
     assert tree_structure({"a": 1}) != tree_structure(collections.OrderedDict(a=1))
-    assert tree_structure(
-        collections.OrderedDict([("a", 1), ("b", 2)])
-    ) != tree_structure(collections.OrderedDict([("b", 1), ("a", 2)]))
+    assert tree_structure(collections.OrderedDict([("a", 1), ("b", 2)])) != tree_structure(
+        collections.OrderedDict([("b", 1), ("a", 2)])
+    )
     assert tree_structure(Pair(1, 2, "u")) != tree_structure(Pair(1, 2, "v"))
     assert tree_structure(Pair(1, 2, "u")) == tree_structure(Pair(3, 4, "u"))
     assert a != "not a treedef"
@@ -344,22 +344,14 @@ def test_treedef_equality_and_hash() -> None:
 
 
 def test_treedef_repr() -> None:
-    assert (
-        repr(tree_structure((1, {"a": 2, "b": None})))
-        == "PyTreeDef((*, {'a': *, 'b': None}))"
-    )
+    assert repr(tree_structure((1, {"a": 2, "b": None}))) == "PyTreeDef((*, {'a': *, 'b': None}))"
     assert repr(tree_structure(5)) == "PyTreeDef(*)"
     assert repr(tree_structure(None)) == "PyTreeDef(None)"
     assert repr(tree_structure((1,))) == "PyTreeDef((*,))"
     assert repr(tree_structure(((), [], {}))) == "PyTreeDef(((), [], {}))"
     assert repr(tree_structure(Point(1, [2]))) == "PyTreeDef(Point(x=*, y=[*]))"
-    assert (
-        repr(tree_structure(Layer(1, 2, "d"))) == "PyTreeDef(Layer(w=*, b=*, name='d'))"
-    )
-    assert (
-        repr(tree_structure(Pair(1, 2, "u")))
-        == "PyTreeDef(CustomNode(Pair['u'], [*, *]))"
-    )
+    assert repr(tree_structure(Layer(1, 2, "d"))) == "PyTreeDef(Layer(w=*, b=*, name='d'))"
+    assert repr(tree_structure(Pair(1, 2, "u"))) == "PyTreeDef(CustomNode(Pair['u'], [*, *]))"
     assert (
         repr(tree_structure(collections.OrderedDict(b=1, a=None)))
         == "PyTreeDef(OrderedDict({'b': *, 'a': None}))"
@@ -408,9 +400,7 @@ def test_unhashable_aux_data_gives_clear_error() -> None:
 def test_flatten_up_to() -> None:
     treedef = tree_structure((1, {"a": 2}))
     assert treedef.flatten_up_to(([1, 2], {"a": (3,)})) == [[1, 2], (3,)]
-    with pytest.raises(
-        ValueError, match=r"flatten_up_to: structure mismatch at path \[1\]"
-    ):
+    with pytest.raises(ValueError, match=r"flatten_up_to: structure mismatch at path \[1\]"):
         treedef.flatten_up_to((1, [2]))
 
 
@@ -568,9 +558,7 @@ def test_flatten_with_path_and_keystr() -> None:
     assert tree_leaves_with_path(tree) == pairs
     assert tree_leaves_with_path(5) == [((), 5)]
     assert keystr(()) == ""
-    assert (
-        keystr([SequenceKey(0), DictKey("a"), GetAttrKey("field")]) == "[0]['a'].field"
-    )
+    assert keystr([SequenceKey(0), DictKey("a"), GetAttrKey("field")]) == "[0]['a'].field"
 
 
 def test_tree_map_with_path() -> None:
@@ -625,9 +613,7 @@ def test_ravel_pytree_dtype_promotion() -> None:
     f32 = np.ones(2, np.float32)
     assert ravel_pytree((f32, 1.0))[0].dtype == np.float32  # Python scalars are weak
     assert ravel_pytree((f32, np.ones(1, np.float64)))[0].dtype == np.float64
-    assert (
-        ravel_pytree((np.ones(2, np.int32), np.ones(2, np.int64)))[0].dtype == np.int64
-    )
+    assert ravel_pytree((np.ones(2, np.int32), np.ones(2, np.int64)))[0].dtype == np.int64
     assert ravel_pytree([1, 2])[0].dtype == np.int64
     assert ravel_pytree([True, False])[0].dtype == np.bool_
     assert ravel_pytree(np.ones(3, np.complex64))[0].dtype == np.complex64
@@ -720,9 +706,7 @@ def test_set_array_ops_hook_supports_foreign_arrays() -> None:
         assert isinstance(out[0], Boxed)
         assert out[0].dtype == np.float32 and out[0].shape == (2, 2)
         assert out[2].dtype == np.int64 and out[2].shape == ()
-        assert (
-            calls["ravel"] == 3 and calls["concatenate"] == 1 and calls["reshape"] == 3
-        )
+        assert calls["ravel"] == 3 and calls["concatenate"] == 1 and calls["reshape"] == 3
     finally:
         set_array_ops(np.ravel, np.concatenate, np.reshape)
     flat, _ = ravel_pytree((np.ones(2),))
@@ -759,9 +743,7 @@ def test_deeply_nested_list_round_trip() -> None:
     assert text == "PyTreeDef(" + "[" * DEPTH + "*" + "]" * DEPTH + ")"
 
     mapped = tree_map(lambda a, b: (a, b), tree, rebuilt)
-    assert tree_leaves(mapped, is_leaf=lambda x: isinstance(x, tuple)) == [
-        ("leaf", "new")
-    ]
+    assert tree_leaves(mapped, is_leaf=lambda x: isinstance(x, tuple)) == [("leaf", "new")]
 
     pairs, _ = tree_flatten_with_path(tree)
     assert len(pairs) == 1 and len(pairs[0][0]) == DEPTH
