@@ -267,20 +267,43 @@ def isinf(x: Any) -> Array:
     return logical_not(logical_or(isfinite(x), isnan(x)))
 
 
+def _norm_root(s: Array, p: float = 2.0) -> Array:
+    """``s ** (1/p)`` for a sum ``s`` of ``|x_i| ** p``: the last step of a
+    p-norm, with the convention for the cone's tip ``x = 0`` (``s == 0``).
+
+    There the norm has no derivative. Its value and gradient are 0 (the
+    smallest subgradient), and every derivative of order 2 or more is NaN:
+    the curvature is unbounded near 0, and no finite value would do (for
+    ``norm(x)**2`` the chain rule gives ``2 g g^T + 2 * 0 * H``, never the
+    true ``2 I``), so NaN rather than a plausible wrong number. At ``s == 0``
+    the root is replaced by ``s ** 1.5``, which has exactly that value, that
+    gradient and an infinite second derivative.
+    """
+    zero = E.eq(s, 0.0)
+    root = E.sqrt(E.select(zero, 1.0, s)) if p == 2.0 else E.pow(E.select(zero, 1.0, s), 1.0 / p)
+    return E.select(zero, E.pow(s, 1.5), root)
+
+
 def hypot(x: Any, y: Any) -> Array:
     """``sqrt(x**2 + y**2)`` without overflow for large inputs.
+
+    Its derivatives are those of ``sqrt(x**2 + y**2)`` at every order (the
+    overflow guard is a scale held constant); at ``x = y = 0`` the value and
+    gradient are 0 and higher derivatives NaN, as for ``linalg.norm``.
 
     >>> import funcdiff.numpy as fnp
     >>> float(fnp.hypot(3.0, 4.0))
     5.0
     """
+    from funcdiff.custom import stop_gradient_p
+
     x, y = promote_float(x, y)
-    ax, ay = abs(x), abs(y)
-    big = maximum(ax, ay)
-    small = minimum(ax, ay)
-    safe = E.select(E.eq(big, 0.0), 1.0, big)
-    ratio = E.div(small, safe)
-    return E.mul(big, sqrt(E.add(1.0, E.mul(ratio, ratio))))
+    m = bind(stop_gradient_p, maximum(abs(x), abs(y)))
+    m = E.select(E.logical_and(isfinite(m), E.gt(m, 0.0)), m, 1.0)
+    xs, ys = E.div(x, m), E.div(y, m)
+    r = E.mul(m, _norm_root(E.add(E.mul(xs, xs), E.mul(ys, ys))))
+    # numpy: an infinite operand gives inf, even with a NaN beside it
+    return E.select(E.logical_or(isinf(x), isinf(y)), np.inf, r)
 
 
 def logaddexp(x: Any, y: Any) -> Array:
@@ -347,7 +370,8 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Array:
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
-    """Limit values to ``[a_min, a_max]`` (either may be None).
+    """Limit values to ``[a_min, a_max]`` (either may be None). The derivative
+    with respect to ``a`` is 1 on the closed interval, 0 outside.
 
     >>> import funcdiff.numpy as fnp, numpy as np
     >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
@@ -356,10 +380,12 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
     if a_min is None and a_max is None:
         raise ValueError("clip: a_min and a_max cannot both be None")
     out = asarray_arg(a)
+    # maximum follows its first operand at a tie and minimum its second, so
+    # the derivative is 1 on the closed interval [a_min, a_max]
     if a_min is not None:
         out = maximum(out, a_min)
     if a_max is not None:
-        out = minimum(out, a_max)
+        out = minimum(a_max, out)
     return out
 
 
@@ -374,18 +400,40 @@ def heaviside(x: Any, h0: Any) -> Array:
     return E.select(E.lt(x, 0.0), 0.0, E.select(E.gt(x, 0.0), 1.0, h0))
 
 
+# sinc(x) = sum_n (-1)^n (pi x)^(2n) / (2n+1)!; on |pi x| < 1 the first 12
+# terms are exact to far below float64 rounding, and so are their derivatives
+# (the k-th is off by about pi^k / (22-k)! there: 1e-18 relative for k = 4).
+_SINC_TERMS = 12
+_SINC_COEFFS = tuple(
+    (-1) ** n * math.pi ** (2 * n) / math.factorial(2 * n + 1) for n in range(_SINC_TERMS)
+)
+
+
 def sinc(x: Any) -> Array:
     """Normalized sinc ``sin(pi x) / (pi x)``, 1 at 0.
 
-    >>> import funcdiff.numpy as fnp
-    >>> float(fnp.sinc(0.0))
-    1.0
+    Differentiable to any order, also at 0: on ``|pi x| < 1`` it is computed
+    as its Taylor polynomial (degree 22, exact to rounding there), whose own
+    derivatives are the derivatives of sinc, so the k-th derivative at 0 is
+    exact for every k up to 23 (``-pi**2 / 3`` for the second); elsewhere it
+    is ``sin(pi x) / (pi x)``.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> print(float(fnp.sinc(0.0)), f"{float(fd.grad(fd.grad(fnp.sinc))(0.0)):.6f}")
+    1.0 -3.289868
     """
     (x,) = promote_float(x)
     px = E.mul(x, math.pi)
-    zero = E.eq(x, 0.0)
-    safe = E.select(zero, 1.0, px)
-    return E.select(zero, 1.0, E.div(sin(safe), safe))
+    near = E.lt(abs(px), 1.0)
+    # each branch sees a safe argument, so the one not taken adds no inf/NaN
+    # to any derivative
+    xs = E.select(near, x, 0.0)
+    z = E.mul(xs, xs)
+    poly: Any = _SINC_COEFFS[-1]
+    for c in reversed(_SINC_COEFFS[:-1]):
+        poly = E.add(E.mul(poly, z), c)
+    far = E.select(near, 1.0, px)
+    return E.select(near, poly, E.div(sin(far), far))
 
 
 def nan_to_num(

@@ -25,9 +25,10 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, promote_float, shape_of
 from funcdiff.numpy._linear import matmul
-from funcdiff.numpy._reductions import _axes_list, _NoValue, _safe_sqrt
+from funcdiff.numpy._reductions import _axes_list, _NoValue
 from funcdiff.numpy._reductions import max as _max
 from funcdiff.numpy._reductions import min as _min
+from funcdiff.numpy._ufuncs import _norm_root
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
 from funcdiff.primitives import linalg as L
@@ -64,8 +65,9 @@ def _abs(x: Array) -> Array:
 
 
 def _sum_sq(x: Array, axes: tuple[int, ...]) -> Array:
-    """``sqrt(sum(x * x))`` over ``axes``, with a zero gradient at x = 0."""
-    return _safe_sqrt(S.reduce_sum(E.mul(x, x), axes))
+    """``sqrt(sum(x * x))`` over ``axes``; at x = 0 value and gradient 0 and
+    higher derivatives NaN (see ``_norm_root``)."""
+    return _norm_root(S.reduce_sum(E.mul(x, x), axes))
 
 
 def _vector_norm(x: Array, order: Any, axis: int) -> Array:
@@ -86,9 +88,7 @@ def _vector_norm(x: Array, order: Any, axis: int) -> Array:
     s = S.reduce_sum(E.pow(_abs(x), p), axes)
     if p < 0:
         return E.pow(s, 1.0 / p)
-    # s ** (1/p) selecting away s == 0, so the gradient at x = 0 is 0, not NaN
-    zero = E.eq(s, 0.0)
-    return E.select(zero, 0.0, E.pow(E.select(zero, 1.0, s), 1.0 / p))
+    return _norm_root(s, p)
 
 
 def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:

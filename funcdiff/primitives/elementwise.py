@@ -12,6 +12,7 @@ partial derivative per operand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -201,7 +202,10 @@ tanh_p = _unary("tanh", np.tanh, lambda out, x: _one_minus_sq(out))
 asinh_p = _unary("asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)))
 acosh_p = _unary("acosh", np.arccosh, lambda out, x: rsqrt(sub(mul(x, x), 1.0)), (1.2, 3.0))
 atanh_p = _unary("atanh", np.arctanh, lambda out, x: div(1.0, _one_minus_sq(x)), (-0.9, 0.9))
-abs_p = _unary("abs", np.abs, lambda out, x: sign(x), (0.2, 2.0))
+# d|x| = sign(x) with sign(0) taken as +1 (JAX's choice): |x|**2, hypot(x, 1)
+# and every g(|x|) that is smooth get their derivatives right at 0, to any
+# order (the second derivative of |x| is 0, also at 0). NaN stays NaN.
+abs_p = _unary("abs", np.abs, lambda out, x: select(eq(x, 0.0), 1.0, sign(x)), (0.2, 2.0))
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
 logistic_p = _unary(
     "logistic",
@@ -244,8 +248,11 @@ def _integer_pow_derivative(x: Array, y: int) -> Array:
 
 integer_pow_p.impl = _integer_pow_impl
 integer_pow_p.emit = lambda x, *, y: (
-    f"np.square({x})" if y == 2 else f"np.power({x}, {y})" if y >= 0 else
-    f"np.power({x}, {float(y)})"
+    f"np.square({x})"
+    if y == 2
+    else f"np.power({x}, {y})"
+    if y >= 0
+    else f"np.power({x}, {float(y)})"
 )
 integer_pow_p.abstract_eval = lambda x, *, y: x
 integer_pow_p.jvp = lambda primals, tangents, out, *, y: mul(
@@ -331,25 +338,61 @@ _ONE = _Const()
 _MINUS_ONE = _Const()
 
 
+def _may_be_zero(v: Array) -> bool:
+    """False when ``v`` is a concrete array with no zero entry (the general,
+    select-guarded form of a rule is then not needed)."""
+    return isinstance(v, Tracer) or bool(np.any(np.asarray(v) == 0))
+
+
 def _pow_dx(out: Array, x: Array, y: Array) -> Array:
-    # y * x**(y-1), and 0 where y == 0 (so 0**0 has derivative 0, not nan)
-    return select(eq(y, 0.0), 0.0, mul(y, pow(x, sub(y, 1.0))))
+    # y * x**(y-1). The formula fails at one point only, x == y == 0 (0 * 0**-1
+    # = 0 * inf); there the derivative of x**0 = 1 is 0. Only that point is
+    # replaced, and the formula there sees x = 1 so its own derivatives stay
+    # finite: at y == 0 with x != 0 the formula is kept, so its derivative in
+    # y (1/x: the mixed second derivative of x**y) is not lost.
+    if not (_may_be_zero(x) and _may_be_zero(y)):
+        return mul(y, pow(x, sub(y, 1.0)))
+    bad = logical_and(eq(x, 0.0), eq(y, 0.0))
+    safe_x = select(bad, 1.0, x)
+    return select(bad, 0.0, mul(y, pow(safe_x, sub(y, 1.0))))
 
 
 def _pow_dy(out: Array, x: Array, y: Array) -> Array:
-    # log(x) * x**y, and 0 where x == 0 (the limit along x**y -> 0)
-    safe_x = select(eq(x, 0.0), 1.0, x)
-    return mul(log(safe_x), out)
+    # log(x) * x**y, with the log taken at 1 where x == 0: there the derivative
+    # is 0 (0**y is constant in y for y > 0; JAX's convention for y <= 0 too).
+    # x < 0 gives NaN: x**y is not real for non-integer y, so no derivative in y.
+    if not _may_be_zero(x):
+        return mul(log(x), out)
+    return mul(log(select(eq(x, 0.0), 1.0, x)), out)
 
 
-def _max_dx(out: Array, x: Array, y: Array) -> Array:
-    # 1 where x > y, 0 where x < y, and ties split evenly as JAX does:
-    # (1 + sign(x - y)) / 2 in three passes (NaN in gives NaN out)
-    return add(0.5, mul(0.5, sign(sub(x, y))))
+def _max_jvp(
+    primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, x_wins: Callable[..., Any]
+) -> Any:
+    tx, ty = tangents
+    if isinstance(tx, Zero) and isinstance(ty, Zero):
+        return Zero(aval_of(out))
+    tx = 0.0 if isinstance(tx, Zero) else tx
+    ty = 0.0 if isinstance(ty, Zero) else ty
+    t = select(x_wins(*primals), tx, ty)
+    shape = aval_of(out).shape
+    return t if aval_of(t).shape == shape else S.broadcast_to(t, shape)
 
 
-def _min_dx(out: Array, x: Array, y: Array) -> Array:
-    return sub(0.5, mul(0.5, sign(sub(x, y))))
+def _max_vjp(
+    ct: Any,
+    primals: Sequence[Any],
+    out: Any,
+    needs: Sequence[bool],
+    *,
+    x_wins: Callable[..., Any],
+) -> list[Any]:
+    x, y = primals
+    p = x_wins(x, y)
+    return [
+        unbroadcast(select(p, ct, 0.0), aval_of(x).shape) if needs[0] else None,
+        unbroadcast(select(p, 0.0, ct), aval_of(y).shape) if needs[1] else None,
+    ]
 
 
 add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE)
@@ -363,8 +406,25 @@ div_p = _binary(
     domain=(0.5, 2.0),
 )
 pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
-max_p = _binary("max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x))
-min_p = _binary("min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x))
+# max/min: the derivative is that of the operand picked. At a tie max follows
+# x and min follows y, so max(x, y) and min(x, y) are x and y there, and any
+# smooth function of the pair (max + min = x + y, max * min = x * y, a sort
+# of two values) gets the derivative of that function at every order.
+max_p = _binary("max", np.maximum, None, None)
+min_p = _binary("min", np.minimum, None, None)
+
+
+def _max_x_wins(x: Array, y: Array) -> Array:
+    return ge(x, y)
+
+
+def _min_x_wins(x: Array, y: Array) -> Array:
+    return lt(x, y)
+
+
+for _p, _wins in ((max_p, _max_x_wins), (min_p, _min_x_wins)):
+    _p.jvp = functools.partial(_max_jvp, x_wins=_wins)
+    _p.vjp = functools.partial(_max_vjp, x_wins=_wins)
 atan2_p = _binary(
     "atan2",
     np.arctan2,
@@ -509,6 +569,8 @@ lt: Callable[[Any, Any], Any] = _binop(lt_p)
 le: Callable[[Any, Any], Any] = _binop(le_p)
 gt: Callable[[Any, Any], Any] = _binop(gt_p)
 ge: Callable[[Any, Any], Any] = _binop(ge_p)
+logical_and: Callable[[Any, Any], Any] = _binop(and_p)
+logical_or: Callable[[Any, Any], Any] = _binop(or_p)
 
 
 def neg(x: Any) -> Any:
