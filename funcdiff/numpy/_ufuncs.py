@@ -10,6 +10,7 @@ import numpy as np
 
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
+from funcdiff.errors import DTypeError
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -83,7 +84,6 @@ ceil = _float_unary(E.ceil_p, "ceil")
 rint = _float_unary(E.round_p, "rint")
 abs = _unary(E.abs_p, "abs")  # noqa: A001
 absolute = abs
-sign = _unary(E.sign_p, "sign")
 negative = _unary(E.neg_p, "negative")
 isnan = _unary(E.isnan_p, "isnan")
 isfinite = _unary(E.isfinite_p, "isfinite")
@@ -109,6 +109,101 @@ greater_equal = _binary(E.ge_p, "greater_equal")
 logical_and = _binary(E.and_p, "logical_and")
 logical_or = _binary(E.or_p, "logical_or")
 logical_xor = _binary(E.xor_p, "logical_xor")
+
+
+def sign(x: Any) -> Array:
+    """Element-wise ``numpy.sign``: -1, 0 or 1, with zero derivative (at 0
+    too). For complex ``z`` it is ``z / |z|`` (0 at 0), as in numpy 2, and
+    differentiable.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.sign(-2.0)), complex(fnp.sign(3 + 4j))
+    (-1.0, (0.6+0.8j))
+    """
+    x = asarray_arg(x)
+    if dtype_of(x).kind != "c":
+        return bind(E.sign_p, x)
+    r = abs(x)
+    zero = E.eq(r, 0.0)
+    return E.select(zero, E.weak(0, x), E.div(x, E.convert(E.select(zero, 1.0, r), dtype_of(x))))
+
+
+def real(x: Any) -> Array:
+    """The real part (a real array; a real input is returned as it is).
+
+    Under ``grad``, the cotangent of ``real(z)`` reaches ``z`` as a real
+    number (JAX's convention, see docs/complex.md).
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.real(3 + 4j))
+    3.0
+    """
+    x = asarray_arg(x)
+    return E.real(x) if dtype_of(x).kind == "c" else x
+
+
+def imag(x: Any) -> Array:
+    """The imaginary part (a real array; zeros for a real input).
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.imag(3 + 4j))
+    4.0
+    """
+    from funcdiff.numpy._creation import zeros_like
+
+    x = asarray_arg(x)
+    return E.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
+
+
+def conj(x: Any) -> Array:
+    """The complex conjugate (a real input is returned as it is).
+
+    >>> import funcdiff.numpy as fnp
+    >>> complex(fnp.conj(3 + 4j))
+    (3-4j)
+    """
+    x = asarray_arg(x)
+    return E.conj(x) if dtype_of(x).kind == "c" else x
+
+
+conjugate = conj
+
+
+def angle(z: Any, deg: bool = False) -> Array:
+    """The argument of ``z``, ``atan2(imag(z), real(z))``, in radians (degrees
+    with ``deg``); for real input 0 or pi, with zero derivative. At ``z = 0``
+    the derivative does not exist: NaN.
+
+    >>> import funcdiff.numpy as fnp
+    >>> print(f"{float(fnp.angle(1j)):.6f}", float(fnp.angle(-2.0)))
+    1.570796 3.141592653589793
+    """
+    z = asarray_arg(z)
+    if dtype_of(z).kind == "c":
+        out = E.atan2(E.imag(z), E.real(z))
+    else:
+        (z,) = promote_float(z)
+        out = E.select(E.lt(z, 0.0), E.weak(math.pi, z), E.weak(0.0, z))
+    return E.mul(out, 180.0 / math.pi) if deg else out
+
+
+def iscomplexobj(x: Any) -> bool:
+    """True when ``x`` has a complex dtype (decided from the dtype, not values).
+
+    >>> import funcdiff.numpy as fnp
+    >>> fnp.iscomplexobj(1j), fnp.iscomplexobj(1.0)
+    (True, False)
+    """
+    return bool(dtype_of(x).kind == "c")
+
+
+def _real_only(name: str, *xs: Any) -> None:
+    for x in xs:
+        if dtype_of(x).kind == "c":
+            raise DTypeError(
+                f"{name}: complex input (dtype {dtype_of(x)}) is not supported (nor in numpy); "
+                "apply it to fnp.real/fnp.imag/fnp.abs of the value"
+            )
 
 
 def positive(x: Any) -> Array:
@@ -298,6 +393,7 @@ def hypot(x: Any, y: Any) -> Array:
     from funcdiff.custom import stop_gradient_p
 
     x, y = promote_float(x, y)
+    _real_only("hypot", x, y)
     m = bind(stop_gradient_p, maximum(abs(x), abs(y)))
     m = E.select(E.logical_and(isfinite(m), E.gt(m, 0.0)), m, 1.0)
     xs, ys = E.div(x, m), E.div(y, m)
@@ -316,6 +412,7 @@ def logaddexp(x: Any, y: Any) -> Array:
     from funcdiff.custom import stop_gradient_p
 
     x, y = promote_float(x, y)
+    _real_only("logaddexp", x, y)
     # shift by the max, held constant, so every derivative is the smooth
     # softmax one (no kink from max/abs at x == y); infinite max shifts by 0
     m = bind(stop_gradient_p, maximum(x, y))
@@ -460,6 +557,7 @@ __all__ = [
     "abs",
     "absolute",
     "add",
+    "angle",
     "arccos",
     "arccosh",
     "arcsin",
@@ -471,6 +569,8 @@ __all__ = [
     "cbrt",
     "ceil",
     "clip",
+    "conj",
+    "conjugate",
     "cos",
     "cosh",
     "deg2rad",
@@ -489,6 +589,8 @@ __all__ = [
     "greater_equal",
     "heaviside",
     "hypot",
+    "imag",
+    "iscomplexobj",
     "isfinite",
     "isinf",
     "isnan",
@@ -515,6 +617,7 @@ __all__ = [
     "power",
     "rad2deg",
     "radians",
+    "real",
     "reciprocal",
     "remainder",
     "rint",

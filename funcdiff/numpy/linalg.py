@@ -65,8 +65,11 @@ def _abs(x: Array) -> Array:
 
 
 def _sum_sq(x: Array, axes: tuple[int, ...]) -> Array:
-    """``sqrt(sum(x * x))`` over ``axes``; at x = 0 value and gradient 0 and
+    """``sqrt(sum(|x|**2))`` over ``axes``; at x = 0 value and gradient 0 and
     higher derivatives NaN (see ``_norm_root``)."""
+    if dtype_of(x).kind == "c":
+        re, im = E.real(x), E.imag(x)
+        return _norm_root(S.reduce_sum(E.add(E.mul(re, re), E.mul(im, im)), axes))
     return _norm_root(S.reduce_sum(E.mul(x, x), axes))
 
 
@@ -81,7 +84,7 @@ def _vector_norm(x: Array, order: Any, axis: int) -> Array:
     if order == -np.inf:
         return _min(_abs(x), axis)
     if order == 0:
-        return S.reduce_sum(E.convert(E.ne(x, 0.0), dtype_of(x)), axes)
+        return S.reduce_sum(E.convert(E.ne(x, 0.0), E.real_dtype(dtype_of(x))), axes)
     if order == 1:
         return S.reduce_sum(_abs(x), axes)
     p = float(order)
@@ -95,6 +98,11 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
     if order is None or order == "fro":
         return _sum_sq(x, tuple(sorted((row, col))))
     if (isinstance(order, str) and order == "nuc") or (_is_number(order) and order in (2, -2)):
+        if dtype_of(x).kind == "c":
+            raise NotImplementedError(
+                f"norm: ord={order!r} of a complex matrix needs complex singular values, "
+                "which are not supported; use ord=None/'fro', 1, -1, inf or -inf"
+            )
         # singular values of the (row, col) planes, moved last (as numpy does)
         nd = len(shape_of(x))
         rest = [i for i in range(nd) if i not in (row, col)]
@@ -136,9 +144,16 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         or a tuple of one or two ints (negative allowed).
       keepdims: keep the normed axes as size 1.
 
-    Differentiation: the 2-norm, the Frobenius norm and p-norms (p > 0)
-    take a "safe" root that selects the zero away before the square root,
-    so at ``x = 0`` their gradient is 0 (a valid subgradient) instead of NaN.
+    Complex ``x`` gives a real norm (all orders but the matrix 2, -2 and
+    'nuc', which need complex singular values); its gradient follows JAX's
+    convention (docs/complex.md).
+
+    Differentiation: at ``x = 0`` the 2-norm, the Frobenius norm and
+    p-norms (p > 0) have no derivative (the tip of a cone). Their gradient
+    there is 0 (a valid subgradient) and their higher derivatives are NaN:
+    no finite Hessian would be right for smooth functions of the norm (for
+    ``norm(x)**2`` at 0, write ``sum(x**2)``, whose Hessian is exactly 2I).
+    ``ord=1`` at a zero entry follows ``abs`` (derivative +1).
     ``inf``/``-inf`` norms share the gradient equally among tied entries.
     Matrix ord=2/-2/'nuc' differentiate through ``svdvals``: the first
     derivative of ord=2 (-2) exists where the largest (smallest) singular
@@ -154,9 +169,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     array([0., 0., 0.])
     """
     x = asarray_arg(x)
-    if dtype_of(x).kind == "c":
-        raise NotImplementedError("norm: complex input is not supported yet")
-    if dtype_of(x).kind != "f":
+    if dtype_of(x).kind not in "fc":
         x = E.convert(x, np.float64)
     shape = shape_of(x)
     nd = len(shape)
