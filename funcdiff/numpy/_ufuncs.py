@@ -467,8 +467,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Array:
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
-    """Limit values to ``[a_min, a_max]`` (either may be None). The derivative
-    with respect to ``a`` is 1 on the closed interval, 0 outside.
+    """Limit values to ``[a_min, a_max]`` (either may be None).
 
     >>> import funcdiff.numpy as fnp, numpy as np
     >>> fnp.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
@@ -477,12 +476,10 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
     if a_min is None and a_max is None:
         raise ValueError("clip: a_min and a_max cannot both be None")
     out = asarray_arg(a)
-    # maximum follows its first operand at a tie and minimum its second, so
-    # the derivative is 1 on the closed interval [a_min, a_max]
     if a_min is not None:
         out = maximum(out, a_min)
     if a_max is not None:
-        out = minimum(a_max, out)
+        out = minimum(out, a_max)
     return out
 
 

@@ -12,7 +12,6 @@ partial derivative per operand.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -410,33 +409,20 @@ def _pow_dy(out: Array, x: Array, y: Array) -> Array:
     return mul(log(select(eq(x, 0.0), 1.0, x)), out)
 
 
-def _max_jvp(
-    primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, x_wins: Callable[..., Any]
-) -> Any:
-    tx, ty = tangents
-    if isinstance(tx, Zero) and isinstance(ty, Zero):
-        return Zero(aval_of(out))
-    tx = 0.0 if isinstance(tx, Zero) else tx
-    ty = 0.0 if isinstance(ty, Zero) else ty
-    t = select(x_wins(*primals), tx, ty)
-    shape = aval_of(out).shape
-    return t if aval_of(t).shape == shape else S.broadcast_to(t, shape)
+def _max_dx(out: Array, x: Array, y: Array) -> Array:
+    # 1 where x > y, 0 where x < y, and ties split evenly as JAX does:
+    # (1 + sign(x - y)) / 2 in three passes (NaN in gives NaN out)
+    dt = _dtype_of(x)
+    if dt.kind == "c":  # numpy's lexicographic order
+        return add(convert(gt(x, y), dt), mul(0.5, convert(eq(x, y), dt)))
+    return add(0.5, mul(0.5, sign(sub(x, y))))
 
 
-def _max_vjp(
-    ct: Any,
-    primals: Sequence[Any],
-    out: Any,
-    needs: Sequence[bool],
-    *,
-    x_wins: Callable[..., Any],
-) -> list[Any]:
-    x, y = primals
-    p = x_wins(x, y)
-    return [
-        unbroadcast(select(p, ct, 0.0), aval_of(x).shape) if needs[0] else None,
-        unbroadcast(select(p, 0.0, ct), aval_of(y).shape) if needs[1] else None,
-    ]
+def _min_dx(out: Array, x: Array, y: Array) -> Array:
+    dt = _dtype_of(x)
+    if dt.kind == "c":
+        return add(convert(lt(x, y), dt), mul(0.5, convert(eq(x, y), dt)))
+    return sub(0.5, mul(0.5, sign(sub(x, y))))
 
 
 add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE)
@@ -450,25 +436,12 @@ div_p = _binary(
     domain=(0.5, 2.0),
 )
 pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
-# max/min: the derivative is that of the operand picked. At a tie max follows
-# x and min follows y, so max(x, y) and min(x, y) are x and y there, and any
-# smooth function of the pair (max + min = x + y, max * min = x * y, a sort
-# of two values) gets the derivative of that function at every order.
-max_p = _binary("max", np.maximum, None, None)
-min_p = _binary("min", np.minimum, None, None)
-
-
-def _max_x_wins(x: Array, y: Array) -> Array:
-    return ge(x, y)
-
-
-def _min_x_wins(x: Array, y: Array) -> Array:
-    return lt(x, y)
-
-
-for _p, _wins in ((max_p, _max_x_wins), (min_p, _min_x_wins)):
-    _p.jvp = functools.partial(_max_jvp, x_wins=_wins)
-    _p.vjp = functools.partial(_max_vjp, x_wins=_wins)
+# max/min at a tie: the derivative is split evenly (JAX's choice), so
+# max(x, y) + min(x, y), maximum(x, x) and maximum(x, 0) - maximum(-x, 0) are
+# right at the tie; no linear choice can also make second derivatives of
+# products like max(x, y) * min(x, y) right there (see docs/conventions.md).
+max_p = _binary("max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x))
+min_p = _binary("min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x))
 atan2_p = _binary(
     "atan2",
     np.arctan2,
