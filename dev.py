@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """Set up a local virtual environment and run funcdiff's demo or test suite.
 
-    python3 dev.py demo    # install funcdiff into .venv, run the lecture demo
-    python3 dev.py test    # install funcdiff[dev] into .venv, run pytest, mypy --strict, ruff
+    python3 dev.py demo          # install funcdiff into .venv, run the lecture demo
+    python3 dev.py test [ARGS]   # install funcdiff[dev] into .venv (newest releases), then run
+                                 # pytest (ARGS go to pytest), mypy --strict and ruff check;
+                                 # all three run even if one fails; exit 1 if any failed
+    python3 dev.py test-oldest [ARGS]
+                                 # pytest only, in .venv-oldest: the oldest releases funcdiff
+                                 # declares (numpy, scipy, matplotlib, scikit-learn), pinned
+                                 # in .ci/constraints-oldest.txt
 
-Only a python3 (>= 3.10) is needed: the script makes ``.venv`` next to it
-(system Pythons that refuse global pip installs are fine) and reinstalls
-only when pyproject.toml changes.
+Only a python3 (>= 3.10) is needed: the script makes the virtual environment
+next to it (system Pythons that refuse global pip installs are fine) and
+reinstalls only when pyproject.toml (or the constraints file) changes.
 """
 
 from __future__ import annotations
@@ -19,50 +25,93 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PY = BIN / ("python.exe" if os.name == "nt" else "python")
+OLDEST = ROOT / ".ci" / "constraints-oldest.txt"
+
+
+def _python(env: Path) -> Path:
+    if os.name == "nt":
+        return env / "Scripts" / "python.exe"
+    return env / "bin" / "python"
+
+
+def call(*cmd: str | Path) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT)
 
 
 def run(*cmd: str | Path) -> None:
-    print("+", " ".join(str(c) for c in cmd), flush=True)
-    code = subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    code = call(*cmd)
     if code:
         sys.exit(code)
 
 
-def ensure_venv(extra: str) -> None:
-    if sys.version_info < (3, 10):
+def ensure_venv(env: Path, extra: str, constraints: Path | None = None) -> Path:
+    """``env`` with funcdiff[extra] installed (editable), under ``constraints`` if
+    given; returns its python."""
+    if sys.version_info < (3, 10):  # noqa: UP036  (dev.py runs on any python3)
         sys.exit(f"funcdiff needs Python >= 3.10, this is {sys.version.split()[0]}")
-    if not PY.exists():
+    py = _python(env)
+    if not py.exists():
         try:
-            venv.EnvBuilder(with_pip=True).create(VENV)
-        except Exception as exc:  # noqa: BLE001  (Debian without python3-venv's ensurepip)
+            venv.EnvBuilder(with_pip=True).create(env)
+        except Exception as exc:  # Debian without python3-venv's ensurepip
             print(f"venv with pip failed ({exc}); creating it without pip", flush=True)
-            venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
-    stamp = VENV / f".installed-{extra or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+            venv.EnvBuilder(with_pip=False, clear=True).create(env)
+    stamp = env / f".installed-{extra or 'base'}"
+    inputs = (ROOT / "pyproject.toml").read_bytes()
+    if constraints is not None:
+        inputs += constraints.read_bytes()
+    digest = hashlib.sha256(inputs).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
-        return
+        return py
     target = f".[{extra}]" if extra else "."
-    has_pip = subprocess.call([str(PY), "-m", "pip", "--version"], stdout=subprocess.DEVNULL) == 0
+    args = ["install", "-q", "--disable-pip-version-check", "-e", target]
+    if constraints is not None:
+        args += ["-c", str(constraints)]
+    has_pip = subprocess.call([str(py), "-m", "pip", "--version"], stdout=subprocess.DEVNULL) == 0
     if has_pip:
-        run(PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", target)
+        run(py, "-m", "pip", *args)
     else:  # use the system pip to install into the venv
-        run(sys.executable, "-m", "pip", "--python", PY, "install", "-q", "-e", target)
+        run(sys.executable, "-m", "pip", "--python", py, *args)
     stamp.write_text(digest)
+    return py
+
+
+def test(pytest_args: list[str]) -> None:
+    """pytest, mypy --strict and ruff, each run whatever the others gave."""
+    py = ensure_venv(ROOT / ".venv", "dev")
+    results = {
+        "pytest": call(py, "-m", "pytest", "-q", *pytest_args),
+        "mypy --strict": call(py, "-m", "mypy", "--strict", "funcdiff"),
+        "ruff check": call(py, "-m", "ruff", "check", "funcdiff", "tests"),
+    }
+    failed = [name for name, code in results.items() if code]
+    summary = ", ".join(f"{name} {'FAILED' if code else 'ok'}" for name, code in results.items())
+    print(f"dev.py test: {summary}", flush=True)
+    if failed:
+        sys.exit(1)
+
+
+def test_oldest(pytest_args: list[str]) -> None:
+    """The suite on the oldest declared releases (mypy and ruff run in ``test``)."""
+    py = ensure_venv(ROOT / ".venv-oldest", "test", OLDEST)
+    versions = "import numpy, scipy; print('numpy', numpy.__version__, 'scipy', scipy.__version__)"
+    run(py, "-c", versions)
+    code = call(py, "-m", "pytest", "-q", *pytest_args)
+    print(f"dev.py test-oldest: pytest {'FAILED' if code else 'ok'}", flush=True)
+    if code:
+        sys.exit(1)
 
 
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "test"
     if what == "demo":
-        ensure_venv("")
-        run(PY, "-m", "funcdiff", "demo")
+        py = ensure_venv(ROOT / ".venv", "")
+        run(py, "-m", "funcdiff", "demo")
     elif what == "test":
-        ensure_venv("dev")
-        run(PY, "-m", "pytest", "-q", *sys.argv[2:])
-        run(PY, "-m", "mypy", "--strict", "funcdiff")
-        run(PY, "-m", "ruff", "check", "funcdiff", "tests")
+        test(sys.argv[2:])
+    elif what == "test-oldest":
+        test_oldest(sys.argv[2:])
     else:
         sys.exit(__doc__)
 

@@ -26,6 +26,7 @@ from funcdiff.checking import check_grads
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from funcdiff.errors import (
     ConcretizationError,
+    DerivativeDroppedError,
     DTypeError,
     FuncdiffError,
     ShapeError,
@@ -87,6 +88,7 @@ __all__ = [
     "ClosedJaxpr",
     "ConcretizationError",
     "DTypeError",
+    "DerivativeDroppedError",
     "FuncdiffError",
     "Jaxpr",
     "QuadraticModel",

@@ -19,12 +19,25 @@ Expressions are checked against a whitelist before anything runs: numbers,
 variable names, ``+ - * / ** @``, unary minus, parentheses, ``[...]`` lists,
 integer indexing ``x[0]``, the constants ``pi`` and ``e``, and calls of the
 functions listed in ``FUNCTION_NAMES`` by their bare name (``sin(x)``,
-``sum(x, axis=0)``). Anything else (attributes, imports, lambdas,
-comprehensions, strings, names starting with ``_``, unknown functions,
+``sum(x, axis=0)``); a function's parameters after its arrays are literal
+numbers (``diag(x, 1)``, ``sum(x, 0)``). Anything else (attributes, imports,
+lambdas, comprehensions, strings, names starting with ``_``, unknown functions,
 huge exponents such as ``9**9**9``, too long or too deeply nested input) is
 refused with a message naming the construct. The checked syntax tree is
 compiled to a small stack program and run by the interpreter below; Python's
 ``eval`` is never used.
+
+Constant parts are computed as Python computes them, integers exactly:
+``x + 2**64`` adds 18446744073709551616 (rounded to float64 where it meets
+``x``), ``2**-1`` is 0.5. Where that is impossible the expression is refused
+before anything runs: a constant exponent larger than 1000 in size, an exact
+integer of more than 3000 digits (estimated before it is computed), a
+constant that overflows float64 (``x + 10**400``), a division by zero or a
+negative number to a fractional power in a constant. Every operation is
+bounded before it allocates: its result size is computed from the shapes and
+literal parameters (``diag(x, k)`` counts ``k``) and refused above 10 million
+elements per operation, or 50 million for all the operations of one
+evaluation (divided by the number of inputs for a Hessian).
 
 Exit codes: 0 success, 1 the math failed (e.g. a non-scalar expression for
 ``grad``, or Graphviz missing for ``graph -o g.svg``), 2 bad usage (bad
@@ -126,8 +139,20 @@ MAX_INPUT_ELEMENTS = 10_000
 #: Largest intermediate array (elements) an expression may build; a Hessian of n
 #: inputs runs n copies at once, so it allows MAX_ELEMENTS // n per copy.
 MAX_ELEMENTS = 10_000_000
+#: Most elements all the operations of one evaluation may build together (an
+#: expression of many large operations would otherwise hold them all at once).
+MAX_TOTAL_ELEMENTS = 50_000_000
 #: Most scalar inputs for a dense Hessian / Taylor model.
 MAX_HESSIAN_N = 1000
+#: Most decimal digits of an exact integer constant. Integer constants follow
+#: Python's exact arithmetic (``2**64 + 1`` is exact); the size of a product or
+#: a power is estimated before it is computed, so ``(10**15)**1000`` is refused
+#: at once instead of being built.
+MAX_INT_DIGITS = 3000
+#: Largest array ``--json`` prints (a dense Hessian has at most 1000**2 entries).
+MAX_JSON_ELEMENTS = 1_000_000
+#: Largest ``graph --max-nodes`` (Graphviz's layout time grows fast with the nodes).
+MAX_GRAPH_NODES = 2000
 
 
 #: funcdiff.numpy functions an expression may call by their bare name.
@@ -163,6 +188,31 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 #: Keyword arguments a call may take (their values must be literal numbers).
 KEYWORDS = ("axis", "keepdims", "ord")
 
+#: The positional parameters of each function that takes more than one ``x``:
+#: the array arguments first (``_ARRAY_ARGS`` of them, any expression), then
+#: parameters that must be literal numbers, so that their effect on the size of
+#: the result is known before anything runs (``diag(x, 1)``, ``sum(x, 0)``).
+_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "diag": ("v", "k"),
+    "diagonal": ("a", "offset", "axis1", "axis2"),
+    "trace": ("a", "offset", "axis1", "axis2"),
+    "transpose": ("a", "axes"),
+    "round": ("a", "decimals"),
+    "norm": ("x", "ord", "axis"),
+    **{n: ("a", "axis") for n in "sum mean prod max min var std cumsum cumprod".split()},
+    **{n: ("x", "y") for n in "arctan2 hypot maximum minimum power logaddexp".split()},
+    **{n: ("a", "b") for n in "dot matmul inner outer vdot cross kron".split()},
+}
+_BINARY_FUNCTIONS = frozenset(
+    "arctan2 hypot maximum minimum power logaddexp dot matmul inner outer vdot cross kron".split()
+)
+
+
+def _parameters(name: str) -> tuple[int, tuple[str, ...]]:
+    """How many array arguments ``name`` takes, and all its positional parameters."""
+    return (2 if name in _BINARY_FUNCTIONS else 1), _PARAMETERS.get(name, ("x",))
+
+
 _BINOPS: dict[type, str] = {
     ast.Add: "+",
     ast.Sub: "-",
@@ -197,10 +247,12 @@ _REFUSED: dict[str, str] = {
 }
 
 
-def _refuse(what: str, node: ast.AST | None = None) -> ExpressionError:
+def _refuse(what: str, node: ast.AST | None = None, hint: bool = True) -> ExpressionError:
     where = ""
     if node is not None and hasattr(node, "col_offset"):
         where = f" (at column {node.col_offset + 1})"
+    if not hint:  # a well-formed expression whose constant part cannot be computed
+        return ExpressionError(f"{what}{where}")
     return ExpressionError(
         f"{what}{where}. Expressions may use numbers, variables, + - * / ** @, "
         "parentheses, [lists], x[i] indexing and calls like sin(x); "
@@ -225,10 +277,10 @@ def _static_literal(node: ast.AST, what: str) -> Any:
         if abs(v) > MAX_LITERAL:
             raise _refuse(f"{what}: the number -{v!r} is too large", node)
         return -v
-    if isinstance(node, ast.Tuple) and len(node.elts) <= 32:
+    if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) <= 32:
         items = []
         for e in node.elts:  # one level only: elements must be numbers
-            if isinstance(e, ast.Tuple):
+            if isinstance(e, (ast.Tuple, ast.List)):
                 raise _refuse(f"{what}: nested tuples are not allowed", e)
             items.append(_static_literal(e, what))
         return tuple(items)
@@ -240,9 +292,10 @@ def _shape(x: Any) -> tuple[int, ...]:
     return tuple(shape) if shape is not None else np.shape(x)
 
 
-def _result_bound(what: str, args: Sequence[Any]) -> int:
-    """An upper bound on the number of elements ``what(*args)`` produces,
-    from the shapes alone (so a huge result is refused before it is built)."""
+def _allocation(what: str, args: Sequence[Any], params: dict[str, Any]) -> int:
+    """An upper bound on the number of elements ``what(*args, **params)`` builds,
+    from the shapes and the literal parameters alone, so that a huge result is
+    refused before it is built."""
     shapes = [_shape(a) for a in args]
     sizes = [math.prod(s) for s in shapes]
     if not sizes:
@@ -252,14 +305,35 @@ def _result_bound(what: str, args: Sequence[Any]) -> int:
     if what == "[...]":
         return len(sizes) * max(sizes)
     if what == "diag":
-        return sizes[0] ** 2 if len(shapes[0]) == 1 else sizes[0]
+        if len(shapes[0]) != 1:  # the k-th diagonal of a matrix: never larger than it
+            return sizes[0]
+        k = params.get("k", 0)
+        k = abs(int(k)) if isinstance(k, (int, float)) and math.isfinite(k) else 0
+        return (shapes[0][0] + k) ** 2  # v on the k-th diagonal of a square matrix
     if what in ("@", "dot", "matmul", "inner", "vdot") and len(shapes) == 2:
         k = shapes[0][-1] if shapes[0] else 1
         return max(sizes[0], sizes[1], sizes[0] * sizes[1] // max(k, 1))
+    if what == "cumprod":
+        # a log-step scan: ceil(log2 n) steps, each a slice, a pad and a product
+        axis = params.get("axis")
+        n = sizes[0]
+        if isinstance(axis, int) and shapes[0] and -len(shapes[0]) <= axis < len(shapes[0]):
+            n = shapes[0][axis]
+        return sizes[0] * (1 + 3 * max(0, math.ceil(math.log2(max(n, 1)))))
+    if what in ("prod", "var", "std", "norm"):
+        return 3 * sizes[0]  # a few intermediates of the input's size
     try:
         return max(math.prod(np.broadcast_shapes(*shapes)), *sizes)
     except ValueError:  # shapes that do not broadcast: the operation reports it
         return max(sizes)
+
+
+def _label(what: str) -> str:
+    if what == "[...]":
+        return "a [...] list"
+    if what in FUNCTION_NAMES:
+        return f"{what}()"
+    return f"the operator {what}"
 
 
 class Expression:
@@ -281,20 +355,33 @@ class Expression:
         program: list[tuple[Any, ...]],
         variables: tuple[str, ...],
         max_elements: int = MAX_ELEMENTS,
+        max_total: int = MAX_TOTAL_ELEMENTS,
     ) -> None:
         self.text = text
         self.program = program
         self.variables = variables
-        #: the largest array an operation may produce (checked before it runs)
+        #: the largest array an operation may build (checked before it runs)
         self.max_elements = max_elements
+        #: the most elements all operations of one evaluation may build together
+        self.max_total = max_total
 
-    def _guard(self, what: str, args: Sequence[Any]) -> None:
-        bound = _result_bound(what, args)
+    def _guard(self, what: str, args: Sequence[Any], params: dict[str, Any], used: int) -> int:
+        """Refuse ``what(*args)`` before it runs if it would build too much;
+        return the elements built so far in this evaluation, this one included."""
+        bound = _allocation(what, args, params)
         if bound > self.max_elements:
             raise ValueError(
-                f"{what}: the result would have up to {bound:,} elements, more than the "
-                f"{self.max_elements:,} this command allows"
+                f"{_label(what)}: the result would have up to {bound:,} elements, more than "
+                f"the {self.max_elements:,} this command allows for one operation"
             )
+        used += bound
+        if used > self.max_total:
+            raise ValueError(
+                f"{_label(what)}: the operations of this expression would build up to "
+                f"{used:,} elements in all, more than the {self.max_total:,} this command "
+                "allows for one evaluation"
+            )
+        return used
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r}, variables={self.variables})"
@@ -318,6 +405,7 @@ class Expression:
             "@": fnp.matmul,
         }
         stack: list[Any] = []
+        used = 0  # elements built so far (bounded by max_total)
         for ins in self.program:
             op = ins[0]
             if op == "num":
@@ -325,25 +413,28 @@ class Expression:
             elif op == "var":
                 stack.append(env[ins[1]])
             elif op == "neg":
-                stack.append(fnp.negative(stack.pop()))
+                a = stack.pop()
+                used = self._guard("-", (a,), {}, used)
+                stack.append(fnp.negative(a))
             elif op == "pos":
                 pass
             elif op == "bin":
                 b = stack.pop()
                 a = stack.pop()
-                self._guard(ins[1], (a, b))
+                used = self._guard(ins[1], (a, b), {}, used)
                 stack.append(binary[ins[1]](a, b))
             elif op == "call":
                 _, name, nargs, kws = ins
                 args = stack[len(stack) - nargs :] if nargs else []
                 del stack[len(stack) - nargs :]
-                self._guard(name, args)
-                stack.append(funcs[name](*args, **dict(kws)))
+                params = dict(kws)
+                used = self._guard(name, args, params, used)
+                stack.append(funcs[name](*args, **params))
             elif op == "list":
                 n = ins[1]
                 items = stack[len(stack) - n :] if n else []
                 del stack[len(stack) - n :]
-                self._guard("[...]", items)
+                used = self._guard("[...]", items, {}, used)
                 stack.append(fnp.stack([fnp.asarray(i) for i in items]) if items else [])
             elif op == "index":
                 a = stack.pop()
@@ -377,8 +468,12 @@ class Expression:
 def parse_expression(text: str) -> Expression:
     """Check ``text`` against the whitelist and compile it; refuse anything else.
 
-    Nothing in ``text`` is evaluated here except folding numbers (to refuse
-    constant exponents that are too large).
+    Nothing in ``text`` is evaluated here except folding its constant parts,
+    with Python's exact arithmetic (``2**64 + 1`` is that integer; it becomes a
+    float64 only where it meets an array). Sizes are checked before anything is
+    computed: a constant exponent above ``MAX_EXPONENT`` in size or an exact
+    integer of more than ``MAX_INT_DIGITS`` digits is refused, and so is a
+    constant that overflows float64 where it meets an array.
 
     >>> parse_expression("x**cos(x)").variables
     ('x',)
@@ -411,8 +506,8 @@ def parse_expression(text: str) -> Expression:
         raise ExpressionError(f"the expression cannot be parsed: {err}") from None
 
     funcs = set(FUNCTION_NAMES)
-    program: list[tuple[Any, ...]] = []
-    consts: list[float | None] = []  # per emitted value: its folded constant, or None
+    source = text.strip()
+    pieces: list[_Piece] = []  # per compiled subexpression: a constant or its code
     variables: list[str] = []
     count = 0
     # (node, depth, expanded): children are pushed after their parent is checked,
@@ -430,7 +525,9 @@ def parse_expression(text: str) -> Expression:
             todo.append((node, depth, True))
             todo.extend((c, depth + 1, False) for c in reversed(children))
             continue
-        _emit(node, program, consts, variables)
+        _emit(node, pieces, variables, source)
+    (root,) = pieces
+    program = _materialize(root, "result", tree.body, source)
     return Expression(text, program, tuple(variables))
 
 
@@ -467,22 +564,40 @@ def _check(node: ast.AST, funcs: set[str]) -> list[ast.AST]:
         fname = node.func.id
         if fname not in funcs:
             raise _refuse(f"the function {fname!r} is not allowed", node)
-        if len(node.args) > 8:
-            raise _refuse(f"too many arguments to {fname}", node)
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise _refuse("* unpacking is not allowed", a)
+        n_arrays, names = _parameters(fname)
+        usage = f"{fname}({', '.join(names)})"
+        given = set(names[n_arrays : len(node.args)])
+        allowed = tuple(dict.fromkeys((*names[n_arrays:], *KEYWORDS)))
         for kw in node.keywords:
             if kw.arg is None:
                 raise _refuse("** keyword unpacking is not allowed", kw)
-            if kw.arg not in KEYWORDS:
+            if kw.arg not in allowed:
                 raise _refuse(
-                    f"the keyword argument {kw.arg}= is not allowed "
-                    f"(allowed: {', '.join(KEYWORDS)})",
+                    f"the keyword argument {kw.arg}= is not allowed in {fname}() "
+                    f"(allowed: {', '.join(allowed)})",
                     kw,
                 )
+            if kw.arg in given:
+                raise _refuse(f"{fname}: the argument {kw.arg} is given twice", kw)
             _static_literal(kw.value, f"the value of {kw.arg}=")
-        return list(node.args)
+        if len(node.args) < n_arrays:
+            raise _refuse(
+                f"{fname} needs {n_arrays} array argument{'s' if n_arrays > 1 else ''}: "
+                f"{usage}, got {len(node.args)}",
+                node,
+            )
+        if len(node.args) > len(names):
+            raise _refuse(
+                f"{fname} takes at most {len(names)} argument{'s' if len(names) > 1 else ''}: "
+                f"{usage}, got {len(node.args)}",
+                node,
+            )
+        for name, a in zip(names[n_arrays:], node.args[n_arrays:], strict=False):
+            _static_literal(a, f"the argument {name} of {usage}")
+        return list(node.args[:n_arrays])
     if isinstance(node, (ast.List, ast.Tuple)):
         if len(node.elts) > MAX_LIST:
             raise _refuse(f"a list has too many elements (at most {MAX_LIST})", node)
@@ -503,94 +618,192 @@ def _check(node: ast.AST, funcs: set[str]) -> list[ast.AST]:
     raise _refuse(f"{_REFUSED.get(kind, kind)} not allowed", node)
 
 
-def _fold(op: str, a: float, b: float, node: ast.AST) -> float | None:
-    """Fold a binary operation on two numbers (refusing giant exponents)."""
-    if op == "**":
-        if abs(b) > MAX_EXPONENT:
-            raise _refuse(
-                f"the exponent {format(b, 'g') if b != int(b) else int(b)} is too large "
-                f"(constant exponents may be at most {MAX_EXPONENT:g} in size)",
-                node,
-            )
-        try:
-            r = math.pow(a, b)
-        except (OverflowError, ValueError, ZeroDivisionError):
-            return None if a < 0 or a == 0 else _overflow(node)
-        return r if math.isfinite(r) else _overflow(node)
+# A compiled subexpression: ("const", number) for a constant folded exactly
+# (a Python int or float), ("tuple", numbers) for a list of constants, or
+# ("code", instructions) for anything that involves a variable.
+_Piece = tuple[str, Any]
+
+
+def _digits(n: int) -> int:
+    """The number of decimal digits of ``n`` (from its logarithm: no str())."""
+    return 1 if n == 0 else int(math.log10(abs(n))) + 1
+
+
+def _show(v: Any) -> str:
+    """A number for a message: in full, or its magnitude when it is huge."""
+    if type(v) is int and _digits(v) > 20:
+        exp = math.log10(abs(v))
+        return f"{'-' if v < 0 else ''}about {10 ** (exp % 1):.3g}e{int(exp)}"
+    return format(v, "g") if type(v) is float else str(v)
+
+
+def _text(node: ast.AST, source: str) -> str:
+    seg = ast.get_source_segment(source, node) or "?"
+    return seg if len(seg) <= 40 else seg[:37] + "..."
+
+
+def _check_digits(digits: int, node: ast.AST, source: str) -> None:
+    if digits > MAX_INT_DIGITS:
+        raise _refuse(
+            f"the constant {_text(node, source)} is too large: an exact integer of about "
+            f"{digits:,} digits (at most {MAX_INT_DIGITS:,})",
+            node,
+            hint=False,
+        )
+
+
+def _check_exponent(b: Any, node: ast.AST) -> None:
+    if abs(b) > MAX_EXPONENT:
+        raise _refuse(
+            f"the exponent {_show(b)} is too large "
+            f"(constant exponents may be at most {MAX_EXPONENT:g} in size)",
+            node,
+            hint=False,
+        )
+
+
+def _overflow(v: Any, node: ast.AST, source: str) -> ExpressionError:
+    return _refuse(
+        f"the constant {_text(node, source)} overflows float64"
+        + (f" (it is {_show(v)}; the largest float64 is about 1.8e308)" if type(v) is int else ""),
+        node,
+        hint=False,
+    )
+
+
+def _fold(op: str, a: Any, b: Any, node: ast.AST, source: str) -> Any:
+    """``a op b`` on two numbers as Python computes it (ints exactly), with the
+    size of an exact integer result bounded before it is computed."""
+    exact = type(a) is int and type(b) is int
     try:
-        if op == "+":
+        if op == "**":
+            _check_exponent(b, node)
+            if exact and b > 0 and abs(a) > 1:
+                _check_digits(int(b * math.log10(abs(a))) + 1, node, source)
+            r = a**b
+        elif op == "*":
+            if exact and a and b:
+                _check_digits(_digits(a) + _digits(b) - 1, node, source)
+            r = a * b
+        elif op == "+":
             r = a + b
         elif op == "-":
             r = a - b
-        elif op == "*":
-            r = a * b
         elif op == "/":
             r = a / b
         else:
-            return None
-    except (ZeroDivisionError, OverflowError):
-        return None
-    return r if math.isfinite(r) else _overflow(node)
+            raise _refuse(f"the operator {op} needs arrays, not the numbers {a} and {b}", node)
+    except ZeroDivisionError:
+        raise _refuse(
+            f"division by zero in the constant {_text(node, source)}", node, hint=False
+        ) from None
+    except OverflowError:
+        raise _overflow(None, node, source) from None
+    if isinstance(r, complex):
+        raise _refuse(
+            f"the constant {_text(node, source)} is not a real number "
+            "(a negative number to a fractional power)",
+            node,
+            hint=False,
+        )
+    if type(r) is int:
+        _check_digits(_digits(r), node, source)
+    elif not math.isfinite(r):
+        raise _overflow(None, node, source)
+    return r
 
 
-def _overflow(node: ast.AST) -> float:
-    raise _refuse("a constant part of the expression overflows (it is too large)", node)
+def _as_float(v: Any, node: ast.AST, source: str) -> float:
+    """A constant as the float64 it becomes where it meets an array (correctly
+    rounded); refused when it overflows."""
+    try:
+        return float(v)
+    except OverflowError:
+        raise _overflow(v, node, source) from None
 
 
-def _emit(
-    node: ast.AST,
-    program: list[tuple[Any, ...]],
-    consts: list[float | None],
-    variables: list[str],
-) -> None:
-    """Post-order code for a checked node (its children are already emitted)."""
+def _materialize(piece: _Piece, role: str, node: ast.AST, source: str) -> list[tuple[Any, ...]]:
+    """The code of a compiled subexpression in its role: ``"value"`` (it meets
+    arrays: constants become float64), ``"exponent"`` (an integer stays an
+    integer, so ``x**2`` records integer_pow as it does in Python code) or
+    ``"result"`` (the whole expression: an integer that fits int64 stays one)."""
+    kind, v = piece
+    if kind == "code":
+        code: list[tuple[Any, ...]] = v
+        return code
+    if kind == "tuple":
+        return [*(("num", _as_float(x, node, source)) for x in v), ("list", len(v))]
+    if type(v) is int and (role == "exponent" or (role == "result" and -(2**63) <= v < 2**63)):
+        return [("num", v)]
+    return [("num", _as_float(v, node, source))]
+
+
+def _emit(node: ast.AST, pieces: list[_Piece], variables: list[str], source: str) -> None:
+    """Post-order: compile a checked node from its children's pieces (on top
+    of ``pieces``), folding constant parts exactly."""
     if isinstance(node, ast.Constant):
-        value: Any = node.value  # checked: an int or a float
-        # ints stay ints, so x**2 records integer_pow as it does in Python code
-        program.append(("num", value if type(value) is int else float(value)))
-        consts.append(float(value))
+        pieces.append(("const", node.value))  # checked: an int or a float
     elif isinstance(node, ast.Name):
         if node.id in CONSTANTS:
-            program.append(("num", CONSTANTS[node.id]))
-            consts.append(CONSTANTS[node.id])
+            pieces.append(("const", CONSTANTS[node.id]))
         else:
             if node.id not in variables:
                 variables.append(node.id)
-            program.append(("var", node.id))
-            consts.append(None)
+            pieces.append(("code", [("var", node.id)]))
     elif isinstance(node, ast.BinOp):
         op = _BINOPS[type(node.op)]
-        b, a = consts.pop(), consts.pop()
-        if op == "**" and b is not None and abs(b) > MAX_EXPONENT:
-            _fold(op, 0.0, b, node)  # raises
-        program.append(("bin", op))
-        consts.append(_fold(op, a, b, node) if a is not None and b is not None else None)
+        b, a = pieces.pop(), pieces.pop()
+        if a[0] == "const" and b[0] == "const":
+            pieces.append(("const", _fold(op, a[1], b[1], node, source)))
+            return
+        if op == "**" and b[0] == "const":
+            _check_exponent(b[1], node)
+        code = _materialize(a, "value", node.left, source)
+        code += _materialize(b, "exponent" if op == "**" else "value", node.right, source)
+        pieces.append(("code", [*code, ("bin", op)]))
     elif isinstance(node, ast.UnaryOp):
-        a = consts.pop()
-        if isinstance(node.op, ast.USub):
-            program.append(("neg",))
-            consts.append(None if a is None else -a)
+        a = pieces.pop()
+        if a[0] == "const":
+            pieces.append(("const", -a[1] if isinstance(node.op, ast.USub) else a[1]))
+        elif isinstance(node.op, ast.USub):
+            pieces.append(("code", [*_materialize(a, "value", node.operand, source), ("neg",)]))
         else:
-            program.append(("pos",))
-            consts.append(a)
+            pieces.append(a)
     elif isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
-        n = len(node.args)
-        del consts[len(consts) - n :]
-        kws = tuple(
+        name = node.func.id
+        n_arrays, names = _parameters(name)
+        args = pieces[len(pieces) - n_arrays :]
+        del pieces[len(pieces) - n_arrays :]
+        code = []
+        for i, (arg, arg_node) in enumerate(zip(args, node.args, strict=False)):
+            role = "value"
+            if name == "power" and i == 1 and arg[0] == "const":
+                _check_exponent(arg[1], arg_node)
+                role = "exponent"
+            code += _materialize(arg, role, arg_node, source)
+        params = [
+            (p, _static_literal(a, f"the argument {p} of {name}"))
+            for p, a in zip(names[n_arrays:], node.args[n_arrays:], strict=False)
+        ]
+        params += [
             (kw.arg, _static_literal(kw.value, f"{kw.arg}=")) for kw in node.keywords if kw.arg
-        )
-        program.append(("call", node.func.id, n, kws))
-        consts.append(None)
+        ]
+        pieces.append(("code", [*code, ("call", name, n_arrays, tuple(params))]))
     elif isinstance(node, (ast.List, ast.Tuple)):
         n = len(node.elts)
-        del consts[len(consts) - n :]
-        program.append(("list", n))
-        consts.append(None)
+        items = pieces[len(pieces) - n :] if n else []
+        del pieces[len(pieces) - n :]
+        if all(kind == "const" for kind, _ in items):
+            pieces.append(("tuple", tuple(v for _, v in items)))
+            return
+        code = []
+        for item, item_node in zip(items, node.elts, strict=True):
+            code += _materialize(item, "value", item_node, source)
+        pieces.append(("code", [*code, ("list", n)]))
     elif isinstance(node, ast.Subscript):
-        consts.pop()
-        program.append(("index", _static_literal(node.slice, "an index")))
-        consts.append(None)
+        code = _materialize(pieces.pop(), "value", node.value, source)
+        pieces.append(("code", [*code, ("index", _static_literal(node.slice, "an index"))]))
     else:  # pragma: no cover - _check refused everything else
         raise _refuse(f"{type(node).__name__} not allowed", node)
 
@@ -642,7 +855,16 @@ def parse_value(text: str) -> np.ndarray:
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             todo.append((node.operand, depth))
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            pass
+            try:  # the values are float64: a number beyond its range is refused, not inf
+                number: Any = node.value
+                finite = math.isfinite(float(number))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise UsageError(
+                    f"the number {_text(node, text.strip())} in the --at value overflows float64 "
+                    "(largest about 1.8e308); write inf if you mean infinity"
+                )
         elif isinstance(node, ast.Name) and node.id in ("inf", "nan", "pi", "e"):
             pass
         else:
@@ -836,9 +1058,19 @@ class _Problem:
 
     def batched(self) -> Callable[..., Any]:
         """f for a Hessian: n basis vectors run at once, so each may use 1/n of
-        the element budget."""
-        limit = MAX_ELEMENTS // max(self.size, 1)
-        return parse_order(self.expr, self.names, limit).function()
+        the element budgets."""
+        n = max(self.size, 1)
+        return parse_order(
+            self.expr, self.names, MAX_ELEMENTS // n, MAX_TOTAL_ELEMENTS // n
+        ).function()
+
+    def require_hessian_size(self, what: str) -> None:
+        """Refuse a dense Hessian of more than MAX_HESSIAN_N inputs before any work."""
+        if self.size > MAX_HESSIAN_N:
+            raise MathError(
+                f"{what}: {self.size} scalar inputs is too many for a dense Hessian "
+                f"({self.size}x{self.size} entries; at most {MAX_HESSIAN_N} inputs)"
+            )
 
     def value(self) -> np.ndarray:
         try:
@@ -879,10 +1111,13 @@ class _Problem:
 
 
 def parse_order(
-    expr: Expression, names: Sequence[str], max_elements: int = MAX_ELEMENTS
+    expr: Expression,
+    names: Sequence[str],
+    max_elements: int = MAX_ELEMENTS,
+    max_total: int = MAX_TOTAL_ELEMENTS,
 ) -> Expression:
     """The same expression with its variables in the order ``names``."""
-    return Expression(expr.text, expr.program, tuple(names), max_elements)
+    return Expression(expr.text, expr.program, tuple(names), max_elements, max_total)
 
 
 def _msg(err: BaseException) -> str:
@@ -922,12 +1157,8 @@ def _hessian_flat(p: _Problem, what: str) -> tuple[np.ndarray, np.ndarray, list[
     import funcdiff as fd
 
     value = p.require_scalar(what)
+    p.require_hessian_size(what)
     x0, f_flat, labels = p.flat()
-    if x0.size > MAX_HESSIAN_N:
-        raise MathError(
-            f"{what}: {x0.size} scalar inputs is too many for a dense Hessian "
-            f"(at most {MAX_HESSIAN_N})"
-        )
     H = _run_math(lambda: np.asarray(fd.hessian(f_flat)(x0)), what)
     return value, H, labels, f_flat
 
@@ -950,9 +1181,8 @@ def cmd_hessian(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], 
 
 def cmd_taylor(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     p.require_scalar("taylor")
+    p.require_hessian_size("taylor")
     x0, f_flat, labels = p.flat()
-    if x0.size > MAX_HESSIAN_N:
-        raise MathError(f"taylor: {x0.size} scalar inputs is too many (at most {MAX_HESSIAN_N})")
     value, g, H = _run_math(lambda: _taylor_parts(f_flat, x0), "taylor")
     eig = np.linalg.eigvalsh((H + H.T) / 2) if H.size else np.zeros(0)
     convex = bool(eig.size and np.all(eig > 0))
@@ -1020,6 +1250,7 @@ def _transformed(p: _Problem, of: str) -> Callable[..., Any]:
         p.require_scalar("--of grad")
         return fd.grad(p.f, argnums=argnums)
     p.require_scalar("--of hessian")
+    p.require_hessian_size("--of hessian")
     return fd.hessian(p.batched(), argnums=argnums)
 
 
@@ -1039,6 +1270,11 @@ def cmd_jaxpr(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], li
 def cmd_graph(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from funcdiff.viz import GraphvizNotFoundError, graph
 
+    if args.max_nodes > MAX_GRAPH_NODES:
+        raise UsageError(
+            f"--max-nodes {args.max_nodes} is too many: at most {MAX_GRAPH_NODES} "
+            "(larger graphs are collapsed to their first and last equations)"
+        )
     fun = _transformed(p, args.of)
     what = {"f": "", "grad": "gradient of ", "hessian": "Hessian of "}[args.of]
     title = f"{what}{_signature(p.names)} = {p.expr.text}  at {_point(p.names, p.values)}"
@@ -1073,6 +1309,12 @@ def cmd_explain(p: _Problem, args: argparse.Namespace) -> tuple[dict[str, Any], 
 
     buf = io.StringIO()
     value, grads = _run_math(lambda: explain(p.f, file=buf)(*p.values), "explain")
+    if args.json and np.size(value) > MAX_JSON_ELEMENTS:
+        raise MathError(
+            f"explain --json: the value has {np.size(value):,} elements, more than the "
+            f"{MAX_JSON_ELEMENTS:,} --json prints; reduce it (e.g. sum(...)) or drop --json "
+            "(the text tables show a summary of each array)"
+        )
     text = buf.getvalue().rstrip("\n")
     data = p.base("explain")
     data["value"] = _jsonable(value)
@@ -1132,7 +1374,12 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "-o", "--output", help="write .dot, .svg, .png or .pdf (default: DOT to stdout)"
             )
-            sp.add_argument("--max-nodes", type=int, default=200, help="collapse above this")
+            sp.add_argument(
+                "--max-nodes",
+                type=int,
+                default=200,
+                help=f"collapse above this (at most {MAX_GRAPH_NODES})",
+            )
             sp.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
             sp.add_argument("--no-adjoints", action="store_true", help="values only")
     return parser

@@ -13,11 +13,12 @@ every other.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import result_type
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
@@ -58,7 +59,7 @@ def _as_value(x: Any, what: str) -> Any:
     if isinstance(x, int):  # as numpy: ints stay ints unless differentiated
         return np.asarray(x)
     if isinstance(x, (list, tuple)):
-        return np.asarray(x, dtype=np.result_type(*x) if x else np.float64)
+        return np.asarray(x, dtype=result_type(*x) if x else np.float64)
     try:
         arr = np.asarray(x)
     except Exception:
@@ -130,24 +131,68 @@ def _check_complex(
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = (argnums,) if _is_int(argnums) else argnums
+    if not isinstance(nums, (tuple, list)) or not all(_is_int(a) for a in nums):
+        raise TypeError(
+            f"{name}: argnums must be an int or a tuple of ints, got {argnums!r} "
+            f"({type(argnums).__name__})"
+        )
     for a in nums:
-        if not isinstance(a, int) or not -nargs <= a < nargs:
+        if not -nargs <= a < nargs:
             raise ValueError(
                 f"{name}: argnums={argnums!r} is out of range for a call with {nargs} "
                 f"positional argument{'s' if nargs != 1 else ''}"
             )
-    return tuple(a % nargs for a in nums)
+    norm = tuple(int(a) % nargs for a in nums)
+    if len(set(norm)) != len(norm):
+        raise ValueError(
+            f"{name}: argnums={argnums!r} names the same argument twice; list each argument once"
+        )
+    return norm
 
 
-def _to_user(x: Any) -> Any:
-    """A result handed back to the user: tracers stay, numbers become writable arrays."""
+def _is_int(x: Any) -> bool:
+    """A Python or numpy integer, not a bool (``True`` is no argument number)."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_chunk_size(chunk_size: Any, name: str) -> None:
+    if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
+        raise ValueError(f"{name}: chunk_size must be a positive int or None, got {chunk_size!r}")
+
+
+def _check_axes_spec(spec: Any, what: str) -> None:
+    """Every leaf of an in_axes/out_axes spec is an int or None."""
+    stack = [spec]
+    while stack:
+        a = stack.pop()
+        if a is None or _is_int(a):
+            continue
+        if isinstance(a, (tuple, list)):
+            stack.extend(a)
+        elif isinstance(a, dict):
+            stack.extend(a.values())
+        else:
+            raise TypeError(
+                f"vmap: {what} must be an int, None, or a tuple/list/dict of them, "
+                f"but it holds {a!r} ({type(a).__name__})"
+            )
+
+
+def _to_user(x: Any, given: Container[int] = ()) -> Any:
+    """A result handed back to the user: tracers stay, numbers become arrays of
+    the user's own: writable, and never the very array (or a view of an array)
+    that was passed in or closed over (``given`` holds their ids)."""
     if isinstance(x, Tracer):
         return x
     if isinstance(x, Zero):
         return np.zeros(x.aval.shape, x.aval.dtype)
     arr = np.asarray(x)
-    if not arr.flags.writeable:
+    if (
+        not arr.flags.writeable
+        or id(x) in given
+        or (arr.base is not None and id(arr.base) in given)
+    ):
         arr = arr.copy()
     return arr
 
@@ -206,6 +251,8 @@ class _Traced:
             outs = flat_fun(*tracers)
             self.closed: ClosedJaxpr = trace.to_jaxpr(tracers, outs)
         self.env: dict[Var, Any] = trace.env
+        # arrays the caller owns (inputs, closed-over constants): never handed back as results
+        self.given = {id(v) for v in self.in_vals} | {id(c) for c in self.closed.consts}
         jaxpr = self.closed.jaxpr
         self.out_vals = [trace.env[x] if isinstance(x, Var) else x.val for x in jaxpr.outvars]
         self.out_avals = [aval_of(v) for v in self.out_vals]
@@ -274,15 +321,24 @@ def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool =
         raise ValueError(f"jvp: tangents structure {t_tree} differs from primals {tr.in_tree}")
     ts = []
     for i, (t, a) in enumerate(zip(t_leaves, tr.in_avals, strict=True)):
+        if isinstance(t, (int, float)) and not isinstance(t, bool):
+            t = np.asarray(t, a.dtype)  # a Python number takes its primal's dtype
         t = _diff_value(t, f"tangent leaf {i}", "jvp")
+        if aval_of(t).dtype != a.dtype:
+            raise DTypeError(
+                f"jvp: tangent leaf {i} has dtype {aval_of(t).dtype} but its primal has "
+                f"dtype {a.dtype}; primal and tangent must have the same dtype "
+                f"(cast the tangent, e.g. t.astype(np.{a.dtype}))"
+            )
         if aval_of(t).shape != a.shape:
             raise ShapeError(
                 f"jvp: tangent leaf {i} has shape {aval_of(t).shape} but its primal has "
                 f"shape {a.shape}"
             )
         ts.append(t)
-    outs = tree_unflatten(tr.out_tree, [_to_user(v) for v in tr.out_vals])
-    t_outs = tree_unflatten(tr.out_tree, [_to_user(t) for t in tr.pushforward(ts)])
+    given = tr.given | {id(t) for t in ts}
+    outs = tree_unflatten(tr.out_tree, [_to_user(v, given) for v in tr.out_vals])
+    t_outs = tree_unflatten(tr.out_tree, [_to_user(t, given) for t in tr.pushforward(ts)])
     if has_aux:
         return outs, t_outs, tr.aux
     return outs, t_outs
@@ -301,7 +357,7 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     (9.0, 6.0)
     """
     tr = _Traced(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
-    out = tree_unflatten(tr.out_tree, [_to_user(v) for v in tr.out_vals])
+    out = tree_unflatten(tr.out_tree, [_to_user(v, tr.given) for v in tr.out_vals])
 
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
@@ -311,15 +367,24 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
             )
         cts = []
         for i, (c, a) in enumerate(zip(ct_leaves, tr.out_avals, strict=True)):
+            if isinstance(c, (int, float)) and not isinstance(c, bool):
+                c = np.asarray(c, a.dtype)  # a Python number takes its output's dtype
             c = _as_value(c, f"cotangent leaf {i}")
             if aval_of(c).shape != a.shape:
                 raise ShapeError(
                     f"vjp_fn: cotangent leaf {i} has shape {aval_of(c).shape}, "
                     f"the output has shape {a.shape}"
                 )
+            if aval_of(c).dtype != a.dtype and a.dtype.kind in "fc":
+                raise DTypeError(
+                    f"vjp_fn: cotangent leaf {i} has dtype {aval_of(c).dtype} but the output "
+                    f"has dtype {a.dtype}; they must match (cast the cotangent, e.g. "
+                    f"ct.astype(np.{a.dtype}))"
+                )
             cts.append(c)
         res = tr.pullback(cts)
-        return tuple(tree_unflatten(tr.in_tree, [_to_user(r) for r in res]))
+        given = tr.given | {id(c) for c in cts}
+        return tuple(tree_unflatten(tr.in_tree, [_to_user(r, given) for r in res]))
 
     if has_aux:
         return out, vjp_fn, tr.aux
@@ -361,9 +426,9 @@ def value_and_grad(
             )
         _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
         ct = np.ones((), out_aval.dtype)
-        g = tree_unflatten(tr.in_tree, [_to_user(c) for c in tr.pullback([ct])])
-        g = g[0] if isinstance(argnums, int) else g
-        value = _to_user(tr.out_vals[0])
+        g = tree_unflatten(tr.in_tree, [_to_user(c, tr.given) for c in tr.pullback([ct])])
+        g = g[0] if _is_int(argnums) else g
+        value = _to_user(tr.out_vals[0], tr.given)
         return ((value, tr.aux) if has_aux else value), g
 
     return value_and_grad_f
@@ -415,8 +480,6 @@ def _chunked_vmap(
     n = basis.shape[0]
     if chunk_size is None or chunk_size >= n:
         return list(vmap(fun)(basis))
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size}")
     parts = [list(vmap(fun)(basis[i : i + chunk_size])) for i in range(0, n, chunk_size)]
     from funcdiff.numpy import concatenate
 
@@ -483,6 +546,7 @@ def jacrev(
     array([[2., 0.],
            [0., 4.]])
     """
+    _check_chunk_size(chunk_size, "jacrev")
 
     @functools.wraps(f)
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
@@ -526,6 +590,7 @@ def jacfwd(
     array([[2., 0.],
            [2., 1.]])
     """
+    _check_chunk_size(chunk_size, "jacfwd")
 
     @functools.wraps(f)
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
@@ -568,10 +633,10 @@ def _assemble(
 
 
 def _finish_jac(jac: list[list[Any]], tr: _Traced, argnums: Any, has_aux: bool) -> Any:
-    single = isinstance(argnums, int)
+    single = _is_int(argnums)
     rows = []
     for blocks in jac:
-        per_arg = tree_unflatten(tr.in_tree, [_to_user(b) for b in blocks])
+        per_arg = tree_unflatten(tr.in_tree, [_to_user(b, tr.given) for b in blocks])
         rows.append(per_arg[0] if single else per_arg)
     out = tree_unflatten(tr.out_tree, rows)
     return (out, tr.aux) if has_aux else out
@@ -598,6 +663,7 @@ def hessian(
     array([[4., 2.],
            [2., 0.]])
     """
+    _check_chunk_size(chunk_size, "hessian")
     return jacfwd(
         jacrev(f, argnums, has_aux, holomorphic=holomorphic),
         argnums,
@@ -664,6 +730,8 @@ def vmap(
     >>> fd.vmap(lambda x, y: x @ y, in_axes=(0, None))(np.eye(2), np.array([1.0, 2.0]))
     array([1., 2.])
     """
+    _check_axes_spec(in_axes, "in_axes")
+    _check_axes_spec(out_axes, "out_axes")
 
     @functools.wraps(f)
     def vmap_f(*args: Any) -> Any:
@@ -730,6 +798,7 @@ def vmap(
             closed.jaxpr, closed.consts, [v for v, _ in mapped], [a for _, a in mapped]
         )
         out_tree = out_tree_box[0]
+        given = {id(v) for v in vals} | {id(c) for c in closed.consts}
         o_axes = _prefix_leaves(out_axes, tree_unflatten(out_tree, out_vals), "out_axes")
         results = []
         for i, (o, d, oa) in enumerate(zip(out_vals, out_dims, o_axes, strict=True)):
@@ -739,13 +808,19 @@ def vmap(
                         f"vmap: out_axes is None for output leaf {i}, but that output "
                         "depends on the mapped inputs"
                     )
-                results.append(_to_user(o))
+                results.append(_to_user(o, given))
                 continue
+            rank = aval_of(o).ndim + (d is None)
+            if not -rank <= oa < rank:
+                raise ValueError(
+                    f"vmap: out_axes={oa} is out of range for output leaf {i}, which has "
+                    f"{rank} axes with the mapped one (valid: {-rank} to {rank - 1})"
+                )
             if d is None:
                 shape = aval_of(o).shape
                 o = S.broadcast_in_dim(o, (size, *shape), tuple(range(1, len(shape) + 1)))
                 d = 0
-            results.append(_to_user(S.moveaxis(o, d, oa)))
+            results.append(_to_user(S.moveaxis(o, d, oa), given))
         return tree_unflatten(out_tree, results)
 
     return vmap_f

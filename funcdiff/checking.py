@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.api import jvp, vjp
-from funcdiff.tree import tree_flatten, tree_unflatten
+from funcdiff.tree import tree_flatten, tree_map, tree_unflatten
 
 Fun = Callable[..., Any]
 
@@ -45,12 +45,19 @@ def _random_like(args: Sequence[Any], rng: np.random.Generator) -> tuple[Any, ..
             tree_unflatten(
                 tree,
                 [
-                    rng.standard_normal(np.shape(leaf)).astype(np.result_type(leaf, np.float32))
+                    rng.standard_normal(np.shape(leaf)).astype(_direction_dtype(leaf))
                     for leaf in leaves
                 ],
             )
         )
     return tuple(out)
+
+
+def _direction_dtype(leaf: Any) -> np.dtype[Any]:
+    """The dtype a direction for ``leaf`` needs: the leaf's own floating dtype;
+    float64 for Python numbers and integers (as check_grads promotes them)."""
+    dt = np.asarray(leaf).dtype
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
 def _close(name: str, got: np.ndarray, want: np.ndarray, atol: float, rtol: float) -> None:
@@ -88,8 +95,25 @@ def check_grads(
     >>> import funcdiff.numpy as fnp
     >>> check_grads(lambda x: x ** fnp.cos(x), (3.0,), order=2)
     """
-    args = tuple(
-        np.asarray(a, dtype=np.float64) if isinstance(a, (int, float)) else a for a in args
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(
+            f"check_grads: args must be a tuple (or list) of arguments, got a "
+            f"{type(args).__name__}; for one argument write args=(x,)"
+        )
+    if isinstance(modes, str):
+        modes = (modes,)
+    bad = [m for m in modes if m not in ("fwd", "rev")]
+    if bad or not modes:
+        raise ValueError(
+            f"check_grads: modes must name 'fwd' and/or 'rev', got {list(modes)!r}"
+        )
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ValueError(f"check_grads: order must be a positive int, got {order!r}")
+    args = tree_map(
+        lambda a: np.asarray(a, dtype=np.float64)
+        if isinstance(a, (int, float)) and not isinstance(a, bool)
+        else a,
+        tuple(args),
     )
     leaves = tree_flatten(args)[0] + tree_flatten(f(*args))[0]
     single = any(np.asarray(leaf).dtype in (np.float32, np.float16) for leaf in leaves)

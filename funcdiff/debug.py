@@ -9,7 +9,10 @@ math, this mode finds such NaNs for you::
         funcdiff.grad(f)(0.0)      # FloatingPointError naming the equation
 
 ``debug_nans(True)`` alone switches the mode on for the current thread;
-``debug_nans(False)`` switches it off. When on:
+``debug_nans(False)`` switches it off. The mode is per thread: other threads
+keep their own setting (off unless they switched it on), and a ``with``
+block restores the thread's previous setting on exit, exceptions included.
+When on:
 
 - every primitive evaluated on concrete values (eagerly, in the forward pass
   of ``grad``/``jvp``/``vjp``, in every rule of the backward pass) checks its
@@ -57,25 +60,24 @@ __all__ = [
 ]
 
 
-class _Flag:
-    __slots__ = ("enabled",)
+class _State(threading.local):
+    """The mode of the current thread. ``enabled`` is a class-level default
+    (off), so a thread that never switched the mode on reads False without
+    any setup; switching it on sets the attribute in that thread only."""
 
-    def __init__(self) -> None:
-        self.enabled = False
-
-
-#: True while debug_nans is on in any thread: the core hooks read this one
-#: attribute (a plain slot, the cheapest check) and the hook functions then
-#: consult the per-thread setting
-STATE = _Flag()
-
-
-class _Local(threading.local):
     enabled: bool = False
+    switches: int = 0  # how often this thread switched the mode
 
 
-_LOCAL = _Local()
-_ON_THREADS = [0]
+#: whether debug_nans is on in the current thread. The core hooks
+#: (``funcdiff.core.trace``, ``funcdiff.jit``, the compiled passes) read this
+#: one attribute; it is per thread, so a thread in debug mode neither slows
+#: down nor raises in the others.
+STATE = _State()
+
+#: idents of the threads that have the mode on: the source table is kept
+#: while one of them is alive, and cleared when the last one switches off
+_ON: set[int] = set()
 _LOCK = threading.Lock()
 
 
@@ -85,40 +87,67 @@ def is_enabled() -> bool:
     >>> is_enabled()
     False
     """
-    return _LOCAL.enabled
+    return STATE.enabled
 
 
 def _set(enabled: bool) -> None:
     enabled = bool(enabled)
+    me = threading.get_ident()
     with _LOCK:
-        was = _LOCAL.enabled
-        _LOCAL.enabled = enabled
-        if was != enabled:
-            _ON_THREADS[0] += 1 if enabled else -1
-        STATE.enabled = _ON_THREADS[0] > 0
-        if not STATE.enabled:
+        STATE.enabled = enabled
+        STATE.switches += 1
+        if enabled:
+            _ON.add(me)
+            return
+        _ON.discard(me)
+        if _ON:  # forget threads that ended with the mode on
+            _ON.intersection_update(t.ident for t in threading.enumerate())
+        if not _ON:
             _SOURCES.clear()
 
 
 class debug_nans:
     """Raise ``NaNError`` (a ``FloatingPointError``) at the first NaN.
 
-    ``debug_nans(True)`` turns the mode on for this thread (``False`` turns
-    it off); as a context manager (``with debug_nans():``) it also restores
-    the previous setting on exit.
+    The mode is per thread: it applies to the thread that switches it on,
+    and every other thread (including threads started later) keeps its own
+    setting, off unless it switched it on itself. ``debug_nans(True)`` alone
+    turns the mode on for this thread (``False`` turns it off) until
+    switched again. As a context manager (``with debug_nans():``) it
+    restores this thread's previous setting on exit, also when the block
+    raises; blocks nest.
+
+    Args:
+        enabled: the setting inside the block (or from now on, when called
+            without ``with``).
 
     >>> with debug_nans():
-    ...     is_enabled()
+    ...     with debug_nans(False):
+    ...         print(is_enabled())
+    ...     print(is_enabled())
+    False
     True
     >>> is_enabled()
     False
     """
 
     def __init__(self, enabled: bool = True) -> None:
-        self._previous = STATE.enabled
-        _set(enabled)
+        self._enabled = bool(enabled)
+        # settings to restore, innermost last. The constructor switches the
+        # mode at once (so the plain call works); a `with` right after it
+        # keeps the setting the constructor replaced as its restore point,
+        # any other `with` on this object saves what it replaces itself
+        self._saved = [STATE.enabled]
+        _set(self._enabled)
+        self._mark: tuple[int, int] | None = (threading.get_ident(), STATE.switches)
 
     def __enter__(self) -> debug_nans:
+        if self._mark != (threading.get_ident(), STATE.switches):
+            if self._mark is not None:
+                self._saved.pop()  # the constructor's switch was undone since
+            self._saved.append(STATE.enabled)
+            _set(self._enabled)
+        self._mark = None
         return self
 
     def __exit__(
@@ -127,7 +156,7 @@ class debug_nans:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _set(self._previous)
+        _set(self._saved.pop() if self._saved else False)
 
 
 # ---------------------------------------------------------------------------
@@ -187,7 +216,7 @@ _MAX_SOURCES = 200_000
 
 def record_source(outvars: Sequence[Var]) -> None:
     """Hook for ``JaxprTrace.process``: remember the user's line for an equation."""
-    if not outvars or not _LOCAL.enabled:
+    if not outvars or not STATE.enabled:
         return
     info = user_frame()
     if info is None:
@@ -396,7 +425,7 @@ def _hint(prim: str, vals: list[Any]) -> str:
 
 def check_output(prim: Primitive, args: Sequence[Any], params: dict[str, Any], out: Any) -> None:
     """Hook for ``bind``: raise ``NaNError`` if a concrete output has a NaN."""
-    if not _LOCAL.enabled:
+    if not STATE.enabled:
         return
     outs = out if prim.multiple_results else (out,)
     for k, o in enumerate(outs):

@@ -22,6 +22,21 @@ class ConcretizationError(FuncdiffError, TypeError):
     """
 
 
+class DerivativeDroppedError(ConcretizationError):
+    """A value that carries a derivative was turned into a Python number.
+
+    ``float(x)``, ``int(x)``, ``x.item()``, ``math.sin(x)`` or numpy writing a
+    traced ``x`` into a plain array (``buf[0] = x``) inside ``grad``, ``jvp``
+    or ``hessian`` would use the value and silently drop its derivative, so
+    funcdiff refuses.
+
+    Fixes: use ``funcdiff.numpy`` (``fnp.sin`` instead of ``math.sin``,
+    ``fnp.zeros(2).at[0].set(x)`` instead of writing into a numpy buffer);
+    when the number is wanted on purpose, wrap it in ``funcdiff.stop_gradient``
+    or compute it outside the differentiated function.
+    """
+
+
 class ShapeError(FuncdiffError, ValueError):
     """Operand shapes do not fit the primitive (names the primitive and shapes)."""
 

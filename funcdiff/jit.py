@@ -198,8 +198,10 @@ class Jitted:
             out_leaves, out_tree = tree_flatten(out)
             out_tree_box.append(out_tree)
             for o in out_leaves:
-                _as_input(o)
-            closed = trace.to_jaxpr(tracers, [_as_input(o) for o in out_leaves])
+                _as_input(o)  # raises for a leaf that is not an array
+            # constants stay as the function returned them (a Python int stays an
+            # int), so calls return what an eager call returns
+            closed = trace.to_jaxpr(tracers, out_leaves)
         self.trace_count += 1
         return closed, out_tree_box[0]
 
@@ -244,8 +246,14 @@ class Jitted:
             outs = eval_jaxpr(
                 entry.closed.jaxpr, entry.closed.consts, [_as_input(x) for x in leaves]
             )
+            if not _has_tracer(outs):  # concrete results are the caller's to mutate
+                outs = [o.copy() if isinstance(o, np.ndarray) else o for o in outs]
         else:
-            outs = entry.fn(*[_as_input(x) for x in leaves])
+            for x in leaves:
+                _as_input(x)  # raises for a leaf that is not an array
+            # the leaves as given, as on the fast path: an input handed back
+            # unchanged keeps its type
+            outs = entry.fn(*leaves)
             if fast_key is not None:
                 self._fast[fast_key] = entry
         return tree_unflatten(entry.out_tree, outs)

@@ -116,6 +116,68 @@ class NewtonInfo:
     direction_curvature: float | None = None
 
 
+@dataclass(frozen=True, repr=False)
+class TaylorCheck:
+    """What ``QuadraticModel.check`` found: does the model agree with ``f`` to
+    third order along a direction?
+
+    Near ``x0`` a correct second-order Taylor model leaves an error
+    ``|f(x0 + t d) - m(x0 + t d)| = O(t^3)``: on a log-log plot of the error
+    against the step length ``t`` it is a line of slope 3. A wrong gradient
+    gives slope 1, a wrong Hessian slope 2.
+
+    Attributes:
+      passed: the observed order is within ``accepted`` and the Hessian is
+        symmetric (``asymmetry <= tol_asymmetry``); also ``bool(check)``.
+      order: the observed order, the least-squares slope of
+        ``log |f - m|`` against ``log t`` over the steps whose error is above
+        rounding level; ``nan`` when fewer than two are (then ``note`` says
+        why).
+      ts: the step lengths ``t`` (along the unit direction ``d``).
+      errors: ``|f(x0 + t d) - m(x0 + t d)|`` at each ``t``.
+      noise: the rounding level of each error (``64 eps (|f(x0)| + |t g.d|
+        + |t^2 d^T H d / 2|)``): errors below it carry no information.
+      accepted: the accepted range of the order, ``(2.7, 3.3)`` by default.
+      asymmetry: ``|u^T H w - w^T H u| / (|H w| + |H u|)`` for the direction
+        and a second random unit vector (Hessian-vector products, so it
+        works matrix-free too); 0 for an exactly symmetric Hessian.
+      tol_asymmetry: the largest accepted asymmetry (``sqrt(eps)``).
+      direction: the unit direction ``d``, flat, shape (n,).
+      note: ``""``, or why the order could not be measured: the model is
+        exact to rounding along ``d`` (``f`` quadratic there: passes), or the
+        errors drop to rounding level too early (fails: take larger ``ts``).
+    """
+
+    passed: bool
+    order: float
+    ts: tuple[float, ...]
+    errors: tuple[float, ...]
+    noise: tuple[float, ...]
+    accepted: tuple[float, float]
+    asymmetry: float
+    tol_asymmetry: float
+    direction: np.ndarray
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        lo, hi = self.accepted
+        order = "nan" if math.isnan(self.order) else f"{self.order:.2f}"
+        ts = ", ".join(f"{t:.0e}" for t in self.ts)
+        errs = ", ".join(f"{e:.2e}" for e in self.errors)
+        asym = "0" if self.asymmetry == 0 else f"{self.asymmetry:.1e}"
+        pad = " " * len("TaylorCheck(")
+        text = (
+            f"TaylorCheck(passed={self.passed}, order={order} (accepted [{lo:g}, {hi:g}]), "
+            f"asymmetry={asym},\n{pad}t=[{ts}], |f - m|=[{errs}]"
+        )
+        if self.note:
+            text += f",\n{pad}note={self.note!r}"
+        return text + ")"
+
+
 # ---------------------------------------------------------------------------
 # traceable flat <-> leaves helpers (numpy fast path when nothing is traced)
 # ---------------------------------------------------------------------------
@@ -486,6 +548,122 @@ class QuadraticModel:
         d, as_flat = self._as_flat(v, "hvp")
         return self._like(self._hvp_flat(d), as_flat)
 
+    # -- checking the model against f --------------------------------------------
+    def check(
+        self,
+        direction: Any = None,
+        ts: tuple[float, ...] | None = None,
+        *,
+        accepted: tuple[float, float] = (2.7, 3.3),
+        seed: int = 0,
+    ) -> TaylorCheck:
+        """Check the model against ``f``: the error must shrink like ``t^3``.
+
+        Along a unit direction ``d`` the error ``e(t) = |f(x0 + t d) -
+        m(x0 + t d)|`` of a correct second-order model is ``O(t^3)``; a wrong
+        gradient shows as order 1, a wrong Hessian as order 2. ``check``
+        evaluates ``f`` once per step length, fits the slope of ``log e``
+        against ``log t`` and checks the Hessian's symmetry with two
+        Hessian-vector products. It needs ``f`` to be three times
+        differentiable near ``x0`` (at a kink the order is lower, correctly).
+
+        Args:
+          direction: ``d``, a pytree like ``x0`` or flat (n,); normalized to
+            unit length. Default: a random unit vector (from ``seed``).
+          ts: the step lengths; default ``(1e-2, 3e-3, 1e-3)`` in float64,
+            ``(1e-1, 3e-2)`` in lower precision (rounding must stay below
+            ``t^3``).
+          accepted: the accepted range of the observed order.
+          seed: seeds the random direction(s).
+
+        Returns:
+          A :class:`TaylorCheck` (truthy when it passed), with the observed
+          order, the errors at each ``t`` and a readable ``repr``.
+
+        >>> import numpy as np
+        >>> rosen = lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+        >>> m = taylor2(rosen)(np.array([-1.2, 1.0]))
+        >>> c = m.check([0.6, 0.8])
+        >>> c.passed, round(c.order, 2)
+        (True, 3.0)
+        >>> c
+        TaylorCheck(passed=True, order=3.00 (accepted [2.7, 3.3]), asymmetry=0,
+                    t=[1e-02, 3e-03, 1e-03], |f - m|=[1.61e-04, 4.35e-06, 1.61e-07])
+
+        Where ``f`` has a kink at ``x0`` no quadratic model is good, and the
+        check says so:
+
+        >>> import funcdiff.numpy as fnp
+        >>> kinked = lambda p: rosen(p) + fnp.abs(p[0] + 1.2)
+        >>> c = taylor2(kinked)(np.array([-1.2, 1.0])).check([-0.6, 0.8])
+        >>> c.passed, round(c.order, 1)
+        (False, 1.0)
+        """
+        rng = np.random.default_rng(seed)
+        dtype = self.dtype
+        if direction is None:
+            d = rng.normal(size=self.n)
+        else:
+            d = np.asarray(self._as_flat(direction, "check")[0], dtype=np.float64)
+        norm = float(np.linalg.norm(d))
+        if not (norm > 0 and math.isfinite(norm)):
+            raise ValueError(
+                f"QuadraticModel.check: the direction must be non-zero and finite, got norm {norm}"
+            )
+        d = (d / norm).astype(dtype)
+        if ts is None:
+            ts = (1e-2, 3e-3, 1e-3) if dtype == np.float64 else (1e-1, 3e-2)
+        ts = tuple(float(t) for t in ts)
+        if len(ts) < 2 or not all(t > 0 and math.isfinite(t) for t in ts):
+            raise ValueError(
+                f"QuadraticModel.check: ts must be two or more positive step lengths, got {ts}"
+            )
+        eps = float(np.finfo(dtype).eps)
+        f0 = float(np.asarray(self.value))
+        gd = float(np.dot(self.g_flat, d))
+        dHd = float(np.dot(d, np.asarray(self._hvp_flat(d), dtype=dtype)))
+        errors, noise = [], []
+        for t in ts:
+            p = (t * d).astype(dtype)
+            fx = float(np.asarray(self._f(self.point(p))))
+            mx = float(np.asarray(self.step_value(p)))
+            errors.append(abs(fx - mx))
+            noise.append(64 * eps * (abs(f0) + abs(t * gd) + abs(0.5 * t * t * dHd)))
+        above = [i for i, (e, z) in enumerate(zip(errors, noise, strict=True)) if e > z]
+        note = ""
+        if len(above) >= 2:
+            lt = np.log([ts[i] for i in above])
+            le = np.log([errors[i] for i in above])
+            order = float(np.polyfit(lt, le, 1)[0])
+            ok_order = accepted[0] <= order <= accepted[1]
+        else:
+            order = math.nan
+            if not above:
+                ok_order = True
+                note = "the model is exact to rounding along d (f is quadratic there)"
+            else:
+                ok_order = False
+                note = "the errors reach rounding level at the smaller ts: pass larger ts"
+        w = rng.normal(size=self.n)
+        w = (w / np.linalg.norm(w)).astype(dtype)
+        hw = np.asarray(self._hvp_flat(w), dtype=np.float64)
+        hd = np.asarray(self._hvp_flat(d), dtype=np.float64)
+        scale = float(np.linalg.norm(hw) + np.linalg.norm(hd))
+        asym = abs(float(np.dot(d, hw) - np.dot(w, hd))) / scale if scale > 0 else 0.0
+        tol_asym = math.sqrt(eps)
+        return TaylorCheck(
+            passed=bool(ok_order and asym <= tol_asym),
+            order=order,
+            ts=ts,
+            errors=tuple(errors),
+            noise=tuple(noise),
+            accepted=(float(accepted[0]), float(accepted[1])),
+            asymmetry=asym,
+            tol_asymmetry=tol_asym,
+            direction=d,
+            note=note,
+        )
+
     # -- Newton step --------------------------------------------------------------
     def newton_step(
         self,
@@ -781,5 +959,6 @@ __all__ = [
     "NonConvexModelError",
     "NonConvexModelWarning",
     "QuadraticModel",
+    "TaylorCheck",
     "taylor2",
 ]

@@ -35,6 +35,8 @@ from typing import Any, NoReturn, TypeVar, cast, overload
 
 import numpy as np
 
+from funcdiff._compat import result_type
+
 __all__ = [
     "DictKey",
     "FlattenedIndexKey",
@@ -976,6 +978,10 @@ def _flatten_general(
     stack = [tree]
     pop = stack.pop
     extend = stack.extend
+    # containers met so far: meeting one twice means shared structure (fine)
+    # or a reference cycle (which would never end), checked once on demand
+    expanded: set[int] = set()
+    cycles_checked = False
     while stack:
         obj = pop()
         if is_leaf is not None and is_leaf(obj):
@@ -990,6 +996,10 @@ def _flatten_general(
             append_leaf(obj)
             append_node(_LEAF_NODE)
             continue
+        if id(obj) in expanded and not cycles_checked:
+            _raise_on_cycle(tree, is_leaf)
+            cycles_checked = True
+        expanded.add(id(obj))
         if t is tuple or t is list:  # inlined hot case of handler.flatten
             n = len(obj)
             append_node((t, None, n))
@@ -1002,6 +1012,51 @@ def _flatten_general(
         if n:
             extend(reversed(children))
     return leaves, _make_treedef(tuple(nodes), len(leaves))
+
+
+def _raise_on_cycle(tree: Any, is_leaf: IsLeafFn | None) -> None:
+    """Raise a ValueError naming the path if a container contains itself.
+
+    A depth-first walk that keeps the chain of open containers: an exit
+    marker on the stack closes a container once its children are done.
+    """
+    exit_marker = object()
+    open_ids: set[int] = set()
+    path: list[str] = []
+    stack: list[tuple[Any, str]] = [(tree, "")]
+    while stack:
+        obj, key = stack.pop()
+        if obj is exit_marker:
+            open_ids.discard(int(key))
+            path.pop()
+            continue
+        if is_leaf is not None and is_leaf(obj):
+            continue
+        handler = _dispatch.get(type(obj), _MISSING)
+        if handler is _MISSING:
+            handler = _resolve(type(obj))
+        if handler is None:
+            continue
+        if id(obj) in open_ids:
+            where = "".join([*path[1:], key]) or "the root"
+            raise ValueError(
+                f"pytree contains a reference cycle: the {type(obj).__name__} at {where} "
+                "contains itself, so it has no finite list of leaves. Pass a tree "
+                "(nested tuples, lists, dicts without self-references)."
+            )
+        open_ids.add(id(obj))
+        path.append(key)
+        stack.append((exit_marker, str(id(obj))))
+        if isinstance(obj, dict):
+            keys = [f"[{k!r}]" for k in obj]
+            children = list(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            children = list(obj)
+            keys = [f"[{i}]" for i in range(len(children))]
+        else:
+            children = list(handler.flatten(obj)[0])
+            keys = [f".<child {i}>" for i in range(len(children))]
+        stack.extend(reversed(list(zip(children, keys, strict=True))))
 
 
 def tree_flatten(
@@ -1313,7 +1368,7 @@ def ravel_pytree(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
 
         return np.zeros((0,), dtype=np.float64), unravel_empty
 
-    dtype = np.result_type(*[_promotion_arg(x) for x in leaves])
+    dtype = result_type(*[_promotion_arg(x) for x in leaves])
     dtypes = [_leaf_dtype(x) for x in leaves]
     shapes = [_leaf_shape(x) for x in leaves]
     sizes = [math.prod(s) for s in shapes]

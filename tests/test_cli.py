@@ -463,3 +463,210 @@ def test_huge_intermediates_refused_before_they_are_built(
     code, _, err = run(capsys, "hessian", "sum(outer(x, x))", "--at", "x=" + str([1.0] * 500))
     assert code == 1 and "elements" in err
     assert time.perf_counter() - start < 10.0
+
+
+# ---------------------------------------------------------------------------
+# constants: Python's exact arithmetic, never int64 wrap-around
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want", "slope"),
+    [
+        # the references are Python's own exact integers, rounded once to float64
+        ("x + 2**64", float(2**64 + 1), 1.0),
+        ("x + 3**100", float(3**100 + 1), 1.0),
+        ("x + 2**62*4", float(2**64 + 1), 1.0),
+        ("x + 10**15*10**15", float(10**30 + 1), 1.0),
+        ("x + (-2)**63", float(-(2**63) + 1), 1.0),
+        ("x - 2**63 - 2**63", 1.0 - 2.0**64, 1.0),
+        ("x + 3**40*3**40", float(3**80 + 1), 1.0),
+        # exact cancellation: in float64 2**64 + 1 - 2**64 is 0, exactly it is 1
+        ("x + (2**64 + 1 - 2**64)", 2.0, 1.0),
+        ("x * (3**100 - 3**100 + 7)", 7.0, 7.0),
+        # int / int is Python's correctly rounded true division, even beyond float64
+        ("x + 10**400 / 10**399", 11.0, 1.0),
+        ("x + 2**-1", 1.5, 1.0),
+        ("x * 0**0", 1.0, 1.0),
+        # list literals of integers are float64 arrays: their sums cannot wrap either
+        ("sum([2**62, 2**62]) + x", float(2**63 + 1), 1.0),
+        ("prod([10**15, 10**15]) + x", float(10**30 + 1), 1.0),
+        ("power(2, 64) + x", float(2**64 + 1), 1.0),
+    ],
+)
+def test_integer_constants_are_exact(text: str, want: float, slope: float) -> None:
+    assert float(parse_expression(text)(1.0)) == want
+    assert float(fd.grad(parse_expression(text).function())(1.0)) == slope
+
+
+def test_integer_constants_exact_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, "grad", "x + 2**64", "--at", "x=1")
+    assert data["value"] == float(2**64 + 1) == 1.8446744073709552e19
+    data = run_json(capsys, "grad", "x * 3**100", "--at", "x=2")
+    assert data["value"] == float(2 * 3**100) and data["gradient"]["x"] == float(3**100)
+    data = run_json(capsys, "hessian", "3**100 * x**2", "--at", "x=1")
+    assert data["hessian"] == [[float(2 * 3**100)]]
+
+
+def test_integer_exponents_stay_integer_pow(capsys: pytest.CaptureFixture[str]) -> None:
+    for text, prim in [("x**2", "integer_pow[y=2]"), ("x**(1+1)", "integer_pow[y=2]"),
+                       ("x**-1", "integer_pow[y=-1]"), ("power(x, 3)", "integer_pow[y=3]"),
+                       ("x**2.0", "pow")]:  # fmt: skip
+        data = run_json(capsys, "jaxpr", text, "--at", "x=2")
+        assert prim in data["jaxpr"], (text, data["jaxpr"])
+    data = run_json(capsys, "grad", "x**-1", "--at", "x=2")
+    assert data["gradient"]["x"] == -0.25
+
+
+CONSTANTS_REFUSED = [
+    ("x + 10**400", "the constant 10**400 overflows float64 (it is about 1e400; the largest"),
+    ("10**400", "the constant 10**400 overflows float64"),
+    ("x + 1e15**21", "the constant 1e15**21 overflows float64"),
+    ("x + 2.5**1000", "the constant 2.5**1000 overflows float64"),
+    ("x + (10**15)**1000", "an exact integer of about 15,001 digits (at most 3,000)"),
+    ("x + 10**999*10**999*10**999*10**999", "an exact integer of about"),
+    ("x + 2**10**10", "the exponent 10000000000 is too large"),
+    ("x + 3**10**100", "the exponent about 1e100 is too large"),
+    ("x * 7**7**7", "the exponent 823543 is too large"),
+    ("x**(2**64)", "the exponent 18446744073709551616 is too large"),
+    ("power(x, 2**64)", "the exponent 18446744073709551616 is too large"),
+    ("x + 1/0", "division by zero in the constant 1/0"),
+    ("x + 0**-1", "division by zero in the constant 0**-1"),
+    ("x + (-8)**(1/3)", "the constant (-8)**(1/3) is not a real number"),
+    ("x + 2 @ 3", "the operator @ needs arrays, not the numbers 2 and 3"),
+    ("diag(x, 2**3)", "the argument k of diag(v, k) must be a literal number"),
+    ("diag(x, y)", "the argument k of diag(v, k) must be a literal number"),
+    ("diag(x, 1, 2)", "diag takes at most 2 arguments: diag(v, k), got 3"),
+    ("sin(x, 1)", "sin takes at most 1 argument: sin(x), got 2"),
+    ("outer(x)", "outer needs 2 array arguments: outer(a, b), got 1"),
+    ("sum(x, 0, axis=1)", "sum: the argument axis is given twice"),
+    ("diag(x, k=y)", "the value of k= must be a literal number"),
+    ("sin(x, k=1)", "the keyword argument k= is not allowed in sin() (allowed: axis, keepdims"),
+]
+
+
+@pytest.mark.parametrize(("text", "why"), CONSTANTS_REFUSED, ids=[t for t, _ in CONSTANTS_REFUSED])
+def test_constants_refused_promptly(text: str, why: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert time.perf_counter() - start < 0.5  # sizes are estimated before computing
+    assert why in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "why"), CONSTANTS_REFUSED[:6])
+def test_cli_refuses_constants_without_evaluating(
+    capsys: pytest.CaptureFixture[str], sentinel: list[Any], text: str, why: str
+) -> None:
+    code, out, err = run(capsys, "grad", text, "--at", "x=1", "--at", "y=2")
+    assert code == 2 and out == "" and why in err and sentinel == []
+
+
+def test_exact_integers_are_bounded_before_they_are_computed() -> None:
+    # 100 nested squarings would be a 2**100-bit integer: refused at once
+    text = "x + " + "(" * 90 + "2" + "**2)" * 90
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError, match="an exact integer of about"):
+        parse_expression(text)
+    assert time.perf_counter() - start < 0.5
+    # inside the limit: 2**2000 (603 digits) is exact, and / brings it back
+    assert float(parse_expression("x + 2**1000 * 2**1000 / (2**1000 * 2**999)")(1.0)) == 3.0
+
+
+def test_literal_parameters() -> None:
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    v = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(parse_expression("transpose(x, [1, 0])")(x), x.T)
+    np.testing.assert_array_equal(parse_expression("transpose(x, (1, 0))")(x), x.T)
+    np.testing.assert_array_equal(parse_expression("sum(x, 0)")(x), x.sum(0))
+    np.testing.assert_array_equal(parse_expression("diag(v, k=-1)")(v), np.diag(v, -1))
+    np.testing.assert_array_equal(parse_expression("diag(v, 1)")(v), np.diag(v, 1))
+    assert float(parse_expression("norm(v, 1)")(v)) == 3.0
+    assert float(parse_expression("trace(x, 1)")(x)) == 2.0
+
+
+@pytest.mark.parametrize(
+    ("at", "why"),
+    [
+        ("x=1" + "0" * 400, "the number 1000000000000000000000000000000000000... in the --at"),
+        ("x=[1, -1e400]", "the number 1e400 in the --at value overflows float64"),
+    ],
+)
+def test_at_numbers_beyond_float64(capsys: pytest.CaptureFixture[str], at: str, why: str) -> None:
+    code, out, err = run(capsys, "grad", "x", "--at", at)
+    assert code == 2 and out == "" and why in err and "write inf" in err
+    code, out, err = run(capsys, "grad", "x", "--at", "x=-inf")  # inf itself is a value
+    assert code == 0
+
+
+# ---------------------------------------------------------------------------
+# every operation is bounded before it allocates
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["explain", "grad", "hessian", "jaxpr", "graph"])
+@pytest.mark.parametrize(("k", "n"), [(8000, "64,032,004"), (-20000, "400,080,004")])
+def test_diag_offset_counts(
+    capsys: pytest.CaptureFixture[str], command: str, k: int, n: str
+) -> None:
+    start = time.perf_counter()
+    text = f"diag(x, {k})" if command in ("explain", "jaxpr", "graph") else f"sum(diag(x, {k}))"
+    code, out, err = run(capsys, command, text, "--at", "x=[1,2]")
+    assert time.perf_counter() - start < 2.0
+    assert code == 1 and out == ""
+    assert (
+        f"diag(): the result would have up to {n} elements, more than the 10,000,000 "
+        "this command allows for one operation"
+    ) in err
+
+
+def test_diag_within_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, "grad", "sum(diag(x, 3)**2)", "--at", "x=[1,2]")
+    assert data["value"] == 5.0 and data["gradient"]["x"] == [2.0, 4.0]
+    # the k-th diagonal of a matrix is never larger than the matrix, whatever k
+    data = run_json(capsys, "grad", "sum(diag(x, 8000))", "--at", "x=[[1,2],[3,4]]")
+    assert data["value"] == 0.0
+
+
+def test_cumprod_counts_its_scan(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "grad", "sum(cumprod(outer(x, x)))", "--at", f"x={[1.0] * 1000}")
+    # a million entries, a log-step scan of 20 steps of 3 arrays each
+    assert code == 1 and "cumprod(): the result would have up to 61,000,000 elements" in err
+    data = run_json(capsys, "grad", "sum(cumprod(x))", "--at", "x=[1,2,3]")
+    assert data["value"] == 1 + 2 + 6 and data["gradient"]["x"] == [9.0, 4.0, 2.0]
+
+
+def test_total_budget_of_one_evaluation() -> None:
+    ex = parse_expression("sum(outer(x, x)) + sum(outer(x, x))")
+    x = np.ones(10)
+    # outer 100 + sum 100 + outer 100 + sum 100 + the final + 1: 401 elements
+    assert float(Expression(ex.text, ex.program, ex.variables, 1000, 401)(x)) == 200.0
+    small = Expression(ex.text, ex.program, ex.variables, 1000, 299)
+    with pytest.raises(ValueError) as info:
+        small(x)
+    # refused at the second outer, before it runs
+    assert str(info.value) == (
+        "outer(): the operations of this expression would build up to 300 elements in all, "
+        "more than the 299 this command allows for one evaluation"
+    )
+    with pytest.raises(ValueError, match=r"outer\(\): the result would have up to 100 elements"):
+        Expression(ex.text, ex.program, ex.variables, 99)(x)
+
+
+def test_dense_hessian_size_checked_first(capsys: pytest.CaptureFixture[str]) -> None:
+    big = f"x={[1.0] * 1001}"
+    for argv in (["hessian", "sum(x**2)"], ["taylor", "sum(x**2)"],
+                 ["jaxpr", "sum(x**2)", "--of", "hessian"],
+                 ["graph", "sum(x**2)", "--of", "hessian"]):  # fmt: skip
+        code, _, err = run(capsys, *argv, "--at", big)
+        assert code == 1, argv
+        assert "1001 scalar inputs is too many for a dense Hessian (1001x1001 entries; " in err
+        assert "at most 1000 inputs" in err
+
+
+def test_explain_json_and_graph_nodes_bounded(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", "outer(x, x)", "--at", f"x={[1.0] * 1001}", "--json")
+    assert code == 1 and json.loads(out)["exit_code"] == 1
+    assert "explain --json: the value has 1,002,001 elements, more than the 1,000,000" in err
+    code, out, err = run(capsys, "graph", "x", "--at", "x=1", "--max-nodes", "5000")
+    assert code == 2 and out == "" and "--max-nodes 5000 is too many: at most 2000" in err

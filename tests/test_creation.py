@@ -11,6 +11,7 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
+from funcdiff._compat import result_type
 from funcdiff.checking import check_grads
 from funcdiff.core.trace import Tracer
 from funcdiff.errors import ConcretizationError
@@ -20,7 +21,16 @@ def _same(got: Any, want: Any, rtol: float = 1e-12, atol: float = 1e-14) -> None
     got_a, want_a = np.asarray(got), np.asarray(want)
     assert got_a.shape == want_a.shape, (got_a.shape, want_a.shape)
     assert got_a.dtype == want_a.dtype, (got_a.dtype, want_a.dtype)
+    rtol, atol = _dtype_tol(want_a.dtype, rtol, atol)
     np.testing.assert_allclose(got_a, want_a, rtol=rtol, atol=atol)
+
+
+def _dtype_tol(dtype: np.dtype[Any], rtol: float, atol: float) -> tuple[float, float]:
+    """Tolerances follow the dtype: below float64, no tighter than a few ulps."""
+    if dtype.kind in "fc" and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+        eps = float(np.finfo(dtype).eps)
+        return max(rtol, 4 * eps), max(atol, 10 * eps)
+    return rtol, atol
 
 
 def _x(*shape: int, seed: int = 0) -> np.ndarray:
@@ -214,15 +224,23 @@ LINSPACE_CASES = [
 ]
 
 
+def _np_linspace(*args: Any, **kw: Any) -> np.ndarray:
+    """numpy's linspace in numpy 2's dtype (numpy 1.x makes float32 scalars float64)."""
+    want = np.linspace(*args, **kw)
+    if "dtype" in kw:
+        return want
+    return want.astype(result_type(args[0], args[1], float(args[2]) if len(args) > 2 else 1.0))
+
+
 @pytest.mark.parametrize("args, kw", LINSPACE_CASES)
 def test_linspace_values(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
-    _same(fnp.linspace(*args, **kw), np.linspace(*args, **kw))
+    _same(fnp.linspace(*args, **kw), _np_linspace(*args, **kw))
     start, stop, *rest = args
     # the traced path gives the same values
     if np.ndim(start) == 0 and np.ndim(stop) == 0:
         s = np.asarray(start)
         got = fd.vmap(lambda a: fnp.linspace(a, stop, *rest, **kw))(np.stack([s, s]))
-        want = np.linspace(*args, **kw)
+        want = _np_linspace(*args, **kw)
         _same(got[1], want, rtol=1e-12)
 
 
@@ -266,6 +284,15 @@ def test_linspace_vmap_and_stop_only_traced() -> None:
         fnp.linspace(0.0, 1.0, -1)
 
 
+def _np_logspace(*args: Any, **kw: Any) -> np.ndarray:
+    """numpy's logspace; with scalar ends, an array base (numpy >= 1.25) gives one
+    logspace per base, stacked on the last axis."""
+    base = kw.pop("base", 10.0)
+    if np.ndim(base) == 0:
+        return np.logspace(*args, base=base, **kw)
+    return np.stack([np.logspace(*args, base=b, **kw) for b in np.ravel(base)], axis=-1)
+
+
 @pytest.mark.parametrize(
     "args, kw",
     [
@@ -277,13 +304,13 @@ def test_linspace_vmap_and_stop_only_traced() -> None:
     ],
 )
 def test_logspace(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
-    want = np.logspace(*args, **kw)
+    want = _np_logspace(*args, **kw)
     _same(fnp.logspace(*args, **kw), want)
     start, stop, num = args
     kw2 = {k: v for k, v in kw.items() if k != "dtype"}
     got = fd.vmap(lambda s: fnp.logspace(s, stop, num, **kw2), in_axes=0)(
         np.stack([np.asarray(start), np.asarray(start)]))
-    _same(got[0], np.logspace(*args, **kw2), rtol=1e-12)
+    _same(got[0], _np_logspace(*args, **kw2), rtol=1e-12)
     check_grads(lambda s, t: fnp.logspace(s, t, num, **kw2), (start, stop), order=2)
 
 

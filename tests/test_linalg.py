@@ -67,7 +67,16 @@ def _same(got: Any, want: Any, rtol: float = 1e-10, atol: float = 1e-12) -> None
     got_a, want_a = np.asarray(got), np.asarray(want)
     assert got_a.shape == want_a.shape, (got_a.shape, want_a.shape)
     assert got_a.dtype == want_a.dtype, (got_a.dtype, want_a.dtype)
+    rtol, atol = _dtype_tol(want_a.dtype, rtol, atol)
     np.testing.assert_allclose(got_a, want_a, rtol=rtol, atol=atol)
+
+
+def _dtype_tol(dtype: np.dtype[Any], rtol: float, atol: float) -> tuple[float, float]:
+    """Tolerances follow the dtype: below float64, no tighter than a few ulps."""
+    if dtype.kind in "fc" and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+        eps = float(np.finfo(dtype).eps)
+        return max(rtol, 4 * eps), max(atol, 10 * eps)
+    return rtol, atol
 
 
 def _vmap_vs_loop(f: Callable[..., Any], batched: list[np.ndarray], in_axes: Any = 0) -> None:
@@ -102,10 +111,18 @@ SOLVE_SHAPES = [
 ]
 
 
+def _np_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """numpy 2's ``solve``, on numpy 1.x too: b is a vector only when 1-D (numpy 1.x
+    took any b with one axis fewer than a for a stack of vectors)."""
+    as_matrix = b[:, None] if b.ndim == 1 else b
+    x = np.linalg.solve(a, as_matrix.reshape((1,) * (a.ndim - as_matrix.ndim) + as_matrix.shape))
+    return x[..., 0] if b.ndim == 1 else x
+
+
 @pytest.mark.parametrize(("sa", "sb"), SOLVE_SHAPES)
 def test_solve_values(sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
     a, b = well(*sa), vec(*sb)
-    _same(LA.solve(a, b), np.linalg.solve(a, b))
+    _same(LA.solve(a, b), _np_solve(a, b))
 
 
 def test_solve_dtypes() -> None:
@@ -124,8 +141,8 @@ def test_inv_det_slogdet_values(shape: tuple[int, ...]) -> None:
     _same(LA.det(-a), np.linalg.det(-a))
     for x in (a, -a):
         got, want = LA.slogdet(x), np.linalg.slogdet(x)
-        _same(got.sign, want.sign)
-        _same(got.logabsdet, want.logabsdet)
+        _same(got.sign, want[0])
+        _same(got.logabsdet, want[1])
     assert isinstance(LA.slogdet(a), LA.SlogdetResult)
 
 
@@ -140,12 +157,13 @@ def test_singular_slogdet_and_det_values() -> None:
 def test_cholesky_values(shape: tuple[int, ...]) -> None:
     a = spd(*shape)
     _same(LA.cholesky(a), np.linalg.cholesky(a))
-    _same(LA.cholesky(a, upper=True), np.linalg.cholesky(a, upper=True))
+    upper = np.swapaxes(np.linalg.cholesky(a), -1, -2)  # numpy >= 2: cholesky(a, upper=True)
+    _same(LA.cholesky(a, upper=True), upper)
     # like numpy, only one triangle is read
     junk = a + np.triu(vec(*shape), 1)
     _same(LA.cholesky(junk), np.linalg.cholesky(a))
     junk = a + np.tril(vec(*shape), -1)
-    _same(LA.cholesky(junk, upper=True), np.linalg.cholesky(a, upper=True))
+    _same(LA.cholesky(junk, upper=True), upper)
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (1, 1)])
@@ -154,8 +172,8 @@ def test_eigh_values(shape: tuple[int, ...], uplo: Any) -> None:
     a = sym(*shape) + (np.triu if uplo == "L" else np.tril)(vec(*shape), 1 if uplo == "L" else -1)
     got, want = LA.eigh(a, UPLO=uplo), np.linalg.eigh(a, UPLO=uplo)
     assert isinstance(got, LA.EighResult)
-    _same(got.eigenvalues, want.eigenvalues)
-    _same(got.eigenvectors, want.eigenvectors)
+    _same(got.eigenvalues, want[0])
+    _same(got.eigenvectors, want[1])
     _same(LA.eigvalsh(a, uplo), np.linalg.eigvalsh(a, uplo))
 
 
@@ -164,11 +182,11 @@ def test_qr_values(shape: tuple[int, ...]) -> None:
     a = vec(*shape)
     got, want = LA.qr(a), np.linalg.qr(a)
     assert isinstance(got, LA.QRResult)
-    _same(got.Q, want.Q)
-    _same(got.R, want.R)
+    _same(got.Q, want[0])
+    _same(got.R, want[1])
     _same(LA.qr(a, mode="r"), np.linalg.qr(a, mode="r"))
     if shape[-2] <= shape[-1]:
-        _same(LA.qr(a, mode="complete").Q, np.linalg.qr(a, mode="complete").Q)
+        _same(LA.qr(a, mode="complete").Q, np.linalg.qr(a, mode="complete")[0])
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2), (3, 2, 5)])
@@ -180,15 +198,15 @@ def test_svd_values(shape: tuple[int, ...]) -> None:
         for g, w in zip(got, want, strict=True):
             _same(g, w)
     _same(LA.svd(a, compute_uv=False), np.linalg.svd(a, compute_uv=False))
-    _same(LA.svdvals(a), np.linalg.svdvals(a))
+    _same(LA.svdvals(a), np.linalg.svd(a, compute_uv=False))  # numpy >= 2: svdvals
 
 
 @pytest.mark.parametrize("shape", [(3, 2), (2, 3), (3, 3), (2, 4, 3)])
 def test_pinv_values(shape: tuple[int, ...]) -> None:
     a = vec(*shape)
     _same(LA.pinv(a), np.linalg.pinv(a))
-    no_rtol: Any = None
-    _same(LA.pinv(a, rtol=None), np.linalg.pinv(a, rtol=no_rtol))
+    # rtol=None: the array API's cutoff max(M, N) * eps (numpy >= 2: pinv(a, rtol=None))
+    _same(LA.pinv(a, rtol=None), np.linalg.pinv(a, rcond=max(a.shape[-2:]) * np.finfo(float).eps))
     low_rank = np.outer(vec(3), vec(4, seed=2))
     _same(LA.pinv(low_rank), np.linalg.pinv(low_rank))
     _same(LA.pinv(low_rank, rcond=0.1), np.linalg.pinv(low_rank, rcond=0.1))
@@ -245,8 +263,11 @@ def test_solve_triangular_values(trans: Any, lower: bool, unit: bool, sb: tuple[
 def test_solve_triangular_batched_like_scipy() -> None:
     sl = pytest.importorskip("scipy.linalg")
     a, b = well(2, 3, 3), vec(2, 3, 2)
-    _same(fsl.solve_triangular(a, b, lower=True), sl.solve_triangular(a, b, lower=True))
-    _same(fsl.solve_triangular(a, vec(3)), sl.solve_triangular(a, vec(3)))
+    # one matrix at a time: scipy < 1.11 takes no stacks
+    want = np.stack([sl.solve_triangular(a[i], b[i], lower=True) for i in range(2)])
+    _same(fsl.solve_triangular(a, b, lower=True), want)
+    want = np.stack([sl.solve_triangular(a[i], vec(3)) for i in range(2)])
+    _same(fsl.solve_triangular(a, vec(3)), want)
 
 
 @pytest.mark.parametrize("lower", [False, True])
@@ -394,7 +415,7 @@ def test_gradients_against_closed_forms() -> None:
     np.testing.assert_allclose(h, -np.einsum("li,jk->ijkl", ainv, ainv), rtol=1e-9, atol=1e-12)
     # eigenvalues: dw_i/dA = v_i v_i^T (read from the lower triangle: off-diagonal doubled)
     s = sym(3, 3)
-    v = np.linalg.eigh(s).eigenvectors
+    v = np.linalg.eigh(s)[1]
     g = fd.grad(lambda a: LA.eigvalsh(a)[2])(s)
     outer = np.outer(v[:, 2], v[:, 2])
     np.testing.assert_allclose(g, np.tril(2 * outer, -1) + np.diag(np.diag(outer)), atol=1e-12)
@@ -579,14 +600,6 @@ def test_pinv_has_no_trouble_with_repeated_singular_values() -> None:
         check_grads(lambda a, b: LA.lstsq(a, b)[0], (a, vec(4)), order=2)
 
 
-def test_derivative_at_singular_matrix_raises() -> None:
-    z = np.array([[1.0, 2.0], [2.0, 4.0]])
-    with pytest.raises(np.linalg.LinAlgError, match="solve: singular matrix"):
-        fd.grad(LA.det)(z)
-    with pytest.raises(np.linalg.LinAlgError, match="solve: singular matrix"):
-        fd.grad(lambda a: LA.slogdet(a).logabsdet)(z)
-
-
 @pytest.mark.parametrize("shape", [(4, 2), (2, 4), (2, 3, 5)])
 def test_full_matrices_svd_basis_independent_functions(shape: tuple[int, ...]) -> None:
     """numpy's default full_matrices=True adds an arbitrary orthonormal basis of
@@ -691,3 +704,284 @@ def test_other_argument_errors() -> None:
         LA.inv(np.eye(2, dtype=np.float16))
     with pytest.raises(ValueError, match="rtol` and `rcond"):
         LA.pinv(np.eye(2), rcond=1e-3, rtol=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# det and slogdet at (and near) singular matrices: the cofactor primitive
+# ---------------------------------------------------------------------------
+
+
+def low_rank(n: int, r: int, seed: int = 0, integer: bool = False) -> np.ndarray:
+    """An n x n matrix of rank r. ``integer``: small integer factors, so the
+    product is exact in float64 and the matrix exactly singular."""
+    rng = _rng(seed)
+    if integer:
+        b, c = rng.integers(-3, 4, size=(n, r)), rng.integers(-3, 4, size=(r, n))
+        while np.linalg.matrix_rank(b @ c) != r:
+            b, c = rng.integers(-3, 4, size=(n, r)), rng.integers(-3, 4, size=(r, n))
+        return (b @ c).astype(np.float64)
+    return np.asarray(rng.normal(size=(n, r)) @ rng.normal(size=(r, n)))
+
+
+def _mp_matrix(a: np.ndarray) -> Any:
+    import mpmath
+
+    return mpmath.matrix([[mpmath.mpf(float(x)) for x in row] for row in a])
+
+
+def _mp_cofactor(a: np.ndarray) -> np.ndarray:
+    """adj(a)^T from the minors, in 50-digit arithmetic on the exact floats."""
+    import mpmath
+
+    n = a.shape[0]
+    with mpmath.workdps(50):
+        m = _mp_matrix(a)
+        out = np.zeros((n, n))
+        for i in range(n):
+            for j in range(n):
+                rows = [k for k in range(n) if k != i]
+                cols = [k for k in range(n) if k != j]
+                minor = mpmath.matrix([[m[p, q] for q in cols] for p in rows])
+                det = mpmath.det(minor) if n > 1 else mpmath.mpf(1)
+                out[i, j] = float((-1) ** (i + j) * det)
+    return out
+
+
+def _mp_mixed(a: np.ndarray, dirs: list[np.ndarray]) -> float:
+    """d^k det(a)[dirs...] = the mixed partial of det(a + sum t_m dirs_m) at 0
+    (mpmath's high-precision numerical differentiation of the polynomial)."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        m, es = _mp_matrix(a), [_mp_matrix(e) for e in dirs]
+
+        def f(*t: Any) -> Any:
+            x = m.copy()
+            for tm, e in zip(t, es, strict=True):
+                x += tm * e
+            return mpmath.det(x)
+
+        k = len(dirs)
+        return float(mpmath.diff(f, (0,) * k, (1,) * k))
+
+
+def _grad_det(a: Any) -> Any:
+    return fd.grad(LA.det)(a)
+
+
+def test_det_gradient_at_singular_2x2_is_the_cofactor_matrix() -> None:
+    z = np.array([[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_allclose(_grad_det(z), [[4.0, -2.0], [-2.0, 1.0]], rtol=1e-14, atol=1e-14)
+    # det = a d - b c: the Hessian is the same constant everywhere
+    want = np.zeros((2, 2, 2, 2))
+    want[0, 0, 1, 1] = want[1, 1, 0, 0] = 1.0
+    want[0, 1, 1, 0] = want[1, 0, 0, 1] = -1.0
+    for a in (z, np.zeros((2, 2)), well(2, 2)):
+        np.testing.assert_allclose(fd.hessian(LA.det)(a), want, atol=1e-14)
+        np.testing.assert_allclose(fd.jacfwd(fd.jacrev(LA.det))(a), want, atol=1e-14)
+    # the third derivative of a quadratic is zero
+    d3 = fd.jacfwd(fd.hessian(LA.det))(z)
+    assert d3.shape == (2, 2, 2, 2, 2, 2) and not np.any(d3)
+    # slogdet: log|det| has no derivative there; NaN, not a LinAlgError
+    g = fd.grad(lambda a: LA.slogdet(a).logabsdet)(z)
+    assert g.shape == (2, 2) and np.isnan(g).all()
+    assert np.isnan(fd.hessian(lambda a: LA.slogdet(a).logabsdet)(z)).all()
+
+
+@pytest.mark.parametrize("n", [3, 4])
+@pytest.mark.parametrize("integer", [True, False])
+def test_det_derivatives_at_singular_matrices_against_mpmath(n: int, integer: bool) -> None:
+    rng = _rng(3)
+    for r in range(n):  # every rank below full, the zero matrix included
+        a = low_rank(n, r, seed=10 * n + r, integer=integer)
+        scale = max(1.0, float(np.abs(a).max())) ** (n - 1)
+        want = _mp_cofactor(a)
+        got = _grad_det(a)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * scale, err_msg=f"rank {r}")
+        if integer:  # exact data: the cofactor matrix is rank 1 at rank n-1, else zero
+            assert np.linalg.matrix_rank(want) == (1 if r == n - 1 else 0)
+        assert np.linalg.matrix_rank(got, tol=1e-9 * scale) == (1 if r == n - 1 else 0)
+        e1, e2, e3 = (rng.normal(size=(n, n)) for _ in range(3))
+        # second derivative: forward over reverse, reverse over reverse, Hessian
+        d2 = _mp_mixed(a, [e1, e2])
+        jvp_of_grad = fd.jvp(_grad_det, (a,), (e1,))[1]
+        assert np.isclose(np.sum(jvp_of_grad * e2), d2, rtol=1e-10, atol=1e-12 * scale)
+        rev_rev = fd.grad(lambda x, e1=e1: fnp.sum(_grad_det(x) * e1))(a)
+        np.testing.assert_allclose(rev_rev, jvp_of_grad, rtol=1e-10, atol=1e-12 * scale)
+        h = fd.hessian(LA.det)(a).reshape(n * n, n * n)
+        assert np.isclose(e2.ravel() @ h @ e1.ravel(), d2, rtol=1e-10, atol=1e-12 * scale)
+        np.testing.assert_allclose(h, h.T, atol=1e-13 * scale)
+        # third derivative, forward over forward over reverse
+        d3 = _mp_mixed(a, [e1, e2, e3])
+
+        def d2_along(x: Any, e1: np.ndarray = e1) -> Any:
+            return fd.jvp(_grad_det, (x,), (e1,))[1]
+
+        got3 = np.sum(fd.jvp(d2_along, (a,), (e2,))[1] * e3)
+        assert np.isclose(got3, d3, rtol=1e-9, atol=1e-11 * scale), (r, got3, d3)
+
+
+def test_det_hessian_3x3_closed_form_at_singular_matrices() -> None:
+    # d^2 det / dA_ij dA_kl = eps_{i k p} eps_{j l q} A_pq (3 x 3)
+    eps = np.zeros((3, 3, 3))
+    for (i, j, k), s in {(0, 1, 2): 1, (1, 2, 0): 1, (2, 0, 1): 1}.items():
+        eps[i, j, k], eps[j, i, k] = s, -s
+    for a in (low_rank(3, 1, seed=1), low_rank(3, 2, seed=2), low_rank(3, 2, seed=4, integer=True)):
+        want = np.einsum("ikp,jlq,pq->ijkl", eps, eps, a)
+        np.testing.assert_allclose(fd.hessian(LA.det)(a), want, atol=1e-13)
+        # the cofactor matrix in closed form: C_ij = 1/2 eps_ikp eps_jlq A_kl A_pq
+        cof = 0.5 * np.einsum("ikp,jlq,kl,pq->ij", eps, eps, a, a)
+        np.testing.assert_allclose(_grad_det(a), cof, atol=1e-13)
+
+
+@pytest.mark.parametrize("r", [2, 1])
+def test_det_derivatives_at_singular_matrices_against_finite_differences(r: int) -> None:
+    a = low_rank(3, r, seed=7)
+    check_grads(LA.det, (a,), order=3, modes=("fwd", "rev"))
+    check_grads(lambda x: LA.det(x) * fnp.sum(x), (a,), order=2, modes=("fwd", "rev"))
+
+
+def test_det_derivatives_accurate_near_singular_matrices() -> None:
+    # rank 3 plus a perturbation of size 1e-12. The second derivative through
+    # the inverse, det(A) (tr(A^-1 E) A^-T - A^-T E^T A^-T), subtracts two
+    # terms of size 1/1e-12 to get one of size 1 (measured: 5e-6 relative
+    # error here); the products of singular values keep it to rounding.
+    a = low_rank(4, 3, seed=1) + 1e-12 * _rng(6).normal(size=(4, 4))
+    want = _mp_cofactor(a)
+    got = _grad_det(a)
+    assert np.abs(got - want).max() <= 1e-14 * np.abs(want).max()
+    e1, e2 = _rng(3).normal(size=(2, 4, 4))
+    d2 = _mp_mixed(a, [e1, e2])
+    got2 = np.sum(fd.jvp(_grad_det, (a,), (e1,))[1] * e2)
+    assert abs(got2 - d2) <= 1e-13 * abs(d2)
+    h = fd.hessian(LA.det)(a).reshape(16, 16)
+    assert abs(e2.ravel() @ h @ e1.ravel() - d2) <= 1e-13 * abs(d2)
+
+
+def test_det_fourth_derivative_of_4x4_is_constant_and_fifth_zero() -> None:
+    rng = _rng(9)
+    a = low_rank(4, 1, seed=9)
+    es = [rng.normal(size=(4, 4)) for _ in range(5)]
+
+    def along(f: Callable[[Any], Any], e: np.ndarray) -> Callable[[Any], Any]:
+        return lambda x: fd.jvp(f, (x,), (e,))[1]
+
+    f = LA.det
+    for e in es[:3]:
+        f = along(f, e)
+    g4 = fd.grad(f)(a)  # d^4 det[e1, e2, e3, .]
+    want = _mp_mixed(a, es[:4])
+    assert np.isclose(np.sum(g4 * es[3]), want, rtol=1e-10)
+    np.testing.assert_allclose(fd.grad(f)(well(4, 4)), g4, atol=1e-12)  # constant
+    assert not np.any(fd.jvp(fd.grad(f), (a,), (es[4],))[1])
+
+
+def test_det_gradient_batched_vmap_and_jit_at_singular_matrices() -> None:
+    stack = np.stack(
+        [low_rank(3, 2, seed=1), low_rank(3, 1, seed=2), well(3, 3), np.zeros((3, 3))]
+    ).reshape(2, 2, 3, 3)
+    loop = np.array([_mp_cofactor(m) for m in stack.reshape(4, 3, 3)]).reshape(2, 2, 3, 3)
+    batched = fd.grad(lambda a: fnp.sum(LA.det(a)))(stack)  # leading axes
+    np.testing.assert_allclose(batched, loop, atol=1e-12)
+    flat = stack.reshape(4, 3, 3)
+    np.testing.assert_allclose(fd.vmap(_grad_det)(flat), loop.reshape(4, 3, 3), atol=1e-12)
+    np.testing.assert_allclose(
+        fd.vmap(_grad_det, in_axes=2, out_axes=0)(np.moveaxis(flat, 0, 2)),
+        loop.reshape(4, 3, 3),
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(fd.jit(_grad_det)(flat[0]), loop[0, 0], atol=1e-12)
+    h_vmap = fd.vmap(fd.hessian(LA.det))(flat)
+    h_loop = np.stack([fd.hessian(LA.det)(m) for m in flat])
+    np.testing.assert_allclose(h_vmap, h_loop, atol=1e-13)
+    np.testing.assert_allclose(fd.jit(fd.hessian(LA.det))(flat[1]), h_loop[1], atol=1e-13)
+    np.testing.assert_allclose(fd.jit(fd.vmap(fd.hessian(LA.det)))(flat), h_loop, atol=1e-13)
+    # a batch of directions at one matrix: one factorization (the batch rule
+    # broadcasts the unbatched matrix against the batched directions)
+    dirs = _rng(2).normal(size=(5, 3, 3))
+    a = flat[0]
+    per_dir = fd.vmap(lambda e: fd.jvp(_grad_det, (a,), (e,))[1])(dirs)
+    for e, got in zip(dirs, per_dir, strict=True):
+        np.testing.assert_allclose(got, fd.jvp(_grad_det, (a,), (e,))[1], atol=1e-13)
+
+
+def test_det_gradient_float32_at_singular() -> None:
+    z = np.array([[1.0, 2.0], [2.0, 4.0]], dtype=np.float32)
+    g = _grad_det(z)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, [[4.0, -2.0], [-2.0, 1.0]], rtol=1e-6, atol=1e-6)
+    a = low_rank(3, 2, seed=3, integer=True)
+    g3 = _grad_det(a.astype(np.float32))
+    np.testing.assert_allclose(g3, _mp_cofactor(a), rtol=1e-5, atol=1e-4 * np.abs(a).max() ** 2)
+
+
+def test_slogdet_at_singular_matrices_gives_nan_not_linalgerror() -> None:
+    def logdet(a: Any) -> Any:
+        return LA.slogdet(a).logabsdet
+
+    stack = np.stack([low_rank(3, 2, seed=4, integer=True), well(3, 3), np.zeros((3, 3))])
+    with np.errstate(all="ignore"):
+        g = fd.vmap(fd.grad(logdet))(stack)
+        g_jit = fd.jit(fd.grad(lambda a: fnp.sum(logdet(a))))(stack)
+        h = fd.vmap(fd.hessian(logdet))(stack)
+    assert np.isnan(g[0]).all() and np.isnan(g[2]).all()
+    np.testing.assert_allclose(g[1], np.linalg.inv(well(3, 3)).T, rtol=1e-12)
+    np.testing.assert_array_equal(np.isnan(g_jit), np.isnan(g))
+    np.testing.assert_allclose(g_jit[1], g[1], rtol=1e-12)
+    assert np.isnan(h[0]).all() and np.isnan(h[2]).all() and np.isfinite(h[1]).all()
+    # the sign has a zero derivative, also at a singular matrix
+    for a in stack:
+        sign_grad = fd.grad(lambda a: LA.slogdet(a).sign)(a)
+        assert not np.any(sign_grad)
+        _, t = fd.jvp(lambda a: LA.slogdet(a).sign, (a,), (np.ones((3, 3)),))
+        assert float(t) == 0.0
+
+
+def test_slogdet_gradient_of_large_matrix_does_not_overflow() -> None:
+    # det overflows float64 here (log|det| ~ 1.4e3), its gradient a^-T does not
+    a = well(300, 300, seed=1) * 3.0
+    assert np.isinf(np.linalg.det(a))
+    g = fd.grad(lambda a: LA.slogdet(a).logabsdet)(a)
+    np.testing.assert_allclose(g, np.linalg.inv(a).T, rtol=1e-8, atol=1e-14)
+
+
+def test_det_gradient_of_nonfinite_matrix_is_nan() -> None:
+    nan = np.full((2, 2), np.nan)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(_grad_det(nan)).all()
+        inf = np.array([[np.inf, 1.0], [1.0, 1.0]])
+        assert np.isnan(_grad_det(inf)).all()
+
+
+@pytest.mark.parametrize("t", [1e-1, 2e-4, 5e-5, 1e-9])
+def test_det_gradient_either_side_of_the_lu_svd_switch(t: float) -> None:
+    # well-conditioned matrices take LU's det * a^-T, the others the SVD:
+    # both agree with mpmath to rounding on either side of the switch
+    q1, q2 = np.linalg.qr(_rng(11).normal(size=(2, 3, 3)))[0]
+    a = (q1 * np.array([2.0, 1.0, t])) @ q2.T
+    want = _mp_cofactor(a)
+    got = _grad_det(a)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-14 * np.abs(want).max())
+    inv_t = fd.grad(lambda a: LA.slogdet(a).logabsdet)(a)
+    np.testing.assert_allclose(inv_t, want / np.linalg.det(a), rtol=0, atol=1e-12 / t)
+
+
+def test_cofactor_errors_name_the_primitive() -> None:
+    from funcdiff.primitives.linalg import cofactor
+
+    a = well(3, 3)
+    with pytest.raises(ShapeError, match=r"cofactor: direction f64\[2,2\] does not fit"):
+        fd.make_jaxpr(lambda a: cofactor(a, np.ones((2, 2))))(a)
+    with pytest.raises(DTypeError, match=r"cofactor: a direction's dtype differs"):
+        fd.make_jaxpr(lambda a: cofactor(a, np.ones((3, 3), np.float32)))(a)
+    with pytest.raises(ShapeError, match=r"leading \(batch\) axes .* do not broadcast"):
+        fd.make_jaxpr(lambda a: cofactor(a, np.ones((4, 3, 3))))(well(2, 3, 3))
+    with pytest.raises(DTypeError, match=r"cofactor: needs float32 or float64"):
+        fd.make_jaxpr(cofactor)(np.ones((2, 2), np.int64))
+    # a third derivative of det of a large matrix is refused before allocating
+    big, e = np.eye(600), np.ones((600, 600))
+    for run in (lambda: cofactor(big, e, e), lambda: fd.make_jaxpr(cofactor)(big, e, e)):
+        with pytest.raises(ShapeError, match=r"order 3 of det at 600x600 .* slogdet"):
+            run()
+    # the small ones are fine, and the order-n+1 derivative is zero
+    assert not np.any(cofactor(a, e[:3, :3], e[:3, :3], e[:3, :3]))

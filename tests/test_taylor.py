@@ -18,6 +18,7 @@ from funcdiff.taylor import (
     NonConvexModelError,
     NonConvexModelWarning,
     QuadraticModel,
+    TaylorCheck,
     taylor2,
 )
 from funcdiff.tree import tree_leaves, tree_structure
@@ -572,3 +573,175 @@ def test_error_bad_inputs() -> None:
         m.newton_step(damping=-1.0)
     with pytest.raises(TypeError, match="outside"):
         fd.grad(lambda x: taylor2(lambda y: fnp.sum(y * y))(x).value)(np.ones(2))
+
+
+# ---------------------------------------------------------------------------
+# Taylor consistency: |f(x0 + t d) - m(x0 + t d)| = O(t^3), and QuadraticModel.check
+# ---------------------------------------------------------------------------
+
+
+def _rosen_flat(v: Any) -> Any:
+    return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
+
+
+def _explog(v: Any) -> Any:
+    return fnp.log(1.0 + fnp.exp(v[0] * v[1])) + fnp.exp(-(v[2] ** 2)) * fnp.log(2.0 + v[0] ** 2)
+
+
+_MLP_RNG = np.random.default_rng(7)
+_MLP_X = _MLP_RNG.normal(size=(8, 3))
+_MLP_Y = _MLP_RNG.normal(size=(8,))
+
+
+def _mlp_loss(params: dict[str, Any]) -> Any:
+    h = fnp.tanh(_MLP_X @ params["W1"] + params["b1"])
+    out = h @ params["w2"] + params["b2"]
+    return fnp.mean((out - _MLP_Y) ** 2)
+
+
+def _mlp_params() -> dict[str, Any]:
+    rng = np.random.default_rng(3)
+    return {
+        "W1": rng.normal(size=(3, 4)) * 0.7,
+        "b1": rng.normal(size=(4,)) * 0.1,
+        "w2": rng.normal(size=(4,)) * 0.7,
+        "b2": np.array(0.2),
+    }
+
+
+SMOOTH = [
+    pytest.param(_rosen_flat, np.array([-1.2, 1.0]), id="rosenbrock"),
+    pytest.param(_rosen_flat, np.array([1.0, 1.0]), id="rosenbrock-minimum"),
+    pytest.param(_explog, np.array([0.3, -0.8, 0.5]), id="exp-log"),
+    pytest.param(_mlp_loss, _mlp_params(), id="mlp-loss"),
+]
+
+
+@pytest.mark.parametrize(("f", "x0"), SMOOTH)
+@pytest.mark.parametrize("mf", [False, True])
+def test_model_error_has_slope_three(f: Any, x0: Any, mf: bool) -> None:
+    """log-log slope of |f - m| between t = 1e-2 and 1e-3 in [2.7, 3.3], computed
+    here from f and the model directly (independently of ``check``)."""
+    m = taylor2(f, matrix_free=mf)(x0)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        d = rng.normal(size=m.n)
+        d /= np.linalg.norm(d)
+        errs = [abs(float(f(m.point(t * d))) - float(m.step_value(t * d))) for t in (1e-2, 1e-3)]
+        slope = np.log(errs[0] / errs[1]) / np.log(10.0)
+        assert 2.7 <= slope <= 3.3, (slope, errs)
+        c = m.check(d, ts=(1e-2, 1e-3))
+        assert c.passed and c.order == pytest.approx(slope, abs=1e-9), c
+
+
+@pytest.mark.parametrize(("f", "x0"), SMOOTH)
+def test_model_hessian_is_symmetric_and_equals_hessian(f: Any, x0: Any) -> None:
+    m = taylor2(f)(x0)
+    H = m.H_flat
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12 * np.abs(H).max())
+    flat = lambda z: f(m.unravel(z))  # noqa: E731
+    np.testing.assert_allclose(H, fd.hessian(flat)(m.x0_flat), rtol=1e-12, atol=1e-12)
+    want = fd.hessian(f)(x0)
+    for a, b in zip(tree_leaves(m.hess), tree_leaves(want), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # matrix-free: the Hessian-vector products are the same matrix
+    mf = taylor2(f, matrix_free=True)(x0)
+    np.testing.assert_allclose(mf.dense().H_flat, H, rtol=1e-12, atol=1e-12)
+    c = mf.check(seed=1)
+    assert c.asymmetry <= 1e-12 and c.passed, c
+
+
+@pytest.mark.parametrize(("f", "x0"), SMOOTH)
+def test_check_passes_on_smooth_functions(f: Any, x0: Any) -> None:
+    m = taylor2(f)(x0)
+    for seed in range(3):
+        c = m.check(seed=seed)
+        assert isinstance(c, TaylorCheck) and c and c.passed, c
+        assert 2.7 <= c.order <= 3.3 and c.note == ""
+        assert np.linalg.norm(c.direction) == pytest.approx(1.0)
+        assert len(c.errors) == len(c.ts) == 3 and c.errors[0] > c.errors[-1]
+
+
+def _perturbed(
+    m: QuadraticModel, dH: np.ndarray | None = None, dg: np.ndarray | None = None
+) -> None:
+    # a deliberately wrong model: the check must see it (private fields, test only)
+    if dH is not None:
+        assert m._H is not None
+        m._H = m._H + dH
+    if dg is not None:
+        m.g_flat = m.g_flat + dg
+
+
+@pytest.mark.parametrize(("f", "x0"), SMOOTH)
+def test_check_catches_a_wrong_hessian_as_order_two(f: Any, x0: Any) -> None:
+    m = taylor2(f)(x0)
+    # symmetric, 10% of the largest entry: caught by the order alone
+    _perturbed(m, dH=0.1 * max(np.abs(m.H_flat).max(), 1.0) * np.eye(m.n))
+    c = m.check(seed=0)
+    assert not c.passed and c.order == pytest.approx(2.0, abs=0.15), c
+    assert c.asymmetry <= 1e-12  # still symmetric: caught by the order alone
+    assert "passed=False" in repr(c) and not c
+
+
+@pytest.mark.parametrize(("f", "x0"), SMOOTH)
+def test_check_catches_a_wrong_gradient_as_order_one(f: Any, x0: Any) -> None:
+    m = taylor2(f)(x0)
+    dg = max(np.abs(m.g_flat).max(), 1.0) * np.ones(m.n) / np.sqrt(m.n)
+    _perturbed(m, dg=dg)
+    c = m.check(dg)
+    assert not c.passed and c.order == pytest.approx(1.0, abs=0.15), c
+
+
+def test_check_catches_an_asymmetric_hessian() -> None:
+    m = taylor2(_explog)(np.array([0.3, -0.8, 0.5]))
+    dH = np.zeros((3, 3))
+    dH[0, 1] = 1e-3  # v^T dH v is tiny for most v; the symmetry probe is not
+    _perturbed(m, dH=dH)
+    c = m.check([0.0, 0.6, 0.8])  # d^T dH d = 0: the order is unharmed
+    assert 2.7 <= c.order <= 3.3 and c.asymmetry > c.tol_asymmetry and not c.passed, c
+
+
+def test_check_on_exact_quadratic_and_kink() -> None:
+    A = np.array([[3.0, 1.0], [1.0, 2.0]])
+    m = taylor2(lambda x: 0.5 * x @ A @ x + x[0])(np.array([0.5, -1.0]))
+    c = m.check([1.0, 1.0])
+    assert c.passed and np.isnan(c.order) and "exact to rounding" in c.note, c
+    assert "note=" in repr(c)
+    kinked = taylor2(lambda x: fnp.sum(x**2) + fnp.abs(x[0] - 1.0))(np.array([1.0, 2.0]))
+    c = kinked.check([-0.6, 0.8])
+    assert not c.passed and c.order == pytest.approx(1.0, abs=0.1), c
+
+
+def test_check_float32_default_steps() -> None:
+    m = taylor2(lambda x: fnp.sum(fnp.exp(x) * fnp.sin(x)))(np.array([0.3, -0.2], np.float32))
+    c = m.check([0.6, 0.8])
+    assert c.ts == (1e-1, 3e-2) and c.passed and 2.7 <= c.order <= 3.3, c
+    assert c.direction.dtype == np.float32
+
+
+def test_check_pytree_direction_and_repr() -> None:
+    rosen = lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2  # noqa: E731
+    m = taylor2(rosen)((-1.2, 1.0))
+    c = m.check((0.6, 0.8))
+    np.testing.assert_allclose(c.direction, [0.6, 0.8])
+    # along d, f is a quartic in t and m its truncation after t^2, so the error is
+    # |c3 t^3 + c4 t^4| with (x, y) = x0 + t (a, b), r1 = b - 2 x0 a:
+    # c3 = -200 r1 a^2, c4 = 100 a^4
+    a, b, x0 = 0.6, 0.8, -1.2
+    c3, c4 = -200 * (b - 2 * x0 * a) * a**2, 100 * a**4
+    want = [abs(c3 * t**3 + c4 * t**4) for t in c.ts]
+    np.testing.assert_allclose(c.errors, want, rtol=1e-6)
+    assert repr(c).startswith("TaylorCheck(passed=True, order=3.00 (accepted [2.7, 3.3])")
+
+
+def test_check_bad_arguments() -> None:
+    m = taylor2(_rosen_flat)(np.array([-1.2, 1.0]))
+    with pytest.raises(ValueError, match="direction must be non-zero"):
+        m.check([0.0, 0.0])
+    with pytest.raises(ValueError, match="two or more positive step lengths"):
+        m.check(ts=(1e-2,))
+    with pytest.raises(ValueError, match="two or more positive step lengths"):
+        m.check(ts=(1e-2, -1e-3))
+    with pytest.raises(ShapeError, match="QuadraticModel.check"):
+        m.check([1.0, 2.0, 3.0])

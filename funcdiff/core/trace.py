@@ -38,7 +38,7 @@ from funcdiff.core.ir import (
     Var,
     aval_of,
 )
-from funcdiff.errors import ConcretizationError, UnexpectedTracerError
+from funcdiff.errors import ConcretizationError, DerivativeDroppedError, UnexpectedTracerError
 
 if TYPE_CHECKING:
     from funcdiff.core.primitive import Primitive
@@ -150,25 +150,50 @@ class Tracer:
             )
         return val
 
+    def python_number(self, what: str) -> Any:
+        """The concrete value for a conversion to a Python number.
+
+        Refused with a DerivativeDroppedError when the value depends on the
+        differentiated inputs of a trace (at any nesting level): the number
+        would silently drop the derivative. Integer and boolean values, and
+        values behind ``stop_gradient`` or a piecewise-constant primitive,
+        carry none and convert.
+        """
+        t: Any = self
+        while isinstance(t, Tracer):
+            if t.val is None:
+                return self.concrete_value(what)  # raises: abstract
+            if t._trace.carries_derivative(t.ir_var):
+                raise DerivativeDroppedError(_dropped_message(what, t.aval.str_short()))
+            t = t.val
+        return t
+
     def __bool__(self) -> bool:
+        # control flow on a value (``if x > 0``, ``while err > tol``) picks a branch;
+        # it drops no derivative, so it works whenever the value is known
         return bool(self.concrete_value("bool() (an `if`, `while`, `and` or `or`)"))
 
     def __int__(self) -> int:
-        return int(self.concrete_value("int()"))
+        return int(self.python_number("int()"))
 
     def __float__(self) -> float:
-        return float(self.concrete_value("float()"))
+        return float(self.python_number("float() (which math.* functions call too)"))
+
+    def __complex__(self) -> complex:
+        return complex(self.python_number("complex()"))
 
     def __index__(self) -> int:
-        return int(np.asarray(self.concrete_value("using it as a Python index")).__index__())
+        return int(np.asarray(self.python_number("using it as a Python index")).__index__())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
             f"a traced array {self.aval.str_short()} was passed to numpy (np.asarray, "
-            "np.array or a numpy function), which would silently drop it from the "
-            "trace and its derivative. Use funcdiff.numpy (import funcdiff.numpy as "
-            "fnp) inside transformed functions; to read a concrete value use float(x) "
-            "or x.item()."
+            "np.array, a numpy function, or a write into a numpy array), which would "
+            "silently drop it from the trace and its derivative. Use funcdiff.numpy "
+            "(import funcdiff.numpy as fnp) inside transformed functions, and "
+            "x.at[idx].set(v) to build arrays; for a value wanted without its "
+            "derivative, use funcdiff.stop_gradient(x) or compute it outside the "
+            "transformed function."
         )
 
     def __hash__(self) -> int:
@@ -387,7 +412,20 @@ class Tracer:
         return _fnp().nonzero(self)
 
     def conj(self) -> Any:
-        return self
+        return _fnp().conj(self)
+
+    conjugate = conj
+
+    @property
+    def real(self) -> Any:
+        return _fnp().real(self)
+
+    @property
+    def imag(self) -> Any:
+        return _fnp().imag(self)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return _fnp().round(self, ndigits or 0)
 
     def reshape(self, *shape: Any, order: str = "C") -> Any:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -403,10 +441,23 @@ class Tracer:
         return _fnp().asarray(self, dtype=dtype)
 
     def item(self) -> Any:
-        return np.asarray(self.concrete_value("item()")).item()
+        return np.asarray(self.python_number("item()")).item()
 
     def tolist(self) -> Any:
-        return np.asarray(self.concrete_value("tolist()")).tolist()
+        return np.asarray(self.python_number("tolist()")).tolist()
+
+
+def _dropped_message(what: str, aval: str) -> str:
+    return (
+        f"{what} on a traced value {aval} that depends on the input being "
+        "differentiated (grad, jvp, vjp, hessian...): Python would get a plain number "
+        "and the derivative through it would be silently dropped.\n"
+        "What to do: use funcdiff.numpy inside the function (fnp.sin(x), not "
+        "math.sin(x); fnp.zeros(n).at[i].set(x), not a write into a numpy array). "
+        "If the number is wanted on purpose, convert funcdiff.stop_gradient(x) or "
+        "compute it outside the differentiated function. Control flow such as "
+        "`if x > 0:` needs no conversion and works as is."
+    )
 
 
 _FNP: list[Any] = []
@@ -434,12 +485,44 @@ class JaxprTrace:
         # var -> value, filled while values are known; reverse mode reads its
         # residuals here instead of computing the forward pass again.
         self.env: dict[Var, Any] = {}
+        self.arg_vars: set[Var] = set()
+        # var -> producing equation, indexed lazily by carries_derivative
+        self._producer: dict[Var, Eqn] = {}
+        self._n_indexed = 0
 
     def new_arg(self, aval: ShapedArray, val: Any = None) -> Tracer:
         v = Var(aval)
         if val is not None:
             self.env[v] = val
+        self.arg_vars.add(v)
         return Tracer(self, v, val)
+
+    def carries_derivative(self, var: Var) -> bool:
+        """Whether ``var`` depends on this trace's inputs through differentiable
+        equations: a backward walk (explicit stack) that stops at integer and
+        boolean values and at zero-derivative primitives (stop_gradient, floor,
+        comparisons...)."""
+        if var.aval.dtype.kind not in "fc":
+            return False
+        producer = self._producer
+        for eqn in self.eqns[self._n_indexed :]:
+            for o in eqn.outvars:
+                producer[o] = eqn
+        self._n_indexed = len(self.eqns)
+        seen: set[int] = set()
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            if v in self.arg_vars:
+                return True
+            made_by = producer.get(v)
+            if made_by is None or id(made_by) in seen or made_by.primitive.zero_derivative:
+                continue  # a constant, a visited equation or a derivative-free one
+            seen.add(id(made_by))
+            stack.extend(
+                x for x in made_by.invars if isinstance(x, Var) and x.aval.dtype.kind in "fc"
+            )
+        return False
 
     def lift(self, x: Any) -> tuple[Atom, Any]:
         """A non-tracer (or an outer trace's tracer) as an atom of this jaxpr."""

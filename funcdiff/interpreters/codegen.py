@@ -14,6 +14,11 @@ result into that buffer (numpy ``out=``), saving an allocation. A buffer is
 only reused when this equation owns it: it was freshly allocated by an
 element-wise equation, is no function input or constant, and no view of it
 is alive.
+
+Ownership of results: every array the generated function returns belongs to
+the caller. An output that may share memory with an input, a constant or an
+earlier output is copied, and a read-only view (a broadcast) is copied when it
+is handed out; freshly computed buffers are returned as they are.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ def compile_jaxpr(
     """Generate and ``exec`` the straight-line function for ``closed``."""
     j = closed.jaxpr
     names = _Names()
-    glb: dict[str, Any] = {"np": np}
+    glb: dict[str, Any] = {"np": np, "_copy": _copy, "_writable": _writable}
     const_names = []
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
         cname = f"_c{k}"
@@ -97,6 +102,9 @@ def compile_jaxpr(
     owned: set[Var] = set()  # fresh buffers made by element-wise equations
     base: dict[Var, Var] = {}  # view -> the buffer it views
     views_alive: dict[Var, int] = {}  # buffer -> last use of any view of it
+    # var -> the buffers it may share memory with (absent: only its own)
+    shares: dict[Var, frozenset[Var]] = {}
+    maybe_readonly: set[Var] = set()  # results of impls (a broadcast is a read-only view)
 
     # A zero pad whose only use is an add is never built: the add writes the
     # padded operand into its other operand's region (the transpose of slicing,
@@ -192,21 +200,30 @@ def compile_jaxpr(
                 b = base.get(src, src)
                 base[eqn.outvars[0]] = b
                 views_alive[b] = max(views_alive.get(b, -1), last_use.get(eqn.outvars[0], -1))
+                shares[eqn.outvars[0]] = shares.get(src, frozenset((src,)))
+                if emit is None or src in maybe_readonly:
+                    maybe_readonly.add(eqn.outvars[0])
         elif emit is None:
             # an impl we know nothing about may return views of its inputs: keep
             # every input buffer alive as long as any of its outputs
             live = max(last_use.get(v, -1) for v in eqn.outvars)
+            viewed: set[Var] = set()
             for x in eqn.invars:
                 if isinstance(x, Var):
                     b = base.get(x, x)
                     views_alive[b] = max(views_alive.get(b, -1), live)
+                    viewed |= shares.get(x, {x})
+            for v in eqn.outvars:
+                shares[v] = frozenset(viewed | {v})
+            maybe_readonly.update(eqn.outvars)
         elif prim.emit_out is not None or reuse is not None:
             owned.update(v for v in eqn.outvars if v.aval.ndim > 0)
         if reuse is not None:
             # the reused buffer now holds the output; the output inherits ownership
             owned.discard(reuse)
             owned.update(eqn.outvars)
-    outs = ", ".join(atom(x) for x in j.outvars)
+    external = {*j.invars, *j.constvars}
+    outs = ", ".join(_owned_outputs(j.outvars, atom, shares, external, maybe_readonly))
     lines.append(f"    return [{outs}]")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<funcdiff.jit {name}>", "exec")
@@ -226,6 +243,43 @@ def compile_jaxpr(
 
         return fn_dispatch, source
     return fn, source
+
+
+def _copy(x: Any) -> Any:
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _writable(x: Any) -> Any:
+    return x.copy() if isinstance(x, np.ndarray) and not x.flags.writeable else x
+
+
+def _owned_outputs(
+    outvars: list[Atom],
+    atom: Callable[[Atom], str],
+    shares: dict[Var, frozenset[Var]],
+    external: set[Var],
+    maybe_readonly: set[Var],
+) -> list[str]:
+    """Expressions that hand the caller arrays of its own: a copy where an
+    output may share memory with an input or constant (``external``), an array
+    literal or an earlier output; a writability check on results of impls
+    (which may return read-only views, as broadcasting does) and views of them."""
+    claimed: set[Var] = set()
+    exprs = []
+    for x in outvars:
+        expr = atom(x)
+        if isinstance(x, Literal):
+            exprs.append(f"_copy({expr})" if isinstance(x.val, np.ndarray) else expr)
+            continue
+        buffers = shares.get(x, frozenset((x,)))
+        if not buffers.isdisjoint(external) or not buffers.isdisjoint(claimed):
+            exprs.append(f"_copy({expr})")
+        elif x in maybe_readonly:
+            exprs.append(f"_writable({expr})")
+        else:
+            exprs.append(expr)  # a fresh buffer
+        claimed |= buffers
+    return exprs
 
 
 def _is_zero_pad(eqn: Any) -> bool:
@@ -311,11 +365,15 @@ def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[
         if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
             return None
     names = _Names()
-    glb: dict[str, Any] = {"_m": math, "_pow": _scalar_pow, "_f64": np.float64}
+    glb: dict[str, Any] = {"_m": math, "_pow": _scalar_pow, "_f64": np.float64, "_copy": _copy}
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
         glb[f"_c{k}"] = float(c)
         names.names[v] = f"_c{k}"
     args = [names(v) for v in j.invars]
+    # an input handed back is returned as the caller's own object: keep it by name
+    handed_back = any(x in j.invars for x in j.outvars if isinstance(x, Var))
+    suffix = "_in" if handed_back else ""
+    raw = {v: f"{a}{suffix}" for v, a in zip(j.invars, args, strict=True)}
 
     def atom(x: Atom) -> str:
         if isinstance(x, Literal):
@@ -323,11 +381,11 @@ def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[
             return repr(bool(val)) if val.dtype == np.bool_ else repr(float(val))
         return names(x)
 
-    lines = [f"def {name}_scalar({', '.join(args)}):"]
-    # inputs may be 0-d arrays or numpy scalars: work on Python floats
+    lines = [f"def {name}_scalar({', '.join(raw.values())}):"]
+    # inputs may be Python numbers, numpy scalars or 0-d arrays: work on Python floats
     lines.extend(
-        f"    {a} = float({a})" if v.aval.dtype == f64 else f"    {a} = bool({a})"
-        for a, v in zip(args, j.invars, strict=True)
+        f"    {a} = float({r})" if v.aval.dtype == f64 else f"    {a} = bool({r})"
+        for a, (v, r) in zip(args, raw.items(), strict=True)
     )
     for eqn in j.eqns:
         ins = [atom(x) for x in eqn.invars]
@@ -336,10 +394,18 @@ def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[
         else:
             expr = _SCALAR_EXPR[eqn.primitive.name].format(*ins)
         lines.append(f"    {names(eqn.outvars[0])} = {expr}")
-    outs = ", ".join(
-        f"_f64({atom(x)})" if x.aval.dtype == f64 else f"np.bool_({atom(x)})" for x in j.outvars
-    )
-    lines.append(f"    return [{outs}]")
+    outs = []
+    for k, x in enumerate(j.outvars):
+        if isinstance(x, Literal):  # a constant output, exactly as the function returned it
+            glb[f"_out{k}"] = x.val
+            outs.append(f"_copy(_out{k})")
+        elif handed_back and x in raw:  # an input handed back: the caller's object
+            outs.append(f"_copy({raw[x]})")
+        elif not scalar_ok(x):
+            return None
+        else:
+            outs.append(f"_f64({atom(x)})" if x.aval.dtype == f64 else f"np.bool_({atom(x)})")
+    lines.append(f"    return [{', '.join(outs)}]")
     source = "\n".join(lines) + "\n"
     glb["np"] = np
     exec(compile(source, f"<funcdiff.jit {name} scalar>", "exec"), glb)

@@ -8,6 +8,7 @@ arrays.
 
 from funcdiff.numpy import _indexing as _indexing
 from funcdiff.numpy import linalg as linalg
+from funcdiff.numpy._core import ConstantArray as ConstantArray
 from funcdiff.numpy._creation import *  # noqa: F403
 from funcdiff.numpy._creation import __all__ as _creation_all
 from funcdiff.numpy._indexing import *  # noqa: F403
@@ -30,6 +31,6 @@ newaxis = None
 
 __all__ = [
     *_creation_all, *_indexing_all, *_linear_all, *_reductions_all, *_shape_all, *_ufuncs_all,
-    "linalg", "pi", "e", "inf", "nan", "newaxis",
+    "ConstantArray", "linalg", "pi", "e", "inf", "nan", "newaxis",
 ]
 

@@ -8,12 +8,45 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import result_type
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.primitives import elementwise as E
 
 Array = Any
 _PY_SCALARS = (bool, int, float, complex)
+
+
+class ConstantArray(np.ndarray):
+    """What funcdiff.numpy's creation functions return: a numpy array that also
+    offers JAX's functional updates, so the common idiom of building an array
+    inside a loss works on constants too.
+
+    It is an ``np.ndarray`` in every other respect (and prints like one).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> fnp.zeros(3).at[1].set(5.0)
+    array([0., 5., 0.])
+    >>> float(fd.grad(lambda x: fnp.zeros(2).at[0].set(x * x).sum())(3.0))
+    6.0
+    """
+
+    __slots__ = ()
+
+    @property
+    def at(self) -> Any:
+        """Functional updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.get()``..."""
+        from funcdiff.numpy._indexing import AtIndexer
+
+        return AtIndexer(self)
+
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))
+
+
+def constant(x: np.ndarray) -> ConstantArray:
+    """A new numpy array ``x`` as a ConstantArray (a view: no copy)."""
+    return x if isinstance(x, ConstantArray) else x.view(ConstantArray)
 
 
 def is_array(x: Any) -> bool:
@@ -64,7 +97,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def result_dtype(*args: Any) -> np.dtype[Any]:
     """numpy 2 promotion, Python scalars weak."""
-    return np.result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
+    return result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
 
 
 def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:

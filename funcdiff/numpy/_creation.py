@@ -1,7 +1,8 @@
 """Array creation, dtypes and dtype queries.
 
 Creation functions of a shape (``zeros``, ``eye``, ``arange``, ``tri``...)
-return plain numpy arrays: they are constants of any function that uses them.
+return numpy arrays (``ConstantArray``, an ndarray that also offers JAX's
+``.at[...]`` updates): they are constants of any function that uses them.
 The ``*_like`` functions accept tracers and read only their shape and dtype.
 Functions whose values depend on array arguments (``linspace`` and friends
 with traced endpoints, ``full`` with a traced fill value, ``meshgrid``,
@@ -14,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff import _compat
 from funcdiff.core.trace import Tracer
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
+    constant,
     dtype_of,
     normalize_axis,
     promote_float,
@@ -77,13 +80,14 @@ def _static(x: Any, what: str) -> Any:
 
 
 def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
-    """``numpy.result_type``; traced arrays count by their dtype.
+    """``numpy.result_type`` with numpy 2's rules (NEP 50), on numpy 1.x too;
+    traced arrays count by their dtype.
 
     >>> import funcdiff.numpy as fnp, numpy as np
     >>> fnp.result_type(np.ones(2, np.float32), 2.0)
     dtype('float32')
     """
-    return np.result_type(
+    return _compat.result_type(
         *[x.aval.dtype if isinstance(x, Tracer) else x for x in arrays_and_dtypes]
     )
 
@@ -125,8 +129,11 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: bool | None =
     array([1., 2.], dtype=float32)
     """
     if copy and not _has_tracer(a):
-        return np.array(a, dtype=dtype, order=order, copy=True)
-    return asarray_arg(a, None if dtype is None else np.dtype(dtype))
+        return constant(np.array(a, dtype=dtype, order=order, copy=True))
+    out = asarray_arg(a, None if dtype is None else np.dtype(dtype))
+    if out is a or not isinstance(out, np.ndarray):
+        return out  # as numpy: an array passes through (a traced one too)
+    return constant(out)
 
 
 def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
@@ -138,7 +145,7 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) 
     (1, 1, 2)
     """
     if not _has_tracer(object):
-        return np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
+        return constant(np.array(object, dtype=dtype, copy=copy, ndmin=ndmin))
     out = asarray_arg(object, None if dtype is None else np.dtype(dtype))
     shape = shape_of(out)
     if len(shape) < ndmin:
@@ -180,7 +187,7 @@ def zeros(shape: Any, dtype: Any = None) -> np.ndarray:
     >>> fnp.zeros((2, 3)).shape
     (2, 3)
     """
-    return np.zeros(_static(shape, "zeros' shape"), dtype=dtype)
+    return constant(np.zeros(_static(shape, "zeros' shape"), dtype=dtype))
 
 
 def ones(shape: Any, dtype: Any = None) -> np.ndarray:
@@ -190,7 +197,7 @@ def ones(shape: Any, dtype: Any = None) -> np.ndarray:
     >>> fnp.ones(2, dtype=fnp.int64)
     array([1, 1])
     """
-    return np.ones(_static(shape, "ones' shape"), dtype=dtype)
+    return constant(np.ones(_static(shape, "ones' shape"), dtype=dtype))
 
 
 def empty(shape: Any, dtype: Any = None) -> np.ndarray:
@@ -213,7 +220,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Array:
     """
     shape = _static(shape, "full's shape")
     if not _has_tracer(fill_value):
-        return np.full(shape, fill_value, dtype=dtype)
+        return constant(np.full(shape, fill_value, dtype=dtype))
     fill = asarray_arg(fill_value, None if dtype is None else np.dtype(dtype))
     shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
     return S.broadcast_to(fill, shape_t)
@@ -241,7 +248,7 @@ def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     dtype('float32')
     """
     s, dt = _like(a, dtype, shape)
-    return np.zeros(s, dt)
+    return constant(np.zeros(s, dt))
 
 
 def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
@@ -252,7 +259,7 @@ def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     array([1, 1])
     """
     s, dt = _like(a, dtype, shape)
-    return np.ones(s, dt)
+    return constant(np.ones(s, dt))
 
 
 def empty_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
@@ -275,7 +282,7 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
     """
     s, dt = _like(a, dtype, shape)
     if not _has_tracer(fill_value):
-        return np.full(s, fill_value, dt)
+        return constant(np.full(s, fill_value, dt))
     return S.broadcast_to(asarray_arg(fill_value, dt), s)
 
 
@@ -287,7 +294,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndar
     array([[0., 1., 0.],
            [0., 0., 1.]])
     """
-    return np.eye(N, M, k=k, dtype=dtype)
+    return constant(np.eye(N, M, k=k, dtype=dtype))
 
 
 def identity(n: int, dtype: Any = None) -> np.ndarray:
@@ -298,7 +305,7 @@ def identity(n: int, dtype: Any = None) -> np.ndarray:
     array([[1., 0.],
            [0., 1.]])
     """
-    return np.identity(n, dtype=dtype)
+    return constant(np.identity(n, dtype=dtype))
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndarray:
@@ -309,7 +316,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndar
     array([[1., 0.],
            [1., 1.]])
     """
-    return np.tri(N, M, k=k, dtype=dtype)
+    return constant(np.tri(N, M, k=k, dtype=dtype))
 
 
 def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
@@ -322,8 +329,8 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
     """
     args = [_static(v, "arange's arguments") for v in (start, stop, step)]
     if args[1] is None:
-        return np.arange(args[0], step=args[2], dtype=dtype)
-    return np.arange(args[0], args[1], args[2], dtype=dtype)
+        return constant(np.arange(args[0], step=args[2], dtype=dtype))
+    return constant(np.arange(args[0], args[1], args[2], dtype=dtype))
 
 
 # -- ranges with (possibly traced) endpoints ---------------------------------------
@@ -363,6 +370,8 @@ def linspace(
     """
     num = _check_num(num)
     if not _has_tracer(start, stop):
+        if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
+            dtype = _compat.result_type(start, stop, float(num))
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep,  # type: ignore[call-overload]
                            dtype=dtype, axis=axis)
     start, stop = promote_float(start, stop)
@@ -411,7 +420,8 @@ def logspace(
     from funcdiff.numpy._ufuncs import power
 
     num = _check_num(num)
-    if not _has_tracer(start, stop, base):
+    # an array base needs numpy >= 1.25: on numpy 1.x, funcdiff's own path below
+    if not _has_tracer(start, stop, base) and (_compat.NUMPY2 or np.ndim(base) == 0):
         return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
     start, stop, base = (asarray_arg(v) for v in (start, stop, base))
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))

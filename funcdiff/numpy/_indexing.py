@@ -25,7 +25,7 @@ import numpy as np
 
 from funcdiff.core.trace import Tracer
 from funcdiff.errors import ConcretizationError
-from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
+from funcdiff.numpy._core import Array, asarray_arg, constant, dtype_of, shape_of
 from funcdiff.numpy._shape import _normalize_indices
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
@@ -503,7 +503,7 @@ def _update(x: Any, idx: Any, values: Any, op: str) -> Array:
             out[idx] = vals
         else:
             _NP_AT[op].at(out, idx, vals.astype(out.dtype, copy=False))
-        return out
+        return constant(out)
     x = asarray_arg(x)
     shape = tuple(shape_of(x))
     dt = dtype_of(x)

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import AxisError
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
@@ -77,7 +78,7 @@ def _axes_list(name: str, axis: Any, shape: tuple[int, ...]) -> list[int]:
                 f"{name}: axis must be None, an integer or a tuple of integers, got {axis!r}"
             ) from None
         if not -ndim <= i < ndim:
-            raise np.exceptions.AxisError(
+            raise AxisError(
                 f"{name}: axis {i} is out of bounds for an array of dimension {ndim} "
                 f"(shape {shape})"
             )

@@ -7,9 +7,11 @@ are one primitive each (``funcdiff.primitives.linalg``) or a composition of
 them; their derivatives are the standard matrix-calculus identities, in both
 modes and to any order. Singular cases (documented per function and in
 docs/linalg.md): derivatives of eigenvectors and singular vectors at
-repeated eigenvalues / singular values are inf or NaN (as in JAX), and
-derivatives that need an inverse (solve, inv, det, slogdet, cholesky) raise
-LinAlgError at a singular matrix.
+repeated eigenvalues / singular values are inf or NaN (as in JAX),
+derivatives that need an inverse (solve, inv, cholesky) raise LinAlgError at
+a singular matrix, det's derivatives of every order exist everywhere (the
+cofactor matrix and its derivatives) and slogdet's are NaN at a singular
+matrix.
 
 Functions are grouped by kind under section banners.
 """
@@ -333,9 +335,14 @@ def inv(a: Any) -> Array:
 def det(a: Any) -> Array:
     """Determinant of square matrices ``(..., n, n)``, as ``numpy.linalg.det``.
 
-    ``d det = det * trace(solve(a, da))``. The derivative needs ``a^-1``, so
-    at an exactly singular matrix it raises LinAlgError (the true gradient
-    there is the adjugate; ``slogdet`` is the better-conditioned choice).
+    The gradient is the cofactor matrix ``adj(a)^T`` (``det(a) a^-T`` when
+    ``a`` is invertible), computed from the SVD as products of all but one
+    singular value, so it is exact at singular matrices too (rank ``n-1``:
+    rank one; rank ``<= n-2``: zero) and accurate near them. Derivatives of
+    every order exist and are computed the same way (products of all but
+    ``k`` singular values), under ``jit`` and ``vmap`` and batched over
+    leading axes. For a well-scaled log-likelihood prefer ``slogdet``: ``det``
+    itself overflows for large matrices.
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
     >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
@@ -344,6 +351,9 @@ def det(a: Any) -> Array:
     >>> fd.grad(fnp.linalg.det)(a).round(12)
     array([[ 3., -1.],
            [-1.,  2.]])
+    >>> fd.grad(fnp.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]])).round(12)
+    array([[ 4., -2.],
+           [-2.,  1.]])
     """
     (a,) = _floats("det", a)
     _check_matrix("det", a, square=True)
@@ -366,9 +376,11 @@ class SlogdetResult(NamedTuple):
 def slogdet(a: Any) -> SlogdetResult:
     """Sign and natural log of ``|det a|``, as ``numpy.linalg.slogdet``.
 
-    ``d logabsdet = trace(solve(a, da))`` (the gradient is ``a^-T``);
-    ``sign`` has a zero derivative. A singular matrix gives ``(0, -inf)`` and
-    its derivative raises LinAlgError.
+    ``d logabsdet = trace(a^-1 da)`` (the gradient is ``a^-T``, computed
+    from the SVD without forming ``det``, so large matrices do not
+    overflow); ``sign`` has a zero derivative. A singular matrix gives
+    ``(0, -inf)``; ``log|det|`` has no derivative there, so its derivatives
+    of every order are NaN (no error is raised).
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
     >>> a = np.array([[-2.0, 0.0], [0.0, 4.0]])

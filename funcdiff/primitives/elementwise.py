@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import (
     Primitive,
@@ -240,10 +241,18 @@ atanh_p = _unary("atanh", np.arctanh, lambda out, x: div(1.0, _one_minus_sq(x)),
 # order (the second derivative of |x| is 0, also at 0). NaN stays NaN. The
 # rules (real and complex operands) are under "complex numbers" below.
 abs_p = _unary("abs", np.abs, lambda out, x: _abs_real_derivative(x), (0.2, 2.0))
+
+
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
+# logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
+def _logistic(x: Array) -> Array:
+    half = np.asarray(x).dtype.type(0.5)  # not 0.5: numpy 1.x makes 0-d float32 float64
+    return half * np.tanh(half * x) + half
+
+
 logistic_p = _unary(
     "logistic",
-    lambda x: 0.5 * np.tanh(0.5 * x) + 0.5,
+    _logistic,
     lambda out, x: mul(out, sub(1.0, out)),
     (-4.0, 4.0),
 )
@@ -525,7 +534,7 @@ select_p.samples = lambda rng: [
 # ---------------------------------------------------------------------------
 
 convert_element_type_p = Primitive("convert_element_type")
-convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x).astype(new_dtype)
+convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x)[()].astype(new_dtype)
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
 
 
@@ -552,7 +561,7 @@ def _convert_vjp(
         # real part: this is where the cotangent of every real value that
         # met complex numbers is projected back (funcdiff.numpy promotes by
         # convert_element_type, and primitives take operands of one dtype,
-        # so every real-to-complex step passes here or through `complex`)
+        # so every real-to-complex step passes here)
         ct = real(ct)
     return [convert(ct, src)]
 
@@ -580,8 +589,8 @@ convert_element_type_p.samples = lambda rng: [
 # rules above serve real and complex operands alike. For f: C -> R, grad
 # gives the conjugate of the direction of steepest ascent (grad |z|^2 at z
 # is 2 conj(z)). The primitives below are not holomorphic and have their
-# own rules: real, imag, conj, complex, abs of a complex number, and the
-# real <-> complex conversions (convert_element_type above).
+# own rules: real, imag, conj, abs of a complex number, and the real <->
+# complex conversions (convert_element_type above).
 
 
 def real_dtype(dt: Any) -> np.dtype[Any]:
@@ -649,7 +658,7 @@ imag_p = _unary_complex(
     real_dtype,
     lambda t: imag(t),
     # Re(g t) = ct Im(t) for g = -i ct
-    lambda ct, dt: complex_(zeros_like_real(ct), neg(ct)),
+    lambda ct, dt: mul(convert(ct, dt), -1j),
 )
 conj_p = _unary_complex(
     "conj",
@@ -660,57 +669,6 @@ conj_p = _unary_complex(
     lambda ct, dt: conj(ct),
 )
 def_ufunc_emit(conj_p, np.conjugate)
-
-complex_p = Primitive("complex")
-
-
-def _complex_impl(x: Array, y: Array) -> Array:
-    x, y = np.asarray(x), np.asarray(y)
-    out = np.empty(np.broadcast_shapes(x.shape, y.shape), complex_dtype(x.dtype))
-    out.real = x
-    out.imag = y
-    return out
-
-
-def _complex_abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
-    if x.dtype.kind != "f" or y.dtype.kind != "f":
-        raise DTypeError(
-            f"complex: needs real floating-point parts, got {x.str_short()} and {y.str_short()}"
-        )
-    dt = _same_dtype("complex", (x, y))
-    return ShapedArray(broadcast_avals("complex", (x, y)), complex_dtype(dt))
-
-
-def _complex_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
-    tx, ty = tangents
-    if isinstance(tx, Zero) and isinstance(ty, Zero):
-        return Zero(aval_of(out))
-    tx = zeros_like_real(ty) if isinstance(tx, Zero) else tx
-    ty = zeros_like_real(tx) if isinstance(ty, Zero) else ty
-    t = complex_(tx, ty)
-    shape = aval_of(out).shape
-    return t if aval_of(t).shape == shape else S.broadcast_to(t, shape)
-
-
-def _complex_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
-    # Re(g (tx + i ty)) = Re(g) tx - Im(g) ty
-    x, y = primals
-    return [
-        unbroadcast(real(ct), aval_of(x).shape) if needs[0] else None,
-        unbroadcast(neg(imag(ct)), aval_of(y).shape) if needs[1] else None,
-    ]
-
-
-complex_p.impl = _complex_impl
-complex_p.abstract_eval = _complex_abstract_eval
-complex_p.jvp = _complex_jvp
-complex_p.vjp = _complex_vjp
-complex_p.batch = elementwise_batch(complex_p)
-complex_p.samples = lambda rng: [
-    ((rng.normal(size=(3,)), rng.normal(size=(3,))), {}),
-    ((rng.normal(size=(2, 3)), rng.normal(size=(3,))), {}),
-]
-
 
 # abs of a complex number: real output, derivative Re(conj(z) t) / |z|
 
@@ -766,6 +724,8 @@ def _binop(prim: Primitive) -> Callable[[Any, Any], Any]:
             x = weak(x, y)
         elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
             y = weak(y, x)
+        elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+            x, y = weak_scalar_pair(x, y)
         return bind(prim, x, y)
 
     op.__name__ = prim.name
@@ -843,6 +803,8 @@ def select(pred: Any, x: Any, y: Any) -> Any:
         x = weak(x, y)
     elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
         y = weak(y, x)
+    elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+        x, y = weak_scalar_pair(x, y)
     return bind(select_p, pred, x, y)
 
 
@@ -856,17 +818,6 @@ def imag(x: Any) -> Any:
 
 def conj(x: Any) -> Any:
     return bind(conj_p, x)
-
-
-def complex_(x: Any, y: Any) -> Any:
-    """``x + i y`` from real parts of one dtype."""
-    return bind(complex_p, x, y)
-
-
-def zeros_like_real(x: Any) -> Any:
-    """A zero (constant) shaped like ``x``, of its real dtype."""
-    aval = aval_of(x)
-    return np.zeros(aval.shape, real_dtype(aval.dtype))
 
 
 def convert(x: Any, dtype: Any) -> Any:

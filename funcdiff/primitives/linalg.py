@@ -6,12 +6,13 @@ y_batch)))`` contracts the paired axes, keeps the paired batch axes, and
 orders the output as (batch axes, free axes of x, free axes of y).
 
 Below it, the matrix functions (see "matrix functions" for the conventions):
-``solve``, ``triangular_solve``, ``cholesky``, ``det``, ``slogdet``,
+``solve``, ``triangular_solve``, ``cholesky``, ``det``, ``slogdet``, ``cofactor``,
 ``eigh``, ``qr``, ``svd`` and ``pinv``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -236,7 +237,8 @@ def dot_general(x: Array, y: Array, dimension_numbers: DimNums) -> Array:
 #   funcdiff operations (these primitives included), so they differentiate
 #   again. Their singular cases (repeated eigenvalues or singular values,
 #   singular matrices) make them blow up: huge values, inf/NaN, or a
-#   LinAlgError when a solve meets an exactly singular matrix.
+#   LinAlgError when a solve meets an exactly singular matrix. det is the
+#   exception: its derivatives (``cofactor``) are exact at singular matrices.
 # - LAPACK failures are re-raised as LinAlgError naming the primitive.
 
 
@@ -672,11 +674,346 @@ cholesky_p.samples = lambda rng: [
 ]
 
 # ---------------------------------------------------------------------------
-# det(a), and slogdet(a) = (sign, log|det a|) (LU in numpy)
-#   d det = det * trace(solve(a, da));      ct_a = ct * det * a^-T
-#   d log|det| = trace(solve(a, da));       ct_a = ct * a^-T;  sign: zero
-# Both need a^-1, so their derivatives at a singular matrix raise LinAlgError.
+# det(a), slogdet(a) = (sign, log|det a|), and cofactor: the derivatives of det
+#
+# det is a polynomial in the entries of a, so all its derivatives exist, also
+# at singular matrices. One primitive gives all of them:
+#
+#   cofactor(a, e_1, ..., e_k) = the matrix G with
+#       <G, x> = d^(k+1) det(a)[e_1, ..., e_k, x]   for every x,
+#
+# so cofactor(a) is the cofactor matrix adj(a)^T (the gradient of det),
+# cofactor(a, e) the derivative of the cofactor matrix in direction e (the
+# Hessian of det applied to e), and so on. It is symmetric in the e's and
+# linear in each, and zero when k + 1 > n. Its rules are itself with one
+# more direction:
+#   jvp:  sum_m cofactor(.., de_m, ..) + cofactor(a, e.., da)
+#   vjp:  ct_{e_m} = cofactor(a, e.. without e_m, ct),  ct_a = cofactor(a, e.., ct)
+# so derivatives of every order stay exact at singular matrices.
+#
+# With ``normalized=True`` it is N_k = cofactor(a, e..) / det(a) (for k = 0
+# the inverse transpose a^-T, the gradient of log|det|), computed without
+# forming det (no overflow for large matrices); then
+#   d N_k = N_{k+1}(e.., da) - N_k * <N_0, da>.
+# At a singular matrix N_k is infinite: inf/NaN, as the derivative of
+# log|det| does not exist there.
+#
+# impl: with the SVD a = U diag(s) V^T and sigma = det(U) det(V),
+#   det(a + x) = sigma * det(diag(s) + U^T x V)
+# and the derivatives of det at a diagonal matrix are sums over index sets I
+# (|I| = k + 1) of W_I = prod_{l not in I} s_l (normalized: 1/prod_{l in I} s_l)
+# times the mixed determinant of the rotated directions on I x I. Products
+# of all-but-(k+1) singular values, formed without division, are exact at
+# singular matrices and accurate near them, also for the second derivative
+# (the inverse-based det(a) (tr(a^-1 e) a^-T - a^-T e^T a^-T) subtracts two
+# terms of size 1/s_min there). For k = 0:
+#   cofactor(a) = sigma * U diag(prod_{j != i} s_j) V^T.
+# The value of det itself is numpy's (LU).
 # ---------------------------------------------------------------------------
+
+cofactor_p = Primitive("cofactor")
+
+
+def _excl_prod(x: np.ndarray) -> np.ndarray:
+    """Products along the last axis of all entries but one, without division."""
+    ones = np.ones((*x.shape[:-1], 1), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    out: np.ndarray = before * after
+    return out
+
+
+def _distinct(n: int, m: int) -> np.ndarray:
+    """(n,)*m mask: True where the m indices are pairwise distinct."""
+    idx = np.indices((n,) * m)
+    mask = np.ones((n,) * m, dtype=bool)
+    for p in range(m):
+        for q in range(p + 1, m):
+            mask &= idx[p] != idx[q]
+    return mask
+
+
+def _weights(s: np.ndarray, m: int, normalized: bool) -> np.ndarray:
+    """W[..., i_1, ..., i_m] for distinct indices (0 otherwise): the product of
+    the s_l over l outside {i_1..i_m}, or (normalized) 1 / the product inside."""
+    n = s.shape[-1]
+    lead = s.shape[:-1]
+    mask = _distinct(n, m)
+    if normalized:
+        inv = 1.0 / s
+        w = np.ones((*lead, *(1,) * m), dtype=s.dtype)
+        for t in range(m):
+            w = w * inv.reshape((*lead, *(n if u == t else 1 for u in range(m))))
+        return np.where(mask, w, np.zeros((), s.dtype))
+    # q[..., i_1..i_{m-1}, l] = s_l with the positions i_1..i_{m-1} set to 1:
+    # its products of all entries but one give the products outside i_1..i_m
+    q = np.broadcast_to(s.reshape((*lead, *(1,) * (m - 1), n)), (*lead, *(n,) * m))
+    for t in range(m - 1):
+        hit = np.eye(n, dtype=bool).reshape([n if u in (t, m - 1) else 1 for u in range(m)])
+        q = np.where(hit, np.ones((), s.dtype), q)
+    return np.where(mask, _excl_prod(q), np.zeros((), s.dtype))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _perm_sign(p: Sequence[int]) -> int:
+    inv = sum(1 for i in range(len(p)) for j in range(i + 1, len(p)) if p[i] > p[j])
+    return -1 if inv % 2 else 1
+
+
+def _mixed_grad(w: np.ndarray, fs: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """H with <H, y> = sum_I W_I * (mixed determinant of fs and y on I x I):
+    a sum over the permutations of the k + 1 index slots (slot 0 holds y)."""
+    k = len(fs)
+    slots = _LETTERS[: k + 1]
+    lead = np.broadcast_shapes(w.shape[: -k - 1], *(f.shape[:-2] for f in fs))
+    h = np.zeros((*lead, n, n), dtype=w.dtype)
+    diag = np.zeros((*lead, n), dtype=w.dtype)
+    for perm in itertools.permutations(range(k + 1)):
+        ins = ["..." + slots] + [f"...{slots[m]}{slots[perm[m]]}" for m in range(1, k + 1)]
+        sign = _perm_sign(perm)
+        if perm[0] == 0:
+            diag = diag + sign * np.einsum(",".join(ins) + "->...a", w, *fs)
+        else:
+            h = h + sign * np.einsum(",".join(ins) + f"->...a{slots[perm[0]]}", w, *fs)
+    idx = np.arange(n)
+    h[..., idx, idx] += diag
+    return h
+
+
+def _cofactor_impl(a: Array, *dirs: Array, normalized: bool) -> Array:
+    if normalized:  # infinite at singular matrices, on purpose: no warnings
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return _cofactor_eval(a, *dirs, normalized=True)
+    return _cofactor_eval(a, *dirs, normalized=False)
+
+
+#: the first derivative takes LU's det(a) a^-T (a few times cheaper than an
+#: SVD) for matrices at most this ill-conditioned (1-norm): its relative
+#: error is then below ~1e4 * eps; the others, singular ones included, take
+#: the SVD. (The normalized first derivative a^-T takes LU unless singular.)
+_LU_MAX_COND = 1e4
+
+
+def _first_by_lu(a: np.ndarray, normalized: bool) -> tuple[np.ndarray, np.ndarray]:
+    """cofactor(a) (or a^-T) by LU, and which matrices of the stack it fits."""
+    n = a.shape[-1]
+    flat = a.reshape(-1, n, n)
+    inv = np.full_like(flat, np.nan)
+    ok = np.zeros(len(flat), dtype=bool)
+    try:
+        inv[...] = np.linalg.inv(flat)
+        ok[:] = True
+    except np.linalg.LinAlgError:  # an exactly singular member: one by one
+        for i, m in enumerate(flat):
+            try:
+                inv[i] = np.linalg.inv(m)
+                ok[i] = True
+            except np.linalg.LinAlgError:
+                pass
+    ok &= np.isfinite(inv).all(axis=(-2, -1))
+    out = np.swapaxes(inv, -1, -2)
+    if not normalized:
+        cond = np.abs(flat).sum(axis=-2).max(axis=-1) * np.abs(inv).sum(axis=-2).max(axis=-1)
+        ok &= cond <= _LU_MAX_COND
+        out = out * np.linalg.det(flat)[:, None, None]
+    return out.reshape(a.shape), ok.reshape(a.shape[:-2])
+
+
+#: largest table of singular-value products the k-th derivative may build
+#: (n^(k+1) entries per matrix; 2^27 float64 entries are 1 GiB)
+_MAX_TABLE = 2**27
+
+
+def _check_table(shape: tuple[int, ...], k: int) -> None:
+    """Refuse, before allocating, a derivative of det whose table is too big."""
+    n = shape[-1]
+    if k + 1 > n or k == 0:
+        return
+    size = int(np.prod(shape[:-2], dtype=np.int64)) * n ** (k + 1)
+    if size > _MAX_TABLE:
+        raise ShapeError(
+            f"cofactor: the derivative of order {k + 1} of det at {n}x{n} matrices "
+            f"(shape {shape}) needs a table of {size:,} products of "
+            f"singular values (n^{k + 1} per matrix), above the limit of {_MAX_TABLE:,}. "
+            "Derivatives of det of order 3 and higher are for small matrices; for a "
+            "log-likelihood use slogdet, or take fewer nested derivatives."
+        )
+
+
+def _cofactor_by_svd(a: np.ndarray, dirs: Sequence[np.ndarray], normalized: bool) -> np.ndarray:
+    n, k = a.shape[-1], len(dirs)
+    _check_table(a.shape, k)
+    u, s, vh = _lapack(
+        "cofactor", "the SVD did not converge", np.linalg.svd, a, full_matrices=False
+    )
+    fs = [np.swapaxes(u, -1, -2) @ e @ np.swapaxes(vh, -1, -2) for e in dirs]
+    h = _mixed_grad(_weights(s, k + 1, normalized), fs, n)
+    out: np.ndarray = u @ h @ vh
+    if not normalized:
+        sigma = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+        out = out * sigma[..., None, None]
+    return out
+
+
+def _cofactor_eval(a: Array, *dirs: Array, normalized: bool) -> Array:
+    a = np.asarray(a)
+    dirs = tuple(np.asarray(e) for e in dirs)
+    n, k = a.shape[-1], len(dirs)
+    lead = np.broadcast_shapes(a.shape[:-2], *(e.shape[:-2] for e in dirs))
+    if k + 1 > n:  # derivatives of det beyond its degree n
+        return np.zeros((*lead, n, n), dtype=a.dtype)
+    bad = ~np.isfinite(a).all(axis=(-2, -1))
+    if bad.any():  # no SVD of inf/NaN: their derivatives are NaN
+        a = np.where(bad[..., None, None], np.eye(n, dtype=a.dtype), a)
+    if k == 0:
+        out, ok = _first_by_lu(a, normalized)
+        if not ok.all():
+            out[~ok] = _cofactor_by_svd(a[~ok], (), normalized)
+    else:
+        out = _cofactor_by_svd(a, dirs, normalized)
+    if bad.any():
+        out = np.where(bad[..., None, None], np.asarray(np.nan, a.dtype), out)
+    out += 0.0  # no -0.0 entries (LU's inverse has them where the truth is 0)
+    if out.shape != (*lead, n, n):
+        out = np.broadcast_to(out, (*lead, n, n)).copy()
+    return out.astype(a.dtype, copy=False)
+
+
+def _cofactor_abstract_eval(a: ShapedArray, *dirs: ShapedArray, normalized: bool) -> ShapedArray:
+    _check_float("cofactor", a)
+    _check_matrix("cofactor", a, square=True)
+    n = a.shape[-1]
+    for e in dirs:
+        if e.dtype != a.dtype:
+            raise DTypeError(
+                f"cofactor: a direction's dtype differs from the matrix's "
+                f"({e.str_short()}, {a.str_short()})"
+            )
+        if e.ndim < 2 or e.shape[-2:] != (n, n):
+            raise ShapeError(
+                f"cofactor: direction {e.str_short()} does not fit the matrix {a.str_short()}: "
+                f"it must have shape (..., {n}, {n})"
+            )
+    try:
+        lead = np.broadcast_shapes(a.shape[:-2], *(e.shape[:-2] for e in dirs))
+    except ValueError:
+        shapes = ", ".join(x.str_short() for x in (a, *dirs))
+        raise ShapeError(
+            f"cofactor: the leading (batch) axes of {shapes} do not broadcast"
+        ) from None
+    _check_table(a.shape, len(dirs))
+    return ShapedArray((*lead, n, n), a.dtype)
+
+
+def _inner(x: Array, y: Array) -> Array:
+    """<x, y> over the last two axes (broadcasting the leading ones)."""
+    prod = E.mul(x, y)
+    nd = _nd(prod)
+    return S.reduce_sum(prod, (nd - 2, nd - 1))
+
+
+def _cofactor_jvp(
+    primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, normalized: bool
+) -> Any:
+    a, *dirs = primals
+    ta, *tdirs = tangents
+    n = aval_of(a).shape[-1]
+    acc: Array | None = None
+    for m, t in enumerate(tdirs):
+        if not isinstance(t, Zero):
+            acc = _plus(acc, cofactor(a, *dirs[:m], t, *dirs[m + 1 :], normalized=normalized))
+    if not isinstance(ta, Zero):
+        if len(dirs) + 1 < n:
+            acc = _plus(acc, cofactor(a, *dirs, ta, normalized=normalized))
+        if normalized:
+            scale = _as_mat(_inner(cofactor(a, normalized=True), ta))
+            acc = _plus(acc, E.neg(E.mul(out, scale)))
+    if acc is None:
+        return Zero(aval_of(out))
+    return (
+        S.broadcast_to(acc, aval_of(out).shape) if aval_of(acc).shape != aval_of(out).shape else acc
+    )
+
+
+def _cofactor_vjp(
+    ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, normalized: bool
+) -> list[Any]:
+    a, *dirs = primals
+    n = aval_of(a).shape[-1]
+    cts: list[Any] = [None] * len(primals)
+    for m in range(len(dirs)):
+        if needs[m + 1]:
+            others = [*dirs[:m], *dirs[m + 1 :]]
+            g = cofactor(a, *others, ct, normalized=normalized)
+            cts[m + 1] = E.unbroadcast(g, aval_of(dirs[m]).shape)
+    if needs[0]:
+        g = cofactor(a, *dirs, ct, normalized=normalized) if len(dirs) + 1 < n else None
+        if normalized:
+            term = E.mul(cofactor(a, normalized=True), _as_mat(_inner(ct, out)))
+            g = E.neg(term) if g is None else E.sub(g, term)
+        if g is not None:
+            cts[0] = E.unbroadcast(g, aval_of(a).shape)
+    return cts
+
+
+def _cofactor_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, normalized: bool
+) -> tuple[Array, int]:
+    # per example, the leading axes broadcast (right-aligned); put every batch
+    # axis in front and pad the per-example leading axes to a common rank, so
+    # an unbatched matrix is factored once for a batch of directions
+    lead = max(_nd(x) - (d is not None) - 2 for x, d in zip(args, dims, strict=True))
+    size = next(aval_of(x).shape[d] for x, d in zip(args, dims, strict=True) if d is not None)
+    moved = []
+    for x, d in zip(args, dims, strict=True):
+        shape = aval_of(x).shape
+        if d is None:
+            k = 1
+        else:
+            x = _front(x, d)
+            shape = aval_of(x).shape[1:]
+            k = size
+        pad = lead - (len(shape) - 2)
+        moved.append(S.reshape(x, (k, *(1,) * pad, *shape)))
+    return cofactor(*moved, normalized=normalized), 0
+
+
+def _cofactor_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    sing = rng.normal(size=(3, 2)) @ rng.normal(size=(2, 3))  # rank 2
+    rank1 = np.outer(rng.normal(size=3), rng.normal(size=3))
+    return [
+        ((_well(rng, 3, 3),), {"normalized": False}),
+        ((sing,), {"normalized": False}),
+        ((rank1,), {"normalized": False}),
+        ((_well(rng, 2, 4, 4),), {"normalized": False}),
+        ((sing, rng.normal(size=(3, 3))), {"normalized": False}),
+        ((_well(rng, 3, 3), rng.normal(size=(2, 3, 3))), {"normalized": False}),
+        ((_well(rng, 1, 1),), {"normalized": False}),
+        (
+            (_well(rng, 2, 2), rng.normal(size=(2, 2)), rng.normal(size=(2, 2))),
+            {"normalized": False},
+        ),
+        ((_well(rng, 3, 3),), {"normalized": True}),
+        ((-_well(rng, 2, 3, 3), rng.normal(size=(2, 3, 3))), {"normalized": True}),
+    ]
+
+
+cofactor_p.impl = _cofactor_impl
+cofactor_p.abstract_eval = _cofactor_abstract_eval
+cofactor_p.jvp = _cofactor_jvp
+cofactor_p.vjp = _cofactor_vjp
+cofactor_p.batch = _cofactor_batch
+cofactor_p.samples = _cofactor_samples
+
+
+def cofactor(a: Array, *dirs: Array, normalized: bool = False) -> Array:
+    """The derivative of ``det`` of order ``len(dirs) + 1`` at ``a``, as the
+    matrix G with ``<G, x> = d^(k+1) det(a)[dirs..., x]``; ``cofactor(a)`` is
+    the cofactor matrix ``adj(a)^T``. ``normalized``: divided by ``det(a)``."""
+    return bind(cofactor_p, a, *dirs, normalized=bool(normalized))
+
 
 det_p = Primitive("det")
 slogdet_p = Primitive("slogdet", multiple_results=True)
@@ -688,21 +1025,18 @@ def _det_abstract_eval(a: ShapedArray) -> ShapedArray:
     return ShapedArray(a.shape[:-2], a.dtype)
 
 
-def _inv_t(a: Array) -> Array:
-    """a^-T, as solve(a^T, I)."""
-    return solve(_mT(a), _eye_like(a))
-
-
 det_p.impl = lambda a: np.linalg.det(a)
 det_p.abstract_eval = _det_abstract_eval
-det_p.jvp = lambda primals, tangents, out: E.mul(out, _trace(solve(primals[0], tangents[0])))
-det_p.vjp = lambda ct, primals, out, needs: [E.mul(_as_mat(E.mul(ct, out)), _inv_t(primals[0]))]
+det_p.jvp = lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0])
+det_p.vjp = lambda ct, primals, out, needs: [E.mul(_as_mat(ct), cofactor(primals[0]))]
 det_p.batch = _unary_batch(det_p)
 det_p.samples = lambda rng: [
     ((_well(rng, 3, 3),), {}),
     ((-_well(rng, 3, 3),), {}),
     ((_well(rng, 2, 2, 2),), {}),
     ((_well(rng, 1, 1),), {}),
+    ((np.array([[1.0, 2.0], [2.0, 4.0]]),), {}),  # singular: the cofactor matrix
+    ((np.outer([1.0, 2.0, -1.0], [0.5, 1.0, 3.0]),), {}),  # rank 1
 ]
 
 
@@ -713,15 +1047,23 @@ def _slogdet_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
     return [out, out]
 
 
+def _log_grad(a: Array, sign: Array) -> Array:
+    """a^-T, the gradient of log|det a|: NaN for the matrices whose sign is 0
+    (numpy's LU found them exactly singular: no derivative exists there). The
+    NaN is a factor, so derivatives of every order stay NaN there."""
+    nan_if_singular = E.select(E.eq(sign, 0.0), np.nan, 1.0)
+    return E.mul(cofactor(a, normalized=True), _as_mat(nan_if_singular))
+
+
 def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
-    return [Zero(aval_of(out[0])), _trace(solve(primals[0], tangents[0]))]
+    return [Zero(aval_of(out[0])), _inner(_log_grad(primals[0], out[0]), tangents[0])]
 
 
 def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
     ct_log = _nz(ct[1])
     if ct_log is None:
         return [None]
-    return [E.mul(_as_mat(ct_log), _inv_t(primals[0]))]
+    return [E.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
 
 
 slogdet_p.impl = lambda a: list(np.linalg.slogdet(a))
