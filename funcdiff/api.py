@@ -87,6 +87,49 @@ def _diff_value(x: Any, what: str, transform: str) -> Any:
     return x
 
 
+def _check_complex(
+    transform: str,
+    holomorphic: bool,
+    in_avals: Sequence[ShapedArray],
+    out_avals: Sequence[ShapedArray],
+    real_outputs: bool,
+    real_inputs: bool = False,
+) -> None:
+    """JAX's dtype rules for complex differentiation. ``holomorphic=True``
+    needs complex inputs and outputs (the derivative is then f'(z)); without
+    it, reverse mode needs real outputs (``real_outputs``) and forward-mode
+    Jacobians real inputs (``real_inputs``): with complex values there a
+    single complex number cannot hold the derivative of a function that is
+    not holomorphic."""
+    if holomorphic:
+        for what, avals in (("inputs", in_avals), ("outputs", out_avals)):
+            for a in avals:
+                if a.dtype.kind != "c":
+                    raise DTypeError(
+                        f"{transform} with holomorphic=True requires {what} with a complex "
+                        f"dtype, but got {a.dtype}. Convert them, e.g. x.astype(complex)."
+                    )
+        return
+    if real_outputs:
+        for a in out_avals:
+            if a.dtype.kind == "c":
+                raise DTypeError(
+                    f"{transform} requires real-valued outputs, but the output has dtype "
+                    f"{a.dtype}. For holomorphic differentiation, pass holomorphic=True; "
+                    "for a function that is not holomorphic, differentiate its real and "
+                    "imaginary parts (funcdiff.numpy.real/imag), or use vjp/jvp directly."
+                )
+    if real_inputs:
+        for a in in_avals:
+            if a.dtype.kind == "c":
+                raise DTypeError(
+                    f"{transform} requires real-valued inputs, but an input has dtype "
+                    f"{a.dtype}. For holomorphic differentiation, pass holomorphic=True; "
+                    "for a function that is not holomorphic, use jacrev (real outputs) "
+                    "or jvp directly."
+                )
+
+
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
     nums = (argnums,) if _is_int(argnums) else argnums
     if not isinstance(nums, (tuple, list)) or not all(_is_int(a) for a in nums):
@@ -103,8 +146,7 @@ def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple
     norm = tuple(int(a) % nargs for a in nums)
     if len(set(norm)) != len(norm):
         raise ValueError(
-            f"{name}: argnums={argnums!r} names the same argument twice; "
-            "list each argument once"
+            f"{name}: argnums={argnums!r} names the same argument twice; list each argument once"
         )
     return norm
 
@@ -116,9 +158,7 @@ def _is_int(x: Any) -> bool:
 
 def _check_chunk_size(chunk_size: Any, name: str) -> None:
     if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
-        raise ValueError(
-            f"{name}: chunk_size must be a positive int or None, got {chunk_size!r}"
-        )
+        raise ValueError(f"{name}: chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
 def _check_axes_spec(spec: Any, what: str) -> None:
@@ -351,7 +391,9 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     return out, vjp_fn
 
 
-def value_and_grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Fun:
+def value_and_grad(
+    f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Fun:
     """``f`` and its gradient in one pass: ``(value, grad)`` (or
     ``((value, aux), grad)`` with ``has_aux``). See ``grad``.
 
@@ -382,6 +424,7 @@ def value_and_grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
                 f"grad requires a floating-point output, but {_fun_name(f)} returned "
                 f"dtype {out_aval.dtype}"
             )
+        _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
         ct = np.ones((), out_aval.dtype)
         g = tree_unflatten(tr.in_tree, [_to_user(c, tr.given) for c in tr.pullback([ct])])
         g = g[0] if _is_int(argnums) else g
@@ -391,7 +434,9 @@ def value_and_grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     return value_and_grad_f
 
 
-def grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Fun:
+def grad(
+    f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Fun:
     """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
     Args:
@@ -399,12 +444,17 @@ def grad(f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Fun
       argnums: which positional argument(s) to differentiate: an int gives
         the gradient shaped like that argument, a tuple gives a tuple.
       has_aux: f returns ``(value, aux)``; ``grad`` then returns ``(grad, aux)``.
+      holomorphic: f maps complex inputs to a complex output holomorphically;
+        the result is the complex derivative f'(z). Without it a complex
+        output is an error, and for real-valued f of complex z the result
+        is the conjugate of the steepest-ascent direction (JAX's
+        convention: ``grad(lambda z: abs(z)**2)(3+4j) == 6-8j``).
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp
     >>> round(float(fd.grad(lambda x: x ** fnp.cos(x))(3.0)), 6)
     -0.163465
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -483,11 +533,13 @@ def jacrev(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
+    holomorphic: bool = False,
 ) -> Fun:
     """Jacobian by reverse mode: one vectorized VJP over the output basis.
 
     The result has shape ``out.shape + arg.shape`` (nested as output pytree,
-    then argument pytree).
+    then argument pytree). Outputs must be real unless ``holomorphic``
+    (complex inputs and outputs, result f'(z)); see ``grad``.
 
     >>> import funcdiff as fd, numpy as np
     >>> fd.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
@@ -501,6 +553,7 @@ def jacrev(
         nums = _argnums_tuple(argnums, len(args), "jacrev")
         tr = _Traced(f, args, kwargs, nums, "jacrev", has_aux)
         out_avals, in_avals = tr.out_avals, tr.in_avals
+        _check_complex("jacrev", holomorphic, in_avals, out_avals, real_outputs=True)
         dtype = _jac_dtype(out_avals)
 
         def pullback(ct_flat: Any) -> list[Any]:
@@ -525,8 +578,12 @@ def jacfwd(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
+    holomorphic: bool = False,
 ) -> Fun:
     """Jacobian by forward mode: one vectorized JVP over the input basis.
+
+    Inputs must be real unless ``holomorphic`` (complex inputs and outputs,
+    result f'(z)); see ``grad``.
 
     >>> import funcdiff as fd, numpy as np
     >>> fd.jacfwd(lambda x: x[0] * x)(np.array([1.0, 2.0]))
@@ -540,6 +597,9 @@ def jacfwd(
         nums = _argnums_tuple(argnums, len(args), "jacfwd")
         tr = _Traced(f, args, kwargs, nums, "jacfwd", has_aux)
         in_avals, out_avals = tr.in_avals, tr.out_avals
+        _check_complex(
+            "jacfwd", holomorphic, in_avals, out_avals, real_outputs=False, real_inputs=True
+        )
         dtype = _jac_dtype(in_avals)
 
         def pushforward(t_flat: Any) -> list[Any]:
@@ -590,6 +650,7 @@ def hessian(
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
+    holomorphic: bool = False,
 ) -> Fun:
     """The Hessian, forward-over-reverse: ``jacfwd(jacrev(f))``.
 
@@ -603,7 +664,13 @@ def hessian(
            [2., 0.]])
     """
     _check_chunk_size(chunk_size, "hessian")
-    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux, chunk_size=chunk_size)
+    return jacfwd(
+        jacrev(f, argnums, has_aux, holomorphic=holomorphic),
+        argnums,
+        has_aux,
+        chunk_size=chunk_size,
+        holomorphic=holomorphic,
+    )
 
 
 def hvp(f: Fun, x: Any, v: Any) -> Any:

@@ -288,7 +288,7 @@ def _is_zero_pad(eqn: Any) -> bool:
     pv = eqn.invars[1]
     return (
         isinstance(pv, Literal)
-        and float(np.asarray(pv.val)) == 0.0
+        and bool(np.asarray(pv.val) == 0)
         and all(it == 0 for _, _, it in eqn.params["padding_config"])
         and eqn.outvars[0].aval.ndim > 0
     )

@@ -10,6 +10,7 @@ import numpy as np
 
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
+from funcdiff.errors import DTypeError
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -83,7 +84,6 @@ ceil = _float_unary(E.ceil_p, "ceil")
 rint = _float_unary(E.round_p, "rint")
 abs = _unary(E.abs_p, "abs")  # noqa: A001
 absolute = abs
-sign = _unary(E.sign_p, "sign")
 negative = _unary(E.neg_p, "negative")
 isnan = _unary(E.isnan_p, "isnan")
 isfinite = _unary(E.isfinite_p, "isfinite")
@@ -109,6 +109,101 @@ greater_equal = _binary(E.ge_p, "greater_equal")
 logical_and = _binary(E.and_p, "logical_and")
 logical_or = _binary(E.or_p, "logical_or")
 logical_xor = _binary(E.xor_p, "logical_xor")
+
+
+def sign(x: Any) -> Array:
+    """Element-wise ``numpy.sign``: -1, 0 or 1, with zero derivative (at 0
+    too). For complex ``z`` it is ``z / |z|`` (0 at 0), as in numpy 2, and
+    differentiable.
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.sign(-2.0)), complex(fnp.sign(3 + 4j))
+    (-1.0, (0.6+0.8j))
+    """
+    x = asarray_arg(x)
+    if dtype_of(x).kind != "c":
+        return bind(E.sign_p, x)
+    r = abs(x)
+    zero = E.eq(r, 0.0)
+    return E.select(zero, E.weak(0, x), E.div(x, E.convert(E.select(zero, 1.0, r), dtype_of(x))))
+
+
+def real(x: Any) -> Array:
+    """The real part (a real array; a real input is returned as it is).
+
+    Under ``grad``, the cotangent of ``real(z)`` reaches ``z`` as a real
+    number (JAX's convention, see docs/complex.md).
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.real(3 + 4j))
+    3.0
+    """
+    x = asarray_arg(x)
+    return E.real(x) if dtype_of(x).kind == "c" else x
+
+
+def imag(x: Any) -> Array:
+    """The imaginary part (a real array; zeros for a real input).
+
+    >>> import funcdiff.numpy as fnp
+    >>> float(fnp.imag(3 + 4j))
+    4.0
+    """
+    from funcdiff.numpy._creation import zeros_like
+
+    x = asarray_arg(x)
+    return E.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
+
+
+def conj(x: Any) -> Array:
+    """The complex conjugate (a real input is returned as it is).
+
+    >>> import funcdiff.numpy as fnp
+    >>> complex(fnp.conj(3 + 4j))
+    (3-4j)
+    """
+    x = asarray_arg(x)
+    return E.conj(x) if dtype_of(x).kind == "c" else x
+
+
+conjugate = conj
+
+
+def angle(z: Any, deg: bool = False) -> Array:
+    """The argument of ``z``, ``atan2(imag(z), real(z))``, in radians (degrees
+    with ``deg``); for real input 0 or pi, with zero derivative. At ``z = 0``
+    the derivative does not exist: NaN.
+
+    >>> import funcdiff.numpy as fnp
+    >>> print(f"{float(fnp.angle(1j)):.6f}", float(fnp.angle(-2.0)))
+    1.570796 3.141592653589793
+    """
+    z = asarray_arg(z)
+    if dtype_of(z).kind == "c":
+        out = E.atan2(E.imag(z), E.real(z))
+    else:
+        (z,) = promote_float(z)
+        out = E.select(E.lt(z, 0.0), E.weak(math.pi, z), E.weak(0.0, z))
+    return E.mul(out, 180.0 / math.pi) if deg else out
+
+
+def iscomplexobj(x: Any) -> bool:
+    """True when ``x`` has a complex dtype (decided from the dtype, not values).
+
+    >>> import funcdiff.numpy as fnp
+    >>> fnp.iscomplexobj(1j), fnp.iscomplexobj(1.0)
+    (True, False)
+    """
+    return bool(dtype_of(x).kind == "c")
+
+
+def _real_only(name: str, *xs: Any) -> None:
+    for x in xs:
+        if dtype_of(x).kind == "c":
+            raise DTypeError(
+                f"{name}: complex input (dtype {dtype_of(x)}) is not supported (nor in numpy); "
+                "apply it to fnp.real/fnp.imag/fnp.abs of the value"
+            )
 
 
 def positive(x: Any) -> Array:
@@ -267,20 +362,44 @@ def isinf(x: Any) -> Array:
     return logical_not(logical_or(isfinite(x), isnan(x)))
 
 
+def _norm_root(s: Array, p: float = 2.0) -> Array:
+    """``s ** (1/p)`` for a sum ``s`` of ``|x_i| ** p``: the last step of a
+    p-norm, with the convention for the cone's tip ``x = 0`` (``s == 0``).
+
+    There the norm has no derivative. Its value and gradient are 0 (the
+    smallest subgradient), and every derivative of order 2 or more is NaN:
+    the curvature is unbounded near 0, and no finite value would do (for
+    ``norm(x)**2`` the chain rule gives ``2 g g^T + 2 * 0 * H``, never the
+    true ``2 I``), so NaN rather than a plausible wrong number. At ``s == 0``
+    the root is replaced by ``s ** 1.5``, which has exactly that value, that
+    gradient and an infinite second derivative.
+    """
+    zero = E.eq(s, 0.0)
+    root = E.sqrt(E.select(zero, 1.0, s)) if p == 2.0 else E.pow(E.select(zero, 1.0, s), 1.0 / p)
+    return E.select(zero, E.pow(s, 1.5), root)
+
+
 def hypot(x: Any, y: Any) -> Array:
     """``sqrt(x**2 + y**2)`` without overflow for large inputs.
+
+    Its derivatives are those of ``sqrt(x**2 + y**2)`` at every order (the
+    overflow guard is a scale held constant); at ``x = y = 0`` the value and
+    gradient are 0 and higher derivatives NaN, as for ``linalg.norm``.
 
     >>> import funcdiff.numpy as fnp
     >>> float(fnp.hypot(3.0, 4.0))
     5.0
     """
+    from funcdiff.custom import stop_gradient_p
+
     x, y = promote_float(x, y)
-    ax, ay = abs(x), abs(y)
-    big = maximum(ax, ay)
-    small = minimum(ax, ay)
-    safe = E.select(E.eq(big, 0.0), 1.0, big)
-    ratio = E.div(small, safe)
-    return E.mul(big, sqrt(E.add(1.0, E.mul(ratio, ratio))))
+    _real_only("hypot", x, y)
+    m = bind(stop_gradient_p, maximum(abs(x), abs(y)))
+    m = E.select(E.logical_and(isfinite(m), E.gt(m, 0.0)), m, 1.0)
+    xs, ys = E.div(x, m), E.div(y, m)
+    r = E.mul(m, _norm_root(E.add(E.mul(xs, xs), E.mul(ys, ys))))
+    # numpy: an infinite operand gives inf, even with a NaN beside it
+    return E.select(E.logical_or(isinf(x), isinf(y)), np.inf, r)
 
 
 def logaddexp(x: Any, y: Any) -> Array:
@@ -293,6 +412,7 @@ def logaddexp(x: Any, y: Any) -> Array:
     from funcdiff.custom import stop_gradient_p
 
     x, y = promote_float(x, y)
+    _real_only("logaddexp", x, y)
     # shift by the max, held constant, so every derivative is the smooth
     # softmax one (no kink from max/abs at x == y); infinite max shifts by 0
     m = bind(stop_gradient_p, maximum(x, y))
@@ -374,18 +494,40 @@ def heaviside(x: Any, h0: Any) -> Array:
     return E.select(E.lt(x, 0.0), 0.0, E.select(E.gt(x, 0.0), 1.0, h0))
 
 
+# sinc(x) = sum_n (-1)^n (pi x)^(2n) / (2n+1)!; on |pi x| < 1 the first 12
+# terms are exact to far below float64 rounding, and so are their derivatives
+# (the k-th is off by about pi^k / (22-k)! there: 1e-18 relative for k = 4).
+_SINC_TERMS = 12
+_SINC_COEFFS = tuple(
+    (-1) ** n * math.pi ** (2 * n) / math.factorial(2 * n + 1) for n in range(_SINC_TERMS)
+)
+
+
 def sinc(x: Any) -> Array:
     """Normalized sinc ``sin(pi x) / (pi x)``, 1 at 0.
 
-    >>> import funcdiff.numpy as fnp
-    >>> float(fnp.sinc(0.0))
-    1.0
+    Differentiable to any order, also at 0: on ``|pi x| < 1`` it is computed
+    as its Taylor polynomial (degree 22, exact to rounding there), whose own
+    derivatives are the derivatives of sinc, so the k-th derivative at 0 is
+    exact for every k up to 23 (``-pi**2 / 3`` for the second); elsewhere it
+    is ``sin(pi x) / (pi x)``.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> print(float(fnp.sinc(0.0)), f"{float(fd.grad(fd.grad(fnp.sinc))(0.0)):.6f}")
+    1.0 -3.289868
     """
     (x,) = promote_float(x)
     px = E.mul(x, math.pi)
-    zero = E.eq(x, 0.0)
-    safe = E.select(zero, 1.0, px)
-    return E.select(zero, 1.0, E.div(sin(safe), safe))
+    near = E.lt(abs(px), 1.0)
+    # each branch sees a safe argument, so the one not taken adds no inf/NaN
+    # to any derivative
+    xs = E.select(near, x, 0.0)
+    z = E.mul(xs, xs)
+    poly: Any = _SINC_COEFFS[-1]
+    for c in reversed(_SINC_COEFFS[:-1]):
+        poly = E.add(E.mul(poly, z), c)
+    far = E.select(near, 1.0, px)
+    return E.select(near, poly, E.div(sin(far), far))
 
 
 def nan_to_num(
@@ -412,6 +554,7 @@ __all__ = [
     "abs",
     "absolute",
     "add",
+    "angle",
     "arccos",
     "arccosh",
     "arcsin",
@@ -423,6 +566,8 @@ __all__ = [
     "cbrt",
     "ceil",
     "clip",
+    "conj",
+    "conjugate",
     "cos",
     "cosh",
     "deg2rad",
@@ -441,6 +586,8 @@ __all__ = [
     "greater_equal",
     "heaviside",
     "hypot",
+    "imag",
+    "iscomplexobj",
     "isfinite",
     "isinf",
     "isnan",
@@ -467,6 +614,7 @@ __all__ = [
     "power",
     "rad2deg",
     "radians",
+    "real",
     "reciprocal",
     "remainder",
     "rint",

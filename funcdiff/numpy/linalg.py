@@ -27,9 +27,10 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, promote_float, shape_of
 from funcdiff.numpy._linear import matmul
-from funcdiff.numpy._reductions import _axes_list, _NoValue, _safe_sqrt
+from funcdiff.numpy._reductions import _axes_list, _NoValue
 from funcdiff.numpy._reductions import max as _max
 from funcdiff.numpy._reductions import min as _min
+from funcdiff.numpy._ufuncs import _norm_root
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
 from funcdiff.primitives import linalg as L
@@ -66,8 +67,12 @@ def _abs(x: Array) -> Array:
 
 
 def _sum_sq(x: Array, axes: tuple[int, ...]) -> Array:
-    """``sqrt(sum(x * x))`` over ``axes``, with a zero gradient at x = 0."""
-    return _safe_sqrt(S.reduce_sum(E.mul(x, x), axes))
+    """``sqrt(sum(|x|**2))`` over ``axes``; at x = 0 value and gradient 0 and
+    higher derivatives NaN (see ``_norm_root``)."""
+    if dtype_of(x).kind == "c":
+        re, im = E.real(x), E.imag(x)
+        return _norm_root(S.reduce_sum(E.add(E.mul(re, re), E.mul(im, im)), axes))
+    return _norm_root(S.reduce_sum(E.mul(x, x), axes))
 
 
 def _vector_norm(x: Array, order: Any, axis: int) -> Array:
@@ -81,22 +86,25 @@ def _vector_norm(x: Array, order: Any, axis: int) -> Array:
     if order == -np.inf:
         return _min(_abs(x), axis)
     if order == 0:
-        return S.reduce_sum(E.convert(E.ne(x, 0.0), dtype_of(x)), axes)
+        return S.reduce_sum(E.convert(E.ne(x, 0.0), E.real_dtype(dtype_of(x))), axes)
     if order == 1:
         return S.reduce_sum(_abs(x), axes)
     p = float(order)
     s = S.reduce_sum(E.pow(_abs(x), p), axes)
     if p < 0:
         return E.pow(s, 1.0 / p)
-    # s ** (1/p) selecting away s == 0, so the gradient at x = 0 is 0, not NaN
-    zero = E.eq(s, 0.0)
-    return E.select(zero, 0.0, E.pow(E.select(zero, 1.0, s), 1.0 / p))
+    return _norm_root(s, p)
 
 
 def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
     if order is None or order == "fro":
         return _sum_sq(x, tuple(sorted((row, col))))
     if (isinstance(order, str) and order == "nuc") or (_is_number(order) and order in (2, -2)):
+        if dtype_of(x).kind == "c":
+            raise NotImplementedError(
+                f"norm: ord={order!r} of a complex matrix needs complex singular values, "
+                "which are not supported; use ord=None/'fro', 1, -1, inf or -inf"
+            )
         # singular values of the (row, col) planes, moved last (as numpy does)
         nd = len(shape_of(x))
         rest = [i for i in range(nd) if i not in (row, col)]
@@ -138,9 +146,16 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         or a tuple of one or two ints (negative allowed).
       keepdims: keep the normed axes as size 1.
 
-    Differentiation: the 2-norm, the Frobenius norm and p-norms (p > 0)
-    take a "safe" root that selects the zero away before the square root,
-    so at ``x = 0`` their gradient is 0 (a valid subgradient) instead of NaN.
+    Complex ``x`` gives a real norm (all orders but the matrix 2, -2 and
+    'nuc', which need complex singular values); its gradient follows JAX's
+    convention (docs/complex.md).
+
+    Differentiation: at ``x = 0`` the 2-norm, the Frobenius norm and
+    p-norms (p > 0) have no derivative (the tip of a cone). Their gradient
+    there is 0 (a valid subgradient) and their higher derivatives are NaN:
+    no finite Hessian would be right for smooth functions of the norm (for
+    ``norm(x)**2`` at 0, write ``sum(x**2)``, whose Hessian is exactly 2I).
+    ``ord=1`` at a zero entry follows ``abs`` (derivative +1).
     ``inf``/``-inf`` norms share the gradient equally among tied entries.
     Matrix ord=2/-2/'nuc' differentiate through ``svdvals``: the first
     derivative of ord=2 (-2) exists where the largest (smallest) singular
@@ -156,9 +171,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     array([0., 0., 0.])
     """
     x = asarray_arg(x)
-    if dtype_of(x).kind == "c":
-        raise NotImplementedError("norm: complex input is not supported yet")
-    if dtype_of(x).kind != "f":
+    if dtype_of(x).kind not in "fc":
         x = E.convert(x, np.float64)
     shape = shape_of(x)
     nd = len(shape)

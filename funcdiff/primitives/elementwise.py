@@ -40,10 +40,12 @@ _SCALARS = (int, float, bool, np.generic)
 
 def weak(x: Any, like: Any) -> Any:
     """A Python scalar ``x`` takes the dtype of the array ``like`` (weak typing)."""
-    if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+    if isinstance(x, (int, float, complex)) and not isinstance(x, np.generic):
         dt = like.dtype if hasattr(like, "dtype") else np.result_type(like)
         if isinstance(x, float) and dt.kind not in "fc":
             return np.float64(x)
+        if isinstance(x, complex) and dt.kind != "c":
+            return np.complex128(x)  # the primitive then names the dtype clash
         return dt.type(x)
     return x
 
@@ -75,6 +77,16 @@ def _same_dtype(name: str, avals: Sequence[ShapedArray]) -> np.dtype[Any]:
                 "astype (funcdiff.numpy functions promote automatically)"
             )
     return dt
+
+
+def _no_complex(name: str, avals: Sequence[ShapedArray], why: str = "") -> None:
+    for a in avals:
+        if a.dtype.kind == "c":
+            raise DTypeError(
+                f"{name}: complex operand {a.str_short()} is not supported"
+                + (f" ({why})" if why else " (numpy has no complex version either)")
+                + "; apply it to funcdiff.numpy.real/imag/abs of the value instead"
+            )
 
 
 def unbroadcast(ct: Array, shape: tuple[int, ...]) -> Array:
@@ -150,7 +162,12 @@ def _unary(
     impl: Callable[..., Any],
     derivative: Callable[[Array, Array], Array] | None,
     domain: tuple[float, float] = (-2.0, 2.0),
+    *,
+    real_only: str = "",
 ) -> Primitive:
+    """``real_only``: why a complex operand is refused (empty: accepted; a
+    unary function with a derivative is then holomorphic, so one rule
+    serves real and complex operands, see "complex numbers" below)."""
     prim = Primitive(name)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
@@ -158,6 +175,8 @@ def _unary(
     def abstract_eval(x: ShapedArray) -> ShapedArray:
         if derivative is not None and not is_float(x):
             raise DTypeError(f"{name}: needs a floating-point operand, got {x.str_short()}")
+        if real_only:
+            _no_complex(name, (x,), real_only)
         return x
 
     prim.abstract_eval = abstract_eval
@@ -183,13 +202,28 @@ def _one_minus_sq(v: Array) -> Array:
     return sub(1.0, mul(v, v))
 
 
+def _acosh_derivative(x: Array) -> Array:
+    # 1 / sqrt(x^2 - 1) for real x > 1; for complex z the principal branch
+    # of acosh has derivative 1 / (sqrt(z - 1) sqrt(z + 1)), which is
+    # -1 / sqrt(z^2 - 1) where Re z < 0
+    if _dtype_of(x).kind == "c":
+        return mul(rsqrt(sub(x, 1.0)), rsqrt(add(x, 1.0)))
+    return rsqrt(sub(mul(x, x), 1.0))
+
+
 neg_p = _unary("neg", np.negative, lambda out, x: -1.0)
 exp_p = _unary("exp", np.exp, lambda out, x: out)
 log_p = _unary("log", np.log, lambda out, x: div(1.0, x), (0.2, 3.0))
 log1p_p = _unary("log1p", np.log1p, lambda out, x: div(1.0, add(x, 1.0)), (-0.5, 3.0))
 expm1_p = _unary("expm1", np.expm1, lambda out, x: add(out, 1.0))
 sqrt_p = _unary("sqrt", np.sqrt, lambda out, x: div(0.5, out), (0.2, 3.0))
-cbrt_p = _unary("cbrt", np.cbrt, lambda out, x: div(1.0, mul(3.0, mul(out, out))), (0.2, 3.0))
+cbrt_p = _unary(
+    "cbrt",
+    np.cbrt,
+    lambda out, x: div(1.0, mul(3.0, mul(out, out))),
+    (0.2, 3.0),
+    real_only="numpy has no complex cbrt; use power(z, 1/3) for the principal root",
+)
 sin_p = _unary("sin", np.sin, lambda out, x: cos(x))
 cos_p = _unary("cos", np.cos, lambda out, x: neg(sin(x)))
 tan_p = _unary("tan", np.tan, lambda out, x: add(1.0, mul(out, out)), (-1.2, 1.2))
@@ -200,11 +234,16 @@ sinh_p = _unary("sinh", np.sinh, lambda out, x: cosh(x))
 cosh_p = _unary("cosh", np.cosh, lambda out, x: sinh(x))
 tanh_p = _unary("tanh", np.tanh, lambda out, x: _one_minus_sq(out))
 asinh_p = _unary("asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)))
-acosh_p = _unary("acosh", np.arccosh, lambda out, x: rsqrt(sub(mul(x, x), 1.0)), (1.2, 3.0))
+acosh_p = _unary("acosh", np.arccosh, lambda out, x: _acosh_derivative(x), (1.2, 3.0))
 atanh_p = _unary("atanh", np.arctanh, lambda out, x: div(1.0, _one_minus_sq(x)), (-0.9, 0.9))
-abs_p = _unary("abs", np.abs, lambda out, x: sign(x), (0.2, 2.0))
+# d|x| = sign(x) with sign(0) taken as +1 (JAX's choice): |x|**2, hypot(x, 1)
+# and every g(|x|) that is smooth get their derivatives right at 0, to any
+# order (the second derivative of |x| is 0, also at 0). NaN stays NaN. The
+# rules (real and complex operands) are under "complex numbers" below.
+abs_p = _unary("abs", np.abs, lambda out, x: _abs_real_derivative(x), (0.2, 2.0))
 
 
+# logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
 def _logistic(x: Array) -> Array:
     half = np.asarray(x).dtype.type(0.5)  # not 0.5: numpy 1.x makes 0-d float32 float64
@@ -217,9 +256,15 @@ logistic_p = _unary(
     lambda out, x: mul(out, sub(1.0, out)),
     (-4.0, 4.0),
 )
-sign_p = _unary("sign", np.sign, None)
-floor_p = _unary("floor", np.floor, None)
-ceil_p = _unary("ceil", np.ceil, None)
+sign_p = _unary(
+    "sign",
+    np.sign,
+    None,
+    real_only="z/|z| is not piecewise constant, so not this zero-derivative primitive; "
+    "funcdiff.numpy.sign computes it with its derivative",
+)
+floor_p = _unary("floor", np.floor, None, real_only="numpy has no complex floor either")
+ceil_p = _unary("ceil", np.ceil, None, real_only="numpy has no complex ceil either")
 round_p = _unary("round", np.round, None)
 isfinite_p = _unary("isfinite", np.isfinite, None)
 isnan_p = _unary("isnan", np.isnan, None)
@@ -252,8 +297,11 @@ def _integer_pow_derivative(x: Array, y: int) -> Array:
 
 integer_pow_p.impl = _integer_pow_impl
 integer_pow_p.emit = lambda x, *, y: (
-    f"np.square({x})" if y == 2 else f"np.power({x}, {y})" if y >= 0 else
-    f"np.power({x}, {float(y)})"
+    f"np.square({x})"
+    if y == 2
+    else f"np.power({x}, {y})"
+    if y >= 0
+    else f"np.power({x}, {float(y)})"
 )
 integer_pow_p.abstract_eval = lambda x, *, y: x
 integer_pow_p.jvp = lambda primals, tangents, out, *, y: mul(
@@ -282,12 +330,15 @@ def _binary(
     out_dtype: Any = None,
     domain: tuple[float, float] = (-2.0, 2.0),
     zero_derivative: bool = False,
+    real_only: bool = False,
 ) -> Primitive:
     prim = Primitive(name)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
 
     def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+        if real_only:
+            _no_complex(name, (x, y))
         dt = _same_dtype(name, (x, y))
         shape = broadcast_avals(name, (x, y))
         return ShapedArray(shape, dt if out_dtype is None else out_dtype)
@@ -339,24 +390,47 @@ _ONE = _Const()
 _MINUS_ONE = _Const()
 
 
+def _may_be_zero(v: Array) -> bool:
+    """False when ``v`` is a concrete array with no zero entry (the general,
+    select-guarded form of a rule is then not needed)."""
+    return isinstance(v, Tracer) or bool(np.any(np.asarray(v) == 0))
+
+
 def _pow_dx(out: Array, x: Array, y: Array) -> Array:
-    # y * x**(y-1), and 0 where y == 0 (so 0**0 has derivative 0, not nan)
-    return select(eq(y, 0.0), 0.0, mul(y, pow(x, sub(y, 1.0))))
+    # y * x**(y-1). The formula fails at one point only, x == y == 0 (0 * 0**-1
+    # = 0 * inf); there the derivative of x**0 = 1 is 0. Only that point is
+    # replaced, and the formula there sees x = 1 so its own derivatives stay
+    # finite: at y == 0 with x != 0 the formula is kept, so its derivative in
+    # y (1/x: the mixed second derivative of x**y) is not lost.
+    if not (_may_be_zero(x) and _may_be_zero(y)):
+        return mul(y, pow(x, sub(y, 1.0)))
+    bad = logical_and(eq(x, 0.0), eq(y, 0.0))
+    safe_x = select(bad, 1.0, x)
+    return select(bad, 0.0, mul(y, pow(safe_x, sub(y, 1.0))))
 
 
 def _pow_dy(out: Array, x: Array, y: Array) -> Array:
-    # log(x) * x**y, and 0 where x == 0 (the limit along x**y -> 0)
-    safe_x = select(eq(x, 0.0), 1.0, x)
-    return mul(log(safe_x), out)
+    # log(x) * x**y, with the log taken at 1 where x == 0: there the derivative
+    # is 0 (0**y is constant in y for y > 0; JAX's convention for y <= 0 too).
+    # x < 0 gives NaN: x**y is not real for non-integer y, so no derivative in y.
+    if not _may_be_zero(x):
+        return mul(log(x), out)
+    return mul(log(select(eq(x, 0.0), 1.0, x)), out)
 
 
 def _max_dx(out: Array, x: Array, y: Array) -> Array:
     # 1 where x > y, 0 where x < y, and ties split evenly as JAX does:
     # (1 + sign(x - y)) / 2 in three passes (NaN in gives NaN out)
+    dt = _dtype_of(x)
+    if dt.kind == "c":  # numpy's lexicographic order
+        return add(convert(gt(x, y), dt), mul(0.5, convert(eq(x, y), dt)))
     return add(0.5, mul(0.5, sign(sub(x, y))))
 
 
 def _min_dx(out: Array, x: Array, y: Array) -> Array:
+    dt = _dtype_of(x)
+    if dt.kind == "c":
+        return add(convert(lt(x, y), dt), mul(0.5, convert(eq(x, y), dt)))
     return sub(0.5, mul(0.5, sign(sub(x, y))))
 
 
@@ -371,6 +445,10 @@ div_p = _binary(
     domain=(0.5, 2.0),
 )
 pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
+# max/min at a tie: the derivative is split evenly (JAX's choice), so
+# max(x, y) + min(x, y), maximum(x, x) and maximum(x, 0) - maximum(-x, 0) are
+# right at the tie; no linear choice can also make second derivatives of
+# products like max(x, y) * min(x, y) right there (see docs/conventions.md).
 max_p = _binary("max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x))
 min_p = _binary("min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x))
 atan2_p = _binary(
@@ -379,6 +457,7 @@ atan2_p = _binary(
     lambda o, x, y: div(y, add(mul(x, x), mul(y, y))),
     lambda o, x, y: neg(div(x, add(mul(x, x), mul(y, y)))),
     domain=(0.5, 2.0),
+    real_only=True,
 )
 rem_p = _binary(
     "rem",
@@ -386,8 +465,11 @@ rem_p = _binary(
     lambda o, x, y: _ONE,
     lambda o, x, y: neg(floor(div(x, y))),
     domain=(0.5, 2.0),
+    real_only=True,
 )
-floor_divide_p = _binary("floor_divide", np.floor_divide, None, None, zero_derivative=True)
+floor_divide_p = _binary(
+    "floor_divide", np.floor_divide, None, None, zero_derivative=True, real_only=True
+)
 
 eq_p = _binary("eq", np.equal, None, None, out_dtype=np.bool_, zero_derivative=True)
 ne_p = _binary("ne", np.not_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
@@ -460,8 +542,11 @@ def _convert_jvp(
     primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, new_dtype: Any
 ) -> Any:
     (t,) = tangents
-    if np.dtype(new_dtype).kind not in "fc" or _dtype_of(primals[0]).kind not in "fc":
+    src = _dtype_of(primals[0])
+    if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
         return Zero(aval_of(out))
+    if src.kind == "c" and np.dtype(new_dtype).kind == "f":  # numpy keeps the real part
+        t = real(t)
     return convert(t, new_dtype)
 
 
@@ -471,6 +556,13 @@ def _convert_vjp(
     src = _dtype_of(primals[0])
     if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
         return [None]
+    if src.kind == "f" and np.dtype(new_dtype).kind == "c":
+        # the transpose of embedding the reals in the complex plane is the
+        # real part: this is where the cotangent of every real value that
+        # met complex numbers is projected back (funcdiff.numpy promotes by
+        # convert_element_type, and primitives take operands of one dtype,
+        # so every real-to-complex step passes here)
+        ct = real(ct)
     return [convert(ct, src)]
 
 
@@ -484,6 +576,141 @@ convert_element_type_p.samples = lambda rng: [
     ((rng.normal(size=(3,)),), {"new_dtype": np.dtype(np.float32)}),
     ((rng.normal(size=(2, 2)).astype(np.float32),), {"new_dtype": np.dtype(np.float64)}),
 ]
+
+
+# ---------------------------------------------------------------------------
+# complex numbers
+# ---------------------------------------------------------------------------
+# The convention is JAX's. A complex number is a pair of reals; a cotangent
+# pairs with a tangent through the real bilinear form <a, b> = Re(sum(a * b))
+# (no conjugation), and the VJP of a map is its transpose for that pairing.
+# So a holomorphic primitive (t -> f'(z) t: exp, log, sin, mul, div, pow...)
+# has the VJP ct -> ct f'(z), the same multiplication as its JVP, and the
+# rules above serve real and complex operands alike. For f: C -> R, grad
+# gives the conjugate of the direction of steepest ascent (grad |z|^2 at z
+# is 2 conj(z)). The primitives below are not holomorphic and have their
+# own rules: real, imag, conj, abs of a complex number, and the real <->
+# complex conversions (convert_element_type above).
+
+
+def real_dtype(dt: Any) -> np.dtype[Any]:
+    """float32 for complex64, float64 for complex128 (and any real dtype itself)."""
+    dt = np.dtype(dt)
+    return np.dtype(f"f{dt.itemsize // 2}") if dt.kind == "c" else dt
+
+
+def complex_dtype(dt: Any) -> np.dtype[Any]:
+    """complex64 for float32 (and complex64), complex128 otherwise."""
+    return np.result_type(np.dtype(dt), np.complex64)
+
+
+def _complex_only(name: str) -> Callable[[ShapedArray], ShapedArray]:
+    def check(x: ShapedArray) -> ShapedArray:
+        if x.dtype.kind != "c":
+            raise DTypeError(
+                f"{name}: needs a complex operand, got {x.str_short()} "
+                f"(funcdiff.numpy.{name} also takes real arrays)"
+            )
+        return x
+
+    return check
+
+
+def _complex_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    def c(*shape: int) -> np.ndarray:
+        return rng.normal(size=shape) + 1j * rng.normal(size=shape)
+
+    return [((c(3),), {}), ((c(2, 3),), {}), ((c().astype(np.complex64),), {})]
+
+
+def _unary_complex(
+    name: str,
+    impl: Callable[[Any], Any],
+    out_dtype: Callable[[Any], Any],
+    jvp: Callable[[Any], Any],
+    vjp: Callable[[Any, Any], Any],
+) -> Primitive:
+    """A unary primitive on complex operands that is linear over the reals:
+    ``jvp(t)`` applies it, ``vjp(ct, x_dtype)`` its transpose."""
+    prim = Primitive(name)
+    prim.impl = impl
+    check = _complex_only(name)
+    prim.abstract_eval = lambda x: ShapedArray(check(x).shape, out_dtype(x.dtype))
+    prim.jvp = lambda primals, tangents, out: jvp(tangents[0])
+    prim.vjp = lambda ct, primals, out, needs: [vjp(ct, _dtype_of(primals[0]))]
+    prim.batch = lambda args, dims: (bind(prim, args[0]), dims[0])
+    prim.samples = _complex_samples
+    return prim
+
+
+# real and imag copy: np.real/np.imag return views, and results are the user's
+real_p = _unary_complex(
+    "real",
+    lambda x: np.real(x)[()].copy(),
+    real_dtype,
+    lambda t: real(t),
+    # Re(g t) = ct Re(t) for g = ct
+    lambda ct, dt: convert(ct, dt),
+)
+imag_p = _unary_complex(
+    "imag",
+    lambda x: np.imag(x)[()].copy(),
+    real_dtype,
+    lambda t: imag(t),
+    # Re(g t) = ct Im(t) for g = -i ct
+    lambda ct, dt: mul(convert(ct, dt), -1j),
+)
+conj_p = _unary_complex(
+    "conj",
+    np.conjugate,
+    lambda dt: dt,
+    lambda t: conj(t),
+    # Re(g t) = Re(ct conj(t)) for g = conj(ct)
+    lambda ct, dt: conj(ct),
+)
+def_ufunc_emit(conj_p, np.conjugate)
+
+# abs of a complex number: real output, derivative Re(conj(z) t) / |z|
+
+
+def _abs_abstract_eval(x: ShapedArray) -> ShapedArray:
+    if not is_float(x):
+        raise DTypeError(f"abs: needs a floating-point operand, got {x.str_short()}")
+    return ShapedArray(x.shape, real_dtype(x.dtype))
+
+
+def _abs_complex_factor(x: Array, out: Array) -> Array:
+    """conj(z) / |z|: d|z| = Re(factor * t). At z = 0 (the tip of a cone, as
+    for linalg.norm) it is 0 with a NaN derivative: conj(z) sqrt(|z|) there."""
+    dt = _dtype_of(x)
+    zero = eq(out, 0.0)
+    far = div(conj(x), convert(select(zero, 1.0, out), dt))
+    near = mul(conj(x), convert(sqrt(out), dt))
+    return select(zero, near, far)
+
+
+def _abs_real_derivative(x: Array) -> Array:
+    return select(eq(x, 0.0), 1.0, sign(x))
+
+
+def _abs_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+    (x,), (t,) = primals, tangents
+    if _dtype_of(x).kind == "c":
+        return real(mul(t, _abs_complex_factor(x, out)))
+    return mul(t, _abs_real_derivative(x))
+
+
+def _abs_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    (x,) = primals
+    dt = _dtype_of(x)
+    if dt.kind == "c":
+        return [mul(convert(ct, dt), _abs_complex_factor(x, out))]
+    return [mul(ct, _abs_real_derivative(x))]
+
+
+abs_p.abstract_eval = _abs_abstract_eval
+abs_p.jvp = _abs_jvp
+abs_p.vjp = _abs_vjp
 
 
 # ---------------------------------------------------------------------------
@@ -519,6 +746,8 @@ lt: Callable[[Any, Any], Any] = _binop(lt_p)
 le: Callable[[Any, Any], Any] = _binop(le_p)
 gt: Callable[[Any, Any], Any] = _binop(gt_p)
 ge: Callable[[Any, Any], Any] = _binop(ge_p)
+logical_and: Callable[[Any, Any], Any] = _binop(and_p)
+logical_or: Callable[[Any, Any], Any] = _binop(or_p)
 
 
 def neg(x: Any) -> Any:
@@ -577,6 +806,18 @@ def select(pred: Any, x: Any, y: Any) -> Any:
     elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
         x, y = weak_scalar_pair(x, y)
     return bind(select_p, pred, x, y)
+
+
+def real(x: Any) -> Any:
+    return bind(real_p, x)
+
+
+def imag(x: Any) -> Any:
+    return bind(imag_p, x)
+
+
+def conj(x: Any) -> Any:
+    return bind(conj_p, x)
 
 
 def convert(x: Any, dtype: Any) -> Any:
