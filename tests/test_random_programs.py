@@ -112,8 +112,8 @@ COMPLEX_DERIV_CONFIG = Config(
 
 LEAD = "jit outputs: lead's branch"
 LEAD_TYPE = (
-    "jit outputs: lead's branch (found by the random programs: jit returns a numpy scalar "
-    "where eager returns a 0-d array, or the reverse)"
+    "open (issue 9 follow-up): jit returns a numpy scalar where eager returns a 0-d array, "
+    "or the reverse (found by the random programs)"
 )
 H1 = "complex conventions land on branch h1"
 
@@ -273,21 +273,22 @@ def test_jit_matches_eager(case: Case) -> None:
     _assert_no_findings(case, (OTHER,))
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD)
 @_settings(100, shrink=False)
 @given(programs(JIT_CONFIG))
 def test_jit_constant_outputs_random(case: Case) -> None:
     _assert_no_findings(case, (CONST,))
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD)
 @_settings(100, shrink=False)
 @given(programs(JIT_CONFIG))
 def test_jit_results_are_fresh_buffers(case: Case) -> None:
     _assert_no_findings(case, (ALIAS,))
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD_TYPE)
+# not strict: whether eager gives a 0-d array or a numpy scalar also depends on
+# whether its compiled-pass cache already holds the structure (interpreted first
+# call vs compiled later calls), so the outcome depends on which tests ran before
+@pytest.mark.xfail(strict=False, reason=LEAD_TYPE)
 @_settings(100, shrink=False)
 @given(programs(JIT_CONFIG))
 def test_jit_scalar_outputs_have_eagers_python_type(case: Case) -> None:
@@ -410,16 +411,10 @@ def _known_errors() -> Iterator[None]:
 
 #: bugs in second derivatives
 HESSIAN_BUGS = [
-    KnownBug("sinc", lambda a: bool(np.any(np.abs(a) < 1e-3)), SINC),
-    KnownBug("hypot", lambda a, b: _zero_or_tie(a, b), HYPOT),
-    KnownBug("pow_traced", _exponent_in((0.0,)), POW),
-    KnownBug("pow_exp_base", _exponent_in((0.0,)), POW),
     KnownBug("pow0_float", lambda a: bool(np.any(np.abs(a) < 1e-150)), POW0),
 ]
 #: bugs in derivatives of order 3 and 4
 HIGHER_ORDER_BUGS = [
-    KnownBug("pow_traced", _exponent_in((0.0, 1.0, 2.0)), POW),
-    KnownBug("pow_exp_base", _exponent_in((0.0, 1.0, 2.0)), POW),
     KnownBug("pow0_float", lambda a: bool(np.any(np.abs(a) < 1e-150)), POW0),
 ]
 #: bugs in first derivatives
@@ -654,7 +649,6 @@ def test_third_and_fourth_derivatives_match_high_precision(case: Case) -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=H1)
 @_settings(60, shrink=False)
 @given(programs(COMPLEX_DERIV_CONFIG))
 def test_complex_intermediates_derivatives(case: Case) -> None:
@@ -662,7 +656,6 @@ def test_complex_intermediates_derivatives(case: Case) -> None:
     _check_hessian(case)
 
 
-@pytest.mark.xfail(strict=True, reason=H1)
 @_settings(300, shrink=False)
 @given(programs(COMPLEX_CONFIG))
 def test_complex_programs_jit_matches_eager(case: Case) -> None:
@@ -674,7 +667,6 @@ def test_complex_programs_jit_matches_eager(case: Case) -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD)
 @pytest.mark.parametrize(
     "f",
     [
@@ -691,7 +683,6 @@ def test_jit_constant_outputs_match_eager(f: Callable[[Any], Any]) -> None:
         _assert_leaf_equal(j, e, 1.0, "constant output")
 
 
-@pytest.mark.xfail(strict=True, reason=H1)
 def test_jit_abs_of_complex_is_real() -> None:
     # found by the random programs: abs of a complex array is declared complex in
     # the jaxpr, so jit returns complex128 where eager returns float64
@@ -700,7 +691,6 @@ def test_jit_abs_of_complex_is_real() -> None:
     _assert_leaf_equal(fd.jit(f)(x), f(x), 1.0, "abs of complex")
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD)
 def test_jit_identity_returns_a_fresh_array() -> None:
     x = np.arange(3.0)
     assert fd.jit(lambda x: x)(x) is not x
@@ -718,7 +708,6 @@ def _mp_sinc_second_derivative(x: float) -> float:
         return float(mpmath.diff(lambda t: mpmath.sin(mpmath.pi * t) / (mpmath.pi * t), x, 2))
 
 
-@pytest.mark.xfail(strict=True, reason=SINC)
 @pytest.mark.parametrize("x", [0.0, 1e-300, 1e-20, 1e-8])
 def test_sinc_second_derivative_near_zero(x: float) -> None:
     with np.errstate(all="ignore"):
@@ -726,13 +715,11 @@ def test_sinc_second_derivative_near_zero(x: float) -> None:
     assert got == pytest.approx(_mp_sinc_second_derivative(x), rel=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=HYPOT)
 def test_hypot_hessian_at_zero() -> None:
     # d2/dx2 hypot(x, 2) = 4 / (x**2 + 4)**1.5 = 1/2 at x = 0
     assert float(fd.hessian(lambda x: fnp.hypot(x, 2.0))(0.0)) == pytest.approx(0.5, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=HYPOT)
 def test_hypot_hessian_where_arguments_tie() -> None:
     # hypot(x, y) = r is smooth at (1, 1): its Hessian is [[y*y, -x*y], [-x*y, x*x]] / r**3
     got = fd.hessian(lambda v: fnp.hypot(v[0], v[1]))(np.array([1.0, 1.0]))
@@ -760,13 +747,11 @@ def _nth_derivative(f: Callable[[Any], Any], n: int) -> Callable[[Any], Any]:
     return f
 
 
-@pytest.mark.xfail(strict=True, reason=POW)
 def test_pow_hessian_where_the_exponent_is_zero() -> None:
     # exp(x) ** x == exp(x**2): second derivative 2 at 0
     assert float(fd.hessian(lambda x: fnp.exp(x) ** x)(0.0)) == pytest.approx(2.0, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=POW)
 def test_pow_fourth_derivative_at_an_integer_exponent() -> None:
     with mpmath.workdps(40):
         truth = float(mpmath.diff(lambda t: t**t, 2, 4))
@@ -797,8 +782,9 @@ def test_jacrev_dtype_is_the_same_on_every_call_and_under_jit() -> None:
     assert dtypes == [["float32", "float32"]] * 3, dtypes
 
 
-@pytest.mark.xfail(strict=True, reason=POW0)
-@pytest.mark.parametrize("x", [0.0, 1e-200])
+@pytest.mark.parametrize(
+    "x", [0.0, pytest.param(1e-200, marks=pytest.mark.xfail(strict=True, reason=POW0))]
+)
 def test_second_derivative_of_x_to_the_float_zero(x: float) -> None:
     with np.errstate(all="ignore"):
         assert float(fd.grad(fd.grad(lambda x: x**0.0))(x)) == 0.0

@@ -223,7 +223,17 @@ def compile_jaxpr(
             owned.discard(reuse)
             owned.update(eqn.outvars)
     external = {*j.invars, *j.constvars}
-    outs = ", ".join(_owned_outputs(j.outvars, atom, shares, external, maybe_readonly))
+    def out_atom(x: Atom) -> str:
+        # a constant output is returned as the very object the function gave
+        # (np.float64 stays np.float64), never as an inlined Python literal
+        if isinstance(x, Literal):
+            lname = f"_k{lit_count[0]}"
+            lit_count[0] += 1
+            glb[lname] = x.val
+            return lname
+        return atom(x)
+
+    outs = ", ".join(_owned_outputs(j.outvars, out_atom, shares, external, maybe_readonly))
     lines.append(f"    return [{outs}]")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<funcdiff.jit {name}>", "exec")

@@ -43,6 +43,14 @@ class ConstantArray(np.ndarray):
     def __repr__(self) -> str:
         return repr(self.view(np.ndarray))
 
+    def __array_wrap__(
+        self, arr: np.ndarray, context: Any = None, return_scalar: bool = False
+    ) -> Any:
+        # results of numpy functions on constants are plain numpy values, so
+        # eager and jit results have the same types
+        out = np.asarray(arr)
+        return out[()] if return_scalar else out
+
 
 def constant(x: np.ndarray) -> ConstantArray:
     """A new numpy array ``x`` as a ConstantArray (a view: no copy)."""
