@@ -31,6 +31,7 @@ from funcdiff.interpreters.compiled import (
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
+from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
 from funcdiff.tree import tree_flatten, tree_map, tree_structure, tree_unflatten
 
@@ -497,7 +498,10 @@ def _batched(
     """``vmap(fun)`` over the rows of ``basis`` (cotangents for ``kind="vjp"``,
     tangents for ``"jvp"``), through a cached compiled pass when possible."""
     if chunk_size is None or chunk_size >= basis.shape[0]:
-        pieces = [np.asarray(p) for p in _split_flat(basis, avals, False)]
+        pieces = [
+            np.asarray(p).astype(a.dtype, copy=False)
+            for p, a in zip(_split_flat(basis, avals, False), avals, strict=True)
+        ]
         pieces = [p.reshape(basis.shape[0], *a.shape) for p, a in zip(pieces, avals, strict=True)]
         fast = compiled_batched(kind, tr.closed.jaxpr, tr.env, pieces)
         if fast is not None:
@@ -522,6 +526,14 @@ def _split_flat(x: Any, avals: Sequence[ShapedArray], axis_first: bool) -> list[
         out.append(S.reshape(piece, new))
         start += a.size
     return out
+
+
+def _basis_pieces(x: Any, avals: Sequence[ShapedArray]) -> list[Any]:
+    """Basis rows split into one tangent (or cotangent) per value, each in that
+    value's dtype (the basis is built in the dtype all of them promote to)."""
+    return [
+        E.convert(p, a.dtype) for p, a in zip(_split_flat(x, avals, True), avals, strict=True)
+    ]
 
 
 def _jac_dtype(avals: Sequence[ShapedArray]) -> Any:
@@ -557,7 +569,7 @@ def jacrev(
         dtype = _jac_dtype(out_avals)
 
         def pullback(ct_flat: Any) -> list[Any]:
-            return tr.pullback(_split_flat(ct_flat, out_avals, True))
+            return tr.pullback(_basis_pieces(ct_flat, out_avals))
 
         m = sum(_sizes(out_avals))
         if m == 1:  # a scalar output: the basis has one row, no need to vmap
@@ -603,7 +615,7 @@ def jacfwd(
         dtype = _jac_dtype(in_avals)
 
         def pushforward(t_flat: Any) -> list[Any]:
-            return tr.pushforward(_split_flat(t_flat, in_avals, True))
+            return tr.pushforward(_basis_pieces(t_flat, in_avals))
 
         n = sum(_sizes(in_avals))
         cols = _batched(tr, "jvp", pushforward, in_avals, _basis(n, dtype), chunk_size)

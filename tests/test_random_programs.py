@@ -371,29 +371,8 @@ def _exponent_in(values: tuple[float, ...]) -> Callable[..., bool]:
     return hit
 
 
-SELECT_WEAK = (
-    "select weak-types a Python scalar only when the other branch is no numpy scalar: "
-    "under jit(grad) a float32 cotangent is a concrete np.float32, so select(p, 0.0, ct) "
-    "mixes f64 and f32 and raises DTypeError"
-)
-JACREV_DTYPE = (
-    "jacrev builds one output basis in the promoted dtype of all outputs and splits it "
-    "without casting each piece to its output's dtype: with a float32 input and one float64 "
-    "output leaf (even a Python-float constant) the float32 outputs' cotangents are float64, "
-    "so a VJP rule raises DTypeError (mul: f64 and f32) or the Jacobian comes out float64 "
-    "on the first (interpreted) call and float32 on later calls (the compiled backward pass "
-    "casts to the input dtype) and under jit"
-)
-
-
-def _mixed_float_outputs(program: Program) -> bool:
-    """A float32 program with outputs of more than one float dtype."""
-    dts = {program.slots[i].dtype for i in _float_leaves(program)}
-    return program.in_dtype == "float32" and len(dts | {np.dtype(np.float32)}) > 1
-
-
 #: errors that are known bugs (message patterns), raised where an answer is due
-KNOWN_ERRORS = [(r"select: operands have different dtypes \(f(32|64)\[.*f(32|64)\[", SELECT_WEAK)]
+KNOWN_ERRORS: list[tuple[str, str]] = []
 
 
 @contextlib.contextmanager
@@ -419,25 +398,8 @@ HIGHER_ORDER_BUGS = [
 ]
 #: bugs in first derivatives
 FIRST_ORDER_BUGS: list[KnownBug] = []
-NP_FLOAT64_WEAK = (
-    "funcdiff.numpy promotes np.float64 (and np.complex128) scalars as weakly typed "
-    "Python scalars, because they subclass float (complex): float32 array * np.float64(1.5) "
-    "is float32 under jit (and in fnp.multiply), float64 in eager numpy and NEP 50; "
-    "fnp.maximum(np.float64(0.0), np.float32(2.5)) is float32 in eager"
-)
-
-
-def _float64_scalar_meets_float32(*args: Any, value: str = "", **_: Any) -> bool:
-    strong = any(isinstance(a, np.generic) and isinstance(a, (float, complex)) for a in args)
-    strong = strong or value.startswith(("np.float64", "np.complex128"))
-    single = value.startswith("np.float32")
-    return strong and (
-        single or any(np.asarray(a).dtype in (np.float32, np.complex64) for a in args)
-    )
-
-
 #: bugs in jit's values (not its output types, see the categories above)
-JIT_BUGS = [KnownBug("*", _float64_scalar_meets_float32, NP_FLOAT64_WEAK, raw=True)]
+JIT_BUGS: list[KnownBug] = []
 
 
 def _reject_known(program: Program, x: Any, bugs: list[KnownBug]) -> None:
@@ -488,9 +450,6 @@ def _check_first_order(case: Case) -> None:
     program, values, x = case.program, case.values, case.x
     _reject_bad_point(program, x)
     _reject_known(program, x, FIRST_ORDER_BUGS)
-    if _mixed_float_outputs(program):
-        event(f"known bug: {JACREV_DTYPE[:60]}")
-        assume(False)
     leaves = _float_leaves(program)
     refs = reference_jacobians(program, values, leaves)
     scalarize = _scalarizer(program)
@@ -759,19 +718,16 @@ def test_pow_fourth_derivative_at_an_integer_exponent() -> None:
     assert got == pytest.approx(truth, rel=1e-9), f"{got} != {truth}"
 
 
-@pytest.mark.xfail(strict=True, reason=SELECT_WEAK)
 def test_jit_grad_of_where_with_a_python_scalar_in_float32() -> None:
     f = lambda x: fnp.where(x > 0, x, 0.0) * 2.0  # noqa: E731
     assert fd.jit(fd.grad(f))(np.float32(1.0)) == np.float32(2.0)
 
 
-@pytest.mark.xfail(strict=True, reason=JACREV_DTYPE)
 def test_jacrev_with_a_python_float_output_and_float32_input() -> None:
     jac = fd.jacrev(lambda x: (2.5 * x, 2.5))(np.array(0.5, np.float32))
     assert [np.asarray(j).dtype for j in jac] == [np.float32, np.float32]
 
 
-@pytest.mark.xfail(strict=True, reason=JACREV_DTYPE)
 def test_jacrev_dtype_is_the_same_on_every_call_and_under_jit() -> None:
     # a triple negation keeps this jaxpr's structure out of the compiled-pass
     # cache of other tests: the first call here is the interpreted one
@@ -790,7 +746,6 @@ def test_second_derivative_of_x_to_the_float_zero(x: float) -> None:
         assert float(fd.grad(fd.grad(lambda x: x**0.0))(x)) == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=NP_FLOAT64_WEAK)
 def test_jit_float32_times_numpy_float64_scalar() -> None:
     f = lambda x: x * np.float64(1.5)  # noqa: E731
     x = np.array([0.5, 0.25], np.float32)

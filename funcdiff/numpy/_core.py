@@ -17,6 +17,12 @@ Array = Any
 _PY_SCALARS = (bool, int, float, complex)
 
 
+def _is_py_scalar(a: Any) -> bool:
+    """A Python number (weakly typed); numpy scalars such as np.float64 (a float
+    subclass) carry their dtype."""
+    return isinstance(a, _PY_SCALARS) and not isinstance(a, np.generic)
+
+
 class ConstantArray(np.ndarray):
     """What funcdiff.numpy's creation functions return: a numpy array that also
     offers JAX's functional updates, so the common idiom of building an array
@@ -105,7 +111,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def result_dtype(*args: Any) -> np.dtype[Any]:
     """numpy 2 promotion, Python scalars weak."""
-    return result_type(*[a if isinstance(a, _PY_SCALARS) else dtype_of(a) for a in args])
+    return result_type(*[a if _is_py_scalar(a) else dtype_of(a) for a in args])
 
 
 def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
@@ -113,7 +119,7 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     first = None
     fast = True
     for a in args:
-        if isinstance(a, _PY_SCALARS):
+        if _is_py_scalar(a):
             fast = fast and not isinstance(a, complex)
         elif isinstance(a, (Tracer, np.ndarray, np.generic)):
             dt = a.aval.dtype if isinstance(a, Tracer) else a.dtype
@@ -124,13 +130,13 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
         else:
             fast = False
     if fast and first is not None and first.kind == "f":
-        return [first.type(a) if isinstance(a, _PY_SCALARS) else a for a in args]
-    arrays = [a if isinstance(a, _PY_SCALARS) else asarray_arg(a) for a in args]
+        return [first.type(a) if _is_py_scalar(a) else a for a in args]
+    arrays = [a if _is_py_scalar(a) else asarray_arg(a) for a in args]
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
         dt = np.dtype(np.float64)
     return [
-        dt.type(a) if isinstance(a, _PY_SCALARS) else E.convert(a, dt)  # type: ignore[arg-type]
+        dt.type(a) if _is_py_scalar(a) else E.convert(a, dt)
         for a in arrays
     ]
 

@@ -718,14 +718,26 @@ abs_p.vjp = _abs_vjp
 # ---------------------------------------------------------------------------
 
 
+def _is_python_number(a: Any) -> bool:
+    return isinstance(a, (int, float, bool)) and not isinstance(a, np.generic)
+
+
+def _weak_pair(x: Any, y: Any) -> tuple[Any, Any]:
+    """A Python number takes the dtype of the other operand, whatever that is
+    (an array, a tracer or a numpy scalar such as a concrete np.float32
+    cotangent under jit); numpy scalars keep their own dtype."""
+    if _is_python_number(x) and not _is_python_number(y):
+        return weak(x, y), y
+    if _is_python_number(y) and not _is_python_number(x):
+        return x, weak(y, x)
+    if not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+        return weak_scalar_pair(x, y)
+    return x, y
+
+
 def _binop(prim: Primitive) -> Callable[[Any, Any], Any]:
     def op(x: Any, y: Any) -> Any:
-        if isinstance(x, _SCALARS) and not isinstance(y, _SCALARS):
-            x = weak(x, y)
-        elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
-            y = weak(y, x)
-        elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
-            x, y = weak_scalar_pair(x, y)
+        x, y = _weak_pair(x, y)
         return bind(prim, x, y)
 
     op.__name__ = prim.name
@@ -799,12 +811,7 @@ def integer_pow(x: Any, y: int) -> Any:
 
 
 def select(pred: Any, x: Any, y: Any) -> Any:
-    if isinstance(x, _SCALARS) and not isinstance(y, _SCALARS):
-        x = weak(x, y)
-    elif isinstance(y, _SCALARS) and not isinstance(x, _SCALARS):
-        y = weak(y, x)
-    elif not NUMPY2 and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
-        x, y = weak_scalar_pair(x, y)
+    x, y = _weak_pair(x, y)
     return bind(select_p, pred, x, y)
 
 
