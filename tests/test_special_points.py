@@ -320,3 +320,23 @@ def test_kink_conventions() -> None:
     assert float(fd.hessian(fnn.elu)(0.0)) == 1.0
     # sqrt at 0: the one-sided derivative, infinite
     assert g(fnp.sqrt, 0.0) == np.inf
+
+
+@pytest.mark.parametrize("x0", [-50.0, -40.0, -30.0, 30.0, 40.0])
+def test_sigmoid_and_softplus_tails_all_orders(x0: float) -> None:
+    sig = lambda t: 1 / (1 + mp.exp(-t))  # noqa: E731
+    assert float(fnn.sigmoid(x0)) == pytest.approx(float(sig(x0)), rel=1e-14)
+    assert float(fnn.softplus(x0)) == pytest.approx(float(mp.log1p(mp.exp(x0))), rel=1e-14)
+    all_orders(fnn.sigmoid, x0, lambda k: mp_deriv(sig, x0, k), rtol=1e-9)
+    all_orders(fnn.softplus, x0, lambda k: mp_deriv(lambda t: mp.log1p(mp.exp(t)), x0, k))
+
+
+def test_logaddexp_edges_match_numpy() -> None:
+    inf, nan = np.inf, np.nan
+    for a, b in [(-inf, -inf), (inf, 1.0), (inf, inf), (nan, 1.0), (1.0, nan), (inf, -inf)]:
+        np.testing.assert_equal(fnp.logaddexp(a, b), np.logaddexp(a, b))
+    x = np.array([1000.0, -3.0, 0.5], dtype=np.float32)
+    y = np.array([1000.0, 2.0, 0.5], dtype=np.float32)
+    out = fnp.logaddexp(x, y)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, np.logaddexp(x, y), rtol=1e-6)

@@ -413,11 +413,16 @@ def logaddexp(x: Any, y: Any) -> Array:
 
     x, y = promote_float(x, y)
     _real_only("logaddexp", x, y)
-    # shift by the max, held constant, so every derivative is the smooth
-    # softmax one (no kink from max/abs at x == y); infinite max shifts by 0
-    m = bind(stop_gradient_p, maximum(x, y))
+    # a = max(x, y), b = the other (selected, so differentiable as x and y);
+    # shifted by m = a held constant, so every derivative is the smooth
+    # softmax one (no kink at x == y); an infinite max shifts by 0.
+    # log(exp(a - m) + exp(b - m)) is written log1p(expm1(a - m) + exp(b - m)),
+    # the same function, accurate when exp(b - m) is tiny (softplus(-50)).
+    x_big = E.ge(x, y)
+    a, b = E.select(x_big, x, y), E.select(x_big, y, x)
+    m = bind(stop_gradient_p, a)
     m = E.select(isfinite(m), m, 0.0)
-    return E.add(m, log(E.add(exp(E.sub(x, m)), exp(E.sub(y, m)))))
+    return E.add(m, log1p(E.add(expm1(E.sub(a, m)), exp(E.sub(b, m)))))
 
 
 def logaddexp2(x: Any, y: Any) -> Array:

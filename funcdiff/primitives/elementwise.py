@@ -244,16 +244,25 @@ abs_p = _unary("abs", np.abs, lambda out, x: _abs_real_derivative(x), (0.2, 2.0)
 
 
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
-# logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
+# For real x, e = exp(-|x|) <= 1: 1 / (1 + e) for x >= 0 and e / (1 + e)
+# below, each accurate to rounding (no 1 - tiny cancellation as in
+# 0.5 tanh(x/2) + 0.5, which loses all digits of logistic(-40)). The
+# derivative is logistic(x) logistic(-x), not out (1 - out), for the same
+# reason at x >> 0.
 def _logistic(x: Array) -> Array:
-    half = np.asarray(x).dtype.type(0.5)  # not 0.5: numpy 1.x makes 0-d float32 float64
-    return half * np.tanh(half * x) + half
+    x = np.asarray(x)
+    if x.dtype.kind == "c":
+        half = x.dtype.type(0.5)
+        return half * np.tanh(half * x) + half
+    one = x.dtype.type(1)  # dtype scalars: numpy 1.x makes 0-d float32 float64
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, one / (one + e), e / (one + e))[()]
 
 
 logistic_p = _unary(
     "logistic",
     _logistic,
-    lambda out, x: mul(out, sub(1.0, out)),
+    lambda out, x: mul(out, logistic(neg(x))),
     (-4.0, 4.0),
 )
 sign_p = _unary(
@@ -792,6 +801,10 @@ def cosh(x: Any) -> Any:
 
 def sign(x: Any) -> Any:
     return bind(sign_p, x)
+
+
+def logistic(x: Any) -> Any:
+    return bind(logistic_p, x)
 
 
 def floor(x: Any) -> Any:
