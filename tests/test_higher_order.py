@@ -1197,9 +1197,9 @@ KINKS = [
         0.0,
         [1, 0, 0, 0],
         xfail=_all(
-            "convention clash, for the lead to decide: relu'(0) = 0 (JAX's choice) "
-            "makes relu(x) - relu(-x) = x have derivative 0 at 0; maximum(x, 0) "
-            "uses 1/2, which would keep it right"
+            "documented cost of a chosen convention (docs/conventions.md): relu'(0) = 0, "
+            "as in JAX and PyTorch, makes relu(x) - relu(-x) = x have derivative 0 at 0; "
+            "every linear tie-break loses some smooth composition through a kink"
         ),
     ),
     *_kink(

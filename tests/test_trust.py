@@ -436,3 +436,14 @@ def test_constant_arrays_are_plain_numpy_arrays_to_users() -> None:
     assert type(fnp.zeros(2) + 1.0) is np.ndarray
     assert type(np.sum(fnp.ones((2, 2)), axis=0)) is np.ndarray
     assert type(np.sum(fnp.ones(2))) is np.float64
+
+
+def test_std_at_constant_input_gives_nan_curvature_not_a_wrong_number() -> None:
+    x = np.ones(3)
+    np.testing.assert_array_equal(fd.grad(fnp.std)(x), np.zeros(3))
+    with np.errstate(all="ignore"):
+        assert np.all(np.isnan(fd.hessian(lambda x: fnp.std(x) ** 2)(x)))
+    # away from the tip, std**2 has exactly var's Hessian (I - 11^T/n) * 2/n
+    y = np.array([1.0, 2.0, 4.0])
+    want = (np.eye(3) - 1.0 / 3.0) * 2.0 / 3.0
+    np.testing.assert_allclose(fd.hessian(lambda x: fnp.std(x) ** 2)(y), want, atol=1e-14)

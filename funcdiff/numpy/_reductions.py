@@ -158,10 +158,13 @@ def _concrete(x: Any) -> Any:
 
 
 def _safe_sqrt(s: Array) -> Array:
-    """``sqrt(s)`` whose derivative at ``s == 0`` is 0 rather than inf (or NaN
-    after the chain rule): the zero is selected away before the sqrt."""
-    zero = E.eq(s, 0.0)
-    return E.select(zero, 0.0, E.sqrt(E.select(zero, 1.0, s)))
+    """``sqrt(s)`` of a variance with the norm's convention where ``s == 0``
+    (all entries equal): value and gradient 0, higher derivatives NaN, since
+    no finite curvature is right there (``std**2`` must have the Hessian of
+    ``var``, which the chain rule through a finite one never gives)."""
+    from funcdiff.numpy._ufuncs import _norm_root
+
+    return _norm_root(s)
 
 
 # ---------------------------------------------------------------------------
