@@ -237,8 +237,20 @@ def test_jit_constant_outputs_equal_eager_in_value_dtype_and_type(f: Any, x: Any
     _same_as_eager(f, x)
 
 
+_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+
 @pytest.mark.parametrize("f", _COMPUTED_OUTPUTS)
-@pytest.mark.parametrize("x", [np.float64(1.5), np.array(1.5), np.float32(1.5)])
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.float64(1.5),
+        np.array(1.5),
+        # eager arithmetic on a numpy float32 scalar follows numpy 1.x's value-based
+        # casting there; funcdiff follows numpy 2's rules on every version
+        pytest.param(np.float32(1.5), marks=pytest.mark.skipif(not _NUMPY2, reason="NEP 50")),
+    ],
+)
 def test_jit_computed_outputs_equal_eager_in_value_dtype_and_type(f: Any, x: Any) -> None:
     _same_as_eager(f, x)
 

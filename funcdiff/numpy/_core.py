@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff._compat import result_type
+from funcdiff._compat import NUMPY2, result_type
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.primitives import elementwise as E
@@ -55,7 +55,8 @@ class ConstantArray(np.ndarray):
         # results of numpy functions on constants are plain numpy values, so
         # eager and jit results have the same types
         out = np.asarray(arr)
-        return out[()] if return_scalar else out
+        # numpy 1.x does not pass return_scalar: its 0-d results are scalars
+        return out[()] if return_scalar or (not NUMPY2 and out.ndim == 0) else out
 
 
 def constant(x: np.ndarray) -> ConstantArray:
