@@ -409,11 +409,18 @@ def _pow_dx(out: Array, x: Array, y: Array) -> Array:
     # y * x**(y-1). The formula fails at one point only, x == y == 0 (0 * 0**-1
     # = 0 * inf); there the derivative of x**0 = 1 is 0. Only that point is
     # replaced, and the formula there sees x = 1 so its own derivatives stay
-    # finite: at y == 0 with x != 0 the formula is kept, so its derivative in
-    # y (1/x: the mixed second derivative of x**y) is not lost.
+    # finite: at a traced y == 0 with x != 0 the formula is kept, so its
+    # derivative in y (1/x: the mixed second derivative of x**y) is not lost.
     if not (_may_be_zero(x) and _may_be_zero(y)):
         return mul(y, pow(x, sub(y, 1.0)))
-    bad = logical_and(eq(x, 0.0), eq(y, 0.0))
+    if isinstance(y, Tracer):
+        bad = logical_and(eq(x, 0.0), eq(y, 0.0))
+    else:
+        # A constant exponent 0 makes x**y constant in x: its derivative is 0
+        # at every x, and so are all its derivatives in x. Replacing every x
+        # there (not only x == 0) keeps x**-2 from overflowing to 0 * inf at
+        # tiny x in the second derivative.
+        bad = np.asarray(y) == 0
     safe_x = select(bad, 1.0, x)
     return select(bad, 0.0, mul(y, pow(safe_x, sub(y, 1.0))))
 
