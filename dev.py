@@ -3,8 +3,9 @@
 
     python3 dev.py demo          # install funcdiff into .venv, run the lecture demo
     python3 dev.py test [ARGS]   # install funcdiff[dev] into .venv (newest releases), then run
-                                 # pytest (ARGS go to pytest), mypy --strict and ruff check;
-                                 # all three run even if one fails; exit 1 if any failed
+                                 # pytest (ARGS go to pytest), mypy --strict, ruff check and
+                                 # ruff format --check; all four run even if one fails;
+                                 # exit 1 if any failed
     python3 dev.py test-oldest [ARGS]
                                  # pytest only, in .venv-oldest: the oldest releases funcdiff
                                  # declares (numpy, scipy, matplotlib, scikit-learn), pinned
@@ -77,13 +78,18 @@ def ensure_venv(env: Path, extra: str, constraints: Path | None = None) -> Path:
     return py
 
 
+#: what ``ruff format`` keeps formatted
+FORMATTED = ["funcdiff", "tests", "docs", "benchmarks", "examples", "dev.py"]
+
+
 def test(pytest_args: list[str]) -> None:
-    """pytest, mypy --strict and ruff, each run whatever the others gave."""
+    """pytest, mypy --strict, ruff check and ruff format, each run whatever the others gave."""
     py = ensure_venv(ROOT / ".venv", "dev")
     results = {
         "pytest": call(py, "-m", "pytest", "-q", *pytest_args),
         "mypy --strict": call(py, "-m", "mypy", "--strict", "funcdiff"),
         "ruff check": call(py, "-m", "ruff", "check", "funcdiff", "tests"),
+        "ruff format": call(py, "-m", "ruff", "format", "--check", *FORMATTED),
     }
     failed = [name for name, code in results.items() if code]
     summary = ", ".join(f"{name} {'FAILED' if code else 'ok'}" for name, code in results.items())

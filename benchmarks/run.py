@@ -71,12 +71,20 @@ def log(msg: str) -> None:
 def _git_describe() -> str | None:
     """HEAD of the funcdiff checkout (read-only git calls), '+dirty' with local edits."""
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "funcdiff"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "funcdiff"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return head.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -91,9 +99,12 @@ def machine_info() -> dict[str, Any]:
         fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
         fields = {k.strip(): v.strip() for k, v in fields.items()}
         model = fields.get("Model name", model)
-        extra = [f"family {fields['CPU family']} model {fields['Model']}"
-                 if "CPU family" in fields and "Model" in fields else "",
-                 f"{fields['Hypervisor vendor']} VM" if "Hypervisor vendor" in fields else ""]
+        extra = [
+            f"family {fields['CPU family']} model {fields['Model']}"
+            if "CPU family" in fields and "Model" in fields
+            else "",
+            f"{fields['Hypervisor vendor']} VM" if "Hypervisor vendor" in fields else "",
+        ]
         model = ", ".join([model, *(e for e in extra if e)])
     except (OSError, subprocess.SubprocessError):
         pass
@@ -105,9 +116,17 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_avg_start": list(os.getloadavg()),
-        "env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                            "MKL_NUM_THREADS", "XLA_FLAGS", *MALLOC_ENV)
-                if k in os.environ},
+        "env": {
+            k: os.environ[k]
+            for k in (
+                "OMP_NUM_THREADS",
+                "OPENBLAS_NUM_THREADS",
+                "MKL_NUM_THREADS",
+                "XLA_FLAGS",
+                *MALLOC_ENV,
+            )
+            if k in os.environ
+        },
     }
     info["funcdiff_commit"] = _git_describe()
     for mod in ("autograd", "jax", "jaxlib", "torch"):
@@ -123,9 +142,7 @@ def machine_info() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def run_workload(
-    w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]
-) -> dict[str, Any]:
+def run_workload(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     from benchmarks import timing
     from benchmarks.workloads import HAND, compare, hand_call
 
@@ -146,8 +163,11 @@ def run_workload(
             out = fn()
             t_first = time.perf_counter() - t0
         except Exception as e:  # a broken implementation is reported, not fatal
-            res[name] = {"status": "error", "error": f"{type(e).__name__}: {e}"[:500],
-                         "traceback": traceback.format_exc(limit=6)}
+            res[name] = {
+                "status": "error",
+                "error": f"{type(e).__name__}: {e}"[:500],
+                "traceback": traceback.format_exc(limit=6),
+            }
             log(f"  {w.key} {name}: ERROR {type(e).__name__}: {str(e)[:200]}")
             continue
         bad = compare(out, reference)
@@ -157,8 +177,9 @@ def run_workload(
             log(f"  {w.key} {name}: MISMATCH vs hand-written: {bad}")
         calls[name] = fn
 
-    stats = timing.interleaved(calls, cfg["repeats"], cfg["target"], cfg["max_seconds"],
-                               clock=timing.CLOCKS[cfg["clock"]])
+    stats = timing.interleaved(
+        calls, cfg["repeats"], cfg["target"], cfg["max_seconds"], clock=timing.CLOCKS[cfg["clock"]]
+    )
     base = stats[HAND].median
     for name, st in stats.items():
         res[name].update(st.as_dict())
@@ -166,9 +187,7 @@ def run_workload(
     return {"title": w.title, "kind": w.kind, "results": res}
 
 
-def run_cheap_grad(
-    w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]
-) -> dict[str, Any]:
+def run_cheap_grad(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """time(grad f) / time(f), for numpy (hand) and funcdiff eager and jit."""
     from benchmarks import timing
     from benchmarks.workloads import HAND, NumpyValue, hand_call
@@ -193,12 +212,16 @@ def run_cheap_grad(
         calls[f"{name} grad"] = g_call
     for fn in calls.values():
         fn()
-    stats = timing.interleaved(calls, cfg["repeats"], cfg["target"], cfg["max_seconds"],
-                               clock=timing.CLOCKS[cfg["clock"]])
+    stats = timing.interleaved(
+        calls, cfg["repeats"], cfg["target"], cfg["max_seconds"], clock=timing.CLOCKS[cfg["clock"]]
+    )
     out: dict[str, Any] = {k: v.median for k, v in stats.items()}
     ratios: dict[str, float] = {}
-    for prefix, fkey in (("numpy (hand)", "numpy f"), ("funcdiff", "funcdiff f"),
-                         ("funcdiff.jit", "funcdiff.jit f")):
+    for prefix, fkey in (
+        ("numpy (hand)", "numpy f"),
+        ("funcdiff", "funcdiff f"),
+        ("funcdiff.jit", "funcdiff.jit f"),
+    ):
         gkey = f"{prefix} grad"
         if gkey in stats and fkey in stats:
             ratios[prefix] = stats[gkey].median / stats[fkey].median
@@ -260,8 +283,9 @@ def import_time(runs: int) -> dict[str, Any]:
     subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=120)
     times = []
     for _ in range(runs):
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env=env, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+        )
         if r.returncode != 0:
             return {"error": r.stderr[-500:]}
         times.append(float(r.stdout.strip().splitlines()[-1]))
@@ -274,16 +298,18 @@ def import_time(runs: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def profile(workloads: list[Any], frameworks: dict[str, Any], impl: str, top: int,
-            seconds: float) -> None:
+def profile(
+    workloads: list[Any], frameworks: dict[str, Any], impl: str, top: int, seconds: float
+) -> None:
     import cProfile
     import io
     import pstats
 
     fw = frameworks.get(impl)
     if fw is None:
-        sys.exit(f"--profile: implementation {impl!r} is not available "
-                 f"(have: {', '.join(frameworks)})")
+        sys.exit(
+            f"--profile: implementation {impl!r} is not available (have: {', '.join(frameworks)})"
+        )
     for w in workloads:
         s = w.setup()
         fn = fw.build(w, s)
@@ -302,9 +328,11 @@ def profile(workloads: list[Any], frameworks: dict[str, Any], impl: str, top: in
             st = pstats.Stats(prof, stream=buf)
             st.sort_stats(key).print_stats(top)
             text = buf.getvalue()
-            body = text[text.find("   ncalls"):] if "   ncalls" in text else text
-            print(f"\n=== profile {w.key} {impl}: {n} calls, {one * 1e3:.3f} ms/call "
-                  f"unprofiled; top {top} by {key} ===")
+            body = text[text.find("   ncalls") :] if "   ncalls" in text else text
+            print(
+                f"\n=== profile {w.key} {impl}: {n} calls, {one * 1e3:.3f} ms/call "
+                f"unprofiled; top {top} by {key} ==="
+            )
             print(body.rstrip())
 
 
@@ -362,21 +390,27 @@ def render(report: dict[str, Any]) -> str:
     impls = [i for i in IMPL_ORDER if any(i in wr["results"] for wr in wls.values())]
     out: list[str] = []
     m = report["machine"]
-    out.append(f"funcdiff benchmarks  {m['date']}  {m['cpu']}, {m['cores']} cores, "
-               f"Python {m['python']}, numpy {m['numpy']}"
-               + "".join(f", {k} {m[k]}" for k in ("autograd", "jax", "torch") if m.get(k)))
+    out.append(
+        f"funcdiff benchmarks  {m['date']}  {m['cpu']}, {m['cores']} cores, "
+        f"Python {m['python']}, numpy {m['numpy']}"
+        + "".join(f", {k} {m[k]}" for k in ("autograd", "jax", "torch") if m.get(k))
+    )
     c = report["config"]
-    out.append(f"mode: {c['mode']}, threads {c['threads'] or 'default'}, {c['clock']} clock, "
-               f"malloc {c['malloc']}, "
-               f"repeats {c['repeats']}, ~{c['target'] * 1e3:.0f} ms per sample; load avg at start "
-               f"{m['load_avg_start'][0]:.2f}, end {m.get('load_avg_end', [math.nan])[0]:.2f}")
+    out.append(
+        f"mode: {c['mode']}, threads {c['threads'] or 'default'}, {c['clock']} clock, "
+        f"malloc {c['malloc']}, "
+        f"repeats {c['repeats']}, ~{c['target'] * 1e3:.0f} ms per sample; load avg at start "
+        f"{m['load_avg_start'][0]:.2f}, end {m.get('load_avg_end', [math.nan])[0]:.2f}"
+    )
 
     out.append("\nMedian time per call (ms)")
     rows = [[k] + [_cell(wr["results"].get(i), "median_s") for i in impls] for k, wr in wls.items()]
     out.append(_table(["workload", *impls], rows))
 
-    out.append("\nRatio to hand-written numpy (median / median(numpy hand));"
-               " funcdiff targets eager / jit; '!' = target missed")
+    out.append(
+        "\nRatio to hand-written numpy (median / median(numpy hand));"
+        " funcdiff targets eager / jit; '!' = target missed"
+    )
     rows = []
     for k, wr in wls.items():
         r = wr["results"]
@@ -393,12 +427,17 @@ def render(report: dict[str, Any]) -> str:
 
     out.append("\nFirst call (ms): warm-up call; for jit = trace + optimize + compile + run")
     fc = [i for i in ("funcdiff", "funcdiff.jit", "jax", "jax.jit") if i in impls]
-    rows = [[k] + [_cell(wr["results"].get(i), "first_call_s") for i in fc]
-            for k, wr in wls.items()]
+    rows = [
+        [k] + [_cell(wr["results"].get(i), "first_call_s") for i in fc] for k, wr in wls.items()
+    ]
     out.append(_table(["workload", *fc], rows))
 
-    problems = [(k, i, r) for k, wr in wls.items() for i, r in wr["results"].items()
-                if r.get("status") != "ok"]
+    problems = [
+        (k, i, r)
+        for k, wr in wls.items()
+        for i, r in wr["results"].items()
+        if r.get("status") != "ok"
+    ]
     if problems:
         out.append("\nProblems (* in the tables = result differs from the hand-written one):")
         for k, i, r in problems:
@@ -408,9 +447,12 @@ def render(report: dict[str, Any]) -> str:
     if cg:
         out.append("\nCheap-gradient ratio time(grad f) / time(f)")
         cols = ["numpy (hand)", "funcdiff", "funcdiff.jit"]
-        rows = [[k] + [_fmt_ratio(c["grad_over_f"][x]) if x in c["grad_over_f"] else "-"
-                       for x in cols]
-                + [_fmt_ms(c["median_s"]["numpy f"])] for k, c in cg.items()]
+        rows = [
+            [k]
+            + [_fmt_ratio(c["grad_over_f"][x]) if x in c["grad_over_f"] else "-" for x in cols]
+            + [_fmt_ms(c["median_s"]["numpy f"])]
+            for k, c in cg.items()
+        ]
         out.append(_table(["workload", *cols, "numpy f (ms)"], rows))
 
     if "memory_w5" in report:
@@ -428,8 +470,10 @@ def render(report: dict[str, Any]) -> str:
         if "error" in it:
             out.append(f"\nimport funcdiff: ERROR {it['error']}")
         else:
-            out.append(f"\nimport funcdiff (after numpy, fresh interpreter, median of "
-                       f"{len(it['runs_s'])}): {it['median_s'] * 1e3:.0f} ms")
+            out.append(
+                f"\nimport funcdiff (after numpy, fresh interpreter, median of "
+                f"{len(it['runs_s'])}): {it['median_s'] * 1e3:.0f} ms"
+            )
     return "\n".join(out)
 
 
@@ -472,39 +516,92 @@ def render_markdown(report: dict[str, Any]) -> str:
             text = _fmt_ratio(x["ratio"]) + (" (mismatch)" if x["status"] == "mismatch" else "")
             return f"**{text}**" if target is not None and x["ratio"] > target else text
 
-        refs = ", ".join(f"{p} {ISSUE_REFERENCE[p][k]:g}x" for p in ISSUE_REFERENCE
-                         if k in ISSUE_REFERENCE[p])
+        refs = ", ".join(
+            f"{p} {ISSUE_REFERENCE[p][k]:g}x" for p in ISSUE_REFERENCE if k in ISSUE_REFERENCE[p]
+        )
         hand = r.get("numpy (hand)", {}).get("median_s", math.nan)
-        rows.append([
-            f"{k} {wr['title']}", _fmt_ms(hand), cell("funcdiff", te), f"<= {te:g}x",
-            cell("funcdiff.jit", tj), f"<= {tj:g}x", cell("autograd"), cell("jax"),
-            cell("jax.jit"), cell("torch"), refs or "-",
-        ])
-    out.append(_md_table(
-        ["workload", "numpy hand (ms)", "funcdiff", "eager target", "funcdiff.jit", "jit target",
-         "autograd", "jax", "jax.jit", "torch", "issue reference"], rows))
+        rows.append(
+            [
+                f"{k} {wr['title']}",
+                _fmt_ms(hand),
+                cell("funcdiff", te),
+                f"<= {te:g}x",
+                cell("funcdiff.jit", tj),
+                f"<= {tj:g}x",
+                cell("autograd"),
+                cell("jax"),
+                cell("jax.jit"),
+                cell("torch"),
+                refs or "-",
+            ]
+        )
+    out.append(
+        _md_table(
+            [
+                "workload",
+                "numpy hand (ms)",
+                "funcdiff",
+                "eager target",
+                "funcdiff.jit",
+                "jit target",
+                "autograd",
+                "jax",
+                "jax.jit",
+                "torch",
+                "issue reference",
+            ],
+            rows,
+        )
+    )
 
     out += ["", "Median time per call (ms):", ""]
     impls = [i for i in IMPL_ORDER if any(i in wr["results"] for wr in wls.values())]
-    out.append(_md_table(["workload", *impls],
-                         [[k] + [_cell(wr["results"].get(i), "median_s") for i in impls]
-                          for k, wr in wls.items()]))
+    out.append(
+        _md_table(
+            ["workload", *impls],
+            [
+                [k] + [_cell(wr["results"].get(i), "median_s") for i in impls]
+                for k, wr in wls.items()
+            ],
+        )
+    )
 
     fc = [i for i in ("funcdiff", "funcdiff.jit", "jax", "jax.jit") if i in impls]
     out += ["", "First call (ms; for jit: trace + optimize + compile + run):", ""]
-    out.append(_md_table(["workload", *fc],
-                         [[k] + [_cell(wr["results"].get(i), "first_call_s") for i in fc]
-                          for k, wr in wls.items()]))
+    out.append(
+        _md_table(
+            ["workload", *fc],
+            [
+                [k] + [_cell(wr["results"].get(i), "first_call_s") for i in fc]
+                for k, wr in wls.items()
+            ],
+        )
+    )
 
     cg = {k: wr["cheap_grad"] for k, wr in wls.items() if "cheap_grad" in wr}
     if cg:
         out += ["", "Cheap-gradient ratio time(grad f) / time(f):", ""]
         cols = ["numpy (hand)", "funcdiff", "funcdiff.jit"]
-        out.append(_md_table(
-            ["workload", "numpy: hand grad / f", "funcdiff eager", "funcdiff.jit", "numpy f (ms)"],
-            [[k] + [_fmt_ratio(v["grad_over_f"][x]) if x in v["grad_over_f"] else "-"
-                    for x in cols] + [_fmt_ms(v["median_s"]["numpy f"])]
-             for k, v in cg.items()]))
+        out.append(
+            _md_table(
+                [
+                    "workload",
+                    "numpy: hand grad / f",
+                    "funcdiff eager",
+                    "funcdiff.jit",
+                    "numpy f (ms)",
+                ],
+                [
+                    [k]
+                    + [
+                        _fmt_ratio(v["grad_over_f"][x]) if x in v["grad_over_f"] else "-"
+                        for x in cols
+                    ]
+                    + [_fmt_ms(v["median_s"]["numpy f"])]
+                    for k, v in cg.items()
+                ],
+            )
+        )
     if "memory_w5" in report:
         out += ["", "W5 Hessian: peak traced memory (tracemalloc) and time of one call:", ""]
         rows = []
@@ -516,11 +613,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append(_md_table(["implementation", "peak memory", "time (ms)"], rows))
     it = report.get("import_time")
     if it and "median_s" in it:
-        out += ["", f"`import funcdiff` after `import numpy` (fresh interpreter, median of "
-                f"{len(it['runs_s'])}): {it['median_s'] * 1e3:.0f} ms."]
-    problems = [f"{k} {i}: {x['status']}: {x.get('mismatch') or x.get('error')}"
-                for k, wr in wls.items() for i, x in wr["results"].items()
-                if x.get("status") != "ok"]
+        out += [
+            "",
+            f"`import funcdiff` after `import numpy` (fresh interpreter, median of "
+            f"{len(it['runs_s'])}): {it['median_s'] * 1e3:.0f} ms.",
+        ]
+    problems = [
+        f"{k} {i}: {x['status']}: {x.get('mismatch') or x.get('error')}"
+        for k, wr in wls.items()
+        for i, x in wr["results"].items()
+        if x.get("status") != "ok"
+    ]
     if problems:
         out += ["", "Problems:", "", *(f"- {p}" for p in problems)]
     return "\n".join(out) + "\n"
@@ -543,9 +646,12 @@ def update_docs(markdown: str) -> None:
 
 def funcdiff_problems(report: dict[str, Any]) -> list[str]:
     """Errors and wrong results of funcdiff itself (peers' problems are only reported)."""
-    return [f"{k} {i}: {x['status']}" for k, wr in report["workloads"].items()
-            for i, x in wr["results"].items()
-            if i.startswith("funcdiff") and x.get("status") != "ok"]
+    return [
+        f"{k} {i}: {x['status']}"
+        for k, wr in report["workloads"].items()
+        for i, x in wr["results"].items()
+        if i.startswith("funcdiff") and x.get("status") != "ok"
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -559,28 +665,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="few repeats, short samples (CI smoke)")
     p.add_argument("--only", help="comma-separated workloads, e.g. W1,W3")
-    p.add_argument("--impls", help="comma-separated implementations to run (default: all "
-                   "installed): funcdiff,funcdiff.jit,autograd,jax,jax.jit,torch")
+    p.add_argument(
+        "--impls",
+        help="comma-separated implementations to run (default: all "
+        "installed): funcdiff,funcdiff.jit,autograd,jax,jax.jit,torch",
+    )
     p.add_argument("--json", metavar="PATH", help="also write the full results as JSON")
-    p.add_argument("--markdown", metavar="PATH",
-                   help="also write the tables as markdown (the block in docs/performance.md)")
-    p.add_argument("--update-docs", action="store_true",
-                   help="replace the results block of docs/performance.md with this run's tables")
+    p.add_argument(
+        "--markdown",
+        metavar="PATH",
+        help="also write the tables as markdown (the block in docs/performance.md)",
+    )
+    p.add_argument(
+        "--update-docs",
+        action="store_true",
+        help="replace the results block of docs/performance.md with this run's tables",
+    )
     p.add_argument("--repeats", type=int, help="interleaved rounds per workload")
     p.add_argument("--target-ms", type=float, help="wall time aimed at per sample")
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads for BLAS, torch and XLA, set before they are imported "
-                   "(default 1: on a small shared machine, multi-threaded BLAS and OpenMP "
-                   "oversubscribe the cores and the timings become noise); 0 = library defaults")
-    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                   help="wall time (default) or process CPU time (robust to other load)")
-    p.add_argument("--malloc", choices=["tuned", "default"], default="tuned",
-                   help="tuned (default): re-run under fixed glibc malloc thresholds so large "
-                   "temporaries are reused rather than page-faulted in afresh; default: as is")
-    p.add_argument("--no-extras", action="store_true",
-                   help="skip the import-time, cheap-gradient and memory measurements")
-    p.add_argument("--profile", metavar="IMPL",
-                   help="instead of timing, cProfile IMPL (e.g. funcdiff) on the workloads")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads for BLAS, torch and XLA, set before they are imported "
+        "(default 1: on a small shared machine, multi-threaded BLAS and OpenMP "
+        "oversubscribe the cores and the timings become noise); 0 = library defaults",
+    )
+    p.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall time (default) or process CPU time (robust to other load)",
+    )
+    p.add_argument(
+        "--malloc",
+        choices=["tuned", "default"],
+        default="tuned",
+        help="tuned (default): re-run under fixed glibc malloc thresholds so large "
+        "temporaries are reused rather than page-faulted in afresh; default: as is",
+    )
+    p.add_argument(
+        "--no-extras",
+        action="store_true",
+        help="skip the import-time, cheap-gradient and memory measurements",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="IMPL",
+        help="instead of timing, cProfile IMPL (e.g. funcdiff) on the workloads",
+    )
     p.add_argument("--profile-top", type=int, default=25)
     p.add_argument("--profile-seconds", type=float, default=2.0)
     return p.parse_args(argv)
@@ -612,8 +745,9 @@ def main(argv: list[str] | None = None) -> int:
         for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[k] = n
         if args.threads == 1:
-            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                                       + " --xla_cpu_multi_thread_eigen=false").strip()
+            os.environ["XLA_FLAGS"] = (
+                os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+            ).strip()
 
     from benchmarks.workloads import FRAMEWORKS, WORKLOADS
 
@@ -635,8 +769,9 @@ def main(argv: list[str] | None = None) -> int:
         wanted = [x.strip() for x in args.impls.split(",") if x.strip()]
         unknown = [x for x in wanted if x not in FRAMEWORKS]
         if unknown:
-            sys.exit(f"--impls: unknown implementation(s) {unknown}; "
-                     f"choose from {list(FRAMEWORKS)}")
+            sys.exit(
+                f"--impls: unknown implementation(s) {unknown}; choose from {list(FRAMEWORKS)}"
+            )
 
     t_start = time.perf_counter()
     frameworks: dict[str, Any] = {}
@@ -658,15 +793,25 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()  # see benchmarks/timing.py: keep the peers' objects out of every collection
 
     if args.profile:
-        profile([WORKLOADS[k] for k in keys], frameworks, args.profile, args.profile_top,
-                args.profile_seconds)
+        profile(
+            [WORKLOADS[k] for k in keys],
+            frameworks,
+            args.profile,
+            args.profile_top,
+            args.profile_seconds,
+        )
         return 0
 
     report: dict[str, Any] = {
         "machine": machine_info(),
-        "config": {"mode": "quick" if args.quick else "full", "threads": args.threads,
-                   "malloc": args.malloc, **cfg,
-                   "implementations": list(frameworks), "skipped": skipped},
+        "config": {
+            "mode": "quick" if args.quick else "full",
+            "threads": args.threads,
+            "malloc": args.malloc,
+            **cfg,
+            "implementations": list(frameworks),
+            "skipped": skipped,
+        },
         "targets": {k: {"eager": e, "jit": j} for k, (e, j) in TARGETS.items()},
         "issue_reference": ISSUE_REFERENCE,
         "workloads": {},

@@ -102,7 +102,9 @@ def _run(fn: Callable[[], Any], number: int, clock: Clock) -> float:
 
 
 def calibrate(
-    fn: Callable[[], Any], target: float, max_number: int = 1_000_000,
+    fn: Callable[[], Any],
+    target: float,
+    max_number: int = 1_000_000,
     clock: Clock = time.perf_counter,
 ) -> tuple[int, float | None]:
     """Inner loop count so that ``number`` calls take about ``target`` seconds.

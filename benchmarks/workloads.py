@@ -233,9 +233,12 @@ def w4_hand(p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str,
     dh1 = dh2 @ p["W2"].T
     dh1 *= a1 > 0
     return {
-        "W1": x.T @ dh1, "b1": dh1.sum(axis=0),
-        "W2": h1.T @ dh2, "b2": dh2.sum(axis=0),
-        "W3": h2.T @ dz, "b3": dz.sum(axis=0),
+        "W1": x.T @ dh1,
+        "b1": dh1.sum(axis=0),
+        "W2": h1.T @ dh2,
+        "b2": dh2.sum(axis=0),
+        "W3": h2.T @ dz,
+        "b3": dz.sum(axis=0),
     }
 
 
@@ -320,20 +323,65 @@ def w6_hand(x: np.ndarray) -> np.ndarray:
 WORKLOADS: dict[str, Workload] = {
     w.key: w
     for w in [
-        Workload("W1", "grad of x**cos(x) at 3.0 (overhead bound)", "grad",
-                 w1_setup, w1_objective, w1_hand),
-        Workload("W2", "grad of Rosenbrock, n=1000", "grad",
-                 rosen_setup(1000), rosen_objective, rosen_grad, cheap_grad=True),
-        Workload("W3", "Hessian of Rosenbrock, n=100", "hessian",
-                 rosen_setup(100), rosen_objective, rosen_hessian),
-        Workload("W4", "grad of MLP 784-256-256-10 softmax-CE, batch 512", "grad",
-                 w4_setup, w4_objective, w4_hand, cheap_grad=True),
-        Workload("W5", "Hessian of L2 logistic loss, data 1000x200", "hessian",
-                 w5_setup, w5_objective, w5_hand),
-        Workload("W6", "grad of a chain of 2000 element-wise ops, n=100", "grad",
-                 w6_setup, w6_objective, w6_hand, cheap_grad=True),
-        Workload("W7", "Hessian-vector product of Rosenbrock, n=100000", "hvp",
-                 rosen_setup(100_000, with_v=True), rosen_objective, rosen_hvp),
+        Workload(
+            "W1",
+            "grad of x**cos(x) at 3.0 (overhead bound)",
+            "grad",
+            w1_setup,
+            w1_objective,
+            w1_hand,
+        ),
+        Workload(
+            "W2",
+            "grad of Rosenbrock, n=1000",
+            "grad",
+            rosen_setup(1000),
+            rosen_objective,
+            rosen_grad,
+            cheap_grad=True,
+        ),
+        Workload(
+            "W3",
+            "Hessian of Rosenbrock, n=100",
+            "hessian",
+            rosen_setup(100),
+            rosen_objective,
+            rosen_hessian,
+        ),
+        Workload(
+            "W4",
+            "grad of MLP 784-256-256-10 softmax-CE, batch 512",
+            "grad",
+            w4_setup,
+            w4_objective,
+            w4_hand,
+            cheap_grad=True,
+        ),
+        Workload(
+            "W5",
+            "Hessian of L2 logistic loss, data 1000x200",
+            "hessian",
+            w5_setup,
+            w5_objective,
+            w5_hand,
+        ),
+        Workload(
+            "W6",
+            "grad of a chain of 2000 element-wise ops, n=100",
+            "grad",
+            w6_setup,
+            w6_objective,
+            w6_hand,
+            cheap_grad=True,
+        ),
+        Workload(
+            "W7",
+            "Hessian-vector product of Rosenbrock, n=100000",
+            "hvp",
+            rosen_setup(100_000, with_v=True),
+            rosen_objective,
+            rosen_hvp,
+        ),
     ]
 }
 
@@ -512,8 +560,16 @@ def torch_namespace(torch: Any) -> Any:
         return torch.maximum(x, y)
 
     return types.SimpleNamespace(
-        sin=torch.sin, cos=torch.cos, tanh=torch.tanh, exp=torch.exp, log=torch.log,
-        log1p=torch.log1p, sum=_sum, mean=_mean, max=_max, maximum=_maximum,
+        sin=torch.sin,
+        cos=torch.cos,
+        tanh=torch.tanh,
+        exp=torch.exp,
+        log=torch.log,
+        log1p=torch.log1p,
+        sum=_sum,
+        mean=_mean,
+        max=_max,
+        maximum=_maximum,
     )
 
 

@@ -40,8 +40,6 @@ NAME = "mlp_digits"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / NAME
 
 
-
-
 Params = list[dict[str, Any]]
 
 

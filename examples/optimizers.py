@@ -37,8 +37,6 @@ NAME = "optimizers"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / NAME
 
 
-
-
 METHODS = ("gd", "bfgs", "newton", "trust-region")
 
 

@@ -39,8 +39,6 @@ NAME = "scipy_hessp"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / NAME
 
 
-
-
 HESSP_METHODS = ("trust-ncg", "trust-krylov", "newton-cg")
 GRAD_METHODS = ("bfgs", "l-bfgs-b")
 BFGS_MAX_N = 300  # scipy's BFGS keeps a dense n x n inverse Hessian

@@ -531,9 +531,7 @@ def _split_flat(x: Any, avals: Sequence[ShapedArray], axis_first: bool) -> list[
 def _basis_pieces(x: Any, avals: Sequence[ShapedArray]) -> list[Any]:
     """Basis rows split into one tangent (or cotangent) per value, each in that
     value's dtype (the basis is built in the dtype all of them promote to)."""
-    return [
-        E.convert(p, a.dtype) for p, a in zip(_split_flat(x, avals, True), avals, strict=True)
-    ]
+    return [E.convert(p, a.dtype) for p, a in zip(_split_flat(x, avals, True), avals, strict=True)]
 
 
 def _jac_dtype(avals: Sequence[ShapedArray]) -> Any:

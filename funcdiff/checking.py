@@ -104,15 +104,15 @@ def check_grads(
         modes = (modes,)
     bad = [m for m in modes if m not in ("fwd", "rev")]
     if bad or not modes:
-        raise ValueError(
-            f"check_grads: modes must name 'fwd' and/or 'rev', got {list(modes)!r}"
-        )
+        raise ValueError(f"check_grads: modes must name 'fwd' and/or 'rev', got {list(modes)!r}")
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"check_grads: order must be a positive int, got {order!r}")
     args = tree_map(
-        lambda a: np.asarray(a, dtype=np.float64)
-        if isinstance(a, (int, float)) and not isinstance(a, bool)
-        else a,
+        lambda a: (
+            np.asarray(a, dtype=np.float64)
+            if isinstance(a, (int, float)) and not isinstance(a, bool)
+            else a
+        ),
         tuple(args),
     )
     leaves = tree_flatten(args)[0] + tree_flatten(f(*args))[0]

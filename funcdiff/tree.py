@@ -397,10 +397,7 @@ class _CustomHandler(_Handler):
         return self.unflatten_fn(aux, tuple(children))
 
     def describe(self, aux: Any, n: int) -> str:
-        return (
-            f"a {self.kind.__qualname__} node with {n} children "
-            f"and aux data {_short_repr(aux)}"
-        )
+        return f"a {self.kind.__qualname__} node with {n} children and aux data {_short_repr(aux)}"
 
     def repr_open(self, aux: Any, n: int) -> str:
         return f"CustomNode({self.kind.__qualname__}[{aux!r}], ["
@@ -439,9 +436,8 @@ class _DataclassHandler(_Handler):
 
     def describe(self, aux: Any, n: int) -> str:
         static = self._static_text(aux)
-        return (
-            f"a dataclass {self.kind.__qualname__} with data fields "
-            f"{self.data_fields!r}" + (f" and static {static}" if static else "")
+        return f"a dataclass {self.kind.__qualname__} with data fields {self.data_fields!r}" + (
+            f" and static {static}" if static else ""
         )
 
     def repr_open(self, aux: Any, n: int) -> str:
@@ -561,9 +557,7 @@ def register_pytree_node_class(cls: _TypeT) -> _TypeT:
     """
     for name in ("tree_flatten", "tree_unflatten"):
         if not callable(getattr(cls, name, None)):
-            raise TypeError(
-                f"register_pytree_node_class: {cls.__qualname__} must define {name}"
-            )
+            raise TypeError(f"register_pytree_node_class: {cls.__qualname__} must define {name}")
     klass: Any = cls
     register_pytree_node(
         cls,
@@ -620,17 +614,13 @@ def register_dataclass(
 
     def register(klass: _TypeT) -> _TypeT:
         if not (isinstance(klass, type) and dataclasses.is_dataclass(klass)):
-            raise TypeError(
-                f"register_dataclass expects a dataclass type, got {klass!r}"
-            )
+            raise TypeError(f"register_dataclass expects a dataclass type, got {klass!r}")
         if data_fields is None and meta_fields is None:
             init_fields = [f for f in dataclasses.fields(klass) if f.init]
             data = tuple(f.name for f in init_fields if not f.metadata.get("static"))
             meta = tuple(f.name for f in init_fields if f.metadata.get("static"))
         elif data_fields is None or meta_fields is None:
-            raise TypeError(
-                "register_dataclass: pass both data_fields and meta_fields, or neither"
-            )
+            raise TypeError("register_dataclass: pass both data_fields and meta_fields, or neither")
         else:
             data, meta = tuple(data_fields), tuple(meta_fields)
         _register(klass, _DataclassHandler(klass, data, meta))
@@ -809,9 +799,7 @@ class PyTreeDef:
 
     def _leaf_paths(self) -> list[KeyPath]:
         nodes = self._nodes
-        return [
-            tuple(path) for index, path in self._walk_paths() if nodes[index][0] is None
-        ]
+        return [tuple(path) for index, path in self._walk_paths() if nodes[index][0] is None]
 
     def _path_to(self, target: int) -> KeyPath:
         for index, path in self._walk_paths():
@@ -832,8 +820,7 @@ class PyTreeDef:
         num = len(leaves)
         if num != self._num_leaves:
             raise ValueError(
-                f"unflatten: {self._abbrev()} expects {self._num_leaves} leaves, "
-                f"got {num}"
+                f"unflatten: {self._abbrev()} expects {self._num_leaves} leaves, got {num}"
             )
         if len(nodes) == num + 1:
             # Common flat case: one container whose children are all leaves.
@@ -911,8 +898,7 @@ class PyTreeDef:
             else f"\n  expected structure: {self._abbrev()}"
         )
         raise ValueError(
-            f"{context}: structure mismatch {where}: expected {expected}, "
-            f"got {got}{details}"
+            f"{context}: structure mismatch {where}: expected {expected}, got {got}{details}"
         )
 
 
@@ -967,9 +953,7 @@ _FLAT_CACHE_MAX = 4096
 # ---------------------------------------------------------------------------
 
 
-def _flatten_general(
-    tree: Any, is_leaf: IsLeafFn | None
-) -> tuple[list[Any], PyTreeDef]:
+def _flatten_general(tree: Any, is_leaf: IsLeafFn | None) -> tuple[list[Any], PyTreeDef]:
     leaves: list[Any] = []
     nodes: list[_Node] = []
     append_leaf = leaves.append
@@ -1059,9 +1043,7 @@ def _raise_on_cycle(tree: Any, is_leaf: IsLeafFn | None) -> None:
         stack.extend(reversed(list(zip(children, keys, strict=True))))
 
 
-def tree_flatten(
-    tree: Any, is_leaf: IsLeafFn | None = None
-) -> tuple[list[Any], PyTreeDef]:
+def tree_flatten(tree: Any, is_leaf: IsLeafFn | None = None) -> tuple[list[Any], PyTreeDef]:
     """Flatten a pytree into ``(leaves, treedef)``.
 
     Leaves are listed depth first, left to right (dicts in sorted key order).
@@ -1148,9 +1130,7 @@ def tree_flatten_with_path(
     return list(zip(treedef._leaf_paths(), leaves)), treedef
 
 
-def tree_leaves_with_path(
-    tree: Any, is_leaf: IsLeafFn | None = None
-) -> list[tuple[KeyPath, Any]]:
+def tree_leaves_with_path(tree: Any, is_leaf: IsLeafFn | None = None) -> list[tuple[KeyPath, Any]]:
     """Return ``[(key_path, leaf), ...]`` for a pytree.
 
     >>> tree_leaves_with_path((1, {"x": 2}))
@@ -1180,10 +1160,7 @@ def _flatten_rest(
                 other_def = f"<unavailable: {exc}>"
             label = f"rest[{i}]:"
             width = max(len(label), len("tree:")) + 1
-            return (
-                f"\n  {'tree:':<{width}}{treedef._abbrev()}"
-                f"\n  {label:<{width}}{other_def}"
-            )
+            return f"\n  {'tree:':<{width}}{treedef._abbrev()}\n  {label:<{width}}{other_def}"
 
         out.append(treedef._flatten_up_to(other, name, describe))
     return out
@@ -1361,9 +1338,7 @@ def ravel_pytree(tree: Any) -> tuple[Any, Callable[[Any], Any]]:
         def unravel_empty(flat: Any) -> Any:
             shape = _leaf_shape(flat)
             if shape != (0,):
-                raise ValueError(
-                    f"unravel: expected a flat array of shape (0,), got shape {shape}"
-                )
+                raise ValueError(f"unravel: expected a flat array of shape (0,), got shape {shape}")
             return treedef.unflatten([])
 
         return np.zeros((0,), dtype=np.float64), unravel_empty

@@ -441,7 +441,7 @@ def test_convert_element_type_real_complex() -> None:
     assert g.dtype == np.float64
     np.testing.assert_array_equal(g, [1.0, 0.0, -1.0])  # the real part
     z = crandn(3)
-    with np.errstate(all="ignore"), pytest.warns(getattr(np, 'exceptions', np).ComplexWarning):
+    with np.errstate(all="ignore"), pytest.warns(getattr(np, "exceptions", np).ComplexWarning):
         _, t = fd.jvp(lambda v: v.astype(np.float64), (z,), (1j * np.ones(3),))
     np.testing.assert_array_equal(t, np.zeros(3))  # numpy keeps the real part
 

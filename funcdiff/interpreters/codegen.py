@@ -149,9 +149,7 @@ def compile_jaxpr(
                 src2, region2 = pending_pad.pop(other)
                 dtype = eqn.outvars[0].aval.dtype
                 glb[f"_dt{i}"] = dtype
-                lines.append(
-                    f"    {out_name} = np.zeros({eqn.outvars[0].aval.shape!r}, _dt{i})"
-                )
+                lines.append(f"    {out_name} = np.zeros({eqn.outvars[0].aval.shape!r}, _dt{i})")
                 lines.append(f"    {out_name}{region2} = {src2}")
             elif (
                 isinstance(other, Var)
@@ -223,6 +221,7 @@ def compile_jaxpr(
             owned.discard(reuse)
             owned.update(eqn.outvars)
     external = {*j.invars, *j.constvars}
+
     def out_atom(x: Atom) -> str:
         # a constant output is returned as the very object the function gave
         # (np.float64 stays np.float64), never as an inlined Python literal

@@ -108,9 +108,7 @@ def _build(
     variables = _all_vars(jaxpr)
     avals = [v.aval for v in variables]
     reverse = kind.startswith("vjp")
-    result_avals = (
-        [v.aval for v in jaxpr.invars] if reverse else [x.aval for x in jaxpr.outvars]
-    )
+    result_avals = [v.aval for v in jaxpr.invars] if reverse else [x.aval for x in jaxpr.outvars]
 
     def one(env: dict[Var, Any], extra: list[Any]) -> list[Any]:
         res = backward_pass(jaxpr, env, extra) if reverse else jvp_jaxpr(jaxpr, env, extra)
@@ -175,9 +173,7 @@ def _compiled(
     return result
 
 
-def compiled_backward(
-    jaxpr: Jaxpr, env: dict[Var, Any], cts: Sequence[Any]
-) -> list[Any] | None:
+def compiled_backward(jaxpr: Jaxpr, env: dict[Var, Any], cts: Sequence[Any]) -> list[Any] | None:
     """The input cotangents via a cached compiled backward pass, or None when
     the fast path does not apply (nested transforms, uncomparable params)."""
     return _compiled("vjp", jaxpr, env, cts)

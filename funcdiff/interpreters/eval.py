@@ -20,9 +20,7 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
     return [x.val if isinstance(x, Literal) else env[x] for x in jaxpr.outvars]
 
 
-def eval_jaxpr_env(
-    jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]
-) -> dict[Var, Any]:
+def eval_jaxpr_env(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> dict[Var, Any]:
     """Evaluate ``jaxpr`` and return the value of every variable."""
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))

@@ -30,7 +30,17 @@ nan = float("nan")
 newaxis = None
 
 __all__ = [
-    *_creation_all, *_indexing_all, *_linear_all, *_reductions_all, *_shape_all, *_ufuncs_all,
-    "ConstantArray", "linalg", "pi", "e", "inf", "nan", "newaxis",
+    *_creation_all,
+    *_indexing_all,
+    *_linear_all,
+    *_reductions_all,
+    *_shape_all,
+    *_ufuncs_all,
+    "ConstantArray",
+    "linalg",
+    "pi",
+    "e",
+    "inf",
+    "nan",
+    "newaxis",
 ]
-

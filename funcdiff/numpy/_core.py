@@ -136,10 +136,7 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
         dt = np.dtype(np.float64)
-    return [
-        dt.type(a) if _is_py_scalar(a) else E.convert(a, dt)
-        for a in arrays
-    ]
+    return [dt.type(a) if _is_py_scalar(a) else E.convert(a, dt) for a in arrays]
 
 
 def promote(*args: Any) -> list[Array]:

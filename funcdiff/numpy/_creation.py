@@ -234,8 +234,12 @@ def _like(a: Any, dtype: Any, shape: Any) -> tuple[tuple[int, ...], np.dtype[Any
         out_shape = (int(shape),)
     else:
         out_shape = tuple(int(n) for n in shape)
-    dt = np.dtype(dtype) if dtype is not None else (
-        dtype_of(a) if isinstance(a, (Tracer, np.ndarray, np.generic)) else np.asarray(a).dtype
+    dt = (
+        np.dtype(dtype)
+        if dtype is not None
+        else (
+            dtype_of(a) if isinstance(a, (Tracer, np.ndarray, np.generic)) else np.asarray(a).dtype
+        )
     )
     return out_shape, dt
 
@@ -372,8 +376,15 @@ def linspace(
     if not _has_tracer(start, stop):
         if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
             dtype = _compat.result_type(start, stop, float(num))
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep,  # type: ignore[call-overload]
-                           dtype=dtype, axis=axis)
+        return np.linspace(
+            start,
+            stop,
+            num,
+            endpoint=endpoint,
+            retstep=retstep,  # type: ignore[call-overload]
+            dtype=dtype,
+            axis=axis,
+        )
     start, stop = promote_float(start, stop)
     start, stop = asarray_arg(start), asarray_arg(stop)
     dt = dtype_of(start)

@@ -240,9 +240,7 @@ class _Basic:
                     self.revs.append(axis)
             elif kind == _INT:
                 if not -n <= val < n:
-                    raise IndexError(
-                        f"index {val} is out of bounds for axis {axis} with size {n}"
-                    )
+                    raise IndexError(f"index {val} is out of bounds for axis {axis} with size {n}")
                 lo, hi, st, m = val % n, val % n + 1, 1, 1
             else:
                 lo, hi, st, m = 0, n, 1, n
@@ -548,8 +546,12 @@ def _update_window(x: Array, v: Array, plan: _Plan, basic: _Basic, op: str) -> A
     if op == "mul":
         return E.mul(x, I.pad(vw, 1, config))
     mask = np.zeros(shape, np.bool_)
-    mask[tuple(slice(lo, hi, st) for lo, hi, st in
-               zip(basic.starts, basic.limits, basic.strides, strict=True))] = True
+    mask[
+        tuple(
+            slice(lo, hi, st)
+            for lo, hi, st in zip(basic.starts, basic.limits, basic.strides, strict=True)
+        )
+    ] = True
     return E.select(mask, _combine(op, x, I.pad(vw, 0, config)), x)
 
 

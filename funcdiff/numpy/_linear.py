@@ -239,9 +239,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Array:
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
         if n < 0 or n > len(sa) or n > len(sb):
-            raise ValueError(
-                f"tensordot: axes={n} does not fit operands of shapes {sa} and {sb}"
-            )
+            raise ValueError(f"tensordot: axes={n} does not fit operands of shapes {sa} and {sb}")
         ax_a: tuple[int, ...] = tuple(range(len(sa) - n, len(sa)))
         ax_b: tuple[int, ...] = tuple(range(n))
     else:
@@ -372,9 +370,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     return _diagonal_last2(S.transpose(a, perm), int(offset))
 
 
-def trace(
-    a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None
-) -> Array:
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Array:
     """Sum along a diagonal (``numpy.trace``).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -591,7 +587,7 @@ def einsum(*operands: Any, optimize: Any = None, **kwargs: Any) -> Array:
     res, rl = ops2[0], labels2[0]
     for j in range(1, len(ops2)):
         op, ol = ops2[j], labels2[j]
-        later = keep | {lb for o in labels2[j + 1:] for lb in o}
+        later = keep | {lb for o in labels2[j + 1 :] for lb in o}
         shared = [lb for lb in rl if lb in ol]
         contract = [lb for lb in shared if lb not in later]
         batch = [lb for lb in shared if lb in later]
@@ -613,6 +609,17 @@ def einsum(*operands: Any, optimize: Any = None, **kwargs: Any) -> Array:
 
 
 __all__ = [
-    "cross", "diag", "diagonal", "dot", "einsum", "inner", "kron", "matmul",
-    "matrix_transpose", "outer", "tensordot", "trace", "vdot",
+    "cross",
+    "diag",
+    "diagonal",
+    "dot",
+    "einsum",
+    "inner",
+    "kron",
+    "matmul",
+    "matrix_transpose",
+    "outer",
+    "tensordot",
+    "trace",
+    "vdot",
 ]

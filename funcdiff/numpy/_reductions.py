@@ -242,9 +242,7 @@ def mean(
     return _mean("mean", a, axis, dtype, out, keepdims, where)
 
 
-def _mean(
-    name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: bool, where: Any
-) -> Array:
+def _mean(name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: bool, where: Any) -> Array:
     _check_out(name, out)
     a = asarray_arg(a)
     in_dt = dtype_of(a)
@@ -841,7 +839,26 @@ def any(  # noqa: A001
 
 
 __all__ = [
-    "all", "amax", "amin", "any", "argmax", "argmin", "average", "count_nonzero",
-    "cumprod", "cumsum", "max", "mean", "min", "nanmax", "nanmean", "nanmin", "nansum",
-    "prod", "ptp", "std", "sum", "var",
+    "all",
+    "amax",
+    "amin",
+    "any",
+    "argmax",
+    "argmin",
+    "average",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "max",
+    "mean",
+    "min",
+    "nanmax",
+    "nanmean",
+    "nanmin",
+    "nansum",
+    "prod",
+    "ptp",
+    "std",
+    "sum",
+    "var",
 ]

@@ -189,9 +189,7 @@ def reshape(
     if -1 in new:
         known = math.prod(s for s in new if s != -1)
         if known == 0 or sz % known:
-            raise ValueError(
-                f"cannot reshape array of size {sz} into shape {tuple(dims)}"
-            )
+            raise ValueError(f"cannot reshape array of size {sz} into shape {tuple(dims)}")
         new[new.index(-1)] = sz // known
     if math.prod(new) != sz:
         raise ValueError(f"cannot reshape array of size {sz} into shape {tuple(dims)}")
@@ -410,7 +408,11 @@ def _promote_all(arrays: Sequence[Any], dtype: Any, name: str) -> list[Array]:
 
 
 def concatenate(
-    arrays: Sequence[Any], axis: int | None = 0, out: None = None, *, dtype: Any = None,
+    arrays: Sequence[Any],
+    axis: int | None = 0,
+    out: None = None,
+    *,
+    dtype: Any = None,
     casting: str = "same_kind",
 ) -> Array:
     """Join arrays along an existing axis (``axis=None`` flattens them first),
@@ -449,7 +451,11 @@ def concatenate(
 
 
 def stack(
-    arrays: Sequence[Any], axis: int = 0, out: None = None, *, dtype: Any = None,
+    arrays: Sequence[Any],
+    axis: int = 0,
+    out: None = None,
+    *,
+    dtype: Any = None,
     casting: str = "same_kind",
 ) -> Array:
     """Join arrays of one shape along a new axis, as numpy.stack.
@@ -770,8 +776,13 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Ar
     widths = _pairs(pad_width, nd, "pad_width", ints=True)
     if (widths < 0).any():
         raise ValueError("pad: index can't contain negative values")
-    allowed = {"constant": {"constant_values"}, "edge": set(),
-               "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}, "wrap": set()}
+    allowed = {
+        "constant": {"constant_values"},
+        "edge": set(),
+        "reflect": {"reflect_type"},
+        "symmetric": {"reflect_type"},
+        "wrap": set(),
+    }
     if mode not in allowed:
         raise NotImplementedError(
             f"pad: mode {mode!r} is not supported; use one of {sorted(allowed)}"
@@ -806,8 +817,10 @@ def _pad_constant(x: Array, widths: np.ndarray, values: Any) -> Array:
         if vshape == ():
             return I.pad(x, E.convert(vals, dt), tuple((int(b), int(a), 0) for b, a in widths))
         vals = S.broadcast_to(vals, (nd, 2)) if vshape != (nd, 2) else vals
-        pairs = [[E.convert(S.reshape(I.slice_(vals, (k, j), (k + 1, j + 1)), ()), dt)
-                  for j in range(2)] for k in range(nd)]
+        pairs = [
+            [E.convert(S.reshape(I.slice_(vals, (k, j), (k + 1, j + 1)), ()), dt) for j in range(2)]
+            for k in range(nd)
+        ]
     else:
         arr = _pairs(values, nd, "constant_values", ints=False)
         if arr.size == 0 or (arr == arr.flat[0]).all():
@@ -828,8 +841,12 @@ def _pad_constant(x: Array, widths: np.ndarray, values: Any) -> Array:
 
 def _pad_axis(x: Array, k: int, b: int, a: int, mode: str) -> Array:
     n = shape_of(x)[k]
-    fits = {"edge": True, "reflect": b <= n - 1 and a <= n - 1,
-            "symmetric": b <= n and a <= n, "wrap": b <= n and a <= n}[mode]
+    fits = {
+        "edge": True,
+        "reflect": b <= n - 1 and a <= n - 1,
+        "symmetric": b <= n and a <= n,
+        "wrap": b <= n and a <= n,
+    }[mode]
     if not fits:
         # wide padding repeats the pattern: one gather with numpy's own index map
         return I.gather(x, np.pad(np.arange(n), (b, a), mode=mode), k)  # type: ignore[call-overload]
@@ -839,8 +856,9 @@ def _pad_axis(x: Array, k: int, b: int, a: int, mode: str) -> Array:
         for w, (lo, hi) in ((b, (0, 1)), (a, (n - 1, n))):
             if w:
                 edge = I.slice_axis(x, lo, hi, k)
-                parts.append(S.broadcast_in_dim(
-                    edge, (*shp[:k], w, *shp[k + 1 :]), tuple(range(len(shp)))))
+                parts.append(
+                    S.broadcast_in_dim(edge, (*shp[:k], w, *shp[k + 1 :]), tuple(range(len(shp))))
+                )
             else:
                 parts.append(None)
     elif mode == "wrap":
@@ -965,7 +983,11 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
 
 
 def argsort(
-    a: Any, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+    a: Any,
+    axis: int | None = -1,
+    kind: str | None = None,
+    order: None = None,
+    *,
     stable: bool | None = None,
 ) -> Array:
     """Indices that sort an array along an axis (always a stable sort; NaNs
@@ -987,7 +1009,11 @@ def argsort(
 
 
 def sort(
-    a: Any, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+    a: Any,
+    axis: int | None = -1,
+    kind: str | None = None,
+    order: None = None,
+    *,
     stable: bool | None = None,
 ) -> Array:
     """A sorted copy of an array along an axis (NaNs last), as numpy.sort.
@@ -1015,9 +1041,39 @@ def sort(
 
 
 __all__ = [
-    "argsort", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays",
-    "broadcast_to", "column_stack", "concatenate", "dstack", "expand_dims", "flip", "fliplr",
-    "flipud", "hstack", "moveaxis", "ndim", "pad", "ravel", "repeat", "reshape", "roll",
-    "rot90", "shape", "size", "sort", "split", "squeeze", "stack", "swapaxes", "take",
-    "take_along_axis", "tile", "transpose", "vstack",
+    "argsort",
+    "array_split",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "broadcast_arrays",
+    "broadcast_to",
+    "column_stack",
+    "concatenate",
+    "dstack",
+    "expand_dims",
+    "flip",
+    "fliplr",
+    "flipud",
+    "hstack",
+    "moveaxis",
+    "ndim",
+    "pad",
+    "ravel",
+    "repeat",
+    "reshape",
+    "roll",
+    "rot90",
+    "shape",
+    "size",
+    "sort",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "take",
+    "take_along_axis",
+    "tile",
+    "transpose",
+    "vstack",
 ]

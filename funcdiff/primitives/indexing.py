@@ -476,7 +476,10 @@ def _gather_batch(
     out = bind(gather_p, flat_x, flat_idx, axis=0)  # (nb, *ishape, *pre, *post)
     k = aval_of(idx).ndim - 1
     perm = (
-        0, *range(1 + k, 1 + k + axis), *range(1, 1 + k), *range(1 + k + axis, 1 + k + len(rest))
+        0,
+        *range(1 + k, 1 + k + axis),
+        *range(1, 1 + k),
+        *range(1 + k + axis, 1 + k + len(rest)),
     )
     return S.transpose(out, perm), 0
 
@@ -503,13 +506,10 @@ def _scatter_add_impl(operand: Array, idx: Array, updates: Array, *, axis: int) 
     operand = np.asarray(operand)
     if operand.ndim == 1 and operand.dtype == np.float64:
         # bincount is much faster than add.at for the common 1-D case
-        counts = np.bincount(
-            np.ravel(idx), weights=np.ravel(updates), minlength=operand.shape[0]
-        )
+        counts = np.bincount(np.ravel(idx), weights=np.ravel(updates), minlength=operand.shape[0])
         if counts.shape[0] > operand.shape[0]:
             raise IndexError(
-                f"index {int(np.max(idx))} is out of bounds for axis 0 with size "
-                f"{operand.shape[0]}"
+                f"index {int(np.max(idx))} is out of bounds for axis 0 with size {operand.shape[0]}"
             )
         return operand + counts
     out = np.array(operand, copy=True)
@@ -563,8 +563,12 @@ def _scatter_add_batch(
     n, rest = os_[1], os_[2:]
     flat_op = S.reshape(operand, (nb * n, *rest))
     # updates: (nb, *pre, *ishape, *post) -> (nb, *ishape, *pre, *post)
-    perm = (0, *range(1 + axis, 1 + axis + k), *range(1, 1 + axis),
-            *range(1 + axis + k, aval_of(updates).ndim))
+    perm = (
+        0,
+        *range(1 + axis, 1 + axis + k),
+        *range(1, 1 + axis),
+        *range(1 + axis + k, aval_of(updates).ndim),
+    )
     updates = S.transpose(updates, perm)
     flat_idx = _flat_batch_indices(idx, n, "scatter_add")
     out = bind(scatter_add_p, flat_op, flat_idx, updates, axis=0)
