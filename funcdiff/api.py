@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._compat import result_type
-from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, aval_of
+from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
@@ -181,14 +181,17 @@ def _check_axes_spec(spec: Any, what: str) -> None:
 
 
 def _to_user(x: Any, given: Container[int] = ()) -> Any:
-    """A result handed back to the user: tracers stay, numbers become arrays of
-    the user's own: writable, and never the very array (or a view of an array)
-    that was passed in or closed over (``given`` holds their ids)."""
+    """A result handed back to the user: tracers stay, 0-d values become numpy
+    scalars, other numbers arrays of the user's own: writable, and never the
+    very array (or a view of an array) that was passed in or closed over
+    (``given`` holds their ids)."""
     if isinstance(x, Tracer):
         return x
     if isinstance(x, Zero):
-        return np.zeros(x.aval.shape, x.aval.dtype)
+        return as_result(np.zeros(x.aval.shape, x.aval.dtype))
     arr = np.asarray(x)
+    if arr.ndim == 0:
+        return arr[()]  # numpy's rule for 0-d results (``as_result``): a fresh scalar
     if (
         not arr.flags.writeable
         or id(x) in given

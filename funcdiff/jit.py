@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff import debug as _debug
-from funcdiff.core.ir import ClosedJaxpr, aval_of
+from funcdiff.core.ir import ClosedJaxpr, Var, as_result, aval_of
 from funcdiff.core.trace import Tracer, new_trace
 from funcdiff.interpreters.codegen import compile_jaxpr
 from funcdiff.interpreters.eval import eval_jaxpr
@@ -38,7 +38,15 @@ Fun = Callable[..., Any]
 class _Entry:
     """One compiled signature: the optimized jaxpr and its generated code."""
 
-    __slots__ = ("closed", "fn", "n_traced_eqns", "out_tree", "single_leaf", "source")
+    __slots__ = (
+        "closed",
+        "fn",
+        "n_traced_eqns",
+        "out_tree",
+        "scalar_outputs",
+        "single_leaf",
+        "source",
+    )
 
     def __init__(
         self,
@@ -47,8 +55,10 @@ class _Entry:
         source: str,
         out_tree: PyTreeDef,
         n_traced_eqns: int,
+        scalar_outputs: tuple[int, ...] = (),
     ) -> None:
         self.closed = closed
+        self.scalar_outputs = scalar_outputs
         self.fn = fn
         self.source = source
         self.out_tree = out_tree
@@ -215,15 +225,25 @@ class Jitted:
     ) -> _Entry | None:
         closed, out_tree = self._trace(args, kwargs, leaves, in_tree)
         n_traced = len(closed.jaxpr.eqns)
+        # 0-d results f computed are numpy scalars, as eagerly (``as_result``);
+        # inputs and constants f hands back keep their type
+        given = {*closed.jaxpr.invars, *closed.jaxpr.constvars}
+        scalar_outputs = tuple(
+            k
+            for k, o in enumerate(closed.jaxpr.outvars)
+            if isinstance(o, Var) and o not in given and o.aval.ndim == 0
+        )
         closed = optimize(closed)
         if any(isinstance(c, Tracer) for c in closed.consts):
             # f closes over a value traced by an enclosing transform: this
             # jaxpr is only valid inside that transform, so it is not cached.
-            return _Entry(closed, _no_fn, "", out_tree, n_traced)
+            return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
         fn, source = compile_jaxpr(
-            closed, name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_")
+            closed,
+            name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_"),
+            scalar_outputs=scalar_outputs,
         )
-        entry = _Entry(closed, fn, source, out_tree, n_traced)
+        entry = _Entry(closed, fn, source, out_tree, n_traced, scalar_outputs)
         with self._lock:
             self._cache[key] = entry
         return entry
@@ -248,6 +268,8 @@ class Jitted:
             )
             if not _has_tracer(outs):  # concrete results are the caller's to mutate
                 outs = [o.copy() if isinstance(o, np.ndarray) else o for o in outs]
+                for k in entry.scalar_outputs:
+                    outs[k] = as_result(outs[k])
         else:
             for x in leaves:
                 _as_input(x)  # raises for a leaf that is not an array

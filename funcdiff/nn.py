@@ -413,8 +413,8 @@ def logsumexp(
     >>> import funcdiff.nn as fnn, numpy as np
     >>> round(float(fnn.logsumexp(np.array([1000.0, 1000.0]))), 6)
     1000.693147
-    >>> fnn.logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -1.0]), return_sign=True)[1]
-    array(-1.)
+    >>> float(fnn.logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -1.0]), return_sign=True)[1])
+    -1.0
     """
     if b is None:
         a = _float(a)

@@ -227,8 +227,8 @@ def _transpose(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None
     return ins[0] if tuple(perm) == tuple(range(len(perm))) else None
 
 
-@_rule("reduce_sum")
-def _reduce_sum(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
+@_rule("reduce_sum", "reduce_max", "reduce_min")
+def _reduce_over_no_axes(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
     return ins[0] if not eqn.params["axes"] else None
 
 

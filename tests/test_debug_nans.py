@@ -83,8 +83,8 @@ def test_other_thread_gets_nan_not_naNError_while_a_block_is_open() -> None:
     b.join(30)
     assert isinstance(seen["a_inside"], NaNError)
     assert seen["b_flag"] is False
-    assert isinstance(seen["b_during"], np.ndarray) and np.isnan(seen["b_during"])
-    assert isinstance(seen["a_after"], np.ndarray) and np.isnan(seen["a_after"])
+    assert isinstance(seen["b_during"], np.float64) and np.isnan(seen["b_during"])
+    assert isinstance(seen["a_after"], np.float64) and np.isnan(seen["a_after"])
     assert main_during[:2] == (False, False)
     assert np.isnan(main_during[2])
     # and after both threads ended, nothing is left on in the main thread

@@ -88,6 +88,26 @@ def _shaped(shape: tuple[int, ...], dtype: np.dtype[Any]) -> ShapedArray:
     return a
 
 
+_PY_NUMBERS = (float, int, bool, complex)
+
+
+def as_result(x: Any) -> Any:
+    """A computed value as funcdiff hands it out, by numpy's rule for ufuncs:
+    a 0-d result is a numpy scalar (``np.float64``, ``np.bool_``, ...), any
+    other result an array. Eager calls, transforms and ``jit`` all apply it,
+    so they agree on the Python type of every result.
+
+    >>> [type(as_result(v)).__name__ for v in (np.array(2.0), np.ones(2), 2.5)]
+    ['float64', 'ndarray', 'float64']
+    """
+    t = type(x)
+    if t is np.ndarray:
+        return x[()] if x.ndim == 0 else x
+    if t in _PY_NUMBERS:
+        return np.asarray(x)[()]
+    return x
+
+
 def aval_of(x: Any) -> ShapedArray:
     """The abstract value of a concrete array, scalar or tracer."""
     if type(x) is np.ndarray or isinstance(x, np.generic):

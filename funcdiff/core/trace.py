@@ -36,6 +36,7 @@ from funcdiff.core.ir import (
     Literal,
     ShapedArray,
     Var,
+    as_result,
     aval_of,
 )
 from funcdiff.errors import ConcretizationError, DerivativeDroppedError, UnexpectedTracerError
@@ -69,7 +70,11 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
             raise
         if _DEBUG.enabled:
             _debug.check_output(prim, args, params, out)
-        return out
+        if prim.multiple_results:
+            return [as_result(o) for o in out]
+        if type(out) is np.ndarray:  # ``as_result``, inlined: the eager hot path
+            return out[()] if out.ndim == 0 else out
+        return as_result(out)
     return top.process(prim, args, params)
 
 

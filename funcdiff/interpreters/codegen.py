@@ -27,12 +27,12 @@ import builtins
 import functools
 import keyword
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var
+from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var, as_result
 from funcdiff.core.pretty import letter_name
 
 #: primitives whose outputs may be views of (share memory with) their inputs
@@ -62,12 +62,25 @@ class _Names:
 
 
 def compile_jaxpr(
-    closed: ClosedJaxpr, reuse_buffers: bool = True, name: str = "jitted"
+    closed: ClosedJaxpr,
+    reuse_buffers: bool = True,
+    name: str = "jitted",
+    scalar_outputs: Collection[int] = (),
 ) -> tuple[Callable[..., list[Any]], str]:
-    """Generate and ``exec`` the straight-line function for ``closed``."""
+    """Generate and ``exec`` the straight-line function for ``closed``.
+
+    The outputs whose positions are in ``scalar_outputs`` (0-d results the
+    traced function computed) are returned by numpy's rule, ``as_result``:
+    as numpy scalars, as an eager call returns them.
+    """
     j = closed.jaxpr
     names = _Names()
-    glb: dict[str, Any] = {"np": np, "_copy": _copy, "_writable": _writable}
+    glb: dict[str, Any] = {
+        "np": np,
+        "_copy": _copy,
+        "_writable": _writable,
+        "_result": as_result,
+    }
     const_names = []
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
         cname = f"_c{k}"
@@ -232,13 +245,15 @@ def compile_jaxpr(
             return lname
         return atom(x)
 
-    outs = ", ".join(_owned_outputs(j.outvars, out_atom, shares, external, maybe_readonly))
-    lines.append(f"    return [{outs}]")
+    outs = _owned_outputs(j.outvars, out_atom, shares, external, maybe_readonly)
+    for k in scalar_outputs:
+        outs[k] = f"_result({outs[k]})"  # a numpy scalar
+    lines.append(f"    return [{', '.join(outs)}]")
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<funcdiff.jit {name}>", "exec")
     exec(code, glb)
     fn: Callable[..., list[Any]] = glb[name]
-    scalar = _compile_scalar(closed, name)
+    scalar = _compile_scalar(closed, name, scalar_outputs)
     if scalar is not None:
         scalar_fn, scalar_source = scalar
         source = scalar_source + "\n" + source
@@ -354,7 +369,9 @@ def _scalar_pow(x: float, y: float) -> float:
     return math.pow(x, y)
 
 
-def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[Any]], str] | None:
+def _compile_scalar(
+    closed: ClosedJaxpr, name: str, scalar_outputs: Collection[int] = ()
+) -> tuple[Callable[..., list[Any]], str] | None:
     """Straight-line Python-float code when every value is a float64 (or bool)
     scalar and every primitive has a scalar expression; else None."""
     j = closed.jaxpr
@@ -374,7 +391,13 @@ def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[
         if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
             return None
     names = _Names()
-    glb: dict[str, Any] = {"_m": math, "_pow": _scalar_pow, "_f64": np.float64, "_copy": _copy}
+    glb: dict[str, Any] = {
+        "_m": math,
+        "_pow": _scalar_pow,
+        "_f64": np.float64,
+        "_copy": _copy,
+        "_result": as_result,
+    }
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
         glb[f"_c{k}"] = float(c)
         names.names[v] = f"_c{k}"
@@ -407,13 +430,17 @@ def _compile_scalar(closed: ClosedJaxpr, name: str) -> tuple[Callable[..., list[
     for k, x in enumerate(j.outvars):
         if isinstance(x, Literal):  # a constant output, exactly as the function returned it
             glb[f"_out{k}"] = x.val
-            outs.append(f"_copy(_out{k})")
+            expr = f"_copy(_out{k})"
         elif handed_back and x in raw:  # an input handed back: the caller's object
-            outs.append(f"_copy({raw[x]})")
+            expr = f"_copy({raw[x]})"
         elif not scalar_ok(x):
             return None
         else:
             outs.append(f"_f64({atom(x)})" if x.aval.dtype == f64 else f"np.bool_({atom(x)})")
+            continue
+        # unless the traced function computed it (``where(c, x, x)`` is ``x``
+        # once simplified): then a numpy scalar, as eagerly
+        outs.append(f"_result({expr})" if k in scalar_outputs else expr)
     lines.append(f"    return [{', '.join(outs)}]")
     source = "\n".join(lines) + "\n"
     glb["np"] = np

@@ -69,11 +69,13 @@ def is_array(x: Any) -> bool:
 
 
 def asarray_arg(x: Any, dtype: Any = None) -> Array:
-    """Tracers and numpy arrays pass through; everything else goes through
-    ``np.asarray`` (Python floats become float64)."""
+    """Tracers, numpy arrays and numpy scalars pass through; everything else
+    goes through ``np.asarray`` (Python floats become float64), and a 0-d
+    result is a numpy scalar: a function that computes nothing (``sum`` of a
+    0-d value) hands back what it was given, by numpy's rule, as ``jit`` does."""
     if isinstance(x, Tracer):
         return x if dtype is None else E.convert(x, dtype)
-    if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
+    if isinstance(x, (np.ndarray, np.generic)) and (dtype is None or x.dtype == dtype):
         return x
     if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in _flat(x)):
         from funcdiff.numpy._shape import stack
@@ -83,7 +85,7 @@ def asarray_arg(x: Any, dtype: Any = None) -> Array:
     arr = np.asarray(x, dtype=dtype)
     if arr.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to a numeric array")
-    return arr
+    return arr[()] if arr.ndim == 0 else arr
 
 
 def _flat(x: Any) -> list[Any]:

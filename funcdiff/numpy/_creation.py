@@ -172,9 +172,12 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Array:
     >>> fnp.astype(fnp.asarray([1.5, 2.5]), fnp.int32)
     array([1, 2], dtype=int32)
     """
+    dtype = np.dtype(dtype)
     if isinstance(x, Tracer):
-        return E.convert(x, np.dtype(dtype))
-    return np.asarray(x).astype(dtype, copy=copy)
+        return E.convert(x, dtype)
+    if np.asarray(x).dtype == dtype:  # nothing to convert: the value as given, as under jit
+        return x.copy() if copy and isinstance(x, np.ndarray) else x
+    return E.convert(x, dtype)
 
 
 # -- from a shape -----------------------------------------------------------------

@@ -378,7 +378,7 @@ def _prod_tree(x: Array, axes: tuple[int, ...]) -> Array:
     multiplies the first half by the second (odd lengths padded with a 1),
     so there are ceil(log2 n) levels."""
     if not axes:
-        return x
+        return S.reduce_sum(x, ())  # a new value, as np.prod(x, axis=()) gives
     shape = shape_of(x)
     kept = tuple(i for i in range(len(shape)) if i not in axes)
     out_shape = tuple(shape[i] for i in kept)

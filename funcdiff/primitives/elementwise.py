@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._compat import NUMPY2, weak_scalar_pair
-from funcdiff.core.ir import ShapedArray, aval_of
+from funcdiff.core.ir import ShapedArray, as_result, aval_of
 from funcdiff.core.primitive import (
     Primitive,
     Zero,
@@ -853,5 +853,5 @@ def convert(x: Any, dtype: Any) -> Any:
     if _dtype_of(x) == dtype:
         return x
     if not isinstance(x, Tracer):
-        return np.asarray(x).astype(dtype)
+        return as_result(np.asarray(x).astype(dtype))
     return bind(convert_element_type_p, x, new_dtype=dtype)

@@ -242,15 +242,15 @@ def _axes_param(axes: Sequence[int]) -> tuple[int, ...]:
 
 
 def reduce_max(x: Array, axes: Sequence[int]) -> Array:
-    """Maximum over ``axes`` (non-negative ints); no equation when ``axes`` is empty."""
-    axes = _axes_param(axes)
-    return bind(reduce_max_p, x, axes=axes) if axes else x
+    """Maximum over ``axes`` (non-negative ints); over no axes a new
+    value equal to ``x`` (see ``reduce_sum``)."""
+    return bind(reduce_max_p, x, axes=_axes_param(axes))
 
 
 def reduce_min(x: Array, axes: Sequence[int]) -> Array:
-    """Minimum over ``axes`` (non-negative ints); no equation when ``axes`` is empty."""
-    axes = _axes_param(axes)
-    return bind(reduce_min_p, x, axes=axes) if axes else x
+    """Minimum over ``axes`` (non-negative ints); over no axes a new
+    value equal to ``x`` (see ``reduce_sum``)."""
+    return bind(reduce_min_p, x, axes=_axes_param(axes))
 
 
 def argmax(x: Array, axis: int, index_dtype: Any = np.int64) -> Array:

@@ -243,8 +243,9 @@ def moveaxis(x: Array, src: int, dst: int) -> Array:
 
 
 def reduce_sum(x: Array, axes: tuple[int, ...]) -> Array:
-    if not axes:
-        return x
+    """Sum over ``axes``. Over no axes it still computes a new value, as
+    ``np.sum(x, axis=())`` does (``simplify`` drops the equation): a 0-d
+    result is then a numpy scalar, not the caller's array."""
     return bind(reduce_sum_p, x, axes=tuple(sorted(int(a) for a in axes)))
 
 
