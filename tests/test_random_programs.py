@@ -737,9 +737,19 @@ def test_jacrev_dtype_is_the_same_on_every_call_and_under_jit() -> None:
 
 
 @pytest.mark.parametrize("x", [0.0, 1e-200, -1e-300, 2.0])
-def test_second_derivative_of_x_to_the_float_zero(x: float) -> None:
+@pytest.mark.parametrize(
+    "f",
+    [lambda x: x**0.0, lambda x: x**0, lambda x: fnp.power(x, np.float32(0.0))],
+    ids=["float", "int", "float32"],
+)
+def test_derivatives_of_x_to_a_constant_zero_are_zero(f: Callable[[Any], Any], x: float) -> None:
+    # x**0 = 1 everywhere: every derivative is 0, also where x**-2, x**-3
+    # overflow (tiny x), which once gave 0 * inf = NaN from the second on
+    g = f
     with np.errstate(all="ignore"):
-        assert float(fd.grad(fd.grad(lambda x: x**0.0))(x)) == 0.0
+        for order in range(1, 5):
+            g = fd.grad(g)
+            assert float(g(x)) == 0.0, order
 
 
 @NUMPY1_CASTING
