@@ -132,6 +132,8 @@ def _check_complex(
 
 
 def _argnums_tuple(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+    if type(argnums) is int and 0 <= argnums < nargs:  # the common case, on every call
+        return (argnums,)
     nums = (argnums,) if _is_int(argnums) else argnums
     if not isinstance(nums, (tuple, list)) or not all(_is_int(a) for a in nums):
         raise TypeError(

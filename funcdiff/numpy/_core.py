@@ -17,9 +17,14 @@ Array = Any
 _PY_SCALARS = (bool, int, float, complex)
 
 
+_PY_TYPES = frozenset(_PY_SCALARS)
+
+
 def _is_py_scalar(a: Any) -> bool:
     """A Python number (weakly typed); numpy scalars such as np.float64 (a float
     subclass) carry their dtype."""
+    if type(a) in _PY_TYPES:
+        return True
     return isinstance(a, _PY_SCALARS) and not isinstance(a, np.generic)
 
 
@@ -122,7 +127,13 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     first = None
     fast = True
     for a in args:
-        if _is_py_scalar(a):
+        if type(a) is Tracer:  # the common case first
+            dt = a.aval.dtype
+            if first is None:
+                first = dt
+            elif dt != first:
+                fast = False
+        elif _is_py_scalar(a):
             fast = fast and not isinstance(a, complex)
         elif isinstance(a, (Tracer, np.ndarray, np.generic)):
             dt = a.aval.dtype if isinstance(a, Tracer) else a.dtype
@@ -133,7 +144,7 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
         else:
             fast = False
     if fast and first is not None and first.kind == "f":
-        return [first.type(a) if _is_py_scalar(a) else a for a in args]
+        return [a if type(a) is Tracer or not _is_py_scalar(a) else first.type(a) for a in args]
     arrays = [a if _is_py_scalar(a) else asarray_arg(a) for a in args]
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
