@@ -292,6 +292,7 @@ def test_python_control_flow_on_concrete_values() -> None:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_long_chain_has_no_recursion() -> None:
     n = 100_000
 

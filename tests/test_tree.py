@@ -720,6 +720,7 @@ def test_set_array_ops_hook_supports_foreign_arrays() -> None:
 DEPTH = 100_000
 
 
+@pytest.mark.slow
 def test_deeply_nested_list_round_trip() -> None:
     tree: Any = "leaf"
     for _ in range(DEPTH):
@@ -753,6 +754,7 @@ def test_deeply_nested_list_round_trip() -> None:
     assert tree_structure(unravel(flat)) == treedef
 
 
+@pytest.mark.slow
 def test_deeply_nested_mismatch_error() -> None:
     a: Any = 1
     b: Any = 1
@@ -767,6 +769,7 @@ def test_deeply_nested_mismatch_error() -> None:
     assert len(msg) < 4 * DEPTH  # treedef reprs are abbreviated
 
 
+@pytest.mark.slow
 def test_deeply_nested_mixed_nodes() -> None:
     tree: Any = 0
     for i in range(DEPTH // 4):

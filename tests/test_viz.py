@@ -278,6 +278,7 @@ def test_max_nodes_collapse_1000_chain() -> None:
         graph(chain(3), 0.5, max_nodes=2)
 
 
+@pytest.mark.slow
 def test_100k_chain_without_recursion_error() -> None:
     def f(x: Any) -> Any:
         for _ in range(100_000):
