@@ -414,7 +414,7 @@ def _hint(prim: str, vals: list[Any]) -> str:
             "0/0, inf/inf or 0**0-like arithmetic: if this value is masked by "
             "where/select, use the 'double where' pattern (funcdiff.custom.safe_where)."
         )
-    if prim in ("sqrt", "log", "log1p", "pow", "asin", "acos", "acosh", "atanh", "rsqrt"):
+    if prim in ("sqrt", "log", "log1p", "pow", "asin", "acos", "acosh", "atanh"):
         return (
             f"an input outside the domain of {prim}: if it is masked by where/select, "
             "feed the function a safe value there ('double where', "

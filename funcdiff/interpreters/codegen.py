@@ -36,9 +36,7 @@ from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var, as_result
 from funcdiff.core.pretty import letter_name
 
 #: primitives whose outputs may be views of (share memory with) their inputs
-VIEW_PRIMITIVES = frozenset(
-    {"reshape", "transpose", "broadcast_in_dim", "slice", "rev", "squeeze", "expand_dims"}
-)
+VIEW_PRIMITIVES = frozenset({"reshape", "transpose", "broadcast_in_dim", "slice", "rev"})
 
 
 _RESERVED = frozenset(dir(builtins)) | {"np"}
