@@ -49,14 +49,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
-from funcdiff.core.primitive import (
-    Primitive,
-    Zero,
-    def_zero_derivative,
-    instantiate,
-    is_float,
-    zeros,
-)
+from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
 from funcdiff.core.trace import Tracer, bind, trace_closure_converted
 from funcdiff.debug import NaNError
 from funcdiff.errors import ShapeError
@@ -66,6 +59,7 @@ from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.rules import def_zero_derivative
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
 
 __all__ = [

@@ -19,15 +19,11 @@ import numpy as np
 
 from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
-from funcdiff.core.primitive import (
-    Primitive,
-    Zero,
-    def_zero_derivative,
-    is_float,
-)
+from funcdiff.core.primitive import Primitive, Zero, is_float
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.rules import def_zero_derivative
 
 Array = Any
 _SCALARS = (int, float, bool, np.generic)
