@@ -48,10 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.core.debug_state import NaNError
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
 from funcdiff.core.trace import Tracer, bind, trace_closure_converted
-from funcdiff.debug import NaNError
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.jvp import jvp_jaxpr as _forward_mode
