@@ -48,17 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.core.debug_state import NaNError
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
-from funcdiff.core.primitive import (
-    Primitive,
-    Zero,
-    def_zero_derivative,
-    instantiate,
-    is_float,
-    zeros,
-)
+from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
 from funcdiff.core.trace import Tracer, bind, trace_closure_converted
-from funcdiff.debug import NaNError
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.jvp import jvp_jaxpr as _forward_mode
@@ -66,6 +59,8 @@ from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.elementwise import stop_gradient as stop_gradient
+from funcdiff.primitives.elementwise import stop_gradient_p as stop_gradient_p
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
 
 __all__ = [
@@ -906,37 +901,6 @@ def _trace_custom_vjp(
         "name": name,
     }
     return [*fwd_consts, *bwd_consts], params, out_tree
-
-
-# ---------------------------------------------------------------------------
-# stop_gradient: the identity, with a zero derivative
-# ---------------------------------------------------------------------------
-
-stop_gradient_p = Primitive("stop_gradient")
-# a copy, so jit's in-place buffer reuse can never change the result through an alias
-stop_gradient_p.impl = lambda x: np.array(x, copy=True)
-stop_gradient_p.abstract_eval = lambda x: x
-def_zero_derivative(stop_gradient_p)
-stop_gradient_p.batch = lambda args, dims: (bind(stop_gradient_p, args[0]), dims[0])
-stop_gradient_p.samples = lambda rng: [
-    ((rng.normal(size=(3,)),), {}),
-    ((rng.normal(size=(2, 3)),), {}),
-    ((np.float64(rng.normal()),), {}),
-]
-
-
-def stop_gradient(x: Any) -> Any:
-    """``x`` unchanged, treated as a constant by every derivative (any pytree).
-
-    >>> import funcdiff as fd
-    >>> float(fd.grad(lambda x: x * stop_gradient(x))(3.0))
-    3.0
-    """
-
-    def leaf(v: Any) -> Any:
-        return bind(stop_gradient_p, v) if isinstance(v, Tracer) else np.asarray(v)
-
-    return tree_map(leaf, x)
 
 
 # ---------------------------------------------------------------------------

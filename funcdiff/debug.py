@@ -23,9 +23,11 @@ When on:
 - the interpreters add what they were doing (forward evaluation, backward
   pass, forward mode, vmap) to the error as it propagates out.
 
-The hooks live in the core (``funcdiff.core.trace``, the interpreters) and
-cost one attribute check when the mode is off. This module holds the flag,
-the checks, the source table and the message.
+The core and the interpreters read only ``funcdiff.core.debug_state`` (the
+per-thread flag, one attribute check when the mode is off, the error type
+and the source table). This module sits on top: it switches the flag and
+fills in the two hooks the core calls when the mode is on, the NaN check
+and the recording of the user's line.
 
 >>> import funcdiff as fd, funcdiff.numpy as fnp
 >>> with debug_nans():
@@ -38,42 +40,33 @@ from __future__ import annotations
 import linecache
 import os
 import sys
-import textwrap
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from funcdiff.core.ir import Eqn, Var
-    from funcdiff.core.primitive import Primitive
+from funcdiff.core import debug_state
+from funcdiff.core.debug_state import STATE as STATE
+from funcdiff.core.debug_state import NaNError as NaNError
+from funcdiff.core.debug_state import SourceInfo as SourceInfo
+from funcdiff.core.debug_state import source_of as source_of
+from funcdiff.core.ir import Eqn, Var, aval_of
+from funcdiff.core.pretty import pp_eqn_short, pp_params_short
+from funcdiff.core.primitive import Primitive
 
 __all__ = [
     "NaNError",
     "SourceInfo",
     "debug_nans",
-    "hooks_installed",
     "is_enabled",
 ]
 
+# documented (and shown in tracebacks) as funcdiff.debug's; defined in the
+# core so that the interpreters can catch NaNError without importing this module
+NaNError.__module__ = SourceInfo.__module__ = __name__
 
-class _State(threading.local):
-    """The mode of the current thread. ``enabled`` is a class-level default
-    (off), so a thread that never switched the mode on reads False without
-    any setup; switching it on sets the attribute in that thread only."""
-
-    enabled: bool = False
-    switches: int = 0  # how often this thread switched the mode
-
-
-#: whether debug_nans is on in the current thread. The core hooks
-#: (``funcdiff.core.trace``, ``funcdiff.jit``, the compiled passes) read this
-#: one attribute; it is per thread, so a thread in debug mode neither slows
-#: down nor raises in the others.
-STATE = _State()
 
 #: idents of the threads that have the mode on: the source table is kept
 #: while one of them is alive, and cleared when the last one switches off
@@ -164,24 +157,6 @@ class debug_nans:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SourceInfo:
-    """A line of the user's code.
-
-    >>> SourceInfo("model.py", 12, "f", "y = x ** 2").filename
-    'model.py'
-    """
-
-    filename: str
-    lineno: int
-    function: str
-    code: str
-
-    def __str__(self) -> str:
-        head = f"{self.filename}:{self.lineno}, in {self.function}"
-        return f"{head}\n        {self.code}" if self.code else head
-
-
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _INTERNAL: dict[str, bool] = {}
 
@@ -208,9 +183,9 @@ def user_frame() -> SourceInfo | None:
     return None
 
 
-#: source of each recorded equation, keyed by its first output variable
-#: (variables survive jit's optimization passes, equations are rebuilt)
-_SOURCES: dict[Var, SourceInfo] = {}
+#: source of each recorded equation (the table lives in the core, which
+#: reads it when a NaNError is annotated)
+_SOURCES = debug_state.SOURCES
 _MAX_SOURCES = 200_000
 
 
@@ -227,21 +202,9 @@ def record_source(outvars: Sequence[Var]) -> None:
             del _SOURCES[next(iter(_SOURCES))]
 
 
-def source_of(eqn: Eqn) -> SourceInfo | None:
-    """The user's line that created ``eqn`` (if recorded in debug mode)."""
-    return _SOURCES.get(eqn.outvars[0]) if eqn.outvars else None
-
-
 # ---------------------------------------------------------------------------
-# the check and the error
+# the check
 # ---------------------------------------------------------------------------
-
-_PHASES = {
-    "forward": "the forward pass",
-    "backward": "the backward pass (reverse mode)",
-    "jvp": "forward-mode differentiation",
-    "vmap": "vmap",
-}
 
 
 def _concrete(x: Any) -> np.ndarray | None:
@@ -260,8 +223,6 @@ def _has_nan(x: Any) -> bool:
 
 def _describe(x: Any) -> str:
     """``f64[] 0.0`` for scalars, ``f64[3,4]`` for arrays."""
-    from funcdiff.core.ir import aval_of
-
     try:
         aval = aval_of(x).str_short()
     except Exception:
@@ -270,118 +231,6 @@ def _describe(x: Any) -> str:
     if arr is not None and arr.ndim == 0:
         return f"{aval} {arr.item()!r}"
     return aval
-
-
-def _short_params(params: dict[str, Any]) -> str:
-    if not params:
-        return ""
-    from funcdiff.core.ir import ClosedJaxpr, Jaxpr
-
-    parts = []
-    for k, v in sorted(params.items()):
-        text = "{...}" if isinstance(v, (Jaxpr, ClosedJaxpr)) else repr(v)
-        parts.append(f"{k}={text if len(text) <= 40 else text[:37] + '...'}")
-    return "[" + ", ".join(parts) + "]"
-
-
-def format_eqn(eqn: Eqn) -> str:
-    """One equation as a jaxpr line, e.g. ``b:f64[] = sqrt a``."""
-    from funcdiff.core.ir import Literal
-    from funcdiff.core.pretty import letter_name, pp_literal
-
-    names: dict[int, str] = {}
-
-    def name(v: Any) -> str:
-        if isinstance(v, Literal):
-            return pp_literal(v)
-        if id(v) not in names:
-            names[id(v)] = letter_name(len(names))
-        return names[id(v)]
-
-    ins = " ".join(name(x) for x in eqn.invars)
-    outs = " ".join(f"{name(v)}:{v.aval.str_short()}" for v in eqn.outvars)
-    return f"{outs} = {eqn.primitive.name}{_short_params(eqn.params)} {ins}".rstrip()
-
-
-class NaNError(FloatingPointError):
-    """A NaN appeared while ``debug_nans`` was on.
-
-    Attributes: ``primitive`` (the primitive of the equation being
-    evaluated or differentiated, else the one whose output had the NaN),
-    ``operation`` (the call that produced the NaN, with values; its
-    primitive is ``op_primitive``), ``phase`` (``"forward"``,
-    ``"backward"``, ``"jvp"`` or ``"vmap"``), ``equation`` (that equation as
-    a jaxpr line, when known), ``source`` (the user's line: where that
-    equation was traced, else the innermost user frame when the NaN
-    appeared) and ``contexts`` (what each interpreter was doing, innermost
-    first).
-    """
-
-    def __init__(
-        self, op_primitive: str, operation: str, hint: str, here: SourceInfo | None
-    ) -> None:
-        super().__init__(op_primitive)
-        self.op_primitive = op_primitive
-        self.operation = operation
-        self.hint = hint
-        self.here = here
-        self.contexts: list[tuple[str, str, str, SourceInfo | None]] = []
-
-    def add_context(self, eqn: Eqn, phase: str) -> None:
-        """Hook for the interpreters: the equation they were working on."""
-        self.contexts.append((phase, eqn.primitive.name, format_eqn(eqn), source_of(eqn)))
-
-    @property
-    def phase(self) -> str:
-        for phase, *_ in self.contexts:
-            if phase == "backward":
-                return phase
-        return self.contexts[0][0] if self.contexts else "forward"
-
-    @property
-    def primitive(self) -> str:
-        return self.contexts[0][1] if self.contexts else self.op_primitive
-
-    @property
-    def equation(self) -> str | None:
-        return self.contexts[0][2] if self.contexts else None
-
-    @property
-    def source(self) -> SourceInfo | None:
-        for *_, src in self.contexts:
-            if src is not None:
-                return src
-        return self.here
-
-    def __str__(self) -> str:
-        where = _PHASES[self.phase]
-        if not self.contexts:
-            lines = [
-                f"debug_nans: NaN in {where}, in the output of `{self.op_primitive}`",
-                f"  operation: {self.operation}",
-            ]
-            if self.here is not None:
-                lines.append(f"  at {self.here}")
-        else:
-            phase, prim, text, src = self.contexts[0]
-            role = {"backward": "the VJP rule", "jvp": "the JVP rule", "vmap": "the batch rule"}
-            lines = [
-                f"debug_nans: NaN in {where}, in {role.get(phase, 'the evaluation')} of `{prim}`",
-                f"  equation:  {text}",
-            ]
-            if src is not None:
-                lines.append(f"  traced at {src}")
-            lines.append(f"  NaN from:  {self.operation}")
-            for phase, prim, _, src in self.contexts[1:]:
-                if src is not None:
-                    lines.append(f"  inside `{prim}` during {_PHASES[phase]}, traced at {src}")
-            if self.here is not None:
-                lines.append(f"  called from {self.here}")
-        if self.hint:
-            lines.append(
-                textwrap.fill(self.hint, 96, initial_indent="  hint: ", subsequent_indent="    ")
-            )
-        return "\n".join(lines)
 
 
 def _first_nan(out: np.ndarray) -> tuple[int, ...]:
@@ -436,7 +285,7 @@ def check_output(prim: Primitive, args: Sequence[Any], params: dict[str, Any], o
         vals = [_at(a, idx, arr.shape) for a in args]
         ins = ", ".join(_describe(a) for a in args)
         result = _describe(o)
-        op = f"{prim.name}{_short_params(params)}({ins}) -> {result}"
+        op = f"{prim.name}{pp_params_short(params)}({ins}) -> {result}"
         if prim.multiple_results:
             op += f" (output {k})"
         if arr.ndim:
@@ -446,13 +295,11 @@ def check_output(prim: Primitive, args: Sequence[Any], params: dict[str, Any], o
         raise NaNError(prim.name, op, _hint(prim.name, vals), user_frame())
 
 
-def hooks_installed() -> bool:
-    """Whether the core calls this module (the patch in the docs is applied).
+def format_eqn(eqn: Eqn) -> str:
+    """One equation as a jaxpr line, e.g. ``b:f64[] = sqrt a``."""
+    return pp_eqn_short(eqn)
 
-    >>> hooks_installed()
-    True
-    """
-    import funcdiff.core.trace as trace
-    import funcdiff.interpreters.vjp as vjp
 
-    return getattr(trace, "_DEBUG", None) is STATE and getattr(vjp, "_debug", None) is not None
+# the core calls these (through its slots) when the mode is on
+debug_state.check_output = check_output
+debug_state.record_source = record_source

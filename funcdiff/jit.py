@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff import debug as _debug
+from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import ClosedJaxpr, Var, as_result, aval_of
 from funcdiff.core.trace import Tracer, new_trace
 from funcdiff.interpreters.codegen import compile_jaxpr

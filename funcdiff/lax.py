@@ -16,7 +16,6 @@ through ``while_loop`` works whenever the loop runs on concrete values.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,10 +48,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # ``funcdiff.lax.stop_gradient``: it lives with the custom-derivative
-    # machinery (funcdiff.custom), imported on first use
+    # ``funcdiff.lax.stop_gradient``, as in JAX (the primitive's wrapper in
+    # funcdiff.primitives.elementwise; documented as funcdiff.stop_gradient)
     if name == "stop_gradient":
-        return importlib.import_module("funcdiff.custom").stop_gradient
+        return E.stop_gradient
     raise AttributeError(f"module 'funcdiff.lax' has no attribute {name!r}")
 
 

@@ -22,7 +22,7 @@ from funcdiff.custom import (
     safe_where,
     stop_gradient,
 )
-from funcdiff.debug import NaNError, debug_nans, hooks_installed, is_enabled
+from funcdiff.debug import NaNError, debug_nans, is_enabled
 from funcdiff.errors import ShapeError
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -628,16 +628,10 @@ def test_debug_nans_check_and_message_without_hooks() -> None:
     assert source_of(eqn) is None  # the table is cleared when the mode goes off
 
 
-needs_hooks = pytest.mark.skipif(
-    not hooks_installed(), reason="debug_nans core hooks not applied (see the report's patch)"
-)
-
-
 def f_sqrt(x: Any) -> Any:
     return fnp.where(x > 0, fnp.sqrt(x), 0.0) * 2.0
 
 
-@needs_hooks
 def test_debug_nans_backward_names_equation_and_line() -> None:
     assert np.isnan(fd.grad(f_sqrt)(0.0))  # off: silent, like JAX
     with debug_nans(), pytest.raises(FloatingPointError) as info:
@@ -658,7 +652,6 @@ def test_debug_nans_backward_names_equation_and_line() -> None:
         assert float(fd.grad(lambda x: safe_where(x > 0, fnp.sqrt, x))(0.0)) == 0.0
 
 
-@needs_hooks
 def test_debug_nans_forward_jit_and_custom() -> None:
     def g(x: Any) -> Any:
         y = fnp.log(x - 1.0)

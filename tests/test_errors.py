@@ -104,3 +104,10 @@ def test_nan_in_gives_nan_out() -> None:
         h = fd.hessian(lambda x: fnp.sum(fnp.exp(x)))(np.array([np.nan, 0.0]))
         assert np.isnan(h[0, 0]) and h[1, 1] == 1.0
         assert np.isnan(float(fd.grad(fnp.log)(float("nan"))))
+
+
+def test_hashing_a_tracer_names_the_fix() -> None:
+    # the core's message, not the generic one: funcdiff.numpy installs the
+    # operators (with __eq__) on Tracer but keeps its __hash__
+    with pytest.raises(TypeError, match="traced arrays are unhashable.*static_argnums"):
+        fd.grad(lambda x: float(hash(x)))(1.0)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import Atom, ClosedJaxpr, Jaxpr, Literal, Var, dtype_short
+from funcdiff.core.ir import Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var, dtype_short
 
 
 def letter_name(i: int) -> str:
@@ -85,3 +85,26 @@ def pp_jaxpr(jaxpr: Jaxpr, consts: list[Any] | None = None) -> str:
     outs = ", ".join(atom(x) for x in jaxpr.outvars)
     lines.append(f"  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
     return "\n".join(lines)
+
+
+def pp_params_short(params: dict[str, Any]) -> str:
+    """Params in brackets, each cut to 40 characters, sub-jaxprs as ``{...}``."""
+    if not params:
+        return ""
+    parts = []
+    for k, v in sorted(params.items()):
+        text = "{...}" if isinstance(v, (Jaxpr, ClosedJaxpr)) else repr(v)
+        parts.append(f"{k}={text if len(text) <= 40 else text[:37] + '...'}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def pp_eqn_short(eqn: Eqn) -> str:
+    """One equation as a jaxpr line on its own, e.g. ``b:f64[] = sqrt a``."""
+    names = _Names()
+
+    def atom(x: Atom) -> str:
+        return pp_literal(x) if isinstance(x, Literal) else names(x)
+
+    ins = " ".join(atom(x) for x in eqn.invars)
+    outs = " ".join(f"{names(v)}:{v.aval.str_short()}" for v in eqn.outvars)
+    return f"{outs} = {eqn.primitive.name}{pp_params_short(eqn.params)} {ins}".rstrip()

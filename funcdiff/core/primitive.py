@@ -19,19 +19,19 @@ A primitive carries every rule as an attribute:
 Rules are written with funcdiff operations (they call ``bind``), never raw
 numpy on their array arguments, so they can be differentiated again.
 
-The helpers below turn derivative tables into rules: ``defjvp``/``defvjp``
-take one function per argument, ``deflinear`` derives both the JVP and the
-VJP of a linear primitive from its transpose.
+The helpers that turn derivative tables into rules (``defjvp``, ``defvjp``,
+``deflinear``, ``def_zero_derivative``) live beside the primitives, in
+``funcdiff.primitives.rules``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import ShapedArray, aval_of
+from funcdiff.core.ir import ShapedArray
 from funcdiff.core.trace import bind
 from funcdiff.errors import MissingRuleError
 
@@ -115,84 +115,3 @@ def instantiate(t: Any) -> Any:
 
 def is_float(aval: ShapedArray) -> bool:
     return aval.dtype.kind in "fc"
-
-
-# -- registration helpers --------------------------------------------------------
-
-
-def defjvp(prim: Primitive, *fns: Rule | None) -> None:
-    """JVP from one function per argument: ``fn(t, out, *primals, **params)``.
-
-    ``None`` marks an argument with zero derivative. Contributions are summed.
-    """
-    from funcdiff.primitives.elementwise import add
-
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
-        total: Any = None
-        for fn, t in zip(fns, tangents, strict=False):
-            if fn is None or isinstance(t, Zero):
-                continue
-            term = fn(t, out, *primals, **params)
-            total = term if total is None else add(total, term)
-        return Zero(aval_of(out)) if total is None else total
-
-    prim.jvp = jvp
-
-
-def defvjp(prim: Primitive, *fns: Rule | None) -> None:
-    """VJP from one function per argument: ``fn(ct, out, *primals, **params)``."""
-
-    def vjp(
-        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: Any
-    ) -> list[Any]:
-        return [
-            fn(ct, out, *primals, **params) if (need and fn is not None) else None
-            for fn, need in zip(fns, needs, strict=False)
-        ] + [None] * (len(primals) - len(fns))
-
-    prim.vjp = vjp
-
-
-def deflinear(prim: Primitive, *transposes: Rule | None) -> None:
-    """JVP and VJP of a primitive jointly linear in the arguments whose
-    transpose is given (``fn(ct, *primals, **params)``); ``None`` marks a
-    non-linear argument (an index), which must have a zero tangent."""
-
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
-        linear = [t for t, tr in zip(tangents, transposes, strict=True) if tr is not None]
-        if all(isinstance(t, Zero) for t in linear):
-            return Zero(aval_of(out))
-        args = [
-            instantiate(t) if tr is not None else p
-            for p, t, tr in zip(primals, tangents, transposes, strict=True)
-        ]
-        return prim.bind(*args, **params)
-
-    def vjp(
-        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: Any
-    ) -> list[Any]:
-        return [
-            tr(ct, *primals, **params) if (need and tr is not None) else None
-            for tr, need in zip(transposes, needs, strict=True)
-        ]
-
-    prim.jvp = jvp
-    prim.vjp = vjp
-
-
-def def_zero_derivative(prim: Primitive) -> None:
-    """The primitive is piecewise constant (or has integer/bool output)."""
-    prim.zero_derivative = True
-
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
-        if prim.multiple_results:
-            return [Zero(aval_of(o)) for o in out]
-        return Zero(aval_of(out))
-
-    def vjp(
-        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: Any
-    ) -> list[Any]:
-        return [None] * len(primals)
-
-    prim.jvp = jvp
-    prim.vjp = vjp

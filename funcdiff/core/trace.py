@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from funcdiff import debug as _debug
+from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import (
     Atom,
     ClosedJaxpr,
@@ -99,6 +99,12 @@ class Tracer:
     A tracer belongs to one trace and stands for one variable of its jaxpr.
     ``val`` is its concrete value when known (a numpy array, or a tracer of an
     outer trace), else None.
+
+    This class holds what the core needs (the aval, the value, the shape
+    attributes, the conversions to Python values and their errors). numpy's
+    operators and methods (``x + y``, ``x[i]``, ``x.sum()``, ``x.at``...) are
+    set on it by ``funcdiff.numpy`` (``funcdiff/numpy/_methods.py``), which
+    ``import funcdiff`` always imports.
     """
 
     __slots__ = ("_trace", "aval", "ir_var", "val")
@@ -215,236 +221,6 @@ class Tracer:
             "transformed function. Use `x = x.at[idx].set(v)` (or `.add(v)`)."
         )
 
-    def __iter__(self) -> Iterator[Any]:
-        if not self.aval.shape:
-            raise TypeError("iteration over a 0-d (scalar) array")
-        return (self[i] for i in range(self.aval.shape[0]))
-
-    # -- numpy's operators and methods ---------------------------------------
-    # Each delegates to the funcdiff.numpy function of the same meaning, which
-    # owns the semantics (broadcasting, promotion, indexing).
-    def __add__(self, o: Any) -> Any:
-        return _fnp().add(self, o)
-
-    def __radd__(self, o: Any) -> Any:
-        return _fnp().add(o, self)
-
-    def __sub__(self, o: Any) -> Any:
-        return _fnp().subtract(self, o)
-
-    def __rsub__(self, o: Any) -> Any:
-        return _fnp().subtract(o, self)
-
-    def __mul__(self, o: Any) -> Any:
-        return _fnp().multiply(self, o)
-
-    def __rmul__(self, o: Any) -> Any:
-        return _fnp().multiply(o, self)
-
-    def __truediv__(self, o: Any) -> Any:
-        return _fnp().divide(self, o)
-
-    def __rtruediv__(self, o: Any) -> Any:
-        return _fnp().divide(o, self)
-
-    def __floordiv__(self, o: Any) -> Any:
-        return _fnp().floor_divide(self, o)
-
-    def __rfloordiv__(self, o: Any) -> Any:
-        return _fnp().floor_divide(o, self)
-
-    def __mod__(self, o: Any) -> Any:
-        return _fnp().remainder(self, o)
-
-    def __rmod__(self, o: Any) -> Any:
-        return _fnp().remainder(o, self)
-
-    def __pow__(self, o: Any) -> Any:
-        return _fnp().power(self, o)
-
-    def __rpow__(self, o: Any) -> Any:
-        return _fnp().power(o, self)
-
-    def __matmul__(self, o: Any) -> Any:
-        return _fnp().matmul(self, o)
-
-    def __rmatmul__(self, o: Any) -> Any:
-        return _fnp().matmul(o, self)
-
-    def __and__(self, o: Any) -> Any:
-        return _fnp().logical_and(self, o)
-
-    def __rand__(self, o: Any) -> Any:
-        return _fnp().logical_and(o, self)
-
-    def __or__(self, o: Any) -> Any:
-        return _fnp().logical_or(self, o)
-
-    def __ror__(self, o: Any) -> Any:
-        return _fnp().logical_or(o, self)
-
-    def __xor__(self, o: Any) -> Any:
-        return _fnp().logical_xor(self, o)
-
-    def __rxor__(self, o: Any) -> Any:
-        return _fnp().logical_xor(o, self)
-
-    def __eq__(self, o: Any) -> Any:
-        return _fnp().equal(self, o)
-
-    def __ne__(self, o: Any) -> Any:
-        return _fnp().not_equal(self, o)
-
-    def __lt__(self, o: Any) -> Any:
-        return _fnp().less(self, o)
-
-    def __le__(self, o: Any) -> Any:
-        return _fnp().less_equal(self, o)
-
-    def __gt__(self, o: Any) -> Any:
-        return _fnp().greater(self, o)
-
-    def __ge__(self, o: Any) -> Any:
-        return _fnp().greater_equal(self, o)
-
-    def __neg__(self) -> Any:
-        return _fnp().negative(self)
-
-    def __pos__(self) -> Any:
-        return self
-
-    def __abs__(self) -> Any:
-        return _fnp().abs(self)
-
-    def __invert__(self) -> Any:
-        return _fnp().logical_not(self)
-
-    def __getitem__(self, idx: Any) -> Any:
-        return _fnp()._indexing.getitem(self, idx)
-
-    @property
-    def T(self) -> Any:
-        return _fnp().transpose(self)
-
-    @property
-    def mT(self) -> Any:
-        return _fnp().swapaxes(self, -1, -2)
-
-    @property
-    def at(self) -> Any:
-        """Functional updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.get()``."""
-        return _fnp()._indexing.AtIndexer(self)
-
-    def sum(self, *a: Any, **k: Any) -> Any:
-        return _fnp().sum(self, *a, **k)
-
-    def mean(self, *a: Any, **k: Any) -> Any:
-        return _fnp().mean(self, *a, **k)
-
-    def max(self, *a: Any, **k: Any) -> Any:
-        return _fnp().max(self, *a, **k)
-
-    def min(self, *a: Any, **k: Any) -> Any:
-        return _fnp().min(self, *a, **k)
-
-    def prod(self, *a: Any, **k: Any) -> Any:
-        return _fnp().prod(self, *a, **k)
-
-    def var(self, *a: Any, **k: Any) -> Any:
-        return _fnp().var(self, *a, **k)
-
-    def std(self, *a: Any, **k: Any) -> Any:
-        return _fnp().std(self, *a, **k)
-
-    def argmax(self, *a: Any, **k: Any) -> Any:
-        return _fnp().argmax(self, *a, **k)
-
-    def argmin(self, *a: Any, **k: Any) -> Any:
-        return _fnp().argmin(self, *a, **k)
-
-    def cumsum(self, *a: Any, **k: Any) -> Any:
-        return _fnp().cumsum(self, *a, **k)
-
-    def cumprod(self, *a: Any, **k: Any) -> Any:
-        return _fnp().cumprod(self, *a, **k)
-
-    def all(self, *a: Any, **k: Any) -> Any:
-        return _fnp().all(self, *a, **k)
-
-    def any(self, *a: Any, **k: Any) -> Any:
-        return _fnp().any(self, *a, **k)
-
-    def clip(self, *a: Any, **k: Any) -> Any:
-        return _fnp().clip(self, *a, **k)
-
-    def round(self, *a: Any, **k: Any) -> Any:
-        return _fnp().round(self, *a, **k)
-
-    def dot(self, o: Any) -> Any:
-        return _fnp().dot(self, o)
-
-    def ravel(self) -> Any:
-        return _fnp().ravel(self)
-
-    def flatten(self) -> Any:
-        return _fnp().ravel(self)
-
-    def squeeze(self, axis: Any = None) -> Any:
-        return _fnp().squeeze(self, axis)
-
-    def swapaxes(self, a: int, b: int) -> Any:
-        return _fnp().swapaxes(self, a, b)
-
-    def trace(self, *a: Any, **k: Any) -> Any:
-        return _fnp().trace(self, *a, **k)
-
-    def diagonal(self, *a: Any, **k: Any) -> Any:
-        return _fnp().diagonal(self, *a, **k)
-
-    def repeat(self, *a: Any, **k: Any) -> Any:
-        return _fnp().repeat(self, *a, **k)
-
-    def take(self, *a: Any, **k: Any) -> Any:
-        return _fnp().take(self, *a, **k)
-
-    def sort(self, *a: Any, **k: Any) -> Any:
-        return _fnp().sort(self, *a, **k)
-
-    def argsort(self, *a: Any, **k: Any) -> Any:
-        return _fnp().argsort(self, *a, **k)
-
-    def nonzero(self) -> Any:
-        return _fnp().nonzero(self)
-
-    def conj(self) -> Any:
-        return _fnp().conj(self)
-
-    conjugate = conj
-
-    @property
-    def real(self) -> Any:
-        return _fnp().real(self)
-
-    @property
-    def imag(self) -> Any:
-        return _fnp().imag(self)
-
-    def __round__(self, ndigits: int | None = None) -> Any:
-        return _fnp().round(self, ndigits or 0)
-
-    def reshape(self, *shape: Any, order: str = "C") -> Any:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _fnp().reshape(self, shape, order=order)
-
-    def transpose(self, *axes: Any) -> Any:
-        if len(axes) == 1 and (isinstance(axes[0], (tuple, list)) or axes[0] is None):
-            axes = tuple(axes[0]) if axes[0] is not None else ()
-        return _fnp().transpose(self, axes or None)
-
-    def astype(self, dtype: Any, copy: bool = True) -> Any:
-        return _fnp().asarray(self, dtype=dtype)
-
     def item(self) -> Any:
         return np.asarray(self.python_number("item()")).item()
 
@@ -463,18 +239,6 @@ def _dropped_message(what: str, aval: str) -> str:
         "compute it outside the differentiated function. Control flow such as "
         "`if x > 0:` needs no conversion and works as is."
     )
-
-
-_FNP: list[Any] = []
-
-
-def _fnp() -> Any:
-    """funcdiff.numpy, imported on first use (it imports this module)."""
-    if not _FNP:
-        import funcdiff.numpy
-
-        _FNP.append(funcdiff.numpy)
-    return _FNP[0]
 
 
 class JaxprTrace:

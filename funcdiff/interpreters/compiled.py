@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff import debug as _debug
+from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.trace import Tracer, new_trace
 

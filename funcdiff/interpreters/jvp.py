@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from funcdiff import debug as _debug
+from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero
 from funcdiff.core.trace import bind

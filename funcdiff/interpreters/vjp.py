@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from funcdiff import debug as _debug
+from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Eqn, Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero, is_float
 from funcdiff.core.trace import bind

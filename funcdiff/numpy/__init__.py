@@ -15,6 +15,7 @@ from funcdiff.numpy._indexing import *  # noqa: F403
 from funcdiff.numpy._indexing import __all__ as _indexing_all
 from funcdiff.numpy._linear import *  # noqa: F403
 from funcdiff.numpy._linear import __all__ as _linear_all
+from funcdiff.numpy._methods import install_tracer_methods
 from funcdiff.numpy._reductions import *  # noqa: F403
 from funcdiff.numpy._reductions import __all__ as _reductions_all
 from funcdiff.numpy._shape import *  # noqa: F403
@@ -22,6 +23,9 @@ from funcdiff.numpy._shape import __all__ as _shape_all
 from funcdiff.numpy._shape import _slice_axis as _slice_axis
 from funcdiff.numpy._ufuncs import *  # noqa: F403
 from funcdiff.numpy._ufuncs import __all__ as _ufuncs_all
+
+# tracers get numpy's operators and methods (x + y, x[i], x.sum(), ...)
+install_tracer_methods()
 
 pi = 3.141592653589793
 e = 2.718281828459045

@@ -19,15 +19,12 @@ import numpy as np
 
 from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
-from funcdiff.core.primitive import (
-    Primitive,
-    Zero,
-    def_zero_derivative,
-    is_float,
-)
+from funcdiff.core.primitive import Primitive, Zero, is_float
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.rules import def_zero_derivative
+from funcdiff.tree import tree_map
 
 Array = Any
 _SCALARS = (int, float, bool, np.generic)
@@ -592,6 +589,37 @@ convert_element_type_p.samples = lambda rng: [
     ((rng.normal(size=(3,)),), {"new_dtype": np.dtype(np.float32)}),
     ((rng.normal(size=(2, 2)).astype(np.float32),), {"new_dtype": np.dtype(np.float64)}),
 ]
+
+
+# ---------------------------------------------------------------------------
+# stop_gradient: the identity, with a zero derivative
+# ---------------------------------------------------------------------------
+
+stop_gradient_p = Primitive("stop_gradient")
+# a copy, so jit's in-place buffer reuse can never change the result through an alias
+stop_gradient_p.impl = lambda x: np.array(x, copy=True)
+stop_gradient_p.abstract_eval = lambda x: x
+def_zero_derivative(stop_gradient_p)
+stop_gradient_p.batch = lambda args, dims: (bind(stop_gradient_p, args[0]), dims[0])
+stop_gradient_p.samples = lambda rng: [
+    ((rng.normal(size=(3,)),), {}),
+    ((rng.normal(size=(2, 3)),), {}),
+    ((np.float64(rng.normal()),), {}),
+]
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` unchanged, treated as a constant by every derivative (any pytree).
+
+    >>> import funcdiff as fd
+    >>> float(fd.grad(lambda x: x * stop_gradient(x))(3.0))
+    3.0
+    """
+
+    def leaf(v: Any) -> Any:
+        return bind(stop_gradient_p, v) if isinstance(v, Tracer) else np.asarray(v)
+
+    return tree_map(leaf, x)
 
 
 # ---------------------------------------------------------------------------

@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, def_zero_derivative, deflinear, is_float
+from funcdiff.core.primitive import Primitive, Zero, is_float
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.rules import def_zero_derivative, deflinear
 
 Array = Any
 Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, deflinear
+from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
+from funcdiff.primitives.rules import deflinear
 
 Array = Any
 
