@@ -300,6 +300,21 @@ def test_structure_key_of_sub_jaxprs(fresh_cache: None, monkeypatch: pytest.Monk
     assert len(compiles) == 1
 
 
+def test_eager_fast_path_leaves_sub_jaxprs_alone() -> None:
+    # grad(jit(f)) replays the same cond equation on every call; its backward
+    # pass must not be staged abstractly: the while loop in a branch needs
+    # its concrete trip count (this raised WhileLoopReverseModeError at the
+    # second call before structure keys refused tuples of branches)
+    def f(x: Any) -> Any:
+        def branch(v: Any) -> Any:
+            return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 1.5), (0, v))[1]
+
+        return lax.cond(x > 0, branch, lambda v: v * 2.0, x)
+
+    g = fd.grad(fd.jit(f))
+    assert [float(g(1.0)) for _ in range(3)] == [3.375] * 3
+
+
 # ---------------------------------------------------------------------------
 # the import graph: staging and the eager fast path stand below the API
 # ---------------------------------------------------------------------------
@@ -316,7 +331,7 @@ def _imports(path: Path) -> set[str]:
     return mods
 
 
-@pytest.mark.parametrize("name", ["staging"])
+@pytest.mark.parametrize("name", ["staging", "compiled"])
 def test_staging_and_compiled_do_not_import_the_api(name: str) -> None:
     mods = _imports(ROOT / "funcdiff" / "interpreters" / f"{name}.py")
     upward = {"funcdiff.api", "funcdiff.numpy", "funcdiff.custom", "funcdiff.primitives.control"}
