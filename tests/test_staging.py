@@ -300,6 +300,22 @@ def test_structure_key_of_sub_jaxprs(fresh_cache: None, monkeypatch: pytest.Monk
     assert len(compiles) == 1
 
 
+def test_loop_bodies_share_the_cache(fresh_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiles = _count_compiles(monkeypatch)
+
+    def loss(x: Any) -> Any:
+        ys = lax.scan(lambda c, xi: (fnp.sin(c) * xi, c), x[0], x)[1]
+        return fnp.sum(ys**2)
+
+    x = RNG.normal(size=40)  # long enough for the body to be compiled
+    g1 = fd.grad(loss)(x)
+    n = len(compiles)
+    assert "body" in compiles
+    g2 = fd.grad(loss)(x)  # traced again, new body objects: same structure
+    np.testing.assert_array_equal(g1, g2)
+    assert len(compiles) == n
+
+
 def test_eager_fast_path_leaves_sub_jaxprs_alone() -> None:
     # grad(jit(f)) replays the same cond equation on every call; its backward
     # pass must not be staged abstractly: the while loop in a branch needs
