@@ -316,6 +316,21 @@ def test_loop_bodies_share_the_cache(fresh_cache: None, monkeypatch: pytest.Monk
     assert len(compiles) == n
 
 
+def test_jit_wrappers_share_the_cache(fresh_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiles = _count_compiles(monkeypatch)
+    x = RNG.normal(size=4)
+    # two jit wrappers of the same computation compile it once
+    f1 = fd.jit(lambda x: fnp.tanh(x) + 1.0)
+    f2_ = fd.jit(lambda x: fnp.tanh(x) + 1.0)
+    np.testing.assert_array_equal(f1(x), f2_(x))
+    assert len(compiles) == 1
+    assert f1.trace_count == f2_.trace_count == 1
+    # a literal output keeps its Python type: it is part of the structure
+    j1 = fd.jit(lambda x: (fnp.tanh(x), 2.5))
+    j2 = fd.jit(lambda x: (fnp.tanh(x), np.float64(2.5)))
+    assert type(j1(x)[1]) is float and type(j2(x)[1]) is np.float64
+
+
 def test_eager_fast_path_leaves_sub_jaxprs_alone() -> None:
     # grad(jit(f)) replays the same cond equation on every call; its backward
     # pass must not be staged abstractly: the while loop in a branch needs
