@@ -23,11 +23,7 @@ from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
-from funcdiff.interpreters.compiled import (
-    compiled_backward,
-    compiled_batched,
-    compiled_pushforward,
-)
+from funcdiff.interpreters.compiled import Pass, run_pass
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
@@ -264,9 +260,15 @@ class _Traced:
         self.out_avals = [aval_of(v) for v in self.out_vals]
         self.aux = tree_map(lambda x: _lower(x, trace), aux_box[0]) if has_aux else None
 
+    def compiled(self, kind: Pass, extra: Sequence[Any]) -> list[Any] | None:
+        """Pass ``kind`` on ``extra`` (cotangents or tangents) as cached
+        generated code (``interpreters.compiled``), or None when the fast
+        path does not apply."""
+        return run_pass(kind, self.closed.jaxpr, self.env, extra)
+
     def pullback(self, cts: Sequence[Any]) -> list[Any]:
         """Input cotangents (zeros instantiated) for output cotangents ``cts``."""
-        fast = compiled_backward(self.closed.jaxpr, self.env, cts)
+        fast = self.compiled(Pass.VJP, cts)
         if fast is not None:
             return fast
         res = backward_pass(self.closed.jaxpr, self.env, cts)
@@ -274,7 +276,7 @@ class _Traced:
 
     def pushforward(self, tangents: Sequence[Any]) -> list[Any]:
         """Output tangents (zeros instantiated) for input ``tangents``."""
-        fast = compiled_pushforward(self.closed.jaxpr, self.env, tangents)
+        fast = self.compiled(Pass.JVP, tangents)
         if fast is not None:
             return fast
         res = jvp_jaxpr(self.closed.jaxpr, self.env, tangents)
@@ -494,21 +496,22 @@ def _chunked_vmap(
 
 def _batched(
     tr: _Traced,
-    kind: str,
+    kind: Pass,
     fun: Callable[[Any], list[Any]],
     avals: Sequence[ShapedArray],
     basis: np.ndarray,
     chunk_size: int | None,
 ) -> list[Any]:
-    """``vmap(fun)`` over the rows of ``basis`` (cotangents for ``kind="vjp"``,
-    tangents for ``"jvp"``), through a cached compiled pass when possible."""
+    """``vmap(fun)`` over the rows of ``basis`` (cotangents for
+    ``Pass.VJP_BATCHED``, tangents for ``Pass.JVP_BATCHED``), through a
+    cached compiled pass when possible."""
     if chunk_size is None or chunk_size >= basis.shape[0]:
         pieces = [
             np.asarray(p).astype(a.dtype, copy=False)
             for p, a in zip(_split_flat(basis, avals, False), avals, strict=True)
         ]
         pieces = [p.reshape(basis.shape[0], *a.shape) for p, a in zip(pieces, avals, strict=True)]
-        fast = compiled_batched(kind, tr.closed.jaxpr, tr.env, pieces)
+        fast = tr.compiled(kind, pieces)
         if fast is not None:
             return fast
     return _chunked_vmap(fun, basis, chunk_size)
@@ -581,7 +584,7 @@ def jacrev(
                 for r, a in zip(pullback(np.ones(1, dtype)), in_avals, strict=True)
             ]
         else:
-            rows = _batched(tr, "vjp", pullback, out_avals, _basis(m, dtype), chunk_size)
+            rows = _batched(tr, Pass.VJP_BATCHED, pullback, out_avals, _basis(m, dtype), chunk_size)
         jac = _assemble(rows, out_avals, in_avals, rows_are_outputs=True)
         return _finish_jac(jac, tr, argnums, has_aux)
 
@@ -621,7 +624,7 @@ def jacfwd(
             return tr.pushforward(_basis_pieces(t_flat, in_avals))
 
         n = sum(_sizes(in_avals))
-        cols = _batched(tr, "jvp", pushforward, in_avals, _basis(n, dtype), chunk_size)
+        cols = _batched(tr, Pass.JVP_BATCHED, pushforward, in_avals, _basis(n, dtype), chunk_size)
         jac = _assemble(cols, out_avals, in_avals, rows_are_outputs=False)
         return _finish_jac(jac, tr, argnums, has_aux)
 

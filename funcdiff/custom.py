@@ -8,9 +8,10 @@ the backward pass instead of storing its intermediates.
 
 How they fit the core: each is a higher-order primitive. When the decorated
 function is called with traced arguments, its body is traced into a
-closure-converted sub-jaxpr (values it closes over become ordinary leading
-operands, so every transform sees them), the user's rules are traced into
-sub-jaxprs the same way, and one equation is recorded:
+closure-converted sub-jaxpr, a body of ``funcdiff.interpreters.staging``
+(values it closes over become ordinary leading operands, so every
+transform sees them), the user's rules are traced into bodies the same
+way, and one equation is recorded:
 
 - ``custom_jvp_call(*consts, *rule_consts, *args)``: ``call_jaxpr`` is the
   function, ``jvp_jaxpr`` maps ``(rule_consts, primals, tangents)`` to the
@@ -48,15 +49,19 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.core.debug_state import NaNError
-from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
+from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
-from funcdiff.core.trace import Tracer, bind, trace_closure_converted
+from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
-from funcdiff.interpreters.jvp import jvp_jaxpr as _forward_mode
-from funcdiff.interpreters.vjp import backward_pass
-from funcdiff.interpreters.vmap import vmap_jaxpr
+from funcdiff.interpreters.staging import (
+    SUM,
+    Linearized,
+    apply_jvp,
+    batch_jaxpr,
+    batch_size,
+    trace_body,
+)
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
 from funcdiff.primitives.elementwise import stop_gradient as stop_gradient
@@ -77,7 +82,7 @@ Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
 # ---------------------------------------------------------------------------
-# shared machinery: arguments, sub-jaxpr evaluation, derivatives, batching
+# shared machinery: arguments and checks (sub-jaxprs: interpreters.staging)
 # ---------------------------------------------------------------------------
 
 
@@ -173,15 +178,10 @@ def _merge(nums: tuple[int, ...], static: Sequence[Any], dyn: Sequence[Any]) -> 
     return out
 
 
-def _dce(jaxpr: Jaxpr) -> Jaxpr:
-    """Drop equations whose results are unused (a rule's primal-only work)."""
-    from funcdiff.passes import dce
-
-    return dce(ClosedJaxpr(jaxpr, [])).jaxpr
-
-
-def _check_operands(name: str, label: str, avals: Sequence[ShapedArray], jaxpr: Jaxpr) -> None:
-    want = [v.aval for v in jaxpr.invars]
+def _check_operands(
+    name: str, label: str, avals: Sequence[ShapedArray], closed: ClosedJaxpr
+) -> None:
+    want = closed.in_avals
     if list(avals) != want:
         got = ", ".join(a.str_short() for a in avals)
         exp = ", ".join(a.str_short() for a in want)
@@ -204,42 +204,8 @@ def _unalias(outs: Sequence[Any], ins: Sequence[Any]) -> list[Any]:
     return res
 
 
-def _eval_env(jaxpr: Jaxpr, args: Sequence[Any]) -> dict[Var, Any]:
-    """Evaluate ``jaxpr`` keeping every intermediate value (reverse mode reads them)."""
-    env: dict[Var, Any] = dict(zip(jaxpr.invars, args, strict=True))
-    for eqn in jaxpr.eqns:
-        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-        try:
-            out = bind(eqn.primitive, *ins, **eqn.params)
-        except NaNError as err:  # debug_nans: say which equation
-            err.add_context(eqn, "forward")
-            raise
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, out, strict=True))
-        else:
-            env[eqn.outvars[0]] = out
-    return env
-
-
-class _Linearized:
-    """A sub-jaxpr evaluated once, differentiated in reverse as often as needed."""
-
-    def __init__(self, jaxpr: Jaxpr, args: Sequence[Any]) -> None:
-        self.jaxpr = jaxpr
-        self.env = _eval_env(jaxpr, args)
-
-    def pullback(self, cts: Sequence[Any], wrt: Sequence[bool]) -> list[Any]:
-        """Cotangents of the inputs selected by ``wrt`` (None elsewhere or where zero)."""
-        j = self.jaxpr
-        const = [v for v, w in zip(j.invars, wrt, strict=True) if not w]
-        var = [v for v, w in zip(j.invars, wrt, strict=True) if w]
-        res = iter(backward_pass(Jaxpr(const, var, j.eqns, j.outvars), self.env, cts))
-        return [next(res) if w else None for w in wrt]
-
-
-def _forward(jaxpr: Jaxpr, args: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
-    """Output tangents of ``jaxpr`` at ``args`` (``Zero`` where known zero)."""
-    return _forward_mode(jaxpr, dict(zip(jaxpr.invars, args, strict=True)), tangents)
+def _eval(closed: ClosedJaxpr, args: Sequence[Any]) -> list[Any]:
+    return eval_jaxpr(closed.jaxpr, closed.consts, args)
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -262,48 +228,6 @@ def _split(xs: Sequence[Any], *sizes: int) -> list[list[Any]]:
         start += n
     out.append(list(xs[start:]))
     return out
-
-
-def _axis_size(args: Sequence[Any], dims: Sequence[int | None]) -> int:
-    for a, d in zip(args, dims, strict=True):
-        if d is not None:
-            return aval_of(a).shape[d]
-    raise ValueError("batch rule called with no batched operand")
-
-
-def _place(x: Any, d: int | None, target: int | None, size: int) -> Any:
-    """Put the batch axis of ``x`` (at ``d``, None if unbatched) at ``target``;
-    ``target=None`` sums it away (the cotangent of an unbatched input)."""
-    if target is None:
-        return x if d is None else S.reduce_sum(x, (d,))
-    if d is None:
-        shape = aval_of(x).shape
-        new = (*shape[:target], size, *shape[target:])
-        dims = tuple(i if i < target else i + 1 for i in range(len(shape)))
-        return S.broadcast_in_dim(x, new, dims)
-    return S.moveaxis(x, d, target)
-
-
-def _batch_jaxpr(
-    jaxpr: Jaxpr,
-    in_avals: Sequence[ShapedArray],
-    in_dims: Sequence[int | None],
-    size: int,
-    out_dims: Sequence[int | None],
-) -> tuple[Jaxpr, list[Any]]:
-    """The batched version of ``jaxpr`` as a new closure-converted jaxpr.
-
-    ``in_avals`` are the batched operands' types; outputs get their batch
-    axis at ``out_dims`` (None: summed away). Constants the batch rules
-    create become the new jaxpr's leading operands.
-    """
-
-    def batched(*xs: Any) -> list[Any]:
-        outs, odims = vmap_jaxpr(jaxpr, [], xs, in_dims)
-        return [_place(o, d, t, size) for o, d, t in zip(outs, odims, out_dims, strict=True)]
-
-    new, consts, _ = trace_closure_converted(batched, in_avals)
-    return new, consts
 
 
 def _fit(t: Any, aval: ShapedArray, what: str) -> Any:
@@ -332,20 +256,20 @@ custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 
 def _cj_impl(
     *operands: Any,
-    call_jaxpr: Jaxpr,
-    jvp_jaxpr: Jaxpr,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_jvp_consts: int,
     name: str,
 ) -> list[Any]:
     cf, _, xs = _split(operands, num_consts, num_jvp_consts)
-    return _unalias(eval_jaxpr(call_jaxpr, [], [*cf, *xs]), operands)
+    return _unalias(_eval(call_jaxpr, [*cf, *xs]), operands)
 
 
 def _cj_abstract_eval(
     *avals: ShapedArray,
-    call_jaxpr: Jaxpr,
-    jvp_jaxpr: Jaxpr,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_jvp_consts: int,
     name: str,
@@ -353,7 +277,7 @@ def _cj_abstract_eval(
     cf, cj, xs = _split(avals, num_consts, num_jvp_consts)
     _check_operands(f"custom_jvp_call of {name}", name, [*cf, *xs], call_jaxpr)
     _check_operands(f"custom_jvp_call of {name}", "its jvp rule", [*cj, *xs, *xs], jvp_jaxpr)
-    return [x.aval for x in call_jaxpr.outvars]
+    return call_jaxpr.out_avals
 
 
 def _cj_jvp(
@@ -361,8 +285,8 @@ def _cj_jvp(
     tangents: Sequence[Any],
     outs: Sequence[Any],
     *,
-    call_jaxpr: Jaxpr,
-    jvp_jaxpr: Jaxpr,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_jvp_consts: int,
     name: str,
@@ -372,10 +296,10 @@ def _cj_jvp(
     total: list[Any] = [None] * len(outs)
     if not _all_zero(txs):
         # the user's rule, on instantiated tangents (symbolic zeros become arrays)
-        total = eval_jaxpr(jvp_jaxpr, [], [*cj, *xs, *[instantiate(t) for t in txs]])
+        total = _eval(jvp_jaxpr, [*cj, *xs, *[instantiate(t) for t in txs]])
     if not _all_zero(tcf):
         # closed-over values: the ordinary derivative of the body
-        extra = _forward(call_jaxpr, [*cf, *xs], [*tcf, *[Zero(aval_of(x)) for x in xs]])
+        extra = apply_jvp(call_jaxpr, [*cf, *xs], [*tcf, *[Zero(aval_of(x)) for x in xs]])
         total = [_add(a, b) for a, b in zip(total, extra, strict=True)]
     return [Zero(aval_of(o)) if t is None else t for t, o in zip(total, outs, strict=True)]
 
@@ -386,8 +310,8 @@ def _cj_vjp(
     outs: Sequence[Any],
     needs: Sequence[bool],
     *,
-    call_jaxpr: Jaxpr,
-    jvp_jaxpr: Jaxpr,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_jvp_consts: int,
     name: str,
@@ -403,12 +327,12 @@ def _cj_vjp(
         # derivative (taken at t = 0) is its transpose: the VJP we need.
         nx = len(xs)
         zero_ts = [zeros(aval_of(x)) for x in xs]
-        lin = _Linearized(jvp_jaxpr, [*cj, *xs, *zero_ts])
+        lin = Linearized(jvp_jaxpr, [*cj, *xs, *zero_ts])
         ct_ts = lin.pullback(cts, [False] * (nj + nx) + list(need_xs))[nj + nx :]
         for i, c in enumerate(ct_ts):
             result[nc + nj + i] = c
     if any(need_cf):
-        body = _Linearized(call_jaxpr, [*cf, *xs])
+        body = Linearized(call_jaxpr, [*cf, *xs])
         ct_cf = body.pullback(cts, list(need_cf) + [False] * len(xs))
         result[:nc] = ct_cf[:nc]
     return result
@@ -418,21 +342,18 @@ def _cj_batch(
     args: Sequence[Any],
     dims: Sequence[int | None],
     *,
-    call_jaxpr: Jaxpr,
-    jvp_jaxpr: Jaxpr,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_jvp_consts: int,
     name: str,
 ) -> tuple[list[Any], list[int | None]]:
-    size = _axis_size(args, dims)
+    size = batch_size(args, dims)
     cf, cj, xs = _split(args, num_consts, num_jvp_consts)
     df, dj, dx = _split(dims, num_consts, num_jvp_consts)
-    af, aj, ax = ([aval_of(a) for a in part] for part in (cf, cj, xs))
-    n_out = len(call_jaxpr.outvars)
-    new_call, call_consts = _batch_jaxpr(call_jaxpr, [*af, *ax], [*df, *dx], size, [0] * n_out)
-    new_jvp, jvp_consts = _batch_jaxpr(
-        jvp_jaxpr, [*aj, *ax, *ax], [*dj, *dx, *dx], size, [0] * n_out
-    )
+    n_out = len(call_jaxpr.out_avals)
+    new_call, call_consts, _ = batch_jaxpr(call_jaxpr, [*df, *dx], size, [0] * n_out)
+    new_jvp, jvp_consts, _ = batch_jaxpr(jvp_jaxpr, [*dj, *dx, *dx], size, [0] * n_out)
     outs = bind(
         custom_jvp_call_p,
         *call_consts,
@@ -567,7 +488,8 @@ def _trace_custom_jvp(
         trees.append(out_tree)
         return [_leaf(o, f"an output of {name}") for o in out_leaves]
 
-    call_jaxpr, call_consts, out_avals = trace_closure_converted(flat_fun, avals)
+    call_jaxpr, call_consts = trace_body(flat_fun, avals)
+    out_avals = call_jaxpr.out_avals
     out_tree = trees[0]
     n = len(avals)
 
@@ -601,10 +523,10 @@ def _trace_custom_jvp(
         ]
 
     with _tracing_rules_of(owner):
-        jvp_jaxpr, jvp_consts, _ = trace_closure_converted(flat_jvp, avals + avals)
+        jvp_jaxpr, jvp_consts = trace_body(flat_jvp, avals + avals)
     params = {
-        "call_jaxpr": _dce(call_jaxpr),
-        "jvp_jaxpr": _dce(jvp_jaxpr),
+        "call_jaxpr": call_jaxpr,
+        "jvp_jaxpr": jvp_jaxpr,
         "num_consts": len(call_consts),
         "num_jvp_consts": len(jvp_consts),
         "name": name,
@@ -622,21 +544,21 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 
 def _cv_impl(
     *operands: Any,
-    fwd_jaxpr: Jaxpr,
-    bwd_jaxpr: Jaxpr,
+    fwd_jaxpr: ClosedJaxpr,
+    bwd_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_bwd_consts: int,
     num_res: int,
     name: str,
 ) -> list[Any]:
     cf, _, xs = _split(operands, num_consts, num_bwd_consts)
-    return _unalias(eval_jaxpr(fwd_jaxpr, [], [*cf, *xs]), operands)
+    return _unalias(_eval(fwd_jaxpr, [*cf, *xs]), operands)
 
 
 def _cv_abstract_eval(
     *avals: ShapedArray,
-    fwd_jaxpr: Jaxpr,
-    bwd_jaxpr: Jaxpr,
+    fwd_jaxpr: ClosedJaxpr,
+    bwd_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_bwd_consts: int,
     num_res: int,
@@ -645,7 +567,7 @@ def _cv_abstract_eval(
     cf, cb, xs = _split(avals, num_consts, num_bwd_consts)
     where = f"custom_vjp_call of {name}"
     _check_operands(where, "its fwd", [*cf, *xs], fwd_jaxpr)
-    outs = [x.aval for x in fwd_jaxpr.outvars]
+    outs = fwd_jaxpr.out_avals
     n_out = len(outs) - num_res
     _check_operands(where, "its bwd", [*cb, *outs[n_out:], *outs[:n_out]], bwd_jaxpr)
     return outs
@@ -656,8 +578,8 @@ def _cv_jvp(
     tangents: Sequence[Any],
     outs: Sequence[Any],
     *,
-    fwd_jaxpr: Jaxpr,
-    bwd_jaxpr: Jaxpr,
+    fwd_jaxpr: ClosedJaxpr,
+    bwd_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_bwd_consts: int,
     num_res: int,
@@ -666,7 +588,7 @@ def _cv_jvp(
     # Forward mode differentiates fwd (outputs and residuals) by autodiff.
     cf, _, xs = _split(primals, num_consts, num_bwd_consts)
     tcf, _, txs = _split(tangents, num_consts, num_bwd_consts)
-    return _forward(fwd_jaxpr, [*cf, *xs], [*tcf, *txs])
+    return apply_jvp(fwd_jaxpr, [*cf, *xs], [*tcf, *txs])
 
 
 def _cv_vjp(
@@ -675,8 +597,8 @@ def _cv_vjp(
     outs: Sequence[Any],
     needs: Sequence[bool],
     *,
-    fwd_jaxpr: Jaxpr,
-    bwd_jaxpr: Jaxpr,
+    fwd_jaxpr: ClosedJaxpr,
+    bwd_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_bwd_consts: int,
     num_res: int,
@@ -693,12 +615,12 @@ def _cv_vjp(
     if has_out and any(need_xs):
         # the user's bwd, on the residuals recorded by the forward pass
         res = list(outs[n_out:])
-        g = eval_jaxpr(bwd_jaxpr, [], [*cb, *res, *[instantiate(c) for c in ct_out]])
+        g = _eval(bwd_jaxpr, [*cb, *res, *[instantiate(c) for c in ct_out]])
         for i, (c, need) in enumerate(zip(g, need_xs, strict=True)):
             if need:
                 result[off + i] = c
     if (has_res and any(need_xs)) or ((has_out or has_res) and any(need_cf)):
-        lin = _Linearized(fwd_jaxpr, [*cf, *xs])
+        lin = Linearized(fwd_jaxpr, [*cf, *xs])
         if has_res and any(need_xs):
             # residuals are differentiated like any other value of fwd
             no_out = [Zero(aval_of(o)) for o in outs[:n_out]]
@@ -715,29 +637,22 @@ def _cv_batch(
     args: Sequence[Any],
     dims: Sequence[int | None],
     *,
-    fwd_jaxpr: Jaxpr,
-    bwd_jaxpr: Jaxpr,
+    fwd_jaxpr: ClosedJaxpr,
+    bwd_jaxpr: ClosedJaxpr,
     num_consts: int,
     num_bwd_consts: int,
     num_res: int,
     name: str,
 ) -> tuple[list[Any], list[int | None]]:
-    size = _axis_size(args, dims)
+    size = batch_size(args, dims)
     cf, cb, xs = _split(args, num_consts, num_bwd_consts)
     df, db, dx = _split(dims, num_consts, num_bwd_consts)
-    af, ab, ax = ([aval_of(a) for a in part] for part in (cf, cb, xs))
-    n_all = len(fwd_jaxpr.outvars)
-    new_fwd, fwd_consts = _batch_jaxpr(fwd_jaxpr, [*af, *ax], [*df, *dx], size, [0] * n_all)
-    out_b = [ShapedArray((size, *v.aval.shape), v.aval.dtype) for v in fwd_jaxpr.outvars]
-    n_out = n_all - num_res
+    n_all = len(fwd_jaxpr.out_avals)
+    new_fwd, fwd_consts, _ = batch_jaxpr(fwd_jaxpr, [*df, *dx], size, [0] * n_all)
     # bwd takes the batched residuals and cotangents (batch axis 0) and gives
     # each argument's cotangent with that argument's batch axis (summed if none)
-    new_bwd, bwd_consts = _batch_jaxpr(
-        bwd_jaxpr,
-        [*ab, *out_b[n_out:], *out_b[:n_out]],
-        [*db, *[0] * n_all],
-        size,
-        list(dx),
+    new_bwd, bwd_consts, _ = batch_jaxpr(
+        bwd_jaxpr, [*db, *[0] * n_all], size, [SUM if d is None else d for d in dx]
     )
     outs = bind(
         custom_vjp_call_p,
@@ -853,7 +768,8 @@ def _trace_custom_vjp(
         ]
 
     with _tracing_rules_of(owner):
-        fwd_jaxpr, fwd_consts, fwd_avals = trace_closure_converted(flat_fwd, avals)
+        fwd_jaxpr, fwd_consts = trace_body(flat_fwd, avals)
+    fwd_avals = fwd_jaxpr.out_avals
     out_tree, res_tree = trees
     n_out = out_tree.num_leaves
     out_avals, res_avals = fwd_avals[:n_out], fwd_avals[n_out:]
@@ -891,10 +807,10 @@ def _trace_custom_vjp(
         return flat
 
     with _tracing_rules_of(owner):
-        bwd_jaxpr, bwd_consts, _ = trace_closure_converted(flat_bwd, res_avals + out_avals)
+        bwd_jaxpr, bwd_consts = trace_body(flat_bwd, res_avals + out_avals)
     params = {
-        "fwd_jaxpr": _dce(fwd_jaxpr),
-        "bwd_jaxpr": _dce(bwd_jaxpr),
+        "fwd_jaxpr": fwd_jaxpr,
+        "bwd_jaxpr": bwd_jaxpr,
         "num_consts": len(fwd_consts),
         "num_bwd_consts": len(bwd_consts),
         "num_res": len(res_avals),
@@ -910,19 +826,24 @@ def _trace_custom_vjp(
 checkpoint_call_p = Primitive("checkpoint_call", multiple_results=True)
 
 
-def _ck_impl(*args: Any, jaxpr: Jaxpr, name: str) -> list[Any]:
-    return _unalias(eval_jaxpr(jaxpr, [], args), args)
+def _ck_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    return _unalias(_eval(jaxpr, args), args)
 
 
-def _ck_abstract_eval(*avals: ShapedArray, jaxpr: Jaxpr, name: str) -> list[ShapedArray]:
+def _ck_abstract_eval(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str) -> list[ShapedArray]:
     _check_operands(f"checkpoint_call of {name}", name, avals, jaxpr)
-    return [x.aval for x in jaxpr.outvars]
+    return jaxpr.out_avals
 
 
 def _ck_jvp(
-    primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any], *, jaxpr: Jaxpr, name: str
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    outs: Sequence[Any],
+    *,
+    jaxpr: ClosedJaxpr,
+    name: str,
 ) -> list[Any]:
-    return _forward(jaxpr, primals, tangents)
+    return apply_jvp(jaxpr, primals, tangents)
 
 
 def _ck_vjp(
@@ -931,20 +852,20 @@ def _ck_vjp(
     outs: Sequence[Any],
     needs: Sequence[bool],
     *,
-    jaxpr: Jaxpr,
+    jaxpr: ClosedJaxpr,
     name: str,
 ) -> list[Any]:
     # the rematerialization: evaluate the body again, keeping its
     # intermediates only while this equation's cotangents are computed
-    return _Linearized(jaxpr, primals).pullback(cts, needs)
+    return Linearized(jaxpr, primals).pullback(cts, needs)
 
 
 def _ck_batch(
-    args: Sequence[Any], dims: Sequence[int | None], *, jaxpr: Jaxpr, name: str
+    args: Sequence[Any], dims: Sequence[int | None], *, jaxpr: ClosedJaxpr, name: str
 ) -> tuple[list[Any], list[int | None]]:
-    size = _axis_size(args, dims)
-    n_out = len(jaxpr.outvars)
-    new, consts = _batch_jaxpr(jaxpr, [aval_of(a) for a in args], dims, size, [0] * n_out)
+    size = batch_size(args, dims)
+    n_out = len(jaxpr.out_avals)
+    new, consts, _ = batch_jaxpr(jaxpr, dims, size, [0] * n_out)
     outs = bind(checkpoint_call_p, *consts, *args, jaxpr=new, name=name)
     return list(outs), [0] * n_out
 
@@ -991,8 +912,8 @@ def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
             trees.append(out_tree)
             return [_leaf(o, f"an output of {name}") for o in out_leaves]
 
-        jaxpr, consts, _ = trace_closure_converted(flat_fun, [aval_of(x) for x in leaves])
-        outs = bind(checkpoint_call_p, *consts, *leaves, jaxpr=_dce(jaxpr), name=name)
+        jaxpr, consts = trace_body(flat_fun, [aval_of(x) for x in leaves])
+        outs = bind(checkpoint_call_p, *consts, *leaves, jaxpr=jaxpr, name=name)
         return tree_unflatten(trees[0], outs)
 
     return checkpointed

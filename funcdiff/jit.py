@@ -7,7 +7,9 @@ The cache key of a call is the pytree structure of the arguments, the shape
 and dtype of every array leaf, and the values of the static arguments. On a
 miss, ``f`` is traced abstractly (so Python control flow on array values
 raises a ConcretizationError naming ``static_argnums``), the jaxpr is
-optimized (``funcdiff.passes``) and compiled (``interpreters.codegen``).
+optimized (``funcdiff.passes``) and compiled (``interpreters.codegen``)
+through ``staging.compile_cached``, so functions whose jaxprs have the same
+structure share their generated code.
 
 Called with tracers (inside ``grad``, ``vmap``, ``jvp`` or another ``jit``),
 the cached, optimized jaxpr is evaluated equation by equation with ``bind``,
@@ -27,8 +29,8 @@ import numpy as np
 from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import ClosedJaxpr, Var, as_result, aval_of
 from funcdiff.core.trace import Tracer, new_trace
-from funcdiff.interpreters.codegen import compile_jaxpr
 from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.interpreters.staging import compile_cached
 from funcdiff.passes import optimize
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
 
@@ -233,17 +235,22 @@ class Jitted:
             for k, o in enumerate(closed.jaxpr.outvars)
             if isinstance(o, Var) and o not in given and o.aval.ndim == 0
         )
-        closed = optimize(closed)
         if any(isinstance(c, Tracer) for c in closed.consts):
-            # f closes over a value traced by an enclosing transform: this
-            # jaxpr is only valid inside that transform, so it is not cached.
-            return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
-        fn, source = compile_jaxpr(
+            closed = optimize(closed)
+            if any(isinstance(c, Tracer) for c in closed.consts):
+                # f closes over a value traced by an enclosing transform: this
+                # jaxpr is only valid inside that transform, so it is not cached.
+                return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
+        compiled = compile_cached(
             closed,
             name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_"),
             scalar_outputs=scalar_outputs,
+            # debug_nans names the source line of each variable of this trace
+            share=not _debug.STATE.enabled,
         )
-        entry = _Entry(closed, fn, source, out_tree, n_traced, scalar_outputs)
+        entry = _Entry(
+            compiled.closed, compiled.fn, compiled.source, out_tree, n_traced, scalar_outputs
+        )
         with self._lock:
             self._cache[key] = entry
         return entry

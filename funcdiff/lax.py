@@ -24,13 +24,13 @@ import numpy as np
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError, TreeMismatchError
+from funcdiff.interpreters.staging import trace_body
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives.control import (
     WhileLoopReverseModeError,
     cond_p,
     join_branches,
     scan_p,
-    trace_sub,
     while_p,
 )
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_unflatten
@@ -145,7 +145,7 @@ def _branches(
 
         return flat
 
-    subs = [trace_sub(wrap(b, None), avals) for b in branches]
+    subs = [trace_body(wrap(b, None), avals) for b in branches]
     for k, t in enumerate(trees[1:], 1):
         if t != trees[0]:
             raise TreeMismatchError(
@@ -163,7 +163,7 @@ def _branches(
         for o, w in zip(outs, weak, strict=True)
         for i, t in enumerate(targets)
     ):
-        subs = [trace_sub(wrap(b, targets), avals) for b in branches]
+        subs = [trace_body(wrap(b, targets), avals) for b in branches]
         outs = [sub[0].out_avals for sub in subs]
     for k, o in enumerate(outs[1:], 1):
         if o != outs[0]:
@@ -281,8 +281,8 @@ def while_loop(cond_fun: Fun, body_fun: Fun, init_val: Any) -> Any:
         _check_tree(out_tree, tree, "while_loop", "the result of body_fun")
         return _match_leaves(out_leaves, avals, "while_loop", "the result of body_fun")
 
-    cond_j, cond_consts = trace_sub(cond_flat, avals)
-    body_j, body_consts = trace_sub(body_flat, avals)
+    cond_j, cond_consts = trace_body(cond_flat, avals)
+    body_j, body_consts = trace_body(body_flat, avals)
     if not leaves:
         return init_val
     outs = bind(
@@ -440,7 +440,7 @@ def scan(
         y_tree_box.append(y_tree)
         return [*new_leaves, *y_leaves]
 
-    jaxpr, consts = trace_sub(body, [*c_avals, *x_avals])
+    jaxpr, consts = trace_body(body, [*c_avals, *x_avals])
     if not jaxpr.out_avals:
         return tree_unflatten(c_tree, []), tree_unflatten(y_tree_box[0], [])
     outs = bind(

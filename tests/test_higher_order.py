@@ -470,21 +470,21 @@ def _mp_while(
 
 
 def _mp_custom_jvp(
-    *ops: Any, call_jaxpr: Jaxpr, num_consts: int, num_jvp_consts: int, **_: Any
+    *ops: Any, call_jaxpr: ClosedJaxpr, num_consts: int, num_jvp_consts: int, **_: Any
 ) -> list[Any]:
     xs = list(ops[num_consts + num_jvp_consts :])
-    return _mp_eval_jaxpr(call_jaxpr, [], [*ops[:num_consts], *xs])
+    return _closed(call_jaxpr, [*ops[:num_consts], *xs])
 
 
 def _mp_custom_vjp(
-    *ops: Any, fwd_jaxpr: Jaxpr, num_consts: int, num_bwd_consts: int, **_: Any
+    *ops: Any, fwd_jaxpr: ClosedJaxpr, num_consts: int, num_bwd_consts: int, **_: Any
 ) -> list[Any]:
     xs = list(ops[num_consts + num_bwd_consts :])
-    return _mp_eval_jaxpr(fwd_jaxpr, [], [*ops[:num_consts], *xs])
+    return _closed(fwd_jaxpr, [*ops[:num_consts], *xs])
 
 
-def _mp_checkpoint(*args: Any, jaxpr: Jaxpr, name: str) -> list[Any]:
-    return _mp_eval_jaxpr(jaxpr, [], list(args))
+def _mp_checkpoint(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    return _closed(jaxpr, list(args))
 
 
 MP_CONTROL: dict[str, Callable[..., list[Any]]] = {

@@ -52,24 +52,10 @@ LAYERS: list[tuple[str, int]] = [
 ]
 
 #: (importer, imported) -> why it is still there
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    ("funcdiff.core.trace", "funcdiff.numpy"): "Tracer operators forward to funcdiff.numpy",
-    ("funcdiff.core.trace", "funcdiff.debug"): "NaN hooks in bind and process",
-    ("funcdiff.core.primitive", "funcdiff.primitives.elementwise"): "defjvp's add",
-    ("funcdiff.interpreters.eval", "funcdiff.debug"): "NaN context",
-    ("funcdiff.interpreters.jvp", "funcdiff.debug"): "NaN context",
-    ("funcdiff.interpreters.vjp", "funcdiff.debug"): "NaN context",
-    ("funcdiff.interpreters.vmap", "funcdiff.debug"): "NaN context",
-    ("funcdiff.interpreters.compiled", "funcdiff.debug"): "debug flag",
-    ("funcdiff.interpreters.compiled", "funcdiff.api"): "the batched pass vmaps through api",
-    ("funcdiff.primitives.control", "funcdiff.numpy"): "Python-loop fallback of scan_backward",
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 #: a module of each import cycle that still spans folders -> why
-KNOWN_CYCLES: dict[str, str] = {
-    "funcdiff.core.trace": "the core reaches up (Tracer operators, debug hooks, defjvp's add)",
-    "funcdiff.interpreters.compiled": "compiled passes vmap through api; api calls them",
-}
+KNOWN_CYCLES: dict[str, str] = {}
 
 
 def layer_of(module: str) -> int:

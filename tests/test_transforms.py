@@ -351,5 +351,5 @@ def test_repeated_calls_use_compiled_passes_with_same_results() -> None:
         for a, b in zip(first, again, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-14)
     kinds = {key[0] for key, fn in compiled._cache.items() if callable(fn)}
-    assert {"vjp", "jvp"} <= kinds
+    assert {compiled.Pass.VJP, compiled.Pass.JVP} <= kinds
     np.testing.assert_allclose(first[1], rosenbrock_hessian(x) @ v, rtol=1e-12)

@@ -12,7 +12,8 @@ them. The user API is ``funcdiff.lax``.
   ``carry, y = body(consts, carry, x[i])`` for each ``i``; outputs the final
   carry and the ``y`` stacked along a new leading axis.
 
-Rules, all written by transforming the sub-jaxprs (so they compose):
+Rules, all written by transforming the sub-jaxprs with
+``funcdiff.interpreters.staging`` (so they compose):
 
 - JVP: the same primitive over the JVP of the body; a loop's carry gains the
   tangents that can be non-zero (found by iterating to a fixpoint).
@@ -31,23 +32,31 @@ Rules, all written by transforming the sub-jaxprs (so they compose):
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
-from funcdiff.core.trace import Tracer, bind, trace_closure_converted
+from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
-from funcdiff.interpreters.jvp import jvp_jaxpr
-from funcdiff.interpreters.vjp import backward_pass
+from funcdiff.interpreters.staging import (
+    Linearized,
+    apply_jvp,
+    batch_jaxpr,
+    batch_size,
+    compile_cached,
+    dce_jaxpr,
+    jvp_jaxpr,
+    place_batch_axis,
+    trace_body,
+    vjp_jaxpr,
+)
 from funcdiff.interpreters.vmap import vmap_jaxpr
-from funcdiff.passes import dce
 from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import indexing as I
 from funcdiff.primitives import reductions as R
 from funcdiff.primitives import shape as S
 
@@ -70,20 +79,8 @@ class WhileLoopReverseModeError(ConcretizationError):
 
 
 # ---------------------------------------------------------------------------
-# sub-jaxpr machinery: trace, evaluate, differentiate and batch a body
+# running bodies; body plumbing (the transforms themselves: interpreters.staging)
 # ---------------------------------------------------------------------------
-
-
-def trace_sub(
-    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]
-) -> tuple[ClosedJaxpr, list[Any]]:
-    """Trace ``fun`` into a closure-converted body: ``(jaxpr, consts)``.
-
-    The jaxpr's inputs are the constants it closes over, then the arguments;
-    dead equations are dropped.
-    """
-    jaxpr, consts, _ = trace_closure_converted(fun, in_avals)
-    return dce(ClosedJaxpr(jaxpr, [])), consts
 
 
 def _run(closed: ClosedJaxpr, args: Sequence[Any]) -> list[Any]:
@@ -92,37 +89,17 @@ def _run(closed: ClosedJaxpr, args: Sequence[Any]) -> list[Any]:
 
 
 #: loops running at least this many iterations run their body as generated
-#: numpy code (``interpreters.codegen``), compiled once per body and cached
+#: numpy code (``staging.compile_cached``)
 COMPILE_AFTER = 32
-_COMPILED: OrderedDict[int, tuple[ClosedJaxpr, Callable[..., list[Any]] | None]] = OrderedDict()
-_COMPILED_LOCK = threading.Lock()
 
 
 def _compiled(closed: ClosedJaxpr) -> Callable[[Sequence[Any]], list[Any]]:
     """A fast evaluator of ``closed`` on numpy values (falls back to ``_run``)."""
-    with _COMPILED_LOCK:
-        hit = _COMPILED.get(id(closed))
-        if hit is not None and hit[0] is closed:
-            _COMPILED.move_to_end(id(closed))
-            fn = hit[1]
-        else:
-            hit = None
-    if hit is None:
-        from funcdiff.interpreters.codegen import compile_jaxpr
-        from funcdiff.passes import optimize
-
-        try:
-            fn = compile_jaxpr(optimize(closed), name="body")[0]
-        except Exception:  # a primitive codegen cannot handle: interpret instead
-            fn = None
-        with _COMPILED_LOCK:
-            _COMPILED[id(closed)] = (closed, fn)
-            while len(_COMPILED) > 256:
-                _COMPILED.popitem(last=False)
-    if fn is None:
+    try:
+        fn = compile_cached(closed, name="body").fn
+    except Exception:  # a primitive codegen cannot handle: interpret instead
         return lambda args: _run(closed, args)
-    compiled_fn = fn
-    return lambda args: compiled_fn(*args)
+    return lambda args: fn(*args)
 
 
 def _runner(closed: ClosedJaxpr, iterations: int) -> Callable[[Sequence[Any]], list[Any]]:
@@ -153,23 +130,6 @@ def _while_run(
             cond = _compiled(cond_jaxpr)
             body = _compiled(body_jaxpr)
     return [np.asarray(c) for c in carry]
-
-
-def _eval_env(jaxpr: Jaxpr, args: Sequence[Any]) -> dict[Var, Any]:
-    """Evaluate ``jaxpr`` keeping every variable's value (reverse mode's residuals)."""
-    env: dict[Var, Any] = dict(zip(jaxpr.invars, args, strict=True))
-    for eqn in jaxpr.eqns:
-        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-        out = bind(eqn.primitive, *ins, **eqn.params)
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, out, strict=True))
-        else:
-            env[eqn.outvars[0]] = out
-    return env
-
-
-def _read(env: dict[Var, Any], x: Any) -> Any:
-    return x.val if isinstance(x, Literal) else env[x]
 
 
 def _reorder(
@@ -216,120 +176,19 @@ def join_branches(
     return tuple(out), all_consts
 
 
-def _jvp_sub(
-    closed: ClosedJaxpr,
-    nonzeros: Sequence[bool],
-    instantiate_out: Sequence[bool],
-    with_primals: bool = True,
-) -> tuple[ClosedJaxpr, list[Any], list[bool]]:
-    """The JVP of a body: ``(*consts, *primals, *nonzero tangents) -> (*primal
-    outs, *tangent outs)``.
-
-    A tangent output is produced exactly where ``instantiate_out`` says (as
-    zeros when it is symbolically zero). Also returns which outputs have a
-    tangent that is not known to be zero, so loops can iterate to a fixpoint.
-    """
-    j = closed.jaxpr
-    avals = [v.aval for v in j.invars]
-    n = len(avals)
-    t_avals = [a for a, nz in zip(avals, nonzeros, strict=True) if nz]
-    natural: list[bool] = []
-
-    def fun(*args: Any) -> list[Any]:
-        primals, tans = args[:n], iter(args[n:])
-        tangents = [next(tans) if nz else Zero(a) for a, nz in zip(avals, nonzeros, strict=True)]
-        env: dict[Var, Any] = dict(zip(j.invars, primals, strict=True))
-        touts = jvp_jaxpr(j, env, tangents)
-        natural.extend(not isinstance(t, Zero) for t in touts)
-        outs = [t for t, inst in zip(touts, instantiate_out, strict=True) if inst]
-        outs = [instantiate(t) for t in outs]
-        if with_primals:
-            outs = [_read(env, x) for x in j.outvars] + outs
-        return outs
-
-    body, consts = trace_sub(fun, [*avals, *t_avals])
-    return body, consts, natural
-
-
-def _vjp_sub(
-    closed: ClosedJaxpr, needs: Sequence[bool], ct_nonzero: Sequence[bool]
-) -> tuple[ClosedJaxpr, list[Any]]:
-    """The VJP of a body: ``(*consts, *primals, *nonzero output cotangents) ->
-    (cotangents of the needed inputs)``, recomputing the forward pass."""
-    j = closed.jaxpr
-    avals = [v.aval for v in j.invars]
-    n = len(avals)
-    ct_avals = [v.aval for v, nz in zip(j.outvars, ct_nonzero, strict=True) if nz]
-
-    def fun(*args: Any) -> list[Any]:
-        primals, cts = args[:n], iter(args[n:])
-        env = _eval_env(j, primals)
-        ct_out = [next(cts) if nz else None for nz in ct_nonzero]
-        res = backward_pass(j, env, ct_out)
-        return [
-            zeros(a) if r is None else r
-            for r, a, need in zip(res, avals, needs, strict=True)
-            if need
-        ]
-
-    return trace_sub(fun, [*avals, *ct_avals])
-
-
-def _batched_aval(a: ShapedArray, size: int) -> ShapedArray:
-    return ShapedArray((size, *a.shape), a.dtype)
-
-
 def _to_front(x: Array, d: int | None) -> Array:
-    return x if d is None or d == 0 else S.moveaxis(x, d, 0)
+    """``x`` with its batch axis (if any) first."""
+    return place_batch_axis(x, d, None)
 
 
-def _bcast_front(x: Array, size: int) -> Array:
-    """Give an unbatched value a leading batch axis of ``size``."""
-    shape = aval_of(x).shape
-    return S.broadcast_in_dim(x, (size, *shape), tuple(range(1, len(shape) + 1)))
+def _front(x: Array, d: int | None, size: int) -> Array:
+    """``x`` with its batch axis first (broadcast to ``size`` if it has none)."""
+    return place_batch_axis(x, d, 0, size)
 
 
-def _batch_sub(
-    closed: ClosedJaxpr,
-    in_batched: Sequence[bool],
-    force_out: Sequence[bool],
-    size: int,
-) -> tuple[ClosedJaxpr, list[Any], list[bool]]:
-    """A body on batched inputs (batch axis 0 where ``in_batched``).
-
-    Outputs are batched at axis 0 where they depend on a batched input or
-    ``force_out`` says so, unbatched otherwise. Returns ``(body, consts,
-    out_batched)``.
-    """
-    j = closed.jaxpr
-    avals = [
-        _batched_aval(v.aval, size) if b else v.aval
-        for v, b in zip(j.invars, in_batched, strict=True)
-    ]
-    dims = [0 if b else None for b in in_batched]
-    out_batched: list[bool] = []
-
-    def fun(*args: Any) -> list[Any]:
-        outs, odims = vmap_jaxpr(j, [], args, dims)
-        res = []
-        for o, d, force in zip(outs, odims, force_out, strict=True):
-            if d is not None:
-                o = _to_front(o, d)
-            elif force:
-                o = _bcast_front(o, size)
-            out_batched.append(d is not None or force)
-            res.append(o)
-        return res
-
-    body, consts = trace_sub(fun, avals)
-    return body, consts, out_batched
-
-
-def _batch_size(args: Sequence[Any], dims: Sequence[int | None]) -> int:
-    for x, d in zip(args, dims, strict=True):
-        if d is not None:
-            return int(aval_of(x).shape[d])
-    raise AssertionError("batch rule called with no batched argument")
+def _at_front(flags: Sequence[bool]) -> list[int | None]:
+    """Batch axes for values batched (at the front) where ``flags`` says."""
+    return [0 if b else None for b in flags]
 
 
 def _nonzero(ts: Sequence[Any], ps: Sequence[Any]) -> list[bool]:
@@ -428,18 +287,18 @@ def _cond_jvp(
     out_avals = branches[0].out_avals
     i = _concrete(index)
     if i is not None:  # the branch is known: its JVP directly
-        j = branches[min(max(int(i), 0), len(branches) - 1)].jaxpr
+        branch = branches[min(max(int(i), 0), len(branches) - 1)]
         ts = [t if n else Zero(aval_of(a)) for t, n, a in zip(tangents[1:], nz, args, strict=True)]
-        return jvp_jaxpr(j, dict(zip(j.invars, args, strict=True)), ts)
+        return apply_jvp(branch, args, ts)
     nout = len(out_avals)
     out_nz = [False] * nout
     if any(nz):
         for br in branches:
-            natural = _jvp_sub(br, nz, [False] * nout, with_primals=False)[2]
+            natural = jvp_jaxpr(br, nz, [False] * nout, with_primals=False)[2]
             out_nz = [a or b for a, b in zip(out_nz, natural, strict=True)]
     if not any(out_nz):
         return [Zero(a) for a in out_avals]
-    subs = [_jvp_sub(br, nz, out_nz, with_primals=False)[:2] for br in branches]
+    subs = [jvp_jaxpr(br, nz, out_nz, with_primals=False)[:2] for br in branches]
     joined, consts = join_branches(subs)
     touts = bind(cond_p, index, *consts, *args, *_pick(tangents[1:], nz), branches=joined)
     return _scatter(touts, out_nz, [Zero(a) for a in out_avals])
@@ -462,12 +321,9 @@ def _cond_vjp(
     if i is not None:
         # the branch is known: its backward pass directly (values stay concrete,
         # so loops inside it can be reverse-differentiated)
-        j = branches[min(max(int(i), 0), len(branches) - 1)].jaxpr
-        res = backward_pass(
-            j, _eval_env(j, args), [c if nz else None for c, nz in zip(cts, ct_nz, strict=True)]
-        )
-        return [None, *[r if n else None for r, n in zip(res, need, strict=True)]]
-    joined, consts = join_branches([_vjp_sub(br, need, ct_nz) for br in branches])
+        branch = branches[min(max(int(i), 0), len(branches) - 1)]
+        return [None, *Linearized(branch, args).pullback(cts, need)]
+    joined, consts = join_branches([vjp_jaxpr(br, need, ct_nz) for br in branches])
     res = bind(cond_p, index, *consts, *args, *_pick(cts, ct_nz), branches=joined)
     return [None, *_scatter(res, need, [None] * len(args))]
 
@@ -475,26 +331,22 @@ def _cond_vjp(
 def _cond_batch(
     args: Sequence[Any], dims: Sequence[int | None], *, branches: tuple[ClosedJaxpr, ...]
 ) -> tuple[list[Any], list[int | None]]:
-    size = _batch_size(args, dims)
+    size = batch_size(args, dims)
     index, idim = args[0], dims[0]
     ops = [_to_front(x, d) for x, d in zip(args[1:], dims[1:], strict=True)]
-    in_b = [d is not None for d in dims[1:]]
+    in_dims = _at_front([d is not None for d in dims[1:]])
     nout = len(branches[0].out_avals)
     if idim is None:
-        subs = [_batch_sub(br, in_b, [True] * nout, size)[:2] for br in branches]
+        subs = [batch_jaxpr(br, in_dims, size, [0] * nout)[:2] for br in branches]
         joined, consts = join_branches(subs)
         outs = bind(cond_p, index, *consts, *ops, branches=joined)
         return list(outs), [0] * nout
     # a batched index: every branch runs on the whole batch, select per member
     index = _to_front(index, idim)
-    in_dims = [0 if b else None for b in in_b]
     result: list[Any] = []
     for k, br in enumerate(branches):
         outs, odims = vmap_jaxpr(br.jaxpr, [], ops, in_dims)
-        outs = [
-            _bcast_front(o, size) if d is None else _to_front(o, d)
-            for o, d in zip(outs, odims, strict=True)
-        ]
+        outs = [_front(o, d, size) for o, d in zip(outs, odims, strict=True)]
         if k == 0:
             result = outs
             continue
@@ -512,7 +364,7 @@ def _cond_samples(rng: np.random.Generator) -> Samples:
     s = ShapedArray((), np.float64)
 
     def two(b0: Callable[..., list[Any]], b1: Callable[..., list[Any]], avals: Any) -> Any:
-        return join_branches([trace_sub(b0, avals), trace_sub(b1, avals)])
+        return join_branches([trace_body(b0, avals), trace_body(b1, avals)])
 
     br1, c1 = two(
         lambda x, y: [E.mul(E.sin(x), y)],
@@ -527,9 +379,9 @@ def _cond_samples(rng: np.random.Generator) -> Samples:
     )
     br3, c3 = join_branches(
         [
-            trace_sub(lambda x: [E.sin(x)], [s]),
-            trace_sub(lambda x: [E.mul(x, x)], [s]),
-            trace_sub(lambda x: [E.neg(E.exp(x))], [s]),
+            trace_body(lambda x: [E.sin(x)], [s]),
+            trace_body(lambda x: [E.mul(x, x)], [s]),
+            trace_body(lambda x: [E.neg(E.exp(x))], [s]),
         ]
     )
     i32 = np.int32
@@ -643,7 +495,7 @@ def _scan_jvp(
     ny = len(jaxpr.out_avals) - nk
     y_nz = [False] * ny
     while True:  # carries whose tangent can become non-zero: iterate to a fixpoint
-        body, bconsts, natural = _jvp_sub(jaxpr, [*c_nz, *k_nz, *x_nz], [*k_nz, *y_nz])
+        body, bconsts, natural = jvp_jaxpr(jaxpr, [*c_nz, *k_nz, *x_nz], [*k_nz, *y_nz])
         new_k = [a or b for a, b in zip(k_nz, natural[:nk], strict=True)]
         new_y = [a or b for a, b in zip(y_nz, natural[nk:], strict=True)]
         if new_k == k_nz and new_y == y_nz:
@@ -711,7 +563,8 @@ def _residual_body(jaxpr: ClosedJaxpr, num_consts: int, num_carry: int) -> Close
     """The body returning its input carry as the per-step output (the residuals)."""
     j = jaxpr.jaxpr
     carry_in = j.invars[num_consts : num_consts + num_carry]
-    return dce(ClosedJaxpr(Jaxpr([], j.invars, j.eqns, [*j.outvars[:num_carry], *carry_in]), []))
+    swapped = ClosedJaxpr(Jaxpr([], j.invars, j.eqns, [*j.outvars[:num_carry], *carry_in]), [])
+    return dce_jaxpr(swapped)[0]
 
 
 def scan_backward(
@@ -753,23 +606,18 @@ def scan_backward(
         ct_y: Sequence[Any],
     ) -> list[Any]:
         """One backward step: recompute the step's forward pass, apply its VJP."""
-        env = _eval_env(j, [*cs, *carry, *x])
         it_k, it_y = iter(ct_k), iter(ct_y)
-        cts_out = [next(it_k) if f else None for f in k_float]
-        cts_out += [next(it_y) if nz else None for nz in y_nz]
-        res = backward_pass(j, env, cts_out)
+        cts_out = [next(it_k) if f else Zero(a) for f, a in zip(k_float, k_avals, strict=True)]
+        cts_out += [next(it_y) if nz else Zero(a) for nz, a in zip(y_nz, y_avals, strict=True)]
+        lin = Linearized(jaxpr, [*cs, *carry, *x])
+        res = lin.pullback(cts_out, [*c_need, *k_float, *x_need])
         r_c, r_k, r_x = _scan_split(res, nc, nk)
-        new_ct_k = [
-            zeros(a) if r is None else r for r, a, f in zip(r_k, k_avals, k_float, strict=True) if f
-        ]
+        new_ct_k = [instantiate(r) for r, f in zip(r_k, k_float, strict=True) if f]
         new_acc = [
-            a if r is None else E.add(a, r) for a, r in zip(acc, _pick(r_c, c_need), strict=True)
+            a if isinstance(r, Zero) else E.add(a, r)
+            for a, r in zip(acc, _pick(r_c, c_need), strict=True)
         ]
-        ct_x = [
-            zeros(a) if r is None else r
-            for r, a, need in zip(r_x, x_avals, x_need, strict=True)
-            if need
-        ]
+        ct_x = [instantiate(r) for r, need in zip(r_x, x_need, strict=True) if need]
         return [*new_ct_k, *new_acc, *ct_x]
 
     def step(*args: Any) -> list[Any]:
@@ -784,8 +632,6 @@ def scan_backward(
     if _contains_while(j) and all(_is_concrete(v) for v in (*consts, *residuals, *xs)):
         # A while_loop inside the body needs concrete values for its own reverse
         # mode, which a traced backward body cannot give it: sweep in Python.
-        from funcdiff.numpy import stack
-
         ct_k, acc = ct_k0, acc0
         ct_x_steps: list[list[Any]] = []
         for i in range(length) if reverse else range(length - 1, -1, -1):
@@ -802,7 +648,7 @@ def scan_backward(
         if not reverse:
             ct_x_steps.reverse()
         stacked = [
-            stack([s[k] for s in ct_x_steps])
+            I.concatenate([S.expand_dims(s[k], 0) for s in ct_x_steps], 0)
             if ct_x_steps
             else zeros(ShapedArray((0, *a.shape), a.dtype))
             for k, a in enumerate(_pick(x_avals, x_need))
@@ -814,7 +660,7 @@ def scan_backward(
             _scatter(res[nkf + ncn :], x_need, [None] * len(xs)),
         )
 
-    body, bconsts = trace_sub(
+    body, bconsts = trace_body(
         step,
         [
             *c_avals,
@@ -888,7 +734,7 @@ def _scan_batch(
     reverse: bool,
 ) -> tuple[list[Any], list[int | None]]:
     nc, nk = num_consts, num_carry
-    size = _batch_size(args, dims)
+    size = batch_size(args, dims)
     consts, init, xs = _scan_split(args, nc, nk)
     d_consts, d_init, d_xs = _scan_split(dims, nc, nk)
     consts = [_to_front(x, d) for x, d in zip(consts, d_consts, strict=True)]
@@ -900,13 +746,14 @@ def _scan_batch(
     x_b = [d is not None for d in d_xs]
     ny = len(jaxpr.out_avals) - nk
     while True:  # carries that become batched: iterate to a fixpoint
-        body, bconsts, out_b = _batch_sub(jaxpr, [*c_b, *k_b, *x_b], [*k_b, *[False] * ny], size)
+        in_dims = _at_front([*c_b, *k_b, *x_b])
+        body, bconsts, out_b = batch_jaxpr(jaxpr, in_dims, size, [*_at_front(k_b), *[None] * ny])
         new_k = [a or b for a, b in zip(k_b, out_b[:nk], strict=True)]
         if new_k == k_b:
             break
         k_b = new_k
     init = [
-        _bcast_front(x, size) if b and d is None else x
+        _front(x, None, size) if b and d is None else x
         for x, b, d in zip(init, k_b, d_init, strict=True)
     ]
     outs = bind(
@@ -921,7 +768,7 @@ def _scan_batch(
         length=length,
         reverse=reverse,
     )
-    out_dims: list[int | None] = [0 if b else None for b in k_b]
+    out_dims = _at_front(k_b)
     out_dims += [1 if b else None for b in out_b[nk:]]
     return list(outs), out_dims
 
@@ -936,15 +783,15 @@ def _scan_samples(rng: np.random.Generator) -> Samples:
         h2 = bind(E.tanh_p, E.add(E.mul(w, h), x))
         return [h2, E.mul(h2, h2)]
 
-    body1, c1 = trace_sub(rnn, [v, v, v])
+    body1, c1 = trace_body(rnn, [v, v, v])
 
     # carry (i, acc) with an int counter, no xs, an output that ignores the carry
     def count(a: Any, i: Any, acc: Any) -> list[Any]:
         return [E.add(i, np.int64(1)), E.add(E.mul(acc, E.cos(a)), E.convert(i, np.float64)), a]
 
-    body2, c2 = trace_sub(count, [s, i64, s])
+    body2, c2 = trace_body(count, [s, i64, s])
     # no consts; carry (c,), xs (x,): c' = c * sin(x), y = c + x
-    body3, c3 = trace_sub(lambda c, x: [E.mul(c, E.sin(x)), E.add(c, x)], [v, v])
+    body3, c3 = trace_body(lambda c, x: [E.mul(c, E.sin(x)), E.add(c, x)], [v, v])
     w = rng.uniform(0.5, 1.0, size=3)
     params = dict(num_carry=1, reverse=False)
     return [
@@ -1051,7 +898,7 @@ def _while_jvp(
     c_nz, k_nz = _nonzero(t_bc, bc), _nonzero(t_init, init)
     nk = len(init)
     while True:
-        body, bconsts, natural = _jvp_sub(body_jaxpr, [*c_nz, *k_nz], k_nz)
+        body, bconsts, natural = jvp_jaxpr(body_jaxpr, [*c_nz, *k_nz], k_nz)
         new_k = [a or b for a, b in zip(k_nz, natural, strict=True)]
         if new_k == k_nz:
             break
@@ -1158,32 +1005,36 @@ def _while_batch(
     cond_nconsts: int,
     body_nconsts: int,
 ) -> tuple[list[Any], list[int | None]]:
-    size = _batch_size(args, dims)
+    size = batch_size(args, dims)
     moved = [_to_front(x, d) for x, d in zip(args, dims, strict=True)]
     cc, bc, init = _while_split(moved, cond_nconsts, body_nconsts)
     d_cc, d_bc, d_init = _while_split(dims, cond_nconsts, body_nconsts)
     cc_b = [d is not None for d in d_cc]
     bc_b = [d is not None for d in d_bc]
     k_b = [d is not None for d in d_init]
-    while True:
-        new_k = [
-            a or b
-            for a, b in zip(k_b, _batch_sub(body_jaxpr, [*bc_b, *k_b], k_b, size)[2], strict=True)
-        ]
+
+    def batch_body(k_b: list[bool]) -> tuple[ClosedJaxpr, list[Any], list[bool]]:
+        return batch_jaxpr(body_jaxpr, _at_front([*bc_b, *k_b]), size, _at_front(k_b))
+
+    def batch_cond(k_b: list[bool]) -> tuple[ClosedJaxpr, list[Any], list[bool]]:
+        return batch_jaxpr(cond_jaxpr, _at_front([*cc_b, *k_b]), size, [None])
+
+    while True:  # carries that become batched: iterate to a fixpoint
+        new_k = [a or b for a, b in zip(k_b, batch_body(k_b)[2], strict=True)]
         if new_k == k_b:
             break
         k_b = new_k
-    pred_b = _batch_sub(cond_jaxpr, [*cc_b, *k_b], [False], size)[2][0]
+    pred_b = batch_cond(k_b)[2][0]
     if pred_b:
         k_b = [True] * len(init)  # members stop at different times: all carries batched
     init = [
-        _bcast_front(x, size) if b and d is None else x
+        _front(x, None, size) if b and d is None else x
         for x, b, d in zip(init, k_b, d_init, strict=True)
     ]
     nk = len(init)
     if not pred_b:
-        body, bconsts, _ = _batch_sub(body_jaxpr, [*bc_b, *k_b], k_b, size)
-        cond, cconsts, _ = _batch_sub(cond_jaxpr, [*cc_b, *k_b], [False], size)
+        body, bconsts, _ = batch_body(k_b)
+        cond, cconsts, _ = batch_cond(k_b)
         outs = bind(
             while_p,
             *cconsts,
@@ -1196,11 +1047,11 @@ def _while_batch(
             cond_nconsts=len(cconsts) + len(cc),
             body_nconsts=len(bconsts) + len(bc),
         )
-        return list(outs), [0 if b else None for b in k_b]
+        return list(outs), _at_front(k_b)
     # a batched predicate: loop while any member runs; finished members keep their carry
     ncc = len(cc)
-    cc_dims = [0 if b else None for b in cc_b]
-    bc_dims = [0 if b else None for b in bc_b]
+    cc_dims = _at_front(cc_b)
+    bc_dims = _at_front(bc_b)
     k_dims = [0] * nk
     cc_avals = [aval_of(x) for x in cc]
     bc_avals = [aval_of(x) for x in bc]
@@ -1219,13 +1070,13 @@ def _while_batch(
         new, ndims = vmap_jaxpr(body_jaxpr.jaxpr, [], [*bcs, *carry], [*bc_dims, *k_dims])
         outs = []
         for n, d, old in zip(new, ndims, carry, strict=True):
-            n = _bcast_front(n, size) if d is None else _to_front(n, d)
+            n = _front(n, d, size)
             p = S.reshape(running, (size,) + (1,) * (aval_of(old).ndim - 1))
             outs.append(E.select(p, n, old))
         return outs
 
-    cond, cconsts = trace_sub(any_running, [*cc_avals, *k_avals])
-    body, bconsts = trace_sub(step, [*cc_avals, *bc_avals, *k_avals])
+    cond, cconsts = trace_body(any_running, [*cc_avals, *k_avals])
+    body, bconsts = trace_body(step, [*cc_avals, *bc_avals, *k_avals])
     outs = bind(
         while_p,
         *cconsts,
@@ -1248,14 +1099,14 @@ def _while_samples(rng: np.random.Generator) -> Samples:
     i64 = ShapedArray((), np.int64)
 
     # a counted loop: carry (i, x), x <- x * cos(a) + b; cond consts (n,)
-    cond1, cc1 = trace_sub(lambda n, i, x: [E.lt(i, n)], [i64, i64, v])
-    body1, bc1 = trace_sub(
+    cond1, cc1 = trace_body(lambda n, i, x: [E.lt(i, n)], [i64, i64, v])
+    body1, bc1 = trace_body(
         lambda a, b, i, x: [E.add(i, np.int64(1)), E.add(E.mul(x, E.cos(a)), b)],
         [v, s, i64, v],
     )
     # a value-dependent trip count: grow x until it passes a threshold
-    cond2, cc2 = trace_sub(lambda t, x, y: [E.lt(x, t)], [s, s, v])
-    body2, bc2 = trace_sub(lambda r, x, y: [E.mul(x, r), E.add(E.mul(y, E.sin(x)), x)], [s, s, v])
+    cond2, cc2 = trace_body(lambda t, x, y: [E.lt(x, t)], [s, s, v])
+    body2, bc2 = trace_body(lambda r, x, y: [E.mul(x, r), E.add(E.mul(y, E.sin(x)), x)], [s, s, v])
     p1 = {"cond_jaxpr": cond1, "body_jaxpr": body1}
     p2 = {"cond_jaxpr": cond2, "body_jaxpr": body2}
     return [
