@@ -20,7 +20,7 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import viz
-from funcdiff.__main__ import (
+from funcdiff.cli import (
     Expression,
     ExpressionError,
     UsageError,
