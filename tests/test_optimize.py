@@ -15,6 +15,7 @@ from funcdiff import optimize as O
 from funcdiff.optimize import (
     HISTORY_FIELDS,
     OptimizeResult,
+    _trust_region,
     bfgs,
     gradient_descent,
     minimize,
@@ -233,7 +234,7 @@ def _rejected(res: OptimizeResult) -> int:
 
 
 def test_trust_region_auto_is_matrix_free_for_large_n(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(O, "EXACT_MAX_N", 4)
+    monkeypatch.setattr(_trust_region, "EXACT_MAX_N", 4)  # where trust_region reads it
     res = trust_region(lambda x: fnp.sum(fnp.exp(x) - 2 * x) + fnp.sum(x**2), np.zeros(6))
     assert res.method == "trust region (cg)" and res.success
     assert res.nhev == 0 and res.nhvp > 0
