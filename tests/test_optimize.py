@@ -1,4 +1,4 @@
-"""Tests for funcdiff.optimize (and the scipy adapter, funcdiff.scipy_adapter)."""
+"""Tests for funcdiff.optimize (and its scipy adapter, funcdiff.optimize.scipy_objective)."""
 
 from __future__ import annotations
 
@@ -600,3 +600,13 @@ def test_scipy_cache_is_keyed_on_the_point() -> None:
     np.testing.assert_allclose(obj["jac"](x), [6.0, 4.0])
     assert obj.counts.value_and_grad == 2
     assert math.isclose(obj["fun"](x.copy()), 13.0) and obj.counts.value_and_grad == 2
+
+
+def test_scipy_adapter_is_a_deprecated_alias() -> None:
+    import funcdiff.scipy_adapter as old
+
+    for name in ("EvalCounts", "ScipyObjective", "scipy_minimize", "scipy_objective"):
+        with pytest.warns(DeprecationWarning, match=f"import {name} from funcdiff.optimize"):
+            assert getattr(old, name) is getattr(O, name)
+    with pytest.raises(AttributeError):
+        old.nothing  # noqa: B018

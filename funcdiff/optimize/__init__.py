@@ -39,7 +39,9 @@ with ``result.history_array("f")`` or :mod:`funcdiff.plot`.
 (True, 21, array([1., 1.]))
 
 scipy users can hand funcdiff's derivatives to ``scipy.optimize.minimize``
-with :func:`scipy_objective` (see :mod:`funcdiff.scipy_adapter`).
+with :func:`scipy_objective` (value and gradient from one pass, cached per
+point; :class:`EvalCounts` says how much work was done), or call
+:func:`scipy_minimize`.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ from funcdiff.optimize._gradient_descent import gradient_descent
 from funcdiff.optimize._newton import newton
 from funcdiff.optimize._problem import Fun
 from funcdiff.optimize._result import HISTORY_FIELDS, IterationRecord, OptimizeResult
+from funcdiff.optimize._scipy import EvalCounts, ScipyObjective, scipy_minimize, scipy_objective
 from funcdiff.optimize._subproblem import SubproblemResult, solve_trust_region_exact, steihaug_cg
 from funcdiff.optimize._trust_region import EXACT_MAX_N, trust_region
-from funcdiff.scipy_adapter import ScipyObjective, scipy_minimize, scipy_objective
 
 _METHODS: dict[str, Callable[..., OptimizeResult]] = {
     "gd": gradient_descent,
@@ -109,6 +111,7 @@ def compare(
 __all__ = [
     "EXACT_MAX_N",
     "HISTORY_FIELDS",
+    "EvalCounts",
     "IterationRecord",
     "OptimizeResult",
     "ScipyObjective",
