@@ -7,8 +7,8 @@ from typing import Any, Literal
 import numpy as np
 
 from funcdiff.optimize._line_search import armijo, wolfe
-from funcdiff.optimize._loop import CALLBACK, CONVERGED, MAXITER, Recorder, check_common
-from funcdiff.optimize._problem import EPS, Fun, Problem, check_finite_start
+from funcdiff.optimize._loop import NO_DECREASE, Run, check_common
+from funcdiff.optimize._problem import EPS, Fun, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
 
 
@@ -62,26 +62,21 @@ def bfgs(
     if not 0 < shrink < 1:
         raise ValueError(f"{where}: need 0 < shrink < 1, got {shrink}")
     prob = Problem(f, x0, use_jit=jit, where=where)
-    rec = Recorder(prob, f"bfgs ({line_search})", verbose=verbose, keep_x=keep_x, callback=callback)
+    run = Run(
+        prob,
+        f"bfgs ({line_search})",
+        tol=tol,
+        maxiter=maxiter,
+        verbose=verbose,
+        keep_x=keep_x,
+        callback=callback,
+    )
     n = prob.n
-    z = prob.x0
-    fz, g = prob.value_and_grad(z)
-    check_finite_start(prob, fz)
-    gnorm = float(np.linalg.norm(g))
+    run.start(prob.x0, *prob.value_and_grad(prob.x0))
     Hinv = np.eye(n)
     first = True
-    stop = rec.record(0, z, fz, gnorm)
-    nit, success, message = 0, False, MAXITER
-    while True:
-        if gnorm <= tol:
-            success, message = True, CONVERGED
-            break
-        if stop:
-            message = CALLBACK
-            break
-        if nit >= maxiter:
-            break
-        nit += 1
+    while run.going():
+        z, fz, g, gnorm = run.z, run.f, run.g, run.gnorm
         d = -(Hinv @ g)
         slope = float(g @ d)
         if not slope < 0:  # lost positive definiteness to rounding: restart
@@ -93,15 +88,13 @@ def bfgs(
         if line_search == "wolfe":
             found = wolfe(prob, z, fz, g, d, alpha0, c1, c2)
             if found is None:
-                nit -= 1
-                message = "line search failed: no step length satisfies the Wolfe conditions"
+                run.fail("line search failed: no step length satisfies the Wolfe conditions")
                 break
             alpha, f_new, g_new = found
         else:
             arm = armijo(prob, z, fz, slope, d, alpha0, c1, shrink)
             if arm is None:
-                nit -= 1
-                message = "line search failed: no step length decreases f (precision limit?)"
+                run.fail(NO_DECREASE)
                 break
             alpha, _ = arm
             f_new, g_new = prob.value_and_grad(z + alpha * d)
@@ -123,21 +116,17 @@ def bfgs(
                 - rho_k * (np.outer(s, Hy) + np.outer(Hy, s))
                 + (rho_k * rho_k * float(y @ Hy) + rho_k) * np.outer(s, s)
             )
-        z = z + s
-        fz, g = f_new, g_new
-        gnorm = float(np.linalg.norm(g))
-        stop = rec.record(
-            nit,
-            z,
-            fz,
-            gnorm,
+        run.step(
+            z + s,
+            f_new,
+            g_new,
             step_norm=float(np.linalg.norm(s)),
             predicted=predicted,
             actual=actual,
             rho=actual / predicted if predicted != 0 else None,
             alpha=alpha,
         )
-    return rec.finish(z, fz, g, nit, success, message)
+    return run.finish()
 
 
 __all__ = ["bfgs"]

@@ -8,8 +8,8 @@ from typing import Any, Literal
 import numpy as np
 
 from funcdiff.optimize._line_search import armijo
-from funcdiff.optimize._loop import CALLBACK, CONVERGED, MAXITER, Recorder, check_common
-from funcdiff.optimize._problem import Fun, Problem, check_finite_start
+from funcdiff.optimize._loop import NO_DECREASE, Run, check_armijo, check_common
+from funcdiff.optimize._problem import Fun, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
 
 
@@ -66,27 +66,21 @@ def gradient_descent(
         raise ValueError(f"{where}: line_search=None needs a fixed step lr > 0, got lr={lr}")
     if lr is not None and not lr > 0:
         raise ValueError(f"{where}: lr must be > 0, got {lr}")
-    if not 0 < shrink < 1 or not 0 < c1 < 1:
-        raise ValueError(f"{where}: need 0 < shrink < 1 and 0 < c1 < 1, got {shrink}, {c1}")
+    check_armijo(where, c1, shrink)
     prob = Problem(f, x0, use_jit=jit, where=where)
-    rec = Recorder(prob, "gradient descent", verbose=verbose, keep_x=keep_x, callback=callback)
-    z = prob.x0
-    fz, g = prob.value_and_grad(z)
-    check_finite_start(prob, fz)
-    gnorm = float(np.linalg.norm(g))
-    stop = rec.record(0, z, fz, gnorm)
+    run = Run(
+        prob,
+        "gradient descent",
+        tol=tol,
+        maxiter=maxiter,
+        verbose=verbose,
+        keep_x=keep_x,
+        callback=callback,
+    )
+    run.start(prob.x0, *prob.value_and_grad(prob.x0))
     alpha_prev: float | None = None
-    nit, success, message = 0, False, MAXITER
-    while True:
-        if gnorm <= tol:
-            success, message = True, CONVERGED
-            break
-        if stop:
-            message = CALLBACK
-            break
-        if nit >= maxiter:
-            break
-        nit += 1
+    while run.going():
+        z, fz, g, gnorm = run.z, run.f, run.g, run.gnorm
         slope = -gnorm * gnorm
         if fixed:
             assert lr is not None
@@ -95,8 +89,7 @@ def gradient_descent(
             start = lr if lr is not None else (1.0 if alpha_prev is None else alpha_prev / shrink)
             found = armijo(prob, z, fz, slope, -g, start, c1, shrink)
             if found is None:
-                message = "line search failed: no step length decreases f (precision limit?)"
-                nit -= 1
+                run.fail(NO_DECREASE)
                 break
             alpha = found[0]
             alpha_prev = alpha
@@ -105,23 +98,20 @@ def gradient_descent(
         f_new, g_new = prob.value_and_grad(z_new)
         actual = fz - f_new
         predicted = alpha * gnorm * gnorm
-        z, fz, g = z_new, f_new, g_new
-        gnorm = float(np.linalg.norm(g))
-        stop = rec.record(
-            nit,
-            z,
-            fz,
-            gnorm,
+        run.step(
+            z_new,
+            f_new,
+            g_new,
             step_norm=alpha * math.sqrt(-slope),
             predicted=predicted,
             actual=actual,
             rho=actual / predicted if predicted > 0 else None,
             alpha=alpha,
         )
-        if not (math.isfinite(fz) and np.all(np.isfinite(g))):
-            message = "diverged: f or its gradient is not finite (lower lr?)"
+        if not (math.isfinite(f_new) and np.all(np.isfinite(g_new))):
+            run.fail("diverged: f or its gradient is not finite (lower lr?)")
             break
-    return rec.finish(z, fz, g, nit, success, message)
+    return run.finish()
 
 
 __all__ = ["gradient_descent"]

@@ -10,8 +10,8 @@ from typing import Any, Literal
 import numpy as np
 
 from funcdiff.optimize._line_search import armijo
-from funcdiff.optimize._loop import CALLBACK, CONVERGED, MAXITER, Recorder, check_common
-from funcdiff.optimize._problem import EPS, Fun, Problem, check_finite_start
+from funcdiff.optimize._loop import NO_DECREASE, Run, check_armijo, check_common
+from funcdiff.optimize._problem import EPS, Fun, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
 
 
@@ -103,52 +103,41 @@ def newton(
     check_common(where, tol, maxiter)
     if safeguard not in ("cholesky", "eigen"):
         raise ValueError(f"{where}: safeguard must be 'cholesky' or 'eigen', got {safeguard!r}")
-    if not 0 < shrink < 1 or not 0 < c1 < 1:
-        raise ValueError(f"{where}: need 0 < shrink < 1 and 0 < c1 < 1, got {shrink}, {c1}")
+    check_armijo(where, c1, shrink)
     prob = Problem(f, x0, use_jit=jit, where=where)
-    rec = Recorder(prob, "newton", verbose=verbose, keep_x=keep_x, callback=callback)
-    z = prob.x0
-    m = prob.model(z, matrix_free=False)
-    check_finite_start(prob, m.value)
-    fz, g = m.value, m.g
-    gnorm = float(np.linalg.norm(g))
-    stop = rec.record(0, z, fz, gnorm)
-    nit, success, message = 0, False, MAXITER
-    while True:
-        if gnorm <= tol:
-            success, message = True, CONVERGED
-            break
-        if stop:
-            message = CALLBACK
-            break
-        if nit >= maxiter:
-            break
+    run = Run(
+        prob,
+        "newton",
+        tol=tol,
+        maxiter=maxiter,
+        verbose=verbose,
+        keep_x=keep_x,
+        callback=callback,
+    )
+    m = prob.model(prob.x0, matrix_free=False)
+    run.start(prob.x0, m.value, m.g)
+    while run.going():
+        z, fz, g = run.z, run.f, run.g
         assert m.H is not None
         if not np.all(np.isfinite(m.H)):
-            message = "the Hessian is not finite"
+            run.fail("the Hessian is not finite")
             break
-        nit += 1
         p, damping = _modified_newton_direction(m.H, g, safeguard)
         slope = float(g @ p)
         found = armijo(prob, z, fz, slope, p, 1.0, c1, shrink)
         if found is None:
-            nit -= 1
-            message = "line search failed: no step length decreases f (precision limit?)"
+            run.fail(NO_DECREASE)
             break
         alpha, _ = found
         s = alpha * p
         predicted = m.predicted_decrease(s)
-        z = z + s
-        f_old = fz
-        m = prob.model(z, matrix_free=False)
-        fz, g = m.value, m.g
-        gnorm = float(np.linalg.norm(g))
-        actual = f_old - fz
-        stop = rec.record(
-            nit,
-            z,
-            fz,
-            gnorm,
+        z_new = z + s
+        m = prob.model(z_new, matrix_free=False)
+        actual = fz - m.value
+        run.step(
+            z_new,
+            m.value,
+            m.g,
             step_norm=float(np.linalg.norm(s)),
             predicted=predicted,
             actual=actual,
@@ -156,7 +145,7 @@ def newton(
             alpha=alpha,
             damping=damping,
         )
-    return rec.finish(z, fz, g, nit, success, message)
+    return run.finish()
 
 
 __all__ = ["newton"]

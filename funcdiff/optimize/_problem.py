@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -183,9 +182,4 @@ class Problem:
         return LocalModel(float(v), np.asarray(g, dtype=np.float64), None, jit_hvp, self._count_hvp)
 
 
-def check_finite_start(prob: Problem, f0: float) -> None:
-    if not math.isfinite(f0):
-        raise ValueError(f"{prob.where}: f(x0) = {f0}; start from a point where f is finite")
-
-
-__all__ = ["EPS", "Fun", "LocalModel", "Problem", "check_finite_start"]
+__all__ = ["EPS", "Fun", "LocalModel", "Problem"]

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from funcdiff.optimize._loop import CALLBACK, CONVERGED, MAXITER, Recorder, check_common
-from funcdiff.optimize._problem import EPS, Fun, LocalModel, Problem, check_finite_start
+from funcdiff.optimize._loop import Run, check_common
+from funcdiff.optimize._problem import EPS, Fun, LocalModel, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
 from funcdiff.optimize._subproblem import solve_trust_region_exact, steihaug_cg
 
@@ -102,34 +102,30 @@ def trust_region(
     prob = Problem(f, x0, use_jit=jit, where=where)
     solver = subproblem if subproblem != "auto" else ("exact" if prob.n <= EXACT_MAX_N else "cg")
     matrix_free = solver == "cg"
-    rec = Recorder(
-        prob, f"trust region ({solver})", verbose=verbose, keep_x=keep_x, callback=callback
+    run = Run(
+        prob,
+        f"trust region ({solver})",
+        tol=tol,
+        maxiter=maxiter,
+        verbose=verbose,
+        keep_x=keep_x,
+        callback=callback,
     )
-    z = prob.x0
-    m = prob.model(z, matrix_free=matrix_free)
-    check_finite_start(prob, m.value)
-    fz, g = m.value, m.g
-    gnorm = float(np.linalg.norm(g))
-    stop = rec.record(0, z, fz, gnorm, radius=radius)
-    nit, success, message = 0, False, MAXITER
-    while True:
-        if gnorm <= tol and not (escape_saddles and _negative_curvature(m)):
-            success, message = True, CONVERGED
-            break
-        if stop:
-            message = CALLBACK
-            break
-        if nit >= maxiter:
-            break
+    m = prob.model(prob.x0, matrix_free=matrix_free)
+    run.start(prob.x0, m.value, m.g, radius=radius)
+
+    def not_a_saddle() -> bool:
+        return not (escape_saddles and _negative_curvature(m))
+
+    while run.going(confirm_minimum=not_a_saddle):
+        z, fz, g = run.z, run.f, run.g
         if radius <= 10 * EPS * max(1.0, float(np.linalg.norm(z))):
-            message = "the trust radius became too small (precision limit?)"
+            run.fail("the trust radius became too small (precision limit?)")
             break
-        nit += 1
         if solver == "exact":
             assert m.H is not None
             if not np.all(np.isfinite(m.H)):
-                nit -= 1
-                message = "the Hessian is not finite"
+                run.fail("the Hessian is not finite")
                 break
             sub = solve_trust_region_exact(g, m.H, radius)
         else:
@@ -138,8 +134,7 @@ def trust_region(
         pnorm = float(np.linalg.norm(p))
         predicted = m.predicted_decrease(p)
         if not predicted > 0:
-            nit -= 1
-            message = "the model predicts no decrease (precision limit?)"
+            run.fail("the model predicts no decrease (precision limit?)")
             break
         f_trial = prob.fun(z + p)
         actual = fz - f_trial
@@ -154,12 +149,10 @@ def trust_region(
             z = z + p
             m = prob.model(z, matrix_free=matrix_free)
             fz, g = m.value, m.g
-            gnorm = float(np.linalg.norm(g))
-        stop = rec.record(
-            nit,
+        run.step(
             z,
             fz,
-            gnorm,
+            g,
             step_norm=pnorm,
             predicted=predicted,
             actual=actual,
@@ -167,7 +160,7 @@ def trust_region(
             radius=used_radius,
             accepted=accepted,
         )
-    return rec.finish(z, fz, g, nit, success, message)
+    return run.finish()
 
 
 __all__ = ["EXACT_MAX_N", "trust_region"]
