@@ -256,7 +256,7 @@ def cmd_jaxpr(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], lis
 
 
 def cmd_graph(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    from funcdiff.viz import GraphvizNotFoundError, graph  # loaded by this command only
+    from funcdiff.see import GraphvizNotFoundError, graph  # loaded by this command only
 
     if args.max_nodes > MAX_GRAPH_NODES:
         raise UsageError(
@@ -293,7 +293,7 @@ def cmd_graph(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], lis
 
 
 def cmd_explain(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    from funcdiff.tables import explain  # loaded by this command only
+    from funcdiff.see import explain  # loaded by this command only
 
     buf = io.StringIO()
     value, grads = _run_math(lambda: explain(p.f, file=buf)(*p.values), "explain")

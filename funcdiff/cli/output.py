@@ -30,7 +30,7 @@ def jsonable(x: Any) -> Any:
 
 
 def fmt(x: Any) -> str:
-    from funcdiff.viz import format_number
+    from funcdiff.see import format_number
 
     arr = np.asarray(x)
     if arr.ndim == 0:

@@ -28,7 +28,8 @@ import numpy as np
 
 from funcdiff.core.ir import Atom, Eqn, Literal, Var
 from funcdiff.core.primitive import Zero
-from funcdiff.viz import Analysis, arg_names, format_sum, format_value
+from funcdiff.see._analysis import Analysis, arg_names, eqn_params_text
+from funcdiff.see._format import format_sum, format_value
 
 Fun = Callable[..., Any]
 
@@ -37,8 +38,6 @@ _MAX_COL = 36
 
 
 def _call_text(eqn: Eqn, args: Sequence[str]) -> str:
-    from funcdiff.viz import eqn_params_text
-
     return f"{eqn.primitive.name}{eqn_params_text(eqn)}({', '.join(args)})"
 
 
