@@ -21,17 +21,15 @@ pass (``funcdiff.api``) and the reverse-mode interpreter
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO, Any
 
 import numpy as np
 
 from funcdiff.core.ir import Atom, Eqn, Literal, Var
 from funcdiff.core.primitive import Zero
-from funcdiff.see._analysis import Analysis, arg_names, eqn_params_text
+from funcdiff.see._analysis import Analysis, Fun, arg_names, eqn_params_text
 from funcdiff.see._format import format_sum, format_value
-
-Fun = Callable[..., Any]
 
 #: Width beyond which a column is not padded (long array text stays readable).
 _MAX_COL = 36
