@@ -47,7 +47,7 @@ SECTIONS = [
     Section("funcdiff.debug", "debugging", False),
     Section("funcdiff.optimize", "optimizers", False),
     Section("funcdiff.plot", "pictures of scalar fields (matplotlib)", False),
-    Section("funcdiff.viz", "computation graphs (Graphviz)", False),
+    Section("funcdiff.see", "seeing the math: computation graphs (Graphviz) and tables", False),
     Section("funcdiff.scipy", "scipy's API, differentiable", True),
 ]
 

@@ -40,23 +40,23 @@ if TYPE_CHECKING:
     from funcdiff import lax, nn, optimize
     from funcdiff import plot as plot
     from funcdiff import scipy as scipy
+    from funcdiff import see as see
     from funcdiff import viz as viz
     from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
     from funcdiff.debug import debug_nans
-    from funcdiff.tables import explain
+    from funcdiff.see import explain, graph, graph_jaxpr
     from funcdiff.taylor import QuadraticModel, taylor2
-    from funcdiff.viz import graph, graph_jaxpr
 
 # Loaded on first use, so `import funcdiff` stays cheap (PEP 562).
 _LAZY = {
     "nn": ("funcdiff.nn", None),
     "lax": ("funcdiff.lax", None),
     "optimize": ("funcdiff.optimize", None),
-    "explain": ("funcdiff.tables", "explain"),
+    "explain": ("funcdiff.see", "explain"),
     "taylor2": ("funcdiff.taylor", "taylor2"),
     "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
-    "graph": ("funcdiff.viz", "graph"),
-    "graph_jaxpr": ("funcdiff.viz", "graph_jaxpr"),
+    "graph": ("funcdiff.see", "graph"),
+    "graph_jaxpr": ("funcdiff.see", "graph_jaxpr"),
     "custom_jvp": ("funcdiff.custom", "custom_jvp"),
     "custom_vjp": ("funcdiff.custom", "custom_vjp"),
     "checkpoint": ("funcdiff.custom", "checkpoint"),
@@ -66,6 +66,7 @@ _LAZY = {
     "custom": ("funcdiff.custom", None),
     "debug": ("funcdiff.debug", None),
     "plot": ("funcdiff.plot", None),
+    "see": ("funcdiff.see", None),
     "viz": ("funcdiff.viz", None),
     "scipy": ("funcdiff.scipy", None),
 }

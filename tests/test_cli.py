@@ -19,8 +19,7 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff import viz
-from funcdiff.__main__ import (
+from funcdiff.cli import (
     Expression,
     ExpressionError,
     UsageError,
@@ -28,6 +27,7 @@ from funcdiff.__main__ import (
     parse_at,
     parse_expression,
 )
+from funcdiff.see import _graph
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_DOT = shutil.which("dot") is not None
@@ -187,7 +187,7 @@ def test_graph_rendered(capsys: pytest.CaptureFixture[str], tmp_path: Path, suff
 def test_graph_without_dot(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(viz, "_dot_program", lambda: None)
+    monkeypatch.setattr(_graph, "_dot_program", lambda: None)
     code, _, err = run(capsys, "graph", "x**cos(x)", "--at", "x=3", "-o", str(tmp_path / "g.svg"))
     assert code == 1 and "apt install graphviz" in err and "brew install graphviz" in err
     assert (tmp_path / "g.dot").read_text().startswith("digraph")

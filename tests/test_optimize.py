@@ -1,4 +1,4 @@
-"""Tests for funcdiff.optimize (and the scipy adapter, funcdiff.scipy_adapter)."""
+"""Tests for funcdiff.optimize (and its scipy adapter, funcdiff.optimize.scipy_objective)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from funcdiff import optimize as O
 from funcdiff.optimize import (
     HISTORY_FIELDS,
     OptimizeResult,
+    _trust_region,
     bfgs,
     gradient_descent,
     minimize,
@@ -233,7 +234,7 @@ def _rejected(res: OptimizeResult) -> int:
 
 
 def test_trust_region_auto_is_matrix_free_for_large_n(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(O, "EXACT_MAX_N", 4)
+    monkeypatch.setattr(_trust_region, "EXACT_MAX_N", 4)  # where trust_region reads it
     res = trust_region(lambda x: fnp.sum(fnp.exp(x) - 2 * x) + fnp.sum(x**2), np.zeros(6))
     assert res.method == "trust region (cg)" and res.success
     assert res.nhev == 0 and res.nhvp > 0
@@ -599,3 +600,13 @@ def test_scipy_cache_is_keyed_on_the_point() -> None:
     np.testing.assert_allclose(obj["jac"](x), [6.0, 4.0])
     assert obj.counts.value_and_grad == 2
     assert math.isclose(obj["fun"](x.copy()), 13.0) and obj.counts.value_and_grad == 2
+
+
+def test_scipy_adapter_is_a_deprecated_alias() -> None:
+    import funcdiff.scipy_adapter as old
+
+    for name in ("EvalCounts", "ScipyObjective", "scipy_minimize", "scipy_objective"):
+        with pytest.warns(DeprecationWarning, match=f"import {name} from funcdiff.optimize"):
+            assert getattr(old, name) is getattr(O, name)
+    with pytest.raises(AttributeError):
+        old.nothing  # noqa: B018

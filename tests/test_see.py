@@ -1,5 +1,5 @@
-"""funcdiff.viz (computation graphs as Graphviz DOT) and funcdiff.tables.explain (the
-lecture's forward/backward tables)."""
+"""funcdiff.see: graph (computation graphs as Graphviz DOT) and explain (the
+lecture's forward/backward tables); funcdiff.viz, the graphs' old name."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff import viz
-from funcdiff.tables import explain
-from funcdiff.viz import (
+from funcdiff.see import (
     Graph,
     GraphvizNotFoundError,
+    _graph,
+    explain,
     format_number,
     format_value,
     graph,
@@ -332,7 +332,7 @@ def test_repr_svg() -> None:
 def test_missing_dot_writes_dot_and_explains(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(viz, "_dot_program", lambda: None)
+    monkeypatch.setattr(_graph, "_dot_program", lambda: None)
     g = graph(lecture, 3.0)
     with pytest.raises(GraphvizNotFoundError) as info:
         g.save(tmp_path / "g.svg")
@@ -428,3 +428,13 @@ def test_explain_long_chain_no_recursion() -> None:
     assert math.isclose(float(g), float(fd.grad(chain(3000))(0.5)), rel_tol=1e-12)
     forward = text[: text.index("Backward pass")]
     assert len(re.findall(r"= sin\(\w+\)\s+= sin\(", forward)) == 3000
+
+
+def test_old_and_top_level_names_are_the_same_objects() -> None:
+    import funcdiff.see
+    import funcdiff.viz
+
+    for name in funcdiff.viz.__all__:
+        assert getattr(funcdiff.viz, name) is getattr(funcdiff.see, name), name
+    assert fd.graph is graph and fd.graph_jaxpr is graph_jaxpr and fd.explain is explain
+    assert fd.see is funcdiff.see and fd.viz is funcdiff.viz

@@ -21,24 +21,21 @@ pass (``funcdiff.api``) and the reverse-mode interpreter
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO, Any
 
 import numpy as np
 
 from funcdiff.core.ir import Atom, Eqn, Literal, Var
 from funcdiff.core.primitive import Zero
-from funcdiff.viz import Analysis, arg_names, format_sum, format_value
-
-Fun = Callable[..., Any]
+from funcdiff.see._analysis import Analysis, Fun, arg_names, eqn_params_text
+from funcdiff.see._format import format_sum, format_value
 
 #: Width beyond which a column is not padded (long array text stays readable).
 _MAX_COL = 36
 
 
 def _call_text(eqn: Eqn, args: Sequence[str]) -> str:
-    from funcdiff.viz import eqn_params_text
-
     return f"{eqn.primitive.name}{eqn_params_text(eqn)}({', '.join(args)})"
 
 

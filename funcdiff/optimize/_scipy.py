@@ -1,0 +1,307 @@
+"""funcdiff's derivatives for ``scipy.optimize.minimize``: :func:`scipy_objective`.
+
+scipy asks for the value (``fun``), the gradient (``jac``), the Hessian
+(``hess``) or Hessian-vector products (``hessp``) as separate callables, and
+usually calls ``fun(x)`` then ``jac(x)`` at the same point. Computing them
+separately would run ``f`` forward twice and backward once per point;
+:func:`scipy_objective` computes value and gradient together
+(``value_and_grad``) and caches the last point, so the second call is free.
+Hessian-vector products at a point come from one ``taylor2`` linearization
+(forward-over-reverse, traced once per point): each further product only
+evaluates the small linear map, which is what trust-ncg's inner CG loop
+needs. Counters (:class:`EvalCounts`) say how many calls scipy made and how
+much work funcdiff actually did.
+
+scipy is optional: the objective needs no scipy at all, and
+:func:`scipy_minimize` imports it when called.
+
+>>> import numpy as np
+>>> obj = scipy_objective(lambda x: ((x - 1.0) ** 2).sum())
+>>> sorted(obj)
+['fun', 'hess', 'hessp', 'jac']
+>>> x = np.array([0.0, 3.0])
+>>> float(obj["fun"](x)), obj["jac"](x)
+(5.0, array([-2.,  4.]))
+>>> obj.counts.fun_calls, obj.counts.jac_calls, obj.counts.value_and_grad
+(1, 1, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from funcdiff.api import hessian, hvp, value_and_grad
+from funcdiff.jit import jit as _jit
+from funcdiff.taylor import QuadraticModel, taylor2
+from funcdiff.tree import ravel_pytree, tree_flatten, tree_unflatten
+
+Fun = Callable[..., Any]
+
+# the callables each scipy method uses (others would make scipy warn)
+_METHOD_KEYS: dict[str, tuple[str, ...]] = {
+    "cg": ("fun", "jac"),
+    "bfgs": ("fun", "jac"),
+    "l-bfgs-b": ("fun", "jac"),
+    "tnc": ("fun", "jac"),
+    "slsqp": ("fun", "jac"),
+    "newton-cg": ("fun", "jac", "hessp"),
+    "trust-ncg": ("fun", "jac", "hessp"),
+    "trust-krylov": ("fun", "jac", "hessp"),
+    "trust-exact": ("fun", "jac", "hess"),
+    "dogleg": ("fun", "jac", "hess"),
+    "trust-constr": ("fun", "jac", "hess"),
+    "nelder-mead": ("fun",),
+    "powell": ("fun",),
+    "cobyla": ("fun",),
+    "cobyqa": ("fun",),
+}
+
+
+@dataclass
+class EvalCounts:
+    """How often scipy called each callable, and the work funcdiff did.
+
+    Attributes:
+      fun_calls, jac_calls, hess_calls, hessp_calls: calls made by scipy.
+      value_and_grad: value-and-gradient computations (one per distinct point
+        asked for ``fun`` or ``jac``, thanks to the cache).
+      hessian: dense Hessian computations.
+      linearize: ``taylor2`` linearizations (one per point asked for ``hessp``).
+      hvp: Hessian-vector products evaluated.
+
+    >>> import numpy as np
+    >>> obj = scipy_objective(lambda x: (x ** 2).sum())
+    >>> x = np.array([1.0, 2.0])
+    >>> float(obj["fun"](x)), obj["jac"](x)  # one value_and_grad for both calls
+    (5.0, array([2., 4.]))
+    >>> obj.counts.as_dict()["value_and_grad"], obj.counts.fun_calls + obj.counts.jac_calls
+    (1, 2)
+    """
+
+    fun_calls: int = 0
+    jac_calls: int = 0
+    hess_calls: int = 0
+    hessp_calls: int = 0
+    value_and_grad: int = 0
+    hessian: int = 0
+    linearize: int = 0
+    hvp: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class ScipyObjective(dict[str, Any]):
+    """A dict of scipy callables (``fun``, ``jac``, ...) plus bookkeeping.
+
+    Pass it to scipy as keyword arguments: ``minimize(**obj, x0=obj.x0)``.
+
+    Attributes:
+      counts: an :class:`EvalCounts`.
+      x0: the flat starting point when ``x0_like`` was given (else None).
+      unravel: flat vector -> pytree like ``x0_like`` (identity without it).
+
+    >>> import numpy as np
+    >>> obj = scipy_objective(lambda x: (x ** 2).sum(), np.zeros(2))
+    >>> sorted(k for k in obj if k != "method")
+    ['fun', 'hess', 'hessp', 'jac']
+    """
+
+    counts: EvalCounts
+    x0: np.ndarray | None
+    unravel: Callable[[Any], Any]
+
+    def reset_counts(self) -> None:
+        """Zero the counters (the cache is kept)."""
+        self.counts = EvalCounts()
+        self._state["counts"] = self.counts
+
+    _state: dict[str, Any]
+
+
+def _check_x(x: Any, n: int | None) -> np.ndarray:
+    z = np.asarray(x, dtype=np.float64)
+    if z.ndim != 1 or (n is not None and z.shape[0] != n):
+        want = f"({n},)" if n is not None else "(n,)"
+        raise ValueError(
+            f"scipy_objective: scipy passed x of shape {z.shape}, expected a flat vector of "
+            f"shape {want}"
+        )
+    return z
+
+
+def scipy_objective(
+    f: Fun,
+    x0_like: Any = None,
+    *,
+    method: str | None = None,
+    jit: bool = False,
+) -> ScipyObjective:
+    """``fun``/``jac``/``hess``/``hessp`` callables of ``f`` for ``scipy.optimize.minimize``.
+
+    Args:
+      f: a scalar field.
+      x0_like: a pytree like ``f``'s argument (e.g. a dict of arrays). scipy
+        works on flat vectors: the callables unravel ``x`` into this
+        structure before calling ``f``, and the objective's ``x0`` is
+        ``x0_like`` raveled. None: ``f`` takes the flat vector itself.
+      method: the scipy method the dict is for. Then the dict holds only the
+        callables that method uses (so scipy does not warn that it ignores
+        ``hess``), plus ``"method"``. None: ``fun``, ``jac``, ``hess`` and
+        ``hessp`` (given both, scipy's trust-ncg still evaluates the dense
+        ``hess`` at the start; pass ``method="trust-ncg"`` to stay matrix-free).
+      jit: compile value-and-gradient, Hessian and Hessian-vector product
+        with ``funcdiff.jit`` (then ``hessp`` recomputes forward-over-reverse
+        per product instead of using a per-point ``taylor2`` linearization).
+
+    The last point's value and gradient are cached: ``fun(x)`` then
+    ``jac(x)`` costs one ``value_and_grad``. ``hess(x)`` and the
+    linearization behind ``hessp(x, p)`` are cached for the last point too.
+
+    >>> from scipy.optimize import minimize
+    >>> rosen = lambda p: (1 - p["x"]) ** 2 + 100 * (p["y"] - p["x"] ** 2) ** 2
+    >>> obj = scipy_objective(rosen, {"x": -1.2, "y": 1.0}, method="trust-ncg")
+    >>> res = minimize(**obj, x0=obj.x0, options={"gtol": 1e-10})
+    >>> res.success, {k: round(float(v), 8) for k, v in obj.unravel(res.x).items()}
+    (True, {'x': 1.0, 'y': 1.0})
+    >>> obj.counts.value_and_grad <= obj.counts.fun_calls + obj.counts.jac_calls
+    True
+    """
+    if not callable(f):
+        raise TypeError(f"scipy_objective: f must be callable, got {type(f).__name__}")
+    if x0_like is not None:
+        if isinstance(x0_like, list) and all(isinstance(v, (int, float)) for v in x0_like):
+            x0_like = np.asarray(x0_like, dtype=np.float64)  # a list of numbers is a vector
+        leaves, treedef = tree_flatten(x0_like)
+        x0_like = tree_unflatten(treedef, [np.asarray(a, dtype=np.float64) for a in leaves])
+        flat0, unravel = ravel_pytree(x0_like)
+        flat0 = np.array(flat0, dtype=np.float64)
+        x0: np.ndarray | None = flat0
+        n: int | None = int(flat0.shape[0])
+    else:
+        x0, n = None, None
+
+        def unravel(z: Any) -> Any:
+            return z
+
+    def f_flat(z: Any) -> Any:
+        return f(unravel(z))
+
+    keys: tuple[str, ...] = ("fun", "jac", "hess", "hessp")
+    if method is not None:
+        mkey = method.lower()
+        if mkey not in _METHOD_KEYS:
+            raise ValueError(
+                f"scipy_objective: unknown scipy method {method!r}; known: {sorted(_METHOD_KEYS)}"
+            )
+        keys = _METHOD_KEYS[mkey]
+
+    vg = value_and_grad(f_flat)
+    vg_fn: Fun = _jit(vg) if jit else vg
+    hess_fn: Fun = _jit(hessian(f_flat)) if jit else hessian(f_flat)
+    hvp_fn: Fun | None = _jit(lambda z, v: hvp(f_flat, z, v)) if jit else None
+
+    state: dict[str, Any] = {"counts": EvalCounts()}
+    cache: dict[str, Any] = {"vg_x": None, "h_x": None, "lin_x": None}
+
+    def _same(key: str, z: np.ndarray) -> bool:
+        prev = cache[key]
+        return prev is not None and prev.shape == z.shape and np.array_equal(prev, z)
+
+    def _value_grad(z: np.ndarray) -> tuple[float, np.ndarray]:
+        if not _same("vg_x", z):
+            counts: EvalCounts = state["counts"]
+            counts.value_and_grad += 1
+            v, g = vg_fn(z)
+            cache["vg_x"] = z.copy()
+            cache["vg"] = (float(v), np.asarray(g, dtype=np.float64).reshape(z.shape))
+        out: tuple[float, np.ndarray] = cache["vg"]
+        return out
+
+    def fun(x: Any, *args: Any) -> float:
+        state["counts"].fun_calls += 1
+        return _value_grad(_check_x(x, n))[0]
+
+    def jac(x: Any, *args: Any) -> np.ndarray:
+        state["counts"].jac_calls += 1
+        return _value_grad(_check_x(x, n))[1].copy()
+
+    def hess(x: Any, *args: Any) -> np.ndarray:
+        counts: EvalCounts = state["counts"]
+        counts.hess_calls += 1
+        z = _check_x(x, n)
+        if not _same("h_x", z):
+            counts.hessian += 1
+            H = np.asarray(hess_fn(z), dtype=np.float64).reshape(z.shape[0], z.shape[0])
+            cache["h_x"] = z.copy()
+            cache["h"] = 0.5 * (H + H.T)
+        H_out: np.ndarray = cache["h"].copy()
+        return H_out
+
+    def hessp(x: Any, p: Any, *args: Any) -> np.ndarray:
+        counts: EvalCounts = state["counts"]
+        counts.hessp_calls += 1
+        counts.hvp += 1
+        z = _check_x(x, n)
+        v = np.asarray(p, dtype=np.float64).reshape(z.shape)
+        if hvp_fn is not None:
+            return np.asarray(hvp_fn(z, v), dtype=np.float64)
+        if not _same("lin_x", z):
+            counts.linearize += 1
+            model = taylor2(f_flat, matrix_free=True)(z)
+            cache["lin_x"] = z.copy()
+            cache["lin"] = model
+            if not _same("vg_x", z):  # the linearization brings value and gradient along
+                cache["vg_x"] = z.copy()
+                cache["vg"] = (float(model.value), model.g_flat.astype(np.float64))
+        lin: QuadraticModel = cache["lin"]
+        return np.asarray(lin.hvp(v), dtype=np.float64)
+
+    callables: dict[str, Callable[..., Any]] = {
+        "fun": fun,
+        "jac": jac,
+        "hess": hess,
+        "hessp": hessp,
+    }
+    obj = ScipyObjective({k: callables[k] for k in keys})
+    if method is not None:
+        obj["method"] = method
+    obj._state = state
+    obj.counts = state["counts"]
+    obj.x0 = x0
+    obj.unravel = unravel
+    return obj
+
+
+def scipy_minimize(
+    f: Fun, x0: Any, method: str = "trust-ncg", *, jit: bool = False, **kwargs: Any
+) -> Any:
+    """``scipy.optimize.minimize`` with funcdiff's derivatives; ``x0`` may be a pytree.
+
+    Returns scipy's ``OptimizeResult`` with two extra keys: ``x_tree`` (the
+    solution shaped like ``x0``) and ``counts`` (:class:`EvalCounts`).
+    ``kwargs`` go to scipy (``tol``, ``options``, ``callback``...).
+
+    >>> res = scipy_minimize(lambda x: ((x - 2.0) ** 2).sum(), [0.0, 0.0])
+    >>> res.success, res.x_tree.round(6)
+    (True, array([2., 2.]))
+    """
+    try:
+        from scipy.optimize import minimize as sp_minimize
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "scipy_minimize needs scipy: pip install scipy (funcdiff's own optimizers "
+            "are in funcdiff.optimize.minimize)"
+        ) from err
+    obj = scipy_objective(f, x0, method=method, jit=jit)
+    res = sp_minimize(**obj, x0=obj.x0, **kwargs)
+    res["x_tree"] = obj.unravel(np.asarray(res.x, dtype=np.float64))
+    res["counts"] = obj.counts
+    return res
+
+
+__all__ = ["EvalCounts", "ScipyObjective", "scipy_minimize", "scipy_objective"]
