@@ -49,9 +49,10 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import PYTREE_HINT, as_array_leaf, fun_name, has_tracer
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
-from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import (
@@ -86,29 +87,11 @@ Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 # ---------------------------------------------------------------------------
 
 
-def _fun_name(f: Any) -> str:
-    return str(getattr(f, "__name__", type(f).__name__))
+_STATIC_HINT = f"{PYTREE_HINT} (mark configuration values with nondiff_argnums / static_argnums)"
 
 
 def _leaf(x: Any, what: str) -> Any:
-    """An array leaf: tracers and arrays pass, Python scalars become arrays."""
-    if isinstance(x, (Tracer, np.ndarray)):
-        return x
-    try:
-        arr = np.asarray(x)
-    except Exception:
-        arr = None
-    if arr is None or arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{what} is a {type(x).__name__}, not an array: pass arrays, Python numbers "
-            "or pytrees of them (mark configuration values with nondiff_argnums / "
-            "static_argnums)"
-        )
-    return arr
-
-
-def _has_tracer(leaves: Sequence[Any]) -> bool:
-    return any(isinstance(x, Tracer) for x in leaves)
+    return as_array_leaf(x, what, _STATIC_HINT)
 
 
 class _RuleGuard(threading.local):
@@ -148,7 +131,7 @@ def _positional(fun: Fun, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
     bound.apply_defaults()
     if bound.kwargs:
         raise TypeError(
-            f"{_fun_name(fun)}: keyword-only arguments {sorted(bound.kwargs)} are not "
+            f"{fun_name(fun)}: keyword-only arguments {sorted(bound.kwargs)} are not "
             "supported by custom derivative rules; make them positional"
         )
     return tuple(bound.args)
@@ -447,7 +430,7 @@ class custom_jvp:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        name = _fun_name(self.fun)
+        name = fun_name(self.fun)
         if self.jvp is None:
             raise AttributeError(
                 f"no JVP rule defined for custom_jvp function {name}: "
@@ -457,7 +440,7 @@ class custom_jvp:
         static, dyn = _split_static(args, self.nondiff_argnums, name)
         leaves, in_tree = tree_flatten(tuple(dyn))
         leaves = [_leaf(x, f"an argument of {name}") for x in leaves]
-        if not _has_tracer(leaves) or id(self) in _RULE_GUARD.active:
+        if not has_tracer(leaves) or id(self) in _RULE_GUARD.active:
             # nothing to differentiate or batch (or called from its own rule):
             # just run the function
             return self.fun(*args)
@@ -718,7 +701,7 @@ class custom_vjp:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        name = _fun_name(self.fun)
+        name = fun_name(self.fun)
         if self.fwd is None or self.bwd is None:
             raise AttributeError(
                 f"no VJP rule defined for custom_vjp function {name}: call {name}.defvjp(fwd, bwd)"
@@ -727,7 +710,7 @@ class custom_vjp:
         static, dyn = _split_static(args, self.nondiff_argnums, name)
         leaves, in_tree = tree_flatten(tuple(dyn))
         leaves = [_leaf(x, f"an argument of {name}") for x in leaves]
-        if not _has_tracer(leaves) or id(self) in _RULE_GUARD.active:
+        if not has_tracer(leaves) or id(self) in _RULE_GUARD.active:
             return self.fun(*args)
         consts, params, out_tree = _trace_custom_vjp(
             self, self.fwd, self.bwd, self.nondiff_argnums, static, dyn, in_tree, leaves, name
@@ -893,7 +876,7 @@ def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
     0.360039
     """
     nums = _normalize_argnums(static_argnums, "static_argnums")
-    name = _fun_name(fun)
+    name = fun_name(fun)
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
@@ -901,7 +884,7 @@ def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
         static, dyn = _split_static(args, nums, name)
         leaves, in_tree = tree_flatten(tuple(dyn))
         leaves = [_leaf(x, f"an argument of {name}") for x in leaves]
-        if not _has_tracer(leaves):
+        if not has_tracer(leaves):
             return fun(*args)
         trees: list[PyTreeDef] = []
 
