@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from funcdiff.api_util import as_array_leaf, fun_name, trace_to_jaxpr
+from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.trace import JaxprTrace, Tracer
@@ -827,15 +827,14 @@ def make_jaxpr(f: Fun, static_argnums: int | Sequence[int] = ()) -> Fun:
 
     @functools.wraps(f)
     def make_jaxpr_f(*args: Any, **kwargs: Any) -> ClosedJaxpr:
-        nums = tuple(i for i in range(len(args)) if i not in statics)
-        dyn = tuple(args[i] for i in nums)
-        leaves, in_tree = tree_flatten(dyn)
+        nargs = len(args)
+        at = {i % nargs for i in statics if -nargs <= i < nargs}
+        static, dyn = split_args(args, at)
+        leaves, in_tree = tree_flatten(tuple(dyn))
         avals = [aval_of(as_array_leaf(x, f"argument leaf {k}")) for k, x in enumerate(leaves)]
 
         def flat_fun(*tracers: Any) -> list[Any]:
-            new_args = list(args)
-            for i, a in zip(nums, tree_unflatten(in_tree, tracers), strict=True):
-                new_args[i] = a
+            new_args = merge_args(at, static, tree_unflatten(in_tree, tracers))
             out_leaves, _ = tree_flatten(f(*new_args, **kwargs))
             return [as_array_leaf(o, "output") for o in out_leaves]
 

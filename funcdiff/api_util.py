@@ -3,6 +3,9 @@
 - ``fun_name(f)``: how error messages name a user function.
 - ``as_array_leaf(x, what, hint)``: a pytree leaf as an array value, or a
   TypeError naming the leaf (``what``).
+- ``split_args(args, nums)`` / ``merge_args(nums, at, rest)``: the
+  positional arguments at ``nums`` (static or nondiff ones) apart from the
+  rest, and back.
 - ``has_tracer(xs)``: whether any value is being traced.
 - ``concrete_or_none(x)``: the value of ``x`` now, None while abstract.
 - ``trace_to_jaxpr(fun, in_avals, in_vals)``: trace a flat function into a
@@ -14,7 +17,7 @@ It sits with the transforms: it imports the core, and nothing in ``core``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +52,22 @@ def as_array_leaf(x: Any, what: str, hint: str = PYTREE_HINT) -> Any:
     if arr is None or arr.dtype.kind not in "biufc":
         raise TypeError(f"{what} is a {type(x).__name__}, not an array: {hint}")
     return arr
+
+
+def split_args(args: Sequence[Any], nums: Container[int]) -> tuple[list[Any], list[Any]]:
+    """(the arguments at positions ``nums``, the others), each in positional
+    order; ``nums`` holds non-negative positions."""
+    at: list[Any] = []
+    rest: list[Any] = []
+    for i, a in enumerate(args):
+        (at if i in nums else rest).append(a)
+    return at, rest
+
+
+def merge_args(nums: Container[int], at: Sequence[Any], rest: Sequence[Any]) -> list[Any]:
+    """The full positional argument list again: ``split_args`` undone."""
+    a, r = iter(at), iter(rest)
+    return [next(a) if i in nums else next(r) for i in range(len(at) + len(rest))]
 
 
 def has_tracer(xs: Iterable[Any]) -> bool:

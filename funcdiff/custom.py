@@ -49,7 +49,14 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.api_util import PYTREE_HINT, as_array_leaf, fun_name, has_tracer
+from funcdiff.api_util import (
+    PYTREE_HINT,
+    as_array_leaf,
+    fun_name,
+    has_tracer,
+    merge_args,
+    split_args,
+)
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
 from funcdiff.core.trace import bind
@@ -147,18 +154,7 @@ def _split_static(
                 f"{name}: nondiff/static argnum {i} is out of range for a call with "
                 f"{len(args)} positional arguments"
             )
-    static = [args[i] for i in nums]
-    dyn = [a for i, a in enumerate(args) if i not in nums]
-    return static, dyn
-
-
-def _merge(nums: tuple[int, ...], static: Sequence[Any], dyn: Sequence[Any]) -> list[Any]:
-    """Rebuild the full positional argument list."""
-    out: list[Any] = []
-    s, d = iter(static), iter(dyn)
-    for i in range(len(static) + len(dyn)):
-        out.append(next(s) if i in nums else next(d))
-    return out
+    return split_args(args, nums)
 
 
 def _check_operands(
@@ -413,7 +409,7 @@ class custom_jvp:
 
         def jvp(*rest: Any) -> tuple[Any, Any]:
             nondiff, primals, tangents = rest[:-2], rest[-2], rest[-1]
-            out = self.fun(*_merge(self.nondiff_argnums, nondiff, primals))
+            out = self.fun(*merge_args(self.nondiff_argnums, nondiff, primals))
             total: Any = None
             for fn, t in zip(fns, tangents, strict=False):
                 if fn is not None:
@@ -466,7 +462,7 @@ def _trace_custom_jvp(
     trees: list[PyTreeDef] = []
 
     def flat_fun(*xs: Any) -> list[Any]:
-        out = fun(*_merge(nums, static, tree_unflatten(in_tree, xs)))
+        out = fun(*merge_args(nums, static, tree_unflatten(in_tree, xs)))
         out_leaves, out_tree = tree_flatten(out)
         trees.append(out_tree)
         return [_leaf(o, f"an output of {name}") for o in out_leaves]
@@ -736,7 +732,7 @@ def _trace_custom_vjp(
     trees: list[PyTreeDef] = []
 
     def flat_fwd(*xs: Any) -> list[Any]:
-        res = fwd(*_merge(nums, static, tree_unflatten(in_tree, xs)))
+        res = fwd(*merge_args(nums, static, tree_unflatten(in_tree, xs)))
         if not (isinstance(res, (tuple, list)) and len(res) == 2):
             raise TypeError(
                 f"the fwd rule of {name} must return a pair (output, residuals), "
@@ -890,7 +886,7 @@ def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
 
         def flat_fun(*xs: Any) -> list[Any]:
             out_leaves, out_tree = tree_flatten(
-                fun(*_merge(nums, static, tree_unflatten(in_tree, xs)))
+                fun(*merge_args(nums, static, tree_unflatten(in_tree, xs)))
             )
             trees.append(out_tree)
             return [_leaf(o, f"an output of {name}") for o in out_leaves]

@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.api_util import as_array_leaf, fun_name, has_tracer, trace_to_jaxpr
+from funcdiff.api_util import (
+    as_array_leaf,
+    fun_name,
+    has_tracer,
+    merge_args,
+    split_args,
+    trace_to_jaxpr,
+)
 from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import ClosedJaxpr, Var, as_result, aval_of
 from funcdiff.core.trace import Tracer
@@ -152,8 +159,7 @@ class Jitted:
                     "static arguments key the compilation cache, so pass a hashable value "
                     "(a tuple instead of a list, for instance)"
                 ) from None
-        norm = {i % nargs for i in self.static_argnums}
-        dyn_args = tuple(a for i, a in enumerate(args) if i not in norm)
+        dyn_args = tuple(split_args(args, {i % nargs for i in self.static_argnums})[1])
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         return (tuple(statics), static_kw), dyn_args, dyn_kw
 
@@ -166,8 +172,7 @@ class Jitted:
     ) -> Any:
         dyn_args, dyn_kw = tree_unflatten(in_tree, leaves)
         norm = {i % len(args) for i in self.static_argnums}
-        it = iter(dyn_args)
-        full = [a if i in norm else next(it) for i, a in enumerate(args)]
+        full = merge_args(norm, split_args(args, norm)[0], dyn_args)
         kw = {k: v for k, v in kwargs.items() if k in self.static_argnames}
         kw.update(dyn_kw)
         return self.f(*full, **kw)
