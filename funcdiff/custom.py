@@ -56,6 +56,7 @@ from funcdiff.api_util import (
     has_tracer,
     merge_args,
     split_args,
+    trace_to_jaxpr,
 )
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
@@ -952,18 +953,19 @@ def _traced_params(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Record one call of ``wrapper`` on stand-in tracers; return the equation's
     leading (constant) operands with the concrete ``args``, and its params."""
-    from funcdiff.core.trace import new_trace
 
-    with new_trace() as trace:
-        tracers = [trace.new_arg(aval_of(a)) for a in args]
+    def record(*tracers: Any) -> list[Any]:
         wrapper(*tracers)
-        (eqn,) = [e for e in trace.eqns if e.primitive is prim]
-        leading = []
-        for x in eqn.invars[: len(eqn.invars) - len(args)]:
-            if isinstance(x, Literal):
-                leading.append(np.asarray(x.val))
-            else:
-                leading.append(trace.consts[trace.constvars.index(x)])
+        return []
+
+    closed, _ = trace_to_jaxpr(record, [aval_of(a) for a in args])
+    (eqn,) = [e for e in closed.jaxpr.eqns if e.primitive is prim]
+    leading = []
+    for x in eqn.invars[: len(eqn.invars) - len(args)]:
+        if isinstance(x, Literal):
+            leading.append(np.asarray(x.val))
+        else:
+            leading.append(closed.consts[closed.jaxpr.constvars.index(x)])
     return (*leading, *args), dict(eqn.params)
 
 
