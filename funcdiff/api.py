@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Container, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from funcdiff._compat import result_type
+from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
-from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
+from funcdiff.core.trace import JaxprTrace, Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
 from funcdiff.interpreters.compiled import Pass, run_pass
 from funcdiff.interpreters.jvp import jvp_jaxpr
@@ -39,41 +39,11 @@ Fun = Callable[..., Any]
 # ---------------------------------------------------------------------------
 
 
-def _fun_name(f: Fun) -> str:
-    return getattr(f, "__name__", type(f).__name__)
-
-
-def _as_value(x: Any, what: str) -> Any:
-    """A leaf as an array value: tracers pass, Python numbers become arrays."""
-    if isinstance(x, (Tracer, np.ndarray)):
-        return x
-    if isinstance(x, np.generic):
-        return np.asarray(x)
-    if isinstance(x, bool):
-        return np.asarray(x)
-    if isinstance(x, float):
-        return np.asarray(x, dtype=np.float64)
-    if isinstance(x, int):  # as numpy: ints stay ints unless differentiated
-        return np.asarray(x)
-    if isinstance(x, (list, tuple)):
-        return np.asarray(x, dtype=result_type(*x) if x else np.float64)
-    try:
-        arr = np.asarray(x)
-    except Exception:
-        arr = None
-    if arr is None or arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{what} is a {type(x).__name__}, which is not an array: "
-            "pass numpy arrays, Python numbers or pytrees (tuples, lists, dicts) of them"
-        )
-    return arr
-
-
 def _diff_value(x: Any, what: str, transform: str) -> Any:
     """A leaf we differentiate with respect to: must be floating point."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return np.asarray(x, dtype=np.float64)
-    x = _as_value(x, what)
+    x = as_array_leaf(x, what)
     dt = aval_of(x).dtype
     if dt.kind not in "fc":
         raise DTypeError(
@@ -238,20 +208,16 @@ class _Traced:
             if has_aux:
                 if not (isinstance(out, (tuple, list)) and len(out) == 2):
                     raise TypeError(
-                        f"{transform}(has_aux=True): {_fun_name(f)} must return a pair "
+                        f"{transform}(has_aux=True): {fun_name(f)} must return a pair "
                         f"(output, aux), but it returned {type(out).__name__}"
                     )
                 out, aux = out
                 aux_box.append(aux)
             out_leaves, self.out_tree = tree_flatten(out)
-            return [_as_value(o, f"output of {_fun_name(f)}") for o in out_leaves]
+            return [as_array_leaf(o, f"output of {fun_name(f)}") for o in out_leaves]
 
-        with new_trace() as trace:
-            tracers = [
-                trace.new_arg(a, v) for a, v in zip(self.in_avals, self.in_vals, strict=True)
-            ]
-            outs = flat_fun(*tracers)
-            self.closed: ClosedJaxpr = trace.to_jaxpr(tracers, outs)
+        self.closed: ClosedJaxpr
+        self.closed, trace = trace_to_jaxpr(flat_fun, self.in_avals, self.in_vals)
         self.env: dict[Var, Any] = trace.env
         # arrays the caller owns (inputs, closed-over constants): never handed back as results
         self.given = {id(v) for v in self.in_vals} | {id(c) for c in self.closed.consts}
@@ -377,7 +343,7 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
         for i, (c, a) in enumerate(zip(ct_leaves, tr.out_avals, strict=True)):
             if isinstance(c, (int, float)) and not isinstance(c, bool):
                 c = np.asarray(c, a.dtype)  # a Python number takes its output's dtype
-            c = _as_value(c, f"cotangent leaf {i}")
+            c = as_array_leaf(c, f"cotangent leaf {i}")
             if aval_of(c).shape != a.shape:
                 raise ShapeError(
                     f"vjp_fn: cotangent leaf {i} has shape {aval_of(c).shape}, "
@@ -417,19 +383,19 @@ def value_and_grad(
         tr = _Traced(f, args, kwargs, nums, "grad", has_aux)
         if tr.out_tree.num_leaves != 1 or tree_structure(0) != tr.out_tree:
             raise TypeError(
-                f"grad requires {_fun_name(f)} to return one scalar array, but it returned "
+                f"grad requires {fun_name(f)} to return one scalar array, but it returned "
                 f"a pytree {tr.out_tree}. Use jacrev/jacobian for several outputs, or "
                 "has_aux=True to return extra values."
             )
         (out_aval,) = tr.out_avals
         if out_aval.shape != ():
             raise ShapeError(
-                f"grad requires a scalar output, but {_fun_name(f)} returned shape "
+                f"grad requires a scalar output, but {fun_name(f)} returned shape "
                 f"{out_aval.shape}. Reduce it (e.g. .sum()) or use jacrev/jacobian."
             )
         if out_aval.dtype.kind not in "fc":
             raise DTypeError(
-                f"grad requires a floating-point output, but {_fun_name(f)} returned "
+                f"grad requires a floating-point output, but {fun_name(f)} returned "
                 f"dtype {out_aval.dtype}"
             )
         _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
@@ -546,6 +512,51 @@ def _jac_dtype(avals: Sequence[ShapedArray]) -> Any:
     return np.result_type(*[a.dtype for a in avals]) if avals else np.float64
 
 
+def _jacobian(
+    mode: Literal["jacrev", "jacfwd"],
+    f: Fun,
+    argnums: int | Sequence[int],
+    has_aux: bool,
+    chunk_size: int | None,
+    holomorphic: bool,
+) -> Fun:
+    """``jacrev`` and ``jacfwd``: one vectorized pass over a basis. Reverse
+    mode pulls back the output basis (rows of the Jacobian, so outputs must
+    be real); forward mode pushes forward the input basis (columns, so
+    inputs must be real)."""
+    reverse = mode == "jacrev"
+    _check_chunk_size(chunk_size, mode)
+
+    @functools.wraps(f)
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), mode)
+        tr = _Traced(f, args, kwargs, nums, mode, has_aux)
+        out_avals, in_avals = tr.out_avals, tr.in_avals
+        _check_complex(
+            mode, holomorphic, in_avals, out_avals, real_outputs=reverse, real_inputs=not reverse
+        )
+        basis_avals = out_avals if reverse else in_avals
+        dtype = _jac_dtype(basis_avals)
+        run = tr.pullback if reverse else tr.pushforward
+
+        def along(flat: Any) -> list[Any]:
+            return run(_basis_pieces(flat, basis_avals))
+
+        n = sum(_sizes(basis_avals))
+        if reverse and n == 1:  # a scalar output: the basis has one row, no need to vmap
+            stacked = [
+                S.reshape(r, (1, *a.shape))
+                for r, a in zip(along(np.ones(1, dtype)), in_avals, strict=True)
+            ]
+        else:
+            kind = Pass.VJP_BATCHED if reverse else Pass.JVP_BATCHED
+            stacked = _batched(tr, kind, along, basis_avals, _basis(n, dtype), chunk_size)
+        jac = _assemble(stacked, out_avals, in_avals, rows_are_outputs=reverse)
+        return _finish_jac(jac, tr, argnums, has_aux)
+
+    return jacobian_f
+
+
 def jacrev(
     f: Fun,
     argnums: int | Sequence[int] = 0,
@@ -564,31 +575,7 @@ def jacrev(
     array([[2., 0.],
            [0., 4.]])
     """
-    _check_chunk_size(chunk_size, "jacrev")
-
-    @functools.wraps(f)
-    def jacrev_f(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        tr = _Traced(f, args, kwargs, nums, "jacrev", has_aux)
-        out_avals, in_avals = tr.out_avals, tr.in_avals
-        _check_complex("jacrev", holomorphic, in_avals, out_avals, real_outputs=True)
-        dtype = _jac_dtype(out_avals)
-
-        def pullback(ct_flat: Any) -> list[Any]:
-            return tr.pullback(_basis_pieces(ct_flat, out_avals))
-
-        m = sum(_sizes(out_avals))
-        if m == 1:  # a scalar output: the basis has one row, no need to vmap
-            rows = [
-                S.reshape(r, (1, *a.shape))
-                for r, a in zip(pullback(np.ones(1, dtype)), in_avals, strict=True)
-            ]
-        else:
-            rows = _batched(tr, Pass.VJP_BATCHED, pullback, out_avals, _basis(m, dtype), chunk_size)
-        jac = _assemble(rows, out_avals, in_avals, rows_are_outputs=True)
-        return _finish_jac(jac, tr, argnums, has_aux)
-
-    return jacrev_f
+    return _jacobian("jacrev", f, argnums, has_aux, chunk_size, holomorphic)
 
 
 def jacfwd(
@@ -608,27 +595,7 @@ def jacfwd(
     array([[2., 0.],
            [2., 1.]])
     """
-    _check_chunk_size(chunk_size, "jacfwd")
-
-    @functools.wraps(f)
-    def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        tr = _Traced(f, args, kwargs, nums, "jacfwd", has_aux)
-        in_avals, out_avals = tr.in_avals, tr.out_avals
-        _check_complex(
-            "jacfwd", holomorphic, in_avals, out_avals, real_outputs=False, real_inputs=True
-        )
-        dtype = _jac_dtype(in_avals)
-
-        def pushforward(t_flat: Any) -> list[Any]:
-            return tr.pushforward(_basis_pieces(t_flat, in_avals))
-
-        n = sum(_sizes(in_avals))
-        cols = _batched(tr, Pass.JVP_BATCHED, pushforward, in_avals, _basis(n, dtype), chunk_size)
-        jac = _assemble(cols, out_avals, in_avals, rows_are_outputs=False)
-        return _finish_jac(jac, tr, argnums, has_aux)
-
-    return jacfwd_f
+    return _jacobian("jacfwd", f, argnums, has_aux, chunk_size, holomorphic)
 
 
 def _assemble(
@@ -759,13 +726,13 @@ def vmap(
             and len(in_axes) != len(args)
         ):
             raise ValueError(
-                f"vmap: in_axes has {len(in_axes)} entries but {_fun_name(f)} was called "
+                f"vmap: in_axes has {len(in_axes)} entries but {fun_name(f)} was called "
                 f"with {len(args)} positional arguments"
             )
         spec = in_axes if (in_axes is None or isinstance(in_axes, int)) else tuple(in_axes)
         leaves, in_tree = tree_flatten(args)
         axes = _prefix_leaves(spec, args, "in_axes")
-        vals = [_as_value(x, f"vmap argument leaf {i}") for i, x in enumerate(leaves)]
+        vals = [as_array_leaf(x, f"vmap argument leaf {i}") for i, x in enumerate(leaves)]
         size = axis_size
         for i, (v, ax) in enumerate(zip(vals, axes, strict=True)):
             if ax is None:
@@ -798,7 +765,7 @@ def vmap(
             full = [next(it) if a is not None else v for v, a in zip(vals, axes, strict=True)]
             out = f(*tree_unflatten(in_tree, full))
             out_leaves, out_tree_box[0] = tree_flatten(out)
-            return [_as_value(o, f"output of {_fun_name(f)}") for o in out_leaves]
+            return [as_array_leaf(o, f"output of {fun_name(f)}") for o in out_leaves]
 
         out_tree_box: list[Any] = [None]
         mapped = [(v, a) for v, a in zip(vals, axes, strict=True) if a is not None]
@@ -808,10 +775,7 @@ def vmap(
             )
             for v, a in mapped
         ]
-        with new_trace() as trace:
-            tracers = [trace.new_arg(a) for a in avals]
-            outs = flat_fun(*tracers)
-            closed = trace.to_jaxpr(tracers, outs)
+        closed, _ = trace_to_jaxpr(flat_fun, avals)
         out_vals, out_dims = vmap_jaxpr(
             closed.jaxpr, closed.consts, [v for v, _ in mapped], [a for _, a in mapped]
         )
@@ -863,18 +827,18 @@ def make_jaxpr(f: Fun, static_argnums: int | Sequence[int] = ()) -> Fun:
 
     @functools.wraps(f)
     def make_jaxpr_f(*args: Any, **kwargs: Any) -> ClosedJaxpr:
-        nums = tuple(i for i in range(len(args)) if i not in statics)
-        dyn = tuple(args[i] for i in nums)
-        leaves, in_tree = tree_flatten(dyn)
-        avals = [aval_of(_as_value(x, f"argument leaf {k}")) for k, x in enumerate(leaves)]
-        with new_trace() as trace:
-            tracers = [trace.new_arg(a) for a in avals]
-            new_args = list(args)
-            for i, a in zip(nums, tree_unflatten(in_tree, tracers), strict=True):
-                new_args[i] = a
-            out = f(*new_args, **kwargs)
-            out_leaves, _ = tree_flatten(out)
-            return trace.to_jaxpr(tracers, [_as_value(o, "output") for o in out_leaves])
+        nargs = len(args)
+        at = {i % nargs for i in statics if -nargs <= i < nargs}
+        static, dyn = split_args(args, at)
+        leaves, in_tree = tree_flatten(tuple(dyn))
+        avals = [aval_of(as_array_leaf(x, f"argument leaf {k}")) for k, x in enumerate(leaves)]
+
+        def flat_fun(*tracers: Any) -> list[Any]:
+            new_args = merge_args(at, static, tree_unflatten(in_tree, tracers))
+            out_leaves, _ = tree_flatten(f(*new_args, **kwargs))
+            return [as_array_leaf(o, "output") for o in out_leaves]
+
+        return trace_to_jaxpr(flat_fun, avals)[0]
 
     return make_jaxpr_f
 

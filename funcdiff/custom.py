@@ -49,9 +49,18 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import (
+    PYTREE_HINT,
+    as_array_leaf,
+    fun_name,
+    has_tracer,
+    merge_args,
+    split_args,
+    trace_to_jaxpr,
+)
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
-from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import (
@@ -86,29 +95,11 @@ Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 # ---------------------------------------------------------------------------
 
 
-def _fun_name(f: Any) -> str:
-    return str(getattr(f, "__name__", type(f).__name__))
+_STATIC_HINT = f"{PYTREE_HINT} (mark configuration values with nondiff_argnums / static_argnums)"
 
 
 def _leaf(x: Any, what: str) -> Any:
-    """An array leaf: tracers and arrays pass, Python scalars become arrays."""
-    if isinstance(x, (Tracer, np.ndarray)):
-        return x
-    try:
-        arr = np.asarray(x)
-    except Exception:
-        arr = None
-    if arr is None or arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{what} is a {type(x).__name__}, not an array: pass arrays, Python numbers "
-            "or pytrees of them (mark configuration values with nondiff_argnums / "
-            "static_argnums)"
-        )
-    return arr
-
-
-def _has_tracer(leaves: Sequence[Any]) -> bool:
-    return any(isinstance(x, Tracer) for x in leaves)
+    return as_array_leaf(x, what, _STATIC_HINT)
 
 
 class _RuleGuard(threading.local):
@@ -148,7 +139,7 @@ def _positional(fun: Fun, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
     bound.apply_defaults()
     if bound.kwargs:
         raise TypeError(
-            f"{_fun_name(fun)}: keyword-only arguments {sorted(bound.kwargs)} are not "
+            f"{fun_name(fun)}: keyword-only arguments {sorted(bound.kwargs)} are not "
             "supported by custom derivative rules; make them positional"
         )
     return tuple(bound.args)
@@ -164,18 +155,7 @@ def _split_static(
                 f"{name}: nondiff/static argnum {i} is out of range for a call with "
                 f"{len(args)} positional arguments"
             )
-    static = [args[i] for i in nums]
-    dyn = [a for i, a in enumerate(args) if i not in nums]
-    return static, dyn
-
-
-def _merge(nums: tuple[int, ...], static: Sequence[Any], dyn: Sequence[Any]) -> list[Any]:
-    """Rebuild the full positional argument list."""
-    out: list[Any] = []
-    s, d = iter(static), iter(dyn)
-    for i in range(len(static) + len(dyn)):
-        out.append(next(s) if i in nums else next(d))
-    return out
+    return split_args(args, nums)
 
 
 def _check_operands(
@@ -430,7 +410,7 @@ class custom_jvp:
 
         def jvp(*rest: Any) -> tuple[Any, Any]:
             nondiff, primals, tangents = rest[:-2], rest[-2], rest[-1]
-            out = self.fun(*_merge(self.nondiff_argnums, nondiff, primals))
+            out = self.fun(*merge_args(self.nondiff_argnums, nondiff, primals))
             total: Any = None
             for fn, t in zip(fns, tangents, strict=False):
                 if fn is not None:
@@ -447,7 +427,7 @@ class custom_jvp:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        name = _fun_name(self.fun)
+        name = fun_name(self.fun)
         if self.jvp is None:
             raise AttributeError(
                 f"no JVP rule defined for custom_jvp function {name}: "
@@ -457,7 +437,7 @@ class custom_jvp:
         static, dyn = _split_static(args, self.nondiff_argnums, name)
         leaves, in_tree = tree_flatten(tuple(dyn))
         leaves = [_leaf(x, f"an argument of {name}") for x in leaves]
-        if not _has_tracer(leaves) or id(self) in _RULE_GUARD.active:
+        if not has_tracer(leaves) or id(self) in _RULE_GUARD.active:
             # nothing to differentiate or batch (or called from its own rule):
             # just run the function
             return self.fun(*args)
@@ -483,7 +463,7 @@ def _trace_custom_jvp(
     trees: list[PyTreeDef] = []
 
     def flat_fun(*xs: Any) -> list[Any]:
-        out = fun(*_merge(nums, static, tree_unflatten(in_tree, xs)))
+        out = fun(*merge_args(nums, static, tree_unflatten(in_tree, xs)))
         out_leaves, out_tree = tree_flatten(out)
         trees.append(out_tree)
         return [_leaf(o, f"an output of {name}") for o in out_leaves]
@@ -718,7 +698,7 @@ class custom_vjp:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        name = _fun_name(self.fun)
+        name = fun_name(self.fun)
         if self.fwd is None or self.bwd is None:
             raise AttributeError(
                 f"no VJP rule defined for custom_vjp function {name}: call {name}.defvjp(fwd, bwd)"
@@ -727,7 +707,7 @@ class custom_vjp:
         static, dyn = _split_static(args, self.nondiff_argnums, name)
         leaves, in_tree = tree_flatten(tuple(dyn))
         leaves = [_leaf(x, f"an argument of {name}") for x in leaves]
-        if not _has_tracer(leaves) or id(self) in _RULE_GUARD.active:
+        if not has_tracer(leaves) or id(self) in _RULE_GUARD.active:
             return self.fun(*args)
         consts, params, out_tree = _trace_custom_vjp(
             self, self.fwd, self.bwd, self.nondiff_argnums, static, dyn, in_tree, leaves, name
@@ -753,7 +733,7 @@ def _trace_custom_vjp(
     trees: list[PyTreeDef] = []
 
     def flat_fwd(*xs: Any) -> list[Any]:
-        res = fwd(*_merge(nums, static, tree_unflatten(in_tree, xs)))
+        res = fwd(*merge_args(nums, static, tree_unflatten(in_tree, xs)))
         if not (isinstance(res, (tuple, list)) and len(res) == 2):
             raise TypeError(
                 f"the fwd rule of {name} must return a pair (output, residuals), "
@@ -893,7 +873,7 @@ def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
     0.360039
     """
     nums = _normalize_argnums(static_argnums, "static_argnums")
-    name = _fun_name(fun)
+    name = fun_name(fun)
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
@@ -901,13 +881,13 @@ def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
         static, dyn = _split_static(args, nums, name)
         leaves, in_tree = tree_flatten(tuple(dyn))
         leaves = [_leaf(x, f"an argument of {name}") for x in leaves]
-        if not _has_tracer(leaves):
+        if not has_tracer(leaves):
             return fun(*args)
         trees: list[PyTreeDef] = []
 
         def flat_fun(*xs: Any) -> list[Any]:
             out_leaves, out_tree = tree_flatten(
-                fun(*_merge(nums, static, tree_unflatten(in_tree, xs)))
+                fun(*merge_args(nums, static, tree_unflatten(in_tree, xs)))
             )
             trees.append(out_tree)
             return [_leaf(o, f"an output of {name}") for o in out_leaves]
@@ -973,18 +953,19 @@ def _traced_params(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Record one call of ``wrapper`` on stand-in tracers; return the equation's
     leading (constant) operands with the concrete ``args``, and its params."""
-    from funcdiff.core.trace import new_trace
 
-    with new_trace() as trace:
-        tracers = [trace.new_arg(aval_of(a)) for a in args]
+    def record(*tracers: Any) -> list[Any]:
         wrapper(*tracers)
-        (eqn,) = [e for e in trace.eqns if e.primitive is prim]
-        leading = []
-        for x in eqn.invars[: len(eqn.invars) - len(args)]:
-            if isinstance(x, Literal):
-                leading.append(np.asarray(x.val))
-            else:
-                leading.append(trace.consts[trace.constvars.index(x)])
+        return []
+
+    closed, _ = trace_to_jaxpr(record, [aval_of(a) for a in args])
+    (eqn,) = [e for e in closed.jaxpr.eqns if e.primitive is prim]
+    leading = []
+    for x in eqn.invars[: len(eqn.invars) - len(args)]:
+        if isinstance(x, Literal):
+            leading.append(np.asarray(x.val))
+        else:
+            leading.append(closed.consts[closed.jaxpr.constvars.index(x)])
     return (*leading, *args), dict(eqn.params)
 
 

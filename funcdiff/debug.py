@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import concrete_or_none
 from funcdiff.core import debug_state
 from funcdiff.core.debug_state import STATE as STATE
 from funcdiff.core.debug_state import NaNError as NaNError
@@ -55,6 +56,7 @@ from funcdiff.core.debug_state import source_of as source_of
 from funcdiff.core.ir import Eqn, Var, aval_of
 from funcdiff.core.pretty import pp_eqn_short, pp_params_short
 from funcdiff.core.primitive import Primitive
+from funcdiff.core.trace import Tracer
 
 __all__ = [
     "NaNError",
@@ -208,10 +210,10 @@ def record_source(outvars: Sequence[Var]) -> None:
 
 
 def _concrete(x: Any) -> np.ndarray | None:
-    val = x
-    while val is not None and not isinstance(val, (np.ndarray, np.generic, float, complex, int)):
-        val = getattr(val, "val", None)
-    return None if val is None else np.asarray(val)
+    """The value of an operand known now; None for an abstract tracer or a non-array."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic, float, complex, int)):
+        return concrete_or_none(x)
+    return None
 
 
 def _has_nan(x: Any) -> bool:

@@ -26,9 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import (
+    as_array_leaf,
+    fun_name,
+    has_tracer,
+    merge_args,
+    split_args,
+    trace_to_jaxpr,
+)
 from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import ClosedJaxpr, Var, as_result, aval_of
-from funcdiff.core.trace import Tracer, new_trace
+from funcdiff.core.trace import Tracer
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import compile_cached
 from funcdiff.passes import optimize
@@ -97,27 +105,14 @@ def _leaf_key(x: Any) -> Any:
     return (a.shape, a.dtype)
 
 
-_NO_STATICS: Any = ((), ())
 _SCALAR_LEAF = tree_structure(0)
 
 
-def _has_tracer(leaves: Sequence[Any]) -> bool:
-    for x in leaves:
-        if isinstance(x, Tracer):
-            return True
-    return False
+_STATIC_HINT = "mark it static (static_argnums / static_argnames) if it is a configuration value"
 
 
 def _as_input(x: Any) -> Any:
-    if isinstance(x, (np.ndarray, Tracer)):
-        return x
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"jit: argument leaf of type {type(x).__name__} is not an array; mark it static "
-            "(static_argnums / static_argnames) if it is a configuration value"
-        )
-    return arr
+    return as_array_leaf(x, "jit: an argument leaf", _STATIC_HINT)
 
 
 class Jitted:
@@ -164,8 +159,7 @@ class Jitted:
                     "static arguments key the compilation cache, so pass a hashable value "
                     "(a tuple instead of a list, for instance)"
                 ) from None
-        norm = {i % nargs for i in self.static_argnums}
-        dyn_args = tuple(a for i, a in enumerate(args) if i not in norm)
+        dyn_args = tuple(split_args(args, {i % nargs for i in self.static_argnums})[1])
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         return (tuple(statics), static_kw), dyn_args, dyn_kw
 
@@ -178,8 +172,7 @@ class Jitted:
     ) -> Any:
         dyn_args, dyn_kw = tree_unflatten(in_tree, leaves)
         norm = {i % len(args) for i in self.static_argnums}
-        it = iter(dyn_args)
-        full = [a if i in norm else next(it) for i, a in enumerate(args)]
+        full = merge_args(norm, split_args(args, norm)[0], dyn_args)
         kw = {k: v for k, v in kwargs.items() if k in self.static_argnames}
         kw.update(dyn_kw)
         return self.f(*full, **kw)
@@ -204,16 +197,18 @@ class Jitted:
     ) -> tuple[ClosedJaxpr, PyTreeDef]:
         avals = [aval_of(_as_input(x)) for x in leaves]
         out_tree_box: list[PyTreeDef] = []
-        with new_trace() as trace:
-            tracers = [trace.new_arg(a) for a in avals]
-            out = self._rebuild_call(args, kwargs, tracers, in_tree)
-            out_leaves, out_tree = tree_flatten(out)
+        what = f"jit: an output leaf of {fun_name(self.f)}"
+
+        def flat_fun(*tracers: Any) -> list[Any]:
+            out_leaves, out_tree = tree_flatten(self._rebuild_call(args, kwargs, tracers, in_tree))
             out_tree_box.append(out_tree)
             for o in out_leaves:
-                _as_input(o)  # raises for a leaf that is not an array
+                as_array_leaf(o, what)  # raises for a leaf that is not an array
             # constants stay as the function returned them (a Python int stays an
             # int), so calls return what an eager call returns
-            closed = trace.to_jaxpr(tracers, out_leaves)
+            return out_leaves
+
+        closed, _ = trace_to_jaxpr(flat_fun, avals)
         self.trace_count += 1
         return closed, out_tree_box[0]
 
@@ -235,9 +230,9 @@ class Jitted:
             for k, o in enumerate(closed.jaxpr.outvars)
             if isinstance(o, Var) and o not in given and o.aval.ndim == 0
         )
-        if any(isinstance(c, Tracer) for c in closed.consts):
+        if has_tracer(closed.consts):
             closed = optimize(closed)
-            if any(isinstance(c, Tracer) for c in closed.consts):
+            if has_tracer(closed.consts):
                 # f closes over a value traced by an enclosing transform: this
                 # jaxpr is only valid inside that transform, so it is not cached.
                 return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
@@ -263,17 +258,17 @@ class Jitted:
             leaves, in_tree = tree_flatten(args)
             fast_key = (in_tree, tuple([_leaf_key(x) for x in leaves]))
             hit = self._fast.get(fast_key)
-            if hit is not None and not _has_tracer(leaves) and not _debug.STATE.enabled:
+            if hit is not None and not has_tracer(leaves) and not _debug.STATE.enabled:
                 outs = hit.fn(*leaves)
                 return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
         # debug_nans: run equation by equation, so each result is checked
-        if entry.fn is _no_fn or _debug.STATE.enabled or any(isinstance(x, Tracer) for x in leaves):
+        if entry.fn is _no_fn or _debug.STATE.enabled or has_tracer(leaves):
             outs = eval_jaxpr(
                 entry.closed.jaxpr, entry.closed.consts, [_as_input(x) for x in leaves]
             )
-            if not _has_tracer(outs):  # concrete results are the caller's to mutate
+            if not has_tracer(outs):  # concrete results are the caller's to mutate
                 outs = [o.copy() if isinstance(o, np.ndarray) else o for o in outs]
                 for k in entry.scalar_outputs:
                     outs[k] = as_result(outs[k])

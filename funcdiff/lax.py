@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import as_array_leaf, concrete_or_none, fun_name
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.trace import Tracer, bind
-from funcdiff.errors import ConcretizationError, DTypeError, ShapeError, TreeMismatchError
+from funcdiff.errors import DTypeError, ShapeError, TreeMismatchError
 from funcdiff.interpreters.staging import trace_body
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives.control import (
@@ -60,30 +61,13 @@ def __getattr__(name: str) -> Any:
 # ---------------------------------------------------------------------------
 
 
-def _leaf(x: Any, what: str) -> Any:
-    """A pytree leaf as an array (tracers pass; Python scalars keep their kind)."""
-    if isinstance(x, (Tracer, np.ndarray)):
-        return x
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{what} is a {type(x).__name__}, not an array: pass arrays, Python numbers "
-            "or pytrees (tuples, lists, dicts) of them"
-        )
-    return arr
-
-
 def _flatten(tree: Any, what: str) -> tuple[list[Any], PyTreeDef]:
     leaves, treedef = tree_flatten(tree)
-    return [_leaf(x, what) for x in leaves], treedef
+    return [as_array_leaf(x, what) for x in leaves], treedef
 
 
 def _is_weak(x: Any) -> bool:
     return type(x) in (int, float, bool)
-
-
-def _fun_name(f: Fun) -> str:
-    return getattr(f, "__name__", type(f).__name__)
 
 
 def _match_leaves(
@@ -94,7 +78,7 @@ def _match_leaves(
     for k, (o, a) in enumerate(zip(outs, want, strict=True)):
         if _is_weak(o):
             o = np.asarray(o, dtype=a.dtype)
-        o = _leaf(o, f"{who}: leaf {k} of {what}")
+        o = as_array_leaf(o, f"{who}: leaf {k} of {what}")
         got = aval_of(o)
         if got.shape != a.shape:
             raise ShapeError(
@@ -141,7 +125,7 @@ def _branches(
                     np.asarray(o, dtype=t) if _is_weak(o) and t is not None else o
                     for o, t in zip(out_leaves, targets, strict=True)
                 ]
-            return [_leaf(o, f"{who}: an output") for o in out_leaves]
+            return [as_array_leaf(o, f"{who}: an output") for o in out_leaves]
 
         return flat
 
@@ -181,7 +165,7 @@ def _branches(
 
 
 def _index_scalar(x: Any, who: str, what: str) -> Any:
-    x = _leaf(x, f"{who}: {what}")
+    x = as_array_leaf(x, f"{who}: {what}")
     a = aval_of(x)
     if a.shape != ():
         raise ShapeError(f"{who}: {what} must be a scalar, got shape {a.shape}")
@@ -231,7 +215,7 @@ def switch(index: Any, branches: Sequence[Fun], *operands: Any) -> Any:
     if len(branches) == 1:
         return branches[0](*operands)
     index = E.convert(index, np.int32)
-    names = [f"branch {k} ({_fun_name(b)})" for k, b in enumerate(branches)]
+    names = [f"branch {k} ({fun_name(b)})" for k, b in enumerate(branches)]
     return _branches(index, branches, operands, "switch", names)
 
 
@@ -267,7 +251,7 @@ def while_loop(cond_fun: Fun, body_fun: Fun, init_val: Any) -> Any:
 
     def cond_flat(*xs: Any) -> list[Any]:
         p = cond_fun(tree_unflatten(tree, xs))
-        p = _leaf(p, "while_loop: the result of cond_fun")
+        p = as_array_leaf(p, "while_loop: the result of cond_fun")
         a = aval_of(p)
         if a.shape != ():
             raise ShapeError(
@@ -300,19 +284,15 @@ def while_loop(cond_fun: Fun, body_fun: Fun, init_val: Any) -> Any:
 
 def _concrete_int(x: Any) -> int | None:
     """The value of a bound when it is known now (Python/numpy or a concrete tracer)."""
-    if isinstance(x, Tracer):
-        try:
-            return int(np.asarray(x.concrete_value("fori_loop bound")))
-        except ConcretizationError:
-            return None
-    return int(np.asarray(x))
+    val = concrete_or_none(x)
+    return None if val is None else int(val)
 
 
 def _bound_dtype(b: Any, name: str) -> np.dtype[Any] | None:
     """The dtype of a loop bound; None for a Python int (weakly typed)."""
     if isinstance(b, int) and not isinstance(b, bool):
         return None
-    a = aval_of(_leaf(b, f"fori_loop: {name}"))
+    a = aval_of(as_array_leaf(b, f"fori_loop: {name}"))
     if a.shape != () or a.dtype.kind not in "iu":
         raise DTypeError(f"fori_loop: {name} must be an integer scalar, got {a.str_short()}")
     return a.dtype
@@ -430,7 +410,7 @@ def scan(
         out = f(carry, x)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError(
-                f"scan: {_fun_name(f)} must return a pair (carry, y), got {type(out).__name__}"
+                f"scan: {fun_name(f)} must return a pair (carry, y), got {type(out).__name__}"
             )
         new_c, y = out
         new_leaves, new_tree = tree_flatten(new_c)

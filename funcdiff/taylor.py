@@ -42,6 +42,7 @@ from typing import Any, Literal
 import numpy as np
 
 from funcdiff.api import jvp, make_jaxpr, value_and_grad, vmap
+from funcdiff.api_util import fun_name, has_tracer
 from funcdiff.core.ir import ClosedJaxpr
 from funcdiff.core.trace import Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
@@ -183,10 +184,6 @@ class TaylorCheck:
 # ---------------------------------------------------------------------------
 
 
-def _traced(*xs: Any) -> bool:
-    return any(isinstance(x, Tracer) for x in xs)
-
-
 def _shape(x: Any) -> tuple[int, ...]:
     return tuple(x.shape) if isinstance(x, Tracer) else np.shape(x)
 
@@ -198,13 +195,13 @@ def _cast(x: Any, dtype: np.dtype[Any]) -> Any:
 
 
 def _vdot(a: Any, b: Any) -> Any:
-    if _traced(a, b):
+    if has_tracer((a, b)):
         return dot_general(a, b, (((0,), (0,)), ((), ())))
     return np.dot(a, b)
 
 
 def _matvec(h: Any, v: Any) -> Any:
-    if _traced(h, v):
+    if has_tracer((h, v)):
         return dot_general(h, v, (((1,), (0,)), ((), ())))
     return h @ v
 
@@ -324,7 +321,7 @@ class QuadraticModel:
 
     def _leaves_to_flat(self, leaves: list[Any]) -> Any:
         dtype = self.dtype
-        if not _traced(*leaves):
+        if not has_tracer(leaves):
             if len(leaves) == 1:
                 return np.asarray(leaves[0], dtype=dtype).reshape(-1)
             return np.concatenate([np.asarray(x, dtype=dtype).reshape(-1) for x in leaves])
@@ -333,7 +330,7 @@ class QuadraticModel:
 
     def _flat_to_leaves(self, flat: Any) -> list[Any]:
         out, start = [], 0
-        traced = _traced(flat)
+        traced = has_tracer((flat,))
         for shape, size, dt in zip(self._shapes, self._sizes, self._dtypes, strict=True):
             if traced:
                 piece = S.reshape(I.slice_axis(flat, start, start + size, 0), shape)
@@ -355,7 +352,7 @@ class QuadraticModel:
         if len(leaves) == 1 and treedef == tree_flatten(0)[1] and _shape(x) == (self.n,):
             self._check_float(leaves, what)
             return _cast(x, self.dtype), True
-        if isinstance(x, (list, tuple)) and not _traced(*leaves):
+        if isinstance(x, (list, tuple)) and not has_tracer(leaves):
             try:
                 arr = np.asarray(x, dtype=float)
             except (TypeError, ValueError):
@@ -533,7 +530,7 @@ class QuadraticModel:
         """
         actual = self.actual_decrease(p)
         predicted = self.predicted_decrease(p)
-        if _traced(actual, predicted):
+        if has_tracer((actual, predicted)):
             return actual / predicted
         with np.errstate(divide="ignore", invalid="ignore"):
             return _out(np.asarray(actual) / np.asarray(predicted))
@@ -836,10 +833,6 @@ class QuadraticModel:
 # ---------------------------------------------------------------------------
 
 
-def _fun_name(f: Fun) -> str:
-    return getattr(f, "__name__", type(f).__name__)
-
-
 def _check_x0(x0: Any) -> Any:
     leaves, treedef = tree_flatten(x0)
     if not leaves:
@@ -919,13 +912,13 @@ def taylor2(
         leaves, treedef = tree_flatten(out)
         if len(leaves) != 1 or treedef != tree_flatten(0)[1]:
             raise TypeError(
-                f"taylor2 requires a scalar field R^n -> R, but {_fun_name(f)} returned a "
+                f"taylor2 requires a scalar field R^n -> R, but {fun_name(f)} returned a "
                 f"pytree {treedef}; return one scalar (use jacobian for vector fields)"
             )
         shape = _shape(out)
         if shape != ():
             raise ShapeError(
-                f"taylor2 requires a scalar field R^n -> R, but {_fun_name(f)} returned an "
+                f"taylor2 requires a scalar field R^n -> R, but {fun_name(f)} returned an "
                 f"array of shape {shape}. Reduce it to a scalar (e.g. .sum()), or use "
                 "jacobian/hessian for vector fields."
             )

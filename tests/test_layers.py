@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, int]] = [
     ("funcdiff.primitives.control", 4),
     ("funcdiff.higher_order", 4),
     ("funcdiff.api", 5),
+    ("funcdiff.api_util", 5),
     ("funcdiff.jit", 5),
     ("funcdiff.numpy", 5),
     ("funcdiff.lax", 5),
