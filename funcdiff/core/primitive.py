@@ -13,6 +13,15 @@ A primitive carries every rule as an attribute:
   batch axis of ``args[i]`` or None.
 - ``emit(*names, **params)`` (optional): the numpy expression ``jit``
   writes into generated code; without it, generated code calls ``impl``.
+- ``returns_view``: True when ``impl`` (or ``emit``) may return a view of
+  (memory shared with) its first operand. A correctness contract: jit never
+  writes into a buffer while a view of it is alive, and it learns of views
+  only from this flag.
+- ``emit_scalar`` (optional): a Python-float expression for jit's scalar
+  specialization, either a format string over the operand names
+  (``"_m.atan2({0}, {1})"``; ``_m`` is ``math``) or
+  ``emit_scalar(*names, **params) -> str | None`` (None: not for these
+  params). Without it a jaxpr that contains the primitive runs numpy code.
 - ``samples(rng)``: example ``(args, params)`` pairs the registry sweep test
   checks every rule on.
 
@@ -60,6 +69,10 @@ class Primitive:
         #: numpy expression; ``emit_out`` the same writing into ``out=``.
         self.emit: Rule | None = None
         self.emit_out: Rule | None = None
+        #: True when ``impl`` may return a view of its first operand (see above).
+        self.returns_view = False
+        #: optional Python-float expression for jit's scalar specialization.
+        self.emit_scalar: str | Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).
         self.zero_derivative = False
         REGISTRY[name] = self

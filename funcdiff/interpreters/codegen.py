@@ -35,10 +35,6 @@ import numpy as np
 from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var, as_result
 from funcdiff.core.pretty import letter_name
 
-#: primitives whose outputs may be views of (share memory with) their inputs
-VIEW_PRIMITIVES = frozenset({"reshape", "transpose", "broadcast_in_dim", "slice", "rev"})
-
-
 _RESERVED = frozenset(dir(builtins)) | {"np"}
 
 
@@ -203,7 +199,7 @@ def compile_jaxpr(
         lhs = ", ".join(out_names) + ("," if prim.multiple_results and len(out_names) == 1 else "")
         lines.append(f"    {lhs} = {expr}")
         # ownership bookkeeping for later reuse decisions
-        if prim.name in VIEW_PRIMITIVES:
+        if prim.returns_view:
             src = eqn.invars[0]
             if isinstance(src, Var):
                 b = base.get(src, src)
@@ -320,45 +316,24 @@ def _is_zero_pad(eqn: Any) -> bool:
 # scalar specialization
 # ---------------------------------------------------------------------------
 
-# Python-float expressions for primitives on float64 scalars. Each is exact
-# for finite inputs; where Python raises instead of returning inf/nan (log(0),
-# 1/0, overflow, a negative base to a fractional power), the generated
-# function falls back to the numpy code, so results match numpy bit for bit
-# in value and special cases.
-_SCALAR_EXPR: dict[str, str] = {
-    "add": "({0} + {1})",
-    "sub": "({0} - {1})",
-    "mul": "({0} * {1})",
-    "div": "({0} / {1})",
-    "pow": "_pow({0}, {1})",
-    "neg": "(-{0})",
-    "exp": "_m.exp({0})",
-    "log": "_m.log({0})",
-    "log1p": "_m.log1p({0})",
-    "expm1": "_m.expm1({0})",
-    "sqrt": "_m.sqrt({0})",
-    "sin": "_m.sin({0})",
-    "cos": "_m.cos({0})",
-    "tan": "_m.tan({0})",
-    "asin": "_m.asin({0})",
-    "acos": "_m.acos({0})",
-    "atan": "_m.atan({0})",
-    "sinh": "_m.sinh({0})",
-    "cosh": "_m.cosh({0})",
-    "tanh": "_m.tanh({0})",
-    "asinh": "_m.asinh({0})",
-    "acosh": "_m.acosh({0})",
-    "atanh": "_m.atanh({0})",
-    "atan2": "_m.atan2({0}, {1})",
-    "abs": "abs({0})",
-    "eq": "({0} == {1})",
-    "ne": "({0} != {1})",
-    "lt": "({0} < {1})",
-    "le": "({0} <= {1})",
-    "gt": "({0} > {1})",
-    "ge": "({0} >= {1})",
-    "select": "({1} if {0} else {2})",
-}
+# Each primitive's ``emit_scalar`` is a Python-float expression on float64
+# scalars, exact for finite inputs; where Python raises instead of returning
+# inf/nan (log(0), 1/0, overflow, a negative base to a fractional power), the
+# generated function falls back to the numpy code, so results match numpy bit
+# for bit in value and special cases. The expressions may use ``_m`` (math)
+# and ``_pow`` (below).
+
+
+def _scalar_expr(eqn: Any, ins: list[str]) -> str | None:
+    """The Python-float expression of ``eqn`` on the operand names ``ins``, or
+    None when its primitive has none for these params."""
+    form = eqn.primitive.emit_scalar
+    if form is None:
+        return None
+    if isinstance(form, str):
+        return form.format(*ins)
+    expr: str | None = form(*ins, **eqn.params)
+    return expr
 
 
 def _scalar_pow(x: float, y: float) -> float:
@@ -382,9 +357,7 @@ def _compile_scalar(
     if not j.invars or not all(scalar_ok(v) for v in (*j.constvars, *j.invars)):
         return None
     for eqn in j.eqns:
-        if eqn.primitive.name not in _SCALAR_EXPR and not (
-            eqn.primitive.name == "integer_pow" and eqn.params["y"] >= 0
-        ):
+        if _scalar_expr(eqn, ["_"] * len(eqn.invars)) is None:
             return None
         if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
             return None
@@ -418,11 +391,7 @@ def _compile_scalar(
         for a, (v, r) in zip(args, raw.items(), strict=True)
     )
     for eqn in j.eqns:
-        ins = [atom(x) for x in eqn.invars]
-        if eqn.primitive.name == "integer_pow":
-            expr = f"({ins[0]} ** {int(eqn.params['y'])})"
-        else:
-            expr = _SCALAR_EXPR[eqn.primitive.name].format(*ins)
+        expr = _scalar_expr(eqn, [atom(x) for x in eqn.invars])
         lines.append(f"    {names(eqn.outvars[0])} = {expr}")
     outs = []
     for k, x in enumerate(j.outvars):

@@ -27,6 +27,7 @@ Array = Any
 # ---------------------------------------------------------------------------
 
 slice_p = Primitive("slice")
+slice_p.returns_view = True  # numpy returns a view of the operand
 
 
 def _slice_impl(
@@ -376,6 +377,7 @@ def concatenate(xs: Sequence[Array], dimension: int) -> Array:
 # ---------------------------------------------------------------------------
 
 rev_p = Primitive("rev")
+rev_p.returns_view = True  # numpy returns a view of the operand
 rev_p.impl = lambda x, *, dimensions: np.flip(x, dimensions)
 
 
