@@ -113,62 +113,32 @@ def compile_jaxpr(
     shares: dict[Var, frozenset[Var]] = {}
     maybe_readonly: set[Var] = set()  # results of impls (a broadcast is a read-only view)
 
-    # A zero pad whose only use is an add is never built: the add writes the
-    # padded operand into its other operand's region (the transpose of slicing,
-    # as reverse mode emits it for x[1:] - x[:-1]).
-    pending_pad: dict[Atom, tuple[str, str]] = {}
+    def reusable(x: Atom, i: int, eqn: Any) -> bool:
+        # a buffer this equation owns, dying here, of the output's type, read once
+        return (
+            isinstance(x, Var)
+            and x in owned
+            and last_use.get(x) == i
+            and views_alive.get(x, -1) <= i
+            and x.aval == eqn.outvars[0].aval
+            and sum(1 for y in eqn.invars if y is x) == 1
+        )
+
     lines = [f"def {name}({', '.join(arg_names)}):"]
     for i, eqn in enumerate(j.eqns):
         prim = eqn.primitive
-        if reuse_buffers and _is_zero_pad(eqn) and uses.get(eqn.outvars[0]) == 1:
-            out = eqn.outvars[0]
-            at = next(
-                (k for k in range(i + 1, len(j.eqns)) if any(x is out for x in j.eqns[k].invars)),
-                None,
-            )
-            consumer = j.eqns[at] if at is not None else None
-            if (
-                at is not None
-                and consumer is not None
-                and consumer.primitive.name == "add"
-                and all(x.aval == out.aval for x in consumer.invars)
-            ):
-                # the pad's operand is now read at the add: keep its buffer alive
-                src = eqn.invars[0]
-                if isinstance(src, Var):
-                    last_use[src] = max(last_use.get(src, -1), at)
-                    if src in base:
-                        views_alive[base[src]] = max(views_alive.get(base[src], -1), at)
-                region = ", ".join(
-                    f"{lo}:{lo + n}"
-                    for (lo, _, _), n in zip(
-                        eqn.params["padding_config"], eqn.invars[0].aval.shape, strict=True
-                    )
-                )
-                pending_pad[out] = (atom(eqn.invars[0]), f"[{region}]")
-                continue
-        if prim.name == "add" and any(x in pending_pad for x in eqn.invars):
-            a, b = eqn.invars
-            padded, other = (a, b) if a in pending_pad else (b, a)
-            src_name, region = pending_pad.pop(padded)
+        if prim.emit_inplace is not None:
+            # the result starts as the first operand: its buffer if it dies
+            # here, else a copy; then one statement updates it in place
+            first = eqn.invars[0]
+            ins = [atom(x) for x in eqn.invars]
             out_name = names(eqn.outvars[0])
-            if other in pending_pad:  # both sides padded: materialize one
-                src2, region2 = pending_pad.pop(other)
-                dtype = eqn.outvars[0].aval.dtype
-                glb[f"_dt{i}"] = dtype
-                lines.append(f"    {out_name} = np.zeros({eqn.outvars[0].aval.shape!r}, _dt{i})")
-                lines.append(f"    {out_name}{region2} = {src2}")
-            elif (
-                isinstance(other, Var)
-                and other in owned
-                and last_use.get(other) == i
-                and views_alive.get(other, -1) <= i
-            ):
-                lines.append(f"    {out_name} = {names(other)}")
-                owned.discard(other)
+            if reuse_buffers and isinstance(first, Var) and reusable(first, i, eqn):
+                lines.append(f"    {out_name} = {ins[0]}")
+                owned.discard(first)
             else:
-                lines.append(f"    {out_name} = {atom(other)}.copy()")
-            lines.append(f"    {out_name}{region} += {src_name}")
+                lines.append(f"    {out_name} = {ins[0]}.copy()")
+            lines.append(f"    {prim.emit_inplace(out_name, *ins, **eqn.params)}")
             owned.add(eqn.outvars[0])
             continue
         args = [atom(x) for x in eqn.invars]
@@ -177,17 +147,9 @@ def compile_jaxpr(
         reuse = None
         emit_out = prim.emit_out
         if reuse_buffers and emit_out is not None:
-            for x in eqn.invars[:2]:
-                if (
-                    isinstance(x, Var)
-                    and x in owned
-                    and last_use.get(x) == i
-                    and views_alive.get(x, -1) <= i
-                    and x.aval == eqn.outvars[0].aval
-                    and sum(1 for y in eqn.invars if y is x) == 1
-                ):
-                    reuse = x
-                    break
+            reuse = next(
+                (x for x in eqn.invars[:2] if isinstance(x, Var) and reusable(x, i, eqn)), None
+            )
         if reuse is not None and emit_out is not None:
             expr = emit_out(*args, out=names(reuse), **eqn.params)
         elif emit is not None:
@@ -298,18 +260,6 @@ def _owned_outputs(
             exprs.append(expr)  # a fresh buffer
         claimed |= buffers
     return exprs
-
-
-def _is_zero_pad(eqn: Any) -> bool:
-    if eqn.primitive.name != "pad":
-        return False
-    pv = eqn.invars[1]
-    return (
-        isinstance(pv, Literal)
-        and bool(np.asarray(pv.val) == 0)
-        and all(it == 0 for _, _, it in eqn.params["padding_config"])
-        and eqn.outvars[0].aval.ndim > 0
-    )
 
 
 # ---------------------------------------------------------------------------
