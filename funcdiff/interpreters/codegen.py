@@ -136,6 +136,10 @@ def compile_jaxpr(
             if reuse_buffers and isinstance(first, Var) and reusable(first, i, eqn):
                 lines.append(f"    {out_name} = {ins[0]}")
                 owned.discard(first)
+            elif _is_zeros(first):  # filled here: cheaper than copying zeros
+                aval = eqn.outvars[0].aval
+                glb[f"_dt{i}"] = aval.dtype
+                lines.append(f"    {out_name} = np.full({aval.shape!r}, 0, _dt{i})")
             else:
                 lines.append(f"    {out_name} = {ins[0]}.copy()")
             lines.append(f"    {prim.emit_inplace(out_name, *ins, **eqn.params)}")
@@ -223,6 +227,10 @@ def compile_jaxpr(
 
         return fn_dispatch, source
     return fn, source
+
+
+def _is_zeros(x: Atom) -> bool:
+    return isinstance(x, Literal) and isinstance(x.val, np.ndarray) and not x.val.any()
 
 
 def _copy(x: Any) -> Any:
