@@ -98,3 +98,19 @@ def test_every_primitive_name_in_a_string_is_registered() -> None:
             if name not in REGISTRY:
                 unknown.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {name!r}")
     assert not unknown, "not primitives (renamed, or never were):\n" + "\n".join(unknown)
+
+
+def test_codegen_names_no_primitive() -> None:
+    """Code generation reads what it needs from the primitive (``emit``,
+    ``emit_out``, ``emit_inplace``, ``emit_scalar``, ``returns_view``): no
+    string in codegen.py, anywhere, is a primitive's name."""
+    import funcdiff.primitives  # noqa: F401  (every family registers itself)
+
+    path = PACKAGE / "interpreters" / "codegen.py"
+    tree = ast.parse(path.read_text())
+    named = sorted(
+        f"{path.name}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in REGISTRY
+    )
+    assert not named, "codegen names primitives:\n" + "\n".join(named)
