@@ -15,7 +15,9 @@ A primitive carries every rule as an attribute:
   writes into generated code; without it, generated code calls ``impl``.
 - ``emit_inplace(out, *names, **params)`` (optional, instead of ``emit``):
   a statement that turns ``out``, which already holds the first operand (a
-  copy, or its own buffer when it dies here), into the result.
+  copy, or its own buffer when it dies here), into the result. ``zeros`` is
+  True when the first operand is a constant zero array, so ``out`` holds
+  fresh zeros (an update may then assign instead of add).
 - ``returns_view``: True when ``impl`` (or ``emit``) may return a view of
   (memory shared with) its first operand. A correctness contract: jit never
   writes into a buffer while a view of it is alive, and it learns of views

@@ -131,18 +131,20 @@ def compile_jaxpr(
             # the result starts as the first operand: its buffer if it dies
             # here, else a copy; then one statement updates it in place
             first = eqn.invars[0]
+            zeros = _is_zeros(first)
             ins = [atom(x) for x in eqn.invars]
             out_name = names(eqn.outvars[0])
             if reuse_buffers and isinstance(first, Var) and reusable(first, i, eqn):
                 lines.append(f"    {out_name} = {ins[0]}")
                 owned.discard(first)
-            elif _is_zeros(first):  # filled here: cheaper than copying zeros
+            elif zeros:  # fresh zeros, never a copy of them
                 aval = eqn.outvars[0].aval
                 glb[f"_dt{i}"] = aval.dtype
-                lines.append(f"    {out_name} = np.full({aval.shape!r}, 0, _dt{i})")
+                lines.append(f"    {out_name} = np.zeros({aval.shape!r}, _dt{i})")
             else:
                 lines.append(f"    {out_name} = {ins[0]}.copy()")
-            lines.append(f"    {prim.emit_inplace(out_name, *ins, **eqn.params)}")
+            stmt = prim.emit_inplace(out_name, *ins, zeros=zeros, **eqn.params)
+            lines.append(f"    {stmt}")
             owned.add(eqn.outvars[0])
             continue
         args = [atom(x) for x in eqn.invars]

@@ -301,8 +301,11 @@ def _add_into_slice_batch(
 
 add_into_slice_p.impl = _add_into_slice_impl
 add_into_slice_p.abstract_eval = _add_into_slice_abstract_eval
-add_into_slice_p.emit_inplace = lambda out, y, x, *, start, shape: "{}[{}] += {}".format(
-    out, ", ".join(f"{lo}:{lo + n}" for lo, n in zip(start, shape, strict=True)), x
+add_into_slice_p.emit_inplace = lambda out, y, x, *, zeros, start, shape: "{}[{}] {} {}".format(
+    out,
+    ", ".join(f"{lo}:{lo + n}" for lo, n in zip(start, shape, strict=True)),
+    "=" if zeros else "+=",  # into fresh zeros, adding is assigning
+    x,
 )
 deflinear(add_into_slice_p, lambda ct, y, x, **params: ct, _add_into_slice_transpose_x)
 add_into_slice_p.batch = _add_into_slice_batch
