@@ -503,7 +503,8 @@ def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
             continue
         a, b = eqn.invars
         if len(padded) == 2:  # both sides padded: add both into zeros
-            zeros = Literal(np.zeros(out.aval.shape, out.aval.dtype))
+            # a broadcast: the constant costs no memory of its shape
+            zeros = Literal(np.broadcast_to(np.zeros((), out.aval.dtype), out.aval.shape))
             pad_b, start_b = pads[b]  # type: ignore[index]
             tmp = Var(out.aval)
             src_b = pad_b.invars[0]
