@@ -11,6 +11,10 @@ glance, and usable on its own:
   broadcasts to the same type, reshapes/transposes that compose or undo.
 
 ``optimize`` runs them in a sensible order until nothing changes.
+
+``fuse_pad_add`` is for code generation only (``staging.compile_cached``
+runs it on the optimized jaxpr just before ``codegen``): it writes
+``add_into_slice`` equations that no user transform ever sees.
 """
 
 from __future__ import annotations
@@ -440,6 +444,86 @@ def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
 
 
 # ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# pad-into-add fusion (for codegen)
+# ---------------------------------------------------------------------------
+
+
+def _zero_pad_start(eqn: Eqn) -> tuple[int, ...] | None:
+    """Where a pad with zeros (no interior padding) puts its operand, or None."""
+    if eqn.primitive is not _prim("pad") or eqn.outvars[0].aval.ndim == 0:
+        return None
+    pv = eqn.invars[1]
+    config = eqn.params["padding_config"]
+    if not isinstance(pv, Literal) or not bool(np.asarray(pv.val) == 0):
+        return None
+    if any(interior != 0 for _, _, interior in config):
+        return None
+    if eqn.invars[0].aval.shape == eqn.outvars[0].aval.shape:
+        return None
+    return tuple(lo for lo, _, _ in config)
+
+
+def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Rewrite ``add(pad(x), y)``, a zero pad read only by that add, as
+    ``add_into_slice(y, x)``: the generated code adds ``x`` into the region
+    of (a copy of) ``y`` instead of building the padded array. Reverse mode
+    writes this for the transpose of slicing (``x[1:] - x[:-1]``).
+    For ``jit``'s code generation only; the result is no input to transforms."""
+    j = closed.jaxpr
+    uses: dict[Var, int] = {}
+    for eqn in j.eqns:
+        for x in eqn.invars:
+            if isinstance(x, Var):
+                uses[x] = uses.get(x, 0) + 1
+    for x in j.outvars:
+        if isinstance(x, Var):
+            uses[x] = uses.get(x, 0) + 1
+    pads: dict[Var, tuple[Eqn, tuple[int, ...]]] = {}
+    for eqn in j.eqns:
+        start = _zero_pad_start(eqn)
+        if start is not None and uses.get(eqn.outvars[0]) == 1:
+            pads[eqn.outvars[0]] = (eqn, start)
+    if not pads:
+        return closed
+    add_p, into_p = _prim("add"), _prim("add_into_slice")
+    fused: set[Var] = set()
+    eqns: list[Eqn] = []
+    for eqn in j.eqns:
+        out = eqn.outvars[0]
+        padded = [x for x in eqn.invars if isinstance(x, Var) and x in pads]
+        if (
+            eqn.primitive is not add_p
+            or not padded
+            or not all(x.aval == out.aval for x in eqn.invars)
+        ):
+            eqns.append(eqn)
+            continue
+        a, b = eqn.invars
+        if len(padded) == 2:  # both sides padded: add both into zeros
+            # a broadcast: the constant costs no memory of its shape
+            zeros = Literal(np.broadcast_to(np.zeros((), out.aval.dtype), out.aval.shape))
+            pad_b, start_b = pads[b]  # type: ignore[index]
+            tmp = Var(out.aval)
+            src_b = pad_b.invars[0]
+            eqns.append(
+                Eqn(into_p, [zeros, src_b], [tmp], {"start": start_b, "shape": src_b.aval.shape})
+            )
+            fused.add(b)  # type: ignore[arg-type]
+            other: Atom = tmp
+            pad_var = a
+        else:
+            pad_var, other = (a, b) if a in padded else (b, a)
+        pad_eqn, start = pads[pad_var]  # type: ignore[index]
+        src = pad_eqn.invars[0]
+        eqns.append(Eqn(into_p, [other, src], [out], {"start": start, "shape": src.aval.shape}))
+        fused.add(pad_var)  # type: ignore[arg-type]
+    if not fused:
+        return closed
+    eqns = [e for e in eqns if e.outvars[0] not in fused]
+    return ClosedJaxpr(Jaxpr(j.constvars, j.invars, eqns, j.outvars), closed.consts)
 
 
 def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:

@@ -259,6 +259,7 @@ MP_ELEMENTWISE: dict[str, Callable[..., Any]] = {
 #: linear / structural primitives: numpy's own impl is exact on object arrays
 #: of mpf (it only moves, sums and multiplies entries)
 MP_BY_IMPL = {
+    "add_into_slice",
     "broadcast_in_dim",
     "concatenate",
     "cumsum",

@@ -182,3 +182,25 @@ def test_passes_preserve_random_programs(name: str, seed: int) -> None:
         fn, _ = compile_jaxpr(new)
         for a, b in zip(fn(x, y), want, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: fnp.sum((x[1:] - x[:-1]) ** 2),  # both operands of the add padded
+        lambda x: fnp.sum(x[1:] ** 2) + fnp.sum(fnp.sin(x)),  # one padded operand
+        lambda x: fnp.sum(x[1:, :2] * x[:-1, 1:]),  # two axes
+    ],
+)
+def test_fuse_pad_add_writes_into_the_other_operand(f: Callable[..., Any]) -> None:
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    g = fd.grad(f)
+    closed = passes.optimize(fd.make_jaxpr(g)(x))
+    fused = passes.fuse_pad_add(closed)
+    names = [e.primitive.name for e in fused.jaxpr.eqns]
+    assert "pad" not in names and "add_into_slice" in names
+    typecheck_jaxpr(fused.jaxpr)
+    fn, source = compile_jaxpr(fused)
+    assert "_pad" not in source
+    np.testing.assert_allclose(fn(x)[0], g(x), rtol=1e-12)
+    np.testing.assert_allclose(fd.jit(g)(x), g(x), rtol=1e-12)

@@ -13,6 +13,20 @@ A primitive carries every rule as an attribute:
   batch axis of ``args[i]`` or None.
 - ``emit(*names, **params)`` (optional): the numpy expression ``jit``
   writes into generated code; without it, generated code calls ``impl``.
+- ``emit_inplace(out, *names, **params)`` (optional, instead of ``emit``):
+  a statement that turns ``out``, which already holds the first operand (a
+  copy, or its own buffer when it dies here), into the result. ``zeros`` is
+  True when the first operand is a constant zero array, so ``out`` holds
+  fresh zeros (an update may then assign instead of add).
+- ``returns_view``: True when ``impl`` (or ``emit``) may return a view of
+  (memory shared with) its first operand. A correctness contract: jit never
+  writes into a buffer while a view of it is alive, and it learns of views
+  only from this flag.
+- ``emit_scalar`` (optional): a Python-float expression for jit's scalar
+  specialization, either a format string over the operand names
+  (``"_m.atan2({0}, {1})"``; ``_m`` is ``math``) or
+  ``emit_scalar(*names, **params) -> str | None`` (None: not for these
+  params). Without it a jaxpr that contains the primitive runs numpy code.
 - ``samples(rng)``: example ``(args, params)`` pairs the registry sweep test
   checks every rule on.
 
@@ -60,6 +74,12 @@ class Primitive:
         #: numpy expression; ``emit_out`` the same writing into ``out=``.
         self.emit: Rule | None = None
         self.emit_out: Rule | None = None
+        #: optional in-place statement on a copy of the first operand (see above).
+        self.emit_inplace: Rule | None = None
+        #: True when ``impl`` may return a view of its first operand (see above).
+        self.returns_view = False
+        #: optional Python-float expression for jit's scalar specialization.
+        self.emit_scalar: str | Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).
         self.zero_derivative = False
         REGISTRY[name] = self

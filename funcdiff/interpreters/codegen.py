@@ -35,10 +35,6 @@ import numpy as np
 from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var, as_result
 from funcdiff.core.pretty import letter_name
 
-#: primitives whose outputs may be views of (share memory with) their inputs
-VIEW_PRIMITIVES = frozenset({"reshape", "transpose", "broadcast_in_dim", "slice", "rev"})
-
-
 _RESERVED = frozenset(dir(builtins)) | {"np"}
 
 
@@ -117,62 +113,38 @@ def compile_jaxpr(
     shares: dict[Var, frozenset[Var]] = {}
     maybe_readonly: set[Var] = set()  # results of impls (a broadcast is a read-only view)
 
-    # A zero pad whose only use is an add is never built: the add writes the
-    # padded operand into its other operand's region (the transpose of slicing,
-    # as reverse mode emits it for x[1:] - x[:-1]).
-    pending_pad: dict[Atom, tuple[str, str]] = {}
+    def reusable(x: Atom, i: int, eqn: Any) -> bool:
+        # a buffer this equation owns, dying here, of the output's type, read once
+        return (
+            isinstance(x, Var)
+            and x in owned
+            and last_use.get(x) == i
+            and views_alive.get(x, -1) <= i
+            and x.aval == eqn.outvars[0].aval
+            and sum(1 for y in eqn.invars if y is x) == 1
+        )
+
     lines = [f"def {name}({', '.join(arg_names)}):"]
     for i, eqn in enumerate(j.eqns):
         prim = eqn.primitive
-        if reuse_buffers and _is_zero_pad(eqn) and uses.get(eqn.outvars[0]) == 1:
-            out = eqn.outvars[0]
-            at = next(
-                (k for k in range(i + 1, len(j.eqns)) if any(x is out for x in j.eqns[k].invars)),
-                None,
-            )
-            consumer = j.eqns[at] if at is not None else None
-            if (
-                at is not None
-                and consumer is not None
-                and consumer.primitive.name == "add"
-                and all(x.aval == out.aval for x in consumer.invars)
-            ):
-                # the pad's operand is now read at the add: keep its buffer alive
-                src = eqn.invars[0]
-                if isinstance(src, Var):
-                    last_use[src] = max(last_use.get(src, -1), at)
-                    if src in base:
-                        views_alive[base[src]] = max(views_alive.get(base[src], -1), at)
-                region = ", ".join(
-                    f"{lo}:{lo + n}"
-                    for (lo, _, _), n in zip(
-                        eqn.params["padding_config"], eqn.invars[0].aval.shape, strict=True
-                    )
-                )
-                pending_pad[out] = (atom(eqn.invars[0]), f"[{region}]")
-                continue
-        if prim.name == "add" and any(x in pending_pad for x in eqn.invars):
-            a, b = eqn.invars
-            padded, other = (a, b) if a in pending_pad else (b, a)
-            src_name, region = pending_pad.pop(padded)
+        if prim.emit_inplace is not None:
+            # the result starts as the first operand: its buffer if it dies
+            # here, else a copy; then one statement updates it in place
+            first = eqn.invars[0]
+            zeros = _is_zeros(first)
+            ins = [atom(x) for x in eqn.invars]
             out_name = names(eqn.outvars[0])
-            if other in pending_pad:  # both sides padded: materialize one
-                src2, region2 = pending_pad.pop(other)
-                dtype = eqn.outvars[0].aval.dtype
-                glb[f"_dt{i}"] = dtype
-                lines.append(f"    {out_name} = np.zeros({eqn.outvars[0].aval.shape!r}, _dt{i})")
-                lines.append(f"    {out_name}{region2} = {src2}")
-            elif (
-                isinstance(other, Var)
-                and other in owned
-                and last_use.get(other) == i
-                and views_alive.get(other, -1) <= i
-            ):
-                lines.append(f"    {out_name} = {names(other)}")
-                owned.discard(other)
+            if reuse_buffers and isinstance(first, Var) and reusable(first, i, eqn):
+                lines.append(f"    {out_name} = {ins[0]}")
+                owned.discard(first)
+            elif zeros:  # fresh zeros, never a copy of them
+                aval = eqn.outvars[0].aval
+                glb[f"_dt{i}"] = aval.dtype
+                lines.append(f"    {out_name} = np.zeros({aval.shape!r}, _dt{i})")
             else:
-                lines.append(f"    {out_name} = {atom(other)}.copy()")
-            lines.append(f"    {out_name}{region} += {src_name}")
+                lines.append(f"    {out_name} = {ins[0]}.copy()")
+            stmt = prim.emit_inplace(out_name, *ins, zeros=zeros, **eqn.params)
+            lines.append(f"    {stmt}")
             owned.add(eqn.outvars[0])
             continue
         args = [atom(x) for x in eqn.invars]
@@ -181,17 +153,9 @@ def compile_jaxpr(
         reuse = None
         emit_out = prim.emit_out
         if reuse_buffers and emit_out is not None:
-            for x in eqn.invars[:2]:
-                if (
-                    isinstance(x, Var)
-                    and x in owned
-                    and last_use.get(x) == i
-                    and views_alive.get(x, -1) <= i
-                    and x.aval == eqn.outvars[0].aval
-                    and sum(1 for y in eqn.invars if y is x) == 1
-                ):
-                    reuse = x
-                    break
+            reuse = next(
+                (x for x in eqn.invars[:2] if isinstance(x, Var) and reusable(x, i, eqn)), None
+            )
         if reuse is not None and emit_out is not None:
             expr = emit_out(*args, out=names(reuse), **eqn.params)
         elif emit is not None:
@@ -203,7 +167,7 @@ def compile_jaxpr(
         lhs = ", ".join(out_names) + ("," if prim.multiple_results and len(out_names) == 1 else "")
         lines.append(f"    {lhs} = {expr}")
         # ownership bookkeeping for later reuse decisions
-        if prim.name in VIEW_PRIMITIVES:
+        if prim.returns_view:
             src = eqn.invars[0]
             if isinstance(src, Var):
                 b = base.get(src, src)
@@ -267,6 +231,10 @@ def compile_jaxpr(
     return fn, source
 
 
+def _is_zeros(x: Atom) -> bool:
+    return isinstance(x, Literal) and isinstance(x.val, np.ndarray) and not x.val.any()
+
+
 def _copy(x: Any) -> Any:
     return x.copy() if isinstance(x, np.ndarray) else x
 
@@ -304,61 +272,28 @@ def _owned_outputs(
     return exprs
 
 
-def _is_zero_pad(eqn: Any) -> bool:
-    if eqn.primitive.name != "pad":
-        return False
-    pv = eqn.invars[1]
-    return (
-        isinstance(pv, Literal)
-        and bool(np.asarray(pv.val) == 0)
-        and all(it == 0 for _, _, it in eqn.params["padding_config"])
-        and eqn.outvars[0].aval.ndim > 0
-    )
-
-
 # ---------------------------------------------------------------------------
 # scalar specialization
 # ---------------------------------------------------------------------------
 
-# Python-float expressions for primitives on float64 scalars. Each is exact
-# for finite inputs; where Python raises instead of returning inf/nan (log(0),
-# 1/0, overflow, a negative base to a fractional power), the generated
-# function falls back to the numpy code, so results match numpy bit for bit
-# in value and special cases.
-_SCALAR_EXPR: dict[str, str] = {
-    "add": "({0} + {1})",
-    "sub": "({0} - {1})",
-    "mul": "({0} * {1})",
-    "div": "({0} / {1})",
-    "pow": "_pow({0}, {1})",
-    "neg": "(-{0})",
-    "exp": "_m.exp({0})",
-    "log": "_m.log({0})",
-    "log1p": "_m.log1p({0})",
-    "expm1": "_m.expm1({0})",
-    "sqrt": "_m.sqrt({0})",
-    "sin": "_m.sin({0})",
-    "cos": "_m.cos({0})",
-    "tan": "_m.tan({0})",
-    "asin": "_m.asin({0})",
-    "acos": "_m.acos({0})",
-    "atan": "_m.atan({0})",
-    "sinh": "_m.sinh({0})",
-    "cosh": "_m.cosh({0})",
-    "tanh": "_m.tanh({0})",
-    "asinh": "_m.asinh({0})",
-    "acosh": "_m.acosh({0})",
-    "atanh": "_m.atanh({0})",
-    "atan2": "_m.atan2({0}, {1})",
-    "abs": "abs({0})",
-    "eq": "({0} == {1})",
-    "ne": "({0} != {1})",
-    "lt": "({0} < {1})",
-    "le": "({0} <= {1})",
-    "gt": "({0} > {1})",
-    "ge": "({0} >= {1})",
-    "select": "({1} if {0} else {2})",
-}
+# Each primitive's ``emit_scalar`` is a Python-float expression on float64
+# scalars, exact for finite inputs; where Python raises instead of returning
+# inf/nan (log(0), 1/0, overflow, a negative base to a fractional power), the
+# generated function falls back to the numpy code, so results match numpy bit
+# for bit in value and special cases. The expressions may use ``_m`` (math)
+# and ``_pow`` (below).
+
+
+def _scalar_expr(eqn: Any, ins: list[str]) -> str | None:
+    """The Python-float expression of ``eqn`` on the operand names ``ins``, or
+    None when its primitive has none for these params."""
+    form = eqn.primitive.emit_scalar
+    if form is None:
+        return None
+    if isinstance(form, str):
+        return form.format(*ins)
+    expr: str | None = form(*ins, **eqn.params)
+    return expr
 
 
 def _scalar_pow(x: float, y: float) -> float:
@@ -382,9 +317,7 @@ def _compile_scalar(
     if not j.invars or not all(scalar_ok(v) for v in (*j.constvars, *j.invars)):
         return None
     for eqn in j.eqns:
-        if eqn.primitive.name not in _SCALAR_EXPR and not (
-            eqn.primitive.name == "integer_pow" and eqn.params["y"] >= 0
-        ):
+        if _scalar_expr(eqn, ["_"] * len(eqn.invars)) is None:
             return None
         if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
             return None
@@ -418,11 +351,7 @@ def _compile_scalar(
         for a, (v, r) in zip(args, raw.items(), strict=True)
     )
     for eqn in j.eqns:
-        ins = [atom(x) for x in eqn.invars]
-        if eqn.primitive.name == "integer_pow":
-            expr = f"({ins[0]} ** {int(eqn.params['y'])})"
-        else:
-            expr = _SCALAR_EXPR[eqn.primitive.name].format(*ins)
+        expr = _scalar_expr(eqn, [atom(x) for x in eqn.invars])
         lines.append(f"    {names(eqn.outvars[0])} = {expr}")
     outs = []
     for k, x in enumerate(j.outvars):

@@ -61,7 +61,7 @@ from funcdiff.interpreters.codegen import compile_jaxpr
 from funcdiff.interpreters.eval import eval_jaxpr_env
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
-from funcdiff.passes import dce, optimize
+from funcdiff.passes import dce, fuse_pad_add, optimize
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
 
@@ -552,7 +552,7 @@ def compile_cached(
     outs = tuple(sorted(scalar_outputs)) if scalar_outputs else ()
     if not share:
         optimized = optimize(closed)
-        fn, source = compile_jaxpr(optimized, name=name, scalar_outputs=outs)
+        fn, source = compile_jaxpr(fuse_pad_add(optimized), name=name, scalar_outputs=outs)
         return Compiled(optimized, fn, source)
     id_key = (id(closed), name, outs)
     with _lock:
@@ -569,7 +569,7 @@ def compile_cached(
                 _remember(id_key, closed, hit)
                 return hit
     optimized = optimize(closed)
-    fn, source = compile_jaxpr(optimized, name=name, scalar_outputs=outs)
+    fn, source = compile_jaxpr(fuse_pad_add(optimized), name=name, scalar_outputs=outs)
     compiled = Compiled(optimized, fn, source)
     if key is not None:
         with _lock:

@@ -161,13 +161,16 @@ def _unary(
     domain: tuple[float, float] = (-2.0, 2.0),
     *,
     real_only: str = "",
+    scalar: str | None = None,
 ) -> Primitive:
     """``real_only``: why a complex operand is refused (empty: accepted; a
     unary function with a derivative is then holomorphic, so one rule
-    serves real and complex operands, see "complex numbers" below)."""
+    serves real and complex operands, see "complex numbers" below).
+    ``scalar``: the Python-float expression for jit (``emit_scalar``)."""
     prim = Primitive(name)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
+    prim.emit_scalar = scalar
 
     def abstract_eval(x: ShapedArray) -> ShapedArray:
         if derivative is not None and not is_float(x):
@@ -208,12 +211,14 @@ def _acosh_derivative(x: Array) -> Array:
     return rsqrt(sub(mul(x, x), 1.0))
 
 
-neg_p = _unary("neg", np.negative, lambda out, x: -1.0)
-exp_p = _unary("exp", np.exp, lambda out, x: out)
-log_p = _unary("log", np.log, lambda out, x: div(1.0, x), (0.2, 3.0))
-log1p_p = _unary("log1p", np.log1p, lambda out, x: div(1.0, add(x, 1.0)), (-0.5, 3.0))
-expm1_p = _unary("expm1", np.expm1, lambda out, x: add(out, 1.0))
-sqrt_p = _unary("sqrt", np.sqrt, lambda out, x: div(0.5, out), (0.2, 3.0))
+neg_p = _unary("neg", np.negative, lambda out, x: -1.0, scalar="(-{0})")
+exp_p = _unary("exp", np.exp, lambda out, x: out, scalar="_m.exp({0})")
+log_p = _unary("log", np.log, lambda out, x: div(1.0, x), (0.2, 3.0), scalar="_m.log({0})")
+log1p_p = _unary(
+    "log1p", np.log1p, lambda out, x: div(1.0, add(x, 1.0)), (-0.5, 3.0), scalar="_m.log1p({0})"
+)
+expm1_p = _unary("expm1", np.expm1, lambda out, x: add(out, 1.0), scalar="_m.expm1({0})")
+sqrt_p = _unary("sqrt", np.sqrt, lambda out, x: div(0.5, out), (0.2, 3.0), scalar="_m.sqrt({0})")
 cbrt_p = _unary(
     "cbrt",
     np.cbrt,
@@ -221,23 +226,45 @@ cbrt_p = _unary(
     (0.2, 3.0),
     real_only="numpy has no complex cbrt; use power(z, 1/3) for the principal root",
 )
-sin_p = _unary("sin", np.sin, lambda out, x: cos(x))
-cos_p = _unary("cos", np.cos, lambda out, x: neg(sin(x)))
-tan_p = _unary("tan", np.tan, lambda out, x: add(1.0, mul(out, out)), (-1.2, 1.2))
-asin_p = _unary("asin", np.arcsin, lambda out, x: rsqrt(_one_minus_sq(x)), (-0.9, 0.9))
-acos_p = _unary("acos", np.arccos, lambda out, x: neg(rsqrt(_one_minus_sq(x))), (-0.9, 0.9))
-atan_p = _unary("atan", np.arctan, lambda out, x: div(1.0, add(1.0, mul(x, x))))
-sinh_p = _unary("sinh", np.sinh, lambda out, x: cosh(x))
-cosh_p = _unary("cosh", np.cosh, lambda out, x: sinh(x))
-tanh_p = _unary("tanh", np.tanh, lambda out, x: _one_minus_sq(out))
-asinh_p = _unary("asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)))
-acosh_p = _unary("acosh", np.arccosh, lambda out, x: _acosh_derivative(x), (1.2, 3.0))
-atanh_p = _unary("atanh", np.arctanh, lambda out, x: div(1.0, _one_minus_sq(x)), (-0.9, 0.9))
+sin_p = _unary("sin", np.sin, lambda out, x: cos(x), scalar="_m.sin({0})")
+cos_p = _unary("cos", np.cos, lambda out, x: neg(sin(x)), scalar="_m.cos({0})")
+tan_p = _unary(
+    "tan", np.tan, lambda out, x: add(1.0, mul(out, out)), (-1.2, 1.2), scalar="_m.tan({0})"
+)
+asin_p = _unary(
+    "asin", np.arcsin, lambda out, x: rsqrt(_one_minus_sq(x)), (-0.9, 0.9), scalar="_m.asin({0})"
+)
+acos_p = _unary(
+    "acos",
+    np.arccos,
+    lambda out, x: neg(rsqrt(_one_minus_sq(x))),
+    (-0.9, 0.9),
+    scalar="_m.acos({0})",
+)
+atan_p = _unary(
+    "atan", np.arctan, lambda out, x: div(1.0, add(1.0, mul(x, x))), scalar="_m.atan({0})"
+)
+sinh_p = _unary("sinh", np.sinh, lambda out, x: cosh(x), scalar="_m.sinh({0})")
+cosh_p = _unary("cosh", np.cosh, lambda out, x: sinh(x), scalar="_m.cosh({0})")
+tanh_p = _unary("tanh", np.tanh, lambda out, x: _one_minus_sq(out), scalar="_m.tanh({0})")
+asinh_p = _unary(
+    "asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)), scalar="_m.asinh({0})"
+)
+acosh_p = _unary(
+    "acosh", np.arccosh, lambda out, x: _acosh_derivative(x), (1.2, 3.0), scalar="_m.acosh({0})"
+)
+atanh_p = _unary(
+    "atanh",
+    np.arctanh,
+    lambda out, x: div(1.0, _one_minus_sq(x)),
+    (-0.9, 0.9),
+    scalar="_m.atanh({0})",
+)
 # d|x| = sign(x) with sign(0) taken as +1 (JAX's choice): |x|**2, hypot(x, 1)
 # and every g(|x|) that is smooth get their derivatives right at 0, to any
 # order (the second derivative of |x| is 0, also at 0). NaN stays NaN. The
 # rules (real and complex operands) are under "complex numbers" below.
-abs_p = _unary("abs", np.abs, lambda out, x: _abs_real_derivative(x), (0.2, 2.0))
+abs_p = _unary("abs", np.abs, lambda out, x: _abs_real_derivative(x), (0.2, 2.0), scalar="abs({0})")
 
 
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
@@ -309,6 +336,8 @@ integer_pow_p.emit = lambda x, *, y: (
     if y >= 0
     else f"np.power({x}, {float(y)})"
 )
+# a negative power of a Python float would raise where numpy gives inf: no scalar form
+integer_pow_p.emit_scalar = lambda x, *, y: f"({x} ** {int(y)})" if y >= 0 else None
 integer_pow_p.abstract_eval = lambda x, *, y: x
 integer_pow_p.jvp = lambda primals, tangents, out, *, y: mul(
     tangents[0], _integer_pow_derivative(primals[0], y)
@@ -337,10 +366,12 @@ def _binary(
     domain: tuple[float, float] = (-2.0, 2.0),
     zero_derivative: bool = False,
     real_only: bool = False,
+    scalar: str | None = None,
 ) -> Primitive:
     prim = Primitive(name)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
+    prim.emit_scalar = scalar
 
     def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
         if real_only:
@@ -447,17 +478,20 @@ def _min_dx(out: Array, x: Array, y: Array) -> Array:
     return sub(0.5, mul(0.5, sign(sub(x, y))))
 
 
-add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE)
-sub_p = _binary("sub", np.subtract, lambda o, x, y: _ONE, lambda o, x, y: _MINUS_ONE)
-mul_p = _binary("mul", np.multiply, lambda o, x, y: y, lambda o, x, y: x)
+add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE, scalar="({0} + {1})")
+sub_p = _binary(
+    "sub", np.subtract, lambda o, x, y: _ONE, lambda o, x, y: _MINUS_ONE, scalar="({0} - {1})"
+)
+mul_p = _binary("mul", np.multiply, lambda o, x, y: y, lambda o, x, y: x, scalar="({0} * {1})")
 div_p = _binary(
     "div",
     np.divide,
     lambda o, x, y: div(1.0, y),
     lambda o, x, y: neg(div(o, y)),
     domain=(0.5, 2.0),
+    scalar="({0} / {1})",
 )
-pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0))
+pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), scalar="_pow({0}, {1})")
 # max/min at a tie: the derivative is split evenly (JAX's choice), so
 # max(x, y) + min(x, y), maximum(x, x) and maximum(x, 0) - maximum(-x, 0) are
 # right at the tie; no linear choice can also make second derivatives of
@@ -471,6 +505,7 @@ atan2_p = _binary(
     lambda o, x, y: neg(div(x, add(mul(x, x), mul(y, y)))),
     domain=(0.5, 2.0),
     real_only=True,
+    scalar="_m.atan2({0}, {1})",
 )
 rem_p = _binary(
     "rem",
@@ -484,12 +519,30 @@ floor_divide_p = _binary(
     "floor_divide", np.floor_divide, None, None, zero_derivative=True, real_only=True
 )
 
-eq_p = _binary("eq", np.equal, None, None, out_dtype=np.bool_, zero_derivative=True)
-ne_p = _binary("ne", np.not_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
-lt_p = _binary("lt", np.less, None, None, out_dtype=np.bool_, zero_derivative=True)
-le_p = _binary("le", np.less_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
-gt_p = _binary("gt", np.greater, None, None, out_dtype=np.bool_, zero_derivative=True)
-ge_p = _binary("ge", np.greater_equal, None, None, out_dtype=np.bool_, zero_derivative=True)
+eq_p = _binary(
+    "eq", np.equal, None, None, out_dtype=np.bool_, zero_derivative=True, scalar="({0} == {1})"
+)
+ne_p = _binary(
+    "ne", np.not_equal, None, None, out_dtype=np.bool_, zero_derivative=True, scalar="({0} != {1})"
+)
+lt_p = _binary(
+    "lt", np.less, None, None, out_dtype=np.bool_, zero_derivative=True, scalar="({0} < {1})"
+)
+le_p = _binary(
+    "le", np.less_equal, None, None, out_dtype=np.bool_, zero_derivative=True, scalar="({0} <= {1})"
+)
+gt_p = _binary(
+    "gt", np.greater, None, None, out_dtype=np.bool_, zero_derivative=True, scalar="({0} > {1})"
+)
+ge_p = _binary(
+    "ge",
+    np.greater_equal,
+    None,
+    None,
+    out_dtype=np.bool_,
+    zero_derivative=True,
+    scalar="({0} >= {1})",
+)
 and_p = _binary("and", np.logical_and, None, None, out_dtype=np.bool_, zero_derivative=True)
 or_p = _binary("or", np.logical_or, None, None, out_dtype=np.bool_, zero_derivative=True)
 xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_derivative=True)
@@ -502,6 +555,7 @@ xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_deri
 select_p = Primitive("select")
 select_p.impl = np.where
 select_p.emit = lambda p, x, y: f"np.where({p}, {x}, {y})"
+select_p.emit_scalar = "({1} if {0} else {2})"
 
 
 def _select_abstract_eval(p: ShapedArray, x: ShapedArray, y: ShapedArray) -> ShapedArray:

@@ -27,6 +27,7 @@ Array = Any
 # ---------------------------------------------------------------------------
 
 slice_p = Primitive("slice")
+slice_p.returns_view = True  # numpy returns a view of the operand
 
 
 def _slice_impl(
@@ -244,6 +245,76 @@ pad_p.samples = lambda rng: [
 ]
 
 # ---------------------------------------------------------------------------
+# add_into_slice(y, x, start): y + pad(x) with zeros, without building the pad.
+# jit's codegen-only form of that add (``passes.fuse_pad_add`` writes it just
+# before code generation; users' programs never contain it): the generated
+# code adds ``x`` into a copy of ``y``, or into ``y``'s dying buffer.
+# ---------------------------------------------------------------------------
+
+add_into_slice_p = Primitive("add_into_slice")
+
+
+Index = tuple[int, ...]
+
+
+def _add_into_slice_impl(y: Array, x: Array, *, start: Index, shape: Index) -> Array:
+    out = np.array(y, copy=True)
+    out[tuple(slice(lo, lo + n) for lo, n in zip(start, shape, strict=True))] += x
+    return out
+
+
+def _add_into_slice_abstract_eval(
+    y: ShapedArray, x: ShapedArray, *, start: Index, shape: Index
+) -> ShapedArray:
+    if x.dtype != y.dtype or x.shape != shape or len(start) != y.ndim:
+        raise ShapeError(
+            f"add_into_slice: operand {x.str_short()} does not fit {y.str_short()} at {start}"
+        )
+    if any(lo < 0 or lo + n > m for lo, n, m in zip(start, x.shape, y.shape, strict=True)):
+        raise ShapeError(
+            f"add_into_slice: operand {x.str_short()} at {start} runs past {y.str_short()}"
+        )
+    return y
+
+
+def _add_into_slice_transpose_x(
+    ct: Array, y: Array, x: Array, *, start: Index, shape: Index
+) -> Array:
+    limit = tuple(lo + n for lo, n in zip(start, shape, strict=True))
+    return bind(slice_p, ct, start_indices=start, limit_indices=limit, strides=(1,) * len(shape))
+
+
+def _add_into_slice_batch(
+    args: Sequence[Array], dims: Sequence[int | None], *, start: Index, shape: Index
+) -> tuple[Array, int]:
+    n = next(aval_of(a).shape[d] for a, d in zip(args, dims, strict=True) if d is not None)
+    front = []
+    for a, d in zip(args, dims, strict=True):
+        a_shape = aval_of(a).shape
+        if d is None:
+            a = S.broadcast_in_dim(a, (n, *a_shape), tuple(range(1, len(a_shape) + 1)))
+        else:
+            a = S.moveaxis(a, d, 0)
+        front.append(a)
+    return bind(add_into_slice_p, *front, start=(0, *start), shape=(n, *shape)), 0
+
+
+add_into_slice_p.impl = _add_into_slice_impl
+add_into_slice_p.abstract_eval = _add_into_slice_abstract_eval
+add_into_slice_p.emit_inplace = lambda out, y, x, *, zeros, start, shape: "{}[{}] {} {}".format(
+    out,
+    ", ".join(f"{lo}:{lo + n}" for lo, n in zip(start, shape, strict=True)),
+    "=" if zeros else "+=",  # into fresh zeros, adding is assigning
+    x,
+)
+deflinear(add_into_slice_p, lambda ct, y, x, **params: ct, _add_into_slice_transpose_x)
+add_into_slice_p.batch = _add_into_slice_batch
+add_into_slice_p.samples = lambda rng: [
+    ((rng.normal(size=(5,)), rng.normal(size=(3,))), {"start": (1,), "shape": (3,)}),
+    ((rng.normal(size=(3, 4)), rng.normal(size=(2, 4))), {"start": (1, 0), "shape": (2, 4)}),
+]
+
+# ---------------------------------------------------------------------------
 # concatenate
 # ---------------------------------------------------------------------------
 
@@ -376,6 +447,7 @@ def concatenate(xs: Sequence[Array], dimension: int) -> Array:
 # ---------------------------------------------------------------------------
 
 rev_p = Primitive("rev")
+rev_p.returns_view = True  # numpy returns a view of the operand
 rev_p.impl = lambda x, *, dimensions: np.flip(x, dimensions)
 
 

@@ -31,6 +31,7 @@ def _move_to_front(x: Array, d: int) -> Array:
 # ---------------------------------------------------------------------------
 
 broadcast_in_dim_p = Primitive("broadcast_in_dim")
+broadcast_in_dim_p.returns_view = True  # numpy returns a view of the operand
 
 
 def _bid_impl(x: Array, *, shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]) -> Array:
@@ -106,6 +107,7 @@ broadcast_in_dim_p.samples = lambda rng: [
 # ---------------------------------------------------------------------------
 
 reshape_p = Primitive("reshape")
+reshape_p.returns_view = True  # numpy returns a view of the operand
 reshape_p.impl = lambda x, *, new_sizes: np.reshape(x, new_sizes)
 reshape_p.emit = lambda x, *, new_sizes: f"np.reshape({x}, {new_sizes!r})"
 
@@ -141,6 +143,7 @@ reshape_p.samples = lambda rng: [
 # ---------------------------------------------------------------------------
 
 transpose_p = Primitive("transpose")
+transpose_p.returns_view = True  # numpy returns a view of the operand
 transpose_p.impl = lambda x, *, permutation: np.transpose(x, permutation)
 transpose_p.emit = lambda x, *, permutation: f"np.transpose({x}, {permutation!r})"
 
