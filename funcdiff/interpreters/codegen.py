@@ -19,6 +19,10 @@ Ownership of results: every array the generated function returns belongs to
 the caller. An output that may share memory with an input, a constant or an
 earlier output is copied, and a read-only view (a broadcast) is copied when it
 is handed out; freshly computed buffers are returned as they are.
+
+``_Liveness`` makes both decisions before any code is written, from the
+primitives' facts only (``emit``, ``emit_out``, ``emit_inplace``,
+``returns_view``); ``compile_jaxpr`` then writes one line per equation.
 """
 
 from __future__ import annotations
