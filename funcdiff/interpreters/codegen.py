@@ -19,6 +19,10 @@ Ownership of results: every array the generated function returns belongs to
 the caller. An output that may share memory with an input, a constant or an
 earlier output is copied, and a read-only view (a broadcast) is copied when it
 is handed out; freshly computed buffers are returned as they are.
+
+``_Liveness`` makes both decisions before any code is written, from the
+primitives' facts only (``emit``, ``emit_out``, ``emit_inplace``,
+``returns_view``); ``compile_jaxpr`` then writes one line per equation.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from funcdiff.core.ir import Atom, ClosedJaxpr, Literal, Var, as_result
+from funcdiff.core.ir import Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Var, as_result
 from funcdiff.core.pretty import letter_name
 
 _RESERVED = frozenset(dir(builtins)) | {"np"}
@@ -55,6 +59,159 @@ class _Names:
         return name
 
 
+class _Liveness:
+    """Buffer facts of a jaxpr, computed before any code is written.
+
+    - ``reuse[i]``: the operand of equation ``i`` whose buffer receives the
+      result (``emit_out``'s ``out=``, or ``emit_inplace``'s starting value).
+    - ``out_wrap[k]``: how output ``k`` is handed to the caller: ``"_copy"``
+      (it may share memory with an input, a constant, an array literal or an
+      earlier output), ``"_writable"`` (it may be a read-only view) or ``""``
+      (a fresh buffer).
+
+    Equation ``i`` may write into operand ``x`` only when it owns ``x``: a
+    fresh buffer of an element-wise equation (``emit_out`` or
+    ``emit_inplace``), no input or constant, of the result's type, read once
+    by ``i`` and never again, with no view of it alive after ``i``. Views are
+    learned from ``returns_view`` (a view of the first operand); a primitive
+    without ``emit`` runs its ``impl``, which may return views of any operand
+    (a broadcast is even read-only).
+    """
+
+    def __init__(self, jaxpr: Jaxpr, reuse_buffers: bool = True) -> None:
+        self.reuse: dict[int, Var] = {}
+        # last equation index that reads each var (outputs: past the end)
+        self.last_use: dict[Var, int] = {}
+        for i, eqn in enumerate(jaxpr.eqns):
+            for x in eqn.invars:
+                if isinstance(x, Var):
+                    self.last_use[x] = i
+        for x in jaxpr.outvars:
+            if isinstance(x, Var):
+                self.last_use[x] = len(jaxpr.eqns)
+        self.owned: set[Var] = set()  # fresh buffers made by element-wise equations
+        self.base: dict[Var, Var] = {}  # view -> the buffer it views
+        self.views_alive: dict[Var, int] = {}  # buffer -> last use of any view of it
+        # var -> the buffers it may share memory with (absent: only its own)
+        self.shares: dict[Var, frozenset[Var]] = {}
+        self.maybe_readonly: set[Var] = set()
+        for i, eqn in enumerate(jaxpr.eqns):
+            prim = eqn.primitive
+            reuse = self._reusable(eqn, i) if reuse_buffers else None
+            if prim.emit_inplace is not None:
+                self.owned.add(eqn.outvars[0])
+            elif prim.returns_view:
+                self._view(eqn)
+            elif prim.emit is None:
+                self._opaque(eqn)
+            elif prim.emit_out is not None:
+                self.owned.update(v for v in eqn.outvars if v.aval.ndim > 0)
+            if reuse is not None:
+                # the reused buffer now holds the output; the output inherits ownership
+                self.reuse[i] = reuse
+                self.owned.discard(reuse)
+                self.owned.update(eqn.outvars)
+        self.out_wrap = self._out_wrap(jaxpr)
+
+    def _reusable(self, eqn: Eqn, i: int) -> Var | None:
+        """The operand buffer equation ``i`` may write its result into: the
+        first (``emit_inplace``) or one of the first two (``emit_out``)."""
+        prim = eqn.primitive
+        n = 1 if prim.emit_inplace is not None else 2 if prim.emit_out is not None else 0
+        for x in eqn.invars[:n]:
+            if (
+                isinstance(x, Var)
+                and x in self.owned
+                and self.last_use.get(x) == i
+                and self.views_alive.get(x, -1) <= i
+                and x.aval == eqn.outvars[0].aval
+                and sum(1 for y in eqn.invars if y is x) == 1
+            ):
+                return x
+        return None
+
+    def _view(self, eqn: Eqn) -> None:
+        """The result is a view of the first operand."""
+        src, out = eqn.invars[0], eqn.outvars[0]
+        if isinstance(src, Var):
+            b = self.base.get(src, src)
+            self.base[out] = b
+            self.views_alive[b] = max(self.views_alive.get(b, -1), self.last_use.get(out, -1))
+            self.shares[out] = self.shares.get(src, frozenset((src,)))
+            if eqn.primitive.emit is None or src in self.maybe_readonly:
+                self.maybe_readonly.add(out)
+
+    def _opaque(self, eqn: Eqn) -> None:
+        """An impl we know nothing about may return views of its inputs: keep
+        every input buffer alive as long as any of its outputs."""
+        live = max(self.last_use.get(v, -1) for v in eqn.outvars)
+        viewed: set[Var] = set()
+        for x in eqn.invars:
+            if isinstance(x, Var):
+                b = self.base.get(x, x)
+                self.views_alive[b] = max(self.views_alive.get(b, -1), live)
+                viewed |= self.shares.get(x, {x})
+        for v in eqn.outvars:
+            self.shares[v] = frozenset(viewed | {v})
+        self.maybe_readonly.update(eqn.outvars)
+
+    def _out_wrap(self, jaxpr: Jaxpr) -> list[str]:
+        external = {*jaxpr.invars, *jaxpr.constvars}
+        claimed: set[Var] = set()
+        wraps = []
+        for x in jaxpr.outvars:
+            if isinstance(x, Literal):
+                wraps.append("_copy" if isinstance(x.val, np.ndarray) else "")
+                continue
+            buffers = self.shares.get(x, frozenset((x,)))
+            if not buffers.isdisjoint(external) or not buffers.isdisjoint(claimed):
+                wraps.append("_copy")
+            elif x in self.maybe_readonly:
+                wraps.append("_writable")
+            else:
+                wraps.append("")
+            claimed |= buffers
+        return wraps
+
+
+class _Env:
+    """The generated module's names: variables (as the jaxpr printer names
+    them), constants ``_c<k>``, literals ``_k<k>`` and other globals."""
+
+    def __init__(self, closed: ClosedJaxpr) -> None:
+        self.names = _Names()
+        self.glb: dict[str, Any] = {
+            "np": np,
+            "_copy": _copy,
+            "_writable": _writable,
+            "_result": as_result,
+        }
+        for k, (v, c) in enumerate(zip(closed.jaxpr.constvars, closed.consts, strict=True)):
+            self.names.names[v] = self.bind(f"_c{k}", c)
+        self.n_literals = 0
+
+    def bind(self, name: str, value: Any) -> str:
+        self.glb[name] = value
+        return name
+
+    def literal(self, val: Any) -> str:
+        self.n_literals += 1
+        return self.bind(f"_k{self.n_literals - 1}", val)
+
+    def atom(self, x: Atom) -> str:
+        if isinstance(x, Literal):
+            val = x.val
+            if isinstance(val, (float, np.float64)) and np.isfinite(val):
+                return repr(float(val))
+            return self.literal(val)
+        return self.names(x)
+
+    def out_atom(self, x: Atom) -> str:
+        # a constant output is returned as the very object the function gave
+        # (np.float64 stays np.float64), never as an inlined Python literal
+        return self.literal(x.val) if isinstance(x, Literal) else self.names(x)
+
+
 def compile_jaxpr(
     closed: ClosedJaxpr,
     reuse_buffers: bool = True,
@@ -68,167 +225,59 @@ def compile_jaxpr(
     as numpy scalars, as an eager call returns them.
     """
     j = closed.jaxpr
-    names = _Names()
-    glb: dict[str, Any] = {
-        "np": np,
-        "_copy": _copy,
-        "_writable": _writable,
-        "_result": as_result,
-    }
-    const_names = []
-    for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
-        cname = f"_c{k}"
-        glb[cname] = c
-        names.names[v] = cname
-        const_names.append(cname)
-    arg_names = [names(v) for v in j.invars]
-    lit_count = [0]
-
-    def atom(x: Atom) -> str:
-        if isinstance(x, Literal):
-            val = x.val
-            if isinstance(val, (float, np.float64)) and np.isfinite(val):
-                return repr(float(val))
-            lname = f"_k{lit_count[0]}"
-            lit_count[0] += 1
-            glb[lname] = val
-            return lname
-        return names(x)
-
-    # liveness: last equation index that reads each var, and use counts
-    last_use: dict[Var, int] = {}
-    uses: dict[Var, int] = {}
+    live = _Liveness(j, reuse_buffers)
+    env = _Env(closed)
+    lines = [f"def {name}({', '.join(env.names(v) for v in j.invars)}):"]
     for i, eqn in enumerate(j.eqns):
-        for x in eqn.invars:
-            if isinstance(x, Var):
-                last_use[x] = i
-                uses[x] = uses.get(x, 0) + 1
-    for x in j.outvars:
-        if isinstance(x, Var):
-            last_use[x] = len(j.eqns)
-    owned: set[Var] = set()  # fresh buffers made by element-wise equations
-    base: dict[Var, Var] = {}  # view -> the buffer it views
-    views_alive: dict[Var, int] = {}  # buffer -> last use of any view of it
-    # var -> the buffers it may share memory with (absent: only its own)
-    shares: dict[Var, frozenset[Var]] = {}
-    maybe_readonly: set[Var] = set()  # results of impls (a broadcast is a read-only view)
-
-    def reusable(x: Atom, i: int, eqn: Any) -> bool:
-        # a buffer this equation owns, dying here, of the output's type, read once
-        return (
-            isinstance(x, Var)
-            and x in owned
-            and last_use.get(x) == i
-            and views_alive.get(x, -1) <= i
-            and x.aval == eqn.outvars[0].aval
-            and sum(1 for y in eqn.invars if y is x) == 1
-        )
-
-    lines = [f"def {name}({', '.join(arg_names)}):"]
-    for i, eqn in enumerate(j.eqns):
-        prim = eqn.primitive
+        prim, params, reuse = eqn.primitive, eqn.params, live.reuse.get(i)
+        ins = [env.atom(x) for x in eqn.invars]
+        outs = [env.names(v) for v in eqn.outvars]
         if prim.emit_inplace is not None:
-            # the result starts as the first operand: its buffer if it dies
-            # here, else a copy; then one statement updates it in place
-            first = eqn.invars[0]
-            zeros = _is_zeros(first)
-            ins = [atom(x) for x in eqn.invars]
-            out_name = names(eqn.outvars[0])
-            if reuse_buffers and isinstance(first, Var) and reusable(first, i, eqn):
-                lines.append(f"    {out_name} = {ins[0]}")
-                owned.discard(first)
-            elif zeros:  # fresh zeros, never a copy of them
-                aval = eqn.outvars[0].aval
-                glb[f"_dt{i}"] = aval.dtype
-                lines.append(f"    {out_name} = np.zeros({aval.shape!r}, _dt{i})")
+            # the result starts as the first operand (its buffer if it dies
+            # here, fresh zeros for a zero constant, else a copy); then one
+            # statement updates it in place
+            zeros = _is_zeros(eqn.invars[0])
+            aval = eqn.outvars[0].aval
+            if reuse is not None:
+                start = ins[0]
+            elif zeros:
+                start = f"np.zeros({aval.shape!r}, {env.bind(f'_dt{i}', aval.dtype)})"
             else:
-                lines.append(f"    {out_name} = {ins[0]}.copy()")
-            stmt = prim.emit_inplace(out_name, *ins, zeros=zeros, **eqn.params)
-            lines.append(f"    {stmt}")
-            owned.add(eqn.outvars[0])
+                start = f"{ins[0]}.copy()"
+            lines.append(f"    {outs[0]} = {start}")
+            lines.append(f"    {prim.emit_inplace(outs[0], *ins, zeros=zeros, **params)}")
             continue
-        args = [atom(x) for x in eqn.invars]
-        out_names = [names(v) for v in eqn.outvars]
-        emit = prim.emit
-        reuse = None
-        emit_out = prim.emit_out
-        if reuse_buffers and emit_out is not None:
-            reuse = next(
-                (x for x in eqn.invars[:2] if isinstance(x, Var) and reusable(x, i, eqn)), None
-            )
-        if reuse is not None and emit_out is not None:
-            expr = emit_out(*args, out=names(reuse), **eqn.params)
-        elif emit is not None:
-            expr = emit(*args, **eqn.params)
+        if reuse is not None and prim.emit_out is not None:
+            expr = prim.emit_out(*ins, out=env.names(reuse), **params)
+        elif prim.emit is not None:
+            expr = prim.emit(*ins, **params)
         else:
-            fname = f"_{prim.name}_{i}"
-            glb[fname] = functools.partial(prim.impl, **eqn.params) if eqn.params else prim.impl
-            expr = f"{fname}({', '.join(args)})"
-        lhs = ", ".join(out_names) + ("," if prim.multiple_results and len(out_names) == 1 else "")
+            impl = functools.partial(prim.impl, **params) if params else prim.impl
+            expr = f"{env.bind(f'_{prim.name}_{i}', impl)}({', '.join(ins)})"
+        lhs = ", ".join(outs) + ("," if prim.multiple_results and len(outs) == 1 else "")
         lines.append(f"    {lhs} = {expr}")
-        # ownership bookkeeping for later reuse decisions
-        if prim.returns_view:
-            src = eqn.invars[0]
-            if isinstance(src, Var):
-                b = base.get(src, src)
-                base[eqn.outvars[0]] = b
-                views_alive[b] = max(views_alive.get(b, -1), last_use.get(eqn.outvars[0], -1))
-                shares[eqn.outvars[0]] = shares.get(src, frozenset((src,)))
-                if emit is None or src in maybe_readonly:
-                    maybe_readonly.add(eqn.outvars[0])
-        elif emit is None:
-            # an impl we know nothing about may return views of its inputs: keep
-            # every input buffer alive as long as any of its outputs
-            live = max(last_use.get(v, -1) for v in eqn.outvars)
-            viewed: set[Var] = set()
-            for x in eqn.invars:
-                if isinstance(x, Var):
-                    b = base.get(x, x)
-                    views_alive[b] = max(views_alive.get(b, -1), live)
-                    viewed |= shares.get(x, {x})
-            for v in eqn.outvars:
-                shares[v] = frozenset(viewed | {v})
-            maybe_readonly.update(eqn.outvars)
-        elif prim.emit_out is not None or reuse is not None:
-            owned.update(v for v in eqn.outvars if v.aval.ndim > 0)
-        if reuse is not None:
-            # the reused buffer now holds the output; the output inherits ownership
-            owned.discard(reuse)
-            owned.update(eqn.outvars)
-    external = {*j.invars, *j.constvars}
-
-    def out_atom(x: Atom) -> str:
-        # a constant output is returned as the very object the function gave
-        # (np.float64 stays np.float64), never as an inlined Python literal
-        if isinstance(x, Literal):
-            lname = f"_k{lit_count[0]}"
-            lit_count[0] += 1
-            glb[lname] = x.val
-            return lname
-        return atom(x)
-
-    outs = _owned_outputs(j.outvars, out_atom, shares, external, maybe_readonly)
+    outs = [
+        f"{w}({env.out_atom(x)})" if w else env.out_atom(x)
+        for w, x in zip(live.out_wrap, j.outvars, strict=True)
+    ]
     for k in scalar_outputs:
         outs[k] = f"_result({outs[k]})"  # a numpy scalar
     lines.append(f"    return [{', '.join(outs)}]")
     source = "\n".join(lines) + "\n"
-    code = compile(source, f"<funcdiff.jit {name}>", "exec")
-    exec(code, glb)
-    fn: Callable[..., list[Any]] = glb[name]
+    exec(compile(source, f"<funcdiff.jit {name}>", "exec"), env.glb)
+    fn: Callable[..., list[Any]] = env.glb[name]
     scalar = _compile_scalar(closed, name, scalar_outputs)
-    if scalar is not None:
-        scalar_fn, scalar_source = scalar
-        source = scalar_source + "\n" + source
-        glb_fn: Callable[..., list[Any]] = fn
+    if scalar is None:
+        return fn, source
+    scalar_fn, scalar_source = scalar
 
-        def fn_dispatch(*args: Any) -> list[Any]:
-            try:
-                return scalar_fn(*args)
-            except (ValueError, ArithmeticError, TypeError):
-                return glb_fn(*args)
+    def fn_dispatch(*args: Any) -> list[Any]:
+        try:
+            return scalar_fn(*args)
+        except (ValueError, ArithmeticError, TypeError):
+            return fn(*args)
 
-        return fn_dispatch, source
-    return fn, source
+    return fn_dispatch, scalar_source + "\n" + source
 
 
 def _is_zeros(x: Atom) -> bool:
@@ -241,35 +290,6 @@ def _copy(x: Any) -> Any:
 
 def _writable(x: Any) -> Any:
     return x.copy() if isinstance(x, np.ndarray) and not x.flags.writeable else x
-
-
-def _owned_outputs(
-    outvars: list[Atom],
-    atom: Callable[[Atom], str],
-    shares: dict[Var, frozenset[Var]],
-    external: set[Var],
-    maybe_readonly: set[Var],
-) -> list[str]:
-    """Expressions that hand the caller arrays of its own: a copy where an
-    output may share memory with an input or constant (``external``), an array
-    literal or an earlier output; a writability check on results of impls
-    (which may return read-only views, as broadcasting does) and views of them."""
-    claimed: set[Var] = set()
-    exprs = []
-    for x in outvars:
-        expr = atom(x)
-        if isinstance(x, Literal):
-            exprs.append(f"_copy({expr})" if isinstance(x.val, np.ndarray) else expr)
-            continue
-        buffers = shares.get(x, frozenset((x,)))
-        if not buffers.isdisjoint(external) or not buffers.isdisjoint(claimed):
-            exprs.append(f"_copy({expr})")
-        elif x in maybe_readonly:
-            exprs.append(f"_writable({expr})")
-        else:
-            exprs.append(expr)  # a fresh buffer
-        claimed |= buffers
-    return exprs
 
 
 # ---------------------------------------------------------------------------

@@ -118,9 +118,6 @@ def _dot_transpose_y(ct: Array, x: Array, y: Array, *, dimension_numbers: DimNum
 def _dot_general_jvp(
     primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, dimension_numbers: DimNums
 ) -> Any:
-    from funcdiff.core.primitive import Zero
-    from funcdiff.primitives.elementwise import add
-
     x, y = primals
     tx, ty = tangents
     terms = []
@@ -128,7 +125,7 @@ def _dot_general_jvp(
         terms.append(dot_general(tx, y, dimension_numbers))
     if not isinstance(ty, Zero):
         terms.append(dot_general(x, ty, dimension_numbers))
-    return terms[0] if len(terms) == 1 else add(terms[0], terms[1])
+    return terms[0] if len(terms) == 1 else E.add(terms[0], terms[1])
 
 
 def _dot_general_vjp(
