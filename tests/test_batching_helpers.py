@@ -8,10 +8,15 @@
   that works under grad, jvp, vmap and jit; an unknown keyword is a
   TypeError naming it; a rule given by keyword overrides ``rules=``.
 - The hand-written move-to-front helpers are gone from the primitives.
+
+The test primitives are declared when a test first uses them, not at
+import, so the registry sweeps (which list REGISTRY when collected) do not
+pick them up.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -78,51 +83,67 @@ def _weighted_sum_abstract_eval(x: ShapedArray, y: ShapedArray, *, axis: int) ->
 
 
 def _weighted_sum(x: Any, y: Any, *, axis: int) -> Any:
-    return bind(weighted_sum_p, x, y, axis=axis)
+    return bind(weighted_sum_p(), x, y, axis=axis)
 
 
 # sum of x * y along ``axis`` of x: front_batch shifts the axis; y is passed
 # as it is when unbatched (broadcast=(True, False)), so y stays a vector
-weighted_sum_p = Primitive(
-    _fresh("test_weighted_sum"),
-    impl=lambda x, y, *, axis: np.tensordot(np.moveaxis(x, axis, -1), y, axes=1),
-    abstract_eval=_weighted_sum_abstract_eval,
-    batch=front_batch(lambda n, *, axis: {"axis": axis + 1}, broadcast=(True, False)),
-)
+@functools.cache
+def weighted_sum_p() -> Primitive:
+    return Primitive(
+        _fresh("test_weighted_sum"),
+        impl=lambda x, y, *, axis: np.tensordot(np.moveaxis(x, axis, -1), y, axes=1),
+        abstract_eval=_weighted_sum_abstract_eval,
+        batch=front_batch(lambda n, *, axis: {"axis": axis + 1}, broadcast=(True, False)),
+    )
+
 
 # a primitive acting on the last axis, mapping over the leading ones
-cumprod_last_p = Primitive(
-    _fresh("test_cumprod_last"),
-    impl=lambda x: np.cumprod(x, axis=-1),
-    abstract_eval=lambda x: x,
-    batch=vectorized_batch,
-)
+@functools.cache
+def cumprod_last_p() -> Primitive:
+    return Primitive(
+        _fresh("test_cumprod_last"),
+        impl=lambda x: np.cumprod(x, axis=-1),
+        abstract_eval=lambda x: x,
+        batch=vectorized_batch,
+    )
+
 
 # keep_axis_batch: a reduction over ``axes``, an axis-preserving scan, and an
 # integer-valued reduction along one ``axis``
-sumsq_p = Primitive(
-    _fresh("test_sumsq"),
-    impl=lambda x, *, axes: np.sum(np.square(x), axis=axes),
-    abstract_eval=lambda x, *, axes: ShapedArray(
-        tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype
-    ),
-    batch=keep_axis_batch("axes", removes=True),
-)
-cummax_p = Primitive(
-    _fresh("test_cummax"),
-    impl=lambda x, *, axis: np.maximum.accumulate(x, axis=axis),
-    abstract_eval=lambda x, *, axis: x,
-    batch=keep_axis_batch("axis"),
-)
-argmax_like_p = Primitive(
-    _fresh("test_argmax_like"),
-    impl=lambda x, *, axis: np.argmax(x, axis=axis),
-    abstract_eval=lambda x, *, axis: ShapedArray(
-        tuple(s for i, s in enumerate(x.shape) if i != axis), np.dtype(np.int64)
-    ),
-    rules=def_zero_derivative,
-    batch=keep_axis_batch("axis", removes=True),
-)
+@functools.cache
+def sumsq_p() -> Primitive:
+    return Primitive(
+        _fresh("test_sumsq"),
+        impl=lambda x, *, axes: np.sum(np.square(x), axis=axes),
+        abstract_eval=lambda x, *, axes: ShapedArray(
+            tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype
+        ),
+        batch=keep_axis_batch("axes", removes=True),
+    )
+
+
+@functools.cache
+def cummax_p() -> Primitive:
+    return Primitive(
+        _fresh("test_cummax"),
+        impl=lambda x, *, axis: np.maximum.accumulate(x, axis=axis),
+        abstract_eval=lambda x, *, axis: x,
+        batch=keep_axis_batch("axis"),
+    )
+
+
+@functools.cache
+def argmax_like_p() -> Primitive:
+    return Primitive(
+        _fresh("test_argmax_like"),
+        impl=lambda x, *, axis: np.argmax(x, axis=axis),
+        abstract_eval=lambda x, *, axis: ShapedArray(
+            tuple(s for i, s in enumerate(x.shape) if i != axis), np.dtype(np.int64)
+        ),
+        rules=def_zero_derivative,
+        batch=keep_axis_batch("axis", removes=True),
+    )
 
 
 def _batched(rng: np.random.Generator, shape: tuple[int, ...], d: int | None) -> np.ndarray:
@@ -183,7 +204,7 @@ def test_shift_and_to_front() -> None:
 @pytest.mark.parametrize("d", [0, 1, 2])
 def test_vectorized_batch_matches_loop(d: int) -> None:
     x = np.random.default_rng(2).uniform(0.5, 1.5, size=(3, 4, 5))
-    _check_vmap(lambda a: bind(cumprod_last_p, a), [x], [d])
+    _check_vmap(lambda a: bind(cumprod_last_p(), a), [x], [d])
 
 
 def test_def_vectorized_sets_the_rule() -> None:
@@ -216,8 +237,8 @@ def test_linalg_rules_are_vectorized() -> None:
 def test_keep_axis_batch_reduction(d: int, axes: tuple[int, ...]) -> None:
     x = np.random.default_rng(4).normal(size=(5, 2, 3, 4))
     xs = np.moveaxis(x, 0, d)
-    _check_vmap(lambda a: bind(sumsq_p, a, axes=axes), [xs], [d])
-    _check_vmap(lambda a: bind(argmax_like_p, a, axis=axes[-1]), [xs], [d])
+    _check_vmap(lambda a: bind(sumsq_p(), a, axes=axes), [xs], [d])
+    _check_vmap(lambda a: bind(argmax_like_p(), a, axis=axes[-1]), [xs], [d])
 
 
 @pytest.mark.parametrize("d", [0, 1, 2])
@@ -225,9 +246,9 @@ def test_keep_axis_batch_reduction(d: int, axes: tuple[int, ...]) -> None:
 def test_keep_axis_batch_records_no_transpose(d: int, axis: int) -> None:
     x = np.random.default_rng(5).normal(size=(5, 3, 4))
     xs = np.moveaxis(x, 0, d)
-    _check_vmap(lambda a: bind(cummax_p, a, axis=axis), [xs], [d])
+    _check_vmap(lambda a: bind(cummax_p(), a, axis=axis), [xs], [d])
     _check_vmap(lambda a: fnp.cumsum(a, axis=axis), [xs], [d])
-    batched = fd.vmap(lambda a: bind(cummax_p, a, axis=axis), in_axes=d, out_axes=d)
+    batched = fd.vmap(lambda a: bind(cummax_p(), a, axis=axis), in_axes=d, out_axes=d)
     text = str(fd.make_jaxpr(batched)(xs))
     assert "transpose" not in text, text
     assert f"axis={axis + (axis >= d)}" in text, text
@@ -262,23 +283,27 @@ def _scale_impl(x: Any, *, axis: int, factors: tuple[float, ...]) -> Any:
 
 def scale(x: Any, factors: tuple[float, ...], axis: int = 0) -> Any:
     """``x`` with slice ``i`` along ``axis`` multiplied by ``factors[i]``."""
-    return bind(scale_p, x, axis=axis, factors=factors)
+    return bind(scale_p(), x, axis=axis, factors=factors)
 
 
 # one expression: linear (jvp and vjp come from the transpose, which is scale
 # itself), batched with the batch axis in front and the axis param shifted;
-# the rules name scale (and so scale_p) only when they run
-scale_p = Primitive(
-    _fresh("test_scale"),
-    impl=_scale_impl,
-    abstract_eval=_scale_abstract_eval,
-    rules=linear(lambda ct, x, *, axis, factors: scale(ct, factors, axis)),
-    batch=front_batch(lambda n, *, axis, factors: {"axis": axis + 1}),
-    samples=lambda rng: [
-        ((rng.normal(size=(3, 2)),), {"axis": 0, "factors": (2.0, -1.0, 0.5)}),
-        ((rng.normal(size=(2, 3)),), {"axis": 1, "factors": (2.0, -1.0, 0.5)}),
-    ],
-)
+# the rules name scale (and so scale_p()) only when they run
+@functools.cache
+def scale_p() -> Primitive:
+    return Primitive(
+        _fresh("test_scale"),
+        impl=_scale_impl,
+        abstract_eval=_scale_abstract_eval,
+        rules=linear(lambda ct, x, *, axis, factors: scale(ct, factors, axis)),
+        batch=front_batch(lambda n, *, axis, factors: {"axis": axis + 1}),
+        samples=lambda rng: [
+            ((rng.normal(size=(3, 2)),), {"axis": 0, "factors": (2.0, -1.0, 0.5)}),
+            ((rng.normal(size=(2, 3)),), {"axis": 1, "factors": (2.0, -1.0, 0.5)}),
+        ],
+    )
+
+
 _F = (2.0, -1.0, 0.5)
 
 
@@ -302,10 +327,10 @@ def test_one_expression_primitive_under_every_transform() -> None:
         fd.vmap(fd.grad(_loss))(np.stack([x, 2 * x])), np.stack([want, 2 * want])
     )
     # the samples pass the checks of the registry sweep
-    for args, params in scale_p.samples(np.random.default_rng(0)):
-        aval = scale_p.abstract_eval(*[aval_of(a) for a in args], **params)
-        assert aval.shape == np.shape(scale_p.impl(*args, **params))
-        fd.check_grads(lambda *a, p=params: bind(scale_p, *a, **p), args, order=2)
+    for args, params in scale_p().samples(np.random.default_rng(0)):
+        aval = scale_p().abstract_eval(*[aval_of(a) for a in args], **params)
+        assert aval.shape == np.shape(scale_p().impl(*args, **params))
+        fd.check_grads(lambda *a, p=params: bind(scale_p(), *a, **p), args, order=2)
 
 
 def test_keyword_rule_overrides_rules() -> None:
