@@ -64,8 +64,6 @@ def to_front(x: Array, d: int | None, size: int | None = None) -> Array:
     """``x`` with its batch axis ``d`` first. An unbatched ``x`` (``d`` None)
     gets a broadcast batch axis of ``size`` in front, or is returned as it
     is when ``size`` is None."""
-    from funcdiff.primitives import shape as S  # shape's rules use this module
-
     if d is None:
         if size is None:
             return x
@@ -79,15 +77,6 @@ def shift(axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(a + 1 for a in axes)
 
 
-def _batch_size(args: Sequence[Array], dims: Sequence[int | None]) -> int:
-    """The batch size of a batch rule's arguments (from the first batched one)."""
-    return next(int(aval_of(x).shape[d]) for x, d in zip(args, dims, strict=True) if d is not None)
-
-
-def _at_zero(prim: Primitive, out: Any) -> tuple[Any, Any]:
-    return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
-
-
 def front_batch(
     params: Callable[..., dict[str, Any]] | None = None,
     *,
@@ -98,15 +87,21 @@ def front_batch(
 
     def make(prim: Primitive) -> Rule:
         def batch(args: Sequence[Array], dims: Sequence[int | None], **kw: Any) -> Any:
-            size = _batch_size(args, dims)
-            flags = [broadcast] * len(args) if isinstance(broadcast, bool) else broadcast
-            moved = [
-                to_front(x, d, size if b else None)
-                for x, d, b in zip(args, dims, flags, strict=True)
-            ]
+            moved = list(args)
+            size = 0
+            for i, d in enumerate(dims):
+                if d is not None:
+                    moved[i] = x = S.moveaxis(args[i], d, 0)
+                    size = aval_of(x).shape[0]
+            if len(moved) > 1:  # unbatched operands: a broadcast batch axis
+                flags = [broadcast] * len(moved) if isinstance(broadcast, bool) else broadcast
+                for i, (d, b) in enumerate(zip(dims, flags, strict=True)):
+                    if d is None and b:
+                        moved[i] = to_front(args[i], None, size)
             if params is not None:
                 kw = {**kw, **params(size, **kw)}
-            return _at_zero(prim, bind(prim, *moved, **kw))
+            out = bind(prim, *moved, **kw)
+            return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
 
         return batch
 
@@ -139,3 +134,8 @@ def keep_axis_batch(param: str, *, removes: bool = False) -> RuleTemplate:
         return batch
 
     return RuleTemplate(make)
+
+
+# shape's primitives declare their batch rules with this module, so it is
+# imported last, once the helpers above exist (whichever module comes first)
+from funcdiff.primitives import shape as S  # noqa: E402
