@@ -16,6 +16,7 @@ pick them up.
 
 from __future__ import annotations
 
+import ast
 import functools
 import itertools
 import re
@@ -43,6 +44,8 @@ from funcdiff.primitives.batching import (
 from funcdiff.primitives.rules import def_zero_derivative, linear
 
 PACKAGE = Path(fd.__file__).resolve().parent
+#: the family files whose declarations and batch rules use the helpers
+FAMILIES = ("shape", "reductions", "indexing", "linalg", "control")
 
 
 def _fresh(name: str) -> str:
@@ -372,10 +375,27 @@ def test_no_move_to_front_copies_in_primitives() -> None:
     assert found == []
     # and the batch rules of these families do not spell the move themselves
     moves = re.compile(r"moveaxis\((\w+), (\w+), 0\)")
-    families = ("shape", "reductions", "indexing", "linalg", "control")
     spelled = [
         f"{name}: {m.group(0)}"
-        for name in families
+        for name in FAMILIES
         for m in moves.finditer((PACKAGE / "primitives" / f"{name}.py").read_text())
     ]
     assert spelled == []
+
+
+def test_family_files_declare_each_primitive_in_one_expression() -> None:
+    """No ``x_p.rule = ...`` assignment after a declaration in these files:
+    every rule is a keyword of the one ``Primitive(...)`` expression."""
+    files = [
+        *(PACKAGE / "primitives" / f"{name}.py" for name in FAMILIES),
+        PACKAGE / "custom.py",
+    ]
+    late = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for t in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
+                    if t.value.id.endswith("_p") or t.value.id == "prim":
+                        late.append(f"{path.name}:{node.lineno}: {ast.unparse(t)}")
+    assert late == []
