@@ -231,8 +231,6 @@ def _fit(t: Any, aval: ShapedArray, what: str) -> Any:
 # custom_jvp_call: operands (*consts, *rule_consts, *args)
 # ---------------------------------------------------------------------------
 
-custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
-
 
 def _cj_impl(
     *operands: Any,
@@ -350,11 +348,16 @@ def _cj_batch(
     return list(outs), [0] * n_out
 
 
-custom_jvp_call_p.impl = _cj_impl
-custom_jvp_call_p.abstract_eval = _cj_abstract_eval
-custom_jvp_call_p.jvp = _cj_jvp
-custom_jvp_call_p.vjp = _cj_vjp
-custom_jvp_call_p.batch = _cj_batch
+custom_jvp_call_p = Primitive(
+    "custom_jvp_call",
+    multiple_results=True,
+    impl=_cj_impl,
+    abstract_eval=_cj_abstract_eval,
+    jvp=_cj_jvp,
+    vjp=_cj_vjp,
+    batch=_cj_batch,
+    samples=lambda rng: _cj_samples(rng),  # defined at the end (they use the user API)
+)
 
 
 class custom_jvp:
@@ -519,8 +522,6 @@ def _trace_custom_jvp(
 # outputs (*outs, *residuals)
 # ---------------------------------------------------------------------------
 
-custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
-
 
 def _cv_impl(
     *operands: Any,
@@ -651,11 +652,16 @@ def _cv_batch(
     return list(outs), [0] * n_all
 
 
-custom_vjp_call_p.impl = _cv_impl
-custom_vjp_call_p.abstract_eval = _cv_abstract_eval
-custom_vjp_call_p.jvp = _cv_jvp
-custom_vjp_call_p.vjp = _cv_vjp
-custom_vjp_call_p.batch = _cv_batch
+custom_vjp_call_p = Primitive(
+    "custom_vjp_call",
+    multiple_results=True,
+    impl=_cv_impl,
+    abstract_eval=_cv_abstract_eval,
+    jvp=_cv_jvp,
+    vjp=_cv_vjp,
+    batch=_cv_batch,
+    samples=lambda rng: _cv_samples(rng),  # defined at the end (they use the user API)
+)
 
 
 class custom_vjp:
@@ -803,8 +809,6 @@ def _trace_custom_vjp(
 # checkpoint_call: recompute the body in the backward pass
 # ---------------------------------------------------------------------------
 
-checkpoint_call_p = Primitive("checkpoint_call", multiple_results=True)
-
 
 def _ck_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
     return _unalias(_eval(jaxpr, args), args)
@@ -850,11 +854,16 @@ def _ck_batch(
     return list(outs), [0] * n_out
 
 
-checkpoint_call_p.impl = _ck_impl
-checkpoint_call_p.abstract_eval = _ck_abstract_eval
-checkpoint_call_p.jvp = _ck_jvp
-checkpoint_call_p.vjp = _ck_vjp
-checkpoint_call_p.batch = _ck_batch
+checkpoint_call_p = Primitive(
+    "checkpoint_call",
+    multiple_results=True,
+    impl=_ck_impl,
+    abstract_eval=_ck_abstract_eval,
+    jvp=_ck_jvp,
+    vjp=_ck_vjp,
+    batch=_ck_batch,
+    samples=lambda rng: _ck_samples(rng),  # defined at the end (they use the user API)
+)
 
 
 def checkpoint(fun: Fun, *, static_argnums: int | Sequence[int] = ()) -> Fun:
@@ -1040,8 +1049,3 @@ def _ck_samples(rng: np.random.Generator) -> Samples:
             checkpoint_call_p, lambda x, y: f(x, y), [rng.normal(size=(2, 3)), rng.normal(size=())]
         ),
     ]
-
-
-custom_jvp_call_p.samples = _cj_samples
-custom_vjp_call_p.samples = _cv_samples
-checkpoint_call_p.samples = _ck_samples

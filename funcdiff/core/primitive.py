@@ -58,7 +58,35 @@ REGISTRY: dict[str, Primitive] = {}
 class Primitive:
     """A named operation with its rules. See the module docstring."""
 
-    def __init__(self, name: str, *, multiple_results: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        multiple_results: bool = False,
+        impl: Any = None,
+        abstract_eval: Any = None,
+        jvp: Any = None,
+        vjp: Any = None,
+        batch: Any = None,
+        samples: Any = None,
+        emit: Any = None,
+        emit_out: Any = None,
+        emit_inplace: Any = None,
+        emit_scalar: Any = None,
+        returns_view: bool = False,
+        rules: Callable[[Primitive], None] | None = None,
+    ) -> None:
+        """Declare a primitive in one expression: each keyword sets the rule
+        (or fact) of that name (see the module docstring); an unknown one is a
+        TypeError naming it.
+
+        A rule may be given as a template, an object with a
+        ``for_primitive(prim)`` method returning the rule for this primitive
+        (the batch helpers of ``funcdiff.primitives.batching`` are: their rule
+        binds the primitive it belongs to). ``rules(prim)`` runs first and sets
+        rules derived from a table (``funcdiff.primitives.rules.linear(...)``,
+        ``def_zero_derivative``); a rule given by keyword overrides it.
+        """
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is defined twice")
         self.name = name
@@ -77,11 +105,29 @@ class Primitive:
         #: optional in-place statement on a copy of the first operand (see above).
         self.emit_inplace: Rule | None = None
         #: True when ``impl`` may return a view of its first operand (see above).
-        self.returns_view = False
+        self.returns_view = returns_view
         #: optional Python-float expression for jit's scalar specialization.
         self.emit_scalar: str | Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).
         self.zero_derivative = False
+        if rules is not None:
+            rules(self)
+        given = {
+            "impl": impl,
+            "abstract_eval": abstract_eval,
+            "jvp": jvp,
+            "vjp": vjp,
+            "batch": batch,
+            "samples": samples,
+            "emit": emit,
+            "emit_out": emit_out,
+            "emit_inplace": emit_inplace,
+            "emit_scalar": emit_scalar,
+        }
+        for kind, rule in given.items():
+            if rule is not None:
+                make = getattr(rule, "for_primitive", None)
+                setattr(self, kind, rule if make is None else make(self))
         REGISTRY[name] = self
 
     def __repr__(self) -> str:

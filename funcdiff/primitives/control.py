@@ -50,7 +50,6 @@ from funcdiff.interpreters.staging import (
     compile_cached,
     dce_jaxpr,
     jvp_jaxpr,
-    place_batch_axis,
     trace_body,
     vjp_jaxpr,
 )
@@ -59,6 +58,7 @@ from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
 from funcdiff.primitives import reductions as R
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.batching import to_front
 
 Array = Any
 Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
@@ -176,16 +176,6 @@ def join_branches(
     return tuple(out), all_consts
 
 
-def _to_front(x: Array, d: int | None) -> Array:
-    """``x`` with its batch axis (if any) first."""
-    return place_batch_axis(x, d, None)
-
-
-def _front(x: Array, d: int | None, size: int) -> Array:
-    """``x`` with its batch axis first (broadcast to ``size`` if it has none)."""
-    return place_batch_axis(x, d, 0, size)
-
-
 def _at_front(flags: Sequence[bool]) -> list[int | None]:
     """Batch axes for values batched (at the front) where ``flags`` says."""
     return [0 if b else None for b in flags]
@@ -243,8 +233,6 @@ def _truth(x: Any) -> bool:
 # ---------------------------------------------------------------------------
 # cond(index, *operands): run branches[clamp(index)]
 # ---------------------------------------------------------------------------
-
-cond_p = Primitive("cond", multiple_results=True)
 
 
 def _cond_impl(index: Array, *args: Array, branches: tuple[ClosedJaxpr, ...]) -> list[Array]:
@@ -333,7 +321,7 @@ def _cond_batch(
 ) -> tuple[list[Any], list[int | None]]:
     size = batch_size(args, dims)
     index, idim = args[0], dims[0]
-    ops = [_to_front(x, d) for x, d in zip(args[1:], dims[1:], strict=True)]
+    ops = [to_front(x, d) for x, d in zip(args[1:], dims[1:], strict=True)]
     in_dims = _at_front([d is not None for d in dims[1:]])
     nout = len(branches[0].out_avals)
     if idim is None:
@@ -342,11 +330,11 @@ def _cond_batch(
         outs = bind(cond_p, index, *consts, *ops, branches=joined)
         return list(outs), [0] * nout
     # a batched index: every branch runs on the whole batch, select per member
-    index = _to_front(index, idim)
+    index = to_front(index, idim)
     result: list[Any] = []
     for k, br in enumerate(branches):
         outs, odims = vmap_jaxpr(br.jaxpr, [], ops, in_dims)
-        outs = [_front(o, d, size) for o, d in zip(outs, odims, strict=True)]
+        outs = [to_front(o, d, size) for o, d in zip(outs, odims, strict=True)]
         if k == 0:
             result = outs
             continue
@@ -395,19 +383,21 @@ def _cond_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
-cond_p.impl = _cond_impl
-cond_p.abstract_eval = _cond_abstract_eval
-cond_p.jvp = _cond_jvp
-cond_p.vjp = _cond_vjp
-cond_p.batch = _cond_batch
-cond_p.samples = _cond_samples
+cond_p = Primitive(
+    "cond",
+    multiple_results=True,
+    impl=_cond_impl,
+    abstract_eval=_cond_abstract_eval,
+    jvp=_cond_jvp,
+    vjp=_cond_vjp,
+    batch=_cond_batch,
+    samples=_cond_samples,
+)
 
 
 # ---------------------------------------------------------------------------
 # scan(*consts, *init, *xs): carry, y = body(consts, carry, x) along axis 0
 # ---------------------------------------------------------------------------
-
-scan_p = Primitive("scan", multiple_results=True)
 
 
 def _scan_split(
@@ -737,8 +727,8 @@ def _scan_batch(
     size = batch_size(args, dims)
     consts, init, xs = _scan_split(args, nc, nk)
     d_consts, d_init, d_xs = _scan_split(dims, nc, nk)
-    consts = [_to_front(x, d) for x, d in zip(consts, d_consts, strict=True)]
-    init = [_to_front(x, d) for x, d in zip(init, d_init, strict=True)]
+    consts = [to_front(x, d) for x, d in zip(consts, d_consts, strict=True)]
+    init = [to_front(x, d) for x, d in zip(init, d_init, strict=True)]
     # scanned inputs keep axis 0 for the scan: their batch axis goes to 1
     xs = [x if d is None else S.moveaxis(x, d, 1) for x, d in zip(xs, d_xs, strict=True)]
     c_b = [d is not None for d in d_consts]
@@ -753,7 +743,7 @@ def _scan_batch(
             break
         k_b = new_k
     init = [
-        _front(x, None, size) if b and d is None else x
+        to_front(x, None, size) if b and d is None else x
         for x, b, d in zip(init, k_b, d_init, strict=True)
     ]
     outs = bind(
@@ -820,19 +810,21 @@ def _scan_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
-scan_p.impl = _scan_impl
-scan_p.abstract_eval = _scan_abstract_eval
-scan_p.jvp = _scan_jvp
-scan_p.vjp = _scan_vjp
-scan_p.batch = _scan_batch
-scan_p.samples = _scan_samples
+scan_p = Primitive(
+    "scan",
+    multiple_results=True,
+    impl=_scan_impl,
+    abstract_eval=_scan_abstract_eval,
+    jvp=_scan_jvp,
+    vjp=_scan_vjp,
+    batch=_scan_batch,
+    samples=_scan_samples,
+)
 
 
 # ---------------------------------------------------------------------------
 # while(*cond_consts, *body_consts, *carry): while cond(carry): carry = body(carry)
 # ---------------------------------------------------------------------------
-
-while_p = Primitive("while", multiple_results=True)
 
 
 def _while_split(
@@ -1006,7 +998,7 @@ def _while_batch(
     body_nconsts: int,
 ) -> tuple[list[Any], list[int | None]]:
     size = batch_size(args, dims)
-    moved = [_to_front(x, d) for x, d in zip(args, dims, strict=True)]
+    moved = [to_front(x, d) for x, d in zip(args, dims, strict=True)]
     cc, bc, init = _while_split(moved, cond_nconsts, body_nconsts)
     d_cc, d_bc, d_init = _while_split(dims, cond_nconsts, body_nconsts)
     cc_b = [d is not None for d in d_cc]
@@ -1028,7 +1020,7 @@ def _while_batch(
     if pred_b:
         k_b = [True] * len(init)  # members stop at different times: all carries batched
     init = [
-        _front(x, None, size) if b and d is None else x
+        to_front(x, None, size) if b and d is None else x
         for x, b, d in zip(init, k_b, d_init, strict=True)
     ]
     nk = len(init)
@@ -1059,7 +1051,7 @@ def _while_batch(
 
     def member_pred(consts: Sequence[Any], carry: Sequence[Any]) -> Any:
         (p,), (d,) = vmap_jaxpr(cond_jaxpr.jaxpr, [], [*consts, *carry], [*cc_dims, *k_dims])
-        return _to_front(p, d)
+        return to_front(p, d)
 
     def any_running(*a: Any) -> list[Any]:
         return [R.reduce_max(member_pred(a[:ncc], a[ncc:]), (0,))]
@@ -1070,7 +1062,7 @@ def _while_batch(
         new, ndims = vmap_jaxpr(body_jaxpr.jaxpr, [], [*bcs, *carry], [*bc_dims, *k_dims])
         outs = []
         for n, d, old in zip(new, ndims, carry, strict=True):
-            n = _front(n, d, size)
+            n = to_front(n, d, size)
             p = S.reshape(running, (size,) + (1,) * (aval_of(old).ndim - 1))
             outs.append(E.select(p, n, old))
         return outs
@@ -1142,9 +1134,13 @@ def _while_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
-while_p.impl = _while_impl
-while_p.abstract_eval = _while_abstract_eval
-while_p.jvp = _while_jvp
-while_p.vjp = _while_vjp
-while_p.batch = _while_batch
-while_p.samples = _while_samples
+while_p = Primitive(
+    "while",
+    multiple_results=True,
+    impl=_while_impl,
+    abstract_eval=_while_abstract_eval,
+    jvp=_while_jvp,
+    vjp=_while_vjp,
+    batch=_while_batch,
+    samples=_while_samples,
+)

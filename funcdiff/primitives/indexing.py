@@ -18,16 +18,14 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
-from funcdiff.primitives.rules import def_zero_derivative, deflinear
+from funcdiff.primitives.batching import front_batch, keep_axis_batch, to_front
+from funcdiff.primitives.rules import def_zero_derivative, linear
 
 Array = Any
 
 # ---------------------------------------------------------------------------
 # slice: x[start:limit:stride] along every axis (strides positive)
 # ---------------------------------------------------------------------------
-
-slice_p = Primitive("slice")
-slice_p.returns_view = True  # numpy returns a view of the operand
 
 
 def _slice_impl(
@@ -82,58 +80,55 @@ def _slice_transpose(
     return pad(ct, zero, tuple(config))
 
 
-def _slice_batch(
-    args: Sequence[Array],
-    dims: Sequence[int | None],
+def _slice_emit(
+    x: str,
     *,
     start_indices: tuple[int, ...],
     limit_indices: tuple[int, ...],
     strides: tuple[int, ...],
-) -> tuple[Array, int]:
-    x = S.moveaxis(args[0], dims[0], 0)  # type: ignore[arg-type]
-    n = aval_of(x).shape[0]
-    out = bind(
-        slice_p,
-        x,
-        start_indices=(0, *start_indices),
-        limit_indices=(n, *limit_indices),
-        strides=(1, *strides),
-    )
-    return out, 0
-
-
-slice_p.impl = _slice_impl
-slice_p.emit = lambda x, *, start_indices, limit_indices, strides: (
-    "{}[{}]".format(
+) -> str:
+    if not start_indices:
+        return x
+    return "{}[{}]".format(
         x,
         ", ".join(
             f"{s}:{lim}" if st == 1 else f"{s}:{lim}:{st}"
             for s, lim, st in zip(start_indices, limit_indices, strides, strict=True)
         ),
     )
-    if start_indices
-    else x
+
+
+slice_p = Primitive(
+    "slice",
+    impl=_slice_impl,
+    emit=_slice_emit,
+    returns_view=True,  # numpy returns a view of the operand
+    abstract_eval=_slice_abstract_eval,
+    rules=linear(_slice_transpose),
+    batch=front_batch(
+        lambda n, *, start_indices, limit_indices, strides: {
+            "start_indices": (0, *start_indices),
+            "limit_indices": (n, *limit_indices),
+            "strides": (1, *strides),
+        }
+    ),
+    samples=lambda rng: [
+        ((rng.normal(size=(5,)),), {"start_indices": (1,), "limit_indices": (4,), "strides": (1,)}),
+        (
+            (rng.normal(size=(4, 6)),),
+            {"start_indices": (0, 1), "limit_indices": (3, 6), "strides": (2, 2)},
+        ),
+        (
+            (rng.normal(size=(3, 2)),),
+            {"start_indices": (1, 0), "limit_indices": (2, 2), "strides": (1, 1)},
+        ),
+    ],
 )
-slice_p.abstract_eval = _slice_abstract_eval
-deflinear(slice_p, _slice_transpose)
-slice_p.batch = _slice_batch
-slice_p.samples = lambda rng: [
-    ((rng.normal(size=(5,)),), {"start_indices": (1,), "limit_indices": (4,), "strides": (1,)}),
-    (
-        (rng.normal(size=(4, 6)),),
-        {"start_indices": (0, 1), "limit_indices": (3, 6), "strides": (2, 2)},
-    ),
-    (
-        (rng.normal(size=(3, 2)),),
-        {"start_indices": (1, 0), "limit_indices": (2, 2), "strides": (1, 1)},
-    ),
-]
 
 # ---------------------------------------------------------------------------
 # pad: (lo, hi, interior) padding per axis with a scalar padding value
 # ---------------------------------------------------------------------------
 
-pad_p = Primitive("pad")
 PadConfig = tuple[tuple[int, int, int], ...]
 
 
@@ -214,16 +209,13 @@ def _pad_batch(
 ) -> tuple[Array, int]:
     x, pv = args
     dx, dpv = dims
-    if dx is None:
-        n = aval_of(pv).shape[dpv]  # type: ignore[index]
-        x = S.broadcast_in_dim(x, (n, *aval_of(x).shape), tuple(range(1, aval_of(x).ndim + 1)))
-    else:
-        x = S.moveaxis(x, dx, 0)
+    n = aval_of(x).shape[dx] if dx is not None else aval_of(pv).shape[dpv]  # type: ignore[index]
+    x = to_front(x, dx, n)
     config = ((0, 0, 0), *padding_config)
     if dpv is None:
         return bind(pad_p, x, pv, padding_config=config), 0
     # a batched padding value: pad with zero, then add value * (padding mask)
-    pv = S.moveaxis(pv, dpv, 0)
+    pv = to_front(pv, dpv)
     dtype = aval_of(x).dtype
     zero = np.zeros((), dtype)
     padded = bind(pad_p, x, zero, padding_config=config)
@@ -235,14 +227,20 @@ def _pad_batch(
     return E.add(padded, E.mul(pv_b, mask)), 0
 
 
-pad_p.impl = _pad_impl
-pad_p.abstract_eval = _pad_abstract_eval
-deflinear(pad_p, _pad_transpose_operand, _pad_transpose_value)
-pad_p.batch = _pad_batch
-pad_p.samples = lambda rng: [
-    ((rng.normal(size=(3,)), rng.normal(size=())), {"padding_config": ((1, 2, 0),)}),
-    ((rng.normal(size=(2, 3)), rng.normal(size=())), {"padding_config": ((0, 1, 1), (2, 0, 1))}),
-]
+pad_p = Primitive(
+    "pad",
+    impl=_pad_impl,
+    abstract_eval=_pad_abstract_eval,
+    rules=linear(_pad_transpose_operand, _pad_transpose_value),
+    batch=_pad_batch,
+    samples=lambda rng: [
+        ((rng.normal(size=(3,)), rng.normal(size=())), {"padding_config": ((1, 2, 0),)}),
+        (
+            (rng.normal(size=(2, 3)), rng.normal(size=())),
+            {"padding_config": ((0, 1, 1), (2, 0, 1))},
+        ),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # add_into_slice(y, x, start): y + pad(x) with zeros, without building the pad.
@@ -250,9 +248,6 @@ pad_p.samples = lambda rng: [
 # before code generation; users' programs never contain it): the generated
 # code adds ``x`` into a copy of ``y``, or into ``y``'s dying buffer.
 # ---------------------------------------------------------------------------
-
-add_into_slice_p = Primitive("add_into_slice")
-
 
 Index = tuple[int, ...]
 
@@ -284,42 +279,27 @@ def _add_into_slice_transpose_x(
     return bind(slice_p, ct, start_indices=start, limit_indices=limit, strides=(1,) * len(shape))
 
 
-def _add_into_slice_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, start: Index, shape: Index
-) -> tuple[Array, int]:
-    n = next(aval_of(a).shape[d] for a, d in zip(args, dims, strict=True) if d is not None)
-    front = []
-    for a, d in zip(args, dims, strict=True):
-        a_shape = aval_of(a).shape
-        if d is None:
-            a = S.broadcast_in_dim(a, (n, *a_shape), tuple(range(1, len(a_shape) + 1)))
-        else:
-            a = S.moveaxis(a, d, 0)
-        front.append(a)
-    return bind(add_into_slice_p, *front, start=(0, *start), shape=(n, *shape)), 0
-
-
-add_into_slice_p.impl = _add_into_slice_impl
-add_into_slice_p.abstract_eval = _add_into_slice_abstract_eval
-add_into_slice_p.emit_inplace = lambda out, y, x, *, zeros, start, shape: "{}[{}] {} {}".format(
-    out,
-    ", ".join(f"{lo}:{lo + n}" for lo, n in zip(start, shape, strict=True)),
-    "=" if zeros else "+=",  # into fresh zeros, adding is assigning
-    x,
+add_into_slice_p = Primitive(
+    "add_into_slice",
+    impl=_add_into_slice_impl,
+    emit_inplace=lambda out, y, x, *, zeros, start, shape: "{}[{}] {} {}".format(
+        out,
+        ", ".join(f"{lo}:{lo + n}" for lo, n in zip(start, shape, strict=True)),
+        "=" if zeros else "+=",  # into fresh zeros, adding is assigning
+        x,
+    ),
+    abstract_eval=_add_into_slice_abstract_eval,
+    rules=linear(lambda ct, y, x, **params: ct, _add_into_slice_transpose_x),
+    batch=front_batch(lambda n, *, start, shape: {"start": (0, *start), "shape": (n, *shape)}),
+    samples=lambda rng: [
+        ((rng.normal(size=(5,)), rng.normal(size=(3,))), {"start": (1,), "shape": (3,)}),
+        ((rng.normal(size=(3, 4)), rng.normal(size=(2, 4))), {"start": (1, 0), "shape": (2, 4)}),
+    ],
 )
-deflinear(add_into_slice_p, lambda ct, y, x, **params: ct, _add_into_slice_transpose_x)
-add_into_slice_p.batch = _add_into_slice_batch
-add_into_slice_p.samples = lambda rng: [
-    ((rng.normal(size=(5,)), rng.normal(size=(3,))), {"start": (1,), "shape": (3,)}),
-    ((rng.normal(size=(3, 4)), rng.normal(size=(2, 4))), {"start": (1, 0), "shape": (2, 4)}),
-]
 
 # ---------------------------------------------------------------------------
 # concatenate
 # ---------------------------------------------------------------------------
-
-concatenate_p = Primitive("concatenate")
-concatenate_p.impl = lambda *xs, dimension: np.concatenate(xs, axis=dimension)
 
 
 def _concatenate_abstract_eval(*xs: ShapedArray, dimension: int) -> ShapedArray:
@@ -371,28 +351,21 @@ def _concatenate_vjp(
     ]
 
 
-def _concatenate_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, dimension: int
-) -> tuple[Array, int]:
-    n = next(aval_of(x).shape[d] for x, d in zip(args, dims, strict=True) if d is not None)
-    moved = []
-    for x, d in zip(args, dims, strict=True):
-        if d is None:
-            shape = aval_of(x).shape
-            moved.append(S.broadcast_in_dim(x, (n, *shape), tuple(range(1, len(shape) + 1))))
-        else:
-            moved.append(S.moveaxis(x, d, 0))
-    return bind(concatenate_p, *moved, dimension=dimension + 1), 0
-
-
-concatenate_p.abstract_eval = _concatenate_abstract_eval
-concatenate_p.jvp = _concatenate_jvp
-concatenate_p.vjp = _concatenate_vjp
-concatenate_p.batch = _concatenate_batch
-concatenate_p.samples = lambda rng: [
-    ((rng.normal(size=(2,)), rng.normal(size=(3,))), {"dimension": 0}),
-    ((rng.normal(size=(2, 3)), rng.normal(size=(2, 1)), rng.normal(size=(2, 2))), {"dimension": 1}),
-]
+concatenate_p = Primitive(
+    "concatenate",
+    impl=lambda *xs, dimension: np.concatenate(xs, axis=dimension),
+    abstract_eval=_concatenate_abstract_eval,
+    jvp=_concatenate_jvp,
+    vjp=_concatenate_vjp,
+    batch=front_batch(lambda n, *, dimension: {"dimension": dimension + 1}),
+    samples=lambda rng: [
+        ((rng.normal(size=(2,)), rng.normal(size=(3,))), {"dimension": 0}),
+        (
+            (rng.normal(size=(2, 3)), rng.normal(size=(2, 1)), rng.normal(size=(2, 2))),
+            {"dimension": 1},
+        ),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # wrappers
@@ -446,38 +419,29 @@ def concatenate(xs: Sequence[Array], dimension: int) -> Array:
 # rev: reverse the order of elements along some axes
 # ---------------------------------------------------------------------------
 
-rev_p = Primitive("rev")
-rev_p.returns_view = True  # numpy returns a view of the operand
-rev_p.impl = lambda x, *, dimensions: np.flip(x, dimensions)
-
 
 def _rev_abstract_eval(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
     S.check_axes("rev", x, dimensions)
     return x
 
 
-def _rev_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, dimensions: tuple[int, ...]
-) -> tuple[Array, int]:
-    d = dims[0]
-    assert d is not None
-    return bind(rev_p, args[0], dimensions=tuple(a + (a >= d) for a in dimensions)), d
-
-
-rev_p.abstract_eval = _rev_abstract_eval
-deflinear(rev_p, lambda ct, x, *, dimensions: rev(ct, dimensions))
-rev_p.batch = _rev_batch
-rev_p.samples = lambda rng: [
-    ((rng.normal(size=(4,)),), {"dimensions": (0,)}),
-    ((rng.normal(size=(2, 3)),), {"dimensions": (1,)}),
-    ((rng.normal(size=(2, 3, 4)),), {"dimensions": (0, 2)}),
-]
+rev_p = Primitive(
+    "rev",
+    impl=lambda x, *, dimensions: np.flip(x, dimensions),
+    returns_view=True,  # numpy returns a view of the operand
+    abstract_eval=_rev_abstract_eval,
+    rules=linear(lambda ct, x, *, dimensions: rev(ct, dimensions)),
+    batch=keep_axis_batch("dimensions"),
+    samples=lambda rng: [
+        ((rng.normal(size=(4,)),), {"dimensions": (0,)}),
+        ((rng.normal(size=(2, 3)),), {"dimensions": (1,)}),
+        ((rng.normal(size=(2, 3, 4)),), {"dimensions": (0, 2)}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # gather: np.take(x, idx, axis) with in-range, non-negative integer indices
 # ---------------------------------------------------------------------------
-
-gather_p = Primitive("gather")
 
 
 def _gather_impl(x: Array, idx: Array, *, axis: int) -> Array:
@@ -539,12 +503,11 @@ def _gather_batch(
     if dx is None:
         return bind(gather_p, x, idx, axis=axis), axis + di
     # both batched: fold the batch into the gathered axis, offset the indices
-    x = S.moveaxis(x, dx, 0)
-    x = S.moveaxis(x, axis + 1, 1)
+    x = S.moveaxis(to_front(x, dx), axis + 1, 1)
     xs = aval_of(x).shape
     nb, n, rest = xs[0], xs[1], xs[2:]
     flat_x = S.reshape(x, (nb * n, *rest))
-    idx = S.moveaxis(idx, di, 0)
+    idx = to_front(idx, di)
     flat_idx = _flat_batch_indices(idx, n, "gather")
     out = bind(gather_p, flat_x, flat_idx, axis=0)  # (nb, *ishape, *pre, *post)
     k = aval_of(idx).ndim - 1
@@ -557,22 +520,23 @@ def _gather_batch(
     return S.transpose(out, perm), 0
 
 
-gather_p.impl = _gather_impl
-gather_p.abstract_eval = _gather_abstract_eval
-deflinear(gather_p, _gather_transpose, None)
-gather_p.batch = _gather_batch
-gather_p.samples = lambda rng: [
-    ((rng.normal(size=(5,)), np.array([0, 3, 3, 1])), {"axis": 0}),
-    ((rng.normal(size=(3, 4)), np.array([[2, 0], [1, 1]])), {"axis": 1}),
-    ((rng.normal(size=(3, 4)), np.array(2)), {"axis": 0}),
-    ((rng.normal(size=(2, 3, 2)), np.array([1, 0, 2, 1])), {"axis": 1}),
-]
+gather_p = Primitive(
+    "gather",
+    impl=_gather_impl,
+    abstract_eval=_gather_abstract_eval,
+    rules=linear(_gather_transpose, None),
+    batch=_gather_batch,
+    samples=lambda rng: [
+        ((rng.normal(size=(5,)), np.array([0, 3, 3, 1])), {"axis": 0}),
+        ((rng.normal(size=(3, 4)), np.array([[2, 0], [1, 1]])), {"axis": 1}),
+        ((rng.normal(size=(3, 4)), np.array(2)), {"axis": 0}),
+        ((rng.normal(size=(2, 3, 2)), np.array([1, 0, 2, 1])), {"axis": 1}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # scatter_add: operand with updates added at idx along an axis (np.add.at)
 # ---------------------------------------------------------------------------
-
-scatter_add_p = Primitive("scatter_add")
 
 
 def _scatter_add_impl(operand: Array, idx: Array, updates: Array, *, axis: int) -> Array:
@@ -617,19 +581,12 @@ def _scatter_add_batch(
     operand, idx, updates = args
     do, di, du = dims
     nb = next(aval_of(x).shape[d] for x, d in zip(args, dims, strict=True) if d is not None)
-
-    def front(x: Array, d: int | None) -> Array:
-        if d is None:
-            shape = aval_of(x).shape
-            return S.broadcast_in_dim(x, (nb, *shape), tuple(range(1, len(shape) + 1)))
-        return S.moveaxis(x, d, 0)
-
-    operand = front(operand, do)
-    updates = front(updates, du)
+    operand = to_front(operand, do, nb)
+    updates = to_front(updates, du, nb)
     if di is None:
         return bind(scatter_add_p, operand, idx, updates, axis=axis + 1), 0
     # batched indices: fold the batch into the scattered axis
-    idx = S.moveaxis(idx, di, 0)
+    idx = to_front(idx, di)
     k = aval_of(idx).ndim - 1
     operand = S.moveaxis(operand, axis + 1, 1)
     os_ = aval_of(operand).shape
@@ -649,30 +606,29 @@ def _scatter_add_batch(
     return S.moveaxis(out, 1, axis + 1), 0
 
 
-scatter_add_p.impl = _scatter_add_impl
-scatter_add_p.abstract_eval = _scatter_add_abstract_eval
-deflinear(
-    scatter_add_p,
-    lambda ct, operand, idx, updates, *, axis: ct,
-    None,
-    lambda ct, operand, idx, updates, *, axis: bind(gather_p, ct, idx, axis=axis),
-)
-scatter_add_p.batch = _scatter_add_batch
-scatter_add_p.samples = lambda rng: [
-    ((rng.normal(size=(5,)), np.array([0, 3, 3, 1]), rng.normal(size=(4,))), {"axis": 0}),
-    (
-        (rng.normal(size=(3, 4)), np.array([[2, 0], [2, 2]]), rng.normal(size=(3, 2, 2))),
-        {"axis": 1},
+scatter_add_p = Primitive(
+    "scatter_add",
+    impl=_scatter_add_impl,
+    abstract_eval=_scatter_add_abstract_eval,
+    rules=linear(
+        lambda ct, operand, idx, updates, *, axis: ct,
+        None,
+        lambda ct, operand, idx, updates, *, axis: bind(gather_p, ct, idx, axis=axis),
     ),
-    ((rng.normal(size=(3, 2)), np.array(1), rng.normal(size=(2,))), {"axis": 0}),
-]
+    batch=_scatter_add_batch,
+    samples=lambda rng: [
+        ((rng.normal(size=(5,)), np.array([0, 3, 3, 1]), rng.normal(size=(4,))), {"axis": 0}),
+        (
+            (rng.normal(size=(3, 4)), np.array([[2, 0], [2, 2]]), rng.normal(size=(3, 2, 2))),
+            {"axis": 1},
+        ),
+        ((rng.normal(size=(3, 2)), np.array(1), rng.normal(size=(2,))), {"axis": 0}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # argsort: stable sorting permutation along an axis (integer output)
 # ---------------------------------------------------------------------------
-
-argsort_p = Primitive("argsort")
-argsort_p.impl = lambda x, *, axis: np.argsort(x, axis=axis, kind="stable")
 
 
 def _argsort_abstract_eval(x: ShapedArray, *, axis: int) -> ShapedArray:
@@ -681,22 +637,18 @@ def _argsort_abstract_eval(x: ShapedArray, *, axis: int) -> ShapedArray:
     return ShapedArray(x.shape, np.int64)
 
 
-def _argsort_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, axis: int
-) -> tuple[Array, int]:
-    d = dims[0]
-    assert d is not None
-    return bind(argsort_p, args[0], axis=axis + (axis >= d)), d
-
-
-argsort_p.abstract_eval = _argsort_abstract_eval
-def_zero_derivative(argsort_p)
-argsort_p.batch = _argsort_batch
-argsort_p.samples = lambda rng: [
-    ((rng.normal(size=(5,)),), {"axis": 0}),
-    ((rng.normal(size=(3, 4)),), {"axis": 1}),
-    ((rng.normal(size=(3, 4)),), {"axis": 0}),
-]
+argsort_p = Primitive(
+    "argsort",
+    impl=lambda x, *, axis: np.argsort(x, axis=axis, kind="stable"),
+    abstract_eval=_argsort_abstract_eval,
+    rules=def_zero_derivative,
+    batch=keep_axis_batch("axis"),
+    samples=lambda rng: [
+        ((rng.normal(size=(5,)),), {"axis": 0}),
+        ((rng.normal(size=(3, 4)),), {"axis": 1}),
+        ((rng.normal(size=(3, 4)),), {"axis": 0}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # wrappers (record nothing when there is nothing to do)

@@ -12,6 +12,7 @@ Below it, the matrix functions (see "matrix functions" for the conventions):
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -25,11 +26,10 @@ from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
 from funcdiff.primitives import shape as S
+from funcdiff.primitives.batching import RuleTemplate, shift, to_front, vectorized_batch
 
 Array = Any
 DimNums = tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]]
-
-dot_general_p = Primitive("dot_general")
 
 
 def _free(ndim: int, contract: Sequence[int], batch: Sequence[int]) -> list[int]:
@@ -138,11 +138,6 @@ def _dot_general_vjp(
     ]
 
 
-def _shift(dims: Sequence[int]) -> tuple[int, ...]:
-    # per-example axis numbers, once the batch axis is in front
-    return tuple(d + 1 for d in dims)
-
-
 def _dot_general_batch(
     args: Sequence[Array], dims: Sequence[int | None], *, dimension_numbers: DimNums
 ) -> tuple[Array, int]:
@@ -150,11 +145,11 @@ def _dot_general_batch(
     x, y = args
     dx, dy = dims
     if dx is not None:
-        x = S.moveaxis(x, dx, 0)
-        xc, xb = _shift(xc), _shift(xb)
+        x = to_front(x, dx)
+        xc, xb = shift(xc), shift(xb)
     if dy is not None:
-        y = S.moveaxis(y, dy, 0)
-        yc, yb = _shift(yc), _shift(yb)
+        y = to_front(y, dy)
+        yc, yb = shift(yc), shift(yb)
     if dx is not None and dy is not None:
         return dot_general(x, y, ((xc, yc), ((0, *xb), (0, *yb)))), 0
     out = dot_general(x, y, ((xc, yc), (xb, yb)))
@@ -164,42 +159,48 @@ def _dot_general_batch(
     return out, len(xb) + len(_free(xnd, xc, xb))
 
 
-dot_general_p.impl = _dot_general_impl
-dot_general_p.abstract_eval = _dot_general_abstract_eval
-dot_general_p.jvp = _dot_general_jvp
-dot_general_p.vjp = _dot_general_vjp
-dot_general_p.batch = _dot_general_batch
-dot_general_p.samples = lambda rng: [
-    (
-        (rng.normal(size=(2, 3)), rng.normal(size=(3, 4))),
-        {"dimension_numbers": (((1,), (0,)), ((), ()))},
-    ),
-    (
-        (rng.normal(size=(2, 3)), rng.normal(size=(3,))),
-        {"dimension_numbers": (((1,), (0,)), ((), ()))},
-    ),
-    (
-        (rng.normal(size=(3,)), rng.normal(size=(3,))),
-        {"dimension_numbers": (((0,), (0,)), ((), ()))},
-    ),
-    (
-        (rng.normal(size=(3, 2)), rng.normal(size=(3, 4))),
-        {"dimension_numbers": (((0,), (0,)), ((), ()))},
-    ),
-    (
-        (rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5))),
-        {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))},
-    ),
-    (
-        (rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 5, 2))),
-        {"dimension_numbers": (((2, 1), (0, 2)), ((), ()))},
-    ),
-    (
-        (rng.normal(size=(3, 2, 5)), rng.normal(size=(2, 5, 4))),
-        {"dimension_numbers": (((2,), (1,)), ((1,), (0,)))},
-    ),
-    ((rng.normal(size=(2,)), rng.normal(size=(3,))), {"dimension_numbers": (((), ()), ((), ()))}),
-]
+dot_general_p = Primitive(
+    "dot_general",
+    impl=_dot_general_impl,
+    abstract_eval=_dot_general_abstract_eval,
+    jvp=_dot_general_jvp,
+    vjp=_dot_general_vjp,
+    batch=_dot_general_batch,
+    samples=lambda rng: [
+        (
+            (rng.normal(size=(2, 3)), rng.normal(size=(3, 4))),
+            {"dimension_numbers": (((1,), (0,)), ((), ()))},
+        ),
+        (
+            (rng.normal(size=(2, 3)), rng.normal(size=(3,))),
+            {"dimension_numbers": (((1,), (0,)), ((), ()))},
+        ),
+        (
+            (rng.normal(size=(3,)), rng.normal(size=(3,))),
+            {"dimension_numbers": (((0,), (0,)), ((), ()))},
+        ),
+        (
+            (rng.normal(size=(3, 2)), rng.normal(size=(3, 4))),
+            {"dimension_numbers": (((0,), (0,)), ((), ()))},
+        ),
+        (
+            (rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5))),
+            {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))},
+        ),
+        (
+            (rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 5, 2))),
+            {"dimension_numbers": (((2, 1), (0, 2)), ((), ()))},
+        ),
+        (
+            (rng.normal(size=(3, 2, 5)), rng.normal(size=(2, 5, 4))),
+            {"dimension_numbers": (((2,), (1,)), ((1,), (0,)))},
+        ),
+        (
+            (rng.normal(size=(2,)), rng.normal(size=(3,))),
+            {"dimension_numbers": (((), ()), ((), ()))},
+        ),
+    ],
+)
 
 
 def dot_general(x: Array, y: Array, dimension_numbers: DimNums) -> Array:
@@ -378,21 +379,7 @@ def _check_rhs(name: str, a: ShapedArray, b: ShapedArray, left_side: bool) -> No
         raise DTypeError(f"{name}: operand dtypes differ ({a.str_short()}, {b.str_short()})")
 
 
-def _front(x: Array, d: int) -> Array:
-    return x if d == 0 else S.moveaxis(x, d, 0)
-
-
-def _unary_batch(prim: Primitive) -> Any:
-    def batch(args: Sequence[Array], dims: Sequence[int | None], **params: Any) -> Any:
-        out = bind(prim, _front(args[0], dims[0]), **params)  # type: ignore[arg-type]
-        if prim.multiple_results:
-            return out, [0] * len(out)
-        return out, 0
-
-    return batch
-
-
-def _solve_like_batch(
+def _solve_like(
     prim: Primitive, args: Sequence[Array], dims: Sequence[int | None], **params: Any
 ) -> tuple[Array, int]:
     """Batch rule of ``solve``/``triangular_solve``. An unbatched coefficient
@@ -411,13 +398,12 @@ def _solve_like_batch(
         else:
             folded = S.reshape(b, (*shape[:-3], shape[-3] * shape[-2], shape[-1]))
         return S.reshape(bind(prim, a, folded, **params), shape), pos
-    a = _front(a, da)
-    if db is None:
-        bs = aval_of(b).shape
-        b = S.broadcast_in_dim(b, (aval_of(a).shape[0], *bs), tuple(range(1, len(bs) + 1)))
-    else:
-        b = _front(b, db)
-    return bind(prim, a, b, **params), 0
+    a = to_front(a, da)
+    return bind(prim, a, to_front(b, db, aval_of(a).shape[0]), **params), 0
+
+
+#: batch rule of ``solve`` and ``triangular_solve``
+_solve_like_batch = RuleTemplate(lambda prim: functools.partial(_solve_like, prim))
 
 
 def _well(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -451,8 +437,6 @@ def _spread(rng: np.random.Generator, m: int, n: int, values: Sequence[float]) -
 #   jvp:  dx = solve(a, db - da x)
 #   vjp:  ct_b = solve(a^T, ct),  ct_a = -ct_b x^T
 # ---------------------------------------------------------------------------
-
-solve_p = Primitive("solve")
 
 
 def _solve_impl(a: Array, b: Array) -> Array:
@@ -489,17 +473,20 @@ def _solve_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool])
     return [E.neg(_mm(ct_b, _mT(out))) if needs[0] else None, ct_b if needs[1] else None]
 
 
-solve_p.impl = _solve_impl
-solve_p.abstract_eval = _solve_abstract_eval
-solve_p.jvp = _solve_jvp
-solve_p.vjp = _solve_vjp
-solve_p.batch = lambda args, dims: _solve_like_batch(solve_p, args, dims)
-solve_p.samples = lambda rng: [
-    ((_well(rng, 3, 3), rng.normal(size=(3, 2))), {}),
-    ((_well(rng, 3, 3), rng.normal(size=(3, 1))), {}),
-    ((_well(rng, 2, 3, 3), rng.normal(size=(2, 3, 2))), {}),
-    ((_well(rng, 1, 1), rng.normal(size=(1, 3))), {}),
-]
+solve_p = Primitive(
+    "solve",
+    impl=_solve_impl,
+    abstract_eval=_solve_abstract_eval,
+    jvp=_solve_jvp,
+    vjp=_solve_vjp,
+    batch=_solve_like_batch,
+    samples=lambda rng: [
+        ((_well(rng, 3, 3), rng.normal(size=(3, 2))), {}),
+        ((_well(rng, 3, 3), rng.normal(size=(3, 1))), {}),
+        ((_well(rng, 2, 3, 3), rng.normal(size=(2, 3, 2))), {}),
+        ((_well(rng, 1, 1), rng.normal(size=(1, 3))), {}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # triangular_solve(a, b): op(T) @ x = b (left_side) or x @ op(T) = b, where T
@@ -512,8 +499,6 @@ solve_p.samples = lambda rng: [
 #         ct_T = -ct_b x^T (left) or -x^T ct_b (right), transposed if
 #         transpose_a, then masked to the triangle that was read
 # ---------------------------------------------------------------------------
-
-triangular_solve_p = Primitive("triangular_solve")
 
 
 def _tri_impl(
@@ -594,14 +579,15 @@ def _tri_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[s
     ]
 
 
-triangular_solve_p.impl = _tri_impl
-triangular_solve_p.abstract_eval = _tri_abstract_eval
-triangular_solve_p.jvp = _tri_jvp
-triangular_solve_p.vjp = _tri_vjp
-triangular_solve_p.batch = lambda args, dims, **params: _solve_like_batch(
-    triangular_solve_p, args, dims, **params
+triangular_solve_p = Primitive(
+    "triangular_solve",
+    impl=_tri_impl,
+    abstract_eval=_tri_abstract_eval,
+    jvp=_tri_jvp,
+    vjp=_tri_vjp,
+    batch=_solve_like_batch,
+    samples=_tri_samples,
 )
-triangular_solve_p.samples = _tri_samples
 
 # ---------------------------------------------------------------------------
 # cholesky(a) = L, lower triangular with L L^T = A, where A is the symmetric
@@ -610,8 +596,6 @@ triangular_solve_p.samples = _tri_samples
 #   jvp:  dL = L Phi(L^-1 sym(da) L^-T)
 #   vjp:  G = L^-T Phi(L^T ct) L^-1,  ct_a = fold(G)
 # ---------------------------------------------------------------------------
-
-cholesky_p = Primitive("cholesky")
 
 
 def _cholesky_impl(a: Array) -> Array:
@@ -658,17 +642,20 @@ def _cholesky_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[boo
     return [_fold(g, lower=True)]
 
 
-cholesky_p.impl = _cholesky_impl
-cholesky_p.abstract_eval = _cholesky_abstract_eval
-cholesky_p.jvp = _cholesky_jvp
-cholesky_p.vjp = _cholesky_vjp
-cholesky_p.batch = _unary_batch(cholesky_p)
-cholesky_p.samples = lambda rng: [
-    ((_spd(rng, 3, 3),), {}),
-    ((_spd(rng, 3, 3) + np.triu(rng.normal(size=(3, 3)), 1),), {}),  # upper part ignored
-    ((_spd(rng, 2, 2, 2),), {}),
-    ((_spd(rng, 1, 1),), {}),
-]
+cholesky_p = Primitive(
+    "cholesky",
+    impl=_cholesky_impl,
+    abstract_eval=_cholesky_abstract_eval,
+    jvp=_cholesky_jvp,
+    vjp=_cholesky_vjp,
+    batch=vectorized_batch,
+    samples=lambda rng: [
+        ((_spd(rng, 3, 3),), {}),
+        ((_spd(rng, 3, 3) + np.triu(rng.normal(size=(3, 3)), 1),), {}),  # upper part ignored
+        ((_spd(rng, 2, 2, 2),), {}),
+        ((_spd(rng, 1, 1),), {}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # det(a), slogdet(a) = (sign, log|det a|), and cofactor: the derivatives of det
@@ -707,8 +694,6 @@ cholesky_p.samples = lambda rng: [
 #   cofactor(a) = sigma * U diag(prod_{j != i} s_j) V^T.
 # The value of det itself is numpy's (LU).
 # ---------------------------------------------------------------------------
-
-cofactor_p = Primitive("cofactor")
 
 
 def _excl_prod(x: np.ndarray) -> np.ndarray:
@@ -969,7 +954,7 @@ def _cofactor_batch(
         if d is None:
             k = 1
         else:
-            x = _front(x, d)
+            x = to_front(x, d)
             shape = aval_of(x).shape[1:]
             k = size
         pad = lead - (len(shape) - 2)
@@ -997,12 +982,15 @@ def _cofactor_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], d
     ]
 
 
-cofactor_p.impl = _cofactor_impl
-cofactor_p.abstract_eval = _cofactor_abstract_eval
-cofactor_p.jvp = _cofactor_jvp
-cofactor_p.vjp = _cofactor_vjp
-cofactor_p.batch = _cofactor_batch
-cofactor_p.samples = _cofactor_samples
+cofactor_p = Primitive(
+    "cofactor",
+    impl=_cofactor_impl,
+    abstract_eval=_cofactor_abstract_eval,
+    jvp=_cofactor_jvp,
+    vjp=_cofactor_vjp,
+    batch=_cofactor_batch,
+    samples=_cofactor_samples,
+)
 
 
 def cofactor(a: Array, *dirs: Array, normalized: bool = False) -> Array:
@@ -1012,29 +1000,28 @@ def cofactor(a: Array, *dirs: Array, normalized: bool = False) -> Array:
     return bind(cofactor_p, a, *dirs, normalized=bool(normalized))
 
 
-det_p = Primitive("det")
-slogdet_p = Primitive("slogdet", multiple_results=True)
-
-
 def _det_abstract_eval(a: ShapedArray) -> ShapedArray:
     _check_float("det", a)
     _check_matrix("det", a, square=True)
     return ShapedArray(a.shape[:-2], a.dtype)
 
 
-det_p.impl = lambda a: np.linalg.det(a)
-det_p.abstract_eval = _det_abstract_eval
-det_p.jvp = lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0])
-det_p.vjp = lambda ct, primals, out, needs: [E.mul(_as_mat(ct), cofactor(primals[0]))]
-det_p.batch = _unary_batch(det_p)
-det_p.samples = lambda rng: [
-    ((_well(rng, 3, 3),), {}),
-    ((-_well(rng, 3, 3),), {}),
-    ((_well(rng, 2, 2, 2),), {}),
-    ((_well(rng, 1, 1),), {}),
-    ((np.array([[1.0, 2.0], [2.0, 4.0]]),), {}),  # singular: the cofactor matrix
-    ((np.outer([1.0, 2.0, -1.0], [0.5, 1.0, 3.0]),), {}),  # rank 1
-]
+det_p = Primitive(
+    "det",
+    impl=lambda a: np.linalg.det(a),
+    abstract_eval=_det_abstract_eval,
+    jvp=lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0]),
+    vjp=lambda ct, primals, out, needs: [E.mul(_as_mat(ct), cofactor(primals[0]))],
+    batch=vectorized_batch,
+    samples=lambda rng: [
+        ((_well(rng, 3, 3),), {}),
+        ((-_well(rng, 3, 3),), {}),
+        ((_well(rng, 2, 2, 2),), {}),
+        ((_well(rng, 1, 1),), {}),
+        ((np.array([[1.0, 2.0], [2.0, 4.0]]),), {}),  # singular: the cofactor matrix
+        ((np.outer([1.0, 2.0, -1.0], [0.5, 1.0, 3.0]),), {}),  # rank 1
+    ],
+)
 
 
 def _slogdet_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
@@ -1063,16 +1050,20 @@ def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool
     return [E.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
 
 
-slogdet_p.impl = lambda a: list(np.linalg.slogdet(a))
-slogdet_p.abstract_eval = _slogdet_abstract_eval
-slogdet_p.jvp = _slogdet_jvp
-slogdet_p.vjp = _slogdet_vjp
-slogdet_p.batch = _unary_batch(slogdet_p)
-slogdet_p.samples = lambda rng: [
-    ((_well(rng, 3, 3),), {}),
-    ((-_well(rng, 3, 3),), {}),
-    ((_well(rng, 2, 2, 2),), {}),
-]
+slogdet_p = Primitive(
+    "slogdet",
+    multiple_results=True,
+    impl=lambda a: list(np.linalg.slogdet(a)),
+    abstract_eval=_slogdet_abstract_eval,
+    jvp=_slogdet_jvp,
+    vjp=_slogdet_vjp,
+    batch=vectorized_batch,
+    samples=lambda rng: [
+        ((_well(rng, 3, 3),), {}),
+        ((-_well(rng, 3, 3),), {}),
+        ((_well(rng, 2, 2, 2),), {}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # eigh(a) = [w, V]: A = V diag(w) V^T for the symmetric A that the lower
@@ -1084,8 +1075,6 @@ slogdet_p.samples = lambda rng: [
 # (and second derivatives of eigenvalues) are inf/NaN there, as in JAX; the
 # eigenvalue gradient alone stays finite.
 # ---------------------------------------------------------------------------
-
-eigh_p = Primitive("eigh", multiple_results=True)
 
 
 def _eigh_impl(a: Array, *, lower: bool) -> list[Array]:
@@ -1132,17 +1121,21 @@ def _sym_distinct(rng: np.random.Generator, n: int, lower: bool) -> np.ndarray:
     return out
 
 
-eigh_p.impl = _eigh_impl
-eigh_p.abstract_eval = _eigh_abstract_eval
-eigh_p.jvp = _eigh_jvp
-eigh_p.vjp = _eigh_vjp
-eigh_p.batch = _unary_batch(eigh_p)
-eigh_p.samples = lambda rng: [
-    ((_sym_distinct(rng, 3, True),), {"lower": True}),
-    ((_sym_distinct(rng, 3, False),), {"lower": False}),
-    ((np.stack([_sym_distinct(rng, 2, True) for _ in range(2)]),), {"lower": True}),
-    ((np.array([[1.5]]),), {"lower": True}),
-]
+eigh_p = Primitive(
+    "eigh",
+    multiple_results=True,
+    impl=_eigh_impl,
+    abstract_eval=_eigh_abstract_eval,
+    jvp=_eigh_jvp,
+    vjp=_eigh_vjp,
+    batch=vectorized_batch,
+    samples=lambda rng: [
+        ((_sym_distinct(rng, 3, True),), {"lower": True}),
+        ((_sym_distinct(rng, 3, False),), {"lower": False}),
+        ((np.stack([_sym_distinct(rng, 2, True) for _ in range(2)]),), {"lower": True}),
+        ((np.array([[1.5]]),), {"lower": True}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # qr(a) = [Q, R], reduced: a (..., m, n) -> Q (..., m, k), R (..., k, n),
@@ -1156,8 +1149,6 @@ eigh_p.samples = lambda rng: [
 # R2 = Q^T Y, so dR2 = Q^T (dY - dQ R2); the vjp sends ct_Y = Q ct_R2 and
 # adds Y ct_R2^T to ct_Q. Singular case: rank-deficient a (R not invertible).
 # ---------------------------------------------------------------------------
-
-qr_p = Primitive("qr", multiple_results=True)
 
 
 def _qr_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
@@ -1234,17 +1225,21 @@ def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) ->
     return [I.concatenate([ct_x, _mm(q, ct_r2)], _nd(a) - 1)]
 
 
-qr_p.impl = lambda a: list(np.linalg.qr(a))
-qr_p.abstract_eval = _qr_abstract_eval
-qr_p.jvp = _qr_jvp
-qr_p.vjp = _qr_vjp
-qr_p.batch = _unary_batch(qr_p)
-qr_p.samples = lambda rng: [
-    ((_well(rng, 3, 3),), {}),
-    ((rng.normal(size=(4, 2)),), {}),
-    ((rng.normal(size=(2, 4)),), {}),
-    ((rng.normal(size=(2, 3, 2)),), {}),
-]
+qr_p = Primitive(
+    "qr",
+    multiple_results=True,
+    impl=lambda a: list(np.linalg.qr(a)),
+    abstract_eval=_qr_abstract_eval,
+    jvp=_qr_jvp,
+    vjp=_qr_vjp,
+    batch=vectorized_batch,
+    samples=lambda rng: [
+        ((_well(rng, 3, 3),), {}),
+        ((rng.normal(size=(4, 2)),), {}),
+        ((rng.normal(size=(2, 4)),), {}),
+        ((rng.normal(size=(2, 3, 2)),), {}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # svd(a) = [U, s, Vh] (compute_uv) or [s]: a (..., m, n) = U diag(s) Vh,
@@ -1267,8 +1262,6 @@ qr_p.samples = lambda rng: [
 # every function that does not depend on which basis was chosen (e.g. the
 # projector U_p U_p^T), but not for numpy's particular choice.
 # ---------------------------------------------------------------------------
-
-svd_p = Primitive("svd", multiple_results=True)
 
 
 def _svd_impl(a: Array, *, full_matrices: bool, compute_uv: bool) -> list[Array]:
@@ -1395,13 +1388,6 @@ def _svd_vjp(
     return [ct_a if extra is None else E.add(ct_a, extra)]
 
 
-svd_p.impl = _svd_impl
-svd_p.abstract_eval = _svd_abstract_eval
-svd_p.jvp = _svd_jvp
-svd_p.vjp = _svd_vjp
-svd_p.batch = _unary_batch(svd_p)
-
-
 def _svd_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     reduced = {"full_matrices": False, "compute_uv": True}
     return [
@@ -1417,7 +1403,16 @@ def _svd_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[s
     ]
 
 
-svd_p.samples = _svd_samples
+svd_p = Primitive(
+    "svd",
+    multiple_results=True,
+    impl=_svd_impl,
+    abstract_eval=_svd_abstract_eval,
+    jvp=_svd_jvp,
+    vjp=_svd_vjp,
+    batch=vectorized_batch,
+    samples=_svd_samples,
+)
 
 # ---------------------------------------------------------------------------
 # pinv(a) = X, the Moore-Penrose pseudo-inverse (numpy: SVD, singular values
@@ -1427,8 +1422,6 @@ svd_p.samples = _svd_samples
 #   vjp:  ct_a = -X^T ct X^T + (I - a X) ct^T X X^T + X^T X ct^T (I - X a)
 # Singular case: a perturbation that changes the rank (pinv jumps there).
 # ---------------------------------------------------------------------------
-
-pinv_p = Primitive("pinv")
 
 
 def _pinv_abstract_eval(a: ShapedArray, *, rcond: float) -> ShapedArray:
@@ -1464,17 +1457,20 @@ def _pinv_vjp(
     return [E.add(g, _mm(_mm(xt, x), _mm(ctt, res_n)))]
 
 
-pinv_p.impl = lambda a, *, rcond: np.linalg.pinv(a, rcond=rcond)
-pinv_p.abstract_eval = _pinv_abstract_eval
-pinv_p.jvp = _pinv_jvp
-pinv_p.vjp = _pinv_vjp
-pinv_p.batch = _unary_batch(pinv_p)
-pinv_p.samples = lambda rng: [
-    ((rng.normal(size=(3, 2)),), {"rcond": 1e-15}),
-    ((rng.normal(size=(2, 3)),), {"rcond": 1e-15}),
-    ((_well(rng, 3, 3),), {"rcond": 1e-15}),
-    ((rng.normal(size=(2, 4, 3)),), {"rcond": 1e-10}),
-]
+pinv_p = Primitive(
+    "pinv",
+    impl=lambda a, *, rcond: np.linalg.pinv(a, rcond=rcond),
+    abstract_eval=_pinv_abstract_eval,
+    jvp=_pinv_jvp,
+    vjp=_pinv_vjp,
+    batch=vectorized_batch,
+    samples=lambda rng: [
+        ((rng.normal(size=(3, 2)),), {"rcond": 1e-15}),
+        ((rng.normal(size=(2, 3)),), {"rcond": 1e-15}),
+        ((_well(rng, 3, 3),), {"rcond": 1e-15}),
+        ((rng.normal(size=(2, 4, 3)),), {"rcond": 1e-10}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # wrappers

@@ -30,7 +30,8 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import shape as S
-from funcdiff.primitives.rules import def_zero_derivative, deflinear
+from funcdiff.primitives.batching import keep_axis_batch
+from funcdiff.primitives.rules import def_zero_derivative, linear
 
 Array = Any
 Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
@@ -41,19 +42,12 @@ def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _batched_axes(axes: tuple[int, ...], bdim: int) -> tuple[int, ...]:
-    """Axes of an unbatched operand, renumbered for an operand batched at ``bdim``."""
-    return tuple(a + (a >= bdim) for a in axes)
-
-
 # ---------------------------------------------------------------------------
 # reduce_max, reduce_min: the extremum over ``axes``; ties share the derivative
 # ---------------------------------------------------------------------------
 
 
 def _extremum(name: str, np_fn: Any) -> Primitive:
-    prim = Primitive(name)
-
     def impl(x: Array, *, axes: tuple[int, ...]) -> Array:
         return np_fn(x, axis=axes)
 
@@ -96,14 +90,6 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         keep = _keep_shape(aval_of(x).shape, axes)
         return [E.mul(S.reshape(E.div(ct, count), keep), mask)]
 
-    def batch(
-        args: Sequence[Array], dims: Sequence[int | None], *, axes: tuple[int, ...]
-    ) -> tuple[Array, int]:
-        (x,), (d,) = args, dims
-        assert d is not None
-        new_axes = _batched_axes(axes, d)
-        return bind(prim, x, axes=new_axes), d - sum(1 for a in new_axes if a < d)
-
     def samples(rng: np.random.Generator) -> Samples:
         # continuous random values: no ties, so the extremum is differentiable
         return [
@@ -114,13 +100,15 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
             ((rng.normal(size=(2, 3)),), {"axes": (0, 1)}),
         ]
 
-    prim.impl = impl
-    prim.abstract_eval = abstract_eval
-    prim.jvp = jvp
-    prim.vjp = vjp
-    prim.batch = batch
-    prim.samples = samples
-    return prim
+    return Primitive(
+        name,
+        impl=impl,
+        abstract_eval=abstract_eval,
+        jvp=jvp,
+        vjp=vjp,
+        batch=keep_axis_batch("axes", removes=True),
+        samples=samples,
+    )
 
 
 reduce_max_p = _extremum("reduce_max", np.max)
@@ -133,8 +121,6 @@ reduce_min_p = _extremum("reduce_min", np.min)
 
 
 def _arg_extremum(name: str, np_fn: Any) -> Primitive:
-    prim = Primitive(name)
-
     def impl(x: Array, *, axis: int, index_dtype: np.dtype[Any]) -> Array:
         return np.asarray(np_fn(x, axis=axis)).astype(index_dtype, copy=False)
 
@@ -153,15 +139,6 @@ def _arg_extremum(name: str, np_fn: Any) -> Primitive:
         shape = tuple(n for i, n in enumerate(x.shape) if i != axis)
         return ShapedArray(shape, index_dtype)
 
-    def batch(
-        args: Sequence[Array], dims: Sequence[int | None], *, axis: int, index_dtype: np.dtype[Any]
-    ) -> tuple[Array, int]:
-        (x,), (d,) = args, dims
-        assert d is not None
-        new_axis = axis + (axis >= d)
-        out = bind(prim, x, axis=new_axis, index_dtype=index_dtype)
-        return out, d - int(new_axis < d)
-
     def samples(rng: np.random.Generator) -> Samples:
         i64 = np.dtype(np.int64)
         return [
@@ -171,12 +148,14 @@ def _arg_extremum(name: str, np_fn: Any) -> Primitive:
             ((rng.normal(size=(2, 3, 4)),), {"axis": 2, "index_dtype": i64}),
         ]
 
-    prim.impl = impl
-    prim.abstract_eval = abstract_eval
-    def_zero_derivative(prim)
-    prim.batch = batch
-    prim.samples = samples
-    return prim
+    return Primitive(
+        name,
+        impl=impl,
+        abstract_eval=abstract_eval,
+        rules=def_zero_derivative,
+        batch=keep_axis_batch("axis", removes=True),
+        samples=samples,
+    )
 
 
 argmax_p = _arg_extremum("argmax", np.argmax)
@@ -186,8 +165,6 @@ argmin_p = _arg_extremum("argmin", np.argmin)
 # ---------------------------------------------------------------------------
 # cumsum: inclusive cumulative sum along ``axis`` (from the end if ``reverse``)
 # ---------------------------------------------------------------------------
-
-cumsum_p = Primitive("cumsum")
 
 
 def _cumsum_impl(x: Array, *, axis: int, reverse: bool) -> Array:
@@ -212,25 +189,20 @@ def _cumsum_transpose(ct: Array, x: Array, *, axis: int, reverse: bool) -> Array
     return cumsum(ct, axis, not reverse)
 
 
-def _cumsum_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, axis: int, reverse: bool
-) -> tuple[Array, int]:
-    (x,), (d,) = args, dims
-    assert d is not None
-    return bind(cumsum_p, x, axis=axis + (axis >= d), reverse=reverse), d
-
-
-cumsum_p.impl = _cumsum_impl
-cumsum_p.abstract_eval = _cumsum_abstract_eval
-deflinear(cumsum_p, _cumsum_transpose)
-cumsum_p.batch = _cumsum_batch
-cumsum_p.samples = lambda rng: [
-    ((rng.normal(size=(5,)),), {"axis": 0, "reverse": False}),
-    ((rng.normal(size=(5,)),), {"axis": 0, "reverse": True}),
-    ((rng.normal(size=(3, 4)),), {"axis": 1, "reverse": False}),
-    ((rng.normal(size=(2, 3, 4)),), {"axis": 1, "reverse": True}),
-    ((rng.normal(size=(3, 4)),), {"axis": 0, "reverse": False}),
-]
+cumsum_p = Primitive(
+    "cumsum",
+    impl=_cumsum_impl,
+    abstract_eval=_cumsum_abstract_eval,
+    rules=linear(_cumsum_transpose),
+    batch=keep_axis_batch("axis"),
+    samples=lambda rng: [
+        ((rng.normal(size=(5,)),), {"axis": 0, "reverse": False}),
+        ((rng.normal(size=(5,)),), {"axis": 0, "reverse": True}),
+        ((rng.normal(size=(3, 4)),), {"axis": 1, "reverse": False}),
+        ((rng.normal(size=(2, 3, 4)),), {"axis": 1, "reverse": True}),
+        ((rng.normal(size=(3, 4)),), {"axis": 0, "reverse": False}),
+    ],
+)
 
 
 # ---------------------------------------------------------------------------

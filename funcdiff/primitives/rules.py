@@ -7,6 +7,8 @@
   arguments whose transpose is given.
 - ``def_zero_derivative(prim)``: a piecewise-constant primitive (comparisons,
   ``floor``...), whose derivative is zero everywhere.
+- ``linear(*transposes)``: ``deflinear`` for ``Primitive(..., rules=linear(t))``,
+  so a linear primitive is declared in one expression.
 
 The rules they build call funcdiff operations (``bind``), so they can be
 differentiated again.
@@ -14,13 +16,13 @@ differentiated again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcdiff.core.ir import aval_of
 from funcdiff.core.primitive import Primitive, Rule, Zero, instantiate
 
-__all__ = ["def_zero_derivative", "defjvp", "deflinear", "defvjp"]
+__all__ = ["def_zero_derivative", "defjvp", "deflinear", "defvjp", "linear"]
 
 
 def defjvp(prim: Primitive, *fns: Rule | None) -> None:
@@ -99,3 +101,9 @@ def def_zero_derivative(prim: Primitive) -> None:
 
     prim.jvp = jvp
     prim.vjp = vjp
+
+
+def linear(*transposes: Rule | None) -> Callable[[Primitive], None]:
+    """``deflinear``'s rules for the ``rules=`` keyword of ``Primitive``:
+    ``Primitive("rev", ..., rules=linear(lambda ct, x, **p: rev(ct, ...)))``."""
+    return lambda prim: deflinear(prim, *transposes)

@@ -8,7 +8,6 @@ record nothing when there is nothing to do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,21 +16,15 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
-from funcdiff.primitives.rules import deflinear
+from funcdiff.primitives.batching import front_batch, shift
+from funcdiff.primitives.rules import linear
 
 Array = Any
-
-
-def _move_to_front(x: Array, d: int) -> Array:
-    return x if d == 0 else moveaxis(x, d, 0)
 
 
 # ---------------------------------------------------------------------------
 # broadcast_in_dim: operand axis i becomes output axis broadcast_dimensions[i]
 # ---------------------------------------------------------------------------
-
-broadcast_in_dim_p = Primitive("broadcast_in_dim")
-broadcast_in_dim_p.returns_view = True  # numpy returns a view of the operand
 
 
 def _bid_impl(x: Array, *, shape: tuple[int, ...], broadcast_dimensions: tuple[int, ...]) -> Array:
@@ -73,43 +66,29 @@ def _bid_transpose(
     return reshape(out, x_shape)
 
 
-def _bid_batch(
-    args: Sequence[Array],
-    dims: Sequence[int | None],
-    *,
-    shape: tuple[int, ...],
-    broadcast_dimensions: tuple[int, ...],
-) -> tuple[Array, int]:
-    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
-    n = aval_of(x).shape[0]
-    out = bind(
-        broadcast_in_dim_p,
-        x,
-        shape=(n, *shape),
-        broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions)),
-    )
-    return out, 0
-
-
-broadcast_in_dim_p.impl = _bid_impl
-broadcast_in_dim_p.abstract_eval = _bid_abstract_eval
-deflinear(broadcast_in_dim_p, _bid_transpose)
-broadcast_in_dim_p.batch = _bid_batch
-broadcast_in_dim_p.samples = lambda rng: [
-    ((rng.normal(size=(3,)),), {"shape": (2, 3), "broadcast_dimensions": (1,)}),
-    ((rng.normal(size=(3, 1)),), {"shape": (3, 4), "broadcast_dimensions": (0, 1)}),
-    ((rng.normal(size=()),), {"shape": (2, 2), "broadcast_dimensions": ()}),
-    ((rng.normal(size=(2,)),), {"shape": (2, 3, 4), "broadcast_dimensions": (0,)}),
-]
+broadcast_in_dim_p = Primitive(
+    "broadcast_in_dim",
+    impl=_bid_impl,
+    returns_view=True,  # numpy returns a view of the operand
+    abstract_eval=_bid_abstract_eval,
+    rules=linear(_bid_transpose),
+    batch=front_batch(
+        lambda n, *, shape, broadcast_dimensions: {
+            "shape": (n, *shape),
+            "broadcast_dimensions": (0, *shift(broadcast_dimensions)),
+        }
+    ),
+    samples=lambda rng: [
+        ((rng.normal(size=(3,)),), {"shape": (2, 3), "broadcast_dimensions": (1,)}),
+        ((rng.normal(size=(3, 1)),), {"shape": (3, 4), "broadcast_dimensions": (0, 1)}),
+        ((rng.normal(size=()),), {"shape": (2, 2), "broadcast_dimensions": ()}),
+        ((rng.normal(size=(2,)),), {"shape": (2, 3, 4), "broadcast_dimensions": (0,)}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # reshape
 # ---------------------------------------------------------------------------
-
-reshape_p = Primitive("reshape")
-reshape_p.returns_view = True  # numpy returns a view of the operand
-reshape_p.impl = lambda x, *, new_sizes: np.reshape(x, new_sizes)
-reshape_p.emit = lambda x, *, new_sizes: f"np.reshape({x}, {new_sizes!r})"
 
 
 def _reshape_abstract_eval(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> ShapedArray:
@@ -120,32 +99,24 @@ def _reshape_abstract_eval(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> Sha
     return ShapedArray(new_sizes, x.dtype)
 
 
-reshape_p.abstract_eval = _reshape_abstract_eval
-deflinear(reshape_p, lambda ct, x, *, new_sizes: reshape(ct, aval_of(x).shape))
-
-
-def _reshape_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, new_sizes: tuple[int, ...]
-) -> tuple[Array, int]:
-    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
-    return bind(reshape_p, x, new_sizes=(aval_of(x).shape[0], *new_sizes)), 0
-
-
-reshape_p.batch = _reshape_batch
-reshape_p.samples = lambda rng: [
-    ((rng.normal(size=(2, 3)),), {"new_sizes": (3, 2)}),
-    ((rng.normal(size=(6,)),), {"new_sizes": (1, 2, 3)}),
-    ((rng.normal(size=(1,)),), {"new_sizes": ()}),
-]
+reshape_p = Primitive(
+    "reshape",
+    impl=lambda x, *, new_sizes: np.reshape(x, new_sizes),
+    emit=lambda x, *, new_sizes: f"np.reshape({x}, {new_sizes!r})",
+    returns_view=True,  # numpy returns a view of the operand
+    abstract_eval=_reshape_abstract_eval,
+    rules=linear(lambda ct, x, *, new_sizes: reshape(ct, aval_of(x).shape)),
+    batch=front_batch(lambda n, *, new_sizes: {"new_sizes": (n, *new_sizes)}),
+    samples=lambda rng: [
+        ((rng.normal(size=(2, 3)),), {"new_sizes": (3, 2)}),
+        ((rng.normal(size=(6,)),), {"new_sizes": (1, 2, 3)}),
+        ((rng.normal(size=(1,)),), {"new_sizes": ()}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # transpose
 # ---------------------------------------------------------------------------
-
-transpose_p = Primitive("transpose")
-transpose_p.returns_view = True  # numpy returns a view of the operand
-transpose_p.impl = lambda x, *, permutation: np.transpose(x, permutation)
-transpose_p.emit = lambda x, *, permutation: f"np.transpose({x}, {permutation!r})"
 
 
 def _transpose_abstract_eval(x: ShapedArray, *, permutation: tuple[int, ...]) -> ShapedArray:
@@ -156,33 +127,25 @@ def _transpose_abstract_eval(x: ShapedArray, *, permutation: tuple[int, ...]) ->
     return ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype)
 
 
-transpose_p.abstract_eval = _transpose_abstract_eval
-deflinear(
-    transpose_p,
-    lambda ct, x, *, permutation: transpose(ct, tuple(int(i) for i in np.argsort(permutation))),
+transpose_p = Primitive(
+    "transpose",
+    impl=lambda x, *, permutation: np.transpose(x, permutation),
+    emit=lambda x, *, permutation: f"np.transpose({x}, {permutation!r})",
+    returns_view=True,  # numpy returns a view of the operand
+    abstract_eval=_transpose_abstract_eval,
+    rules=linear(
+        lambda ct, x, *, permutation: transpose(ct, tuple(int(i) for i in np.argsort(permutation)))
+    ),
+    batch=front_batch(lambda n, *, permutation: {"permutation": (0, *shift(permutation))}),
+    samples=lambda rng: [
+        ((rng.normal(size=(2, 3)),), {"permutation": (1, 0)}),
+        ((rng.normal(size=(2, 3, 4)),), {"permutation": (2, 0, 1)}),
+    ],
 )
-
-
-def _transpose_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, permutation: tuple[int, ...]
-) -> tuple[Array, int]:
-    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
-    return bind(transpose_p, x, permutation=(0, *(p + 1 for p in permutation))), 0
-
-
-transpose_p.batch = _transpose_batch
-transpose_p.samples = lambda rng: [
-    ((rng.normal(size=(2, 3)),), {"permutation": (1, 0)}),
-    ((rng.normal(size=(2, 3, 4)),), {"permutation": (2, 0, 1)}),
-]
 
 # ---------------------------------------------------------------------------
 # reduce_sum
 # ---------------------------------------------------------------------------
-
-reduce_sum_p = Primitive("reduce_sum")
-reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype)
-reduce_sum_p.emit = lambda x, *, axes: f"np.sum({x}, axis={axes!r})"
 
 
 def check_axes(name: str, x: ShapedArray, axes: tuple[int, ...]) -> None:
@@ -201,21 +164,19 @@ def _reduce_sum_transpose(ct: Array, x: Array, *, axes: tuple[int, ...]) -> Arra
     return bind(broadcast_in_dim_p, ct, shape=shape, broadcast_dimensions=kept)
 
 
-def _reduce_sum_batch(
-    args: Sequence[Array], dims: Sequence[int | None], *, axes: tuple[int, ...]
-) -> tuple[Array, int]:
-    x = _move_to_front(args[0], dims[0])  # type: ignore[arg-type]
-    return bind(reduce_sum_p, x, axes=tuple(a + 1 for a in axes)), 0
-
-
-reduce_sum_p.abstract_eval = _reduce_sum_abstract_eval
-deflinear(reduce_sum_p, _reduce_sum_transpose)
-reduce_sum_p.batch = _reduce_sum_batch
-reduce_sum_p.samples = lambda rng: [
-    ((rng.normal(size=(2, 3)),), {"axes": (1,)}),
-    ((rng.normal(size=(2, 3, 4)),), {"axes": (0, 2)}),
-    ((rng.normal(size=(3,)),), {"axes": (0,)}),
-]
+reduce_sum_p = Primitive(
+    "reduce_sum",
+    impl=lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
+    emit=lambda x, *, axes: f"np.sum({x}, axis={axes!r})",
+    abstract_eval=_reduce_sum_abstract_eval,
+    rules=linear(_reduce_sum_transpose),
+    batch=front_batch(lambda n, *, axes: {"axes": shift(axes)}),
+    samples=lambda rng: [
+        ((rng.normal(size=(2, 3)),), {"axes": (1,)}),
+        ((rng.normal(size=(2, 3, 4)),), {"axes": (0, 2)}),
+        ((rng.normal(size=(3,)),), {"axes": (0,)}),
+    ],
+)
 
 # ---------------------------------------------------------------------------
 # wrappers
