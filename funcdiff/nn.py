@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike, Axis, DTypeLike
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -64,7 +65,7 @@ def _sum_keep(x: Array, axes: tuple[int, ...]) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def relu(x: Any) -> Array:
+def relu(x: ArrayLike) -> Array:
     """``max(x, 0)``, with derivative 0 at exactly 0 (as JAX).
 
     >>> import funcdiff as fd, funcdiff.nn as fnn
@@ -75,7 +76,7 @@ def relu(x: Any) -> Array:
     return E.select(E.le(x, 0), E.weak(0, x), x)
 
 
-def relu6(x: Any) -> Array:
+def relu6(x: ArrayLike) -> Array:
     """``min(max(x, 0), 6)``; derivative 0 at 0 and at 6.
 
     >>> import funcdiff.nn as fnn
@@ -86,7 +87,7 @@ def relu6(x: Any) -> Array:
     return E.select(E.le(x, 0), E.weak(0, x), E.select(E.ge(x, 6), E.weak(6, x), x))
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Array:
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
     """``x`` for ``x >= 0``, else ``negative_slope * x``.
 
     >>> import funcdiff.nn as fnn
@@ -102,7 +103,7 @@ def _neg_part(x: Array) -> Array:
     return E.select(E.gt(x, 0.0), 0.0, x)
 
 
-def elu(x: Any, alpha: float = 1.0) -> Array:
+def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     >>> import funcdiff.nn as fnn
@@ -114,7 +115,7 @@ def elu(x: Any, alpha: float = 1.0) -> Array:
     return E.select(E.gt(x, 0.0), x, neg)
 
 
-def celu(x: Any, alpha: float = 1.0) -> Array:
+def celu(x: ArrayLike, alpha: float = 1.0) -> Array:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``.
 
     >>> import funcdiff.nn as fnn
@@ -130,7 +131,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Any) -> Array:
+def selu(x: ArrayLike) -> Array:
     """Scaled ELU with the self-normalizing constants.
 
     >>> import funcdiff.nn as fnn
@@ -140,7 +141,7 @@ def selu(x: Any) -> Array:
     return E.mul(elu(x, _SELU_ALPHA), _SELU_SCALE)
 
 
-def sigmoid(x: Any) -> Array:
+def sigmoid(x: ArrayLike) -> Array:
     """The logistic function ``1 / (1 + exp(-x))``; never overflows.
 
     >>> import funcdiff.nn as fnn
@@ -150,7 +151,7 @@ def sigmoid(x: Any) -> Array:
     return bind(E.logistic_p, _float(x))
 
 
-def softplus(x: Any) -> Array:
+def softplus(x: ArrayLike) -> Array:
     """``log(1 + exp(x))`` computed as ``logaddexp(x, 0)`` (no overflow).
 
     >>> import funcdiff.nn as fnn
@@ -160,7 +161,7 @@ def softplus(x: Any) -> Array:
     return logaddexp(_float(x), 0.0)
 
 
-def log_sigmoid(x: Any) -> Array:
+def log_sigmoid(x: ArrayLike) -> Array:
     """``log(sigmoid(x)) = -softplus(-x)``, accurate for very negative x.
 
     >>> import funcdiff.nn as fnn
@@ -170,7 +171,7 @@ def log_sigmoid(x: Any) -> Array:
     return E.neg(softplus(E.neg(_float(x))))
 
 
-def silu(x: Any) -> Array:
+def silu(x: ArrayLike) -> Array:
     """``x * sigmoid(x)`` (also called swish).
 
     >>> import funcdiff.nn as fnn
@@ -184,7 +185,7 @@ def silu(x: Any) -> Array:
 swish = silu
 
 
-def mish(x: Any) -> Array:
+def mish(x: ArrayLike) -> Array:
     """``x * tanh(softplus(x))``.
 
     >>> import funcdiff.nn as fnn
@@ -195,7 +196,7 @@ def mish(x: Any) -> Array:
     return E.mul(x, bind(E.tanh_p, softplus(x)))
 
 
-def softsign(x: Any) -> Array:
+def softsign(x: ArrayLike) -> Array:
     """``x / (|x| + 1)``.
 
     >>> import funcdiff.nn as fnn
@@ -206,7 +207,7 @@ def softsign(x: Any) -> Array:
     return E.div(x, E.add(bind(E.abs_p, x), 1.0))
 
 
-def hard_tanh(x: Any) -> Array:
+def hard_tanh(x: ArrayLike) -> Array:
     """``x`` clipped to ``[-1, 1]``.
 
     >>> import funcdiff.nn as fnn
@@ -217,7 +218,7 @@ def hard_tanh(x: Any) -> Array:
     return E.select(E.gt(x, 1.0), 1.0, E.select(E.lt(x, -1.0), -1.0, x))
 
 
-def hard_sigmoid(x: Any) -> Array:
+def hard_sigmoid(x: ArrayLike) -> Array:
     """``relu6(x + 3) / 6``.
 
     >>> import funcdiff.nn as fnn
@@ -227,7 +228,7 @@ def hard_sigmoid(x: Any) -> Array:
     return E.div(relu6(E.add(_float(x), 3.0)), 6.0)
 
 
-def hard_silu(x: Any) -> Array:
+def hard_silu(x: ArrayLike) -> Array:
     """``x * hard_sigmoid(x)`` (also called hard_swish).
 
     >>> import funcdiff.nn as fnn
@@ -241,7 +242,7 @@ def hard_silu(x: Any) -> Array:
 hard_swish = hard_silu
 
 
-def glu(x: Any, axis: int = -1) -> Array:
+def glu(x: ArrayLike, axis: int = -1) -> Array:
     """Gated linear unit: split ``x`` in two halves ``a, b`` along ``axis``,
     return ``a * sigmoid(b)``.
 
@@ -374,7 +375,7 @@ def _erf_erfc(x: Array) -> tuple[Array, Array]:
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x: Any, approximate: bool = True) -> Array:
+def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     """Gaussian error linear unit ``x * Phi(x)``. ``approximate=True`` uses the
     tanh form ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``;
     ``approximate=False`` is exact, ``0.5 x erfc(-x / sqrt(2))``.
@@ -397,9 +398,9 @@ def gelu(x: Any, approximate: bool = True) -> Array:
 
 
 def logsumexp(
-    a: Any,
-    axis: Any = None,
-    b: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    b: ArrayLike | None = None,
     keepdims: bool = False,
     return_sign: bool = False,
 ) -> Any:
@@ -416,27 +417,28 @@ def logsumexp(
     >>> float(fnn.logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -1.0]), return_sign=True)[1])
     -1.0
     """
+    x: Array
     if b is None:
-        a = _float(a)
+        x = _float(a)
     else:
-        a, b = (asarray_arg(v) for v in promote_float(a, b))
-        shape = tuple(np.broadcast_shapes(shape_of(a), shape_of(b)))
-        a, b = S.broadcast_to(a, shape), S.broadcast_to(b, shape)
-    in_shape = shape_of(a)
+        x, b = (asarray_arg(v) for v in promote_float(a, b))
+        shape = tuple(np.broadcast_shapes(shape_of(x), shape_of(b)))
+        x, b = S.broadcast_to(x, shape), S.broadcast_to(b, shape)
+    in_shape = shape_of(x)
     if not in_shape:
-        a = S.reshape(a, (1,))
+        x = S.reshape(x, (1,))
         b = None if b is None else S.reshape(b, (1,))
-    shape = shape_of(a)
+    shape = shape_of(x)
     axes = normalize_axes(axis, len(shape))
     out_shape = tuple(n for i, n in enumerate(in_shape) if i not in axes)
     keep_shape = tuple(1 if i in axes else n for i, n in enumerate(in_shape))
     if any(shape[i] == 0 for i in axes):
-        out = np.full(keep_shape if keepdims else out_shape, -np.inf, dtype_of(a))
+        out = np.full(keep_shape if keepdims else out_shape, -np.inf, dtype_of(x))
         return (out, np.sign(out)) if return_sign else out
     if b is not None:
-        a = E.select(E.eq(b, 0.0), -np.inf, a)
-    m = _safe_max(a, axes)
-    e = E.exp(E.sub(a, m))
+        x = E.select(E.eq(b, 0.0), -np.inf, x)
+    m = _safe_max(x, axes)
+    e = E.exp(E.sub(x, m))
     if b is not None:
         e = E.mul(b, e)
     s = _sum_keep(e, axes)
@@ -454,7 +456,7 @@ def logsumexp(
     return out
 
 
-def softmax(x: Any, axis: Any = -1) -> Array:
+def softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     """``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple or None for all
     axes), shifted by the maximum so it never overflows.
 
@@ -468,7 +470,7 @@ def softmax(x: Any, axis: Any = -1) -> Array:
     return E.div(e, _sum_keep(e, axes))
 
 
-def log_softmax(x: Any, axis: Any = -1) -> Array:
+def log_softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     """``x - logsumexp(x)`` along ``axis``, stable for extreme logits.
 
     >>> import funcdiff.nn as fnn, numpy as np
@@ -481,7 +483,9 @@ def log_softmax(x: Any, axis: Any = -1) -> Array:
     return E.sub(shifted, E.log(_sum_keep(E.exp(shifted), axes)))
 
 
-def one_hot(x: Any, num_classes: int, *, dtype: Any = np.float64, axis: int = -1) -> Array:
+def one_hot(
+    x: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float64, axis: int = -1
+) -> Array:
     """``one_hot(x, n)[..., k] = (x[...] == k)``; labels outside ``[0, n)``
     give a row of zeros.
 
@@ -499,10 +503,10 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = np.float64, axis: int = -1
 
 
 def standardize(
-    x: Any,
-    axis: Any = -1,
-    mean: Any = None,
-    variance: Any = None,
+    x: ArrayLike,
+    axis: Axis = -1,
+    mean: ArrayLike | None = None,
+    variance: ArrayLike | None = None,
     epsilon: float = 1e-5,
 ) -> Array:
     """``(x - mean) / sqrt(variance + epsilon)`` with the mean and variance

@@ -11,13 +11,14 @@ import numpy as np
 from funcdiff._compat import NUMPY2, result_type
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import Array as Array
 from funcdiff.primitives import elementwise as E
 
-Array = Any
 _PY_SCALARS = (bool, int, float, complex)
 
 
 _PY_TYPES = frozenset(_PY_SCALARS)
+_FLOAT64: np.dtype[Any] = np.dtype(np.float64)
 
 
 def _is_py_scalar(a: Any) -> bool:
@@ -81,7 +82,7 @@ def asarray_arg(x: Any, dtype: Any = None) -> Array:
     if isinstance(x, Tracer):
         return x if dtype is None else E.convert(x, dtype)
     if isinstance(x, (np.ndarray, np.generic)) and (dtype is None or x.dtype == dtype):
-        return x
+        return x  # type: ignore[return-value]  # numpy scalars count as arrays (core/typing.py)
     if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in _flat(x)):
         from funcdiff.numpy._shape import stack
 
@@ -148,7 +149,7 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     arrays = [a if _is_py_scalar(a) else asarray_arg(a) for a in args]
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
-        dt = np.dtype(np.float64)
+        dt = _FLOAT64
     return [dt.type(a) if _is_py_scalar(a) else E.convert(a, dt) for a in arrays]
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from funcdiff import _compat
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import ArrayLike, DTypeLike, Shape
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -104,7 +105,7 @@ def can_cast(from_: Any, to: Any, casting: str = "safe") -> bool:
     return bool(np.can_cast(from_, to, casting=casting))  # type: ignore[arg-type]
 
 
-def isscalar(element: Any) -> bool:
+def isscalar(element: ArrayLike) -> bool:
     """``numpy.isscalar``: True for Python and numpy scalars, False for arrays
     (0-d ones and traced ones included).
 
@@ -120,7 +121,9 @@ def isscalar(element: Any) -> bool:
 # -- from data ------------------------------------------------------------------
 
 
-def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: bool | None = None) -> Array:
+def asarray(
+    a: ArrayLike, dtype: DTypeLike | None = None, order: Any = None, *, copy: bool | None = None
+) -> Array:
     """Convert to an array without copying; traced arrays pass through (cast
     when ``dtype`` is given) and lists holding traced values are stacked.
 
@@ -136,7 +139,13 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: bool | None =
     return constant(out)
 
 
-def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
+def array(
+    object: ArrayLike,  # noqa: A002
+    dtype: DTypeLike | None = None,
+    *,
+    copy: bool = True,
+    ndmin: int = 0,
+) -> Array:
     """``numpy.array``: a new array; traced arrays (and lists of them) are
     accepted.
 
@@ -153,7 +162,7 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) 
     return out
 
 
-def copy(a: Any) -> Array:
+def copy(a: ArrayLike) -> Array:
     """A copy of ``a`` (traced arrays are immutable, so they are returned as is).
 
     >>> import funcdiff.numpy as fnp
@@ -165,7 +174,7 @@ def copy(a: Any) -> Array:
     return np.array(a, copy=True)
 
 
-def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Array:
+def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = True) -> Array:
     """Cast to ``dtype`` (differentiable between floating dtypes).
 
     >>> import funcdiff.numpy as fnp
@@ -176,14 +185,14 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Array:
     if isinstance(x, Tracer):
         return E.convert(x, dtype)
     if np.asarray(x).dtype == dtype:  # nothing to convert: the value as given, as under jit
-        return x.copy() if copy and isinstance(x, np.ndarray) else x
+        return x.copy() if copy and isinstance(x, np.ndarray) else x  # type: ignore[return-value]
     return E.convert(x, dtype)
 
 
 # -- from a shape -----------------------------------------------------------------
 
 
-def zeros(shape: Any, dtype: Any = None) -> np.ndarray:
+def zeros(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
     """An array of zeros (float64 unless ``dtype``).
 
     >>> import funcdiff.numpy as fnp
@@ -193,7 +202,7 @@ def zeros(shape: Any, dtype: Any = None) -> np.ndarray:
     return constant(np.zeros(_static(shape, "zeros' shape"), dtype=dtype))
 
 
-def ones(shape: Any, dtype: Any = None) -> np.ndarray:
+def ones(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
     """An array of ones (float64 unless ``dtype``).
 
     >>> import funcdiff.numpy as fnp
@@ -203,7 +212,7 @@ def ones(shape: Any, dtype: Any = None) -> np.ndarray:
     return constant(np.ones(_static(shape, "ones' shape"), dtype=dtype))
 
 
-def empty(shape: Any, dtype: Any = None) -> np.ndarray:
+def empty(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
     """Same as ``zeros`` (funcdiff never hands out uninitialized memory).
 
     >>> import funcdiff.numpy as fnp
@@ -213,7 +222,7 @@ def empty(shape: Any, dtype: Any = None) -> np.ndarray:
     return zeros(shape, dtype)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None) -> Array:
+def full(shape: Shape, fill_value: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     """An array of ``shape`` filled with ``fill_value``; a traced fill value
     is broadcast (and stays differentiable).
 
@@ -247,7 +256,9 @@ def _like(a: Any, dtype: Any, shape: Any) -> tuple[tuple[int, ...], np.dtype[Any
     return out_shape, dt
 
 
-def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def zeros_like(
+    a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> np.ndarray:
     """Zeros with the shape and dtype of ``a`` (which may be traced).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -258,7 +269,9 @@ def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     return constant(np.zeros(s, dt))
 
 
-def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def ones_like(
+    a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> np.ndarray:
     """Ones with the shape and dtype of ``a`` (which may be traced).
 
     >>> import funcdiff.numpy as fnp
@@ -269,7 +282,9 @@ def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     return constant(np.ones(s, dt))
 
 
-def empty_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def empty_like(
+    a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> np.ndarray:
     """Same as ``zeros_like``.
 
     >>> import funcdiff.numpy as fnp
@@ -279,7 +294,9 @@ def empty_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     return zeros_like(a, dtype, shape)
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Array:
+def full_like(
+    a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> Array:
     """``fill_value`` in the shape and dtype of ``a``; a traced fill value is
     broadcast (differentiable).
 
@@ -293,7 +310,7 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
     return S.broadcast_to(asarray_arg(fill_value, dt), s)
 
 
-def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndarray:
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> np.ndarray:
     """Ones on the ``k``-th diagonal, zeros elsewhere.
 
     >>> import funcdiff.numpy as fnp
@@ -304,7 +321,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndar
     return constant(np.eye(N, M, k=k, dtype=dtype))
 
 
-def identity(n: int, dtype: Any = None) -> np.ndarray:
+def identity(n: int, dtype: DTypeLike | None = None) -> np.ndarray:
     """The ``n`` x ``n`` identity matrix.
 
     >>> import funcdiff.numpy as fnp
@@ -315,7 +332,7 @@ def identity(n: int, dtype: Any = None) -> np.ndarray:
     return constant(np.identity(n, dtype=dtype))
 
 
-def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndarray:
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> np.ndarray:
     """Ones at and below the ``k``-th diagonal.
 
     >>> import funcdiff.numpy as fnp
@@ -326,7 +343,9 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndar
     return constant(np.tri(N, M, k=k, dtype=dtype))
 
 
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
+def arange(
+    start: Any, stop: Any = None, step: Any = None, dtype: DTypeLike | None = None
+) -> np.ndarray:
     """Evenly spaced values in ``[start, stop)`` with numpy's dtype rules
     (Python ints give int64, floats float64). The result is a constant.
 
@@ -364,7 +383,7 @@ def linspace(
     num: int = 50,
     endpoint: bool = True,
     retstep: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     axis: int = 0,
 ) -> Any:
     """``num`` evenly spaced values from ``start`` to ``stop``; ``start`` and
@@ -421,7 +440,7 @@ def logspace(
     num: int = 50,
     endpoint: bool = True,
     base: Any = 10.0,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     axis: int = 0,
 ) -> Array:
     """``base ** linspace(start, stop)``, differentiable in ``start``, ``stop``
@@ -451,7 +470,12 @@ def logspace(
 
 
 def geomspace(
-    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    dtype: DTypeLike | None = None,
+    axis: int = 0,
 ) -> Array:
     """Numbers spaced evenly on a log scale from ``start`` to ``stop`` (both of
     one sign), differentiable in both.
@@ -489,7 +513,7 @@ def geomspace(
 
 
 def meshgrid(
-    *xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy"
+    *xi: ArrayLike, copy: bool = True, sparse: bool = False, indexing: str = "xy"
 ) -> tuple[Array, ...]:
     """Coordinate arrays from 1-D coordinate vectors (``indexing='xy'`` swaps
     the first two output axes, as numpy does). Traced vectors are allowed.
@@ -531,7 +555,7 @@ def _tri_mask(m: Array, k: int, lower: bool, name: str) -> Array:
     return E.select(mask, m, np.zeros((), dtype_of(m)))
 
 
-def tril(m: Any, k: int = 0) -> Array:
+def tril(m: ArrayLike, k: int = 0) -> Array:
     """Zero the entries above the ``k``-th diagonal (of the last two axes).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -540,11 +564,11 @@ def tril(m: Any, k: int = 0) -> Array:
            [1., 1.]])
     """
     if not _has_tracer(m):
-        return np.tril(m, k)
+        return np.tril(np.asanyarray(m), k)
     return _tri_mask(asarray_arg(m), int(k), True, "tril")
 
 
-def triu(m: Any, k: int = 0) -> Array:
+def triu(m: ArrayLike, k: int = 0) -> Array:
     """Zero the entries below the ``k``-th diagonal (of the last two axes).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -553,11 +577,11 @@ def triu(m: Any, k: int = 0) -> Array:
            [0., 1.]])
     """
     if not _has_tracer(m):
-        return np.triu(m, k)
+        return np.triu(np.asanyarray(m), k)
     return _tri_mask(asarray_arg(m), int(k), False, "triu")
 
 
-def diagflat(v: Any, k: int = 0) -> Array:
+def diagflat(v: ArrayLike, k: int = 0) -> Array:
     """A 2-D array with the flattened ``v`` on the ``k``-th diagonal.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -568,7 +592,7 @@ def diagflat(v: Any, k: int = 0) -> Array:
     from funcdiff.numpy._linear import diag
 
     if not _has_tracer(v):
-        return np.diagflat(v, k)
+        return np.diagflat(np.asarray(v), k)
     v = asarray_arg(v)
     return diag(S.reshape(v, (int(np.prod(shape_of(v), dtype=np.int64)),)), k)
 

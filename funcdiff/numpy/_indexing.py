@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, constant, dtype_of, shape_of
 from funcdiff.numpy._shape import _normalize_indices
@@ -495,13 +496,13 @@ def _broadcast_value(v: Array, shape: tuple[int, ...]) -> Array:
 
 def _update(x: Any, idx: Any, values: Any, op: str) -> Array:
     if not isinstance(x, Tracer) and not _has_tracer(idx) and not _has_tracer(values):
-        out = np.array(x, copy=True)
+        arr = np.array(x, copy=True)
         vals = np.asarray(values)
         if op == "set":
-            out[idx] = vals
+            arr[idx] = vals
         else:
-            _NP_AT[op].at(out, idx, vals.astype(out.dtype, copy=False))
-        return constant(out)
+            _NP_AT[op].at(arr, idx, vals.astype(arr.dtype, copy=False))
+        return constant(arr)
     x = asarray_arg(x)
     shape = tuple(shape_of(x))
     dt = dtype_of(x)
@@ -634,7 +635,7 @@ def _concrete_arg(a: Any, name: str) -> np.ndarray:
     return np.asarray(asarray_arg(a))
 
 
-def nonzero(a: Any) -> tuple[np.ndarray, ...]:
+def nonzero(a: ArrayLike) -> tuple[np.ndarray, ...]:
     """Indices of the nonzero elements, one array per axis, as numpy.nonzero.
 
     Needs a concrete array (the output shape depends on its values).
@@ -650,7 +651,7 @@ def nonzero(a: Any) -> tuple[np.ndarray, ...]:
     return tuple(np.nonzero(arr))
 
 
-def argwhere(a: Any) -> np.ndarray:
+def argwhere(a: ArrayLike) -> np.ndarray:
     """Indices of the nonzero elements as an (N, a.ndim) array, as numpy.argwhere.
 
     >>> argwhere(np.array([[0.0, 1.0], [2.0, 0.0]]))
@@ -660,7 +661,7 @@ def argwhere(a: Any) -> np.ndarray:
     return np.argwhere(_concrete_arg(a, "argwhere"))
 
 
-def flatnonzero(a: Any) -> np.ndarray:
+def flatnonzero(a: ArrayLike) -> np.ndarray:
     """Indices of the nonzero elements of the flattened array, as numpy.flatnonzero.
 
     >>> flatnonzero(np.array([[0.0, 1.0], [2.0, 0.0]]))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.core.typing import ArrayLike, DTypeLike
 from funcdiff.errors import ShapeError
 from funcdiff.numpy._core import (
     Array,
@@ -53,7 +54,7 @@ def _squeeze_axes(x: Array, axes: Sequence[int]) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def matmul(a: Any, b: Any) -> Array:
+def matmul(a: ArrayLike, b: ArrayLike) -> Array:
     """Matrix product with numpy's broadcasting of the leading (batch) axes.
 
     1-D operands are promoted to a row (``a``) or a column (``b``) and that
@@ -130,7 +131,7 @@ def matmul(a: Any, b: Any) -> Array:
     return S.transpose(out, tuple(labels.index(t) for t in target))
 
 
-def matrix_transpose(x: Any) -> Array:
+def matrix_transpose(x: ArrayLike) -> Array:
     """Swap the last two axes (``x.mT``).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -146,7 +147,7 @@ def matrix_transpose(x: Any) -> Array:
     return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
 
 
-def dot(a: Any, b: Any) -> Array:
+def dot(a: ArrayLike, b: ArrayLike) -> Array:
     """``numpy.dot``: sum over the last axis of ``a`` and the second-to-last
     of ``b`` (the only axis of a 1-D ``b``); scalars multiply.
 
@@ -169,7 +170,7 @@ def dot(a: Any, b: Any) -> Array:
     return dot_general(a, b, (((len(sa) - 1,), (kb,)), ((), ())))
 
 
-def vdot(a: Any, b: Any) -> Array:
+def vdot(a: ArrayLike, b: ArrayLike) -> Array:
     """Dot product of the flattened arrays (the first one conjugated).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -193,7 +194,7 @@ def vdot(a: Any, b: Any) -> Array:
     return dot_general(a, b, (((0,), (0,)), ((), ())))
 
 
-def inner(a: Any, b: Any) -> Array:
+def inner(a: ArrayLike, b: ArrayLike) -> Array:
     """Sum of products over the last axes of ``a`` and ``b``.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -211,7 +212,7 @@ def inner(a: Any, b: Any) -> Array:
     return dot_general(a, b, (((len(sa) - 1,), (len(sb) - 1,)), ((), ())))
 
 
-def outer(a: Any, b: Any) -> Array:
+def outer(a: ArrayLike, b: ArrayLike) -> Array:
     """``outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]``.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -225,7 +226,7 @@ def outer(a: Any, b: Any) -> Array:
     return E.mul(S.reshape(a, (n, 1)), S.reshape(b, (1, m)))
 
 
-def tensordot(a: Any, b: Any, axes: Any = 2) -> Array:
+def tensordot(a: ArrayLike, b: ArrayLike, axes: Any = 2) -> Array:
     """Sum products over the given axes: ``axes=N`` pairs the last N axes of
     ``a`` with the first N of ``b``; ``axes=(a_axes, b_axes)`` pairs them
     explicitly. The result has the free axes of ``a``, then those of ``b``.
@@ -266,7 +267,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Array:
     return dot_general(a, b, ((ax_a, ax_b), ((), ())))
 
 
-def kron(a: Any, b: Any) -> Array:
+def kron(a: ArrayLike, b: ArrayLike) -> Array:
     """Kronecker product: blocks ``a[i, j] * b``.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -284,7 +285,12 @@ def kron(a: Any, b: Any) -> Array:
 
 
 def cross(
-    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
+    a: ArrayLike,
+    b: ArrayLike,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: int | None = None,
 ) -> Array:
     """Cross product of (broadcast) 3-vectors along ``axis`` (2-vectors give
     the z component, as numpy does).
@@ -351,7 +357,7 @@ def _diagonal_last2(x: Array, offset: int) -> Array:
     return I.slice_axis(flat, start, start + (length - 1) * (m + 1) + 1, -1, m + 1)
 
 
-def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """Diagonal of the ``(axis1, axis2)`` planes, appended as the last axis.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -370,7 +376,9 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     return _diagonal_last2(S.transpose(a, perm), int(offset))
 
 
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Array:
+def trace(
+    a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DTypeLike | None = None
+) -> Array:
     """Sum along a diagonal (``numpy.trace``).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -386,7 +394,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
     return S.reduce_sum(d, (len(shape_of(d)) - 1,))
 
 
-def diag(v: Any, k: int = 0) -> Array:
+def diag(v: ArrayLike, k: int = 0) -> Array:
     """A 1-D ``v`` placed on the ``k``-th diagonal of a square matrix, or the
     ``k``-th diagonal of a 2-D ``v``.
 
@@ -496,7 +504,7 @@ def _diag_repeated(x: Array, labels: list[Label]) -> tuple[Array, list[Label]]:
     return x, labels
 
 
-def einsum(*operands: Any, optimize: Any = None, **kwargs: Any) -> Array:
+def einsum(*operands: ArrayLike, optimize: Any = None, **kwargs: Any) -> Array:
     """Einstein summation, ``numpy.einsum`` semantics: explicit (``'ij,jk->ik'``)
     and implicit (``'ij,jk'``) output, ``...`` broadcasting, repeated labels
     within an operand (diagonals: ``'ii->i'``, ``'ii'``) and the interleaved

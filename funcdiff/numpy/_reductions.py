@@ -30,6 +30,7 @@ import numpy as np
 
 from funcdiff._compat import AxisError
 from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.typing import ArrayLike, Axis, DTypeLike
 from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
 from funcdiff.primitives import elementwise as E
@@ -173,13 +174,13 @@ def _safe_sqrt(s: Array) -> Array:
 
 
 def sum(  # noqa: A001
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Sum over ``axis`` (None: all axes; int or tuple; negative allowed).
 
@@ -225,13 +226,13 @@ def _sum(
 
 
 def mean(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
     *,
-    where: Any = True,
+    where: ArrayLike = True,
 ) -> Array:
     """Arithmetic mean over ``axis``; float64 for integer inputs (as numpy).
 
@@ -268,9 +269,9 @@ def _mean(name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: bool, wh
 
 
 def average(
-    a: Any,
-    axis: Any = None,
-    weights: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    weights: ArrayLike | None = None,
     returned: bool = False,
     *,
     keepdims: bool = False,
@@ -326,7 +327,7 @@ def average(
     return avg, S.broadcast_to(scl, shape_of(avg))
 
 
-def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Array:
+def count_nonzero(a: ArrayLike, axis: Axis = None, *, keepdims: bool = False) -> Array:
     """Number of non-zero entries over ``axis`` (int64).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -341,7 +342,9 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Array:
     return _keepdims(r, shape, axes, keepdims)
 
 
-def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Array:
+def cumsum(
+    a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, out: None = None
+) -> Array:
     """Cumulative sum along ``axis`` (None: of the flattened array).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -399,13 +402,13 @@ def _prod_tree(x: Array, axes: tuple[int, ...]) -> Array:
 
 
 def prod(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Product over ``axis``. Built from multiplies only (a pairwise tree),
     so the gradient is exact where entries are zero, including two zeros.
@@ -417,21 +420,23 @@ def prod(
     array([6., 0., 0.])
     """
     _check_out("prod", out)
-    a = asarray_arg(a)
-    dt = _sum_dtype(dtype_of(a)) if dtype is None else np.dtype(dtype)
-    a = E.convert(a, dt)
-    shape = shape_of(a)
+    x = asarray_arg(a)
+    dt: np.dtype[Any] = _sum_dtype(dtype_of(x)) if dtype is None else np.dtype(dtype)
+    x = E.convert(x, dt)
+    shape = shape_of(x)
     axes = _axes("prod", axis, shape)
     w = _where("prod", where, shape)
     if w is not None:
-        a = E.select(w, a, dt.type(1))
-    r = _prod_tree(a, axes)
+        x = E.select(w, x, dt.type(1))
+    r = _prod_tree(x, axes)
     if initial is not _NoValue:
         r = E.mul(r, dt.type(initial))
     return _keepdims(r, shape, axes, keepdims)
 
 
-def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Array:
+def cumprod(
+    a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, out: None = None
+) -> Array:
     """Cumulative product along ``axis`` (None: of the flattened array).
 
     A log-step (Hillis-Steele) scan: step k multiplies each entry by the
@@ -498,12 +503,12 @@ def _extremum(
 
 
 def max(  # noqa: A001
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Maximum over ``axis``. NaN propagates. Where several entries tie for
     the maximum, the gradient is shared equally among them.
@@ -518,12 +523,12 @@ def max(  # noqa: A001
 
 
 def min(  # noqa: A001
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Minimum over ``axis``. NaN propagates; ties share the gradient equally.
 
@@ -538,7 +543,7 @@ amax = max
 amin = min
 
 
-def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Array:
+def ptp(a: ArrayLike, axis: Axis = None, out: None = None, keepdims: bool = False) -> Array:
     """Range ``max - min`` over ``axis`` ("peak to peak").
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -572,12 +577,12 @@ def _nan_extremum(
 
 
 def nanmax(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Maximum ignoring NaNs (NaN only for an all-NaN slice). The gradient
     is zero at NaN entries.
@@ -590,12 +595,12 @@ def nanmax(
 
 
 def nanmin(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Minimum ignoring NaNs (NaN only for an all-NaN slice).
 
@@ -607,13 +612,13 @@ def nanmin(
 
 
 def nansum(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Sum treating NaNs as zero (their gradient is zero).
 
@@ -628,13 +633,13 @@ def nansum(
 
 
 def nanmean(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
     *,
-    where: Any = True,
+    where: ArrayLike = True,
 ) -> Array:
     """Mean of the non-NaN entries (NaN for an all-NaN slice); zero gradient at NaNs.
 
@@ -698,16 +703,16 @@ def _var(
 
 
 def var(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    ddof: Any = 0,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
+    ddof: float = 0,
     keepdims: bool = False,
     *,
-    where: Any = True,
-    mean: Any = _NoValue,
-    correction: Any = _NoValue,
+    where: ArrayLike = True,
+    mean: ArrayLike = _NoValue,
+    correction: float = _NoValue,
 ) -> Array:
     """Variance ``sum((a - mean)**2) / (n - ddof)`` over ``axis``.
 
@@ -721,16 +726,16 @@ def var(
 
 
 def std(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    ddof: Any = 0,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
+    ddof: float = 0,
     keepdims: bool = False,
     *,
-    where: Any = True,
-    mean: Any = _NoValue,
-    correction: Any = _NoValue,
+    where: ArrayLike = True,
+    mean: ArrayLike = _NoValue,
+    correction: float = _NoValue,
 ) -> Array:
     """Standard deviation: the square root of ``var``.
 
@@ -770,7 +775,7 @@ def _arg_extremum(name: str, a: Any, axis: Any, out: Any, keepdims: bool) -> Arr
     return _keepdims(fn(a, ax), shape, (ax,), keepdims)
 
 
-def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Array:
+def argmax(a: ArrayLike, axis: Axis = None, out: None = None, *, keepdims: bool = False) -> Array:
     """Index of the maximum along ``axis`` (None: in the flattened array).
 
     The first occurrence wins a tie, and a NaN counts as the maximum (as in
@@ -785,7 +790,7 @@ def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False)
     return _arg_extremum("argmax", a, axis, out, keepdims)
 
 
-def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Array:
+def argmin(a: ArrayLike, axis: Axis = None, out: None = None, *, keepdims: bool = False) -> Array:
     """Index of the minimum along ``axis``; first occurrence, NaN wins (numpy).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -815,7 +820,12 @@ def _logical(
 
 
 def all(  # noqa: A001
-    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: ArrayLike = True,
 ) -> Array:
     """True where every element over ``axis`` is non-zero (True when empty).
 
@@ -827,7 +837,12 @@ def all(  # noqa: A001
 
 
 def any(  # noqa: A001
-    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: ArrayLike = True,
 ) -> Array:
     """True where some element over ``axis`` is non-zero (False when empty).
 

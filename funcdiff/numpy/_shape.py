@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.typing import ArrayLike, Axis, DTypeLike, Shape
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -122,7 +123,7 @@ def _check_range(arr: np.ndarray, n: int, name: str, axis: int | None) -> None:
 # ---------------------------------------------------------------------------
 
 
-def shape(a: Any) -> tuple[int, ...]:
+def shape(a: ArrayLike) -> tuple[int, ...]:
     """The shape of an array, as numpy.shape.
 
     >>> shape([[1.0, 2.0, 3.0]])
@@ -131,7 +132,7 @@ def shape(a: Any) -> tuple[int, ...]:
     return tuple(shape_of(asarray_arg(a)))
 
 
-def ndim(a: Any) -> int:
+def ndim(a: ArrayLike) -> int:
     """The number of dimensions, as numpy.ndim.
 
     >>> ndim(np.zeros((2, 3)))
@@ -140,7 +141,7 @@ def ndim(a: Any) -> int:
     return len(shape_of(asarray_arg(a)))
 
 
-def size(a: Any, axis: int | None = None) -> int:
+def size(a: ArrayLike, axis: int | None = None) -> int:
     """The number of elements (along ``axis`` if given), as numpy.size.
 
     >>> size(np.zeros((2, 3))), size(np.zeros((2, 3)), 1)
@@ -158,7 +159,12 @@ def size(a: Any, axis: int | None = None) -> int:
 
 
 def reshape(
-    a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None
+    a: ArrayLike,
+    shape: Shape | None = None,
+    order: str = "C",
+    *,
+    newshape: Any = None,
+    copy: Any = None,
 ) -> Array:
     """Give an array a new shape (one entry may be -1), as numpy.reshape.
 
@@ -196,7 +202,7 @@ def reshape(
     return S.reshape(a, tuple(new))
 
 
-def ravel(a: Any, order: str = "C") -> Array:
+def ravel(a: ArrayLike, order: str = "C") -> Array:
     """The flattened array, as numpy.ravel (C order only).
 
     >>> ravel(np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -208,7 +214,7 @@ def ravel(a: Any, order: str = "C") -> Array:
     return S.reshape(a, (math.prod(shape_of(a)),))
 
 
-def transpose(a: Any, axes: Any = None) -> Array:
+def transpose(a: ArrayLike, axes: Any = None) -> Array:
     """Permute the axes (reverse them by default), as numpy.transpose.
 
     >>> transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
@@ -226,7 +232,7 @@ def transpose(a: Any, axes: Any = None) -> Array:
     return S.transpose(a, perm)
 
 
-def swapaxes(a: Any, axis1: int, axis2: int) -> Array:
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     """Interchange two axes, as numpy.swapaxes.
 
     >>> swapaxes(np.zeros((2, 3, 4)), 0, -1).shape
@@ -240,7 +246,7 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Array:
     return S.transpose(a, tuple(perm))
 
 
-def moveaxis(a: Any, source: Any, destination: Any) -> Array:
+def moveaxis(a: ArrayLike, source: Any, destination: Any) -> Array:
     """Move axes to new positions (others keep their order), as numpy.moveaxis.
 
     >>> moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
@@ -260,7 +266,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Array:
     return S.transpose(a, tuple(order))
 
 
-def expand_dims(a: Any, axis: Any) -> Array:
+def expand_dims(a: ArrayLike, axis: Axis) -> Array:
     """Insert unit axes at the given positions of the result, as numpy.expand_dims.
 
     >>> expand_dims(np.zeros((2, 3)), (0, -1)).shape
@@ -274,7 +280,7 @@ def expand_dims(a: Any, axis: Any) -> Array:
     return S.reshape(a, new)
 
 
-def squeeze(a: Any, axis: Any = None) -> Array:
+def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
     """Remove unit axes (all of them, or the given ones), as numpy.squeeze.
 
     >>> squeeze(np.zeros((1, 3, 1))).shape
@@ -299,7 +305,7 @@ def squeeze(a: Any, axis: Any = None) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Array:
+def broadcast_to(array: ArrayLike, shape: Shape, subok: bool = False) -> Array:
     """Broadcast an array to a shape, as numpy.broadcast_to.
 
     >>> broadcast_to(np.array([1.0, 2.0]), (2, 2))
@@ -319,7 +325,7 @@ def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Array:
     return S.broadcast_to(x, target)
 
 
-def broadcast_arrays(*args: Any) -> tuple[Array, ...]:
+def broadcast_arrays(*args: ArrayLike) -> tuple[Array, ...]:
     """Broadcast arrays against each other, as numpy.broadcast_arrays.
 
     >>> [x.shape for x in broadcast_arrays(np.zeros(3), np.zeros((2, 1)))]
@@ -342,7 +348,7 @@ def _atleast(arys: Sequence[Any], fix: Any) -> Any:
     return res[0] if len(res) == 1 else tuple(res)
 
 
-def atleast_1d(*arys: Any) -> Any:
+def atleast_1d(*arys: ArrayLike) -> Any:
     """View inputs as arrays of at least one dimension, as numpy.atleast_1d.
 
     >>> atleast_1d(3.0)
@@ -355,7 +361,7 @@ def atleast_1d(*arys: Any) -> Any:
     return _atleast(arys, fix)
 
 
-def atleast_2d(*arys: Any) -> Any:
+def atleast_2d(*arys: ArrayLike) -> Any:
     """View inputs as arrays of at least two dimensions, as numpy.atleast_2d.
 
     >>> atleast_2d(np.array([1.0, 2.0])).shape
@@ -369,7 +375,7 @@ def atleast_2d(*arys: Any) -> Any:
     return _atleast(arys, fix)
 
 
-def atleast_3d(*arys: Any) -> Any:
+def atleast_3d(*arys: ArrayLike) -> Any:
     """View inputs as arrays of at least three dimensions, as numpy.atleast_3d
     (a 1-D (n,) becomes (1, n, 1), a 2-D (m, n) becomes (m, n, 1)).
 
@@ -412,7 +418,7 @@ def concatenate(
     axis: int | None = 0,
     out: None = None,
     *,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     casting: str = "same_kind",
 ) -> Array:
     """Join arrays along an existing axis (``axis=None`` flattens them first),
@@ -455,7 +461,7 @@ def stack(
     axis: int = 0,
     out: None = None,
     *,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     casting: str = "same_kind",
 ) -> Array:
     """Join arrays of one shape along a new axis, as numpy.stack.
@@ -478,7 +484,9 @@ def stack(
     return I.concatenate([S.reshape(x, new) for x in xs], ax)
 
 
-def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Array:
+def hstack(
+    tup: Sequence[Any], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
+) -> Array:
     """Stack arrays horizontally (along axis 1; axis 0 for 1-D), as numpy.hstack.
 
     >>> hstack([np.zeros(2), np.ones(1)])
@@ -490,7 +498,9 @@ def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
     return concatenate(xs, axis=0 if len(shape_of(xs[0])) == 1 else 1, dtype=dtype)
 
 
-def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Array:
+def vstack(
+    tup: Sequence[Any], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
+) -> Array:
     """Stack arrays vertically (1-D arrays become rows), as numpy.vstack.
 
     >>> vstack([np.zeros(2), np.ones(2)]).shape
@@ -557,7 +567,7 @@ def _split(ary: Any, indices_or_sections: Any, axis: int, name: str, even: bool)
     ]
 
 
-def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+def split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array]:
     """Split into equal sections or at the given indices, as numpy.split.
 
     >>> [p.tolist() for p in split(np.arange(6.0), [2, 5])]
@@ -566,7 +576,7 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
     return _split(ary, indices_or_sections, axis, "split", even=True)
 
 
-def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+def array_split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array]:
     """Split into (possibly unequal) sections, as numpy.array_split.
 
     >>> [p.tolist() for p in array_split(np.arange(5.0), 2)]
@@ -580,7 +590,7 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array
 # ---------------------------------------------------------------------------
 
 
-def tile(A: Any, reps: Any) -> Array:
+def tile(A: ArrayLike, reps: ArrayLike) -> Array:
     """Repeat a whole array along each axis, as numpy.tile.
 
     >>> tile(np.array([1.0, 2.0]), (2, 2))
@@ -604,7 +614,7 @@ def tile(A: Any, reps: Any) -> Array:
     return S.reshape(y, tuple(v * n for v, n in zip(r, shp, strict=True)))
 
 
-def repeat(a: Any, repeats: Any, axis: int | None = None) -> Array:
+def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
     """Repeat each element (``repeats`` an int or one count per element), as
     numpy.repeat.
 
@@ -646,7 +656,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def flip(m: Any, axis: Any = None) -> Array:
+def flip(m: ArrayLike, axis: Axis = None) -> Array:
     """Reverse the order of elements along axes (all by default), as numpy.flip.
 
     >>> flip(np.array([[1.0, 2.0], [3.0, 4.0]]), 1)
@@ -659,7 +669,7 @@ def flip(m: Any, axis: Any = None) -> Array:
     return I.rev(x, axes)
 
 
-def fliplr(m: Any) -> Array:
+def fliplr(m: ArrayLike) -> Array:
     """Reverse the columns (axis 1), as numpy.fliplr.
 
     >>> fliplr(np.array([[1.0, 2.0]]))
@@ -671,7 +681,7 @@ def fliplr(m: Any) -> Array:
     return I.rev(x, (1,))
 
 
-def flipud(m: Any) -> Array:
+def flipud(m: ArrayLike) -> Array:
     """Reverse the rows (axis 0), as numpy.flipud.
 
     >>> flipud(np.array([1.0, 2.0]))
@@ -683,7 +693,7 @@ def flipud(m: Any) -> Array:
     return I.rev(x, (0,))
 
 
-def roll(a: Any, shift: Any, axis: Any = None) -> Array:
+def roll(a: ArrayLike, shift: ArrayLike, axis: Axis = None) -> Array:
     """Roll elements along axes (elements leaving one end re-enter at the
     other), as numpy.roll.
 
@@ -714,7 +724,7 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Array:
     return x
 
 
-def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
+def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
     """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as numpy.rot90.
 
     >>> rot90(np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -763,7 +773,7 @@ def _pairs(v: Any, nd: int, what: str, ints: bool) -> np.ndarray:
         ) from None
 
 
-def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Array:
+def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Array:
     """Pad an array, as numpy.pad, for the modes 'constant' (with
     ``constant_values``), 'edge', 'reflect', 'symmetric' and 'wrap'.
 
@@ -893,7 +903,7 @@ def _index_arg(indices: Any) -> Any:
 
 
 def take(
-    a: Any, indices: Any, axis: int | None = None, out: None = None, mode: str = "raise"
+    a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = None, mode: str = "raise"
 ) -> Array:
     """Take elements along an axis (of the flattened array when ``axis`` is
     None), as numpy.take, with mode 'raise', 'wrap' or 'clip'.
@@ -924,7 +934,7 @@ def take(
     return I.gather(x, idx, ax)
 
 
-def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -> Array:
     """Take values by matching 1-D index slices along an axis (the other
     axes broadcast), as numpy.take_along_axis.
 
@@ -983,7 +993,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
 
 
 def argsort(
-    a: Any,
+    a: ArrayLike,
     axis: int | None = -1,
     kind: str | None = None,
     order: None = None,
@@ -1009,7 +1019,7 @@ def argsort(
 
 
 def sort(
-    a: Any,
+    a: ArrayLike,
     axis: int | None = -1,
     kind: str | None = None,
     order: None = None,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import DTypeError
 from funcdiff.numpy._core import (
     Array,
@@ -111,7 +112,7 @@ logical_or = _binary(E.or_p, "logical_or")
 logical_xor = _binary(E.xor_p, "logical_xor")
 
 
-def sign(x: Any) -> Array:
+def sign(x: ArrayLike) -> Array:
     """Element-wise ``numpy.sign``: -1, 0 or 1, with zero derivative (at 0
     too). For complex ``z`` it is ``z / |z|`` (0 at 0), as in numpy 2, and
     differentiable.
@@ -128,7 +129,7 @@ def sign(x: Any) -> Array:
     return E.select(zero, E.weak(0, x), E.div(x, E.convert(E.select(zero, 1.0, r), dtype_of(x))))
 
 
-def real(x: Any) -> Array:
+def real(x: ArrayLike) -> Array:
     """The real part (a real array; a real input is returned as it is).
 
     Under ``grad``, the cotangent of ``real(z)`` reaches ``z`` as a real
@@ -142,7 +143,7 @@ def real(x: Any) -> Array:
     return E.real(x) if dtype_of(x).kind == "c" else x
 
 
-def imag(x: Any) -> Array:
+def imag(x: ArrayLike) -> Array:
     """The imaginary part (a real array; zeros for a real input).
 
     >>> import funcdiff.numpy as fnp
@@ -155,7 +156,7 @@ def imag(x: Any) -> Array:
     return E.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
 
 
-def conj(x: Any) -> Array:
+def conj(x: ArrayLike) -> Array:
     """The complex conjugate (a real input is returned as it is).
 
     >>> import funcdiff.numpy as fnp
@@ -169,7 +170,7 @@ def conj(x: Any) -> Array:
 conjugate = conj
 
 
-def angle(z: Any, deg: bool = False) -> Array:
+def angle(z: ArrayLike, deg: bool = False) -> Array:
     """The argument of ``z``, ``atan2(imag(z), real(z))``, in radians (degrees
     with ``deg``); for real input 0 or pi, with zero derivative. At ``z = 0``
     the derivative does not exist: NaN.
@@ -187,7 +188,7 @@ def angle(z: Any, deg: bool = False) -> Array:
     return E.mul(out, 180.0 / math.pi) if deg else out
 
 
-def iscomplexobj(x: Any) -> bool:
+def iscomplexobj(x: ArrayLike) -> bool:
     """True when ``x`` has a complex dtype (decided from the dtype, not values).
 
     >>> import funcdiff.numpy as fnp
@@ -206,7 +207,7 @@ def _real_only(name: str, *xs: Any) -> None:
             )
 
 
-def positive(x: Any) -> Array:
+def positive(x: ArrayLike) -> Array:
     """``numpy.positive``: the identity.
 
     >>> import funcdiff.numpy as fnp
@@ -216,7 +217,7 @@ def positive(x: Any) -> Array:
     return asarray_arg(x)
 
 
-def power(x: Any, y: Any) -> Array:
+def power(x: ArrayLike, y: ArrayLike) -> Array:
     """``x ** y`` element-wise. A Python int exponent records ``integer_pow``
     (exact for negative bases and cheap to differentiate).
 
@@ -232,7 +233,7 @@ def power(x: Any, y: Any) -> Array:
     return bind(E.pow_p, x, y)
 
 
-def float_power(x: Any, y: Any) -> Array:
+def float_power(x: ArrayLike, y: ArrayLike) -> Array:
     """``numpy.float_power``: power computed in float64.
 
     >>> import funcdiff.numpy as fnp
@@ -243,7 +244,7 @@ def float_power(x: Any, y: Any) -> Array:
     return bind(E.pow_p, E.convert(x, np.float64), E.convert(y, np.float64))
 
 
-def square(x: Any) -> Array:
+def square(x: ArrayLike) -> Array:
     """``x * x`` element-wise.
 
     >>> import funcdiff.numpy as fnp
@@ -253,7 +254,7 @@ def square(x: Any) -> Array:
     return E.integer_pow(asarray_arg(x), 2)
 
 
-def reciprocal(x: Any) -> Array:
+def reciprocal(x: ArrayLike) -> Array:
     """``1 / x`` element-wise.
 
     >>> import funcdiff.numpy as fnp
@@ -264,7 +265,7 @@ def reciprocal(x: Any) -> Array:
     return E.div(1.0, x)
 
 
-def log2(x: Any) -> Array:
+def log2(x: ArrayLike) -> Array:
     """Base-2 logarithm.
 
     >>> import funcdiff.numpy as fnp
@@ -274,7 +275,7 @@ def log2(x: Any) -> Array:
     return E.mul(log(x), 1.0 / math.log(2.0))
 
 
-def log10(x: Any) -> Array:
+def log10(x: ArrayLike) -> Array:
     """Base-10 logarithm.
 
     >>> import funcdiff.numpy as fnp
@@ -284,7 +285,7 @@ def log10(x: Any) -> Array:
     return E.mul(log(x), 1.0 / math.log(10.0))
 
 
-def exp2(x: Any) -> Array:
+def exp2(x: ArrayLike) -> Array:
     """``2 ** x``.
 
     >>> import funcdiff.numpy as fnp
@@ -294,7 +295,7 @@ def exp2(x: Any) -> Array:
     return exp(E.mul(promote_float(x)[0], math.log(2.0)))
 
 
-def deg2rad(x: Any) -> Array:
+def deg2rad(x: ArrayLike) -> Array:
     """Degrees to radians.
 
     >>> import funcdiff.numpy as fnp
@@ -307,7 +308,7 @@ def deg2rad(x: Any) -> Array:
 radians = deg2rad
 
 
-def rad2deg(x: Any) -> Array:
+def rad2deg(x: ArrayLike) -> Array:
     """Radians to degrees.
 
     >>> import funcdiff.numpy as fnp
@@ -320,7 +321,7 @@ def rad2deg(x: Any) -> Array:
 degrees = rad2deg
 
 
-def round(a: Any, decimals: int = 0) -> Array:  # noqa: A001
+def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
     """Round half to even (numpy's rule), zero derivative.
 
     >>> import funcdiff.numpy as fnp
@@ -337,7 +338,7 @@ def round(a: Any, decimals: int = 0) -> Array:  # noqa: A001
 around = round
 
 
-def trunc(x: Any) -> Array:
+def trunc(x: ArrayLike) -> Array:
     """Round toward zero (zero derivative).
 
     >>> import funcdiff.numpy as fnp
@@ -351,7 +352,7 @@ def trunc(x: Any) -> Array:
 fix = trunc
 
 
-def isinf(x: Any) -> Array:
+def isinf(x: ArrayLike) -> Array:
     """True where ``x`` is plus or minus infinity.
 
     >>> import funcdiff.numpy as fnp
@@ -379,7 +380,7 @@ def _norm_root(s: Array, p: float = 2.0) -> Array:
     return E.select(zero, E.pow(s, 1.5), root)
 
 
-def hypot(x: Any, y: Any) -> Array:
+def hypot(x: ArrayLike, y: ArrayLike) -> Array:
     """``sqrt(x**2 + y**2)`` without overflow for large inputs.
 
     Its derivatives are those of ``sqrt(x**2 + y**2)`` at every order (the
@@ -400,7 +401,7 @@ def hypot(x: Any, y: Any) -> Array:
     return E.select(E.logical_or(isinf(x), isinf(y)), np.inf, r)
 
 
-def logaddexp(x: Any, y: Any) -> Array:
+def logaddexp(x: ArrayLike, y: ArrayLike) -> Array:
     """``log(exp(x) + exp(y))`` without overflow.
 
     >>> import funcdiff.numpy as fnp
@@ -421,7 +422,7 @@ def logaddexp(x: Any, y: Any) -> Array:
     return E.add(m, log1p(E.add(expm1(E.sub(a, m)), exp(E.sub(b, m)))))
 
 
-def logaddexp2(x: Any, y: Any) -> Array:
+def logaddexp2(x: ArrayLike, y: ArrayLike) -> Array:
     """``log2(2**x + 2**y)`` without overflow.
 
     >>> import funcdiff.numpy as fnp
@@ -433,7 +434,7 @@ def logaddexp2(x: Any, y: Any) -> Array:
     return E.div(logaddexp(E.mul(x, ln2), E.mul(y, ln2)), ln2)
 
 
-def fmod(x: Any, y: Any) -> Array:
+def fmod(x: ArrayLike, y: ArrayLike) -> Array:
     """C-style remainder, sign of ``x``: ``x - trunc(x / y) * y``.
 
     >>> import funcdiff.numpy as fnp
@@ -444,7 +445,13 @@ def fmod(x: Any, y: Any) -> Array:
     return E.sub(x, E.mul(trunc(E.div(x, y)), y))
 
 
-def where(condition: Any, x: Any = None, y: Any = None) -> Array:
+@overload
+def where(condition: ArrayLike) -> tuple[np.ndarray, ...]: ...
+@overload
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array: ...
+def where(
+    condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None
+) -> Array | tuple[np.ndarray, ...]:
     """``numpy.where(condition, x, y)``: pick from x where True, else y.
 
     The gradient flows to the branch that was picked only; see the docs for
@@ -467,7 +474,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Array:
     return E.select(c, x, y)
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
     """Limit values to ``[a_min, a_max]`` (either may be None).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -484,7 +491,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
     return out
 
 
-def heaviside(x: Any, h0: Any) -> Array:
+def heaviside(x: ArrayLike, h0: ArrayLike) -> Array:
     """Step function: 0 for x < 0, h0 at 0, 1 for x > 0 (zero derivative in x).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -504,7 +511,7 @@ _SINC_COEFFS = tuple(
 )
 
 
-def sinc(x: Any) -> Array:
+def sinc(x: ArrayLike) -> Array:
     """Normalized sinc ``sin(pi x) / (pi x)``, 1 at 0.
 
     Differentiable to any order, also at 0: on ``|pi x| < 1`` it is computed
@@ -532,7 +539,7 @@ def sinc(x: Any) -> Array:
 
 
 def nan_to_num(
-    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    x: ArrayLike, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Array:
     """Replace NaN and infinities with finite numbers.
 

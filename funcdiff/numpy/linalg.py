@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, promote_float, shape_of
 from funcdiff.numpy._linear import matmul
@@ -131,7 +132,7 @@ def _is_number(order: Any) -> bool:
     return isinstance(order, (int, float, np.integer, np.floating)) and not isinstance(order, bool)
 
 
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Array:  # noqa: A002
+def norm(x: ArrayLike, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A002
     """Vector or matrix norm, as ``numpy.linalg.norm``.
 
     Args:
@@ -170,14 +171,14 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     >>> fd.grad(fnp.linalg.norm)(np.zeros(3))
     array([0., 0., 0.])
     """
-    x = asarray_arg(x)
-    if dtype_of(x).kind not in "fc":
-        x = E.convert(x, np.float64)
-    shape = shape_of(x)
+    arr = asarray_arg(x)
+    if dtype_of(arr).kind not in "fc":
+        arr = E.convert(arr, np.float64)
+    shape = shape_of(arr)
     nd = len(shape)
     if axis is None:
         if ord is None:
-            r = _sum_sq(x, tuple(range(nd)))
+            r = _sum_sq(arr, tuple(range(nd)))
             return S.reshape(r, (1,) * nd) if keepdims else r
         if nd not in (1, 2):
             raise ValueError(
@@ -186,13 +187,12 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             )
         axes = list(range(nd))
     else:
-        if not isinstance(axis, (tuple, list)):
-            axis = (axis,)
-        axes = _axes_list("norm", axis, shape)  # raises on out-of-range or repeated axes
+        given = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = _axes_list("norm", given, shape)  # raises on out-of-range or repeated axes
     if len(axes) == 1:
-        r = _vector_norm(x, ord, axes[0])
+        r = _vector_norm(arr, ord, axes[0])
     elif len(axes) == 2:
-        r = _matrix_norm(x, ord, axes[0], axes[1])
+        r = _matrix_norm(arr, ord, axes[0], axes[1])
     else:
         raise ValueError(
             f"norm: improper number of dimensions to norm: axis={axis!r} (give one axis "
@@ -290,7 +290,7 @@ def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]
 # ---------------------------------------------------------------------------
 
 
-def solve(a: Any, b: Any) -> Array:
+def solve(a: ArrayLike, b: ArrayLike) -> Array:
     """Solve ``a @ x = b`` for square ``a``, as ``numpy.linalg.solve``.
 
     ``a`` is ``(..., n, n)``; ``b`` is ``(n,)`` (one vector) or
@@ -309,7 +309,7 @@ def solve(a: Any, b: Any) -> Array:
     return _with_rhs("solve", a, b, L.solve)
 
 
-def inv(a: Any) -> Array:
+def inv(a: ArrayLike) -> Array:
     """Inverse of square matrices ``(..., n, n)``, as ``numpy.linalg.inv``.
 
     Computed as ``solve(a, I)``, so ``d inv = -inv da inv``. A singular ``a``
@@ -332,7 +332,7 @@ def inv(a: Any) -> Array:
         ) from None
 
 
-def det(a: Any) -> Array:
+def det(a: ArrayLike) -> Array:
     """Determinant of square matrices ``(..., n, n)``, as ``numpy.linalg.det``.
 
     The gradient is the cofactor matrix ``adj(a)^T`` (``det(a) a^-T`` when
@@ -373,7 +373,7 @@ class SlogdetResult(NamedTuple):
     logabsdet: Array
 
 
-def slogdet(a: Any) -> SlogdetResult:
+def slogdet(a: ArrayLike) -> SlogdetResult:
     """Sign and natural log of ``|det a|``, as ``numpy.linalg.slogdet``.
 
     ``d logabsdet = trace(a^-1 da)`` (the gradient is ``a^-T``, computed
@@ -402,7 +402,7 @@ def slogdet(a: Any) -> SlogdetResult:
 # ---------------------------------------------------------------------------
 
 
-def cholesky(a: Any, /, *, upper: bool = False) -> Array:
+def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     """Cholesky factor of symmetric positive definite matrices, as
     ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ L.T``, or upper
     ``U = L.T`` with ``upper=True``.
@@ -447,7 +447,7 @@ def _uplo(name: str, UPLO: str) -> bool:
     return UPLO == "L"
 
 
-def eigh(a: Any, UPLO: str = "L") -> EighResult:
+def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, as
     ``numpy.linalg.eigh``.
 
@@ -477,7 +477,7 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     return EighResult(w, v)
 
 
-def eigvalsh(a: Any, UPLO: str = "L") -> Array:
+def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
     """Eigenvalues (ascending) of symmetric matrices, as ``numpy.linalg.eigvalsh``
     (the eigenvalues of ``eigh``; ``dw_i = v_i^T da_sym v_i``).
 
@@ -501,7 +501,7 @@ class QRResult(NamedTuple):
     R: Array
 
 
-def qr(a: Any, mode: str = "reduced") -> Any:
+def qr(a: ArrayLike, mode: str = "reduced") -> Any:
     """QR decomposition, as ``numpy.linalg.qr`` (Householder; the diagonal
     of ``R`` may be negative, as numpy's).
 
@@ -550,7 +550,7 @@ class SVDResult(NamedTuple):
 
 
 def svd(
-    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+    a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
     """Singular value decomposition ``a = U @ diag(S) @ Vh``, as
     ``numpy.linalg.svd`` (S descending).
@@ -587,7 +587,7 @@ def svd(
     return SVDResult(u, s, vh)
 
 
-def svdvals(x: Any, /) -> Array:
+def svdvals(x: ArrayLike, /) -> Array:
     """Singular values, descending, as ``numpy.linalg.svdvals``
     (``ds_i = u_i^T dx v_i``).
 
@@ -607,7 +607,9 @@ def _singular_values(x: Array) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoValue) -> Array:
+def pinv(
+    a: ArrayLike, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoValue
+) -> Array:
     """Moore-Penrose pseudo-inverse, as ``numpy.linalg.pinv``: singular values
     ``<= rcond * max(s)`` are dropped (``rcond`` defaults to 1e-15, or to
     ``max(m, n) * eps`` when ``rtol=None``; ``rtol`` is the new name).
@@ -644,7 +646,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoV
     return L.pinv(a, float(cut))
 
 
-def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Array, Array, Array, Array]:
+def lstsq(a: ArrayLike, b: ArrayLike, rcond: Any = None) -> tuple[Array, Array, Array, Array]:
     """Least-squares solution of ``a @ x = b``, as ``numpy.linalg.lstsq``:
     returns ``(x, residuals, rank, s)``.
 

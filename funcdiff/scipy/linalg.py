@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.numpy.linalg import _check_matrix, _floats, _mT, _with_rhs
 from funcdiff.primitives import linalg as L
@@ -53,9 +54,9 @@ def _trans(trans: Any) -> bool:
 
 
 def solve_triangular(
-    a: Any,
-    b: Any,
-    trans: Any = 0,
+    a: ArrayLike,
+    b: ArrayLike,
+    trans: ArrayLike = 0,
     lower: bool = False,
     unit_diagonal: bool = False,
     overwrite_b: bool = False,
@@ -92,7 +93,7 @@ def solve_triangular(
 
 
 def cholesky(
-    a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
+    a: ArrayLike, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
 ) -> Array:
     """Cholesky factor, as ``scipy.linalg.cholesky``: upper ``U`` with
     ``a = U.T @ U`` (reading the upper triangle of ``a``), or lower ``L``
@@ -114,7 +115,7 @@ def cholesky(
 
 
 def cho_factor(
-    a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
+    a: ArrayLike, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
 ) -> tuple[Array, bool]:
     """``(c, lower)`` for ``cho_solve``, as ``scipy.linalg.cho_factor``:
     ``c`` is ``cholesky(a, lower)``; its other triangle is zero (scipy
@@ -130,7 +131,10 @@ def cho_factor(
 
 
 def cho_solve(
-    c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False, check_finite: bool = True
+    c_and_lower: tuple[Any, bool],
+    b: ArrayLike,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
 ) -> Array:
     """Solve ``a @ x = b`` given ``(c, lower) = cho_factor(a)``, as
     ``scipy.linalg.cho_solve``: two triangular solves with the ``lower``
