@@ -11,7 +11,7 @@ with traced endpoints, ``full`` with a traced fill value, ``meshgrid``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -344,7 +344,10 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> n
 
 
 def arange(
-    start: Any, stop: Any = None, step: Any = None, dtype: DTypeLike | None = None
+    start: float,
+    stop: float | None = None,
+    step: float | None = None,
+    dtype: DTypeLike | None = None,
 ) -> np.ndarray:
     """Evenly spaced values in ``[start, stop)`` with numpy's dtype rules
     (Python ints give int64, floats float64). The result is a constant.
@@ -377,15 +380,35 @@ def _set_row(y: Array, row: int, value: Array) -> Array:
     return E.select(mask, value, y)
 
 
+@overload
 def linspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = ...,
+    endpoint: bool = ...,
+    retstep: Literal[False] = ...,
+    dtype: DTypeLike | None = ...,
+    axis: int = ...,
+) -> Array: ...
+@overload
+def linspace(
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = ...,
+    endpoint: bool = ...,
+    retstep: bool = ...,
+    dtype: DTypeLike | None = ...,
+    axis: int = ...,
+) -> Array | tuple[Array, Array]: ...
+def linspace(
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
     retstep: bool = False,
     dtype: DTypeLike | None = None,
     axis: int = 0,
-) -> Any:
+) -> Array | tuple[Array, Array]:
     """``num`` evenly spaced values from ``start`` to ``stop``; ``start`` and
     ``stop`` may be (traced) arrays, and the result is differentiable in them:
     ``start + (stop - start) * t``.
@@ -394,6 +417,18 @@ def linspace(
     >>> fnp.linspace(0.0, 1.0, 5)
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
+    return _linspace(start, stop, num, endpoint, retstep, dtype, axis)
+
+
+def _linspace(
+    start: Any,
+    stop: Any,
+    num: int,
+    endpoint: bool,
+    retstep: bool,
+    dtype: Any,
+    axis: int,
+) -> Array | tuple[Array, Array]:
     num = _check_num(num)
     if not _has_tracer(start, stop):
         if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
@@ -435,11 +470,11 @@ def linspace(
 
 
 def logspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
-    base: Any = 10.0,
+    base: ArrayLike = 10.0,
     dtype: DTypeLike | None = None,
     axis: int = 0,
 ) -> Array:
@@ -450,6 +485,18 @@ def logspace(
     >>> fnp.logspace(0.0, 2.0, 3)
     array([  1.,  10., 100.])
     """
+    return _logspace(start, stop, num, endpoint, base, dtype, axis)
+
+
+def _logspace(
+    start: Any,
+    stop: Any,
+    num: int,
+    endpoint: bool,
+    base: Any,
+    dtype: Any,
+    axis: int,
+) -> Array:
     from funcdiff.numpy._ufuncs import power
 
     num = _check_num(num)
@@ -470,8 +517,8 @@ def logspace(
 
 
 def geomspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
     dtype: DTypeLike | None = None,
@@ -484,6 +531,17 @@ def geomspace(
     >>> fnp.geomspace(1.0, 1000.0, 4)
     array([   1.,   10.,  100., 1000.])
     """
+    return _geomspace(start, stop, num, endpoint, dtype, axis)
+
+
+def _geomspace(
+    start: Any,
+    stop: Any,
+    num: int,
+    endpoint: bool,
+    dtype: Any,
+    axis: int,
+) -> Array:
     from funcdiff.numpy._ufuncs import log10, sign
 
     num = _check_num(num)

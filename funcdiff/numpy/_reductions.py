@@ -24,7 +24,7 @@ import builtins
 import math
 import operator
 import warnings
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -268,6 +268,24 @@ def _mean(name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: bool, wh
     return _keepdims(r, shape, axes, keepdims)
 
 
+@overload
+def average(
+    a: ArrayLike,
+    axis: Axis = ...,
+    weights: ArrayLike | None = ...,
+    returned: Literal[False] = ...,
+    *,
+    keepdims: bool = ...,
+) -> Array: ...
+@overload
+def average(
+    a: ArrayLike,
+    axis: Axis = ...,
+    weights: ArrayLike | None = ...,
+    returned: bool = ...,
+    *,
+    keepdims: bool = ...,
+) -> Array | tuple[Array, Array]: ...
 def average(
     a: ArrayLike,
     axis: Axis = None,
@@ -275,7 +293,7 @@ def average(
     returned: bool = False,
     *,
     keepdims: bool = False,
-) -> Any:
+) -> Array | tuple[Array, Array]:
     """Weighted average ``sum(a * w) / sum(w)`` over ``axis``.
 
     ``weights`` has ``a``'s shape, or, with ``axis`` given, the shape of

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -214,7 +214,7 @@ def ravel(a: ArrayLike, order: str = "C") -> Array:
     return S.reshape(a, (math.prod(shape_of(a)),))
 
 
-def transpose(a: ArrayLike, axes: Any = None) -> Array:
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """Permute the axes (reverse them by default), as numpy.transpose.
 
     >>> transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
@@ -246,7 +246,7 @@ def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     return S.transpose(a, tuple(perm))
 
 
-def moveaxis(a: ArrayLike, source: Any, destination: Any) -> Array:
+def moveaxis(a: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Array:
     """Move axes to new positions (others keep their order), as numpy.moveaxis.
 
     >>> moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
@@ -348,7 +348,11 @@ def _atleast(arys: Sequence[Any], fix: Any) -> Any:
     return res[0] if len(res) == 1 else tuple(res)
 
 
-def atleast_1d(*arys: ArrayLike) -> Any:
+@overload
+def atleast_1d(ary: ArrayLike, /) -> Array: ...
+@overload
+def atleast_1d(*arys: ArrayLike) -> Array | tuple[Array, ...]: ...
+def atleast_1d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """View inputs as arrays of at least one dimension, as numpy.atleast_1d.
 
     >>> atleast_1d(3.0)
@@ -361,7 +365,11 @@ def atleast_1d(*arys: ArrayLike) -> Any:
     return _atleast(arys, fix)
 
 
-def atleast_2d(*arys: ArrayLike) -> Any:
+@overload
+def atleast_2d(ary: ArrayLike, /) -> Array: ...
+@overload
+def atleast_2d(*arys: ArrayLike) -> Array | tuple[Array, ...]: ...
+def atleast_2d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """View inputs as arrays of at least two dimensions, as numpy.atleast_2d.
 
     >>> atleast_2d(np.array([1.0, 2.0])).shape
@@ -375,7 +383,11 @@ def atleast_2d(*arys: ArrayLike) -> Any:
     return _atleast(arys, fix)
 
 
-def atleast_3d(*arys: ArrayLike) -> Any:
+@overload
+def atleast_3d(ary: ArrayLike, /) -> Array: ...
+@overload
+def atleast_3d(*arys: ArrayLike) -> Array | tuple[Array, ...]: ...
+def atleast_3d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """View inputs as arrays of at least three dimensions, as numpy.atleast_3d
     (a 1-D (n,) becomes (1, n, 1), a 2-D (m, n) becomes (m, n, 1)).
 
@@ -414,7 +426,7 @@ def _promote_all(arrays: Sequence[Any], dtype: Any, name: str) -> list[Array]:
 
 
 def concatenate(
-    arrays: Sequence[Any],
+    arrays: Sequence[ArrayLike],
     axis: int | None = 0,
     out: None = None,
     *,
@@ -457,7 +469,7 @@ def concatenate(
 
 
 def stack(
-    arrays: Sequence[Any],
+    arrays: Sequence[ArrayLike],
     axis: int = 0,
     out: None = None,
     *,
@@ -485,7 +497,7 @@ def stack(
 
 
 def hstack(
-    tup: Sequence[Any], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
+    tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
 ) -> Array:
     """Stack arrays horizontally (along axis 1; axis 0 for 1-D), as numpy.hstack.
 
@@ -499,7 +511,7 @@ def hstack(
 
 
 def vstack(
-    tup: Sequence[Any], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
+    tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
 ) -> Array:
     """Stack arrays vertically (1-D arrays become rows), as numpy.vstack.
 
@@ -509,7 +521,7 @@ def vstack(
     return concatenate([atleast_2d(x) for x in tup], axis=0, dtype=dtype)
 
 
-def dstack(tup: Sequence[Any]) -> Array:
+def dstack(tup: Sequence[ArrayLike]) -> Array:
     """Stack arrays along the third axis, as numpy.dstack.
 
     >>> dstack([np.zeros(2), np.ones(2)]).shape
@@ -518,7 +530,7 @@ def dstack(tup: Sequence[Any]) -> Array:
     return concatenate([atleast_3d(x) for x in tup], axis=2)
 
 
-def column_stack(tup: Sequence[Any]) -> Array:
+def column_stack(tup: Sequence[ArrayLike]) -> Array:
     """Stack 1-D arrays as columns of a 2-D array, as numpy.column_stack.
 
     >>> column_stack([np.zeros(2), np.ones(2)])
@@ -567,7 +579,7 @@ def _split(ary: Any, indices_or_sections: Any, axis: int, name: str, even: bool)
     ]
 
 
-def split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+def split(ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Array]:
     """Split into equal sections or at the given indices, as numpy.split.
 
     >>> [p.tolist() for p in split(np.arange(6.0), [2, 5])]
@@ -576,7 +588,9 @@ def split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array
     return _split(ary, indices_or_sections, axis, "split", even=True)
 
 
-def array_split(ary: ArrayLike, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+def array_split(
+    ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0
+) -> list[Array]:
     """Split into (possibly unequal) sections, as numpy.array_split.
 
     >>> [p.tolist() for p in array_split(np.arange(5.0), 2)]

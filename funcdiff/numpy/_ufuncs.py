@@ -29,8 +29,8 @@ _DOC = """{what}
     """
 
 
-def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[Any], Array]:
-    def fn(x: Any) -> Array:
+def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[ArrayLike], Array]:
+    def fn(x: ArrayLike) -> Array:
         (x,) = promote_float(x)
         return bind(prim, x)
 
@@ -40,8 +40,8 @@ def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[
     return fn
 
 
-def _unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
-    def fn(x: Any) -> Array:
+def _unary(prim: Primitive, name: str) -> Callable[[ArrayLike], Array]:
+    def fn(x: ArrayLike) -> Array:
         return bind(prim, asarray_arg(x))
 
     fn.__name__ = fn.__qualname__ = name
@@ -49,10 +49,12 @@ def _unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
     return fn
 
 
-def _binary(prim: Primitive, name: str, floating: bool = False) -> Callable[[Any, Any], Array]:
+def _binary(
+    prim: Primitive, name: str, floating: bool = False
+) -> Callable[[ArrayLike, ArrayLike], Array]:
     conv = promote_float if floating else promote
 
-    def fn(x: Any, y: Any) -> Array:
+    def fn(x: ArrayLike, y: ArrayLike) -> Array:
         x, y = conv(x, y)
         return bind(prim, x, y)
 

@@ -19,7 +19,7 @@ Functions are grouped by kind under section banners.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -501,7 +501,13 @@ class QRResult(NamedTuple):
     R: Array
 
 
-def qr(a: ArrayLike, mode: str = "reduced") -> Any:
+@overload
+def qr(a: ArrayLike, mode: Literal["reduced", "complete"] = ...) -> QRResult: ...
+@overload
+def qr(a: ArrayLike, mode: Literal["r"]) -> Array: ...
+@overload
+def qr(a: ArrayLike, mode: str) -> QRResult | Array: ...
+def qr(a: ArrayLike, mode: str = "reduced") -> QRResult | Array:
     """QR decomposition, as ``numpy.linalg.qr`` (Householder; the diagonal
     of ``R`` may be negative, as numpy's).
 
@@ -549,9 +555,28 @@ class SVDResult(NamedTuple):
     Vh: Array
 
 
+@overload
+def svd(
+    a: ArrayLike,
+    full_matrices: bool = ...,
+    compute_uv: Literal[True] = ...,
+    hermitian: bool = ...,
+) -> SVDResult: ...
+@overload
+def svd(
+    a: ArrayLike, full_matrices: bool = ..., *, compute_uv: Literal[False], hermitian: bool = ...
+) -> Array: ...
+@overload
+def svd(
+    a: ArrayLike, full_matrices: bool, compute_uv: Literal[False], hermitian: bool = ...
+) -> Array: ...
+@overload
+def svd(
+    a: ArrayLike, full_matrices: bool = ..., compute_uv: bool = ..., hermitian: bool = ...
+) -> SVDResult | Array: ...
 def svd(
     a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
-) -> Any:
+) -> SVDResult | Array:
     """Singular value decomposition ``a = U @ diag(S) @ Vh``, as
     ``numpy.linalg.svd`` (S descending).
 
