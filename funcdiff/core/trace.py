@@ -330,6 +330,8 @@ class Tracer:
             keepdims: bool = False,
             *,
             where: ArrayLike = True,
+            mean: ArrayLike = ...,
+            correction: float = ...,
         ) -> Tracer: ...
         def std(
             self,
@@ -340,6 +342,8 @@ class Tracer:
             keepdims: bool = False,
             *,
             where: ArrayLike = True,
+            mean: ArrayLike = ...,
+            correction: float = ...,
         ) -> Tracer: ...
         def argmax(
             self, axis: int | None = None, out: None = None, *, keepdims: bool = False

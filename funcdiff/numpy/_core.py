@@ -4,7 +4,7 @@ in numpy 2: ``float32_array * 2.0`` stays float32)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import Array as Array
 from funcdiff.primitives import elementwise as E
+
+if TYPE_CHECKING:
+    from funcdiff.numpy._indexing import AtIndexer
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -46,7 +49,7 @@ class ConstantArray(np.ndarray):
     __slots__ = ()
 
     @property
-    def at(self) -> Any:
+    def at(self) -> AtIndexer:
         """Functional updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.get()``..."""
         from funcdiff.numpy._indexing import AtIndexer
 

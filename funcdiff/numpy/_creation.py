@@ -20,6 +20,7 @@ from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import ArrayLike, DTypeLike, Shape
 from funcdiff.numpy._core import (
     Array,
+    ConstantArray,
     asarray_arg,
     constant,
     dtype_of,
@@ -192,7 +193,7 @@ def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = True) -> Array:
 # -- from a shape -----------------------------------------------------------------
 
 
-def zeros(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
+def zeros(shape: Shape, dtype: DTypeLike | None = None) -> ConstantArray:
     """An array of zeros (float64 unless ``dtype``).
 
     >>> import funcdiff.numpy as fnp
@@ -202,7 +203,7 @@ def zeros(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
     return constant(np.zeros(_static(shape, "zeros' shape"), dtype=dtype))
 
 
-def ones(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
+def ones(shape: Shape, dtype: DTypeLike | None = None) -> ConstantArray:
     """An array of ones (float64 unless ``dtype``).
 
     >>> import funcdiff.numpy as fnp
@@ -212,7 +213,7 @@ def ones(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
     return constant(np.ones(_static(shape, "ones' shape"), dtype=dtype))
 
 
-def empty(shape: Shape, dtype: DTypeLike | None = None) -> np.ndarray:
+def empty(shape: Shape, dtype: DTypeLike | None = None) -> ConstantArray:
     """Same as ``zeros`` (funcdiff never hands out uninitialized memory).
 
     >>> import funcdiff.numpy as fnp
@@ -258,7 +259,7 @@ def _like(a: Any, dtype: Any, shape: Any) -> tuple[tuple[int, ...], np.dtype[Any
 
 def zeros_like(
     a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
-) -> np.ndarray:
+) -> ConstantArray:
     """Zeros with the shape and dtype of ``a`` (which may be traced).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -271,7 +272,7 @@ def zeros_like(
 
 def ones_like(
     a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
-) -> np.ndarray:
+) -> ConstantArray:
     """Ones with the shape and dtype of ``a`` (which may be traced).
 
     >>> import funcdiff.numpy as fnp
@@ -284,7 +285,7 @@ def ones_like(
 
 def empty_like(
     a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
-) -> np.ndarray:
+) -> ConstantArray:
     """Same as ``zeros_like``.
 
     >>> import funcdiff.numpy as fnp
@@ -310,7 +311,7 @@ def full_like(
     return S.broadcast_to(asarray_arg(fill_value, dt), s)
 
 
-def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> np.ndarray:
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> ConstantArray:
     """Ones on the ``k``-th diagonal, zeros elsewhere.
 
     >>> import funcdiff.numpy as fnp
@@ -321,7 +322,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> n
     return constant(np.eye(N, M, k=k, dtype=dtype))
 
 
-def identity(n: int, dtype: DTypeLike | None = None) -> np.ndarray:
+def identity(n: int, dtype: DTypeLike | None = None) -> ConstantArray:
     """The ``n`` x ``n`` identity matrix.
 
     >>> import funcdiff.numpy as fnp
@@ -332,7 +333,7 @@ def identity(n: int, dtype: DTypeLike | None = None) -> np.ndarray:
     return constant(np.identity(n, dtype=dtype))
 
 
-def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> np.ndarray:
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> ConstantArray:
     """Ones at and below the ``k``-th diagonal.
 
     >>> import funcdiff.numpy as fnp
@@ -348,7 +349,7 @@ def arange(
     stop: float | None = None,
     step: float | None = None,
     dtype: DTypeLike | None = None,
-) -> np.ndarray:
+) -> ConstantArray:
     """Evenly spaced values in ``[start, stop)`` with numpy's dtype rules
     (Python ints give int64, floats float64). The result is a constant.
 
