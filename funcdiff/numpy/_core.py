@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from funcdiff._compat import NUMPY2, result_type
+from funcdiff.api_util import contains_tracer
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import Array as Array
@@ -73,10 +74,6 @@ def constant(x: np.ndarray) -> ConstantArray:
     return x if isinstance(x, ConstantArray) else x.view(ConstantArray)
 
 
-def is_array(x: Any) -> bool:
-    return isinstance(x, (Tracer, np.ndarray, np.generic))
-
-
 def asarray_arg(x: Any, dtype: Any = None) -> Array:
     """Tracers, numpy arrays and numpy scalars pass through; everything else
     goes through ``np.asarray`` (Python floats become float64), and a 0-d
@@ -86,7 +83,7 @@ def asarray_arg(x: Any, dtype: Any = None) -> Array:
         return x if dtype is None else E.convert(x, dtype)
     if isinstance(x, (np.ndarray, np.generic)) and (dtype is None or x.dtype == dtype):
         return x  # type: ignore[return-value]  # numpy scalars count as arrays (core/typing.py)
-    if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in _flat(x)):
+    if isinstance(x, (list, tuple)) and contains_tracer(x):
         from funcdiff.numpy._shape import stack
 
         arr = stack([asarray_arg(e) for e in x])
@@ -95,18 +92,6 @@ def asarray_arg(x: Any, dtype: Any = None) -> Array:
     if arr.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to a numeric array")
     return arr[()] if arr.ndim == 0 else arr
-
-
-def _flat(x: Any) -> list[Any]:
-    out: list[Any] = []
-    stack = [x]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, (list, tuple)):
-            stack.extend(e)
-        else:
-            out.append(e)
-    return out
 
 
 def dtype_of(x: Any) -> np.dtype[Any]:

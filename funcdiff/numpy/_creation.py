@@ -16,6 +16,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from funcdiff import _compat
+from funcdiff.api_util import contains_tracer
 from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import ArrayLike, DTypeLike, Shape
 from funcdiff.numpy._core import (
@@ -61,17 +62,6 @@ finfo = np.finfo
 iinfo = np.iinfo
 issubdtype = np.issubdtype
 promote_types = np.promote_types
-
-
-def _has_tracer(*xs: Any) -> bool:
-    stack = list(xs)
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Tracer):
-            return True
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-    return False
 
 
 def _static(x: Any, what: str) -> Any:
@@ -132,7 +122,7 @@ def asarray(
     >>> fnp.asarray([1, 2], dtype=fnp.float32)
     array([1., 2.], dtype=float32)
     """
-    if copy and not _has_tracer(a):
+    if copy and not contains_tracer(a):
         return constant(np.array(a, dtype=dtype, order=order, copy=True))
     out = asarray_arg(a, None if dtype is None else np.dtype(dtype))
     if out is a or not isinstance(out, np.ndarray):
@@ -154,7 +144,7 @@ def array(
     >>> fnp.array([[1.0, 2.0]], ndmin=3).shape
     (1, 1, 2)
     """
-    if not _has_tracer(object):
+    if not contains_tracer(object):
         return constant(np.array(object, dtype=dtype, copy=copy, ndmin=ndmin))
     out = asarray_arg(object, None if dtype is None else np.dtype(dtype))
     shape = shape_of(out)
@@ -170,7 +160,7 @@ def copy(a: ArrayLike) -> Array:
     >>> fnp.copy([1.0, 2.0])
     array([1., 2.])
     """
-    if _has_tracer(a):
+    if contains_tracer(a):
         return asarray_arg(a)
     return np.array(a, copy=True)
 
@@ -232,7 +222,7 @@ def full(shape: Shape, fill_value: ArrayLike, dtype: DTypeLike | None = None) ->
     array([7., 7.])
     """
     shape = _static(shape, "full's shape")
-    if not _has_tracer(fill_value):
+    if not contains_tracer(fill_value):
         return constant(np.full(shape, fill_value, dtype=dtype))
     fill = asarray_arg(fill_value, None if dtype is None else np.dtype(dtype))
     shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
@@ -306,7 +296,7 @@ def full_like(
     array([2, 2])
     """
     s, dt = _like(a, dtype, shape)
-    if not _has_tracer(fill_value):
+    if not contains_tracer(fill_value):
         return constant(np.full(s, fill_value, dt))
     return S.broadcast_to(asarray_arg(fill_value, dt), s)
 
@@ -431,7 +421,7 @@ def _linspace(
     axis: int,
 ) -> Array | tuple[Array, Array]:
     num = _check_num(num)
-    if not _has_tracer(start, stop):
+    if not contains_tracer((start, stop)):
         if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
             dtype = _compat.result_type(start, stop, float(num))
         return np.linspace(
@@ -502,7 +492,7 @@ def _logspace(
 
     num = _check_num(num)
     # an array base needs numpy >= 1.25: on numpy 1.x, funcdiff's own path below
-    if not _has_tracer(start, stop, base) and (_compat.NUMPY2 or np.ndim(base) == 0):
+    if not contains_tracer((start, stop, base)) and (_compat.NUMPY2 or np.ndim(base) == 0):
         return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
     start, stop, base = (asarray_arg(v) for v in (start, stop, base))
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))
@@ -546,7 +536,7 @@ def _geomspace(
     from funcdiff.numpy._ufuncs import log10, sign
 
     num = _check_num(num)
-    if not _has_tracer(start, stop):
+    if not contains_tracer((start, stop)):
         return np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
     start, stop = promote_float(start, stop)
     start, stop = asarray_arg(start), asarray_arg(stop)
@@ -583,7 +573,7 @@ def meshgrid(
     """
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
-    if not _has_tracer(*xi):
+    if not contains_tracer(xi):
         return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))  # type: ignore[call-overload]
     xs = [asarray_arg(x) for x in xi]
     xs = [S.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),)) for x in xs]
@@ -622,7 +612,7 @@ def tril(m: ArrayLike, k: int = 0) -> Array:
     array([[1., 0.],
            [1., 1.]])
     """
-    if not _has_tracer(m):
+    if not contains_tracer(m):
         return np.tril(np.asanyarray(m), k)
     return _tri_mask(asarray_arg(m), int(k), True, "tril")
 
@@ -635,7 +625,7 @@ def triu(m: ArrayLike, k: int = 0) -> Array:
     array([[1., 1.],
            [0., 1.]])
     """
-    if not _has_tracer(m):
+    if not contains_tracer(m):
         return np.triu(np.asanyarray(m), k)
     return _tri_mask(asarray_arg(m), int(k), False, "triu")
 
@@ -650,7 +640,7 @@ def diagflat(v: ArrayLike, k: int = 0) -> Array:
     """
     from funcdiff.numpy._linear import diag
 
-    if not _has_tracer(v):
+    if not contains_tracer(v):
         return np.diagflat(np.asarray(v), k)
     v = asarray_arg(v)
     return diag(S.reshape(v, (int(np.prod(shape_of(v), dtype=np.int64)),)), k)

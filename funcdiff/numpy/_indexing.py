@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import concrete_or_none, contains_tracer
 from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ConcretizationError
@@ -38,26 +39,6 @@ _INDEX_TYPES_MSG = (
     "only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
     "integer or boolean arrays are valid indices"
 )
-
-
-def _has_tracer(idx: Any) -> bool:
-    stack = [idx]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, Tracer):
-            return True
-        if isinstance(e, (tuple, list)):
-            stack.extend(e)
-        elif isinstance(e, slice):
-            stack.extend((e.start, e.stop, e.step))
-    return False
-
-
-def _concrete_value(t: Tracer) -> Any:
-    val = t.val
-    while isinstance(val, Tracer):
-        val = val.val
-    return val
 
 
 def _abstract_mask_error(aval: Any) -> ConcretizationError:
@@ -116,14 +97,14 @@ def _classify(item: Any) -> tuple[str, Any]:
     if isinstance(item, Tracer):
         kind = item.dtype.kind
         if kind == "b":
-            val = _concrete_value(item)
+            val = concrete_or_none(item)
             if val is None:
                 raise _abstract_mask_error(item.aval)
-            return _classify(np.asarray(val))
+            return _classify(val)
         if kind in "iu":
             return _ADV, item
         raise IndexError(f"{_INDEX_TYPES_MSG} (got a traced array of dtype {item.dtype})")
-    if isinstance(item, (list, tuple)) and _has_tracer(item):
+    if isinstance(item, (list, tuple)) and contains_tracer(item):
         arr = asarray_arg(item)
         if isinstance(arr, Tracer) and arr.dtype.kind == "b":
             return _classify(arr)
@@ -390,7 +371,7 @@ def getitem(x: Any, idx: Any) -> Array:
     >>> fd.grad(lambda x: getitem(x, [0, 2, 2]).sum())(np.array([1.0, 2.0, 3.0]))
     array([1., 0., 2.])
     """
-    if not isinstance(x, Tracer) and not _has_tracer(idx):
+    if not isinstance(x, Tracer) and not contains_tracer(idx):
         return np.asarray(x)[idx]
     if isinstance(x, Tracer):
         out = _fast_basic(x, idx)
@@ -495,7 +476,7 @@ def _broadcast_value(v: Array, shape: tuple[int, ...]) -> Array:
 
 
 def _update(x: Any, idx: Any, values: Any, op: str) -> Array:
-    if not isinstance(x, Tracer) and not _has_tracer(idx) and not _has_tracer(values):
+    if not isinstance(x, Tracer) and not contains_tracer(idx) and not contains_tracer(values):
         arr = np.array(x, copy=True)
         vals = np.asarray(values)
         if op == "set":
@@ -622,7 +603,7 @@ def _scatter_combine(xf: Array, posf: Array, vf: Array, op: str, dt: Any) -> Arr
 
 def _concrete_arg(a: Any, name: str) -> np.ndarray:
     if isinstance(a, Tracer):
-        val = _concrete_value(a)
+        val = concrete_or_none(a)
         if val is None:
             raise ConcretizationError(
                 f"{name}: the number of nonzero entries fixes the output shape, so {name} "
@@ -631,7 +612,7 @@ def _concrete_arg(a: Any, name: str) -> np.ndarray:
                 "funcdiff.numpy.where(cond, x, y) to keep shapes fixed, or call "
                 f"{name} outside the transformed function."
             )
-        return np.asarray(val)
+        return val
     return np.asarray(asarray_arg(a))
 
 

@@ -29,9 +29,9 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from funcdiff._compat import AxisError
-from funcdiff.core.trace import Tracer, bind
+from funcdiff.api_util import concrete_or_none
+from funcdiff.core.trace import bind
 from funcdiff.core.typing import ArrayLike, Axis, DTypeLike
-from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
@@ -146,16 +146,6 @@ def _count(w: Array | None, shape: tuple[int, ...], axes: tuple[int, ...], dt: A
     if w is None:
         return _size(shape, axes)
     return S.reduce_sum(S.broadcast_to(E.convert(w, dt), shape), axes)
-
-
-def _concrete(x: Any) -> Any:
-    """The value of ``x`` if it is known now (eagerly or under grad), else None."""
-    if not isinstance(x, Tracer):
-        return np.asarray(x)
-    try:
-        return np.asarray(x.concrete_value(""))
-    except ConcretizationError:
-        return None
 
 
 def _safe_sqrt(s: Array) -> Array:
@@ -334,7 +324,7 @@ def average(
     a = E.convert(a, res_dt)
     w = E.convert(w, res_dt)
     scl = S.reduce_sum(w, axes)
-    value = _concrete(scl)
+    value = concrete_or_none(scl)
     if value is not None and np.any(value == 0.0):
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
     avg = E.div(S.reduce_sum(E.mul(a, w), axes), scl)
@@ -588,7 +578,7 @@ def _nan_extremum(
     if initial is not _NoValue:
         return r  # all-NaN slices give ``initial``, as numpy's fmax.reduce does
     all_nan = all(nan, axis, keepdims=keepdims)
-    value = _concrete(all_nan)
+    value = concrete_or_none(all_nan)
     if value is not None and np.any(value):
         warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
     return E.select(all_nan, np.nan, r)

@@ -17,6 +17,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from funcdiff.api_util import concrete_or_raise
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.core.typing import ArrayLike, Axis, DTypeLike, Shape
 from funcdiff.numpy._core import (
@@ -54,15 +55,6 @@ def _as_int(v: Any, what: str) -> int:
         return int(v.__index__())
     except (AttributeError, TypeError):
         raise TypeError(f"{what} must be an integer, got {type(v).__name__}") from None
-
-
-def _concrete(x: Any, what: str) -> np.ndarray:
-    """The concrete value of an argument that fixes an output shape."""
-    if isinstance(x, Tracer):
-        return np.asarray(x.concrete_value(what))
-    if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in x):
-        return np.asarray([np.asarray(_concrete(e, what)) for e in x])
-    return np.asarray(x)
 
 
 def _normalize_indices(
@@ -560,7 +552,10 @@ def _split_points(n: int, sections: Any, name: str, even: bool) -> list[tuple[in
         sizes = [q + 1] * r + [q] * (k - r)
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         return [(int(bounds[i]), int(bounds[i + 1])) for i in range(k)]
-    pts = [_as_int(p, f"{name}: indices") for p in _concrete(sections, f"{name} indices").ravel()]
+    pts = [
+        _as_int(p, f"{name}: indices")
+        for p in concrete_or_raise(sections, f"{name} indices").ravel()
+    ]
     edges = [0, *pts, n]
     out = []
     for lo, hi in itertools.pairwise(edges):
@@ -642,7 +637,7 @@ def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
     shp = shape_of(x)
     ax = normalize_axis(axis, len(shp))
     n = shp[ax]
-    reps = _concrete(repeats, "repeat: repeats (they fix the output shape)")
+    reps = concrete_or_raise(repeats, "repeat: repeats (they fix the output shape)")
     if reps.dtype.kind not in "iub":
         raise TypeError(f"repeat: repeats must be integers, got dtype {reps.dtype}")
     if (reps < 0).any():
@@ -718,7 +713,7 @@ def roll(a: ArrayLike, shift: ArrayLike, axis: Axis = None) -> Array:
     shp = shape_of(x)
     if axis is None:
         return S.reshape(roll(ravel(x), shift, 0), shp)
-    shifts = np.atleast_1d(_concrete(shift, "roll: shift"))
+    shifts = np.atleast_1d(concrete_or_raise(shift, "roll: shift"))
     axes_arr = np.atleast_1d(np.asarray(axis))
     try:
         shifts, axes_arr = np.broadcast_arrays(shifts, axes_arr)
@@ -771,7 +766,7 @@ def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
 
 
 def _pairs(v: Any, nd: int, what: str, ints: bool) -> np.ndarray:
-    arr = np.asarray(v) if not ints else np.asarray(_concrete(v, f"pad: {what}"))
+    arr = np.asarray(v) if not ints else np.asarray(concrete_or_raise(v, f"pad: {what}"))
     if ints:
         if arr.dtype.kind not in "iu":
             if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
