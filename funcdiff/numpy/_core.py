@@ -13,7 +13,7 @@ from funcdiff.api_util import contains_tracer
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import Array as Array
-from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import elementwise as ew
 
 if TYPE_CHECKING:
     from funcdiff.numpy._indexing import AtIndexer
@@ -80,14 +80,14 @@ def asarray_arg(x: Any, dtype: Any = None) -> Array:
     result is a numpy scalar: a function that computes nothing (``sum`` of a
     0-d value) hands back what it was given, by numpy's rule, as ``jit`` does."""
     if isinstance(x, Tracer):
-        return x if dtype is None else E.convert(x, dtype)
+        return x if dtype is None else ew.convert(x, dtype)
     if isinstance(x, (np.ndarray, np.generic)) and (dtype is None or x.dtype == dtype):
         return x  # type: ignore[return-value]  # numpy scalars count as arrays (core/typing.py)
     if isinstance(x, (list, tuple)) and contains_tracer(x):
         from funcdiff.numpy._shape import stack
 
         arr = stack([asarray_arg(e) for e in x])
-        return arr if dtype is None else E.convert(arr, dtype)
+        return arr if dtype is None else ew.convert(arr, dtype)
     arr = np.asarray(x, dtype=dtype)
     if arr.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to a numeric array")
@@ -138,7 +138,7 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
         dt = _FLOAT64
-    return [dt.type(a) if _is_py_scalar(a) else E.convert(a, dt) for a in arrays]
+    return [dt.type(a) if _is_py_scalar(a) else ew.convert(a, dt) for a in arrays]
 
 
 def promote(*args: Any) -> list[Array]:

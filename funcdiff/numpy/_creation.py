@@ -29,8 +29,8 @@ from funcdiff.numpy._core import (
     promote_float,
     shape_of,
 )
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
 
 # -- dtypes, re-exported from numpy -------------------------------------------
 
@@ -149,7 +149,7 @@ def array(
     out = asarray_arg(object, None if dtype is None else np.dtype(dtype))
     shape = shape_of(out)
     if len(shape) < ndmin:
-        out = S.reshape(out, (1,) * (ndmin - len(shape)) + shape)
+        out = sh.reshape(out, (1,) * (ndmin - len(shape)) + shape)
     return out
 
 
@@ -174,10 +174,10 @@ def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = True) -> Array:
     """
     dtype = np.dtype(dtype)
     if isinstance(x, Tracer):
-        return E.convert(x, dtype)
+        return ew.convert(x, dtype)
     if np.asarray(x).dtype == dtype:  # nothing to convert: the value as given, as under jit
         return x.copy() if copy and isinstance(x, np.ndarray) else x  # type: ignore[return-value]
-    return E.convert(x, dtype)
+    return ew.convert(x, dtype)
 
 
 # -- from a shape -----------------------------------------------------------------
@@ -226,7 +226,7 @@ def full(shape: Shape, fill_value: ArrayLike, dtype: DTypeLike | None = None) ->
         return constant(np.full(shape, fill_value, dtype=dtype))
     fill = asarray_arg(fill_value, None if dtype is None else np.dtype(dtype))
     shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return S.broadcast_to(fill, shape_t)
+    return sh.broadcast_to(fill, shape_t)
 
 
 def _like(a: Any, dtype: Any, shape: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
@@ -298,7 +298,7 @@ def full_like(
     s, dt = _like(a, dtype, shape)
     if not contains_tracer(fill_value):
         return constant(np.full(s, fill_value, dt))
-    return S.broadcast_to(asarray_arg(fill_value, dt), s)
+    return sh.broadcast_to(asarray_arg(fill_value, dt), s)
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> ConstantArray:
@@ -368,7 +368,7 @@ def _set_row(y: Array, row: int, value: Array) -> Array:
     shape = shape_of(y)
     mask = np.zeros((shape[0],) + (1,) * (len(shape) - 1), dtype=bool)
     mask[row] = True
-    return E.select(mask, value, y)
+    return ew.select(mask, value, y)
 
 
 @overload
@@ -438,25 +438,25 @@ def _linspace(
     dt = dtype_of(start)
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop)))
     div = num - 1 if endpoint else num
-    delta = E.sub(stop, start)
+    delta = ew.sub(stop, start)
     t = np.arange(num, dtype=dt).reshape((num,) + (1,) * nd)
     if div > 0:
-        step: Any = E.div(delta, dt.type(div))
-        y = E.add(E.mul(t, step), start)
+        step: Any = ew.div(delta, dt.type(div))
+        y = ew.add(ew.mul(t, step), start)
     else:
         step = np.full(shape_of(delta), np.nan, dt) if shape_of(delta) else dt.type(np.nan)
-        y = E.add(E.mul(t, delta), start)
+        y = ew.add(ew.mul(t, delta), start)
     shape = (num, *np.broadcast_shapes(shape_of(start), shape_of(stop)))
-    y = S.broadcast_to(y, shape)
+    y = sh.broadcast_to(y, shape)
     if endpoint and num > 1:
         y = _set_row(y, -1, stop)
     if axis != 0:
-        y = S.moveaxis(y, 0, normalize_axis(axis, len(shape)))
+        y = sh.moveaxis(y, 0, normalize_axis(axis, len(shape)))
     if dtype is not None:
         out_dt = np.dtype(dtype)
         if np.issubdtype(out_dt, np.integer):
-            y = E.floor(y)
-        y = E.convert(y, out_dt)
+            y = ew.floor(y)
+        y = ew.convert(y, out_dt)
     return (y, step) if retstep else y
 
 
@@ -499,12 +499,12 @@ def _logspace(
 
     def lift(v: Array) -> Array:
         s = shape_of(v)
-        return S.reshape(v, (1,) * (nd - len(s)) + s)
+        return sh.reshape(v, (1,) * (nd - len(s)) + s)
 
     y = linspace(lift(start), lift(stop), num, endpoint=endpoint, axis=axis)
-    b = S.expand_dims(lift(base), normalize_axis(axis, nd + 1))
+    b = sh.expand_dims(lift(base), normalize_axis(axis, nd + 1))
     out = power(b, y)
-    return out if dtype is None else E.convert(out, np.dtype(dtype))
+    return out if dtype is None else ew.convert(out, np.dtype(dtype))
 
 
 def geomspace(
@@ -547,18 +547,18 @@ def _geomspace(
         if val is not None and np.any(np.asarray(val) == 0):
             raise ValueError("Geometric sequence cannot include zero")
     out_sign = sign(start)
-    start = E.div(start, out_sign)
-    stop = E.div(stop, out_sign)
+    start = ew.div(start, out_sign)
+    stop = ew.div(stop, out_sign)
     result = logspace(log10(start), log10(stop), num, endpoint=endpoint, base=10.0)
     shape = shape_of(result)
     if num > 0:
         result = _set_row(result, 0, start)
         if num > 1 and endpoint:
             result = _set_row(result, -1, stop)
-    result = E.mul(result, out_sign)
+    result = ew.mul(result, out_sign)
     if axis != 0:
-        result = S.moveaxis(result, 0, normalize_axis(axis, len(shape)))
-    return result if dtype is None else E.convert(result, np.dtype(dtype))
+        result = sh.moveaxis(result, 0, normalize_axis(axis, len(shape)))
+    return result if dtype is None else ew.convert(result, np.dtype(dtype))
 
 
 def meshgrid(
@@ -576,20 +576,20 @@ def meshgrid(
     if not contains_tracer(xi):
         return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))  # type: ignore[call-overload]
     xs = [asarray_arg(x) for x in xi]
-    xs = [S.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),)) for x in xs]
+    xs = [sh.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),)) for x in xs]
     nd = len(xs)
     sizes = [shape_of(x)[0] for x in xs]
     shapes = [tuple(sizes[i] if j == i else 1 for j in range(nd)) for i in range(nd)]
     if indexing == "xy" and nd > 1:
         for s in range(nd):
-            sh = list(shapes[s])
-            sh[0], sh[1] = sh[1], sh[0]
-            shapes[s] = tuple(sh)
-    out = [S.reshape(x, s) for x, s in zip(xs, shapes, strict=True)]
+            dims = list(shapes[s])
+            dims[0], dims[1] = dims[1], dims[0]
+            shapes[s] = tuple(dims)
+    out = [sh.reshape(x, s) for x, s in zip(xs, shapes, strict=True)]
     if sparse:
         return tuple(out)
     full_shape = tuple(int(n) for n in np.broadcast_shapes(*shapes))
-    return tuple(S.broadcast_to(o, full_shape) for o in out)
+    return tuple(sh.broadcast_to(o, full_shape) for o in out)
 
 
 # -- triangles and diagonals ---------------------------------------------------------
@@ -601,7 +601,7 @@ def _tri_mask(m: Array, k: int, lower: bool, name: str) -> Array:
         raise ValueError(f"{name}: the input must be at least 1-D, got a 0-d array")
     n, mm = shape[-2:] if len(shape) >= 2 else (shape[0], shape[0])
     mask = np.tri(n, mm, k=k, dtype=bool) if lower else ~np.tri(n, mm, k=k - 1, dtype=bool)
-    return E.select(mask, m, np.zeros((), dtype_of(m)))
+    return ew.select(mask, m, np.zeros((), dtype_of(m)))
 
 
 def tril(m: ArrayLike, k: int = 0) -> Array:
@@ -643,7 +643,7 @@ def diagflat(v: ArrayLike, k: int = 0) -> Array:
     if not contains_tracer(v):
         return np.diagflat(np.asarray(v), k)
     v = asarray_arg(v)
-    return diag(S.reshape(v, (int(np.prod(shape_of(v), dtype=np.int64)),)), k)
+    return diag(sh.reshape(v, (int(np.prod(shape_of(v), dtype=np.int64)),)), k)
 
 
 __all__ = [

@@ -33,10 +33,10 @@ from funcdiff.api_util import concrete_or_none
 from funcdiff.core.trace import bind
 from funcdiff.core.typing import ArrayLike, Axis, DTypeLike
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import reductions as R
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import reductions as red
+from funcdiff.primitives import shape as sh
 
 _F64 = np.dtype(np.float64)
 
@@ -110,7 +110,7 @@ def _reduced(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
 def _keepdims(r: Array, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Array:
     if not keepdims:
         return r
-    return S.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return sh.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def _sum_dtype(dt: np.dtype[Any]) -> np.dtype[Any]:
@@ -128,7 +128,7 @@ def _where(name: str, where: Any, shape: tuple[int, ...]) -> Array | None:
         return None
     w = asarray_arg(where)
     if dtype_of(w) != np.bool_:
-        w = E.ne(w, 0)
+        w = ew.ne(w, 0)
     try:
         ok = np.broadcast_shapes(shape_of(w), shape) == shape
     except ValueError:
@@ -145,7 +145,7 @@ def _count(w: Array | None, shape: tuple[int, ...], axes: tuple[int, ...], dt: A
     """How many elements each output reduces over (an int, or an array with ``where``)."""
     if w is None:
         return _size(shape, axes)
-    return S.reduce_sum(S.broadcast_to(E.convert(w, dt), shape), axes)
+    return sh.reduce_sum(sh.broadcast_to(ew.convert(w, dt), shape), axes)
 
 
 def _safe_sqrt(s: Array) -> Array:
@@ -203,16 +203,16 @@ def _sum(
     # narrow integers (an explicit dtype=int8...) accumulate in int64 and wrap
     # at the end: the same result modulo 2**bits, and reduce_sum stays int64
     acc = _sum_dtype(dt)
-    a = E.convert(E.convert(a, dt), acc)
+    a = ew.convert(ew.convert(a, dt), acc)
     shape = shape_of(a)
     axes = _axes(name, axis, shape)
     w = _where(name, where, shape)
     if w is not None:
-        a = E.select(w, a, acc.type(0))
-    r = S.reduce_sum(a, axes)
+        a = ew.select(w, a, acc.type(0))
+    r = sh.reduce_sum(a, axes)
     if initial is not _NoValue:
-        r = E.add(r, acc.type(initial))
-    return _keepdims(E.convert(r, dt), shape, axes, keepdims)
+        r = ew.add(r, acc.type(initial))
+    return _keepdims(ew.convert(r, dt), shape, axes, keepdims)
 
 
 def mean(
@@ -247,14 +247,14 @@ def _mean(name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: bool, wh
         acc = res = in_dt
     work = acc if acc.kind in "fc" else _F64
     wide = _sum_dtype(acc)  # narrow integers sum in int64, then wrap (as in _sum)
-    x = E.convert(E.convert(a, acc), wide)
+    x = ew.convert(ew.convert(a, acc), wide)
     shape = shape_of(x)
     axes = _axes(name, axis, shape)
     w = _where(name, where, shape)
     if w is not None:
-        x = E.select(w, x, wide.type(0))
-    total = E.convert(E.convert(S.reduce_sum(x, axes), acc), work)
-    r = E.convert(E.div(total, _count(w, shape, axes, work)), res)
+        x = ew.select(w, x, wide.type(0))
+    total = ew.convert(ew.convert(sh.reduce_sum(x, axes), acc), work)
+    r = ew.convert(ew.div(total, _count(w, shape, axes, work)), res)
     return _keepdims(r, shape, axes, keepdims)
 
 
@@ -319,20 +319,20 @@ def average(
                 f"average: weights of shape {shape_of(w)} are not consistent with a of "
                 f"shape {shape} along axis {axis!r} (expected {along} or {shape})"
             )
-        w = S.transpose(w, tuple(int(i) for i in np.argsort(ax_list)))
-        w = S.reshape(w, tuple(n if i in axes else 1 for i, n in enumerate(shape)))
-    a = E.convert(a, res_dt)
-    w = E.convert(w, res_dt)
-    scl = S.reduce_sum(w, axes)
+        w = sh.transpose(w, tuple(int(i) for i in np.argsort(ax_list)))
+        w = sh.reshape(w, tuple(n if i in axes else 1 for i, n in enumerate(shape)))
+    a = ew.convert(a, res_dt)
+    w = ew.convert(w, res_dt)
+    scl = sh.reduce_sum(w, axes)
     value = concrete_or_none(scl)
     if value is not None and np.any(value == 0.0):
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
-    avg = E.div(S.reduce_sum(E.mul(a, w), axes), scl)
+    avg = ew.div(sh.reduce_sum(ew.mul(a, w), axes), scl)
     avg = _keepdims(avg, shape, axes, keepdims)
     if not returned:
         return avg
     scl = _keepdims(scl, shape_of(w), axes, keepdims)
-    return avg, S.broadcast_to(scl, shape_of(avg))
+    return avg, sh.broadcast_to(scl, shape_of(avg))
 
 
 def count_nonzero(a: ArrayLike, axis: Axis = None, *, keepdims: bool = False) -> Array:
@@ -345,8 +345,8 @@ def count_nonzero(a: ArrayLike, axis: Axis = None, *, keepdims: bool = False) ->
     a = asarray_arg(a)
     shape = shape_of(a)
     axes = _axes("count_nonzero", axis, shape)
-    nz = a if dtype_of(a) == np.bool_ else E.ne(a, 0)
-    r = S.reduce_sum(E.convert(nz, np.intp), axes)
+    nz = a if dtype_of(a) == np.bool_ else ew.ne(a, 0)
+    r = sh.reduce_sum(ew.convert(nz, np.intp), axes)
     return _keepdims(r, shape, axes, keepdims)
 
 
@@ -363,19 +363,19 @@ def cumsum(
     x, ax = _scan_arg("cumsum", a, axis, dtype, out)
     if shape_of(x)[ax] <= 1:
         return x
-    return R.cumsum(x, ax)
+    return red.cumsum(x, ax)
 
 
 def _scan_arg(name: str, a: Any, axis: Any, dtype: Any, out: Any) -> tuple[Array, int]:
     _check_out(name, out)
     a = asarray_arg(a)
     if axis is None:
-        a = S.reshape(a, (math.prod(shape_of(a)),))
+        a = sh.reshape(a, (math.prod(shape_of(a)),))
         ax = 0
     else:
         ax = _one_axis(name, axis, shape_of(a))
     dt = _sum_dtype(dtype_of(a)) if dtype is None else np.dtype(dtype)
-    return E.convert(a, dt), ax
+    return ew.convert(a, dt), ax
 
 
 # ---------------------------------------------------------------------------
@@ -389,24 +389,24 @@ def _prod_tree(x: Array, axes: tuple[int, ...]) -> Array:
     multiplies the first half by the second (odd lengths padded with a 1),
     so there are ceil(log2 n) levels."""
     if not axes:
-        return S.reduce_sum(x, ())  # a new value, as np.prod(x, axis=()) gives
+        return sh.reduce_sum(x, ())  # a new value, as np.prod(x, axis=()) gives
     shape = shape_of(x)
     kept = tuple(i for i in range(len(shape)) if i not in axes)
     out_shape = tuple(shape[i] for i in kept)
     n = _size(shape, axes)
     if n == 0:
         # an empty product is 1; summing the empty slices gives exact zeros
-        return E.add(S.reduce_sum(x, axes), 1)
-    y = S.reshape(S.transpose(x, kept + axes), (*out_shape, n))
+        return ew.add(sh.reduce_sum(x, axes), 1)
+    y = sh.reshape(sh.transpose(x, kept + axes), (*out_shape, n))
     last = len(out_shape)
     while n > 1:
         if n % 2:
-            y = I.pad(y, 1, ((0, 0, 0),) * last + ((0, 1, 0),))
+            y = ix.pad(y, 1, ((0, 0, 0),) * last + ((0, 1, 0),))
             n += 1
         h = n // 2
-        y = E.mul(I.slice_axis(y, 0, h, last), I.slice_axis(y, h, n, last))
+        y = ew.mul(ix.slice_axis(y, 0, h, last), ix.slice_axis(y, h, n, last))
         n = h
-    return S.reshape(y, out_shape)
+    return sh.reshape(y, out_shape)
 
 
 def prod(
@@ -430,15 +430,15 @@ def prod(
     _check_out("prod", out)
     x = asarray_arg(a)
     dt: np.dtype[Any] = _sum_dtype(dtype_of(x)) if dtype is None else np.dtype(dtype)
-    x = E.convert(x, dt)
+    x = ew.convert(x, dt)
     shape = shape_of(x)
     axes = _axes("prod", axis, shape)
     w = _where("prod", where, shape)
     if w is not None:
-        x = E.select(w, x, dt.type(1))
+        x = ew.select(w, x, dt.type(1))
     r = _prod_tree(x, axes)
     if initial is not _NoValue:
-        r = E.mul(r, dt.type(initial))
+        r = ew.mul(r, dt.type(initial))
     return _keepdims(r, shape, axes, keepdims)
 
 
@@ -461,7 +461,7 @@ def cumprod(
     s = 1
     while s < n:
         config = tuple((s, 0, 0) if i == ax else (0, 0, 0) for i in range(ndim))
-        y = E.mul(y, I.pad(I.slice_axis(y, 0, n - s, ax), 1, config))
+        y = ew.mul(y, ix.pad(ix.slice_axis(y, 0, n - s, ax), 1, config))
         s *= 2
     return y
 
@@ -503,10 +503,10 @@ def _extremum(
         r: Array = np.full(_reduced(shape, axes), initial, dtype=dt)
     else:
         if w is not None:
-            a = E.select(w, a, dt.type(initial))
-        r = R.reduce_max(a, axes) if maximum else R.reduce_min(a, axes)
+            a = ew.select(w, a, dt.type(initial))
+        r = red.reduce_max(a, axes) if maximum else red.reduce_min(a, axes)
         if initial is not _NoValue:
-            r = (E.maximum if maximum else E.minimum)(r, dt.type(initial))
+            r = (ew.maximum if maximum else ew.minimum)(r, dt.type(initial))
     return _keepdims(r, shape, axes, keepdims)
 
 
@@ -562,7 +562,7 @@ def ptp(a: ArrayLike, axis: Axis = None, out: None = None, keepdims: bool = Fals
         raise TypeError("ptp: bool arrays have no subtraction; convert to int first")
     hi = _extremum("ptp", "maximum", True, a, axis, out, keepdims, _NoValue, True)
     lo = _extremum("ptp", "minimum", False, a, axis, out, keepdims, _NoValue, True)
-    return E.sub(hi, lo)
+    return ew.sub(hi, lo)
 
 
 def _nan_extremum(
@@ -572,8 +572,8 @@ def _nan_extremum(
     ufunc = "fmax" if maximum else "fmin"
     if dtype_of(a).kind != "f":
         return _extremum(name, ufunc, maximum, a, axis, out, keepdims, initial, where)
-    nan = bind(E.isnan_p, a)
-    filled = E.select(nan, -np.inf if maximum else np.inf, a)
+    nan = bind(ew.isnan_p, a)
+    filled = ew.select(nan, -np.inf if maximum else np.inf, a)
     r = _extremum(name, ufunc, maximum, filled, axis, out, keepdims, initial, where)
     if initial is not _NoValue:
         return r  # all-NaN slices give ``initial``, as numpy's fmax.reduce does
@@ -581,7 +581,7 @@ def _nan_extremum(
     value = concrete_or_none(all_nan)
     if value is not None and np.any(value):
         warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
-    return E.select(all_nan, np.nan, r)
+    return ew.select(all_nan, np.nan, r)
 
 
 def nanmax(
@@ -636,7 +636,7 @@ def nansum(
     """
     a = asarray_arg(a)
     if dtype_of(a).kind in "fc":
-        a = E.select(bind(E.isnan_p, a), 0, a)
+        a = ew.select(bind(ew.isnan_p, a), 0, a)
     return _sum("nansum", a, axis, dtype, out, keepdims, initial, where)
 
 
@@ -657,9 +657,9 @@ def nanmean(
     """
     a = asarray_arg(a)
     if dtype_of(a).kind in "fc":
-        ok = bind(E.not_p, bind(E.isnan_p, a))
+        ok = bind(ew.not_p, bind(ew.isnan_p, a))
         w = _where("nanmean", where, shape_of(a))
-        where = ok if w is None else bind(E.and_p, ok, S.broadcast_to(w, shape_of(a)))
+        where = ok if w is None else bind(ew.and_p, ok, sh.broadcast_to(w, shape_of(a)))
     return _mean("nanmean", a, axis, dtype, out, keepdims, where)
 
 
@@ -691,22 +691,22 @@ def _var(
         raise NotImplementedError(f"{name}: complex input is not supported yet")
     res = np.dtype(dtype) if dtype is not None else (_F64 if in_dt.kind in "biu" else in_dt)
     work = res if res.kind == "f" else _F64
-    x = E.convert(a, work)
+    x = ew.convert(a, work)
     shape = shape_of(x)
     axes = _axes(name, axis, shape)
     keep = tuple(1 if i in axes else n for i, n in enumerate(shape))
     w = _where(name, where, shape)
     n = _count(w, shape, axes, work)
     if mean is _NoValue:
-        total = S.reduce_sum(x if w is None else E.select(w, x, 0.0), axes)
-        m = E.div(S.reshape(total, keep), n if w is None else S.reshape(n, keep))
+        total = sh.reduce_sum(x if w is None else ew.select(w, x, 0.0), axes)
+        m = ew.div(sh.reshape(total, keep), n if w is None else sh.reshape(n, keep))
     else:
-        m = E.convert(asarray_arg(mean), work)
-    d = E.sub(x, m)
-    sq = E.mul(d, d)
-    ss = S.reduce_sum(sq if w is None else E.select(w, sq, 0.0), axes)
-    denom = builtins.max(n - ddof, 0) if w is None else E.maximum(E.sub(n, float(ddof)), 0.0)
-    r = E.convert(E.div(ss, denom), res)
+        m = ew.convert(asarray_arg(mean), work)
+    d = ew.sub(x, m)
+    sq = ew.mul(d, d)
+    ss = sh.reduce_sum(sq if w is None else ew.select(w, sq, 0.0), axes)
+    denom = builtins.max(n - ddof, 0) if w is None else ew.maximum(ew.sub(n, float(ddof)), 0.0)
+    r = ew.convert(ew.div(ss, denom), res)
     return _keepdims(r, shape, axes, keepdims)
 
 
@@ -768,13 +768,13 @@ def _arg_extremum(name: str, a: Any, axis: Any, out: Any, keepdims: bool) -> Arr
     _check_out(name, out)
     a = asarray_arg(a)
     shape = shape_of(a)
-    fn = R.argmax if name == "argmax" else R.argmin
+    fn = red.argmax if name == "argmax" else red.argmin
     if axis is None:
         size = math.prod(shape)
         if size == 0:
             raise ValueError(f"{name}: attempt to get {name} of an empty sequence")
-        r = fn(S.reshape(a, (size,)), 0)
-        return S.reshape(r, (1,) * len(shape)) if keepdims else r
+        r = fn(sh.reshape(a, (size,)), 0)
+        return sh.reshape(r, (1,) * len(shape)) if keepdims else r
     ax = _one_axis(name, axis, shape)
     if shape[ax] == 0:
         raise ValueError(
@@ -815,15 +815,15 @@ def _logical(
     a = asarray_arg(a)
     shape = shape_of(a)
     axes = _axes(name, axis, shape)
-    b = a if dtype_of(a) == np.bool_ else E.ne(a, 0)
+    b = a if dtype_of(a) == np.bool_ else ew.ne(a, 0)
     w = _where(name, where, shape)
     if w is not None:
-        b = E.select(w, b, np.bool_(every))
+        b = ew.select(w, b, np.bool_(every))
     if _size(shape, axes) == 0:
         r: Array = np.full(_reduced(shape, axes), every)
     else:
         # on bools, all is the minimum and any is the maximum
-        r = R.reduce_min(b, axes) if every else R.reduce_max(b, axes)
+        r = red.reduce_min(b, axes) if every else red.reduce_max(b, axes)
     return _keepdims(r, shape, axes, keepdims)
 
 

@@ -28,9 +28,9 @@ from funcdiff.numpy._core import (
     promote,
     shape_of,
 )
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import shape as sh
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -38,7 +38,7 @@ from funcdiff.primitives import shape as S
 
 
 def _slice_axis(x: Any, start: int, stop: int, axis: int) -> Array:
-    return I.slice_axis(asarray_arg(x), start, stop, axis)
+    return ix.slice_axis(asarray_arg(x), start, stop, axis)
 
 
 def _axis_tuple(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
@@ -72,14 +72,14 @@ def _normalize_indices(
         val = idx.val
         while isinstance(val, Tracer):
             val = val.val
-        idx = E.convert(idx, np.int64)
+        idx = ew.convert(idx, np.int64)
         if mode == "wrap":
-            return bind(E.rem_p, idx, np.int64(n)) if n else idx
+            return bind(ew.rem_p, idx, np.int64(n)) if n else idx
         if mode == "clip":
-            return E.maximum(E.minimum(idx, n - 1), 0)
+            return ew.maximum(ew.minimum(idx, n - 1), 0)
         if val is not None:
             _check_range(np.asarray(val), n, name, axis)
-        return E.select(E.lt(idx, 0), E.add(idx, n), idx)
+        return ew.select(ew.lt(idx, 0), ew.add(idx, n), idx)
     arr = np.asarray(idx)
     if arr.dtype.kind not in "iub":
         if arr.size == 0:
@@ -191,7 +191,7 @@ def reshape(
         new[new.index(-1)] = sz // known
     if math.prod(new) != sz:
         raise ValueError(f"cannot reshape array of size {sz} into shape {tuple(dims)}")
-    return S.reshape(a, tuple(new))
+    return sh.reshape(a, tuple(new))
 
 
 def ravel(a: ArrayLike, order: str = "C") -> Array:
@@ -203,7 +203,7 @@ def ravel(a: ArrayLike, order: str = "C") -> Array:
     if order != "C":
         raise NotImplementedError(f"ravel: order={order!r} is not supported, only 'C'")
     a = asarray_arg(a)
-    return S.reshape(a, (math.prod(shape_of(a)),))
+    return sh.reshape(a, (math.prod(shape_of(a)),))
 
 
 def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
@@ -221,7 +221,7 @@ def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
         if len(ax) != nd:
             raise ValueError(f"transpose: axes {tuple(ax)} don't match array of {nd} dimensions")
         perm = _axis_tuple(ax, nd, "axes")
-    return S.transpose(a, perm)
+    return sh.transpose(a, perm)
 
 
 def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
@@ -235,7 +235,7 @@ def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     i, j = normalize_axis(axis1, nd, "axis1"), normalize_axis(axis2, nd, "axis2")
     perm = list(range(nd))
     perm[i], perm[j] = j, i
-    return S.transpose(a, tuple(perm))
+    return sh.transpose(a, tuple(perm))
 
 
 def moveaxis(a: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Array:
@@ -255,7 +255,7 @@ def moveaxis(a: ArrayLike, source: int | Sequence[int], destination: int | Seque
     order = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
-    return S.transpose(a, tuple(order))
+    return sh.transpose(a, tuple(order))
 
 
 def expand_dims(a: ArrayLike, axis: Axis) -> Array:
@@ -269,7 +269,7 @@ def expand_dims(a: ArrayLike, axis: Axis) -> Array:
     axes = _axis_tuple(axis, len(shp) + (len(axis) if isinstance(axis, (tuple, list)) else 1))
     it = iter(shp)
     new = tuple(1 if i in axes else next(it) for i in range(len(shp) + len(axes)))
-    return S.reshape(a, new)
+    return sh.reshape(a, new)
 
 
 def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
@@ -289,7 +289,7 @@ def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
                 "squeeze: cannot select an axis to squeeze out which has size not equal "
                 f"to one (shape {shp}, axis {axis})"
             )
-    return S.reshape(a, tuple(n for i, n in enumerate(shp) if i not in axes))
+    return sh.reshape(a, tuple(n for i, n in enumerate(shp) if i not in axes))
 
 
 # ---------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def broadcast_to(array: ArrayLike, shape: Shape, subok: bool = False) -> Array:
             f"broadcast_to: operands could not be broadcast together: array of shape {xs} "
             f"cannot be broadcast to shape {target}"
         )
-    return S.broadcast_to(x, target)
+    return sh.broadcast_to(x, target)
 
 
 def broadcast_arrays(*args: ArrayLike) -> tuple[Array, ...]:
@@ -332,7 +332,7 @@ def broadcast_arrays(*args: ArrayLike) -> tuple[Array, ...]:
             f"broadcast_arrays: shape mismatch: objects cannot be broadcast to a single "
             f"shape (shapes {listed})"
         ) from None
-    return tuple(S.broadcast_to(x, target) for x in xs)
+    return tuple(sh.broadcast_to(x, target) for x in xs)
 
 
 def _atleast(arys: Sequence[Any], fix: Any) -> Any:
@@ -352,7 +352,7 @@ def atleast_1d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """
 
     def fix(x: Array) -> Array:
-        return S.reshape(x, (1,)) if len(shape_of(x)) == 0 else x
+        return sh.reshape(x, (1,)) if len(shape_of(x)) == 0 else x
 
     return _atleast(arys, fix)
 
@@ -370,7 +370,7 @@ def atleast_2d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
 
     def fix(x: Array) -> Array:
         shp = shape_of(x)
-        return S.reshape(x, (1,) * (2 - len(shp)) + tuple(shp)) if len(shp) < 2 else x
+        return sh.reshape(x, (1,) * (2 - len(shp)) + tuple(shp)) if len(shp) < 2 else x
 
     return _atleast(arys, fix)
 
@@ -390,11 +390,11 @@ def atleast_3d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     def fix(x: Array) -> Array:
         shp = tuple(shape_of(x))
         if len(shp) == 0:
-            return S.reshape(x, (1, 1, 1))
+            return sh.reshape(x, (1, 1, 1))
         if len(shp) == 1:
-            return S.reshape(x, (1, shp[0], 1))
+            return sh.reshape(x, (1, shp[0], 1))
         if len(shp) == 2:
-            return S.reshape(x, (*shp, 1))
+            return sh.reshape(x, (*shp, 1))
         return x
 
     return _atleast(arys, fix)
@@ -413,7 +413,7 @@ def _promote_all(arrays: Sequence[Any], dtype: Any, name: str) -> list[Array]:
         raise ValueError(f"{name}: need at least one array to concatenate")
     xs = promote(*[asarray_arg(a) for a in arrays])
     if dtype is not None:
-        xs = [E.convert(x, dtype) for x in xs]
+        xs = [ew.convert(x, dtype) for x in xs]
     return xs
 
 
@@ -457,7 +457,7 @@ def concatenate(
                 f"axis must match exactly, but along dimension {ax} the array at index 0 "
                 f"has shape {ref} and the array at index {i} has shape {s}"
             )
-    return I.concatenate(xs, ax)
+    return ix.concatenate(xs, ax)
 
 
 def stack(
@@ -485,7 +485,7 @@ def stack(
         )
     ax = normalize_axis(axis, len(shp) + 1)
     new = (*shp[:ax], 1, *shp[ax:])
-    return I.concatenate([S.reshape(x, new) for x in xs], ax)
+    return ix.concatenate([sh.reshape(x, new) for x in xs], ax)
 
 
 def hstack(
@@ -534,7 +534,7 @@ def column_stack(tup: Sequence[ArrayLike]) -> Array:
         x = asarray_arg(v)
         shp = shape_of(x)
         if len(shp) < 2:
-            x = S.reshape(x, (math.prod(shp), 1))
+            x = sh.reshape(x, (math.prod(shp), 1))
         cols.append(x)
     return concatenate(cols, axis=1)
 
@@ -569,7 +569,7 @@ def _split(ary: Any, indices_or_sections: Any, axis: int, name: str, even: bool)
     shp = shape_of(x)
     ax = normalize_axis(axis, len(shp))
     return [
-        I.slice_axis(x, lo, hi, ax)
+        ix.slice_axis(x, lo, hi, ax)
         for lo, hi in _split_points(shp[ax], indices_or_sections, name, even)
     ]
 
@@ -615,12 +615,12 @@ def tile(A: ArrayLike, reps: ArrayLike) -> Array:
     d = max(len(r), len(shp))
     shp = (1,) * (d - len(shp)) + shp
     r = (1,) * (d - len(r)) + r
-    x = S.reshape(x, shp)
+    x = sh.reshape(x, shp)
     if all(v == 1 for v in r):
         return x
     inter = tuple(v for pair in zip(r, shp, strict=True) for v in pair)
-    y = S.broadcast_in_dim(x, inter, tuple(range(1, 2 * d, 2)))
-    return S.reshape(y, tuple(v * n for v, n in zip(r, shp, strict=True)))
+    y = sh.broadcast_in_dim(x, inter, tuple(range(1, 2 * d, 2)))
+    return sh.reshape(y, tuple(v * n for v, n in zip(r, shp, strict=True)))
 
 
 def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
@@ -646,18 +646,18 @@ def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
         k = int(reps.reshape(-1)[0]) if reps.size else 0
         if k == 1:
             return x
-        y = S.broadcast_in_dim(
-            S.reshape(x, (*shp[: ax + 1], 1, *shp[ax + 1 :])),
+        y = sh.broadcast_in_dim(
+            sh.reshape(x, (*shp[: ax + 1], 1, *shp[ax + 1 :])),
             (*shp[: ax + 1], k, *shp[ax + 1 :]),
             tuple(range(len(shp) + 1)),
         )
-        return S.reshape(y, (*shp[:ax], n * k, *shp[ax + 1 :]))
+        return sh.reshape(y, (*shp[:ax], n * k, *shp[ax + 1 :]))
     if reps.shape != (n,):
         raise ValueError(
             f"repeat: operands could not be broadcast together: repeats of shape {reps.shape} "
             f"for an axis of length {n}"
         )
-    return I.gather(x, np.repeat(np.arange(n), reps), ax)
+    return ix.gather(x, np.repeat(np.arange(n), reps), ax)
 
 
 # ---------------------------------------------------------------------------
@@ -675,7 +675,7 @@ def flip(m: ArrayLike, axis: Axis = None) -> Array:
     x = asarray_arg(m)
     nd = len(shape_of(x))
     axes = tuple(range(nd)) if axis is None else _axis_tuple(axis, nd)
-    return I.rev(x, axes)
+    return ix.rev(x, axes)
 
 
 def fliplr(m: ArrayLike) -> Array:
@@ -687,7 +687,7 @@ def fliplr(m: ArrayLike) -> Array:
     x = asarray_arg(m)
     if len(shape_of(x)) < 2:
         raise ValueError("fliplr: Input must be >= 2-d.")
-    return I.rev(x, (1,))
+    return ix.rev(x, (1,))
 
 
 def flipud(m: ArrayLike) -> Array:
@@ -699,7 +699,7 @@ def flipud(m: ArrayLike) -> Array:
     x = asarray_arg(m)
     if len(shape_of(x)) < 1:
         raise ValueError("flipud: Input must be >= 1-d.")
-    return I.rev(x, (0,))
+    return ix.rev(x, (0,))
 
 
 def roll(a: ArrayLike, shift: ArrayLike, axis: Axis = None) -> Array:
@@ -712,7 +712,7 @@ def roll(a: ArrayLike, shift: ArrayLike, axis: Axis = None) -> Array:
     x = asarray_arg(a)
     shp = shape_of(x)
     if axis is None:
-        return S.reshape(roll(ravel(x), shift, 0), shp)
+        return sh.reshape(roll(ravel(x), shift, 0), shp)
     shifts = np.atleast_1d(concrete_or_raise(shift, "roll: shift"))
     axes_arr = np.atleast_1d(np.asarray(axis))
     try:
@@ -729,7 +729,7 @@ def roll(a: ArrayLike, shift: ArrayLike, axis: Axis = None) -> Array:
             continue
         s %= n
         if s:
-            x = I.concatenate([I.slice_axis(x, n - s, n, k), I.slice_axis(x, 0, n - s, k)], k)
+            x = ix.concatenate([ix.slice_axis(x, n - s, n, k), ix.slice_axis(x, 0, n - s, k)], k)
     return x
 
 
@@ -752,12 +752,12 @@ def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
     if k == 0:
         return x
     if k == 2:
-        return I.rev(x, (a0, a1))
+        return ix.rev(x, (a0, a1))
     perm = list(range(nd))
     perm[a0], perm[a1] = perm[a1], perm[a0]
     if k == 1:
-        return S.transpose(I.rev(x, (a1,)), tuple(perm))
-    return I.rev(S.transpose(x, tuple(perm)), (a1,))
+        return sh.transpose(ix.rev(x, (a1,)), tuple(perm))
+    return ix.rev(sh.transpose(x, tuple(perm)), (a1,))
 
 
 # ---------------------------------------------------------------------------
@@ -834,17 +834,20 @@ def _pad_constant(x: Array, widths: np.ndarray, values: Any) -> Array:
         vals = asarray_arg(values)
         vshape = shape_of(vals)
         if vshape == ():
-            return I.pad(x, E.convert(vals, dt), tuple((int(b), int(a), 0) for b, a in widths))
-        vals = S.broadcast_to(vals, (nd, 2)) if vshape != (nd, 2) else vals
+            return ix.pad(x, ew.convert(vals, dt), tuple((int(b), int(a), 0) for b, a in widths))
+        vals = sh.broadcast_to(vals, (nd, 2)) if vshape != (nd, 2) else vals
         pairs = [
-            [E.convert(S.reshape(I.slice_(vals, (k, j), (k + 1, j + 1)), ()), dt) for j in range(2)]
+            [
+                ew.convert(sh.reshape(ix.slice_(vals, (k, j), (k + 1, j + 1)), ()), dt)
+                for j in range(2)
+            ]
             for k in range(nd)
         ]
     else:
         arr = _pairs(values, nd, "constant_values", ints=False)
         if arr.size == 0 or (arr == arr.flat[0]).all():
             v = np.asarray(arr.flat[0] if arr.size else 0).astype(dt)
-            return I.pad(x, v, tuple((int(b), int(a), 0) for b, a in widths))
+            return ix.pad(x, v, tuple((int(b), int(a), 0) for b, a in widths))
         pairs = [[np.asarray(arr[k, j]).astype(dt) for j in range(2)] for k in range(nd)]
     # different values per side: pad one side of one axis at a time (later
     # axes cover the corners, as numpy does)
@@ -854,7 +857,7 @@ def _pad_constant(x: Array, widths: np.ndarray, values: Any) -> Array:
             if w:
                 cfg = [(0, 0, 0)] * nd
                 cfg[k] = (w, 0, 0) if j == 0 else (0, w, 0)
-                x = I.pad(x, pairs[k][j], tuple(cfg))
+                x = ix.pad(x, pairs[k][j], tuple(cfg))
     return x
 
 
@@ -868,31 +871,31 @@ def _pad_axis(x: Array, k: int, b: int, a: int, mode: str) -> Array:
     }[mode]
     if not fits:
         # wide padding repeats the pattern: one gather with numpy's own index map
-        return I.gather(x, np.pad(np.arange(n), (b, a), mode=mode), k)  # type: ignore[call-overload]
+        return ix.gather(x, np.pad(np.arange(n), (b, a), mode=mode), k)  # type: ignore[call-overload]
     shp = shape_of(x)
     parts = []
     if mode == "edge":
         for w, (lo, hi) in ((b, (0, 1)), (a, (n - 1, n))):
             if w:
-                edge = I.slice_axis(x, lo, hi, k)
+                edge = ix.slice_axis(x, lo, hi, k)
                 parts.append(
-                    S.broadcast_in_dim(edge, (*shp[:k], w, *shp[k + 1 :]), tuple(range(len(shp))))
+                    sh.broadcast_in_dim(edge, (*shp[:k], w, *shp[k + 1 :]), tuple(range(len(shp))))
                 )
             else:
                 parts.append(None)
     elif mode == "wrap":
         parts = [
-            I.slice_axis(x, n - b, n, k) if b else None,
-            I.slice_axis(x, 0, a, k) if a else None,
+            ix.slice_axis(x, n - b, n, k) if b else None,
+            ix.slice_axis(x, 0, a, k) if a else None,
         ]
     else:
         off = 1 if mode == "reflect" else 0
         parts = [
-            I.rev(I.slice_axis(x, off, off + b, k), (k,)) if b else None,
-            I.rev(I.slice_axis(x, n - off - a, n - off, k), (k,)) if a else None,
+            ix.rev(ix.slice_axis(x, off, off + b, k), (k,)) if b else None,
+            ix.rev(ix.slice_axis(x, n - off - a, n - off, k), (k,)) if a else None,
         ]
     pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
-    return I.concatenate(pieces, k)
+    return ix.concatenate(pieces, k)
 
 
 # ---------------------------------------------------------------------------
@@ -940,7 +943,7 @@ def take(
     if shp[ax] == 0 and n_idx > 0:
         raise IndexError(f"take: cannot do a non-empty take from an empty axis {ax}")
     idx = _normalize_indices(idx, shp[ax], "take", ax, mode)
-    return I.gather(x, idx, ax)
+    return ix.gather(x, idx, ax)
 
 
 def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -> Array:
@@ -974,7 +977,7 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -
     n = xs[ax]
     idx = _normalize_indices(idx, n, "take_along_axis", ax)
     if nd == 1:
-        return I.gather(x, idx, 0)
+        return ix.gather(x, idx, 0)
     try:
         other = np.broadcast_shapes(
             tuple(s for k, s in enumerate(xs) if k != ax),
@@ -987,8 +990,8 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -
         ) from None
     full_x = (*other[:ax], n, *other[ax:])
     full_i = (*other[:ax], ishp[ax], *other[ax:])
-    x = S.broadcast_to(x, full_x)
-    idx = S.broadcast_to(idx, full_i)
+    x = sh.broadcast_to(x, full_x)
+    idx = sh.broadcast_to(idx, full_i)
     # flat position in the C-order ravel of x: idx * stride(ax) + offsets of the other axes
     strides = [math.prod(full_x[k + 1 :]) for k in range(nd)]
     base = np.zeros((), np.int64)
@@ -997,8 +1000,8 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -
             shape_k = [1] * nd
             shape_k[k] = full_x[k]
             base = base + (np.arange(full_x[k], dtype=np.int64) * strides[k]).reshape(shape_k)
-    flat = E.add(E.mul(idx, strides[ax]) if strides[ax] != 1 else idx, base)
-    return I.gather(S.reshape(x, (math.prod(full_x),)), flat, 0)
+    flat = ew.add(ew.mul(idx, strides[ax]) if strides[ax] != 1 else idx, base)
+    return ix.gather(sh.reshape(x, (math.prod(full_x),)), flat, 0)
 
 
 def argsort(
@@ -1024,7 +1027,7 @@ def argsort(
     shp = shape_of(x)
     if len(shp) == 0:
         return np.zeros((1,), np.int64)  # numpy's answer for a 0-d array
-    return I.argsort(x, normalize_axis(axis, len(shp)))
+    return ix.argsort(x, normalize_axis(axis, len(shp)))
 
 
 def sort(
@@ -1053,9 +1056,9 @@ def sort(
     ax = normalize_axis(axis, len(shp))
     if shp[ax] <= 1:
         return x
-    perm = I.argsort(x, ax)
+    perm = ix.argsort(x, ax)
     if len(shp) == 1:
-        return I.gather(x, perm, 0)
+        return ix.gather(x, perm, 0)
     return take_along_axis(x, perm, ax)
 
 

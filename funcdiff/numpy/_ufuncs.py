@@ -19,7 +19,7 @@ from funcdiff.numpy._core import (
     promote,
     promote_float,
 )
-from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import elementwise as ew
 
 _DOC = """{what}
 
@@ -64,54 +64,54 @@ def _binary(
     return fn
 
 
-exp = _float_unary(E.exp_p, "exp")
-log = _float_unary(E.log_p, "log")
-log1p = _float_unary(E.log1p_p, "log1p")
-expm1 = _float_unary(E.expm1_p, "expm1")
-sqrt = _float_unary(E.sqrt_p, "sqrt")
-cbrt = _float_unary(E.cbrt_p, "cbrt")
-sin = _float_unary(E.sin_p, "sin")
-cos = _float_unary(E.cos_p, "cos")
-tan = _float_unary(E.tan_p, "tan")
-arcsin = _float_unary(E.asin_p, "arcsin")
-arccos = _float_unary(E.acos_p, "arccos")
-arctan = _float_unary(E.atan_p, "arctan")
-sinh = _float_unary(E.sinh_p, "sinh")
-cosh = _float_unary(E.cosh_p, "cosh")
-tanh = _float_unary(E.tanh_p, "tanh")
-arcsinh = _float_unary(E.asinh_p, "arcsinh")
-arccosh = _float_unary(E.acosh_p, "arccosh", 1.5)
-arctanh = _float_unary(E.atanh_p, "arctanh")
-floor = _float_unary(E.floor_p, "floor")
-ceil = _float_unary(E.ceil_p, "ceil")
-rint = _float_unary(E.round_p, "rint")
-abs = _unary(E.abs_p, "abs")  # noqa: A001
+exp = _float_unary(ew.exp_p, "exp")
+log = _float_unary(ew.log_p, "log")
+log1p = _float_unary(ew.log1p_p, "log1p")
+expm1 = _float_unary(ew.expm1_p, "expm1")
+sqrt = _float_unary(ew.sqrt_p, "sqrt")
+cbrt = _float_unary(ew.cbrt_p, "cbrt")
+sin = _float_unary(ew.sin_p, "sin")
+cos = _float_unary(ew.cos_p, "cos")
+tan = _float_unary(ew.tan_p, "tan")
+arcsin = _float_unary(ew.asin_p, "arcsin")
+arccos = _float_unary(ew.acos_p, "arccos")
+arctan = _float_unary(ew.atan_p, "arctan")
+sinh = _float_unary(ew.sinh_p, "sinh")
+cosh = _float_unary(ew.cosh_p, "cosh")
+tanh = _float_unary(ew.tanh_p, "tanh")
+arcsinh = _float_unary(ew.asinh_p, "arcsinh")
+arccosh = _float_unary(ew.acosh_p, "arccosh", 1.5)
+arctanh = _float_unary(ew.atanh_p, "arctanh")
+floor = _float_unary(ew.floor_p, "floor")
+ceil = _float_unary(ew.ceil_p, "ceil")
+rint = _float_unary(ew.round_p, "rint")
+abs = _unary(ew.abs_p, "abs")  # noqa: A001
 absolute = abs
-negative = _unary(E.neg_p, "negative")
-isnan = _unary(E.isnan_p, "isnan")
-isfinite = _unary(E.isfinite_p, "isfinite")
-logical_not = _unary(E.not_p, "logical_not")
+negative = _unary(ew.neg_p, "negative")
+isnan = _unary(ew.isnan_p, "isnan")
+isfinite = _unary(ew.isfinite_p, "isfinite")
+logical_not = _unary(ew.not_p, "logical_not")
 
-add = _binary(E.add_p, "add")
-subtract = _binary(E.sub_p, "subtract")
-multiply = _binary(E.mul_p, "multiply")
-divide = _binary(E.div_p, "divide", floating=True)
+add = _binary(ew.add_p, "add")
+subtract = _binary(ew.sub_p, "subtract")
+multiply = _binary(ew.mul_p, "multiply")
+divide = _binary(ew.div_p, "divide", floating=True)
 true_divide = divide
-maximum = _binary(E.max_p, "maximum")
-minimum = _binary(E.min_p, "minimum")
-arctan2 = _binary(E.atan2_p, "arctan2", floating=True)
-remainder = _binary(E.rem_p, "remainder")
+maximum = _binary(ew.max_p, "maximum")
+minimum = _binary(ew.min_p, "minimum")
+arctan2 = _binary(ew.atan2_p, "arctan2", floating=True)
+remainder = _binary(ew.rem_p, "remainder")
 mod = remainder
-floor_divide = _binary(E.floor_divide_p, "floor_divide")
-equal = _binary(E.eq_p, "equal")
-not_equal = _binary(E.ne_p, "not_equal")
-less = _binary(E.lt_p, "less")
-less_equal = _binary(E.le_p, "less_equal")
-greater = _binary(E.gt_p, "greater")
-greater_equal = _binary(E.ge_p, "greater_equal")
-logical_and = _binary(E.and_p, "logical_and")
-logical_or = _binary(E.or_p, "logical_or")
-logical_xor = _binary(E.xor_p, "logical_xor")
+floor_divide = _binary(ew.floor_divide_p, "floor_divide")
+equal = _binary(ew.eq_p, "equal")
+not_equal = _binary(ew.ne_p, "not_equal")
+less = _binary(ew.lt_p, "less")
+less_equal = _binary(ew.le_p, "less_equal")
+greater = _binary(ew.gt_p, "greater")
+greater_equal = _binary(ew.ge_p, "greater_equal")
+logical_and = _binary(ew.and_p, "logical_and")
+logical_or = _binary(ew.or_p, "logical_or")
+logical_xor = _binary(ew.xor_p, "logical_xor")
 
 
 def sign(x: ArrayLike) -> Array:
@@ -125,10 +125,12 @@ def sign(x: ArrayLike) -> Array:
     """
     x = asarray_arg(x)
     if dtype_of(x).kind != "c":
-        return bind(E.sign_p, x)
+        return bind(ew.sign_p, x)
     r = abs(x)
-    zero = E.eq(r, 0.0)
-    return E.select(zero, E.weak(0, x), E.div(x, E.convert(E.select(zero, 1.0, r), dtype_of(x))))
+    zero = ew.eq(r, 0.0)
+    return ew.select(
+        zero, ew.weak(0, x), ew.div(x, ew.convert(ew.select(zero, 1.0, r), dtype_of(x)))
+    )
 
 
 def real(x: ArrayLike) -> Array:
@@ -142,7 +144,7 @@ def real(x: ArrayLike) -> Array:
     3.0
     """
     x = asarray_arg(x)
-    return E.real(x) if dtype_of(x).kind == "c" else x
+    return ew.real(x) if dtype_of(x).kind == "c" else x
 
 
 def imag(x: ArrayLike) -> Array:
@@ -155,7 +157,7 @@ def imag(x: ArrayLike) -> Array:
     from funcdiff.numpy._creation import zeros_like
 
     x = asarray_arg(x)
-    return E.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
+    return ew.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
 
 
 def conj(x: ArrayLike) -> Array:
@@ -166,7 +168,7 @@ def conj(x: ArrayLike) -> Array:
     (3-4j)
     """
     x = asarray_arg(x)
-    return E.conj(x) if dtype_of(x).kind == "c" else x
+    return ew.conj(x) if dtype_of(x).kind == "c" else x
 
 
 conjugate = conj
@@ -183,11 +185,11 @@ def angle(z: ArrayLike, deg: bool = False) -> Array:
     """
     z = asarray_arg(z)
     if dtype_of(z).kind == "c":
-        out = E.atan2(E.imag(z), E.real(z))
+        out = ew.atan2(ew.imag(z), ew.real(z))
     else:
         (z,) = promote_float(z)
-        out = E.select(E.lt(z, 0.0), E.weak(math.pi, z), E.weak(0.0, z))
-    return E.mul(out, 180.0 / math.pi) if deg else out
+        out = ew.select(ew.lt(z, 0.0), ew.weak(math.pi, z), ew.weak(0.0, z))
+    return ew.mul(out, 180.0 / math.pi) if deg else out
 
 
 def iscomplexobj(x: ArrayLike) -> bool:
@@ -230,9 +232,9 @@ def power(x: ArrayLike, y: ArrayLike) -> Array:
     if isinstance(y, int) and not isinstance(y, bool) and not isinstance(x, (int, float)):
         x = asarray_arg(x)
         if dtype_of(x).kind in "fc" or y >= 0:
-            return E.integer_pow(x, y)
+            return ew.integer_pow(x, y)
     x, y = promote(x, y)
-    return bind(E.pow_p, x, y)
+    return bind(ew.pow_p, x, y)
 
 
 def float_power(x: ArrayLike, y: ArrayLike) -> Array:
@@ -243,7 +245,7 @@ def float_power(x: ArrayLike, y: ArrayLike) -> Array:
     8.0
     """
     x, y = promote_float(x, y)
-    return bind(E.pow_p, E.convert(x, np.float64), E.convert(y, np.float64))
+    return bind(ew.pow_p, ew.convert(x, np.float64), ew.convert(y, np.float64))
 
 
 def square(x: ArrayLike) -> Array:
@@ -253,7 +255,7 @@ def square(x: ArrayLike) -> Array:
     >>> float(fnp.square(3.0))
     9.0
     """
-    return E.integer_pow(asarray_arg(x), 2)
+    return ew.integer_pow(asarray_arg(x), 2)
 
 
 def reciprocal(x: ArrayLike) -> Array:
@@ -264,7 +266,7 @@ def reciprocal(x: ArrayLike) -> Array:
     0.25
     """
     (x,) = promote_float(x)
-    return E.div(1.0, x)
+    return ew.div(1.0, x)
 
 
 def log2(x: ArrayLike) -> Array:
@@ -274,7 +276,7 @@ def log2(x: ArrayLike) -> Array:
     >>> float(fnp.log2(8.0))
     3.0
     """
-    return E.mul(log(x), 1.0 / math.log(2.0))
+    return ew.mul(log(x), 1.0 / math.log(2.0))
 
 
 def log10(x: ArrayLike) -> Array:
@@ -284,7 +286,7 @@ def log10(x: ArrayLike) -> Array:
     >>> float(fnp.log10(100.0))
     2.0
     """
-    return E.mul(log(x), 1.0 / math.log(10.0))
+    return ew.mul(log(x), 1.0 / math.log(10.0))
 
 
 def exp2(x: ArrayLike) -> Array:
@@ -294,7 +296,7 @@ def exp2(x: ArrayLike) -> Array:
     >>> float(fnp.exp2(3.0))
     8.0
     """
-    return exp(E.mul(promote_float(x)[0], math.log(2.0)))
+    return exp(ew.mul(promote_float(x)[0], math.log(2.0)))
 
 
 def deg2rad(x: ArrayLike) -> Array:
@@ -304,7 +306,7 @@ def deg2rad(x: ArrayLike) -> Array:
     >>> print(f"{float(fnp.deg2rad(180.0)):.5f}")
     3.14159
     """
-    return E.mul(promote_float(x)[0], math.pi / 180.0)
+    return ew.mul(promote_float(x)[0], math.pi / 180.0)
 
 
 radians = deg2rad
@@ -317,7 +319,7 @@ def rad2deg(x: ArrayLike) -> Array:
     >>> print(f"{float(fnp.rad2deg(3.141592653589793)):.5f}")
     180.00000
     """
-    return E.mul(promote_float(x)[0], 180.0 / math.pi)
+    return ew.mul(promote_float(x)[0], 180.0 / math.pi)
 
 
 degrees = rad2deg
@@ -332,9 +334,9 @@ def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
     """
     (a,) = promote_float(a)
     if decimals == 0:
-        return bind(E.round_p, a)
+        return bind(ew.round_p, a)
     scale = 10.0**decimals
-    return E.div(bind(E.round_p, E.mul(a, scale)), scale)
+    return ew.div(bind(ew.round_p, ew.mul(a, scale)), scale)
 
 
 around = round
@@ -348,7 +350,7 @@ def trunc(x: ArrayLike) -> Array:
     -1.0
     """
     (x,) = promote_float(x)
-    return E.mul(sign(x), floor(abs(x)))
+    return ew.mul(sign(x), floor(abs(x)))
 
 
 fix = trunc
@@ -377,9 +379,11 @@ def _norm_root(s: Array, p: float = 2.0) -> Array:
     the root is replaced by ``s ** 1.5``, which has exactly that value, that
     gradient and an infinite second derivative.
     """
-    zero = E.eq(s, 0.0)
-    root = E.sqrt(E.select(zero, 1.0, s)) if p == 2.0 else E.pow(E.select(zero, 1.0, s), 1.0 / p)
-    return E.select(zero, E.pow(s, 1.5), root)
+    zero = ew.eq(s, 0.0)
+    root = (
+        ew.sqrt(ew.select(zero, 1.0, s)) if p == 2.0 else ew.pow(ew.select(zero, 1.0, s), 1.0 / p)
+    )
+    return ew.select(zero, ew.pow(s, 1.5), root)
 
 
 def hypot(x: ArrayLike, y: ArrayLike) -> Array:
@@ -395,12 +399,12 @@ def hypot(x: ArrayLike, y: ArrayLike) -> Array:
     """
     x, y = promote_float(x, y)
     _real_only("hypot", x, y)
-    m = bind(E.stop_gradient_p, maximum(abs(x), abs(y)))
-    m = E.select(E.logical_and(isfinite(m), E.gt(m, 0.0)), m, 1.0)
-    xs, ys = E.div(x, m), E.div(y, m)
-    r = E.mul(m, _norm_root(E.add(E.mul(xs, xs), E.mul(ys, ys))))
+    m = bind(ew.stop_gradient_p, maximum(abs(x), abs(y)))
+    m = ew.select(ew.logical_and(isfinite(m), ew.gt(m, 0.0)), m, 1.0)
+    xs, ys = ew.div(x, m), ew.div(y, m)
+    r = ew.mul(m, _norm_root(ew.add(ew.mul(xs, xs), ew.mul(ys, ys))))
     # numpy: an infinite operand gives inf, even with a NaN beside it
-    return E.select(E.logical_or(isinf(x), isinf(y)), np.inf, r)
+    return ew.select(ew.logical_or(isinf(x), isinf(y)), np.inf, r)
 
 
 def logaddexp(x: ArrayLike, y: ArrayLike) -> Array:
@@ -417,11 +421,11 @@ def logaddexp(x: ArrayLike, y: ArrayLike) -> Array:
     # softmax one (no kink at x == y); an infinite max shifts by 0.
     # log(exp(a - m) + exp(b - m)) is written log1p(expm1(a - m) + exp(b - m)),
     # the same function, accurate when exp(b - m) is tiny (softplus(-50)).
-    x_big = E.ge(x, y)
-    a, b = E.select(x_big, x, y), E.select(x_big, y, x)
-    m = bind(E.stop_gradient_p, a)
-    m = E.select(isfinite(m), m, 0.0)
-    return E.add(m, log1p(E.add(expm1(E.sub(a, m)), exp(E.sub(b, m)))))
+    x_big = ew.ge(x, y)
+    a, b = ew.select(x_big, x, y), ew.select(x_big, y, x)
+    m = bind(ew.stop_gradient_p, a)
+    m = ew.select(isfinite(m), m, 0.0)
+    return ew.add(m, log1p(ew.add(expm1(ew.sub(a, m)), exp(ew.sub(b, m)))))
 
 
 def logaddexp2(x: ArrayLike, y: ArrayLike) -> Array:
@@ -433,7 +437,7 @@ def logaddexp2(x: ArrayLike, y: ArrayLike) -> Array:
     """
     x, y = promote_float(x, y)
     ln2 = math.log(2.0)
-    return E.div(logaddexp(E.mul(x, ln2), E.mul(y, ln2)), ln2)
+    return ew.div(logaddexp(ew.mul(x, ln2), ew.mul(y, ln2)), ln2)
 
 
 def fmod(x: ArrayLike, y: ArrayLike) -> Array:
@@ -444,7 +448,7 @@ def fmod(x: ArrayLike, y: ArrayLike) -> Array:
     -1.0
     """
     x, y = promote_float(x, y)
-    return E.sub(x, E.mul(trunc(E.div(x, y)), y))
+    return ew.sub(x, ew.mul(trunc(ew.div(x, y)), y))
 
 
 @overload
@@ -471,9 +475,9 @@ def where(
         raise ValueError("where: give both x and y, or neither")
     c = asarray_arg(condition)
     if dtype_of(c) != np.bool_:
-        c = E.ne(c, 0)
+        c = ew.ne(c, 0)
     x, y = promote(x, y)
-    return E.select(c, x, y)
+    return ew.select(c, x, y)
 
 
 def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
@@ -501,7 +505,7 @@ def heaviside(x: ArrayLike, h0: ArrayLike) -> Array:
     array([0. , 0.5, 1. ])
     """
     x, h0 = promote_float(x, h0)
-    return E.select(E.lt(x, 0.0), 0.0, E.select(E.gt(x, 0.0), 1.0, h0))
+    return ew.select(ew.lt(x, 0.0), 0.0, ew.select(ew.gt(x, 0.0), 1.0, h0))
 
 
 # sinc(x) = sum_n (-1)^n (pi x)^(2n) / (2n+1)!; on |pi x| < 1 the first 12
@@ -527,17 +531,17 @@ def sinc(x: ArrayLike) -> Array:
     1.0 -3.289868
     """
     (x,) = promote_float(x)
-    px = E.mul(x, math.pi)
-    near = E.lt(abs(px), 1.0)
+    px = ew.mul(x, math.pi)
+    near = ew.lt(abs(px), 1.0)
     # each branch sees a safe argument, so the one not taken adds no inf/NaN
     # to any derivative
-    xs = E.select(near, x, 0.0)
-    z = E.mul(xs, xs)
+    xs = ew.select(near, x, 0.0)
+    z = ew.mul(xs, xs)
     poly: Any = _SINC_COEFFS[-1]
     for c in reversed(_SINC_COEFFS[:-1]):
-        poly = E.add(E.mul(poly, z), c)
-    far = E.select(near, 1.0, px)
-    return E.select(near, poly, E.div(sin(far), far))
+        poly = ew.add(ew.mul(poly, z), c)
+    far = ew.select(near, 1.0, px)
+    return ew.select(near, poly, ew.div(sin(far), far))
 
 
 def nan_to_num(
@@ -555,9 +559,9 @@ def nan_to_num(
         return x
     hi = info.max if posinf is None else posinf
     lo = info.min if neginf is None else neginf
-    x = E.select(isnan(x), nan, x)
-    x = E.select(E.eq(x, np.inf), hi, x)
-    return E.select(E.eq(x, -np.inf), lo, x)
+    x = ew.select(isnan(x), nan, x)
+    x = ew.select(ew.eq(x, np.inf), hi, x)
+    return ew.select(ew.eq(x, -np.inf), lo, x)
 
 
 __all__ = [

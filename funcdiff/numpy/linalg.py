@@ -32,10 +32,10 @@ from funcdiff.numpy._reductions import _axes_list, _NoValue
 from funcdiff.numpy._reductions import max as _max
 from funcdiff.numpy._reductions import min as _min
 from funcdiff.numpy._ufuncs import _norm_root
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import linalg as L
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import linalg as la
+from funcdiff.primitives import shape as sh
 
 __all__ = [
     "EighResult",
@@ -64,16 +64,16 @@ __all__ = [
 
 
 def _abs(x: Array) -> Array:
-    return bind(E.abs_p, x)
+    return bind(ew.abs_p, x)
 
 
 def _sum_sq(x: Array, axes: tuple[int, ...]) -> Array:
     """``sqrt(sum(|x|**2))`` over ``axes``; at x = 0 value and gradient 0 and
     higher derivatives NaN (see ``_norm_root``)."""
     if dtype_of(x).kind == "c":
-        re, im = E.real(x), E.imag(x)
-        return _norm_root(S.reduce_sum(E.add(E.mul(re, re), E.mul(im, im)), axes))
-    return _norm_root(S.reduce_sum(E.mul(x, x), axes))
+        re, im = ew.real(x), ew.imag(x)
+        return _norm_root(sh.reduce_sum(ew.add(ew.mul(re, re), ew.mul(im, im)), axes))
+    return _norm_root(sh.reduce_sum(ew.mul(x, x), axes))
 
 
 def _vector_norm(x: Array, order: Any, axis: int) -> Array:
@@ -87,13 +87,13 @@ def _vector_norm(x: Array, order: Any, axis: int) -> Array:
     if order == -np.inf:
         return _min(_abs(x), axis)
     if order == 0:
-        return S.reduce_sum(E.convert(E.ne(x, 0.0), E.real_dtype(dtype_of(x))), axes)
+        return sh.reduce_sum(ew.convert(ew.ne(x, 0.0), ew.real_dtype(dtype_of(x))), axes)
     if order == 1:
-        return S.reduce_sum(_abs(x), axes)
+        return sh.reduce_sum(_abs(x), axes)
     p = float(order)
-    s = S.reduce_sum(E.pow(_abs(x), p), axes)
+    s = sh.reduce_sum(ew.pow(_abs(x), p), axes)
     if p < 0:
-        return E.pow(s, 1.0 / p)
+        return ew.pow(s, 1.0 / p)
     return _norm_root(s, p)
 
 
@@ -109,9 +109,9 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
         # singular values of the (row, col) planes, moved last (as numpy does)
         nd = len(shape_of(x))
         rest = [i for i in range(nd) if i not in (row, col)]
-        s = _singular_values(S.transpose(x, (*rest, row, col)))
+        s = _singular_values(sh.transpose(x, (*rest, row, col)))
         if order == "nuc":
-            return S.reduce_sum(s, (nd - 2,))
+            return sh.reduce_sum(s, (nd - 2,))
         return _max(s, nd - 2) if order == 2 else _min(s, nd - 2)
     if not _is_number(order) or order not in (1, -1, np.inf, -np.inf):
         raise ValueError(
@@ -119,11 +119,11 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
         )
     if order in (1, -1):
         # largest (smallest) column sum: sum over rows, then extremum over columns
-        sums = S.reduce_sum(_abs(x), (row,))
+        sums = sh.reduce_sum(_abs(x), (row,))
         other = col - 1 if col > row else col
     else:
         # largest (smallest) row sum
-        sums = S.reduce_sum(_abs(x), (col,))
+        sums = sh.reduce_sum(_abs(x), (col,))
         other = row - 1 if row > col else row
     return _max(sums, other) if order > 0 else _min(sums, other)
 
@@ -173,13 +173,13 @@ def norm(x: ArrayLike, ord: Any = None, axis: Axis = None, keepdims: bool = Fals
     """
     arr = asarray_arg(x)
     if dtype_of(arr).kind not in "fc":
-        arr = E.convert(arr, np.float64)
+        arr = ew.convert(arr, np.float64)
     shape = shape_of(arr)
     nd = len(shape)
     if axis is None:
         if ord is None:
             r = _sum_sq(arr, tuple(range(nd)))
-            return S.reshape(r, (1,) * nd) if keepdims else r
+            return sh.reshape(r, (1,) * nd) if keepdims else r
         if nd not in (1, 2):
             raise ValueError(
                 f"norm: improper number of dimensions to norm: ord={ord!r} needs a 1-D or "
@@ -199,7 +199,7 @@ def norm(x: ArrayLike, ord: Any = None, axis: Axis = None, keepdims: bool = Fals
             "for a vector norm or two for a matrix norm)"
         )
     if keepdims:
-        r = S.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        r = sh.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
     return r
 
 
@@ -244,7 +244,7 @@ def _check_matrix(name: str, x: Array, square: bool, arg: str = "a") -> tuple[in
 
 def _mT(x: Array) -> Array:
     nd = len(shape_of(x))
-    return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+    return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
 
 
 def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]) -> Array:
@@ -267,22 +267,22 @@ def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]
     if len(sb) == 1:
         if sb[0] != n:
             raise mismatch()
-        col = S.broadcast_to(S.reshape(b, (n, 1)), (*lead, n, 1))
-        return S.reshape(fn(a, col), (*lead, n))
+        col = sh.broadcast_to(sh.reshape(b, (n, 1)), (*lead, n, 1))
+        return sh.reshape(fn(a, col), (*lead, n))
     if len(sb) == 0 or sb[-2] != n:
         raise mismatch()
     k = sb[-1]
     if not lead and len(sb) > 2:
         nb = len(sb) - 2
         size = int(np.prod(sb[:-2], dtype=np.int64)) * k
-        cols = S.reshape(S.transpose(b, (nb, *range(nb), nb + 1)), (n, size))
-        x = S.reshape(fn(a, cols), (n, *sb[:-2], k))
-        return S.transpose(x, (*range(1, nb + 1), 0, nb + 1))
+        cols = sh.reshape(sh.transpose(b, (nb, *range(nb), nb + 1)), (n, size))
+        x = sh.reshape(fn(a, cols), (n, *sb[:-2], k))
+        return sh.transpose(x, (*range(1, nb + 1), 0, nb + 1))
     try:
         batch = tuple(np.broadcast_shapes(lead, sb[:-2]))
     except ValueError:
         raise mismatch() from None
-    return fn(S.broadcast_to(a, (*batch, n, n)), S.broadcast_to(b, (*batch, n, k)))
+    return fn(sh.broadcast_to(a, (*batch, n, n)), sh.broadcast_to(b, (*batch, n, k)))
 
 
 # ---------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def solve(a: ArrayLike, b: ArrayLike) -> Array:
     array([0.2, 0.4])
     """
     a, b = _floats("solve", a, b)
-    return _with_rhs("solve", a, b, L.solve)
+    return _with_rhs("solve", a, b, la.solve)
 
 
 def inv(a: ArrayLike) -> Array:
@@ -324,7 +324,7 @@ def inv(a: ArrayLike) -> Array:
     shape = _check_matrix("inv", a, square=True)
     eye = np.broadcast_to(np.eye(shape[-1], dtype=dtype_of(a)), shape)
     try:
-        return L.solve(a, eye)
+        return la.solve(a, eye)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             "inv: singular matrix (a matrix of the stack has no inverse); pinv gives "
@@ -357,7 +357,7 @@ def det(a: ArrayLike) -> Array:
     """
     (a,) = _floats("det", a)
     _check_matrix("det", a, square=True)
-    return L.det(a)
+    return la.det(a)
 
 
 class SlogdetResult(NamedTuple):
@@ -393,7 +393,7 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
     """
     (a,) = _floats("slogdet", a)
     _check_matrix("slogdet", a, square=True)
-    sign, logabsdet = L.slogdet(a)
+    sign, logabsdet = la.slogdet(a)
     return SlogdetResult(sign, logabsdet)
 
 
@@ -404,8 +404,8 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
 
 def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     """Cholesky factor of symmetric positive definite matrices, as
-    ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ L.T``, or upper
-    ``U = L.T`` with ``upper=True``.
+    ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ la.T``, or upper
+    ``U = la.T`` with ``upper=True``.
 
     Like numpy, only one triangle of ``a`` is read (the lower one, or the
     upper one with ``upper=True``), so the gradient with respect to the other
@@ -425,8 +425,8 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     (a,) = _floats("cholesky", a)
     _check_matrix("cholesky", a, square=True)
     if upper:
-        return _mT(L.cholesky(_mT(a)))
-    return L.cholesky(a)
+        return _mT(la.cholesky(_mT(a)))
+    return la.cholesky(a)
 
 
 class EighResult(NamedTuple):
@@ -473,7 +473,7 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
     lower = _uplo("eigh", UPLO)
     (a,) = _floats("eigh", a)
     _check_matrix("eigh", a, square=True)
-    w, v = L.eigh(a, lower=lower)
+    w, v = la.eigh(a, lower=lower)
     return EighResult(w, v)
 
 
@@ -538,7 +538,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> QRResult | Array:
             f"qr: mode='complete' for a tall matrix {shape} is not supported (the extra "
             "columns of Q are not unique, so they have no derivative); use mode='reduced'"
         )
-    q, r = L.qr(a)
+    q, r = la.qr(a)
     return r if mode == "r" else QRResult(q, r)
 
 
@@ -606,9 +606,9 @@ def svd(
     (a,) = _floats("svd", a)
     shape = _check_matrix("svd", a, square=False)
     if not compute_uv:
-        return L.svd(a, full_matrices=False, compute_uv=False)[0]
+        return la.svd(a, full_matrices=False, compute_uv=False)[0]
     full = bool(full_matrices) and shape[-1] != shape[-2]
-    u, s, vh = L.svd(a, full_matrices=full, compute_uv=True)
+    u, s, vh = la.svd(a, full_matrices=full, compute_uv=True)
     return SVDResult(u, s, vh)
 
 
@@ -624,7 +624,7 @@ def svdvals(x: ArrayLike, /) -> Array:
 
 
 def _singular_values(x: Array) -> Array:
-    return L.svd(x, full_matrices=False, compute_uv=False)[0]
+    return la.svd(x, full_matrices=False, compute_uv=False)[0]
 
 
 # ---------------------------------------------------------------------------
@@ -668,7 +668,7 @@ def pinv(
         cut = rcond
     if np.ndim(cut) != 0:
         raise NotImplementedError("pinv: rcond/rtol must be a scalar (one cutoff for the stack)")
-    return L.pinv(a, float(cut))
+    return la.pinv(a, float(cut))
 
 
 def lstsq(a: ArrayLike, b: ArrayLike, rcond: Any = None) -> tuple[Array, Array, Array, Array]:
@@ -710,12 +710,12 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: Any = None) -> tuple[Array, Array, 
         rcond = eps * max(m, n)
     elif rcond < 0:
         rcond = eps  # LAPACK's convention for a negative rcond
-    b2 = S.reshape(b, (m, 1)) if len(sb) == 1 else b
-    x = matmul(L.pinv(a, float(rcond)), b2)
+    b2 = sh.reshape(b, (m, 1)) if len(sb) == 1 else b
+    x = matmul(la.pinv(a, float(rcond)), b2)
     s = _singular_values(a)
     if min(m, n) > 0:
-        cutoff = E.mul(I.slice_axis(s, 0, 1, 0), dt.type(rcond))
-        rank = S.reduce_sum(E.convert(E.gt(s, cutoff), np.int32), (0,))
+        cutoff = ew.mul(ix.slice_axis(s, 0, 1, 0), dt.type(rcond))
+        rank = sh.reduce_sum(ew.convert(ew.gt(s, cutoff), np.int32), (0,))
     else:
         rank = np.int32(0)
     resid: Array = np.zeros((0,), dt)
@@ -725,8 +725,8 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: Any = None) -> tuple[Array, Array, 
         except ConcretizationError:
             full = True  # abstract under jit/vmap: assume full rank
         if full:
-            r = E.sub(b2, matmul(a, x))
-            resid = S.reduce_sum(E.mul(r, r), (0,))
+            r = ew.sub(b2, matmul(a, x))
+            resid = sh.reduce_sum(ew.mul(r, r), (0,))
     if len(sb) == 1:
-        x = S.reshape(x, (n,))
+        x = sh.reshape(x, (n,))
     return x, resid, rank, s

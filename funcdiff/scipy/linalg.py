@@ -29,7 +29,7 @@ from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.numpy.linalg import _check_matrix, _floats, _mT, _with_rhs
-from funcdiff.primitives import linalg as L
+from funcdiff.primitives import linalg as la
 
 __all__ = ["cho_factor", "cho_solve", "cholesky", "solve_triangular"]
 
@@ -85,7 +85,7 @@ def solve_triangular(
     _finite("solve_triangular", check_finite, a, b)
 
     def fn(a2: Array, b2: Array) -> Array:
-        return L.triangular_solve(
+        return la.triangular_solve(
             a2, b2, lower=bool(lower), transpose_a=transpose_a, unit_diagonal=bool(unit_diagonal)
         )
 
@@ -97,7 +97,7 @@ def cholesky(
 ) -> Array:
     """Cholesky factor, as ``scipy.linalg.cholesky``: upper ``U`` with
     ``a = U.T @ U`` (reading the upper triangle of ``a``), or lower ``L``
-    with ``a = L @ L.T`` when ``lower`` (reading the lower triangle).
+    with ``a = L @ la.T`` when ``lower`` (reading the lower triangle).
     Not positive definite: LinAlgError.
 
     >>> import numpy as np
@@ -110,8 +110,8 @@ def cholesky(
     _check_matrix("cholesky", a, square=True)
     _finite("cholesky", check_finite, a)
     if lower:
-        return L.cholesky(a)
-    return _mT(L.cholesky(_mT(a)))
+        return la.cholesky(a)
+    return _mT(la.cholesky(_mT(a)))
 
 
 def cho_factor(
@@ -161,7 +161,7 @@ def cho_solve(
 
     def fn(c2: Array, b2: Array) -> Array:
         # lower: L L^T x = b;  upper: U^T U x = b
-        y = L.triangular_solve(c2, b2, lower=low, transpose_a=not low)
-        return L.triangular_solve(c2, y, lower=low, transpose_a=low)
+        y = la.triangular_solve(c2, b2, lower=low, transpose_a=not low)
+        return la.triangular_solve(c2, y, lower=low, transpose_a=low)
 
     return _with_rhs("cho_solve", c, b, fn)
