@@ -71,7 +71,7 @@ def _static(x: Any, what: str) -> Any:
     return x
 
 
-def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
+def result_type(*arrays_and_dtypes: ArrayLike | DTypeLike) -> np.dtype[Any]:
     """``numpy.result_type`` with numpy 2's rules (NEP 50), on numpy 1.x too;
     traced arrays count by their dtype.
 
@@ -84,7 +84,7 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
     )
 
 
-def can_cast(from_: Any, to: Any, casting: str = "safe") -> bool:
+def can_cast(from_: ArrayLike | DTypeLike, to: DTypeLike, casting: str = "safe") -> bool:
     """``numpy.can_cast``; a traced array counts by its dtype.
 
     >>> import funcdiff.numpy as fnp
@@ -96,7 +96,7 @@ def can_cast(from_: Any, to: Any, casting: str = "safe") -> bool:
     return bool(np.can_cast(from_, to, casting=casting))  # type: ignore[arg-type]
 
 
-def isscalar(element: ArrayLike) -> bool:
+def isscalar(element: object) -> bool:
     """``numpy.isscalar``: True for Python and numpy scalars, False for arrays
     (0-d ones and traced ones included).
 

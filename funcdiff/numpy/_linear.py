@@ -226,7 +226,9 @@ def outer(a: ArrayLike, b: ArrayLike) -> Array:
     return ew.mul(sh.reshape(a, (n, 1)), sh.reshape(b, (1, m)))
 
 
-def tensordot(a: ArrayLike, b: ArrayLike, axes: Any = 2) -> Array:
+def tensordot(
+    a: ArrayLike, b: ArrayLike, axes: int | Sequence[int] | Sequence[Sequence[int]] = 2
+) -> Array:
     """Sum products over the given axes: ``axes=N`` pairs the last N axes of
     ``a`` with the first N of ``b``; ``axes=(a_axes, b_axes)`` pairs them
     explicitly. The result has the free axes of ``a``, then those of ``b``.
@@ -504,7 +506,7 @@ def _diag_repeated(x: Array, labels: list[Label]) -> tuple[Array, list[Label]]:
     return x, labels
 
 
-def einsum(*operands: ArrayLike, optimize: Any = None, **kwargs: Any) -> Array:
+def einsum(*operands: ArrayLike | str, optimize: Any = None, **kwargs: Any) -> Array:
     """Einstein summation, ``numpy.einsum`` semantics: explicit (``'ij,jk->ik'``)
     and implicit (``'ij,jk'``) output, ``...`` broadcasting, repeated labels
     within an operand (diagonals: ``'ii->i'``, ``'ii'``) and the interleaved

@@ -782,7 +782,12 @@ def _pairs(v: Any, nd: int, what: str, ints: bool) -> np.ndarray:
         ) from None
 
 
-def pad(array: ArrayLike, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Array:
+def pad(
+    array: ArrayLike,
+    pad_width: ArrayLike,
+    mode: str = "constant",
+    **kwargs: Any,
+) -> Array:
     """Pad an array, as numpy.pad, for the modes 'constant' (with
     ``constant_values``), 'edge', 'reflect', 'symmetric' and 'wrap'.
 

@@ -132,7 +132,12 @@ def _is_number(order: Any) -> bool:
     return isinstance(order, (int, float, np.integer, np.floating)) and not isinstance(order, bool)
 
 
-def norm(x: ArrayLike, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Array:  # noqa: A002
+def norm(
+    x: ArrayLike,
+    ord: float | str | None = None,  # noqa: A002
+    axis: Axis = None,
+    keepdims: bool = False,
+) -> Array:
     """Vector or matrix norm, as ``numpy.linalg.norm``.
 
     Args:
@@ -671,7 +676,9 @@ def pinv(
     return la.pinv(a, float(cut))
 
 
-def lstsq(a: ArrayLike, b: ArrayLike, rcond: Any = None) -> tuple[Array, Array, Array, Array]:
+def lstsq(
+    a: ArrayLike, b: ArrayLike, rcond: float | None = None
+) -> tuple[Array, Array, Array, Array]:
     """Least-squares solution of ``a @ x = b``, as ``numpy.linalg.lstsq``:
     returns ``(x, residuals, rank, s)``.
 

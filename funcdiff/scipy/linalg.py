@@ -56,7 +56,7 @@ def _trans(trans: Any) -> bool:
 def solve_triangular(
     a: ArrayLike,
     b: ArrayLike,
-    trans: ArrayLike = 0,
+    trans: int | str = 0,
     lower: bool = False,
     unit_diagonal: bool = False,
     overwrite_b: bool = False,
