@@ -15,12 +15,12 @@ array([0.5, 0.5])
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
 from funcdiff.core.trace import bind
-from funcdiff.core.typing import ArrayLike, Axis, DTypeLike
+from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -36,6 +36,9 @@ from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import reductions as red
 from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 
 def _float(x: Any) -> Array:

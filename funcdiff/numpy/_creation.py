@@ -11,14 +11,14 @@ with traced endpoints, ``full`` with a traced fill value, ``meshgrid``,
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
 from funcdiff import _compat
 from funcdiff.api_util import contains_tracer
 from funcdiff.core.trace import Tracer
-from funcdiff.core.typing import ArrayLike, DTypeLike, Shape
+from funcdiff.core.typing import ArrayLike, Shape
 from funcdiff.numpy._core import (
     Array,
     ConstantArray,
@@ -31,6 +31,9 @@ from funcdiff.numpy._core import (
 )
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 # -- dtypes, re-exported from numpy -------------------------------------------
 

@@ -10,11 +10,11 @@ their transpose is a pad.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from funcdiff.core.typing import ArrayLike, DTypeLike
+from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ShapeError
 from funcdiff.numpy._core import (
     Array,
@@ -28,6 +28,9 @@ from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives.linalg import dot_general
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 Label = str | int
 

@@ -24,19 +24,22 @@ import builtins
 import math
 import operator
 import warnings
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
 from funcdiff._compat import AxisError
 from funcdiff.api_util import concrete_or_none
 from funcdiff.core.trace import bind
-from funcdiff.core.typing import ArrayLike, Axis, DTypeLike
+from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import reductions as red
 from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 _F64 = np.dtype(np.float64)
 

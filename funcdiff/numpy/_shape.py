@@ -13,13 +13,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from funcdiff.api_util import concrete_or_raise
 from funcdiff.core.trace import Tracer, bind
-from funcdiff.core.typing import ArrayLike, Axis, DTypeLike, Shape
+from funcdiff.core.typing import ArrayLike, Axis, Shape
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -31,6 +31,9 @@ from funcdiff.numpy._core import (
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 # ---------------------------------------------------------------------------
 # helpers
