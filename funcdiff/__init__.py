@@ -24,6 +24,7 @@ from funcdiff.api import (
 )
 from funcdiff.checking import check_grads
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
+from funcdiff.core.typing import Array, ArrayLike
 from funcdiff.errors import (
     ConcretizationError,
     DerivativeDroppedError,
@@ -87,6 +88,8 @@ def __getattr__(name: str) -> Any:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Array",
+    "ArrayLike",
     "ClosedJaxpr",
     "ConcretizationError",
     "DTypeError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Container, Sequence
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
 import numpy as np
 
@@ -32,6 +32,20 @@ from funcdiff.primitives import shape as S
 from funcdiff.tree import tree_flatten, tree_map, tree_structure, tree_unflatten
 
 Fun = Callable[..., Any]
+
+# The transforms' types. A derivative with respect to an argument has that
+# argument's type (an array, or a pytree of arrays: a dict of them stays a
+# dict), so ``grad(f)`` of a function whose first argument is a ``T``
+# returns a ``T``. Other ``argnums``, Jacobians and ``vmap`` give ``Any``:
+# their results are shaped by values (a tuple per argument, an output pytree
+# of argument pytrees, a batched output) that a signature cannot name.
+# The overloads are arranged so that a call with the defaults matches one
+# overload only: with two matches, mypy's rule for arguments typed with Any
+# (a ``Callable[..., Any]``) would make the result an untyped function.
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_Aux = TypeVar("_Aux")
 
 
 # ---------------------------------------------------------------------------
@@ -265,6 +279,22 @@ def _leaf_names(dyn: tuple[Any, ...], argnums: tuple[int, ...]) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+@overload
+def jvp(
+    f: Callable[..., _R],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    has_aux: Literal[False] = False,
+) -> tuple[_R, _R]: ...
+@overload
+def jvp(
+    f: Callable[..., tuple[_R, _Aux]],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    has_aux: Literal[True],
+) -> tuple[_R, _R, _Aux]: ...
+@overload
+def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool) -> Any: ...
 def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False) -> Any:
     """Forward mode: ``(f(*primals), J(primals) @ tangents)``.
 
@@ -318,6 +348,16 @@ def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool =
     return outs, t_outs
 
 
+@overload
+def vjp(
+    f: Callable[..., _R], *primals: Any, has_aux: Literal[False] = False
+) -> tuple[_R, Callable[[Any], tuple[Any, ...]]]: ...
+@overload
+def vjp(
+    f: Callable[..., tuple[_R, _Aux]], *primals: Any, has_aux: Literal[True]
+) -> tuple[_R, Callable[[Any], tuple[Any, ...]], _Aux]: ...
+@overload
+def vjp(f: Fun, *primals: Any, has_aux: bool) -> Any: ...
 def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     """Reverse mode: ``(f(*primals), vjp_fn)`` with ``vjp_fn(ct) = ct @ J``.
 
@@ -365,6 +405,31 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     return out, vjp_fn
 
 
+@overload
+def value_and_grad(
+    f: Callable[Concatenate[_T, _P], _R],
+    *,
+    has_aux: Literal[False] = False,
+    holomorphic: bool = False,
+) -> Callable[Concatenate[_T, _P], tuple[_R, _T]]: ...
+@overload
+def value_and_grad(
+    f: Callable[Concatenate[_T, _P], tuple[_R, _Aux]],
+    *,
+    has_aux: Literal[True],
+    holomorphic: bool = False,
+) -> Callable[Concatenate[_T, _P], tuple[tuple[_R, _Aux], _T]]: ...
+@overload
+def value_and_grad(
+    f: Callable[_P, Any],
+    argnums: int | Sequence[int],
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable[_P, tuple[Any, Any]]: ...
+@overload
+def value_and_grad(
+    f: Callable[..., Any], *, has_aux: bool, holomorphic: bool = False
+) -> Callable[..., tuple[Any, Any]]: ...
 def value_and_grad(
     f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
 ) -> Fun:
@@ -408,6 +473,31 @@ def value_and_grad(
     return value_and_grad_f
 
 
+@overload
+def grad(
+    f: Callable[Concatenate[_T, _P], Any],
+    *,
+    has_aux: Literal[False] = False,
+    holomorphic: bool = False,
+) -> Callable[Concatenate[_T, _P], _T]: ...
+@overload
+def grad(
+    f: Callable[Concatenate[_T, _P], tuple[Any, _Aux]],
+    *,
+    has_aux: Literal[True],
+    holomorphic: bool = False,
+) -> Callable[Concatenate[_T, _P], tuple[_T, _Aux]]: ...
+@overload
+def grad(
+    f: Callable[_P, Any],
+    argnums: int | Sequence[int],
+    has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable[_P, Any]: ...
+@overload
+def grad(
+    f: Callable[..., Any], *, has_aux: bool, holomorphic: bool = False
+) -> Callable[..., Any]: ...
 def grad(
     f: Fun, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
 ) -> Fun:
@@ -558,12 +648,12 @@ def _jacobian(
 
 
 def jacrev(
-    f: Fun,
+    f: Callable[_P, Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
     holomorphic: bool = False,
-) -> Fun:
+) -> Callable[_P, Any]:
     """Jacobian by reverse mode: one vectorized VJP over the output basis.
 
     The result has shape ``out.shape + arg.shape`` (nested as output pytree,
@@ -579,12 +669,12 @@ def jacrev(
 
 
 def jacfwd(
-    f: Fun,
+    f: Callable[_P, Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
     holomorphic: bool = False,
-) -> Fun:
+) -> Callable[_P, Any]:
     """Jacobian by forward mode: one vectorized JVP over the input basis.
 
     Inputs must be real unless ``holomorphic`` (complex inputs and outputs,
@@ -631,12 +721,12 @@ jacobian = jacrev
 
 
 def hessian(
-    f: Fun,
+    f: Callable[_P, Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
     chunk_size: int | None = None,
     holomorphic: bool = False,
-) -> Fun:
+) -> Callable[_P, Any]:
     """The Hessian, forward-over-reverse: ``jacfwd(jacrev(f))``.
 
     One vectorized forward pass over the input basis of the gradient's
@@ -658,14 +748,15 @@ def hessian(
     )
 
 
-def hvp(f: Fun, x: Any, v: Any) -> Any:
+def hvp(f: Callable[[_T], Any], x: _T, v: _T) -> _T:
     """Hessian-vector product ``H(x) @ v`` without forming H (forward-over-reverse).
 
     >>> import funcdiff as fd, numpy as np
     >>> fd.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    return jvp(grad(f), (x,), (v,))[1]
+    hv: _T = jvp(grad(f), (x,), (v,))[1]
+    return hv
 
 
 # ---------------------------------------------------------------------------
@@ -813,7 +904,9 @@ def vmap(
 # ---------------------------------------------------------------------------
 
 
-def make_jaxpr(f: Fun, static_argnums: int | Sequence[int] = ()) -> Fun:
+def make_jaxpr(
+    f: Callable[_P, Any], static_argnums: int | Sequence[int] = ()
+) -> Callable[_P, ClosedJaxpr]:
     """Trace ``f`` abstractly and return its jaxpr (``str()`` prints it).
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp

@@ -6,8 +6,12 @@
 - ``split_args(args, nums)`` / ``merge_args(nums, at, rest)``: the
   positional arguments at ``nums`` (static or nondiff ones) apart from the
   rest, and back.
-- ``has_tracer(xs)``: whether any value is being traced.
-- ``concrete_or_none(x)``: the value of ``x`` now, None while abstract.
+- ``has_tracer(xs)``: whether any value is being traced;
+  ``contains_tracer(x)``: the same inside nested lists, tuples and slices
+  (an index, a list of arrays).
+- ``concrete_or_none(x)``: the value of ``x`` now, None while abstract;
+  ``concrete_or_raise(x, what)``: the same, or the ConcretizationError that
+  says ``what`` needs a concrete value.
 - ``trace_to_jaxpr(fun, in_avals, in_vals)``: trace a flat function into a
   closed jaxpr (the one ``new_trace`` / ``new_arg`` / ``to_jaxpr`` sequence).
 
@@ -78,6 +82,21 @@ def has_tracer(xs: Iterable[Any]) -> bool:
     return False
 
 
+def contains_tracer(x: Any) -> bool:
+    """Whether ``x`` is a tracer or holds one in nested lists, tuples or
+    slices (an index such as ``(0, slice(None, t))``, a list of arrays)."""
+    stack = [x]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, Tracer):
+            return True
+        if isinstance(e, (tuple, list)):
+            stack.extend(e)
+        elif isinstance(e, slice):
+            stack.extend((e.start, e.stop, e.step))
+    return False
+
+
 def concrete_or_none(x: Any) -> np.ndarray | None:
     """The value of ``x`` known now, as an array: a number's or array's own,
     a concrete tracer's (through nested traces); None for an abstract tracer.
@@ -85,6 +104,18 @@ def concrete_or_none(x: Any) -> np.ndarray | None:
     while isinstance(x, Tracer):
         x = x.val
     return None if x is None else np.asarray(x)
+
+
+def concrete_or_raise(x: Any, what: str) -> np.ndarray:
+    """The value of ``x`` known now, as an array (a list or tuple holding
+    tracers becomes one array of their values). For an abstract tracer, a
+    ConcretizationError saying that ``what`` needs a concrete value and what
+    to do (``Tracer.concrete_value``'s message)."""
+    if isinstance(x, Tracer):
+        return np.asarray(x.concrete_value(what))
+    if isinstance(x, (list, tuple)) and contains_tracer(x):
+        return np.asarray([concrete_or_raise(e, what) for e in x])
+    return np.asarray(x)
 
 
 def trace_to_jaxpr(

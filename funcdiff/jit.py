@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -43,6 +43,8 @@ from funcdiff.passes import optimize
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
 
 Fun = Callable[..., Any]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class _Entry:
@@ -115,12 +117,12 @@ def _as_input(x: Any) -> Any:
     return as_array_leaf(x, "jit: an argument leaf", _STATIC_HINT)
 
 
-class Jitted:
+class Jitted(Generic[_P, _R]):
     """A jit-compiled function. Call it like ``f``; see ``jit``."""
 
     def __init__(
         self,
-        f: Fun,
+        f: Callable[_P, _R],
         static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (),
     ) -> None:
@@ -251,7 +253,7 @@ class Jitted:
         return entry
 
     # -- calling -----------------------------------------------------------
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         fast_key = None
         if not kwargs and not self.static_argnums:
             # fast path: no static arguments, so the positional pytree keys the call
@@ -260,7 +262,7 @@ class Jitted:
             hit = self._fast.get(fast_key)
             if hit is not None and not has_tracer(leaves) and not _debug.STATE.enabled:
                 outs = hit.fn(*leaves)
-                return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)
+                return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
         # debug_nans: run equation by equation, so each result is checked
@@ -280,7 +282,7 @@ class Jitted:
             outs = entry.fn(*leaves)
             if fast_key is not None:
                 self._fast[fast_key] = entry
-        return tree_unflatten(entry.out_tree, outs)
+        return tree_unflatten(entry.out_tree, outs)  # type: ignore[no-any-return]
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """The optimized jaxpr and generated code for this signature."""
@@ -298,10 +300,10 @@ def _no_fn(*args: Any) -> list[Any]:
 
 
 def jit(
-    f: Fun,
+    f: Callable[_P, _R],
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
-) -> Jitted:
+) -> Jitted[_P, _R]:
     """Compile ``f``: trace once per signature, optimize, run generated numpy code.
 
     Args:

@@ -26,7 +26,7 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import DTypeError, ShapeError, TreeMismatchError
 from funcdiff.interpreters.staging import trace_body
-from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives.control import (
     WhileLoopReverseModeError,
     cond_p,
@@ -52,7 +52,7 @@ def __getattr__(name: str) -> Any:
     # ``funcdiff.lax.stop_gradient``, as in JAX (the primitive's wrapper in
     # funcdiff.primitives.elementwise; documented as funcdiff.stop_gradient)
     if name == "stop_gradient":
-        return E.stop_gradient
+        return ew.stop_gradient
     raise AttributeError(f"module 'funcdiff.lax' has no attribute {name!r}")
 
 
@@ -192,8 +192,8 @@ def cond(pred: Any, true_fun: Fun, false_fun: Fun, *operands: Any) -> Any:
     """
     pred = _index_scalar(pred, "cond", "pred")
     if aval_of(pred).dtype != np.bool_:
-        pred = E.ne(pred, 0)
-    index = E.convert(pred, np.int32)
+        pred = ew.ne(pred, 0)
+    index = ew.convert(pred, np.int32)
     return _branches(index, (false_fun, true_fun), operands, "cond", ("false_fun", "true_fun"))
 
 
@@ -214,7 +214,7 @@ def switch(index: Any, branches: Sequence[Fun], *operands: Any) -> Any:
         raise DTypeError(f"switch: index must be an integer scalar, got dtype {dt}")
     if len(branches) == 1:
         return branches[0](*operands)
-    index = E.convert(index, np.int32)
+    index = ew.convert(index, np.int32)
     names = [f"branch {k} ({fun_name(b)})" for k, b in enumerate(branches)]
     return _branches(index, branches, operands, "switch", names)
 
@@ -258,7 +258,7 @@ def while_loop(cond_fun: Fun, body_fun: Fun, init_val: Any) -> Any:
                 f"while_loop: cond_fun must return a scalar, got shape {a.shape}; "
                 "reduce it (e.g. fnp.any / fnp.all)"
             )
-        return [p if a.dtype == np.bool_ else E.ne(p, 0)]
+        return [p if a.dtype == np.bool_ else ew.ne(p, 0)]
 
     def body_flat(*xs: Any) -> list[Any]:
         out_leaves, out_tree = tree_flatten(body_fun(tree_unflatten(tree, xs)))
@@ -332,8 +332,8 @@ def fori_loop(lower: Any, upper: Any, body_fun: Fun, init_val: Any) -> Any:
         i, x = carry
         return i + 1, body_fun(i, x)
 
-    start = E.convert(lower, idx) if isinstance(lower, Tracer) else np.asarray(lower, idx)
-    stop = E.convert(upper, idx) if isinstance(upper, Tracer) else np.asarray(upper, idx)
+    start = ew.convert(lower, idx) if isinstance(lower, Tracer) else np.asarray(lower, idx)
+    stop = ew.convert(upper, idx) if isinstance(upper, Tracer) else np.asarray(upper, idx)
     _, out = while_loop(lambda c: c[0] < stop, body, (start, init_val))
     return out
 

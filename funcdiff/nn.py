@@ -15,11 +15,12 @@ array([0.5, 0.5])
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
 from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -31,10 +32,13 @@ from funcdiff.numpy._core import (
 )
 from funcdiff.numpy._ufuncs import logaddexp
 from funcdiff.numpy._ufuncs import tanh as tanh
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import reductions as R
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import reductions as red
+from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 
 def _float(x: Any) -> Array:
@@ -44,19 +48,19 @@ def _float(x: Any) -> Array:
 
 def _keep(x: Array, shape: tuple[int, ...], axes: tuple[int, ...]) -> Array:
     """A reduction over ``axes`` reshaped to keep them as size-1 axes."""
-    return S.reshape(x, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return sh.reshape(x, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def _safe_max(x: Array, axes: tuple[int, ...]) -> Array:
     """max over ``axes`` (kept as size-1 axes), replaced by 0 where it is not
     finite, so ``x - m`` is never ``inf - inf``."""
     shape = shape_of(x)
-    m = _keep(R.reduce_max(x, axes), shape, axes)
-    return E.select(bind(E.isfinite_p, m), m, 0.0)
+    m = _keep(red.reduce_max(x, axes), shape, axes)
+    return ew.select(bind(ew.isfinite_p, m), m, 0.0)
 
 
 def _sum_keep(x: Array, axes: tuple[int, ...]) -> Array:
-    return _keep(S.reduce_sum(x, axes), shape_of(x), axes)
+    return _keep(sh.reduce_sum(x, axes), shape_of(x), axes)
 
 
 # ---------------------------------------------------------------------------
@@ -64,7 +68,7 @@ def _sum_keep(x: Array, axes: tuple[int, ...]) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def relu(x: Any) -> Array:
+def relu(x: ArrayLike) -> Array:
     """``max(x, 0)``, with derivative 0 at exactly 0 (as JAX).
 
     >>> import funcdiff as fd, funcdiff.nn as fnn
@@ -72,10 +76,10 @@ def relu(x: Any) -> Array:
     (0.0, 3.0, 0.0)
     """
     x = asarray_arg(x)
-    return E.select(E.le(x, 0), E.weak(0, x), x)
+    return ew.select(ew.le(x, 0), ew.weak(0, x), x)
 
 
-def relu6(x: Any) -> Array:
+def relu6(x: ArrayLike) -> Array:
     """``min(max(x, 0), 6)``; derivative 0 at 0 and at 6.
 
     >>> import funcdiff.nn as fnn
@@ -83,10 +87,10 @@ def relu6(x: Any) -> Array:
     (6.0, 3.0)
     """
     x = asarray_arg(x)
-    return E.select(E.le(x, 0), E.weak(0, x), E.select(E.ge(x, 6), E.weak(6, x), x))
+    return ew.select(ew.le(x, 0), ew.weak(0, x), ew.select(ew.ge(x, 6), ew.weak(6, x), x))
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Array:
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
     """``x`` for ``x >= 0``, else ``negative_slope * x``.
 
     >>> import funcdiff.nn as fnn
@@ -94,15 +98,15 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Array:
     -0.2
     """
     x = _float(x)
-    return E.select(E.ge(x, 0.0), x, E.mul(x, negative_slope))
+    return ew.select(ew.ge(x, 0.0), x, ew.mul(x, negative_slope))
 
 
 def _neg_part(x: Array) -> Array:
     """``x`` where ``x <= 0``, else 0: a safe argument for the negative branch."""
-    return E.select(E.gt(x, 0.0), 0.0, x)
+    return ew.select(ew.gt(x, 0.0), 0.0, x)
 
 
-def elu(x: Any, alpha: float = 1.0) -> Array:
+def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     >>> import funcdiff.nn as fnn
@@ -110,11 +114,11 @@ def elu(x: Any, alpha: float = 1.0) -> Array:
     -0.632121
     """
     x = _float(x)
-    neg = E.mul(bind(E.expm1_p, _neg_part(x)), alpha)
-    return E.select(E.gt(x, 0.0), x, neg)
+    neg = ew.mul(bind(ew.expm1_p, _neg_part(x)), alpha)
+    return ew.select(ew.gt(x, 0.0), x, neg)
 
 
-def celu(x: Any, alpha: float = 1.0) -> Array:
+def celu(x: ArrayLike, alpha: float = 1.0) -> Array:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``.
 
     >>> import funcdiff.nn as fnn
@@ -122,35 +126,35 @@ def celu(x: Any, alpha: float = 1.0) -> Array:
     -0.786939
     """
     x = _float(x)
-    neg = E.mul(bind(E.expm1_p, E.div(_neg_part(x), alpha)), alpha)
-    return E.select(E.gt(x, 0.0), x, neg)
+    neg = ew.mul(bind(ew.expm1_p, ew.div(_neg_part(x), alpha)), alpha)
+    return ew.select(ew.gt(x, 0.0), x, neg)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Any) -> Array:
+def selu(x: ArrayLike) -> Array:
     """Scaled ELU with the self-normalizing constants.
 
     >>> import funcdiff.nn as fnn
     >>> round(float(fnn.selu(1.0)), 6)
     1.050701
     """
-    return E.mul(elu(x, _SELU_ALPHA), _SELU_SCALE)
+    return ew.mul(elu(x, _SELU_ALPHA), _SELU_SCALE)
 
 
-def sigmoid(x: Any) -> Array:
+def sigmoid(x: ArrayLike) -> Array:
     """The logistic function ``1 / (1 + exp(-x))``; never overflows.
 
     >>> import funcdiff.nn as fnn
     >>> float(fnn.sigmoid(0.0)), float(fnn.sigmoid(-1000.0))
     (0.5, 0.0)
     """
-    return bind(E.logistic_p, _float(x))
+    return bind(ew.logistic_p, _float(x))
 
 
-def softplus(x: Any) -> Array:
+def softplus(x: ArrayLike) -> Array:
     """``log(1 + exp(x))`` computed as ``logaddexp(x, 0)`` (no overflow).
 
     >>> import funcdiff.nn as fnn
@@ -160,17 +164,17 @@ def softplus(x: Any) -> Array:
     return logaddexp(_float(x), 0.0)
 
 
-def log_sigmoid(x: Any) -> Array:
+def log_sigmoid(x: ArrayLike) -> Array:
     """``log(sigmoid(x)) = -softplus(-x)``, accurate for very negative x.
 
     >>> import funcdiff.nn as fnn
     >>> float(fnn.log_sigmoid(-1000.0))
     -1000.0
     """
-    return E.neg(softplus(E.neg(_float(x))))
+    return ew.neg(softplus(ew.neg(_float(x))))
 
 
-def silu(x: Any) -> Array:
+def silu(x: ArrayLike) -> Array:
     """``x * sigmoid(x)`` (also called swish).
 
     >>> import funcdiff.nn as fnn
@@ -178,13 +182,13 @@ def silu(x: Any) -> Array:
     0.731059
     """
     x = _float(x)
-    return E.mul(x, sigmoid(x))
+    return ew.mul(x, sigmoid(x))
 
 
 swish = silu
 
 
-def mish(x: Any) -> Array:
+def mish(x: ArrayLike) -> Array:
     """``x * tanh(softplus(x))``.
 
     >>> import funcdiff.nn as fnn
@@ -192,10 +196,10 @@ def mish(x: Any) -> Array:
     0.865098
     """
     x = _float(x)
-    return E.mul(x, bind(E.tanh_p, softplus(x)))
+    return ew.mul(x, bind(ew.tanh_p, softplus(x)))
 
 
-def softsign(x: Any) -> Array:
+def softsign(x: ArrayLike) -> Array:
     """``x / (|x| + 1)``.
 
     >>> import funcdiff.nn as fnn
@@ -203,10 +207,10 @@ def softsign(x: Any) -> Array:
     -0.75
     """
     x = _float(x)
-    return E.div(x, E.add(bind(E.abs_p, x), 1.0))
+    return ew.div(x, ew.add(bind(ew.abs_p, x), 1.0))
 
 
-def hard_tanh(x: Any) -> Array:
+def hard_tanh(x: ArrayLike) -> Array:
     """``x`` clipped to ``[-1, 1]``.
 
     >>> import funcdiff.nn as fnn
@@ -214,20 +218,20 @@ def hard_tanh(x: Any) -> Array:
     (1.0, -0.5)
     """
     x = _float(x)
-    return E.select(E.gt(x, 1.0), 1.0, E.select(E.lt(x, -1.0), -1.0, x))
+    return ew.select(ew.gt(x, 1.0), 1.0, ew.select(ew.lt(x, -1.0), -1.0, x))
 
 
-def hard_sigmoid(x: Any) -> Array:
+def hard_sigmoid(x: ArrayLike) -> Array:
     """``relu6(x + 3) / 6``.
 
     >>> import funcdiff.nn as fnn
     >>> float(fnn.hard_sigmoid(0.0))
     0.5
     """
-    return E.div(relu6(E.add(_float(x), 3.0)), 6.0)
+    return ew.div(relu6(ew.add(_float(x), 3.0)), 6.0)
 
 
-def hard_silu(x: Any) -> Array:
+def hard_silu(x: ArrayLike) -> Array:
     """``x * hard_sigmoid(x)`` (also called hard_swish).
 
     >>> import funcdiff.nn as fnn
@@ -235,13 +239,13 @@ def hard_silu(x: Any) -> Array:
     3.0
     """
     x = _float(x)
-    return E.mul(x, hard_sigmoid(x))
+    return ew.mul(x, hard_sigmoid(x))
 
 
 hard_swish = hard_silu
 
 
-def glu(x: Any, axis: int = -1) -> Array:
+def glu(x: ArrayLike, axis: int = -1) -> Array:
     """Gated linear unit: split ``x`` in two halves ``a, b`` along ``axis``,
     return ``a * sigmoid(b)``.
 
@@ -255,9 +259,9 @@ def glu(x: Any, axis: int = -1) -> Array:
     n = shape[ax]
     if n % 2:
         raise ValueError(f"glu: axis {axis} of shape {shape} must have an even size")
-    a = I.slice_axis(x, 0, n // 2, ax)
-    b = I.slice_axis(x, n // 2, n, ax)
-    return E.mul(a, sigmoid(b))
+    a = ix.slice_axis(x, 0, n // 2, ax)
+    b = ix.slice_axis(x, n // 2, n, ax)
+    return ew.mul(a, sigmoid(b))
 
 
 # -- gelu and the error function ------------------------------------------------
@@ -318,9 +322,9 @@ _INV_SQRT_PI = 0.56418958354775628695
 
 def _exp_neg_sq(y: Array) -> Array:
     """``exp(-y*y)`` with y*y split in an exact part and a small rest (Cody)."""
-    head = E.div(E.floor(E.mul(y, 16.0)), 16.0)
-    rest = E.mul(E.sub(y, head), E.add(y, head))
-    return E.mul(E.exp(E.neg(E.mul(head, head))), E.exp(E.neg(rest)))
+    head = ew.div(ew.floor(ew.mul(y, 16.0)), 16.0)
+    rest = ew.mul(ew.sub(y, head), ew.add(y, head))
+    return ew.mul(ew.exp(ew.neg(ew.mul(head, head))), ew.exp(ew.neg(rest)))
 
 
 def _erf_erfc(x: Array) -> tuple[Array, Array]:
@@ -330,51 +334,51 @@ def _erf_erfc(x: Array) -> tuple[Array, Array]:
     so the branches not taken contribute neither NaN values nor NaN
     derivatives. NaN falls through to the last branch and stays NaN.
     """
-    y = bind(E.abs_p, x)
-    small = E.le(y, 0.46875)
-    mid = E.le(y, 4.0)
+    y = bind(ew.abs_p, x)
+    small = ew.le(y, 0.46875)
+    mid = ew.le(y, 4.0)
     # |x| <= 0.46875: erf(x) = x * P(x^2) / Q(x^2)
-    y1 = E.select(small, x, 0.0)
-    z = E.mul(y1, y1)
-    num: Any = E.mul(_ERF_A[4], z)
+    y1 = ew.select(small, x, 0.0)
+    z = ew.mul(y1, y1)
+    num: Any = ew.mul(_ERF_A[4], z)
     den: Any = z
     for i in range(3):
-        num = E.mul(E.add(num, _ERF_A[i]), z)
-        den = E.mul(E.add(den, _ERF_B[i]), z)
-    erf_small = E.div(E.mul(y1, E.add(num, _ERF_A[3])), E.add(den, _ERF_B[3]))
+        num = ew.mul(ew.add(num, _ERF_A[i]), z)
+        den = ew.mul(ew.add(den, _ERF_B[i]), z)
+    erf_small = ew.div(ew.mul(y1, ew.add(num, _ERF_A[3])), ew.add(den, _ERF_B[3]))
     # 0.46875 < |x| <= 4: erfc(|x|) = exp(-x^2) P(|x|) / Q(|x|)
-    y2 = E.select(mid, y, 1.0)
-    num = E.mul(_ERF_C[8], y2)
+    y2 = ew.select(mid, y, 1.0)
+    num = ew.mul(_ERF_C[8], y2)
     den = y2
     for i in range(7):
-        num = E.mul(E.add(num, _ERF_C[i]), y2)
-        den = E.mul(E.add(den, _ERF_D[i]), y2)
-    erfc_mid = E.mul(E.div(E.add(num, _ERF_C[7]), E.add(den, _ERF_D[7])), _exp_neg_sq(y2))
+        num = ew.mul(ew.add(num, _ERF_C[i]), y2)
+        den = ew.mul(ew.add(den, _ERF_D[i]), y2)
+    erfc_mid = ew.mul(ew.div(ew.add(num, _ERF_C[7]), ew.add(den, _ERF_D[7])), _exp_neg_sq(y2))
     # |x| > 4: erfc(|x|) = exp(-x^2) / |x| * (1/sqrt(pi) + R(1/x^2) / x^2); beyond
     # |x| = 27 erfc underflows, so the argument is capped there
-    y3 = E.select(mid, 5.0, E.minimum(y, 27.0))
-    w = E.div(1.0, E.mul(y3, y3))
-    num = E.mul(_ERF_P[5], w)
+    y3 = ew.select(mid, 5.0, ew.minimum(y, 27.0))
+    w = ew.div(1.0, ew.mul(y3, y3))
+    num = ew.mul(_ERF_P[5], w)
     den = w
     for i in range(4):
-        num = E.mul(E.add(num, _ERF_P[i]), w)
-        den = E.mul(E.add(den, _ERF_Q[i]), w)
-    tail = E.mul(w, E.div(E.add(num, _ERF_P[4]), E.add(den, _ERF_Q[4])))
-    erfc_big = E.mul(E.div(E.sub(_INV_SQRT_PI, tail), y3), _exp_neg_sq(y3))
-    erfc_big = E.select(E.ge(y3, 26.543), 0.0, erfc_big)  # below the smallest double
-    erfc_abs = E.select(mid, erfc_mid, erfc_big)  # erfc(|x|) for |x| > 0.46875
-    neg = E.lt(x, 0.0)
-    erf_big = E.select(neg, E.sub(erfc_abs, 1.0), E.sub(1.0, erfc_abs))
-    erfc_big_signed = E.select(neg, E.sub(2.0, erfc_abs), erfc_abs)
-    erf = E.select(small, erf_small, erf_big)
-    erfc = E.select(small, E.sub(1.0, erf_small), erfc_big_signed)
+        num = ew.mul(ew.add(num, _ERF_P[i]), w)
+        den = ew.mul(ew.add(den, _ERF_Q[i]), w)
+    tail = ew.mul(w, ew.div(ew.add(num, _ERF_P[4]), ew.add(den, _ERF_Q[4])))
+    erfc_big = ew.mul(ew.div(ew.sub(_INV_SQRT_PI, tail), y3), _exp_neg_sq(y3))
+    erfc_big = ew.select(ew.ge(y3, 26.543), 0.0, erfc_big)  # below the smallest double
+    erfc_abs = ew.select(mid, erfc_mid, erfc_big)  # erfc(|x|) for |x| > 0.46875
+    neg = ew.lt(x, 0.0)
+    erf_big = ew.select(neg, ew.sub(erfc_abs, 1.0), ew.sub(1.0, erfc_abs))
+    erfc_big_signed = ew.select(neg, ew.sub(2.0, erfc_abs), erfc_abs)
+    erf = ew.select(small, erf_small, erf_big)
+    erfc = ew.select(small, ew.sub(1.0, erf_small), erfc_big_signed)
     return erf, erfc
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x: Any, approximate: bool = True) -> Array:
+def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     """Gaussian error linear unit ``x * Phi(x)``. ``approximate=True`` uses the
     tanh form ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``;
     ``approximate=False`` is exact, ``0.5 x erfc(-x / sqrt(2))``.
@@ -385,10 +389,10 @@ def gelu(x: Any, approximate: bool = True) -> Array:
     """
     x = _float(x)
     if approximate:
-        inner = E.mul(E.add(x, E.mul(0.044715, E.integer_pow(x, 3))), _SQRT_2_OVER_PI)
-        return E.mul(E.mul(0.5, x), E.add(1.0, bind(E.tanh_p, inner)))
-    _, erfc = _erf_erfc(E.mul(x, -1.0 / math.sqrt(2.0)))
-    return E.mul(E.mul(0.5, x), erfc)
+        inner = ew.mul(ew.add(x, ew.mul(0.044715, ew.integer_pow(x, 3))), _SQRT_2_OVER_PI)
+        return ew.mul(ew.mul(0.5, x), ew.add(1.0, bind(ew.tanh_p, inner)))
+    _, erfc = _erf_erfc(ew.mul(x, -1.0 / math.sqrt(2.0)))
+    return ew.mul(ew.mul(0.5, x), erfc)
 
 
 # ---------------------------------------------------------------------------
@@ -396,13 +400,29 @@ def gelu(x: Any, approximate: bool = True) -> Array:
 # ---------------------------------------------------------------------------
 
 
+@overload
 def logsumexp(
-    a: Any,
-    axis: Any = None,
-    b: Any = None,
+    a: ArrayLike,
+    axis: Axis = ...,
+    b: ArrayLike | None = ...,
+    keepdims: bool = ...,
+    return_sign: Literal[False] = ...,
+) -> Array: ...
+@overload
+def logsumexp(
+    a: ArrayLike,
+    axis: Axis = ...,
+    b: ArrayLike | None = ...,
+    keepdims: bool = ...,
+    return_sign: bool = ...,
+) -> Array | tuple[Array, Array]: ...
+def logsumexp(
+    a: ArrayLike,
+    axis: Axis = None,
+    b: ArrayLike | None = None,
     keepdims: bool = False,
     return_sign: bool = False,
-) -> Any:
+) -> Array | tuple[Array, Array]:
     """``log(sum(b * exp(a)))`` over ``axis``, computed stably
     (``scipy.special.logsumexp`` semantics).
 
@@ -416,45 +436,46 @@ def logsumexp(
     >>> float(fnn.logsumexp(np.array([1.0, 2.0]), b=np.array([1.0, -1.0]), return_sign=True)[1])
     -1.0
     """
+    x: Array
     if b is None:
-        a = _float(a)
+        x = _float(a)
     else:
-        a, b = (asarray_arg(v) for v in promote_float(a, b))
-        shape = tuple(np.broadcast_shapes(shape_of(a), shape_of(b)))
-        a, b = S.broadcast_to(a, shape), S.broadcast_to(b, shape)
-    in_shape = shape_of(a)
+        x, b = (asarray_arg(v) for v in promote_float(a, b))
+        shape = tuple(np.broadcast_shapes(shape_of(x), shape_of(b)))
+        x, b = sh.broadcast_to(x, shape), sh.broadcast_to(b, shape)
+    in_shape = shape_of(x)
     if not in_shape:
-        a = S.reshape(a, (1,))
-        b = None if b is None else S.reshape(b, (1,))
-    shape = shape_of(a)
+        x = sh.reshape(x, (1,))
+        b = None if b is None else sh.reshape(b, (1,))
+    shape = shape_of(x)
     axes = normalize_axes(axis, len(shape))
     out_shape = tuple(n for i, n in enumerate(in_shape) if i not in axes)
     keep_shape = tuple(1 if i in axes else n for i, n in enumerate(in_shape))
     if any(shape[i] == 0 for i in axes):
-        out = np.full(keep_shape if keepdims else out_shape, -np.inf, dtype_of(a))
+        out = np.full(keep_shape if keepdims else out_shape, -np.inf, dtype_of(x))
         return (out, np.sign(out)) if return_sign else out
     if b is not None:
-        a = E.select(E.eq(b, 0.0), -np.inf, a)
-    m = _safe_max(a, axes)
-    e = E.exp(E.sub(a, m))
+        x = ew.select(ew.eq(b, 0.0), -np.inf, x)
+    m = _safe_max(x, axes)
+    e = ew.exp(ew.sub(x, m))
     if b is not None:
-        e = E.mul(b, e)
+        e = ew.mul(b, e)
     s = _sum_keep(e, axes)
     if return_sign:
-        sgn = E.sign(s)
-        s = bind(E.abs_p, s)
-    pos = E.gt(s, 0.0)
-    out = E.add(E.log(E.select(pos, s, 1.0)), m)
+        sgn = ew.sign(s)
+        s = bind(ew.abs_p, s)
+    pos = ew.gt(s, 0.0)
+    out = ew.add(ew.log(ew.select(pos, s, 1.0)), m)
     dt = dtype_of(out)
-    out = E.select(pos, out, E.select(E.eq(s, 0.0), dt.type(-np.inf), dt.type(np.nan)))
+    out = ew.select(pos, out, ew.select(ew.eq(s, 0.0), dt.type(-np.inf), dt.type(np.nan)))
     final = keep_shape if keepdims else out_shape
-    out = S.reshape(out, final)
+    out = sh.reshape(out, final)
     if return_sign:
-        return out, S.reshape(sgn, final)
+        return out, sh.reshape(sgn, final)
     return out
 
 
-def softmax(x: Any, axis: Any = -1) -> Array:
+def softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     """``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple or None for all
     axes), shifted by the maximum so it never overflows.
 
@@ -464,11 +485,11 @@ def softmax(x: Any, axis: Any = -1) -> Array:
     """
     x = _float(x)
     axes = normalize_axes(axis, len(shape_of(x)))
-    e = E.exp(E.sub(x, _safe_max(x, axes)))
-    return E.div(e, _sum_keep(e, axes))
+    e = ew.exp(ew.sub(x, _safe_max(x, axes)))
+    return ew.div(e, _sum_keep(e, axes))
 
 
-def log_softmax(x: Any, axis: Any = -1) -> Array:
+def log_softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     """``x - logsumexp(x)`` along ``axis``, stable for extreme logits.
 
     >>> import funcdiff.nn as fnn, numpy as np
@@ -477,11 +498,13 @@ def log_softmax(x: Any, axis: Any = -1) -> Array:
     """
     x = _float(x)
     axes = normalize_axes(axis, len(shape_of(x)))
-    shifted = E.sub(x, _safe_max(x, axes))
-    return E.sub(shifted, E.log(_sum_keep(E.exp(shifted), axes)))
+    shifted = ew.sub(x, _safe_max(x, axes))
+    return ew.sub(shifted, ew.log(_sum_keep(ew.exp(shifted), axes)))
 
 
-def one_hot(x: Any, num_classes: int, *, dtype: Any = np.float64, axis: int = -1) -> Array:
+def one_hot(
+    x: ArrayLike, num_classes: int, *, dtype: DTypeLike = np.float64, axis: int = -1
+) -> Array:
     """``one_hot(x, n)[..., k] = (x[...] == k)``; labels outside ``[0, n)``
     give a row of zeros.
 
@@ -493,16 +516,16 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = np.float64, axis: int = -1
     x = asarray_arg(x)
     shape = shape_of(x)
     classes = np.arange(int(num_classes)).astype(dtype_of(x))
-    hit = E.eq(S.reshape(x, (*shape, 1)), classes)
-    out = E.convert(hit, np.dtype(dtype))
-    return S.moveaxis(out, -1, normalize_axis(axis, len(shape) + 1))
+    hit = ew.eq(sh.reshape(x, (*shape, 1)), classes)
+    out = ew.convert(hit, np.dtype(dtype))
+    return sh.moveaxis(out, -1, normalize_axis(axis, len(shape) + 1))
 
 
 def standardize(
-    x: Any,
-    axis: Any = -1,
-    mean: Any = None,
-    variance: Any = None,
+    x: ArrayLike,
+    axis: Axis = -1,
+    mean: ArrayLike | None = None,
+    variance: ArrayLike | None = None,
     epsilon: float = 1e-5,
 ) -> Array:
     """``(x - mean) / sqrt(variance + epsilon)`` with the mean and variance
@@ -517,13 +540,13 @@ def standardize(
     axes = normalize_axes(axis, len(shape))
     n = float(np.prod([shape[i] for i in axes], dtype=np.int64))
     if mean is None or variance is None:
-        mu = E.div(_sum_keep(x, axes), n)
+        mu = ew.div(_sum_keep(x, axes), n)
         mean = mu if mean is None else mean
         if variance is None:
-            d = E.sub(x, mu)
-            variance = E.div(_sum_keep(E.mul(d, d), axes), n)
-    scale = E.div(1.0, E.sqrt(E.add(variance, epsilon)))
-    return E.mul(E.sub(x, mean), scale)
+            d = ew.sub(x, mu)
+            variance = ew.div(_sum_keep(ew.mul(d, d), axes), n)
+    scale = ew.div(1.0, ew.sqrt(ew.add(variance, epsilon)))
+    return ew.mul(ew.sub(x, mean), scale)
 
 
 normalize = standardize

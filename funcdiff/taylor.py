@@ -47,9 +47,9 @@ from funcdiff.core.ir import ClosedJaxpr
 from funcdiff.core.trace import Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.linalg import dot_general
 from funcdiff.tree import ravel_pytree, tree_flatten
 
@@ -190,7 +190,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 def _cast(x: Any, dtype: np.dtype[Any]) -> Any:
     if isinstance(x, Tracer):
-        return x if x.dtype == dtype else E.convert(x, dtype)
+        return x if x.dtype == dtype else ew.convert(x, dtype)
     return np.asarray(x, dtype=dtype)
 
 
@@ -325,15 +325,17 @@ class QuadraticModel:
             if len(leaves) == 1:
                 return np.asarray(leaves[0], dtype=dtype).reshape(-1)
             return np.concatenate([np.asarray(x, dtype=dtype).reshape(-1) for x in leaves])
-        parts = [S.reshape(_cast(x, dtype), (s,)) for x, s in zip(leaves, self._sizes, strict=True)]
-        return I.concatenate(parts, 0)
+        parts = [
+            sh.reshape(_cast(x, dtype), (s,)) for x, s in zip(leaves, self._sizes, strict=True)
+        ]
+        return ix.concatenate(parts, 0)
 
     def _flat_to_leaves(self, flat: Any) -> list[Any]:
         out, start = [], 0
         traced = has_tracer((flat,))
         for shape, size, dt in zip(self._shapes, self._sizes, self._dtypes, strict=True):
             if traced:
-                piece = S.reshape(I.slice_axis(flat, start, start + size, 0), shape)
+                piece = sh.reshape(ix.slice_axis(flat, start, start + size, 0), shape)
                 out.append(_cast(piece, dt))
             else:
                 out.append(np.asarray(flat[start : start + size], dtype=dt).reshape(shape))

@@ -12,6 +12,8 @@ import funcdiff as fd
 from funcdiff.api_util import (
     as_array_leaf,
     concrete_or_none,
+    concrete_or_raise,
+    contains_tracer,
     fun_name,
     has_tracer,
     merge_args,
@@ -73,6 +75,43 @@ def test_tracer_helpers_and_trace_to_jaxpr() -> None:
     assert seen["value"] is None
     assert not has_tracer([1.0, np.ones(2)])
     assert concrete_or_none(2) == 2
+
+
+def test_contains_tracer_and_concrete_or_raise() -> None:
+    seen: dict[str, Any] = {}
+
+    def fun(x: Any) -> list[Any]:
+        seen["nested"] = contains_tracer([1.0, (np.ones(2), [x])])
+        seen["in a slice"] = contains_tracer((0, slice(None, x)))
+        seen["flat"] = has_tracer([[x]])  # has_tracer looks one level deep only
+        seen["list"] = concrete_or_raise([x, 2.0], "stacking")
+        try:
+            seen["value"] = concrete_or_raise(x, "repeats")
+        except fd.ConcretizationError as err:
+            seen["error"] = str(err)
+        return [x]
+
+    aval = ShapedArray((), np.dtype(np.float64))
+    trace_to_jaxpr(fun, [aval], [np.asarray(3.0)])
+    assert seen["nested"] and seen["in a slice"] and not seen["flat"]
+    assert seen["list"].tolist() == [3.0, 2.0] and seen["value"] == 3.0
+    seen.clear()
+    with pytest.raises(fd.ConcretizationError, match="stacking needs a concrete value"):
+        trace_to_jaxpr(fun, [aval])
+    seen.clear()
+
+    def abstract(x: Any) -> list[Any]:
+        try:
+            concrete_or_raise(x, "repeats")
+        except fd.ConcretizationError as err:
+            seen["error"] = str(err)
+        return [x]
+
+    trace_to_jaxpr(abstract, [aval])
+    assert seen["error"].startswith("repeats needs a concrete value")
+    assert "static_argnums" in seen["error"]
+    assert not contains_tracer([1.0, (np.ones(2), [slice(1, 2)])])
+    assert concrete_or_raise([1, 2], "x").tolist() == [1, 2]
 
 
 def test_jit_names_a_bad_output_leaf_as_an_output() -> None:

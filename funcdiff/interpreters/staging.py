@@ -56,6 +56,7 @@ from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval
 from funcdiff.core.primitive import Zero
 from funcdiff.core.primitive import instantiate as instantiate_zero
 from funcdiff.core.trace import trace_closure_converted, trace_flat
+from funcdiff.core.typing import Array
 from funcdiff.interpreters import jvp as _jvp
 from funcdiff.interpreters.codegen import compile_jaxpr
 from funcdiff.interpreters.eval import eval_jaxpr_env
@@ -85,8 +86,6 @@ __all__ = [
     "trace_body",
     "vjp_jaxpr",
 ]
-
-Array = Any
 
 # ---------------------------------------------------------------------------
 # bodies

@@ -4,20 +4,25 @@ in numpy 2: ``float32_array * 2.0`` stays float32)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from funcdiff._compat import NUMPY2, result_type
+from funcdiff.api_util import contains_tracer
 from funcdiff.core.ir import aval_of
 from funcdiff.core.trace import Tracer
-from funcdiff.primitives import elementwise as E
+from funcdiff.core.typing import Array as Array
+from funcdiff.primitives import elementwise as ew
 
-Array = Any
+if TYPE_CHECKING:
+    from funcdiff.numpy._indexing import AtIndexer
+
 _PY_SCALARS = (bool, int, float, complex)
 
 
 _PY_TYPES = frozenset(_PY_SCALARS)
+_FLOAT64: np.dtype[Any] = np.dtype(np.float64)
 
 
 def _is_py_scalar(a: Any) -> bool:
@@ -45,7 +50,7 @@ class ConstantArray(np.ndarray):
     __slots__ = ()
 
     @property
-    def at(self) -> Any:
+    def at(self) -> AtIndexer:
         """Functional updates: ``x.at[idx].set(v)``, ``.add(v)``, ``.get()``..."""
         from funcdiff.numpy._indexing import AtIndexer
 
@@ -69,40 +74,24 @@ def constant(x: np.ndarray) -> ConstantArray:
     return x if isinstance(x, ConstantArray) else x.view(ConstantArray)
 
 
-def is_array(x: Any) -> bool:
-    return isinstance(x, (Tracer, np.ndarray, np.generic))
-
-
 def asarray_arg(x: Any, dtype: Any = None) -> Array:
     """Tracers, numpy arrays and numpy scalars pass through; everything else
     goes through ``np.asarray`` (Python floats become float64), and a 0-d
     result is a numpy scalar: a function that computes nothing (``sum`` of a
     0-d value) hands back what it was given, by numpy's rule, as ``jit`` does."""
     if isinstance(x, Tracer):
-        return x if dtype is None else E.convert(x, dtype)
+        return x if dtype is None else ew.convert(x, dtype)
     if isinstance(x, (np.ndarray, np.generic)) and (dtype is None or x.dtype == dtype):
-        return x
-    if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in _flat(x)):
+        return x  # type: ignore[return-value]  # numpy scalars count as arrays (core/typing.py)
+    if isinstance(x, (list, tuple)) and contains_tracer(x):
         from funcdiff.numpy._shape import stack
 
         arr = stack([asarray_arg(e) for e in x])
-        return arr if dtype is None else E.convert(arr, dtype)
+        return arr if dtype is None else ew.convert(arr, dtype)
     arr = np.asarray(x, dtype=dtype)
     if arr.dtype == object:
         raise TypeError(f"cannot convert {type(x).__name__} to a numeric array")
     return arr[()] if arr.ndim == 0 else arr
-
-
-def _flat(x: Any) -> list[Any]:
-    out: list[Any] = []
-    stack = [x]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, (list, tuple)):
-            stack.extend(e)
-        else:
-            out.append(e)
-    return out
 
 
 def dtype_of(x: Any) -> np.dtype[Any]:
@@ -148,8 +137,8 @@ def _promote(args: tuple[Any, ...], floating: bool) -> list[Array]:
     arrays = [a if _is_py_scalar(a) else asarray_arg(a) for a in args]
     dt = result_dtype(*arrays)
     if floating and dt.kind not in "fc":
-        dt = np.dtype(np.float64)
-    return [dt.type(a) if _is_py_scalar(a) else E.convert(a, dt) for a in arrays]
+        dt = _FLOAT64
+    return [dt.type(a) if _is_py_scalar(a) else ew.convert(a, dt) for a in arrays]
 
 
 def promote(*args: Any) -> list[Array]:

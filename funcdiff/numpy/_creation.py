@@ -11,14 +11,17 @@ with traced endpoints, ``full`` with a traced fill value, ``meshgrid``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
 from funcdiff import _compat
+from funcdiff.api_util import contains_tracer
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import ArrayLike, Shape
 from funcdiff.numpy._core import (
     Array,
+    ConstantArray,
     asarray_arg,
     constant,
     dtype_of,
@@ -26,8 +29,11 @@ from funcdiff.numpy._core import (
     promote_float,
     shape_of,
 )
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 # -- dtypes, re-exported from numpy -------------------------------------------
 
@@ -61,17 +67,6 @@ issubdtype = np.issubdtype
 promote_types = np.promote_types
 
 
-def _has_tracer(*xs: Any) -> bool:
-    stack = list(xs)
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Tracer):
-            return True
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-    return False
-
-
 def _static(x: Any, what: str) -> Any:
     """The concrete value of ``x`` (an argument that must be known while tracing)."""
     if isinstance(x, Tracer):
@@ -79,7 +74,7 @@ def _static(x: Any, what: str) -> Any:
     return x
 
 
-def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
+def result_type(*arrays_and_dtypes: ArrayLike | DTypeLike) -> np.dtype[Any]:
     """``numpy.result_type`` with numpy 2's rules (NEP 50), on numpy 1.x too;
     traced arrays count by their dtype.
 
@@ -92,7 +87,7 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype[Any]:
     )
 
 
-def can_cast(from_: Any, to: Any, casting: str = "safe") -> bool:
+def can_cast(from_: ArrayLike | DTypeLike, to: DTypeLike, casting: str = "safe") -> bool:
     """``numpy.can_cast``; a traced array counts by its dtype.
 
     >>> import funcdiff.numpy as fnp
@@ -104,7 +99,7 @@ def can_cast(from_: Any, to: Any, casting: str = "safe") -> bool:
     return bool(np.can_cast(from_, to, casting=casting))  # type: ignore[arg-type]
 
 
-def isscalar(element: Any) -> bool:
+def isscalar(element: object) -> bool:
     """``numpy.isscalar``: True for Python and numpy scalars, False for arrays
     (0-d ones and traced ones included).
 
@@ -120,7 +115,9 @@ def isscalar(element: Any) -> bool:
 # -- from data ------------------------------------------------------------------
 
 
-def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: bool | None = None) -> Array:
+def asarray(
+    a: ArrayLike, dtype: DTypeLike | None = None, order: Any = None, *, copy: bool | None = None
+) -> Array:
     """Convert to an array without copying; traced arrays pass through (cast
     when ``dtype`` is given) and lists holding traced values are stacked.
 
@@ -128,7 +125,7 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: bool | None =
     >>> fnp.asarray([1, 2], dtype=fnp.float32)
     array([1., 2.], dtype=float32)
     """
-    if copy and not _has_tracer(a):
+    if copy and not contains_tracer(a):
         return constant(np.array(a, dtype=dtype, order=order, copy=True))
     out = asarray_arg(a, None if dtype is None else np.dtype(dtype))
     if out is a or not isinstance(out, np.ndarray):
@@ -136,7 +133,13 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: bool | None =
     return constant(out)
 
 
-def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) -> Array:  # noqa: A002
+def array(
+    object: ArrayLike,  # noqa: A002
+    dtype: DTypeLike | None = None,
+    *,
+    copy: bool = True,
+    ndmin: int = 0,
+) -> Array:
     """``numpy.array``: a new array; traced arrays (and lists of them) are
     accepted.
 
@@ -144,28 +147,28 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True, ndmin: int = 0) 
     >>> fnp.array([[1.0, 2.0]], ndmin=3).shape
     (1, 1, 2)
     """
-    if not _has_tracer(object):
+    if not contains_tracer(object):
         return constant(np.array(object, dtype=dtype, copy=copy, ndmin=ndmin))
     out = asarray_arg(object, None if dtype is None else np.dtype(dtype))
     shape = shape_of(out)
     if len(shape) < ndmin:
-        out = S.reshape(out, (1,) * (ndmin - len(shape)) + shape)
+        out = sh.reshape(out, (1,) * (ndmin - len(shape)) + shape)
     return out
 
 
-def copy(a: Any) -> Array:
+def copy(a: ArrayLike) -> Array:
     """A copy of ``a`` (traced arrays are immutable, so they are returned as is).
 
     >>> import funcdiff.numpy as fnp
     >>> fnp.copy([1.0, 2.0])
     array([1., 2.])
     """
-    if _has_tracer(a):
+    if contains_tracer(a):
         return asarray_arg(a)
     return np.array(a, copy=True)
 
 
-def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Array:
+def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = True) -> Array:
     """Cast to ``dtype`` (differentiable between floating dtypes).
 
     >>> import funcdiff.numpy as fnp
@@ -174,16 +177,16 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Array:
     """
     dtype = np.dtype(dtype)
     if isinstance(x, Tracer):
-        return E.convert(x, dtype)
+        return ew.convert(x, dtype)
     if np.asarray(x).dtype == dtype:  # nothing to convert: the value as given, as under jit
-        return x.copy() if copy and isinstance(x, np.ndarray) else x
-    return E.convert(x, dtype)
+        return x.copy() if copy and isinstance(x, np.ndarray) else x  # type: ignore[return-value]
+    return ew.convert(x, dtype)
 
 
 # -- from a shape -----------------------------------------------------------------
 
 
-def zeros(shape: Any, dtype: Any = None) -> np.ndarray:
+def zeros(shape: Shape, dtype: DTypeLike | None = None) -> ConstantArray:
     """An array of zeros (float64 unless ``dtype``).
 
     >>> import funcdiff.numpy as fnp
@@ -193,7 +196,7 @@ def zeros(shape: Any, dtype: Any = None) -> np.ndarray:
     return constant(np.zeros(_static(shape, "zeros' shape"), dtype=dtype))
 
 
-def ones(shape: Any, dtype: Any = None) -> np.ndarray:
+def ones(shape: Shape, dtype: DTypeLike | None = None) -> ConstantArray:
     """An array of ones (float64 unless ``dtype``).
 
     >>> import funcdiff.numpy as fnp
@@ -203,7 +206,7 @@ def ones(shape: Any, dtype: Any = None) -> np.ndarray:
     return constant(np.ones(_static(shape, "ones' shape"), dtype=dtype))
 
 
-def empty(shape: Any, dtype: Any = None) -> np.ndarray:
+def empty(shape: Shape, dtype: DTypeLike | None = None) -> ConstantArray:
     """Same as ``zeros`` (funcdiff never hands out uninitialized memory).
 
     >>> import funcdiff.numpy as fnp
@@ -213,7 +216,7 @@ def empty(shape: Any, dtype: Any = None) -> np.ndarray:
     return zeros(shape, dtype)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None) -> Array:
+def full(shape: Shape, fill_value: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     """An array of ``shape`` filled with ``fill_value``; a traced fill value
     is broadcast (and stays differentiable).
 
@@ -222,11 +225,11 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Array:
     array([7., 7.])
     """
     shape = _static(shape, "full's shape")
-    if not _has_tracer(fill_value):
+    if not contains_tracer(fill_value):
         return constant(np.full(shape, fill_value, dtype=dtype))
     fill = asarray_arg(fill_value, None if dtype is None else np.dtype(dtype))
     shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return S.broadcast_to(fill, shape_t)
+    return sh.broadcast_to(fill, shape_t)
 
 
 def _like(a: Any, dtype: Any, shape: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
@@ -247,7 +250,9 @@ def _like(a: Any, dtype: Any, shape: Any) -> tuple[tuple[int, ...], np.dtype[Any
     return out_shape, dt
 
 
-def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def zeros_like(
+    a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> ConstantArray:
     """Zeros with the shape and dtype of ``a`` (which may be traced).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -258,7 +263,9 @@ def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     return constant(np.zeros(s, dt))
 
 
-def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def ones_like(
+    a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> ConstantArray:
     """Ones with the shape and dtype of ``a`` (which may be traced).
 
     >>> import funcdiff.numpy as fnp
@@ -269,7 +276,9 @@ def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     return constant(np.ones(s, dt))
 
 
-def empty_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def empty_like(
+    a: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> ConstantArray:
     """Same as ``zeros_like``.
 
     >>> import funcdiff.numpy as fnp
@@ -279,7 +288,9 @@ def empty_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     return zeros_like(a, dtype, shape)
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Array:
+def full_like(
+    a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = None, shape: Shape | None = None
+) -> Array:
     """``fill_value`` in the shape and dtype of ``a``; a traced fill value is
     broadcast (differentiable).
 
@@ -288,12 +299,12 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
     array([2, 2])
     """
     s, dt = _like(a, dtype, shape)
-    if not _has_tracer(fill_value):
+    if not contains_tracer(fill_value):
         return constant(np.full(s, fill_value, dt))
-    return S.broadcast_to(asarray_arg(fill_value, dt), s)
+    return sh.broadcast_to(asarray_arg(fill_value, dt), s)
 
 
-def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndarray:
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> ConstantArray:
     """Ones on the ``k``-th diagonal, zeros elsewhere.
 
     >>> import funcdiff.numpy as fnp
@@ -304,7 +315,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndar
     return constant(np.eye(N, M, k=k, dtype=dtype))
 
 
-def identity(n: int, dtype: Any = None) -> np.ndarray:
+def identity(n: int, dtype: DTypeLike | None = None) -> ConstantArray:
     """The ``n`` x ``n`` identity matrix.
 
     >>> import funcdiff.numpy as fnp
@@ -315,7 +326,7 @@ def identity(n: int, dtype: Any = None) -> np.ndarray:
     return constant(np.identity(n, dtype=dtype))
 
 
-def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndarray:
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = float) -> ConstantArray:
     """Ones at and below the ``k``-th diagonal.
 
     >>> import funcdiff.numpy as fnp
@@ -326,7 +337,12 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float) -> np.ndar
     return constant(np.tri(N, M, k=k, dtype=dtype))
 
 
-def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> np.ndarray:
+def arange(
+    start: float,
+    stop: float | None = None,
+    step: float | None = None,
+    dtype: DTypeLike | None = None,
+) -> ConstantArray:
     """Evenly spaced values in ``[start, stop)`` with numpy's dtype rules
     (Python ints give int64, floats float64). The result is a constant.
 
@@ -355,18 +371,38 @@ def _set_row(y: Array, row: int, value: Array) -> Array:
     shape = shape_of(y)
     mask = np.zeros((shape[0],) + (1,) * (len(shape) - 1), dtype=bool)
     mask[row] = True
-    return E.select(mask, value, y)
+    return ew.select(mask, value, y)
 
 
+@overload
 def linspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = ...,
+    endpoint: bool = ...,
+    retstep: Literal[False] = ...,
+    dtype: DTypeLike | None = ...,
+    axis: int = ...,
+) -> Array: ...
+@overload
+def linspace(
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = ...,
+    endpoint: bool = ...,
+    retstep: bool = ...,
+    dtype: DTypeLike | None = ...,
+    axis: int = ...,
+) -> Array | tuple[Array, Array]: ...
+def linspace(
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
     retstep: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     axis: int = 0,
-) -> Any:
+) -> Array | tuple[Array, Array]:
     """``num`` evenly spaced values from ``start`` to ``stop``; ``start`` and
     ``stop`` may be (traced) arrays, and the result is differentiable in them:
     ``start + (stop - start) * t``.
@@ -375,8 +411,20 @@ def linspace(
     >>> fnp.linspace(0.0, 1.0, 5)
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
+    return _linspace(start, stop, num, endpoint, retstep, dtype, axis)
+
+
+def _linspace(
+    start: Any,
+    stop: Any,
+    num: int,
+    endpoint: bool,
+    retstep: bool,
+    dtype: Any,
+    axis: int,
+) -> Array | tuple[Array, Array]:
     num = _check_num(num)
-    if not _has_tracer(start, stop):
+    if not contains_tracer((start, stop)):
         if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
             dtype = _compat.result_type(start, stop, float(num))
         return np.linspace(
@@ -393,35 +441,35 @@ def linspace(
     dt = dtype_of(start)
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop)))
     div = num - 1 if endpoint else num
-    delta = E.sub(stop, start)
+    delta = ew.sub(stop, start)
     t = np.arange(num, dtype=dt).reshape((num,) + (1,) * nd)
     if div > 0:
-        step: Any = E.div(delta, dt.type(div))
-        y = E.add(E.mul(t, step), start)
+        step: Any = ew.div(delta, dt.type(div))
+        y = ew.add(ew.mul(t, step), start)
     else:
         step = np.full(shape_of(delta), np.nan, dt) if shape_of(delta) else dt.type(np.nan)
-        y = E.add(E.mul(t, delta), start)
+        y = ew.add(ew.mul(t, delta), start)
     shape = (num, *np.broadcast_shapes(shape_of(start), shape_of(stop)))
-    y = S.broadcast_to(y, shape)
+    y = sh.broadcast_to(y, shape)
     if endpoint and num > 1:
         y = _set_row(y, -1, stop)
     if axis != 0:
-        y = S.moveaxis(y, 0, normalize_axis(axis, len(shape)))
+        y = sh.moveaxis(y, 0, normalize_axis(axis, len(shape)))
     if dtype is not None:
         out_dt = np.dtype(dtype)
         if np.issubdtype(out_dt, np.integer):
-            y = E.floor(y)
-        y = E.convert(y, out_dt)
+            y = ew.floor(y)
+        y = ew.convert(y, out_dt)
     return (y, step) if retstep else y
 
 
 def logspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
-    base: Any = 10.0,
-    dtype: Any = None,
+    base: ArrayLike = 10.0,
+    dtype: DTypeLike | None = None,
     axis: int = 0,
 ) -> Array:
     """``base ** linspace(start, stop)``, differentiable in ``start``, ``stop``
@@ -431,27 +479,44 @@ def logspace(
     >>> fnp.logspace(0.0, 2.0, 3)
     array([  1.,  10., 100.])
     """
+    return _logspace(start, stop, num, endpoint, base, dtype, axis)
+
+
+def _logspace(
+    start: Any,
+    stop: Any,
+    num: int,
+    endpoint: bool,
+    base: Any,
+    dtype: Any,
+    axis: int,
+) -> Array:
     from funcdiff.numpy._ufuncs import power
 
     num = _check_num(num)
     # an array base needs numpy >= 1.25: on numpy 1.x, funcdiff's own path below
-    if not _has_tracer(start, stop, base) and (_compat.NUMPY2 or np.ndim(base) == 0):
+    if not contains_tracer((start, stop, base)) and (_compat.NUMPY2 or np.ndim(base) == 0):
         return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
     start, stop, base = (asarray_arg(v) for v in (start, stop, base))
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))
 
     def lift(v: Array) -> Array:
         s = shape_of(v)
-        return S.reshape(v, (1,) * (nd - len(s)) + s)
+        return sh.reshape(v, (1,) * (nd - len(s)) + s)
 
     y = linspace(lift(start), lift(stop), num, endpoint=endpoint, axis=axis)
-    b = S.expand_dims(lift(base), normalize_axis(axis, nd + 1))
+    b = sh.expand_dims(lift(base), normalize_axis(axis, nd + 1))
     out = power(b, y)
-    return out if dtype is None else E.convert(out, np.dtype(dtype))
+    return out if dtype is None else ew.convert(out, np.dtype(dtype))
 
 
 def geomspace(
-    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = 50,
+    endpoint: bool = True,
+    dtype: DTypeLike | None = None,
+    axis: int = 0,
 ) -> Array:
     """Numbers spaced evenly on a log scale from ``start`` to ``stop`` (both of
     one sign), differentiable in both.
@@ -460,10 +525,21 @@ def geomspace(
     >>> fnp.geomspace(1.0, 1000.0, 4)
     array([   1.,   10.,  100., 1000.])
     """
+    return _geomspace(start, stop, num, endpoint, dtype, axis)
+
+
+def _geomspace(
+    start: Any,
+    stop: Any,
+    num: int,
+    endpoint: bool,
+    dtype: Any,
+    axis: int,
+) -> Array:
     from funcdiff.numpy._ufuncs import log10, sign
 
     num = _check_num(num)
-    if not _has_tracer(start, stop):
+    if not contains_tracer((start, stop)):
         return np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
     start, stop = promote_float(start, stop)
     start, stop = asarray_arg(start), asarray_arg(stop)
@@ -474,22 +550,22 @@ def geomspace(
         if val is not None and np.any(np.asarray(val) == 0):
             raise ValueError("Geometric sequence cannot include zero")
     out_sign = sign(start)
-    start = E.div(start, out_sign)
-    stop = E.div(stop, out_sign)
+    start = ew.div(start, out_sign)
+    stop = ew.div(stop, out_sign)
     result = logspace(log10(start), log10(stop), num, endpoint=endpoint, base=10.0)
     shape = shape_of(result)
     if num > 0:
         result = _set_row(result, 0, start)
         if num > 1 and endpoint:
             result = _set_row(result, -1, stop)
-    result = E.mul(result, out_sign)
+    result = ew.mul(result, out_sign)
     if axis != 0:
-        result = S.moveaxis(result, 0, normalize_axis(axis, len(shape)))
-    return result if dtype is None else E.convert(result, np.dtype(dtype))
+        result = sh.moveaxis(result, 0, normalize_axis(axis, len(shape)))
+    return result if dtype is None else ew.convert(result, np.dtype(dtype))
 
 
 def meshgrid(
-    *xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy"
+    *xi: ArrayLike, copy: bool = True, sparse: bool = False, indexing: str = "xy"
 ) -> tuple[Array, ...]:
     """Coordinate arrays from 1-D coordinate vectors (``indexing='xy'`` swaps
     the first two output axes, as numpy does). Traced vectors are allowed.
@@ -500,23 +576,23 @@ def meshgrid(
     """
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
-    if not _has_tracer(*xi):
+    if not contains_tracer(xi):
         return tuple(np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing))  # type: ignore[call-overload]
     xs = [asarray_arg(x) for x in xi]
-    xs = [S.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),)) for x in xs]
+    xs = [sh.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),)) for x in xs]
     nd = len(xs)
     sizes = [shape_of(x)[0] for x in xs]
     shapes = [tuple(sizes[i] if j == i else 1 for j in range(nd)) for i in range(nd)]
     if indexing == "xy" and nd > 1:
         for s in range(nd):
-            sh = list(shapes[s])
-            sh[0], sh[1] = sh[1], sh[0]
-            shapes[s] = tuple(sh)
-    out = [S.reshape(x, s) for x, s in zip(xs, shapes, strict=True)]
+            dims = list(shapes[s])
+            dims[0], dims[1] = dims[1], dims[0]
+            shapes[s] = tuple(dims)
+    out = [sh.reshape(x, s) for x, s in zip(xs, shapes, strict=True)]
     if sparse:
         return tuple(out)
     full_shape = tuple(int(n) for n in np.broadcast_shapes(*shapes))
-    return tuple(S.broadcast_to(o, full_shape) for o in out)
+    return tuple(sh.broadcast_to(o, full_shape) for o in out)
 
 
 # -- triangles and diagonals ---------------------------------------------------------
@@ -528,10 +604,10 @@ def _tri_mask(m: Array, k: int, lower: bool, name: str) -> Array:
         raise ValueError(f"{name}: the input must be at least 1-D, got a 0-d array")
     n, mm = shape[-2:] if len(shape) >= 2 else (shape[0], shape[0])
     mask = np.tri(n, mm, k=k, dtype=bool) if lower else ~np.tri(n, mm, k=k - 1, dtype=bool)
-    return E.select(mask, m, np.zeros((), dtype_of(m)))
+    return ew.select(mask, m, np.zeros((), dtype_of(m)))
 
 
-def tril(m: Any, k: int = 0) -> Array:
+def tril(m: ArrayLike, k: int = 0) -> Array:
     """Zero the entries above the ``k``-th diagonal (of the last two axes).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -539,12 +615,12 @@ def tril(m: Any, k: int = 0) -> Array:
     array([[1., 0.],
            [1., 1.]])
     """
-    if not _has_tracer(m):
-        return np.tril(m, k)
+    if not contains_tracer(m):
+        return np.tril(np.asanyarray(m), k)
     return _tri_mask(asarray_arg(m), int(k), True, "tril")
 
 
-def triu(m: Any, k: int = 0) -> Array:
+def triu(m: ArrayLike, k: int = 0) -> Array:
     """Zero the entries below the ``k``-th diagonal (of the last two axes).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -552,12 +628,12 @@ def triu(m: Any, k: int = 0) -> Array:
     array([[1., 1.],
            [0., 1.]])
     """
-    if not _has_tracer(m):
-        return np.triu(m, k)
+    if not contains_tracer(m):
+        return np.triu(np.asanyarray(m), k)
     return _tri_mask(asarray_arg(m), int(k), False, "triu")
 
 
-def diagflat(v: Any, k: int = 0) -> Array:
+def diagflat(v: ArrayLike, k: int = 0) -> Array:
     """A 2-D array with the flattened ``v`` on the ``k``-th diagonal.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -567,10 +643,10 @@ def diagflat(v: Any, k: int = 0) -> Array:
     """
     from funcdiff.numpy._linear import diag
 
-    if not _has_tracer(v):
-        return np.diagflat(v, k)
+    if not contains_tracer(v):
+        return np.diagflat(np.asarray(v), k)
     v = asarray_arg(v)
-    return diag(S.reshape(v, (int(np.prod(shape_of(v), dtype=np.int64)),)), k)
+    return diag(sh.reshape(v, (int(np.prod(shape_of(v), dtype=np.int64)),)), k)
 
 
 __all__ = [

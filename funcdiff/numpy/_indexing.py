@@ -23,13 +23,15 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.api_util import concrete_or_none, contains_tracer
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, constant, dtype_of, shape_of
 from funcdiff.numpy._shape import _normalize_indices
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import shape as sh
 
 # entry kinds of a parsed index
 _NONE, _SLICE, _INT, _ADV = "none", "slice", "int", "adv"
@@ -37,26 +39,6 @@ _INDEX_TYPES_MSG = (
     "only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
     "integer or boolean arrays are valid indices"
 )
-
-
-def _has_tracer(idx: Any) -> bool:
-    stack = [idx]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, Tracer):
-            return True
-        if isinstance(e, (tuple, list)):
-            stack.extend(e)
-        elif isinstance(e, slice):
-            stack.extend((e.start, e.stop, e.step))
-    return False
-
-
-def _concrete_value(t: Tracer) -> Any:
-    val = t.val
-    while isinstance(val, Tracer):
-        val = val.val
-    return val
 
 
 def _abstract_mask_error(aval: Any) -> ConcretizationError:
@@ -115,14 +97,14 @@ def _classify(item: Any) -> tuple[str, Any]:
     if isinstance(item, Tracer):
         kind = item.dtype.kind
         if kind == "b":
-            val = _concrete_value(item)
+            val = concrete_or_none(item)
             if val is None:
                 raise _abstract_mask_error(item.aval)
-            return _classify(np.asarray(val))
+            return _classify(val)
         if kind in "iu":
             return _ADV, item
         raise IndexError(f"{_INDEX_TYPES_MSG} (got a traced array of dtype {item.dtype})")
-    if isinstance(item, (list, tuple)) and _has_tracer(item):
+    if isinstance(item, (list, tuple)) and contains_tracer(item):
         arr = asarray_arg(item)
         if isinstance(arr, Tracer) and arr.dtype.kind == "b":
             return _classify(arr)
@@ -251,8 +233,8 @@ class _Basic:
             axis += 1
 
     def apply(self, x: Array) -> Array:
-        y = I.slice_(x, tuple(self.starts), tuple(self.limits), tuple(self.strides))
-        return I.rev(y, self.revs)
+        y = ix.slice_(x, tuple(self.starts), tuple(self.limits), tuple(self.strides))
+        return ix.rev(y, self.revs)
 
 
 def _basic_result_shape(plan: _Plan, lengths: Sequence[int]) -> tuple[int, ...]:
@@ -270,10 +252,10 @@ def _basic_result_shape(plan: _Plan, lengths: Sequence[int]) -> tuple[int, ...]:
 
 def _apply_plan(x: Array, plan: _Plan) -> Array:
     if plan.inserted:
-        x = S.reshape(x, plan.vshape)
+        x = sh.reshape(x, plan.vshape)
     if not plan.has_adv:
         basic = _Basic(plan)
-        return S.reshape(basic.apply(x), _basic_result_shape(plan, basic.lengths))
+        return sh.reshape(basic.apply(x), _basic_result_shape(plan, basic.lengths))
     # with an advanced index present, integers are advanced indices too
     entries = [(_ADV, np.asarray(v, np.int64)) if k == _INT else (k, v) for k, v in plan.entries]
     adjacent = plan.adjacent
@@ -305,20 +287,20 @@ def _apply_plan(x: Array, plan: _Plan) -> Array:
     else:
         sizes = [ys[p] for p in adv_axes]
         if adjacent:  # the indexed axes are next to each other in y too
-            y = S.reshape(y, (*ys[:p0], math.prod(sizes), *ys[p0 + k :]))
+            y = sh.reshape(y, (*ys[:p0], math.prod(sizes), *ys[p0 + k :]))
             gax = p0
         else:
             others = [i for i in range(len(ys)) if i not in adv_axes]
-            y = S.transpose(y, (*adv_axes, *others))
-            y = S.reshape(y, (math.prod(sizes), *(ys[i] for i in others)))
+            y = sh.transpose(y, (*adv_axes, *others))
+            y = sh.reshape(y, (math.prod(sizes), *(ys[i] for i in others)))
             gax = 0
         flat = None
         for a, stride in zip(arrays, [math.prod(sizes[j + 1 :]) for j in range(k)], strict=True):
-            term = a if stride == 1 else E.mul(a, stride)
-            flat = term if flat is None else E.add(flat, term)
+            term = a if stride == 1 else ew.mul(a, stride)
+            flat = term if flat is None else ew.add(flat, term)
         if shape_of(flat) != bshape:
-            flat = S.broadcast_to(flat, bshape)
-    out = I.gather(y, flat, gax)
+            flat = sh.broadcast_to(flat, bshape)
+    out = ix.gather(y, flat, gax)
     # where the broadcast index dimensions go, and the None axes
     before: list[int] = []
     after: list[int] = []
@@ -332,7 +314,7 @@ def _apply_plan(x: Array, plan: _Plan) -> Array:
         if kind != _NONE:
             axis += 1
     final = [*before, *bshape, *after] if adjacent else [*bshape, *before, *after]
-    return S.reshape(out, tuple(final))
+    return sh.reshape(out, tuple(final))
 
 
 # ---------------------------------------------------------------------------
@@ -376,8 +358,8 @@ def _fast_basic(x: Tracer, idx: Any) -> Array | None:
     starts.extend([0] * len(rest))
     limits.extend(rest)
     strides.extend([1] * len(rest))
-    y = I.slice_(x, tuple(starts), tuple(limits), tuple(strides))
-    return S.reshape(y, (*out_shape, *rest)) if dropped else y
+    y = ix.slice_(x, tuple(starts), tuple(limits), tuple(strides))
+    return sh.reshape(y, (*out_shape, *rest)) if dropped else y
 
 
 def getitem(x: Any, idx: Any) -> Array:
@@ -389,7 +371,7 @@ def getitem(x: Any, idx: Any) -> Array:
     >>> fd.grad(lambda x: getitem(x, [0, 2, 2]).sum())(np.array([1.0, 2.0, 3.0]))
     array([1., 0., 2.])
     """
-    if not isinstance(x, Tracer) and not _has_tracer(idx):
+    if not isinstance(x, Tracer) and not contains_tracer(idx):
         return np.asarray(x)[idx]
     if isinstance(x, Tracer):
         out = _fast_basic(x, idx)
@@ -473,10 +455,10 @@ def _combine(op: str, x: Array, v: Array) -> Array:
     if op == "set":
         return v
     if op == "add":
-        return E.add(x, v)
+        return ew.add(x, v)
     if op == "mul":
-        return E.mul(x, v)
-    return E.minimum(x, v) if op == "min" else E.maximum(x, v)
+        return ew.mul(x, v)
+    return ew.minimum(x, v) if op == "min" else ew.maximum(x, v)
 
 
 def _broadcast_value(v: Array, shape: tuple[int, ...]) -> Array:
@@ -490,22 +472,22 @@ def _broadcast_value(v: Array, shape: tuple[int, ...]) -> Array:
             f"shape mismatch: value array of shape {vs} could not be broadcast to "
             f"indexing result of shape {shape}"
         ) from None
-    return S.broadcast_to(v, shape)
+    return sh.broadcast_to(v, shape)
 
 
 def _update(x: Any, idx: Any, values: Any, op: str) -> Array:
-    if not isinstance(x, Tracer) and not _has_tracer(idx) and not _has_tracer(values):
-        out = np.array(x, copy=True)
+    if not isinstance(x, Tracer) and not contains_tracer(idx) and not contains_tracer(values):
+        arr = np.array(x, copy=True)
         vals = np.asarray(values)
         if op == "set":
-            out[idx] = vals
+            arr[idx] = vals
         else:
-            _NP_AT[op].at(out, idx, vals.astype(out.dtype, copy=False))
-        return constant(out)
+            _NP_AT[op].at(arr, idx, vals.astype(arr.dtype, copy=False))
+        return constant(arr)
     x = asarray_arg(x)
     shape = tuple(shape_of(x))
     dt = dtype_of(x)
-    v = E.convert(asarray_arg(values), dt)
+    v = ew.convert(asarray_arg(values), dt)
     plan = _parse(shape, idx)
     if not plan.has_adv and not plan.inserted:
         basic = _Basic(plan)
@@ -514,17 +496,17 @@ def _update(x: Any, idx: Any, values: Any, op: str) -> Array:
     size = math.prod(shape)
     pos = _apply_plan(np.arange(size).reshape(shape), plan)
     rshape = tuple(shape_of(pos))
-    vf = S.reshape(_broadcast_value(v, rshape), (math.prod(rshape),))
+    vf = sh.reshape(_broadcast_value(v, rshape), (math.prod(rshape),))
     m = math.prod(rshape)
     if m == 0:
         return x
-    posf = S.reshape(pos, (m,))
-    xf = S.reshape(x, (size,))
+    posf = sh.reshape(pos, (m,))
+    xf = sh.reshape(x, (size,))
     if op == "add":
-        out = I.scatter_add(xf, posf, vf, 0)
+        out = ix.scatter_add(xf, posf, vf, 0)
     else:
         out = _scatter_combine(xf, posf, vf, op, dt)
-    return S.reshape(out, shape)
+    return sh.reshape(out, shape)
 
 
 def _update_window(x: Array, v: Array, plan: _Plan, basic: _Basic, op: str) -> Array:
@@ -532,7 +514,7 @@ def _update_window(x: Array, v: Array, plan: _Plan, basic: _Basic, op: str) -> A
     values are padded out to x's shape, no scatter needed."""
     shape = tuple(shape_of(x))
     window = tuple(basic.lengths)
-    vw = S.reshape(_broadcast_value(v, _basic_result_shape(plan, window)), window)
+    vw = sh.reshape(_broadcast_value(v, _basic_result_shape(plan, window)), window)
     if 0 in window:
         return x
     if window == shape and op == "set":
@@ -542,9 +524,9 @@ def _update_window(x: Array, v: Array, plan: _Plan, basic: _Basic, op: str) -> A
         for lo, st, m, n in zip(basic.starts, basic.strides, window, shape, strict=True)
     )
     if op == "add":
-        return E.add(x, I.pad(vw, 0, config))
+        return ew.add(x, ix.pad(vw, 0, config))
     if op == "mul":
-        return E.mul(x, I.pad(vw, 1, config))
+        return ew.mul(x, ix.pad(vw, 1, config))
     mask = np.zeros(shape, np.bool_)
     mask[
         tuple(
@@ -552,7 +534,7 @@ def _update_window(x: Array, v: Array, plan: _Plan, basic: _Basic, op: str) -> A
             for lo, hi, st in zip(basic.starts, basic.limits, basic.strides, strict=True)
         )
     ] = True
-    return E.select(mask, _combine(op, x, I.pad(vw, 0, config)), x)
+    return ew.select(mask, _combine(op, x, ix.pad(vw, 0, config)), x)
 
 
 def _segmented_scan(vs: Array, ps: Array, op: str, steps: int) -> Array:
@@ -564,10 +546,10 @@ def _segmented_scan(vs: Array, ps: Array, op: str, steps: int) -> Array:
     for _ in range(steps):
         if d >= m:
             break
-        same = E.eq(I.slice_axis(ps, d, m, 0), I.slice_axis(ps, 0, m - d, 0))
-        cur = I.slice_axis(vs, d, m, 0)
-        comb = _combine(op, I.slice_axis(vs, 0, m - d, 0), cur)
-        vs = I.concatenate([I.slice_axis(vs, 0, d, 0), E.select(same, comb, cur)], 0)
+        same = ew.eq(ix.slice_axis(ps, d, m, 0), ix.slice_axis(ps, 0, m - d, 0))
+        cur = ix.slice_axis(vs, d, m, 0)
+        comb = _combine(op, ix.slice_axis(vs, 0, m - d, 0), cur)
+        vs = ix.concatenate([ix.slice_axis(vs, 0, d, 0), ew.select(same, comb, cur)], 0)
         d *= 2
     return vs
 
@@ -586,32 +568,32 @@ def _scatter_combine(xf: Array, posf: Array, vf: Array, op: str, dt: Any) -> Arr
         if is_last.all():
             u, p = vf, posf
         elif op == "set":
-            u, p = I.gather(vf, perm[is_last], 0), ps[is_last]
+            u, p = ix.gather(vf, perm[is_last], 0), ps[is_last]
         else:
             run = int(np.max(np.diff(np.flatnonzero(np.r_[True, is_last]))))
-            vs = _segmented_scan(I.gather(vf, perm, 0), ps, op, math.ceil(math.log2(run)))
-            u, p = I.gather(vs, np.flatnonzero(is_last), 0), ps[is_last]
+            vs = _segmented_scan(ix.gather(vf, perm, 0), ps, op, math.ceil(math.log2(run)))
+            u, p = ix.gather(vs, np.flatnonzero(is_last), 0), ps[is_last]
         mask = np.zeros(size, np.bool_)
         mask[p] = True
-        scattered = I.scatter_add(zeros, p, u, 0)
+        scattered = ix.scatter_add(zeros, p, u, 0)
         if mask.all() and op == "set":
             return scattered
-        return E.select(mask, _combine(op, xf, scattered), xf)
+        return ew.select(mask, _combine(op, xf, scattered), xf)
     # traced positions: sort them, reduce runs, keep the last entry of each run
-    perm = I.argsort(posf, 0)
-    ps = I.gather(posf, perm, 0)
-    vs = I.gather(vf, perm, 0)
+    perm = ix.argsort(posf, 0)
+    ps = ix.gather(posf, perm, 0)
+    vs = ix.gather(vf, perm, 0)
     if m > 1:
-        differs = E.ne(I.slice_axis(ps, 1, m, 0), I.slice_axis(ps, 0, m - 1, 0))
-        is_last_t = I.concatenate([differs, np.ones(1, np.bool_)], 0)
+        differs = ew.ne(ix.slice_axis(ps, 1, m, 0), ix.slice_axis(ps, 0, m - 1, 0))
+        is_last_t = ix.concatenate([differs, np.ones(1, np.bool_)], 0)
     else:
         is_last_t = np.ones(1, np.bool_)
     if op != "set":
         vs = _segmented_scan(vs, ps, op, math.ceil(math.log2(m)) if m > 1 else 0)
-    u = E.select(is_last_t, vs, np.zeros((), dt))
-    scattered = I.scatter_add(zeros, ps, u, 0)
-    hits = I.scatter_add(np.zeros(size, np.int64), ps, np.ones(m, np.int64), 0)
-    return E.select(E.ne(hits, 0), _combine(op, xf, scattered), xf)
+    u = ew.select(is_last_t, vs, np.zeros((), dt))
+    scattered = ix.scatter_add(zeros, ps, u, 0)
+    hits = ix.scatter_add(np.zeros(size, np.int64), ps, np.ones(m, np.int64), 0)
+    return ew.select(ew.ne(hits, 0), _combine(op, xf, scattered), xf)
 
 
 # ---------------------------------------------------------------------------
@@ -621,7 +603,7 @@ def _scatter_combine(xf: Array, posf: Array, vf: Array, op: str, dt: Any) -> Arr
 
 def _concrete_arg(a: Any, name: str) -> np.ndarray:
     if isinstance(a, Tracer):
-        val = _concrete_value(a)
+        val = concrete_or_none(a)
         if val is None:
             raise ConcretizationError(
                 f"{name}: the number of nonzero entries fixes the output shape, so {name} "
@@ -630,11 +612,11 @@ def _concrete_arg(a: Any, name: str) -> np.ndarray:
                 "funcdiff.numpy.where(cond, x, y) to keep shapes fixed, or call "
                 f"{name} outside the transformed function."
             )
-        return np.asarray(val)
+        return val
     return np.asarray(asarray_arg(a))
 
 
-def nonzero(a: Any) -> tuple[np.ndarray, ...]:
+def nonzero(a: ArrayLike) -> tuple[np.ndarray, ...]:
     """Indices of the nonzero elements, one array per axis, as numpy.nonzero.
 
     Needs a concrete array (the output shape depends on its values).
@@ -650,7 +632,7 @@ def nonzero(a: Any) -> tuple[np.ndarray, ...]:
     return tuple(np.nonzero(arr))
 
 
-def argwhere(a: Any) -> np.ndarray:
+def argwhere(a: ArrayLike) -> np.ndarray:
     """Indices of the nonzero elements as an (N, a.ndim) array, as numpy.argwhere.
 
     >>> argwhere(np.array([[0.0, 1.0], [2.0, 0.0]]))
@@ -660,7 +642,7 @@ def argwhere(a: Any) -> np.ndarray:
     return np.argwhere(_concrete_arg(a, "argwhere"))
 
 
-def flatnonzero(a: Any) -> np.ndarray:
+def flatnonzero(a: ArrayLike) -> np.ndarray:
     """Indices of the nonzero elements of the flattened array, as numpy.flatnonzero.
 
     >>> flatnonzero(np.array([[0.0, 1.0], [2.0, 0.0]]))

@@ -10,10 +10,11 @@ their transpose is a pad.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ShapeError
 from funcdiff.numpy._core import (
     Array,
@@ -23,10 +24,13 @@ from funcdiff.numpy._core import (
     promote,
     shape_of,
 )
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.linalg import dot_general
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 Label = str | int
 
@@ -40,12 +44,12 @@ def _operands(*args: Any) -> list[Array]:
 
 
 def _ravel(x: Array) -> Array:
-    return S.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),))
+    return sh.reshape(x, (int(np.prod(shape_of(x), dtype=np.int64)),))
 
 
 def _squeeze_axes(x: Array, axes: Sequence[int]) -> Array:
     shape = shape_of(x)
-    return S.reshape(x, tuple(n for i, n in enumerate(shape) if i not in set(axes)))
+    return sh.reshape(x, tuple(n for i, n in enumerate(shape) if i not in set(axes)))
 
 
 # ---------------------------------------------------------------------------
@@ -53,7 +57,7 @@ def _squeeze_axes(x: Array, axes: Sequence[int]) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def matmul(a: Any, b: Any) -> Array:
+def matmul(a: ArrayLike, b: ArrayLike) -> Array:
     """Matrix product with numpy's broadcasting of the leading (batch) axes.
 
     1-D operands are promoted to a row (``a``) or a column (``b``) and that
@@ -127,10 +131,10 @@ def matmul(a: Any, b: Any) -> Array:
     if len(sb) >= 2:
         labels.append("k")
     target = [*range(rank), *(["n"] if len(sa) >= 2 else []), *(["k"] if len(sb) >= 2 else [])]
-    return S.transpose(out, tuple(labels.index(t) for t in target))
+    return sh.transpose(out, tuple(labels.index(t) for t in target))
 
 
-def matrix_transpose(x: Any) -> Array:
+def matrix_transpose(x: ArrayLike) -> Array:
     """Swap the last two axes (``x.mT``).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -143,10 +147,10 @@ def matrix_transpose(x: Any) -> Array:
         raise ValueError(
             f"matrix_transpose: the input must be at least 2-D, got shape {shape_of(x)}"
         )
-    return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+    return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
 
 
-def dot(a: Any, b: Any) -> Array:
+def dot(a: ArrayLike, b: ArrayLike) -> Array:
     """``numpy.dot``: sum over the last axis of ``a`` and the second-to-last
     of ``b`` (the only axis of a 1-D ``b``); scalars multiply.
 
@@ -159,7 +163,7 @@ def dot(a: Any, b: Any) -> Array:
     a, b = _operands(a, b)
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
-        return E.mul(a, b)
+        return ew.mul(a, b)
     kb = len(sb) - 2 if len(sb) >= 2 else 0
     if sa[-1] != sb[kb]:
         raise ShapeError(
@@ -169,7 +173,7 @@ def dot(a: Any, b: Any) -> Array:
     return dot_general(a, b, (((len(sa) - 1,), (kb,)), ((), ())))
 
 
-def vdot(a: Any, b: Any) -> Array:
+def vdot(a: ArrayLike, b: ArrayLike) -> Array:
     """Dot product of the flattened arrays (the first one conjugated).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -193,7 +197,7 @@ def vdot(a: Any, b: Any) -> Array:
     return dot_general(a, b, (((0,), (0,)), ((), ())))
 
 
-def inner(a: Any, b: Any) -> Array:
+def inner(a: ArrayLike, b: ArrayLike) -> Array:
     """Sum of products over the last axes of ``a`` and ``b``.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -203,7 +207,7 @@ def inner(a: Any, b: Any) -> Array:
     a, b = _operands(a, b)
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
-        return E.mul(a, b)
+        return ew.mul(a, b)
     if sa[-1] != sb[-1]:
         raise ShapeError(
             f"inner: shapes {sa} and {sb}: the last axes ({sa[-1]} and {sb[-1]}) must match"
@@ -211,7 +215,7 @@ def inner(a: Any, b: Any) -> Array:
     return dot_general(a, b, (((len(sa) - 1,), (len(sb) - 1,)), ((), ())))
 
 
-def outer(a: Any, b: Any) -> Array:
+def outer(a: ArrayLike, b: ArrayLike) -> Array:
     """``outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]``.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -222,10 +226,12 @@ def outer(a: Any, b: Any) -> Array:
     a, b = _operands(a, b)
     a, b = _ravel(a), _ravel(b)
     n, m = shape_of(a)[0], shape_of(b)[0]
-    return E.mul(S.reshape(a, (n, 1)), S.reshape(b, (1, m)))
+    return ew.mul(sh.reshape(a, (n, 1)), sh.reshape(b, (1, m)))
 
 
-def tensordot(a: Any, b: Any, axes: Any = 2) -> Array:
+def tensordot(
+    a: ArrayLike, b: ArrayLike, axes: int | Sequence[int] | Sequence[Sequence[int]] = 2
+) -> Array:
     """Sum products over the given axes: ``axes=N`` pairs the last N axes of
     ``a`` with the first N of ``b``; ``axes=(a_axes, b_axes)`` pairs them
     explicitly. The result has the free axes of ``a``, then those of ``b``.
@@ -266,7 +272,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Array:
     return dot_general(a, b, ((ax_a, ax_b), ((), ())))
 
 
-def kron(a: Any, b: Any) -> Array:
+def kron(a: ArrayLike, b: ArrayLike) -> Array:
     """Kronecker product: blocks ``a[i, j] * b``.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -278,13 +284,18 @@ def kron(a: Any, b: Any) -> Array:
     nd = max(len(sa), len(sb))
     sa = (1,) * (nd - len(sa)) + sa
     sb = (1,) * (nd - len(sb)) + sb
-    a2 = S.reshape(a, tuple(v for n in sa for v in (n, 1)))
-    b2 = S.reshape(b, tuple(v for n in sb for v in (1, n)))
-    return S.reshape(E.mul(a2, b2), tuple(p * q for p, q in zip(sa, sb, strict=True)))
+    a2 = sh.reshape(a, tuple(v for n in sa for v in (n, 1)))
+    b2 = sh.reshape(b, tuple(v for n in sb for v in (1, n)))
+    return sh.reshape(ew.mul(a2, b2), tuple(p * q for p, q in zip(sa, sb, strict=True)))
 
 
 def cross(
-    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
+    a: ArrayLike,
+    b: ArrayLike,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: int | None = None,
 ) -> Array:
     """Cross product of (broadcast) 3-vectors along ``axis`` (2-vectors give
     the z component, as numpy does).
@@ -299,34 +310,34 @@ def cross(
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
         raise ValueError(f"cross: operands must be at least 1-D, got shapes {sa} and {sb}")
-    a = S.moveaxis(a, normalize_axis(axisa, len(sa), "axisa"), -1)
-    b = S.moveaxis(b, normalize_axis(axisb, len(sb), "axisb"), -1)
+    a = sh.moveaxis(a, normalize_axis(axisa, len(sa), "axisa"), -1)
+    b = sh.moveaxis(b, normalize_axis(axisb, len(sb), "axisb"), -1)
     na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError(
             f"cross: incompatible dimensions for cross product (dimension must be 2 or 3), "
             f"got a with shape {sa} and b with shape {sb}"
         )
-    ac = [I.slice_axis(a, i, i + 1, -1) for i in range(na)]
-    bc = [I.slice_axis(b, i, i + 1, -1) for i in range(nb)]
+    ac = [ix.slice_axis(a, i, i + 1, -1) for i in range(na)]
+    bc = [ix.slice_axis(b, i, i + 1, -1) for i in range(nb)]
     a0, a1, b0, b1 = ac[0], ac[1], bc[0], bc[1]
-    z = E.sub(E.mul(a0, b1), E.mul(a1, b0))
+    z = ew.sub(ew.mul(a0, b1), ew.mul(a1, b0))
     if na == 2 and nb == 2:
-        return S.reshape(z, shape_of(z)[:-1])
+        return sh.reshape(z, shape_of(z)[:-1])
     a2 = ac[2] if na == 3 else None
     b2 = bc[2] if nb == 3 else None
     if a2 is None:
-        x = E.mul(a1, b2)
-        y = E.neg(E.mul(a0, b2))
+        x = ew.mul(a1, b2)
+        y = ew.neg(ew.mul(a0, b2))
     elif b2 is None:
-        x = E.neg(E.mul(a2, b1))
-        y = E.mul(a2, b0)
+        x = ew.neg(ew.mul(a2, b1))
+        y = ew.mul(a2, b0)
     else:
-        x = E.sub(E.mul(a1, b2), E.mul(a2, b1))
-        y = E.sub(E.mul(a2, b0), E.mul(a0, b2))
+        x = ew.sub(ew.mul(a1, b2), ew.mul(a2, b1))
+        y = ew.sub(ew.mul(a2, b0), ew.mul(a0, b2))
     shape = np.broadcast_shapes(shape_of(x), shape_of(y), shape_of(z))
-    out = I.concatenate([S.broadcast_to(c, shape) for c in (x, y, z)], len(shape) - 1)
-    return S.moveaxis(out, -1, normalize_axis(axisc, len(shape), "axisc"))
+    out = ix.concatenate([sh.broadcast_to(c, shape) for c in (x, y, z)], len(shape) - 1)
+    return sh.moveaxis(out, -1, normalize_axis(axisc, len(shape), "axisc"))
 
 
 # ---------------------------------------------------------------------------
@@ -347,11 +358,11 @@ def _diagonal_last2(x: Array, offset: int) -> Array:
     lead = shape[:-2]
     if length == 0:
         return np.zeros((*lead, 0), dtype_of(x))
-    flat = S.reshape(x, (*lead, n * m))
-    return I.slice_axis(flat, start, start + (length - 1) * (m + 1) + 1, -1, m + 1)
+    flat = sh.reshape(x, (*lead, n * m))
+    return ix.slice_axis(flat, start, start + (length - 1) * (m + 1) + 1, -1, m + 1)
 
 
-def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """Diagonal of the ``(axis1, axis2)`` planes, appended as the last axis.
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -367,10 +378,12 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     if ax1 == ax2:
         raise ValueError(f"diagonal: axis1 and axis2 cannot be the same ({axis1}, {axis2})")
     perm = (*(i for i in range(nd) if i not in (ax1, ax2)), ax1, ax2)
-    return _diagonal_last2(S.transpose(a, perm), int(offset))
+    return _diagonal_last2(sh.transpose(a, perm), int(offset))
 
 
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Array:
+def trace(
+    a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DTypeLike | None = None
+) -> Array:
     """Sum along a diagonal (``numpy.trace``).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -382,11 +395,11 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
     if dtype is None and (dt.kind == "b" or (dt.kind in "iu" and dt.itemsize < 8)):
         dtype = np.uint64 if dt.kind == "u" else np.int64
     if dtype is not None:
-        d = E.convert(d, dtype)
-    return S.reduce_sum(d, (len(shape_of(d)) - 1,))
+        d = ew.convert(d, dtype)
+    return sh.reduce_sum(d, (len(shape_of(d)) - 1,))
 
 
-def diag(v: Any, k: int = 0) -> Array:
+def diag(v: ArrayLike, k: int = 0) -> Array:
     """A 1-D ``v`` placed on the ``k``-th diagonal of a square matrix, or the
     ``k``-th diagonal of a 2-D ``v``.
 
@@ -410,8 +423,8 @@ def diag(v: Any, k: int = 0) -> Array:
         return np.zeros((size, size), dt)
     start = k if k >= 0 else -k * size
     used = start + (n - 1) * (size + 1) + 1
-    flat = I.pad(v, np.zeros((), dt), ((start, size * size - used, size),))
-    return S.reshape(flat, (size, size))
+    flat = ix.pad(v, np.zeros((), dt), ((start, size * size - used, size),))
+    return sh.reshape(flat, (size, size))
 
 
 # ---------------------------------------------------------------------------
@@ -486,17 +499,17 @@ def _diag_repeated(x: Array, labels: list[Label]) -> tuple[Array, list[Label]]:
                 f"({listed}); a repeated label takes a diagonal and needs equal sizes"
             )
         n, k = shape[pos[0]], len(pos)
-        x = S.transpose(x, (*rest, *pos))
+        x = sh.transpose(x, (*rest, *pos))
         lead = tuple(shape[i] for i in rest)
-        x = S.reshape(x, (*lead, n**k))
+        x = sh.reshape(x, (*lead, n**k))
         stride = sum(n**j for j in range(k))
         if n > 0:
-            x = I.slice_axis(x, 0, n**k, -1, stride)
+            x = ix.slice_axis(x, 0, n**k, -1, stride)
         labels = [labels[i] for i in rest] + [lab]
     return x, labels
 
 
-def einsum(*operands: Any, optimize: Any = None, **kwargs: Any) -> Array:
+def einsum(*operands: ArrayLike | str, optimize: Any = None, **kwargs: Any) -> Array:
     """Einstein summation, ``numpy.einsum`` semantics: explicit (``'ij,jk->ik'``)
     and implicit (``'ij,jk'``) output, ``...`` broadcasting, repeated labels
     within an operand (diagonals: ``'ii->i'``, ``'ii'``) and the interleaved
@@ -581,7 +594,7 @@ def einsum(*operands: Any, optimize: Any = None, **kwargs: Any) -> Array:
         others = {lb for k, o in enumerate(labels2) if k != j for lb in o}
         axes = tuple(i for i, lb in enumerate(ls) if lb not in keep and lb not in others)
         if axes:
-            ops2[j] = S.reduce_sum(ops2[j], axes)
+            ops2[j] = sh.reduce_sum(ops2[j], axes)
             labels2[j] = [lb for i, lb in enumerate(ls) if i not in axes]
     # contract pairwise, left to right
     res, rl = ops2[0], labels2[0]
@@ -599,13 +612,13 @@ def einsum(*operands: Any, optimize: Any = None, **kwargs: Any) -> Array:
         rl = batch + [lb for lb in rl if lb not in shared] + [lb for lb in ol if lb not in shared]
         stale = tuple(i for i, lb in enumerate(rl) if lb not in later)
         if stale:
-            res = S.reduce_sum(res, stale)
+            res = sh.reduce_sum(res, stale)
             rl = [lb for i, lb in enumerate(rl) if i not in stale]
     missing = [lb for lb in out_labels if lb not in rl]
     if missing:  # only size-1 labels can go missing (all their axes broadcast)
-        res = S.reshape(res, (*shape_of(res), *(1 for _ in missing)))
+        res = sh.reshape(res, (*shape_of(res), *(1 for _ in missing)))
         rl = rl + missing
-    return S.transpose(res, tuple(rl.index(lb) for lb in out_labels))
+    return sh.transpose(res, tuple(rl.index(lb) for lb in out_labels))
 
 
 __all__ = [

@@ -14,7 +14,7 @@ meaning, and ``install_tracer_methods`` sets them on ``Tracer``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from funcdiff.core.trace import Tracer
 from funcdiff.numpy import _creation as _cr
@@ -24,8 +24,15 @@ from funcdiff.numpy import _reductions as _re
 from funcdiff.numpy import _shape as _sh
 from funcdiff.numpy import _ufuncs as _uf
 
+if TYPE_CHECKING:
+    # the methods are Tracer's (``install_tracer_methods`` sets them there), and
+    # are checked against the declarations in Tracer's class body
+    _Base: TypeAlias = Tracer
+else:
+    _Base = object
 
-class _ArrayMethods:
+
+class _ArrayMethods(_Base):
     """The methods ``install_tracer_methods`` copies onto ``Tracer``."""
 
     def __add__(self, o: Any) -> Any:
@@ -258,7 +265,7 @@ class _ArrayMethods:
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
-    return x.aval.shape  # type: ignore[no-any-return]
+    return x.aval.shape
 
 
 # not methods to copy: what every class body defines, and the ``__hash__ =

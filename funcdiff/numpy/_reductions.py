@@ -24,18 +24,22 @@ import builtins
 import math
 import operator
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
 from funcdiff._compat import AxisError
-from funcdiff.core.trace import Tracer, bind
-from funcdiff.errors import ConcretizationError
+from funcdiff.api_util import concrete_or_none
+from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import reductions as R
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import reductions as red
+from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 _F64 = np.dtype(np.float64)
 
@@ -109,7 +113,7 @@ def _reduced(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
 def _keepdims(r: Array, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Array:
     if not keepdims:
         return r
-    return S.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return sh.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def _sum_dtype(dt: np.dtype[Any]) -> np.dtype[Any]:
@@ -127,7 +131,7 @@ def _where(name: str, where: Any, shape: tuple[int, ...]) -> Array | None:
         return None
     w = asarray_arg(where)
     if dtype_of(w) != np.bool_:
-        w = E.ne(w, 0)
+        w = ew.ne(w, 0)
     try:
         ok = np.broadcast_shapes(shape_of(w), shape) == shape
     except ValueError:
@@ -144,17 +148,7 @@ def _count(w: Array | None, shape: tuple[int, ...], axes: tuple[int, ...], dt: A
     """How many elements each output reduces over (an int, or an array with ``where``)."""
     if w is None:
         return _size(shape, axes)
-    return S.reduce_sum(S.broadcast_to(E.convert(w, dt), shape), axes)
-
-
-def _concrete(x: Any) -> Any:
-    """The value of ``x`` if it is known now (eagerly or under grad), else None."""
-    if not isinstance(x, Tracer):
-        return np.asarray(x)
-    try:
-        return np.asarray(x.concrete_value(""))
-    except ConcretizationError:
-        return None
+    return sh.reduce_sum(sh.broadcast_to(ew.convert(w, dt), shape), axes)
 
 
 def _safe_sqrt(s: Array) -> Array:
@@ -173,13 +167,13 @@ def _safe_sqrt(s: Array) -> Array:
 
 
 def sum(  # noqa: A001
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Sum over ``axis`` (None: all axes; int or tuple; negative allowed).
 
@@ -212,26 +206,26 @@ def _sum(
     # narrow integers (an explicit dtype=int8...) accumulate in int64 and wrap
     # at the end: the same result modulo 2**bits, and reduce_sum stays int64
     acc = _sum_dtype(dt)
-    a = E.convert(E.convert(a, dt), acc)
+    a = ew.convert(ew.convert(a, dt), acc)
     shape = shape_of(a)
     axes = _axes(name, axis, shape)
     w = _where(name, where, shape)
     if w is not None:
-        a = E.select(w, a, acc.type(0))
-    r = S.reduce_sum(a, axes)
+        a = ew.select(w, a, acc.type(0))
+    r = sh.reduce_sum(a, axes)
     if initial is not _NoValue:
-        r = E.add(r, acc.type(initial))
-    return _keepdims(E.convert(r, dt), shape, axes, keepdims)
+        r = ew.add(r, acc.type(initial))
+    return _keepdims(ew.convert(r, dt), shape, axes, keepdims)
 
 
 def mean(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
     *,
-    where: Any = True,
+    where: ArrayLike = True,
 ) -> Array:
     """Arithmetic mean over ``axis``; float64 for integer inputs (as numpy).
 
@@ -256,25 +250,43 @@ def _mean(name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: bool, wh
         acc = res = in_dt
     work = acc if acc.kind in "fc" else _F64
     wide = _sum_dtype(acc)  # narrow integers sum in int64, then wrap (as in _sum)
-    x = E.convert(E.convert(a, acc), wide)
+    x = ew.convert(ew.convert(a, acc), wide)
     shape = shape_of(x)
     axes = _axes(name, axis, shape)
     w = _where(name, where, shape)
     if w is not None:
-        x = E.select(w, x, wide.type(0))
-    total = E.convert(E.convert(S.reduce_sum(x, axes), acc), work)
-    r = E.convert(E.div(total, _count(w, shape, axes, work)), res)
+        x = ew.select(w, x, wide.type(0))
+    total = ew.convert(ew.convert(sh.reduce_sum(x, axes), acc), work)
+    r = ew.convert(ew.div(total, _count(w, shape, axes, work)), res)
     return _keepdims(r, shape, axes, keepdims)
 
 
+@overload
 def average(
-    a: Any,
-    axis: Any = None,
-    weights: Any = None,
+    a: ArrayLike,
+    axis: Axis = ...,
+    weights: ArrayLike | None = ...,
+    returned: Literal[False] = ...,
+    *,
+    keepdims: bool = ...,
+) -> Array: ...
+@overload
+def average(
+    a: ArrayLike,
+    axis: Axis = ...,
+    weights: ArrayLike | None = ...,
+    returned: bool = ...,
+    *,
+    keepdims: bool = ...,
+) -> Array | tuple[Array, Array]: ...
+def average(
+    a: ArrayLike,
+    axis: Axis = None,
+    weights: ArrayLike | None = None,
     returned: bool = False,
     *,
     keepdims: bool = False,
-) -> Any:
+) -> Array | tuple[Array, Array]:
     """Weighted average ``sum(a * w) / sum(w)`` over ``axis``.
 
     ``weights`` has ``a``'s shape, or, with ``axis`` given, the shape of
@@ -310,23 +322,23 @@ def average(
                 f"average: weights of shape {shape_of(w)} are not consistent with a of "
                 f"shape {shape} along axis {axis!r} (expected {along} or {shape})"
             )
-        w = S.transpose(w, tuple(int(i) for i in np.argsort(ax_list)))
-        w = S.reshape(w, tuple(n if i in axes else 1 for i, n in enumerate(shape)))
-    a = E.convert(a, res_dt)
-    w = E.convert(w, res_dt)
-    scl = S.reduce_sum(w, axes)
-    value = _concrete(scl)
+        w = sh.transpose(w, tuple(int(i) for i in np.argsort(ax_list)))
+        w = sh.reshape(w, tuple(n if i in axes else 1 for i, n in enumerate(shape)))
+    a = ew.convert(a, res_dt)
+    w = ew.convert(w, res_dt)
+    scl = sh.reduce_sum(w, axes)
+    value = concrete_or_none(scl)
     if value is not None and np.any(value == 0.0):
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
-    avg = E.div(S.reduce_sum(E.mul(a, w), axes), scl)
+    avg = ew.div(sh.reduce_sum(ew.mul(a, w), axes), scl)
     avg = _keepdims(avg, shape, axes, keepdims)
     if not returned:
         return avg
     scl = _keepdims(scl, shape_of(w), axes, keepdims)
-    return avg, S.broadcast_to(scl, shape_of(avg))
+    return avg, sh.broadcast_to(scl, shape_of(avg))
 
 
-def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Array:
+def count_nonzero(a: ArrayLike, axis: Axis = None, *, keepdims: bool = False) -> Array:
     """Number of non-zero entries over ``axis`` (int64).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -336,12 +348,14 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Array:
     a = asarray_arg(a)
     shape = shape_of(a)
     axes = _axes("count_nonzero", axis, shape)
-    nz = a if dtype_of(a) == np.bool_ else E.ne(a, 0)
-    r = S.reduce_sum(E.convert(nz, np.intp), axes)
+    nz = a if dtype_of(a) == np.bool_ else ew.ne(a, 0)
+    r = sh.reduce_sum(ew.convert(nz, np.intp), axes)
     return _keepdims(r, shape, axes, keepdims)
 
 
-def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Array:
+def cumsum(
+    a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, out: None = None
+) -> Array:
     """Cumulative sum along ``axis`` (None: of the flattened array).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -352,19 +366,19 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Arra
     x, ax = _scan_arg("cumsum", a, axis, dtype, out)
     if shape_of(x)[ax] <= 1:
         return x
-    return R.cumsum(x, ax)
+    return red.cumsum(x, ax)
 
 
 def _scan_arg(name: str, a: Any, axis: Any, dtype: Any, out: Any) -> tuple[Array, int]:
     _check_out(name, out)
     a = asarray_arg(a)
     if axis is None:
-        a = S.reshape(a, (math.prod(shape_of(a)),))
+        a = sh.reshape(a, (math.prod(shape_of(a)),))
         ax = 0
     else:
         ax = _one_axis(name, axis, shape_of(a))
     dt = _sum_dtype(dtype_of(a)) if dtype is None else np.dtype(dtype)
-    return E.convert(a, dt), ax
+    return ew.convert(a, dt), ax
 
 
 # ---------------------------------------------------------------------------
@@ -378,34 +392,34 @@ def _prod_tree(x: Array, axes: tuple[int, ...]) -> Array:
     multiplies the first half by the second (odd lengths padded with a 1),
     so there are ceil(log2 n) levels."""
     if not axes:
-        return S.reduce_sum(x, ())  # a new value, as np.prod(x, axis=()) gives
+        return sh.reduce_sum(x, ())  # a new value, as np.prod(x, axis=()) gives
     shape = shape_of(x)
     kept = tuple(i for i in range(len(shape)) if i not in axes)
     out_shape = tuple(shape[i] for i in kept)
     n = _size(shape, axes)
     if n == 0:
         # an empty product is 1; summing the empty slices gives exact zeros
-        return E.add(S.reduce_sum(x, axes), 1)
-    y = S.reshape(S.transpose(x, kept + axes), (*out_shape, n))
+        return ew.add(sh.reduce_sum(x, axes), 1)
+    y = sh.reshape(sh.transpose(x, kept + axes), (*out_shape, n))
     last = len(out_shape)
     while n > 1:
         if n % 2:
-            y = I.pad(y, 1, ((0, 0, 0),) * last + ((0, 1, 0),))
+            y = ix.pad(y, 1, ((0, 0, 0),) * last + ((0, 1, 0),))
             n += 1
         h = n // 2
-        y = E.mul(I.slice_axis(y, 0, h, last), I.slice_axis(y, h, n, last))
+        y = ew.mul(ix.slice_axis(y, 0, h, last), ix.slice_axis(y, h, n, last))
         n = h
-    return S.reshape(y, out_shape)
+    return sh.reshape(y, out_shape)
 
 
 def prod(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Product over ``axis``. Built from multiplies only (a pairwise tree),
     so the gradient is exact where entries are zero, including two zeros.
@@ -417,21 +431,23 @@ def prod(
     array([6., 0., 0.])
     """
     _check_out("prod", out)
-    a = asarray_arg(a)
-    dt = _sum_dtype(dtype_of(a)) if dtype is None else np.dtype(dtype)
-    a = E.convert(a, dt)
-    shape = shape_of(a)
+    x = asarray_arg(a)
+    dt: np.dtype[Any] = _sum_dtype(dtype_of(x)) if dtype is None else np.dtype(dtype)
+    x = ew.convert(x, dt)
+    shape = shape_of(x)
     axes = _axes("prod", axis, shape)
     w = _where("prod", where, shape)
     if w is not None:
-        a = E.select(w, a, dt.type(1))
-    r = _prod_tree(a, axes)
+        x = ew.select(w, x, dt.type(1))
+    r = _prod_tree(x, axes)
     if initial is not _NoValue:
-        r = E.mul(r, dt.type(initial))
+        r = ew.mul(r, dt.type(initial))
     return _keepdims(r, shape, axes, keepdims)
 
 
-def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Array:
+def cumprod(
+    a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, out: None = None
+) -> Array:
     """Cumulative product along ``axis`` (None: of the flattened array).
 
     A log-step (Hillis-Steele) scan: step k multiplies each entry by the
@@ -448,7 +464,7 @@ def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Arr
     s = 1
     while s < n:
         config = tuple((s, 0, 0) if i == ax else (0, 0, 0) for i in range(ndim))
-        y = E.mul(y, I.pad(I.slice_axis(y, 0, n - s, ax), 1, config))
+        y = ew.mul(y, ix.pad(ix.slice_axis(y, 0, n - s, ax), 1, config))
         s *= 2
     return y
 
@@ -490,20 +506,20 @@ def _extremum(
         r: Array = np.full(_reduced(shape, axes), initial, dtype=dt)
     else:
         if w is not None:
-            a = E.select(w, a, dt.type(initial))
-        r = R.reduce_max(a, axes) if maximum else R.reduce_min(a, axes)
+            a = ew.select(w, a, dt.type(initial))
+        r = red.reduce_max(a, axes) if maximum else red.reduce_min(a, axes)
         if initial is not _NoValue:
-            r = (E.maximum if maximum else E.minimum)(r, dt.type(initial))
+            r = (ew.maximum if maximum else ew.minimum)(r, dt.type(initial))
     return _keepdims(r, shape, axes, keepdims)
 
 
 def max(  # noqa: A001
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Maximum over ``axis``. NaN propagates. Where several entries tie for
     the maximum, the gradient is shared equally among them.
@@ -518,12 +534,12 @@ def max(  # noqa: A001
 
 
 def min(  # noqa: A001
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Minimum over ``axis``. NaN propagates; ties share the gradient equally.
 
@@ -538,7 +554,7 @@ amax = max
 amin = min
 
 
-def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Array:
+def ptp(a: ArrayLike, axis: Axis = None, out: None = None, keepdims: bool = False) -> Array:
     """Range ``max - min`` over ``axis`` ("peak to peak").
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -549,7 +565,7 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Ar
         raise TypeError("ptp: bool arrays have no subtraction; convert to int first")
     hi = _extremum("ptp", "maximum", True, a, axis, out, keepdims, _NoValue, True)
     lo = _extremum("ptp", "minimum", False, a, axis, out, keepdims, _NoValue, True)
-    return E.sub(hi, lo)
+    return ew.sub(hi, lo)
 
 
 def _nan_extremum(
@@ -559,25 +575,25 @@ def _nan_extremum(
     ufunc = "fmax" if maximum else "fmin"
     if dtype_of(a).kind != "f":
         return _extremum(name, ufunc, maximum, a, axis, out, keepdims, initial, where)
-    nan = bind(E.isnan_p, a)
-    filled = E.select(nan, -np.inf if maximum else np.inf, a)
+    nan = bind(ew.isnan_p, a)
+    filled = ew.select(nan, -np.inf if maximum else np.inf, a)
     r = _extremum(name, ufunc, maximum, filled, axis, out, keepdims, initial, where)
     if initial is not _NoValue:
         return r  # all-NaN slices give ``initial``, as numpy's fmax.reduce does
     all_nan = all(nan, axis, keepdims=keepdims)
-    value = _concrete(all_nan)
+    value = concrete_or_none(all_nan)
     if value is not None and np.any(value):
         warnings.warn(f"{name}: All-NaN slice encountered", RuntimeWarning, stacklevel=3)
-    return E.select(all_nan, np.nan, r)
+    return ew.select(all_nan, np.nan, r)
 
 
 def nanmax(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Maximum ignoring NaNs (NaN only for an all-NaN slice). The gradient
     is zero at NaN entries.
@@ -590,12 +606,12 @@ def nanmax(
 
 
 def nanmin(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Minimum ignoring NaNs (NaN only for an all-NaN slice).
 
@@ -607,13 +623,13 @@ def nanmin(
 
 
 def nansum(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = _NoValue,
-    where: Any = True,
+    initial: ArrayLike = _NoValue,
+    where: ArrayLike = True,
 ) -> Array:
     """Sum treating NaNs as zero (their gradient is zero).
 
@@ -623,18 +639,18 @@ def nansum(
     """
     a = asarray_arg(a)
     if dtype_of(a).kind in "fc":
-        a = E.select(bind(E.isnan_p, a), 0, a)
+        a = ew.select(bind(ew.isnan_p, a), 0, a)
     return _sum("nansum", a, axis, dtype, out, keepdims, initial, where)
 
 
 def nanmean(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
     *,
-    where: Any = True,
+    where: ArrayLike = True,
 ) -> Array:
     """Mean of the non-NaN entries (NaN for an all-NaN slice); zero gradient at NaNs.
 
@@ -644,9 +660,9 @@ def nanmean(
     """
     a = asarray_arg(a)
     if dtype_of(a).kind in "fc":
-        ok = bind(E.not_p, bind(E.isnan_p, a))
+        ok = bind(ew.not_p, bind(ew.isnan_p, a))
         w = _where("nanmean", where, shape_of(a))
-        where = ok if w is None else bind(E.and_p, ok, S.broadcast_to(w, shape_of(a)))
+        where = ok if w is None else bind(ew.and_p, ok, sh.broadcast_to(w, shape_of(a)))
     return _mean("nanmean", a, axis, dtype, out, keepdims, where)
 
 
@@ -678,36 +694,36 @@ def _var(
         raise NotImplementedError(f"{name}: complex input is not supported yet")
     res = np.dtype(dtype) if dtype is not None else (_F64 if in_dt.kind in "biu" else in_dt)
     work = res if res.kind == "f" else _F64
-    x = E.convert(a, work)
+    x = ew.convert(a, work)
     shape = shape_of(x)
     axes = _axes(name, axis, shape)
     keep = tuple(1 if i in axes else n for i, n in enumerate(shape))
     w = _where(name, where, shape)
     n = _count(w, shape, axes, work)
     if mean is _NoValue:
-        total = S.reduce_sum(x if w is None else E.select(w, x, 0.0), axes)
-        m = E.div(S.reshape(total, keep), n if w is None else S.reshape(n, keep))
+        total = sh.reduce_sum(x if w is None else ew.select(w, x, 0.0), axes)
+        m = ew.div(sh.reshape(total, keep), n if w is None else sh.reshape(n, keep))
     else:
-        m = E.convert(asarray_arg(mean), work)
-    d = E.sub(x, m)
-    sq = E.mul(d, d)
-    ss = S.reduce_sum(sq if w is None else E.select(w, sq, 0.0), axes)
-    denom = builtins.max(n - ddof, 0) if w is None else E.maximum(E.sub(n, float(ddof)), 0.0)
-    r = E.convert(E.div(ss, denom), res)
+        m = ew.convert(asarray_arg(mean), work)
+    d = ew.sub(x, m)
+    sq = ew.mul(d, d)
+    ss = sh.reduce_sum(sq if w is None else ew.select(w, sq, 0.0), axes)
+    denom = builtins.max(n - ddof, 0) if w is None else ew.maximum(ew.sub(n, float(ddof)), 0.0)
+    r = ew.convert(ew.div(ss, denom), res)
     return _keepdims(r, shape, axes, keepdims)
 
 
 def var(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    ddof: Any = 0,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
+    ddof: float = 0,
     keepdims: bool = False,
     *,
-    where: Any = True,
-    mean: Any = _NoValue,
-    correction: Any = _NoValue,
+    where: ArrayLike = True,
+    mean: ArrayLike = _NoValue,
+    correction: float = _NoValue,
 ) -> Array:
     """Variance ``sum((a - mean)**2) / (n - ddof)`` over ``axis``.
 
@@ -721,16 +737,16 @@ def var(
 
 
 def std(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    ddof: Any = 0,
+    a: ArrayLike,
+    axis: Axis = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
+    ddof: float = 0,
     keepdims: bool = False,
     *,
-    where: Any = True,
-    mean: Any = _NoValue,
-    correction: Any = _NoValue,
+    where: ArrayLike = True,
+    mean: ArrayLike = _NoValue,
+    correction: float = _NoValue,
 ) -> Array:
     """Standard deviation: the square root of ``var``.
 
@@ -755,13 +771,13 @@ def _arg_extremum(name: str, a: Any, axis: Any, out: Any, keepdims: bool) -> Arr
     _check_out(name, out)
     a = asarray_arg(a)
     shape = shape_of(a)
-    fn = R.argmax if name == "argmax" else R.argmin
+    fn = red.argmax if name == "argmax" else red.argmin
     if axis is None:
         size = math.prod(shape)
         if size == 0:
             raise ValueError(f"{name}: attempt to get {name} of an empty sequence")
-        r = fn(S.reshape(a, (size,)), 0)
-        return S.reshape(r, (1,) * len(shape)) if keepdims else r
+        r = fn(sh.reshape(a, (size,)), 0)
+        return sh.reshape(r, (1,) * len(shape)) if keepdims else r
     ax = _one_axis(name, axis, shape)
     if shape[ax] == 0:
         raise ValueError(
@@ -770,7 +786,7 @@ def _arg_extremum(name: str, a: Any, axis: Any, out: Any, keepdims: bool) -> Arr
     return _keepdims(fn(a, ax), shape, (ax,), keepdims)
 
 
-def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Array:
+def argmax(a: ArrayLike, axis: Axis = None, out: None = None, *, keepdims: bool = False) -> Array:
     """Index of the maximum along ``axis`` (None: in the flattened array).
 
     The first occurrence wins a tie, and a NaN counts as the maximum (as in
@@ -785,7 +801,7 @@ def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False)
     return _arg_extremum("argmax", a, axis, out, keepdims)
 
 
-def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Array:
+def argmin(a: ArrayLike, axis: Axis = None, out: None = None, *, keepdims: bool = False) -> Array:
     """Index of the minimum along ``axis``; first occurrence, NaN wins (numpy).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -802,20 +818,25 @@ def _logical(
     a = asarray_arg(a)
     shape = shape_of(a)
     axes = _axes(name, axis, shape)
-    b = a if dtype_of(a) == np.bool_ else E.ne(a, 0)
+    b = a if dtype_of(a) == np.bool_ else ew.ne(a, 0)
     w = _where(name, where, shape)
     if w is not None:
-        b = E.select(w, b, np.bool_(every))
+        b = ew.select(w, b, np.bool_(every))
     if _size(shape, axes) == 0:
         r: Array = np.full(_reduced(shape, axes), every)
     else:
         # on bools, all is the minimum and any is the maximum
-        r = R.reduce_min(b, axes) if every else R.reduce_max(b, axes)
+        r = red.reduce_min(b, axes) if every else red.reduce_max(b, axes)
     return _keepdims(r, shape, axes, keepdims)
 
 
 def all(  # noqa: A001
-    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: ArrayLike = True,
 ) -> Array:
     """True where every element over ``axis`` is non-zero (True when empty).
 
@@ -827,7 +848,12 @@ def all(  # noqa: A001
 
 
 def any(  # noqa: A001
-    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
+    a: ArrayLike,
+    axis: Axis = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: ArrayLike = True,
 ) -> Array:
     """True where some element over ``axis`` is non-zero (False when empty).
 

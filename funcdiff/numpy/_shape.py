@@ -13,11 +13,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from funcdiff.api_util import concrete_or_raise
 from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.typing import ArrayLike, Axis, Shape
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -26,9 +28,12 @@ from funcdiff.numpy._core import (
     promote,
     shape_of,
 )
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import shape as sh
+
+if TYPE_CHECKING:
+    from funcdiff.core.typing import DTypeLike
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -36,7 +41,7 @@ from funcdiff.primitives import shape as S
 
 
 def _slice_axis(x: Any, start: int, stop: int, axis: int) -> Array:
-    return I.slice_axis(asarray_arg(x), start, stop, axis)
+    return ix.slice_axis(asarray_arg(x), start, stop, axis)
 
 
 def _axis_tuple(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
@@ -55,15 +60,6 @@ def _as_int(v: Any, what: str) -> int:
         raise TypeError(f"{what} must be an integer, got {type(v).__name__}") from None
 
 
-def _concrete(x: Any, what: str) -> np.ndarray:
-    """The concrete value of an argument that fixes an output shape."""
-    if isinstance(x, Tracer):
-        return np.asarray(x.concrete_value(what))
-    if isinstance(x, (list, tuple)) and any(isinstance(e, Tracer) for e in x):
-        return np.asarray([np.asarray(_concrete(e, what)) for e in x])
-    return np.asarray(x)
-
-
 def _normalize_indices(
     idx: Array, n: int, name: str, axis: int | None = None, mode: str = "raise"
 ) -> Array:
@@ -79,14 +75,14 @@ def _normalize_indices(
         val = idx.val
         while isinstance(val, Tracer):
             val = val.val
-        idx = E.convert(idx, np.int64)
+        idx = ew.convert(idx, np.int64)
         if mode == "wrap":
-            return bind(E.rem_p, idx, np.int64(n)) if n else idx
+            return bind(ew.rem_p, idx, np.int64(n)) if n else idx
         if mode == "clip":
-            return E.maximum(E.minimum(idx, n - 1), 0)
+            return ew.maximum(ew.minimum(idx, n - 1), 0)
         if val is not None:
             _check_range(np.asarray(val), n, name, axis)
-        return E.select(E.lt(idx, 0), E.add(idx, n), idx)
+        return ew.select(ew.lt(idx, 0), ew.add(idx, n), idx)
     arr = np.asarray(idx)
     if arr.dtype.kind not in "iub":
         if arr.size == 0:
@@ -122,7 +118,7 @@ def _check_range(arr: np.ndarray, n: int, name: str, axis: int | None) -> None:
 # ---------------------------------------------------------------------------
 
 
-def shape(a: Any) -> tuple[int, ...]:
+def shape(a: ArrayLike) -> tuple[int, ...]:
     """The shape of an array, as numpy.shape.
 
     >>> shape([[1.0, 2.0, 3.0]])
@@ -131,7 +127,7 @@ def shape(a: Any) -> tuple[int, ...]:
     return tuple(shape_of(asarray_arg(a)))
 
 
-def ndim(a: Any) -> int:
+def ndim(a: ArrayLike) -> int:
     """The number of dimensions, as numpy.ndim.
 
     >>> ndim(np.zeros((2, 3)))
@@ -140,7 +136,7 @@ def ndim(a: Any) -> int:
     return len(shape_of(asarray_arg(a)))
 
 
-def size(a: Any, axis: int | None = None) -> int:
+def size(a: ArrayLike, axis: int | None = None) -> int:
     """The number of elements (along ``axis`` if given), as numpy.size.
 
     >>> size(np.zeros((2, 3))), size(np.zeros((2, 3)), 1)
@@ -158,7 +154,12 @@ def size(a: Any, axis: int | None = None) -> int:
 
 
 def reshape(
-    a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None
+    a: ArrayLike,
+    shape: Shape | None = None,
+    order: str = "C",
+    *,
+    newshape: Any = None,
+    copy: Any = None,
 ) -> Array:
     """Give an array a new shape (one entry may be -1), as numpy.reshape.
 
@@ -193,10 +194,10 @@ def reshape(
         new[new.index(-1)] = sz // known
     if math.prod(new) != sz:
         raise ValueError(f"cannot reshape array of size {sz} into shape {tuple(dims)}")
-    return S.reshape(a, tuple(new))
+    return sh.reshape(a, tuple(new))
 
 
-def ravel(a: Any, order: str = "C") -> Array:
+def ravel(a: ArrayLike, order: str = "C") -> Array:
     """The flattened array, as numpy.ravel (C order only).
 
     >>> ravel(np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -205,10 +206,10 @@ def ravel(a: Any, order: str = "C") -> Array:
     if order != "C":
         raise NotImplementedError(f"ravel: order={order!r} is not supported, only 'C'")
     a = asarray_arg(a)
-    return S.reshape(a, (math.prod(shape_of(a)),))
+    return sh.reshape(a, (math.prod(shape_of(a)),))
 
 
-def transpose(a: Any, axes: Any = None) -> Array:
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """Permute the axes (reverse them by default), as numpy.transpose.
 
     >>> transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
@@ -223,10 +224,10 @@ def transpose(a: Any, axes: Any = None) -> Array:
         if len(ax) != nd:
             raise ValueError(f"transpose: axes {tuple(ax)} don't match array of {nd} dimensions")
         perm = _axis_tuple(ax, nd, "axes")
-    return S.transpose(a, perm)
+    return sh.transpose(a, perm)
 
 
-def swapaxes(a: Any, axis1: int, axis2: int) -> Array:
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     """Interchange two axes, as numpy.swapaxes.
 
     >>> swapaxes(np.zeros((2, 3, 4)), 0, -1).shape
@@ -237,10 +238,10 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Array:
     i, j = normalize_axis(axis1, nd, "axis1"), normalize_axis(axis2, nd, "axis2")
     perm = list(range(nd))
     perm[i], perm[j] = j, i
-    return S.transpose(a, tuple(perm))
+    return sh.transpose(a, tuple(perm))
 
 
-def moveaxis(a: Any, source: Any, destination: Any) -> Array:
+def moveaxis(a: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Array:
     """Move axes to new positions (others keep their order), as numpy.moveaxis.
 
     >>> moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
@@ -257,10 +258,10 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Array:
     order = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
-    return S.transpose(a, tuple(order))
+    return sh.transpose(a, tuple(order))
 
 
-def expand_dims(a: Any, axis: Any) -> Array:
+def expand_dims(a: ArrayLike, axis: Axis) -> Array:
     """Insert unit axes at the given positions of the result, as numpy.expand_dims.
 
     >>> expand_dims(np.zeros((2, 3)), (0, -1)).shape
@@ -271,10 +272,10 @@ def expand_dims(a: Any, axis: Any) -> Array:
     axes = _axis_tuple(axis, len(shp) + (len(axis) if isinstance(axis, (tuple, list)) else 1))
     it = iter(shp)
     new = tuple(1 if i in axes else next(it) for i in range(len(shp) + len(axes)))
-    return S.reshape(a, new)
+    return sh.reshape(a, new)
 
 
-def squeeze(a: Any, axis: Any = None) -> Array:
+def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
     """Remove unit axes (all of them, or the given ones), as numpy.squeeze.
 
     >>> squeeze(np.zeros((1, 3, 1))).shape
@@ -291,7 +292,7 @@ def squeeze(a: Any, axis: Any = None) -> Array:
                 "squeeze: cannot select an axis to squeeze out which has size not equal "
                 f"to one (shape {shp}, axis {axis})"
             )
-    return S.reshape(a, tuple(n for i, n in enumerate(shp) if i not in axes))
+    return sh.reshape(a, tuple(n for i, n in enumerate(shp) if i not in axes))
 
 
 # ---------------------------------------------------------------------------
@@ -299,7 +300,7 @@ def squeeze(a: Any, axis: Any = None) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Array:
+def broadcast_to(array: ArrayLike, shape: Shape, subok: bool = False) -> Array:
     """Broadcast an array to a shape, as numpy.broadcast_to.
 
     >>> broadcast_to(np.array([1.0, 2.0]), (2, 2))
@@ -316,10 +317,10 @@ def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Array:
             f"broadcast_to: operands could not be broadcast together: array of shape {xs} "
             f"cannot be broadcast to shape {target}"
         )
-    return S.broadcast_to(x, target)
+    return sh.broadcast_to(x, target)
 
 
-def broadcast_arrays(*args: Any) -> tuple[Array, ...]:
+def broadcast_arrays(*args: ArrayLike) -> tuple[Array, ...]:
     """Broadcast arrays against each other, as numpy.broadcast_arrays.
 
     >>> [x.shape for x in broadcast_arrays(np.zeros(3), np.zeros((2, 1)))]
@@ -334,7 +335,7 @@ def broadcast_arrays(*args: Any) -> tuple[Array, ...]:
             f"broadcast_arrays: shape mismatch: objects cannot be broadcast to a single "
             f"shape (shapes {listed})"
         ) from None
-    return tuple(S.broadcast_to(x, target) for x in xs)
+    return tuple(sh.broadcast_to(x, target) for x in xs)
 
 
 def _atleast(arys: Sequence[Any], fix: Any) -> Any:
@@ -342,7 +343,11 @@ def _atleast(arys: Sequence[Any], fix: Any) -> Any:
     return res[0] if len(res) == 1 else tuple(res)
 
 
-def atleast_1d(*arys: Any) -> Any:
+@overload
+def atleast_1d(ary: ArrayLike, /) -> Array: ...
+@overload
+def atleast_1d(*arys: ArrayLike) -> Array | tuple[Array, ...]: ...
+def atleast_1d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """View inputs as arrays of at least one dimension, as numpy.atleast_1d.
 
     >>> atleast_1d(3.0)
@@ -350,12 +355,16 @@ def atleast_1d(*arys: Any) -> Any:
     """
 
     def fix(x: Array) -> Array:
-        return S.reshape(x, (1,)) if len(shape_of(x)) == 0 else x
+        return sh.reshape(x, (1,)) if len(shape_of(x)) == 0 else x
 
     return _atleast(arys, fix)
 
 
-def atleast_2d(*arys: Any) -> Any:
+@overload
+def atleast_2d(ary: ArrayLike, /) -> Array: ...
+@overload
+def atleast_2d(*arys: ArrayLike) -> Array | tuple[Array, ...]: ...
+def atleast_2d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """View inputs as arrays of at least two dimensions, as numpy.atleast_2d.
 
     >>> atleast_2d(np.array([1.0, 2.0])).shape
@@ -364,12 +373,16 @@ def atleast_2d(*arys: Any) -> Any:
 
     def fix(x: Array) -> Array:
         shp = shape_of(x)
-        return S.reshape(x, (1,) * (2 - len(shp)) + tuple(shp)) if len(shp) < 2 else x
+        return sh.reshape(x, (1,) * (2 - len(shp)) + tuple(shp)) if len(shp) < 2 else x
 
     return _atleast(arys, fix)
 
 
-def atleast_3d(*arys: Any) -> Any:
+@overload
+def atleast_3d(ary: ArrayLike, /) -> Array: ...
+@overload
+def atleast_3d(*arys: ArrayLike) -> Array | tuple[Array, ...]: ...
+def atleast_3d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """View inputs as arrays of at least three dimensions, as numpy.atleast_3d
     (a 1-D (n,) becomes (1, n, 1), a 2-D (m, n) becomes (m, n, 1)).
 
@@ -380,11 +393,11 @@ def atleast_3d(*arys: Any) -> Any:
     def fix(x: Array) -> Array:
         shp = tuple(shape_of(x))
         if len(shp) == 0:
-            return S.reshape(x, (1, 1, 1))
+            return sh.reshape(x, (1, 1, 1))
         if len(shp) == 1:
-            return S.reshape(x, (1, shp[0], 1))
+            return sh.reshape(x, (1, shp[0], 1))
         if len(shp) == 2:
-            return S.reshape(x, (*shp, 1))
+            return sh.reshape(x, (*shp, 1))
         return x
 
     return _atleast(arys, fix)
@@ -403,16 +416,16 @@ def _promote_all(arrays: Sequence[Any], dtype: Any, name: str) -> list[Array]:
         raise ValueError(f"{name}: need at least one array to concatenate")
     xs = promote(*[asarray_arg(a) for a in arrays])
     if dtype is not None:
-        xs = [E.convert(x, dtype) for x in xs]
+        xs = [ew.convert(x, dtype) for x in xs]
     return xs
 
 
 def concatenate(
-    arrays: Sequence[Any],
+    arrays: Sequence[ArrayLike],
     axis: int | None = 0,
     out: None = None,
     *,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     casting: str = "same_kind",
 ) -> Array:
     """Join arrays along an existing axis (``axis=None`` flattens them first),
@@ -447,15 +460,15 @@ def concatenate(
                 f"axis must match exactly, but along dimension {ax} the array at index 0 "
                 f"has shape {ref} and the array at index {i} has shape {s}"
             )
-    return I.concatenate(xs, ax)
+    return ix.concatenate(xs, ax)
 
 
 def stack(
-    arrays: Sequence[Any],
+    arrays: Sequence[ArrayLike],
     axis: int = 0,
     out: None = None,
     *,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     casting: str = "same_kind",
 ) -> Array:
     """Join arrays of one shape along a new axis, as numpy.stack.
@@ -475,10 +488,12 @@ def stack(
         )
     ax = normalize_axis(axis, len(shp) + 1)
     new = (*shp[:ax], 1, *shp[ax:])
-    return I.concatenate([S.reshape(x, new) for x in xs], ax)
+    return ix.concatenate([sh.reshape(x, new) for x in xs], ax)
 
 
-def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Array:
+def hstack(
+    tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
+) -> Array:
     """Stack arrays horizontally (along axis 1; axis 0 for 1-D), as numpy.hstack.
 
     >>> hstack([np.zeros(2), np.ones(1)])
@@ -490,7 +505,9 @@ def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
     return concatenate(xs, axis=0 if len(shape_of(xs[0])) == 1 else 1, dtype=dtype)
 
 
-def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Array:
+def vstack(
+    tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None, casting: str = "same_kind"
+) -> Array:
     """Stack arrays vertically (1-D arrays become rows), as numpy.vstack.
 
     >>> vstack([np.zeros(2), np.ones(2)]).shape
@@ -499,7 +516,7 @@ def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
     return concatenate([atleast_2d(x) for x in tup], axis=0, dtype=dtype)
 
 
-def dstack(tup: Sequence[Any]) -> Array:
+def dstack(tup: Sequence[ArrayLike]) -> Array:
     """Stack arrays along the third axis, as numpy.dstack.
 
     >>> dstack([np.zeros(2), np.ones(2)]).shape
@@ -508,7 +525,7 @@ def dstack(tup: Sequence[Any]) -> Array:
     return concatenate([atleast_3d(x) for x in tup], axis=2)
 
 
-def column_stack(tup: Sequence[Any]) -> Array:
+def column_stack(tup: Sequence[ArrayLike]) -> Array:
     """Stack 1-D arrays as columns of a 2-D array, as numpy.column_stack.
 
     >>> column_stack([np.zeros(2), np.ones(2)])
@@ -520,7 +537,7 @@ def column_stack(tup: Sequence[Any]) -> Array:
         x = asarray_arg(v)
         shp = shape_of(x)
         if len(shp) < 2:
-            x = S.reshape(x, (math.prod(shp), 1))
+            x = sh.reshape(x, (math.prod(shp), 1))
         cols.append(x)
     return concatenate(cols, axis=1)
 
@@ -538,7 +555,10 @@ def _split_points(n: int, sections: Any, name: str, even: bool) -> list[tuple[in
         sizes = [q + 1] * r + [q] * (k - r)
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         return [(int(bounds[i]), int(bounds[i + 1])) for i in range(k)]
-    pts = [_as_int(p, f"{name}: indices") for p in _concrete(sections, f"{name} indices").ravel()]
+    pts = [
+        _as_int(p, f"{name}: indices")
+        for p in concrete_or_raise(sections, f"{name} indices").ravel()
+    ]
     edges = [0, *pts, n]
     out = []
     for lo, hi in itertools.pairwise(edges):
@@ -552,12 +572,12 @@ def _split(ary: Any, indices_or_sections: Any, axis: int, name: str, even: bool)
     shp = shape_of(x)
     ax = normalize_axis(axis, len(shp))
     return [
-        I.slice_axis(x, lo, hi, ax)
+        ix.slice_axis(x, lo, hi, ax)
         for lo, hi in _split_points(shp[ax], indices_or_sections, name, even)
     ]
 
 
-def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+def split(ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Array]:
     """Split into equal sections or at the given indices, as numpy.split.
 
     >>> [p.tolist() for p in split(np.arange(6.0), [2, 5])]
@@ -566,7 +586,9 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
     return _split(ary, indices_or_sections, axis, "split", even=True)
 
 
-def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array]:
+def array_split(
+    ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0
+) -> list[Array]:
     """Split into (possibly unequal) sections, as numpy.array_split.
 
     >>> [p.tolist() for p in array_split(np.arange(5.0), 2)]
@@ -580,7 +602,7 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Array
 # ---------------------------------------------------------------------------
 
 
-def tile(A: Any, reps: Any) -> Array:
+def tile(A: ArrayLike, reps: ArrayLike) -> Array:
     """Repeat a whole array along each axis, as numpy.tile.
 
     >>> tile(np.array([1.0, 2.0]), (2, 2))
@@ -596,15 +618,15 @@ def tile(A: Any, reps: Any) -> Array:
     d = max(len(r), len(shp))
     shp = (1,) * (d - len(shp)) + shp
     r = (1,) * (d - len(r)) + r
-    x = S.reshape(x, shp)
+    x = sh.reshape(x, shp)
     if all(v == 1 for v in r):
         return x
     inter = tuple(v for pair in zip(r, shp, strict=True) for v in pair)
-    y = S.broadcast_in_dim(x, inter, tuple(range(1, 2 * d, 2)))
-    return S.reshape(y, tuple(v * n for v, n in zip(r, shp, strict=True)))
+    y = sh.broadcast_in_dim(x, inter, tuple(range(1, 2 * d, 2)))
+    return sh.reshape(y, tuple(v * n for v, n in zip(r, shp, strict=True)))
 
 
-def repeat(a: Any, repeats: Any, axis: int | None = None) -> Array:
+def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
     """Repeat each element (``repeats`` an int or one count per element), as
     numpy.repeat.
 
@@ -618,7 +640,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Array:
     shp = shape_of(x)
     ax = normalize_axis(axis, len(shp))
     n = shp[ax]
-    reps = _concrete(repeats, "repeat: repeats (they fix the output shape)")
+    reps = concrete_or_raise(repeats, "repeat: repeats (they fix the output shape)")
     if reps.dtype.kind not in "iub":
         raise TypeError(f"repeat: repeats must be integers, got dtype {reps.dtype}")
     if (reps < 0).any():
@@ -627,18 +649,18 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Array:
         k = int(reps.reshape(-1)[0]) if reps.size else 0
         if k == 1:
             return x
-        y = S.broadcast_in_dim(
-            S.reshape(x, (*shp[: ax + 1], 1, *shp[ax + 1 :])),
+        y = sh.broadcast_in_dim(
+            sh.reshape(x, (*shp[: ax + 1], 1, *shp[ax + 1 :])),
             (*shp[: ax + 1], k, *shp[ax + 1 :]),
             tuple(range(len(shp) + 1)),
         )
-        return S.reshape(y, (*shp[:ax], n * k, *shp[ax + 1 :]))
+        return sh.reshape(y, (*shp[:ax], n * k, *shp[ax + 1 :]))
     if reps.shape != (n,):
         raise ValueError(
             f"repeat: operands could not be broadcast together: repeats of shape {reps.shape} "
             f"for an axis of length {n}"
         )
-    return I.gather(x, np.repeat(np.arange(n), reps), ax)
+    return ix.gather(x, np.repeat(np.arange(n), reps), ax)
 
 
 # ---------------------------------------------------------------------------
@@ -646,7 +668,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def flip(m: Any, axis: Any = None) -> Array:
+def flip(m: ArrayLike, axis: Axis = None) -> Array:
     """Reverse the order of elements along axes (all by default), as numpy.flip.
 
     >>> flip(np.array([[1.0, 2.0], [3.0, 4.0]]), 1)
@@ -656,10 +678,10 @@ def flip(m: Any, axis: Any = None) -> Array:
     x = asarray_arg(m)
     nd = len(shape_of(x))
     axes = tuple(range(nd)) if axis is None else _axis_tuple(axis, nd)
-    return I.rev(x, axes)
+    return ix.rev(x, axes)
 
 
-def fliplr(m: Any) -> Array:
+def fliplr(m: ArrayLike) -> Array:
     """Reverse the columns (axis 1), as numpy.fliplr.
 
     >>> fliplr(np.array([[1.0, 2.0]]))
@@ -668,10 +690,10 @@ def fliplr(m: Any) -> Array:
     x = asarray_arg(m)
     if len(shape_of(x)) < 2:
         raise ValueError("fliplr: Input must be >= 2-d.")
-    return I.rev(x, (1,))
+    return ix.rev(x, (1,))
 
 
-def flipud(m: Any) -> Array:
+def flipud(m: ArrayLike) -> Array:
     """Reverse the rows (axis 0), as numpy.flipud.
 
     >>> flipud(np.array([1.0, 2.0]))
@@ -680,10 +702,10 @@ def flipud(m: Any) -> Array:
     x = asarray_arg(m)
     if len(shape_of(x)) < 1:
         raise ValueError("flipud: Input must be >= 1-d.")
-    return I.rev(x, (0,))
+    return ix.rev(x, (0,))
 
 
-def roll(a: Any, shift: Any, axis: Any = None) -> Array:
+def roll(a: ArrayLike, shift: ArrayLike, axis: Axis = None) -> Array:
     """Roll elements along axes (elements leaving one end re-enter at the
     other), as numpy.roll.
 
@@ -693,8 +715,8 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Array:
     x = asarray_arg(a)
     shp = shape_of(x)
     if axis is None:
-        return S.reshape(roll(ravel(x), shift, 0), shp)
-    shifts = np.atleast_1d(_concrete(shift, "roll: shift"))
+        return sh.reshape(roll(ravel(x), shift, 0), shp)
+    shifts = np.atleast_1d(concrete_or_raise(shift, "roll: shift"))
     axes_arr = np.atleast_1d(np.asarray(axis))
     try:
         shifts, axes_arr = np.broadcast_arrays(shifts, axes_arr)
@@ -710,11 +732,11 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Array:
             continue
         s %= n
         if s:
-            x = I.concatenate([I.slice_axis(x, n - s, n, k), I.slice_axis(x, 0, n - s, k)], k)
+            x = ix.concatenate([ix.slice_axis(x, n - s, n, k), ix.slice_axis(x, 0, n - s, k)], k)
     return x
 
 
-def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
+def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
     """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as numpy.rot90.
 
     >>> rot90(np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -733,12 +755,12 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
     if k == 0:
         return x
     if k == 2:
-        return I.rev(x, (a0, a1))
+        return ix.rev(x, (a0, a1))
     perm = list(range(nd))
     perm[a0], perm[a1] = perm[a1], perm[a0]
     if k == 1:
-        return S.transpose(I.rev(x, (a1,)), tuple(perm))
-    return I.rev(S.transpose(x, tuple(perm)), (a1,))
+        return sh.transpose(ix.rev(x, (a1,)), tuple(perm))
+    return ix.rev(sh.transpose(x, tuple(perm)), (a1,))
 
 
 # ---------------------------------------------------------------------------
@@ -747,7 +769,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
 
 
 def _pairs(v: Any, nd: int, what: str, ints: bool) -> np.ndarray:
-    arr = np.asarray(v) if not ints else np.asarray(_concrete(v, f"pad: {what}"))
+    arr = np.asarray(v) if not ints else np.asarray(concrete_or_raise(v, f"pad: {what}"))
     if ints:
         if arr.dtype.kind not in "iu":
             if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
@@ -763,7 +785,12 @@ def _pairs(v: Any, nd: int, what: str, ints: bool) -> np.ndarray:
         ) from None
 
 
-def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Array:
+def pad(
+    array: ArrayLike,
+    pad_width: ArrayLike,
+    mode: str = "constant",
+    **kwargs: Any,
+) -> Array:
     """Pad an array, as numpy.pad, for the modes 'constant' (with
     ``constant_values``), 'edge', 'reflect', 'symmetric' and 'wrap'.
 
@@ -815,17 +842,20 @@ def _pad_constant(x: Array, widths: np.ndarray, values: Any) -> Array:
         vals = asarray_arg(values)
         vshape = shape_of(vals)
         if vshape == ():
-            return I.pad(x, E.convert(vals, dt), tuple((int(b), int(a), 0) for b, a in widths))
-        vals = S.broadcast_to(vals, (nd, 2)) if vshape != (nd, 2) else vals
+            return ix.pad(x, ew.convert(vals, dt), tuple((int(b), int(a), 0) for b, a in widths))
+        vals = sh.broadcast_to(vals, (nd, 2)) if vshape != (nd, 2) else vals
         pairs = [
-            [E.convert(S.reshape(I.slice_(vals, (k, j), (k + 1, j + 1)), ()), dt) for j in range(2)]
+            [
+                ew.convert(sh.reshape(ix.slice_(vals, (k, j), (k + 1, j + 1)), ()), dt)
+                for j in range(2)
+            ]
             for k in range(nd)
         ]
     else:
         arr = _pairs(values, nd, "constant_values", ints=False)
         if arr.size == 0 or (arr == arr.flat[0]).all():
             v = np.asarray(arr.flat[0] if arr.size else 0).astype(dt)
-            return I.pad(x, v, tuple((int(b), int(a), 0) for b, a in widths))
+            return ix.pad(x, v, tuple((int(b), int(a), 0) for b, a in widths))
         pairs = [[np.asarray(arr[k, j]).astype(dt) for j in range(2)] for k in range(nd)]
     # different values per side: pad one side of one axis at a time (later
     # axes cover the corners, as numpy does)
@@ -835,7 +865,7 @@ def _pad_constant(x: Array, widths: np.ndarray, values: Any) -> Array:
             if w:
                 cfg = [(0, 0, 0)] * nd
                 cfg[k] = (w, 0, 0) if j == 0 else (0, w, 0)
-                x = I.pad(x, pairs[k][j], tuple(cfg))
+                x = ix.pad(x, pairs[k][j], tuple(cfg))
     return x
 
 
@@ -849,31 +879,31 @@ def _pad_axis(x: Array, k: int, b: int, a: int, mode: str) -> Array:
     }[mode]
     if not fits:
         # wide padding repeats the pattern: one gather with numpy's own index map
-        return I.gather(x, np.pad(np.arange(n), (b, a), mode=mode), k)  # type: ignore[call-overload]
+        return ix.gather(x, np.pad(np.arange(n), (b, a), mode=mode), k)  # type: ignore[call-overload]
     shp = shape_of(x)
     parts = []
     if mode == "edge":
         for w, (lo, hi) in ((b, (0, 1)), (a, (n - 1, n))):
             if w:
-                edge = I.slice_axis(x, lo, hi, k)
+                edge = ix.slice_axis(x, lo, hi, k)
                 parts.append(
-                    S.broadcast_in_dim(edge, (*shp[:k], w, *shp[k + 1 :]), tuple(range(len(shp))))
+                    sh.broadcast_in_dim(edge, (*shp[:k], w, *shp[k + 1 :]), tuple(range(len(shp))))
                 )
             else:
                 parts.append(None)
     elif mode == "wrap":
         parts = [
-            I.slice_axis(x, n - b, n, k) if b else None,
-            I.slice_axis(x, 0, a, k) if a else None,
+            ix.slice_axis(x, n - b, n, k) if b else None,
+            ix.slice_axis(x, 0, a, k) if a else None,
         ]
     else:
         off = 1 if mode == "reflect" else 0
         parts = [
-            I.rev(I.slice_axis(x, off, off + b, k), (k,)) if b else None,
-            I.rev(I.slice_axis(x, n - off - a, n - off, k), (k,)) if a else None,
+            ix.rev(ix.slice_axis(x, off, off + b, k), (k,)) if b else None,
+            ix.rev(ix.slice_axis(x, n - off - a, n - off, k), (k,)) if a else None,
         ]
     pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
-    return I.concatenate(pieces, k)
+    return ix.concatenate(pieces, k)
 
 
 # ---------------------------------------------------------------------------
@@ -893,7 +923,7 @@ def _index_arg(indices: Any) -> Any:
 
 
 def take(
-    a: Any, indices: Any, axis: int | None = None, out: None = None, mode: str = "raise"
+    a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = None, mode: str = "raise"
 ) -> Array:
     """Take elements along an axis (of the flattened array when ``axis`` is
     None), as numpy.take, with mode 'raise', 'wrap' or 'clip'.
@@ -921,10 +951,10 @@ def take(
     if shp[ax] == 0 and n_idx > 0:
         raise IndexError(f"take: cannot do a non-empty take from an empty axis {ax}")
     idx = _normalize_indices(idx, shp[ax], "take", ax, mode)
-    return I.gather(x, idx, ax)
+    return ix.gather(x, idx, ax)
 
 
-def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -> Array:
     """Take values by matching 1-D index slices along an axis (the other
     axes broadcast), as numpy.take_along_axis.
 
@@ -955,7 +985,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
     n = xs[ax]
     idx = _normalize_indices(idx, n, "take_along_axis", ax)
     if nd == 1:
-        return I.gather(x, idx, 0)
+        return ix.gather(x, idx, 0)
     try:
         other = np.broadcast_shapes(
             tuple(s for k, s in enumerate(xs) if k != ax),
@@ -968,8 +998,8 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
         ) from None
     full_x = (*other[:ax], n, *other[ax:])
     full_i = (*other[:ax], ishp[ax], *other[ax:])
-    x = S.broadcast_to(x, full_x)
-    idx = S.broadcast_to(idx, full_i)
+    x = sh.broadcast_to(x, full_x)
+    idx = sh.broadcast_to(idx, full_i)
     # flat position in the C-order ravel of x: idx * stride(ax) + offsets of the other axes
     strides = [math.prod(full_x[k + 1 :]) for k in range(nd)]
     base = np.zeros((), np.int64)
@@ -978,12 +1008,12 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Array:
             shape_k = [1] * nd
             shape_k[k] = full_x[k]
             base = base + (np.arange(full_x[k], dtype=np.int64) * strides[k]).reshape(shape_k)
-    flat = E.add(E.mul(idx, strides[ax]) if strides[ax] != 1 else idx, base)
-    return I.gather(S.reshape(x, (math.prod(full_x),)), flat, 0)
+    flat = ew.add(ew.mul(idx, strides[ax]) if strides[ax] != 1 else idx, base)
+    return ix.gather(sh.reshape(x, (math.prod(full_x),)), flat, 0)
 
 
 def argsort(
-    a: Any,
+    a: ArrayLike,
     axis: int | None = -1,
     kind: str | None = None,
     order: None = None,
@@ -1005,11 +1035,11 @@ def argsort(
     shp = shape_of(x)
     if len(shp) == 0:
         return np.zeros((1,), np.int64)  # numpy's answer for a 0-d array
-    return I.argsort(x, normalize_axis(axis, len(shp)))
+    return ix.argsort(x, normalize_axis(axis, len(shp)))
 
 
 def sort(
-    a: Any,
+    a: ArrayLike,
     axis: int | None = -1,
     kind: str | None = None,
     order: None = None,
@@ -1034,9 +1064,9 @@ def sort(
     ax = normalize_axis(axis, len(shp))
     if shp[ax] <= 1:
         return x
-    perm = I.argsort(x, ax)
+    perm = ix.argsort(x, ax)
     if len(shp) == 1:
-        return I.gather(x, perm, 0)
+        return ix.gather(x, perm, 0)
     return take_along_axis(x, perm, ax)
 
 

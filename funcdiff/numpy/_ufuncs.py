@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import DTypeError
 from funcdiff.numpy._core import (
     Array,
@@ -18,7 +19,7 @@ from funcdiff.numpy._core import (
     promote,
     promote_float,
 )
-from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import elementwise as ew
 
 _DOC = """{what}
 
@@ -28,8 +29,8 @@ _DOC = """{what}
     """
 
 
-def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[Any], Array]:
-    def fn(x: Any) -> Array:
+def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[ArrayLike], Array]:
+    def fn(x: ArrayLike) -> Array:
         (x,) = promote_float(x)
         return bind(prim, x)
 
@@ -39,8 +40,8 @@ def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[
     return fn
 
 
-def _unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
-    def fn(x: Any) -> Array:
+def _unary(prim: Primitive, name: str) -> Callable[[ArrayLike], Array]:
+    def fn(x: ArrayLike) -> Array:
         return bind(prim, asarray_arg(x))
 
     fn.__name__ = fn.__qualname__ = name
@@ -48,10 +49,12 @@ def _unary(prim: Primitive, name: str) -> Callable[[Any], Array]:
     return fn
 
 
-def _binary(prim: Primitive, name: str, floating: bool = False) -> Callable[[Any, Any], Array]:
+def _binary(
+    prim: Primitive, name: str, floating: bool = False
+) -> Callable[[ArrayLike, ArrayLike], Array]:
     conv = promote_float if floating else promote
 
-    def fn(x: Any, y: Any) -> Array:
+    def fn(x: ArrayLike, y: ArrayLike) -> Array:
         x, y = conv(x, y)
         return bind(prim, x, y)
 
@@ -61,57 +64,57 @@ def _binary(prim: Primitive, name: str, floating: bool = False) -> Callable[[Any
     return fn
 
 
-exp = _float_unary(E.exp_p, "exp")
-log = _float_unary(E.log_p, "log")
-log1p = _float_unary(E.log1p_p, "log1p")
-expm1 = _float_unary(E.expm1_p, "expm1")
-sqrt = _float_unary(E.sqrt_p, "sqrt")
-cbrt = _float_unary(E.cbrt_p, "cbrt")
-sin = _float_unary(E.sin_p, "sin")
-cos = _float_unary(E.cos_p, "cos")
-tan = _float_unary(E.tan_p, "tan")
-arcsin = _float_unary(E.asin_p, "arcsin")
-arccos = _float_unary(E.acos_p, "arccos")
-arctan = _float_unary(E.atan_p, "arctan")
-sinh = _float_unary(E.sinh_p, "sinh")
-cosh = _float_unary(E.cosh_p, "cosh")
-tanh = _float_unary(E.tanh_p, "tanh")
-arcsinh = _float_unary(E.asinh_p, "arcsinh")
-arccosh = _float_unary(E.acosh_p, "arccosh", 1.5)
-arctanh = _float_unary(E.atanh_p, "arctanh")
-floor = _float_unary(E.floor_p, "floor")
-ceil = _float_unary(E.ceil_p, "ceil")
-rint = _float_unary(E.round_p, "rint")
-abs = _unary(E.abs_p, "abs")  # noqa: A001
+exp = _float_unary(ew.exp_p, "exp")
+log = _float_unary(ew.log_p, "log")
+log1p = _float_unary(ew.log1p_p, "log1p")
+expm1 = _float_unary(ew.expm1_p, "expm1")
+sqrt = _float_unary(ew.sqrt_p, "sqrt")
+cbrt = _float_unary(ew.cbrt_p, "cbrt")
+sin = _float_unary(ew.sin_p, "sin")
+cos = _float_unary(ew.cos_p, "cos")
+tan = _float_unary(ew.tan_p, "tan")
+arcsin = _float_unary(ew.asin_p, "arcsin")
+arccos = _float_unary(ew.acos_p, "arccos")
+arctan = _float_unary(ew.atan_p, "arctan")
+sinh = _float_unary(ew.sinh_p, "sinh")
+cosh = _float_unary(ew.cosh_p, "cosh")
+tanh = _float_unary(ew.tanh_p, "tanh")
+arcsinh = _float_unary(ew.asinh_p, "arcsinh")
+arccosh = _float_unary(ew.acosh_p, "arccosh", 1.5)
+arctanh = _float_unary(ew.atanh_p, "arctanh")
+floor = _float_unary(ew.floor_p, "floor")
+ceil = _float_unary(ew.ceil_p, "ceil")
+rint = _float_unary(ew.round_p, "rint")
+abs = _unary(ew.abs_p, "abs")  # noqa: A001
 absolute = abs
-negative = _unary(E.neg_p, "negative")
-isnan = _unary(E.isnan_p, "isnan")
-isfinite = _unary(E.isfinite_p, "isfinite")
-logical_not = _unary(E.not_p, "logical_not")
+negative = _unary(ew.neg_p, "negative")
+isnan = _unary(ew.isnan_p, "isnan")
+isfinite = _unary(ew.isfinite_p, "isfinite")
+logical_not = _unary(ew.not_p, "logical_not")
 
-add = _binary(E.add_p, "add")
-subtract = _binary(E.sub_p, "subtract")
-multiply = _binary(E.mul_p, "multiply")
-divide = _binary(E.div_p, "divide", floating=True)
+add = _binary(ew.add_p, "add")
+subtract = _binary(ew.sub_p, "subtract")
+multiply = _binary(ew.mul_p, "multiply")
+divide = _binary(ew.div_p, "divide", floating=True)
 true_divide = divide
-maximum = _binary(E.max_p, "maximum")
-minimum = _binary(E.min_p, "minimum")
-arctan2 = _binary(E.atan2_p, "arctan2", floating=True)
-remainder = _binary(E.rem_p, "remainder")
+maximum = _binary(ew.max_p, "maximum")
+minimum = _binary(ew.min_p, "minimum")
+arctan2 = _binary(ew.atan2_p, "arctan2", floating=True)
+remainder = _binary(ew.rem_p, "remainder")
 mod = remainder
-floor_divide = _binary(E.floor_divide_p, "floor_divide")
-equal = _binary(E.eq_p, "equal")
-not_equal = _binary(E.ne_p, "not_equal")
-less = _binary(E.lt_p, "less")
-less_equal = _binary(E.le_p, "less_equal")
-greater = _binary(E.gt_p, "greater")
-greater_equal = _binary(E.ge_p, "greater_equal")
-logical_and = _binary(E.and_p, "logical_and")
-logical_or = _binary(E.or_p, "logical_or")
-logical_xor = _binary(E.xor_p, "logical_xor")
+floor_divide = _binary(ew.floor_divide_p, "floor_divide")
+equal = _binary(ew.eq_p, "equal")
+not_equal = _binary(ew.ne_p, "not_equal")
+less = _binary(ew.lt_p, "less")
+less_equal = _binary(ew.le_p, "less_equal")
+greater = _binary(ew.gt_p, "greater")
+greater_equal = _binary(ew.ge_p, "greater_equal")
+logical_and = _binary(ew.and_p, "logical_and")
+logical_or = _binary(ew.or_p, "logical_or")
+logical_xor = _binary(ew.xor_p, "logical_xor")
 
 
-def sign(x: Any) -> Array:
+def sign(x: ArrayLike) -> Array:
     """Element-wise ``numpy.sign``: -1, 0 or 1, with zero derivative (at 0
     too). For complex ``z`` it is ``z / |z|`` (0 at 0), as in numpy 2, and
     differentiable.
@@ -122,13 +125,15 @@ def sign(x: Any) -> Array:
     """
     x = asarray_arg(x)
     if dtype_of(x).kind != "c":
-        return bind(E.sign_p, x)
+        return bind(ew.sign_p, x)
     r = abs(x)
-    zero = E.eq(r, 0.0)
-    return E.select(zero, E.weak(0, x), E.div(x, E.convert(E.select(zero, 1.0, r), dtype_of(x))))
+    zero = ew.eq(r, 0.0)
+    return ew.select(
+        zero, ew.weak(0, x), ew.div(x, ew.convert(ew.select(zero, 1.0, r), dtype_of(x)))
+    )
 
 
-def real(x: Any) -> Array:
+def real(x: ArrayLike) -> Array:
     """The real part (a real array; a real input is returned as it is).
 
     Under ``grad``, the cotangent of ``real(z)`` reaches ``z`` as a real
@@ -139,10 +144,10 @@ def real(x: Any) -> Array:
     3.0
     """
     x = asarray_arg(x)
-    return E.real(x) if dtype_of(x).kind == "c" else x
+    return ew.real(x) if dtype_of(x).kind == "c" else x
 
 
-def imag(x: Any) -> Array:
+def imag(x: ArrayLike) -> Array:
     """The imaginary part (a real array; zeros for a real input).
 
     >>> import funcdiff.numpy as fnp
@@ -152,10 +157,10 @@ def imag(x: Any) -> Array:
     from funcdiff.numpy._creation import zeros_like
 
     x = asarray_arg(x)
-    return E.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
+    return ew.imag(x) if dtype_of(x).kind == "c" else zeros_like(x)
 
 
-def conj(x: Any) -> Array:
+def conj(x: ArrayLike) -> Array:
     """The complex conjugate (a real input is returned as it is).
 
     >>> import funcdiff.numpy as fnp
@@ -163,13 +168,13 @@ def conj(x: Any) -> Array:
     (3-4j)
     """
     x = asarray_arg(x)
-    return E.conj(x) if dtype_of(x).kind == "c" else x
+    return ew.conj(x) if dtype_of(x).kind == "c" else x
 
 
 conjugate = conj
 
 
-def angle(z: Any, deg: bool = False) -> Array:
+def angle(z: ArrayLike, deg: bool = False) -> Array:
     """The argument of ``z``, ``atan2(imag(z), real(z))``, in radians (degrees
     with ``deg``); for real input 0 or pi, with zero derivative. At ``z = 0``
     the derivative does not exist: NaN.
@@ -180,14 +185,14 @@ def angle(z: Any, deg: bool = False) -> Array:
     """
     z = asarray_arg(z)
     if dtype_of(z).kind == "c":
-        out = E.atan2(E.imag(z), E.real(z))
+        out = ew.atan2(ew.imag(z), ew.real(z))
     else:
         (z,) = promote_float(z)
-        out = E.select(E.lt(z, 0.0), E.weak(math.pi, z), E.weak(0.0, z))
-    return E.mul(out, 180.0 / math.pi) if deg else out
+        out = ew.select(ew.lt(z, 0.0), ew.weak(math.pi, z), ew.weak(0.0, z))
+    return ew.mul(out, 180.0 / math.pi) if deg else out
 
 
-def iscomplexobj(x: Any) -> bool:
+def iscomplexobj(x: ArrayLike) -> bool:
     """True when ``x`` has a complex dtype (decided from the dtype, not values).
 
     >>> import funcdiff.numpy as fnp
@@ -206,7 +211,7 @@ def _real_only(name: str, *xs: Any) -> None:
             )
 
 
-def positive(x: Any) -> Array:
+def positive(x: ArrayLike) -> Array:
     """``numpy.positive``: the identity.
 
     >>> import funcdiff.numpy as fnp
@@ -216,7 +221,7 @@ def positive(x: Any) -> Array:
     return asarray_arg(x)
 
 
-def power(x: Any, y: Any) -> Array:
+def power(x: ArrayLike, y: ArrayLike) -> Array:
     """``x ** y`` element-wise. A Python int exponent records ``integer_pow``
     (exact for negative bases and cheap to differentiate).
 
@@ -227,12 +232,12 @@ def power(x: Any, y: Any) -> Array:
     if isinstance(y, int) and not isinstance(y, bool) and not isinstance(x, (int, float)):
         x = asarray_arg(x)
         if dtype_of(x).kind in "fc" or y >= 0:
-            return E.integer_pow(x, y)
+            return ew.integer_pow(x, y)
     x, y = promote(x, y)
-    return bind(E.pow_p, x, y)
+    return bind(ew.pow_p, x, y)
 
 
-def float_power(x: Any, y: Any) -> Array:
+def float_power(x: ArrayLike, y: ArrayLike) -> Array:
     """``numpy.float_power``: power computed in float64.
 
     >>> import funcdiff.numpy as fnp
@@ -240,20 +245,20 @@ def float_power(x: Any, y: Any) -> Array:
     8.0
     """
     x, y = promote_float(x, y)
-    return bind(E.pow_p, E.convert(x, np.float64), E.convert(y, np.float64))
+    return bind(ew.pow_p, ew.convert(x, np.float64), ew.convert(y, np.float64))
 
 
-def square(x: Any) -> Array:
+def square(x: ArrayLike) -> Array:
     """``x * x`` element-wise.
 
     >>> import funcdiff.numpy as fnp
     >>> float(fnp.square(3.0))
     9.0
     """
-    return E.integer_pow(asarray_arg(x), 2)
+    return ew.integer_pow(asarray_arg(x), 2)
 
 
-def reciprocal(x: Any) -> Array:
+def reciprocal(x: ArrayLike) -> Array:
     """``1 / x`` element-wise.
 
     >>> import funcdiff.numpy as fnp
@@ -261,66 +266,66 @@ def reciprocal(x: Any) -> Array:
     0.25
     """
     (x,) = promote_float(x)
-    return E.div(1.0, x)
+    return ew.div(1.0, x)
 
 
-def log2(x: Any) -> Array:
+def log2(x: ArrayLike) -> Array:
     """Base-2 logarithm.
 
     >>> import funcdiff.numpy as fnp
     >>> float(fnp.log2(8.0))
     3.0
     """
-    return E.mul(log(x), 1.0 / math.log(2.0))
+    return ew.mul(log(x), 1.0 / math.log(2.0))
 
 
-def log10(x: Any) -> Array:
+def log10(x: ArrayLike) -> Array:
     """Base-10 logarithm.
 
     >>> import funcdiff.numpy as fnp
     >>> float(fnp.log10(100.0))
     2.0
     """
-    return E.mul(log(x), 1.0 / math.log(10.0))
+    return ew.mul(log(x), 1.0 / math.log(10.0))
 
 
-def exp2(x: Any) -> Array:
+def exp2(x: ArrayLike) -> Array:
     """``2 ** x``.
 
     >>> import funcdiff.numpy as fnp
     >>> float(fnp.exp2(3.0))
     8.0
     """
-    return exp(E.mul(promote_float(x)[0], math.log(2.0)))
+    return exp(ew.mul(promote_float(x)[0], math.log(2.0)))
 
 
-def deg2rad(x: Any) -> Array:
+def deg2rad(x: ArrayLike) -> Array:
     """Degrees to radians.
 
     >>> import funcdiff.numpy as fnp
     >>> print(f"{float(fnp.deg2rad(180.0)):.5f}")
     3.14159
     """
-    return E.mul(promote_float(x)[0], math.pi / 180.0)
+    return ew.mul(promote_float(x)[0], math.pi / 180.0)
 
 
 radians = deg2rad
 
 
-def rad2deg(x: Any) -> Array:
+def rad2deg(x: ArrayLike) -> Array:
     """Radians to degrees.
 
     >>> import funcdiff.numpy as fnp
     >>> print(f"{float(fnp.rad2deg(3.141592653589793)):.5f}")
     180.00000
     """
-    return E.mul(promote_float(x)[0], 180.0 / math.pi)
+    return ew.mul(promote_float(x)[0], 180.0 / math.pi)
 
 
 degrees = rad2deg
 
 
-def round(a: Any, decimals: int = 0) -> Array:  # noqa: A001
+def round(a: ArrayLike, decimals: int = 0) -> Array:  # noqa: A001
     """Round half to even (numpy's rule), zero derivative.
 
     >>> import funcdiff.numpy as fnp
@@ -329,15 +334,15 @@ def round(a: Any, decimals: int = 0) -> Array:  # noqa: A001
     """
     (a,) = promote_float(a)
     if decimals == 0:
-        return bind(E.round_p, a)
+        return bind(ew.round_p, a)
     scale = 10.0**decimals
-    return E.div(bind(E.round_p, E.mul(a, scale)), scale)
+    return ew.div(bind(ew.round_p, ew.mul(a, scale)), scale)
 
 
 around = round
 
 
-def trunc(x: Any) -> Array:
+def trunc(x: ArrayLike) -> Array:
     """Round toward zero (zero derivative).
 
     >>> import funcdiff.numpy as fnp
@@ -345,13 +350,13 @@ def trunc(x: Any) -> Array:
     -1.0
     """
     (x,) = promote_float(x)
-    return E.mul(sign(x), floor(abs(x)))
+    return ew.mul(sign(x), floor(abs(x)))
 
 
 fix = trunc
 
 
-def isinf(x: Any) -> Array:
+def isinf(x: ArrayLike) -> Array:
     """True where ``x`` is plus or minus infinity.
 
     >>> import funcdiff.numpy as fnp
@@ -374,12 +379,14 @@ def _norm_root(s: Array, p: float = 2.0) -> Array:
     the root is replaced by ``s ** 1.5``, which has exactly that value, that
     gradient and an infinite second derivative.
     """
-    zero = E.eq(s, 0.0)
-    root = E.sqrt(E.select(zero, 1.0, s)) if p == 2.0 else E.pow(E.select(zero, 1.0, s), 1.0 / p)
-    return E.select(zero, E.pow(s, 1.5), root)
+    zero = ew.eq(s, 0.0)
+    root = (
+        ew.sqrt(ew.select(zero, 1.0, s)) if p == 2.0 else ew.pow(ew.select(zero, 1.0, s), 1.0 / p)
+    )
+    return ew.select(zero, ew.pow(s, 1.5), root)
 
 
-def hypot(x: Any, y: Any) -> Array:
+def hypot(x: ArrayLike, y: ArrayLike) -> Array:
     """``sqrt(x**2 + y**2)`` without overflow for large inputs.
 
     Its derivatives are those of ``sqrt(x**2 + y**2)`` at every order (the
@@ -392,15 +399,15 @@ def hypot(x: Any, y: Any) -> Array:
     """
     x, y = promote_float(x, y)
     _real_only("hypot", x, y)
-    m = bind(E.stop_gradient_p, maximum(abs(x), abs(y)))
-    m = E.select(E.logical_and(isfinite(m), E.gt(m, 0.0)), m, 1.0)
-    xs, ys = E.div(x, m), E.div(y, m)
-    r = E.mul(m, _norm_root(E.add(E.mul(xs, xs), E.mul(ys, ys))))
+    m = bind(ew.stop_gradient_p, maximum(abs(x), abs(y)))
+    m = ew.select(ew.logical_and(isfinite(m), ew.gt(m, 0.0)), m, 1.0)
+    xs, ys = ew.div(x, m), ew.div(y, m)
+    r = ew.mul(m, _norm_root(ew.add(ew.mul(xs, xs), ew.mul(ys, ys))))
     # numpy: an infinite operand gives inf, even with a NaN beside it
-    return E.select(E.logical_or(isinf(x), isinf(y)), np.inf, r)
+    return ew.select(ew.logical_or(isinf(x), isinf(y)), np.inf, r)
 
 
-def logaddexp(x: Any, y: Any) -> Array:
+def logaddexp(x: ArrayLike, y: ArrayLike) -> Array:
     """``log(exp(x) + exp(y))`` without overflow.
 
     >>> import funcdiff.numpy as fnp
@@ -414,14 +421,14 @@ def logaddexp(x: Any, y: Any) -> Array:
     # softmax one (no kink at x == y); an infinite max shifts by 0.
     # log(exp(a - m) + exp(b - m)) is written log1p(expm1(a - m) + exp(b - m)),
     # the same function, accurate when exp(b - m) is tiny (softplus(-50)).
-    x_big = E.ge(x, y)
-    a, b = E.select(x_big, x, y), E.select(x_big, y, x)
-    m = bind(E.stop_gradient_p, a)
-    m = E.select(isfinite(m), m, 0.0)
-    return E.add(m, log1p(E.add(expm1(E.sub(a, m)), exp(E.sub(b, m)))))
+    x_big = ew.ge(x, y)
+    a, b = ew.select(x_big, x, y), ew.select(x_big, y, x)
+    m = bind(ew.stop_gradient_p, a)
+    m = ew.select(isfinite(m), m, 0.0)
+    return ew.add(m, log1p(ew.add(expm1(ew.sub(a, m)), exp(ew.sub(b, m)))))
 
 
-def logaddexp2(x: Any, y: Any) -> Array:
+def logaddexp2(x: ArrayLike, y: ArrayLike) -> Array:
     """``log2(2**x + 2**y)`` without overflow.
 
     >>> import funcdiff.numpy as fnp
@@ -430,10 +437,10 @@ def logaddexp2(x: Any, y: Any) -> Array:
     """
     x, y = promote_float(x, y)
     ln2 = math.log(2.0)
-    return E.div(logaddexp(E.mul(x, ln2), E.mul(y, ln2)), ln2)
+    return ew.div(logaddexp(ew.mul(x, ln2), ew.mul(y, ln2)), ln2)
 
 
-def fmod(x: Any, y: Any) -> Array:
+def fmod(x: ArrayLike, y: ArrayLike) -> Array:
     """C-style remainder, sign of ``x``: ``x - trunc(x / y) * y``.
 
     >>> import funcdiff.numpy as fnp
@@ -441,10 +448,16 @@ def fmod(x: Any, y: Any) -> Array:
     -1.0
     """
     x, y = promote_float(x, y)
-    return E.sub(x, E.mul(trunc(E.div(x, y)), y))
+    return ew.sub(x, ew.mul(trunc(ew.div(x, y)), y))
 
 
-def where(condition: Any, x: Any = None, y: Any = None) -> Array:
+@overload
+def where(condition: ArrayLike) -> tuple[np.ndarray, ...]: ...
+@overload
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array: ...
+def where(
+    condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None
+) -> Array | tuple[np.ndarray, ...]:
     """``numpy.where(condition, x, y)``: pick from x where True, else y.
 
     The gradient flows to the branch that was picked only; see the docs for
@@ -462,12 +475,12 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Array:
         raise ValueError("where: give both x and y, or neither")
     c = asarray_arg(condition)
     if dtype_of(c) != np.bool_:
-        c = E.ne(c, 0)
+        c = ew.ne(c, 0)
     x, y = promote(x, y)
-    return E.select(c, x, y)
+    return ew.select(c, x, y)
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
     """Limit values to ``[a_min, a_max]`` (either may be None).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -484,7 +497,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Array:
     return out
 
 
-def heaviside(x: Any, h0: Any) -> Array:
+def heaviside(x: ArrayLike, h0: ArrayLike) -> Array:
     """Step function: 0 for x < 0, h0 at 0, 1 for x > 0 (zero derivative in x).
 
     >>> import funcdiff.numpy as fnp, numpy as np
@@ -492,7 +505,7 @@ def heaviside(x: Any, h0: Any) -> Array:
     array([0. , 0.5, 1. ])
     """
     x, h0 = promote_float(x, h0)
-    return E.select(E.lt(x, 0.0), 0.0, E.select(E.gt(x, 0.0), 1.0, h0))
+    return ew.select(ew.lt(x, 0.0), 0.0, ew.select(ew.gt(x, 0.0), 1.0, h0))
 
 
 # sinc(x) = sum_n (-1)^n (pi x)^(2n) / (2n+1)!; on |pi x| < 1 the first 12
@@ -504,7 +517,7 @@ _SINC_COEFFS = tuple(
 )
 
 
-def sinc(x: Any) -> Array:
+def sinc(x: ArrayLike) -> Array:
     """Normalized sinc ``sin(pi x) / (pi x)``, 1 at 0.
 
     Differentiable to any order, also at 0: on ``|pi x| < 1`` it is computed
@@ -518,21 +531,21 @@ def sinc(x: Any) -> Array:
     1.0 -3.289868
     """
     (x,) = promote_float(x)
-    px = E.mul(x, math.pi)
-    near = E.lt(abs(px), 1.0)
+    px = ew.mul(x, math.pi)
+    near = ew.lt(abs(px), 1.0)
     # each branch sees a safe argument, so the one not taken adds no inf/NaN
     # to any derivative
-    xs = E.select(near, x, 0.0)
-    z = E.mul(xs, xs)
+    xs = ew.select(near, x, 0.0)
+    z = ew.mul(xs, xs)
     poly: Any = _SINC_COEFFS[-1]
     for c in reversed(_SINC_COEFFS[:-1]):
-        poly = E.add(E.mul(poly, z), c)
-    far = E.select(near, 1.0, px)
-    return E.select(near, poly, E.div(sin(far), far))
+        poly = ew.add(ew.mul(poly, z), c)
+    far = ew.select(near, 1.0, px)
+    return ew.select(near, poly, ew.div(sin(far), far))
 
 
 def nan_to_num(
-    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    x: ArrayLike, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Array:
     """Replace NaN and infinities with finite numbers.
 
@@ -546,9 +559,9 @@ def nan_to_num(
         return x
     hi = info.max if posinf is None else posinf
     lo = info.min if neginf is None else neginf
-    x = E.select(isnan(x), nan, x)
-    x = E.select(E.eq(x, np.inf), hi, x)
-    return E.select(E.eq(x, -np.inf), lo, x)
+    x = ew.select(isnan(x), nan, x)
+    x = ew.select(ew.eq(x, np.inf), hi, x)
+    return ew.select(ew.eq(x, -np.inf), lo, x)
 
 
 __all__ = [

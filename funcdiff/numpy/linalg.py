@@ -19,11 +19,12 @@ Functions are grouped by kind under section banners.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
 from funcdiff.core.trace import bind
+from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, promote_float, shape_of
 from funcdiff.numpy._linear import matmul
@@ -31,10 +32,10 @@ from funcdiff.numpy._reductions import _axes_list, _NoValue
 from funcdiff.numpy._reductions import max as _max
 from funcdiff.numpy._reductions import min as _min
 from funcdiff.numpy._ufuncs import _norm_root
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import linalg as L
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import linalg as la
+from funcdiff.primitives import shape as sh
 
 __all__ = [
     "EighResult",
@@ -63,16 +64,16 @@ __all__ = [
 
 
 def _abs(x: Array) -> Array:
-    return bind(E.abs_p, x)
+    return bind(ew.abs_p, x)
 
 
 def _sum_sq(x: Array, axes: tuple[int, ...]) -> Array:
     """``sqrt(sum(|x|**2))`` over ``axes``; at x = 0 value and gradient 0 and
     higher derivatives NaN (see ``_norm_root``)."""
     if dtype_of(x).kind == "c":
-        re, im = E.real(x), E.imag(x)
-        return _norm_root(S.reduce_sum(E.add(E.mul(re, re), E.mul(im, im)), axes))
-    return _norm_root(S.reduce_sum(E.mul(x, x), axes))
+        re, im = ew.real(x), ew.imag(x)
+        return _norm_root(sh.reduce_sum(ew.add(ew.mul(re, re), ew.mul(im, im)), axes))
+    return _norm_root(sh.reduce_sum(ew.mul(x, x), axes))
 
 
 def _vector_norm(x: Array, order: Any, axis: int) -> Array:
@@ -86,13 +87,13 @@ def _vector_norm(x: Array, order: Any, axis: int) -> Array:
     if order == -np.inf:
         return _min(_abs(x), axis)
     if order == 0:
-        return S.reduce_sum(E.convert(E.ne(x, 0.0), E.real_dtype(dtype_of(x))), axes)
+        return sh.reduce_sum(ew.convert(ew.ne(x, 0.0), ew.real_dtype(dtype_of(x))), axes)
     if order == 1:
-        return S.reduce_sum(_abs(x), axes)
+        return sh.reduce_sum(_abs(x), axes)
     p = float(order)
-    s = S.reduce_sum(E.pow(_abs(x), p), axes)
+    s = sh.reduce_sum(ew.pow(_abs(x), p), axes)
     if p < 0:
-        return E.pow(s, 1.0 / p)
+        return ew.pow(s, 1.0 / p)
     return _norm_root(s, p)
 
 
@@ -108,9 +109,9 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
         # singular values of the (row, col) planes, moved last (as numpy does)
         nd = len(shape_of(x))
         rest = [i for i in range(nd) if i not in (row, col)]
-        s = _singular_values(S.transpose(x, (*rest, row, col)))
+        s = _singular_values(sh.transpose(x, (*rest, row, col)))
         if order == "nuc":
-            return S.reduce_sum(s, (nd - 2,))
+            return sh.reduce_sum(s, (nd - 2,))
         return _max(s, nd - 2) if order == 2 else _min(s, nd - 2)
     if not _is_number(order) or order not in (1, -1, np.inf, -np.inf):
         raise ValueError(
@@ -118,11 +119,11 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
         )
     if order in (1, -1):
         # largest (smallest) column sum: sum over rows, then extremum over columns
-        sums = S.reduce_sum(_abs(x), (row,))
+        sums = sh.reduce_sum(_abs(x), (row,))
         other = col - 1 if col > row else col
     else:
         # largest (smallest) row sum
-        sums = S.reduce_sum(_abs(x), (col,))
+        sums = sh.reduce_sum(_abs(x), (col,))
         other = row - 1 if row > col else row
     return _max(sums, other) if order > 0 else _min(sums, other)
 
@@ -131,7 +132,12 @@ def _is_number(order: Any) -> bool:
     return isinstance(order, (int, float, np.integer, np.floating)) and not isinstance(order, bool)
 
 
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Array:  # noqa: A002
+def norm(
+    x: ArrayLike,
+    ord: float | str | None = None,  # noqa: A002
+    axis: Axis = None,
+    keepdims: bool = False,
+) -> Array:
     """Vector or matrix norm, as ``numpy.linalg.norm``.
 
     Args:
@@ -170,15 +176,15 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     >>> fd.grad(fnp.linalg.norm)(np.zeros(3))
     array([0., 0., 0.])
     """
-    x = asarray_arg(x)
-    if dtype_of(x).kind not in "fc":
-        x = E.convert(x, np.float64)
-    shape = shape_of(x)
+    arr = asarray_arg(x)
+    if dtype_of(arr).kind not in "fc":
+        arr = ew.convert(arr, np.float64)
+    shape = shape_of(arr)
     nd = len(shape)
     if axis is None:
         if ord is None:
-            r = _sum_sq(x, tuple(range(nd)))
-            return S.reshape(r, (1,) * nd) if keepdims else r
+            r = _sum_sq(arr, tuple(range(nd)))
+            return sh.reshape(r, (1,) * nd) if keepdims else r
         if nd not in (1, 2):
             raise ValueError(
                 f"norm: improper number of dimensions to norm: ord={ord!r} needs a 1-D or "
@@ -186,20 +192,19 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             )
         axes = list(range(nd))
     else:
-        if not isinstance(axis, (tuple, list)):
-            axis = (axis,)
-        axes = _axes_list("norm", axis, shape)  # raises on out-of-range or repeated axes
+        given = axis if isinstance(axis, (tuple, list)) else (axis,)
+        axes = _axes_list("norm", given, shape)  # raises on out-of-range or repeated axes
     if len(axes) == 1:
-        r = _vector_norm(x, ord, axes[0])
+        r = _vector_norm(arr, ord, axes[0])
     elif len(axes) == 2:
-        r = _matrix_norm(x, ord, axes[0], axes[1])
+        r = _matrix_norm(arr, ord, axes[0], axes[1])
     else:
         raise ValueError(
             f"norm: improper number of dimensions to norm: axis={axis!r} (give one axis "
             "for a vector norm or two for a matrix norm)"
         )
     if keepdims:
-        r = S.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        r = sh.reshape(r, tuple(1 if i in axes else n for i, n in enumerate(shape)))
     return r
 
 
@@ -244,7 +249,7 @@ def _check_matrix(name: str, x: Array, square: bool, arg: str = "a") -> tuple[in
 
 def _mT(x: Array) -> Array:
     nd = len(shape_of(x))
-    return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+    return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
 
 
 def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]) -> Array:
@@ -267,22 +272,22 @@ def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]
     if len(sb) == 1:
         if sb[0] != n:
             raise mismatch()
-        col = S.broadcast_to(S.reshape(b, (n, 1)), (*lead, n, 1))
-        return S.reshape(fn(a, col), (*lead, n))
+        col = sh.broadcast_to(sh.reshape(b, (n, 1)), (*lead, n, 1))
+        return sh.reshape(fn(a, col), (*lead, n))
     if len(sb) == 0 or sb[-2] != n:
         raise mismatch()
     k = sb[-1]
     if not lead and len(sb) > 2:
         nb = len(sb) - 2
         size = int(np.prod(sb[:-2], dtype=np.int64)) * k
-        cols = S.reshape(S.transpose(b, (nb, *range(nb), nb + 1)), (n, size))
-        x = S.reshape(fn(a, cols), (n, *sb[:-2], k))
-        return S.transpose(x, (*range(1, nb + 1), 0, nb + 1))
+        cols = sh.reshape(sh.transpose(b, (nb, *range(nb), nb + 1)), (n, size))
+        x = sh.reshape(fn(a, cols), (n, *sb[:-2], k))
+        return sh.transpose(x, (*range(1, nb + 1), 0, nb + 1))
     try:
         batch = tuple(np.broadcast_shapes(lead, sb[:-2]))
     except ValueError:
         raise mismatch() from None
-    return fn(S.broadcast_to(a, (*batch, n, n)), S.broadcast_to(b, (*batch, n, k)))
+    return fn(sh.broadcast_to(a, (*batch, n, n)), sh.broadcast_to(b, (*batch, n, k)))
 
 
 # ---------------------------------------------------------------------------
@@ -290,7 +295,7 @@ def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]
 # ---------------------------------------------------------------------------
 
 
-def solve(a: Any, b: Any) -> Array:
+def solve(a: ArrayLike, b: ArrayLike) -> Array:
     """Solve ``a @ x = b`` for square ``a``, as ``numpy.linalg.solve``.
 
     ``a`` is ``(..., n, n)``; ``b`` is ``(n,)`` (one vector) or
@@ -306,10 +311,10 @@ def solve(a: Any, b: Any) -> Array:
     array([0.2, 0.4])
     """
     a, b = _floats("solve", a, b)
-    return _with_rhs("solve", a, b, L.solve)
+    return _with_rhs("solve", a, b, la.solve)
 
 
-def inv(a: Any) -> Array:
+def inv(a: ArrayLike) -> Array:
     """Inverse of square matrices ``(..., n, n)``, as ``numpy.linalg.inv``.
 
     Computed as ``solve(a, I)``, so ``d inv = -inv da inv``. A singular ``a``
@@ -324,7 +329,7 @@ def inv(a: Any) -> Array:
     shape = _check_matrix("inv", a, square=True)
     eye = np.broadcast_to(np.eye(shape[-1], dtype=dtype_of(a)), shape)
     try:
-        return L.solve(a, eye)
+        return la.solve(a, eye)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             "inv: singular matrix (a matrix of the stack has no inverse); pinv gives "
@@ -332,7 +337,7 @@ def inv(a: Any) -> Array:
         ) from None
 
 
-def det(a: Any) -> Array:
+def det(a: ArrayLike) -> Array:
     """Determinant of square matrices ``(..., n, n)``, as ``numpy.linalg.det``.
 
     The gradient is the cofactor matrix ``adj(a)^T`` (``det(a) a^-T`` when
@@ -357,7 +362,7 @@ def det(a: Any) -> Array:
     """
     (a,) = _floats("det", a)
     _check_matrix("det", a, square=True)
-    return L.det(a)
+    return la.det(a)
 
 
 class SlogdetResult(NamedTuple):
@@ -373,7 +378,7 @@ class SlogdetResult(NamedTuple):
     logabsdet: Array
 
 
-def slogdet(a: Any) -> SlogdetResult:
+def slogdet(a: ArrayLike) -> SlogdetResult:
     """Sign and natural log of ``|det a|``, as ``numpy.linalg.slogdet``.
 
     ``d logabsdet = trace(a^-1 da)`` (the gradient is ``a^-T``, computed
@@ -393,7 +398,7 @@ def slogdet(a: Any) -> SlogdetResult:
     """
     (a,) = _floats("slogdet", a)
     _check_matrix("slogdet", a, square=True)
-    sign, logabsdet = L.slogdet(a)
+    sign, logabsdet = la.slogdet(a)
     return SlogdetResult(sign, logabsdet)
 
 
@@ -402,10 +407,10 @@ def slogdet(a: Any) -> SlogdetResult:
 # ---------------------------------------------------------------------------
 
 
-def cholesky(a: Any, /, *, upper: bool = False) -> Array:
+def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     """Cholesky factor of symmetric positive definite matrices, as
-    ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ L.T``, or upper
-    ``U = L.T`` with ``upper=True``.
+    ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ la.T``, or upper
+    ``U = la.T`` with ``upper=True``.
 
     Like numpy, only one triangle of ``a`` is read (the lower one, or the
     upper one with ``upper=True``), so the gradient with respect to the other
@@ -425,8 +430,8 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Array:
     (a,) = _floats("cholesky", a)
     _check_matrix("cholesky", a, square=True)
     if upper:
-        return _mT(L.cholesky(_mT(a)))
-    return L.cholesky(a)
+        return _mT(la.cholesky(_mT(a)))
+    return la.cholesky(a)
 
 
 class EighResult(NamedTuple):
@@ -447,7 +452,7 @@ def _uplo(name: str, UPLO: str) -> bool:
     return UPLO == "L"
 
 
-def eigh(a: Any, UPLO: str = "L") -> EighResult:
+def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, as
     ``numpy.linalg.eigh``.
 
@@ -473,11 +478,11 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     lower = _uplo("eigh", UPLO)
     (a,) = _floats("eigh", a)
     _check_matrix("eigh", a, square=True)
-    w, v = L.eigh(a, lower=lower)
+    w, v = la.eigh(a, lower=lower)
     return EighResult(w, v)
 
 
-def eigvalsh(a: Any, UPLO: str = "L") -> Array:
+def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
     """Eigenvalues (ascending) of symmetric matrices, as ``numpy.linalg.eigvalsh``
     (the eigenvalues of ``eigh``; ``dw_i = v_i^T da_sym v_i``).
 
@@ -501,7 +506,13 @@ class QRResult(NamedTuple):
     R: Array
 
 
-def qr(a: Any, mode: str = "reduced") -> Any:
+@overload
+def qr(a: ArrayLike, mode: Literal["reduced", "complete"] = ...) -> QRResult: ...
+@overload
+def qr(a: ArrayLike, mode: Literal["r"]) -> Array: ...
+@overload
+def qr(a: ArrayLike, mode: str) -> QRResult | Array: ...
+def qr(a: ArrayLike, mode: str = "reduced") -> QRResult | Array:
     """QR decomposition, as ``numpy.linalg.qr`` (Householder; the diagonal
     of ``R`` may be negative, as numpy's).
 
@@ -532,7 +543,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
             f"qr: mode='complete' for a tall matrix {shape} is not supported (the extra "
             "columns of Q are not unique, so they have no derivative); use mode='reduced'"
         )
-    q, r = L.qr(a)
+    q, r = la.qr(a)
     return r if mode == "r" else QRResult(q, r)
 
 
@@ -549,9 +560,28 @@ class SVDResult(NamedTuple):
     Vh: Array
 
 
+@overload
 def svd(
-    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
-) -> Any:
+    a: ArrayLike,
+    full_matrices: bool = ...,
+    compute_uv: Literal[True] = ...,
+    hermitian: bool = ...,
+) -> SVDResult: ...
+@overload
+def svd(
+    a: ArrayLike, full_matrices: bool = ..., *, compute_uv: Literal[False], hermitian: bool = ...
+) -> Array: ...
+@overload
+def svd(
+    a: ArrayLike, full_matrices: bool, compute_uv: Literal[False], hermitian: bool = ...
+) -> Array: ...
+@overload
+def svd(
+    a: ArrayLike, full_matrices: bool = ..., compute_uv: bool = ..., hermitian: bool = ...
+) -> SVDResult | Array: ...
+def svd(
+    a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> SVDResult | Array:
     """Singular value decomposition ``a = U @ diag(S) @ Vh``, as
     ``numpy.linalg.svd`` (S descending).
 
@@ -581,13 +611,13 @@ def svd(
     (a,) = _floats("svd", a)
     shape = _check_matrix("svd", a, square=False)
     if not compute_uv:
-        return L.svd(a, full_matrices=False, compute_uv=False)[0]
+        return la.svd(a, full_matrices=False, compute_uv=False)[0]
     full = bool(full_matrices) and shape[-1] != shape[-2]
-    u, s, vh = L.svd(a, full_matrices=full, compute_uv=True)
+    u, s, vh = la.svd(a, full_matrices=full, compute_uv=True)
     return SVDResult(u, s, vh)
 
 
-def svdvals(x: Any, /) -> Array:
+def svdvals(x: ArrayLike, /) -> Array:
     """Singular values, descending, as ``numpy.linalg.svdvals``
     (``ds_i = u_i^T dx v_i``).
 
@@ -599,7 +629,7 @@ def svdvals(x: Any, /) -> Array:
 
 
 def _singular_values(x: Array) -> Array:
-    return L.svd(x, full_matrices=False, compute_uv=False)[0]
+    return la.svd(x, full_matrices=False, compute_uv=False)[0]
 
 
 # ---------------------------------------------------------------------------
@@ -607,7 +637,9 @@ def _singular_values(x: Array) -> Array:
 # ---------------------------------------------------------------------------
 
 
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoValue) -> Array:
+def pinv(
+    a: ArrayLike, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoValue
+) -> Array:
     """Moore-Penrose pseudo-inverse, as ``numpy.linalg.pinv``: singular values
     ``<= rcond * max(s)`` are dropped (``rcond`` defaults to 1e-15, or to
     ``max(m, n) * eps`` when ``rtol=None``; ``rtol`` is the new name).
@@ -641,10 +673,12 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NoV
         cut = rcond
     if np.ndim(cut) != 0:
         raise NotImplementedError("pinv: rcond/rtol must be a scalar (one cutoff for the stack)")
-    return L.pinv(a, float(cut))
+    return la.pinv(a, float(cut))
 
 
-def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Array, Array, Array, Array]:
+def lstsq(
+    a: ArrayLike, b: ArrayLike, rcond: float | None = None
+) -> tuple[Array, Array, Array, Array]:
     """Least-squares solution of ``a @ x = b``, as ``numpy.linalg.lstsq``:
     returns ``(x, residuals, rank, s)``.
 
@@ -683,12 +717,12 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Array, Array, Array, Array
         rcond = eps * max(m, n)
     elif rcond < 0:
         rcond = eps  # LAPACK's convention for a negative rcond
-    b2 = S.reshape(b, (m, 1)) if len(sb) == 1 else b
-    x = matmul(L.pinv(a, float(rcond)), b2)
+    b2 = sh.reshape(b, (m, 1)) if len(sb) == 1 else b
+    x = matmul(la.pinv(a, float(rcond)), b2)
     s = _singular_values(a)
     if min(m, n) > 0:
-        cutoff = E.mul(I.slice_axis(s, 0, 1, 0), dt.type(rcond))
-        rank = S.reduce_sum(E.convert(E.gt(s, cutoff), np.int32), (0,))
+        cutoff = ew.mul(ix.slice_axis(s, 0, 1, 0), dt.type(rcond))
+        rank = sh.reduce_sum(ew.convert(ew.gt(s, cutoff), np.int32), (0,))
     else:
         rank = np.int32(0)
     resid: Array = np.zeros((0,), dt)
@@ -698,8 +732,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Array, Array, Array, Array
         except ConcretizationError:
             full = True  # abstract under jit/vmap: assume full rank
         if full:
-            r = E.sub(b2, matmul(a, x))
-            resid = S.reduce_sum(E.mul(r, r), (0,))
+            r = ew.sub(b2, matmul(a, x))
+            resid = sh.reduce_sum(ew.mul(r, r), (0,))
     if len(sb) == 1:
-        x = S.reshape(x, (n,))
+        x = sh.reshape(x, (n,))
     return x, resid, rank, s

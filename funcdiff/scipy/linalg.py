@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.trace import Tracer
+from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.numpy.linalg import _check_matrix, _floats, _mT, _with_rhs
-from funcdiff.primitives import linalg as L
+from funcdiff.primitives import linalg as la
 
 __all__ = ["cho_factor", "cho_solve", "cholesky", "solve_triangular"]
 
@@ -53,9 +54,9 @@ def _trans(trans: Any) -> bool:
 
 
 def solve_triangular(
-    a: Any,
-    b: Any,
-    trans: Any = 0,
+    a: ArrayLike,
+    b: ArrayLike,
+    trans: int | str = 0,
     lower: bool = False,
     unit_diagonal: bool = False,
     overwrite_b: bool = False,
@@ -84,7 +85,7 @@ def solve_triangular(
     _finite("solve_triangular", check_finite, a, b)
 
     def fn(a2: Array, b2: Array) -> Array:
-        return L.triangular_solve(
+        return la.triangular_solve(
             a2, b2, lower=bool(lower), transpose_a=transpose_a, unit_diagonal=bool(unit_diagonal)
         )
 
@@ -92,11 +93,11 @@ def solve_triangular(
 
 
 def cholesky(
-    a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
+    a: ArrayLike, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
 ) -> Array:
     """Cholesky factor, as ``scipy.linalg.cholesky``: upper ``U`` with
     ``a = U.T @ U`` (reading the upper triangle of ``a``), or lower ``L``
-    with ``a = L @ L.T`` when ``lower`` (reading the lower triangle).
+    with ``a = L @ la.T`` when ``lower`` (reading the lower triangle).
     Not positive definite: LinAlgError.
 
     >>> import numpy as np
@@ -109,12 +110,12 @@ def cholesky(
     _check_matrix("cholesky", a, square=True)
     _finite("cholesky", check_finite, a)
     if lower:
-        return L.cholesky(a)
-    return _mT(L.cholesky(_mT(a)))
+        return la.cholesky(a)
+    return _mT(la.cholesky(_mT(a)))
 
 
 def cho_factor(
-    a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
+    a: ArrayLike, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
 ) -> tuple[Array, bool]:
     """``(c, lower)`` for ``cho_solve``, as ``scipy.linalg.cho_factor``:
     ``c`` is ``cholesky(a, lower)``; its other triangle is zero (scipy
@@ -130,7 +131,10 @@ def cho_factor(
 
 
 def cho_solve(
-    c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False, check_finite: bool = True
+    c_and_lower: tuple[Any, bool],
+    b: ArrayLike,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
 ) -> Array:
     """Solve ``a @ x = b`` given ``(c, lower) = cho_factor(a)``, as
     ``scipy.linalg.cho_solve``: two triangular solves with the ``lower``
@@ -157,7 +161,7 @@ def cho_solve(
 
     def fn(c2: Array, b2: Array) -> Array:
         # lower: L L^T x = b;  upper: U^T U x = b
-        y = L.triangular_solve(c2, b2, lower=low, transpose_a=not low)
-        return L.triangular_solve(c2, y, lower=low, transpose_a=low)
+        y = la.triangular_solve(c2, b2, lower=low, transpose_a=not low)
+        return la.triangular_solve(c2, y, lower=low, transpose_a=low)
 
     return _with_rhs("cho_solve", c, b, fn)
