@@ -55,7 +55,10 @@ _DEBUG = _debug.STATE  # debug_nans flag: the hooks below cost one attribute rea
 
 
 def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
-    """Apply ``prim`` to ``args``: evaluate it, or record it in a trace."""
+    """Apply ``prim`` to ``args``: evaluate it, or record it in a trace.
+
+    The user-facing form: the output itself, or a list of outputs for a
+    primitive with ``multiple_results``. Interpreters use ``bind_list``."""
     top: JaxprTrace | None = None
     for a in args:
         if isinstance(a, Tracer):
@@ -64,18 +67,48 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
                 top = t
     if top is None:
         try:
-            out = prim.impl(*args, **params)
+            out = prim.impl(*args, **params)  # the author's form: the eager hot path
         except Exception:
             _check_abstract(prim, args, params)  # raises the rule's clear error, if any
             raise
-        if _DEBUG.enabled:
-            _debug.check_output(prim, args, params, out)
         if prim.multiple_results:
-            return [as_result(o) for o in out]
+            outs = [as_result(o) for o in out]
+            if _DEBUG.enabled:
+                _debug.check_output(prim, args, params, outs)
+            return outs
+        if _DEBUG.enabled:
+            _debug.check_output(prim, args, params, [out])
         if type(out) is np.ndarray:  # ``as_result``, inlined: the eager hot path
             return out[()] if out.ndim == 0 else out
         return as_result(out)
+    outs = top.process(prim, args, params)
+    return outs if prim.multiple_results else outs[0]
+
+
+def bind_list(prim: Primitive, *args: Any, **params: Any) -> list[Any]:
+    """``bind`` for interpreters: the list of outputs, whatever the primitive."""
+    top: JaxprTrace | None = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    if top is None:
+        return _eval_list(prim, args, params)
     return top.process(prim, args, params)
+
+
+def _eval_list(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+    """Evaluate ``prim`` on concrete ``args`` with the list form of ``impl``."""
+    try:
+        outs = prim.listed["impl"](*args, **params)  # type: ignore[misc]
+    except Exception:
+        _check_abstract(prim, args, params)  # raises the rule's clear error, if any
+        raise
+    outs = [as_result(o) for o in outs]
+    if _DEBUG.enabled:
+        _debug.check_output(prim, args, params, outs)
+    return outs
 
 
 def _check_abstract(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> None:
@@ -315,7 +348,8 @@ class JaxprTrace:
             self.env[v] = x
         return v, x
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Tracer]:
+        """Record ``prim`` on ``args``; the list of output tracers."""
         if not self.active:
             raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
         invars: list[Atom] = []
@@ -333,28 +367,29 @@ class JaxprTrace:
                 invars.append(atom)
                 vals.append(val)
         if known:
-            out = bind(prim, *vals, **params)
+            top: JaxprTrace | None = None
+            for a in vals:
+                if isinstance(a, Tracer):
+                    t = a._trace
+                    if top is None or t.level > top.level:
+                        top = t
+            outs = (
+                _eval_list(prim, vals, params) if top is None else top.process(prim, vals, params)
+            )
             env = self.env
-            if not prim.multiple_results:
-                v = Var(aval_of(out))
-                env[v] = out
-                self.eqns.append(Eqn(prim, invars, [v], params))
-                if _DEBUG.enabled:
-                    _debug.record_source([v])
-                return Tracer(self, v, out)
-            outs = out
-            outvars = [Var(aval_of(o)) for o in outs]
-            for v, o in zip(outvars, outs, strict=True):
+            outvars = []
+            for o in outs:
+                v = Var(aval_of(o))
                 env[v] = o
+                outvars.append(v)
         else:
-            avals = prim.abstract_eval(*[x.aval for x in invars], **params)
-            outs = [None] * len(avals) if prim.multiple_results else (None,)
-            outvars = [Var(a) for a in (avals if prim.multiple_results else (avals,))]
+            outs = prim.rule("abstract_eval")(*[x.aval for x in invars], **params)
+            outvars = [Var(a) for a in outs]
+            outs = [None] * len(outs)
         self.eqns.append(Eqn(prim, invars, outvars, params))
         if _DEBUG.enabled:
             _debug.record_source(outvars)
-        tracers = [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
-        return tracers if prim.multiple_results else tracers[0]
+        return [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
 
     def to_jaxpr(self, in_tracers: Sequence[Tracer], outs: Sequence[Any]) -> ClosedJaxpr:
         outvars = [self.lift(o)[0] for o in outs]

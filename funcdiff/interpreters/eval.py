@@ -1,7 +1,7 @@
 """Evaluation: ``eval_jaxpr : Jaxpr -> consts -> args -> outs``.
 
-Runs each equation through ``bind``, so evaluating a jaxpr inside another
-trace simply records its equations there.
+Runs each equation through ``bind_list``, so evaluating a jaxpr inside
+another trace simply records its equations there.
 """
 
 from __future__ import annotations
@@ -10,29 +10,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from funcdiff.core import debug_state as _debug
-from funcdiff.core.ir import Jaxpr, Literal, Var
-from funcdiff.core.trace import bind
+from funcdiff.core.ir import Jaxpr, Var
+from funcdiff.core.trace import bind_list
+from funcdiff.interpreters._loop import read, write
 
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:
     """Evaluate ``jaxpr`` on ``args`` (arrays or tracers of an outer trace)."""
     env = eval_jaxpr_env(jaxpr, consts, args)
-    return [x.val if isinstance(x, Literal) else env[x] for x in jaxpr.outvars]
+    return [read(env, x) for x in jaxpr.outvars]
 
 
 def eval_jaxpr_env(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> dict[Var, Any]:
     """Evaluate ``jaxpr`` and return the value of every variable."""
-    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
-    env.update(zip(jaxpr.invars, args, strict=True))
+    env: dict[Var, Any] = {}
+    write(env, jaxpr.constvars, consts)
+    write(env, jaxpr.invars, args)
     for eqn in jaxpr.eqns:
-        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
+        ins = [read(env, x) for x in eqn.invars]
         try:
-            out = bind(eqn.primitive, *ins, **eqn.params)
+            outs = bind_list(eqn.primitive, *ins, **eqn.params)
         except _debug.NaNError as err:  # debug_nans: say which equation
             err.add_context(eqn, "forward")
             raise
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, out, strict=True))
-        else:
-            env[eqn.outvars[0]] = out
+        write(env, eqn.outvars, outs)
     return env
