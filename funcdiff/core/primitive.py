@@ -71,9 +71,14 @@ Rule = Callable[..., Any]
 R = TypeVar("R", bound=Rule)
 
 
+# The rule kinds. Their signatures are in the docstrings: a rule takes the
+# primitive's params as keywords of its own (``*, axes``), which a typed
+# ``**params`` would not accept, so the call is typed ``(*args, **params)``.
+
+
 class ImplRule(Protocol):
     """``impl(*arrays, **params)``: the output (a list of them with
-    ``multiple_results``); the list form always returns a list."""
+    ``multiple_results``)."""
 
     def __call__(self, *args: Any, **params: Any) -> Any: ...
 
@@ -81,32 +86,26 @@ class ImplRule(Protocol):
 class AbstractEvalRule(Protocol):
     """``abstract_eval(*avals, **params)``: the output's ShapedArray(s)."""
 
-    def __call__(self, *avals: ShapedArray, **params: Any) -> Any: ...
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
 
 
 class JvpRule(Protocol):
     """``jvp(primals, tangents, out, **params)``: the output tangent(s)."""
 
-    def __call__(
-        self, primals: Sequence[Any], tangents: Sequence[Any], out: Any, /, **params: Any
-    ) -> Any: ...
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
 
 
 class VjpRule(Protocol):
     """``vjp(ct, primals, out, needs, **params)``: one cotangent (or ``Zero``)
     per input."""
 
-    def __call__(
-        self, ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], /, **params: Any
-    ) -> list[Any]: ...
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
 
 
 class BatchRule(Protocol):
     """``batch(args, dims, **params)``: ``(out, out_dim)``."""
 
-    def __call__(
-        self, args: Sequence[Any], dims: Sequence[int | None], /, **params: Any
-    ) -> tuple[Any, Any]: ...
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
 
 
 #: Every primitive, by name. The registry sweep test walks this.
@@ -175,7 +174,7 @@ class Primitive:
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is defined twice")
         #: the list form of each rule (see the module docstring), by kind
-        self.listed: dict[str, Rule | None] = {}
+        self.listed: dict[str, Rule] = {}
         self.name = name
         self.multiple_results = multiple_results
         self.impl = _missing(name, "impl")
@@ -208,8 +207,10 @@ class Primitive:
                 if kind in self.__dict__:
                     self.listed[kind] = self._list_form(kind, self.__dict__[kind])
 
-    def _list_form(self, kind: str, rule: Rule | None) -> Rule | None:
-        if rule is None or self.multiple_results or getattr(rule, "list_form", False):
+    def _list_form(self, kind: str, rule: Rule | None) -> Rule:
+        if rule is None:
+            return _missing(self.name, kind, transform=True)
+        if self.multiple_results or getattr(rule, "list_form", False):
             return rule
         return _LIST_FORM[kind](rule)
 
@@ -226,13 +227,9 @@ class Primitive:
     def rule(self, kind: str) -> Rule:
         """The list form of the rule named ``kind`` (see the module
         docstring), or a MissingRuleError naming the primitive."""
-        r = self.listed.get(kind)
-        if r is None:
-            raise MissingRuleError(
-                f"primitive '{self.name}' has no {kind} rule, so this transform "
-                "cannot go through it. Add the rule in the primitive's paragraph."
-            )
-        return r
+        if getattr(self, kind) is None:
+            raise MissingRuleError(_missing_text(self.name, kind))
+        return self.listed[kind]
 
 
 def list_form(rule: R) -> R:
@@ -243,9 +240,20 @@ def list_form(rule: R) -> R:
     return rule
 
 
-def _missing(name: str, kind: str) -> Rule:
+def _missing_text(name: str, kind: str) -> str:
+    return (
+        f"primitive '{name}' has no {kind} rule, so this transform cannot go "
+        "through it. Add the rule in the primitive's paragraph."
+    )
+
+
+def _missing(name: str, kind: str, *, transform: bool = False) -> Rule:
+    """A stand-in for a missing rule: calling it raises MissingRuleError
+    (with ``transform``, the message an interpreter's lookup gives)."""
+    text = _missing_text(name, kind) if transform else f"primitive '{name}' has no {kind} rule"
+
     def rule(*args: Any, **params: Any) -> Any:
-        raise MissingRuleError(f"primitive '{name}' has no {kind} rule")
+        raise MissingRuleError(text)
 
     return rule
 

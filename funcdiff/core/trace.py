@@ -81,8 +81,7 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
         if type(out) is np.ndarray:  # ``as_result``, inlined: the eager hot path
             return out[()] if out.ndim == 0 else out
         return as_result(out)
-    outs = top.process(prim, args, params)
-    return outs if prim.multiple_results else outs[0]
+    return top.process(prim, args, params)
 
 
 def bind_list(prim: Primitive, *args: Any, **params: Any) -> list[Any]:
@@ -95,17 +94,21 @@ def bind_list(prim: Primitive, *args: Any, **params: Any) -> list[Any]:
                 top = t
     if top is None:
         return _eval_list(prim, args, params)
-    return top.process(prim, args, params)
+    return prim.as_list(top.process(prim, args, params))
 
 
 def _eval_list(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
     """Evaluate ``prim`` on concrete ``args`` with the list form of ``impl``."""
     try:
-        outs = prim.listed["impl"](*args, **params)  # type: ignore[misc]
+        outs = prim.listed["impl"](*args, **params)
     except Exception:
         _check_abstract(prim, args, params)  # raises the rule's clear error, if any
         raise
-    outs = [as_result(o) for o in outs]
+    if type(outs) is not list:
+        outs = list(outs)
+    for i, o in enumerate(outs):
+        if type(o) is not np.ndarray or o.ndim == 0:  # ``as_result``, for the others
+            outs[i] = as_result(o)
     if _DEBUG.enabled:
         _debug.check_output(prim, args, params, outs)
     return outs
@@ -348,8 +351,10 @@ class JaxprTrace:
             self.env[v] = x
         return v, x
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Tracer]:
-        """Record ``prim`` on ``args``; the list of output tracers."""
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        """Record ``prim`` on ``args``: ``bind``'s traced half, which returns
+        the output tracer (a list of them with ``multiple_results``) as
+        ``bind`` does; its eager evaluation is ``bind``'s hot path too."""
         if not self.active:
             raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
         invars: list[Atom] = []
@@ -367,29 +372,27 @@ class JaxprTrace:
                 invars.append(atom)
                 vals.append(val)
         if known:
-            top: JaxprTrace | None = None
-            for a in vals:
-                if isinstance(a, Tracer):
-                    t = a._trace
-                    if top is None or t.level > top.level:
-                        top = t
-            outs = (
-                _eval_list(prim, vals, params) if top is None else top.process(prim, vals, params)
-            )
+            out = bind(prim, *vals, **params)
             env = self.env
-            outvars = []
-            for o in outs:
-                v = Var(aval_of(o))
-                env[v] = o
-                outvars.append(v)
+            if not prim.multiple_results:  # the hot path: one result, no lists
+                v = Var(aval_of(out))
+                env[v] = out
+                self.eqns.append(Eqn(prim, invars, [v], params))
+                if _DEBUG.enabled:
+                    _debug.record_source([v])
+                return Tracer(self, v, out)
+            outs = out
+            outvars = [Var(aval_of(o)) for o in outs]
+            env.update(zip(outvars, outs, strict=True))
         else:
-            outs = prim.rule("abstract_eval")(*[x.aval for x in invars], **params)
-            outvars = [Var(a) for a in outs]
-            outs = [None] * len(outs)
+            avals = prim.listed["abstract_eval"](*[x.aval for x in invars], **params)
+            outvars = [Var(a) for a in avals]
+            outs = [None] * len(avals)
         self.eqns.append(Eqn(prim, invars, outvars, params))
         if _DEBUG.enabled:
             _debug.record_source(outvars)
-        return [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
+        tracers = [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
+        return tracers if prim.multiple_results else tracers[0]
 
     def to_jaxpr(self, in_tracers: Sequence[Tracer], outs: Sequence[Any]) -> ClosedJaxpr:
         outvars = [self.lift(o)[0] for o in outs]

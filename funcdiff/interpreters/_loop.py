@@ -37,9 +37,8 @@ def apply_rule(eqn: Eqn, kind: str, *args: Any) -> Any:
     equation's params. A missing rule raises ``MissingRuleError`` naming the
     primitive and the transform; a ``NaNError`` (``debug_nans``) raised inside
     the rule learns which equation it came from."""
-    rule = eqn.primitive.rule(kind)
-    try:
-        return rule(*args, **eqn.params)
+    try:  # ``listed`` holds a stand-in raising MissingRuleError for a missing rule
+        return eqn.primitive.listed[kind](*args, **eqn.params)
     except _debug.NaNError as err:
         err.add_context(eqn, PHASE[kind])
         raise

@@ -11,12 +11,14 @@ rules as ``Zero``; an equation whose tangents are all zero is skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
-from funcdiff.core.ir import Jaxpr, Var
+from funcdiff.core.ir import Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero
 from funcdiff.core.trace import bind_list
-from funcdiff.interpreters._loop import apply_rule, read, write
+from funcdiff.interpreters._loop import apply_rule, write
 
 
 def jvp_jaxpr(jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]) -> list[Any]:
@@ -27,14 +29,14 @@ def jvp_jaxpr(jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]) -> lis
     for eqn in jaxpr.eqns:
         invars = eqn.invars
         tins = [tenv.get(x) if isinstance(x, Var) else None for x in invars]
-        ins = [read(env, x) for x in invars]
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]  # ``read``, inlined
         outvars = eqn.outvars
         if outvars[0] in env:
             outs = [env[v] for v in outvars]
         else:
             outs = bind_list(eqn.primitive, *ins, **eqn.params)
             write(env, outvars, outs)
-        if all(t is None for t in tins):
+        if not any(map(is_not, tins, repeat(None))):
             continue
         tins = [Zero(x.aval) if t is None else t for x, t in zip(invars, tins, strict=True)]
         touts = apply_rule(eqn, "jvp", ins, tins, outs)

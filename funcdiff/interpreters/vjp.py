@@ -14,12 +14,16 @@ cotangent get one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
-from funcdiff.core.ir import Eqn, Jaxpr, Var
+from funcdiff.core.ir import Eqn, Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero, is_float
 from funcdiff.core.trace import bind
-from funcdiff.interpreters._loop import apply_rule, read
+from funcdiff.interpreters._loop import apply_rule
+
+_NONE = repeat(None)
 
 
 def active_vars(jaxpr: Jaxpr) -> set[Var]:
@@ -64,14 +68,15 @@ def backward_pass(
     for eqn in reversed(jaxpr.eqns):
         outvars = eqn.outvars
         cts = [pop(v, None) for v in outvars]
-        if all(c is None for c in cts):
+        if not any(map(is_not, cts, _NONE)):
             continue
         invars = eqn.invars
-        needs = [x in active for x in invars]
-        if not any(needs):
+        needs = [x in active for x in invars]  # a Literal is never active
+        if True not in needs:
             continue
-        cts = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
-        ins = [read(env, x) for x in invars]
+        if not all(map(is_not, cts, _NONE)):
+            cts = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]  # ``read``, inlined
         cts_in = apply_rule(eqn, "vjp", cts, ins, [env[v] for v in outvars], needs)
         if observe is not None:
             observe(

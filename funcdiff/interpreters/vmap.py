@@ -30,9 +30,10 @@ def vmap_jaxpr(
         return (x.val, None) if isinstance(x, Literal) else env[x]
 
     for eqn in jaxpr.eqns:
-        vals = [read(x)[0] for x in eqn.invars]
-        bdims = [read(x)[1] for x in eqn.invars]
-        if all(d is None for d in bdims):
+        pairs = [read(x) for x in eqn.invars]
+        vals = [p[0] for p in pairs]
+        bdims = [p[1] for p in pairs]
+        if bdims.count(None) == len(bdims):
             outs = bind_list(eqn.primitive, *vals, **eqn.params)
             out_dims: Sequence[int | None] = [None] * len(outs)
         else:
