@@ -203,9 +203,9 @@ class Primitive:
         if name in _LIST_FORM:
             self.listed[name] = self._list_form(name, value)
         elif name == "multiple_results":
-            for kind in _LIST_FORM:
-                if kind in self.__dict__:
-                    self.listed[kind] = self._list_form(kind, self.__dict__[kind])
+            for kind in _LIST_FORM:  # (not ``self.__dict__``: it slows attribute reads)
+                if hasattr(self, kind):
+                    self.listed[kind] = self._list_form(kind, getattr(self, kind))
 
     def _list_form(self, kind: str, rule: Rule | None) -> Rule:
         if rule is None:

@@ -71,13 +71,10 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
         except Exception:
             _check_abstract(prim, args, params)  # raises the rule's clear error, if any
             raise
-        if prim.multiple_results:
-            outs = [as_result(o) for o in out]
-            if _DEBUG.enabled:
-                _debug.check_output(prim, args, params, outs)
-            return outs
         if _DEBUG.enabled:
-            _debug.check_output(prim, args, params, [out])
+            _debug.check_output(prim, args, params, prim.as_list(out))
+        if prim.multiple_results:
+            return [as_result(o) for o in out]
         if type(out) is np.ndarray:  # ``as_result``, inlined: the eager hot path
             return out[()] if out.ndim == 0 else out
         return as_result(out)

@@ -67,17 +67,23 @@ def backward_pass(
     pop = ct_env.pop
     for eqn in reversed(jaxpr.eqns):
         outvars = eqn.outvars
-        cts = [pop(v, None) for v in outvars]
-        if not any(map(is_not, cts, _NONE)):
-            continue
+        if len(outvars) == 1:  # the common case, without comprehensions
+            ct = pop(outvars[0], None)
+            if ct is None:
+                continue
+            cts = [ct]
+        else:
+            cts = [pop(v, None) for v in outvars]
+            if not any(map(is_not, cts, _NONE)):
+                continue
+            cts = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
         invars = eqn.invars
         needs = [x in active for x in invars]  # a Literal is never active
         if True not in needs:
             continue
-        if not all(map(is_not, cts, _NONE)):
-            cts = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
         ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]  # ``read``, inlined
-        cts_in = apply_rule(eqn, "vjp", cts, ins, [env[v] for v in outvars], needs)
+        outs = [env[outvars[0]]] if len(outvars) == 1 else [env[v] for v in outvars]
+        cts_in = apply_rule(eqn, "vjp", cts, ins, outs, needs)
         if observe is not None:
             observe(
                 eqn,
