@@ -13,9 +13,10 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.core.ir import ShapedArray
-from funcdiff.core.primitive import REGISTRY, Primitive, Zero, zero_of
+from funcdiff.core.primitive import REGISTRY, Primitive, Zero, list_form, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import MissingRuleError
+from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.primitives import elementwise as E
 
 PACKAGE = Path(fd.__file__).parent
@@ -95,6 +96,8 @@ def test_single_result_user_primitive_through_every_transform() -> None:
     np.testing.assert_allclose(fd.vmap(lambda r: scale(r, 2.0))(np.ones((2, 3))), 2.0)
     np.testing.assert_allclose(fd.jit(f)(x), f(x))
     np.testing.assert_allclose(fd.jit(fd.grad(f))(x), 3.0 * np.cos(x))
+    closed = fd.make_jaxpr(f)(x)
+    np.testing.assert_allclose(eval_jaxpr(closed.jaxpr, closed.consts, [x])[0], f(x))
     np.testing.assert_allclose(fd.grad(fd.grad(lambda s: scale(s * s, 2.0)))(1.5), 4.0)
     # the rules are filed in list form: the registry holds list-returning rules
     assert scale_p.rule("impl")(x, a=2.0)[0].tolist() == (2.0 * x).tolist()
@@ -117,6 +120,10 @@ def test_multiple_result_user_primitive_through_every_transform() -> None:
     np.testing.assert_allclose(fd.jit(fd.grad(f))(x), want)
     np.testing.assert_allclose(fd.jvp(f, (x,), (np.ones(3),))[1], want.sum())
     np.testing.assert_allclose(fd.vmap(f)(np.stack([x, x])), [f(x), f(x)])
+    closed = fd.make_jaxpr(lambda x: bind(sincos_p, x))(x)
+    s, c = eval_jaxpr(closed.jaxpr, closed.consts, [x])
+    np.testing.assert_allclose(s, np.sin(x))
+    np.testing.assert_allclose(c, np.cos(x))
     # only one output used: the other's cotangent reaches the rule as a Zero
     np.testing.assert_allclose(fd.grad(lambda x: fnp.sum(bind(sincos_p, x)[1]))(x), -np.sin(x))
 
@@ -150,3 +157,49 @@ def test_backward_pass_gives_zero_never_none() -> None:
     assert res[1].aval == ShapedArray((), np.dtype(np.float64))
     assert all(c is not None for s in seen for c in s)
     assert fd.grad(lambda x, n: x * 2.0, argnums=1)(1.0, 1.0) == 0.0  # users never see Zero
+
+
+def test_rules_are_filed_in_list_form_however_assigned() -> None:
+    p = Primitive("test_interp_setattr")
+    del REGISTRY[p.name]
+    setattr(p, "impl", np.negative)  # noqa: B010 (the keyword constructor's way)
+    assert p.rule("impl")(np.ones(2))[0].tolist() == [-1.0, -1.0]
+    assert p.impl is np.negative  # the author's form stays on the attribute
+    p.multiple_results = True  # now the same function is the list form itself
+    assert p.rule("impl") is np.negative
+
+    @list_form
+    def jvp(primals: Any, tangents: Any, outs: Any) -> list[Any]:
+        return [tangents[0]]
+
+    q = Primitive("test_interp_listform")
+    del REGISTRY[q.name]
+    q.jvp = jvp
+    assert q.rule("jvp") is jvp  # already in list form: not wrapped
+
+
+def _registry() -> list[str]:
+    import importlib
+
+    for module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+        importlib.import_module(module)
+    return sorted(n for n in REGISTRY if not n.startswith("test_"))
+
+
+@pytest.mark.parametrize("name", _registry())
+def test_vjp_rules_return_zero_never_none(name: str) -> None:
+    """Every built-in VJP rule, on its samples, in list form: one entry per
+    input, a ``Zero`` (never None) for inputs not needed or without cotangent."""
+    prim = REGISTRY[name]
+    vjp = prim.rule("vjp")
+    for args, params in prim.samples(np.random.default_rng(0))[:2]:
+        outs = prim.rule("impl")(*args, **params)
+        float_outs = [np.asarray(o).dtype.kind in "fc" for o in outs]
+        if not any(float_outs):
+            continue  # never active: the backward pass does not visit it
+        cts = [np.ones_like(o) if f else zero_of(o) for o, f in zip(outs, float_outs, strict=True)]
+        ins = list(args)
+        for needs in ([False] * len(ins), [np.asarray(a).dtype.kind in "fc" for a in ins]):
+            res = vjp(cts, ins, outs, needs, **params)
+            assert len(res) == len(ins)
+            assert all(r is not None for r in res), f"{name}: None in {res}"

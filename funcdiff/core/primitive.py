@@ -11,8 +11,8 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
 - ``jvp(primals, tangents, out, **params)``: output tangent(s). ``tangents``
   holds ``Zero`` for inputs known to have a zero tangent; may return ``Zero``.
 - ``vjp(ct, primals, out, needs, **params)``: one cotangent per input, a
-  ``Zero`` where there is none; ``needs[i]`` says whether input ``i`` wants
-  one (the others may be anything, they are not read).
+  ``Zero(aval)`` where there is none (never None); ``needs[i]`` says whether
+  input ``i`` wants one (give the others a ``Zero``).
 - ``batch(args, dims, **params)``: ``(out, out_dim)``; ``dims[i]`` is the
   batch axis of ``args[i]`` or None.
 - ``emit(*names, **params)`` (optional): the numpy expression ``jit``
@@ -42,10 +42,13 @@ tangents, ``vjp`` gets ``cts`` and ``outs``, ``batch`` returns ``(outs,
 out_dims)``). A single-result rule is wrapped once, there; a
 multiple-results rule is already in that form. ``prim.rule(kind)`` returns
 the list form (or raises ``MissingRuleError``), and ``apply_rule`` in
-``funcdiff.interpreters._loop`` is how interpreters call it. A rule marked
+``funcdiff.interpreters._loop`` is how interpreters call it; a missing
+rule is filed as a stand-in raising ``MissingRuleError``. A rule marked
 ``@list_form`` is in the list form already and is filed unwrapped (the rule
-helpers build such rules). This module and
-the user-facing ``bind``, which unwraps a single result, are the only places
+helpers build such rules). The attribute itself keeps what was assigned:
+``bind`` calls the author's ``impl`` directly, the eager hot path. This
+module and the user-facing ``bind`` (with ``JaxprTrace.process``, its
+traced half), which hands users one result or a list, are the only places
 that know whether a primitive has one result or several.
 
 Rules are written with funcdiff operations (they call ``bind``), never raw

@@ -184,11 +184,15 @@ def _unary(
     else:
         d = derivative
 
-        def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
-            return mul(tangents[0], d(out, primals[0]))
+        @list_form
+        def jvp(primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any]) -> list[Any]:
+            return [mul(tangents[0], d(outs[0], primals[0]))]
 
-        def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
-            return [mul(ct, d(out, primals[0]))]
+        @list_form
+        def vjp(
+            cts: Sequence[Any], primals: Sequence[Any], outs: Sequence[Any], needs: Sequence[bool]
+        ) -> list[Any]:
+            return [mul(cts[0], d(outs[0], primals[0]))]
 
         prim.jvp = jvp
         prim.vjp = vjp
@@ -387,8 +391,10 @@ def _binary(
         return prim
     partials = (dx, dy)
 
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+    @list_form
+    def jvp(primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any]) -> list[Any]:
         x, y = primals
+        (out,) = outs
         total: Any = None
         for d, t in zip(partials, tangents, strict=True):
             if isinstance(t, Zero) or d is None:
@@ -397,16 +403,21 @@ def _binary(
             term = t if g is _ONE else neg(t) if g is _MINUS_ONE else mul(t, g)
             total = term if total is None else add(total, term)
         if total is None:
-            return Zero(aval_of(out))
+            return [Zero(aval_of(out))]
         shape = aval_of(out).shape
-        return total if aval_of(total).shape == shape else S.broadcast_to(total, shape)
+        return [total if aval_of(total).shape == shape else S.broadcast_to(total, shape)]
 
-    def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    @list_form
+    def vjp(
+        cts: Sequence[Any], primals: Sequence[Any], outs: Sequence[Any], needs: Sequence[bool]
+    ) -> list[Any]:
         x, y = primals
+        (ct,) = cts
+        (out,) = outs
         res: list[Any] = []
         for d, need, operand in zip(partials, needs, primals, strict=True):
             if not need or d is None:
-                res.append(None)
+                res.append(zero_of(operand))
                 continue
             g = d(out, x, y)
             c = ct if g is _ONE else neg(ct) if g is _MINUS_ONE else mul(ct, g)
