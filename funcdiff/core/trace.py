@@ -82,30 +82,29 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
 
 
 def bind_list(prim: Primitive, *args: Any, **params: Any) -> list[Any]:
-    """``bind`` for interpreters: the list of outputs, whatever the primitive."""
+    """``bind`` for interpreters: the list of outputs, whatever the primitive.
+
+    ``bind``'s eager path again, not a call to it: ``eval_jaxpr`` runs loop
+    bodies through here, once per equation and iteration."""
     top: JaxprTrace | None = None
     for a in args:
         if isinstance(a, Tracer):
             t = a._trace
             if top is None or t.level > top.level:
                 top = t
-    if top is None:
-        return _eval_list(prim, args, params)
-    return prim.as_list(top.process(prim, args, params))
-
-
-def _eval_list(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-    """Evaluate ``prim`` on concrete ``args`` with the list form of ``impl``."""
+    if top is not None:
+        return prim.as_list(top.process(prim, args, params))
     try:
-        outs = prim.listed["impl"](*args, **params)
+        out = prim.impl(*args, **params)
     except Exception:
         _check_abstract(prim, args, params)  # raises the rule's clear error, if any
         raise
-    if type(outs) is not list:
-        outs = list(outs)
-    for i, o in enumerate(outs):
-        if type(o) is not np.ndarray or o.ndim == 0:  # ``as_result``, for the others
-            outs[i] = as_result(o)
+    if prim.multiple_results:
+        outs = [as_result(o) for o in out]
+    elif type(out) is np.ndarray:  # ``as_result``, inlined
+        outs = [out[()] if out.ndim == 0 else out]
+    else:
+        outs = [as_result(out)]
     if _DEBUG.enabled:
         _debug.check_output(prim, args, params, outs)
     return outs
