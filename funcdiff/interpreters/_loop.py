@@ -2,9 +2,11 @@
 values, and one way to call a rule.
 
 Each interpreter (``eval``, ``jvp``, ``vjp``, ``vmap``, and the evaluators
-in ``passes``, ``debug`` and ``funcdiff.see``) is one loop over a jaxpr's
-equations: ``read`` the inputs, ``apply_rule`` the equation's rule of its
-kind, ``write`` the outputs. Rules are called in their list form (see
+in ``passes`` and ``funcdiff.see``) is one loop over a jaxpr's equations:
+``read`` the inputs, ``apply_rule`` the equation's rule of its kind
+(``eval`` calls ``bind_list``, so that it can record into an outer trace),
+``write`` the outputs; the hottest loops (``eval``, ``jvp``, ``vjp``) inline
+``read`` and ``write``. Rules are called in their list form (see
 ``funcdiff.core.primitive``): outputs, output tangents and output
 cotangents are lists, one entry per output, whatever the primitive, so no
 interpreter cares whether an equation has one result or several.
