@@ -252,7 +252,9 @@ class _Traced:
         if fast is not None:
             return fast
         res = backward_pass(self.closed.jaxpr, self.env, cts)
-        return [zeros(a) if c is None else c for a, c in zip(self.in_avals, res, strict=True)]
+        return [
+            zeros(a) if isinstance(c, Zero) else c for a, c in zip(self.in_avals, res, strict=True)
+        ]
 
     def pushforward(self, tangents: Sequence[Any]) -> list[Any]:
         """Output tangents (zeros instantiated) for input ``tangents``."""

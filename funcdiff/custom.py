@@ -59,7 +59,7 @@ from funcdiff.api_util import (
     trace_to_jaxpr,
 )
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
+from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
@@ -189,15 +189,15 @@ def _eval(closed: ClosedJaxpr, args: Sequence[Any]) -> list[Any]:
 
 
 def _add(a: Any, b: Any) -> Any:
-    if a is None or isinstance(a, Zero):
+    if isinstance(a, Zero):
         return b
-    if b is None or isinstance(b, Zero):
+    if isinstance(b, Zero):
         return a
     return E.add(a, b)
 
 
 def _all_zero(ts: Sequence[Any]) -> bool:
-    return all(t is None or isinstance(t, Zero) for t in ts)
+    return all(isinstance(t, Zero) for t in ts)
 
 
 def _split(xs: Sequence[Any], *sizes: int) -> list[list[Any]]:
@@ -271,7 +271,7 @@ def _cj_jvp(
 ) -> list[Any]:
     cf, cj, xs = _split(primals, num_consts, num_jvp_consts)
     tcf, _, txs = _split(tangents, num_consts, num_jvp_consts)
-    total: list[Any] = [None] * len(outs)
+    total: list[Any] = [zero_of(o) for o in outs]
     if not _all_zero(txs):
         # the user's rule, on instantiated tangents (symbolic zeros become arrays)
         total = _eval(jvp_jaxpr, [*cj, *xs, *[instantiate(t) for t in txs]])
@@ -279,7 +279,7 @@ def _cj_jvp(
         # closed-over values: the ordinary derivative of the body
         extra = apply_jvp(call_jaxpr, [*cf, *xs], [*tcf, *[Zero(aval_of(x)) for x in xs]])
         total = [_add(a, b) for a, b in zip(total, extra, strict=True)]
-    return [Zero(aval_of(o)) if t is None else t for t, o in zip(total, outs, strict=True)]
+    return total
 
 
 def _cj_vjp(
@@ -297,7 +297,7 @@ def _cj_vjp(
     nc, nj = num_consts, num_jvp_consts
     cf, cj, xs = _split(primals, nc, nj)
     need_cf, _, need_xs = _split(needs, nc, nj)
-    result: list[Any] = [None] * len(primals)
+    result: list[Any] = [zero_of(p) for p in primals]
     if _all_zero(cts):
         return result
     if any(need_xs):
@@ -590,7 +590,7 @@ def _cv_vjp(
     need_cf, _, need_xs = _split(needs, nc, nb)
     n_out = len(outs) - num_res
     ct_out, ct_res = list(cts[:n_out]), list(cts[n_out:])
-    result: list[Any] = [None] * len(primals)
+    result: list[Any] = [zero_of(p) for p in primals]
     has_out, has_res = not _all_zero(ct_out), not _all_zero(ct_res)
     off = nc + nb
     if has_out and any(need_xs):

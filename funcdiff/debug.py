@@ -275,10 +275,18 @@ def _hint(prim: str, vals: list[Any]) -> str:
 
 
 def check_output(prim: Primitive, args: Sequence[Any], params: dict[str, Any], out: Any) -> None:
-    """Hook for ``bind``: raise ``NaNError`` if a concrete output has a NaN."""
+    """Raise ``NaNError`` if a concrete output of ``prim`` (``out`` as ``bind``
+    returns it) has a NaN."""
+    check_outputs(prim, args, params, prim.as_list(out))
+
+
+def check_outputs(
+    prim: Primitive, args: Sequence[Any], params: dict[str, Any], outs: Sequence[Any]
+) -> None:
+    """Hook for ``bind``: raise ``NaNError`` if one of the concrete ``outs``
+    has a NaN."""
     if not STATE.enabled:
         return
-    outs = out if prim.multiple_results else (out,)
     for k, o in enumerate(outs):
         if not _has_nan(o):
             continue
@@ -288,7 +296,7 @@ def check_output(prim: Primitive, args: Sequence[Any], params: dict[str, Any], o
         ins = ", ".join(_describe(a) for a in args)
         result = _describe(o)
         op = f"{prim.name}{pp_params_short(params)}({ins}) -> {result}"
-        if prim.multiple_results:
+        if len(outs) > 1:
             op += f" (output {k})"
         if arr.ndim:
             shown = ", ".join(repr(v) for v in vals)
@@ -303,5 +311,5 @@ def format_eqn(eqn: Eqn) -> str:
 
 
 # the core calls these (through its slots) when the mode is on
-debug_state.check_output = check_output
+debug_state.check_output = check_outputs
 debug_state.record_source = record_source

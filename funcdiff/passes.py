@@ -132,11 +132,10 @@ def fold_constants(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
             args = [x.val if isinstance(x, Literal) else known[x] for x in invars]
             try:
                 with np.errstate(all="ignore"):
-                    out = eqn.primitive.impl(*args, **eqn.params)
+                    outs = eqn.primitive.rule("impl")(*args, **eqn.params)
             except Exception:
-                out = None
-            if out is not None:
-                outs = out if eqn.primitive.multiple_results else [out]
+                outs = None
+            if outs is not None:
                 for v, o in zip(eqn.outvars, outs, strict=True):
                     o = np.asarray(o)
                     if o.ndim == 0:
@@ -263,7 +262,7 @@ def simplify(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     for eqn in j.eqns:
         ins = [_subst(env, x) for x in eqn.invars]
         rule = _RULES.get(eqn.primitive.name)
-        if rule is not None and not eqn.primitive.multiple_results:
+        if rule is not None and len(eqn.outvars) == 1:
             repl = rule(eqn, ins, consts)
             if repl is not None:
                 env[eqn.outvars[0]] = repl

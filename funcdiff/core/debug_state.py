@@ -47,7 +47,9 @@ class _State(threading.local):
 STATE = _State()
 
 
-def _no_check(prim: Primitive, args: Sequence[Any], params: dict[str, Any], out: Any) -> None:
+def _no_check(
+    prim: Primitive, args: Sequence[Any], params: dict[str, Any], outs: Sequence[Any]
+) -> None:
     return None
 
 
@@ -55,9 +57,10 @@ def _no_record(outvars: Sequence[Var]) -> None:
     return None
 
 
-#: ``check_output(prim, args, params, out)``: raise ``NaNError`` if a concrete
-#: output has a NaN (set by ``funcdiff.debug``; ``bind`` calls it when on)
-check_output: Callable[[Primitive, Sequence[Any], dict[str, Any], Any], None] = _no_check
+#: ``check_output(prim, args, params, outs)``: raise ``NaNError`` if a concrete
+#: output (``outs`` lists them) has a NaN (set by ``funcdiff.debug``; ``bind``
+#: calls it when on)
+check_output: Callable[[Primitive, Sequence[Any], dict[str, Any], Sequence[Any]], None] = _no_check
 
 #: ``record_source(outvars)``: remember the user's line for a recorded
 #: equation (set by ``funcdiff.debug``; ``JaxprTrace.process`` calls it when on)

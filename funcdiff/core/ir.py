@@ -272,8 +272,7 @@ def typecheck_jaxpr(jaxpr: Jaxpr) -> None:
     for i, eqn in enumerate(jaxpr.eqns):
         where = f"equation {i} ({eqn.primitive.name})"
         in_avals = [read(x, where) for x in eqn.invars]
-        out = eqn.primitive.abstract_eval(*in_avals, **eqn.params)
-        outs = list(out) if eqn.primitive.multiple_results else [out]
+        outs = eqn.primitive.rule("abstract_eval")(*in_avals, **eqn.params)
         if len(outs) != len(eqn.outvars):
             raise JaxprTypeError(f"{where}: {len(outs)} results, {len(eqn.outvars)} binders")
         for a, v in zip(outs, eqn.outvars, strict=True):

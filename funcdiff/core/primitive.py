@@ -1,14 +1,18 @@
 """Primitives and their rules, all in one place, plus the registry.
 
-A primitive carries every rule as an attribute:
+A primitive carries every rule as an attribute. Rule authors write them in
+the natural form for the primitive: a single-result primitive's rules take
+and return one value (``out``, ``ct``, ``tangent``), a primitive made with
+``multiple_results=True`` takes and returns lists:
 
 - ``impl(*arrays, **params)``: the numpy evaluation.
 - ``abstract_eval(*avals, **params)``: output ShapedArray(s); raises a
   ``ShapeError`` naming the primitive and the shapes when they do not fit.
 - ``jvp(primals, tangents, out, **params)``: output tangent(s). ``tangents``
   holds ``Zero`` for inputs known to have a zero tangent; may return ``Zero``.
-- ``vjp(cts, primals, out, needs, **params)``: one cotangent (or None) per
-  input; ``needs[i]`` says whether input ``i`` wants one.
+- ``vjp(ct, primals, out, needs, **params)``: one cotangent per input, a
+  ``Zero(aval)`` where there is none (never None); ``needs[i]`` says whether
+  input ``i`` wants one (give the others a ``Zero``).
 - ``batch(args, dims, **params)``: ``(out, out_dim)``; ``dims[i]`` is the
   batch axis of ``args[i]`` or None.
 - ``emit(*names, **params)`` (optional): the numpy expression ``jit``
@@ -30,6 +34,23 @@ A primitive carries every rule as an attribute:
 - ``samples(rng)``: example ``(args, params)`` pairs the registry sweep test
   checks every rule on.
 
+**Interpreters see lists only.** Assigning one of the five rules above
+(``prim.vjp = f``, or ``setattr(prim, "vjp", f)``) also files its list form
+in ``prim.listed``: every output-side value is a list, one entry per output
+(``impl``/``abstract_eval`` return lists, ``jvp`` gets ``outs`` and returns
+tangents, ``vjp`` gets ``cts`` and ``outs``, ``batch`` returns ``(outs,
+out_dims)``). A single-result rule is wrapped once, there; a
+multiple-results rule is already in that form. ``prim.rule(kind)`` returns
+the list form (or raises ``MissingRuleError``), and ``apply_rule`` in
+``funcdiff.interpreters._loop`` is how interpreters call it; a missing
+rule is filed as a stand-in raising ``MissingRuleError``. A rule marked
+``@list_form`` is in the list form already and is filed unwrapped (the rule
+helpers build such rules). The attribute itself keeps what was assigned:
+``bind`` calls the author's ``impl`` directly, the eager hot path. This
+module and the user-facing ``bind`` (with ``JaxprTrace.process``, its
+traced half), which hands users one result or a list, are the only places
+that know whether a primitive has one result or several.
+
 Rules are written with funcdiff operations (they call ``bind``), never raw
 numpy on their array arguments, so they can be differentiated again.
 
@@ -40,33 +61,127 @@ The helpers that turn derivative tables into rules (``defjvp``, ``defvjp``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from funcdiff.core.ir import ShapedArray
+from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import MissingRuleError
 
 Rule = Callable[..., Any]
+R = TypeVar("R", bound=Rule)
+
+
+# The rule kinds. Their signatures are in the docstrings: a rule takes the
+# primitive's params as keywords of its own (``*, axes``), which a typed
+# ``**params`` would not accept, so the call is typed ``(*args, **params)``.
+
+
+class ImplRule(Protocol):
+    """``impl(*arrays, **params)``: the output (a list of them with
+    ``multiple_results``)."""
+
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
+
+
+class AbstractEvalRule(Protocol):
+    """``abstract_eval(*avals, **params)``: the output's ShapedArray(s)."""
+
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
+
+
+class JvpRule(Protocol):
+    """``jvp(primals, tangents, out, **params)``: the output tangent(s)."""
+
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
+
+
+class VjpRule(Protocol):
+    """``vjp(ct, primals, out, needs, **params)``: one cotangent (or ``Zero``)
+    per input."""
+
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
+
+
+class BatchRule(Protocol):
+    """``batch(args, dims, **params)``: ``(out, out_dim)``."""
+
+    def __call__(self, *args: Any, **params: Any) -> Any: ...
+
 
 #: Every primitive, by name. The registry sweep test walks this.
 REGISTRY: dict[str, Primitive] = {}
 
 
+def _listed_impl(f: Rule) -> Rule:
+    def impl(*args: Any, **params: Any) -> list[Any]:
+        return [f(*args, **params)]
+
+    return impl
+
+
+def _listed_jvp(f: Rule) -> Rule:
+    def jvp(
+        primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any], **params: Any
+    ) -> list[Any]:
+        return [f(primals, tangents, outs[0], **params)]
+
+    return jvp
+
+
+def _listed_vjp(f: Rule) -> Rule:
+    def vjp(
+        cts: Sequence[Any],
+        primals: Sequence[Any],
+        outs: Sequence[Any],
+        needs: Sequence[bool],
+        **params: Any,
+    ) -> list[Any]:
+        return f(cts[0], primals, outs[0], needs, **params)  # type: ignore[no-any-return]
+
+    return vjp
+
+
+def _listed_batch(f: Rule) -> Rule:
+    def batch(
+        args: Sequence[Any], dims: Sequence[int | None], **params: Any
+    ) -> tuple[list[Any], list[Any]]:
+        out, dim = f(args, dims, **params)
+        return [out], [dim]
+
+    return batch
+
+
+#: How a single-result rule of each kind is turned into its list form.
+_LIST_FORM: dict[str, Callable[[Rule], Rule]] = {
+    "impl": _listed_impl,
+    "abstract_eval": _listed_impl,
+    "jvp": _listed_jvp,
+    "vjp": _listed_vjp,
+    "batch": _listed_batch,
+}
+
+
 class Primitive:
     """A named operation with its rules. See the module docstring."""
+
+    impl: ImplRule
+    abstract_eval: AbstractEvalRule
+    jvp: JvpRule | None
+    vjp: VjpRule | None
+    batch: BatchRule | None
 
     def __init__(
         self,
         name: str,
         *,
         multiple_results: bool = False,
-        impl: Any = None,
-        abstract_eval: Any = None,
-        jvp: Any = None,
-        vjp: Any = None,
+        impl: ImplRule | None = None,
+        abstract_eval: AbstractEvalRule | None = None,
+        jvp: JvpRule | None = None,
+        vjp: VjpRule | None = None,
         batch: Any = None,
         samples: Any = None,
         emit: Any = None,
@@ -89,13 +204,15 @@ class Primitive:
         """
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is defined twice")
+        #: the list form of each rule (see the module docstring), by kind
+        self.listed: dict[str, Rule] = {}
         self.name = name
         self.multiple_results = multiple_results
-        self.impl: Rule = _missing(name, "impl")
-        self.abstract_eval: Rule = _missing(name, "abstract_eval")
-        self.jvp: Rule | None = None
-        self.vjp: Rule | None = None
-        self.batch: Rule | None = None
+        self.impl = _missing(name, "impl")
+        self.abstract_eval = _missing(name, "abstract_eval")
+        self.jvp = None
+        self.vjp = None
+        self.batch = None
         self.samples: Callable[[np.random.Generator], list[tuple[tuple[Any, ...], dict[str, Any]]]]
         self.samples = lambda rng: []
         #: optional jit code generation: ``emit(*arg_names, **params)`` returns a
@@ -130,26 +247,62 @@ class Primitive:
                 setattr(self, kind, rule if make is None else make(self))
         REGISTRY[name] = self
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _LIST_FORM:
+            self.listed[name] = self._list_form(name, value)
+        elif name == "multiple_results":
+            for kind in _LIST_FORM:  # (not ``self.__dict__``: it slows attribute reads)
+                if hasattr(self, kind):
+                    self.listed[kind] = self._list_form(kind, getattr(self, kind))
+
+    def _list_form(self, kind: str, rule: Rule | None) -> Rule:
+        if rule is None:
+            return _missing(self.name, kind, transform=True)
+        if self.multiple_results or getattr(rule, "list_form", False):
+            return rule
+        return _LIST_FORM[kind](rule)
+
     def __repr__(self) -> str:
         return self.name
 
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
 
+    def as_list(self, out: Any) -> list[Any]:
+        """The outputs in ``out``, a result as ``bind`` returns it, as a list."""
+        return list(out) if self.multiple_results else [out]
+
     def rule(self, kind: str) -> Rule:
-        """The rule named ``kind``, or a MissingRuleError naming the primitive."""
-        r = getattr(self, kind)
-        if r is None:
-            raise MissingRuleError(
-                f"primitive '{self.name}' has no {kind} rule, so this transform "
-                "cannot go through it. Add the rule in the primitive's paragraph."
-            )
-        return r  # type: ignore[no-any-return]
+        """The list form of the rule named ``kind`` (see the module
+        docstring), or a MissingRuleError naming the primitive."""
+        if getattr(self, kind) is None:
+            raise MissingRuleError(_missing_text(self.name, kind))
+        return self.listed[kind]
 
 
-def _missing(name: str, kind: str) -> Rule:
+def list_form(rule: R) -> R:
+    """Mark ``rule`` as written in the list form already (see the module
+    docstring): assigned to a single-result primitive it is filed as is,
+    without a wrapper. The helpers of ``funcdiff.primitives.rules`` use it."""
+    rule.list_form = True  # type: ignore[attr-defined]
+    return rule
+
+
+def _missing_text(name: str, kind: str) -> str:
+    return (
+        f"primitive '{name}' has no {kind} rule, so this transform cannot go "
+        "through it. Add the rule in the primitive's paragraph."
+    )
+
+
+def _missing(name: str, kind: str, *, transform: bool = False) -> Rule:
+    """A stand-in for a missing rule: calling it raises MissingRuleError
+    (with ``transform``, the message an interpreter's lookup gives)."""
+    text = _missing_text(name, kind) if transform else f"primitive '{name}' has no {kind} rule"
+
     def rule(*args: Any, **params: Any) -> Any:
-        raise MissingRuleError(f"primitive '{name}' has no {kind} rule")
+        raise MissingRuleError(text)
 
     return rule
 
@@ -167,6 +320,11 @@ class Zero:
 
     def __repr__(self) -> str:
         return f"Zero({self.aval.str_short()})"
+
+
+def zero_of(x: Any) -> Zero:
+    """The symbolic zero cotangent (or tangent) of ``x``."""
+    return Zero(aval_of(x))
 
 
 def zeros(aval: ShapedArray) -> np.ndarray:

@@ -56,7 +56,10 @@ _DEBUG = _debug.STATE  # debug_nans flag: the hooks below cost one attribute rea
 
 
 def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
-    """Apply ``prim`` to ``args``: evaluate it, or record it in a trace."""
+    """Apply ``prim`` to ``args``: evaluate it, or record it in a trace.
+
+    The user-facing form: the output itself, or a list of outputs for a
+    primitive with ``multiple_results``. Interpreters use ``bind_list``."""
     top: JaxprTrace | None = None
     for a in args:
         if isinstance(a, Tracer):
@@ -65,18 +68,47 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
                 top = t
     if top is None:
         try:
-            out = prim.impl(*args, **params)
+            out = prim.impl(*args, **params)  # the author's form: the eager hot path
         except Exception:
             _check_abstract(prim, args, params)  # raises the rule's clear error, if any
             raise
         if _DEBUG.enabled:
-            _debug.check_output(prim, args, params, out)
+            _debug.check_output(prim, args, params, prim.as_list(out))
         if prim.multiple_results:
             return [as_result(o) for o in out]
         if type(out) is np.ndarray:  # ``as_result``, inlined: the eager hot path
             return out[()] if out.ndim == 0 else out
         return as_result(out)
     return top.process(prim, args, params)
+
+
+def bind_list(prim: Primitive, *args: Any, **params: Any) -> list[Any]:
+    """``bind`` for interpreters: the list of outputs, whatever the primitive.
+
+    ``bind``'s eager path again, not a call to it: ``eval_jaxpr`` runs loop
+    bodies through here, once per equation and iteration."""
+    top: JaxprTrace | None = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    if top is not None:
+        return prim.as_list(top.process(prim, args, params))
+    try:
+        out = prim.impl(*args, **params)
+    except Exception:
+        _check_abstract(prim, args, params)  # raises the rule's clear error, if any
+        raise
+    if prim.multiple_results:
+        outs = [as_result(o) for o in out]
+    elif type(out) is np.ndarray:  # ``as_result``, inlined
+        outs = [out[()] if out.ndim == 0 else out]
+    else:
+        outs = [as_result(out)]
+    if _DEBUG.enabled:
+        _debug.check_output(prim, args, params, outs)
+    return outs
 
 
 def _check_abstract(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> None:
@@ -510,6 +542,9 @@ class JaxprTrace:
         return v, x
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        """Record ``prim`` on ``args``: ``bind``'s traced half, which returns
+        the output tracer (a list of them with ``multiple_results``) as
+        ``bind`` does; its eager evaluation is ``bind``'s hot path too."""
         if not self.active:
             raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
         invars: list[Atom] = []
@@ -529,7 +564,7 @@ class JaxprTrace:
         if known:
             out = bind(prim, *vals, **params)
             env = self.env
-            if not prim.multiple_results:
+            if not prim.multiple_results:  # the hot path: one result, no lists
                 v = Var(aval_of(out))
                 env[v] = out
                 self.eqns.append(Eqn(prim, invars, [v], params))
@@ -538,12 +573,11 @@ class JaxprTrace:
                 return Tracer(self, v, out)
             outs = out
             outvars = [Var(aval_of(o)) for o in outs]
-            for v, o in zip(outvars, outs, strict=True):
-                env[v] = o
+            env.update(zip(outvars, outs, strict=True))
         else:
-            avals = prim.abstract_eval(*[x.aval for x in invars], **params)
-            outs = [None] * len(avals) if prim.multiple_results else (None,)
-            outvars = [Var(a) for a in (avals if prim.multiple_results else (avals,))]
+            avals = prim.listed["abstract_eval"](*[x.aval for x in invars], **params)
+            outvars = [Var(a) for a in avals]
+            outs = [None] * len(avals)
         self.eqns.append(Eqn(prim, invars, outvars, params))
         if _DEBUG.enabled:
             _debug.record_source(outvars)

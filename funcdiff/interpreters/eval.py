@@ -1,7 +1,7 @@
 """Evaluation: ``eval_jaxpr : Jaxpr -> consts -> args -> outs``.
 
-Runs each equation through ``bind``, so evaluating a jaxpr inside another
-trace simply records its equations there.
+Runs each equation through ``bind_list``, so evaluating a jaxpr inside
+another trace simply records its equations there.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
-from funcdiff.core.trace import bind
+from funcdiff.core.trace import bind_list
 
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:
@@ -22,17 +22,19 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
 
 def eval_jaxpr_env(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> dict[Var, Any]:
     """Evaluate ``jaxpr`` and return the value of every variable."""
+    # ``read`` and ``write`` (``interpreters._loop``) inlined: loop bodies run here
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))
     for eqn in jaxpr.eqns:
         ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
         try:
-            out = bind(eqn.primitive, *ins, **eqn.params)
+            outs = bind_list(eqn.primitive, *ins, **eqn.params)
         except _debug.NaNError as err:  # debug_nans: say which equation
             err.add_context(eqn, "forward")
             raise
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, out, strict=True))
+        outvars = eqn.outvars
+        if len(outvars) == 1:  # the common case, without a zip
+            env[outvars[0]] = outs[0]
         else:
-            env[eqn.outvars[0]] = out
+            env.update(zip(outvars, outs, strict=True))
     return env

@@ -11,12 +11,14 @@ rules as ``Zero``; an equation whose tangents are all zero is skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
-from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero
-from funcdiff.core.trace import bind
+from funcdiff.core.trace import bind_list
+from funcdiff.interpreters._loop import apply_rule, write
 
 
 def jvp_jaxpr(jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]) -> list[Any]:
@@ -25,29 +27,19 @@ def jvp_jaxpr(jaxpr: Jaxpr, env: dict[Var, Any], tangents: Sequence[Any]) -> lis
         v: t for v, t in zip(jaxpr.invars, tangents, strict=True) if not isinstance(t, Zero)
     }
     for eqn in jaxpr.eqns:
-        prim = eqn.primitive
         invars = eqn.invars
         tins = [tenv.get(x) if isinstance(x, Var) else None for x in invars]
-        ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]  # ``read``, inlined
         outvars = eqn.outvars
         if outvars[0] in env:
             outs = [env[v] for v in outvars]
         else:
-            out = bind(prim, *ins, **eqn.params)
-            outs = list(out) if prim.multiple_results else [out]
-            env.update(zip(outvars, outs, strict=True))
-        if all(t is None for t in tins):
+            outs = bind_list(eqn.primitive, *ins, **eqn.params)
+            write(env, outvars, outs)
+        if not any(map(is_not, tins, repeat(None))):
             continue
         tins = [Zero(x.aval) if t is None else t for x, t in zip(invars, tins, strict=True)]
-        rule = prim.rule("jvp")
-        try:
-            if prim.multiple_results:
-                touts = rule(ins, tins, outs, **eqn.params)
-            else:
-                touts = [rule(ins, tins, outs[0], **eqn.params)]
-        except _debug.NaNError as err:  # debug_nans: say which equation's JVP
-            err.add_context(eqn, "jvp")
-            raise
+        touts = apply_rule(eqn, "jvp", ins, tins, outs)
         for v, t in zip(outvars, touts, strict=True):
             if not isinstance(t, Zero):
                 tenv[v] = t

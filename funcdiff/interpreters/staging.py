@@ -207,11 +207,7 @@ class Linearized:
         const = [*j.constvars, *(v for v, w in zip(j.invars, wrt, strict=True) if not w)]
         var = [v for v, w in zip(j.invars, wrt, strict=True) if w]
         res = iter(backward_pass(Jaxpr(const, var, j.eqns, j.outvars), self.env, cts))
-        out = []
-        for v, w in zip(j.invars, wrt, strict=True):
-            r = next(res) if w else None
-            out.append(Zero(v.aval) if r is None else r)
-        return out
+        return [next(res) if w else Zero(v.aval) for v, w in zip(j.invars, wrt, strict=True)]
 
 
 def vjp_jaxpr(
@@ -254,7 +250,7 @@ def _recorded_pass(
         env = dict(zip(variables, args[:nv], strict=True))
         out = []
         for r, a in zip(run(env, list(args[nv:])), result_avals, strict=True):
-            if r is None or isinstance(r, Zero):
+            if isinstance(r, Zero):
                 r = np.zeros(a.shape, a.dtype)
             out.append(E.convert(r, a.dtype))
         return out

@@ -6,18 +6,24 @@ calls each primitive's VJP rule and sums cotangents where a variable fans
 out. Cotangents are dropped from the environment as soon as they are
 consumed. Only equations on a path from the inputs (the *active* ones, found
 by one forward sweep) are visited, and a rule is only asked for the input
-cotangents it is needed for.
+cotangents it is needed for. A cotangent known to be zero is a ``Zero``:
+rules return one, the sweep never stores one, and inputs that receive no
+cotangent get one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
-from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Eqn, Jaxpr, Literal, Var
 from funcdiff.core.primitive import Zero, is_float
 from funcdiff.core.trace import bind
+from funcdiff.interpreters._loop import apply_rule
+
+_NONE = repeat(None)
 
 
 def active_vars(jaxpr: Jaxpr) -> set[Var]:
@@ -33,10 +39,11 @@ def active_vars(jaxpr: Jaxpr) -> set[Var]:
     return active
 
 
-#: ``observe(eqn, ct_out, contributions)`` sees each visited equation: the
-#: cotangent of its output(s) and, per input, the contribution sent to it
-#: (None where none). Used by ``funcdiff.viz``/``explain`` to show adjoints.
-Observer = Callable[[Eqn, Any, list[Any]], None]
+#: ``observe(eqn, cts_out, contributions)`` sees each visited equation: the
+#: cotangents of its outputs (a list, ``Zero`` where none) and, per input, the
+#: contribution sent to it (``Zero`` where none). Used by ``funcdiff.see``
+#: (``viz``/``explain``) to show adjoints.
+Observer = Callable[[Eqn, list[Any], list[Any]], None]
 
 
 def backward_pass(
@@ -45,7 +52,8 @@ def backward_pass(
     cts_out: Sequence[Any],
     observe: Observer | None = None,
 ) -> list[Any]:
-    """Cotangents of the inputs (None where zero) given output cotangents."""
+    """Cotangents of the inputs (``Zero`` where zero) given output cotangents
+    (arrays or ``Zero``)."""
     active = active_vars(jaxpr)
     ct_env: dict[Var, Any] = {}
 
@@ -54,37 +62,41 @@ def backward_pass(
         ct_env[v] = ct if prev is None else _add(prev, ct)
 
     for x, c in zip(jaxpr.outvars, cts_out, strict=True):
-        if isinstance(x, Var) and x in active and c is not None and not isinstance(c, Zero):
+        if isinstance(x, Var) and x in active and not isinstance(c, Zero):
             accumulate(x, c)
+    pop = ct_env.pop
     for eqn in reversed(jaxpr.eqns):
         outvars = eqn.outvars
-        ct: Any
-        if eqn.primitive.multiple_results:
-            cts = [ct_env.pop(v, None) for v in outvars]
-            if all(c is None for c in cts):
-                continue
-            ct = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
-            out: Any = [env[v] for v in outvars]
-        else:
-            ct = ct_env.pop(outvars[0], None)
+        if len(outvars) == 1:  # the common case, without comprehensions
+            ct = pop(outvars[0], None)
             if ct is None:
                 continue
-            out = env[outvars[0]]
-        needs = [isinstance(x, Var) and x in active for x in eqn.invars]
-        if not any(needs):
+            cts = [ct]
+        else:
+            cts = [pop(v, None) for v in outvars]
+            if not any(map(is_not, cts, _NONE)):
+                continue
+            cts = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts, strict=True)]
+        invars = eqn.invars
+        needs = [x in active for x in invars]  # a Literal is never active
+        if True not in needs:
             continue
-        ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-        try:
-            cts_in = eqn.primitive.rule("vjp")(ct, ins, out, needs, **eqn.params)
-        except _debug.NaNError as err:  # debug_nans: say which equation's VJP
-            err.add_context(eqn, "backward")
-            raise
+        ins = [x.val if isinstance(x, Literal) else env[x] for x in invars]  # ``read``, inlined
+        outs = [env[outvars[0]]] if len(outvars) == 1 else [env[v] for v in outvars]
+        cts_in = apply_rule(eqn, "vjp", cts, ins, outs, needs)
         if observe is not None:
-            observe(eqn, ct, [c if need else None for c, need in zip(cts_in, needs, strict=True)])
-        for x, need, c in zip(eqn.invars, needs, cts_in, strict=True):
-            if need and c is not None and not isinstance(c, Zero):
+            observe(
+                eqn,
+                cts,
+                [
+                    c if need else Zero(x.aval)
+                    for x, c, need in zip(invars, cts_in, needs, strict=True)
+                ],
+            )
+        for x, need, c in zip(invars, needs, cts_in, strict=True):
+            if need and not isinstance(c, Zero):
                 accumulate(x, c)  # type: ignore[arg-type]
-    return [ct_env.get(v) for v in jaxpr.invars]
+    return [ct_env[v] if v in ct_env else Zero(v.aval) for v in jaxpr.invars]
 
 
 def _add(a: Any, b: Any) -> Any:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Jaxpr, Literal, Var
-from funcdiff.core.trace import bind
+from funcdiff.core.trace import bind_list
+from funcdiff.interpreters._loop import apply_rule, write
 
 
 def vmap_jaxpr(
@@ -22,28 +22,22 @@ def vmap_jaxpr(
     dims: Sequence[int | None],
 ) -> tuple[list[Any], list[int | None]]:
     """Run ``jaxpr`` on batched ``args``; returns outputs and their batch axes."""
-    env: dict[Var, tuple[Any, int | None]] = {
-        v: (c, None) for v, c in zip(jaxpr.constvars, consts, strict=True)
-    }
-    env.update((v, (a, d)) for v, a, d in zip(jaxpr.invars, args, dims, strict=True))
+    env: dict[Var, tuple[Any, int | None]] = {}
+    write(env, jaxpr.constvars, [(c, None) for c in consts])
+    write(env, jaxpr.invars, zip(args, dims, strict=True))
 
     def read(x: Any) -> tuple[Any, int | None]:
         return (x.val, None) if isinstance(x, Literal) else env[x]
 
     for eqn in jaxpr.eqns:
-        prim = eqn.primitive
-        vals, bdims = zip(*[read(x) for x in eqn.invars], strict=True) if eqn.invars else ((), ())
-        if all(d is None for d in bdims):
-            out = bind(prim, *vals, **eqn.params)
-            outs = out if prim.multiple_results else [out]
-            out_dims: Sequence[int | None] = [None] * len(eqn.outvars)
+        pairs = [read(x) for x in eqn.invars]
+        vals = [p[0] for p in pairs]
+        bdims = [p[1] for p in pairs]
+        if bdims.count(None) == len(bdims):
+            outs = bind_list(eqn.primitive, *vals, **eqn.params)
+            out_dims: Sequence[int | None] = [None] * len(outs)
         else:
-            try:
-                out, od = prim.rule("batch")(vals, bdims, **eqn.params)
-            except _debug.NaNError as err:  # debug_nans: say which equation
-                err.add_context(eqn, "vmap")
-                raise
-            outs, out_dims = (out, od) if prim.multiple_results else ([out], [od])
-        env.update((v, (o, d)) for v, o, d in zip(eqn.outvars, outs, out_dims, strict=True))
+            outs, out_dims = apply_rule(eqn, "batch", vals, bdims)
+        write(env, eqn.outvars, zip(outs, out_dims, strict=True))
     results = [read(x) for x in jaxpr.outvars]
     return [r[0] for r in results], [r[1] for r in results]

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
-from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zeros
+from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
@@ -304,16 +304,16 @@ def _cond_vjp(
     need = [n and is_float(aval_of(a)) for n, a in zip(needs[1:], args, strict=True)]
     ct_nz = [not isinstance(c, Zero) for c in cts]
     if not any(need) or not any(ct_nz):
-        return [None] * len(primals)
+        return [zero_of(p) for p in primals]
     i = _concrete(index)
     if i is not None:
         # the branch is known: its backward pass directly (values stay concrete,
         # so loops inside it can be reverse-differentiated)
         branch = branches[min(max(int(i), 0), len(branches) - 1)]
-        return [None, *Linearized(branch, args).pullback(cts, need)]
+        return [zero_of(index), *Linearized(branch, args).pullback(cts, need)]
     joined, consts = join_branches([vjp_jaxpr(br, need, ct_nz) for br in branches])
     res = bind(cond_p, index, *consts, *args, *_pick(cts, ct_nz), branches=joined)
-    return [None, *_scatter(res, need, [None] * len(args))]
+    return [zero_of(index), *_scatter(res, need, [zero_of(a) for a in args])]
 
 
 def _cond_batch(
@@ -573,8 +573,8 @@ def scan_backward(
 
     ``residuals`` are the carries entering each step (stacked). Each backward
     step recomputes its forward step from its stored carry and applies that
-    step's VJP. Returns ``(ct_consts, ct_init, ct_xs)`` with None where an
-    input needs no cotangent (or is not floating point).
+    step's VJP. Returns ``(ct_consts, ct_init, ct_xs)`` with a ``Zero`` where
+    an input needs no cotangent (or is not floating point).
     """
     nc, nk = len(consts), len(residuals)
     j = jaxpr.jaxpr
@@ -645,9 +645,9 @@ def scan_backward(
         ]
         res = [*ct_k, *acc, *stacked]
         return (
-            _scatter(res[nkf : nkf + ncn], c_need, [None] * nc),
-            _scatter(res[:nkf], k_float, [None] * nk),
-            _scatter(res[nkf + ncn :], x_need, [None] * len(xs)),
+            _scatter(res[nkf : nkf + ncn], c_need, [Zero(a) for a in c_avals]),
+            _scatter(res[:nkf], k_float, [Zero(a) for a in k_avals]),
+            _scatter(res[nkf + ncn :], x_need, [Zero(a) for a in x_avals]),
         )
 
     body, bconsts = trace_body(
@@ -676,9 +676,9 @@ def scan_backward(
         length=length,
         reverse=not reverse,
     )
-    ct_init = _scatter(res[:nkf], k_float, [None] * nk)
-    ct_consts = _scatter(res[nkf : nkf + ncn], c_need, [None] * nc)
-    ct_xs = _scatter(res[nkf + ncn :], x_need, [None] * len(xs))
+    ct_init = _scatter(res[:nkf], k_float, [Zero(a) for a in k_avals])
+    ct_consts = _scatter(res[nkf : nkf + ncn], c_need, [Zero(a) for a in c_avals])
+    ct_xs = _scatter(res[nkf + ncn :], x_need, [Zero(a) for a in x_avals])
     return ct_consts, ct_init, ct_xs
 
 
@@ -967,7 +967,7 @@ def _while_vjp(
     length = len(steps)
     nk = len(init)
     if length == 0:  # the loop is the identity
-        return [None] * (len(cc) + len(bc)) + [None if isinstance(c, Zero) else c for c in cts]
+        return [zero_of(x) for x in (*cc, *bc)] + list(cts)
     if any(isinstance(x, Tracer) for x in (*bc, *init)):
         # differentiating again: residuals as a function of the traced inputs
         residuals = bind(
@@ -985,7 +985,7 @@ def _while_vjp(
     ct_bc, ct_init, _ = scan_backward(
         body_jaxpr, bc, residuals, [], cts, [], n_bc, [], length, False
     )
-    return [None] * len(cc) + ct_bc + ct_init
+    return [zero_of(x) for x in cc] + ct_bc + ct_init
 
 
 def _while_batch(

@@ -19,8 +19,8 @@ import numpy as np
 
 from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
-from funcdiff.core.primitive import Primitive, Zero, is_float
-from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.primitive import Primitive, Zero, is_float, list_form, zero_of
+from funcdiff.core.trace import Tracer, bind, bind_list
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import shape as S
 from funcdiff.primitives.rules import def_zero_derivative
@@ -116,6 +116,7 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
     """Batch rule of a broadcasting element-wise primitive: batch axes to the
     front, batched operands padded with unit axes to the common rank."""
 
+    @list_form
     def batch(args: Sequence[Any], dims: Sequence[int | None], **params: Any) -> Any:
         rank = max(aval_of(x).ndim - (d is not None) for x, d in zip(args, dims, strict=True))
         moved = []
@@ -126,10 +127,8 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
                 if len(shp) - 1 < rank:
                     x = S.reshape(x, (shp[0],) + (1,) * (rank - len(shp) + 1) + shp[1:])
             moved.append(x)
-        out = bind(prim, *moved, **params)
-        if prim.multiple_results:
-            return out, [0] * len(out)
-        return out, 0
+        outs = bind_list(prim, *moved, **params)
+        return outs, [0] * len(outs)
 
     return batch
 
@@ -185,11 +184,15 @@ def _unary(
     else:
         d = derivative
 
-        def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
-            return mul(tangents[0], d(out, primals[0]))
+        @list_form
+        def jvp(primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any]) -> list[Any]:
+            return [mul(tangents[0], d(outs[0], primals[0]))]
 
-        def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
-            return [mul(ct, d(out, primals[0]))]
+        @list_form
+        def vjp(
+            cts: Sequence[Any], primals: Sequence[Any], outs: Sequence[Any], needs: Sequence[bool]
+        ) -> list[Any]:
+            return [mul(cts[0], d(outs[0], primals[0]))]
 
         prim.jvp = jvp
         prim.vjp = vjp
@@ -388,8 +391,10 @@ def _binary(
         return prim
     partials = (dx, dy)
 
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
+    @list_form
+    def jvp(primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any]) -> list[Any]:
         x, y = primals
+        (out,) = outs
         total: Any = None
         for d, t in zip(partials, tangents, strict=True):
             if isinstance(t, Zero) or d is None:
@@ -398,16 +403,21 @@ def _binary(
             term = t if g is _ONE else neg(t) if g is _MINUS_ONE else mul(t, g)
             total = term if total is None else add(total, term)
         if total is None:
-            return Zero(aval_of(out))
+            return [Zero(aval_of(out))]
         shape = aval_of(out).shape
-        return total if aval_of(total).shape == shape else S.broadcast_to(total, shape)
+        return [total if aval_of(total).shape == shape else S.broadcast_to(total, shape)]
 
-    def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    @list_form
+    def vjp(
+        cts: Sequence[Any], primals: Sequence[Any], outs: Sequence[Any], needs: Sequence[bool]
+    ) -> list[Any]:
         x, y = primals
+        (ct,) = cts
+        (out,) = outs
         res: list[Any] = []
         for d, need, operand in zip(partials, needs, primals, strict=True):
             if not need or d is None:
-                res.append(None)
+                res.append(zero_of(operand))
                 continue
             g = d(out, x, y)
             c = ct if g is _ONE else neg(ct) if g is _MINUS_ONE else mul(ct, g)
@@ -580,9 +590,9 @@ def _select_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> An
 def _select_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
     p, x, y = primals
     return [
-        None,
-        unbroadcast(select(p, ct, 0.0), aval_of(x).shape) if needs[1] else None,
-        unbroadcast(select(p, 0.0, ct), aval_of(y).shape) if needs[2] else None,
+        zero_of(p),
+        unbroadcast(select(p, ct, 0.0), aval_of(x).shape) if needs[1] else zero_of(x),
+        unbroadcast(select(p, 0.0, ct), aval_of(y).shape) if needs[2] else zero_of(y),
     ]
 
 
@@ -622,7 +632,7 @@ def _convert_vjp(
 ) -> list[Any]:
     src = _dtype_of(primals[0])
     if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
-        return [None]
+        return [zero_of(primals[0])]
     if src.kind == "f" and np.dtype(new_dtype).kind == "c":
         # the transpose of embedding the reals in the complex plane is the
         # real part: this is where the cotangent of every real value that

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, instantiate
+from funcdiff.core.primitive import Primitive, Zero, instantiate, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
@@ -346,8 +346,8 @@ def _concatenate_vjp(
     ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, dimension: int
 ) -> list[Any]:
     return [
-        _concatenate_transpose(k)(ct, *primals, dimension=dimension) if need else None
-        for k, need in enumerate(needs)
+        _concatenate_transpose(k)(ct, *primals, dimension=dimension) if need else zero_of(x)
+        for k, (x, need) in enumerate(zip(primals, needs, strict=True))
     ]
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero
-from funcdiff.core.trace import bind
+from funcdiff.core.primitive import Primitive, Zero, list_form, zero_of
+from funcdiff.core.trace import bind, bind_list
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
@@ -133,8 +133,8 @@ def _dot_general_vjp(
 ) -> list[Any]:
     x, y = primals
     return [
-        _dot_transpose_x(ct, x, y, dimension_numbers=dimension_numbers) if needs[0] else None,
-        _dot_transpose_y(ct, x, y, dimension_numbers=dimension_numbers) if needs[1] else None,
+        _dot_transpose_x(ct, x, y, dimension_numbers=dimension_numbers) if needs[0] else zero_of(x),
+        _dot_transpose_y(ct, x, y, dimension_numbers=dimension_numbers) if needs[1] else zero_of(y),
     ]
 
 
@@ -468,9 +468,12 @@ def _solve_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any
 
 
 def _solve_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
-    a, _ = primals
+    a, b = primals
     ct_b = solve(_mT(a), ct)
-    return [E.neg(_mm(ct_b, _mT(out))) if needs[0] else None, ct_b if needs[1] else None]
+    return [
+        E.neg(_mm(ct_b, _mT(out))) if needs[0] else zero_of(a),
+        ct_b if needs[1] else zero_of(b),
+    ]
 
 
 solve_p = Primitive(
@@ -556,13 +559,13 @@ def _tri_vjp(
     a, _ = primals
     flipped = {**params, "transpose_a": not params["transpose_a"]}
     ct_b = bind(triangular_solve_p, a, ct, **flipped)
-    ct_a = None
+    ct_a: Any = zero_of(primals[0])
     if needs[0]:
         g = E.neg(_mm(ct_b, _mT(out)) if params["left_side"] else _mm(_mT(out), ct_b))
         if params["transpose_a"]:
             g = _mT(g)
         ct_a = _triangle(g, params["lower"], strict=params["unit_diagonal"])
-    return [ct_a, ct_b if needs[1] else None]
+    return [ct_a, ct_b if needs[1] else zero_of(primals[1])]
 
 
 def _tri_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -924,7 +927,7 @@ def _cofactor_vjp(
 ) -> list[Any]:
     a, *dirs = primals
     n = aval_of(a).shape[-1]
-    cts: list[Any] = [None] * len(primals)
+    cts: list[Any] = [zero_of(p) for p in primals]
     for m in range(len(dirs)):
         if needs[m + 1]:
             others = [*dirs[:m], *dirs[m + 1 :]]
@@ -1046,7 +1049,7 @@ def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> l
 def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
     ct_log = _nz(ct[1])
     if ct_log is None:
-        return [None]
+        return [zero_of(primals[0])]
     return [E.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, is_float
+from funcdiff.core.primitive import Primitive, Zero, is_float, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
@@ -85,7 +85,7 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
     ) -> list[Any]:
         (x,) = primals
         if not needs[0] or not is_float(aval_of(x)):
-            return [None]
+            return [zero_of(x)]
         mask, count = weights(x, out, axes)
         keep = _keep_shape(aval_of(x).shape, axes)
         return [E.mul(S.reshape(E.div(ct, count), keep), mask)]

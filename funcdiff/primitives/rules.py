@@ -2,7 +2,8 @@
 
 - ``defjvp(prim, *fns)`` / ``defvjp(prim, *fns)``: one function per argument
   (``fn(t, out, *primals, **params)``, ``fn(ct, out, *primals, **params)``);
-  ``None`` marks an argument with zero derivative.
+  ``None`` marks an argument with zero derivative (its cotangent is a
+  ``Zero``).
 - ``deflinear(prim, *transposes)``: both rules of a primitive linear in the
   arguments whose transpose is given.
 - ``def_zero_derivative(prim)``: a piecewise-constant primitive (comparisons,
@@ -11,7 +12,9 @@
   so a linear primitive is declared in one expression.
 
 The rules they build call funcdiff operations (``bind``), so they can be
-differentiated again.
+differentiated again, and are written in the list form the interpreters
+call (``@list_form``, see ``funcdiff.core.primitive``), so no wrapper sits
+between an interpreter and them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcdiff.core.ir import aval_of
-from funcdiff.core.primitive import Primitive, Rule, Zero, instantiate
+from funcdiff.core.primitive import Primitive, Rule, Zero, instantiate, list_form
 
 __all__ = ["def_zero_derivative", "defjvp", "deflinear", "defvjp", "linear"]
 
@@ -32,14 +35,18 @@ def defjvp(prim: Primitive, *fns: Rule | None) -> None:
     """
     from funcdiff.primitives.elementwise import add  # elementwise uses this module
 
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
+    @list_form
+    def jvp(
+        primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any], **params: Any
+    ) -> list[Any]:
+        (out,) = outs
         total: Any = None
         for fn, t in zip(fns, tangents, strict=False):
             if fn is None or isinstance(t, Zero):
                 continue
             term = fn(t, out, *primals, **params)
             total = term if total is None else add(total, term)
-        return Zero(aval_of(out)) if total is None else total
+        return [Zero(aval_of(out)) if total is None else total]
 
     prim.jvp = jvp
 
@@ -47,13 +54,20 @@ def defjvp(prim: Primitive, *fns: Rule | None) -> None:
 def defvjp(prim: Primitive, *fns: Rule | None) -> None:
     """VJP from one function per argument: ``fn(ct, out, *primals, **params)``."""
 
+    @list_form
     def vjp(
-        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: Any
+        cts: Sequence[Any],
+        primals: Sequence[Any],
+        outs: Sequence[Any],
+        needs: Sequence[bool],
+        **params: Any,
     ) -> list[Any]:
+        (ct,) = cts
+        (out,) = outs
         return [
-            fn(ct, out, *primals, **params) if (need and fn is not None) else None
-            for fn, need in zip(fns, needs, strict=False)
-        ] + [None] * (len(primals) - len(fns))
+            fn(ct, out, *primals, **params) if (need and fn is not None) else Zero(aval_of(p))
+            for fn, need, p in zip(fns, needs, primals, strict=False)
+        ] + [Zero(aval_of(p)) for p in primals[len(fns) :]]
 
     prim.vjp = vjp
 
@@ -63,22 +77,31 @@ def deflinear(prim: Primitive, *transposes: Rule | None) -> None:
     transpose is given (``fn(ct, *primals, **params)``); ``None`` marks a
     non-linear argument (an index), which must have a zero tangent."""
 
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
+    @list_form
+    def jvp(
+        primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any], **params: Any
+    ) -> list[Any]:
         linear = [t for t, tr in zip(tangents, transposes, strict=True) if tr is not None]
         if all(isinstance(t, Zero) for t in linear):
-            return Zero(aval_of(out))
+            return [Zero(aval_of(outs[0]))]
         args = [
             instantiate(t) if tr is not None else p
             for p, t, tr in zip(primals, tangents, transposes, strict=True)
         ]
-        return prim.bind(*args, **params)
+        return [prim.bind(*args, **params)]
 
+    @list_form
     def vjp(
-        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: Any
+        cts: Sequence[Any],
+        primals: Sequence[Any],
+        outs: Sequence[Any],
+        needs: Sequence[bool],
+        **params: Any,
     ) -> list[Any]:
+        (ct,) = cts
         return [
-            tr(ct, *primals, **params) if (need and tr is not None) else None
-            for tr, need in zip(transposes, needs, strict=True)
+            tr(ct, *primals, **params) if (need and tr is not None) else Zero(aval_of(p))
+            for tr, need, p in zip(transposes, needs, primals, strict=True)
         ]
 
     prim.jvp = jvp
@@ -89,15 +112,21 @@ def def_zero_derivative(prim: Primitive) -> None:
     """The primitive is piecewise constant (or has integer/bool output)."""
     prim.zero_derivative = True
 
-    def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params: Any) -> Any:
-        if prim.multiple_results:
-            return [Zero(aval_of(o)) for o in out]
-        return Zero(aval_of(out))
-
-    def vjp(
-        ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], **params: Any
+    @list_form
+    def jvp(
+        primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any], **params: Any
     ) -> list[Any]:
-        return [None] * len(primals)
+        return [Zero(aval_of(o)) for o in outs]
+
+    @list_form
+    def vjp(
+        cts: Sequence[Any],
+        primals: Sequence[Any],
+        outs: Sequence[Any],
+        needs: Sequence[bool],
+        **params: Any,
+    ) -> list[Any]:
+        return [Zero(aval_of(p)) for p in primals]
 
     prim.jvp = jvp
     prim.vjp = vjp

@@ -119,7 +119,8 @@ class Analysis:
       contributions: variable -> ``[(eqn index, input position, value)]``,
         the contributions its consumers sent back (several at fan-out).
       order: equation indices in the order the backward pass visited them.
-      out_cts: equation index -> the cotangent(s) of its output(s).
+      out_cts: equation index -> the cotangents of its outputs (a list, ``Zero``
+        where none).
       note: why adjoints are missing, when they are.
       z: the output's symbol in ``dz/dv`` (``"z"``, or ``"out"`` when an
         input is called z); no variable gets this name.
@@ -195,16 +196,15 @@ class Analysis:
             return
         index = {id(e): i for i, e in enumerate(jaxpr.eqns)}
 
-        def observe(eqn: Eqn, ct: Any, contribs: list[Any]) -> None:
+        def observe(eqn: Eqn, cts: list[Any], contribs: list[Any]) -> None:
             i = index[id(eqn)]
             self.order.append(i)
-            self.out_cts[i] = ct
-            cts = ct if eqn.primitive.multiple_results else [ct]
+            self.out_cts[i] = cts
             for v, c in zip(eqn.outvars, cts, strict=True):
                 if not isinstance(c, Zero):
                     self.adjoint[v] = c
             for k, (x, c) in enumerate(zip(eqn.invars, contribs, strict=True)):
-                if isinstance(x, Var) and c is not None and not isinstance(c, Zero):
+                if isinstance(x, Var) and not isinstance(c, Zero):
                     self.contributions.setdefault(x, []).append((i, k, c))
 
         seed = np.ones((), out.aval.dtype)
@@ -213,7 +213,7 @@ class Analysis:
             self.adjoint[out] = seed
         self.in_cts = backward_pass(jaxpr, self.env, [seed], observe=observe)
         for v, c in zip(jaxpr.invars, self.in_cts, strict=True):
-            if c is not None and not isinstance(c, Zero):
+            if not isinstance(c, Zero):
                 self.adjoint[v] = c
 
 

@@ -26,8 +26,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from funcdiff.core.ir import Atom, Eqn, Literal, Var
+from funcdiff.core.ir import Atom, Eqn, Var
 from funcdiff.core.primitive import Zero
+from funcdiff.interpreters._loop import apply_rule, read
 from funcdiff.see._analysis import Analysis, Fun, arg_names, eqn_params_text
 from funcdiff.see._format import format_sum, format_value
 
@@ -66,17 +67,17 @@ def _local_derivatives(eqn: Eqn, an: Analysis, needs: list[bool]) -> list[Any] |
     The primitive's own VJP rule applied to a unit cotangent: the local
     derivative the chain rule multiplies by.
     """
-    if eqn.primitive.multiple_results or eqn.outvars[0].aval.shape != ():
+    if len(eqn.outvars) != 1 or eqn.outvars[0].aval.shape != ():
         return None
     if any(x.aval.shape != () for x in eqn.invars):
         return None
     env = an.env
     assert env is not None
-    ins = [x.val if isinstance(x, Literal) else env[x] for x in eqn.invars]
-    out = env[eqn.outvars[0]]
+    ins = [read(env, x) for x in eqn.invars]
+    outs = [env[eqn.outvars[0]]]
     try:
         one = np.ones((), eqn.outvars[0].aval.dtype)
-        res = eqn.primitive.rule("vjp")(one, ins, out, needs, **eqn.params)
+        res = apply_rule(eqn, "vjp", [one], ins, outs, needs)
     except Exception:  # display only: never let a rule's corner case break the table
         return None
     return list(res)
@@ -146,7 +147,7 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
             return value, None
         grads = [
             np.zeros(v.aval.shape, v.aval.dtype)
-            if c is None or isinstance(c, Zero)
+            if isinstance(c, Zero)
             else np.array(c, dtype=v.aval.dtype)
             for v, c in zip(jaxpr.invars, an.in_cts, strict=True)
         ]
@@ -207,15 +208,11 @@ def _report(an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any]) -> li
         eqn = jaxpr.eqns[i]
         sym = _call_text(eqn, [names.atom(x) for x in eqn.invars])
         outs = ", ".join(names(v) for v in eqn.outvars)
-        if eqn.primitive.multiple_results:
-            adj = ", ".join(
-                f"d{z}/d{names(v)} = {format_value(an.adjoint[v])}"
-                for v in eqn.outvars
-                if v in an.adjoint
-            )
-        else:
-            v0 = eqn.outvars[0]
-            adj = f"d{z}/d{names(v0)} = {format_value(an.out_cts[i])}"
+        adj = ", ".join(
+            f"d{z}/d{names(v)} = {format_value(c)}"
+            for v, c in zip(eqn.outvars, an.out_cts[i], strict=True)
+            if not isinstance(c, Zero)
+        )
         lines.append(f"  {f'{outs} = {sym}'.ljust(16)} with {adj}")
         contribs = {k: c for (j, k, c) in _contribs_of(an, i)}
         local = _local_derivatives(eqn, an, [k in contribs for k in range(len(eqn.invars))])
@@ -230,10 +227,10 @@ def _report(an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any]) -> li
             if local is not None and len(eqn.outvars) == 1:
                 on = names(eqn.outvars[0])
                 d = local[k]
-                dtext = format_value(0.0 if d is None or isinstance(d, Zero) else d)
+                dtext = format_value(0.0 if isinstance(d, Zero) else d)
                 lines.append(
                     f"    d{z}/d{xn} += d{z}/d{on} * d{on}/d{xn} = "
-                    f"{format_value(an.out_cts[i])} * {dtext} = {format_value(c)}{nth}"
+                    f"{format_value(an.out_cts[i][0])} * {dtext} = {format_value(c)}{nth}"
                 )
             else:
                 via = f"d{z}/d{outs}" if len(eqn.outvars) == 1 else f"d{z}/d({outs})"
@@ -259,7 +256,7 @@ def _report(an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any]) -> li
     lines.append("")
     lines.append(f"Gradient at {point}:")
     for v, c in zip(jaxpr.invars, an.in_cts, strict=True):
-        if c is None or isinstance(c, Zero):
+        if isinstance(c, Zero):
             lines.append(
                 f"  d{z}/d{names(v)} = {format_value(np.zeros(v.aval.shape), max_items=8)}"
                 f"   ({z} does not depend on {names(v)})"
