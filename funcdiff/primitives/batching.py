@@ -31,8 +31,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcdiff.core.ir import aval_of
-from funcdiff.core.primitive import Primitive, Rule
-from funcdiff.core.trace import bind
+from funcdiff.core.primitive import Primitive, Rule, list_form
+from funcdiff.core.trace import bind, bind_list
 
 Array = Any
 
@@ -86,6 +86,7 @@ def front_batch(
     renumbered, bind; output batched at 0 (see the module docstring)."""
 
     def make(prim: Primitive) -> Rule:
+        @list_form
         def batch(args: Sequence[Array], dims: Sequence[int | None], **kw: Any) -> Any:
             moved = list(args)
             size = 0
@@ -100,8 +101,8 @@ def front_batch(
                         moved[i] = to_front(args[i], None, size)
             if params is not None:
                 kw = {**kw, **params(size, **kw)}
-            out = bind(prim, *moved, **kw)
-            return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+            outs = bind_list(prim, *moved, **kw)
+            return outs, [0] * len(outs)
 
         return batch
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, list_form, zero_of
-from funcdiff.core.trace import bind, bind_list
+from funcdiff.core.primitive import Primitive, Zero, zero_of
+from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as E
 from funcdiff.primitives import indexing as I
