@@ -7,7 +7,7 @@ For every public name (the ``__all__`` of each module below) it writes the
 signature and the first paragraph of the docstring, grouped by module;
 ``funcdiff.numpy`` and the other numpy/scipy namespaces get a compact table.
 Modules that cannot be imported (optional parts not installed or not written
-yet) are left out. ``tests/test_api_reference.py`` fails when the file is
+yet) are left out. ``tests/tools/test_api_reference.py`` fails when the file is
 stale.
 """
 

@@ -1400,7 +1400,7 @@ def _svd_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[s
         ((np.stack([_spread(rng, 3, 2, [2.0, 1.0]) for _ in range(2)]),), reduced),
         ((_spread(rng, 2, 2, [2.0, 1.0]),), {"full_matrices": True, "compute_uv": True}),
         # (non-square full_matrices=True is checked on basis-independent functions
-        # in tests/test_linalg.py: its extra columns are not unique)
+        # in tests/primitives/test_linalg.py: its extra columns are not unique)
         ((_spread(rng, 3, 2, [2.0, 1.0]),), {"full_matrices": False, "compute_uv": False}),
         ((_spread(rng, 2, 3, [2.0, 1.0]),), {"full_matrices": True, "compute_uv": False}),
     ]

@@ -7,6 +7,7 @@ forward and reverse mode under the real pairing <a, b> = Re(sum(a * b)).
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,10 @@ from funcdiff.core.primitive import REGISTRY
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, FuncdiffError
 from funcdiff.primitives import elementwise as E
+
+# every family registers its primitives when imported (the sweep below sees all)
+for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+    importlib.import_module(_module)
 
 RNG = np.random.default_rng(7)
 Fn = Callable[..., Any]

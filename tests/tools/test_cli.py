@@ -29,7 +29,7 @@ from funcdiff.cli import (
 )
 from funcdiff.see import _graph
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HAVE_DOT = shutil.which("dot") is not None
 DZDX = -0.16346524464969328
 

@@ -20,7 +20,7 @@ from funcdiff.core.primitive import Zero
 from funcdiff.interpreters import staging
 from funcdiff.interpreters.eval import eval_jaxpr
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RNG = np.random.default_rng(0)
 
 

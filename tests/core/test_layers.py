@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "funcdiff"
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "funcdiff"
 
 #: (module-name prefix, layer); the longest matching prefix wins
 LAYERS: list[tuple[str, int]] = [

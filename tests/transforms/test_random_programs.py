@@ -1,7 +1,7 @@
 """Property-based tests: random programs over funcdiff.numpy.
 
 hypothesis draws straight-line programs of up to six ops (see
-``tests/_random_programs.py``: unary math with guarded domains, binary
+``tests/transforms/_random_programs.py``: unary math with guarded domains, binary
 arithmetic with Python, numpy and array constants, comparisons and ``where``,
 integer and boolean intermediates (argmax, comparisons, astype), reductions,
 reshapes, transposes, slices, fancy indexing, broadcasting, matmul,
