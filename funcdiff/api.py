@@ -27,8 +27,8 @@ from funcdiff.interpreters.compiled import Pass, run_pass
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
 from funcdiff.tree import tree_flatten, tree_map, tree_structure, tree_unflatten
 
 Fun = Callable[..., Any]
@@ -589,7 +589,7 @@ def _split_flat(x: Any, avals: Sequence[ShapedArray], axis_first: bool) -> list[
         piece = _slice_axis(x, start, start + a.size, 0 if axis_first else -1)
         shape = aval_of(piece).shape
         new = (*a.shape, *shape[1:]) if axis_first else (*shape[:-1], *a.shape)
-        out.append(S.reshape(piece, new))
+        out.append(sh.reshape(piece, new))
         start += a.size
     return out
 
@@ -597,7 +597,7 @@ def _split_flat(x: Any, avals: Sequence[ShapedArray], axis_first: bool) -> list[
 def _basis_pieces(x: Any, avals: Sequence[ShapedArray]) -> list[Any]:
     """Basis rows split into one tangent (or cotangent) per value, each in that
     value's dtype (the basis is built in the dtype all of them promote to)."""
-    return [E.convert(p, a.dtype) for p, a in zip(_split_flat(x, avals, True), avals, strict=True)]
+    return [ew.convert(p, a.dtype) for p, a in zip(_split_flat(x, avals, True), avals, strict=True)]
 
 
 def _jac_dtype(avals: Sequence[ShapedArray]) -> Any:
@@ -637,7 +637,7 @@ def _jacobian(
         n = sum(_sizes(basis_avals))
         if reverse and n == 1:  # a scalar output: the basis has one row, no need to vmap
             stacked = [
-                S.reshape(r, (1, *a.shape))
+                sh.reshape(r, (1, *a.shape))
                 for r, a in zip(along(np.ones(1, dtype)), in_avals, strict=True)
             ]
         else:
@@ -704,7 +704,7 @@ def _assemble(
     # stacked[i]: (n, *out_i.shape); move the basis axis last, split over inputs
     blocks = []
     for s in stacked:
-        s = S.moveaxis(s, 0, -1)
+        s = sh.moveaxis(s, 0, -1)
         blocks.append(_split_flat(s, in_avals, False))
     return blocks
 
@@ -893,9 +893,9 @@ def vmap(
                 )
             if d is None:
                 shape = aval_of(o).shape
-                o = S.broadcast_in_dim(o, (size, *shape), tuple(range(1, len(shape) + 1)))
+                o = sh.broadcast_in_dim(o, (size, *shape), tuple(range(1, len(shape) + 1)))
                 d = 0
-            results.append(_to_user(S.moveaxis(o, d, oa), given))
+            results.append(_to_user(sh.moveaxis(o, d, oa), given))
         return tree_unflatten(out_tree, results)
 
     return vmap_f

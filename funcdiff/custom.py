@@ -71,8 +71,8 @@ from funcdiff.interpreters.staging import (
     batch_size,
     trace_body,
 )
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.elementwise import stop_gradient as stop_gradient
 from funcdiff.primitives.elementwise import stop_gradient_p as stop_gradient_p
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
@@ -193,7 +193,7 @@ def _add(a: Any, b: Any) -> Any:
         return b
     if isinstance(b, Zero):
         return a
-    return E.add(a, b)
+    return ew.add(a, b)
 
 
 def _all_zero(ts: Sequence[Any]) -> bool:
@@ -216,14 +216,14 @@ def _fit(t: Any, aval: ShapedArray, what: str) -> Any:
     ta = aval_of(t)
     if ta.shape != aval.shape:
         if ta.shape == ():
-            t = S.broadcast_in_dim(t, aval.shape, ())
+            t = sh.broadcast_in_dim(t, aval.shape, ())
         else:
             raise ShapeError(
                 f"{what} has shape {ta.shape} but must have shape {aval.shape} "
                 "(the shape of the value it is the derivative of)"
             )
     if ta.dtype != aval.dtype:
-        t = E.convert(t, aval.dtype)
+        t = ew.convert(t, aval.dtype)
     return t
 
 
@@ -418,7 +418,7 @@ class custom_jvp:
             for fn, t in zip(fns, tangents, strict=False):
                 if fn is not None:
                     term = fn(t, out, *primals)
-                    total = term if total is None else tree_map(E.add, total, term)
+                    total = term if total is None else tree_map(ew.add, total, term)
             if total is None:
                 total = tree_map(lambda o: np.zeros(np.shape(o), np.result_type(o)), out)
             return out, total
@@ -932,8 +932,8 @@ def safe_where(cond: Any, fun: Fun, x: Any, otherwise: Any = 0.0, safe_value: An
     """
     if isinstance(x, (int, float)):
         x = np.asarray(x, dtype=np.float64)
-    safe_x = E.select(cond, x, safe_value)
-    return E.select(cond, fun(safe_x), otherwise)
+    safe_x = ew.select(cond, x, safe_value)
+    return ew.select(cond, fun(safe_x), otherwise)
 
 
 # ---------------------------------------------------------------------------
@@ -945,15 +945,15 @@ def _sample_softplus() -> tuple[custom_jvp, custom_vjp]:
     """A stable softplus with both kinds of custom rule (for the samples)."""
 
     def sp(v: Any) -> Any:
-        return E.add(E.maximum(v, 0.0), bind(E.log1p_p, E.exp(E.neg(bind(E.abs_p, v)))))
+        return ew.add(ew.maximum(v, 0.0), bind(ew.log1p_p, ew.exp(ew.neg(bind(ew.abs_p, v)))))
 
     def sigmoid(v: Any) -> Any:
-        return E.div(1.0, E.add(1.0, E.exp(E.neg(v))))
+        return ew.div(1.0, ew.add(1.0, ew.exp(ew.neg(v))))
 
     fj = custom_jvp(sp)
-    fj.defjvp(lambda p, t: (sp(p[0]), E.mul(t[0], sigmoid(p[0]))))
+    fj.defjvp(lambda p, t: (sp(p[0]), ew.mul(t[0], sigmoid(p[0]))))
     fv = custom_vjp(sp)
-    fv.defvjp(lambda v: (sp(v), v), lambda res, g: (E.mul(g, sigmoid(res)),))
+    fv.defvjp(lambda v: (sp(v), v), lambda res, g: (ew.mul(g, sigmoid(res)),))
     return fj, fv
 
 
@@ -983,23 +983,24 @@ def _cj_samples(rng: np.random.Generator) -> Samples:
     fj, _ = _sample_softplus()
 
     def f2(x: Any, y: Any) -> Any:  # closes over c: a differentiated constant
-        return E.mul(E.mul(E.sin(x), y), c)
+        return ew.mul(ew.mul(ew.sin(x), y), c)
 
     g = custom_jvp(f2)
     g.defjvp(
         lambda p, t: (
             f2(*p),
-            E.add(
-                E.mul(E.mul(E.mul(E.cos(p[0]), p[1]), c), t[0]), E.mul(E.mul(E.sin(p[0]), c), t[1])
+            ew.add(
+                ew.mul(ew.mul(ew.mul(ew.cos(p[0]), p[1]), c), t[0]),
+                ew.mul(ew.mul(ew.sin(p[0]), c), t[1]),
             ),
         )
     )
 
     def f3(x: Any) -> Any:  # two outputs
-        return [E.mul(x, x), S.reduce_sum(x, (0,))]
+        return [ew.mul(x, x), sh.reduce_sum(x, (0,))]
 
     h = custom_jvp(f3)
-    h.defjvp(lambda p, t: (f3(p[0]), [E.mul(E.mul(2.0, p[0]), t[0]), S.reduce_sum(t[0], (0,))]))
+    h.defjvp(lambda p, t: (f3(p[0]), [ew.mul(ew.mul(2.0, p[0]), t[0]), sh.reduce_sum(t[0], (0,))]))
     return [
         _traced_params(custom_jvp_call_p, lambda x: fj(x), [rng.normal(size=(3,)) * 3]),
         _traced_params(
@@ -1014,14 +1015,14 @@ def _cv_samples(rng: np.random.Generator) -> Samples:
     _, fv = _sample_softplus()
 
     def f2(x: Any, y: Any) -> Any:
-        return E.mul(E.mul(E.sin(x), y), c)
+        return ew.mul(ew.mul(ew.sin(x), y), c)
 
     g = custom_vjp(f2)
     g.defvjp(
-        lambda x, y: (f2(x, y), (E.cos(x), E.sin(x), y)),
+        lambda x, y: (f2(x, y), (ew.cos(x), ew.sin(x), y)),
         lambda r, ct: (
-            E.unbroadcast(E.mul(E.mul(E.mul(ct, r[0]), r[2]), c), (3,)),
-            E.mul(E.mul(ct, r[1]), c),
+            ew.unbroadcast(ew.mul(ew.mul(ew.mul(ct, r[0]), r[2]), c), (3,)),
+            ew.mul(ew.mul(ct, r[1]), c),
         ),
     )
     return [
@@ -1038,7 +1039,7 @@ def _ck_samples(rng: np.random.Generator) -> Samples:
     c = rng.uniform(0.5, 1.5, size=(3,))
 
     def body(x: Any, y: Any) -> Any:
-        return [E.mul(E.sin(E.mul(x, y)), c), E.exp(E.mul(x, 0.5))]
+        return [ew.mul(ew.sin(ew.mul(x, y)), c), ew.exp(ew.mul(x, 0.5))]
 
     f = checkpoint(body)
     return [

@@ -63,8 +63,8 @@ from funcdiff.interpreters.eval import eval_jaxpr_env
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
 from funcdiff.passes import dce, fuse_pad_add, optimize
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
 
 __all__ = [
     "SUM",
@@ -252,7 +252,7 @@ def _recorded_pass(
         for r, a in zip(run(env, list(args[nv:])), result_avals, strict=True):
             if isinstance(r, Zero):
                 r = np.zeros(a.shape, a.dtype)
-            out.append(E.convert(r, a.dtype))
+            out.append(ew.convert(r, a.dtype))
         return out
 
     closed, _, _ = trace_flat(fun, [*(v.aval for v in variables), *extra_avals], None)
@@ -312,17 +312,17 @@ def place_batch_axis(x: Array, d: int | None, target: OutDim, size: int | None =
     value to ``size``); None moves it to the front if there is one; ``SUM``
     sums it away (the cotangent of an unbatched input)."""
     if target is None:
-        return x if d is None else S.moveaxis(x, d, 0)
+        return x if d is None else sh.moveaxis(x, d, 0)
     if target == SUM:
-        return x if d is None else S.reduce_sum(x, (d,))
+        return x if d is None else sh.reduce_sum(x, (d,))
     assert isinstance(target, int)
     if d is None:
         assert size is not None, "broadcasting an unbatched value needs the batch size"
         shape = aval_of(x).shape
         new = (*shape[:target], size, *shape[target:])
         dims = tuple(i if i < target else i + 1 for i in range(len(shape)))
-        return S.broadcast_in_dim(x, new, dims)
-    return S.moveaxis(x, d, target)
+        return sh.broadcast_in_dim(x, new, dims)
+    return sh.moveaxis(x, d, target)
 
 
 def batch_jaxpr(

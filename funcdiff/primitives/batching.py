@@ -68,8 +68,8 @@ def to_front(x: Array, d: int | None, size: int | None = None) -> Array:
         if size is None:
             return x
         shape = aval_of(x).shape
-        return S.broadcast_in_dim(x, (size, *shape), tuple(range(1, len(shape) + 1)))
-    return S.moveaxis(x, d, 0)
+        return sh.broadcast_in_dim(x, (size, *shape), tuple(range(1, len(shape) + 1)))
+    return sh.moveaxis(x, d, 0)
 
 
 def shift(axes: Sequence[int]) -> tuple[int, ...]:
@@ -92,7 +92,7 @@ def front_batch(
             size = 0
             for i, d in enumerate(dims):
                 if d is not None:
-                    moved[i] = x = S.moveaxis(args[i], d, 0)
+                    moved[i] = x = sh.moveaxis(args[i], d, 0)
                     size = aval_of(x).shape[0]
             if len(moved) > 1:  # unbatched operands: a broadcast batch axis
                 flags = [broadcast] * len(moved) if isinstance(broadcast, bool) else broadcast
@@ -139,4 +139,4 @@ def keep_axis_batch(param: str, *, removes: bool = False) -> RuleTemplate:
 
 # shape's primitives declare their batch rules with this module, so it is
 # imported last, once the helpers above exist (whichever module comes first)
-from funcdiff.primitives import shape as S  # noqa: E402
+from funcdiff.primitives import shape as sh  # noqa: E402

@@ -54,10 +54,10 @@ from funcdiff.interpreters.staging import (
     vjp_jaxpr,
 )
 from funcdiff.interpreters.vmap import vmap_jaxpr
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import reductions as R
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import reductions as red
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import to_front
 
 Array = Any
@@ -339,9 +339,9 @@ def _cond_batch(
             result = outs
             continue
         # members whose index is >= k take branch k (so indices clamp like cond's)
-        pick = E.ge(index, k)
+        pick = ew.ge(index, k)
         result = [
-            E.select(S.reshape(pick, (size,) + (1,) * (aval_of(o).ndim - 1)), o, r)
+            ew.select(sh.reshape(pick, (size,) + (1,) * (aval_of(o).ndim - 1)), o, r)
             for o, r in zip(outs, result, strict=True)
         ]
     return result, [0] * nout
@@ -355,21 +355,21 @@ def _cond_samples(rng: np.random.Generator) -> Samples:
         return join_branches([trace_body(b0, avals), trace_body(b1, avals)])
 
     br1, c1 = two(
-        lambda x, y: [E.mul(E.sin(x), y)],
-        lambda x, y: [E.add(E.mul(x, E.cos(y)), y)],
+        lambda x, y: [ew.mul(ew.sin(x), y)],
+        lambda x, y: [ew.add(ew.mul(x, ew.cos(y)), y)],
         [f, f],
     )
     # one branch's output does not depend on the operands (a symbolic-zero tangent)
     br2, c2 = two(
-        lambda x, y: [E.mul(x, y), E.exp(y)],
-        lambda x, y: [np.full((3,), 2.0), E.mul(y, y)],
+        lambda x, y: [ew.mul(x, y), ew.exp(y)],
+        lambda x, y: [np.full((3,), 2.0), ew.mul(y, y)],
         [f, s],
     )
     br3, c3 = join_branches(
         [
-            trace_body(lambda x: [E.sin(x)], [s]),
-            trace_body(lambda x: [E.mul(x, x)], [s]),
-            trace_body(lambda x: [E.neg(E.exp(x))], [s]),
+            trace_body(lambda x: [ew.sin(x)], [s]),
+            trace_body(lambda x: [ew.mul(x, x)], [s]),
+            trace_body(lambda x: [ew.neg(ew.exp(x))], [s]),
         ]
     )
     i32 = np.int32
@@ -604,7 +604,7 @@ def scan_backward(
         r_c, r_k, r_x = _scan_split(res, nc, nk)
         new_ct_k = [instantiate(r) for r, f in zip(r_k, k_float, strict=True) if f]
         new_acc = [
-            a if isinstance(r, Zero) else E.add(a, r)
+            a if isinstance(r, Zero) else ew.add(a, r)
             for a, r in zip(acc, _pick(r_c, c_need), strict=True)
         ]
         ct_x = [instantiate(r) for r, need in zip(r_x, x_need, strict=True) if need]
@@ -638,7 +638,7 @@ def scan_backward(
         if not reverse:
             ct_x_steps.reverse()
         stacked = [
-            I.concatenate([S.expand_dims(s[k], 0) for s in ct_x_steps], 0)
+            ix.concatenate([sh.expand_dims(s[k], 0) for s in ct_x_steps], 0)
             if ct_x_steps
             else zeros(ShapedArray((0, *a.shape), a.dtype))
             for k, a in enumerate(_pick(x_avals, x_need))
@@ -730,7 +730,7 @@ def _scan_batch(
     consts = [to_front(x, d) for x, d in zip(consts, d_consts, strict=True)]
     init = [to_front(x, d) for x, d in zip(init, d_init, strict=True)]
     # scanned inputs keep axis 0 for the scan: their batch axis goes to 1
-    xs = [x if d is None else S.moveaxis(x, d, 1) for x, d in zip(xs, d_xs, strict=True)]
+    xs = [x if d is None else sh.moveaxis(x, d, 1) for x, d in zip(xs, d_xs, strict=True)]
     c_b = [d is not None for d in d_consts]
     k_b = [d is not None for d in d_init]
     x_b = [d is not None for d in d_xs]
@@ -770,18 +770,22 @@ def _scan_samples(rng: np.random.Generator) -> Samples:
 
     # consts (w,), carry (h,), xs (x,): h' = tanh(w * h + x), y = h' * h'
     def rnn(w: Any, h: Any, x: Any) -> list[Any]:
-        h2 = bind(E.tanh_p, E.add(E.mul(w, h), x))
-        return [h2, E.mul(h2, h2)]
+        h2 = bind(ew.tanh_p, ew.add(ew.mul(w, h), x))
+        return [h2, ew.mul(h2, h2)]
 
     body1, c1 = trace_body(rnn, [v, v, v])
 
     # carry (i, acc) with an int counter, no xs, an output that ignores the carry
     def count(a: Any, i: Any, acc: Any) -> list[Any]:
-        return [E.add(i, np.int64(1)), E.add(E.mul(acc, E.cos(a)), E.convert(i, np.float64)), a]
+        return [
+            ew.add(i, np.int64(1)),
+            ew.add(ew.mul(acc, ew.cos(a)), ew.convert(i, np.float64)),
+            a,
+        ]
 
     body2, c2 = trace_body(count, [s, i64, s])
     # no consts; carry (c,), xs (x,): c' = c * sin(x), y = c + x
-    body3, c3 = trace_body(lambda c, x: [E.mul(c, E.sin(x)), E.add(c, x)], [v, v])
+    body3, c3 = trace_body(lambda c, x: [ew.mul(c, ew.sin(x)), ew.add(c, x)], [v, v])
     w = rng.uniform(0.5, 1.0, size=3)
     params = dict(num_carry=1, reverse=False)
     return [
@@ -1054,7 +1058,7 @@ def _while_batch(
         return to_front(p, d)
 
     def any_running(*a: Any) -> list[Any]:
-        return [R.reduce_max(member_pred(a[:ncc], a[ncc:]), (0,))]
+        return [red.reduce_max(member_pred(a[:ncc], a[ncc:]), (0,))]
 
     def step(*a: Any) -> list[Any]:
         ccs, bcs, carry = a[:ncc], a[ncc : ncc + len(bc)], a[ncc + len(bc) :]
@@ -1063,8 +1067,8 @@ def _while_batch(
         outs = []
         for n, d, old in zip(new, ndims, carry, strict=True):
             n = to_front(n, d, size)
-            p = S.reshape(running, (size,) + (1,) * (aval_of(old).ndim - 1))
-            outs.append(E.select(p, n, old))
+            p = sh.reshape(running, (size,) + (1,) * (aval_of(old).ndim - 1))
+            outs.append(ew.select(p, n, old))
         return outs
 
     cond, cconsts = trace_body(any_running, [*cc_avals, *k_avals])
@@ -1091,14 +1095,16 @@ def _while_samples(rng: np.random.Generator) -> Samples:
     i64 = ShapedArray((), np.int64)
 
     # a counted loop: carry (i, x), x <- x * cos(a) + b; cond consts (n,)
-    cond1, cc1 = trace_body(lambda n, i, x: [E.lt(i, n)], [i64, i64, v])
+    cond1, cc1 = trace_body(lambda n, i, x: [ew.lt(i, n)], [i64, i64, v])
     body1, bc1 = trace_body(
-        lambda a, b, i, x: [E.add(i, np.int64(1)), E.add(E.mul(x, E.cos(a)), b)],
+        lambda a, b, i, x: [ew.add(i, np.int64(1)), ew.add(ew.mul(x, ew.cos(a)), b)],
         [v, s, i64, v],
     )
     # a value-dependent trip count: grow x until it passes a threshold
-    cond2, cc2 = trace_body(lambda t, x, y: [E.lt(x, t)], [s, s, v])
-    body2, bc2 = trace_body(lambda r, x, y: [E.mul(x, r), E.add(E.mul(y, E.sin(x)), x)], [s, s, v])
+    cond2, cc2 = trace_body(lambda t, x, y: [ew.lt(x, t)], [s, s, v])
+    body2, bc2 = trace_body(
+        lambda r, x, y: [ew.mul(x, r), ew.add(ew.mul(y, ew.sin(x)), x)], [s, s, v]
+    )
     p1 = {"cond_jaxpr": cond1, "body_jaxpr": body1}
     p2 = {"cond_jaxpr": cond2, "body_jaxpr": body2}
     return [

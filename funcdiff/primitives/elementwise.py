@@ -22,7 +22,7 @@ from funcdiff.core.ir import ShapedArray, as_result, aval_of
 from funcdiff.core.primitive import Primitive, Zero, is_float, list_form, zero_of
 from funcdiff.core.trace import Tracer, bind, bind_list
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.rules import def_zero_derivative
 from funcdiff.tree import tree_map
 
@@ -96,9 +96,9 @@ def unbroadcast(ct: Array, shape: tuple[int, ...]) -> Array:
         lead + i for i, n in enumerate(shape) if n == 1 and ct_shape[lead + i] != 1
     )
     if axes:
-        ct = S.reduce_sum(ct, axes)
+        ct = sh.reduce_sum(ct, axes)
     if aval_of(ct).shape != shape:
-        ct = S.reshape(ct, shape)
+        ct = sh.reshape(ct, shape)
     return ct
 
 
@@ -122,10 +122,10 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
         moved = []
         for x, d in zip(args, dims, strict=True):
             if d is not None:
-                x = S.moveaxis(x, d, 0)
+                x = sh.moveaxis(x, d, 0)
                 shp = aval_of(x).shape
                 if len(shp) - 1 < rank:
-                    x = S.reshape(x, (shp[0],) + (1,) * (rank - len(shp) + 1) + shp[1:])
+                    x = sh.reshape(x, (shp[0],) + (1,) * (rank - len(shp) + 1) + shp[1:])
             moved.append(x)
         outs = bind_list(prim, *moved, **params)
         return outs, [0] * len(outs)
@@ -405,7 +405,7 @@ def _binary(
         if total is None:
             return [Zero(aval_of(out))]
         shape = aval_of(out).shape
-        return [total if aval_of(total).shape == shape else S.broadcast_to(total, shape)]
+        return [total if aval_of(total).shape == shape else sh.broadcast_to(total, shape)]
 
     @list_form
     def vjp(
@@ -584,7 +584,7 @@ def _select_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> An
     ty = 0.0 if isinstance(ty, Zero) else ty
     t = select(p, tx, ty)
     shape = aval_of(out).shape
-    return t if aval_of(t).shape == shape else S.broadcast_to(t, shape)
+    return t if aval_of(t).shape == shape else sh.broadcast_to(t, shape)
 
 
 def _select_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:

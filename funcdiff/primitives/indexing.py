@@ -16,8 +16,8 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import front_batch, keep_axis_batch, to_front
 from funcdiff.primitives.rules import def_zero_derivative, linear
 
@@ -199,9 +199,9 @@ def _pad_transpose_operand(ct: Array, x: Array, pv: Array, *, padding_config: Pa
 
 
 def _pad_transpose_value(ct: Array, x: Array, pv: Array, *, padding_config: PadConfig) -> Array:
-    total = S.reduce_sum(ct, tuple(range(aval_of(ct).ndim)))
+    total = sh.reduce_sum(ct, tuple(range(aval_of(ct).ndim)))
     inner = _unpad(ct, aval_of(x).shape, padding_config)
-    return E.sub(total, S.reduce_sum(inner, tuple(range(aval_of(inner).ndim))))
+    return ew.sub(total, sh.reduce_sum(inner, tuple(range(aval_of(inner).ndim))))
 
 
 def _pad_batch(
@@ -223,8 +223,8 @@ def _pad_batch(
         np.zeros(aval_of(x).shape[1:], dtype), np.ones((), dtype), padding_config=padding_config
     )
     out_shape = aval_of(padded).shape
-    pv_b = S.broadcast_in_dim(pv, out_shape, (0,))
-    return E.add(padded, E.mul(pv_b, mask)), 0
+    pv_b = sh.broadcast_in_dim(pv, out_shape, (0,))
+    return ew.add(padded, ew.mul(pv_b, mask)), 0
 
 
 pad_p = Primitive(
@@ -403,7 +403,7 @@ def slice_axis(x: Array, start: int, stop: int, axis: int, step: int = 1) -> Arr
 
 
 def pad(x: Array, padding_value: Any, config: PadConfig) -> Array:
-    pv = E.weak(padding_value, x) if isinstance(padding_value, (int, float)) else padding_value
+    pv = ew.weak(padding_value, x) if isinstance(padding_value, (int, float)) else padding_value
     if all(c == (0, 0, 0) for c in config):
         return x
     return bind(pad_p, x, pv, padding_config=tuple(tuple(int(v) for v in c) for c in config))
@@ -421,7 +421,7 @@ def concatenate(xs: Sequence[Array], dimension: int) -> Array:
 
 
 def _rev_abstract_eval(x: ShapedArray, *, dimensions: tuple[int, ...]) -> ShapedArray:
-    S.check_axes("rev", x, dimensions)
+    sh.check_axes("rev", x, dimensions)
     return x
 
 
@@ -487,7 +487,7 @@ def _flat_batch_indices(idx: Array, n: int, name: str) -> Array:
     nb = ishape[0]
     offsets = np.arange(nb, dtype=aval_of(idx).dtype) * n
     offsets = offsets.reshape((nb,) + (1,) * (len(ishape) - 1))
-    return E.add(idx, offsets)
+    return ew.add(idx, offsets)
 
 
 def _gather_batch(
@@ -503,10 +503,10 @@ def _gather_batch(
     if dx is None:
         return bind(gather_p, x, idx, axis=axis), axis + di
     # both batched: fold the batch into the gathered axis, offset the indices
-    x = S.moveaxis(to_front(x, dx), axis + 1, 1)
+    x = sh.moveaxis(to_front(x, dx), axis + 1, 1)
     xs = aval_of(x).shape
     nb, n, rest = xs[0], xs[1], xs[2:]
-    flat_x = S.reshape(x, (nb * n, *rest))
+    flat_x = sh.reshape(x, (nb * n, *rest))
     idx = to_front(idx, di)
     flat_idx = _flat_batch_indices(idx, n, "gather")
     out = bind(gather_p, flat_x, flat_idx, axis=0)  # (nb, *ishape, *pre, *post)
@@ -517,7 +517,7 @@ def _gather_batch(
         *range(1, 1 + k),
         *range(1 + k + axis, 1 + k + len(rest)),
     )
-    return S.transpose(out, perm), 0
+    return sh.transpose(out, perm), 0
 
 
 gather_p = Primitive(
@@ -588,10 +588,10 @@ def _scatter_add_batch(
     # batched indices: fold the batch into the scattered axis
     idx = to_front(idx, di)
     k = aval_of(idx).ndim - 1
-    operand = S.moveaxis(operand, axis + 1, 1)
+    operand = sh.moveaxis(operand, axis + 1, 1)
     os_ = aval_of(operand).shape
     n, rest = os_[1], os_[2:]
-    flat_op = S.reshape(operand, (nb * n, *rest))
+    flat_op = sh.reshape(operand, (nb * n, *rest))
     # updates: (nb, *pre, *ishape, *post) -> (nb, *ishape, *pre, *post)
     perm = (
         0,
@@ -599,11 +599,11 @@ def _scatter_add_batch(
         *range(1, 1 + axis),
         *range(1 + axis + k, aval_of(updates).ndim),
     )
-    updates = S.transpose(updates, perm)
+    updates = sh.transpose(updates, perm)
     flat_idx = _flat_batch_indices(idx, n, "scatter_add")
     out = bind(scatter_add_p, flat_op, flat_idx, updates, axis=0)
-    out = S.reshape(out, (nb, n, *rest))
-    return S.moveaxis(out, 1, axis + 1), 0
+    out = sh.reshape(out, (nb, n, *rest))
+    return sh.moveaxis(out, 1, axis + 1), 0
 
 
 scatter_add_p = Primitive(

@@ -23,9 +23,9 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import indexing as I
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import RuleTemplate, shift, to_front, vectorized_batch
 
 Array = Any
@@ -101,7 +101,7 @@ def _dot_transpose_x(ct: Array, x: Array, y: Array, *, dimension_numbers: DimNum
     ct_yfree = tuple(range(nb + len(xf), nb + len(xf) + len(yf)))
     out = dot_general(ct, y, ((ct_yfree, tuple(yf)), (tuple(range(nb)), yb)))
     dims = [*xb, *xf, *(xc[yc.index(r)] for r in sorted(yc))]
-    return S.transpose(out, _perm_back(dims))
+    return sh.transpose(out, _perm_back(dims))
 
 
 def _dot_transpose_y(ct: Array, x: Array, y: Array, *, dimension_numbers: DimNums) -> Array:
@@ -112,7 +112,7 @@ def _dot_transpose_y(ct: Array, x: Array, y: Array, *, dimension_numbers: DimNum
     ct_xfree = tuple(range(nb, nb + len(xf)))
     out = dot_general(x, ct, ((tuple(xf), ct_xfree), (xb, tuple(range(nb)))))
     dims = [*yb, *(yc[xc.index(c)] for c in sorted(xc)), *yf]
-    return S.transpose(out, _perm_back(dims))
+    return sh.transpose(out, _perm_back(dims))
 
 
 def _dot_general_jvp(
@@ -125,7 +125,7 @@ def _dot_general_jvp(
         terms.append(dot_general(tx, y, dimension_numbers))
     if not isinstance(ty, Zero):
         terms.append(dot_general(x, ty, dimension_numbers))
-    return terms[0] if len(terms) == 1 else E.add(terms[0], terms[1])
+    return terms[0] if len(terms) == 1 else ew.add(terms[0], terms[1])
 
 
 def _dot_general_vjp(
@@ -247,7 +247,7 @@ def _nd(x: Array) -> int:
 def _mT(x: Array) -> Array:
     """Swap the last two axes."""
     nd = _nd(x)
-    return S.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+    return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
 
 
 def _mm(x: Array, y: Array) -> Array:
@@ -266,50 +266,50 @@ def _tri_mask(m: int, n: int, lower: bool, strict: bool) -> np.ndarray:
 def _triangle(x: Array, lower: bool, strict: bool = False) -> Array:
     """The lower (upper) triangle of the last two axes, the rest zeroed."""
     m, n = aval_of(x).shape[-2:]
-    return E.select(_tri_mask(m, n, lower, strict), x, 0.0)
+    return ew.select(_tri_mask(m, n, lower, strict), x, 0.0)
 
 
 def _sym(t: Array, lower: bool) -> Array:
     """The symmetric matrix that the ``lower`` (upper) triangle of ``t`` stands for."""
-    return E.add(_triangle(t, lower), _mT(_triangle(t, lower, strict=True)))
+    return ew.add(_triangle(t, lower), _mT(_triangle(t, lower, strict=True)))
 
 
 def _fold(g: Array, lower: bool) -> Array:
     """Transpose of ``_sym``: a cotangent of the symmetric matrix, onto the triangle."""
-    return E.add(_triangle(g, lower), _triangle(_mT(g), lower, strict=True))
+    return ew.add(_triangle(g, lower), _triangle(_mT(g), lower, strict=True))
 
 
 def _diag(x: Array) -> Array:
     """Diagonal of the last two (square) axes: a reshape and a strided slice."""
     shape = aval_of(x).shape
     n = shape[-1]
-    flat = S.reshape(x, (*shape[:-2], n * n))
-    return I.slice_axis(flat, 0, n * n, -1, n + 1)
+    flat = sh.reshape(x, (*shape[:-2], n * n))
+    return ix.slice_axis(flat, 0, n * n, -1, n + 1)
 
 
 def _diag_embed(v: Array) -> Array:
     """(..., n) -> (..., n, n) with ``v`` on the diagonal."""
     a = aval_of(v)
-    return E.mul(S.expand_dims(v, -1), np.eye(a.shape[-1], dtype=a.dtype))
+    return ew.mul(sh.expand_dims(v, -1), np.eye(a.shape[-1], dtype=a.dtype))
 
 
 def _trace(x: Array) -> Array:
-    return S.reduce_sum(_diag(x), (_nd(x) - 2,))
+    return sh.reduce_sum(_diag(x), (_nd(x) - 2,))
 
 
 def _row(v: Array) -> Array:
     """(..., k) -> (..., 1, k): multiplying by it scales the columns."""
-    return S.expand_dims(v, -2)
+    return sh.expand_dims(v, -2)
 
 
 def _col(v: Array) -> Array:
     """(..., k) -> (..., k, 1): multiplying by it scales the rows."""
-    return S.expand_dims(v, -1)
+    return sh.expand_dims(v, -1)
 
 
 def _as_mat(c: Array) -> Array:
     """(...) -> (..., 1, 1), to scale whole matrices."""
-    return S.reshape(c, (*aval_of(c).shape, 1, 1))
+    return sh.reshape(c, (*aval_of(c).shape, 1, 1))
 
 
 def _inv_gaps(w: Array) -> Array:
@@ -320,8 +320,8 @@ def _inv_gaps(w: Array) -> Array:
     """
     n = aval_of(w).shape[-1]
     off = ~np.eye(n, dtype=bool)
-    gaps = E.sub(_row(w), _col(w))
-    return E.select(off, E.div(1.0, E.select(off, gaps, 1.0)), 0.0)
+    gaps = ew.sub(_row(w), _col(w))
+    return ew.select(off, ew.div(1.0, ew.select(off, gaps, 1.0)), 0.0)
 
 
 def _eye_like(x: Array) -> np.ndarray:
@@ -335,7 +335,7 @@ def _nz(t: Any) -> Any:
 
 
 def _plus(acc: Array | None, term: Array) -> Array:
-    return term if acc is None else E.add(acc, term)
+    return term if acc is None else ew.add(acc, term)
 
 
 def _lapack(name: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -391,13 +391,13 @@ def _solve_like(
     if da is None:
         assert db is not None
         pos = _nd(b) - (2 if left else 3)
-        b = S.moveaxis(b, db, pos)
+        b = sh.moveaxis(b, db, pos)
         shape = aval_of(b).shape
         if left:
-            folded = S.reshape(b, (*shape[:-2], shape[-2] * shape[-1]))
+            folded = sh.reshape(b, (*shape[:-2], shape[-2] * shape[-1]))
         else:
-            folded = S.reshape(b, (*shape[:-3], shape[-3] * shape[-2], shape[-1]))
-        return S.reshape(bind(prim, a, folded, **params), shape), pos
+            folded = sh.reshape(b, (*shape[:-3], shape[-3] * shape[-2], shape[-1]))
+        return sh.reshape(bind(prim, a, folded, **params), shape), pos
     a = to_front(a, da)
     return bind(prim, a, to_front(b, db, aval_of(a).shape[0]), **params), 0
 
@@ -463,7 +463,7 @@ def _solve_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any
     rhs = _nz(tb)
     if not isinstance(ta, Zero):
         t = _mm(ta, out)
-        rhs = E.neg(t) if rhs is None else E.sub(rhs, t)
+        rhs = ew.neg(t) if rhs is None else ew.sub(rhs, t)
     return solve(a, rhs)
 
 
@@ -471,7 +471,7 @@ def _solve_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool])
     a, b = primals
     ct_b = solve(_mT(a), ct)
     return [
-        E.neg(_mm(ct_b, _mT(out))) if needs[0] else zero_of(a),
+        ew.neg(_mm(ct_b, _mT(out))) if needs[0] else zero_of(a),
         ct_b if needs[1] else zero_of(b),
     ]
 
@@ -549,7 +549,7 @@ def _tri_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, **params
     if not isinstance(ta, Zero):
         dt = _tri_op_dt(ta, params["lower"], params["transpose_a"], params["unit_diagonal"])
         t = _mm(dt, out) if params["left_side"] else _mm(out, dt)
-        rhs = E.neg(t) if rhs is None else E.sub(rhs, t)
+        rhs = ew.neg(t) if rhs is None else ew.sub(rhs, t)
     return bind(triangular_solve_p, a, rhs, **params)
 
 
@@ -561,7 +561,7 @@ def _tri_vjp(
     ct_b = bind(triangular_solve_p, a, ct, **flipped)
     ct_a: Any = zero_of(primals[0])
     if needs[0]:
-        g = E.neg(_mm(ct_b, _mT(out)) if params["left_side"] else _mm(_mT(out), ct_b))
+        g = ew.neg(_mm(ct_b, _mT(out)) if params["left_side"] else _mm(_mT(out), ct_b))
         if params["transpose_a"]:
             g = _mT(g)
         ct_a = _triangle(g, params["lower"], strict=params["unit_diagonal"])
@@ -620,7 +620,7 @@ def _cholesky_abstract_eval(a: ShapedArray) -> ShapedArray:
 def _phi(x: Array) -> Array:
     a = aval_of(x)
     n = a.shape[-1]
-    return E.mul(x, (np.tri(n, dtype=a.dtype) - 0.5 * np.eye(n, dtype=a.dtype)))
+    return ew.mul(x, (np.tri(n, dtype=a.dtype) - 0.5 * np.eye(n, dtype=a.dtype)))
 
 
 def _lsolve(l: Array, b: Array, transpose_a: bool) -> Array:
@@ -894,9 +894,9 @@ def _cofactor_abstract_eval(a: ShapedArray, *dirs: ShapedArray, normalized: bool
 
 def _inner(x: Array, y: Array) -> Array:
     """<x, y> over the last two axes (broadcasting the leading ones)."""
-    prod = E.mul(x, y)
+    prod = ew.mul(x, y)
     nd = _nd(prod)
-    return S.reduce_sum(prod, (nd - 2, nd - 1))
+    return sh.reduce_sum(prod, (nd - 2, nd - 1))
 
 
 def _cofactor_jvp(
@@ -914,11 +914,13 @@ def _cofactor_jvp(
             acc = _plus(acc, cofactor(a, *dirs, ta, normalized=normalized))
         if normalized:
             scale = _as_mat(_inner(cofactor(a, normalized=True), ta))
-            acc = _plus(acc, E.neg(E.mul(out, scale)))
+            acc = _plus(acc, ew.neg(ew.mul(out, scale)))
     if acc is None:
         return Zero(aval_of(out))
     return (
-        S.broadcast_to(acc, aval_of(out).shape) if aval_of(acc).shape != aval_of(out).shape else acc
+        sh.broadcast_to(acc, aval_of(out).shape)
+        if aval_of(acc).shape != aval_of(out).shape
+        else acc
     )
 
 
@@ -932,14 +934,14 @@ def _cofactor_vjp(
         if needs[m + 1]:
             others = [*dirs[:m], *dirs[m + 1 :]]
             g = cofactor(a, *others, ct, normalized=normalized)
-            cts[m + 1] = E.unbroadcast(g, aval_of(dirs[m]).shape)
+            cts[m + 1] = ew.unbroadcast(g, aval_of(dirs[m]).shape)
     if needs[0]:
         g = cofactor(a, *dirs, ct, normalized=normalized) if len(dirs) + 1 < n else None
         if normalized:
-            term = E.mul(cofactor(a, normalized=True), _as_mat(_inner(ct, out)))
-            g = E.neg(term) if g is None else E.sub(g, term)
+            term = ew.mul(cofactor(a, normalized=True), _as_mat(_inner(ct, out)))
+            g = ew.neg(term) if g is None else ew.sub(g, term)
         if g is not None:
-            cts[0] = E.unbroadcast(g, aval_of(a).shape)
+            cts[0] = ew.unbroadcast(g, aval_of(a).shape)
     return cts
 
 
@@ -961,7 +963,7 @@ def _cofactor_batch(
             shape = aval_of(x).shape[1:]
             k = size
         pad = lead - (len(shape) - 2)
-        moved.append(S.reshape(x, (k, *(1,) * pad, *shape)))
+        moved.append(sh.reshape(x, (k, *(1,) * pad, *shape)))
     return cofactor(*moved, normalized=normalized), 0
 
 
@@ -1014,7 +1016,7 @@ det_p = Primitive(
     impl=lambda a: np.linalg.det(a),
     abstract_eval=_det_abstract_eval,
     jvp=lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0]),
-    vjp=lambda ct, primals, out, needs: [E.mul(_as_mat(ct), cofactor(primals[0]))],
+    vjp=lambda ct, primals, out, needs: [ew.mul(_as_mat(ct), cofactor(primals[0]))],
     batch=vectorized_batch,
     samples=lambda rng: [
         ((_well(rng, 3, 3),), {}),
@@ -1038,8 +1040,8 @@ def _log_grad(a: Array, sign: Array) -> Array:
     """a^-T, the gradient of log|det a|: NaN for the matrices whose sign is 0
     (numpy's LU found them exactly singular: no derivative exists there). The
     NaN is a factor, so derivatives of every order stay NaN there."""
-    nan_if_singular = E.select(E.eq(sign, 0.0), np.nan, 1.0)
-    return E.mul(cofactor(a, normalized=True), _as_mat(nan_if_singular))
+    nan_if_singular = ew.select(ew.eq(sign, 0.0), np.nan, 1.0)
+    return ew.mul(cofactor(a, normalized=True), _as_mat(nan_if_singular))
 
 
 def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
@@ -1050,7 +1052,7 @@ def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool
     ct_log = _nz(ct[1])
     if ct_log is None:
         return [zero_of(primals[0])]
-    return [E.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
+    return [ew.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
 
 
 slogdet_p = Primitive(
@@ -1100,7 +1102,7 @@ def _eigh_abstract_eval(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
 def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, lower: bool) -> Any:
     w, v = out
     p = _mm(_mT(v), _mm(_sym(tangents[0], lower), v))
-    return [_diag(p), _mm(v, E.mul(_inv_gaps(w), p))]
+    return [_diag(p), _mm(v, ew.mul(_inv_gaps(w), p))]
 
 
 def _eigh_vjp(
@@ -1110,7 +1112,7 @@ def _eigh_vjp(
     ct_w, ct_v = _nz(ct[0]), _nz(ct[1])
     inner = None if ct_w is None else _diag_embed(ct_w)
     if ct_v is not None:
-        inner = _plus(inner, E.mul(_inv_gaps(w), _mm(_mT(v), ct_v)))
+        inner = _plus(inner, ew.mul(_inv_gaps(w), _mm(_mT(v), ct_v)))
     assert inner is not None
     return [_fold(_mm(v, _mm(inner, _mT(v))), lower)]
 
@@ -1173,20 +1175,20 @@ def _upper_solve(r: Array, b: Array, transpose_a: bool) -> Array:
 def _qr_tall_jvp(q: Array, r: Array, da: Array) -> tuple[Array, Array]:
     dar = _upper_solve(r, da, False)
     c = _mm(_mT(q), dar)
-    b = E.add(_triangle(c, lower=False), _mT(_triangle(c, lower=True, strict=True)))
-    return E.sub(dar, _mm(q, b)), _mm(b, r)
+    b = ew.add(_triangle(c, lower=False), _mT(_triangle(c, lower=True, strict=True)))
+    return ew.sub(dar, _mm(q, b)), _mm(b, r)
 
 
 def _qr_tall_vjp(q: Array, r: Array, ct_q: Array | None, ct_r: Array | None) -> Array:
     g = None if ct_r is None else _mm(ct_r, _mT(r))
     if ct_q is not None:
         qtc = _mm(_mT(q), ct_q)
-        g = E.neg(qtc) if g is None else E.sub(g, qtc)
+        g = ew.neg(qtc) if g is None else ew.sub(g, qtc)
     assert g is not None
-    h = E.add(_triangle(g, lower=False), _mT(_triangle(g, lower=False, strict=True)))
+    h = ew.add(_triangle(g, lower=False), _mT(_triangle(g, lower=False, strict=True)))
     y = _mm(q, h)
     if ct_q is not None:
-        y = E.add(ct_q, y)
+        y = ew.add(ct_q, y)
     return _upper_solve(r, y, True)
 
 
@@ -1196,10 +1198,10 @@ def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[A
     m, n = aval_of(da).shape[-2:]
     if m >= n:
         return list(_qr_tall_jvp(q, r, da))
-    r1, r2 = I.slice_axis(r, 0, m, -1), I.slice_axis(r, m, n, -1)
-    dq, dr1 = _qr_tall_jvp(q, r1, I.slice_axis(da, 0, m, -1))
-    dr2 = _mm(_mT(q), E.sub(I.slice_axis(da, m, n, -1), _mm(dq, r2)))
-    return [dq, I.concatenate([dr1, dr2], _nd(r) - 1)]
+    r1, r2 = ix.slice_axis(r, 0, m, -1), ix.slice_axis(r, m, n, -1)
+    dq, dr1 = _qr_tall_jvp(q, r1, ix.slice_axis(da, 0, m, -1))
+    dr2 = _mm(_mT(q), ew.sub(ix.slice_axis(da, m, n, -1), _mm(dq, r2)))
+    return [dq, ix.concatenate([dr1, dr2], _nd(r) - 1)]
 
 
 def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
@@ -1209,11 +1211,11 @@ def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) ->
     m, n = aval_of(a).shape[-2:]
     if m >= n:
         return [_qr_tall_vjp(q, r, ct_q, ct_r)]
-    r1 = I.slice_axis(r, 0, m, -1)
+    r1 = ix.slice_axis(r, 0, m, -1)
     if ct_r is None:
         a_aval = aval_of(a)
         return [
-            I.concatenate(
+            ix.concatenate(
                 [
                     _qr_tall_vjp(q, r1, ct_q, None),
                     np.zeros((*a_aval.shape[:-1], n - m), a_aval.dtype),
@@ -1221,11 +1223,11 @@ def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) ->
                 _nd(a) - 1,
             )
         ]
-    ct_r1, ct_r2 = I.slice_axis(ct_r, 0, m, -1), I.slice_axis(ct_r, m, n, -1)
-    y = I.slice_axis(a, m, n, -1)
+    ct_r1, ct_r2 = ix.slice_axis(ct_r, 0, m, -1), ix.slice_axis(ct_r, m, n, -1)
+    y = ix.slice_axis(a, m, n, -1)
     ct_q = _plus(ct_q, _mm(y, _mT(ct_r2)))
     ct_x = _qr_tall_vjp(q, r1, ct_q, ct_r1)
-    return [I.concatenate([ct_x, _mm(q, ct_r2)], _nd(a) - 1)]
+    return [ix.concatenate([ct_x, _mm(q, ct_r2)], _nd(a) - 1)]
 
 
 qr_p = Primitive(
@@ -1315,32 +1317,32 @@ def _svd_jvp(
     da = tangents[0]
     if not compute_uv:
         u, _, vh = svd(a, full_matrices=False, compute_uv=True)
-        return [S.reduce_sum(E.mul(u, _mm(da, _mT(vh))), (_nd(u) - 2,))]
+        return [sh.reduce_sum(ew.mul(u, _mm(da, _mT(vh))), (_nd(u) - 2,))]
     u, s, vh = out
     m, n = aval_of(a).shape[-2:]
     k = min(m, n)
-    u_k = I.slice_axis(u, 0, k, -1)
-    vh_k = I.slice_axis(vh, 0, k, -2)
+    u_k = ix.slice_axis(u, 0, k, -1)
+    vh_k = ix.slice_axis(vh, 0, k, -2)
     v = _mT(vh_k)
     dav = _mm(da, v)
     dp = _mm(_mT(u_k), dav)
-    f = _inv_gaps(E.mul(s, s))
-    dps = E.mul(dp, _row(s))
-    sdp = E.mul(_col(s), dp)
-    du = _mm(u_k, E.mul(f, E.add(dps, _mT(dps))))
-    dv = _mm(v, E.mul(f, E.add(sdp, _mT(sdp))))
+    f = _inv_gaps(ew.mul(s, s))
+    dps = ew.mul(dp, _row(s))
+    sdp = ew.mul(_col(s), dp)
+    du = _mm(u_k, ew.mul(f, ew.add(dps, _mT(dps))))
+    dv = _mm(v, ew.mul(f, ew.add(sdp, _mT(sdp))))
     if m > k:
-        du = E.add(du, E.div(E.sub(dav, _mm(u_k, dp)), _row(s)))
+        du = ew.add(du, ew.div(ew.sub(dav, _mm(u_k, dp)), _row(s)))
     if n > k:
         datu = _mm(_mT(da), u_k)
-        dv = E.add(dv, E.div(E.sub(datu, _mm(v, _mT(dp))), _row(s)))
+        dv = ew.add(dv, ew.div(ew.sub(datu, _mm(v, _mT(dp))), _row(s)))
     dvh = _mT(dv)
     if full_matrices and m > k:  # extra columns U_p: dU_p = -U_k dU_k^T U_p
-        u_p = I.slice_axis(u, k, m, -1)
-        du = I.concatenate([du, E.neg(_mm(u_k, _mm(_mT(du), u_p)))], _nd(u) - 1)
+        u_p = ix.slice_axis(u, k, m, -1)
+        du = ix.concatenate([du, ew.neg(_mm(u_k, _mm(_mT(du), u_p)))], _nd(u) - 1)
     if full_matrices and n > k:  # extra rows Vh_p: dVh_p = -Vh_p dVh_k^T Vh_k
-        vh_p = I.slice_axis(vh, k, n, -2)
-        dvh = I.concatenate([dvh, E.neg(_mm(_mm(vh_p, _mT(dvh)), vh_k))], _nd(vh) - 2)
+        vh_p = ix.slice_axis(vh, k, n, -2)
+        dvh = ix.concatenate([dvh, ew.neg(_mm(_mm(vh_p, _mT(dvh)), vh_k))], _nd(vh) - 2)
     return [du, _diag(dp), dvh]
 
 
@@ -1356,39 +1358,39 @@ def _svd_vjp(
     a = primals[0]
     if not compute_uv:
         u, _, vh = svd(a, full_matrices=False, compute_uv=True)
-        return [_mm(E.mul(u, _row(ct[0])), vh)]
+        return [_mm(ew.mul(u, _row(ct[0])), vh)]
     u, s, vh = out
     ct_u, ct_s, ct_vh = (_nz(c) for c in ct)
     m, n = aval_of(a).shape[-2:]
     k = min(m, n)
-    u_k = I.slice_axis(u, 0, k, -1)
-    vh_k = I.slice_axis(vh, 0, k, -2)
+    u_k = ix.slice_axis(u, 0, k, -1)
+    vh_k = ix.slice_axis(vh, 0, k, -2)
     if full_matrices and m > k and ct_u is not None:  # transpose of dU_p = -U_k dU_k^T U_p
-        ct_p = I.slice_axis(ct_u, k, m, -1)
-        u_p = I.slice_axis(u, k, m, -1)
-        ct_u = E.sub(I.slice_axis(ct_u, 0, k, -1), _mm(_mm(u_p, _mT(ct_p)), u_k))
+        ct_p = ix.slice_axis(ct_u, k, m, -1)
+        u_p = ix.slice_axis(u, k, m, -1)
+        ct_u = ew.sub(ix.slice_axis(ct_u, 0, k, -1), _mm(_mm(u_p, _mT(ct_p)), u_k))
     if full_matrices and n > k and ct_vh is not None:  # of dVh_p = -Vh_p dVh_k^T Vh_k
-        ct_p = I.slice_axis(ct_vh, k, n, -2)
-        vh_p = I.slice_axis(vh, k, n, -2)
-        ct_vh = E.sub(I.slice_axis(ct_vh, 0, k, -2), _mm(_mm(vh_k, _mT(ct_p)), vh_p))
-    f = _inv_gaps(E.mul(s, s))
+        ct_p = ix.slice_axis(ct_vh, k, n, -2)
+        vh_p = ix.slice_axis(vh, k, n, -2)
+        ct_vh = ew.sub(ix.slice_axis(ct_vh, 0, k, -2), _mm(_mm(vh_k, _mT(ct_p)), vh_p))
+    f = _inv_gaps(ew.mul(s, s))
     inner = None if ct_s is None else _diag_embed(ct_s)
     extra = None
     if ct_u is not None:
         utg = _mm(_mT(u_k), ct_u)
-        inner = _plus(inner, E.mul(E.mul(f, E.sub(utg, _mT(utg))), _row(s)))
+        inner = _plus(inner, ew.mul(ew.mul(f, ew.sub(utg, _mT(utg))), _row(s)))
         if m > k:
-            extra = _mm(E.div(E.sub(ct_u, _mm(u_k, utg)), _row(s)), vh_k)
+            extra = _mm(ew.div(ew.sub(ct_u, _mm(u_k, utg)), _row(s)), vh_k)
     if ct_vh is not None:
         v = _mT(vh_k)
         ct_v = _mT(ct_vh)
         vtg = _mm(vh_k, ct_v)
-        inner = _plus(inner, E.mul(_col(s), E.mul(f, E.sub(vtg, _mT(vtg)))))
+        inner = _plus(inner, ew.mul(_col(s), ew.mul(f, ew.sub(vtg, _mT(vtg)))))
         if n > k:
-            extra = _plus(extra, _mm(u_k, _mT(E.div(E.sub(ct_v, _mm(v, vtg)), _row(s)))))
+            extra = _plus(extra, _mm(u_k, _mT(ew.div(ew.sub(ct_v, _mm(v, vtg)), _row(s)))))
     assert inner is not None
     ct_a = _mm(u_k, _mm(inner, vh_k))
-    return [ct_a if extra is None else E.add(ct_a, extra)]
+    return [ct_a if extra is None else ew.add(ct_a, extra)]
 
 
 def _svd_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -1436,7 +1438,7 @@ def _pinv_abstract_eval(a: ShapedArray, *, rcond: float) -> ShapedArray:
 def _pinv_residual_projectors(a: Array, x: Array) -> tuple[Array, Array]:
     """``I - a X`` (m, m) and ``I - X a`` (n, n)."""
     ax, xa = _mm(a, x), _mm(x, a)
-    return E.sub(_eye_like(ax), ax), E.sub(_eye_like(xa), xa)
+    return ew.sub(_eye_like(ax), ax), ew.sub(_eye_like(xa), xa)
 
 
 def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcond: float) -> Any:
@@ -1444,9 +1446,9 @@ def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcon
     dat = _mT(da)
     xt = _mT(x)
     res_m, res_n = _pinv_residual_projectors(a, x)
-    t = E.neg(_mm(x, _mm(da, x)))
-    t = E.add(t, _mm(_mm(x, xt), _mm(dat, res_m)))
-    return E.add(t, _mm(res_n, _mm(dat, _mm(xt, x))))
+    t = ew.neg(_mm(x, _mm(da, x)))
+    t = ew.add(t, _mm(_mm(x, xt), _mm(dat, res_m)))
+    return ew.add(t, _mm(res_n, _mm(dat, _mm(xt, x))))
 
 
 def _pinv_vjp(
@@ -1455,9 +1457,9 @@ def _pinv_vjp(
     a, x = primals[0], out
     xt, ctt = _mT(x), _mT(ct)
     res_m, res_n = _pinv_residual_projectors(a, x)
-    g = E.neg(_mm(xt, _mm(ct, xt)))
-    g = E.add(g, _mm(res_m, _mm(ctt, _mm(x, xt))))
-    return [E.add(g, _mm(_mm(xt, x), _mm(ctt, res_n)))]
+    g = ew.neg(_mm(xt, _mm(ct, xt)))
+    g = ew.add(g, _mm(res_m, _mm(ctt, _mm(x, xt))))
+    return [ew.add(g, _mm(_mm(xt, x), _mm(ctt, res_n)))]
 
 
 pinv_p = Primitive(

@@ -28,8 +28,8 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, is_float, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.primitives import elementwise as E
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import keep_axis_batch
 from funcdiff.primitives.rules import def_zero_derivative, linear
 
@@ -52,7 +52,7 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         return np_fn(x, axis=axes)
 
     def abstract_eval(x: ShapedArray, *, axes: tuple[int, ...]) -> ShapedArray:
-        S.check_axes(name, x, axes)
+        sh.check_axes(name, x, axes)
         if x.dtype.kind == "c":
             raise DTypeError(
                 f"{name}: complex operand {x.str_short()} has no order; reduce its "
@@ -68,8 +68,8 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
     def weights(x: Array, out: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
         # mask: 1.0 where x attains the extremum; count: how many do, per slice
         keep = _keep_shape(aval_of(x).shape, axes)
-        mask = E.convert(E.eq(x, S.reshape(out, keep)), aval_of(x).dtype)
-        return mask, S.reduce_sum(mask, axes)
+        mask = ew.convert(ew.eq(x, sh.reshape(out, keep)), aval_of(x).dtype)
+        return mask, sh.reduce_sum(mask, axes)
 
     def jvp(
         primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, axes: tuple[int, ...]
@@ -78,7 +78,7 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         if isinstance(t, Zero) or not is_float(aval_of(x)):
             return Zero(aval_of(out))
         mask, count = weights(x, out, axes)
-        return E.div(S.reduce_sum(E.mul(t, mask), axes), count)
+        return ew.div(sh.reduce_sum(ew.mul(t, mask), axes), count)
 
     def vjp(
         ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, axes: tuple[int, ...]
@@ -88,7 +88,7 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
             return [zero_of(x)]
         mask, count = weights(x, out, axes)
         keep = _keep_shape(aval_of(x).shape, axes)
-        return [E.mul(S.reshape(E.div(ct, count), keep), mask)]
+        return [ew.mul(sh.reshape(ew.div(ct, count), keep), mask)]
 
     def samples(rng: np.random.Generator) -> Samples:
         # continuous random values: no ties, so the extremum is differentiable

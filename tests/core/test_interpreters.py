@@ -17,7 +17,7 @@ from funcdiff.core.primitive import REGISTRY, Primitive, Zero, list_form, zero_o
 from funcdiff.core.trace import bind
 from funcdiff.errors import MissingRuleError
 from funcdiff.interpreters.eval import eval_jaxpr
-from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import elementwise as ew
 
 PACKAGE = Path(fd.__file__).parent
 
@@ -46,8 +46,8 @@ def test_only_the_primitive_and_bind_know_multiple_results() -> None:
 scale_p = Primitive("test_interp_scale")
 scale_p.impl = lambda x, *, a: np.multiply(x, a)
 scale_p.abstract_eval = lambda x, *, a: x
-scale_p.jvp = lambda primals, tangents, out, *, a: E.mul(tangents[0], a)
-scale_p.vjp = lambda ct, primals, out, needs, *, a: [E.mul(ct, a)]
+scale_p.jvp = lambda primals, tangents, out, *, a: ew.mul(tangents[0], a)
+scale_p.vjp = lambda ct, primals, out, needs, *, a: [ew.mul(ct, a)]
 scale_p.batch = lambda args, dims, *, a: (bind(scale_p, args[0], a=a), dims[0])
 
 
@@ -63,7 +63,7 @@ sincos_p.abstract_eval = lambda x: [x, x]
 
 def _sincos_jvp(primals: Sequence[Any], tangents: Sequence[Any], outs: Sequence[Any]) -> list[Any]:
     s, c = outs
-    return [E.mul(tangents[0], c), E.neg(E.mul(tangents[0], s))]
+    return [ew.mul(tangents[0], c), ew.neg(ew.mul(tangents[0], s))]
 
 
 def _sincos_vjp(
@@ -72,10 +72,10 @@ def _sincos_vjp(
     s, c = outs
     total: Any = zero_of(primals[0])
     if not isinstance(cts[0], Zero):
-        total = E.mul(cts[0], c)
+        total = ew.mul(cts[0], c)
     if not isinstance(cts[1], Zero):
-        term = E.neg(E.mul(cts[1], s))
-        total = term if isinstance(total, Zero) else E.add(total, term)
+        term = ew.neg(ew.mul(cts[1], s))
+        total = term if isinstance(total, Zero) else ew.add(total, term)
     return [total]
 
 
@@ -139,7 +139,7 @@ def test_missing_rule_names_primitive_and_transform() -> None:
         fd.vmap(lambda x: bind(p, x))(np.ones(2))
     with pytest.raises(MissingRuleError, match=r"has no jvp rule"):
         p.rule("jvp")
-    p.jvp = lambda primals, tangents, out: E.neg(tangents[0])  # assigned later: filed too
+    p.jvp = lambda primals, tangents, out: ew.neg(tangents[0])  # assigned later: filed too
     assert fd.jvp(lambda x: bind(p, x), (1.0,), (1.0,))[1] == -1.0
 
 

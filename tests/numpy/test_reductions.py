@@ -16,7 +16,7 @@ from funcdiff._compat import AxisError
 from funcdiff.checking import check_grads
 from funcdiff.core.primitive import REGISTRY
 from funcdiff.core.trace import bind
-from funcdiff.primitives import reductions as R
+from funcdiff.primitives import reductions as red
 
 RNG = np.random.default_rng(1234)
 
@@ -770,15 +770,15 @@ def test_primitive_shape_errors() -> None:
     from funcdiff.errors import DTypeError, ShapeError
 
     with pytest.raises(ShapeError, match=r"reduce_max: .*zero-size"):
-        bind(R.reduce_max_p, np.zeros((0, 2)), axes=(0,))
+        bind(red.reduce_max_p, np.zeros((0, 2)), axes=(0,))
     with pytest.raises(ShapeError, match="reduce_min: axes"):
-        fd.make_jaxpr(lambda v: bind(R.reduce_min_p, v, axes=(3,)))(np.ones(2))
+        fd.make_jaxpr(lambda v: bind(red.reduce_min_p, v, axes=(3,)))(np.ones(2))
     with pytest.raises(ShapeError, match="argmax: axis 2 out of range"):
-        fd.make_jaxpr(lambda v: bind(R.argmax_p, v, axis=2, index_dtype=np.dtype("int64")))(
+        fd.make_jaxpr(lambda v: bind(red.argmax_p, v, axis=2, index_dtype=np.dtype("int64")))(
             np.ones((2, 2))
         )
     with pytest.raises(DTypeError, match="cumsum: bool"):
-        fd.make_jaxpr(lambda v: bind(R.cumsum_p, v, axis=0, reverse=False))(np.ones(2, bool))
+        fd.make_jaxpr(lambda v: bind(red.cumsum_p, v, axis=0, reverse=False))(np.ones(2, bool))
 
 
 # ---------------------------------------------------------------------------
@@ -812,10 +812,10 @@ def test_primitive_rules_on_samples(name: str) -> None:
 
 def test_cumsum_reverse_and_transpose() -> None:
     x = _x((3, 5))
-    _same(R.cumsum(x, 1, reverse=True), np.flip(np.cumsum(np.flip(x, 1), 1), 1))
+    _same(red.cumsum(x, 1, reverse=True), np.flip(np.cumsum(np.flip(x, 1), 1), 1))
     # the transpose of a forward cumsum is a reverse cumsum
     u = _x((3, 5), seed=9)
-    (ct,) = fd.vjp(lambda v: R.cumsum(v, 1), x)[1](u)
+    (ct,) = fd.vjp(lambda v: red.cumsum(v, 1), x)[1](u)
     _same(ct, np.flip(np.cumsum(np.flip(u, 1), 1), 1))
 
 

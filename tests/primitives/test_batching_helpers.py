@@ -32,7 +32,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import REGISTRY, Primitive
 from funcdiff.core.trace import bind
-from funcdiff.primitives import shape as S
+from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import (
     def_vectorized,
     front_batch,
@@ -184,8 +184,8 @@ def test_front_batch_params_get_the_batch_size() -> None:
     x = np.arange(24.0).reshape(2, 3, 4)
     for d in range(3):
         xs = np.moveaxis(x, 0, d)
-        _check_vmap(lambda a: S.reshape(a, (12,)), [xs], [d])
-    jaxpr = fd.make_jaxpr(fd.vmap(lambda a: S.reshape(a, (12,)), in_axes=1))(np.zeros((3, 2, 4)))
+        _check_vmap(lambda a: sh.reshape(a, (12,)), [xs], [d])
+    jaxpr = fd.make_jaxpr(fd.vmap(lambda a: sh.reshape(a, (12,)), in_axes=1))(np.zeros((3, 2, 4)))
     text = str(jaxpr)
     assert "transpose[permutation=(1, 0, 2)]" in text, text
     assert "new_sizes=(2, 12)" in text, text

@@ -20,7 +20,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.primitive import REGISTRY
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, FuncdiffError
-from funcdiff.primitives import elementwise as E
+from funcdiff.primitives import elementwise as ew
 
 # every family registers its primitives when imported (the sweep below sees all)
 for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
@@ -244,7 +244,7 @@ _HOLO_PRIMS: list[tuple[str, Fn]] = [
     ("arctanh", fnp.arctanh),
     ("reciprocal", fnp.reciprocal),
     ("sigmoid", lambda z: 1 / (1 + fnp.exp(-z))),
-    ("logistic", lambda z: bind(E.logistic_p, z)),
+    ("logistic", lambda z: bind(ew.logistic_p, z)),
 ]
 
 
@@ -468,6 +468,6 @@ def test_refused_with_clear_errors() -> None:
         with pytest.raises((DTypeError, NotImplementedError), match=name):
             fd.make_jaxpr(lambda v, f=f: fnp.sum(fnp.abs(f(v))))(z)
     with pytest.raises(DTypeError, match="sign"):
-        fd.make_jaxpr(lambda v: bind(E.sign_p, v))(z)
+        fd.make_jaxpr(lambda v: bind(ew.sign_p, v))(z)
     with pytest.raises(DTypeError, match="mul: operands have different dtypes"):
-        fd.make_jaxpr(lambda v: E.mul(v, 1j))(np.ones(2))
+        fd.make_jaxpr(lambda v: ew.mul(v, 1j))(np.ones(2))

@@ -303,8 +303,8 @@ def test_scipy_module_does_not_import_scipy() -> None:
 
     code = (
         "import sys; sys.modules['scipy'] = None\n"
-        "import numpy as np, funcdiff.scipy.linalg as L\n"
-        "print(L.solve_triangular(np.eye(2) * 2, np.ones(2)))"
+        "import numpy as np, funcdiff.scipy.linalg as la\n"
+        "print(la.solve_triangular(np.eye(2) * 2, np.ones(2)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[0.5 0.5]"
@@ -683,12 +683,12 @@ def test_shape_errors_name_the_shapes() -> None:
 
 
 def test_primitive_shape_errors_name_the_primitive() -> None:
-    from funcdiff.primitives import linalg as L
+    from funcdiff.primitives import linalg as la
 
     with pytest.raises(ShapeError, match=r"solve: the right-hand side f64\[2\] does not fit"):
-        fd.make_jaxpr(L.solve)(np.eye(2), np.ones(2))
+        fd.make_jaxpr(la.solve)(np.eye(2), np.ones(2))
     with pytest.raises(DTypeError, match=r"triangular_solve: needs float32 or float64"):
-        fd.make_jaxpr(L.triangular_solve)(np.eye(2, dtype=np.int64), np.ones((2, 1)))
+        fd.make_jaxpr(la.triangular_solve)(np.eye(2, dtype=np.int64), np.ones((2, 1)))
 
 
 def test_other_argument_errors() -> None:

@@ -596,15 +596,15 @@ def test_debug_nans_flag() -> None:
 def test_debug_nans_check_and_message_without_hooks() -> None:
     from funcdiff.core.trace import new_trace
     from funcdiff.debug import check_output, record_source, source_of
-    from funcdiff.primitives import elementwise as E
+    from funcdiff.primitives import elementwise as ew
 
     nan_args: tuple[Any, ...] = ((np.array([1.0, 0.0]), np.inf), {}, np.array([1.0, np.nan]))
-    check_output(E.mul_p, *nan_args)  # off: no check
+    check_output(ew.mul_p, *nan_args)  # off: no check
     with debug_nans():
-        check_output(E.mul_p, (np.ones(2), np.ones(2)), {}, np.ones(2))
-        check_output(E.lt_p, (np.ones(2), np.ones(2)), {}, np.zeros(2, bool))
+        check_output(ew.mul_p, (np.ones(2), np.ones(2)), {}, np.ones(2))
+        check_output(ew.lt_p, (np.ones(2), np.ones(2)), {}, np.zeros(2, bool))
         with pytest.raises(NaNError) as info:
-            check_output(E.mul_p, *nan_args)
+            check_output(ew.mul_p, *nan_args)
         # an equation remembers where it was traced; the interpreters add context
         with new_trace() as trace:
             x = trace.new_arg(fd.ShapedArray((), np.float64))
