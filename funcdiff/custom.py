@@ -59,7 +59,7 @@ from funcdiff.api_util import (
     trace_to_jaxpr,
 )
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
+from funcdiff.core.primitive import Primitive, Samples, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
@@ -87,7 +87,6 @@ __all__ = [
 ]
 
 Fun = Callable[..., Any]
-Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
 # ---------------------------------------------------------------------------

@@ -71,6 +71,9 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import MissingRuleError
 
 Rule = Callable[..., Any]
+
+#: example ``(args, params)`` pairs for the registry sweep (``samples(rng)``)
+Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 R = TypeVar("R", bound=Rule)
 
 
@@ -213,7 +216,7 @@ class Primitive:
         self.jvp = None
         self.vjp = None
         self.batch = None
-        self.samples: Callable[[np.random.Generator], list[tuple[tuple[Any, ...], dict[str, Any]]]]
+        self.samples: Callable[[np.random.Generator], Samples]
         self.samples = lambda rng: []
         #: optional jit code generation: ``emit(*arg_names, **params)`` returns a
         #: numpy expression; ``emit_out`` the same writing into ``out=``.

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
-from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
+from funcdiff.core.primitive import Primitive, Samples, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
@@ -61,7 +61,6 @@ from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import to_front
 
 Array = Any
-Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
 class WhileLoopReverseModeError(ConcretizationError):

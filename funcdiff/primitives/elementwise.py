@@ -19,7 +19,7 @@ import numpy as np
 
 from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
-from funcdiff.core.primitive import Primitive, Zero, is_float, list_form, zero_of
+from funcdiff.core.primitive import Primitive, Samples, Zero, is_float, list_form, zero_of
 from funcdiff.core.trace import Tracer, bind, bind_list
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import shape as sh
@@ -133,16 +133,14 @@ def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
     return batch
 
 
-def _float_samples(
-    low: float, high: float, nargs: int
-) -> Callable[[np.random.Generator], list[tuple[tuple[Any, ...], dict[str, Any]]]]:
+def _float_samples(low: float, high: float, nargs: int) -> Callable[[np.random.Generator], Samples]:
     shapes: list[list[tuple[int, ...]]] = (
         [[(3,)], [(2, 3)], [()]]
         if nargs == 1
         else [[(3,), (3,)], [(2, 3), (3,)], [(), (2, 1)], [(2, 1), (1, 3)]]
     )
 
-    def samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    def samples(rng: np.random.Generator) -> Samples:
         return [(tuple(rng.uniform(low, high, s) for s in shp), {}) for shp in shapes]
 
     return samples
@@ -724,7 +722,7 @@ def _complex_only(name: str) -> Callable[[ShapedArray], ShapedArray]:
     return check
 
 
-def _complex_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _complex_samples(rng: np.random.Generator) -> Samples:
     def c(*shape: int) -> np.ndarray:
         return rng.normal(size=shape) + 1j * rng.normal(size=shape)
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, zero_of
+from funcdiff.core.primitive import Primitive, Samples, Zero, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
@@ -568,7 +568,7 @@ def _tri_vjp(
     return [ct_a, ct_b if needs[1] else zero_of(primals[1])]
 
 
-def _tri_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _tri_samples(rng: np.random.Generator) -> Samples:
     def p(left: bool, lower: bool, trans: bool, unit: bool) -> dict[str, Any]:
         return {"left_side": left, "lower": lower, "transpose_a": trans, "unit_diagonal": unit}
 
@@ -967,7 +967,7 @@ def _cofactor_batch(
     return cofactor(*moved, normalized=normalized), 0
 
 
-def _cofactor_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _cofactor_samples(rng: np.random.Generator) -> Samples:
     sing = rng.normal(size=(3, 2)) @ rng.normal(size=(2, 3))  # rank 2
     rank1 = np.outer(rng.normal(size=3), rng.normal(size=3))
     return [
@@ -1393,7 +1393,7 @@ def _svd_vjp(
     return [ct_a if extra is None else ew.add(ct_a, extra)]
 
 
-def _svd_samples(rng: np.random.Generator) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _svd_samples(rng: np.random.Generator) -> Samples:
     reduced = {"full_matrices": False, "compute_uv": True}
     return [
         ((_spread(rng, 3, 3, [3.0, 2.0, 0.5]),), reduced),

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Zero, is_float, zero_of
+from funcdiff.core.primitive import Primitive, Samples, Zero, is_float, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
@@ -34,7 +34,6 @@ from funcdiff.primitives.batching import keep_axis_batch
 from funcdiff.primitives.rules import def_zero_derivative, linear
 
 Array = Any
-Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
 def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
