@@ -24,8 +24,10 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   fresh zeros (an update may then assign instead of add).
 - ``returns_view``: True when ``impl`` (or ``emit``) may return a view of
   (memory shared with) its first operand. A correctness contract: jit never
-  writes into a buffer while a view of it is alive, and it learns of views
-  only from this flag.
+  writes into a buffer while a view of it is alive, and it learns of views of
+  the first operand from this flag (a result computed by calling ``impl``,
+  no ``emit``, is kept from sharing memory with any operand it might view:
+  ``tests/primitives/test_views.py`` checks every primitive's samples).
 - ``emit_scalar`` (optional): a Python-float expression for jit's scalar
   specialization, either a format string over the operand names
   (``"_m.atan2({0}, {1})"``; ``_m`` is ``math``) or
