@@ -244,6 +244,7 @@ class Jitted(Generic[_P, _R]):
             scalar_outputs=scalar_outputs,
             # debug_nans names the source line of each variable of this trace
             share=not _debug.STATE.enabled,
+            by_identity=False,  # the next trace is a new jaxpr: do not keep this one
         )
         entry = _Entry(
             compiled.closed, compiled.fn, compiled.source, out_tree, n_traced, scalar_outputs

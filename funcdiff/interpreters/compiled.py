@@ -106,7 +106,10 @@ def _build(kind: Pass, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]) -> Any:
         closed = close_body(body, consts)
     if any(isinstance(c, Tracer) for c in closed.consts):
         return None
-    return compile_cached(closed, name="backward" if kind.reverse else "tangents").fn
+    # this module's cache keeps the function by the forward structure; the
+    # staged jaxprs (and a second key) need not stay alive in compile_cached's
+    name = "backward" if kind.reverse else "tangents"
+    return compile_cached(closed, name=name, share=False).fn
 
 
 def run_pass(

@@ -534,6 +534,7 @@ def compile_cached(
     name: str = "body",
     scalar_outputs: Collection[int] = (),
     share: bool = True,
+    by_identity: bool = True,
 ) -> Compiled:
     """``closed`` optimized and compiled, once per structure.
 
@@ -542,7 +543,11 @@ def compile_cached(
     outputs returned as numpy scalars (``scalar_outputs``, see
     ``codegen.compile_jaxpr``) are part of the key. ``share=False``
     compiles ``closed`` itself, neither looked up nor stored (its variables
-    then stay the ones of its own trace).
+    then stay the ones of its own trace). ``by_identity``: also remember
+    ``closed`` itself, so that handing the same object again (a loop body on
+    every iteration of an eager loop) skips walking it; a caller whose jaxpr
+    is new each time (jit traces afresh) passes False, so the cache does not
+    keep that jaxpr alive.
     """
     outs = tuple(sorted(scalar_outputs)) if scalar_outputs else ()
     if not share:
@@ -550,18 +555,20 @@ def compile_cached(
         fn, source = compile_jaxpr(fuse_pad_add(optimized), name=name, scalar_outputs=outs)
         return Compiled(optimized, fn, source)
     id_key = (id(closed), name, outs)
-    with _lock:
-        seen = _by_id.get(id_key)
-        if seen is not None and seen[0] is closed:
-            _by_id.move_to_end(id_key)
-            return seen[1]
+    if by_identity:
+        with _lock:
+            seen = _by_id.get(id_key)
+            if seen is not None and seen[0] is closed:
+                _by_id.move_to_end(id_key)
+                return seen[1]
     key = _cache_key(closed, name, outs)
     if key is not None:
         with _lock:
             hit = _cache.get(key)
             if hit is not None:
                 _cache.move_to_end(key)
-                _remember(id_key, closed, hit)
+                if by_identity:
+                    _remember(id_key, closed, hit)
                 return hit
     optimized = optimize(closed)
     fn, source = compile_jaxpr(fuse_pad_add(optimized), name=name, scalar_outputs=outs)
@@ -571,7 +578,8 @@ def compile_cached(
             _cache[key] = compiled
             if len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
-            _remember(id_key, closed, compiled)
+            if by_identity:
+                _remember(id_key, closed, compiled)
     return compiled
 
 

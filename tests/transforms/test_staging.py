@@ -331,6 +331,28 @@ def test_jit_wrappers_share_the_cache(fresh_cache: None, monkeypatch: pytest.Mon
     assert type(j1(x)[1]) is float and type(j2(x)[1]) is np.float64
 
 
+def test_caches_keep_no_traced_jaxpr_alive(fresh_cache: None) -> None:
+    # jit traces afresh and the eager fast path keeps its own function by the
+    # forward structure: neither leaves its staged jaxpr in the identity memo
+    # (that is for loop bodies, handed back as the same object every call)
+    x = RNG.normal(size=8)
+
+    def chain(v: Any) -> Any:
+        for _ in range(20):
+            v = fnp.sin(v) * 1.5 + v
+        return fnp.sum(v)
+
+    for _ in range(3):
+        fd.grad(chain)(x)  # the second and third calls run the compiled pass
+        fd.jit(fd.grad(chain))(x)
+    assert len(staging._by_id) == 0
+    # a loop body is remembered by identity, so each iteration finds it at once
+    fd.grad(lambda v: fnp.sum(lax.scan(lambda c, xi: (fnp.sin(c) * xi, c), v[0], v)[1]))(
+        RNG.normal(size=40)
+    )
+    assert len(staging._by_id) > 0
+
+
 def test_eager_fast_path_leaves_sub_jaxprs_alone() -> None:
     # grad(jit(f)) replays the same cond equation on every call; its backward
     # pass must not be staged abstractly: the while loop in a branch needs
