@@ -268,7 +268,8 @@ def verify_row_coloring(pattern: Any, colors: np.ndarray) -> bool:
 def star_sources(pattern: Any, colors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Direct recovery for a star coloring: for each stored entry (i, j) of the
     canonical csr ``pattern``, in order, the (row, color) of the compressed
-    product ``H @ S`` (``S[k, colors[k]] = 1``) that holds H_ij exactly.
+    product ``H @ S`` (``S[k, colors[k]] = 1``) that holds H_ij exactly; (i, j)
+    and (j, i) read the same entry, so the recovered matrix is exactly symmetric.
     Raises ValueError if ``colors`` is not a star coloring of ``pattern``."""
     p = as_pattern(pattern)
     _symmetric_graph(p)  # checks the pattern
@@ -292,9 +293,12 @@ def star_sources(pattern: Any, colors: np.ndarray) -> tuple[np.ndarray, np.ndarr
     cnt_ij[off] = counts[inverse.ravel()]
     # (j, i) is an entry too (symmetric pattern), so its key is among uniq
     cnt_ji[off] = counts[np.searchsorted(uniq, key_ji[off])]
-    from_i = ~off | (cnt_ij == 1)
-    if not np.all(from_i | (cnt_ji == 1)):
+    if not np.all((cnt_ij == 1) | (cnt_ji == 1)):
         raise ValueError("not a star coloring: a path on 4 vertices is bicolored")
+    # (i, j) and (j, i) read the same entry, so the result is exactly
+    # symmetric: the row of the smaller index when it can, else the other
+    lower_ok = np.where(rows <= cols, cnt_ij, cnt_ji) == 1
+    from_i = ~off | ((rows <= cols) == lower_ok)
     src_row = np.where(from_i, rows, cols)
     src_color = np.where(from_i, colors[cols], colors[rows])
     return src_row, src_color
