@@ -139,7 +139,7 @@ def _intersection_graph(pattern: Any) -> Any:
     p = sp.csr_array(pattern, dtype=np.int8)
     g = (p.T @ p).tocsr()
     g.sort_indices()
-    return _drop_diagonal(g)
+    return drop_diagonal(g)
 
 
 def column_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
@@ -161,22 +161,29 @@ def row_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
     return column_coloring(as_pattern(pattern).T, order)
 
 
-def _symmetric_graph(pattern: Any) -> Any:
-    """The adjacency graph of a symmetric pattern: csr without the diagonal;
-    raises if the pattern is not square and symmetric."""
-    p = as_pattern(pattern)
+def check_symmetric(p: Any) -> None:
+    """Raise unless the canonical csr pattern ``p`` is square and symmetric."""
     n, m = p.shape
     if n != m:
         raise ValueError(f"a Hessian sparsity pattern must be square, got shape {(n, m)}")
-    if (p != p.T).nnz:
+    t = p.T.tocsr()  # canonical too, so equal patterns have equal arrays
+    t.sort_indices()
+    if not (np.array_equal(t.indptr, p.indptr) and np.array_equal(t.indices, p.indices)):
         raise ValueError(
             "the Hessian sparsity pattern is not symmetric (a Hessian is); pass the full "
             "pattern, e.g. P + P.T for a triangle P"
         )
-    return _drop_diagonal(p)
 
 
-def _drop_diagonal(p: Any) -> Any:
+def _symmetric_graph(pattern: Any) -> Any:
+    """The adjacency graph of a symmetric pattern: csr without the diagonal;
+    raises if the pattern is not square and symmetric."""
+    p = as_pattern(pattern)
+    check_symmetric(p)
+    return drop_diagonal(p)
+
+
+def drop_diagonal(p: Any) -> Any:
     """A canonical square csr pattern without its diagonal (vectorized)."""
     sp = _scipy_sparse()
     n = p.shape[0]
@@ -197,7 +204,11 @@ def star_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
     >>> int(star_coloring(tri).max()) + 1
     3
     """
-    g = _symmetric_graph(pattern)
+    return star_coloring_graph(_symmetric_graph(pattern), order)
+
+
+def star_coloring_graph(g: Any, order: Order = "largest_first") -> np.ndarray:
+    """``star_coloring`` of the graph ``g`` (canonical csr, symmetric, no diagonal)."""
     order_arr = _ordering(g, order)
     ptr = g.indptr.tolist()
     ind = g.indices.tolist()
@@ -272,35 +283,42 @@ def star_sources(pattern: Any, colors: np.ndarray) -> tuple[np.ndarray, np.ndarr
     and (j, i) read the same entry, so the recovered matrix is exactly symmetric.
     Raises ValueError if ``colors`` is not a star coloring of ``pattern``."""
     p = as_pattern(pattern)
-    _symmetric_graph(p)  # checks the pattern
+    check_symmetric(p)
+    return star_sources_canonical(p, colors)
+
+
+def star_sources_canonical(p: Any, colors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``star_sources`` for a canonical, symmetric csr pattern (not rechecked)."""
     colors = np.asarray(colors, dtype=np.int64)
     n = p.shape[0]
     if colors.shape != (n,) or (n and colors.min() < 0):
         raise ValueError(f"colors must be {n} nonnegative ints, got shape {colors.shape}")
     rows = np.repeat(np.arange(n), np.diff(p.indptr))
     cols = p.indices.astype(np.int64)
-    off = rows != cols
-    if np.any(colors[rows[off]] == colors[cols[off]]):
+    color_i, color_j = colors[rows], colors[cols]
+    if np.any((color_i == color_j) & (rows != cols)):
         raise ValueError("not a proper coloring: two adjacent vertices share a color")
-    # how many neighbors i has of color(j), for every off-diagonal entry (i, j):
-    # the entry keys i * k + color(j), counted by a sort (no (n, k) table)
+    # how many neighbors i has of color(j), for every entry (i, j): count the
+    # keys i * k + color(j), in an (n, k) table when it is small, else by
+    # sorting. A diagonal entry's key counts 1 (no neighbor shares i's color).
     k = ncolors(colors)
-    key_ij = rows * k + colors[cols]
-    key_ji = cols * k + colors[rows]
-    uniq, inverse, counts = np.unique(key_ij[off], return_inverse=True, return_counts=True)
-    cnt_ij = np.ones(rows.size, dtype=np.int64)
-    cnt_ji = np.ones(rows.size, dtype=np.int64)
-    cnt_ij[off] = counts[inverse.ravel()]
-    # (j, i) is an entry too (symmetric pattern), so its key is among uniq
-    cnt_ji[off] = counts[np.searchsorted(uniq, key_ji[off])]
+    key_ij = rows * k + color_j
+    key_ji = cols * k + color_i  # the key of entry (j, i): present, by symmetry
+    if n * k <= max(4 * rows.size, 1 << 20):
+        table = np.bincount(key_ij, minlength=n * k)
+        cnt_ij, cnt_ji = table[key_ij], table[key_ji]
+    else:
+        uniq, counts = np.unique(key_ij, return_counts=True)
+        cnt_ij = counts[np.searchsorted(uniq, key_ij)]
+        cnt_ji = counts[np.searchsorted(uniq, key_ji)]
     if not np.all((cnt_ij == 1) | (cnt_ji == 1)):
         raise ValueError("not a star coloring: a path on 4 vertices is bicolored")
     # (i, j) and (j, i) read the same entry, so the result is exactly
     # symmetric: the row of the smaller index when it can, else the other
-    lower_ok = np.where(rows <= cols, cnt_ij, cnt_ji) == 1
-    from_i = ~off | ((rows <= cols) == lower_ok)
+    upper = rows <= cols
+    from_i = upper == (np.where(upper, cnt_ij, cnt_ji) == 1)
     src_row = np.where(from_i, rows, cols)
-    src_color = np.where(from_i, colors[cols], colors[rows])
+    src_color = np.where(from_i, color_j, color_i)
     return src_row, src_color
 
 

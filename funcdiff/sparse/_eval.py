@@ -36,11 +36,13 @@ from funcdiff.jit import jit as _jit
 from funcdiff.sparse._coloring import (
     Order,
     as_pattern,
+    check_symmetric,
     column_coloring,
+    drop_diagonal,
     ncolors,
     row_coloring,
-    star_coloring,
-    star_sources,
+    star_coloring_graph,
+    star_sources_canonical,
 )
 from funcdiff.tree import tree_flatten, tree_structure
 
@@ -292,8 +294,9 @@ class HessianPlan(_Plan):
             detect = importlib.import_module("funcdiff.sparse._detect")
             sparsity = detect.hessian_sparsity(f, argnums=k)(*args)
         self.sparsity = p = as_pattern(sparsity, self.shape, f"{name}: the sparsity pattern")
-        self.colors = colors = star_coloring(p, order)
-        src_row, src_color = star_sources(p, colors)
+        check_symmetric(p)
+        self.colors = colors = star_coloring_graph(drop_diagonal(p), order)
+        src_row, src_color = star_sources_canonical(p, colors)
         self._seeds = np.zeros((ncolors(colors), n), dtype=x.dtype)
         self._seeds[colors, np.arange(n)] = 1
         self._gather = src_color * n + src_row

@@ -166,3 +166,22 @@ def test_empty_pattern() -> None:
     assert col.star_coloring(p).shape == (0,)
     assert col.ncolors(col.star_coloring(p)) == 0
     assert col.ncolors(col.column_coloring(np.zeros((3, 0), dtype=bool))) == 0
+
+
+def test_star_sources_with_many_colors_count_by_sorting() -> None:
+    # n * ncolors beyond the counting table's bound: the sorted-keys path
+    n, clique = 20_000, 60
+    p = sp.lil_array((n, n), dtype=bool)
+    p.setdiag(True)
+    p[:clique, :clique] = True
+    p[clique, clique + 1] = p[clique + 1, clique] = True
+    p = p.tocsr()
+    colors = col.star_coloring(p)
+    assert col.ncolors(colors) == clique
+    rng = np.random.default_rng(3)
+    h = sp.csr_array((rng.standard_normal(p.nnz), p.indices, p.indptr), shape=p.shape)
+    h = (h + h.T).tocsr()
+    h.sort_indices()
+    compressed = h @ np.eye(clique)[colors]
+    src_row, src_color = col.star_sources(p, colors)
+    np.testing.assert_array_equal(compressed[src_row, src_color], h.data)
