@@ -19,10 +19,18 @@ compressed product (no arithmetic, so the recovery is exact).
   arrowhead Hessian (one dense row and column) takes 2, where column
   coloring takes n.
 
-The greedy loops visit each vertex once, in Python, over plain lists (the
-per-vertex work is a few set operations); everything around them (the
-intersection graph, orderings, checks and recovery indices) is vectorized
-numpy/scipy. No recursion.
+Orders (``order=``): the greedy loops ("largest_first", "natural",
+"smallest_last") visit each vertex once, in Python, over plain lists (a few
+set operations each: about 1-2 s per million vertices). "banded" is the
+greedy in the order (i mod L, i), vectorized: one numpy pass per residue
+(see below), fast when the bandwidth is small, but it may take more colors
+than the loops on wide bands and grids. "auto" (the default) takes the
+"banded" result when its passes are few and its color count meets a lower
+bound (the nonzeros of one row for Jacobians; 3 for a Hessian with a path
+on 4 vertices), so it is optimal (a chained, tridiagonal Hessian: 3 colors
+at any n), and otherwise the better of it and "largest_first". Everything
+around the loops (the intersection graph, orderings, checks and recovery
+indices) is vectorized numpy/scipy. No recursion.
 """
 
 from __future__ import annotations
@@ -31,8 +39,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-Order = Literal["largest_first", "natural", "smallest_last"]
-ORDERS = ("largest_first", "natural", "smallest_last")
+Order = Literal["auto", "banded", "largest_first", "natural", "smallest_last"]
+ORDERS = ("auto", "banded", "largest_first", "natural", "smallest_last")
+# "auto" takes the vectorized "banded" order when its passes are this many
+# times fewer than the vertices, else "largest_first"
+_BANDED_RATIO = 1000
 
 
 def _scipy_sparse() -> Any:
@@ -76,6 +87,8 @@ def _ordering(adj: Any, order: str) -> np.ndarray:
     n = adj.shape[0]
     if order == "natural":
         return np.arange(n)
+    if order == "auto":
+        order = "largest_first"
     deg = np.diff(adj.indptr)
     if order == "largest_first":
         return np.argsort(-deg, kind="stable")
@@ -120,7 +133,7 @@ def _greedy_distance1(adj: Any, order: np.ndarray) -> np.ndarray:
     ptr = adj.indptr.tolist()
     ind = adj.indices.tolist()
     color = [-1] * adj.shape[0]
-    ncolors = 0
+    used = 0
     for v in order.tolist():
         nbrs = ind[ptr[v] : ptr[v + 1]]
         forbidden = {color[u] for u in nbrs}
@@ -128,8 +141,8 @@ def _greedy_distance1(adj: Any, order: np.ndarray) -> np.ndarray:
         while c in forbidden:
             c += 1
         color[v] = c
-        if c == ncolors:
-            ncolors += 1
+        if c == used:
+            used += 1
     return np.asarray(color, dtype=np.int64)
 
 
@@ -142,7 +155,7 @@ def _intersection_graph(pattern: Any) -> Any:
     return drop_diagonal(g)
 
 
-def column_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
+def column_coloring(pattern: Any, order: Order = "auto") -> np.ndarray:
     """Colors of the columns of a Jacobian pattern (m, n): columns sharing a
     row get different colors. Returns an int array of n colors 0..k-1.
 
@@ -152,10 +165,20 @@ def column_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
     """
     p = as_pattern(pattern)
     g = _intersection_graph(p)
+    width = bandwidth(g) + 1
+    if order == "banded":
+        return _batched_distance1(g, width)
+    if order == "auto" and width * _BANDED_RATIO <= g.shape[0]:
+        fast = _batched_distance1(g, width)
+        # the columns of one row need distinct colors: at that bound it is optimal
+        if ncolors(fast) <= int(np.diff(p.indptr).max(initial=0)):
+            return fast
+        slow = _greedy_distance1(g, _ordering(g, "largest_first"))
+        return fast if ncolors(fast) < ncolors(slow) else slow
     return _greedy_distance1(g, _ordering(g, order))
 
 
-def row_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
+def row_coloring(pattern: Any, order: Order = "auto") -> np.ndarray:
     """Colors of the rows of a Jacobian pattern (for reverse mode): the
     column coloring of its transpose."""
     return column_coloring(as_pattern(pattern).T, order)
@@ -194,7 +217,7 @@ def drop_diagonal(p: Any) -> Any:
     return sp.csr_array((p.data[keep], p.indices[keep], indptr), shape=p.shape)
 
 
-def star_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
+def star_coloring(pattern: Any, order: Order = "auto") -> np.ndarray:
     """A star coloring of a symmetric (Hessian) pattern: a proper coloring of
     its graph in which no path on 4 vertices is bicolored. Greedy: each vertex
     takes the smallest color that keeps the colored part a star coloring.
@@ -207,18 +230,40 @@ def star_coloring(pattern: Any, order: Order = "largest_first") -> np.ndarray:
     return star_coloring_graph(_symmetric_graph(pattern), order)
 
 
-def star_coloring_graph(g: Any, order: Order = "largest_first") -> np.ndarray:
+def _star_lower_bound(g: Any) -> int:
+    """A lower bound on the star colors of the graph ``g``: 3 if it has a path
+    on 4 vertices or a triangle (an edge between two vertices of degree 2+),
+    else 2 with an edge, else 1 (0 without vertices)."""
+    if g.shape[0] == 0:
+        return 0
+    if g.nnz == 0:
+        return 1
+    deg = np.diff(g.indptr)
+    rows = np.repeat(np.arange(g.shape[0]), deg)
+    return 3 if bool(np.any((deg[rows] >= 2) & (deg[g.indices] >= 2))) else 2
+
+
+def star_coloring_graph(g: Any, order: Order = "auto") -> np.ndarray:
     """``star_coloring`` of the graph ``g`` (canonical csr, symmetric, no diagonal)."""
+    width = 3 * bandwidth(g) + 1
+    if order == "banded":
+        return _batched_star(g, width)
+    if order == "auto" and width * _BANDED_RATIO <= g.shape[0]:
+        fast = _batched_star(g, width)
+        if ncolors(fast) <= _star_lower_bound(g):
+            return fast
+        slow = star_coloring_graph(g, "largest_first")
+        return fast if ncolors(fast) < ncolors(slow) else slow
     order_arr = _ordering(g, order)
     ptr = g.indptr.tolist()
     ind = g.indices.tolist()
     color = [-1] * g.shape[0]
-    ncolors = 0
+    used = 0
     for v in order_arr.tolist():
         nbrs = ind[ptr[v] : ptr[v + 1]]
         colored = [w for w in nbrs if color[w] >= 0]
         forbidden = {color[w] for w in colored}
-        if len(forbidden) < ncolors:
+        if len(forbidden) < used:
             # how many neighbors of v have each color: a repeated color b makes
             # v the center of a 2-colored star, so v may not take the color of
             # any vertex beyond a neighbor of color b (z-v-w-x would be bicolored)
@@ -244,14 +289,14 @@ def star_coloring_graph(g: Any, order: Order = "largest_first") -> np.ndarray:
                         if y != w and color[y] == b:
                             forbidden.add(c)
                             break
-                if len(forbidden) == ncolors:
+                if len(forbidden) == used:
                     break
         c = 0
         while c in forbidden:
             c += 1
         color[v] = c
-        if c == ncolors:
-            ncolors += 1
+        if c == used:
+            used += 1
     return np.asarray(color, dtype=np.int64)
 
 
@@ -330,3 +375,130 @@ def verify_star_coloring(pattern: Any, colors: np.ndarray) -> bool:
     except ValueError:
         return False
     return True
+
+
+# ---------------------------------------------------------------------------
+# vectorized greedy for small bandwidth
+# ---------------------------------------------------------------------------
+#
+# A vertex's greedy choice depends only on the colors near it: its neighbors
+# (distance-1 coloring), or vertices up to 3 edges away (star coloring). If
+# every edge joins vertices at most b apart in index (bandwidth b), vertices
+# whose indices differ by more than 3b are more than 3 edges apart, so the
+# vertices i = r mod (3b + 1) can be colored all at once, one numpy pass per
+# residue r: the greedy in the order (i mod L, i), vectorized. It is used
+# when those L passes are far fewer than the n vertices (chained and banded
+# problems, stencils on grids), and is the "banded" order.
+
+
+def bandwidth(g: Any) -> int:
+    """max |i - j| over the entries of the csr graph ``g`` (0 if none)."""
+    if g.nnz == 0:
+        return 0
+    rows = np.repeat(np.arange(g.shape[0]), np.diff(g.indptr))
+    return int(np.abs(rows - g.indices).max())
+
+
+def _expand(indptr: np.ndarray, indices: np.ndarray, verts: np.ndarray) -> tuple[Any, Any]:
+    """For vertices ``verts``: (position in verts, neighbor) for each neighbor."""
+    starts = indptr[verts]
+    lens = indptr[verts + 1] - starts
+    total = int(lens.sum())
+    src = np.repeat(np.arange(verts.size), lens)
+    ends = np.cumsum(lens)
+    offs = np.arange(total) - np.repeat(ends - lens, lens)
+    return src, indices[np.repeat(starts, lens) + offs]
+
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by a sort: numpy's hashed unique is slower here)."""
+    s = np.sort(keys)
+    keep = np.ones(s.size, dtype=bool)
+    keep[1:] = s[1:] != s[:-1]
+    return s[keep]
+
+
+def _count_each(keys: np.ndarray, size: int) -> np.ndarray:
+    """For each of ``keys`` (ints in [0, size)), how often it occurs in ``keys``."""
+    if size <= 4 * keys.size + (1 << 20):
+        return np.bincount(keys, minlength=size)[keys]
+    order = np.argsort(keys, kind="stable")
+    s = keys[order]
+    first = np.ones(s.size, dtype=bool)
+    first[1:] = s[1:] != s[:-1]
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, s.size))
+    out = np.empty(keys.size, dtype=np.int64)
+    out[order] = np.repeat(sizes, sizes)
+    return out
+
+
+def _smallest_free(nv: int, who: np.ndarray, forbidden: np.ndarray) -> np.ndarray:
+    """For each of ``nv`` vertices, the smallest color not among the
+    ``forbidden`` colors paired with it (``who``: its position)."""
+    out = np.zeros(nv, dtype=np.int64)
+    if who.size == 0:
+        return out
+    k = int(forbidden.max()) + 2
+    keys = _unique(who * k + forbidden)
+    v, c = keys // k, keys % k
+    first = np.ones(keys.size, dtype=bool)
+    first[1:] = v[1:] != v[:-1]
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, keys.size))
+    rank = np.arange(keys.size) - np.repeat(starts, sizes)
+    # colors sorted per vertex: the first color that is not its rank is free
+    big = np.iinfo(np.int64).max
+    low = np.minimum.reduceat(np.where(c != rank, rank, big), starts)
+    out[v[starts]] = np.where(low == big, sizes, low)
+    return out
+
+
+def _batched_distance1(g: Any, width: int) -> np.ndarray:
+    """Greedy distance-1 coloring in the order (i mod width, i), one pass per
+    residue; needs every edge to join indices less than ``width`` apart."""
+    n = g.shape[0]
+    ptr, ind = g.indptr.astype(np.int64), g.indices.astype(np.int64)
+    color = np.full(n, -1, dtype=np.int64)
+    for r in range(min(width, n)):
+        verts = np.arange(r, n, width)
+        a, w = _expand(ptr, ind, verts)
+        cw = color[w]
+        keep = cw >= 0
+        color[verts] = _smallest_free(verts.size, a[keep], cw[keep])
+    return color
+
+
+def _batched_star(g: Any, width: int) -> np.ndarray:
+    """Greedy star coloring in the order (i mod width, i), one pass per
+    residue; needs indices ``width`` apart to be 4+ edges apart."""
+    n = g.shape[0]
+    ptr, ind = g.indptr.astype(np.int64), g.indices.astype(np.int64)
+    color = np.full(n, -1, dtype=np.int64)
+    for r in range(min(width, n)):
+        verts = np.arange(r, n, width)
+        # colored neighbors w of each v: their colors are forbidden
+        a, w = _expand(ptr, ind, verts)
+        keep = color[w] >= 0
+        a, w = a[keep], w[keep]
+        b = color[w]
+        k = int(color.max()) + 2
+        # a color b on two neighbors makes v a star center (repeated)
+        rep = _count_each(a * k + b, verts.size * k) > 1
+        # colored x beyond each w (x != v): forbid color(x) if v's color b is
+        # repeated (z-v-w-x) or x has another neighbor of color b (v-w-x-y)
+        e, x = _expand(ptr, ind, w)
+        keep = (color[x] >= 0) & (x != verts[a[e]])
+        e, x = e[keep], x[keep]
+        # colored neighbors of each x, counted per color
+        ux = _unique(x)
+        f, y = _expand(ptr, ind, ux)
+        cy = color[y]
+        ok = cy >= 0
+        table = np.bincount(f[ok] * k + cy[ok], minlength=ux.size * k)
+        two = table[np.searchsorted(ux, x) * k + b[e]] >= 2
+        bad = rep[e] | two
+        who = np.concatenate([a, a[e[bad]]])
+        forbidden = np.concatenate([b, color[x[bad]]])
+        color[verts] = _smallest_free(verts.size, who, forbidden)
+    return color

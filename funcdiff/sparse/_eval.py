@@ -185,7 +185,7 @@ class JacobianPlan(_Plan):
         *,
         sparsity: Any = None,
         mode: Mode = "auto",
-        order: Order = "largest_first",
+        order: Order = "auto",
         use_jit: bool = True,
     ) -> None:
         name = "sparse_jacobian"
@@ -267,7 +267,7 @@ class HessianPlan(_Plan):
         argnums: int = 0,
         *,
         sparsity: Any = None,
-        order: Order = "largest_first",
+        order: Order = "auto",
         use_jit: bool = True,
     ) -> None:
         name = "sparse_hessian"
@@ -356,7 +356,7 @@ class SparseJacobian(_Sparse):
         *,
         sparsity: Any = None,
         mode: Mode = "auto",
-        order: Order = "largest_first",
+        order: Order = "auto",
         jit: bool = True,
     ) -> None:
         super().__init__(f, argnums, sparsity, order, jit)
@@ -388,7 +388,7 @@ class SparseHessian(_Sparse):
         argnums: int = 0,
         *,
         sparsity: Any = None,
-        order: Order = "largest_first",
+        order: Order = "auto",
         jit: bool = True,
     ) -> None:
         super().__init__(f, argnums, sparsity, order, jit)
@@ -409,7 +409,7 @@ def sparse_jacobian(
     *,
     sparsity: Any = None,
     mode: Mode = "auto",
-    order: Order = "largest_first",
+    order: Order = "auto",
     jit: bool = True,
 ) -> SparseJacobian:
     """The Jacobian of ``f`` with respect to argument ``argnums`` as a
@@ -425,8 +425,10 @@ def sparse_jacobian(
       mode: "forward" (column coloring, one jvp per color), "reverse" (row
         coloring, one vjp per color), or "auto": whichever needs fewer
         colors (forward on ties).
-      order: vertex order of the greedy coloring ("largest_first",
-        "natural", "smallest_last").
+      order: vertex order of the greedy coloring: "largest_first",
+        "natural", "smallest_last", "banded" (vectorized, by index residues:
+        fast for a small bandwidth), or "auto": "banded" when the bandwidth
+        is small next to n, else "largest_first".
       jit: run the compressed product under ``fd.jit``.
 
     >>> import funcdiff as fd, numpy as np
@@ -448,7 +450,7 @@ def sparse_hessian(
     argnums: int = 0,
     *,
     sparsity: Any = None,
-    order: Order = "largest_first",
+    order: Order = "auto",
     jit: bool = True,
 ) -> SparseHessian:
     """The Hessian of the scalar ``f`` with respect to argument ``argnums``

@@ -185,3 +185,45 @@ def test_star_sources_with_many_colors_count_by_sorting() -> None:
     compressed = h @ np.eye(clique)[colors]
     src_row, src_color = col.star_sources(p, colors)
     np.testing.assert_array_equal(compressed[src_row, src_color], h.data)
+
+
+def random_banded(rng: np.random.Generator, n: int, b: int, density: float) -> np.ndarray:
+    i, j = np.indices((n, n))
+    m = (rng.random((n, n)) < density) & (np.abs(i - j) <= b)
+    return m | m.T | np.eye(n, dtype=bool)
+
+
+def test_banded_order_is_valid_by_brute_force() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        n, b = int(rng.integers(5, 40)), int(rng.integers(1, 4))
+        p = random_banded(rng, n, b, float(rng.random()))
+        star = col.star_coloring(p, "banded")
+        assert brute_force_star(p, star)
+        rect = p[:, : n // 2 + 1]
+        assert brute_force_columns(rect, col.column_coloring(rect, "banded"))
+        assert brute_force_columns(rect.T, col.row_coloring(rect, "banded"))
+
+
+def test_banded_order_on_large_patterns() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    ones = np.ones(n)
+    for b in (1, 2, 3):
+        p = sp.diags([ones[abs(k) :] for k in range(-b, b + 1)], list(range(-b, b + 1)))
+        p = p.tocsr().astype(bool)
+        star = col.star_coloring(p, "banded")
+        assert col.verify_star_coloring(p, star)
+        cols = col.column_coloring(p, "banded")
+        assert col.verify_column_coloring(p, cols)
+        assert col.ncolors(cols) == 2 * b + 1  # the band of one row: optimal
+        # auto is never worse than the greedy loop
+        assert col.ncolors(col.star_coloring(p)) <= col.ncolors(col.star_coloring(p, "natural"))
+    assert col.ncolors(col.star_coloring(tridiagonal(n), "banded")) == 3
+    # random sparse band: still valid
+    i = rng.integers(0, n - 3, size=3 * n)
+    j = i + rng.integers(0, 4, size=3 * n)
+    p = sp.csr_array((np.ones(i.size, bool), (i, j)), shape=(n, n))
+    p = (p + p.T).tocsr()
+    assert col.verify_star_coloring(p, col.star_coloring(p, "banded"))
+    assert col.verify_star_coloring(p, col.star_coloring(p))
