@@ -421,7 +421,8 @@ def _unique(keys: np.ndarray) -> np.ndarray:
 def _count_each(keys: np.ndarray, size: int) -> np.ndarray:
     """For each of ``keys`` (ints in [0, size)), how often it occurs in ``keys``."""
     if size <= 4 * keys.size + (1 << 20):
-        return np.bincount(keys, minlength=size)[keys]
+        counts: np.ndarray = np.bincount(keys, minlength=size)[keys]
+        return counts
     order = np.argsort(keys, kind="stable")
     s = keys[order]
     first = np.ones(s.size, dtype=bool)
