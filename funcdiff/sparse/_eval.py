@@ -30,7 +30,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from funcdiff import numpy as fnp
 from funcdiff.api import grad, jvp, make_jaxpr, vjp, vmap
+from funcdiff.api_util import has_tracer
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.jit import jit as _jit
 from funcdiff.sparse._coloring import (
@@ -132,9 +134,11 @@ class _Plan:
         self._fn = _jit(fn) if use_jit else fn
         self._gather.setflags(write=False)
 
-    def values(self, *args: Any) -> np.ndarray:
+    def values(self, *args: Any) -> Any:
         """The stored entries of the derivative at ``args``, in CSR order
-        (the ``data`` of ``self(*args)``)."""
+        (the ``data`` of ``self(*args)``). Traceable: under ``fd.jit``,
+        ``grad`` or ``vmap`` it returns a traced array (the gather is then
+        ``funcdiff.numpy.take``)."""
         k = self._argnums % len(args)
         x = args[k]
         shape = np.shape(x)
@@ -144,14 +148,23 @@ class _Plan:
                 f"{self._in_shape}, called with shape {shape}; prepare a new one (calling "
                 "the sparse_jacobian / sparse_hessian function itself does)"
             )
-        if self._gather.size == 0:
+        traced = has_tracer(tree_flatten(args)[0])
+        if self._gather.size == 0 and not traced:
             return np.zeros(0, dtype=np.asarray(x).dtype)
         out = self._fn(x, self._seeds, *args[:k], *args[k + 1 :])
+        if traced:
+            return fnp.take(fnp.reshape(out, (-1,)), self._gather)
         return np.take(np.asarray(out).reshape(-1), self._gather)
 
     def __call__(self, *args: Any) -> Any:
         """The derivative at ``args`` as a ``scipy.sparse.csr_array``."""
         sp = _scipy_sparse()
+        if has_tracer(tree_flatten(args)[0]):
+            raise TypeError(
+                f"{self._name}: a scipy.sparse matrix cannot hold traced values (this call "
+                "is under jit, grad or vmap); call plan.values(...) there for the entries "
+                "in CSR order, and build the matrix outside"
+            )
         p = self.sparsity
         out = sp.csr_array((self.values(*args), p.indices, p.indptr), shape=p.shape, copy=False)
         out.has_sorted_indices = True

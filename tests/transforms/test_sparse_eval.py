@@ -305,3 +305,23 @@ def test_empty_pattern_and_zero_size() -> None:
     assert h.shape == (5, 5) and h.nnz == 0
     j = sparse_jacobian(lambda x: x * 2.0, sparsity=np.eye(5, dtype=bool))(x)
     np.testing.assert_array_equal(j.toarray(), 2.0 * np.eye(5))
+
+
+def test_plan_values_are_traceable() -> None:
+    n = 10
+    x = RNG.standard_normal(n)
+    tri = sp.diags([np.ones(n - 1), np.ones(n), np.ones(n - 1)], [-1, 0, 1])
+    plan = sparse_hessian(rosenbrock, sparsity=tri).prepare(x)
+    np.testing.assert_allclose(fd.jit(plan.values)(x), plan.values(x), rtol=1e-14)
+    # derivative of the sum of the Hessian's entries: a third derivative
+    third = fd.grad(lambda z: plan.values(z).sum())(x)
+    eps = 1e-6
+    fd_third = np.array(
+        [
+            (plan.values(x + eps * e).sum() - plan.values(x - eps * e).sum()) / (2 * eps)
+            for e in np.eye(n)
+        ]
+    )
+    np.testing.assert_allclose(third, fd_third, rtol=1e-6, atol=1e-4)
+    with pytest.raises(TypeError, match="values"):
+        fd.jit(plan)(x)
