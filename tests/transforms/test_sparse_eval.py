@@ -325,3 +325,11 @@ def test_plan_values_are_traceable() -> None:
     np.testing.assert_allclose(third, fd_third, rtol=1e-6, atol=1e-4)
     with pytest.raises(TypeError, match="values"):
         fd.jit(plan)(x)
+
+
+def test_missing_scipy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    with pytest.raises(ImportError, match=r"funcdiff\[scipy\]"):
+        sparse_hessian(rosenbrock, sparsity=np.eye(3, dtype=bool))(np.ones(3))
