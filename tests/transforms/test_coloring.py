@@ -227,3 +227,10 @@ def test_banded_order_on_large_patterns() -> None:
     p = (p + p.T).tocsr()
     assert col.verify_star_coloring(p, col.star_coloring(p, "banded"))
     assert col.verify_star_coloring(p, col.star_coloring(p))
+
+
+def test_many_shared_rows_still_conflict() -> None:
+    # 256 rows shared by every column: a count that wraps around in int8
+    p = np.ones((256, 4), dtype=bool)
+    assert col.ncolors(col.column_coloring(p)) == 4
+    assert col.ncolors(col.row_coloring(p.T)) == 4
