@@ -150,7 +150,7 @@ def _intersection_graph(pattern: Any) -> Any:
     """Columns of ``pattern`` that share a row, as a csr graph without diagonal."""
     sp = _scipy_sparse()
     p = sp.csr_array(pattern, dtype=np.int32)  # counts of shared rows: no wrap-around
-    g = (p.T @ p).tocsr()
+    g = (p.T.tocsr() @ p).tocsr()
     g.sort_indices()
     return drop_diagonal(g)
 
