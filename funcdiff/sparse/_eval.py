@@ -33,6 +33,7 @@ import numpy as np
 from funcdiff import numpy as fnp
 from funcdiff.api import grad, jvp, make_jaxpr, vjp, vmap
 from funcdiff.api_util import has_tracer
+from funcdiff.core.trace import Tracer
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.jit import jit as _jit
 from funcdiff.sparse._coloring import (
@@ -117,10 +118,11 @@ class _Plan:
     _gather: np.ndarray
     _fn: Fun
 
-    def __init__(self, name: str, argnums: int, in_shape: tuple[int, ...]) -> None:
+    def __init__(self, name: str, argnums: int, x: np.ndarray) -> None:
         self._name = name
         self._argnums = argnums
-        self._in_shape = in_shape
+        self._in_shape = x.shape
+        self._in_dtype = x.dtype
 
     @property
     def ncolors(self) -> int:
@@ -141,6 +143,8 @@ class _Plan:
         ``funcdiff.numpy.take``)."""
         k = self._argnums % len(args)
         x = args[k]
+        if not isinstance(x, (np.ndarray, Tracer)):
+            x = np.asarray(x, dtype=self._in_dtype)  # a list or a Python number
         shape = np.shape(x)
         if shape != self._in_shape:
             raise ShapeError(
@@ -203,7 +207,7 @@ class JacobianPlan(_Plan):
     ) -> None:
         name = "sparse_jacobian"
         k, x = _diff_arg(args, argnums, name)
-        super().__init__(name, k, x.shape)
+        super().__init__(name, k, x)
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"{name}: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
         out_box: list[Any] = []
@@ -285,7 +289,7 @@ class HessianPlan(_Plan):
     ) -> None:
         name = "sparse_hessian"
         k, x = _diff_arg(args, argnums, name)
-        super().__init__(name, k, x.shape)
+        super().__init__(name, k, x)
         out_box: list[Any] = []
 
         def g(xa: Any, *rest: Any) -> Any:

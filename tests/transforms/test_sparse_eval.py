@@ -333,3 +333,14 @@ def test_missing_scipy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "scipy.sparse", None)
     with pytest.raises(ImportError, match=r"funcdiff\[scipy\]"):
         sparse_hessian(rosenbrock, sparsity=np.eye(3, dtype=bool))(np.ones(3))
+
+
+def test_list_and_scalar_arguments() -> None:
+    x = [0.5, -1.0, 2.0, 0.25]
+    tri = sp.diags([np.ones(3), np.ones(4), np.ones(3)], [-1, 0, 1])
+    hess = sparse_hessian(rosenbrock, sparsity=tri)
+    dense = np.asarray(fd.hessian(rosenbrock)(np.asarray(x)))
+    np.testing.assert_allclose(hess(x).toarray(), dense, rtol=1e-12)
+    np.testing.assert_allclose(hess.prepare(x)(x).toarray(), dense, rtol=1e-12)
+    h = sparse_hessian(lambda t: t**4, sparsity=np.ones((1, 1), bool))(2.0)
+    assert h.shape == (1, 1) and h.toarray()[0, 0] == 48.0
