@@ -323,6 +323,9 @@ def test_plan_values_are_traceable() -> None:
         ]
     )
     np.testing.assert_allclose(third, fd_third, rtol=1e-6, atol=1e-4)
+    xs = RNG.standard_normal((3, n))
+    batched = fd.vmap(plan.values)(xs)
+    np.testing.assert_array_equal(batched, np.stack([plan.values(r) for r in xs]))
     with pytest.raises(TypeError, match="values"):
         fd.jit(plan)(x)
 
