@@ -338,32 +338,37 @@ def star_sources_canonical(p: Any, colors: np.ndarray) -> tuple[np.ndarray, np.n
     n = p.shape[0]
     if colors.shape != (n,) or (n and colors.min() < 0):
         raise ValueError(f"colors must be {n} nonnegative ints, got shape {colors.shape}")
-    rows = np.repeat(np.arange(n), np.diff(p.indptr))
-    cols = p.indices.astype(np.int64)
+    k = ncolors(colors)
+    # int32 where the keys fit: half the memory traffic on large patterns
+    it = np.int32 if n * max(k, 1) < 2**31 - 1 else np.int64
+    colors = colors.astype(it)
+    rows = np.repeat(np.arange(n, dtype=it), np.diff(p.indptr))
+    cols = p.indices.astype(it, copy=False)
     color_i, color_j = colors[rows], colors[cols]
     if np.any((color_i == color_j) & (rows != cols)):
         raise ValueError("not a proper coloring: two adjacent vertices share a color")
     # how many neighbors i has of color(j), for every entry (i, j): count the
     # keys i * k + color(j), in an (n, k) table when it is small, else by
     # sorting. A diagonal entry's key counts 1 (no neighbor shares i's color).
-    k = ncolors(colors)
-    key_ij = rows * k + color_j
-    key_ji = cols * k + color_i  # the key of entry (j, i): present, by symmetry
+    key_ij = rows * it(k)
+    key_ij += color_j
+    key_ji = cols * it(k)  # the key of entry (j, i): present, by symmetry
+    key_ji += color_i
     if n * k <= max(4 * rows.size, 1 << 20):
-        table = np.bincount(key_ij, minlength=n * k)
-        cnt_ij, cnt_ji = table[key_ij], table[key_ji]
+        table = np.bincount(key_ij, minlength=n * k).astype(it)
+        one_ij, one_ji = table[key_ij] == 1, table[key_ji] == 1
     else:
         uniq, counts = np.unique(key_ij, return_counts=True)
-        cnt_ij = counts[np.searchsorted(uniq, key_ij)]
-        cnt_ji = counts[np.searchsorted(uniq, key_ji)]
-    if not np.all((cnt_ij == 1) | (cnt_ji == 1)):
+        one_ij = counts[np.searchsorted(uniq, key_ij)] == 1
+        one_ji = counts[np.searchsorted(uniq, key_ji)] == 1
+    if not np.all(one_ij | one_ji):
         raise ValueError("not a star coloring: a path on 4 vertices is bicolored")
     # (i, j) and (j, i) read the same entry, so the result is exactly
     # symmetric: the row of the smaller index when it can, else the other
     upper = rows <= cols
-    from_i = upper == (np.where(upper, cnt_ij, cnt_ji) == 1)
-    src_row = np.where(from_i, rows, cols)
-    src_color = np.where(from_i, color_j, color_i)
+    from_i = upper == np.where(upper, one_ij, one_ji)
+    src_row = np.where(from_i, rows, cols).astype(np.int64)
+    src_color = np.where(from_i, color_j, color_i).astype(np.int64)
     return src_row, src_color
 
 
