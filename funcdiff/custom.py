@@ -62,6 +62,7 @@ from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
+from funcdiff.interpreters import sparsity as spd
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import (
     SUM,
@@ -348,6 +349,29 @@ def _cj_batch(
     return list(outs), [0] * n_out
 
 
+def _cj_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_jvp_consts: int,
+    name: str,
+) -> list[Any]:
+    # the user's rule decides the derivative: its tangent outputs, run with
+    # each tangent carrying its primal's dependencies, give the Jacobian's
+    # pattern (and its products of tangents with primal functions, the
+    # Hessian's); closed-over values go through the body, as in the JVP rule
+    df, dj, dx = _split(deps, num_consts, num_jvp_consts)
+    kf, kj, kx = _split(ctx.known, num_consts, num_jvp_consts)
+    outs = spd.sub_jaxpr(ctx, jvp_jaxpr, [*dj, *dx, *dx], [*kj, *kx, *[None] * len(kx)])
+    if any(d is not None for d in df):
+        extra = spd.sub_jaxpr(ctx, call_jaxpr, [*df, *dx], [*kf, *kx])
+        outs = [spd.union(a, b) for a, b in zip(outs, extra, strict=True)]
+    return outs
+
+
 custom_jvp_call_p = Primitive(
     "custom_jvp_call",
     multiple_results=True,
@@ -356,6 +380,7 @@ custom_jvp_call_p = Primitive(
     jvp=_cj_jvp,
     vjp=_cj_vjp,
     batch=_cj_batch,
+    sparsity=_cj_sparsity,
     samples=lambda rng: _cj_samples(rng),  # defined at the end (they use the user API)
 )
 
@@ -862,6 +887,8 @@ checkpoint_call_p = Primitive(
     jvp=_ck_jvp,
     vjp=_ck_vjp,
     batch=_ck_batch,
+    # its derivatives are those of the body, recomputed or not
+    sparsity=lambda ctx, deps, *, jaxpr, name: spd.sub_jaxpr(ctx, jaxpr, deps, ctx.known),
     samples=lambda rng: _ck_samples(rng),  # defined at the end (they use the user API)
 )
 

@@ -41,6 +41,7 @@ from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
+from funcdiff.interpreters import sparsity as spd
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import (
     Linearized,
@@ -391,6 +392,7 @@ cond_p = Primitive(
     jvp=_cond_jvp,
     vjp=_cond_vjp,
     batch=_cond_batch,
+    sparsity=spd.cond_rule,
     samples=_cond_samples,
 )
 

@@ -23,6 +23,7 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.interpreters import sparsity as spd
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import shape as sh
@@ -166,6 +167,7 @@ dot_general_p = Primitive(
     jvp=_dot_general_jvp,
     vjp=_dot_general_vjp,
     batch=_dot_general_batch,
+    sparsity=spd.dot_general_rule,
     samples=lambda rng: [
         (
             (rng.normal(size=(2, 3)), rng.normal(size=(3, 4))),

@@ -28,6 +28,7 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, is_float, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.interpreters import sparsity as spd
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives.batching import keep_axis_batch
@@ -107,6 +108,7 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         jvp=jvp,
         vjp=vjp,
         batch=keep_axis_batch("axes", removes=True),
+        sparsity=spd.reduction("axes"),  # piecewise linear: no Hessian term
         samples=samples,
     )
 
@@ -194,6 +196,7 @@ cumsum_p = Primitive(
     impl=_cumsum_impl,
     abstract_eval=_cumsum_abstract_eval,
     rules=linear(_cumsum_transpose),
+    sparsity=spd.cumsum_rule,
     batch=keep_axis_batch("axis"),
     samples=lambda rng: [
         ((rng.normal(size=(5,)),), {"axis": 0, "reverse": False}),

@@ -1,0 +1,213 @@
+"""jacobian_sparsity and hessian_sparsity: exact patterns of known functions,
+independence of the point, control flow, custom rules, errors, and scale."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+import funcdiff as fd
+import funcdiff.numpy as fnp
+from funcdiff import lax
+from funcdiff.sparse._detect import hessian_sparsity, jacobian_sparsity
+
+sp = pytest.importorskip("scipy.sparse")
+
+
+def rosenbrock(x: Any) -> Any:
+    return fnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def grid_energy(m: int) -> Any:
+    """A 2-D grid Laplacian-type energy on an m x m grid, plus a local
+    non-linearity: its Hessian is the 5-point stencil."""
+
+    def f(x: Any) -> Any:
+        u = fnp.reshape(x, (m, m))
+        dx = u[1:, :] - u[:-1, :]
+        dy = u[:, 1:] - u[:, :-1]
+        return 0.5 * fnp.sum(dx**2) + 0.5 * fnp.sum(dy**2) + fnp.sum(fnp.cos(u))
+
+    return f
+
+
+def stencil(m: int) -> np.ndarray:
+    lap = sp.diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(m, m))
+    eye = sp.identity(m)
+    return ((sp.kron(lap, eye) + sp.kron(eye, lap)) != 0).toarray()
+
+
+def dense_pattern(h: Any) -> np.ndarray:
+    return np.asarray(h) != 0
+
+
+def test_result_type_and_shapes() -> None:
+    j = jacobian_sparsity(lambda x: fnp.sin(x[:3]) * 2.0)(np.ones(5))
+    assert isinstance(j, sp.csr_array) and j.dtype == bool and j.shape == (3, 5)
+    h = hessian_sparsity(rosenbrock)(np.ones(5))
+    assert isinstance(h, sp.csr_array) and h.dtype == bool and h.shape == (5, 5)
+
+
+def test_chained_rosenbrock_is_tridiagonal() -> None:
+    n = 9
+    h = hessian_sparsity(rosenbrock)(np.zeros(n)).toarray()
+    want = np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= 1
+    np.testing.assert_array_equal(h, want)
+    np.testing.assert_array_equal(h, dense_pattern(fd.hessian(rosenbrock)(np.ones(n) * 0.3)))
+
+
+def test_grid_energy_is_five_point_stencil() -> None:
+    m = 6
+    f = grid_energy(m)
+    h = hessian_sparsity(f)(np.zeros(m * m)).toarray()
+    np.testing.assert_array_equal(h, stencil(m))
+    x = np.random.default_rng(0).normal(size=m * m)
+    np.testing.assert_array_equal(h, dense_pattern(fd.hessian(f)(x)))
+
+
+def test_separable_sum_is_diagonal() -> None:
+    h = hessian_sparsity(lambda x: fnp.sum(fnp.exp(x) + x**3))(np.ones(7))
+    np.testing.assert_array_equal(h.toarray(), np.eye(7, dtype=bool))
+
+
+def test_quadratic_form_with_dense_matrix_is_dense() -> None:
+    a = np.random.default_rng(0).normal(size=(5, 5))
+    h = hessian_sparsity(lambda x: x @ a @ x)(np.ones(5))
+    assert h.nnz == 25
+
+
+def test_quadratic_form_with_sparse_constant_follows_its_zeros() -> None:
+    a = np.diag(np.arange(1.0, 6.0)) + np.diag(np.ones(4), 1)
+    h = hessian_sparsity(lambda x: x @ a @ x)(np.ones(5)).toarray()
+    np.testing.assert_array_equal(h, (a + a.T) != 0)
+    j = jacobian_sparsity(lambda x: a @ x)(np.ones(5)).toarray()
+    np.testing.assert_array_equal(j, a != 0)
+
+
+def test_linear_function_has_empty_hessian() -> None:
+    a = np.random.default_rng(0).normal(size=(3, 6))
+    h = hessian_sparsity(lambda x: fnp.sum(a @ x) + 2.0 * x[0] - fnp.sum(x[::2]))(np.ones(6))
+    assert h.nnz == 0 and h.shape == (6, 6)
+
+
+def test_pattern_does_not_depend_on_the_point() -> None:
+    x = np.random.default_rng(0).normal(size=9)
+    for f in (rosenbrock, grid_energy(3), lambda x: fnp.sum(x[:4] * x[4:8])):
+        for pattern in (hessian_sparsity, jacobian_sparsity):
+            a, b = pattern(f)(x), pattern(f)(np.zeros_like(x))
+            assert (a != b).nnz == 0
+
+
+def test_jacobian_of_shape_operations() -> None:
+    def f(x: Any) -> Any:
+        m = fnp.reshape(x, (2, 3))
+        return fnp.concatenate([m.T.ravel(), fnp.cumsum(x[:3]), fnp.max(m, axis=1)])
+
+    j = jacobian_sparsity(f)(np.ones(6)).toarray()
+    x = np.random.default_rng(0).normal(size=6)
+    dense = dense_pattern(fd.jacfwd(f)(x))
+    np.testing.assert_array_equal(j[:9], dense[:9])  # exact where no ties decide
+    assert (j >= dense).all()
+    np.testing.assert_array_equal(j[9:], [[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]])
+
+
+def test_gather_with_constant_indices_is_exact() -> None:
+    idx = np.array([4, 0, 0, 2])
+    j = jacobian_sparsity(lambda x: x[idx] * 3.0)(np.ones(5)).toarray()
+    np.testing.assert_array_equal(j, np.eye(5, dtype=bool)[idx])
+
+
+def test_piecewise_linear_adds_no_hessian_terms() -> None:
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.maximum(x, 0.0) + fnp.abs(x) + fnp.where(x > 0, x, 2 * x))
+
+    assert hessian_sparsity(f)(np.ones(4)).nnz == 0
+
+
+def test_quotient_and_power_structure() -> None:
+    h = hessian_sparsity(lambda x: x[0] / x[1] + x[2] * x[3] + x[4] ** x[5])(np.ones(6))
+    want = np.zeros((6, 6), dtype=bool)
+    want[0, 1] = want[1, 0] = want[1, 1] = True  # a / b: linear in a
+    want[2, 3] = want[3, 2] = True  # a * b: bilinear
+    want[4:, 4:] = True  # a ** b
+    np.testing.assert_array_equal(h.toarray(), want)
+
+
+def test_cond_is_the_union_over_branches() -> None:
+    def f(x: Any) -> Any:
+        return lax.cond(x[0] > 0, lambda v: v[1] * v[2], lambda v: fnp.sin(v[3]), x)
+
+    h = hessian_sparsity(f)(np.ones(4)).toarray()
+    want = np.zeros((4, 4), dtype=bool)
+    want[1, 2] = want[2, 1] = want[3, 3] = True
+    np.testing.assert_array_equal(h, want)
+
+
+def test_custom_jvp_follows_the_rule() -> None:
+    @fd.custom_jvp
+    def f(x: Any) -> Any:
+        return fnp.round(x)  # straight-through: the rule says identity
+
+    f.defjvp(lambda primals, tangents: (f(primals[0]), tangents[0]))
+    j = jacobian_sparsity(lambda x: f(x))(np.ones(3)).toarray()
+    np.testing.assert_array_equal(j, np.eye(3, dtype=bool))
+
+
+def test_checkpoint_is_its_body() -> None:
+    g = fd.checkpoint(lambda x: fnp.sin(x) * 2.0)
+    np.testing.assert_array_equal(jacobian_sparsity(g)(np.ones(3)).toarray(), np.eye(3, dtype=bool))
+
+
+def test_conservative_primitive_is_dense_in_its_inputs() -> None:
+    def f(x: Any) -> Any:
+        a = fnp.reshape(x[:4], (2, 2)) + np.eye(2) * 3
+        return fnp.concatenate([fnp.linalg.solve(a, x[4:6]), x[6:] ** 2])
+
+    j = jacobian_sparsity(f)(np.ones(8)).toarray()
+    np.testing.assert_array_equal(j[:2, :6], np.ones((2, 6), dtype=bool))
+    assert not j[:2, 6:].any()
+    np.testing.assert_array_equal(j[2:, 6:], np.eye(2, dtype=bool))
+
+
+def test_other_arguments_and_argnums() -> None:
+    def f(a: Any, x: Any) -> Any:
+        return fnp.sum(a * x**2)
+
+    a = np.array([1.0, 0.0, 2.0])
+    h = hessian_sparsity(f, argnums=1)(a, np.ones(3))
+    assert h.shape == (3, 3) and h.nnz == 3  # a * x**2: x's square interacts with itself
+
+
+def test_errors() -> None:
+    with pytest.raises(TypeError, match="floating-point"):
+        jacobian_sparsity(lambda x: x)(np.arange(3))
+    with pytest.raises(ValueError, match="argnums"):
+        jacobian_sparsity(lambda x: x, argnums=3)(np.ones(3))
+
+
+def _timed(f: Any, x: np.ndarray) -> tuple[Any, float]:
+    t = time.perf_counter()
+    h = hessian_sparsity(f)(x)
+    return h, time.perf_counter() - t
+
+
+def test_scales_to_a_hundred_thousand() -> None:
+    n = 100_000
+    h, seconds = _timed(rosenbrock, np.zeros(n))
+    assert h.nnz == 3 * n - 2 and seconds < 10
+    m = 300
+    h, seconds = _timed(grid_energy(m), np.zeros(m * m))
+    assert h.nnz == m * m + 4 * m * (m - 1) and seconds < 10
+
+
+def test_scales_to_a_million() -> None:
+    # about 1 s each here (2 cores); the bound leaves room for a loaded machine
+    n = 1_000_000
+    h, seconds = _timed(rosenbrock, np.zeros(n))
+    assert h.nnz == 3 * n - 2 and seconds < 20
+    m = 1000
+    h, seconds = _timed(grid_energy(m), np.zeros(m * m))
+    assert h.nnz == m * m + 4 * m * (m - 1) and seconds < 20
