@@ -62,8 +62,8 @@ from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
-from funcdiff.interpreters import sparsity as spd
 from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.interpreters.sparsity import sub_jaxpr
 from funcdiff.interpreters.staging import (
     SUM,
     Linearized,
@@ -74,6 +74,7 @@ from funcdiff.interpreters.staging import (
 )
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.elementwise import stop_gradient as stop_gradient
 from funcdiff.primitives.elementwise import stop_gradient_p as stop_gradient_p
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
@@ -365,9 +366,9 @@ def _cj_sparsity(
     # Hessian's); closed-over values go through the body, as in the JVP rule
     df, dj, dx = _split(deps, num_consts, num_jvp_consts)
     kf, kj, kx = _split(ctx.known, num_consts, num_jvp_consts)
-    outs = spd.sub_jaxpr(ctx, jvp_jaxpr, [*dj, *dx, *dx], [*kj, *kx, *[None] * len(kx)])
+    outs = sub_jaxpr(ctx, jvp_jaxpr, [*dj, *dx, *dx], [*kj, *kx, *[None] * len(kx)])
     if any(d is not None for d in df):
-        extra = spd.sub_jaxpr(ctx, call_jaxpr, [*df, *dx], [*kf, *kx])
+        extra = sub_jaxpr(ctx, call_jaxpr, [*df, *dx], [*kf, *kx])
         outs = [spd.union(a, b) for a, b in zip(outs, extra, strict=True)]
     return outs
 
@@ -888,7 +889,7 @@ checkpoint_call_p = Primitive(
     vjp=_ck_vjp,
     batch=_ck_batch,
     # its derivatives are those of the body, recomputed or not
-    sparsity=lambda ctx, deps, *, jaxpr, name: spd.sub_jaxpr(ctx, jaxpr, deps, ctx.known),
+    sparsity=lambda ctx, deps, *, jaxpr, name: sub_jaxpr(ctx, jaxpr, deps, ctx.known),
     samples=lambda rng: _ck_samples(rng),  # defined at the end (they use the user API)
 )
 

@@ -41,8 +41,8 @@ from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, is_float, zero_of, zeros
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
-from funcdiff.interpreters import sparsity as spd
 from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.interpreters.sparsity import sub_jaxpr
 from funcdiff.interpreters.staging import (
     Linearized,
     apply_jvp,
@@ -59,6 +59,7 @@ from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import reductions as red
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import to_front
 
 Array = Any
@@ -384,6 +385,17 @@ def _cond_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+def _cond_sparsity(
+    ctx: spd.Context, deps: Sequence[Any], *, branches: tuple[ClosedJaxpr, ...]
+) -> list[Any]:
+    """The union over the branches (only the taken one when the index is known)."""
+    index = ctx.known[0]
+    if index is not None:
+        branches = (branches[min(max(int(index), 0), len(branches) - 1)],)
+    outs = [sub_jaxpr(ctx, br, deps[1:], ctx.known[1:]) for br in branches]
+    return [spd.union(*col) for col in zip(*outs, strict=True)]
+
+
 cond_p = Primitive(
     "cond",
     multiple_results=True,
@@ -392,7 +404,7 @@ cond_p = Primitive(
     jvp=_cond_jvp,
     vjp=_cond_vjp,
     batch=_cond_batch,
-    sparsity=spd.cond_rule,
+    sparsity=_cond_sparsity,
     samples=_cond_samples,
 )
 

@@ -22,8 +22,8 @@ from funcdiff.core.ir import ShapedArray, as_result, aval_of
 from funcdiff.core.primitive import Primitive, Zero, is_float, list_form, zero_of
 from funcdiff.core.trace import Tracer, bind, bind_list
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.interpreters import sparsity as spd
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.rules import def_zero_derivative
 from funcdiff.tree import tree_map
 

@@ -16,9 +16,9 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, instantiate, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.interpreters import sparsity as spd
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import front_batch, keep_axis_batch, to_front
 from funcdiff.primitives.rules import def_zero_derivative, linear
 

@@ -23,10 +23,10 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive, Zero, zero_of
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.interpreters import sparsity as spd
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import RuleTemplate, shift, to_front, vectorized_batch
 
 Array = Any

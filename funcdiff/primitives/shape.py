@@ -16,7 +16,7 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
-from funcdiff.interpreters import sparsity as spd
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import front_batch, shift
 from funcdiff.primitives.rules import linear
 

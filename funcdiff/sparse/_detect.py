@@ -17,8 +17,9 @@ import numpy as np
 from funcdiff.api_util import as_array_leaf
 from funcdiff.core.ir import ClosedJaxpr
 from funcdiff.core.primitive import REGISTRY
-from funcdiff.interpreters import sparsity as spd
+from funcdiff.interpreters import sparsity as spd_run
 from funcdiff.interpreters.staging import dce_jaxpr
+from funcdiff.primitives import sparsity as spd
 from funcdiff.tree import tree_flatten
 
 __all__ = ["conservative_primitives", "hessian_sparsity", "jacobian_sparsity"]
@@ -71,11 +72,11 @@ def _traced(
     return closed, x.size
 
 
-def _run(closed: ClosedJaxpr, n: int, hessian: bool) -> tuple[spd.State, list[Any]]:
+def _run(closed: ClosedJaxpr, n: int, hessian: bool) -> tuple[spd_run.State, list[Any]]:
     sp = spd.scipy_sparse()
-    state = spd.State(n, hessian)
+    state = spd_run.State(n, hessian)
     identity = sp.identity(n, dtype=bool, format="csr")
-    outs = spd.run(state, closed, [sp.csr_array(identity)])
+    outs = spd_run.run(state, closed, [sp.csr_array(identity)])
     return state, outs
 
 

@@ -3,7 +3,9 @@ independence of the point, control flow, custom rules, errors, and scale."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import lax
-from funcdiff.sparse._detect import hessian_sparsity, jacobian_sparsity
+from funcdiff.sparse._detect import conservative_primitives, hessian_sparsity, jacobian_sparsity
 
 sp = pytest.importorskip("scipy.sparse")
 
@@ -211,3 +213,9 @@ def test_scales_to_a_million() -> None:
     m = 1000
     h, seconds = _timed(grid_energy(m), np.zeros(m * m))
     assert h.nnz == m * m + 4 * m * (m - 1) and seconds < 20
+
+
+def test_docs_list_the_conservative_primitives() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "sparsity.md").read_text()
+    listed = page.split("<!-- conservative-primitives -->")[1].split("<!--")[0]
+    assert re.findall(r"`(\w+)`", listed) == conservative_primitives()
