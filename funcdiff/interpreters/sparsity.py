@@ -50,10 +50,12 @@ class State:
 
     def hessian_pattern(self) -> Any:
         sp = scipy_sparse()
-        total = sp.csr_array((self.n, self.n), dtype=bool)
-        for t in self.terms:
-            total = total + t
-        total = (total + total.T).tocsr().astype(bool)
+        terms = list(self.terms) or [sp.csr_array((self.n, self.n), dtype=bool)]
+        while len(terms) > 1:  # pairwise, so many small terms do not cost a quadratic sum
+            pairs = [a + b for a, b in zip(terms[::2], terms[1::2], strict=False)]
+            terms = pairs + ([terms[-1]] if len(terms) % 2 else [])
+        total = terms[0]
+        total = sp.csr_array(total + total.T, dtype=bool)
         total.sum_duplicates()
         total.sort_indices()
         return total

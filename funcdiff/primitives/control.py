@@ -828,6 +828,90 @@ def _scan_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+#: scans up to this length are unrolled for sparsity detection (exact per
+#: step); longer ones iterate the carry's pattern to a fixpoint
+SCAN_UNROLL = 1000
+#: a loop whose carry pattern grows for longer than this is taken as dense
+FIXPOINT_STEPS = 64
+
+
+def _same_pattern(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return (a is None or not a.nnz) and (b is None or not b.nnz)
+    return not (a != b).nnz
+
+
+def _carry_fixpoint(
+    ctx: spd.Context,
+    body: ClosedJaxpr,
+    before: Sequence[Any],
+    carry: Sequence[Any],
+    after: Sequence[Any],
+    known: Sequence[Any],
+) -> tuple[list[Any], list[Any]] | None:
+    """Run ``body`` on ``[*before, *carry, *after]`` until the carry's
+    pattern stops growing: (carry, other outputs), or None if it keeps
+    growing past ``FIXPOINT_STEPS``."""
+    carry = list(carry)
+    for _ in range(FIXPOINT_STEPS):
+        outs = sub_jaxpr(ctx, body, [*before, *carry, *after], known)
+        grown = [spd.union(c, o) for c, o in zip(carry, outs, strict=False)]
+        if all(_same_pattern(c, g) for c, g in zip(carry, grown, strict=True)):
+            return carry, outs[len(carry) :]
+        carry = grown
+    return None
+
+
+def _scan_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[Any]:
+    """Unrolled (exact per step) up to ``SCAN_UNROLL`` steps; beyond, the
+    carry's pattern to a fixpoint over the union of all ``x`` slices, each
+    ``y`` slice with the pattern of all."""
+    consts, carry, xs = _scan_split(deps, num_consts, num_carry)
+    kc = list(ctx.known[:num_consts]) + [None] * num_carry
+    x_known = ctx.known[num_consts + num_carry :]
+    x_sizes = [a.size // max(length, 1) for a in ctx.in_avals[num_consts + num_carry :]]
+    y_sizes = [a.size // max(length, 1) for a in ctx.out_avals[num_carry:]]
+    if length <= SCAN_UNROLL:
+        steps: list[list[Any]] = [[] for _ in range(length)]
+        for t in range(length - 1, -1, -1) if reverse else range(length):
+            x_t = [None if d is None else d[t * m : (t + 1) * m] for d, m in zip(xs, x_sizes)]
+            k_t = [None if k is None else np.asarray(k)[t] for k in x_known]
+            outs = sub_jaxpr(ctx, jaxpr, [*consts, *carry, *x_t], [*kc, *k_t])
+            carry, steps[t] = outs[:num_carry], outs[num_carry:]
+        ys: list[Any] = []
+        for j, m in enumerate(y_sizes):
+            rows = [s[j] for s in steps]
+            if all(r is None for r in rows) or not rows:
+                ys.append(None)
+            else:
+                filled = [ctx.empty(m) if r is None else r for r in rows]
+                ys.append(spd.scipy_sparse().vstack(filled, format="csr"))
+        return [*carry, *ys]
+    x_all = [
+        None
+        if d is None
+        else spd.combine(
+            spd.index_matrix(np.arange(m * length) % m, np.arange(m * length), (m, m * length)), d
+        )
+        for d, m in zip(xs, x_sizes)
+    ]
+    found = _carry_fixpoint(ctx, jaxpr, consts, carry, x_all, [*kc, *[None] * len(xs)])
+    if found is None:
+        return spd.conservative(ctx, deps)
+    carry, y_one = found
+    tile = [np.tile(np.arange(m), length) for m in y_sizes]
+    return [*carry, *(spd.take_rows(y, t) for y, t in zip(y_one, tile, strict=True))]
+
+
 scan_p = Primitive(
     "scan",
     multiple_results=True,
@@ -836,6 +920,7 @@ scan_p = Primitive(
     jvp=_scan_jvp,
     vjp=_scan_vjp,
     batch=_scan_batch,
+    sparsity=_scan_sparsity,
     samples=_scan_samples,
 )
 
@@ -1154,6 +1239,24 @@ def _while_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+def _while_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[Any]:
+    """The carry's pattern iterated to a fixpoint over the body (the trip
+    count is not known; the predicate has a zero derivative); dense when it
+    keeps growing past ``FIXPOINT_STEPS``."""
+    _, bc, carry = _while_split(deps, cond_nconsts, body_nconsts)
+    _, kb, _ = _while_split(ctx.known, cond_nconsts, body_nconsts)
+    found = _carry_fixpoint(ctx, body_jaxpr, bc, carry, [], [*kb, *[None] * len(carry)])
+    return spd.conservative(ctx, deps) if found is None else found[0]
+
+
 while_p = Primitive(
     "while",
     multiple_results=True,
@@ -1162,5 +1265,6 @@ while_p = Primitive(
     jvp=_while_jvp,
     vjp=_while_vjp,
     batch=_while_batch,
+    sparsity=_while_sparsity,
     samples=_while_samples,
 )

@@ -20,8 +20,8 @@ import funcdiff
 import funcdiff.numpy as fnp
 from funcdiff.core.primitive import REGISTRY, Primitive
 from funcdiff.core.trace import bind
-from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives import elementwise as ew
+from funcdiff.primitives import sparsity as spd
 from funcdiff.sparse._detect import conservative_primitives, hessian_sparsity, jacobian_sparsity
 
 pytest.importorskip("scipy")

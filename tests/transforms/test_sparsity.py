@@ -219,3 +219,48 @@ def test_docs_list_the_conservative_primitives() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "sparsity.md").read_text()
     listed = page.split("<!-- conservative-primitives -->")[1].split("<!--")[0]
     assert re.findall(r"`(\w+)`", listed) == conservative_primitives()
+
+
+def _rosen_scan(x: Any) -> Any:
+    def step(c: Any, xi: Any) -> Any:
+        return xi, 100.0 * (xi - c**2) ** 2 + (1.0 - c) ** 2
+
+    _, terms = lax.scan(step, x[0], x[1:])
+    return fnp.sum(terms)
+
+
+def test_scan_is_unrolled_exactly() -> None:
+    n = 7
+    h = hessian_sparsity(_rosen_scan)(np.zeros(n)).toarray()
+    np.testing.assert_array_equal(h, hessian_sparsity(rosenbrock)(np.zeros(n)).toarray())
+    j = jacobian_sparsity(lambda x: lax.scan(lambda c, xi: (c + xi, c * xi), 0.0, x)[1])(
+        np.zeros(4)
+    ).toarray()
+    np.testing.assert_array_equal(j, np.tril(np.ones((4, 4), dtype=bool)))
+
+
+def test_long_scan_is_a_sound_fixpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from funcdiff.primitives import control
+
+    monkeypatch.setattr(control, "SCAN_UNROLL", 3)
+    n = 7
+    x = np.random.default_rng(0).uniform(0.5, 1.5, n)
+    h = hessian_sparsity(_rosen_scan)(np.zeros(n)).toarray()
+    assert (h >= dense_pattern(fd.hessian(_rosen_scan)(x))).all()
+    assert h[0, 0] and h[3, 4]
+
+
+def test_while_loop_carry_fixpoint() -> None:
+    def f(x: Any) -> Any:
+        def body(c: Any) -> Any:
+            i, v = c
+            return i + 1, fnp.concatenate([v[:1] * v[1:2], v[1:] * 1.0])
+
+        return lax.while_loop(lambda c: c[0] < 3, body, (0, x))[1]
+
+    j = jacobian_sparsity(f)(np.zeros(3)).toarray()
+    want = np.eye(3, dtype=bool)
+    want[0, 1] = True
+    np.testing.assert_array_equal(j, want)
+    h = hessian_sparsity(lambda x: fnp.sum(f(x)))(np.zeros(3)).toarray()
+    assert h[0, 1] and h[1, 1] and not h[2].any()
