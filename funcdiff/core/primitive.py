@@ -236,6 +236,8 @@ class Primitive:
         self.zero_derivative = False
         #: how the derivative's sparsity pattern propagates (None: conservatively)
         self.sparsity: Rule | None = None
+        #: True when linear in its differentiable operands (``rules=linear(...)``)
+        self.linear = False
         if rules is not None:
             rules(self)
         given = {

@@ -377,6 +377,10 @@ def identity_rule(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[Dep]
 
 
 def rule_of(prim: Any) -> SparsityRule:
-    """``prim``'s sparsity rule, or ``conservative`` when it states none."""
+    """``prim``'s sparsity rule; when it states none, ``conservative``, or
+    ``conservative_linear`` (dense, but no Hessian term) for a primitive
+    declared linear (``rules=linear(...)``)."""
     rule: SparsityRule | None = getattr(prim, "sparsity", None)
-    return conservative if rule is None else rule
+    if rule is not None:
+        return rule
+    return conservative_linear if getattr(prim, "linear", False) else conservative
