@@ -302,6 +302,37 @@ def placement(
     return rule
 
 
+def per_matrix(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[Dep]:
+    """Linear algebra on stacks of matrices (``solve``, ``cholesky``,
+    ``eigh``...): dense per matrix, not across the stack. Each output element
+    depends on every element of its own matrix in every operand (the stack's
+    batch shape is operand 0's shape but the last two axes, which every
+    operand and output leads with), and all of those interact."""
+    batch = ctx.in_avals[0].shape[:-2]
+    count = int(np.prod(batch, dtype=np.int64))
+
+    def groups(a: ShapedArray) -> np.ndarray | None:
+        if count == 0 or a.shape[: len(batch)] != batch:
+            return None
+        return np.arange(a.size) // max(a.size // count, 1)
+
+    rows: Dep = None
+    for d, a in zip(deps, ctx.in_avals, strict=True):
+        g = groups(a)
+        if g is None:
+            return conservative(ctx, deps)
+        if d is not None:
+            rows = union(rows, combine(index_matrix(g, np.arange(a.size), (count, a.size)), d))
+    ctx.square(rows)
+    outs = []
+    for a in ctx.out_avals:
+        g = groups(a)
+        if g is None:
+            return conservative(ctx, deps)
+        outs.append(take_rows(rows, g))
+    return outs
+
+
 def dot_general_rule(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[Dep]:
     """``out[b, i, j] = sum_k x[b, i, k] y[b, k, j]``: each output element
     depends on the products it sums (a product with a known zero factor

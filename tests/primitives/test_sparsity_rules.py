@@ -159,4 +159,5 @@ def test_conservative_primitives_are_listed() -> None:
         assert not REGISTRY[name].zero_derivative
     for name in ("add", "mul", "dot_general", "gather", "reduce_sum", "cond", "slice"):
         assert name not in listed
-    assert spd.rule_of(REGISTRY["solve"]) is spd.conservative
+    assert spd.rule_of(REGISTRY["custom_vjp_call"]) is spd.conservative
+    assert spd.rule_of(REGISTRY["slice"]) is REGISTRY["slice"].sparsity

@@ -163,7 +163,25 @@ def test_checkpoint_is_its_body() -> None:
     np.testing.assert_array_equal(jacobian_sparsity(g)(np.ones(3)).toarray(), np.eye(3, dtype=bool))
 
 
-def test_conservative_primitive_is_dense_in_its_inputs() -> None:
+def test_linear_algebra_is_dense_per_matrix() -> None:
+    def f(x: Any) -> Any:
+        a = fnp.reshape(x[:8], (2, 2, 2)) + np.eye(2) * 3
+        b = fnp.reshape(x[8:], (2, 2, 1))
+        return fnp.concatenate([fnp.linalg.solve(a, b).ravel(), fnp.linalg.det(a)])
+
+    j = jacobian_sparsity(f)(np.ones(12)).toarray()
+    first = np.zeros(12, dtype=bool)
+    first[[0, 1, 2, 3, 8, 9]] = True  # the first matrix and right-hand side
+    second = np.zeros(12, dtype=bool)
+    second[[4, 5, 6, 7, 10, 11]] = True
+    det1, det2 = first.copy(), second.copy()
+    det1[8:] = det2[8:] = False  # det reads the matrix only
+    np.testing.assert_array_equal(j, [first, first, second, second, det1, det2])
+    h = hessian_sparsity(lambda x: fnp.sum(f(x)))(np.ones(12)).toarray()
+    np.testing.assert_array_equal(h, np.outer(first, first) | np.outer(second, second))
+
+
+def test_solve_is_dense_in_its_inputs() -> None:
     def f(x: Any) -> Any:
         a = fnp.reshape(x[:4], (2, 2)) + np.eye(2) * 3
         return fnp.concatenate([fnp.linalg.solve(a, x[4:6]), x[6:] ** 2])
