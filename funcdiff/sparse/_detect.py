@@ -31,8 +31,8 @@ def conservative_primitives() -> list[str]:
     operand, all interacting (a dense block). Piecewise-constant primitives
     (``zero_derivative``) need no rule and are not listed.
 
-    >>> "dot_general" in conservative_primitives(), "solve" in conservative_primitives()
-    (False, True)
+    >>> "dot_general" in conservative_primitives(), "scan" in conservative_primitives()
+    (False, False)
     """
     import funcdiff.custom
     import funcdiff.lax

@@ -159,5 +159,7 @@ def test_conservative_primitives_are_listed() -> None:
         assert not REGISTRY[name].zero_derivative
     for name in ("add", "mul", "dot_general", "gather", "reduce_sum", "cond", "slice"):
         assert name not in listed
-    assert spd.rule_of(REGISTRY["custom_vjp_call"]) is spd.conservative
+    assert spd.rule_of(REGISTRY["custom_vjp_call"]) is REGISTRY["custom_vjp_call"].sparsity
+    assert spd.rule_of(Primitive("test_sparsity_no_rule")) is spd.conservative
+    del REGISTRY["test_sparsity_no_rule"]
     assert spd.rule_of(REGISTRY["slice"]) is REGISTRY["slice"].sparsity

@@ -158,6 +158,19 @@ def test_custom_jvp_follows_the_rule() -> None:
     np.testing.assert_array_equal(j, np.eye(3, dtype=bool))
 
 
+def test_custom_vjp_follows_bwd() -> None:
+    @fd.custom_vjp
+    def f(x: Any) -> Any:
+        return fnp.round(x)
+
+    f.defvjp(lambda x: (fnp.round(x), None), lambda res, ct: (ct,))
+    g = lambda x: f(x[:3]) * x[3:]  # noqa: E731
+    j = jacobian_sparsity(g)(np.ones(6)).toarray()
+    np.testing.assert_array_equal(j, np.hstack([np.eye(3), np.eye(3)]) != 0)
+    x = np.random.default_rng(0).normal(size=6)
+    assert (j >= dense_pattern(fd.jacrev(g)(x))).all()
+
+
 def test_checkpoint_is_its_body() -> None:
     g = fd.checkpoint(lambda x: fnp.sin(x) * 2.0)
     np.testing.assert_array_equal(jacobian_sparsity(g)(np.ones(3)).toarray(), np.eye(3, dtype=bool))
