@@ -256,7 +256,8 @@ def test_docs_list_the_conservative_primitives() -> None:
     listed = page.split("<!-- conservative-primitives -->")[1].split("<!--")[0]
     # in a fresh process: tests and docs register primitives of their own
     code = "from funcdiff.sparse._detect import conservative_primitives as c; print(c())"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
