@@ -261,13 +261,12 @@ def reduction(axes_param: str, *, nonlinear: bool = False) -> SparsityRule:
         axes = params[axes_param]
         axes = (axes,) if isinstance(axes, int) else tuple(axes)
         keep = [k for k in range(a.ndim) if k not in axes]
-        coords = np.unravel_index(np.arange(a.size), a.shape)
-        kept_shape = tuple(a.shape[k] for k in keep)
-        target = (
-            np.ravel_multi_index(tuple(coords[k] for k in keep), kept_shape)
-            if keep
-            else np.zeros(a.size, dtype=np.int64)
-        )
+        if keep:
+            coords = np.unravel_index(np.arange(a.size), a.shape)
+            kept_shape = tuple(a.shape[k] for k in keep)
+            target = np.ravel_multi_index(tuple(coords[k] for k in keep), kept_shape)
+        else:
+            target = np.zeros(a.size, dtype=np.int64)
         out_size = ctx.out_avals[0].size
         m = index_matrix(target, np.arange(a.size), (out_size, a.size))
         out = combine(m, d)

@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _random_programs import FNP, MARGIN, Case, Config, min_margin, programs, run
+from hypothesis import assume, given, settings
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import lax
 from funcdiff.sparse._detect import conservative_primitives, hessian_sparsity, jacobian_sparsity
+from funcdiff.tree import tree_leaves
 
 sp = pytest.importorskip("scipy.sparse")
 
@@ -329,3 +332,40 @@ def test_a_linear_primitive_without_a_rule_is_dense_without_hessian_terms() -> N
         assert hessian_sparsity(lambda x: fnp.sum(prim.bind(x)))(np.ones(3)).nnz == 0
     finally:
         REGISTRY.pop(name, None)
+
+
+# ---------------------------------------------------------------------------
+# random programs: the detected patterns contain the dense derivatives
+# ---------------------------------------------------------------------------
+
+_DERIV = Config(smooth_only=True, out_kinds="f")
+
+
+def _flat_outputs(program: Any) -> Any:
+    def g(x: Any) -> Any:
+        leaves = [fnp.ravel(fnp.asarray(v)) for v in tree_leaves(run(program, x, FNP))]
+        return fnp.concatenate(leaves) if leaves else fnp.zeros(0)
+
+    return g
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(programs(_DERIV))
+def test_random_programs_patterns_contain_dense_derivatives(case: Case) -> None:
+    program = case.program
+    x = np.asarray(case.x, dtype=np.float64)
+    assume(min_margin(program, case.x) >= MARGIN)
+    g = _flat_outputs(program)
+    with np.errstate(all="ignore"):
+        out = np.asarray(g(x))
+        assume(bool(np.all(np.isfinite(out))))
+        jac = np.asarray(fd.jacfwd(g)(x)).reshape(out.size, x.size)
+        w = np.linspace(0.5, 1.5, out.size)
+        s = lambda v: fnp.sum(w * g(v))  # noqa: E731
+        hess = np.asarray(fd.hessian(s)(x)).reshape(x.size, x.size)
+    j = jacobian_sparsity(g)(x).toarray()
+    h = hessian_sparsity(s)(x).toarray()
+    missed_j = np.isfinite(jac) & (jac != 0) & ~j
+    missed_h = np.isfinite(hess) & (hess != 0) & ~h
+    assert not missed_j.any(), f"Jacobian pattern misses {np.argwhere(missed_j)[:5]}"
+    assert not missed_h.any(), f"Hessian pattern misses {np.argwhere(missed_h)[:5]}"
