@@ -335,7 +335,9 @@ def per_matrix(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[Dep]:
 def dot_general_rule(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[Dep]:
     """``out[b, i, j] = sum_k x[b, i, k] y[b, k, j]``: each output element
     depends on the products it sums (a product with a known zero factor
-    drops out), and each product makes its two factors interact."""
+    drops out), and each product makes its two factors interact. With one
+    factor known (a constant matrix), the work is proportional to its
+    non-zeros times the other factor's free size, not to the dense product."""
     (xc, yc), (xb, yb) = params["dimension_numbers"]
     xa, ya = ctx.in_avals
     dx, dy = deps
@@ -351,6 +353,19 @@ def dot_general_rule(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[D
     bsz, fx = ix.shape[:2]
     fy = iy.shape[1]
     io = np.arange(bsz * fx * fy).reshape(bsz, fx, fy)
+    out_size = ctx.out_avals[0].size
+    if ctx.known[0] is not None and dy is not None:  # a known x: its non-zeros
+        bb, ii, kk = np.nonzero(np.asarray(ctx.known[0]).ravel()[ix])
+        jj = np.arange(fy)[None, :]
+        o = io[bb[:, None], ii[:, None], jj]
+        b = iy[bb[:, None], jj, kk[:, None]]
+        return [combine(index_matrix(o, b, (out_size, ya.size)), dy)]
+    if ctx.known[1] is not None and dx is not None:  # a known y: its non-zeros
+        bb, jj, kk = np.nonzero(np.asarray(ctx.known[1]).ravel()[iy])
+        ii = np.arange(fx)[None, :]
+        o = io[bb[:, None], ii, jj[:, None]]
+        a = ix[bb[:, None], ii, kk[:, None]]
+        return [combine(index_matrix(o, a, (out_size, xa.size)), dx)]
     o, a, b = np.broadcast_arrays(io[..., None], ix[:, :, None, :], iy[:, None, :, :])
     o, a, b = o.ravel(), a.ravel(), b.ravel()
     keep = np.ones(o.size, dtype=bool)
@@ -358,7 +373,6 @@ def dot_general_rule(ctx: Context, deps: Sequence[Dep], **params: Any) -> list[D
         if val is not None:
             keep &= np.asarray(val).ravel()[idx] != 0
     o, a, b = o[keep], a[keep], b[keep]
-    out_size = ctx.out_avals[0].size
     jx = None if dx is None else combine(index_matrix(o, a, (out_size, xa.size)), dx)
     jy = None if dy is None else combine(index_matrix(o, b, (out_size, ya.size)), dy)
     if dx is not None and dy is not None:

@@ -369,3 +369,19 @@ def test_random_programs_patterns_contain_dense_derivatives(case: Case) -> None:
     missed_h = np.isfinite(hess) & (hess != 0) & ~h
     assert not missed_j.any(), f"Jacobian pattern misses {np.argwhere(missed_j)[:5]}"
     assert not missed_h.any(), f"Hessian pattern misses {np.argwhere(missed_h)[:5]}"
+
+
+def test_constant_matrix_costs_its_nonzeros() -> None:
+    n = 4000
+    a = np.zeros((n, n))
+    i = np.arange(n)
+    a[i, i] = 2.0
+    a[i[1:], i[:-1]] = a[i[:-1], i[1:]] = -1.0  # a 1-D Laplacian, stored dense
+    t = time.perf_counter()
+    j = jacobian_sparsity(lambda x: a @ x)(np.zeros(n))
+    h = hessian_sparsity(lambda x: x @ (a @ x))(np.zeros(n))
+    jt = jacobian_sparsity(lambda x: x @ a)(np.zeros(n))
+    seconds = time.perf_counter() - t
+    assert j.nnz == h.nnz == jt.nnz == 3 * n - 2
+    np.testing.assert_array_equal(j.toarray(), a != 0)
+    assert seconds < 20
