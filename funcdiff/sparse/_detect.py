@@ -10,6 +10,7 @@ the values given. Nothing evaluates a derivative.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from funcdiff.core.primitive import REGISTRY
 from funcdiff.interpreters import sparsity as spd_run
 from funcdiff.interpreters.staging import dce_jaxpr
 from funcdiff.primitives import sparsity as spd
-from funcdiff.tree import tree_flatten
+from funcdiff.tree import tree_flatten, tree_unflatten
 
 __all__ = ["conservative_primitives", "hessian_sparsity", "jacobian_sparsity"]
 
@@ -47,45 +48,51 @@ def conservative_primitives() -> list[str]:
 
 def _traced(
     f: Callable[..., Any], args: Sequence[Any], argnums: int, what: str
-) -> tuple[ClosedJaxpr, int]:
+) -> tuple[ClosedJaxpr, list[int]]:
     from funcdiff.api import make_jaxpr
 
     if not isinstance(argnums, int) or not -len(args) <= argnums < len(args):
         raise ValueError(f"{what}: argnums={argnums!r} is not the position of an argument")
     argnums %= len(args)
-    x = as_array_leaf(args[argnums], f"{what}: argument {argnums}")
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{what}: argument {argnums} must be a real floating-point array, got dtype "
-            f"{x.dtype} (convert it with astype(float))"
-        )
+    leaves, tree = tree_flatten(args[argnums])
+    xs = [np.asarray(as_array_leaf(v, f"{what}: argument {argnums}")) for v in leaves]
+    for v in xs:
+        if v.dtype.kind != "f":
+            raise TypeError(
+                f"{what}: argument {argnums} must be a real floating-point array (or a "
+                f"pytree of them), got dtype {v.dtype} (convert it with astype(float))"
+            )
     rest = list(args)
 
-    def g(v: Any) -> list[Any]:
-        rest[argnums] = v
-        leaves, _ = tree_flatten(f(*rest))
-        return list(leaves)
+    def g(*vs: Any) -> list[Any]:
+        rest[argnums] = tree_unflatten(tree, vs)
+        out, _ = tree_flatten(f(*rest))
+        return list(out)
 
-    closed = make_jaxpr(g)(x)
+    closed = make_jaxpr(g)(*xs)
     closed, _ = dce_jaxpr(closed)
-    return closed, x.size
+    return closed, [v.size for v in xs]
 
 
-def _run(closed: ClosedJaxpr, n: int, hessian: bool) -> tuple[spd_run.State, list[Any]]:
+def _run(closed: ClosedJaxpr, sizes: list[int], hessian: bool) -> tuple[spd_run.State, list[Any]]:
     sp = spd.scipy_sparse()
+    n = sum(sizes)
     state = spd_run.State(n, hessian)
-    identity = sp.identity(n, dtype=bool, format="csr")
-    outs = spd_run.run(state, closed, [sp.csr_array(identity)])
+    identity = sp.csr_array(sp.identity(n, dtype=bool, format="csr"))
+    starts = np.cumsum([0, *sizes])
+    deps = [identity if len(sizes) == 1 else identity[a:b] for a, b in pairwise(starts)]
+    outs = spd_run.run(state, closed, deps)
     return state, outs
 
 
 def jacobian_sparsity(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """A function of ``f``'s arguments returning the sparsity pattern of the
-    Jacobian of ``f`` in argument ``argnums`` (a real floating-point array),
-    as a boolean ``scipy.sparse.csr_array`` of shape ``(out.size, x.size)``:
-    the outputs (all leaves of ``f``'s result, flattened in C order and
-    concatenated) by the elements of ``x`` (flattened in C order).
+    Jacobian of ``f`` in argument ``argnums`` (a real floating-point array,
+    or a pytree of them), as a boolean ``scipy.sparse.csr_array`` of shape
+    ``(out.size, x.size)``: the outputs (all leaves of ``f``'s result,
+    flattened in C order and concatenated) by the elements of ``x`` (its
+    leaves flattened in C order and concatenated, as ``tree_flatten``
+    orders them).
 
     The pattern is structural: it holds for every ``x`` of that shape and
     dtype (the values of ``x`` are never read; ``f`` is traced abstractly, so
@@ -102,8 +109,9 @@ def jacobian_sparsity(f: Callable[..., Any], argnums: int = 0) -> Callable[..., 
     """
 
     def jac_pattern(*args: Any) -> Any:
-        closed, n = _traced(f, args, argnums, "jacobian_sparsity")
-        _, outs = _run(closed, n, hessian=False)
+        closed, sizes = _traced(f, args, argnums, "jacobian_sparsity")
+        _, outs = _run(closed, sizes, hessian=False)
+        n = sum(sizes)
         sp = spd.scipy_sparse()
         rows = [
             d if d is not None else sp.csr_array((a.size, n), dtype=bool)
@@ -143,8 +151,8 @@ def hessian_sparsity(f: Callable[..., Any], argnums: int = 0) -> Callable[..., A
     """
 
     def hess_pattern(*args: Any) -> Any:
-        closed, n = _traced(f, args, argnums, "hessian_sparsity")
-        state, _ = _run(closed, n, hessian=True)
+        closed, sizes = _traced(f, args, argnums, "hessian_sparsity")
+        state, _ = _run(closed, sizes, hessian=True)
         return state.hessian_pattern()
 
     return hess_pattern

@@ -385,3 +385,19 @@ def test_constant_matrix_costs_its_nonzeros() -> None:
     assert j.nnz == h.nnz == jt.nnz == 3 * n - 2
     np.testing.assert_array_equal(j.toarray(), a != 0)
     assert seconds < 20
+
+
+def test_pytree_argument_is_its_leaves_concatenated() -> None:
+    def f(p: Any) -> Any:
+        return fnp.sum(p["a"] ** 2) + fnp.sum(p["a"][0] * p["b"])
+
+    p = {"a": np.ones(2), "b": np.ones(3)}
+    h = hessian_sparsity(f)(p).toarray()
+    want = np.zeros((5, 5), dtype=bool)
+    want[0, 0] = want[1, 1] = True
+    want[0, 2:] = want[2:, 0] = True
+    np.testing.assert_array_equal(h, want)
+    j = jacobian_sparsity(lambda p: p["b"] * p["a"][1])(p).toarray()
+    np.testing.assert_array_equal(
+        j, np.array([[0, 1, 1, 0, 0], [0, 1, 0, 1, 0], [0, 1, 0, 0, 1]]) != 0
+    )
