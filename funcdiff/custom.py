@@ -63,6 +63,7 @@ from funcdiff.core.primitive import Primitive, Samples, Zero, instantiate, is_fl
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.interpreters.sparsity import State, run, sub_jaxpr
 from funcdiff.interpreters.staging import (
     SUM,
     Linearized,
@@ -73,6 +74,7 @@ from funcdiff.interpreters.staging import (
 )
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.elementwise import stop_gradient as stop_gradient
 from funcdiff.primitives.elementwise import stop_gradient_p as stop_gradient_p
 from funcdiff.tree import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
@@ -347,6 +349,29 @@ def _cj_batch(
     return list(outs), [0] * n_out
 
 
+def _cj_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    call_jaxpr: ClosedJaxpr,
+    jvp_jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_jvp_consts: int,
+    name: str,
+) -> list[Any]:
+    # the user's rule decides the derivative: its tangent outputs, run with
+    # each tangent carrying its primal's dependencies, give the Jacobian's
+    # pattern (and its products of tangents with primal functions, the
+    # Hessian's); closed-over values go through the body, as in the JVP rule
+    df, dj, dx = _split(deps, num_consts, num_jvp_consts)
+    kf, kj, kx = _split(ctx.known, num_consts, num_jvp_consts)
+    outs = sub_jaxpr(ctx, jvp_jaxpr, [*dj, *dx, *dx], [*kj, *kx, *[None] * len(kx)])
+    if any(d is not None for d in df):
+        extra = sub_jaxpr(ctx, call_jaxpr, [*df, *dx], [*kf, *kx])
+        outs = [spd.union(a, b) for a, b in zip(outs, extra, strict=True)]
+    return outs
+
+
 custom_jvp_call_p = Primitive(
     "custom_jvp_call",
     multiple_results=True,
@@ -355,6 +380,7 @@ custom_jvp_call_p = Primitive(
     jvp=_cj_jvp,
     vjp=_cj_vjp,
     batch=_cj_batch,
+    sparsity=_cj_sparsity,
     samples=lambda rng: _cj_samples(rng),  # defined at the end (they use the user API)
 )
 
@@ -651,6 +677,52 @@ def _cv_batch(
     return list(outs), [0] * n_all
 
 
+def _cv_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    fwd_jaxpr: ClosedJaxpr,
+    bwd_jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_bwd_consts: int,
+    num_res: int,
+    name: str,
+) -> list[Any]:
+    # as the VJP rule: the outputs' derivatives in the arguments are what bwd
+    # says (bwd is linear in the output cotangents: run over index sets of
+    # those, it gives the transposed pattern), the rest is fwd's. bwd reads
+    # the residuals, so how the derivative varies is unknown: all the
+    # arguments' inputs interact (the conservative Hessian term).
+    df, _, dx = _split(deps, num_consts, num_bwd_consts)
+    kf, kb, kx = _split(ctx.known, num_consts, num_bwd_consts)
+    outs = sub_jaxpr(ctx, fwd_jaxpr, [*df, *dx], [*kf, *kx])
+    ctx.square(spd.all_inputs(deps, ctx))
+    if all(d is None for d in dx):
+        return outs
+    sp = spd.scipy_sparse()
+    n_out = len(ctx.out_avals) - num_res
+    sizes = [a.size for a in ctx.out_avals[:n_out]]
+    total = sum(sizes)
+    eye = sp.identity(total, dtype=bool, format="csr")
+    starts = np.cumsum([0, *sizes])
+    cts = [sp.csr_array(eye[starts[k] : starts[k + 1]]) for k in range(n_out)]
+    res_none = [None] * num_res
+    transposed = run(
+        State(total, hessian=False),
+        bwd_jaxpr,
+        [*[None] * num_bwd_consts, *res_none, *cts],
+        [*kb, *res_none, *[None] * n_out],
+    )
+    jac: Any = None
+    for t, d in zip(transposed, dx, strict=True):
+        if t is not None and d is not None:
+            jac = spd.union(jac, spd.combine(sp.csr_array(t.T), d))
+    if jac is not None:
+        for k in range(n_out):
+            outs[k] = spd.union(outs[k], sp.csr_array(jac[starts[k] : starts[k + 1]]))
+    return outs
+
+
 custom_vjp_call_p = Primitive(
     "custom_vjp_call",
     multiple_results=True,
@@ -659,6 +731,7 @@ custom_vjp_call_p = Primitive(
     jvp=_cv_jvp,
     vjp=_cv_vjp,
     batch=_cv_batch,
+    sparsity=_cv_sparsity,
     samples=lambda rng: _cv_samples(rng),  # defined at the end (they use the user API)
 )
 
@@ -861,6 +934,8 @@ checkpoint_call_p = Primitive(
     jvp=_ck_jvp,
     vjp=_ck_vjp,
     batch=_ck_batch,
+    # its derivatives are those of the body, recomputed or not
+    sparsity=lambda ctx, deps, *, jaxpr, name: sub_jaxpr(ctx, jaxpr, deps, ctx.known),
     samples=lambda rng: _ck_samples(rng),  # defined at the end (they use the user API)
 )
 

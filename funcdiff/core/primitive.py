@@ -35,6 +35,12 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   params). Without it a jaxpr that contains the primitive runs numpy code.
 - ``samples(rng)``: example ``(args, params)`` pairs the registry sweep test
   checks every rule on.
+- ``sparsity(ctx, deps, **params)`` (optional): how the derivative's sparsity
+  pattern propagates, for ``jacobian_sparsity``/``hessian_sparsity``; always
+  written in list form (``deps`` and the result are lists). Builders for
+  whole families are in ``funcdiff.interpreters.sparsity`` (``elementwise``,
+  ``selection``, ``reduction``...); without one the detection is
+  conservative (dense) through the primitive.
 
 **Interpreters see lists only.** Assigning one of the five rules above
 (``prim.vjp = f``, or ``setattr(prim, "vjp", f)``) also files its list form
@@ -194,6 +200,7 @@ class Primitive:
         emit_inplace: Any = None,
         emit_scalar: Any = None,
         returns_view: bool = False,
+        sparsity: Any = None,
         rules: Callable[[Primitive], None] | None = None,
     ) -> None:
         """Declare a primitive in one expression: each keyword sets the rule
@@ -232,6 +239,10 @@ class Primitive:
         self.emit_scalar: str | Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).
         self.zero_derivative = False
+        #: how the derivative's sparsity pattern propagates (None: conservatively)
+        self.sparsity: Rule | None = None
+        #: True when linear in its differentiable operands (``rules=linear(...)``)
+        self.linear = False
         if rules is not None:
             rules(self)
         given = {
@@ -245,6 +256,7 @@ class Primitive:
             "emit_out": emit_out,
             "emit_inplace": emit_inplace,
             "emit_scalar": emit_scalar,
+            "sparsity": sparsity,
         }
         for kind, rule in given.items():
             if rule is not None:

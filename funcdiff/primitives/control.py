@@ -42,6 +42,7 @@ from funcdiff.core.primitive import Primitive, Samples, Zero, instantiate, is_fl
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.errors import ConcretizationError, DTypeError, ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
+from funcdiff.interpreters.sparsity import sub_jaxpr
 from funcdiff.interpreters.staging import (
     Linearized,
     apply_jvp,
@@ -58,6 +59,7 @@ from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import reductions as red
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import to_front
 
 Array = Any
@@ -382,6 +384,17 @@ def _cond_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+def _cond_sparsity(
+    ctx: spd.Context, deps: Sequence[Any], *, branches: tuple[ClosedJaxpr, ...]
+) -> list[Any]:
+    """The union over the branches (only the taken one when the index is known)."""
+    index = ctx.known[0]
+    if index is not None:
+        branches = (branches[min(max(int(index), 0), len(branches) - 1)],)
+    outs = [sub_jaxpr(ctx, br, deps[1:], ctx.known[1:]) for br in branches]
+    return [spd.union(*col) for col in zip(*outs, strict=True)]
+
+
 cond_p = Primitive(
     "cond",
     multiple_results=True,
@@ -390,6 +403,7 @@ cond_p = Primitive(
     jvp=_cond_jvp,
     vjp=_cond_vjp,
     batch=_cond_batch,
+    sparsity=_cond_sparsity,
     samples=_cond_samples,
 )
 
@@ -813,6 +827,90 @@ def _scan_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+#: scans up to this length are unrolled for sparsity detection (exact per
+#: step); longer ones iterate the carry's pattern to a fixpoint
+SCAN_UNROLL = 1000
+#: a loop whose carry pattern grows for longer than this is taken as dense
+FIXPOINT_STEPS = 64
+
+
+def _same_pattern(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return (a is None or not a.nnz) and (b is None or not b.nnz)
+    return not (a != b).nnz
+
+
+def _carry_fixpoint(
+    ctx: spd.Context,
+    body: ClosedJaxpr,
+    before: Sequence[Any],
+    carry: Sequence[Any],
+    after: Sequence[Any],
+    known: Sequence[Any],
+) -> tuple[list[Any], list[Any]] | None:
+    """Run ``body`` on ``[*before, *carry, *after]`` until the carry's
+    pattern stops growing: (carry, other outputs), or None if it keeps
+    growing past ``FIXPOINT_STEPS``."""
+    carry = list(carry)
+    for _ in range(FIXPOINT_STEPS):
+        outs = sub_jaxpr(ctx, body, [*before, *carry, *after], known)
+        grown = [spd.union(c, o) for c, o in zip(carry, outs, strict=False)]
+        if all(_same_pattern(c, g) for c, g in zip(carry, grown, strict=True)):
+            return carry, outs[len(carry) :]
+        carry = grown
+    return None
+
+
+def _scan_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[Any]:
+    """Unrolled (exact per step) up to ``SCAN_UNROLL`` steps; beyond, the
+    carry's pattern to a fixpoint over the union of all ``x`` slices, each
+    ``y`` slice with the pattern of all."""
+    consts, carry, xs = _scan_split(deps, num_consts, num_carry)
+    kc = list(ctx.known[:num_consts]) + [None] * num_carry
+    x_known = ctx.known[num_consts + num_carry :]
+    x_sizes = [a.size // max(length, 1) for a in ctx.in_avals[num_consts + num_carry :]]
+    y_sizes = [a.size // max(length, 1) for a in ctx.out_avals[num_carry:]]
+    if length <= SCAN_UNROLL:
+        steps: list[list[Any]] = [[] for _ in range(length)]
+        for t in range(length - 1, -1, -1) if reverse else range(length):
+            x_t = [None if d is None else d[t * m : (t + 1) * m] for d, m in zip(xs, x_sizes)]
+            k_t = [None if k is None else np.asarray(k)[t] for k in x_known]
+            outs = sub_jaxpr(ctx, jaxpr, [*consts, *carry, *x_t], [*kc, *k_t])
+            carry, steps[t] = outs[:num_carry], outs[num_carry:]
+        ys: list[Any] = []
+        for j, m in enumerate(y_sizes):
+            rows = [s[j] for s in steps]
+            if all(r is None for r in rows) or not rows:
+                ys.append(None)
+            else:
+                filled = [ctx.empty(m) if r is None else r for r in rows]
+                ys.append(spd.scipy_sparse().vstack(filled, format="csr"))
+        return [*carry, *ys]
+    x_all = [
+        None
+        if d is None
+        else spd.combine(
+            spd.index_matrix(np.arange(m * length) % m, np.arange(m * length), (m, m * length)), d
+        )
+        for d, m in zip(xs, x_sizes)
+    ]
+    found = _carry_fixpoint(ctx, jaxpr, consts, carry, x_all, [*kc, *[None] * len(xs)])
+    if found is None:
+        return spd.conservative(ctx, deps)
+    carry, y_one = found
+    tile = [np.tile(np.arange(m), length) for m in y_sizes]
+    return [*carry, *(spd.take_rows(y, t) for y, t in zip(y_one, tile, strict=True))]
+
+
 scan_p = Primitive(
     "scan",
     multiple_results=True,
@@ -821,6 +919,7 @@ scan_p = Primitive(
     jvp=_scan_jvp,
     vjp=_scan_vjp,
     batch=_scan_batch,
+    sparsity=_scan_sparsity,
     samples=_scan_samples,
 )
 
@@ -1139,6 +1238,24 @@ def _while_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+def _while_sparsity(
+    ctx: spd.Context,
+    deps: Sequence[Any],
+    *,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[Any]:
+    """The carry's pattern iterated to a fixpoint over the body (the trip
+    count is not known; the predicate has a zero derivative); dense when it
+    keeps growing past ``FIXPOINT_STEPS``."""
+    _, bc, carry = _while_split(deps, cond_nconsts, body_nconsts)
+    _, kb, _ = _while_split(ctx.known, cond_nconsts, body_nconsts)
+    found = _carry_fixpoint(ctx, body_jaxpr, bc, carry, [], [*kb, *[None] * len(carry)])
+    return spd.conservative(ctx, deps) if found is None else found[0]
+
+
 while_p = Primitive(
     "while",
     multiple_results=True,
@@ -1147,5 +1264,6 @@ while_p = Primitive(
     jvp=_while_jvp,
     vjp=_while_vjp,
     batch=_while_batch,
+    sparsity=_while_sparsity,
     samples=_while_samples,
 )

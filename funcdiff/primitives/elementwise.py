@@ -23,6 +23,7 @@ from funcdiff.core.primitive import Primitive, Samples, Zero, is_float, list_for
 from funcdiff.core.trace import Tracer, bind, bind_list
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.rules import def_zero_derivative
 from funcdiff.tree import tree_map
 
@@ -159,10 +160,14 @@ def _unary(
     *,
     real_only: str = "",
     scalar: str | None = None,
+    second_order: str = "nonlinear",
 ) -> Primitive:
     """``real_only``: why a complex operand is refused (empty: accepted; a
     unary function with a derivative is then holomorphic, so one rule
     serves real and complex operands, see "complex numbers" below).
+    ``second_order``: the structure of the second derivative for sparsity
+    detection (``linear`` or ``nonlinear``, see
+    ``funcdiff.interpreters.sparsity.elementwise``).
     ``scalar``: the Python-float expression for jit (``emit_scalar``)."""
     prim = Primitive(name)
     prim.impl = impl
@@ -194,6 +199,7 @@ def _unary(
 
         prim.jvp = jvp
         prim.vjp = vjp
+        prim.sparsity = spd.elementwise(second_order)
     prim.batch = lambda args, dims: (bind(prim, *args), dims[0])
     prim.samples = _float_samples(*domain, nargs=1)
     return prim
@@ -212,7 +218,7 @@ def _acosh_derivative(x: Array) -> Array:
     return rsqrt(sub(mul(x, x), 1.0))
 
 
-neg_p = _unary("neg", np.negative, lambda out, x: -1.0, scalar="(-{0})")
+neg_p = _unary("neg", np.negative, lambda out, x: -1.0, scalar="(-{0})", second_order="linear")
 exp_p = _unary("exp", np.exp, lambda out, x: out, scalar="_m.exp({0})")
 log_p = _unary("log", np.log, lambda out, x: div(1.0, x), (0.2, 3.0), scalar="_m.log({0})")
 log1p_p = _unary(
@@ -347,6 +353,7 @@ integer_pow_p.vjp = lambda ct, primals, out, needs, *, y: [
     mul(ct, _integer_pow_derivative(primals[0], y))
 ]
 integer_pow_p.batch = lambda args, dims, *, y: (integer_pow(args[0], y), dims[0])
+integer_pow_p.sparsity = spd.integer_pow_rule
 integer_pow_p.samples = lambda rng: [
     ((rng.uniform(-2, 2, (3,)),), {"y": n}) for n in (0, 1, 2, 3, -2)
 ]
@@ -368,7 +375,10 @@ def _binary(
     zero_derivative: bool = False,
     real_only: bool = False,
     scalar: str | None = None,
+    second_order: str = "nonlinear",
 ) -> Primitive:
+    """``second_order``: the structure of the second derivative for sparsity
+    detection (see ``funcdiff.interpreters.sparsity.elementwise``)."""
     prim = Primitive(name)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
@@ -387,6 +397,7 @@ def _binary(
     if zero_derivative:
         def_zero_derivative(prim)
         return prim
+    prim.sparsity = spd.elementwise(second_order)
     partials = (dx, dy)
 
     @list_form
@@ -486,11 +497,30 @@ def _min_dx(out: Array, x: Array, y: Array) -> Array:
     return sub(0.5, mul(0.5, sign(sub(x, y))))
 
 
-add_p = _binary("add", np.add, lambda o, x, y: _ONE, lambda o, x, y: _ONE, scalar="({0} + {1})")
-sub_p = _binary(
-    "sub", np.subtract, lambda o, x, y: _ONE, lambda o, x, y: _MINUS_ONE, scalar="({0} - {1})"
+add_p = _binary(
+    "add",
+    np.add,
+    lambda o, x, y: _ONE,
+    lambda o, x, y: _ONE,
+    scalar="({0} + {1})",
+    second_order="linear",
 )
-mul_p = _binary("mul", np.multiply, lambda o, x, y: y, lambda o, x, y: x, scalar="({0} * {1})")
+sub_p = _binary(
+    "sub",
+    np.subtract,
+    lambda o, x, y: _ONE,
+    lambda o, x, y: _MINUS_ONE,
+    scalar="({0} - {1})",
+    second_order="linear",
+)
+mul_p = _binary(
+    "mul",
+    np.multiply,
+    lambda o, x, y: y,
+    lambda o, x, y: x,
+    scalar="({0} * {1})",
+    second_order="bilinear",
+)
 div_p = _binary(
     "div",
     np.divide,
@@ -498,14 +528,19 @@ div_p = _binary(
     lambda o, x, y: neg(div(o, y)),
     domain=(0.5, 2.0),
     scalar="({0} / {1})",
+    second_order="quotient",
 )
 pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), scalar="_pow({0}, {1})")
 # max/min at a tie: the derivative is split evenly (JAX's choice), so
 # max(x, y) + min(x, y), maximum(x, x) and maximum(x, 0) - maximum(-x, 0) are
 # right at the tie; no linear choice can also make second derivatives of
 # products like max(x, y) * min(x, y) right there (see docs/conventions.md).
-max_p = _binary("max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x))
-min_p = _binary("min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x))
+max_p = _binary(
+    "max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x), second_order="piecewise"
+)
+min_p = _binary(
+    "min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x), second_order="piecewise"
+)
 atan2_p = _binary(
     "atan2",
     np.arctan2,
@@ -522,6 +557,7 @@ rem_p = _binary(
     lambda o, x, y: neg(floor(div(x, y))),
     domain=(0.5, 2.0),
     real_only=True,
+    second_order="piecewise",  # x - y floor(x / y), floor piecewise constant
 )
 floor_divide_p = _binary(
     "floor_divide", np.floor_divide, None, None, zero_derivative=True, real_only=True
@@ -598,6 +634,7 @@ select_p.abstract_eval = _select_abstract_eval
 select_p.jvp = _select_jvp
 select_p.vjp = _select_vjp
 select_p.batch = elementwise_batch(select_p)
+select_p.sparsity = spd.elementwise("linear", operands=(1, 2))
 select_p.samples = lambda rng: [
     ((rng.uniform(size=(3,)) > 0.5, rng.normal(size=(3,)), rng.normal(size=(3,))), {}),
     ((rng.uniform(size=(2, 3)) > 0.5, rng.normal(size=(3,)), rng.normal(size=())), {}),
@@ -641,6 +678,7 @@ def _convert_vjp(
     return [convert(ct, src)]
 
 
+convert_element_type_p.sparsity = spd.identity_rule
 convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.vjp = _convert_vjp
 convert_element_type_p.batch = lambda args, dims, *, new_dtype: (
@@ -746,6 +784,7 @@ def _unary_complex(
     prim.vjp = lambda ct, primals, out, needs: [vjp(ct, _dtype_of(primals[0]))]
     prim.batch = lambda args, dims: (bind(prim, args[0]), dims[0])
     prim.samples = _complex_samples
+    prim.sparsity = spd.elementwise("linear")
     return prim
 
 
@@ -817,6 +856,7 @@ def _abs_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -
 abs_p.abstract_eval = _abs_abstract_eval
 abs_p.jvp = _abs_jvp
 abs_p.vjp = _abs_vjp
+abs_p.sparsity = spd.abs_rule
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import front_batch, keep_axis_batch, to_front
 from funcdiff.primitives.rules import def_zero_derivative, linear
 
@@ -105,6 +106,7 @@ slice_p = Primitive(
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_slice_abstract_eval,
     rules=linear(_slice_transpose),
+    sparsity=spd.selection((0,)),
     batch=front_batch(
         lambda n, *, start_indices, limit_indices, strides: {
             "start_indices": (0, *start_indices),
@@ -232,6 +234,7 @@ pad_p = Primitive(
     impl=_pad_impl,
     abstract_eval=_pad_abstract_eval,
     rules=linear(_pad_transpose_operand, _pad_transpose_value),
+    sparsity=spd.selection((0, 1)),
     batch=_pad_batch,
     samples=lambda rng: [
         ((rng.normal(size=(3,)), rng.normal(size=())), {"padding_config": ((1, 2, 0),)}),
@@ -279,6 +282,13 @@ def _add_into_slice_transpose_x(
     return bind(slice_p, ct, start_indices=start, limit_indices=limit, strides=(1,) * len(shape))
 
 
+def _add_into_slice_targets(ctx: Any, *, start: Index, shape: Index) -> Array:
+    """Where each element of ``x`` lands in the output (sparsity detection)."""
+    out = ctx.out_avals[0]
+    where = np.arange(out.size).reshape(out.shape)
+    return where[tuple(slice(lo, lo + n) for lo, n in zip(start, shape, strict=True))]
+
+
 add_into_slice_p = Primitive(
     "add_into_slice",
     impl=_add_into_slice_impl,
@@ -290,6 +300,7 @@ add_into_slice_p = Primitive(
     ),
     abstract_eval=_add_into_slice_abstract_eval,
     rules=linear(lambda ct, y, x, **params: ct, _add_into_slice_transpose_x),
+    sparsity=spd.placement(0, 1, _add_into_slice_targets),
     batch=front_batch(lambda n, *, start, shape: {"start": (0, *start), "shape": (n, *shape)}),
     samples=lambda rng: [
         ((rng.normal(size=(5,)), rng.normal(size=(3,))), {"start": (1,), "shape": (3,)}),
@@ -357,6 +368,7 @@ concatenate_p = Primitive(
     abstract_eval=_concatenate_abstract_eval,
     jvp=_concatenate_jvp,
     vjp=_concatenate_vjp,
+    sparsity=spd.selection(),
     batch=front_batch(lambda n, *, dimension: {"dimension": dimension + 1}),
     samples=lambda rng: [
         ((rng.normal(size=(2,)), rng.normal(size=(3,))), {"dimension": 0}),
@@ -431,6 +443,7 @@ rev_p = Primitive(
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_rev_abstract_eval,
     rules=linear(lambda ct, x, *, dimensions: rev(ct, dimensions)),
+    sparsity=spd.selection((0,)),
     batch=keep_axis_batch("dimensions"),
     samples=lambda rng: [
         ((rng.normal(size=(4,)),), {"dimensions": (0,)}),
@@ -525,6 +538,7 @@ gather_p = Primitive(
     impl=_gather_impl,
     abstract_eval=_gather_abstract_eval,
     rules=linear(_gather_transpose, None),
+    sparsity=spd.selection((0,)),
     batch=_gather_batch,
     samples=lambda rng: [
         ((rng.normal(size=(5,)), np.array([0, 3, 3, 1])), {"axis": 0}),
@@ -606,6 +620,15 @@ def _scatter_add_batch(
     return sh.moveaxis(out, 1, axis + 1), 0
 
 
+def _scatter_add_targets(ctx: Any, *, axis: int) -> Array | None:
+    """Where each element of ``updates`` lands (None: indices unknown)."""
+    idx = ctx.known[1]
+    if idx is None:
+        return None
+    out = ctx.out_avals[0]
+    return np.take(np.arange(out.size).reshape(out.shape), idx, axis=axis)
+
+
 scatter_add_p = Primitive(
     "scatter_add",
     impl=_scatter_add_impl,
@@ -616,6 +639,7 @@ scatter_add_p = Primitive(
         lambda ct, operand, idx, updates, *, axis: bind(gather_p, ct, idx, axis=axis),
     ),
     batch=_scatter_add_batch,
+    sparsity=spd.placement(0, 2, _scatter_add_targets),
     samples=lambda rng: [
         ((rng.normal(size=(5,)), np.array([0, 3, 3, 1]), rng.normal(size=(4,))), {"axis": 0}),
         (

@@ -26,6 +26,7 @@ from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import RuleTemplate, shift, to_front, vectorized_batch
 
 Array = Any
@@ -166,6 +167,7 @@ dot_general_p = Primitive(
     jvp=_dot_general_jvp,
     vjp=_dot_general_vjp,
     batch=_dot_general_batch,
+    sparsity=spd.dot_general_rule,
     samples=lambda rng: [
         (
             (rng.normal(size=(2, 3)), rng.normal(size=(3, 4))),
@@ -483,6 +485,7 @@ solve_p = Primitive(
     jvp=_solve_jvp,
     vjp=_solve_vjp,
     batch=_solve_like_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((_well(rng, 3, 3), rng.normal(size=(3, 2))), {}),
         ((_well(rng, 3, 3), rng.normal(size=(3, 1))), {}),
@@ -589,6 +592,7 @@ triangular_solve_p = Primitive(
     jvp=_tri_jvp,
     vjp=_tri_vjp,
     batch=_solve_like_batch,
+    sparsity=spd.per_matrix,
     samples=_tri_samples,
 )
 
@@ -652,6 +656,7 @@ cholesky_p = Primitive(
     jvp=_cholesky_jvp,
     vjp=_cholesky_vjp,
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((_spd(rng, 3, 3),), {}),
         ((_spd(rng, 3, 3) + np.triu(rng.normal(size=(3, 3)), 1),), {}),  # upper part ignored
@@ -994,6 +999,7 @@ cofactor_p = Primitive(
     jvp=_cofactor_jvp,
     vjp=_cofactor_vjp,
     batch=_cofactor_batch,
+    sparsity=spd.per_matrix,
     samples=_cofactor_samples,
 )
 
@@ -1018,6 +1024,7 @@ det_p = Primitive(
     jvp=lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0]),
     vjp=lambda ct, primals, out, needs: [ew.mul(_as_mat(ct), cofactor(primals[0]))],
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((_well(rng, 3, 3),), {}),
         ((-_well(rng, 3, 3),), {}),
@@ -1063,6 +1070,7 @@ slogdet_p = Primitive(
     jvp=_slogdet_jvp,
     vjp=_slogdet_vjp,
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((_well(rng, 3, 3),), {}),
         ((-_well(rng, 3, 3),), {}),
@@ -1134,6 +1142,7 @@ eigh_p = Primitive(
     jvp=_eigh_jvp,
     vjp=_eigh_vjp,
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((_sym_distinct(rng, 3, True),), {"lower": True}),
         ((_sym_distinct(rng, 3, False),), {"lower": False}),
@@ -1238,6 +1247,7 @@ qr_p = Primitive(
     jvp=_qr_jvp,
     vjp=_qr_vjp,
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((_well(rng, 3, 3),), {}),
         ((rng.normal(size=(4, 2)),), {}),
@@ -1416,6 +1426,7 @@ svd_p = Primitive(
     jvp=_svd_jvp,
     vjp=_svd_vjp,
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=_svd_samples,
 )
 
@@ -1469,6 +1480,7 @@ pinv_p = Primitive(
     jvp=_pinv_jvp,
     vjp=_pinv_vjp,
     batch=vectorized_batch,
+    sparsity=spd.per_matrix,
     samples=lambda rng: [
         ((rng.normal(size=(3, 2)),), {"rcond": 1e-15}),
         ((rng.normal(size=(2, 3)),), {"rcond": 1e-15}),

@@ -30,6 +30,7 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import keep_axis_batch
 from funcdiff.primitives.rules import def_zero_derivative, linear
 
@@ -106,6 +107,7 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         jvp=jvp,
         vjp=vjp,
         batch=keep_axis_batch("axes", removes=True),
+        sparsity=spd.reduction("axes"),  # piecewise linear: no Hessian term
         samples=samples,
     )
 
@@ -193,6 +195,7 @@ cumsum_p = Primitive(
     impl=_cumsum_impl,
     abstract_eval=_cumsum_abstract_eval,
     rules=linear(_cumsum_transpose),
+    sparsity=spd.cumsum_rule,
     batch=keep_axis_batch("axis"),
     samples=lambda rng: [
         ((rng.normal(size=(5,)),), {"axis": 0, "reverse": False}),

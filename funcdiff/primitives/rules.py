@@ -106,6 +106,7 @@ def deflinear(prim: Primitive, *transposes: Rule | None) -> None:
 
     prim.jvp = jvp
     prim.vjp = vjp
+    prim.linear = True
 
 
 def def_zero_derivative(prim: Primitive) -> None:

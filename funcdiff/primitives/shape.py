@@ -16,6 +16,7 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import Primitive
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
+from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import front_batch, shift
 from funcdiff.primitives.rules import linear
 
@@ -72,6 +73,7 @@ broadcast_in_dim_p = Primitive(
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_bid_abstract_eval,
     rules=linear(_bid_transpose),
+    sparsity=spd.selection((0,)),
     batch=front_batch(
         lambda n, *, shape, broadcast_dimensions: {
             "shape": (n, *shape),
@@ -106,6 +108,7 @@ reshape_p = Primitive(
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_reshape_abstract_eval,
     rules=linear(lambda ct, x, *, new_sizes: reshape(ct, aval_of(x).shape)),
+    sparsity=spd.selection((0,)),
     batch=front_batch(lambda n, *, new_sizes: {"new_sizes": (n, *new_sizes)}),
     samples=lambda rng: [
         ((rng.normal(size=(2, 3)),), {"new_sizes": (3, 2)}),
@@ -137,6 +140,7 @@ transpose_p = Primitive(
         lambda ct, x, *, permutation: transpose(ct, tuple(int(i) for i in np.argsort(permutation)))
     ),
     batch=front_batch(lambda n, *, permutation: {"permutation": (0, *shift(permutation))}),
+    sparsity=spd.selection((0,)),
     samples=lambda rng: [
         ((rng.normal(size=(2, 3)),), {"permutation": (1, 0)}),
         ((rng.normal(size=(2, 3, 4)),), {"permutation": (2, 0, 1)}),
@@ -170,6 +174,7 @@ reduce_sum_p = Primitive(
     emit=lambda x, *, axes: f"np.sum({x}, axis={axes!r})",
     abstract_eval=_reduce_sum_abstract_eval,
     rules=linear(_reduce_sum_transpose),
+    sparsity=spd.reduction("axes"),
     batch=front_batch(lambda n, *, axes: {"axes": shift(axes)}),
     samples=lambda rng: [
         ((rng.normal(size=(2, 3)),), {"axes": (1,)}),
