@@ -1,0 +1,314 @@
+"""Levenberg-Marquardt for nonlinear least squares: minimize ``1/2 |r(x)|^2``.
+
+Each iteration linearizes the residual, ``r(x + p) ~ r + J p``, and takes the
+minimizer of the damped Gauss-Newton model
+
+    1/2 |r + J p|^2 + 1/2 mu |D p|^2,
+
+i.e. ``(J^T J + mu D^T D) p = -J^T r``. ``D`` is Moré's scaling (the running
+maximum of the column norms of ``J``, so the method does not depend on the
+units of the parameters); ``mu`` is the damping, updated from the gain ratio
+``rho`` (actual over predicted decrease) as in Nielsen (1999): shrunk by
+``max(1/3, 1 - (2 rho - 1)^3)`` after a good step, multiplied by a growing
+factor ``nu`` (2, 4, 8, ...) after a rejected one. The damped system is never
+formed as normal equations: ``J = QR`` once per Jacobian, then each trial
+solves the small least-squares problem ``[R; sqrt(mu) D] p = [-Q^T r; 0]``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+from funcdiff.api import jacfwd, jacrev
+from funcdiff.api_util import fun_name
+from funcdiff.errors import ShapeError
+from funcdiff.jit import jit as _jit
+from funcdiff.optimize._loop import Run, check_common
+from funcdiff.optimize._problem import Fun, Problem
+from funcdiff.optimize._result import Callback, IterationRecord, OptimizeResult
+
+#: Why a run stopped (``OptimizeResult.message``).
+GTOL = "converged: scaled gradient <= gtol"
+XTOL = "converged: relative step <= xtol"
+FTOL = "converged: relative decrease of |r|^2 <= ftol"
+ZERO = "converged: the residual is zero"
+
+
+def _check_residual(where: str, residual: Fun, out: Any) -> np.ndarray:
+    arr = np.asarray(out)
+    if arr.ndim != 1:
+        raise ShapeError(
+            f"{where}: the residual must return a vector (shape (m,)), but "
+            f"{fun_name(residual)} returned shape {arr.shape}"
+            + (
+                "; for a scalar objective use funcdiff.optimize.minimize"
+                if arr.ndim == 0
+                else "; ravel it (r.reshape(-1)) to fit every entry"
+            )
+        )
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{where}: the residual must be floating point, got dtype {arr.dtype}")
+    return np.asarray(arr, dtype=np.float64)
+
+
+class _LeastSquaresProblem(Problem):
+    """``1/2 |r(unravel(z))|^2`` on a flat vector, with the residual and its Jacobian."""
+
+    def __init__(self, residual: Fun, x0: Any, *, use_jit: bool, where: str, jac: str) -> None:
+        if not callable(residual):
+            raise TypeError(
+                f"{where}: residual must be a callable returning a vector, got "
+                f"{type(residual).__name__}"
+            )
+
+        def half_sq(x: Any) -> Any:
+            r = residual(x)
+            return 0.5 * (r * r).sum()
+
+        super().__init__(half_sq, x0, use_jit=use_jit, where=where)
+        self.njev = 0
+        unravel = self.unravel
+
+        def r_flat(z: Any) -> Any:
+            return residual(unravel(z))
+
+        m = _check_residual(where, residual, r_flat(self.x0)).shape[0]
+        self.m = m
+        if jac == "auto":
+            jac = "fwd" if self.n <= m else "rev"
+        jac_fn = jacfwd(r_flat) if jac == "fwd" else jacrev(r_flat)
+
+        def r_and_jac(z: Any) -> tuple[Any, Any]:
+            return r_flat(z), jac_fn(z)
+
+        self._r: Fun = _jit(r_flat) if use_jit else r_flat
+        self._rj: Fun = _jit(r_and_jac) if use_jit else r_and_jac
+
+    def residual(self, z: np.ndarray) -> np.ndarray:
+        self.nfev += 1
+        return np.asarray(self._r(z), dtype=np.float64).reshape(self.m)
+
+    def residual_and_jac(
+        self, z: np.ndarray, *, new_point: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(r, J)`` at ``z``; ``new_point=False``: r there was already counted."""
+        self.nfev += new_point
+        self.njev += 1
+        r, J = self._rj(z)
+        return (
+            np.asarray(r, dtype=np.float64).reshape(self.m),
+            np.asarray(J, dtype=np.float64).reshape(self.m, self.n),
+        )
+
+
+class _LMRun(Run):
+    """The shared loop, with the damping ``mu`` in the verbose table."""
+
+    HEADER = (
+        f"{'iter':>5} {'f(x)':>15} {'|grad|':>10} {'|step|':>10} {'predicted':>11} "
+        f"{'actual':>11} {'rho':>8} {'mu':>9} {'ok':>3}"
+    )
+
+    def row(self, rec: IterationRecord) -> str:
+        def cell(v: float | None, width: int, spec: str) -> str:
+            return "-".rjust(width) if v is None else format(v, spec).rjust(width)
+
+        return (
+            f"{rec.nit:>5d} {rec.f:>15.8e} {rec.grad_norm:>10.3e} "
+            f"{cell(rec.step_norm, 10, '.3e')} {cell(rec.predicted, 11, '.3e')} "
+            f"{cell(rec.actual, 11, '.3e')} {cell(rec.rho, 8, '.3f')} "
+            f"{cell(rec.damping, 9, '.2e')} {'yes' if rec.accepted else 'no':>3}"
+        )
+
+
+def _damped_step(
+    R: np.ndarray, qtr: np.ndarray, d: np.ndarray, mu: float
+) -> tuple[np.ndarray, float, float]:
+    """Minimize ``|R p + qtr|^2 + mu |d * p|^2``: ``(p, |J p|^2, |D p|^2)``.
+
+    In the scaled variable ``q = D p`` the stacked system ``[R D^-1;
+    sqrt(mu) I] q = [-qtr; 0]`` is well balanced (its singular values are at
+    least ``sqrt(mu)``); ``np.linalg.lstsq`` solves it by an orthogonal
+    factorization (the conditioning of J, not of J^T J)."""
+    n = d.shape[0]
+    A = np.concatenate([R / d, math.sqrt(mu) * np.eye(n)], axis=0)
+    b = np.concatenate([-qtr, np.zeros(n)])
+    q = np.linalg.lstsq(A, b, rcond=None)[0]
+    p = q / d
+    Rp = R @ p
+    return p, float(Rp @ Rp), float(q @ q)
+
+
+def levenberg_marquardt(
+    residual: Fun,
+    x0: Any,
+    *,
+    gtol: float = 1e-10,
+    xtol: float = 1e-10,
+    ftol: float = 1e-14,
+    maxiter: int = 500,
+    mu0: float = 1e-3,
+    scale: bool = True,
+    jac: Literal["auto", "fwd", "rev"] = "auto",
+    jit: bool = False,
+    verbose: bool = False,
+    callback: Callback | None = None,
+    keep_x: bool = True,
+) -> OptimizeResult:
+    """Levenberg-Marquardt: minimize ``f(x) = 1/2 |r(x)|^2`` for a vector residual ``r``.
+
+    Each iteration solves the damped Gauss-Newton system
+    ``(J^T J + mu D^T D) p = -J^T r`` (by an orthogonal factorization of
+    ``[J; sqrt(mu) D]``, never by forming ``J^T J``), where ``J`` is the
+    residual's Jacobian (``jacfwd`` or ``jacrev``, exact) and ``D`` Moré's
+    diagonal scaling: ``D_ii`` is the largest norm column ``i`` of ``J`` has
+    had so far (``scale=False``: ``D = I``, Levenberg's original damping). The
+    step is taken when the gain ratio ``rho = actual / predicted decrease`` is
+    positive; the damping ``mu`` then shrinks by ``max(1/3, 1 - (2 rho -
+    1)^3)``, otherwise it grows by a factor ``nu = 2, 4, 8, ...`` (Nielsen's
+    update). Close to a zero-residual solution this is Gauss-Newton:
+    quadratic convergence.
+
+    Args:
+      residual: ``r(x)``, returning a float vector of shape (m,) (any m,
+        more or fewer equations than unknowns).
+      x0: the starting point: a vector, a list of numbers, or a pytree.
+      gtol: stop when every scaled gradient component (the cosine of the
+        angle between ``r`` and a column of ``J``, as in MINPACK)
+        ``|J_i . r| / (|J_i| |r|) <= gtol``.
+      xtol: stop when ``|D p| <= xtol (|D x| + xtol)`` for a step ``p``.
+      ftol: stop when the actual and the predicted relative decrease of
+        ``|r|^2`` are both ``<= ftol`` for a step.
+      maxiter: maximum number of iterations (each tries one step: one
+        evaluation of ``r``, and one of ``J`` after an accepted step).
+      mu0: the initial damping: ``mu0 D^T D`` with the scaling, ``mu0 max_i
+        (J^T J)_ii I`` without.
+      scale: Moré's scaling ``D`` (default) or ``D = I``.
+      jac: ``"fwd"`` (``jacfwd``), ``"rev"`` (``jacrev``) or ``"auto"``
+        (forward when there are no more unknowns than residuals).
+      jit: compile ``r`` and ``(r, J)`` with ``funcdiff.jit`` once.
+      verbose: print a table, one row per iteration (``mu`` is the damping,
+        ``ok`` whether the step was accepted).
+      callback, keep_x: see :func:`gradient_descent`.
+
+    Returns:
+      An :class:`OptimizeResult`: ``fun`` is ``1/2 |r(x)|^2``, ``grad`` is
+      ``J^T r``; ``nfev`` counts evaluations of ``r``, ``njev`` of ``J``. The
+      history's ``damping`` is ``mu``, ``accepted`` whether the step was
+      taken, ``predicted`` the damped model's decrease.
+
+    Fitting ``y = a exp(b t)`` to exact data recovers ``a`` and ``b``:
+
+    >>> import numpy as np, funcdiff.numpy as fnp
+    >>> t = np.linspace(0.0, 1.0, 8); y = 2.0 * np.exp(-1.5 * t)
+    >>> res = levenberg_marquardt(lambda p: p[0] * fnp.exp(p[1] * t) - y, [1.0, 0.0])
+    >>> res.success, res.x.round(10), res.nit
+    (True, array([ 2. , -1.5]), 6)
+    """
+    where = "levenberg_marquardt"
+    check_common(where, 0.0, maxiter)
+    for name, v in (("gtol", gtol), ("xtol", xtol), ("ftol", ftol)):
+        if not v >= 0:
+            raise ValueError(f"{where}: {name} must be >= 0, got {v}")
+    if not mu0 > 0:
+        raise ValueError(f"{where}: mu0 must be > 0, got {mu0}")
+    if jac not in ("auto", "fwd", "rev"):
+        raise ValueError(f"{where}: jac must be 'auto', 'fwd' or 'rev', got {jac!r}")
+    prob = _LeastSquaresProblem(residual, x0, use_jit=jit, where=where, jac=jac)
+    run = _LMRun(
+        prob,
+        "levenberg-marquardt",
+        tol=0.0,
+        maxiter=maxiter,
+        verbose=verbose,
+        keep_x=keep_x,
+        callback=callback,
+    )
+    z = prob.x0
+    r, J = prob.residual_and_jac(z)
+    f = 0.5 * float(r @ r)
+    g = J.T @ r
+    run.start(z, f, g, damping=None)
+    n = prob.n
+    col = np.linalg.norm(J, axis=0)
+    d = np.where(col > 0, col, 1.0) if scale else np.ones(n)
+    mu = mu0 * float(np.max(d * d)) if not scale else mu0
+    nu = 2.0
+    Q, R = np.linalg.qr(J)
+    qtr = Q.T @ r
+
+    def converged_gradient() -> bool:
+        rn = math.sqrt(2.0 * f)
+        if rn == 0.0:
+            return True
+        colj = np.linalg.norm(J, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = np.where(colj > 0, np.abs(g) / (colj * rn), 0.0)
+        return bool(np.max(cos, initial=0.0) <= gtol)
+
+    message = None
+    if f == 0.0:
+        message = ZERO
+    elif converged_gradient():
+        message = GTOL
+    while message is None and run.going():
+        if not (np.all(np.isfinite(J)) and np.all(np.isfinite(r))):
+            run.fail("the residual or its Jacobian is not finite")
+            break
+        p, jp2, dp2 = _damped_step(R, qtr, d, mu)
+        predicted = 0.5 * jp2 + mu * dp2  # = -(g.p + 1/2 |J p|^2) at the damped minimizer
+        z_new = z + p
+        with np.errstate(all="ignore"):  # a trial point may overflow: it is rejected
+            r_new = prob.residual(z_new)
+            f_new = 0.5 * float(r_new @ r_new)
+        if not math.isfinite(f_new):
+            f_new = math.inf
+        actual = f - f_new
+        rho = actual / predicted if predicted > 0 else -math.inf
+        step_norm = float(np.linalg.norm(p))
+        small_step = math.sqrt(dp2) <= xtol * (float(np.linalg.norm(d * z)) + xtol)
+        small_decrease = f > 0 and abs(actual) <= ftol * f and predicted <= ftol * f and rho <= 2.0
+        info: dict[str, Any] = {
+            "step_norm": step_norm,
+            "predicted": predicted,
+            "actual": actual if math.isfinite(actual) else None,
+            "rho": rho if math.isfinite(rho) else None,
+            "damping": mu,
+        }
+        if rho > 0:
+            z, r, f = z_new, r_new, f_new
+            r, J = prob.residual_and_jac(z, new_point=False)
+            g = J.T @ r
+            if scale:
+                d = np.maximum(d, np.linalg.norm(J, axis=0))
+            Q, R = np.linalg.qr(J)
+            qtr = Q.T @ r
+            mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            nu = 2.0
+            run.step(z, f, g, accepted=True, **info)
+        else:
+            mu *= nu
+            nu *= 2.0
+            run.step(z, f, g, accepted=False, **info)
+        if f == 0.0:
+            message = ZERO
+        elif converged_gradient():
+            message = GTOL
+        elif small_decrease:
+            message = FTOL
+        elif small_step:
+            message = XTOL
+        elif not math.isfinite(mu) or mu > 1e300 / max(float(np.max(d * d)), 1.0):
+            run.fail("the damping overflowed: no step decreases |r| (precision limit?)")
+            break
+    if message is not None:
+        run.success, run.message = True, message
+    res = run.finish()
+    res.njev = res.ngev = prob.njev  # each Jacobian gives the gradient J^T r
+    return res
+
+
+__all__ = ["levenberg_marquardt"]
