@@ -123,6 +123,18 @@ class _LMRun(Run):
             f"{cell(rec.damping, 9, '.2e')} {'yes' if rec.accepted else 'no':>3}"
         )
 
+    def finish(self) -> OptimizeResult:
+        verbose, self.verbose = self.verbose, False
+        res = super().finish()
+        # each Jacobian also gives the gradient J^T r
+        res.njev = res.ngev = int(getattr(self.prob, "njev", 0))
+        self.verbose = verbose
+        if verbose:
+            self._print("-" * len(self.HEADER))
+            for line in str(res).splitlines():
+                self._print(line)
+        return res
+
 
 def _damped_step(
     R: np.ndarray, qtr: np.ndarray, d: np.ndarray, mu: float
@@ -306,9 +318,7 @@ def levenberg_marquardt(
             break
     if message is not None:
         run.success, run.message = True, message
-    res = run.finish()
-    res.njev = res.ngev = prob.njev  # each Jacobian gives the gradient J^T r
-    return res
+    return run.finish()
 
 
 __all__ = ["levenberg_marquardt"]
