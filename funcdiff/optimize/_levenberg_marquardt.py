@@ -7,12 +7,19 @@ minimizer of the damped Gauss-Newton model
 
 i.e. ``(J^T J + mu D^T D) p = -J^T r``. ``D`` is Moré's scaling (the running
 maximum of the column norms of ``J``, so the method does not depend on the
-units of the parameters); ``mu`` is the damping, updated from the gain ratio
-``rho`` (actual over predicted decrease) as in Nielsen (1999): shrunk by
-``max(1/3, 1 - (2 rho - 1)^3)`` after a good step, multiplied by a growing
-factor ``nu`` (2, 4, 8, ...) after a rejected one. The damped system is never
-formed as normal equations: ``J = QR`` once per Jacobian, then each trial
-solves the small least-squares problem ``[R; sqrt(mu) D] p = [-Q^T r; 0]``.
+units of the parameters). The damping ``mu`` is chosen one of two ways:
+
+- ``update="trust-region"`` (default, Moré 1978, as MINPACK's ``lmder``):
+  a radius ``delta`` on ``|D p|`` is kept, shrunk after poor steps and grown
+  after good ones, and ``mu`` is the damping whose step has length
+  ``delta`` (``mu = 0``, the Gauss-Newton step, when that one fits);
+- ``update="nielsen"`` (Nielsen 1999): ``mu`` itself is updated from the gain
+  ratio ``rho``: shrunk by ``max(1/3, 1 - (2 rho - 1)^3)`` after a good step,
+  multiplied by a growing factor ``nu`` (2, 4, 8, ...) after a rejected one.
+
+The damped system is never formed as normal equations: ``J = QR`` once per
+Jacobian, then each trial solves the small least-squares problem
+``[R D^-1; sqrt(mu) I] (D p) = [-Q^T r; 0]``.
 """
 
 from __future__ import annotations
@@ -154,6 +161,41 @@ def _damped_step(
     return p, float(Rp @ Rp), float(q @ q)
 
 
+def _damping_for_radius(
+    R: np.ndarray, qtr: np.ndarray, d: np.ndarray, delta: float, mu: float
+) -> tuple[float, np.ndarray, float, float]:
+    """Moré's ``lmpar``: the damping ``mu`` whose step has ``|D p| ~ delta``.
+
+    ``mu = 0`` (the Gauss-Newton step) when that step is inside the region;
+    otherwise a safeguarded Newton iteration on ``1/|D p(mu)| = 1/delta``
+    (Moré 1978), stopped within 10%. Returns ``(mu, p, |J p|^2, |D p|^2)``."""
+    p, jp2, dp2 = _damped_step(R, qtr, d, 0.0)
+    if math.sqrt(dp2) <= 1.1 * delta:
+        return 0.0, p, jp2, dp2
+    n = d.shape[0]
+    A = R / d
+    lo, hi = 0.0, float(np.linalg.norm(A.T @ qtr)) / delta
+    if not lo < mu < hi:
+        mu = 1e-3 * hi
+    for _ in range(10):
+        p, jp2, dp2 = _damped_step(R, qtr, d, mu)
+        qn = math.sqrt(dp2)
+        phi = qn - delta
+        if abs(phi) <= 0.1 * delta:
+            break
+        if phi > 0:
+            lo = max(lo, mu)
+        else:
+            hi = min(hi, mu)
+        # q^T (A^T A + mu I)^-1 q through the triangular factor of [A; sqrt(mu) I]
+        _, Ra = np.linalg.qr(np.concatenate([A, math.sqrt(mu) * np.eye(n)], axis=0))
+        w = np.linalg.solve(Ra.T, d * p)
+        mu = max(lo, mu + (phi / delta) * dp2 / float(w @ w))
+        if not lo < mu < hi:
+            mu = max(1e-3 * hi, math.sqrt(lo * hi))
+    return mu, p, jp2, dp2
+
+
 def levenberg_marquardt(
     residual: Fun,
     x0: Any,
@@ -164,6 +206,7 @@ def levenberg_marquardt(
     maxiter: int = 500,
     mu0: float = 1e-3,
     scale: bool = True,
+    update: Literal["trust-region", "nielsen"] = "trust-region",
     jac: Literal["auto", "fwd", "rev"] = "auto",
     jit: bool = False,
     verbose: bool = False,
@@ -179,10 +222,11 @@ def levenberg_marquardt(
     diagonal scaling: ``D_ii`` is the largest norm column ``i`` of ``J`` has
     had so far (``scale=False``: ``D = I``, Levenberg's original damping). The
     step is taken when the gain ratio ``rho = actual / predicted decrease`` is
-    positive; the damping ``mu`` then shrinks by ``max(1/3, 1 - (2 rho -
-    1)^3)``, otherwise it grows by a factor ``nu = 2, 4, 8, ...`` (Nielsen's
-    update). Close to a zero-residual solution this is Gauss-Newton:
-    quadratic convergence.
+    positive. The damping follows Moré's trust region (default: ``mu`` makes
+    ``|D p|`` match a radius that shrinks after poor steps and grows after
+    good ones) or Nielsen's update of ``mu`` itself (``update="nielsen"``).
+    Close to a zero-residual solution this is Gauss-Newton: quadratic
+    convergence.
 
     Args:
       residual: ``r(x)``, returning a float vector of shape (m,) (any m,
@@ -196,9 +240,12 @@ def levenberg_marquardt(
         ``|r|^2`` are both ``<= ftol`` for a step.
       maxiter: maximum number of iterations (each tries one step: one
         evaluation of ``r``, and one of ``J`` after an accepted step).
-      mu0: the initial damping: ``mu0 D^T D`` with the scaling, ``mu0 max_i
-        (J^T J)_ii I`` without.
+      mu0: the initial damping of ``update="nielsen"``: ``mu0 D^T D`` with the
+        scaling, ``mu0 max_i (J^T J)_ii I`` without (the trust region starts
+        from the radius ``100 |D x0|``).
       scale: Moré's scaling ``D`` (default) or ``D = I``.
+      update: ``"trust-region"`` (Moré's radius, as MINPACK) or
+        ``"nielsen"`` (the damping updated from the gain ratio).
       jac: ``"fwd"`` (``jacfwd``), ``"rev"`` (``jacrev``) or ``"auto"``
         (forward when there are no more unknowns than residuals).
       jit: compile ``r`` and ``(r, J)`` with ``funcdiff.jit`` once.
@@ -209,8 +256,9 @@ def levenberg_marquardt(
     Returns:
       An :class:`OptimizeResult`: ``fun`` is ``1/2 |r(x)|^2``, ``grad`` is
       ``J^T r``; ``nfev`` counts evaluations of ``r``, ``njev`` of ``J``. The
-      history's ``damping`` is ``mu``, ``accepted`` whether the step was
-      taken, ``predicted`` the damped model's decrease.
+      history's ``damping`` is ``mu``, ``radius`` the trust radius (None for
+      ``"nielsen"``), ``accepted`` whether the step was taken,
+      ``predicted`` the damped model's decrease.
 
     Fitting ``y = a exp(b t)`` to exact data recovers ``a`` and ``b``:
 
@@ -218,7 +266,7 @@ def levenberg_marquardt(
     >>> t = np.linspace(0.0, 1.0, 8); y = 2.0 * np.exp(-1.5 * t)
     >>> res = levenberg_marquardt(lambda p: p[0] * fnp.exp(p[1] * t) - y, [1.0, 0.0])
     >>> res.success, res.x.round(10), res.nit
-    (True, array([ 2. , -1.5]), 6)
+    (True, array([ 2. , -1.5]), 5)
     """
     where = "levenberg_marquardt"
     check_common(where, 0.0, maxiter)
@@ -227,6 +275,8 @@ def levenberg_marquardt(
             raise ValueError(f"{where}: {name} must be >= 0, got {v}")
     if not mu0 > 0:
         raise ValueError(f"{where}: mu0 must be > 0, got {mu0}")
+    if update not in ("trust-region", "nielsen"):
+        raise ValueError(f"{where}: update must be 'trust-region' or 'nielsen', got {update!r}")
     if jac not in ("auto", "fwd", "rev"):
         raise ValueError(f"{where}: jac must be 'auto', 'fwd' or 'rev', got {jac!r}")
     prob = _LeastSquaresProblem(residual, x0, use_jit=jit, where=where, jac=jac)
@@ -249,6 +299,10 @@ def levenberg_marquardt(
     d = np.where(col > 0, col, 1.0) if scale else np.ones(n)
     mu = mu0 * float(np.max(d * d)) if not scale else mu0
     nu = 2.0
+    trust = update == "trust-region"
+    dx = float(np.linalg.norm(d * z))
+    delta = 100.0 * dx if dx > 0 else 100.0
+    first = True
     Q, R = np.linalg.qr(J)
     qtr = Q.T @ r
 
@@ -270,8 +324,12 @@ def levenberg_marquardt(
         if not (np.all(np.isfinite(J)) and np.all(np.isfinite(r))):
             run.fail("the residual or its Jacobian is not finite")
             break
-        p, jp2, dp2 = _damped_step(R, qtr, d, mu)
+        if trust:
+            mu, p, jp2, dp2 = _damping_for_radius(R, qtr, d, delta, mu)
+        else:
+            p, jp2, dp2 = _damped_step(R, qtr, d, mu)
         predicted = 0.5 * jp2 + mu * dp2  # = -(g.p + 1/2 |J p|^2) at the damped minimizer
+        info_mu = mu
         z_new = z + p
         with np.errstate(all="ignore"):  # a trial point may overflow: it is rejected
             r_new = prob.residual(z_new)
@@ -281,16 +339,34 @@ def levenberg_marquardt(
         actual = f - f_new
         rho = actual / predicted if predicted > 0 else -math.inf
         step_norm = float(np.linalg.norm(p))
-        small_step = math.sqrt(dp2) <= xtol * (float(np.linalg.norm(d * z)) + xtol)
+        pnorm = math.sqrt(dp2)
+        if trust and first:
+            delta = min(delta, pnorm)
+        first = False
+        radius = delta if trust else None
+        if trust:  # Moré's radius update (MINPACK's lmder)
+            if rho < 0.25:
+                actred = actual / f if math.isfinite(actual) else -math.inf
+                dirder = -(jp2 + mu * dp2) / (2.0 * f)
+                temp = 0.5 if actred >= 0 else 0.5 * dirder / (dirder + 0.5 * actred)
+                if f_new > 100.0 * f or not temp >= 0.1:
+                    temp = 0.1
+                delta = temp * min(delta, pnorm / 0.1)
+                mu /= temp
+            elif mu == 0 or rho >= 0.75:
+                delta = pnorm / 0.5
+                mu *= 0.5
+        small_step = (delta if trust else pnorm) <= xtol * (float(np.linalg.norm(d * z)) + xtol)
         small_decrease = f > 0 and abs(actual) <= ftol * f and predicted <= ftol * f and rho <= 2.0
         info: dict[str, Any] = {
             "step_norm": step_norm,
             "predicted": predicted,
             "actual": actual if math.isfinite(actual) else None,
             "rho": rho if math.isfinite(rho) else None,
-            "damping": mu,
+            "damping": info_mu,
+            "radius": radius,
         }
-        if rho > 0:
+        if rho > (1e-4 if trust else 0.0):
             z, r, f = z_new, r_new, f_new
             r, J = prob.residual_and_jac(z, new_point=False)
             g = J.T @ r
@@ -298,12 +374,14 @@ def levenberg_marquardt(
                 d = np.maximum(d, np.linalg.norm(J, axis=0))
             Q, R = np.linalg.qr(J)
             qtr = Q.T @ r
-            mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-            nu = 2.0
+            if not trust:
+                mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+                nu = 2.0
             run.step(z, f, g, accepted=True, **info)
         else:
-            mu *= nu
-            nu *= 2.0
+            if not trust:
+                mu *= nu
+                nu *= 2.0
             run.step(z, f, g, accepted=False, **info)
         if f == 0.0:
             message = ZERO
