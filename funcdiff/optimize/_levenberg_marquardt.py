@@ -297,7 +297,7 @@ def levenberg_marquardt(
     n = prob.n
     col = np.linalg.norm(J, axis=0)
     d = np.where(col > 0, col, 1.0) if scale else np.ones(n)
-    mu = mu0 * float(np.max(d * d)) if not scale else mu0
+    mu = mu0 if scale else mu0 * max(float(np.max(col * col, initial=0.0)), 1e-300)
     nu = 2.0
     trust = update == "trust-region"
     dx = float(np.linalg.norm(d * z))

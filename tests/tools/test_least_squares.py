@@ -267,9 +267,22 @@ def test_lm_pytree_x0_jit_and_history() -> None:
     h = r3.history
     assert h[0].nit == 0 and h[0].damping is None and h[1].damping is not None
     assert all(rec.f <= prev.f for prev, rec in itertools.pairwise(h))
-    for rec in h[1:]:
-        assert (rec.rho is not None and rec.rho > 0) == rec.accepted
+    for rec in h[1:]:  # the trust region takes a step when rho > 1e-4, as MINPACK
+        assert (rec.rho is not None and rec.rho > 1e-4) == rec.accepted
     assert r3.history_array("x").shape == (r3.nit + 1, 2)
+
+
+def test_lm_first_step_is_the_damped_gauss_newton_step() -> None:
+    # Nielsen without scaling starts from mu = mu0 max diag(J^T J): its first step
+    # is the Gauss-Newton model's newton_step(damping=mu)
+    res = levenberg_marquardt(expfit, X0, update="nielsen", scale=False, maxiter=1)
+    m = gauss_newton(expfit)(X0)
+    mu = res.history[1].damping
+    assert mu == pytest.approx(1e-3 * float(np.max(np.diag(m.H_flat))), rel=1e-14)
+    np.testing.assert_allclose(res.x - X0, m.newton_step(damping=mu), rtol=1e-10)
+    assert res.history[1].predicted == pytest.approx(
+        float(m.predicted_decrease(res.x - X0)), rel=1e-9
+    )
 
 
 def test_lm_verbose_table(capsys: pytest.CaptureFixture[str]) -> None:
