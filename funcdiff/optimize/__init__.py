@@ -27,6 +27,11 @@ base of the second-order methods:
 - :func:`bfgs` builds an approximate inverse Hessian from gradients only
   (the quasi-Newton comparison), :func:`gradient_descent` uses no curvature.
 
+For nonlinear least squares, ``min 1/2 |r(x)|^2`` with a vector residual
+``r``, :func:`levenberg_marquardt` uses the Gauss-Newton model ``H = J^T J``
+(see ``funcdiff.taylor.gauss_newton``), damped by Moré's trust region (as
+MINPACK) or Nielsen's update, with Moré's scaling.
+
 Each returns an :class:`OptimizeResult` whose ``history`` holds one
 :class:`IterationRecord` per iteration (iterate, f, |grad|, step length,
 model-predicted and actual decrease, trust radius, time), ready for plotting
@@ -51,6 +56,7 @@ from typing import Any
 
 from funcdiff.optimize._bfgs import bfgs
 from funcdiff.optimize._gradient_descent import gradient_descent
+from funcdiff.optimize._levenberg_marquardt import levenberg_marquardt
 from funcdiff.optimize._newton import newton
 from funcdiff.optimize._problem import Fun
 from funcdiff.optimize._result import HISTORY_FIELDS, IterationRecord, OptimizeResult
@@ -119,6 +125,7 @@ __all__ = [
     "bfgs",
     "compare",
     "gradient_descent",
+    "levenberg_marquardt",
     "minimize",
     "newton",
     "scipy_minimize",

@@ -142,14 +142,18 @@ class Run:
         )
         self.history.append(rec)
         if self.verbose:
-            self._print(
-                f"{rec.nit:>5d} {f:>15.8e} {self.gnorm:>10.3e} {_cell(rec.step_norm, 10, '.3e')} "
-                f"{_cell(rec.predicted, 11, '.3e')} {_cell(rec.actual, 11, '.3e')} "
-                f"{_cell(rec.rho, 8, '.3f')} {_cell(rec.radius, 9, '.3e')} "
-                f"{_cell(rec.alpha, 9, '.3e')}"
-            )
+            self._print(self.row(rec))
         if self.callback is not None:
             self.stop = bool(self.callback(rec))
+
+    def row(self, rec: IterationRecord) -> str:
+        """The verbose table's row for ``rec`` (under :attr:`HEADER`)."""
+        return (
+            f"{rec.nit:>5d} {rec.f:>15.8e} {rec.grad_norm:>10.3e} "
+            f"{_cell(rec.step_norm, 10, '.3e')} {_cell(rec.predicted, 11, '.3e')} "
+            f"{_cell(rec.actual, 11, '.3e')} {_cell(rec.rho, 8, '.3f')} "
+            f"{_cell(rec.radius, 9, '.3e')} {_cell(rec.alpha, 9, '.3e')}"
+        )
 
     def finish(self) -> OptimizeResult:
         """The result at the current point."""

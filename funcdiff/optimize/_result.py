@@ -75,7 +75,8 @@ class OptimizeResult:
       nit: iterations done.
       nfev, ngev, nhev, nhvp: evaluations of f, of its gradient, of its
         dense Hessian, and Hessian-vector products (a ``taylor2`` model counts
-        one of each of the first three: it comes from a single trace).
+        one of each of the first three: it comes from a single trace). For
+        ``levenberg_marquardt`` ``nfev`` counts evaluations of the residual.
       success: the gradient tolerance was reached.
       message: why the method stopped.
       method: the method's name.
@@ -84,6 +85,8 @@ class OptimizeResult:
       time: total seconds.
       x_flat: the final iterate as a flat vector.
       unravel: flat vector -> pytree like ``x0``.
+      njev: evaluations of the residual's Jacobian (``levenberg_marquardt``;
+        0 for the other methods).
 
     >>> import numpy as np
     >>> from funcdiff.optimize import newton
@@ -108,6 +111,7 @@ class OptimizeResult:
     time: float
     x_flat: np.ndarray = field(repr=False)
     unravel: Callable[[Any], Any] = field(repr=False)
+    njev: int = 0
 
     @property
     def jac(self) -> Any:
@@ -160,7 +164,8 @@ class OptimizeResult:
             f"      fun: {self.fun:.10g}",
             f"   |grad|: {self.grad_norm:.3e}",
             f"      nit: {self.nit}",
-            f"    evals: f {self.nfev}, grad {self.ngev}, hess {self.nhev}, hvp {self.nhvp}",
+            f"    evals: f {self.nfev}, grad {self.ngev}, hess {self.nhev}, hvp {self.nhvp}"
+            + (f", jac {self.njev}" if self.njev else ""),
             f"     time: {self.time:.3g} s",
         ]
         return "\n".join(lines)
