@@ -83,6 +83,7 @@ class _Products:
         def flat_f(z: Any) -> Any:
             return f(*args[:argnums], unravel(z), *args[argnums + 1 :])
 
+        self.flat_f = flat_f
         self._g = grad(flat_f)
         self._lin: Any = None
         self._batched: Callable[[np.ndarray], Any] | None = None
@@ -246,13 +247,16 @@ def _seeds(colors: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _detect(f: Callable[..., Any], argnums: int, args: tuple[Any, ...]) -> Any:
-    """The detected Hessian pattern, or None where detection is not available."""
+def _detect(prods: _Products) -> Any:
+    """The Hessian pattern over the flattened argument, detected from the
+    program, or None where detection is not installed."""
     try:
         from funcdiff.sparse._detect import hessian_sparsity  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
-    return hessian_sparsity(f, argnums)(*args)
+    # the pattern holds for every input of the shape and dtype: a concrete one serves
+    x = np.zeros(prods.n, dtype=prods.dtype) if prods.traced else prods.x
+    return hessian_sparsity(prods.flat_f)(x)
 
 
 def hessian_diag(
@@ -301,7 +305,7 @@ def hessian_diag(
         n = prods.n
         pattern = sparsity
         if pattern is None and method != "hvp":
-            pattern = _detect(f, argnums, args)
+            pattern = _detect(prods)
             if pattern is None and method == "coloring":
                 raise ValueError(
                     "hessian_diag: method='coloring' without sparsity= needs the sparsity "

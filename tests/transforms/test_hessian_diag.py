@@ -385,3 +385,34 @@ def test_hutchpp_errors() -> None:
         hessian_trace_estimate(rosenbrock, num_samples=2, seed=0, method="hutch++")
     with pytest.raises(ValueError, match="method must be one of .*'hutch'"):
         hessian_trace_estimate(rosenbrock, num_samples=3, seed=0, method="hutch")  # type: ignore[arg-type]
+
+
+def test_auto_and_coloring_take_the_detected_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stand-in for funcdiff.sparse's detection: called with the function of
+    # the flattened argument, it returns the pattern over it
+    import sys
+    import types
+
+    seen: list[tuple[int, ...]] = []
+
+    def hessian_sparsity(g: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def at(z: Any) -> Any:
+            seen.append(np.shape(z))
+            return grid_pattern(4, 5)
+
+        return at
+
+    fake = types.ModuleType("funcdiff.sparse._detect")
+    fake.hessian_sparsity = hessian_sparsity  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "funcdiff.sparse", types.ModuleType("funcdiff.sparse"))
+    monkeypatch.setitem(sys.modules, "funcdiff.sparse._detect", fake)
+    f, x, _ = CASES["grid"]
+    want = dense_diag(f, x)
+    for method in ["auto", "coloring"]:
+        got = hessian_diag(f, method=method)(x)  # type: ignore[arg-type]
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    got = fd.jit(hessian_diag(f))(x)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert seen == [(20,)] * 3
+    hessian_diag(f, method="hvp")(x)  # the unit vectors need no pattern
+    assert len(seen) == 3
