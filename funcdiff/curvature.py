@@ -72,8 +72,6 @@ class _Products:
         flat, self.unravel = _ravel(args[argnums], self.traced, name)
         if not self.traced:
             flat = np.asarray(flat)
-            if not np.issubdtype(flat.dtype, np.floating):
-                flat = flat.astype(np.float64)
         self.x = flat
         self.n = int(np.shape(flat)[0])
         self.dtype = np.dtype(flat.dtype) if not self.traced else np.dtype(np.float64)

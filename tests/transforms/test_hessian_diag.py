@@ -416,3 +416,14 @@ def test_auto_and_coloring_take_the_detected_pattern(monkeypatch: pytest.MonkeyP
     assert seen == [(20,)] * 3
     hessian_diag(f, method="hvp")(x)  # the unit vectors need no pattern
     assert len(seen) == 3
+
+
+def test_scalar_float32_and_integer_inputs() -> None:
+    assert hessian_diag(lambda x: x**3)(2.0) == 12.0
+    assert np.shape(hessian_diag(lambda x: x**3)(np.array(2.0))) == ()
+    x32 = np.array([1.0, 2.0], dtype=np.float32)
+    assert hessian_diag(lambda x: fnp.sum(x**3))(x32).dtype == np.float32
+    est = hessian_diag_estimate(lambda x: fnp.sum(x**3), num_samples=3, seed=0)(x32)
+    assert est.value.dtype == np.float32
+    with pytest.raises(fd.errors.DTypeError, match="floating-point inputs"):
+        hessian_diag(lambda x: fnp.sum(x**3))(np.array([1, 2]))
