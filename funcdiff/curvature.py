@@ -8,12 +8,15 @@ unit vectors in chunks (n products, ``chunk_size`` of them at a time).
 ``hessian_trace_estimate`` and ``hessian_diag_estimate`` are stochastic
 (Hutchinson; Bekas, Kokiopoulou and Saad for the diagonal): the mean of
 ``v @ H v`` (trace) or ``v * (H v)`` (diagonal) over random probes ``v``, for
-Hessians too big for n products. They return an :class:`Estimate`, the value
-with its standard error, reproducible from ``seed``.
+Hessians too big for n products (Hutch++ for the trace, when a few
+eigenvalues dominate). They return an :class:`Estimate`, the value with its
+standard error, reproducible from ``seed``.
 
 All products are forward-over-reverse: the gradient's pass runs once at
 ``x``; only the linear map ``v -> H v`` is recorded, and each chunk of seeds is
-pushed through it in one vectorized (``vmap``) evaluation.
+pushed through it in one vectorized (``vmap``) evaluation, compiled (``jit``)
+once per chunk shape. Under a trace (``hessian_diag`` inside ``jit`` or
+``grad``) the products are traced instead, so the diagonal differentiates.
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ class Estimate(NamedTuple):
 
     ``value`` is the mean over ``num_samples`` independent probes and
     ``stderr`` the sample standard deviation divided by ``sqrt(num_samples)``
-    (NaN for a single sample), of the same shape as ``value``. It unpacks as a
-    pair: ``value, stderr = hessian_trace_estimate(...)(x)``.
+    (NaN for a single sample), of the same shape as ``value``. A named tuple:
+    ``value, stderr, num_samples = hessian_trace_estimate(...)(x)``.
     """
 
     value: Any
@@ -74,7 +77,7 @@ class _Products:
             flat = np.asarray(flat)
         self.x = flat
         self.n = int(np.shape(flat)[0])
-        self.dtype = np.dtype(flat.dtype) if not self.traced else np.dtype(np.float64)
+        self.dtype = np.dtype(flat.dtype)
         unravel = self.unravel
 
         @functools.wraps(f)
@@ -151,6 +154,7 @@ def _off_diagonal_edges(pattern: Any) -> tuple[np.ndarray, np.ndarray]:
     except ImportError as exc:  # pragma: no cover - scipy is a test dependency
         raise ImportError("hessian_diag(sparsity=...) needs scipy (pip install scipy)") from exc
     a = sp.csr_matrix(pattern, dtype=bool)
+    a.eliminate_zeros()  # stored zeros are no edges
     sym = (a + a.T).tocoo()  # scipy sums the duplicates (in C)
     keep = sym.row != sym.col
     return sym.row[keep].astype(np.int64), sym.col[keep].astype(np.int64)
@@ -224,9 +228,10 @@ def _greedy_coloring(n: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         gap = used != rank  # the first gap of a winner's sorted colors is its color
         smallest = np.zeros(n, dtype=np.int64)
         has_gap = np.zeros(n, dtype=bool)
-        gv = v[gap]
-        # the first gap per vertex: reversed assignment keeps the earliest
-        smallest[gv[::-1]] = rank[gap][::-1]
+        gv, gr = v[gap], rank[gap]
+        lead = np.ones(gv.size, dtype=bool)  # each vertex's first gap (sorted by vertex)
+        lead[1:] = gv[1:] != gv[:-1]
+        smallest[gv[lead]] = gr[lead]
         has_gap[gv] = True
         counts = np.bincount(v, minlength=n)
         out = np.where(has_gap, smallest, counts)

@@ -427,3 +427,9 @@ def test_scalar_float32_and_integer_inputs() -> None:
     assert est.value.dtype == np.float32
     with pytest.raises(fd.errors.DTypeError, match="floating-point inputs"):
         hessian_diag(lambda x: fnp.sum(x**3))(np.array([1, 2]))
+
+
+def test_stored_zeros_are_no_edges() -> None:
+    a = sp.csr_matrix(tridiagonal(6))
+    a.data[:] = 0.0  # every entry stored, all zero: no edge at all
+    assert diagonal_coloring(a).max() + 1 == 1
