@@ -42,11 +42,19 @@ if TYPE_CHECKING:
     from funcdiff import plot as plot
     from funcdiff import scipy as scipy
     from funcdiff import see as see
+    from funcdiff import sparse as sparse
     from funcdiff import viz as viz
+    from funcdiff.curvature import hessian_diag, hessian_diag_estimate, hessian_trace_estimate
     from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
     from funcdiff.debug import debug_nans
     from funcdiff.see import explain, graph, graph_jaxpr
-    from funcdiff.taylor import QuadraticModel, taylor2
+    from funcdiff.sparse import (
+        hessian_sparsity,
+        jacobian_sparsity,
+        sparse_hessian,
+        sparse_jacobian,
+    )
+    from funcdiff.taylor import QuadraticModel, gauss_newton, taylor2
 
 # Loaded on first use, so `import funcdiff` stays cheap (PEP 562).
 _LAZY = {
@@ -56,6 +64,15 @@ _LAZY = {
     "explain": ("funcdiff.see", "explain"),
     "taylor2": ("funcdiff.taylor", "taylor2"),
     "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
+    "gauss_newton": ("funcdiff.taylor", "gauss_newton"),
+    "sparse": ("funcdiff.sparse", None),
+    "jacobian_sparsity": ("funcdiff.sparse", "jacobian_sparsity"),
+    "hessian_sparsity": ("funcdiff.sparse", "hessian_sparsity"),
+    "sparse_jacobian": ("funcdiff.sparse", "sparse_jacobian"),
+    "sparse_hessian": ("funcdiff.sparse", "sparse_hessian"),
+    "hessian_diag": ("funcdiff.curvature", "hessian_diag"),
+    "hessian_diag_estimate": ("funcdiff.curvature", "hessian_diag_estimate"),
+    "hessian_trace_estimate": ("funcdiff.curvature", "hessian_trace_estimate"),
     "graph": ("funcdiff.see", "graph"),
     "graph_jaxpr": ("funcdiff.see", "graph_jaxpr"),
     "custom_jvp": ("funcdiff.custom", "custom_jvp"),
@@ -106,13 +123,19 @@ __all__ = [
     "custom_vjp",
     "debug_nans",
     "explain",
+    "gauss_newton",
     "grad",
     "graph",
     "graph_jaxpr",
     "hessian",
+    "hessian_diag",
+    "hessian_diag_estimate",
+    "hessian_sparsity",
+    "hessian_trace_estimate",
     "hvp",
     "jacfwd",
     "jacobian",
+    "jacobian_sparsity",
     "jacrev",
     "jit",
     "jvp",
@@ -122,6 +145,9 @@ __all__ = [
     "numpy",
     "optimize",
     "remat",
+    "sparse",
+    "sparse_hessian",
+    "sparse_jacobian",
     "stop_gradient",
     "taylor2",
     "tree",

@@ -251,12 +251,9 @@ def _seeds(colors: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
 
 
 def _detect(prods: _Products) -> Any:
-    """The Hessian pattern over the flattened argument, detected from the
-    program, or None where detection is not installed."""
-    try:
-        from funcdiff.sparse._detect import hessian_sparsity  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
+    """The Hessian pattern over the flattened argument, detected from the program."""
+    from funcdiff.sparse import hessian_sparsity
+
     # the pattern holds for every input of the shape and dtype: a concrete one serves
     x = np.zeros(prods.n, dtype=prods.dtype) if prods.traced else prods.x
     return hessian_sparsity(prods.flat_f)(x)
@@ -280,14 +277,14 @@ def hessian_diag(
       (:func:`diagonal_coloring`); one product per color (2 for a tridiagonal
       Hessian, at any n). The pattern is ``sparsity`` (any ``scipy.sparse``
       matrix or dense boolean array, n x n for n elements of the argument) or,
-      if None, the one detected from the program (``hessian_sparsity``, where
-      that module is installed; otherwise an error says so). A pattern that
+      if None, the one detected from the program (``fd.hessian_sparsity``,
+      which needs scipy; without it an error names the extra). A pattern that
       misses a nonzero of the Hessian gives wrong entries: it must hold every
       entry that can be nonzero.
     - ``method="hvp"``: the unit vectors, n products, ``chunk_size`` at a time.
-    - ``method="auto"`` (default): coloring with ``sparsity`` if given, else
-      with the detected pattern, else (no detection available) the unit
-      vectors.
+    - ``method="auto"`` (default): coloring, with ``sparsity`` if given,
+      else with the detected pattern. The unit vectors are never a silent
+      fallback: ask for them with ``method="hvp"``.
 
     ``chunk_size`` bounds how many seeds go through one vectorized product
     (memory ~ chunk_size x n); None takes as many as fit in 2**24 floats.
@@ -309,12 +306,6 @@ def hessian_diag(
         pattern = sparsity
         if pattern is None and method != "hvp":
             pattern = _detect(prods)
-            if pattern is None and method == "coloring":
-                raise ValueError(
-                    "hessian_diag: method='coloring' without sparsity= needs the sparsity "
-                    "detection of funcdiff.sparse, which is not installed; pass the pattern "
-                    "or use method='hvp'"
-                )
         if n == 0:
             return prods.unravel(np.zeros(0, dtype=prods.dtype))
         if pattern is not None and method != "hvp":

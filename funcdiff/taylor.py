@@ -1040,30 +1040,6 @@ class GaussNewtonModel(QuadraticModel):
         return head + ")"
 
 
-def _sparse_jacobian(fun: Fun) -> Fun:
-    """funcdiff.sparse's ``sparse_jacobian``, or a clear error when it is missing.
-
-    Looked up at call time (``funcdiff.sparse``, then ``funcdiff.sparse._eval``):
-    the sparse machinery and scipy are optional."""
-    import importlib
-
-    why = ""
-    for name in ("funcdiff.sparse", "funcdiff.sparse._eval"):
-        try:
-            found = getattr(importlib.import_module(name), "sparse_jacobian", None)
-        except ImportError as e:
-            why = f" ({e})"
-            continue
-        if found is not None:
-            out: Fun = found(fun)
-            return out
-    raise FuncdiffError(
-        "gauss_newton(mode='sparse') needs funcdiff.sparse.sparse_jacobian (sparsity "
-        f"detection and coloring, with scipy), which is not available{why}; use "
-        "mode='dense' or mode='matrix_free'"
-    )
-
-
 def gauss_newton(
     residual: Fun, argnums: int | tuple[int, ...] = 0, *, mode: GaussNewtonMode = "dense"
 ) -> Callable[..., GaussNewtonModel]:
@@ -1172,7 +1148,9 @@ def gauss_newton(
             J = np.asarray(jac_fn(flat0)).reshape(m, n)
             return GaussNewtonModel(half_sq, x0, r0, grad, jac=J, linear_hvp=None, mode=mode)
         if mode == "sparse":
-            Js = _sparse_jacobian(res_flat)(flat0)
+            from funcdiff.sparse import sparse_jacobian
+
+            Js = sparse_jacobian(res_flat)(flat0)
             return GaussNewtonModel(
                 half_sq, x0, r0, grad, jac=Js.tocsr(), linear_hvp=None, mode=mode
             )

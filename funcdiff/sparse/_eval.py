@@ -24,7 +24,6 @@ structural: entries that happen to be zero at this ``x`` are stored zeros.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -47,6 +46,7 @@ from funcdiff.sparse._coloring import (
     star_coloring_graph,
     star_sources_canonical,
 )
+from funcdiff.sparse._detect import hessian_sparsity, jacobian_sparsity
 from funcdiff.tree import tree_flatten, tree_structure
 
 Fun = Callable[..., Any]
@@ -231,8 +231,7 @@ class JacobianPlan(_Plan):
         m, n = int(np.prod(out_aval.shape, dtype=np.int64)), x.size
         self.shape = (m, n)
         if sparsity is None:
-            detect = importlib.import_module("funcdiff.sparse._detect")
-            sparsity = detect.jacobian_sparsity(f, argnums=k)(*args)
+            sparsity = jacobian_sparsity(f, argnums=k)(*args)
         self.sparsity = p = as_pattern(sparsity, self.shape, f"{name}: the sparsity pattern")
         rows = np.repeat(np.arange(m), np.diff(p.indptr))
         cols = p.indices.astype(np.int64)
@@ -308,8 +307,7 @@ class HessianPlan(_Plan):
         n = x.size
         self.shape = (n, n)
         if sparsity is None:
-            detect = importlib.import_module("funcdiff.sparse._detect")
-            sparsity = detect.hessian_sparsity(f, argnums=k)(*args)
+            sparsity = hessian_sparsity(f, argnums=k)(*args)
         self.sparsity = p = as_pattern(sparsity, self.shape, f"{name}: the sparsity pattern")
         check_symmetric(p)
         self.colors = colors = star_coloring_graph(drop_diagonal(p), order)

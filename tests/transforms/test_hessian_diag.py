@@ -388,24 +388,22 @@ def test_hutchpp_errors() -> None:
 
 
 def test_auto_and_coloring_take_the_detected_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
-    # a stand-in for funcdiff.sparse's detection: called with the function of
-    # the flattened argument, it returns the pattern over it
-    import sys
-    import types
+    # without sparsity=, the pattern comes from fd.hessian_sparsity on the
+    # function of the flattened argument: one product per color, not per column
+    import funcdiff.sparse as fsp
+    from funcdiff import curvature
 
     seen: list[tuple[int, ...]] = []
+    real = fsp.hessian_sparsity
 
-    def hessian_sparsity(g: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def spying(g: Callable[[Any], Any]) -> Callable[[Any], Any]:
         def at(z: Any) -> Any:
             seen.append(np.shape(z))
-            return grid_pattern(4, 5)
+            return real(g)(z)
 
         return at
 
-    fake = types.ModuleType("funcdiff.sparse._detect")
-    fake.hessian_sparsity = hessian_sparsity  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "funcdiff.sparse", types.ModuleType("funcdiff.sparse"))
-    monkeypatch.setitem(sys.modules, "funcdiff.sparse._detect", fake)
+    monkeypatch.setattr(fsp, "hessian_sparsity", spying)
     f, x, _ = CASES["grid"]
     want = dense_diag(f, x)
     for method in ["auto", "coloring"]:
@@ -416,6 +414,18 @@ def test_auto_and_coloring_take_the_detected_pattern(monkeypatch: pytest.MonkeyP
     assert seen == [(20,)] * 3
     hessian_diag(f, method="hvp")(x)  # the unit vectors need no pattern
     assert len(seen) == 3
+    # one seed per color of the detected pattern, not one per variable
+    widths: list[int] = []
+    real_call = curvature._Products.__call__
+
+    def counting(self: Any, seeds: Any) -> Any:
+        widths.append(np.shape(seeds)[0])
+        return real_call(self, seeds)
+
+    monkeypatch.setattr(curvature._Products, "__call__", counting)
+    hessian_diag(f)(x)
+    colors = diagonal_coloring(real(f)(x)).max() + 1
+    assert sum(widths) == colors < x.size // 2
 
 
 def test_scalar_float32_and_integer_inputs() -> None:

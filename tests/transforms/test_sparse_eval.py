@@ -347,3 +347,52 @@ def test_list_and_scalar_arguments() -> None:
     np.testing.assert_allclose(hess.prepare(x)(x).toarray(), dense, rtol=1e-12)
     h = sparse_hessian(lambda t: t**4, sparsity=np.ones((1, 1), bool))(2.0)
     assert h.shape == (1, 1) and h.toarray()[0, 0] == 48.0
+
+
+# ---------------------------------------------------------------------------
+# detection and evaluation together: no pattern given
+# ---------------------------------------------------------------------------
+
+
+def _contains_dense(result: Any, dense: np.ndarray) -> None:
+    """Detected patterns are structural: they may hold entries that are zero
+    at this x, never miss a nonzero; every value equals the dense one."""
+    assert isinstance(result, sp.csr_array) and result.shape == dense.shape
+    stored = sp.csr_array(result, dtype=bool).toarray()
+    assert not np.any(dense[~stored])
+    np.testing.assert_allclose(result.toarray(), dense, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", HESSIAN_CASES, ids=[c[0] for c in HESSIAN_CASES])
+def test_sparse_hessian_detects_its_pattern(case: Any) -> None:
+    _, f, make_x = case
+    x = make_x()
+    hess = fd.sparse_hessian(f)
+    for point in (x, make_x()):
+        dense = np.asarray(fd.hessian(f)(point)).reshape(x.size, x.size)
+        _contains_dense(hess(point), dense)
+    plan = hess.prepare(x)
+    np.testing.assert_array_equal(plan.sparsity.toarray(), fd.hessian_sparsity(f)(x).toarray())
+
+
+@pytest.mark.parametrize("case", JACOBIAN_CASES, ids=[c[0] for c in JACOBIAN_CASES])
+def test_sparse_jacobian_detects_its_pattern(case: Any) -> None:
+    _, f, make_x = case
+    x = make_x()
+    dense = np.asarray(fd.jacfwd(f)(x))
+    _contains_dense(fd.sparse_jacobian(f)(x), dense.reshape(dense.size // x.size, x.size))
+
+
+def test_detected_chained_rosenbrock_is_exact_and_needs_three_colors() -> None:
+    for n in (10, 1000, 100_000):
+        x = np.linspace(-1.0, 1.0, n)
+        hess = fd.sparse_hessian(rosenbrock)
+        H = hess(x)
+        assert H.nnz == 3 * n - 2 and hess.prepare(x).ncolors == 3
+        # the hand-written tridiagonal Hessian
+        main = np.zeros(n)
+        main[:-1] += 2 - 400 * (x[1:] - 3 * x[:-1] ** 2)
+        main[1:] += 200
+        off = -400 * x[:-1]
+        np.testing.assert_allclose(H.diagonal(), main, rtol=1e-12)
+        np.testing.assert_allclose(H.diagonal(1), off, rtol=1e-12)

@@ -255,7 +255,7 @@ def test_scales_to_a_million() -> None:
 
 def test_docs_list_the_conservative_primitives() -> None:
     root = Path(__file__).resolve().parents[2]
-    page = (root / "docs" / "sparsity.md").read_text()
+    page = (root / "docs" / "sparse.md").read_text()
     listed = page.split("<!-- conservative-primitives -->")[1].split("<!--")[0]
     # in a fresh process: tests and docs register primitives of their own
     code = "from funcdiff.sparse._detect import conservative_primitives as c; print(c())"
