@@ -758,6 +758,10 @@ def spy(
         ax.set_xlim(-0.5, n - 0.5)
         ax.set_ylim(m - 0.5, -0.5)
         ax.set_aspect("equal" if 0.1 < m / max(n, 1) < 10 else "auto")
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):  # integer ticks, few enough for 7-digit labels
+        axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     ax.set_xlabel("column")
     ax.set_ylabel("row")
     ax.set_title(head, fontsize="medium")
