@@ -8,7 +8,9 @@
 Every implementation's result is checked against the hand-written numpy
 derivative before timing. Times are medians over interleaved repeats
 (``benchmarks/timing.py``); ratios are relative to the hand-written numpy
-derivative measured in the same run. See docs/performance.md.
+derivative measured in the same run. See docs/performance.md. W8 (sparse
+Hessians, n up to 1e6) and W9 (Levenberg-Marquardt) are separate scripts:
+benchmarks/sparse.py and benchmarks/w9_least_squares.py.
 
 Exit status: 1 when a funcdiff implementation raised or gave a wrong result
 (so the quick run doubles as a CI smoke test), else 0; peers' failures are
@@ -763,7 +765,10 @@ def main(argv: list[str] | None = None) -> int:
         keys = [k.strip().upper() for k in args.only.split(",") if k.strip()]
         unknown = [k for k in keys if k not in WORKLOADS]
         if unknown:
-            sys.exit(f"--only: unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
+            sys.exit(
+                f"--only: unknown workload(s) {unknown}; choose from {list(WORKLOADS)} "
+                "(W8: python benchmarks/sparse.py, W9: python benchmarks/w9_least_squares.py)"
+            )
     wanted = list(FRAMEWORKS)
     if args.impls:
         wanted = [x.strip() for x in args.impls.split(",") if x.strip()]

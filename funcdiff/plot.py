@@ -6,7 +6,9 @@
   ``f`` at a point (``taylor2``), dashed, over the map: near the point they
   hug ``f``'s level sets, further away they do not;
 - :func:`paths`: optimizer iterates (from ``OptimizeResult.history``) on the map;
-- :func:`loss_curve`: ``f`` (or ``f - f*``) against the iteration number.
+- :func:`loss_curve`: ``f`` (or ``f - f*``) against the iteration number;
+- :func:`spy`: a sparsity pattern (of a Jacobian or Hessian), optionally
+  colored by a coloring (``funcdiff.sparse``).
 
 ``f`` takes one argument, a vector of shape (2,), as the optimizers of
 :mod:`funcdiff.optimize` do. Every function draws into ``ax`` (a new figure
@@ -591,4 +593,187 @@ def loss_curve(
     return _finish(ax, show)
 
 
-__all__ = ["close", "grid_values", "level_sets", "loss_curve", "paths", "taylor_overlay"]
+# ---------------------------------------------------------------------------
+# sparsity patterns
+# ---------------------------------------------------------------------------
+
+
+def _pattern_coo(pattern: Any) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
+    """Shape and (row, col) indices of the nonzeros of a scipy.sparse matrix
+    or a 2-D array (entries that are nonzero / True)."""
+    if hasattr(pattern, "tocoo") and hasattr(pattern, "nnz"):  # scipy.sparse
+        shape = tuple(int(d) for d in pattern.shape)
+        if len(shape) != 2:
+            raise ValueError(f"spy: the pattern must be 2-D, got shape {shape}")
+        coo = pattern.tocoo()
+        keep = np.asarray(coo.data) != 0
+        rows, cols = np.asarray(coo.row)[keep], np.asarray(coo.col)[keep]
+    else:
+        a = np.asarray(pattern)
+        if a.ndim != 2:
+            raise ValueError(
+                f"spy: the pattern must be 2-D (a scipy.sparse matrix or a 2-D array), "
+                f"got shape {a.shape}"
+            )
+        shape = (int(a.shape[0]), int(a.shape[1]))
+        rows, cols = np.nonzero(a)
+    if len(rows):  # duplicates of a COO input count once
+        flat = np.unique(rows.astype(np.int64) * shape[1] + cols)
+        rows, cols = flat // shape[1], flat % shape[1]
+    return (shape[0], shape[1]), rows.astype(np.int64), cols.astype(np.int64)
+
+
+def _group_colors(k: int) -> list[Any]:
+    """``k`` distinct colors: tab10 / tab20 when they suffice, else turbo samples."""
+    from matplotlib import colormaps
+
+    if k <= 10:
+        return [colormaps["tab10"](i) for i in range(k)]
+    if k <= 20:
+        return [colormaps["tab20"](i) for i in range(k)]
+    cmap = colormaps["turbo"]
+    return [cmap(v) for v in np.linspace(0.05, 0.95, k)]
+
+
+def spy(
+    pattern: Any,
+    colors: Any = None,
+    ax: Any = None,
+    *,
+    color_by: str = "columns",
+    max_markers: int = 200_000,
+    max_dim: int = 100_000,
+    bins: int = 400,
+    markersize: float | None = None,
+    legend: bool = True,
+    title: str | None = None,
+    show: bool = False,
+) -> Any:
+    """A picture of a sparsity pattern, optionally colored by a coloring.
+
+    Args:
+      pattern: a ``scipy.sparse`` matrix, or a 2-D array whose nonzero (True)
+        entries are the pattern (e.g. ``fd.hessian_sparsity(f)(x)``).
+      colors: a coloring, one integer per column (``column_coloring``,
+        ``star_coloring``, ``plan.colors`` of ``fd.sparse_hessian``) or per row
+        (``row_coloring``, with ``color_by="rows"``): each entry is drawn in
+        its group's color, with a legend titled by the number of colors.
+      ax: the Axes (a new figure when None).
+      color_by: ``"columns"`` or ``"rows"``: what ``colors`` colors.
+      max_markers, max_dim: above ``max_markers`` nonzeros or ``max_dim``
+        rows or columns, one marker per entry is no longer legible (nor
+        cheap); the whole pattern is then drawn as a *density image*
+        instead: the matrix is cut into at most ``bins`` x ``bins`` blocks
+        and each pixel shows how many nonzeros its block holds (the title
+        says the block size; ``colors`` are then only counted in the title).
+      bins: pixels per side of the density image.
+      markersize: marker side in points; None: one cell of the matrix at the
+        Axes' size (so markers touch on a full pattern), between 0.5 and 20.
+      legend: draw the legend of the color groups.
+      title: the title; None: shape, nonzeros and density (and the mode).
+      show: call ``plt.show()``.
+
+    Returns the Axes; row 0 is at the top, as in a printed matrix.
+
+    >>> import numpy as np
+    >>> tridiagonal = sum(np.eye(6, k=k, dtype=bool) for k in (-1, 0, 1))
+    >>> ax = spy(tridiagonal, colors=np.arange(6) % 3)
+    >>> ax.get_legend().get_title().get_text()
+    '3 colors'
+    >>> close(ax)
+    """
+    if color_by not in ("columns", "rows"):
+        raise ValueError(f"spy: color_by must be 'columns' or 'rows', got {color_by!r}")
+    (m, n), rows, cols = _pattern_coo(pattern)
+    group: np.ndarray | None = None
+    if colors is not None:
+        group = np.asarray(colors).reshape(-1)
+        want = n if color_by == "columns" else m
+        if group.shape[0] != want or group.dtype.kind not in "iub":
+            raise ValueError(
+                f"spy: colors must be one integer per {color_by[:-1]} ({want}), got "
+                f"{group.dtype} of shape {np.shape(colors)}"
+            )
+    nnz = rows.shape[0]
+    density = nnz / max(1, m * n)
+    ax = _axes(ax, figsize=(5.6, 5.6 * min(1.6, max(0.4, m / max(n, 1)))))
+    ncol = len(np.unique(group)) if group is not None else 0
+    dense_image = nnz > max_markers or max(m, n) > max_dim
+    head = title
+    if head is None:
+        head = f"{m:,} x {n:,}, {nnz:,} nonzeros ({100 * density:.2g}%)"
+    if dense_image:
+        rb, cb = max(1, -(-m // bins)), max(1, -(-n // bins))
+        gm, gn = -(-m // rb), -(-n // cb)
+        counts = np.bincount((rows // rb) * gn + cols // cb, minlength=gm * gn).reshape(gm, gn)
+        shown = np.ma.masked_equal(counts, 0)
+        im = ax.imshow(
+            shown,
+            cmap="viridis",
+            interpolation="nearest",
+            extent=(-0.5, n - 0.5, m - 0.5, -0.5),
+            aspect="auto" if not 0.1 < m / max(n, 1) < 10 else "equal",
+        )
+        ax.figure.colorbar(im, ax=ax, label=f"nonzeros per {rb:,} x {cb:,} block", shrink=0.8)
+        if title is None:
+            head += f"\ndensity image ({gm} x {gn} blocks of {rb:,} x {cb:,})"
+            if ncol:
+                head += f"; {ncol} colors"
+    else:
+        if markersize is None:
+            bbox = ax.get_position()
+            side = min(
+                ax.figure.get_figwidth() * bbox.width, ax.figure.get_figheight() * bbox.height
+            )
+            markersize = float(np.clip(72.0 * side / max(m, n, 1), 0.5, 20.0))
+        size = markersize**2
+        if group is None:
+            ax.scatter(cols, rows, s=size, marker="s", c="tab:blue", linewidths=0)
+        else:
+            which = group[cols] if color_by == "columns" else group[rows]
+            labels = np.unique(group)
+            for c, rgba in zip(labels, _group_colors(len(labels)), strict=True):
+                sel = which == c
+                ax.scatter(
+                    cols[sel],
+                    rows[sel],
+                    s=size,
+                    marker="s",
+                    color=rgba,
+                    linewidths=0,
+                    label=f"color {c} ({int(np.sum(group == c)):,} {color_by})",
+                )
+            if legend:
+                handles, texts = ax.get_legend_handles_labels()
+                shown_n = 12
+                ax.legend(
+                    handles[:shown_n],
+                    texts[:shown_n],
+                    title=f"{ncol} colors" + ("" if ncol <= shown_n else f" (first {shown_n})"),
+                    fontsize="small",
+                    loc="upper left",
+                    bbox_to_anchor=(1.01, 1.0),
+                    borderaxespad=0.0,
+                )
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set_ylim(m - 0.5, -0.5)
+        ax.set_aspect("equal" if 0.1 < m / max(n, 1) < 10 else "auto")
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):  # integer ticks, few enough for 7-digit labels
+        axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(head, fontsize="medium")
+    return _finish(ax, show)
+
+
+__all__ = [
+    "close",
+    "grid_values",
+    "level_sets",
+    "loss_curve",
+    "paths",
+    "spy",
+    "taylor_overlay",
+]

@@ -9,7 +9,10 @@ Writes, next to this file:
   ``dot``);
 - ``rosenbrock_levels.png``: Rosenbrock's level sets with gradient arrows and
   the dashed level sets of its quadratic Taylor model at (-1.2, 1)
-  (``funcdiff.plot``; needs matplotlib).
+  (``funcdiff.plot``; needs matplotlib);
+- ``sparse_patterns.png``: detected Hessian patterns colored by their star
+  coloring, of chained Rosenbrock (n = 12) and of a 2-D grid energy (6 x 6)
+  (``funcdiff.plot.spy``; needs matplotlib and scipy).
 """
 
 from __future__ import annotations
@@ -32,6 +35,48 @@ def rosenbrock(p: Any) -> Any:
     return (1.0 - p[0]) ** 2 + 100.0 * (p[1] - p[0] ** 2) ** 2
 
 
+def chained_rosenbrock(x: Any) -> Any:
+    return fnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+GRID = 6
+
+
+def grid_energy(x: Any) -> Any:
+    """A discrete Ginzburg-Landau-type energy on a 6 x 6 grid: 5-point stencil."""
+    u = fnp.reshape(x, (GRID, GRID))
+    return (
+        fnp.sum((u[1:, :] - u[:-1, :]) ** 2)
+        + fnp.sum((u[:, 1:] - u[:, :-1]) ** 2)
+        + fnp.sum((u**2 - 1.0) ** 2)
+    )
+
+
+def sparse_patterns() -> Path:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from funcdiff.sparse import star_coloring
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.4), layout="constrained")
+    for ax, f, n, name in (
+        (axes[0], chained_rosenbrock, 12, "chained Rosenbrock, n = 12"),
+        (axes[1], grid_energy, GRID * GRID, f"2-D grid energy, {GRID} x {GRID}"),
+    ):
+        pattern = fd.hessian_sparsity(f)(np.zeros(n))
+        colors = star_coloring(pattern)
+        plot.spy(pattern, colors=colors, ax=ax)
+        ax.set_title(
+            f"{name}: Hessian pattern ({pattern.nnz} nonzeros),\n"
+            f"star coloring: {len(np.unique(colors))} Hessian-vector products",
+            fontsize=10,
+        )
+    path = HERE / "sparse_patterns.png"
+    fig.savefig(path, dpi=90)
+    plot.close(fig)
+    return path
+
+
 def main() -> None:
     graph = fd.graph(z, 3.0, title="z = x ** cos(x) at x = 3")
     for suffix in ("svg", "png"):
@@ -49,6 +94,7 @@ def main() -> None:
     ax.figure.savefig(path, dpi=100)
     plot.close(ax)
     print(path)
+    print(sparse_patterns())
 
 
 if __name__ == "__main__":

@@ -231,3 +231,111 @@ def test_missing_matplotlib_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"pip install funcdiff\[plot\]"):
         plot.level_sets(bowl, (0, 1), (0, 1), n=5)
+
+
+# --- spy ---------------------------------------------------------------------
+
+
+def _scatters(ax: Any) -> list[Any]:
+    from matplotlib.collections import PathCollection
+
+    return [c for c in ax.collections if isinstance(c, PathCollection)]
+
+
+def _chained(x: Any) -> Any:
+    return fnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_spy_plain_pattern(tmp_path: Path) -> None:
+    a = np.zeros((5, 7), dtype=bool)
+    a[[0, 1, 4], [6, 2, 0]] = True
+    ax = plot.spy(a)
+    (sc,) = _scatters(ax)
+    # every nonzero is one marker at (column, row); row 0 at the top
+    assert sorted(map(tuple, sc.get_offsets().tolist())) == [(0, 4), (2, 1), (6, 0)]
+    assert ax.get_ylim() == (4.5, -0.5)
+    assert ax.get_xlim() == (-0.5, 6.5)
+    assert "3 nonzeros" in ax.get_title()
+    assert _save(ax, tmp_path / "spy.png") > 1000
+
+
+def test_spy_scipy_input_and_numeric_arrays() -> None:
+    sp = pytest.importorskip("scipy.sparse")
+    dense = np.array([[0.0, 2.0], [0.0, 0.0], [-1.0, 0.0]])
+    m = sp.coo_array(([2.0, -1.0, 0.0], ([0, 2, 1], [1, 0, 1])), shape=(3, 2))
+    for pattern in (dense, sp.csr_array(dense), m):  # stored zeros are not drawn
+        ax = plot.spy(pattern)
+        (sc,) = _scatters(ax)
+        assert sorted(map(tuple, sc.get_offsets().tolist())) == [(0, 2), (1, 0)]
+        plot.close(ax)
+
+
+def test_spy_colors_one_face_color_per_group() -> None:
+    pytest.importorskip("scipy")
+    import funcdiff as fd
+    from funcdiff.sparse import star_coloring
+
+    pattern = fd.hessian_sparsity(_chained)(np.zeros(12))
+    colors = star_coloring(pattern)
+    ax = plot.spy(pattern, colors=colors)
+    groups = _scatters(ax)
+    k = len(np.unique(colors))
+    assert len(groups) == k == 3
+    faces = {tuple(np.round(g.get_facecolor()[0], 6)) for g in groups}
+    assert len(faces) == k  # distinct colors
+    # each entry is drawn in the color of its column
+    for g in groups:
+        cols = g.get_offsets()[:, 0].astype(int)
+        assert len(set(colors[cols].tolist())) == 1
+    assert sum(len(g.get_offsets()) for g in groups) == pattern.nnz
+    assert ax.get_legend().get_title().get_text() == "3 colors"
+    # row coloring: colored by rows
+    ax2 = plot.spy(np.eye(4, 6, dtype=bool), colors=[0, 1, 0, 1], color_by="rows")
+    for g in _scatters(ax2):
+        rows = g.get_offsets()[:, 1].astype(int)
+        assert len({r % 2 for r in rows.tolist()}) == 1
+
+
+def test_spy_many_colors_stay_distinct() -> None:
+    n = 25
+    ax = plot.spy(np.eye(n, dtype=bool), colors=np.arange(n))
+    faces = {tuple(np.round(g.get_facecolor()[0], 6)) for g in _scatters(ax)}
+    assert len(faces) == n
+    assert ax.get_legend().get_title().get_text() == "25 colors (first 12)"
+
+
+def test_spy_marker_size_follows_matrix_size() -> None:
+    small = _scatters(plot.spy(np.eye(10, dtype=bool)))[0].get_sizes()[0]
+    large = _scatters(plot.spy(np.eye(1000, dtype=bool)))[0].get_sizes()[0]
+    assert small > 10 * large
+
+
+def test_spy_large_pattern_becomes_density_image() -> None:
+    sp = pytest.importorskip("scipy.sparse")
+    n = 200_000
+    ones = np.ones(n)
+    tri = sp.diags([ones[1:], ones, ones[1:]], [-1, 0, 1], format="csr")
+    ax = plot.spy(tri, colors=np.arange(n) % 3, bins=100)
+    assert _scatters(ax) == []
+    (im,) = ax.get_images()
+    counts = im.get_array()
+    assert counts.shape == (100, 100)
+    assert int(counts.sum()) == tri.nnz  # every nonzero counted once
+    assert counts.mask[0, -1] and not counts.mask[0, 0]  # empty blocks are blank
+    assert "density image" in ax.get_title() and "3 colors" in ax.get_title()
+    # the threshold is a parameter: a small pattern as an image too
+    ax2 = plot.spy(np.eye(50, dtype=bool), max_markers=10, bins=10)
+    assert ax2.get_images()[0].get_array().shape == (10, 10)
+
+
+def test_spy_errors() -> None:
+    with pytest.raises(ValueError, match="2-D"):
+        plot.spy(np.ones(5, dtype=bool))
+    with pytest.raises(ValueError, match="2-D"):
+        plot.spy(np.ones((2, 2, 2), dtype=bool))
+    with pytest.raises(ValueError, match="one integer per column"):
+        plot.spy(np.eye(3, dtype=bool), colors=[0, 1])
+    with pytest.raises(ValueError, match="one integer per row"):
+        plot.spy(np.eye(3, 4, dtype=bool), colors=[0, 1, 2, 3], color_by="rows")
+    with pytest.raises(ValueError, match="color_by"):
+        plot.spy(np.eye(3, dtype=bool), colors=[0, 1, 2], color_by="cols")
