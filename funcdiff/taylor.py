@@ -92,8 +92,9 @@ class NewtonInfo:
         ``"lstsq"`` (dense, H not positive definite: ``np.linalg.lstsq``, the
         minimum-norm least-squares solution), ``"cg"`` (matrix-free
         conjugate gradients on Hessian-vector products), or, in sparse mode,
-        ``"ldl"`` (H positive definite: a sparse LU with symmetric diagonal
-        pivoting, i.e. an LDL^T factorization, ``scipy.sparse.linalg.splu``),
+        ``"ldl"`` (H positive definite: a banded Cholesky, or a sparse LU with
+        symmetric diagonal pivoting, i.e. an LDL^T factorization,
+        ``scipy.sparse.linalg.splu``; see ``sparse_ldl``),
         ``"lu"`` (H not positive definite: a sparse LU with partial
         pivoting, the model's stationary point) or ``"lsqr"`` (H singular:
         ``scipy.sparse.linalg.lsqr``'s least-squares solution).
@@ -112,7 +113,8 @@ class NewtonInfo:
         descent-free escape direction from a saddle point.
       direction_curvature: ``d^T (H + damping I) d`` for that direction;
         sparse mode, H + damping I not positive definite: the smallest pivot
-        of its LDL^T factorization (``-inf`` when a pivot was exactly zero).
+        of its LDL^T factorization (``-inf`` when a pivot was exactly zero,
+        ``nan`` when a banded Cholesky failed: LAPACK reports no pivot).
     """
 
     method: str
@@ -236,10 +238,48 @@ def _scipy_sparse_linalg() -> tuple[Any, Any]:
     return sp, spla
 
 
-def sparse_ldl(A: Any) -> tuple[Any, float]:
-    """Factorize the symmetric sparse ``A`` if it is positive definite: ``(lu, min_pivot)``.
+class _BandedCholesky:
+    """``A = U^T U`` of a symmetric positive definite banded matrix (LAPACK ``pbtrf``)."""
 
-    scipy has no sparse Cholesky, so this runs SuperLU (``splu``) with a
+    def __init__(self, cb: np.ndarray) -> None:
+        self._cb = cb
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        from scipy.linalg import cho_solve_banded
+
+        out: np.ndarray = cho_solve_banded((self._cb, False), b, check_finite=False)
+        return out
+
+
+def _banded_upper(A: Any) -> np.ndarray | None:
+    """The upper band storage of the symmetric csr/csc ``A`` when its bandwidth
+    is small enough that band storage costs at most 8 times ``A``'s entries."""
+    n = A.shape[0]
+    indptr = A.indptr
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    cols = A.indices.astype(np.int64)
+    offs = cols - rows
+    bw = int(np.max(np.abs(offs))) if offs.size else 0
+    if (bw + 1) * n > 8 * max(A.nnz, n):
+        return None
+    upper = offs >= 0
+    ab = np.zeros((bw + 1, n), dtype=np.result_type(A.dtype, np.float64))
+    # csr (row, col) and csc (col, row) both name the entry (i, j) with j - i = offs
+    # for a symmetric matrix, so the upper triangle lands at ab[bw - (j - i), j]
+    ab[bw - offs[upper], np.maximum(rows, cols)[upper]] = A.data[upper]
+    return ab
+
+
+def sparse_ldl(A: Any) -> tuple[Any, float]:
+    """Factorize the symmetric sparse ``A`` if it is positive definite: ``(factor, min_pivot)``.
+
+    Banded matrices (band storage at most 8 times the stored entries: chained
+    and banded problems) get LAPACK's banded Cholesky
+    (``scipy.linalg.cholesky_banded``): a true Cholesky, which fails exactly
+    when ``A`` is not positive definite, in O(n bandwidth^2) time and
+    O(n bandwidth) memory (``min_pivot`` is then ``nan``: LAPACK does not
+    report it). Other patterns: scipy has no sparse Cholesky, so this runs
+    SuperLU (``splu``) with a
     symmetric fill-reducing ordering (``MMD_AT_PLUS_A``), ``SymmetricMode``
     and ``diag_pivot_thresh=0``: every pivot is taken on the diagonal, so
     the factorization is ``P^T A P = L D L^T`` (U = D L^T) for one symmetric
@@ -250,9 +290,9 @@ def sparse_ldl(A: Any) -> tuple[Any, float]:
     one sparse LU. Elimination without pivoting is stable while the pivots
     stay positive, so the first non-positive pivot is computed reliably.
 
-    Returns the ``SuperLU`` object (``lu.solve``) and the smallest pivot when
-    ``A`` is positive definite, else ``(None, min_pivot)`` (``-inf`` when the
-    factorization broke down on a zero pivot).
+    Returns the factorization (with ``.solve(b)``) and the smallest pivot
+    when ``A`` is positive definite, else ``(None, min_pivot)`` (``-inf``
+    when the factorization broke down on a zero pivot).
 
     >>> import numpy as np, scipy.sparse as sp
     >>> lu, d = sparse_ldl(sp.csc_array(np.array([[2.0, 1.0], [1.0, 2.0]])))
@@ -263,6 +303,17 @@ def sparse_ldl(A: Any) -> tuple[Any, float]:
     """
     sp, spla = _scipy_sparse_linalg()
     A = sp.csc_array(A)
+    if A.shape[0] == 0:
+        return None, -math.inf
+    ab = _banded_upper(A)
+    if ab is not None:
+        from scipy.linalg import cholesky_banded
+
+        try:
+            cb = cholesky_banded(ab, lower=False)
+        except (np.linalg.LinAlgError, ValueError):  # not positive definite, or not finite
+            return None, math.nan
+        return _BandedCholesky(cb), math.nan
     try:
         lu = spla.splu(
             A,
@@ -830,8 +881,9 @@ class QuadraticModel:
         :class:`NonConvexModelError`, ``"ignore"`` does nothing.
 
         Sparse mode: ``H + damping I`` is factorized by :func:`sparse_ldl`
-        (a sparse LU with symmetric diagonal pivoting, ``P^T A P = L D L^T``):
-        all pivots positive means positive definite, and the step is that
+        (a banded Cholesky when the bandwidth is small, else a sparse LU with
+        symmetric diagonal pivoting, ``P^T A P = L D L^T``): success (all
+        pivots positive) means positive definite, and the step is that
         factorization's solve (``info.method == "ldl"``). Otherwise, as in
         dense mode, the step is the model's stationary point (a sparse LU
         with partial pivoting, ``"lu"``; ``scipy.sparse.linalg.lsqr`` when the
@@ -909,10 +961,14 @@ class QuadraticModel:
                 "lsqr": "it is singular: the returned step is scipy.sparse.linalg.lsqr's "
                 "least-squares solution",
             }[info.method]
+            pivot = info.direction_curvature
+            how = (
+                "its banded Cholesky factorization failed"
+                if pivot is None or math.isnan(pivot)
+                else f"its sparse LDL^T factorization met the pivot {pivot:.3g} <= 0"
+            )
             detail = (
-                f"{what} is not positive definite (its sparse LDL^T factorization met the "
-                f"pivot {info.direction_curvature:.3g} <= 0), so the model has no "
-                f"minimizer; {solved}"
+                f"{what} is not positive definite ({how}), so the model has no minimizer; {solved}"
             )
         else:
             lam = float(self.eigenvalues()[0]) + damping
