@@ -295,11 +295,16 @@ def sparse_ldl(A: Any) -> tuple[Any, float]:
     when the factorization broke down on a zero pivot).
 
     >>> import numpy as np, scipy.sparse as sp
-    >>> lu, d = sparse_ldl(sp.csc_array(np.array([[2.0, 1.0], [1.0, 2.0]])))
-    >>> lu is not None, round(d, 6)
-    (True, 1.5)
+    >>> A = sp.csc_array(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    >>> factor, pivot = sparse_ldl(A)  # banded: LAPACK's Cholesky
+    >>> np.allclose(A @ factor.solve(np.ones(2)), 1.0)
+    True
     >>> sparse_ldl(sp.csc_array(np.array([[1.0, 2.0], [2.0, 1.0]])))[0] is None
     True
+    >>> B = sp.lil_array(2.0 * np.eye(20)); B[0, 19] = B[19, 0] = 1.0
+    >>> factor, pivot = sparse_ldl(B)  # a wide band: SuperLU's LDL^T
+    >>> factor is not None, round(pivot, 6)
+    (True, 1.5)
     """
     sp, spla = _scipy_sparse_linalg()
     A = sp.csc_array(A)
