@@ -54,7 +54,7 @@ from funcdiff.primitives.linalg import dot_general
 from funcdiff.tree import ravel_pytree, tree_flatten
 
 Fun = Callable[..., Any]
-OnNonConvex = Literal["warn", "raise", "ignore"]
+OnNonConvex = Literal["warn", "raise", "ignore", "shift"]
 
 #: With ``matrix_free=None``, models with more inputs than this are matrix-free.
 MATRIX_FREE_THRESHOLD = 2000
@@ -115,6 +115,8 @@ class NewtonInfo:
         sparse mode, H + damping I not positive definite: the smallest pivot
         of its LDL^T factorization (``-inf`` when a pivot was exactly zero,
         ``nan`` when a banded Cholesky failed: LAPACK reports no pivot).
+      shift: ``on_nonconvex="shift"``: the ``tau`` added to ``H + damping I``
+        to make it positive definite (0.0 when none was needed).
     """
 
     method: str
@@ -125,6 +127,7 @@ class NewtonInfo:
     negative_curvature: bool = False
     direction: np.ndarray | None = None
     direction_curvature: float | None = None
+    shift: float = 0.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -336,6 +339,39 @@ def sparse_ldl(A: Any) -> tuple[Any, float]:
     return (lu if ok else None), min_pivot
 
 
+def _shift_start(min_diag: float, scale: float) -> tuple[float, float]:
+    """(tau0, beta) of the shift sequence 0 or beta - min diag, then doubling."""
+    beta = 1e-3 * scale if scale > 0 else 1.0
+    return (0.0 if min_diag > 0 else beta - min_diag), beta
+
+
+def dense_shifted_newton(H: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+    """Solve ``(H + tau I) p = -g`` for the smallest ``tau`` of the sequence 0,
+    ``beta - min diag(H)``, then doubling (``beta = 1e-3 max|H_ij|``; Nocedal
+    & Wright, Alg. 3.3) for which Cholesky succeeds; returns ``(p, tau)``.
+    ``optimize.newton``'s default safeguard.
+
+    >>> import numpy as np
+    >>> p, tau = dense_shifted_newton(np.diag([1.0, -1.0]), np.array([1.0, 1.0]))
+    >>> tau > 1, bool(np.dot(p, [1.0, 1.0]) < 0)
+    (True, True)
+    """
+    n = H.shape[0]
+    scale = float(np.max(np.abs(H))) if H.size else 0.0
+    tau, beta = _shift_start(float(np.min(np.diag(H))) if n else 0.0, scale)
+    eye = np.eye(n)
+    for _ in range(200):
+        try:
+            L = np.linalg.cholesky(H + tau * eye if tau else H)
+        except np.linalg.LinAlgError:
+            L = None
+        if L is not None and np.all(np.isfinite(L)):
+            # numpy has no triangular solve: one LU solve of the (now known SPD) matrix
+            return np.linalg.solve(H + tau * eye if tau else H, -g), tau
+        tau = max(2.0 * tau, beta)
+    raise np.linalg.LinAlgError("newton: could not make the Hessian positive definite")
+
+
 def sparse_shifted_newton(H: Any, g: np.ndarray) -> tuple[np.ndarray, float]:
     """Solve ``(H + tau I) p = -g`` for the smallest ``tau`` of the sequence of
     ``optimize.newton``'s Cholesky safeguard (0, then ``beta - min diag(H)``,
@@ -352,10 +388,7 @@ def sparse_shifted_newton(H: Any, g: np.ndarray) -> tuple[np.ndarray, float]:
     H = sp.csc_array(H)
     n = H.shape[0]
     scale = float(np.max(np.abs(H.data))) if H.nnz else 0.0
-    beta = 1e-3 * scale if scale > 0 else 1.0
-    diag = H.diagonal()
-    min_diag = float(np.min(diag)) if n else 0.0
-    tau = 0.0 if min_diag > 0 else beta - min_diag
+    tau, beta = _shift_start(float(np.min(H.diagonal())) if n else 0.0, scale)
     eye = sp.csc_array(sp.identity(n, dtype=H.dtype, format="csc"))
     for _ in range(200):
         lu, _ = sparse_ldl(H + tau * eye if tau else H)
@@ -883,7 +916,12 @@ class QuadraticModel:
         the model nearest ``x0``: a saddle or a maximum when H is
         indefinite), and ``on_nonconvex`` decides what happens: ``"warn"``
         (default) issues a :class:`NonConvexModelWarning`, ``"raise"`` raises
-        :class:`NonConvexModelError`, ``"ignore"`` does nothing.
+        :class:`NonConvexModelError`, ``"ignore"`` does nothing, and
+        ``"shift"`` returns the step of the safeguard instead:
+        ``(H + damping I + tau I) p = -g`` with the smallest ``tau`` of the
+        sequence 0, ``beta - min diag``, doubling, that makes the matrix
+        positive definite (``info.shift``; ``optimize.newton``'s Cholesky
+        safeguard), a descent direction.
 
         Sparse mode: ``H + damping I`` is factorized by :func:`sparse_ldl`
         (a banded Cholesky when the bandwidth is small, else a sparse LU with
@@ -892,10 +930,8 @@ class QuadraticModel:
         factorization's solve (``info.method == "ldl"``). Otherwise, as in
         dense mode, the step is the model's stationary point (a sparse LU
         with partial pivoting, ``"lu"``; ``scipy.sparse.linalg.lsqr`` when the
-        matrix is singular, ``"lsqr"``) and ``on_nonconvex`` applies. For a
-        shifted (positive definite) step use ``damping``, or
-        ``optimize.newton(..., hessian="sparse")``, which shifts like the
-        dense Cholesky safeguard.
+        matrix is singular, ``"lsqr"``) and ``on_nonconvex`` applies
+        (``"shift"``: the shifts are tested by :func:`sparse_ldl`).
 
         Matrix-free mode: conjugate gradients on Hessian-vector products,
         from ``p = 0``, until ``|(H + damping I) p + g| <= tol |g|`` or
@@ -907,7 +943,8 @@ class QuadraticModel:
 
         Args:
           damping: lambda >= 0 of a Levenberg-Marquardt step ``(H + lambda I)``.
-          on_nonconvex: ``"warn"``, ``"raise"`` or ``"ignore"``.
+          on_nonconvex: ``"warn"``, ``"raise"``, ``"ignore"`` or ``"shift"``
+            (dense and sparse mode).
           tol, maxiter: the CG stopping rule (matrix-free mode).
           flat: return the step flat, shape (n,), instead of like ``x0``.
           return_info: return ``(p, NewtonInfo)``.
@@ -919,10 +956,16 @@ class QuadraticModel:
         >>> np.allclose(A @ p, b)
         True
         """
-        if on_nonconvex not in ("warn", "raise", "ignore"):
+        if on_nonconvex not in ("warn", "raise", "ignore", "shift"):
             raise ValueError(
-                f"newton_step: on_nonconvex must be 'warn', 'raise' or 'ignore', "
+                f"newton_step: on_nonconvex must be 'warn', 'raise', 'ignore' or 'shift', "
                 f"got {on_nonconvex!r}"
+            )
+        if on_nonconvex == "shift" and self._H is None and self._Hs is None:
+            raise ValueError(
+                "newton_step: on_nonconvex='shift' tests positive definiteness by a "
+                "factorization, and this model is matrix-free; build it dense "
+                "(taylor2(f, matrix_free=False)) or sparse (taylor2(f, sparse=True))"
             )
         if not damping >= 0:
             raise ValueError(f"newton_step: damping must be >= 0, got {damping}")
@@ -932,7 +975,9 @@ class QuadraticModel:
             p, info = self._newton_dense(damping)
         else:
             p, info = self._newton_cg(damping, tol, maxiter)
-        if info.is_convex is False:
+        if info.is_convex is False and on_nonconvex == "shift":
+            p, info = self._shifted(damping)
+        elif info.is_convex is False:
             if on_nonconvex != "ignore":
                 msg = self._nonconvex_message(info, damping)
                 if on_nonconvex == "raise":
@@ -1012,6 +1057,24 @@ class QuadraticModel:
         res = float(np.linalg.norm(Hs @ p + g)) / gnorm if gnorm > 0 else 0.0
         converged = method == "cholesky" or res <= 1e-8
         return p.astype(self.dtype), NewtonInfo(method, converged, 0, res, L is not None)
+
+    def _shifted(self, damping: float) -> tuple[np.ndarray, NewtonInfo]:
+        g = self.g_flat
+        if self._Hs is not None:
+            sp, _ = _scipy_sparse_linalg()
+            A = self._Hs
+            if damping:
+                A = A + damping * sp.identity(self.n, dtype=self.dtype, format="csr")
+            p, tau = sparse_shifted_newton(A, g)
+            method = "ldl"
+        else:
+            A = self._H_sym + damping * np.eye(self.n, dtype=self.dtype)
+            p, tau = dense_shifted_newton(A, g)
+            method = "cholesky"
+        p = np.asarray(p, dtype=self.dtype)
+        gnorm = float(np.linalg.norm(g))
+        res = float(np.linalg.norm(A @ p + tau * p + g)) / gnorm if gnorm > 0 else 0.0
+        return p, NewtonInfo(method, True, 0, res, False, shift=tau)
 
     def _sparse_ldl(self) -> Any:
         if self._ldl is None:
@@ -1505,6 +1568,7 @@ __all__ = [
     "NonConvexModelWarning",
     "QuadraticModel",
     "TaylorCheck",
+    "dense_shifted_newton",
     "gauss_newton",
     "sparse_ldl",
     "sparse_shifted_newton",

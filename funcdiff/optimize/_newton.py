@@ -13,7 +13,7 @@ from funcdiff.optimize._line_search import armijo
 from funcdiff.optimize._loop import NO_DECREASE, Run, check_armijo, check_common
 from funcdiff.optimize._problem import EPS, Fun, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
-from funcdiff.taylor import sparse_shifted_newton
+from funcdiff.taylor import dense_shifted_newton, sparse_shifted_newton
 
 
 def _modified_newton_direction(
@@ -27,28 +27,14 @@ def _modified_newton_direction(
     negative curvature is turned into positive curvature of the same size
     (the step then moves *away* from saddles along those directions).
     """
-    n = H.shape[0]
-    scale = float(np.max(np.abs(H))) if H.size else 0.0
     if safeguard == "eigen":
+        scale = float(np.max(np.abs(H))) if H.size else 0.0
         w, V = np.linalg.eigh(H)
         delta = math.sqrt(EPS) * scale if scale > 0 else 1.0
         w_mod = np.maximum(np.abs(w), delta)
         damping = 0.0 if np.all(w_mod == w) else float(np.max(w_mod - w))
         return -(V @ ((V.T @ g) / w_mod)), damping
-    beta = 1e-3 * scale if scale > 0 else 1.0
-    min_diag = float(np.min(np.diag(H)))
-    tau = 0.0 if min_diag > 0 else beta - min_diag
-    eye = np.eye(n)
-    for _ in range(200):
-        try:
-            L = np.linalg.cholesky(H + tau * eye if tau else H)
-        except np.linalg.LinAlgError:
-            L = None
-        if L is not None and np.all(np.isfinite(L)):
-            # numpy has no triangular solve: one LU solve of the (now known SPD) matrix
-            return np.linalg.solve(H + tau * eye if tau else H, -g), tau
-        tau = max(2.0 * tau, beta)
-    raise np.linalg.LinAlgError("newton: could not make the Hessian positive definite")
+    return dense_shifted_newton(H, g)
 
 
 def newton(

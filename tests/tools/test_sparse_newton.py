@@ -106,6 +106,33 @@ def test_sparse_shift_equals_dense_cholesky_safeguard() -> None:
     assert tau_d > 0  # the shift path was taken (at least at the last point)
 
 
+def test_newton_step_shift_option_dense_and_sparse() -> None:
+    """newton_step(on_nonconvex="shift"): the safeguard's step, sparse = dense,
+    no warning, info.shift the tau; a positive definite H needs no shift."""
+    md, ms = _models(INDEFINITE_POINT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "shift" does not warn
+        pd_, info_d = md.newton_step(on_nonconvex="shift", return_info=True)
+        ps, info_s = ms.newton_step(on_nonconvex="shift", return_info=True)
+    H = 0.5 * (md.H_flat + md.H_flat.T)
+    p_ref, tau = _modified_newton_direction(H, md.g_flat, "cholesky")
+    assert info_d.shift == info_s.shift == tau > 0
+    assert (info_d.method, info_s.method) == ("cholesky", "ldl")
+    assert info_d.converged and info_s.residual < 1e-12
+    np.testing.assert_allclose(pd_, p_ref, rtol=0, atol=1e-12 * float(np.max(np.abs(p_ref))))
+    np.testing.assert_allclose(ps, p_ref, rtol=0, atol=1e-10 * float(np.max(np.abs(p_ref))))
+    assert float(md.g_flat @ ps) < 0  # a descent direction
+    # with damping the shift is on top of it
+    _, info = ms.newton_step(damping=1.0, on_nonconvex="shift", return_info=True)
+    assert 0 < info.shift
+    ms2 = fd.taylor2(rosen, sparse=True)(PD_POINT)
+    _, info2 = ms2.newton_step(on_nonconvex="shift", return_info=True)
+    assert info2.shift == 0.0 and info2.is_convex
+    mf = fd.taylor2(rosen, matrix_free=True)(PD_POINT)
+    with pytest.raises(ValueError, match="matrix-free"):
+        mf.newton_step(on_nonconvex="shift")
+
+
 @pytest.mark.parametrize("banded", [True, False], ids=["banded-cholesky", "splu-ldl"])
 def test_sparse_ldl_decides_definiteness_like_eigenvalues(banded: bool) -> None:
     rng = np.random.default_rng(1)
