@@ -310,9 +310,13 @@ def sparse_ldl(A: Any) -> tuple[Any, float]:
     (True, 1.5)
     """
     sp, spla = _scipy_sparse_linalg()
-    A = sp.csc_array(A)
+    if not (sp.issparse(A) and A.format in ("csr", "csc")):
+        A = sp.csc_array(A)
     if A.shape[0] == 0:
         return None, -math.inf
+    if not A.has_canonical_format:
+        A = A.copy()
+        A.sum_duplicates()
     ab = _banded_upper(A)
     if ab is not None:
         from scipy.linalg import cholesky_banded
@@ -322,6 +326,7 @@ def sparse_ldl(A: Any) -> tuple[Any, float]:
         except (np.linalg.LinAlgError, ValueError):  # not positive definite, or not finite
             return None, math.nan
         return _BandedCholesky(cb), math.nan
+    A = sp.csc_array(A)
     try:
         lu = spla.splu(
             A,
