@@ -13,6 +13,7 @@ from funcdiff.optimize._line_search import armijo
 from funcdiff.optimize._loop import NO_DECREASE, Run, check_armijo, check_common
 from funcdiff.optimize._problem import EPS, Fun, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
+from funcdiff.taylor import dense_shifted_newton, sparse_shifted_newton
 
 
 def _modified_newton_direction(
@@ -26,28 +27,14 @@ def _modified_newton_direction(
     negative curvature is turned into positive curvature of the same size
     (the step then moves *away* from saddles along those directions).
     """
-    n = H.shape[0]
-    scale = float(np.max(np.abs(H))) if H.size else 0.0
     if safeguard == "eigen":
+        scale = float(np.max(np.abs(H))) if H.size else 0.0
         w, V = np.linalg.eigh(H)
         delta = math.sqrt(EPS) * scale if scale > 0 else 1.0
         w_mod = np.maximum(np.abs(w), delta)
         damping = 0.0 if np.all(w_mod == w) else float(np.max(w_mod - w))
         return -(V @ ((V.T @ g) / w_mod)), damping
-    beta = 1e-3 * scale if scale > 0 else 1.0
-    min_diag = float(np.min(np.diag(H)))
-    tau = 0.0 if min_diag > 0 else beta - min_diag
-    eye = np.eye(n)
-    for _ in range(200):
-        try:
-            L = np.linalg.cholesky(H + tau * eye if tau else H)
-        except np.linalg.LinAlgError:
-            L = None
-        if L is not None and np.all(np.isfinite(L)):
-            # numpy has no triangular solve: one LU solve of the (now known SPD) matrix
-            return np.linalg.solve(H + tau * eye if tau else H, -g), tau
-        tau = max(2.0 * tau, beta)
-    raise np.linalg.LinAlgError("newton: could not make the Hessian positive definite")
+    return dense_shifted_newton(H, g)
 
 
 def newton(
@@ -55,6 +42,7 @@ def newton(
     x0: Any,
     *,
     safeguard: Literal["cholesky", "eigen"] = "cholesky",
+    hessian: Literal["dense", "sparse"] = "dense",
     c1: float = 1e-4,
     shrink: float = 0.5,
     tol: float = 1e-8,
@@ -75,6 +63,16 @@ def newton(
       (0, then ``beta - min diag(H)``, doubling) until Cholesky succeeds;
     - ``safeguard="eigen"``: eigenvalues replaced by ``max(|lambda|, delta)``.
 
+    ``hessian="sparse"`` builds the models with ``taylor2(f, sparse=True)``
+    (the pattern detected from ``f``'s jaxpr and colored once, the Hessian a
+    ``scipy.sparse`` matrix from a few Hessian-vector products, value and
+    gradient compiled: ``f`` must be traceable) and solves with a sparse
+    factorization: the Cholesky safeguard's shifts, with positive
+    definiteness tested by the pivots of a sparse LDL^T
+    (``funcdiff.taylor.sparse_ldl``). For large problems with a sparse
+    Hessian (chained, banded, grid, partially separable objectives); needs
+    scipy. ``safeguard="eigen"`` is dense only.
+
     The step length starts at 1 (the full Newton step, so convergence is
     quadratic near a minimizer) and is halved until Armijo's sufficient
     decrease ``f(x + a p) <= f(x) + c1 a g.p`` holds.
@@ -82,6 +80,7 @@ def newton(
     Args:
       f, x0: the scalar field and the starting point (array or pytree).
       safeguard: ``"cholesky"`` or ``"eigen"``, see above.
+      hessian: ``"dense"`` (default) or ``"sparse"``, see above.
       c1, shrink: Armijo constant and backtracking factor.
       tol: stop when ``|grad f(x)| <= tol``.
       maxiter: maximum number of iterations.
@@ -103,26 +102,37 @@ def newton(
     check_common(where, tol, maxiter)
     if safeguard not in ("cholesky", "eigen"):
         raise ValueError(f"{where}: safeguard must be 'cholesky' or 'eigen', got {safeguard!r}")
+    if hessian not in ("dense", "sparse"):
+        raise ValueError(f"{where}: hessian must be 'dense' or 'sparse', got {hessian!r}")
+    sparse = hessian == "sparse"
+    if sparse and safeguard == "eigen":
+        raise ValueError(
+            f"{where}: safeguard='eigen' needs the dense eigendecomposition; with "
+            "hessian='sparse' use safeguard='cholesky' (shifts tested by a sparse LDL^T)"
+        )
     check_armijo(where, c1, shrink)
     prob = Problem(f, x0, use_jit=jit, where=where)
     run = Run(
         prob,
-        "newton",
+        "newton (sparse)" if sparse else "newton",
         tol=tol,
         maxiter=maxiter,
         verbose=verbose,
         keep_x=keep_x,
         callback=callback,
     )
-    m = prob.model(prob.x0, matrix_free=False)
+    m = prob.model(prob.x0, matrix_free=False, sparse=sparse)
     run.start(prob.x0, m.value, m.g)
     while run.going():
         z, fz, g = run.z, run.f, run.g
         assert m.H is not None
-        if not np.all(np.isfinite(m.H)):
+        if not np.all(np.isfinite(m.H.data if sparse else m.H)):
             run.fail("the Hessian is not finite")
             break
-        p, damping = _modified_newton_direction(m.H, g, safeguard)
+        if sparse:
+            p, damping = sparse_shifted_newton(m.H, g)
+        else:
+            p, damping = _modified_newton_direction(m.H, g, safeguard)
         slope = float(g @ p)
         found = armijo(prob, z, fz, slope, p, 1.0, c1, shrink)
         if found is None:
@@ -132,7 +142,7 @@ def newton(
         s = alpha * p
         predicted = m.predicted_decrease(s)
         z_new = z + s
-        m = prob.model(z_new, matrix_free=False)
+        m = prob.model(z_new, matrix_free=False, sparse=sparse)
         actual = fz - m.value
         run.step(
             z_new,

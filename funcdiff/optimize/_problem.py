@@ -23,7 +23,10 @@ EPS = float(np.finfo(np.float64).eps)
 
 
 class LocalModel:
-    """The quadratic model at a point, as the methods use it (flat vectors)."""
+    """The quadratic model at a point, as the methods use it (flat vectors).
+
+    ``H`` is a dense array, a ``scipy.sparse`` matrix (``sparse``), or None
+    (matrix-free: products through ``hvp``)."""
 
     __slots__ = ("H", "_count", "_hvp", "g", "model", "value")
 
@@ -31,7 +34,7 @@ class LocalModel:
         self,
         value: float,
         g: np.ndarray,
-        H: np.ndarray | None,
+        H: Any,
         hvp: Callable[[np.ndarray], np.ndarray] | None,
         count: Callable[[], None],
         model: QuadraticModel | None = None,
@@ -43,9 +46,14 @@ class LocalModel:
         self._count = count
         self.model = model
 
+    @property
+    def sparse(self) -> bool:
+        """H is a ``scipy.sparse`` matrix."""
+        return self.H is not None and not isinstance(self.H, np.ndarray)
+
     def hvp(self, v: np.ndarray) -> np.ndarray:
         if self.H is not None:
-            Hv: np.ndarray = self.H @ v
+            Hv: np.ndarray = np.asarray(self.H @ v)
             return Hv
         assert self._hvp is not None
         self._count()
@@ -122,6 +130,7 @@ class Problem:
         self._vg: Fun = _jit(vg) if use_jit else vg
         self._vgh: Fun | None = None
         self._hvp_fn: Fun | None = None
+        self._sparse_taylor: Callable[[Any], QuadraticModel] | None = None
 
     # -- counted evaluations ---------------------------------------------------
     def fun(self, z: np.ndarray) -> float:
@@ -137,12 +146,23 @@ class Problem:
     def _count_hvp(self) -> None:
         self.nhvp += 1
 
-    def model(self, z: np.ndarray, *, matrix_free: bool) -> LocalModel:
-        """The second-order Taylor model at ``z`` (dense H, or matrix-free)."""
+    def model(self, z: np.ndarray, *, matrix_free: bool, sparse: bool = False) -> LocalModel:
+        """The second-order Taylor model at ``z`` (dense H, sparse H, or matrix-free).
+
+        Sparse: ``taylor2(f, sparse=True)``, built once per problem, so the
+        pattern, coloring and compiled derivatives are prepared once.
+        """
         self.nfev += 1
         self.ngev += 1
         if not matrix_free:
             self.nhev += 1
+        if sparse:
+            if self._sparse_taylor is None:
+                self._sparse_taylor = taylor2(self.f_flat, sparse=True)
+            ms = self._sparse_taylor(z)
+            return LocalModel(
+                float(ms.value), ms.g_flat.astype(np.float64), ms.H_flat, None, self._count_hvp, ms
+            )
         if not self.use_jit:
             m = taylor2(self.f_flat, matrix_free=matrix_free)(z)
             H = None if matrix_free else np.asarray(m.H_flat, dtype=np.float64)

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from funcdiff.api import hessian, hvp, value_and_grad
+from funcdiff.api import hessian as _hessian
+from funcdiff.api import hvp, value_and_grad
 from funcdiff.jit import jit as _jit
 from funcdiff.taylor import QuadraticModel, taylor2
 from funcdiff.tree import ravel_pytree, tree_flatten, tree_unflatten
@@ -61,6 +62,10 @@ _METHOD_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+# methods whose ``hess`` must be a dense array (scipy.linalg inside)
+_DENSE_HESS_ONLY = ("trust-exact", "dogleg")
+
+
 @dataclass
 class EvalCounts:
     """How often scipy called each callable, and the work funcdiff did.
@@ -69,7 +74,7 @@ class EvalCounts:
       fun_calls, jac_calls, hess_calls, hessp_calls: calls made by scipy.
       value_and_grad: value-and-gradient computations (one per distinct point
         asked for ``fun`` or ``jac``, thanks to the cache).
-      hessian: dense Hessian computations.
+      hessian: Hessian computations (dense, or sparse with ``hessian="sparse"``).
       linearize: ``taylor2`` linearizations (one per point asked for ``hessp``).
       hvp: Hessian-vector products evaluated.
 
@@ -140,6 +145,7 @@ def scipy_objective(
     *,
     method: str | None = None,
     jit: bool = False,
+    hessian: Literal["dense", "sparse"] = "dense",
 ) -> ScipyObjective:
     """``fun``/``jac``/``hess``/``hessp`` callables of ``f`` for ``scipy.optimize.minimize``.
 
@@ -157,6 +163,15 @@ def scipy_objective(
       jit: compile value-and-gradient, Hessian and Hessian-vector product
         with ``funcdiff.jit`` (then ``hessp`` recomputes forward-over-reverse
         per product instead of using a per-point ``taylor2`` linearization).
+      hessian: ``"dense"`` (default) or ``"sparse"``: ``hess(x)`` returns a
+        ``scipy.sparse.csr_array`` from ``funcdiff.sparse.sparse_hessian``
+        (pattern detected from ``f``'s jaxpr and colored once, then a few
+        compiled Hessian-vector products per point; ``f`` must be
+        traceable), and ``hessp(x, p)`` multiplies by that matrix (one
+        sparse Hessian per point). scipy accepts a sparse ``hess`` in
+        ``"trust-constr"`` and ``"newton-cg"``; ``"trust-ncg"`` and
+        ``"trust-krylov"`` use the sparse ``hessp``; ``"trust-exact"`` and
+        ``"dogleg"`` need a dense Hessian (a ValueError says so).
 
     The last point's value and gradient are cached: ``fun(x)`` then
     ``jac(x)`` costs one ``value_and_grad``. ``hess(x)`` and the
@@ -191,6 +206,9 @@ def scipy_objective(
     def f_flat(z: Any) -> Any:
         return f(unravel(z))
 
+    if hessian not in ("dense", "sparse"):
+        raise ValueError(f"scipy_objective: hessian must be 'dense' or 'sparse', got {hessian!r}")
+    sparse = hessian == "sparse"
     keys: tuple[str, ...] = ("fun", "jac", "hess", "hessp")
     if method is not None:
         mkey = method.lower()
@@ -199,10 +217,27 @@ def scipy_objective(
                 f"scipy_objective: unknown scipy method {method!r}; known: {sorted(_METHOD_KEYS)}"
             )
         keys = _METHOD_KEYS[mkey]
+        if sparse and mkey in _DENSE_HESS_ONLY:
+            raise ValueError(
+                f"scipy_objective: scipy's {method!r} factorizes a dense Hessian and does not "
+                "accept a scipy.sparse one; with hessian='sparse' use 'trust-constr' or "
+                "'newton-cg' (sparse hess) or 'trust-ncg' / 'trust-krylov' (sparse hessp)"
+            )
+        if sparse and "hess" not in keys and "hessp" not in keys:
+            raise ValueError(
+                f"scipy_objective: scipy's {method!r} uses no Hessian, so hessian='sparse' "
+                "has nothing to do; use 'trust-constr', 'newton-cg', 'trust-ncg' or "
+                "'trust-krylov'"
+            )
 
     vg = value_and_grad(f_flat)
     vg_fn: Fun = _jit(vg) if jit else vg
-    hess_fn: Fun = _jit(hessian(f_flat)) if jit else hessian(f_flat)
+    hess_fn: Fun = _jit(_hessian(f_flat)) if jit else _hessian(f_flat)
+    sparse_hess: Fun | None = None
+    if sparse:
+        from funcdiff.sparse import sparse_hessian
+
+        sparse_hess = sparse_hessian(f_flat)
     hvp_fn: Fun | None = _jit(lambda z, v: hvp(f_flat, z, v)) if jit else None
 
     state: dict[str, Any] = {"counts": EvalCounts()}
@@ -230,10 +265,20 @@ def scipy_objective(
         state["counts"].jac_calls += 1
         return _value_grad(_check_x(x, n))[1].copy()
 
-    def hess(x: Any, *args: Any) -> np.ndarray:
+    def _sparse_h(z: np.ndarray) -> Any:
+        assert sparse_hess is not None
+        if not _same("h_x", z):
+            state["counts"].hessian += 1
+            cache["h"] = sparse_hess(z)
+            cache["h_x"] = z.copy()
+        return cache["h"]
+
+    def hess(x: Any, *args: Any) -> Any:
         counts: EvalCounts = state["counts"]
         counts.hess_calls += 1
         z = _check_x(x, n)
+        if sparse:
+            return _sparse_h(z).copy()
         if not _same("h_x", z):
             counts.hessian += 1
             H = np.asarray(hess_fn(z), dtype=np.float64).reshape(z.shape[0], z.shape[0])
@@ -248,6 +293,8 @@ def scipy_objective(
         counts.hvp += 1
         z = _check_x(x, n)
         v = np.asarray(p, dtype=np.float64).reshape(z.shape)
+        if sparse:
+            return np.asarray(_sparse_h(z) @ v, dtype=np.float64)
         if hvp_fn is not None:
             return np.asarray(hvp_fn(z, v), dtype=np.float64)
         if not _same("lin_x", z):
@@ -278,13 +325,21 @@ def scipy_objective(
 
 
 def scipy_minimize(
-    f: Fun, x0: Any, method: str = "trust-ncg", *, jit: bool = False, **kwargs: Any
+    f: Fun,
+    x0: Any,
+    method: str = "trust-ncg",
+    *,
+    jit: bool = False,
+    hessian: Literal["dense", "sparse"] = "dense",
+    **kwargs: Any,
 ) -> Any:
     """``scipy.optimize.minimize`` with funcdiff's derivatives; ``x0`` may be a pytree.
 
     Returns scipy's ``OptimizeResult`` with two extra keys: ``x_tree`` (the
     solution shaped like ``x0``) and ``counts`` (:class:`EvalCounts`).
     ``kwargs`` go to scipy (``tol``, ``options``, ``callback``...).
+    ``hessian="sparse"`` hands scipy a ``scipy.sparse`` Hessian (see
+    :func:`scipy_objective`), e.g. for ``method="trust-constr"``.
 
     >>> res = scipy_minimize(lambda x: ((x - 2.0) ** 2).sum(), [0.0, 0.0])
     >>> res.success, res.x_tree.round(6)
@@ -297,7 +352,7 @@ def scipy_minimize(
             "scipy_minimize needs scipy: pip install scipy (funcdiff's own optimizers "
             "are in funcdiff.optimize.minimize)"
         ) from err
-    obj = scipy_objective(f, x0, method=method, jit=jit)
+    obj = scipy_objective(f, x0, method=method, jit=jit, hessian=hessian)
     res = sp_minimize(**obj, x0=obj.x0, **kwargs)
     res["x_tree"] = obj.unravel(np.asarray(res.x, dtype=np.float64))
     res["counts"] = obj.counts

@@ -20,7 +20,7 @@ EXACT_MAX_N = 500
 
 def _negative_curvature(m: LocalModel) -> bool:
     """The dense model's Hessian has a clearly negative eigenvalue."""
-    if m.H is None or not np.all(np.isfinite(m.H)):
+    if m.H is None or m.sparse or not np.all(np.isfinite(m.H)):
         return False
     w = np.linalg.eigvalsh(m.H)
     scale = max(float(np.max(np.abs(w))), 1.0)
@@ -35,6 +35,7 @@ def trust_region(
     max_radius: float | None = None,
     eta: float = 0.15,
     subproblem: Literal["auto", "exact", "cg"] = "auto",
+    hessian: Literal["auto", "dense", "sparse", "matrix_free"] = "auto",
     cg_rtol: float | None = None,
     cg_maxiter: int | None = None,
     escape_saddles: bool = True,
@@ -65,6 +66,17 @@ def trust_region(
       matrix-free model (the Hessian is never formed);
     - ``"auto"``: exact for ``n <= EXACT_MAX_N`` (500), else CG.
 
+    The Hessian (``hessian=``): ``"auto"`` (default): dense for the exact
+    solver, matrix-free for CG; ``"dense"``: always formed (CG then
+    multiplies by it); ``"matrix_free"``: Hessian-vector products only (CG);
+    ``"sparse"``: a ``scipy.sparse`` matrix from ``taylor2(f, sparse=True)``
+    (pattern detected and colored once, a few Hessian-vector products per
+    iteration, value and gradient compiled: ``f`` must be traceable), and
+    Steihaug-CG multiplies by it: each CG iteration is one sparse
+    matrix-vector product instead of a Hessian-vector product through
+    ``f``. The exact solver is dense (an eigendecomposition), so
+    ``"sparse"`` and ``"matrix_free"`` use CG.
+
     Indefinite Hessians need no special treatment: the ball bounds the step,
     and negative curvature directions are followed to the boundary.
 
@@ -74,6 +86,7 @@ def trust_region(
       max_radius: the largest radius (default ``1000 * radius``).
       eta: the acceptance threshold on rho, ``0 <= eta < 1/4``.
       subproblem: ``"auto"``, ``"exact"`` or ``"cg"``.
+      hessian: ``"auto"``, ``"dense"``, ``"sparse"`` or ``"matrix_free"``.
       cg_rtol, cg_maxiter: passed to :func:`steihaug_cg`.
       escape_saddles: with the exact solver, do not stop at a point with a
         small gradient where the Hessian has a negative eigenvalue (a saddle):
@@ -99,19 +112,34 @@ def trust_region(
         raise ValueError(f"{where}: eta must satisfy 0 <= eta < 0.25, got {eta}")
     if subproblem not in ("auto", "exact", "cg"):
         raise ValueError(f"{where}: subproblem must be 'auto', 'exact' or 'cg', got {subproblem!r}")
+    if hessian not in ("auto", "dense", "sparse", "matrix_free"):
+        raise ValueError(
+            f"{where}: hessian must be 'auto', 'dense', 'sparse' or 'matrix_free', got {hessian!r}"
+        )
+    if subproblem == "exact" and hessian in ("sparse", "matrix_free"):
+        raise ValueError(
+            f"{where}: the exact subproblem solver needs the dense Hessian (an "
+            f"eigendecomposition); with hessian={hessian!r} use subproblem='cg' (or 'auto')"
+        )
     prob = Problem(f, x0, use_jit=jit, where=where)
-    solver = subproblem if subproblem != "auto" else ("exact" if prob.n <= EXACT_MAX_N else "cg")
-    matrix_free = solver == "cg"
+    if subproblem != "auto":
+        solver = subproblem
+    elif hessian in ("sparse", "matrix_free"):
+        solver = "cg"
+    else:
+        solver = "exact" if prob.n <= EXACT_MAX_N else "cg"
+    sparse = hessian == "sparse"
+    matrix_free = hessian == "matrix_free" or (hessian == "auto" and solver == "cg")
     run = Run(
         prob,
-        f"trust region ({solver})",
+        f"trust region ({solver}, sparse)" if sparse else f"trust region ({solver})",
         tol=tol,
         maxiter=maxiter,
         verbose=verbose,
         keep_x=keep_x,
         callback=callback,
     )
-    m = prob.model(prob.x0, matrix_free=matrix_free)
+    m = prob.model(prob.x0, matrix_free=matrix_free, sparse=sparse)
     run.start(prob.x0, m.value, m.g, radius=radius)
 
     def not_a_saddle() -> bool:
@@ -147,7 +175,7 @@ def trust_region(
         accepted = bool(rho > eta)
         if accepted:
             z = z + p
-            m = prob.model(z, matrix_free=matrix_free)
+            m = prob.model(z, matrix_free=matrix_free, sparse=sparse)
             fz, g = m.value, m.g
         run.step(
             z,
