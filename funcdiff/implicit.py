@@ -10,11 +10,11 @@ made of funcdiff operations.
 Higher orders: the rule needs ``x*`` as a differentiable function of
 ``theta`` again. funcdiff traces rules when the function is called, so a
 rule cannot call its own function lazily; instead each call builds a chain
-of ``depth`` custom-rule functions, level ``k``'s rule using level ``k + 1``
-for ``x*``. Level ``k`` gives derivatives of order ``k`` exactly; the last
+of ``depth`` custom-rule functions, each level's rule using the next level
+for ``x*``. Derivatives of order up to ``depth - 1`` are exact; the last
 level's derivative is NaN (loud, never a silently wrong number). ``depth``
-defaults to the number of transforms wrapping ``theta`` at the call, and at
-least ``MIN_DEPTH``.
+defaults to one more than the number of transforms wrapping ``theta`` at
+the call, and at least ``MIN_DEPTH`` (orders 1 to 3 always).
 
 >>> import funcdiff as fd, funcdiff.numpy as fnp
 >>> def newton(x, a):  # a root of x**2 - a by Python iterations

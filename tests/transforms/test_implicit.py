@@ -177,3 +177,25 @@ def test_optimality_shape_mismatch_is_a_clear_error() -> None:
     bad = custom_root(lambda x, t: fnp.stack([x - t, x + t]))(lambda x, t: np.float64(t))
     with pytest.raises(ShapeError, match="square"):
         fd.grad(bad, 1)(0.0, 1.0)
+
+
+def test_minimize_result_is_differentiable_in_args() -> None:
+    lam = 0.8
+    w, d1, d2 = _ridge_closed(lam)
+
+    def argmin(s: Any) -> Any:
+        return optimize.minimize(_ridge_loss, np.zeros(4), method="newton", args=(s,), tol=1e-12).x
+
+    np.testing.assert_allclose(np.asarray(argmin(lam)), w, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(fd.jacfwd(argmin)(lam)), d1, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(fd.jacfwd(fd.jacrev(argmin))(lam)), d2, atol=1e-10)
+    g = fd.grad(lambda s: fnp.sum(argmin(s) ** 2))(lam)
+    assert abs(float(g) - 2.0 * float(w @ d1)) < 1e-10
+
+
+def test_minimize_args_under_jit_is_a_clear_error() -> None:
+    def argmin(s: Any) -> Any:
+        return optimize.minimize(_ridge_loss, np.zeros(4), method="newton", args=(s,)).x
+
+    with pytest.raises(ConcretizationError, match="outside jit"):
+        fd.jit(argmin)(0.5)
