@@ -55,12 +55,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
-from funcdiff.api import grad
-from funcdiff.api_util import concrete_or_none, has_tracer
-from funcdiff.errors import ConcretizationError
-from funcdiff.implicit import LinearSolve, custom_root
+from funcdiff.api_util import has_tracer
+from funcdiff.implicit import LinearSolve
+from funcdiff.optimize._argmin import concrete_args, differentiable_argmin
 from funcdiff.optimize._bfgs import bfgs
 from funcdiff.optimize._gradient_descent import gradient_descent
 from funcdiff.optimize._levenberg_marquardt import levenberg_marquardt
@@ -70,7 +67,7 @@ from funcdiff.optimize._result import HISTORY_FIELDS, IterationRecord, OptimizeR
 from funcdiff.optimize._scipy import EvalCounts, ScipyObjective, scipy_minimize, scipy_objective
 from funcdiff.optimize._subproblem import SubproblemResult, solve_trust_region_exact, steihaug_cg
 from funcdiff.optimize._trust_region import EXACT_MAX_N, trust_region
-from funcdiff.tree import tree_flatten, tree_structure, tree_unflatten
+from funcdiff.tree import tree_flatten
 
 _METHODS: dict[str, Callable[..., OptimizeResult]] = {
     "gd": gradient_descent,
@@ -133,26 +130,12 @@ def _argmin(
     solve: str | LinearSolve,
     options: dict[str, Any],
 ) -> OptimizeResult:
-    leaves = tree_flatten(args)[0]
-    if not has_tracer(leaves):
+    if not has_tracer(tree_flatten(args)[0]):
         return method(lambda x: f(x, *args), x0, **options)
-    values = [concrete_or_none(v) for v in leaves]
-    if any(v is None for v in values):
-        raise ConcretizationError(
-            "minimize(..., args=...) runs the optimizer on the concrete values of args; "
-            "they are abstract here (under jit or vmap): call minimize outside jit/vmap "
-            "(its derivatives with respect to args work under grad, jacfwd, hessian)"
-        )
-    c_args = tree_unflatten(tree_structure(args), values)
+    c_args = concrete_args(args, "minimize")
     res = method(lambda x: f(x, *c_args), x0, **options)
-    if not isinstance(res.x, np.ndarray):
-        raise TypeError(
-            "minimize: derivatives with respect to args need x0 to be an array, "
-            f"got a {type(res.x).__name__}"
-        )
-    x_star = res.x
-    root = custom_root(grad(f), solve=solve)(lambda init, *a: x_star)
-    return dataclasses.replace(res, x=root(x_star, *args))
+    x = differentiable_argmin(f, res.x, args, solve, "minimize")
+    return dataclasses.replace(res, x=x)
 
 
 def compare(

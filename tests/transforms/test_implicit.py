@@ -199,3 +199,27 @@ def test_minimize_args_under_jit_is_a_clear_error() -> None:
 
     with pytest.raises(ConcretizationError, match="outside jit"):
         fd.jit(argmin)(0.5)
+
+
+def test_fifth_order_matches_mpmath() -> None:
+    g: Any = cubic_root
+    for _ in range(5):
+        g = fd.grad(g, 1)
+    with mp.workdps(60):
+        want = mp.diff(lambda s: mp.findroot(lambda x: x**3 + s * x - 1, 0.7), mp.mpf("0.5"), 5)
+    assert abs(float(g(1.0, 0.5)) - float(want)) < 1e-10
+
+
+def test_scipy_minimize_result_is_differentiable_in_args() -> None:
+    lam = 0.8
+    w, d1, d2 = _ridge_closed(lam)
+
+    def argmin(s: Any) -> Any:
+        res = optimize.scipy_minimize(
+            _ridge_loss, np.zeros(4), method="trust-exact", args=(s,), tol=1e-14
+        )
+        return res.x_tree
+
+    np.testing.assert_allclose(np.asarray(argmin(lam)), w, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(fd.jacfwd(argmin)(lam)), d1, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(fd.jacfwd(fd.jacrev(argmin))(lam)), d2, atol=1e-9)
