@@ -83,7 +83,7 @@ def _mp_fixed_point(theta: Any) -> Any:
     a = mp.matrix(_A.tolist())
     b = mp.matrix(_B.tolist())
     x = mp.matrix([0, 0, 0])
-    for _ in range(200):
+    for _ in range(400):
         y = a * x + b * theta
         x = mp.matrix([mp.tanh(y[i]) for i in range(3)])
     return x
@@ -223,3 +223,13 @@ def test_scipy_minimize_result_is_differentiable_in_args() -> None:
     np.testing.assert_allclose(np.asarray(argmin(lam)), w, atol=1e-9)
     np.testing.assert_allclose(np.asarray(fd.jacfwd(argmin)(lam)), d1, atol=1e-9)
     np.testing.assert_allclose(np.asarray(fd.jacfwd(fd.jacrev(argmin))(lam)), d2, atol=1e-9)
+
+
+def test_vector_fixed_point_third_order_matches_mpmath_differences() -> None:
+    fp = custom_fixed_point(_tanh_map)(_iterate)
+    d3 = fd.jacfwd(fd.jacfwd(fd.jacfwd(fp, 1), 1), 1)(np.zeros(3), 0.7)
+    with mp.workdps(100):
+        h, t0 = mp.mpf("1e-20"), mp.mpf(0.7)
+        xs = [_mp_fixed_point(t0 + k * h) for k in (-2, -1, 1, 2)]
+        fd3 = [(xs[3][i] - 2 * xs[2][i] + 2 * xs[1][i] - xs[0][i]) / (2 * h**3) for i in range(3)]
+    np.testing.assert_allclose(np.asarray(d3), [float(v) for v in fd3], rtol=0, atol=1e-10)
