@@ -170,6 +170,7 @@ def custom_root(
             if all(c is not None for c in concrete):
                 c_init, c_theta = tree_unflatten(tree_flatten((init, theta))[1], concrete)
                 x_star: Any = solver(c_init, *c_theta)
+                _check(optimality_fn(x_star, *c_theta), x_star)
             else:
                 try:
                     x_star = solver(stop_gradient(init), *tree_map(stop_gradient, tuple(theta)))
@@ -181,7 +182,7 @@ def custom_root(
                         "fori_loop) or call it outside jit/vmap.\n" + str(e)
                     ) from e
                 x_star = stop_gradient(x_star)
-            _check(optimality_fn(x_star, *theta), x_star)
+                _check(optimality_fn(x_star, *theta), x_star)
             if not theta:
                 return x_star
             d = depth
