@@ -51,9 +51,13 @@ point; :class:`EvalCounts` says how much work was done), or call
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from funcdiff.api_util import has_tracer
+from funcdiff.implicit import LinearSolve
+from funcdiff.optimize._argmin import concrete_args, differentiable_argmin
 from funcdiff.optimize._bfgs import bfgs
 from funcdiff.optimize._gradient_descent import gradient_descent
 from funcdiff.optimize._levenberg_marquardt import levenberg_marquardt
@@ -63,6 +67,7 @@ from funcdiff.optimize._result import HISTORY_FIELDS, IterationRecord, OptimizeR
 from funcdiff.optimize._scipy import EvalCounts, ScipyObjective, scipy_minimize, scipy_objective
 from funcdiff.optimize._subproblem import SubproblemResult, solve_trust_region_exact, steihaug_cg
 from funcdiff.optimize._trust_region import EXACT_MAX_N, trust_region
+from funcdiff.tree import tree_flatten
 
 _METHODS: dict[str, Callable[..., OptimizeResult]] = {
     "gd": gradient_descent,
@@ -73,7 +78,15 @@ _METHODS: dict[str, Callable[..., OptimizeResult]] = {
 }
 
 
-def minimize(f: Fun, x0: Any, method: str = "trust-region", **options: Any) -> OptimizeResult:
+def minimize(
+    f: Fun,
+    x0: Any,
+    method: str = "trust-region",
+    *,
+    args: tuple[Any, ...] = (),
+    implicit_solve: str | LinearSolve = "dense",
+    **options: Any,
+) -> OptimizeResult:
     """Minimize the scalar field ``f`` from ``x0`` with one of this module's methods.
 
     Args:
@@ -81,6 +94,14 @@ def minimize(f: Fun, x0: Any, method: str = "trust-region", **options: Any) -> O
       x0: the starting point (an array, a list of numbers, or a pytree).
       method: ``"trust-region"`` (default), ``"newton"``, ``"bfgs"`` or
         ``"gd"`` (``"gradient-descent"``); underscores work too.
+        args: extra arguments of ``f`` (``f(x, *args)``). The result's ``x``
+        is differentiable with respect to them (argmin differentiation by
+        the implicit function theorem on ``grad f = 0``, see
+        :mod:`funcdiff.implicit`): the optimizer runs on their concrete
+        values, never differentiated; ``x`` must then be an array.
+      implicit_solve: the linear solve with the Hessian for those
+        derivatives: ``"dense"``, ``"cg"`` (Hessian-vector products) or a
+        callable (see :func:`funcdiff.implicit.custom_root`).
       **options: the method's keyword arguments (``tol``, ``maxiter``,
         ``jit``, ``verbose``, ...): see :func:`trust_region`, :func:`newton`,
         :func:`bfgs`, :func:`gradient_descent`.
@@ -96,7 +117,25 @@ def minimize(f: Fun, x0: Any, method: str = "trust-region", **options: Any) -> O
             f"minimize: unknown method {method!r}; choose one of 'trust-region', 'newton', "
             "'bfgs', 'gd' (for scipy's methods use funcdiff.optimize.scipy_minimize)"
         )
-    return _METHODS[key](f, x0, **options)
+    if not args:
+        return _METHODS[key](f, x0, **options)
+    return _argmin(_METHODS[key], f, x0, tuple(args), implicit_solve, options)
+
+
+def _argmin(
+    method: Callable[..., OptimizeResult],
+    f: Fun,
+    x0: Any,
+    args: tuple[Any, ...],
+    solve: str | LinearSolve,
+    options: dict[str, Any],
+) -> OptimizeResult:
+    if not has_tracer(tree_flatten(args)[0]):
+        return method(lambda x: f(x, *args), x0, **options)
+    c_args = concrete_args(args, "minimize")
+    res = method(lambda x: f(x, *c_args), x0, **options)
+    x = differentiable_argmin(f, res.x, args, solve, "minimize")
+    return dataclasses.replace(res, x=x)
 
 
 def compare(

@@ -36,7 +36,10 @@ import numpy as np
 
 from funcdiff.api import hessian as _hessian
 from funcdiff.api import hvp, value_and_grad
+from funcdiff.api_util import has_tracer
+from funcdiff.implicit import LinearSolve
 from funcdiff.jit import jit as _jit
+from funcdiff.optimize._argmin import concrete_args, differentiable_argmin
 from funcdiff.taylor import QuadraticModel, taylor2
 from funcdiff.tree import ravel_pytree, tree_flatten, tree_unflatten
 
@@ -331,9 +334,15 @@ def scipy_minimize(
     *,
     jit: bool = False,
     hessian: Literal["dense", "sparse"] = "dense",
+    args: tuple[Any, ...] = (),
+    implicit_solve: str | LinearSolve = "dense",
     **kwargs: Any,
 ) -> Any:
     """``scipy.optimize.minimize`` with funcdiff's derivatives; ``x0`` may be a pytree.
+
+    ``args`` are extra arguments of ``f`` (``f(x, *args)``); ``x_tree`` is
+    differentiable with respect to them (argmin differentiation, see
+    :func:`funcdiff.optimize.minimize`; ``x0`` must then be an array).
 
     Returns scipy's ``OptimizeResult`` with two extra keys: ``x_tree`` (the
     solution shaped like ``x0``) and ``counts`` (:class:`EvalCounts`).
@@ -352,9 +361,17 @@ def scipy_minimize(
             "scipy_minimize needs scipy: pip install scipy (funcdiff's own optimizers "
             "are in funcdiff.optimize.minimize)"
         ) from err
-    obj = scipy_objective(f, x0, method=method, jit=jit, hessian=hessian)
+    traced = bool(args) and has_tracer(tree_flatten(args)[0])
+    c_args = concrete_args(tuple(args), "scipy_minimize") if traced else tuple(args)
+    obj = scipy_objective(
+        (lambda x: f(x, *c_args)) if args else f, x0, method=method, jit=jit, hessian=hessian
+    )
     res = sp_minimize(**obj, x0=obj.x0, **kwargs)
     res["x_tree"] = obj.unravel(np.asarray(res.x, dtype=np.float64))
+    if traced:
+        res["x_tree"] = differentiable_argmin(
+            f, res["x_tree"], tuple(args), implicit_solve, "scipy_minimize"
+        )
     res["counts"] = obj.counts
     return res
 

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, int]] = [
     ("funcdiff.scipy", 5),
     ("funcdiff.sparse", 5),
     ("funcdiff.curvature", 5),
+    ("funcdiff.implicit", 5),
     ("funcdiff", 6),  # the package root and the tools: optimize, plot, see, viz, tables
     ("funcdiff.cli", 7),
     ("funcdiff.__main__", 7),
