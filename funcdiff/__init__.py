@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from funcdiff import sparse as sparse
     from funcdiff import viz as viz
     from funcdiff.curvature import hessian_diag, hessian_diag_estimate, hessian_trace_estimate
+    from funcdiff.implicit import custom_fixed_point, custom_root
     from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
     from funcdiff.debug import debug_nans
     from funcdiff.see import explain, graph, graph_jaxpr
@@ -65,6 +66,8 @@ _LAZY = {
     "taylor2": ("funcdiff.taylor", "taylor2"),
     "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
     "gauss_newton": ("funcdiff.taylor", "gauss_newton"),
+    "custom_root": ("funcdiff.implicit", "custom_root"),
+    "custom_fixed_point": ("funcdiff.implicit", "custom_fixed_point"),
     "sparse": ("funcdiff.sparse", None),
     "jacobian_sparsity": ("funcdiff.sparse", "jacobian_sparsity"),
     "hessian_sparsity": ("funcdiff.sparse", "hessian_sparsity"),
@@ -119,7 +122,9 @@ __all__ = [
     "UnexpectedTracerError",
     "check_grads",
     "checkpoint",
+    "custom_fixed_point",
     "custom_jvp",
+    "custom_root",
     "custom_vjp",
     "debug_nans",
     "explain",
