@@ -21,7 +21,7 @@ from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
 from funcdiff.core.primitive import Primitive, Samples, Zero, is_float, list_form, zero_of
 from funcdiff.core.trace import Tracer, bind, bind_list
-from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.errors import DTypeError, MissingRuleError, ShapeError
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.rules import def_zero_derivative
@@ -1129,6 +1129,54 @@ def _sin_cos(prim: Primitive, sign: float) -> None:
     prim.taylor = rule
 
 
+def _sinh_cosh(prim: Primitive, first: bool) -> None:
+    """sinh and cosh together: ``s' = x' c``, ``c' = x' s``."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        s: _Coeffs = [sinh(primals[0])]
+        c: _Coeffs = [cosh(primals[0])]
+        for i in range(1, k + 1):
+            s_i, c_i = _weighted(x, c, i), _weighted(x, s, i)
+            s.append(s_i)
+            c.append(c_i)
+        return _result(s[0], s) if first else _result(c[0], c)
+
+    prim.taylor = rule
+
+
+def _extremum_rule(pick_x: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """max/min: coefficient-wise select of the operand that wins at the
+    primal (exact away from ties; at a tie, the first operand's)."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        x, y = primals
+        k = _order(series)
+        xs, ys = _full(x, series[0], k), _full(y, series[1], k)
+        p = pick_x(x, y)
+        coeffs: _Coeffs = [select(p, x, y)]
+        for i in range(1, k + 1):
+            a, b = xs[i], ys[i]
+            coeffs.append(
+                None
+                if a is None and b is None
+                else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
+            )
+        return _result(coeffs[0], coeffs)
+
+    return rule
+
+
+def _abs_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """Real ``|x|``: ``sign(x)`` times each coefficient (exact away from 0)."""
+    (x,) = primals
+    if _dtype_of(x).kind == "c":
+        raise MissingRuleError("primitive 'abs' has no taylor rule for complex operands (jet)")
+    sg = sign(x)
+    return [bind(abs_p, x)], [[mul(sg, c) for c in series[0]]]
+
+
 def _mul_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:
     return _cauchy(x, y, k)
 
@@ -1238,4 +1286,9 @@ add_p.taylor = _linear_binary(1.0)
 sub_p.taylor = _linear_binary(-1.0)
 neg_p.taylor = _neg_rule
 select_p.taylor = _select_rule
+_sinh_cosh(sinh_p, True)
+_sinh_cosh(cosh_p, False)
+max_p.taylor = _extremum_rule(ge)
+min_p.taylor = _extremum_rule(le)
+abs_p.taylor = _abs_rule
 convert_element_type_p.taylor = _convert_rule
