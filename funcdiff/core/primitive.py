@@ -41,6 +41,11 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   whole families are in ``funcdiff.interpreters.sparsity`` (``elementwise``,
   ``selection``, ``reduction``...); without one the detection is
   conservative (dense) through the primitive.
+- ``taylor(primals, series, **params)`` (optional): ``(primals_out,
+  series_out)`` for Taylor mode (``funcdiff.jet``); always in list form. Each
+  input's series is a list of its normalized Taylor coefficients ``c_1..c_K``
+  (``c_i = x^(i)(0) / i!``) or a ``Zero`` (all zero). Linear primitives
+  (``deflinear``) and zero-derivative ones get theirs from the helpers.
 
 **Interpreters see lists only.** Assigning one of the five rules above
 (``prim.vjp = f``, or ``setattr(prim, "vjp", f)``) also files its list form
@@ -201,6 +206,7 @@ class Primitive:
         emit_scalar: Any = None,
         returns_view: bool = False,
         sparsity: Any = None,
+        taylor: Any = None,
         rules: Callable[[Primitive], None] | None = None,
     ) -> None:
         """Declare a primitive in one expression: each keyword sets the rule
@@ -241,6 +247,8 @@ class Primitive:
         self.zero_derivative = False
         #: how the derivative's sparsity pattern propagates (None: conservatively)
         self.sparsity: Rule | None = None
+        #: Taylor-mode rule for ``jet`` (None: ``jet`` raises MissingRuleError)
+        self.taylor: Rule | None = None
         #: True when linear in its differentiable operands (``rules=linear(...)``)
         self.linear = False
         if rules is not None:
@@ -257,6 +265,7 @@ class Primitive:
             "emit_inplace": emit_inplace,
             "emit_scalar": emit_scalar,
             "sparsity": sparsity,
+            "taylor": taylor,
         }
         for kind, rule in given.items():
             if rule is not None:

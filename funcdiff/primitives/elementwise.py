@@ -21,7 +21,7 @@ from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
 from funcdiff.core.primitive import Primitive, Samples, Zero, is_float, list_form, zero_of
 from funcdiff.core.trace import Tracer, bind, bind_list
-from funcdiff.errors import DTypeError, ShapeError
+from funcdiff.errors import DTypeError, MissingRuleError, ShapeError
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.rules import def_zero_derivative
@@ -985,3 +985,310 @@ def convert(x: Any, dtype: Any) -> Any:
     if not isinstance(x, Tracer):
         return as_result(np.asarray(x).astype(dtype))
     return bind(convert_element_type_p, x, new_dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# Taylor rules (``jet``): the standard recurrences on normalized coefficients
+# ---------------------------------------------------------------------------
+#
+# A rule sees each input's primal and its coefficients ``c_1..c_K`` (or a
+# ``Zero``) and works on the full list ``[c_0, c_1, .., c_K]`` with ``None``
+# for a coefficient known to be zero (so a constant operand costs nothing).
+
+_Coeffs = list[Any]
+
+
+def _full(x: Any, s: Any, k: int) -> _Coeffs:
+    return [x] + ([None] * k if isinstance(s, Zero) else list(s))
+
+
+def _order(series: Sequence[Any]) -> int:
+    return next(len(s) for s in series if not isinstance(s, Zero))
+
+
+def _sum(terms: Sequence[Any]) -> Any:
+    live = [t for t in terms if t is not None]
+    if not live:
+        return None
+    total = live[0]
+    for t in live[1:]:
+        total = add(total, t)
+    return total
+
+
+def _mul(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else mul(a, b)
+
+
+def _scale(c: float, a: Any) -> Any:
+    return None if a is None else mul(c, a)
+
+
+def _cauchy(x: _Coeffs, y: _Coeffs, k: int) -> Any:
+    """Coefficient ``k`` of the product of the series ``x`` and ``y``."""
+    return _sum([_mul(x[j], y[k - j]) for j in range(k + 1)])
+
+
+def _weighted(x: _Coeffs, y: _Coeffs, k: int) -> Any:
+    """``(1/k) sum_{j=1..k} j x_j y_{k-j}``: coefficient ``k`` of ``z`` with
+    ``z' = x' y`` (exp, sin, cos, tanh, log1p...)."""
+    return _scale(1.0 / k, _sum([_scale(float(j), _mul(x[j], y[k - j])) for j in range(1, k + 1)]))
+
+
+def _result(out: Any, coeffs: _Coeffs) -> tuple[list[Any], list[Any]]:
+    shape = aval_of(out).shape
+    if all(c is None for c in coeffs[1:]):
+        return [out], [Zero(aval_of(out))]
+    fixed = []
+    for c in coeffs[1:]:
+        if c is None:
+            c = np.zeros(shape, aval_of(out).dtype)
+        elif aval_of(c).shape != shape:
+            c = sh.broadcast_to(c, shape)
+        fixed.append(c)
+    return [out], [fixed]
+
+
+def _taylor_unary(prim: Primitive, step: Callable[[_Coeffs, _Coeffs, int], Any]) -> None:
+    def rule(
+        primals: Sequence[Any], series: Sequence[Any], **params: Any
+    ) -> tuple[list[Any], list[Any]]:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        y: _Coeffs = [bind(prim, primals[0], **params)]
+        for i in range(1, k + 1):
+            y.append(step(x, y, i))
+        return _result(y[0], y)
+
+    prim.taylor = rule
+
+
+def _taylor_binary(prim: Primitive, step: Callable[[_Coeffs, _Coeffs, _Coeffs, int], Any]) -> None:
+    def rule(
+        primals: Sequence[Any], series: Sequence[Any], **params: Any
+    ) -> tuple[list[Any], list[Any]]:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        y = _full(primals[1], series[1], k)
+        z: _Coeffs = [bind(prim, primals[0], primals[1], **params)]
+        for i in range(1, k + 1):
+            z.append(step(x, y, z, i))
+        return _result(z[0], z)
+
+    prim.taylor = rule
+
+
+def _exp_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:
+    return _weighted(x, y, k)
+
+
+def _log_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # x y' = x'
+    rest = _sum([_scale(float(j), _mul(y[j], x[k - j])) for j in range(1, k)])
+    num = _sum([x[k], None if rest is None else mul(-1.0 / k, rest)])
+    return None if num is None else div(num, x[0])
+
+
+def _log1p_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # (1 + x) y' = x'
+    u = [add(1.0, x[0]), *x[1:]]
+    return _log_step(u, y, k)
+
+
+def _expm1_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y' = x' (1 + y)
+    return _weighted(x, [add(1.0, y[0]), *y[1:]], k)
+
+
+def _sqrt_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y^2 = x
+    rest = _sum([_mul(y[j], y[k - j]) for j in range(1, k)])
+    num = _sum([x[k], None if rest is None else neg(rest)])
+    return None if num is None else div(num, mul(2.0, y[0]))
+
+
+def _tanh_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y' = x' (1 - y^2)
+    w = [sub(1.0, mul(y[0], y[0]))]
+    for i in range(1, k):
+        sq = _cauchy(y, y, i)
+        w.append(None if sq is None else neg(sq))
+    return _weighted(x, w, k)
+
+
+def _sin_cos(prim: Primitive, sign: float) -> None:
+    """sin and cos together: ``s' = x' c``, ``c' = -x' s``."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        s: _Coeffs = [sin(primals[0])]
+        c: _Coeffs = [cos(primals[0])]
+        for i in range(1, k + 1):
+            s_i = _weighted(x, c, i)
+            c_i = _weighted(x, s, i)
+            s.append(s_i)
+            c.append(None if c_i is None else neg(c_i))
+        return _result(s[0], s) if sign > 0 else _result(c[0], c)
+
+    prim.taylor = rule
+
+
+def _sinh_cosh(prim: Primitive, first: bool) -> None:
+    """sinh and cosh together: ``s' = x' c``, ``c' = x' s``."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        s: _Coeffs = [sinh(primals[0])]
+        c: _Coeffs = [cosh(primals[0])]
+        for i in range(1, k + 1):
+            s_i, c_i = _weighted(x, c, i), _weighted(x, s, i)
+            s.append(s_i)
+            c.append(c_i)
+        return _result(s[0], s) if first else _result(c[0], c)
+
+    prim.taylor = rule
+
+
+def _extremum_rule(pick_x: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """max/min: coefficient-wise select of the operand that wins at the
+    primal (exact away from ties; at a tie, the first operand's)."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        x, y = primals
+        k = _order(series)
+        xs, ys = _full(x, series[0], k), _full(y, series[1], k)
+        p = pick_x(x, y)
+        coeffs: _Coeffs = [select(p, x, y)]
+        for i in range(1, k + 1):
+            a, b = xs[i], ys[i]
+            coeffs.append(
+                None
+                if a is None and b is None
+                else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
+            )
+        return _result(coeffs[0], coeffs)
+
+    return rule
+
+
+def _abs_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """Real ``|x|``: ``sign(x)`` times each coefficient (exact away from 0)."""
+    (x,) = primals
+    if _dtype_of(x).kind == "c":
+        raise MissingRuleError("primitive 'abs' has no taylor rule for complex operands (jet)")
+    sg = sign(x)
+    return [bind(abs_p, x)], [[mul(sg, c) for c in series[0]]]
+
+
+def _mul_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:
+    return _cauchy(x, y, k)
+
+
+def _div_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:  # z y = x
+    rest = _sum([_mul(y[j], z[k - j]) for j in range(1, k + 1)])
+    num = _sum([x[k], None if rest is None else neg(rest)])
+    return None if num is None else div(num, y[0])
+
+
+def _pow_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """``x ** y = exp(y log x)`` (x > 0), through the log, mul and exp rules."""
+    x, y = primals
+    (lx,), (ls,) = log_p.taylor(  # type: ignore[misc]
+        [x], [series[0]]
+    )
+    (p,), (ps,) = mul_p.taylor([y, lx], [series[1], ls])  # type: ignore[misc]
+    _, out_series = exp_p.taylor([p], [ps])  # type: ignore[misc]
+    return [pow(x, y)], out_series
+
+
+def _integer_pow_rule(
+    primals: Sequence[Any], series: Sequence[Any], *, y: int
+) -> tuple[list[Any], list[Any]]:
+    """``x ** n`` by repeated products (a reciprocal for negative ``n``)."""
+    k = _order(series)
+    x = _full(primals[0], series[0], k)
+    z: _Coeffs = [np.ones_like(primals[0])] + [None] * k
+    for _ in range(abs(y)):
+        z = [_cauchy(z, x, i) for i in range(k + 1)]
+    if y < 0:
+        one: _Coeffs = [np.ones_like(primals[0])] + [None] * k
+        r: _Coeffs = [div(1.0, z[0])]
+        for i in range(1, k + 1):
+            r.append(_div_step(one, z, r, i))
+        z = r
+    return _result(integer_pow(primals[0], y), z)
+
+
+def _linear_binary(sign: float) -> Callable[..., tuple[list[Any], list[Any]]]:
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        y = _full(primals[1], series[1], k)
+        op = add if sign > 0 else sub
+        coeffs: _Coeffs = [op(x[0], y[0])]
+        for i in range(1, k + 1):
+            a, b = x[i], y[i]
+            if b is None:
+                coeffs.append(a)
+            elif a is None:
+                coeffs.append(b if sign > 0 else neg(b))
+            else:
+                coeffs.append(op(a, b))
+        return _result(coeffs[0], coeffs)
+
+    return rule
+
+
+def _neg_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    return [neg(primals[0])], [[neg(c) for c in series[0]]]
+
+
+def _select_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """Coefficient-wise: the curve stays on the side its primal picks."""
+    p, x, y = primals
+    k = _order(series)
+    xs = _full(x, series[1], k)
+    ys = _full(y, series[2], k)
+    coeffs: _Coeffs = [select(p, x, y)]
+    for i in range(1, k + 1):
+        a, b = xs[i], ys[i]
+        coeffs.append(
+            None
+            if a is None and b is None
+            else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
+        )
+    return _result(coeffs[0], coeffs)
+
+
+def _convert_rule(
+    primals: Sequence[Any], series: Sequence[Any], *, new_dtype: Any
+) -> tuple[list[Any], list[Any]]:
+    out = convert(primals[0], new_dtype)
+    src = _dtype_of(primals[0])
+    if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
+        return [out], [Zero(aval_of(out))]
+    return [out], [[convert(c, new_dtype) for c in series[0]]]
+
+
+for _prim, _step in (
+    (exp_p, _exp_step),
+    (log_p, _log_step),
+    (log1p_p, _log1p_step),
+    (expm1_p, _expm1_step),
+    (sqrt_p, _sqrt_step),
+    (tanh_p, _tanh_step),
+):
+    _taylor_unary(_prim, _step)
+_sin_cos(sin_p, 1.0)
+_sin_cos(cos_p, -1.0)
+_taylor_binary(mul_p, _mul_step)
+_taylor_binary(div_p, _div_step)
+pow_p.taylor = _pow_rule
+integer_pow_p.taylor = _integer_pow_rule
+add_p.taylor = _linear_binary(1.0)
+sub_p.taylor = _linear_binary(-1.0)
+neg_p.taylor = _neg_rule
+select_p.taylor = _select_rule
+_sinh_cosh(sinh_p, True)
+_sinh_cosh(cosh_p, False)
+max_p.taylor = _extremum_rule(ge)
+min_p.taylor = _extremum_rule(le)
+abs_p.taylor = _abs_rule
+convert_element_type_p.taylor = _convert_rule

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Samples, Zero, zero_of
+from funcdiff.core.primitive import Primitive, Samples, Zero, zero_of, zeros
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
@@ -160,8 +160,29 @@ def _dot_general_batch(
     return out, len(xb) + len(_free(xnd, xc, xb))
 
 
+def _dot_general_taylor(
+    primals: Sequence[Any], series: Sequence[Any], **params: Any
+) -> tuple[list[Any], list[Any]]:
+    """Bilinear: coefficient k is the Cauchy product ``sum_j dot(x_j, y_{k-j})``."""
+    x, y = primals
+    out = dot_general(x, y, **params)
+    k = next(len(s) for s in series if not isinstance(s, Zero))
+    xs = [x] + ([None] * k if isinstance(series[0], Zero) else list(series[0]))
+    ys = [y] + ([None] * k if isinstance(series[1], Zero) else list(series[1]))
+    coeffs = []
+    for i in range(1, k + 1):
+        total = None
+        for j in range(i + 1):
+            if xs[j] is not None and ys[i - j] is not None:
+                term = dot_general(xs[j], ys[i - j], **params)
+                total = term if total is None else ew.add(total, term)
+        coeffs.append(zeros(aval_of(out)) if total is None else total)
+    return [out], [coeffs]
+
+
 dot_general_p = Primitive(
     "dot_general",
+    taylor=_dot_general_taylor,
     impl=_dot_general_impl,
     abstract_eval=_dot_general_abstract_eval,
     jvp=_dot_general_jvp,

@@ -90,6 +90,18 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         keep = _keep_shape(aval_of(x).shape, axes)
         return [ew.mul(sh.reshape(ew.div(ct, count), keep), mask)]
 
+    def taylor(
+        primals: Sequence[Any], series: Sequence[Any], *, axes: tuple[int, ...]
+    ) -> tuple[list[Any], list[Any]]:
+        # coefficient-wise along the extremum: exact where it is attained once
+        # (at a tie, the mean of the tied coefficients, as the jvp rule)
+        (x,), (s,) = primals, series
+        out = bind(prim_of[0], x, axes=axes)
+        if isinstance(s, Zero) or not is_float(aval_of(x)):
+            return [out], [Zero(aval_of(out))]
+        mask, count = weights(x, out, axes)
+        return [out], [[ew.div(sh.reduce_sum(ew.mul(c, mask), axes), count) for c in s]]
+
     def samples(rng: np.random.Generator) -> Samples:
         # continuous random values: no ties, so the extremum is differentiable
         return [
@@ -100,7 +112,8 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
             ((rng.normal(size=(2, 3)),), {"axes": (0, 1)}),
         ]
 
-    return Primitive(
+    prim_of: list[Primitive] = []
+    prim = Primitive(
         name,
         impl=impl,
         abstract_eval=abstract_eval,
@@ -109,7 +122,10 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         batch=keep_axis_batch("axes", removes=True),
         sparsity=spd.reduction("axes"),  # piecewise linear: no Hessian term
         samples=samples,
+        taylor=taylor,
     )
+    prim_of.append(prim)
+    return prim
 
 
 reduce_max_p = _extremum("reduce_max", np.max)

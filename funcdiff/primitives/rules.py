@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcdiff.core.ir import aval_of
-from funcdiff.core.primitive import Primitive, Rule, Zero, instantiate, list_form
+from funcdiff.core.primitive import Primitive, Rule, Zero, instantiate, list_form, zeros
 
 __all__ = ["def_zero_derivative", "defjvp", "deflinear", "defvjp", "linear"]
 
@@ -104,8 +104,29 @@ def deflinear(prim: Primitive, *transposes: Rule | None) -> None:
             for tr, need, p in zip(transposes, needs, primals, strict=True)
         ]
 
+    def taylor(
+        primals: Sequence[Any], series: Sequence[Any], **params: Any
+    ) -> tuple[list[Any], list[Any]]:
+        out = prim.bind(*primals, **params)
+        linear = [s for s, tr in zip(series, transposes, strict=True) if tr is not None]
+        if all(isinstance(s, Zero) for s in linear):
+            return [out], [Zero(aval_of(out))]
+        k = next(len(s) for s in linear if not isinstance(s, Zero))
+        coeffs = [
+            prim.bind(
+                *[
+                    p if tr is None else (zeros(aval_of(p)) if isinstance(s, Zero) else s[i])
+                    for p, s, tr in zip(primals, series, transposes, strict=True)
+                ],
+                **params,
+            )
+            for i in range(k)
+        ]
+        return [out], [coeffs]
+
     prim.jvp = jvp
     prim.vjp = vjp
+    prim.taylor = taylor
     prim.linear = True
 
 
@@ -129,8 +150,15 @@ def def_zero_derivative(prim: Primitive) -> None:
     ) -> list[Any]:
         return [Zero(aval_of(p)) for p in primals]
 
+    def taylor(
+        primals: Sequence[Any], series: Sequence[Any], **params: Any
+    ) -> tuple[list[Any], list[Any]]:
+        outs = prim.as_list(prim.bind(*primals, **params))
+        return outs, [Zero(aval_of(o)) for o in outs]
+
     prim.jvp = jvp
     prim.vjp = vjp
+    prim.taylor = taylor
 
 
 def linear(*transposes: Rule | None) -> Callable[[Primitive], None]:
