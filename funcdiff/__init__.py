@@ -44,10 +44,11 @@ if TYPE_CHECKING:
     from funcdiff import see as see
     from funcdiff import sparse as sparse
     from funcdiff import viz as viz
+    from funcdiff._jet import jet
     from funcdiff.curvature import hessian_diag, hessian_diag_estimate, hessian_trace_estimate
-    from funcdiff.implicit import custom_fixed_point, custom_root
     from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
     from funcdiff.debug import debug_nans
+    from funcdiff.implicit import custom_fixed_point, custom_root
     from funcdiff.see import explain, graph, graph_jaxpr
     from funcdiff.sparse import (
         hessian_sparsity,
@@ -67,6 +68,7 @@ _LAZY = {
     "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
     "gauss_newton": ("funcdiff.taylor", "gauss_newton"),
     "custom_root": ("funcdiff.implicit", "custom_root"),
+    "jet": ("funcdiff._jet", "jet"),
     "custom_fixed_point": ("funcdiff.implicit", "custom_fixed_point"),
     "sparse": ("funcdiff.sparse", None),
     "jacobian_sparsity": ("funcdiff.sparse", "jacobian_sparsity"),
@@ -142,6 +144,7 @@ __all__ = [
     "jacobian",
     "jacobian_sparsity",
     "jacrev",
+    "jet",
     "jit",
     "jvp",
     "lax",

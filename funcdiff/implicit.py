@@ -159,6 +159,21 @@ def custom_root(
     it is called on the traced inputs and must be written with funcdiff
     operations (``funcdiff.lax`` loops). The initial guess is never
     differentiated.
+
+    The square root of theta as the root of ``x**2 - theta``, by bisection;
+    its derivatives are 1 / (2 sqrt(theta)) and -1 / (4 theta**1.5):
+
+    >>> import funcdiff as fd
+    >>> def bisect(lo, theta):
+    ...     lo, hi = 0.0, max(1.0, float(theta))
+    ...     for _ in range(200):
+    ...         mid = (lo + hi) / 2
+    ...         lo, hi = (mid, hi) if mid * mid < theta else (lo, mid)
+    ...     return lo
+    >>> root = fd.custom_root(lambda x, theta: x**2 - theta)(bisect)
+    >>> d1 = fd.grad(root, argnums=1)
+    >>> round(float(d1(0.0, 4.0)), 12), round(float(fd.grad(d1, argnums=1)(0.0, 4.0)), 12)
+    (0.25, -0.03125)
     """
     lsolve = _linear_solve(solve)
 
@@ -198,7 +213,23 @@ def custom_root(
 def custom_fixed_point(
     fixed_point_fn: Fun, solve: str | LinearSolve = "dense", depth: int | None = None
 ) -> Callable[[Fun], Fun]:
-    """``custom_root`` for ``x = fixed_point_fn(x, *theta)``."""
+    """``custom_root`` for ``x = fixed_point_fn(x, *theta)``.
+
+    The fixed point of ``x = cos(theta * x)``, found by iteration; its
+    derivative in theta comes from the implicit function theorem:
+
+    >>> import math, funcdiff as fd, funcdiff.numpy as fnp
+    >>> def iterate(x, theta):
+    ...     x, theta = float(x), float(theta)
+    ...     for _ in range(200):
+    ...         x = math.cos(theta * x)
+    ...     return x
+    >>> fp = fd.custom_fixed_point(lambda x, theta: fnp.cos(theta * x))(iterate)
+    >>> x = fp(0.5, 1.0)
+    >>> d = fd.grad(fp, argnums=1)(0.5, 1.0)
+    >>> round(float(d), 10) == round(-x * math.sin(x) / (1 + math.sin(x)), 10)
+    True
+    """
 
     def optimality(x: Any, *theta: Any) -> Any:
         return fixed_point_fn(x, *theta) - x

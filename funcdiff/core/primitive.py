@@ -42,7 +42,7 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   ``selection``, ``reduction``...); without one the detection is
   conservative (dense) through the primitive.
 - ``taylor(primals, series, **params)`` (optional): ``(primals_out,
-  series_out)`` for Taylor mode (``funcdiff.jet``); always in list form. Each
+  series_out)`` for Taylor mode (``fd.jet``); always in list form. Each
   input's series is a list of its normalized Taylor coefficients ``c_1..c_K``
   (``c_i = x^(i)(0) / i!``) or a ``Zero`` (all zero). Linear primitives
   (``deflinear``) and zero-derivative ones get theirs from the helpers.

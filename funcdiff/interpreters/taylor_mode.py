@@ -6,7 +6,7 @@ normalized Taylor coefficients ``c_1..c_K`` along a curve ``x(t)``
 indices, anything computed from those only). Each equation calls its
 primitive's ``taylor`` rule (``prim.taylor``, in list form: see
 ``funcdiff.core.primitive``); a primitive without one raises
-``MissingRuleError`` naming it. ``funcdiff.jet`` converts to and from JAX's
+``MissingRuleError`` naming it. ``fd.jet`` converts to and from JAX's
 derivative convention at the boundary.
 """
 

@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, int]] = [
     ("funcdiff.higher_order", 4),
     ("funcdiff.api", 5),
     ("funcdiff.api_util", 5),
-    ("funcdiff.jet", 5),
+    ("funcdiff._jet", 5),
     ("funcdiff.jit", 5),
     ("funcdiff.numpy", 5),
     ("funcdiff.lax", 5),

@@ -1,4 +1,4 @@
-"""Taylor mode (``funcdiff.jet``) against nested ``jvp``, up to order 4."""
+"""Taylor mode (``fd.jet``) against nested ``jvp``, up to order 4."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
+from funcdiff import jet
 from funcdiff.core.primitive import REGISTRY
 from funcdiff.errors import MissingRuleError
-from funcdiff.jet import jet
 from funcdiff.tree import tree_flatten
 
 ORDER = 4

@@ -14,7 +14,7 @@ form the standard recurrences are written in; ``jet`` converts at the
 boundary. See docs/jet.md.
 
 >>> import numpy as np, funcdiff.numpy as fnp
->>> from funcdiff.jet import jet
+>>> from funcdiff import jet
 >>> y, (d1, d2, d3) = jet(fnp.exp, (0.0,), ((1.0, 0.0, 0.0),))
 >>> float(y), float(d1), float(d2), float(d3)
 (1.0, 1.0, 1.0, 1.0)
@@ -42,7 +42,15 @@ def jet(
 ) -> tuple[Any, Any]:
     """Taylor mode: ``(f(*primals), out_series)``, JAX's ``jet`` convention
     (``series[i][k-1]`` is the k-th derivative of argument i's curve; the
-    output series likewise, one list of K arrays per output leaf)."""
+    output series likewise, one list of K arrays per output leaf).
+
+    The derivatives of orders 1 to 3 of ``sin`` along ``x(t) = t``, at 0:
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp
+    >>> y, series = fd.jet(fnp.sin, (0.0,), ((1.0, 0.0, 0.0),))
+    >>> float(y), [float(c) for c in series]
+    (0.0, [1.0, 0.0, -1.0])
+    """
     if not isinstance(primals, (tuple, list)) or not isinstance(series, (tuple, list)):
         raise TypeError("jet: primals and series must be tuples (or lists) of arguments")
     if len(primals) != len(series):
