@@ -108,6 +108,21 @@ def _with_arg(args: tuple[Any, ...], k: int, x: Any) -> tuple[Any, ...]:
     return (*args[:k], x, *args[k + 1 :])
 
 
+def _traced_output(f: Fun, k: int, x: np.ndarray, args: tuple[Any, ...]) -> tuple[Fun, Any, Any]:
+    """``g(x, *others)``, f with its argument ``k`` moved to the front, and
+    the avals and tree structure of its output at ``x``'s signature."""
+    out_box: list[Any] = []
+
+    def g(xa: Any, *rest: Any) -> Any:
+        out = f(*rest[:k], xa, *rest[k:])
+        out_box.append(tree_structure(out))
+        return out
+
+    others = args[:k] + args[k + 1 :]
+    avals = make_jaxpr(g)(x, *others).out_avals
+    return g, avals, out_box[-1]
+
+
 class _Plan:
     """What one input signature needs: pattern, colors, seeds, gather indices."""
 
@@ -210,19 +225,9 @@ class JacobianPlan(_Plan):
         super().__init__(name, k, x)
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"{name}: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-        out_box: list[Any] = []
-
-        def g(xa: Any, *rest: Any) -> Any:
-            out = f(*rest[:k], xa, *rest[k:])
-            out_box.append(tree_structure(out))
-            return out
-
-        others = args[:k] + args[k + 1 :]
-        (out_aval, *more) = make_jaxpr(g)(x, *others).out_avals
-        if more or out_box[-1] != _LEAF:
-            raise TypeError(
-                f"{name}: the function must return one array, got a pytree {out_box[-1]}"
-            )
+        g, (out_aval, *more), out_tree = _traced_output(f, k, x, args)
+        if more or out_tree != _LEAF:
+            raise TypeError(f"{name}: the function must return one array, got a pytree {out_tree}")
         if out_aval.dtype.kind != "f":
             raise DTypeError(
                 f"{name}: the function's output has dtype {out_aval.dtype}; its Jacobian "
@@ -289,17 +294,9 @@ class HessianPlan(_Plan):
         name = "sparse_hessian"
         k, x = _diff_arg(args, argnums, name)
         super().__init__(name, k, x)
-        out_box: list[Any] = []
-
-        def g(xa: Any, *rest: Any) -> Any:
-            out = f(*rest[:k], xa, *rest[k:])
-            out_box.append(tree_structure(out))
-            return out
-
-        others = args[:k] + args[k + 1 :]
-        outs = make_jaxpr(g)(x, *others).out_avals
-        if len(outs) != 1 or out_box[-1] != _LEAF or outs[0].shape != ():
-            got = f"shape {outs[0].shape}" if len(outs) == 1 else f"a pytree {out_box[-1]}"
+        g, outs, out_tree = _traced_output(f, k, x, args)
+        if len(outs) != 1 or out_tree != _LEAF or outs[0].shape != ():
+            got = f"shape {outs[0].shape}" if len(outs) == 1 else f"a pytree {out_tree}"
             raise ShapeError(
                 f"{name}: the function must return a scalar (its Hessian is taken), "
                 f"but it returns {got}"
