@@ -44,11 +44,12 @@ if TYPE_CHECKING:
     from funcdiff import see as see
     from funcdiff import sparse as sparse
     from funcdiff import viz as viz
-    from funcdiff._jet import jet
+    from funcdiff._jet import jet, taylor
     from funcdiff.curvature import hessian_diag, hessian_diag_estimate, hessian_trace_estimate
     from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
     from funcdiff.debug import debug_nans
     from funcdiff.implicit import custom_fixed_point, custom_root
+    from funcdiff.quadratic import QuadraticModel, gauss_newton, taylor2
     from funcdiff.see import explain, graph, graph_jaxpr
     from funcdiff.sparse import (
         hessian_sparsity,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
         sparse_hessian,
         sparse_jacobian,
     )
-    from funcdiff.taylor import QuadraticModel, gauss_newton, taylor2
 
 # Loaded on first use, so `import funcdiff` stays cheap (PEP 562).
 _LAZY = {
@@ -64,11 +64,12 @@ _LAZY = {
     "lax": ("funcdiff.lax", None),
     "optimize": ("funcdiff.optimize", None),
     "explain": ("funcdiff.see", "explain"),
-    "taylor2": ("funcdiff.taylor", "taylor2"),
-    "QuadraticModel": ("funcdiff.taylor", "QuadraticModel"),
-    "gauss_newton": ("funcdiff.taylor", "gauss_newton"),
+    "taylor2": ("funcdiff.quadratic", "taylor2"),
+    "QuadraticModel": ("funcdiff.quadratic", "QuadraticModel"),
+    "gauss_newton": ("funcdiff.quadratic", "gauss_newton"),
     "custom_root": ("funcdiff.implicit", "custom_root"),
     "jet": ("funcdiff._jet", "jet"),
+    "taylor": ("funcdiff._jet", "taylor"),
     "custom_fixed_point": ("funcdiff.implicit", "custom_fixed_point"),
     "sparse": ("funcdiff.sparse", None),
     "jacobian_sparsity": ("funcdiff.sparse", "jacobian_sparsity"),
@@ -157,6 +158,7 @@ __all__ = [
     "sparse_hessian",
     "sparse_jacobian",
     "stop_gradient",
+    "taylor",
     "taylor2",
     "tree",
     "value_and_grad",

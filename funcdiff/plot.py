@@ -308,7 +308,7 @@ def taylor_overlay(
     >>> ax = taylor_overlay(rosen, [-1.2, 1.0], ax=ax)
     >>> close(ax)
     """
-    from funcdiff.taylor import taylor2
+    from funcdiff.quadratic import taylor2
 
     p0 = np.asarray(x0, dtype=np.float64).reshape(-1)
     if p0.shape != (2,):

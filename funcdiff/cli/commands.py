@@ -224,7 +224,7 @@ def cmd_taylor(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], li
 
 def _taylor_parts(f_flat: Callable[[Any], Any], x0: np.ndarray) -> tuple[Any, Any, Any]:
     """value, gradient and Hessian of the quadratic model (one ``taylor2`` trace)."""
-    from funcdiff.taylor import taylor2  # loaded by this command only
+    from funcdiff.quadratic import taylor2  # loaded by this command only
 
     m = taylor2(f_flat, matrix_free=False)(x0)
     return np.asarray(m.value), np.asarray(m.g_flat), np.asarray(m.H_flat)

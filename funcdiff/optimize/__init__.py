@@ -29,7 +29,7 @@ base of the second-order methods:
 
 For nonlinear least squares, ``min 1/2 |r(x)|^2`` with a vector residual
 ``r``, :func:`levenberg_marquardt` uses the Gauss-Newton model ``H = J^T J``
-(see ``funcdiff.taylor.gauss_newton``), damped by Moré's trust region (as
+(see ``funcdiff.quadratic.gauss_newton``), damped by Moré's trust region (as
 MINPACK) or Nielsen's update, with Moré's scaling.
 
 Each returns an :class:`OptimizeResult` whose ``history`` holds one

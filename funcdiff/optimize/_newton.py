@@ -13,7 +13,7 @@ from funcdiff.optimize._line_search import armijo
 from funcdiff.optimize._loop import NO_DECREASE, Run, check_armijo, check_common
 from funcdiff.optimize._problem import EPS, Fun, Problem
 from funcdiff.optimize._result import Callback, OptimizeResult
-from funcdiff.taylor import dense_shifted_newton, sparse_shifted_newton
+from funcdiff.quadratic import dense_shifted_newton, sparse_shifted_newton
 
 
 def _modified_newton_direction(
@@ -69,7 +69,7 @@ def newton(
     gradient compiled: ``f`` must be traceable) and solves with a sparse
     factorization: the Cholesky safeguard's shifts, with positive
     definiteness tested by the pivots of a sparse LDL^T
-    (``funcdiff.taylor.sparse_ldl``). For large problems with a sparse
+    (``funcdiff.quadratic.sparse_ldl``). For large problems with a sparse
     Hessian (chained, banded, grid, partially separable objectives); needs
     scipy. ``safeguard="eigen"`` is dense only.
 

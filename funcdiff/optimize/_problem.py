@@ -13,7 +13,7 @@ from funcdiff.api import hvp as _hvp
 from funcdiff.api import value_and_grad
 from funcdiff.core.trace import Tracer
 from funcdiff.jit import jit as _jit
-from funcdiff.taylor import QuadraticModel, taylor2
+from funcdiff.quadratic import QuadraticModel, taylor2
 from funcdiff.tree import ravel_pytree, tree_flatten, tree_unflatten
 
 Fun = Callable[..., Any]

@@ -40,7 +40,7 @@ from funcdiff.api_util import has_tracer
 from funcdiff.implicit import LinearSolve
 from funcdiff.jit import jit as _jit
 from funcdiff.optimize._argmin import concrete_args, differentiable_argmin
-from funcdiff.taylor import QuadraticModel, taylor2
+from funcdiff.quadratic import QuadraticModel, taylor2
 from funcdiff.tree import ravel_pytree, tree_flatten, tree_unflatten
 
 Fun = Callable[..., Any]

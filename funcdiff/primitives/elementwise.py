@@ -1204,11 +1204,11 @@ def _integer_pow_rule(
     """``x ** n`` by repeated products (a reciprocal for negative ``n``)."""
     k = _order(series)
     x = _full(primals[0], series[0], k)
-    z: _Coeffs = [np.ones_like(primals[0])] + [None] * k
+    z: _Coeffs = [np.ones(aval_of(primals[0]).shape, _dtype_of(primals[0]))] + [None] * k
     for _ in range(abs(y)):
         z = [_cauchy(z, x, i) for i in range(k + 1)]
     if y < 0:
-        one: _Coeffs = [np.ones_like(primals[0])] + [None] * k
+        one: _Coeffs = [np.ones(aval_of(primals[0]).shape, _dtype_of(primals[0]))] + [None] * k
         r: _Coeffs = [div(1.0, z[0])]
         for i in range(1, k + 1):
             r.append(_div_step(one, z, r, i))

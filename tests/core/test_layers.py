@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, int]] = [
     ("funcdiff.custom", 5),
     ("funcdiff.debug", 5),
     ("funcdiff.checking", 5),
-    ("funcdiff.taylor", 5),
+    ("funcdiff.quadratic", 5),
     ("funcdiff.scipy", 5),
     ("funcdiff.sparse", 5),
     ("funcdiff.curvature", 5),

@@ -1,4 +1,4 @@
-"""Gauss-Newton models (funcdiff.taylor.gauss_newton) and Levenberg-Marquardt
+"""Gauss-Newton models (funcdiff.quadratic.gauss_newton) and Levenberg-Marquardt
 (funcdiff.optimize.levenberg_marquardt), checked against NIST StRD certified
 results (tests/tools/_nist_strd.py) and against scipy.optimize.least_squares."""
 
@@ -16,7 +16,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.errors import ShapeError
 from funcdiff.optimize import levenberg_marquardt
-from funcdiff.taylor import GaussNewtonModel, gauss_newton
+from funcdiff.quadratic import GaussNewtonModel, gauss_newton
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _nist_strd import PROBLEMS, digits_matched

@@ -25,7 +25,7 @@ from funcdiff.optimize import (
     steihaug_cg,
     trust_region,
 )
-from funcdiff.taylor import taylor2
+from funcdiff.quadratic import taylor2
 
 ONES = np.ones(2)
 X0 = [-1.2, 1.0]

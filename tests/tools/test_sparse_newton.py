@@ -21,7 +21,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import optimize as opt
 from funcdiff.optimize._newton import _modified_newton_direction
-from funcdiff.taylor import (
+from funcdiff.quadratic import (
     MatrixFreeError,
     NonConvexModelWarning,
     sparse_ldl,
@@ -82,7 +82,7 @@ def test_sparse_model_nonconvex_warns_and_damping() -> None:
     assert not ms.is_convex
     with pytest.warns(NonConvexModelWarning, match="not positive definite"):
         ms.newton_step()
-    with pytest.raises(fd.taylor.NonConvexModelError):
+    with pytest.raises(fd.quadratic.NonConvexModelError):
         ms.newton_step(on_nonconvex="raise")
     md = ms.dense()
     lam = -float(md.eigenvalues()[0]) + 1.0

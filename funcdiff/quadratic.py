@@ -776,9 +776,32 @@ class QuadraticModel:
             return _out(np.asarray(actual) / np.asarray(predicted))
 
     def curvature(self, v: Any) -> Any:
-        """``v^T H v`` with one Hessian-vector product (``v`` a pytree like x0 or flat)."""
+        """``v^T H v`` with one Hessian-vector product (``v`` a pytree like x0 or
+        flat): the stored Hessian, or matrix-free the stored linear map ``v -> H v``,
+        so ``f`` does not run again. :meth:`line` gives the same number as
+        ``2 * line(v)[2]`` by a Taylor-mode pass through ``f``."""
         d = self._as_flat(v, "curvature")[0]
         return _out(_vdot(d, self._hvp_flat(d)))
+
+    def line(self, v: Any, order: int = 2) -> Any:
+        """The Taylor coefficients ``c_0..c_order`` of ``t -> f(x0 + t v)`` at
+        ``t = 0``, by one Taylor-mode pass through ``f`` (:func:`funcdiff.taylor`):
+        ``f(x0 + t v) = sum_j c_j t^j + O(t^(order+1))``.
+
+        To order 2 they are the model along the line: ``c_0 = f(x0)``,
+        ``c_1 = g.v``, ``c_2 = v^T H v / 2``; higher orders show how far
+        ``f`` bends away from its quadratic model along ``v``.
+
+        >>> import funcdiff as fd, numpy as np
+        >>> m = fd.taylor2(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+        >>> m.line(np.array([1.0, 0.0]), order=3).tolist()  # (1 + t)^3 + 8
+        [9.0, 3.0, 3.0, 1.0]
+        """
+        from funcdiff._jet import taylor
+
+        d = self._as_flat(v, "line")[0]
+        direction = self._treedef.unflatten(self._flat_to_leaves(d))
+        return taylor(self._f, order=order)(self.x0, direction)
 
     def hvp(self, v: Any) -> Any:
         """``H v``, shaped like ``v`` (a pytree like x0, or flat of shape (n,))."""

@@ -1,4 +1,4 @@
-"""Tests for ``taylor2`` and ``QuadraticModel`` (funcdiff/taylor.py)."""
+"""Tests for ``taylor2`` and ``QuadraticModel`` (funcdiff/quadratic.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff import taylor as taylor_module
+from funcdiff import quadratic as taylor_module
 from funcdiff.errors import DTypeError, ShapeError
-from funcdiff.taylor import (
+from funcdiff.quadratic import (
     MatrixFreeError,
     NonConvexModelError,
     NonConvexModelWarning,
