@@ -413,6 +413,109 @@ def taylor_overlay(
 # ---------------------------------------------------------------------------
 
 
+def taylor_line(
+    f: Fun,
+    x0: Any,
+    v: Any = None,
+    ax: Any = None,
+    *,
+    orders: Sequence[int] = (1, 2, 4, 6),
+    radius: float = 1.0,
+    n: int = 400,
+    ylim: tuple[float, float] | None = None,
+    show: bool = False,
+) -> Any:
+    """``f`` along the line ``x0 + t v`` drawn against its Taylor polynomials.
+
+    The coefficients of every order come from one Taylor-mode pass
+    (``fd.taylor(f, order=max(orders))``); the polynomial of order ``k`` is
+    ``sum_{j <= k} c_j t^j``. The curves hug ``f`` near ``t = 0`` and part
+    from it further out, the higher orders later; the y range is ``f``'s
+    (with a margin) unless ``ylim`` is given.
+
+    Args:
+      f: a scalar function of one argument (a number, an array or a pytree).
+      x0: the expansion point.
+      v: the direction, like ``x0`` (default: 1 for a scalar ``x0``).
+      ax: the Axes (a new figure when None).
+      orders: the Taylor polynomial orders to draw.
+      radius: ``t`` runs over ``[-radius, radius]``.
+      n: the number of sample points of ``t``.
+      ylim: the y limits (default: from ``f``'s values).
+      show: call ``plt.show()``.
+
+    A scalar ``x0`` without ``v`` is drawn over ``x`` itself (``x0 - radius``
+    to ``x0 + radius``); otherwise over ``t``.
+
+    >>> import funcdiff.numpy as fnp
+    >>> ax = taylor_line(lambda x: x ** fnp.cos(x), 3.0, orders=(2, 6), radius=2.0)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['f', 'order 2', 'order 6']
+    >>> close(ax)
+    """
+    from funcdiff._jet import taylor
+    from funcdiff.tree import tree_flatten, tree_unflatten
+
+    if not orders or any(isinstance(k, bool) or int(k) != k or k < 1 for k in orders):
+        raise ValueError(f"taylor_line: orders must be ints >= 1, got {tuple(orders)!r}")
+    if not radius > 0:
+        raise ValueError(f"taylor_line: radius must be > 0, got {radius}")
+    on_x = v is None  # a scalar function drawn over x = x0 + t itself
+    if v is None:
+        if np.ndim(x0) != 0 or isinstance(x0, (tuple, list, dict)):
+            raise ValueError("taylor_line: pass the direction v (x0 is not a scalar)")
+        v = 1.0
+    top = int(max(orders))
+    coeffs = np.asarray(taylor(f, order=top)(x0, v), dtype=np.float64)
+    if coeffs.shape != (top + 1,):
+        raise ValueError(
+            f"taylor_line: f must return a scalar, got shape {coeffs.shape[1:]} "
+            "(reduce it, or draw one component)"
+        )
+    t = np.linspace(-radius, radius, n)
+    leaves, tree = tree_flatten(x0)
+    v_leaves = tree_flatten(v)[0]
+    with np.errstate(all="ignore"):
+        fx = np.array(
+            [
+                float(
+                    f(
+                        tree_unflatten(
+                            tree,
+                            [
+                                np.asarray(a) + ti * np.asarray(d)
+                                for a, d in zip(leaves, v_leaves, strict=True)
+                            ],
+                        )
+                    )
+                )
+                for ti in t
+            ]
+        )
+    ax = _axes(ax, figsize=(6.4, 4.2))
+    origin = float(x0) if on_x else 0.0
+    ax.plot(origin + t, fx, "k-", lw=2.2, label="f")
+    colors = _pyplot().get_cmap("viridis")(np.linspace(0.15, 0.85, len(orders)))
+    for k, color in zip(orders, colors, strict=True):
+        poly = np.polynomial.polynomial.polyval(t, coeffs[: int(k) + 1])
+        ax.plot(origin + t, poly, "--", color=color, lw=1.5, label=f"order {int(k)}")
+    ax.plot([origin], [coeffs[0]], "o", color="k", ms=5)
+    if ylim is None:
+        finite = fx[np.isfinite(fx)]
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            pad = 0.15 * (hi - lo) if hi > lo else 1.0
+            ylim = (lo - pad, hi + pad)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel("x" if on_x else "t")
+    ax.set_ylabel("f(x)" if on_x else "f(x0 + t v)")
+    ax.axvline(origin, color="0.7", lw=0.8, zorder=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    return _finish(ax, show)
+
+
 def _named_results(results: Any, labels: Sequence[str] | None) -> list[tuple[str, Any]]:
     if isinstance(results, Mapping):
         items = [(str(k), v) for k, v in results.items()]

@@ -12,7 +12,11 @@ Writes, next to this file:
   (``funcdiff.plot``; needs matplotlib);
 - ``sparse_patterns.png``: detected Hessian patterns colored by their star
   coloring, of chained Rosenbrock (n = 12) and of a 2-D grid energy (6 x 6)
-  (``funcdiff.plot.spy``; needs matplotlib and scipy).
+  (``funcdiff.plot.spy``; needs matplotlib and scipy);
+- ``taylor_line.png``: Taylor polynomials of orders 1, 2, 4 and 6 from one
+  Taylor-mode pass, drawn against ``x ** cos(x)`` at 3 and against the
+  lecture's ``x**2 exp(x + cos(y))`` along a line through (1, 2)
+  (``funcdiff.plot.taylor_line``; needs matplotlib).
 """
 
 from __future__ import annotations
@@ -50,6 +54,24 @@ def grid_energy(x: Any) -> Any:
         + fnp.sum((u[:, 1:] - u[:, :-1]) ** 2)
         + fnp.sum((u**2 - 1.0) ** 2)
     )
+
+
+def lecture(p: Any) -> Any:
+    return p[0] ** 2 * fnp.exp(p[0] + fnp.cos(p[1]))
+
+
+def taylor_lines() -> Path:
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    plot.taylor_line(z, 3.0, ax=left, radius=2.4)
+    left.set_title("x ** cos(x) around x0 = 3")
+    plot.taylor_line(lecture, (1.0, 2.0), (0.6, -0.8), ax=right, radius=1.5)
+    right.set_title("x**2 exp(x + cos y) from (1, 2) along v = (0.6, -0.8)")
+    out = HERE / "taylor_line.png"
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
 
 
 def sparse_patterns() -> Path:
@@ -95,6 +117,7 @@ def main() -> None:
     plot.close(ax)
     print(path)
     print(sparse_patterns())
+    print(taylor_lines())
 
 
 if __name__ == "__main__":
