@@ -63,6 +63,31 @@ def _dense_solve(matvec: Callable[[Any], Any], b: Any, n: int) -> Any:
     return fnp.linalg.solve(jac, b)
 
 
+def _sparse_solve(matvec: Callable[[Any], Any], b: Any, n: int) -> Any:
+    """The Jacobian of ``matvec`` assembled sparsely and factorized (SuperLU).
+
+    Its pattern is detected from ``matvec``'s jaxpr (``jacobian_sparsity``),
+    its columns are colored, and one Jacobian-vector product per color (one
+    ``vmap``-ed product) gives every entry; ``sparse_solve`` (a primitive
+    whose rules use itself) solves, so higher orders compose."""
+    from funcdiff.api import vmap
+    from funcdiff.sparse import jacobian_sparsity
+    from funcdiff.sparse._coloring import column_coloring
+    from funcdiff.sparse._solve import SparsePattern, sparse_solve
+
+    zero = np.zeros(n, dtype=np.dtype(b.dtype))
+    pattern = jacobian_sparsity(matvec)(zero).tocoo()
+    rows = np.asarray(pattern.row, dtype=np.int64)
+    cols = np.asarray(pattern.col, dtype=np.int64)
+    colors = column_coloring(pattern.tocsc())
+    k = int(colors.max()) + 1 if n else 0
+    seeds = np.zeros((k, n), dtype=zero.dtype)
+    seeds[colors, np.arange(n)] = 1.0
+    compressed = vmap(matvec)(seeds)  # (colors, n): row c is J @ seed_c
+    data = compressed[colors[cols], rows]
+    return sparse_solve(data, b, SparsePattern(rows, cols, n))
+
+
 def cg_solve(maxiter: int | None = None) -> LinearSolve:
     """Conjugate gradients on matrix-vector products, ``maxiter`` (default
     ``n``) unrolled iterations written with funcdiff operations, so the
@@ -74,15 +99,20 @@ def cg_solve(maxiter: int | None = None) -> LinearSolve:
         r = b
         p = r
         rr = fnp.sum(r * r)
+        # once converged (the residual at rounding level) the iteration stands
+        # still: further steps would divide rounding noise by rounding noise
+        floor = rr * np.finfo(np.dtype(b.dtype)).eps ** 2
         for _ in range(n if maxiter is None else maxiter):
+            active = rr > floor
             ap = matvec(p)
             pap = fnp.sum(p * ap)
-            alpha = rr / fnp.where(pap == 0.0, 1.0, pap)
+            alpha = fnp.where(active, rr / fnp.where(active, pap, 1.0), 0.0)
             x = x + alpha * p
             r = r - alpha * ap
             rr_new = fnp.sum(r * r)
-            p = r + (rr_new / fnp.where(rr == 0.0, 1.0, rr)) * p
-            rr = rr_new
+            beta = fnp.where(active, rr_new / fnp.where(active, rr, 1.0), 0.0)
+            p = r + beta * p
+            rr = fnp.where(active, rr_new, rr)
         return x
 
     def solve(matvec: Callable[[Any], Any], b: Any, n: int) -> Any:
@@ -102,7 +132,11 @@ def _linear_solve(solve: str | LinearSolve) -> LinearSolve:
         return _dense_solve
     if solve == "cg":
         return cg_solve()
-    raise ValueError(f"custom_root: unknown solve {solve!r}; choose 'dense', 'cg' or a callable")
+    if solve == "sparse":
+        return _sparse_solve
+    raise ValueError(
+        f"custom_root: unknown solve {solve!r}; choose 'dense', 'cg', 'sparse' or a callable"
+    )
 
 
 def _check(fx: Any, x: Any) -> None:
@@ -154,7 +188,10 @@ def custom_root(
     ``x`` is an array (any shape); ``theta`` any pytrees. ``solve`` is the
     linear solve with ``dF/dx``: ``"dense"`` (build the Jacobian, LU),
     ``"cg"`` (conjugate gradients on Jacobian-vector products: symmetric
-    positive definite Jacobians), or ``solve(matvec, b, n) -> x``. The
+    positive definite Jacobians), ``"sparse"`` (the Jacobian's sparsity
+    pattern detected from ``optimality_fn``, its entries from one colored
+    batch of Jacobian-vector products, a sparse LU factorization: large
+    sparse problems; needs scipy), or ``solve(matvec, b, n) -> x``. The
     solver runs on concrete values; under ``jit``/``vmap`` (abstract inputs)
     it is called on the traced inputs and must be written with funcdiff
     operations (``funcdiff.lax`` loops). The initial guess is never

@@ -181,7 +181,13 @@ def test_rules_are_filed_in_list_form_however_assigned() -> None:
 def _registry() -> list[str]:
     import importlib
 
-    for module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+    for module in (
+        "funcdiff.nn",
+        "funcdiff.lax",
+        "funcdiff.custom",
+        "funcdiff.scipy.linalg",
+        "funcdiff.sparse._solve",
+    ):
         importlib.import_module(module)
     return sorted(n for n in REGISTRY if not n.startswith("test_"))
 

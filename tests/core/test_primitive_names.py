@@ -16,7 +16,13 @@ import pathlib
 import funcdiff
 from funcdiff.core.primitive import REGISTRY
 
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 PACKAGE = pathlib.Path(funcdiff.__file__).resolve().parent

@@ -23,7 +23,13 @@ from funcdiff.errors import DTypeError, FuncdiffError
 from funcdiff.primitives import elementwise as ew
 
 # every family registers its primitives when imported (the sweep below sees all)
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 RNG = np.random.default_rng(7)

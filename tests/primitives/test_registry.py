@@ -23,7 +23,13 @@ from funcdiff.core.primitive import REGISTRY, Primitive
 from funcdiff.core.trace import bind
 
 # every family registers its primitives when imported
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 NAMES = sorted(REGISTRY)

@@ -26,7 +26,13 @@ from funcdiff.sparse._detect import conservative_primitives, hessian_sparsity, j
 
 pytest.importorskip("scipy")
 
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 NAMES = sorted(REGISTRY)

@@ -34,7 +34,13 @@ from funcdiff.core.trace import bind
 from funcdiff.interpreters.codegen import _Liveness, compile_jaxpr
 from funcdiff.primitives.rules import deflinear
 
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 NAMES = sorted(REGISTRY)

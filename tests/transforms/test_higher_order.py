@@ -69,7 +69,13 @@ from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal
 from funcdiff.core.primitive import REGISTRY, Primitive
 from funcdiff.core.trace import bind
 
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 mpmath.mp.dps = 50
@@ -399,7 +405,24 @@ def _mp_cofactor(*args: Any, normalized: bool) -> list[Any]:
     return [out]
 
 
+def _mp_sparse_solve(data: Any, b: Any, *, pattern: Any, transpose: bool) -> list[Any]:
+    """The dense matrix of the pattern in 50 digits, solved (leading axes broadcast)."""
+    batch = np.broadcast_shapes(np.shape(data)[:-1], np.shape(b)[:-1])
+    data = np.broadcast_to(np.asarray(data, dtype=object), (*batch, np.shape(data)[-1]))
+    b = np.broadcast_to(np.asarray(b, dtype=object), (*batch, np.shape(b)[-1]))
+    out = np.empty((*batch, pattern.n), dtype=object)
+    for i in np.ndindex(batch):
+        a = np.full((pattern.n, pattern.n), MPF(0), dtype=object)
+        for k, (r, c) in enumerate(zip(pattern.rows, pattern.cols, strict=True)):
+            a[r, c] += data[i][k]
+        if transpose:
+            a = a.T
+        out[i] = _A(mpmath.inverse(_M(a)) * _M(b[i].reshape(-1, 1))).reshape(-1)
+    return [out]
+
+
 MP_LINALG: dict[str, Callable[..., list[Any]]] = {
+    "sparse_solve": _mp_sparse_solve,
     "cofactor": _mp_cofactor,
     "det": _matrices(_mp_det),
     "slogdet": _matrices(_mp_slogdet),

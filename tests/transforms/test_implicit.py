@@ -127,7 +127,7 @@ def _ridge_closed(lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return w, d1, d2
 
 
-@pytest.mark.parametrize("solve", ["dense", "cg"])
+@pytest.mark.parametrize("solve", ["dense", "cg", "sparse"])
 def test_ridge_argmin_orders_1_2_match_closed_form(solve: str) -> None:
     opt = fd.grad(_ridge_loss)
     ridge = custom_root(opt, solve=solve)(_ridge_newton)

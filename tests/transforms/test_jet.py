@@ -23,7 +23,13 @@ from funcdiff.tree import tree_flatten
 ORDER = 4
 
 # every family registers its primitives when imported
-for _module in ("funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for _module in (
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+):
     importlib.import_module(_module)
 
 
@@ -162,7 +168,8 @@ def _with_rule() -> list[str]:
 _CLEAN = """
 import importlib
 from funcdiff.core.primitive import REGISTRY
-for m in ("funcdiff", "funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg"):
+for m in ("funcdiff", "funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg",
+          "funcdiff.sparse._solve"):
     importlib.import_module(m)
 print(" ".join(sorted(n for n, p in REGISTRY.items() if p.taylor is None)))
 """
