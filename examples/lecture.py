@@ -14,7 +14,8 @@ order), compares funcdiff's derivatives with the analytic ones worked out by
 hand, prints the lecture's debug tables (every forward value, every backward
 contribution, the sums where a variable fans out) and draws the graph with
 values and adjoints (SVG and PNG when Graphviz's ``dot`` is installed, DOT
-text otherwise). Then the Hessians, forward-over-reverse.
+text otherwise). Then the Hessians, forward-over-reverse, and the Taylor
+polynomials of z up to order 6 (one Taylor-mode pass), drawn against z.
 
 The exit status is 0 when every derivative agrees with its analytic form.
 """
@@ -239,6 +240,30 @@ def power_rule(failures: list[str]) -> None:
     compare("(d/dx, d/dk)", [dx, dk], [3.0 * 2.0**2, 2.0**3 * math.log(2.0)], failures)
 
 
+def taylor_polynomials(out: Path, failures: list[str]) -> None:
+    banner("5. Taylor polynomials of z = x ** cos(x) at 3, orders 1 to 6, in one pass")
+    c = fd.taylor(z_pow, order=6)(3.0, 1.0)  # z(3 + t) = c0 + c1 t + ... + c6 t**6 + ...
+    print("coefficients c_k = z^(k)(3) / k!:", np.round(c, 6))
+    compare("c1 = dz/dx", c[1], z_pow_d1(3.0), failures)
+    compare("c2 = d2z/dx2 / 2", c[2], z_pow_d2(3.0) / 2.0, failures)
+    d3 = fd.grad(fd.grad(fd.grad(z_pow)))(3.0)
+    compare("c3 = d3z/dx3 / 3!, against grad(grad(grad(z)))", c[3], float(d3) / 6.0, failures)
+    t = 0.3
+    print(f"z(3.3) = {float(z_pow(3.0 + t)):.8f}; order 6 at t = 0.3: ", end="")
+    print(f"{np.polynomial.polynomial.polyval(t, c):.8f}")
+    try:
+        from funcdiff import plot
+
+        ax = plot.taylor_line(z_pow, 3.0, radius=2.4)
+    except ImportError:
+        print("(matplotlib is not installed: no picture)")
+        return
+    ax.set_title("z = x ** cos(x) and its Taylor polynomials at x0 = 3")
+    ax.figure.savefig(out / "taylor_polynomials.png", dpi=110)
+    plot.close(ax)
+    print(f"picture: {out / 'taylor_polynomials.png'}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the pictures")
@@ -251,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     example_f2(out, failures)
     example_f3(out, failures)
     power_rule(failures)
+    taylor_polynomials(out, failures)
     print()
     if failures:
         print("MISMATCHES: " + "; ".join(failures))
