@@ -297,9 +297,14 @@ def _riccati(g0: Callable[[Any, Any], Any], g: Callable[[_Coeffs, int], Any]) ->
     return RuleTemplate(make)
 
 
-def _inverse(u_of: Callable[[_Coeffs, int], _Coeffs], sign: float = 1.0) -> RuleTemplate:
+def _inverse(
+    u_of: Callable[[_Coeffs, int], _Coeffs], sign: float = 1.0, *, nan_outside: bool = False
+) -> RuleTemplate:
     """``y' = sign x' / u`` with ``u = u_of(x, K)`` a series of ``x`` (the
-    inverse functions: atan ``u = 1 + x^2``, asin ``sqrt(1 - x^2)``...)."""
+    inverse functions: atan ``u = 1 + x^2``, asin ``sqrt(1 - x^2)``...).
+    ``nan_outside``: ``u`` stays finite where the primitive is NaN (atanh
+    at ``|x| > 1``), so ``0 * y_0`` is added to ``u_0`` to carry that NaN
+    into every coefficient rather than a finite number."""
 
     def make(prim: Primitive) -> Rule:
         def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
@@ -307,6 +312,8 @@ def _inverse(u_of: Callable[[_Coeffs, int], _Coeffs], sign: float = 1.0) -> Rule
             x = _full(primals[0], series[0], k)
             u = u_of(x, k)
             y: _Coeffs = [bind(prim, primals[0])]
+            if nan_outside:
+                u[0] = add(u[0], mul(0.0, y[0]))
             for i in range(1, k + 1):
                 y.append(_solve(x[i] if sign > 0 else _neg(x[i]), u, y, i))
             return _result(y[0], y)
@@ -544,13 +551,13 @@ def _rem_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
     """``rem(x, y) = x - n y`` with ``n = floor(x / y)`` constant along the
     curve: exact away from the jumps (where ``x / y`` is an integer), and
     the JVP rule's convention there. A NaN or zero ``y`` makes ``n`` NaN or
-    infinite, and every coefficient NaN (``0 * n`` is added when ``y`` has
-    no series, as the remainder there is NaN too)."""
+    infinite, and every coefficient NaN, as the remainder itself (``0 * n``
+    is added to each)."""
     x0, y0 = primals
     k = _order(series)
     x, y = _full(x0, series[0], k), _full(y0, series[1], k)
     n = floor(div(x0, y0))
-    guard = mul(0.0, n) if isinstance(series[1], Zero) else None
+    guard = mul(0.0, n)
     coeffs: _Coeffs = [bind(rem_p, x0, y0)]
     for i in range(1, k + 1):
         coeffs.append(_sum([x[i], _neg(_mul(n, y[i])), guard]))
@@ -807,7 +814,7 @@ atanh_p = _unary(
     lambda out, x: div(1.0, _one_minus_sq(x)),
     (-0.9, 0.9),
     scalar="_m.atanh({0})",
-    taylor=_inverse(_one_minus_x_sq),
+    taylor=_inverse(_one_minus_x_sq, nan_outside=True),
 )
 # d|x| = sign(x) with sign(0) taken as +1 (JAX's choice): |x|**2, hypot(x, 1)
 # and every g(|x|) that is smooth get their derivatives right at 0, to any
