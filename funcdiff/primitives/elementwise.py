@@ -300,7 +300,7 @@ def _riccati(g0: Callable[[Any, Any], Any], g: Callable[[_Coeffs, int], Any]) ->
 def _inverse(
     u_of: Callable[[_Coeffs, int], _Coeffs], sign: float = 1.0, *, nan_outside: bool = False
 ) -> RuleTemplate:
-    """``y' = sign x' / u`` with ``u = u_of(x, K)`` a series of ``x`` (the
+    """``y' = sign x' / u`` with ``u = u_of(x, K - 1)`` a series of ``x`` (the
     inverse functions: atan ``u = 1 + x^2``, asin ``sqrt(1 - x^2)``...).
     ``nan_outside``: ``u`` stays finite where the primitive is NaN (atanh
     at ``|x| > 1``), so ``0 * y_0`` is added to ``u_0`` to carry that NaN
@@ -310,7 +310,7 @@ def _inverse(
         def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
             k = _order(series)
             x = _full(primals[0], series[0], k)
-            u = u_of(x, k)
+            u = u_of(x, k - 1)  # y_k needs u_0..u_{k-1}
             y: _Coeffs = [bind(prim, primals[0])]
             if nan_outside:
                 u[0] = add(u[0], mul(0.0, y[0]))
