@@ -7,7 +7,9 @@ of one primitive share a dtype: ``funcdiff.numpy`` promotes before binding.
 
 A unary function's JVP and VJP are both "multiply by the derivative", so one
 table row (``derivative(out, x)``) gives both; binary functions have one
-partial derivative per operand.
+partial derivative per operand. Each row also names its Taylor-mode rule
+(``taylor=``, for ``jet``), built from the recurrences of the "Taylor rules"
+section above the tables.
 """
 
 from __future__ import annotations
@@ -458,11 +460,17 @@ def _neg_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
 
 
 def _abs_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
-    """Real ``|x|``: ``sign(x)`` times each coefficient (exact away from 0)."""
+    """Real ``|x|``: the JVP rule's factor (``sign(x)``, +1 at 0) times each
+    coefficient: exact away from 0, and at 0 the JVP rule's convention to
+    every order, so ``|x|**2`` stays right there. A complex operand raises
+    MissingRuleError (the JVP rule's cone tip at 0 has no series)."""
     (x,) = primals
     if _dtype_of(x).kind == "c":
-        raise MissingRuleError("primitive 'abs' has no taylor rule for complex operands (jet)")
-    sg = sign(x)
+        raise MissingRuleError(
+            "primitive 'abs' has no taylor rule for complex operands (jet); "
+            "use sqrt(real(z)**2 + imag(z)**2) away from 0"
+        )
+    sg = _abs_real_derivative(x)
     return [bind(abs_p, x)], [[mul(sg, c) for c in series[0]]]
 
 
@@ -510,26 +518,28 @@ def _pow_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
     return [pow(x, y)], out_series
 
 
-def _extremum_rule(pick_x: Callable[[Any, Any], Any]) -> Rule:
-    """max/min: coefficient-wise select of the operand that wins at the
-    primal (exact away from ties; at a tie, the first operand's)."""
+def _extremum_rule(dx: Callable[[Any, Any, Any], Any]) -> RuleTemplate:
+    """max/min: each coefficient weighted by the JVP rule's partials
+    ``dx(out, x, y)`` and ``dx(out, y, x)``, piecewise constant: the winner's
+    coefficients away from a tie, their mean at a tie (as nested JVPs give,
+    so ``max(x, y) + min(x, y)`` stays right there), NaN for a NaN operand."""
 
-    def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
-        x, y = primals
-        k = _order(series)
-        xs, ys = _full(x, series[0], k), _full(y, series[1], k)
-        p = pick_x(x, y)
-        coeffs: _Coeffs = [select(p, x, y)]
-        for i in range(1, k + 1):
-            a, b = xs[i], ys[i]
-            coeffs.append(
-                None
-                if a is None and b is None
-                else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
-            )
-        return _result(coeffs[0], coeffs)
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+            x, y = primals
+            k = _order(series)
+            xs, ys = _full(x, series[0], k), _full(y, series[1], k)
+            out = bind(prim, x, y)
+            wx = None if isinstance(series[0], Zero) else dx(out, x, y)
+            wy = None if isinstance(series[1], Zero) else dx(out, y, x)
+            coeffs: _Coeffs = [out]
+            for i in range(1, k + 1):
+                coeffs.append(_sum([_mul(wx, xs[i]), _mul(wy, ys[i])]))
+            return _result(coeffs[0], coeffs)
 
-    return rule
+        return rule
+
+    return RuleTemplate(make)
 
 
 def _atan2_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
@@ -622,7 +632,7 @@ def _linear_unary(f: Callable[[Any], Any]) -> RuleTemplate:
 
 
 # ---------------------------------------------------------------------------
-# unary math: name, numpy impl, derivative(out, x), sample domain
+# unary math: name, numpy impl, derivative(out, x), sample domain, taylor rule
 # ---------------------------------------------------------------------------
 
 
@@ -917,7 +927,7 @@ integer_pow_p.samples = lambda rng: [
 
 
 # ---------------------------------------------------------------------------
-# binary arithmetic: name, numpy impl, d/dx(out, x, y), d/dy(out, x, y)
+# binary arithmetic: name, numpy impl, d/dx(out, x, y), d/dy(out, x, y), taylor rule
 # ---------------------------------------------------------------------------
 
 
@@ -1112,7 +1122,7 @@ max_p = _binary(
     _max_dx,
     lambda o, x, y: _max_dx(o, y, x),
     second_order="piecewise",
-    taylor=_extremum_rule(lambda x, y: ge(x, y)),
+    taylor=_extremum_rule(_max_dx),
 )
 min_p = _binary(
     "min",
@@ -1120,7 +1130,7 @@ min_p = _binary(
     _min_dx,
     lambda o, x, y: _min_dx(o, y, x),
     second_order="piecewise",
-    taylor=_extremum_rule(lambda x, y: le(x, y)),
+    taylor=_extremum_rule(_min_dx),
 )
 atan2_p = _binary(
     "atan2",

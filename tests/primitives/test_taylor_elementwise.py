@@ -383,3 +383,44 @@ def test_every_elementwise_primitive_has_a_taylor_rule() -> None:
     ]
     assert len(names) > 50
     assert [n for n in names if REGISTRY[n].taylor is None] == []
+
+
+# -- the conventions at kinks: as the JVP rules, to every order ------------------
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: fnp.abs(x) ** 2,
+        lambda x: fnp.sqrt(fnp.abs(x) ** 2 + 1.0),
+        lambda x: fnp.abs(x) * fnp.exp(x),
+        lambda x: fnp.maximum(x, 0.0) - fnp.maximum(-x, 0.0),
+        lambda x: fnp.maximum(x, 2.0 * x) + fnp.minimum(x, 2.0 * x),
+        lambda x: fnp.maximum(x, x) * fnp.sin(x),
+    ],
+    ids=["abs_sq", "hypot", "abs_exp", "relu_diff", "max_plus_min", "max_same"],
+)
+def test_kinks_match_nested_jvp(f: Callable[..., Any]) -> None:
+    # at the kink (x = 0, or a tie) the JVP rules' conventions are smooth
+    # for these compositions; jet follows them to every order
+    x = np.array([0.0, 0.0, 0.7])
+    v = np.array([1.0, -0.6, 0.3])
+    order = 4
+    _, out = jet(f, (x,), ((v, *(np.zeros_like(v) for _ in range(order - 1))),))
+    for k in range(1, order + 1):
+        ref = np.asarray(nested_jvp(f, (x,), (v,), k))
+        np.testing.assert_allclose(out[k - 1], ref, rtol=1e-12, atol=1e-12)
+
+
+def test_max_plus_min_at_a_tie() -> None:
+    # x + y exactly, whatever the curves, also where x(0) = y(0)
+    series = ((1.0, 0.5, -2.0), (2.0, -1.0, 3.0))
+    _, out = jet(lambda x, y: fnp.maximum(x, y) + fnp.minimum(x, y), (1.0, 1.0), series)
+    np.testing.assert_allclose(out, [3.0, -0.5, 1.0], rtol=1e-15)
+
+
+def test_max_nan_in_gives_nan_out() -> None:
+    with np.errstate(invalid="ignore"):
+        _, out = jet(fnp.maximum, (np.nan, 1.0), ((1.0, 0.0), (2.0, 0.0)))
+        _, out1 = jet(lambda y: fnp.maximum(np.nan, y), (1.0,), ((2.0, 1.0),))
+    assert all(np.isnan(c) for c in out) and all(np.isnan(c) for c in out1)
