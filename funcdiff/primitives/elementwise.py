@@ -280,7 +280,7 @@ def _steps2(step: Callable[[_Coeffs, _Coeffs, _Coeffs, int], Any]) -> RuleTempla
 def _riccati(g0: Callable[[Any, Any], Any], g: Callable[[_Coeffs, int], Any]) -> RuleTemplate:
     """``y' = x' g`` with ``g`` a series grown from ``y``: ``g_0 = g0(x_0,
     y_0)``, ``g_i = g(y, i)`` once ``y_i`` is known (tanh: ``g = 1 - y^2``;
-    tan: ``1 + y^2``; logistic: ``y (1 - y)``)."""
+    tan: ``1 + y^2``; logistic has its own rule, for ``1 - y``'s accuracy)."""
 
     def make(prim: Primitive) -> Rule:
         def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
@@ -326,8 +326,9 @@ def _inverse(
 
 
 def _square_series(x: _Coeffs, k: int, c: float, first: Any) -> _Coeffs:
-    """The series of ``first + c x^2 - c x_0^2``: ``first`` for coefficient 0
-    (computed by the caller without cancellation), ``c (x^2)_i`` after."""
+    """The series of ``1 + c x^2`` (``c = +-1``): ``first`` is its coefficient
+    0, computed by the caller without cancellation (``(1 - x_0)(1 + x_0)``),
+    then ``c (x^2)_i``."""
     return [first] + [_scale(c, _cauchy(x, x, i)) for i in range(1, k + 1)]
 
 
