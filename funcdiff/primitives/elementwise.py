@@ -7,7 +7,9 @@ of one primitive share a dtype: ``funcdiff.numpy`` promotes before binding.
 
 A unary function's JVP and VJP are both "multiply by the derivative", so one
 table row (``derivative(out, x)``) gives both; binary functions have one
-partial derivative per operand.
+partial derivative per operand. Each row also names its Taylor-mode rule
+(``taylor=``, for ``jet``), built from the recurrences of the "Taylor rules"
+section above the tables.
 """
 
 from __future__ import annotations
@@ -19,11 +21,20 @@ import numpy as np
 
 from funcdiff._compat import NUMPY2, weak_scalar_pair
 from funcdiff.core.ir import ShapedArray, as_result, aval_of
-from funcdiff.core.primitive import Primitive, Samples, Zero, is_float, list_form, zero_of
+from funcdiff.core.primitive import (
+    Primitive,
+    Rule,
+    Samples,
+    Zero,
+    is_float,
+    list_form,
+    zero_of,
+)
 from funcdiff.core.trace import Tracer, bind, bind_list
 from funcdiff.errors import DTypeError, MissingRuleError, ShapeError
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives import sparsity as spd
+from funcdiff.primitives.batching import RuleTemplate
 from funcdiff.primitives.rules import def_zero_derivative
 from funcdiff.tree import tree_map
 
@@ -148,7 +159,481 @@ def _float_samples(low: float, high: float, nargs: int) -> Callable[[np.random.G
 
 
 # ---------------------------------------------------------------------------
-# unary math: name, numpy impl, derivative(out, x), sample domain
+# Taylor rules (``jet``): the standard recurrences on normalized coefficients
+# ---------------------------------------------------------------------------
+#
+# A rule sees each input's primal and its coefficients ``c_1..c_K`` (or a
+# ``Zero``) and works on the full list ``[c_0, c_1, .., c_K]`` with ``None``
+# for a coefficient known to be zero (so a constant operand costs nothing).
+# Every recurrence is O(K^2): coefficient k of a product is a sum of k + 1
+# terms, and each auxiliary series (1 + y^2, sqrt(1 - x^2)...) is grown one
+# coefficient per step, never recomputed. The tables below name each
+# primitive's rule in its ``taylor`` column: a step function wrapped by
+# ``_steps``/``_steps2`` (the rule binds the primitive for the primal), or a
+# whole rule.
+
+_Coeffs = list[Any]
+_TaylorOut = tuple[list[Any], list[Any]]
+_Step = Callable[[_Coeffs, _Coeffs, int], Any]
+
+
+def _full(x: Any, s: Any, k: int) -> _Coeffs:
+    return [x] + ([None] * k if isinstance(s, Zero) else list(s))
+
+
+def _order(series: Sequence[Any]) -> int:
+    return next(len(s) for s in series if not isinstance(s, Zero))
+
+
+def _sum(terms: Sequence[Any]) -> Any:
+    live = [t for t in terms if t is not None]
+    if not live:
+        return None
+    total = live[0]
+    for t in live[1:]:
+        total = add(total, t)
+    return total
+
+
+def _mul(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else mul(a, b)
+
+
+def _scale(c: float, a: Any) -> Any:
+    return None if a is None else mul(c, a)
+
+
+def _neg(a: Any) -> Any:
+    return None if a is None else neg(a)
+
+
+def _cauchy(x: _Coeffs, y: _Coeffs, k: int) -> Any:
+    """Coefficient ``k`` of the product of the series ``x`` and ``y``."""
+    return _sum([_mul(x[j], y[k - j]) for j in range(k + 1)])
+
+
+def _weighted(x: _Coeffs, y: _Coeffs, k: int) -> Any:
+    """``(1/k) sum_{j=1..k} j x_j y_{k-j}``: coefficient ``k`` of ``z`` with
+    ``z' = x' y`` (exp, sin, cos, tanh, log1p...)."""
+    return _scale(1.0 / k, _sum([_scale(float(j), _mul(x[j], y[k - j])) for j in range(1, k + 1)]))
+
+
+def _solve(n_k: Any, u: _Coeffs, y: _Coeffs, k: int) -> Any:
+    """Coefficient ``k`` of ``y`` with ``u y' = n'``, given ``n_k`` and
+    ``u_0..u_{k-1}``, ``y_0..y_{k-1}``: ``k y_k u_0 = k n_k - sum_{j<k} j y_j
+    u_{k-j}`` (log: ``u = n = x``; atan: ``n = x``, ``u = 1 + x^2``...)."""
+    rest = _sum([_scale(float(j), _mul(y[j], u[k - j])) for j in range(1, k)])
+    num = _sum([n_k, None if rest is None else mul(-1.0 / k, rest)])
+    return None if num is None else div(num, u[0])
+
+
+def _result(out: Any, coeffs: _Coeffs) -> _TaylorOut:
+    shape = aval_of(out).shape
+    if all(c is None for c in coeffs[1:]):
+        return [out], [Zero(aval_of(out))]
+    fixed = []
+    for c in coeffs[1:]:
+        if c is None:
+            c = np.zeros(shape, aval_of(out).dtype)
+        elif aval_of(c).shape != shape:
+            c = sh.broadcast_to(c, shape)
+        fixed.append(c)
+    return [out], [fixed]
+
+
+def _steps(step: _Step) -> RuleTemplate:
+    """The rule of a unary primitive ``y = f(x)`` from ``y_k = step(x, y, k)``
+    (``y_0`` is the primitive itself at ``x_0``)."""
+
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any], **params: Any) -> _TaylorOut:
+            k = _order(series)
+            x = _full(primals[0], series[0], k)
+            y: _Coeffs = [bind(prim, primals[0], **params)]
+            for i in range(1, k + 1):
+                y.append(step(x, y, i))
+            return _result(y[0], y)
+
+        return rule
+
+    return RuleTemplate(make)
+
+
+def _steps2(step: Callable[[_Coeffs, _Coeffs, _Coeffs, int], Any]) -> RuleTemplate:
+    """The rule of a binary primitive ``z = f(x, y)`` from ``z_k = step(x, y, z, k)``."""
+
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any], **params: Any) -> _TaylorOut:
+            k = _order(series)
+            x = _full(primals[0], series[0], k)
+            y = _full(primals[1], series[1], k)
+            z: _Coeffs = [bind(prim, primals[0], primals[1], **params)]
+            for i in range(1, k + 1):
+                z.append(step(x, y, z, i))
+            return _result(z[0], z)
+
+        return rule
+
+    return RuleTemplate(make)
+
+
+def _riccati(g0: Callable[[Any, Any], Any], g: Callable[[_Coeffs, int], Any]) -> RuleTemplate:
+    """``y' = x' g`` with ``g`` a series grown from ``y``: ``g_0 = g0(x_0,
+    y_0)``, ``g_i = g(y, i)`` once ``y_i`` is known (tanh: ``g = 1 - y^2``;
+    tan: ``1 + y^2``; logistic has its own rule, for ``1 - y``'s accuracy)."""
+
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+            k = _order(series)
+            x = _full(primals[0], series[0], k)
+            y: _Coeffs = [bind(prim, primals[0])]
+            gs: _Coeffs = [g0(primals[0], y[0])]
+            for i in range(1, k + 1):
+                y.append(_weighted(x, gs, i))
+                if i < k:
+                    gs.append(g(y, i))
+            return _result(y[0], y)
+
+        return rule
+
+    return RuleTemplate(make)
+
+
+def _inverse(
+    u_of: Callable[[_Coeffs, int], _Coeffs], sign: float = 1.0, *, nan_outside: bool = False
+) -> RuleTemplate:
+    """``y' = sign x' / u`` with ``u = u_of(x, K - 1)`` a series of ``x`` (the
+    inverse functions: atan ``u = 1 + x^2``, asin ``sqrt(1 - x^2)``...).
+    ``nan_outside``: ``u`` stays finite where the primitive is NaN (atanh
+    at ``|x| > 1``), so ``0 * y_0`` is added to ``u_0`` to carry that NaN
+    into every coefficient rather than a finite number."""
+
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+            k = _order(series)
+            x = _full(primals[0], series[0], k)
+            u = u_of(x, k - 1)  # y_k needs u_0..u_{k-1}
+            y: _Coeffs = [bind(prim, primals[0])]
+            if nan_outside:
+                u[0] = add(u[0], mul(0.0, y[0]))
+            for i in range(1, k + 1):
+                y.append(_solve(x[i] if sign > 0 else _neg(x[i]), u, y, i))
+            return _result(y[0], y)
+
+        return rule
+
+    return RuleTemplate(make)
+
+
+def _square_series(x: _Coeffs, k: int, c: float, first: Any) -> _Coeffs:
+    """The series of ``1 + c x^2`` (``c = +-1``): ``first`` is its coefficient
+    0, computed by the caller without cancellation (``(1 - x_0)(1 + x_0)``),
+    then ``c (x^2)_i``."""
+    return [first] + [_scale(c, _cauchy(x, x, i)) for i in range(1, k + 1)]
+
+
+def _sqrt_series(a: _Coeffs, k: int) -> _Coeffs:
+    """The series of ``sqrt(a)`` (``s^2 = a``)."""
+    s: _Coeffs = [sqrt(a[0])]
+    for i in range(1, k + 1):
+        s.append(_sqrt_step(a, s, i))
+    return s
+
+
+# the unary steps: y_k from x_0..x_k and y_0..y_{k-1}
+
+
+def _exp_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y' = x' y
+    return _weighted(x, y, k)
+
+
+def _log_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # x y' = x'
+    return _solve(x[k], x, y, k)
+
+
+def _log1p_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # (1 + x) y' = x'
+    u = [add(1.0, x[0]), *x[1:]]
+    return _log_step(u, y, k)
+
+
+def _expm1_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y' = x' (1 + y)
+    return _weighted(x, [add(1.0, y[0]), *y[1:]], k)
+
+
+def _sqrt_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y^2 = x
+    rest = _sum([_mul(y[j], y[k - j]) for j in range(1, k)])
+    num = _sum([x[k], None if rest is None else neg(rest)])
+    return None if num is None else div(num, mul(2.0, y[0]))
+
+
+def _cbrt_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """``y^3 = x``: ``3 y^2 y' = x'``, with ``u = 3 y^2`` grown from ``y``
+    (negative ``x`` included; at ``x = 0`` the derivative is infinite, as
+    the JVP rule's ``1 / (3 y^2)`` says)."""
+    k = _order(series)
+    x = _full(primals[0], series[0], k)
+    y: _Coeffs = [bind(cbrt_p, primals[0])]
+    u: _Coeffs = [mul(3.0, mul(y[0], y[0]))]
+    for i in range(1, k + 1):
+        y.append(_solve(x[i], u, y, i))
+        if i < k:
+            u.append(_scale(3.0, _cauchy(y, y, i)))
+    return _result(y[0], y)
+
+
+def _one_minus_x_sq(x: _Coeffs, k: int) -> _Coeffs:
+    return _square_series(x, k, -1.0, mul(sub(1.0, x[0]), add(1.0, x[0])))
+
+
+def _one_plus_x_sq(x: _Coeffs, k: int) -> _Coeffs:
+    return _square_series(x, k, 1.0, add(1.0, mul(x[0], x[0])))
+
+
+def _sqrt_one_minus_x_sq(x: _Coeffs, k: int) -> _Coeffs:  # asin, acos
+    return _sqrt_series(_one_minus_x_sq(x, k), k)
+
+
+def _sqrt_one_plus_x_sq(x: _Coeffs, k: int) -> _Coeffs:  # asinh
+    return _sqrt_series(_one_plus_x_sq(x, k), k)
+
+
+def _acosh_u(x: _Coeffs, k: int) -> _Coeffs:
+    """``sqrt(x - 1) sqrt(x + 1)``: ``sqrt(x^2 - 1)`` for real ``x > 1``, and
+    the principal branch's derivative for complex ``x`` (as the JVP rule)."""
+    lo = _sqrt_series([sub(x[0], 1.0), *x[1:]], k)
+    hi = _sqrt_series([add(x[0], 1.0), *x[1:]], k)
+    return [_cauchy(lo, hi, i) for i in range(k + 1)]
+
+
+def _logistic_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """``y' = x' y s`` with ``s = 1 - y = logistic(-x)``: ``s_0`` is computed
+    as ``logistic(-x_0)``, so no ``1 - y_0`` cancellation at ``x_0 >> 0``."""
+    k = _order(series)
+    x = _full(primals[0], series[0], k)
+    y: _Coeffs = [logistic(primals[0])]
+    s: _Coeffs = [logistic(neg(primals[0]))]
+    g: _Coeffs = [mul(y[0], s[0])]
+    for i in range(1, k + 1):
+        y.append(_weighted(x, g, i))
+        s.append(_neg(y[i]))
+        if i < k:
+            g.append(_cauchy(y, s, i))
+    return _result(y[0], y)
+
+
+def _sin_cos(first: bool) -> Rule:
+    """sin and cos together: ``s' = x' c``, ``c' = -x' s``."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        s: _Coeffs = [sin(primals[0])]
+        c: _Coeffs = [cos(primals[0])]
+        for i in range(1, k + 1):
+            s_i = _weighted(x, c, i)
+            c_i = _weighted(x, s, i)
+            s.append(s_i)
+            c.append(None if c_i is None else neg(c_i))
+        return _result(s[0], s) if first else _result(c[0], c)
+
+    return rule
+
+
+def _sinh_cosh(first: bool) -> Rule:
+    """sinh and cosh together: ``s' = x' c``, ``c' = x' s``."""
+
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        s: _Coeffs = [sinh(primals[0])]
+        c: _Coeffs = [cosh(primals[0])]
+        for i in range(1, k + 1):
+            s_i, c_i = _weighted(x, c, i), _weighted(x, s, i)
+            s.append(s_i)
+            c.append(c_i)
+        return _result(s[0], s) if first else _result(c[0], c)
+
+    return rule
+
+
+def _neg_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    return [neg(primals[0])], [[neg(c) for c in series[0]]]
+
+
+def _abs_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """Real ``|x|``: the JVP rule's factor (``sign(x)``, +1 at 0) times each
+    coefficient: exact away from 0, and at 0 the JVP rule's convention to
+    every order, so ``|x|**2`` stays right there. A complex operand raises
+    MissingRuleError (the JVP rule's cone tip at 0 has no series)."""
+    (x,) = primals
+    if _dtype_of(x).kind == "c":
+        raise MissingRuleError(
+            "primitive 'abs' has no taylor rule for complex operands (jet); "
+            "use sqrt(real(z)**2 + imag(z)**2) away from 0"
+        )
+    sg = _abs_real_derivative(x)
+    return [bind(abs_p, x)], [[mul(sg, c) for c in series[0]]]
+
+
+# the binary rules
+
+
+def _linear_binary(sign: float) -> Rule:
+    def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+        k = _order(series)
+        x = _full(primals[0], series[0], k)
+        y = _full(primals[1], series[1], k)
+        op = add if sign > 0 else sub
+        coeffs: _Coeffs = [op(x[0], y[0])]
+        for i in range(1, k + 1):
+            a, b = x[i], y[i]
+            if b is None:
+                coeffs.append(a)
+            elif a is None:
+                coeffs.append(b if sign > 0 else neg(b))
+            else:
+                coeffs.append(op(a, b))
+        return _result(coeffs[0], coeffs)
+
+    return rule
+
+
+def _mul_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:
+    return _cauchy(x, y, k)
+
+
+def _div_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:  # z y = x
+    rest = _sum([_mul(y[j], z[k - j]) for j in range(1, k + 1)])
+    num = _sum([x[k], None if rest is None else neg(rest)])
+    return None if num is None else div(num, y[0])
+
+
+def _pow_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """``x ** y = exp(y log x)`` (x > 0), through the log, mul and exp rules."""
+    x, y = primals
+    (lx,), (ls,) = log_p.taylor(  # type: ignore[misc]
+        [x], [series[0]]
+    )
+    (p,), (ps,) = mul_p.taylor([y, lx], [series[1], ls])  # type: ignore[misc]
+    _, out_series = exp_p.taylor([p], [ps])  # type: ignore[misc]
+    return [pow(x, y)], out_series
+
+
+def _extremum_rule(dx: Callable[[Any, Any, Any], Any]) -> RuleTemplate:
+    """max/min: each coefficient weighted by the JVP rule's partials
+    ``dx(out, x, y)`` and ``dx(out, y, x)``, piecewise constant: the winner's
+    coefficients away from a tie, their mean at a tie (as nested JVPs give,
+    so ``max(x, y) + min(x, y)`` stays right there), NaN for a NaN operand."""
+
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+            x, y = primals
+            k = _order(series)
+            xs, ys = _full(x, series[0], k), _full(y, series[1], k)
+            out = bind(prim, x, y)
+            wx = None if isinstance(series[0], Zero) else dx(out, x, y)
+            wy = None if isinstance(series[1], Zero) else dx(out, y, x)
+            coeffs: _Coeffs = [out]
+            for i in range(1, k + 1):
+                coeffs.append(_sum([_mul(wx, xs[i]), _mul(wy, ys[i])]))
+            return _result(coeffs[0], coeffs)
+
+        return rule
+
+    return RuleTemplate(make)
+
+
+def _atan2_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """``z = atan2(a, b)``: ``(a^2 + b^2) z' = b a' - a b'``, whose right side
+    has coefficient ``k - 1`` equal to ``k (w(a, b)_k - w(b, a)_k)`` with
+    ``w = _weighted``."""
+    a0, b0 = primals
+    k = _order(series)
+    a, b = _full(a0, series[0], k), _full(b0, series[1], k)
+    d = [_sum([_cauchy(a, a, i), _cauchy(b, b, i)]) for i in range(k)]
+    z: _Coeffs = [atan2(a0, b0)]
+    for i in range(1, k + 1):
+        n_i = _sum([_weighted(a, b, i), _neg(_weighted(b, a, i))])
+        z.append(_solve(n_i, d, z, i))
+    return _result(z[0], z)
+
+
+def _rem_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """``rem(x, y) = x - n y`` with ``n = floor(x / y)`` constant along the
+    curve: exact away from the jumps (where ``x / y`` is an integer), and
+    the JVP rule's convention there. A NaN or zero ``y`` makes ``n`` NaN or
+    infinite, and every coefficient NaN, as the remainder itself (``0 * n``
+    is added to each)."""
+    x0, y0 = primals
+    k = _order(series)
+    x, y = _full(x0, series[0], k), _full(y0, series[1], k)
+    n = floor(div(x0, y0))
+    guard = mul(0.0, n)
+    coeffs: _Coeffs = [bind(rem_p, x0, y0)]
+    for i in range(1, k + 1):
+        coeffs.append(_sum([x[i], _neg(_mul(n, y[i])), guard]))
+    return _result(coeffs[0], coeffs)
+
+
+# the paragraphs below the tables
+
+
+def _integer_pow_rule(primals: Sequence[Any], series: Sequence[Any], *, y: int) -> _TaylorOut:
+    """``x ** n`` by repeated products (a reciprocal for negative ``n``)."""
+    k = _order(series)
+    x = _full(primals[0], series[0], k)
+    z: _Coeffs = [np.ones(aval_of(primals[0]).shape, _dtype_of(primals[0]))] + [None] * k
+    for _ in range(abs(y)):
+        z = [_cauchy(z, x, i) for i in range(k + 1)]
+    if y < 0:
+        one: _Coeffs = [np.ones(aval_of(primals[0]).shape, _dtype_of(primals[0]))] + [None] * k
+        r: _Coeffs = [div(1.0, z[0])]
+        for i in range(1, k + 1):
+            r.append(_div_step(one, z, r, i))
+        z = r
+    return _result(integer_pow(primals[0], y), z)
+
+
+def _select_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+    """Coefficient-wise: the curve stays on the side its primal picks."""
+    p, x, y = primals
+    k = _order(series)
+    xs = _full(x, series[1], k)
+    ys = _full(y, series[2], k)
+    coeffs: _Coeffs = [select(p, x, y)]
+    for i in range(1, k + 1):
+        a, b = xs[i], ys[i]
+        coeffs.append(
+            None
+            if a is None and b is None
+            else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
+        )
+    return _result(coeffs[0], coeffs)
+
+
+def _convert_rule(primals: Sequence[Any], series: Sequence[Any], *, new_dtype: Any) -> _TaylorOut:
+    out = convert(primals[0], new_dtype)
+    src = _dtype_of(primals[0])
+    if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
+        return [out], [Zero(aval_of(out))]
+    return [out], [[convert(c, new_dtype) for c in series[0]]]
+
+
+def _linear_unary(f: Callable[[Any], Any]) -> RuleTemplate:
+    """A unary primitive linear over the reals (real, imag, conj): ``f``, its
+    JVP, applied to each coefficient."""
+
+    def make(prim: Primitive) -> Rule:
+        def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
+            return [bind(prim, primals[0])], [[f(c) for c in series[0]]]
+
+        return rule
+
+    return RuleTemplate(make)
+
+
+# ---------------------------------------------------------------------------
+# unary math: name, numpy impl, derivative(out, x), sample domain, taylor rule
 # ---------------------------------------------------------------------------
 
 
@@ -161,6 +646,7 @@ def _unary(
     real_only: str = "",
     scalar: str | None = None,
     second_order: str = "nonlinear",
+    taylor: Rule | RuleTemplate | None = None,
 ) -> Primitive:
     """``real_only``: why a complex operand is refused (empty: accepted; a
     unary function with a derivative is then holomorphic, so one rule
@@ -168,8 +654,10 @@ def _unary(
     ``second_order``: the structure of the second derivative for sparsity
     detection (``linear`` or ``nonlinear``, see
     ``funcdiff.interpreters.sparsity.elementwise``).
-    ``scalar``: the Python-float expression for jit (``emit_scalar``)."""
-    prim = Primitive(name)
+    ``scalar``: the Python-float expression for jit (``emit_scalar``).
+    ``taylor``: the Taylor-mode rule (a zero-derivative primitive gets
+    its own from ``def_zero_derivative``)."""
+    prim = Primitive(name, taylor=taylor)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
     prim.emit_scalar = scalar
@@ -218,28 +706,75 @@ def _acosh_derivative(x: Array) -> Array:
     return rsqrt(sub(mul(x, x), 1.0))
 
 
-neg_p = _unary("neg", np.negative, lambda out, x: -1.0, scalar="(-{0})", second_order="linear")
-exp_p = _unary("exp", np.exp, lambda out, x: out, scalar="_m.exp({0})")
-log_p = _unary("log", np.log, lambda out, x: div(1.0, x), (0.2, 3.0), scalar="_m.log({0})")
-log1p_p = _unary(
-    "log1p", np.log1p, lambda out, x: div(1.0, add(x, 1.0)), (-0.5, 3.0), scalar="_m.log1p({0})"
+neg_p = _unary(
+    "neg",
+    np.negative,
+    lambda out, x: -1.0,
+    scalar="(-{0})",
+    second_order="linear",
+    taylor=_neg_rule,
 )
-expm1_p = _unary("expm1", np.expm1, lambda out, x: add(out, 1.0), scalar="_m.expm1({0})")
-sqrt_p = _unary("sqrt", np.sqrt, lambda out, x: div(0.5, out), (0.2, 3.0), scalar="_m.sqrt({0})")
+exp_p = _unary("exp", np.exp, lambda out, x: out, scalar="_m.exp({0})", taylor=_steps(_exp_step))
+log_p = _unary(
+    "log",
+    np.log,
+    lambda out, x: div(1.0, x),
+    (0.2, 3.0),
+    scalar="_m.log({0})",
+    taylor=_steps(_log_step),
+)
+log1p_p = _unary(
+    "log1p",
+    np.log1p,
+    lambda out, x: div(1.0, add(x, 1.0)),
+    (-0.5, 3.0),
+    scalar="_m.log1p({0})",
+    taylor=_steps(_log1p_step),
+)
+expm1_p = _unary(
+    "expm1",
+    np.expm1,
+    lambda out, x: add(out, 1.0),
+    scalar="_m.expm1({0})",
+    taylor=_steps(_expm1_step),
+)
+sqrt_p = _unary(
+    "sqrt",
+    np.sqrt,
+    lambda out, x: div(0.5, out),
+    (0.2, 3.0),
+    scalar="_m.sqrt({0})",
+    taylor=_steps(_sqrt_step),
+)
 cbrt_p = _unary(
     "cbrt",
     np.cbrt,
     lambda out, x: div(1.0, mul(3.0, mul(out, out))),
     (0.2, 3.0),
     real_only="numpy has no complex cbrt; use power(z, 1/3) for the principal root",
+    taylor=_cbrt_rule,
 )
-sin_p = _unary("sin", np.sin, lambda out, x: cos(x), scalar="_m.sin({0})")
-cos_p = _unary("cos", np.cos, lambda out, x: neg(sin(x)), scalar="_m.cos({0})")
+sin_p = _unary(
+    "sin", np.sin, lambda out, x: cos(x), scalar="_m.sin({0})", taylor=_sin_cos(first=True)
+)
+cos_p = _unary(
+    "cos", np.cos, lambda out, x: neg(sin(x)), scalar="_m.cos({0})", taylor=_sin_cos(first=False)
+)
 tan_p = _unary(
-    "tan", np.tan, lambda out, x: add(1.0, mul(out, out)), (-1.2, 1.2), scalar="_m.tan({0})"
+    "tan",
+    np.tan,
+    lambda out, x: add(1.0, mul(out, out)),
+    (-1.2, 1.2),
+    scalar="_m.tan({0})",
+    taylor=_riccati(lambda x, y: add(1.0, mul(y, y)), lambda y, i: _cauchy(y, y, i)),
 )
 asin_p = _unary(
-    "asin", np.arcsin, lambda out, x: rsqrt(_one_minus_sq(x)), (-0.9, 0.9), scalar="_m.asin({0})"
+    "asin",
+    np.arcsin,
+    lambda out, x: rsqrt(_one_minus_sq(x)),
+    (-0.9, 0.9),
+    scalar="_m.asin({0})",
+    taylor=_inverse(_sqrt_one_minus_x_sq),
 )
 acos_p = _unary(
     "acos",
@@ -247,18 +782,42 @@ acos_p = _unary(
     lambda out, x: neg(rsqrt(_one_minus_sq(x))),
     (-0.9, 0.9),
     scalar="_m.acos({0})",
+    taylor=_inverse(_sqrt_one_minus_x_sq, sign=-1.0),
 )
 atan_p = _unary(
-    "atan", np.arctan, lambda out, x: div(1.0, add(1.0, mul(x, x))), scalar="_m.atan({0})"
+    "atan",
+    np.arctan,
+    lambda out, x: div(1.0, add(1.0, mul(x, x))),
+    scalar="_m.atan({0})",
+    taylor=_inverse(_one_plus_x_sq),
 )
-sinh_p = _unary("sinh", np.sinh, lambda out, x: cosh(x), scalar="_m.sinh({0})")
-cosh_p = _unary("cosh", np.cosh, lambda out, x: sinh(x), scalar="_m.cosh({0})")
-tanh_p = _unary("tanh", np.tanh, lambda out, x: _one_minus_sq(out), scalar="_m.tanh({0})")
+sinh_p = _unary(
+    "sinh", np.sinh, lambda out, x: cosh(x), scalar="_m.sinh({0})", taylor=_sinh_cosh(first=True)
+)
+cosh_p = _unary(
+    "cosh", np.cosh, lambda out, x: sinh(x), scalar="_m.cosh({0})", taylor=_sinh_cosh(first=False)
+)
+tanh_p = _unary(
+    "tanh",
+    np.tanh,
+    lambda out, x: _one_minus_sq(out),
+    scalar="_m.tanh({0})",
+    taylor=_riccati(lambda x, y: sub(1.0, mul(y, y)), lambda y, i: _neg(_cauchy(y, y, i))),
+)
 asinh_p = _unary(
-    "asinh", np.arcsinh, lambda out, x: rsqrt(add(mul(x, x), 1.0)), scalar="_m.asinh({0})"
+    "asinh",
+    np.arcsinh,
+    lambda out, x: rsqrt(add(mul(x, x), 1.0)),
+    scalar="_m.asinh({0})",
+    taylor=_inverse(_sqrt_one_plus_x_sq),
 )
 acosh_p = _unary(
-    "acosh", np.arccosh, lambda out, x: _acosh_derivative(x), (1.2, 3.0), scalar="_m.acosh({0})"
+    "acosh",
+    np.arccosh,
+    lambda out, x: _acosh_derivative(x),
+    (1.2, 3.0),
+    scalar="_m.acosh({0})",
+    taylor=_inverse(_acosh_u),
 )
 atanh_p = _unary(
     "atanh",
@@ -266,12 +825,20 @@ atanh_p = _unary(
     lambda out, x: div(1.0, _one_minus_sq(x)),
     (-0.9, 0.9),
     scalar="_m.atanh({0})",
+    taylor=_inverse(_one_minus_x_sq, nan_outside=True),
 )
 # d|x| = sign(x) with sign(0) taken as +1 (JAX's choice): |x|**2, hypot(x, 1)
 # and every g(|x|) that is smooth get their derivatives right at 0, to any
 # order (the second derivative of |x| is 0, also at 0). NaN stays NaN. The
 # rules (real and complex operands) are under "complex numbers" below.
-abs_p = _unary("abs", np.abs, lambda out, x: _abs_real_derivative(x), (0.2, 2.0), scalar="abs({0})")
+abs_p = _unary(
+    "abs",
+    np.abs,
+    lambda out, x: _abs_real_derivative(x),
+    (0.2, 2.0),
+    scalar="abs({0})",
+    taylor=_abs_rule,
+)
 
 
 # logistic(x) = 1 / (1 + exp(-x)), computed without overflow for any x.
@@ -295,6 +862,7 @@ logistic_p = _unary(
     _logistic,
     lambda out, x: mul(out, logistic(neg(x))),
     (-4.0, 4.0),
+    taylor=_logistic_rule,
 )
 sign_p = _unary(
     "sign",
@@ -316,7 +884,7 @@ for _p in (isfinite_p, isnan_p, not_p):
 # integer_pow: x ** n for a Python integer n (exact for negative x)
 # ---------------------------------------------------------------------------
 
-integer_pow_p = Primitive("integer_pow")
+integer_pow_p = Primitive("integer_pow", taylor=_integer_pow_rule)
 
 
 def _integer_pow_impl(x: Array, *, y: int) -> Array:
@@ -360,7 +928,7 @@ integer_pow_p.samples = lambda rng: [
 
 
 # ---------------------------------------------------------------------------
-# binary arithmetic: name, numpy impl, d/dx(out, x, y), d/dy(out, x, y)
+# binary arithmetic: name, numpy impl, d/dx(out, x, y), d/dy(out, x, y), taylor rule
 # ---------------------------------------------------------------------------
 
 
@@ -376,10 +944,12 @@ def _binary(
     real_only: bool = False,
     scalar: str | None = None,
     second_order: str = "nonlinear",
+    taylor: Rule | RuleTemplate | None = None,
 ) -> Primitive:
     """``second_order``: the structure of the second derivative for sparsity
-    detection (see ``funcdiff.interpreters.sparsity.elementwise``)."""
-    prim = Primitive(name)
+    detection (see ``funcdiff.interpreters.sparsity.elementwise``).
+    ``taylor``: the Taylor-mode rule (see ``_unary``)."""
+    prim = Primitive(name, taylor=taylor)
     prim.impl = impl
     def_ufunc_emit(prim, impl)
     prim.emit_scalar = scalar
@@ -504,6 +1074,7 @@ add_p = _binary(
     lambda o, x, y: _ONE,
     scalar="({0} + {1})",
     second_order="linear",
+    taylor=_linear_binary(1.0),
 )
 sub_p = _binary(
     "sub",
@@ -512,6 +1083,7 @@ sub_p = _binary(
     lambda o, x, y: _MINUS_ONE,
     scalar="({0} - {1})",
     second_order="linear",
+    taylor=_linear_binary(-1.0),
 )
 mul_p = _binary(
     "mul",
@@ -520,6 +1092,7 @@ mul_p = _binary(
     lambda o, x, y: x,
     scalar="({0} * {1})",
     second_order="bilinear",
+    taylor=_steps2(_mul_step),
 )
 div_p = _binary(
     "div",
@@ -529,17 +1102,36 @@ div_p = _binary(
     domain=(0.5, 2.0),
     scalar="({0} / {1})",
     second_order="quotient",
+    taylor=_steps2(_div_step),
 )
-pow_p = _binary("pow", np.power, _pow_dx, _pow_dy, domain=(0.5, 2.0), scalar="_pow({0}, {1})")
+pow_p = _binary(
+    "pow",
+    np.power,
+    _pow_dx,
+    _pow_dy,
+    domain=(0.5, 2.0),
+    scalar="_pow({0}, {1})",
+    taylor=_pow_rule,
+)
 # max/min at a tie: the derivative is split evenly (JAX's choice), so
 # max(x, y) + min(x, y), maximum(x, x) and maximum(x, 0) - maximum(-x, 0) are
 # right at the tie; no linear choice can also make second derivatives of
 # products like max(x, y) * min(x, y) right there (see docs/conventions.md).
 max_p = _binary(
-    "max", np.maximum, _max_dx, lambda o, x, y: _max_dx(o, y, x), second_order="piecewise"
+    "max",
+    np.maximum,
+    _max_dx,
+    lambda o, x, y: _max_dx(o, y, x),
+    second_order="piecewise",
+    taylor=_extremum_rule(_max_dx),
 )
 min_p = _binary(
-    "min", np.minimum, _min_dx, lambda o, x, y: _min_dx(o, y, x), second_order="piecewise"
+    "min",
+    np.minimum,
+    _min_dx,
+    lambda o, x, y: _min_dx(o, y, x),
+    second_order="piecewise",
+    taylor=_extremum_rule(_min_dx),
 )
 atan2_p = _binary(
     "atan2",
@@ -549,6 +1141,7 @@ atan2_p = _binary(
     domain=(0.5, 2.0),
     real_only=True,
     scalar="_m.atan2({0}, {1})",
+    taylor=_atan2_rule,
 )
 rem_p = _binary(
     "rem",
@@ -558,6 +1151,7 @@ rem_p = _binary(
     domain=(0.5, 2.0),
     real_only=True,
     second_order="piecewise",  # x - y floor(x / y), floor piecewise constant
+    taylor=_rem_rule,
 )
 floor_divide_p = _binary(
     "floor_divide", np.floor_divide, None, None, zero_derivative=True, real_only=True
@@ -596,7 +1190,7 @@ xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_deri
 # select(pred, on_true, on_false): numpy's where
 # ---------------------------------------------------------------------------
 
-select_p = Primitive("select")
+select_p = Primitive("select", taylor=_select_rule)
 select_p.impl = np.where
 select_p.emit = lambda p, x, y: f"np.where({p}, {x}, {y})"
 select_p.emit_scalar = "({1} if {0} else {2})"
@@ -645,7 +1239,7 @@ select_p.samples = lambda rng: [
 # convert_element_type
 # ---------------------------------------------------------------------------
 
-convert_element_type_p = Primitive("convert_element_type")
+convert_element_type_p = Primitive("convert_element_type", taylor=_convert_rule)
 convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x)[()].astype(new_dtype)
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
 
@@ -775,8 +1369,9 @@ def _unary_complex(
     vjp: Callable[[Any, Any], Any],
 ) -> Primitive:
     """A unary primitive on complex operands that is linear over the reals:
-    ``jvp(t)`` applies it, ``vjp(ct, x_dtype)`` its transpose."""
-    prim = Primitive(name)
+    ``jvp(t)`` applies it, ``vjp(ct, x_dtype)`` its transpose; its Taylor
+    rule applies ``jvp`` to each coefficient."""
+    prim = Primitive(name, taylor=_linear_unary(jvp))
     prim.impl = impl
     check = _complex_only(name)
     prim.abstract_eval = lambda x: ShapedArray(check(x).shape, out_dtype(x.dtype))
@@ -985,310 +1580,3 @@ def convert(x: Any, dtype: Any) -> Any:
     if not isinstance(x, Tracer):
         return as_result(np.asarray(x).astype(dtype))
     return bind(convert_element_type_p, x, new_dtype=dtype)
-
-
-# ---------------------------------------------------------------------------
-# Taylor rules (``jet``): the standard recurrences on normalized coefficients
-# ---------------------------------------------------------------------------
-#
-# A rule sees each input's primal and its coefficients ``c_1..c_K`` (or a
-# ``Zero``) and works on the full list ``[c_0, c_1, .., c_K]`` with ``None``
-# for a coefficient known to be zero (so a constant operand costs nothing).
-
-_Coeffs = list[Any]
-
-
-def _full(x: Any, s: Any, k: int) -> _Coeffs:
-    return [x] + ([None] * k if isinstance(s, Zero) else list(s))
-
-
-def _order(series: Sequence[Any]) -> int:
-    return next(len(s) for s in series if not isinstance(s, Zero))
-
-
-def _sum(terms: Sequence[Any]) -> Any:
-    live = [t for t in terms if t is not None]
-    if not live:
-        return None
-    total = live[0]
-    for t in live[1:]:
-        total = add(total, t)
-    return total
-
-
-def _mul(a: Any, b: Any) -> Any:
-    return None if a is None or b is None else mul(a, b)
-
-
-def _scale(c: float, a: Any) -> Any:
-    return None if a is None else mul(c, a)
-
-
-def _cauchy(x: _Coeffs, y: _Coeffs, k: int) -> Any:
-    """Coefficient ``k`` of the product of the series ``x`` and ``y``."""
-    return _sum([_mul(x[j], y[k - j]) for j in range(k + 1)])
-
-
-def _weighted(x: _Coeffs, y: _Coeffs, k: int) -> Any:
-    """``(1/k) sum_{j=1..k} j x_j y_{k-j}``: coefficient ``k`` of ``z`` with
-    ``z' = x' y`` (exp, sin, cos, tanh, log1p...)."""
-    return _scale(1.0 / k, _sum([_scale(float(j), _mul(x[j], y[k - j])) for j in range(1, k + 1)]))
-
-
-def _result(out: Any, coeffs: _Coeffs) -> tuple[list[Any], list[Any]]:
-    shape = aval_of(out).shape
-    if all(c is None for c in coeffs[1:]):
-        return [out], [Zero(aval_of(out))]
-    fixed = []
-    for c in coeffs[1:]:
-        if c is None:
-            c = np.zeros(shape, aval_of(out).dtype)
-        elif aval_of(c).shape != shape:
-            c = sh.broadcast_to(c, shape)
-        fixed.append(c)
-    return [out], [fixed]
-
-
-def _taylor_unary(prim: Primitive, step: Callable[[_Coeffs, _Coeffs, int], Any]) -> None:
-    def rule(
-        primals: Sequence[Any], series: Sequence[Any], **params: Any
-    ) -> tuple[list[Any], list[Any]]:
-        k = _order(series)
-        x = _full(primals[0], series[0], k)
-        y: _Coeffs = [bind(prim, primals[0], **params)]
-        for i in range(1, k + 1):
-            y.append(step(x, y, i))
-        return _result(y[0], y)
-
-    prim.taylor = rule
-
-
-def _taylor_binary(prim: Primitive, step: Callable[[_Coeffs, _Coeffs, _Coeffs, int], Any]) -> None:
-    def rule(
-        primals: Sequence[Any], series: Sequence[Any], **params: Any
-    ) -> tuple[list[Any], list[Any]]:
-        k = _order(series)
-        x = _full(primals[0], series[0], k)
-        y = _full(primals[1], series[1], k)
-        z: _Coeffs = [bind(prim, primals[0], primals[1], **params)]
-        for i in range(1, k + 1):
-            z.append(step(x, y, z, i))
-        return _result(z[0], z)
-
-    prim.taylor = rule
-
-
-def _exp_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:
-    return _weighted(x, y, k)
-
-
-def _log_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # x y' = x'
-    rest = _sum([_scale(float(j), _mul(y[j], x[k - j])) for j in range(1, k)])
-    num = _sum([x[k], None if rest is None else mul(-1.0 / k, rest)])
-    return None if num is None else div(num, x[0])
-
-
-def _log1p_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # (1 + x) y' = x'
-    u = [add(1.0, x[0]), *x[1:]]
-    return _log_step(u, y, k)
-
-
-def _expm1_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y' = x' (1 + y)
-    return _weighted(x, [add(1.0, y[0]), *y[1:]], k)
-
-
-def _sqrt_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y^2 = x
-    rest = _sum([_mul(y[j], y[k - j]) for j in range(1, k)])
-    num = _sum([x[k], None if rest is None else neg(rest)])
-    return None if num is None else div(num, mul(2.0, y[0]))
-
-
-def _tanh_step(x: _Coeffs, y: _Coeffs, k: int) -> Any:  # y' = x' (1 - y^2)
-    w = [sub(1.0, mul(y[0], y[0]))]
-    for i in range(1, k):
-        sq = _cauchy(y, y, i)
-        w.append(None if sq is None else neg(sq))
-    return _weighted(x, w, k)
-
-
-def _sin_cos(prim: Primitive, sign: float) -> None:
-    """sin and cos together: ``s' = x' c``, ``c' = -x' s``."""
-
-    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-        k = _order(series)
-        x = _full(primals[0], series[0], k)
-        s: _Coeffs = [sin(primals[0])]
-        c: _Coeffs = [cos(primals[0])]
-        for i in range(1, k + 1):
-            s_i = _weighted(x, c, i)
-            c_i = _weighted(x, s, i)
-            s.append(s_i)
-            c.append(None if c_i is None else neg(c_i))
-        return _result(s[0], s) if sign > 0 else _result(c[0], c)
-
-    prim.taylor = rule
-
-
-def _sinh_cosh(prim: Primitive, first: bool) -> None:
-    """sinh and cosh together: ``s' = x' c``, ``c' = x' s``."""
-
-    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-        k = _order(series)
-        x = _full(primals[0], series[0], k)
-        s: _Coeffs = [sinh(primals[0])]
-        c: _Coeffs = [cosh(primals[0])]
-        for i in range(1, k + 1):
-            s_i, c_i = _weighted(x, c, i), _weighted(x, s, i)
-            s.append(s_i)
-            c.append(c_i)
-        return _result(s[0], s) if first else _result(c[0], c)
-
-    prim.taylor = rule
-
-
-def _extremum_rule(pick_x: Callable[[Any, Any], Any]) -> Callable[..., Any]:
-    """max/min: coefficient-wise select of the operand that wins at the
-    primal (exact away from ties; at a tie, the first operand's)."""
-
-    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-        x, y = primals
-        k = _order(series)
-        xs, ys = _full(x, series[0], k), _full(y, series[1], k)
-        p = pick_x(x, y)
-        coeffs: _Coeffs = [select(p, x, y)]
-        for i in range(1, k + 1):
-            a, b = xs[i], ys[i]
-            coeffs.append(
-                None
-                if a is None and b is None
-                else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
-            )
-        return _result(coeffs[0], coeffs)
-
-    return rule
-
-
-def _abs_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    """Real ``|x|``: ``sign(x)`` times each coefficient (exact away from 0)."""
-    (x,) = primals
-    if _dtype_of(x).kind == "c":
-        raise MissingRuleError("primitive 'abs' has no taylor rule for complex operands (jet)")
-    sg = sign(x)
-    return [bind(abs_p, x)], [[mul(sg, c) for c in series[0]]]
-
-
-def _mul_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:
-    return _cauchy(x, y, k)
-
-
-def _div_step(x: _Coeffs, y: _Coeffs, z: _Coeffs, k: int) -> Any:  # z y = x
-    rest = _sum([_mul(y[j], z[k - j]) for j in range(1, k + 1)])
-    num = _sum([x[k], None if rest is None else neg(rest)])
-    return None if num is None else div(num, y[0])
-
-
-def _pow_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    """``x ** y = exp(y log x)`` (x > 0), through the log, mul and exp rules."""
-    x, y = primals
-    (lx,), (ls,) = log_p.taylor(  # type: ignore[misc]
-        [x], [series[0]]
-    )
-    (p,), (ps,) = mul_p.taylor([y, lx], [series[1], ls])  # type: ignore[misc]
-    _, out_series = exp_p.taylor([p], [ps])  # type: ignore[misc]
-    return [pow(x, y)], out_series
-
-
-def _integer_pow_rule(
-    primals: Sequence[Any], series: Sequence[Any], *, y: int
-) -> tuple[list[Any], list[Any]]:
-    """``x ** n`` by repeated products (a reciprocal for negative ``n``)."""
-    k = _order(series)
-    x = _full(primals[0], series[0], k)
-    z: _Coeffs = [np.ones(aval_of(primals[0]).shape, _dtype_of(primals[0]))] + [None] * k
-    for _ in range(abs(y)):
-        z = [_cauchy(z, x, i) for i in range(k + 1)]
-    if y < 0:
-        one: _Coeffs = [np.ones(aval_of(primals[0]).shape, _dtype_of(primals[0]))] + [None] * k
-        r: _Coeffs = [div(1.0, z[0])]
-        for i in range(1, k + 1):
-            r.append(_div_step(one, z, r, i))
-        z = r
-    return _result(integer_pow(primals[0], y), z)
-
-
-def _linear_binary(sign: float) -> Callable[..., tuple[list[Any], list[Any]]]:
-    def rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-        k = _order(series)
-        x = _full(primals[0], series[0], k)
-        y = _full(primals[1], series[1], k)
-        op = add if sign > 0 else sub
-        coeffs: _Coeffs = [op(x[0], y[0])]
-        for i in range(1, k + 1):
-            a, b = x[i], y[i]
-            if b is None:
-                coeffs.append(a)
-            elif a is None:
-                coeffs.append(b if sign > 0 else neg(b))
-            else:
-                coeffs.append(op(a, b))
-        return _result(coeffs[0], coeffs)
-
-    return rule
-
-
-def _neg_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    return [neg(primals[0])], [[neg(c) for c in series[0]]]
-
-
-def _select_rule(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    """Coefficient-wise: the curve stays on the side its primal picks."""
-    p, x, y = primals
-    k = _order(series)
-    xs = _full(x, series[1], k)
-    ys = _full(y, series[2], k)
-    coeffs: _Coeffs = [select(p, x, y)]
-    for i in range(1, k + 1):
-        a, b = xs[i], ys[i]
-        coeffs.append(
-            None
-            if a is None and b is None
-            else select(p, 0.0 if a is None else a, 0.0 if b is None else b)
-        )
-    return _result(coeffs[0], coeffs)
-
-
-def _convert_rule(
-    primals: Sequence[Any], series: Sequence[Any], *, new_dtype: Any
-) -> tuple[list[Any], list[Any]]:
-    out = convert(primals[0], new_dtype)
-    src = _dtype_of(primals[0])
-    if np.dtype(new_dtype).kind not in "fc" or src.kind not in "fc":
-        return [out], [Zero(aval_of(out))]
-    return [out], [[convert(c, new_dtype) for c in series[0]]]
-
-
-for _prim, _step in (
-    (exp_p, _exp_step),
-    (log_p, _log_step),
-    (log1p_p, _log1p_step),
-    (expm1_p, _expm1_step),
-    (sqrt_p, _sqrt_step),
-    (tanh_p, _tanh_step),
-):
-    _taylor_unary(_prim, _step)
-_sin_cos(sin_p, 1.0)
-_sin_cos(cos_p, -1.0)
-_taylor_binary(mul_p, _mul_step)
-_taylor_binary(div_p, _div_step)
-pow_p.taylor = _pow_rule
-integer_pow_p.taylor = _integer_pow_rule
-add_p.taylor = _linear_binary(1.0)
-sub_p.taylor = _linear_binary(-1.0)
-neg_p.taylor = _neg_rule
-select_p.taylor = _select_rule
-_sinh_cosh(sinh_p, True)
-_sinh_cosh(cosh_p, False)
-max_p.taylor = _extremum_rule(ge)
-min_p.taylor = _extremum_rule(le)
-abs_p.taylor = _abs_rule
-convert_element_type_p.taylor = _convert_rule
