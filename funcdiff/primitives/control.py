@@ -54,6 +54,13 @@ from funcdiff.interpreters.staging import (
     trace_body,
     vjp_jaxpr,
 )
+from funcdiff.interpreters.taylor_mode import (
+    flat_series,
+    series_order,
+    split_series,
+    taylor_body,
+    taylor_jaxpr,
+)
 from funcdiff.interpreters.vmap import vmap_jaxpr
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
@@ -395,6 +402,29 @@ def _cond_sparsity(
     return [spd.union(*col) for col in zip(*outs, strict=True)]
 
 
+def _cond_taylor(
+    primals: Sequence[Any], series: Sequence[Any], *, branches: tuple[ClosedJaxpr, ...]
+) -> tuple[list[Any], list[Any]]:
+    """The known branch in Taylor mode; with an abstract index, a ``cond``
+    over every branch's Taylor body (the index has no series)."""
+    index, *args = primals
+    s_args = series[1:]
+    i = _concrete(index)
+    if i is not None:
+        return taylor_jaxpr(branches[min(max(int(i), 0), len(branches) - 1)], args, s_args)
+    k = series_order(s_args)
+    nz = _nonzero(s_args, args)
+    subs = []
+    out_nz: list[bool] = []
+    for br in branches:
+        body, consts, out_nz = taylor_body(br, nz, k)
+        subs.append((body, consts))
+    joined, consts = join_branches(subs)
+    res = bind(cond_p, index, *consts, *args, *flat_series(s_args, args, nz, k), branches=joined)
+    n = len(branches[0].out_avals)
+    return list(res[:n]), split_series(res[n:], res[:n], out_nz, k)
+
+
 cond_p = Primitive(
     "cond",
     multiple_results=True,
@@ -402,6 +432,7 @@ cond_p = Primitive(
     abstract_eval=_cond_abstract_eval,
     jvp=_cond_jvp,
     vjp=_cond_vjp,
+    taylor=_cond_taylor,
     batch=_cond_batch,
     sparsity=_cond_sparsity,
     samples=_cond_samples,
@@ -911,6 +942,73 @@ def _scan_sparsity(
     return [*carry, *(spd.take_rows(y, t) for y, t in zip(y_one, tile, strict=True))]
 
 
+def _scan_taylor(
+    primals: Sequence[Any],
+    series: Sequence[Any],
+    *,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> tuple[list[Any], list[Any]]:
+    """A scan over the body in Taylor mode: constants and scanned inputs with a
+    series pass their coefficients along, every float carry carries its
+    coefficients (zeros until they are not), each ``y`` gets its own."""
+    nc, nk = num_consts, num_carry
+    consts, init, xs = _scan_split(primals, nc, nk)
+    s_consts, s_init, s_xs = _scan_split(series, nc, nk)
+    k = series_order(series)
+    c_nz, x_nz = _nonzero(s_consts, consts), _nonzero(s_xs, xs)
+    k_nz = [is_float(aval_of(c)) for c in init]
+    body, bconsts, out_nz = taylor_body(jaxpr, [*c_nz, *k_nz, *x_nz], k)
+    # body inputs [bconsts, consts, carry, xs, sc, sk, sx] -> [bconsts, consts, sc,
+    # carry, sk, xs, sx]; outputs [carry, ys, sk, sy] -> [carry, sk, ys, sy]
+    nb, nx = len(bconsts), len(xs)
+    nsc, nsk, nsx = k * sum(c_nz), k * sum(k_nz), k * sum(x_nz)
+    c0, k0, x0 = nb, nb + nc, nb + nc + nk
+    sc0 = x0 + nx
+    sk0, sx0 = sc0 + nsc, sc0 + nsc + nsk
+    in_order = [
+        *range(k0),
+        *range(sc0, sk0),
+        *range(k0, x0),
+        *range(sk0, sx0),
+        *range(x0, sc0),
+        *range(sx0, sx0 + nsx),
+    ]
+    ny = len(jaxpr.out_avals) - nk
+    y_nz = out_nz[nk:]
+    nsy = k * sum(y_nz)
+    out_order = [
+        *range(nk),
+        *range(nk + ny, nk + ny + nsk),
+        *range(nk, nk + ny),
+        *range(nk + ny + nsk, nk + ny + nsk + nsy),
+    ]
+    del c0
+    res = bind(
+        scan_p,
+        *bconsts,
+        *consts,
+        *flat_series(s_consts, consts, c_nz, k),
+        *init,
+        *flat_series(s_init, init, k_nz, k),
+        *xs,
+        *flat_series(s_xs, xs, x_nz, k),
+        jaxpr=_reorder(body, in_order, out_order),
+        num_consts=nb + nc + nsc,
+        num_carry=nk + nsk,
+        length=length,
+        reverse=reverse,
+    )
+    carry, ys = res[:nk], res[nk + nsk : nk + nsk + ny]
+    return [*carry, *ys], [
+        *split_series(res[nk : nk + nsk], carry, k_nz, k),
+        *split_series(res[nk + nsk + ny :], ys, y_nz, k),
+    ]
+
+
 scan_p = Primitive(
     "scan",
     multiple_results=True,
@@ -918,6 +1016,7 @@ scan_p = Primitive(
     abstract_eval=_scan_abstract_eval,
     jvp=_scan_jvp,
     vjp=_scan_vjp,
+    taylor=_scan_taylor,
     batch=_scan_batch,
     sparsity=_scan_sparsity,
     samples=_scan_samples,
@@ -1256,6 +1355,51 @@ def _while_sparsity(
     return spd.conservative(ctx, deps) if found is None else found[0]
 
 
+def _while_taylor(
+    primals: Sequence[Any],
+    series: Sequence[Any],
+    *,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> tuple[list[Any], list[Any]]:
+    """A while loop over the body in Taylor mode; the predicate reads the
+    primal carry only (its coefficients ride along as unused inputs)."""
+    cc, bc, init = _while_split(primals, cond_nconsts, body_nconsts)
+    _, s_bc, s_init = _while_split(series, cond_nconsts, body_nconsts)
+    k = series_order(series)
+    c_nz = _nonzero(s_bc, bc)
+    k_nz = [is_float(aval_of(c)) for c in init]
+    body, bconsts, _ = taylor_body(body_jaxpr, [*c_nz, *k_nz], k)
+    # body inputs [bconsts, bc, carry, sbc, sk] -> [bconsts, bc, sbc, carry, sk]
+    nb, nbc, nk = len(bconsts), len(bc), len(init)
+    nsc, nsk = k * sum(c_nz), k * sum(k_nz)
+    k0 = nb + nbc
+    sc0 = k0 + nk
+    in_order = [
+        *range(k0),
+        *range(sc0, sc0 + nsc),
+        *range(k0, sc0),
+        *range(sc0 + nsc, sc0 + nsc + nsk),
+    ]
+    s_avals = [aval_of(c) for c, m in zip(init, k_nz, strict=True) if m for _ in range(k)]
+    res = bind(
+        while_p,
+        *cc,
+        *bconsts,
+        *bc,
+        *flat_series(s_bc, bc, c_nz, k),
+        *init,
+        *flat_series(s_init, init, k_nz, k),
+        cond_jaxpr=_pad_inputs(cond_jaxpr, s_avals),
+        body_jaxpr=_reorder(body, in_order),
+        cond_nconsts=cond_nconsts,
+        body_nconsts=nb + nbc + nsc,
+    )
+    return list(res[:nk]), split_series(res[nk:], res[:nk], k_nz, k)
+
+
 while_p = Primitive(
     "while",
     multiple_results=True,
@@ -1263,6 +1407,7 @@ while_p = Primitive(
     abstract_eval=_while_abstract_eval,
     jvp=_while_jvp,
     vjp=_while_vjp,
+    taylor=_while_taylor,
     batch=_while_batch,
     sparsity=_while_sparsity,
     samples=_while_samples,

@@ -353,6 +353,27 @@ def _concatenate_jvp(
     return bind(concatenate_p, *[instantiate(t) for t in tangents], dimension=dimension)
 
 
+def _concatenate_taylor(
+    primals: Sequence[Any], series: Sequence[Any], *, dimension: int
+) -> tuple[list[Any], list[Any]]:
+    """Linear: coefficient k of the output is the concatenation of the
+    operands' coefficient k (zeros for an operand with a zero series)."""
+    out = bind(concatenate_p, *primals, dimension=dimension)
+    k = next(len(s) for s in series if not isinstance(s, Zero))
+    coeffs = [
+        bind(
+            concatenate_p,
+            *[
+                np.zeros(aval_of(p).shape, aval_of(p).dtype) if isinstance(s, Zero) else s[i]
+                for p, s in zip(primals, series, strict=True)
+            ],
+            dimension=dimension,
+        )
+        for i in range(k)
+    ]
+    return [out], [coeffs]
+
+
 def _concatenate_vjp(
     ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, dimension: int
 ) -> list[Any]:
@@ -368,6 +389,7 @@ concatenate_p = Primitive(
     abstract_eval=_concatenate_abstract_eval,
     jvp=_concatenate_jvp,
     vjp=_concatenate_vjp,
+    taylor=_concatenate_taylor,
     sparsity=spd.selection(),
     batch=front_batch(lambda n, *, dimension: {"dimension": dimension + 1}),
     samples=lambda rng: [

@@ -499,12 +499,43 @@ def _solve_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool])
     ]
 
 
+def _solve_like_taylor(primal: Any, jvp: Any) -> Any:
+    """The Taylor rule of a solve ``x = S(a, b)`` whose jvp is
+    ``S(a, db - da * x)`` (``*`` the primitive's product of a matrix and a
+    solution): ``x_k = S(a_0, b_k - sum_{j=1..k} a_j * x_(k-j))``, assembled
+    from the jvp rule itself, which is linear in the tangents and reads the
+    solution it multiplies from ``out``."""
+
+    def rule(
+        primals: Sequence[Any], series: Sequence[Any], **params: Any
+    ) -> tuple[list[Any], list[Any]]:
+        a, b = primals
+        sa, sb = series
+        x0 = primal(a, b, **params)
+        k = len(sb) if isinstance(sa, Zero) else len(sa)
+        za, zb = Zero(aval_of(a)), Zero(aval_of(b))
+        xs = [x0]
+        for i in range(1, k + 1):
+            x_i = None
+            if not isinstance(sb, Zero):
+                x_i = jvp(primals, [za, sb[i - 1]], x0, **params)
+            if not isinstance(sa, Zero):
+                for j in range(1, i + 1):
+                    t = jvp(primals, [sa[j - 1], zb], xs[i - j], **params)
+                    x_i = t if x_i is None else ew.add(x_i, t)
+            xs.append(x_i)
+        return [x0], [xs[1:]]
+
+    return rule
+
+
 solve_p = Primitive(
     "solve",
     impl=_solve_impl,
     abstract_eval=_solve_abstract_eval,
     jvp=_solve_jvp,
     vjp=_solve_vjp,
+    taylor=_solve_like_taylor(lambda a, b: solve(a, b), _solve_jvp),
     batch=_solve_like_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
@@ -592,6 +623,10 @@ def _tri_vjp(
     return [ct_a, ct_b if needs[1] else zero_of(primals[1])]
 
 
+def _tri_primal(a: Any, b: Any, **params: bool) -> Any:
+    return bind(triangular_solve_p, a, b, **params)
+
+
 def _tri_samples(rng: np.random.Generator) -> Samples:
     def p(left: bool, lower: bool, trans: bool, unit: bool) -> dict[str, Any]:
         return {"left_side": left, "lower": lower, "transpose_a": trans, "unit_diagonal": unit}
@@ -612,6 +647,7 @@ triangular_solve_p = Primitive(
     abstract_eval=_tri_abstract_eval,
     jvp=_tri_jvp,
     vjp=_tri_vjp,
+    taylor=_solve_like_taylor(_tri_primal, _tri_jvp),
     batch=_solve_like_batch,
     sparsity=spd.per_matrix,
     samples=_tri_samples,

@@ -164,3 +164,10 @@ def test_errors_are_named() -> None:
         SparsePattern([0, 2], [0, 0], 2)
     with pytest.raises(fd.DTypeError, match="must be a float array"):
         sparse_solve(np.ones(2, dtype=np.int64), np.ones(2), p)
+
+
+def test_taylor_mode_through_the_solution() -> None:
+    root = custom_root(chain, solve="sparse")(newton_solver)
+    theta, v = np.linspace(-1.0, 1.0, 6), np.linspace(1.0, 0.5, 6)
+    c = fd.taylor(_loss(root), order=2)(theta, v)
+    np.testing.assert_allclose(2 * c[2], v @ fd.hvp(_loss(root), theta, v), rtol=1e-10)
