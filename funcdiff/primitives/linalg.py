@@ -706,12 +706,27 @@ def _cholesky_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[boo
     return [_fold(g, lower=True)]
 
 
+def _cholesky_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """``L L^T = A`` order by order: ``L_0 L_k^T + L_k L_0^T = A_k - sum_{j=1..k-1}
+    L_j L_(k-j)^T``, which the jvp rule solves (with that right side as the tangent)."""
+    (a,), (sa,) = primals, series
+    l0 = bind(cholesky_p, a)
+    ls = [l0]
+    for k in range(1, len(sa) + 1):
+        rhs = sa[k - 1]
+        for j in range(1, k):
+            rhs = ew.sub(rhs, _mm(ls[j], _mT(ls[k - j])))
+        ls.append(_cholesky_jvp([a], [rhs], l0))
+    return [l0], [ls[1:]]
+
+
 cholesky_p = Primitive(
     "cholesky",
     impl=_cholesky_impl,
     abstract_eval=_cholesky_abstract_eval,
     jvp=_cholesky_jvp,
     vjp=_cholesky_vjp,
+    taylor=_cholesky_taylor,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
@@ -1119,6 +1134,25 @@ def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool
     return [ew.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
 
 
+def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """``(log|det A|)' = tr(W)`` with ``A W = A'``: ``W_k = A_0^-1 ((k + 1) A_(k+1) -
+    sum_{j=1..k} A_j W_(k-j))``, so ``l_k = tr(W_(k-1)) / k``; the sign is
+    locally constant."""
+    (a,), (sa,) = primals, series
+    sign, logdet = bind(slogdet_p, a)
+    n = aval_of(a).shape[-1]
+    eye = np.eye(n, dtype=aval_of(a).dtype)
+    k = len(sa)
+    ws: list[Any] = []
+    for i in range(k):
+        rhs = ew.mul(float(i + 1), sa[i])
+        for j in range(1, i + 1):
+            rhs = ew.sub(rhs, _mm(sa[j - 1], ws[i - j]))
+        ws.append(solve(a, rhs))
+    coeffs = [ew.mul(1.0 / (i + 1), _inner(eye, w)) for i, w in enumerate(ws)]
+    return [sign, logdet], [Zero(aval_of(sign)), coeffs]
+
+
 slogdet_p = Primitive(
     "slogdet",
     multiple_results=True,
@@ -1126,6 +1160,7 @@ slogdet_p = Primitive(
     abstract_eval=_slogdet_abstract_eval,
     jvp=_slogdet_jvp,
     vjp=_slogdet_vjp,
+    taylor=_slogdet_taylor,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
@@ -1191,6 +1226,37 @@ def _sym_distinct(rng: np.random.Generator, n: int, lower: bool) -> np.ndarray:
     return out
 
 
+def _eigh_taylor(
+    primals: Sequence[Any], series: Sequence[Any], *, lower: bool
+) -> tuple[list[Any], list[Any]]:
+    """``A V = V diag(w)`` and ``V^T V = I`` order by order, in the eigenbasis
+    ``V_k = V_0 C_k``: with ``R = V_0^T (sum_{j=1..k} A_j V_(k-j) - sum_{j=1..k-1}
+    V_j diag(w_(k-j)))``, ``w_k = diag(R)``, ``C_k = F o R`` off the diagonal
+    (``F`` the inverse gaps, as the jvp: distinct eigenvalues) and
+    ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it."""
+    (a,), (sa,) = primals, series
+    w0, v0 = bind(eigh_p, a, lower=lower)
+    gaps = _inv_gaps(w0)
+    mats = [_sym(s, lower) for s in sa]
+    ws, vs = [w0], [v0]
+    for k in range(1, len(sa) + 1):
+        m = _mm(mats[0], vs[k - 1])
+        for j in range(2, k + 1):
+            m = ew.add(m, _mm(mats[j - 1], vs[k - j]))
+        for j in range(1, k):
+            m = ew.sub(m, ew.mul(vs[j], sh.expand_dims(ws[k - j], -2)))
+        r = _mm(_mT(v0), m)
+        c = ew.mul(gaps, r)
+        if k > 1:
+            s_sum = _mm(_mT(vs[1]), vs[k - 1])
+            for j in range(2, k):
+                s_sum = ew.add(s_sum, _mm(_mT(vs[j]), vs[k - j]))
+            c = ew.add(c, _diag_embed(ew.mul(-0.5, _diag(s_sum))))
+        ws.append(_diag(r))
+        vs.append(_mm(v0, c))
+    return [w0, v0], [ws[1:], vs[1:]]
+
+
 eigh_p = Primitive(
     "eigh",
     multiple_results=True,
@@ -1198,6 +1264,7 @@ eigh_p = Primitive(
     abstract_eval=_eigh_abstract_eval,
     jvp=_eigh_jvp,
     vjp=_eigh_vjp,
+    taylor=_eigh_taylor,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
