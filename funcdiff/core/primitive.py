@@ -75,7 +75,7 @@ The helpers that turn derivative tables into rules (``defjvp``, ``defvjp``,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import numpy as np
 
@@ -171,6 +171,24 @@ def _listed_batch(f: Rule) -> Rule:
 
 
 #: How a single-result rule of each kind is turned into its list form.
+class _TaylorViaJvp:
+    """``Primitive(..., taylor=TAYLOR_VIA_JVP)``: the Taylor-mode interpreter
+    derives the primitive's Taylor rule from its JVP rule
+    (``funcdiff.interpreters.taylor_mode.taylor_via_jvp``), for primitives
+    without a closed recurrence of their own."""
+
+    def __repr__(self) -> str:
+        return "TAYLOR_VIA_JVP"
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        raise MissingRuleError(
+            "TAYLOR_VIA_JVP marks a Taylor rule the Taylor-mode interpreter derives from "
+            "the JVP rule; call funcdiff.interpreters.taylor_mode.taylor_via_jvp(prim, ...)"
+        )
+
+
+TAYLOR_VIA_JVP: Final[Rule] = _TaylorViaJvp()
+
 _LIST_FORM: dict[str, Callable[[Rule], Rule]] = {
     "impl": _listed_impl,
     "abstract_eval": _listed_impl,

@@ -16,11 +16,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from funcdiff.core.ir import ClosedJaxpr, Literal, Var, aval_of
-from funcdiff.core.primitive import Zero
+from funcdiff.core.primitive import TAYLOR_VIA_JVP, Zero
 from funcdiff.errors import MissingRuleError
 from funcdiff.interpreters._loop import read, write
 
-__all__ = ["flat_series", "series_order", "split_series", "taylor_body", "taylor_jaxpr"]
+__all__ = [
+    "flat_series",
+    "series_order",
+    "split_series",
+    "taylor_body",
+    "taylor_jaxpr",
+    "taylor_via_jvp",
+]
 
 
 def taylor_jaxpr(
@@ -42,12 +49,14 @@ def taylor_jaxpr(
         if all(isinstance(s, Zero) for s in in_series):
             outs = prim.as_list(prim.bind(*ins, **eqn.params))
             out_series: list[Any] = [Zero(aval_of(o)) for o in outs]
+        elif prim.taylor is TAYLOR_VIA_JVP:
+            outs, out_series = taylor_via_jvp(prim, ins, in_series, **eqn.params)
+        elif prim.taylor is None:
+            raise MissingRuleError(
+                f"primitive '{prim.name}' has no taylor rule, so jet cannot go "
+                "through it. Add the rule in the primitive's paragraph."
+            )
         else:
-            if prim.taylor is None:
-                raise MissingRuleError(
-                    f"primitive '{prim.name}' has no taylor rule, so jet cannot go "
-                    "through it. Add the rule in the primitive's paragraph."
-                )
             outs, out_series = prim.taylor(ins, in_series, **eqn.params)
         write(env, eqn.outvars, outs)
         write(ser, eqn.outvars, out_series)
@@ -134,3 +143,59 @@ def split_series(
 def series_order(series: Sequence[Any]) -> int:
     """K, from the first series that is not a ``Zero``."""
     return next(len(s) for s in series if not isinstance(s, Zero))
+
+
+def taylor_via_jvp(
+    prim: Any, primals: Sequence[Any], series: Sequence[Any], **params: Any
+) -> tuple[list[Any], list[Any]]:
+    """The Taylor rule every primitive with a JVP rule has: ``y = f(x(t))``
+    has ``y'(t) = jvp_f(x(t), x'(t))``, so the JVP rule, staged and run in
+    Taylor mode to order K - 1 on ``x`` and on the curve ``x'`` (coefficients
+    ``(j + 1) c_(j+1)``), gives ``y_k = e_(k-1) / k``. Exact whenever the JVP
+    rule is; the primitives in the JVP rule need Taylor rules of their own
+    (order K - 1), so a primitive whose JVP uses itself recurses K levels.
+    A primitive asks for it with ``taylor=TAYLOR_VIA_JVP`` (``det``, ``qr``,
+    ``svd``...: no closed recurrence written)."""
+    from funcdiff.core.primitive import is_float, zeros
+    from funcdiff.core.trace import bind
+    from funcdiff.interpreters.staging import close_body, jvp_jaxpr, trace_body
+
+    outs = prim.as_list(bind(prim, *primals, **params))
+    k = series_order(series)
+    avals = [aval_of(p) for p in primals]
+    nz = [not isinstance(s, Zero) and is_float(a) for s, a in zip(series, avals, strict=True)]
+    body, consts = trace_body(lambda *xs: prim.as_list(bind(prim, *xs, **params)), avals)
+    jbody, jconsts, _ = jvp_jaxpr(
+        close_body(body, consts), nz, [True] * len(outs), with_primals=False
+    )
+    moving = [s for s, m in zip(series, nz, strict=True) if m]
+    d0 = [s[0] for s in moving]
+    tangent = close_body(jbody, jconsts)
+    if k == 1:
+        es = [
+            [e]
+            for e in taylor_jaxpr(
+                tangent,
+                [*primals, *d0],
+                [*[Zero(a) for a in avals], *[Zero(aval_of(d)) for d in d0]],
+            )[0]
+        ]
+    else:
+        from funcdiff.primitives import elementwise as ew
+
+        cut = [s if isinstance(s, Zero) else list(s[: k - 1]) for s in series]
+        ds = [[ew.mul(float(j + 1), s[j]) for j in range(1, k)] for s in moving]
+        e0, rest = taylor_jaxpr(tangent, [*primals, *d0], [*cut, *ds])
+        es = [
+            [e] + ([zeros(aval_of(e))] * (k - 1) if isinstance(r, Zero) else list(r))
+            for e, r in zip(e0, rest, strict=True)
+        ]
+    from funcdiff.primitives import elementwise as ew
+
+    out_series: list[Any] = []
+    for o, e in zip(outs, es, strict=True):
+        if not is_float(aval_of(o)):
+            out_series.append(Zero(aval_of(o)))
+        else:
+            out_series.append([ew.mul(1.0 / (i + 1), c) for i, c in enumerate(e)])
+    return outs, out_series

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Samples, Zero, zero_of, zeros
+from funcdiff.core.primitive import TAYLOR_VIA_JVP, Primitive, Samples, Zero, zero_of, zeros
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
@@ -1070,6 +1070,7 @@ cofactor_p = Primitive(
     abstract_eval=_cofactor_abstract_eval,
     jvp=_cofactor_jvp,
     vjp=_cofactor_vjp,
+    taylor=TAYLOR_VIA_JVP,
     batch=_cofactor_batch,
     sparsity=spd.per_matrix,
     samples=_cofactor_samples,
@@ -1095,6 +1096,7 @@ det_p = Primitive(
     abstract_eval=_det_abstract_eval,
     jvp=lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0]),
     vjp=lambda ct, primals, out, needs: [ew.mul(_as_mat(ct), cofactor(primals[0]))],
+    taylor=TAYLOR_VIA_JVP,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
@@ -1370,6 +1372,7 @@ qr_p = Primitive(
     abstract_eval=_qr_abstract_eval,
     jvp=_qr_jvp,
     vjp=_qr_vjp,
+    taylor=TAYLOR_VIA_JVP,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
@@ -1549,6 +1552,7 @@ svd_p = Primitive(
     abstract_eval=_svd_abstract_eval,
     jvp=_svd_jvp,
     vjp=_svd_vjp,
+    taylor=TAYLOR_VIA_JVP,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=_svd_samples,
@@ -1603,6 +1607,7 @@ pinv_p = Primitive(
     abstract_eval=_pinv_abstract_eval,
     jvp=_pinv_jvp,
     vjp=_pinv_vjp,
+    taylor=TAYLOR_VIA_JVP,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
     samples=lambda rng: [
