@@ -306,6 +306,8 @@ def from_json(text: str) -> ClosedJaxpr:
         )
     try:
         closed = _closed_from(doc["closed_jaxpr"])
+    except UnknownPrimitiveError:
+        raise
     except (KeyError, IndexError, TypeError) as e:
         raise SerializationError(f"malformed jaxpr document: {type(e).__name__}: {e}") from None
     _typecheck_all(closed)
