@@ -237,7 +237,9 @@ def _jaxpr_from(d: Json, _unused: dict[str, Any]) -> Jaxpr:
 
 
 def _closed_json(closed: ClosedJaxpr) -> Json:
-    consts = [_encode_param(_as_array_or_scalar(c), "const", str(i)) for i, c in enumerate(closed.consts)]
+    consts = [
+        _encode_param(_as_array_or_scalar(c), "const", str(i)) for i, c in enumerate(closed.consts)
+    ]
     return {"jaxpr": _jaxpr_json(closed.jaxpr, {}), "consts": consts}
 
 

@@ -173,9 +173,15 @@ PROGRAMS: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
 ]
 
 
-def _transforms(f: Callable[..., Any], args: tuple[Any, ...]) -> list[tuple[str, Any, tuple[Any, ...]]]:
+def _transforms(
+    f: Callable[..., Any], args: tuple[Any, ...]
+) -> list[tuple[str, Any, tuple[Any, ...]]]:
     tangents = tuple(np.ones_like(np.asarray(a, dtype=float)) for a in args)
-    batched = tuple(np.stack([np.asarray(a, dtype=float)] * 2) * np.array([1.0, 0.9]).reshape((2,) + (1,) * np.ndim(a)) for a in args)
+    batched = tuple(
+        np.stack([np.asarray(a, dtype=float)] * 2)
+        * np.array([1.0, 0.9]).reshape((2,) + (1,) * np.ndim(a))
+        for a in args
+    )
     reverse = [] if f is loop else [("grad", fd.grad(f), args), ("hessian", fd.hessian(f), args)]
     return [
         ("plain", f, args),
@@ -188,8 +194,12 @@ def _transforms(f: Callable[..., Any], args: tuple[Any, ...]) -> list[tuple[str,
 CASES = [(name, kind, g, a) for name, f, args in PROGRAMS for kind, g, a in _transforms(f, args)]
 
 
-@pytest.mark.parametrize(("name", "kind", "g", "args"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_transform_jaxprs_roundtrip(name: str, kind: str, g: Callable[..., Any], args: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "g", "args"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
+def test_transform_jaxprs_roundtrip(
+    name: str, kind: str, g: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
     closed = fd.make_jaxpr(g)(*args)
     _check(closed, args)
     want = _run(closed, args)
@@ -212,9 +222,11 @@ def test_variable_sharing_survives_pickle() -> None:
     closed = fd.make_jaxpr(fd.grad(lecture))(0.7, 1.3)
     for _, loaded in _roundtrips(closed):
         ids = {id(v) for e in loaded.eqns for v in e.invars if isinstance(v, Var)}
-        defined = {id(v) for v in loaded.jaxpr.invars} | {
-            id(v) for e in loaded.eqns for v in e.outvars
-        } | {id(v) for v in loaded.jaxpr.constvars}
+        defined = (
+            {id(v) for v in loaded.jaxpr.invars}
+            | {id(v) for e in loaded.eqns for v in e.outvars}
+            | {id(v) for v in loaded.jaxpr.constvars}
+        )
         assert ids <= defined
 
 
