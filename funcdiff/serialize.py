@@ -61,6 +61,23 @@ class SerializationError(FuncdiffError, ValueError):
 
 # ---------------------------------------------------------------- param types
 
+_BUILTIN_TAGS = frozenset(
+    {
+        "bool",
+        "int",
+        "float",
+        "complex",
+        "str",
+        "tuple",
+        "list",
+        "dtype",
+        "scalar_type",
+        "scalar",
+        "array",
+        "closed_jaxpr",
+        "jaxpr",
+    }
+)
 _ENCODERS: dict[type, tuple[str, Callable[[Any], Json]]] = {}
 _DECODERS: dict[str, Callable[[Json], Any]] = {}
 
@@ -72,14 +89,22 @@ def register_param_type(
     JSON data (dicts, lists, strings, numbers), ``decode(data)`` rebuilds the
     value. ``tag`` names the type in documents; it must be unique.
 
-    >>> class Knots(tuple):
-    ...     pass
-    >>> register_param_type(Knots, "doc.Knots", list, lambda d: Knots(d))
-    >>> _decode_param(_encode_param(Knots((1, 2)), "p", "x"))
-    (1, 2)
+    >>> import json, funcdiff as fd, funcdiff.numpy as fnp
+    >>> class Knots:
+    ...     def __init__(self, xs):
+    ...         self.xs = list(xs)
+    >>> register_param_type(Knots, "example.Knots", lambda k: k.xs, Knots)
+    >>> closed = fd.make_jaxpr(fnp.sin)(1.0)
+    >>> closed.eqns[0].params = {"knots": Knots([1, 2])}  # (for show only)
+    >>> json.loads(to_json(closed))["closed_jaxpr"]["jaxpr"]["eqns"][0]["params"]
+    {'knots': {'t': 'example.Knots', 'v': [1, 2]}}
     """
-    if tag in _DECODERS and _ENCODERS.get(cls, (None,))[0] != tag:
-        raise SerializationError(f"param type tag {tag!r} is already registered")
+
+    def same(c: type) -> bool:  # the same class, possibly re-created (a reload)
+        return (c.__module__, c.__qualname__) == (cls.__module__, cls.__qualname__)
+
+    if tag in _BUILTIN_TAGS or any(t == tag and not same(c) for c, (t, _) in _ENCODERS.items()):
+        raise SerializationError(f"param type tag {tag!r} is already taken")
     _ENCODERS[cls] = (tag, encode)
     _DECODERS[tag] = decode
 
@@ -169,6 +194,21 @@ def _decode_param(d: Json) -> Any:
     if t in _DECODERS:
         return _DECODERS[t](v)
     raise SerializationError(f"unknown param tag {t!r}: register it before loading")
+
+
+def _register_sparse_pattern() -> None:
+    # here rather than in funcdiff.sparse: a lower layer may not import this module
+    from funcdiff.sparse._solve import SparsePattern
+
+    register_param_type(
+        SparsePattern,
+        "funcdiff.SparsePattern",
+        lambda p: {"n": p.n, "rows": p.rows.tolist(), "cols": p.cols.tolist()},
+        lambda d: SparsePattern(d["rows"], d["cols"], d["n"]),
+    )
+
+
+_register_sparse_pattern()
 
 
 # ---------------------------------------------------------------- jaxprs

@@ -233,17 +233,3 @@ sparse_solve_p = Primitive(
     taylor=_taylor,
     samples=_samples,
 )
-
-
-def _register_pattern() -> None:
-    from funcdiff.serialize import register_param_type
-
-    register_param_type(
-        SparsePattern,
-        "funcdiff.SparsePattern",
-        lambda p: {"n": p.n, "rows": p.rows.tolist(), "cols": p.cols.tolist()},
-        lambda d: SparsePattern(d["rows"], d["cols"], d["n"]),
-    )
-
-
-_register_pattern()

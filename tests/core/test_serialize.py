@@ -321,6 +321,16 @@ def test_register_param_type() -> None:
     }
 
 
+def test_register_param_type_refuses_taken_tags() -> None:
+    class Other:
+        pass
+
+    with pytest.raises(SerializationError, match="'float' is already taken"):
+        register_param_type(Other, "float", str, str)
+    with pytest.raises(SerializationError, match="already taken"):
+        register_param_type(Other, "funcdiff.SparsePattern", str, str)
+
+
 def test_save_load_path_and_file(tmp_path: Path) -> None:
     closed = fd.make_jaxpr(fd.grad(rosenbrock))(np.array([0.5, 1.5, -0.3]))
     p = tmp_path / "g.json"
