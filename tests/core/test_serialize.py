@@ -213,6 +213,8 @@ def test_nested_jaxpr_params_survive() -> None:
     closed = fd.make_jaxpr(fd.grad(control))(0.3)
     names = {e.primitive.name for e in closed.eqns}
     assert {"cond", "scan"} <= names
+    loop_jvp = fd.make_jaxpr(lambda x: fd.jvp(loop, (x,), (1.0,)))(0.3)
+    assert "while" in {e.primitive.name for e in loop_jvp.eqns}
     loaded = from_json(to_json(closed))
     subs = [p for e in loaded.eqns for p in e.params.values() if isinstance(p, ClosedJaxpr)]
     assert subs
