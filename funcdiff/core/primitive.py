@@ -81,7 +81,7 @@ import numpy as np
 
 from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.trace import bind
-from funcdiff.errors import MissingRuleError
+from funcdiff.errors import FuncdiffError, MissingRuleError
 
 Rule = Callable[..., Any]
 
@@ -310,6 +310,10 @@ class Primitive:
     def __repr__(self) -> str:
         return self.name
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # rules are closures: a primitive pickles as its name, looked up on load
+        return (primitive_by_name, (self.name,))
+
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
 
@@ -383,3 +387,42 @@ def instantiate(t: Any) -> Any:
 
 def is_float(aval: ShapedArray) -> bool:
     return aval.dtype.kind in "fc"
+
+
+_FAMILIES = (
+    "funcdiff.numpy",
+    "funcdiff.nn",
+    "funcdiff.lax",
+    "funcdiff.custom",
+    "funcdiff.scipy.linalg",
+    "funcdiff.sparse._solve",
+)
+
+
+class UnknownPrimitiveError(FuncdiffError, KeyError):
+    """A saved jaxpr names a primitive no imported module defines."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def primitive_by_name(name: str) -> Primitive:
+    """The registered primitive called ``name``, after importing funcdiff's
+    primitive families (how pickled and JSON jaxprs find their primitives).
+
+    >>> primitive_by_name("sin").name
+    'sin'
+    """
+    prim = REGISTRY.get(name)
+    if prim is None:
+        import importlib
+
+        for mod in _FAMILIES:
+            importlib.import_module(mod)
+        prim = REGISTRY.get(name)
+    if prim is None:
+        raise UnknownPrimitiveError(
+            f"unknown primitive {name!r}: import the module that defines it "
+            "(and so registers it) before loading the jaxpr"
+        )
+    return prim
