@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from funcdiff.implicit import custom_fixed_point, custom_root
     from funcdiff.quadratic import QuadraticModel, gauss_newton, taylor2
     from funcdiff.see import explain, graph, graph_jaxpr
+    from funcdiff.serialize import load_jaxpr, save_jaxpr
     from funcdiff.sparse import (
         hessian_sparsity,
         jacobian_sparsity,
@@ -70,6 +71,8 @@ _LAZY = {
     "custom_root": ("funcdiff.implicit", "custom_root"),
     "jet": ("funcdiff._jet", "jet"),
     "taylor": ("funcdiff._jet", "taylor"),
+    "save_jaxpr": ("funcdiff.serialize", "save_jaxpr"),
+    "load_jaxpr": ("funcdiff.serialize", "load_jaxpr"),
     "custom_fixed_point": ("funcdiff.implicit", "custom_fixed_point"),
     "sparse": ("funcdiff.sparse", None),
     "jacobian_sparsity": ("funcdiff.sparse", "jacobian_sparsity"),
@@ -149,11 +152,13 @@ __all__ = [
     "jit",
     "jvp",
     "lax",
+    "load_jaxpr",
     "make_jaxpr",
     "nn",
     "numpy",
     "optimize",
     "remat",
+    "save_jaxpr",
     "sparse",
     "sparse_hessian",
     "sparse_jacobian",
