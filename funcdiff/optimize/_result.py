@@ -63,7 +63,7 @@ class IterationRecord:
 HISTORY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IterationRecord))
 
 
-@dataclass
+@dataclass(repr=False)
 class OptimizeResult:
     """What an optimizer returns.
 
@@ -167,6 +167,34 @@ class OptimizeResult:
             f"    evals: f {self.nfev}, grad {self.ngev}, hess {self.nhev}, hvp {self.nhvp}"
             + (f", jac {self.njev}" if self.njev else ""),
             f"     time: {self.time:.3g} s",
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # a summary, never the whole history (thousands of rows in a notebook)
+        with np.printoptions(threshold=20, edgeitems=3, precision=6):
+            x = np.array2string(np.asarray(self.x_flat), separator=", ")
+            x = x.replace("\n", "\n" + " " * 7)
+        tail = self.history[-3:]
+        rows = [
+            f"    nit={r.nit} f={r.f:.6g} |grad|={r.grad_norm:.3e}"
+            + ("" if r.step_norm is None else f" |step|={r.step_norm:.3e}")
+            for r in tail
+        ]
+        skipped = len(self.history) - len(tail)
+        head = f"  history: {len(self.history)} rows" + (f", last {len(tail)}:" if skipped else ":")
+        lines = [
+            f"OptimizeResult(method={self.method!r}",
+            f"  success: {self.success}",
+            f"  message: {self.message!r}",
+            f"      fun: {self.fun:.10g}",
+            f"        x: {x}",
+            f"      nit: {self.nit}",
+            f"     nfev: {self.nfev}, ngev: {self.ngev}, nhev: {self.nhev}, "
+            f"nhvp: {self.nhvp}, njev: {self.njev}",
+            head,
+            *rows,
+            ")",
         ]
         return "\n".join(lines)
 
