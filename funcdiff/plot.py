@@ -516,8 +516,13 @@ def taylor_line(
     return _finish(ax, show)
 
 
+def _is_scipy_result(r: Any) -> bool:
+    # scipy's OptimizeResult is a dict: one result, not a {label: result} mapping
+    return isinstance(r, Mapping) and "x" in r and ("path" in r or "fun" in r)
+
+
 def _named_results(results: Any, labels: Sequence[str] | None) -> list[tuple[str, Any]]:
-    if isinstance(results, Mapping):
+    if isinstance(results, Mapping) and not _is_scipy_result(results):
         items = [(str(k), v) for k, v in results.items()]
     elif isinstance(results, (list, tuple)) and not (
         len(results) and isinstance(results[0], (int, float, np.number))
@@ -537,7 +542,14 @@ def _default_label(r: Any, i: int) -> str:
 
 
 def _path_of(r: Any) -> np.ndarray:
-    if hasattr(r, "path"):
+    if _is_scipy_result(r):
+        if "path" not in r:
+            raise ValueError(
+                "paths: this scipy result has no recorded path; run it with "
+                "funcdiff.optimize.scipy_minimize, which records the iterates"
+            )
+        xs = np.asarray(r["path"], dtype=np.float64)
+    elif hasattr(r, "path"):
         xs = np.asarray(r.path(), dtype=np.float64)
     else:
         xs = np.asarray(r, dtype=np.float64)

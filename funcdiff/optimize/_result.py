@@ -147,9 +147,27 @@ class OptimizeResult:
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
     def history_columns(self) -> dict[str, np.ndarray]:
-        """Every history column (see :meth:`history_array`), e.g. for ``pandas.DataFrame``."""
-        cols = [n for n in HISTORY_FIELDS if n != "x" or self.history[0].x is not None]
-        return {n: self.history_array(n) for n in cols}
+        """Every history column as a 1-D array, e.g. for ``pandas.DataFrame(...)``.
+
+        The iterates become one column per component, ``"x[0]"``, ``"x[1]"``...
+        (absent with ``keep_x=False``); ``history_array("x")`` gives them as
+        one (k, n) array. The other columns are those of :meth:`history_array`.
+
+        >>> from funcdiff.optimize import minimize
+        >>> res = minimize(lambda x: (x ** 2).sum(), [1.0, 2.0], method="newton")
+        >>> cols = res.history_columns()
+        >>> cols["x[1]"].tolist(), cols["f"].tolist()
+        ([2.0, 0.0], [5.0, 0.0])
+        """
+        out: dict[str, np.ndarray] = {}
+        for name in HISTORY_FIELDS:
+            if name != "x":
+                out[name] = self.history_array(name)
+            elif self.history and self.history[0].x is not None:
+                xs = self.history_array("x")
+                for i in range(xs.shape[1]):
+                    out[f"x[{i}]"] = xs[:, i]
+        return out
 
     def path(self) -> np.ndarray:
         """The accepted iterates, shape (k, n): the path drawn by ``funcdiff.plot.paths``."""
