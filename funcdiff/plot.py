@@ -106,6 +106,29 @@ def _check_lim(lim: Any, name: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _field(f: Fun) -> Fun:
+    """``f`` as a function of one vector: ``def f(x, y)`` becomes ``p -> f(p[0], p[1])``.
+
+    A function with exactly two required positional parameters (and no
+    ``*args``) is taken as ``f(x, y)``; anything else as ``f(v)``.
+    """
+    import inspect
+
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return f
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in params if p.kind in positional and p.default is p.empty]
+    if len(required) != 2 or any(p.kind is p.VAR_POSITIONAL for p in params):
+        return f
+
+    def of_vector(p: Any) -> Any:
+        return f(p[0], p[1])
+
+    return of_vector
+
+
 def grid_values(
     f: Fun, xlim: Sequence[float], ylim: Sequence[float], n: int = 200
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,6 +140,7 @@ def grid_values(
            [0.5 , 0.75, 1.5 ],
            [1.  , 1.25, 2.  ]])
     """
+    f = _field(f)
     x_lo, x_hi = _check_lim(xlim, "xlim")
     y_lo, y_hi = _check_lim(ylim, "ylim")
     X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
@@ -189,8 +213,8 @@ def level_sets(
     """The contour map of a scalar field ``f: R^2 -> R``, with gradient arrows.
 
     Args:
-      f: a function of a vector of shape (2,) returning a scalar; evaluated
-        on the grid with ``funcdiff.vmap``.
+      f: a function of a vector of shape (2,) returning a scalar, or of two
+        scalars, ``f(x, y)``; evaluated on the grid with ``funcdiff.vmap``.
       xlim, ylim: the window ``(low, high)`` in each coordinate.
       levels: the number of levels, or the level values.
       gradients: draw ``grad f`` as arrows on a coarser ``arrows x arrows``
@@ -213,6 +237,7 @@ def level_sets(
     ('$x_1$', 1.0)
     >>> close(ax)
     """
+    f = _field(f)
     X, Y, Z = grid_values(f, xlim, ylim, n)
     log = _auto_log(Z) if log_scale is None else bool(log_scale)
     lv = _levels(Z, levels, log)
@@ -323,7 +348,7 @@ def taylor_overlay(
             radius = 0.25 * min(abs(b - a), abs(d - c))
     if not radius > 0:
         raise ValueError(f"taylor_overlay: radius must be > 0, got {radius}")
-    m = taylor2(f, matrix_free=False)(p0)
+    m = taylor2(_field(f), matrix_free=False)(p0)
     g = np.asarray(m.g_flat, dtype=np.float64)
     H = np.asarray(m.H_flat, dtype=np.float64)
     value = float(m.value)

@@ -77,3 +77,39 @@ def test_paths_accepts_scipy_result() -> None:
     xy = ax.get_lines()[0].get_xydata()
     np.testing.assert_allclose(xy, path)
     plot.close(ax)
+
+
+def test_taylor2_of_two_arguments() -> None:
+    import funcdiff.numpy as fnp
+
+    def f(x: fd.Array, y: fd.Array) -> fd.Array:
+        return x**2 * fnp.exp(x + fnp.cos(y))
+
+    m = fd.taylor2(f)(1.0, 2.0)
+    ref = fd.taylor2(lambda p: p[0] ** 2 * fnp.exp(p[0] + fnp.cos(p[1])))((1.0, 2.0))
+    np.testing.assert_allclose(m.g_flat, ref.g_flat, rtol=1e-14)
+    np.testing.assert_allclose(m.H_flat, ref.H_flat, rtol=1e-14)
+    # against closed forms: df/dx = (2x + x^2) e^(x + cos y), df/dy = -x^2 sin(y) e^(x + cos y)
+    e = np.exp(1.0 + np.cos(2.0))
+    np.testing.assert_allclose(m.g_flat, [3.0 * e, -np.sin(2.0) * e], rtol=1e-14)
+    assert float(m.value) == float(f(1.0, 2.0))
+    p = m.newton_step()
+    assert isinstance(p, tuple) and len(p) == 2
+    float(m.step_value(p))  # f is evaluated at the shifted point
+
+
+def test_level_sets_of_two_arguments() -> None:
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from funcdiff import plot
+
+    ax = plot.level_sets(lambda x, y: x**2 + 3 * y**2, (-2, 2), (-2, 2), n=30, arrows=5)
+    plot.close(ax)
+    X, Y, Z = plot.grid_values(lambda x, y: x - 2 * y, (0, 1), (0, 1), n=5)
+    np.testing.assert_allclose(Z, X - 2 * Y)
+    ax = plot.paths(np.array([[1.0, 1.0], [0.0, 0.0]]), f=lambda x, y: x**2 + y**2)
+    plot.close(ax)
