@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import funcdiff as fd
 import funcdiff.lax
@@ -45,8 +46,6 @@ def test_history_columns_are_one_dimensional() -> None:
 
 
 def test_history_columns_dataframe() -> None:
-    import pytest
-
     pd = pytest.importorskip("pandas")
     from funcdiff.optimize import minimize
 
@@ -56,8 +55,6 @@ def test_history_columns_dataframe() -> None:
 
 
 def test_paths_accepts_scipy_result() -> None:
-    import pytest
-
     pytest.importorskip("scipy")
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -99,8 +96,6 @@ def test_taylor2_of_two_arguments() -> None:
 
 
 def test_level_sets_of_two_arguments() -> None:
-    import pytest
-
     pytest.importorskip("matplotlib")
     import matplotlib
 
@@ -113,3 +108,32 @@ def test_level_sets_of_two_arguments() -> None:
     np.testing.assert_allclose(Z, X - 2 * Y)
     ax = plot.paths(np.array([[1.0, 1.0], [0.0, 0.0]]), f=lambda x, y: x**2 + y**2)
     plot.close(ax)
+
+
+def test_cli_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from funcdiff.cli import main
+
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"funcdiff {fd.__version__}"
+
+
+def test_cli_parse_hints() -> None:
+    from funcdiff.cli import ExpressionError, parse_expression
+
+    cases = {
+        "x^2": "x**2",
+        "ln(x)": "log",
+        "2x": "2*x",
+        "3.5 y + 1": "3.5*y",
+        "2(x + 1)": "2*(x + 1)",
+        "max(x, 0)": "maximum(x, 0)",
+        "min(x, 1)": "minimum(",
+    }
+    for text, hint in cases.items():
+        with pytest.raises(ExpressionError) as info:
+            parse_expression(text)
+        assert hint in str(info.value), (text, str(info.value))
+    # still accepted
+    for text in ("1e5*x", "max(x)", "max(x, axis=0)", "maximum(x, 0)", "x**2"):
+        parse_expression(text)
