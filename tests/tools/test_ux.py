@@ -137,3 +137,31 @@ def test_cli_parse_hints() -> None:
     # still accepted
     for text in ("1e5*x", "max(x)", "max(x, axis=0)", "maximum(x, 0)", "x**2"):
         parse_expression(text)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def test_packaging_metadata() -> None:
+    import re
+
+    tomllib = pytest.importorskip("tomllib")
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = meta["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    floor = re.search(r"setuptools>=(\d+)", " ".join(meta["build-system"]["requires"]))
+    assert floor is not None and int(floor.group(1)) >= 77  # SPDX license strings
+    # one version source: funcdiff.__version__
+    assert "version" not in project and project["dynamic"] == ["version"]
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "funcdiff.__version__"}
+    assert any(c.startswith("Programming Language :: Python :: 3") for c in project["classifiers"])
+    assert not any(c.startswith("License ::") for c in project["classifiers"])
+    assert {"Homepage", "Source"} <= set(project["urls"])
+    for name, reqs in project["optional-dependencies"].items():
+        assert reqs, f"the extra {name!r} installs nothing"
+    # README renders on a package index: no relative links or images
+    readme = (ROOT / "README.md").read_text()
+    relative = re.findall(r"\]\((?!https?://|#)([^)]+)\)", readme)
+    assert not relative, relative
+    assert "editable_mode=compat" in readme
