@@ -154,19 +154,35 @@ def grid_values(
     return X, Y, Z.reshape(X.shape)
 
 
+def _skew(Z: np.ndarray) -> float | None:
+    """``(median - min) / (max - min)`` of the finite values (None if flat or empty)."""
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        return None
+    return (float(np.median(finite)) - lo) / (hi - lo)
+
+
 def _auto_log(Z: np.ndarray) -> bool:
     """Log-spaced levels when the values are concentrated near the minimum
     (a long-tailed field such as Rosenbrock's)."""
-    finite = Z[np.isfinite(Z)]
-    if finite.size == 0:
-        return False
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi <= lo:
-        return False
-    return float(np.median(finite)) - lo < 0.1 * (hi - lo)
+    skew = _skew(Z)
+    return skew is not None and skew < 0.1
 
 
-def _levels(Z: np.ndarray, levels: int | Sequence[float], log_scale: bool) -> np.ndarray:
+def _auto_quantile(Z: np.ndarray) -> bool:
+    """Quantile levels for a moderately skewed field (Himmelblau's: half the
+    window lies in the lowest eighth of the range, so linear levels leave
+    the valleys flat)."""
+    skew = _skew(Z)
+    return skew is not None and 0.1 <= skew < 0.2
+
+
+def _levels(
+    Z: np.ndarray, levels: int | Sequence[float], log_scale: bool, quantile: bool = False
+) -> np.ndarray:
     if not isinstance(levels, (int, np.integer)):
         out = np.unique(np.asarray(levels, dtype=np.float64))
         if out.size < 2:
@@ -180,6 +196,12 @@ def _levels(Z: np.ndarray, levels: int | Sequence[float], log_scale: bool) -> np
     lo, hi = float(finite.min()), float(finite.max())
     if hi <= lo:
         hi = lo + 1.0
+    if quantile and not log_scale:
+        # equal areas between levels: as many levels where the field is low
+        # (the valleys) as where it is high
+        q = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, int(levels))))
+        if q.size >= max(2, int(levels) // 2):
+            return q
     if not log_scale:
         return np.linspace(lo, hi, int(levels))
     span = hi - lo
@@ -222,9 +244,12 @@ def level_sets(
         direction of steepest increase; the colour of the map shows size).
       ax: the Axes to draw in (a new figure when None).
       n: grid points per axis.
-      log_scale: log-spaced levels (fine near the minimum). None: chosen
-        automatically when most of the window is far above the minimum, as
-        for Rosenbrock's function.
+      log_scale: True: log-spaced levels (fine near the minimum); False:
+        linearly spaced levels. None (default): chosen from the values on
+        the grid: log-spaced when most of the window is far above the
+        minimum (Rosenbrock's function), quantile levels (equal areas between
+        levels, so valleys keep their detail) when the values are moderately
+        skewed (Himmelblau's), linear otherwise.
       filled: filled contours with thin lines on top (else lines only).
       cmap: the colormap.
       arrows: arrow grid points per axis.
@@ -240,7 +265,8 @@ def level_sets(
     f = _field(f)
     X, Y, Z = grid_values(f, xlim, ylim, n)
     log = _auto_log(Z) if log_scale is None else bool(log_scale)
-    lv = _levels(Z, levels, log)
+    quantile = log_scale is None and not log and _auto_quantile(Z)
+    lv = _levels(Z, levels, log, quantile)
     ax = _axes(ax)
     plt = _pyplot()
     from matplotlib.colors import BoundaryNorm
@@ -254,7 +280,8 @@ def level_sets(
         cs = ax.contour(X, Y, Z, levels=lv, cmap=cm, norm=norm, linewidths=1.0)
     if colorbar:
         cb = ax.figure.colorbar(cs, ax=ax, shrink=0.9)
-        cb.set_label("f(x, y)" + ("  (log-spaced levels)" if log else ""))
+        note = "  (log-spaced levels)" if log else "  (quantile levels)" if quantile else ""
+        cb.set_label("f(x, y)" + note)
         if log and len(lv) > 8:
             cb.set_ticks(lv[:: max(1, len(lv) // 8)])
         cb.ax.yaxis.set_major_formatter(_tick_formatter())
@@ -541,6 +568,10 @@ def taylor_line(
     return _finish(ax, show)
 
 
+#: At most about this many iterate markers per path in :func:`paths`.
+MAX_MARKERS = 50
+
+
 def _is_scipy_result(r: Any) -> bool:
     # scipy's OptimizeResult is a dict: one result, not a {label: result} mapping
     return isinstance(r, Mapping) and "x" in r and ("path" in r or "fun" in r)
@@ -609,7 +640,9 @@ def paths(
       f: when given, the level sets of ``f`` are drawn first (window from
         ``xlim``/``ylim``, or the paths' extent with a margin).
       labels: legend labels (default: the method names, with iteration counts).
-      markers: mark every iterate.
+      markers: mark the iterates: every one on paths of up to
+        ``MAX_MARKERS`` (50) points, every k-th on longer ones (the line
+        keeps every point), so one method's markers do not hide another's path.
       legend: draw the legend.
       show: call ``plt.show()``.
       **level_kw: passed to :func:`level_sets` when ``f`` is given.
@@ -648,6 +681,7 @@ def paths(
             alpha=0.95,
             label=label,
             marker="o" if markers else None,
+            markevery=max(1, math.ceil(len(xy) / MAX_MARKERS)),
             ms=3.0,
             zorder=4,
         )

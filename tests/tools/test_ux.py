@@ -165,3 +165,48 @@ def test_packaging_metadata() -> None:
     relative = re.findall(r"\]\((?!https?://|#)([^)]+)\)", readme)
     assert not relative, relative
     assert "editable_mode=compat" in readme
+
+
+def _himmelblau(p: fd.Array) -> fd.Array:
+    return (p[0] ** 2 + p[1] - 11) ** 2 + (p[0] + p[1] ** 2 - 7) ** 2
+
+
+def test_level_sets_himmelblau_levels_not_linear() -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from funcdiff import plot
+
+    ax = plot.level_sets(_himmelblau, (-5, 5), (-5, 5), n=120, levels=20, gradients=False)
+    levels = next(c for c in ax.get_children() if hasattr(c, "levels")).levels
+    steps = np.diff(levels)
+    assert steps.max() > 3 * steps.min()  # not linearly spaced
+    lo, hi = levels[0], levels[-1]
+    assert np.sum(levels < lo + 0.25 * (hi - lo)) > len(levels) // 2  # dense near the minimum
+    plot.close(ax)
+    # an even bowl keeps linear levels
+    ax = plot.level_sets(lambda p: p[0] ** 2 + 3 * p[1] ** 2, (-2, 2), (-2, 2), n=60, levels=10)
+    levels = next(c for c in ax.get_children() if hasattr(c, "levels")).levels
+    np.testing.assert_allclose(np.diff(levels), np.diff(levels)[0])
+    plot.close(ax)
+
+
+def test_paths_thins_markers() -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from funcdiff import plot
+
+    t = np.linspace(0.0, 1.0, 1000)
+    long = np.stack([t, t**2], axis=1)
+    short = np.stack([t[:10], 1 - t[:10]], axis=1)
+    ax = plot.paths({"long": long, "short": short})
+    lines = [ln for ln in ax.get_lines() if ln.get_label() in ("long", "short")]
+    by = {ln.get_label(): ln for ln in lines}
+    assert len(by["long"].get_xydata()) == 1000  # the line keeps every point
+    step = by["long"].get_markevery()
+    assert isinstance(step, int) and 1000 / step <= plot.MAX_MARKERS
+    assert by["short"].get_markevery() == 1
+    plot.close(ax)
