@@ -111,6 +111,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'funcdiff' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # tab completion (``fd.tay<TAB>``) lists the lazy names too
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __version__ = "0.1.0"
 
 __all__ = [

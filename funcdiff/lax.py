@@ -56,6 +56,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'funcdiff.lax' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"stop_gradient"})
+
+
 # ---------------------------------------------------------------------------
 # helpers: leaves as values, tracing user functions on pytrees
 # ---------------------------------------------------------------------------

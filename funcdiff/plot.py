@@ -106,6 +106,29 @@ def _check_lim(lim: Any, name: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _field(f: Fun) -> Fun:
+    """``f`` as a function of one vector: ``def f(x, y)`` becomes ``p -> f(p[0], p[1])``.
+
+    A function with exactly two required positional parameters (and no
+    ``*args``) is taken as ``f(x, y)``; anything else as ``f(v)``.
+    """
+    import inspect
+
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return f
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in params if p.kind in positional and p.default is p.empty]
+    if len(required) != 2 or any(p.kind is p.VAR_POSITIONAL for p in params):
+        return f
+
+    def of_vector(p: Any) -> Any:
+        return f(p[0], p[1])
+
+    return of_vector
+
+
 def grid_values(
     f: Fun, xlim: Sequence[float], ylim: Sequence[float], n: int = 200
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,6 +140,7 @@ def grid_values(
            [0.5 , 0.75, 1.5 ],
            [1.  , 1.25, 2.  ]])
     """
+    f = _field(f)
     x_lo, x_hi = _check_lim(xlim, "xlim")
     y_lo, y_hi = _check_lim(ylim, "ylim")
     X, Y = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
@@ -130,19 +154,35 @@ def grid_values(
     return X, Y, Z.reshape(X.shape)
 
 
+def _skew(Z: np.ndarray) -> float | None:
+    """``(median - min) / (max - min)`` of the finite values (None if flat or empty)."""
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        return None
+    return (float(np.median(finite)) - lo) / (hi - lo)
+
+
 def _auto_log(Z: np.ndarray) -> bool:
     """Log-spaced levels when the values are concentrated near the minimum
     (a long-tailed field such as Rosenbrock's)."""
-    finite = Z[np.isfinite(Z)]
-    if finite.size == 0:
-        return False
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi <= lo:
-        return False
-    return float(np.median(finite)) - lo < 0.1 * (hi - lo)
+    skew = _skew(Z)
+    return skew is not None and skew < 0.1
 
 
-def _levels(Z: np.ndarray, levels: int | Sequence[float], log_scale: bool) -> np.ndarray:
+def _auto_quantile(Z: np.ndarray) -> bool:
+    """Quantile levels for a moderately skewed field (Himmelblau's: half the
+    window lies in the lowest eighth of the range, so linear levels leave
+    the valleys flat)."""
+    skew = _skew(Z)
+    return skew is not None and 0.1 <= skew < 0.2
+
+
+def _levels(
+    Z: np.ndarray, levels: int | Sequence[float], log_scale: bool, quantile: bool = False
+) -> np.ndarray:
     if not isinstance(levels, (int, np.integer)):
         out = np.unique(np.asarray(levels, dtype=np.float64))
         if out.size < 2:
@@ -156,6 +196,12 @@ def _levels(Z: np.ndarray, levels: int | Sequence[float], log_scale: bool) -> np
     lo, hi = float(finite.min()), float(finite.max())
     if hi <= lo:
         hi = lo + 1.0
+    if quantile and not log_scale:
+        # equal areas between levels: as many levels where the field is low
+        # (the valleys) as where it is high
+        q = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, int(levels))))
+        if q.size >= max(2, int(levels) // 2):
+            return q
     if not log_scale:
         return np.linspace(lo, hi, int(levels))
     span = hi - lo
@@ -189,8 +235,8 @@ def level_sets(
     """The contour map of a scalar field ``f: R^2 -> R``, with gradient arrows.
 
     Args:
-      f: a function of a vector of shape (2,) returning a scalar; evaluated
-        on the grid with ``funcdiff.vmap``.
+      f: a function of a vector of shape (2,) returning a scalar, or of two
+        scalars, ``f(x, y)``; evaluated on the grid with ``funcdiff.vmap``.
       xlim, ylim: the window ``(low, high)`` in each coordinate.
       levels: the number of levels, or the level values.
       gradients: draw ``grad f`` as arrows on a coarser ``arrows x arrows``
@@ -198,9 +244,12 @@ def level_sets(
         direction of steepest increase; the colour of the map shows size).
       ax: the Axes to draw in (a new figure when None).
       n: grid points per axis.
-      log_scale: log-spaced levels (fine near the minimum). None: chosen
-        automatically when most of the window is far above the minimum, as
-        for Rosenbrock's function.
+      log_scale: True: log-spaced levels (fine near the minimum); False:
+        linearly spaced levels. None (default): chosen from the values on
+        the grid: log-spaced when most of the window is far above the
+        minimum (Rosenbrock's function), quantile levels (equal areas between
+        levels, so valleys keep their detail) when the values are moderately
+        skewed (Himmelblau's), linear otherwise.
       filled: filled contours with thin lines on top (else lines only).
       cmap: the colormap.
       arrows: arrow grid points per axis.
@@ -213,9 +262,11 @@ def level_sets(
     ('$x_1$', 1.0)
     >>> close(ax)
     """
+    f = _field(f)
     X, Y, Z = grid_values(f, xlim, ylim, n)
     log = _auto_log(Z) if log_scale is None else bool(log_scale)
-    lv = _levels(Z, levels, log)
+    quantile = log_scale is None and not log and _auto_quantile(Z)
+    lv = _levels(Z, levels, log, quantile)
     ax = _axes(ax)
     plt = _pyplot()
     from matplotlib.colors import BoundaryNorm
@@ -229,7 +280,8 @@ def level_sets(
         cs = ax.contour(X, Y, Z, levels=lv, cmap=cm, norm=norm, linewidths=1.0)
     if colorbar:
         cb = ax.figure.colorbar(cs, ax=ax, shrink=0.9)
-        cb.set_label("f(x, y)" + ("  (log-spaced levels)" if log else ""))
+        note = "  (log-spaced levels)" if log else "  (quantile levels)" if quantile else ""
+        cb.set_label("f(x, y)" + note)
         if log and len(lv) > 8:
             cb.set_ticks(lv[:: max(1, len(lv) // 8)])
         cb.ax.yaxis.set_major_formatter(_tick_formatter())
@@ -323,7 +375,7 @@ def taylor_overlay(
             radius = 0.25 * min(abs(b - a), abs(d - c))
     if not radius > 0:
         raise ValueError(f"taylor_overlay: radius must be > 0, got {radius}")
-    m = taylor2(f, matrix_free=False)(p0)
+    m = taylor2(_field(f), matrix_free=False)(p0)
     g = np.asarray(m.g_flat, dtype=np.float64)
     H = np.asarray(m.H_flat, dtype=np.float64)
     value = float(m.value)
@@ -516,8 +568,17 @@ def taylor_line(
     return _finish(ax, show)
 
 
+#: At most about this many iterate markers per path in :func:`paths`.
+MAX_MARKERS = 50
+
+
+def _is_scipy_result(r: Any) -> bool:
+    # scipy's OptimizeResult is a dict: one result, not a {label: result} mapping
+    return isinstance(r, Mapping) and "x" in r and ("path" in r or "fun" in r)
+
+
 def _named_results(results: Any, labels: Sequence[str] | None) -> list[tuple[str, Any]]:
-    if isinstance(results, Mapping):
+    if isinstance(results, Mapping) and not _is_scipy_result(results):
         items = [(str(k), v) for k, v in results.items()]
     elif isinstance(results, (list, tuple)) and not (
         len(results) and isinstance(results[0], (int, float, np.number))
@@ -537,7 +598,14 @@ def _default_label(r: Any, i: int) -> str:
 
 
 def _path_of(r: Any) -> np.ndarray:
-    if hasattr(r, "path"):
+    if _is_scipy_result(r):
+        if "path" not in r:
+            raise ValueError(
+                "paths: this scipy result has no recorded path; run it with "
+                "funcdiff.optimize.scipy_minimize, which records the iterates"
+            )
+        xs = np.asarray(r["path"], dtype=np.float64)
+    elif hasattr(r, "path"):
         xs = np.asarray(r.path(), dtype=np.float64)
     else:
         xs = np.asarray(r, dtype=np.float64)
@@ -572,7 +640,9 @@ def paths(
       f: when given, the level sets of ``f`` are drawn first (window from
         ``xlim``/``ylim``, or the paths' extent with a margin).
       labels: legend labels (default: the method names, with iteration counts).
-      markers: mark every iterate.
+      markers: mark the iterates: every one on paths of up to
+        ``MAX_MARKERS`` (50) points, every k-th on longer ones (the line
+        keeps every point), so one method's markers do not hide another's path.
       legend: draw the legend.
       show: call ``plt.show()``.
       **level_kw: passed to :func:`level_sets` when ``f`` is given.
@@ -611,6 +681,7 @@ def paths(
             alpha=0.95,
             label=label,
             marker="o" if markers else None,
+            markevery=max(1, math.ceil(len(xy) / MAX_MARKERS)),
             ms=3.0,
             zorder=4,
         )

@@ -1221,12 +1221,15 @@ def taylor2(
     chunk_size: int | None = None,
     sparse: bool = False,
     sparsity: Any = None,
-) -> Callable[[Any], QuadraticModel]:
+) -> Callable[..., QuadraticModel]:
     """The second-order Taylor model of a scalar field ``f``: ``taylor2(f)(x0)``.
 
     Args:
       f: a scalar field: a function of one argument (an array or a pytree of
-        arrays) returning a scalar.
+        arrays) returning a scalar. A function of several arguments,
+        ``def f(x, y)``, works too: ``taylor2(f)(1.0, 2.0)`` is the model of
+        ``lambda p: f(*p)`` at the tuple ``(1.0, 2.0)`` (``grad`` and the
+        steps are tuples, one entry per argument).
       matrix_free: True: never form the dense Hessian (Hessian-vector
         products and conjugate gradients only); False: always form it; None
         (default): matrix-free when x0 has more than
@@ -1344,9 +1347,28 @@ def taylor2(
             f, x0, np.asarray(value), grad, None, False, chunk_size, sparse_hess=H
         )
 
+    several: list[Callable[[Any], QuadraticModel]] = []
+
     @functools.wraps(f)
-    def taylor2_f(x0: Any) -> QuadraticModel:
-        x0 = _check_x0(x0)
+    def taylor2_f(*args: Any) -> QuadraticModel:
+        if len(args) != 1:
+            if not args:
+                raise TypeError(
+                    f"taylor2({fun_name(f)}): pass the expansion point, "
+                    "taylor2(f)(x0) (or taylor2(f)(x, y) for def f(x, y))"
+                )
+            if not several:  # built once: the sparse plan is cached per structure
+                several.append(
+                    taylor2(
+                        _star(f),
+                        matrix_free,
+                        chunk_size=chunk_size,
+                        sparse=sparse,
+                        sparsity=sparsity,
+                    )
+                )
+            return several[0](tuple(args))
+        x0 = _check_x0(args[0])
         if sparse:
             return sparse_model(x0)
         primal: list[tuple[Any, Any]] = []
@@ -1370,6 +1392,17 @@ def taylor2(
 # ---------------------------------------------------------------------------
 # gauss_newton
 # ---------------------------------------------------------------------------
+
+
+def _star(f: Fun) -> Fun:
+    """``f(x, y, ...)`` as a function of the tuple ``(x, y, ...)``."""
+
+    @functools.wraps(f)
+    def f_of_tuple(p: Any) -> Any:
+        return f(*p)
+
+    return f_of_tuple
+
 
 GaussNewtonMode = Literal["dense", "matrix_free", "sparse"]
 

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Derivatives of an expression with funcdiff (JAX-style autodiff on numpy).",
         epilog='example: funcdiff grad "x**cos(x)" --at x=3',
     )
+    from funcdiff import __version__
+
+    parser.add_argument("--version", action="version", version=f"funcdiff {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("demo", help="the lecture's examples", description=demo.__doc__)
     fn_list = ", ".join(FUNCTION_NAMES)

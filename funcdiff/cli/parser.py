@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from typing import Any
 
 from funcdiff.cli.errors import ExpressionError, UsageError
@@ -96,6 +97,33 @@ _REFUSED: dict[str, str] = {
 }
 
 
+#: Names from other notations, with funcdiff's spelling (a hint in the error).
+_ALIASES = {
+    "ln": "log",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "atan2": "arctan2",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+    "pow": "power (or **)",
+    "fabs": "abs",
+}
+
+#: ``2x``, ``3.5y``, ``2(x+1)``: a number written right before a name or "(".
+_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?)\s*([A-Za-z_(])")
+
+
+def _syntax_hint(source: str) -> str:
+    """A hint for a common syntax slip (implicit products), or ""."""
+    m = _IMPLICIT_PRODUCT.search(source)
+    if m is not None and not re.fullmatch(r"[eEjJ]", m.group(2)):
+        num, nxt = m.group(1), m.group(2)
+        return f"; write products with *, e.g. {num}*{nxt if nxt != '(' else '(...)'}"
+    return ""
+
+
 def _refuse(what: str, node: ast.AST | None = None, hint: bool = True) -> ExpressionError:
     where = ""
     if node is not None and hasattr(node, "col_offset"):
@@ -172,6 +200,7 @@ def parse_expression(text: str) -> Expression:
     except SyntaxError as err:
         raise ExpressionError(
             f"syntax error in the expression at column {err.offset}: {err.msg}"
+            + _syntax_hint(text.strip())
         ) from None
     except (ValueError, RecursionError, MemoryError) as err:
         raise ExpressionError(f"the expression cannot be parsed: {err}") from None
@@ -223,6 +252,8 @@ def _check(node: ast.AST, funcs: set[str]) -> list[ast.AST]:
         return []
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
+            if isinstance(node.op, ast.BitXor):
+                raise _refuse("^ is not a power here: write x**2 for x squared", node, hint=False)
             raise _refuse(f"the operator {type(node.op).__name__} is not allowed", node)
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
@@ -231,10 +262,29 @@ def _check(node: ast.AST, funcs: set[str]) -> list[ast.AST]:
         return [node.operand]
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Constant):  # 2(x + 1)
+                raise _refuse(
+                    "a number cannot be called: write products with *, e.g. 2*(x + 1)",
+                    node,
+                    hint=False,
+                )
             raise _refuse("calling anything but a plain function name is not allowed", node)
         fname = node.func.id
         if fname not in funcs:
+            if fname in _ALIASES:
+                raise _refuse(
+                    f"the function {fname!r} is spelled {_ALIASES[fname]} here", node, hint=False
+                )
             raise _refuse(f"the function {fname!r} is not allowed", node)
+        if fname in ("max", "min") and len(node.args) == 2:
+            wise = "maximum" if fname == "max" else "minimum"
+            raise _refuse(
+                f"{fname}(a, b) is ambiguous: for the element-wise {wise} of a and b "
+                f"write {wise}(a, b), e.g. {wise}(x, 0); for the {fname} of a along an "
+                f"axis write {fname}(a, axis=b)",
+                node,
+                hint=False,
+            )
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise _refuse("* unpacking is not allowed", a)

@@ -63,7 +63,7 @@ class IterationRecord:
 HISTORY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(IterationRecord))
 
 
-@dataclass
+@dataclass(repr=False)
 class OptimizeResult:
     """What an optimizer returns.
 
@@ -147,9 +147,27 @@ class OptimizeResult:
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
     def history_columns(self) -> dict[str, np.ndarray]:
-        """Every history column (see :meth:`history_array`), e.g. for ``pandas.DataFrame``."""
-        cols = [n for n in HISTORY_FIELDS if n != "x" or self.history[0].x is not None]
-        return {n: self.history_array(n) for n in cols}
+        """Every history column as a 1-D array, e.g. for ``pandas.DataFrame(...)``.
+
+        The iterates become one column per component, ``"x[0]"``, ``"x[1]"``...
+        (absent with ``keep_x=False``); ``history_array("x")`` gives them as
+        one (k, n) array. The other columns are those of :meth:`history_array`.
+
+        >>> from funcdiff.optimize import minimize
+        >>> res = minimize(lambda x: (x ** 2).sum(), [1.0, 2.0], method="newton")
+        >>> cols = res.history_columns()
+        >>> cols["x[1]"].tolist(), cols["f"].tolist()
+        ([2.0, 0.0], [5.0, 0.0])
+        """
+        out: dict[str, np.ndarray] = {}
+        for name in HISTORY_FIELDS:
+            if name != "x":
+                out[name] = self.history_array(name)
+            elif self.history and self.history[0].x is not None:
+                xs = self.history_array("x")
+                for i in range(xs.shape[1]):
+                    out[f"x[{i}]"] = xs[:, i]
+        return out
 
     def path(self) -> np.ndarray:
         """The accepted iterates, shape (k, n): the path drawn by ``funcdiff.plot.paths``."""
@@ -167,6 +185,34 @@ class OptimizeResult:
             f"    evals: f {self.nfev}, grad {self.ngev}, hess {self.nhev}, hvp {self.nhvp}"
             + (f", jac {self.njev}" if self.njev else ""),
             f"     time: {self.time:.3g} s",
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # a summary, never the whole history (thousands of rows in a notebook)
+        with np.printoptions(threshold=20, edgeitems=3, precision=6):
+            x = np.array2string(np.asarray(self.x_flat), separator=", ")
+            x = x.replace("\n", "\n" + " " * 7)
+        tail = self.history[-3:]
+        rows = [
+            f"    nit={r.nit} f={r.f:.6g} |grad|={r.grad_norm:.3e}"
+            + ("" if r.step_norm is None else f" |step|={r.step_norm:.3e}")
+            for r in tail
+        ]
+        skipped = len(self.history) - len(tail)
+        head = f"  history: {len(self.history)} rows" + (f", last {len(tail)}:" if skipped else ":")
+        lines = [
+            f"OptimizeResult(method={self.method!r}",
+            f"  success: {self.success}",
+            f"  message: {self.message!r}",
+            f"      fun: {self.fun:.10g}",
+            f"        x: {x}",
+            f"      nit: {self.nit}",
+            f"     nfev: {self.nfev}, ngev: {self.ngev}, nhev: {self.nhev}, "
+            f"nhvp: {self.nhvp}, njev: {self.njev}",
+            head,
+            *rows,
+            ")",
         ]
         return "\n".join(lines)
 

@@ -327,6 +327,34 @@ def scipy_objective(
     return obj
 
 
+def _recording_callback(
+    xs: list[np.ndarray], user: Callable[..., Any] | None
+) -> Callable[..., Any]:
+    """A scipy ``callback`` appending each iterate to ``xs``, then calling ``user``."""
+    import inspect
+
+    takes_result = False
+    if user is not None:
+        try:
+            takes_result = "intermediate_result" in inspect.signature(user).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins without signature
+            takes_result = False
+    if takes_result:
+        assert user is not None
+
+        def with_result(intermediate_result: Any) -> Any:
+            xs.append(np.array(intermediate_result.x, dtype=np.float64))
+            return user(intermediate_result=intermediate_result)
+
+        return with_result
+
+    def with_x(xk: Any, *rest: Any) -> Any:
+        xs.append(np.array(xk, dtype=np.float64))
+        return None if user is None else user(xk, *rest)
+
+    return with_x
+
+
 def scipy_minimize(
     f: Fun,
     x0: Any,
@@ -344,8 +372,11 @@ def scipy_minimize(
     differentiable with respect to them (argmin differentiation, see
     :func:`funcdiff.optimize.minimize`; ``x0`` must then be an array).
 
-    Returns scipy's ``OptimizeResult`` with two extra keys: ``x_tree`` (the
-    solution shaped like ``x0``) and ``counts`` (:class:`EvalCounts`).
+    Returns scipy's ``OptimizeResult`` with extra keys: ``x_tree`` (the
+    solution shaped like ``x0``), ``counts`` (:class:`EvalCounts`), ``path``
+    (the flat iterates, shape (k, n), starting with ``x0``; recorded through
+    scipy's ``callback``, so ``funcdiff.plot.paths`` can draw it) and
+    ``method`` (``"scipy <method>"``).
     ``kwargs`` go to scipy (``tol``, ``options``, ``callback``...).
     ``hessian="sparse"`` hands scipy a ``scipy.sparse`` Hessian (see
     :func:`scipy_objective`), e.g. for ``method="trust-constr"``.
@@ -366,7 +397,14 @@ def scipy_minimize(
     obj = scipy_objective(
         (lambda x: f(x, *c_args)) if args else f, x0, method=method, jit=jit, hessian=hessian
     )
+    xs: list[np.ndarray] = [np.array(obj.x0, dtype=np.float64)]
+    kwargs["callback"] = _recording_callback(xs, kwargs.get("callback"))
     res = sp_minimize(**obj, x0=obj.x0, **kwargs)
+    last = np.asarray(res.x, dtype=np.float64)
+    if not np.array_equal(xs[-1], last):
+        xs.append(last.copy())
+    res["path"] = np.stack(xs)
+    res["method"] = f"scipy {method}"
     res["x_tree"] = obj.unravel(np.asarray(res.x, dtype=np.float64))
     if traced:
         res["x_tree"] = differentiable_argmin(
