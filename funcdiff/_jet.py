@@ -72,6 +72,15 @@ def _is_zero(coeffs: Sequence[Any]) -> bool:
     return not any(np.any(np.asarray(c) != 0) for c in coeffs)
 
 
+def _times(c: Any, factor: int) -> Any:
+    """``c * factor`` in ``c``'s dtype (numpy 1.x promotes a float32 scalar
+    times a Python int to float64)."""
+    if isinstance(c, Tracer):
+        return c * float(factor)
+    c = np.asarray(c)
+    return c * np.asarray(factor, dtype=c.dtype)
+
+
 def _stack(arrays: Sequence[Any]) -> Any:
     if any(isinstance(a, Tracer) for a in arrays):
         import funcdiff.numpy as fnp
@@ -125,13 +134,13 @@ def jet(f: Fun, primals: Sequence[Any], series: Sequence[Sequence[Any]]) -> tupl
                     f"primal has shape {shape}: each term must have the primal's shape"
                 )
             scaled = c / math.factorial(j + 1)
-            coeffs.append(scaled.astype(dtype) if isinstance(scaled, np.ndarray) else scaled)
+            coeffs.append(scaled if isinstance(scaled, Tracer) else np.asarray(scaled, dtype))
         norm.append(Zero(aval_of(x)) if _is_zero(coeffs) else coeffs)
     outs, out_norm = taylor_jaxpr(closed, xs, norm)
     out_series = [
         [zeros(aval_of(o))] * k
         if isinstance(s, Zero)
-        else [c * math.factorial(i + 1) for i, c in enumerate(s)]
+        else [_times(c, math.factorial(i + 1)) for i, c in enumerate(s)]
         for o, s in zip(outs, out_norm, strict=True)
     ]
     return tree_unflatten(out_tree, outs), tree_unflatten(out_tree, out_series)

@@ -94,6 +94,9 @@ def _splu_solve(data: np.ndarray, b: np.ndarray, p: SparsePattern, transpose: bo
         return np.full(p.n, np.nan, dtype=b.dtype)  # NaN in, NaN out
     rows, cols = (p.cols, p.rows) if transpose else (p.rows, p.cols)
     a = csc_array((data, (rows, cols)), shape=(p.n, p.n))
+    # SuperLU takes C int indices (scipy < 1.12 does not convert int64 ones)
+    a.indices = a.indices.astype(np.intc, copy=False)
+    a.indptr = a.indptr.astype(np.intc, copy=False)
     try:
         return splu(a).solve(b)
     except RuntimeError as e:  # "Factor is exactly singular"
