@@ -59,7 +59,16 @@ from funcdiff.api_util import (
     trace_to_jaxpr,
 )
 from funcdiff.core.ir import ClosedJaxpr, Literal, ShapedArray, aval_of
-from funcdiff.core.primitive import Primitive, Samples, Zero, instantiate, is_float, zero_of, zeros
+from funcdiff.core.primitive import (
+    TAYLOR_VIA_JVP,
+    Primitive,
+    Samples,
+    Zero,
+    instantiate,
+    is_float,
+    zero_of,
+    zeros,
+)
 from funcdiff.core.trace import bind
 from funcdiff.errors import ShapeError
 from funcdiff.interpreters.eval import eval_jaxpr
@@ -70,10 +79,8 @@ from funcdiff.interpreters.staging import (
     apply_jvp,
     batch_jaxpr,
     batch_size,
-    close_body,
     trace_body,
 )
-from funcdiff.interpreters.staging import jvp_jaxpr as staged_jvp
 from funcdiff.interpreters.taylor_mode import taylor_jaxpr
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
@@ -375,85 +382,6 @@ def _cj_sparsity(
     return outs
 
 
-def _cj_taylor(
-    primals: Sequence[Any],
-    series: Sequence[Any],
-    *,
-    call_jaxpr: ClosedJaxpr,
-    jvp_jaxpr: ClosedJaxpr,
-    num_consts: int,
-    num_jvp_consts: int,
-    name: str,
-) -> tuple[list[Any], list[Any]]:
-    """Taylor mode through the user's rule: ``y(t) = f(x(t))`` has
-    ``y'(t) = rule(x(t), x'(t))``, so the rule in Taylor mode to order K - 1,
-    on ``x`` and on the curve ``x'`` (coefficients ``(j + 1) c_(j+1)``), gives
-    ``y``'s coefficients ``y_k = e_(k-1) / k``. Nested custom rules recurse."""
-    params = dict(
-        call_jaxpr=call_jaxpr,
-        jvp_jaxpr=jvp_jaxpr,
-        num_consts=num_consts,
-        num_jvp_consts=num_jvp_consts,
-        name=name,
-    )
-    outs = list(bind(custom_jvp_call_p, *primals, **params))
-    cf, cj, xs = _split(primals, num_consts, num_jvp_consts)
-    scf, scj, sxs = _split(series, num_consts, num_jvp_consts)
-    k = next(len(s) for s in series if not isinstance(s, Zero))
-    # the curve x'(t): its value c_1 and normalized coefficients (j + 1) c_(j+1)
-    d0 = [zeros(aval_of(x)) if isinstance(s, Zero) else s[0] for x, s in zip(xs, sxs, strict=True)]
-    if k == 1:
-        es: list[Any] = [[e] for e in _eval(jvp_jaxpr, [*cj, *xs, *d0])]
-    else:
-        ds = [
-            Zero(aval_of(x))
-            if isinstance(s, Zero)
-            else [ew.mul(float(j + 1), s[j]) for j in range(1, k)]
-            for x, s in zip(xs, sxs, strict=True)
-        ]
-        cut = [s if isinstance(s, Zero) else list(s[: k - 1]) for s in [*scj, *sxs]]
-        e0, e_rest = taylor_jaxpr(jvp_jaxpr, [*cj, *xs, *d0], [*cut, *ds])
-        es = [
-            [e] + ([zeros(aval_of(e))] * (k - 1) if isinstance(r, Zero) else list(r))
-            for e, r in zip(e0, e_rest, strict=True)
-        ]
-    if not _all_zero(scf):
-        # y' gains the ordinary derivative of f in the values it closes over,
-        # J_cf f(cf(t), x(t)) cf'(t): the same construction on its jvp body
-        nz = [
-            not isinstance(sc, Zero) and is_float(aval_of(c)) for sc, c in zip(scf, cf, strict=True)
-        ]
-        body, consts, _ = staged_jvp(
-            call_jaxpr, [*nz, *[False] * len(xs)], [True] * len(outs), with_primals=False
-        )
-        moving = [(c, sc) for c, sc, m in zip(cf, scf, nz, strict=True) if m]
-        dcf0 = [sc[0] for _, sc in moving]
-        if k == 1:
-            extra = [[e] for e in eval_jaxpr(body.jaxpr, [], [*consts, *cf, *xs, *dcf0])]
-        else:
-            dcs = [[ew.mul(float(j + 1), sc[j]) for j in range(1, k)] for _, sc in moving]
-            cut = [sc if isinstance(sc, Zero) else list(sc[: k - 1]) for sc in [*scf, *sxs]]
-            zc = [Zero(aval_of(c)) for c in consts]
-            f0, f_rest = taylor_jaxpr(
-                close_body(body, []), [*consts, *cf, *xs, *dcf0], [*zc, *cut, *dcs]
-            )
-            extra = [
-                [e] + ([zeros(aval_of(e))] * (k - 1) if isinstance(r, Zero) else list(r))
-                for e, r in zip(f0, f_rest, strict=True)
-            ]
-        es = [
-            [ew.add(a, b) for a, b in zip(x, y, strict=True)]
-            for x, y in zip(es, extra, strict=True)
-        ]
-    out_series: list[Any] = []
-    for o, e in zip(outs, es, strict=True):
-        if not is_float(aval_of(o)):
-            out_series.append(Zero(aval_of(o)))
-        else:
-            out_series.append([ew.mul(1.0 / (i + 1), c) for i, c in enumerate(e)])
-    return outs, out_series
-
-
 custom_jvp_call_p = Primitive(
     "custom_jvp_call",
     multiple_results=True,
@@ -461,7 +389,10 @@ custom_jvp_call_p = Primitive(
     abstract_eval=_cj_abstract_eval,
     jvp=_cj_jvp,
     vjp=_cj_vjp,
-    taylor=_cj_taylor,
+    # Taylor mode through the user's rule: y' = jvp(x, x'), that JVP (the rule
+    # on the arguments, the body's derivative for closed-over values) run in
+    # Taylor mode one order lower; nested custom rules recurse
+    taylor=TAYLOR_VIA_JVP,
     batch=_cj_batch,
     sparsity=_cj_sparsity,
     samples=lambda rng: _cj_samples(rng),  # defined at the end (they use the user API)
