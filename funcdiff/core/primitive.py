@@ -389,7 +389,8 @@ def is_float(aval: ShapedArray) -> bool:
     return aval.dtype.kind in "fc"
 
 
-_FAMILIES = (
+#: the modules that register funcdiff's primitives when imported
+FAMILIES = (
     "funcdiff.numpy",
     "funcdiff.nn",
     "funcdiff.lax",
@@ -397,6 +398,19 @@ _FAMILIES = (
     "funcdiff.scipy.linalg",
     "funcdiff.sparse._solve",
 )
+
+
+def load_families() -> None:
+    """Import every module in ``FAMILIES``, so ``REGISTRY`` holds all of
+    funcdiff's primitives (each family registers its own when imported).
+
+    >>> load_families(); "sparse_solve" in REGISTRY
+    True
+    """
+    import importlib
+
+    for mod in FAMILIES:
+        importlib.import_module(mod)
 
 
 class UnknownPrimitiveError(FuncdiffError, KeyError):
@@ -415,10 +429,7 @@ def primitive_by_name(name: str) -> Primitive:
     """
     prim = REGISTRY.get(name)
     if prim is None:
-        import importlib
-
-        for mod in _FAMILIES:
-            importlib.import_module(mod)
+        load_families()
         prim = REGISTRY.get(name)
     if prim is None:
         raise UnknownPrimitiveError(

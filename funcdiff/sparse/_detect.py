@@ -17,7 +17,7 @@ import numpy as np
 
 from funcdiff.api_util import as_array_leaf
 from funcdiff.core.ir import ClosedJaxpr
-from funcdiff.core.primitive import REGISTRY
+from funcdiff.core.primitive import REGISTRY, load_families
 from funcdiff.interpreters import sparsity as spd_run
 from funcdiff.interpreters.staging import dce_jaxpr
 from funcdiff.primitives import sparsity as spd
@@ -35,10 +35,7 @@ def conservative_primitives() -> list[str]:
     >>> "dot_general" in conservative_primitives(), "scan" in conservative_primitives()
     (False, False)
     """
-    import funcdiff.custom
-    import funcdiff.lax
-    import funcdiff.scipy.linalg  # noqa: F401  (every family registers its primitives)
-
+    load_families()
     return sorted(
         name
         for name, prim in REGISTRY.items()

@@ -10,20 +10,12 @@ string against the registry.
 from __future__ import annotations
 
 import ast
-import importlib
 import pathlib
 
 import funcdiff
-from funcdiff.core.primitive import REGISTRY
+from funcdiff.core.primitive import REGISTRY, load_families
 
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 PACKAGE = pathlib.Path(funcdiff.__file__).resolve().parent
 

@@ -7,7 +7,6 @@ jaxpr evaluates bit for bit like the original.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import pickle
@@ -24,7 +23,7 @@ import funcdiff as fd
 import funcdiff.lax as lax
 import funcdiff.numpy as fnp
 from funcdiff.core.ir import ClosedJaxpr, Eqn, Literal, Var
-from funcdiff.core.primitive import REGISTRY, Primitive
+from funcdiff.core.primitive import REGISTRY, Primitive, load_families
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.serialize import (
     SerializationError,
@@ -36,15 +35,7 @@ from funcdiff.serialize import (
     to_json,
 )
 
-for _module in (
-    "funcdiff.numpy",
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 NAMES = sorted(REGISTRY)
 

@@ -7,7 +7,6 @@ forward and reverse mode under the real pairing <a, b> = Re(sum(a * b)).
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -17,20 +16,13 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff.core.primitive import REGISTRY
+from funcdiff.core.primitive import REGISTRY, load_families
 from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, FuncdiffError
 from funcdiff.primitives import elementwise as ew
 
 # every family registers its primitives when imported (the sweep below sees all)
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 RNG = np.random.default_rng(7)
 Fn = Callable[..., Any]

@@ -9,7 +9,6 @@ A primitive missing a rule or samples fails here, by name.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -19,18 +18,10 @@ import funcdiff
 import funcdiff.numpy
 from funcdiff.checking import check_grads
 from funcdiff.core.ir import aval_of
-from funcdiff.core.primitive import REGISTRY, Primitive
+from funcdiff.core.primitive import REGISTRY, Primitive, load_families
 from funcdiff.core.trace import bind
 
-# every family registers its primitives when imported
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 NAMES = sorted(REGISTRY)
 

@@ -10,7 +10,6 @@ An element-wise primitive's Jacobian pattern must not be dense.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import pytest
 
 import funcdiff
 import funcdiff.numpy as fnp
-from funcdiff.core.primitive import REGISTRY, Primitive
+from funcdiff.core.primitive import REGISTRY, Primitive, load_families
 from funcdiff.core.trace import bind
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import sparsity as spd
@@ -26,14 +25,7 @@ from funcdiff.sparse._detect import conservative_primitives, hessian_sparsity, j
 
 pytest.importorskip("scipy")
 
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 NAMES = sorted(REGISTRY)
 

@@ -21,7 +21,6 @@ view could come from: same-dtype conversion, ``where`` picking one side,
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -29,19 +28,12 @@ import pytest
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff.core.primitive import REGISTRY, Primitive
+from funcdiff.core.primitive import REGISTRY, Primitive, load_families
 from funcdiff.core.trace import bind
 from funcdiff.interpreters.codegen import _Liveness, compile_jaxpr
 from funcdiff.primitives.rules import deflinear
 
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 NAMES = sorted(REGISTRY)
 

@@ -51,7 +51,6 @@ bug, not rounding. Float32 samples use 2e-5 throughout.
 from __future__ import annotations
 
 import functools
-import importlib
 import itertools
 import math
 from collections.abc import Callable
@@ -66,17 +65,10 @@ import funcdiff as fd
 import funcdiff.nn as nn
 import funcdiff.numpy as fnp
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal
-from funcdiff.core.primitive import REGISTRY, Primitive
+from funcdiff.core.primitive import REGISTRY, Primitive, load_families
 from funcdiff.core.trace import bind
 
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 mpmath.mp.dps = 50
 MPF = mpmath.mpf

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
@@ -16,21 +15,13 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import jet
-from funcdiff.core.primitive import REGISTRY, Primitive
+from funcdiff.core.primitive import REGISTRY, Primitive, load_families
 from funcdiff.errors import MissingRuleError
 from funcdiff.tree import tree_flatten
 
 ORDER = 4
 
-# every family registers its primitives when imported
-for _module in (
-    "funcdiff.nn",
-    "funcdiff.lax",
-    "funcdiff.custom",
-    "funcdiff.scipy.linalg",
-    "funcdiff.sparse._solve",
-):
-    importlib.import_module(_module)
+load_families()  # every family registers its primitives
 
 
 def nested_jvp(f: Callable[..., Any], xs: tuple[Any, ...], vs: tuple[Any, ...], k: int) -> Any:
@@ -134,11 +125,8 @@ def _with_rule() -> list[str]:
 
 
 _CLEAN = """
-import importlib
-from funcdiff.core.primitive import REGISTRY
-for m in ("funcdiff", "funcdiff.nn", "funcdiff.lax", "funcdiff.custom", "funcdiff.scipy.linalg",
-          "funcdiff.sparse._solve"):
-    importlib.import_module(m)
+from funcdiff.core.primitive import REGISTRY, load_families
+load_families()
 print(" ".join(sorted(n for n, p in REGISTRY.items() if p.taylor is None)))
 """
 
