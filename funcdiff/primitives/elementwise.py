@@ -421,36 +421,20 @@ def _logistic_rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
     return _result(y[0], y)
 
 
-def _sin_cos(first: bool) -> Rule:
-    """sin and cos together: ``s' = x' c``, ``c' = -x' s``."""
+def _pair(trig: bool, first: bool) -> Rule:
+    """sin and cos (``trig``), or sinh and cosh, computed together:
+    ``s' = x' c`` and ``c' = -x' s`` (trig) or ``c' = x' s``; the rule
+    returns ``s`` when ``first``, else ``c``."""
 
     def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
         k = _order(series)
         x = _full(primals[0], series[0], k)
-        s: _Coeffs = [sin(primals[0])]
-        c: _Coeffs = [cos(primals[0])]
-        for i in range(1, k + 1):
-            s_i = _weighted(x, c, i)
-            c_i = _weighted(x, s, i)
-            s.append(s_i)
-            c.append(None if c_i is None else neg(c_i))
-        return _result(s[0], s) if first else _result(c[0], c)
-
-    return rule
-
-
-def _sinh_cosh(first: bool) -> Rule:
-    """sinh and cosh together: ``s' = x' c``, ``c' = x' s``."""
-
-    def rule(primals: Sequence[Any], series: Sequence[Any]) -> _TaylorOut:
-        k = _order(series)
-        x = _full(primals[0], series[0], k)
-        s: _Coeffs = [sinh(primals[0])]
-        c: _Coeffs = [cosh(primals[0])]
+        s: _Coeffs = [(sin if trig else sinh)(primals[0])]
+        c: _Coeffs = [(cos if trig else cosh)(primals[0])]
         for i in range(1, k + 1):
             s_i, c_i = _weighted(x, c, i), _weighted(x, s, i)
             s.append(s_i)
-            c.append(c_i)
+            c.append(neg(c_i) if trig and c_i is not None else c_i)
         return _result(s[0], s) if first else _result(c[0], c)
 
     return rule
@@ -755,10 +739,14 @@ cbrt_p = _unary(
     taylor=_cbrt_rule,
 )
 sin_p = _unary(
-    "sin", np.sin, lambda out, x: cos(x), scalar="_m.sin({0})", taylor=_sin_cos(first=True)
+    "sin", np.sin, lambda out, x: cos(x), scalar="_m.sin({0})", taylor=_pair(trig=True, first=True)
 )
 cos_p = _unary(
-    "cos", np.cos, lambda out, x: neg(sin(x)), scalar="_m.cos({0})", taylor=_sin_cos(first=False)
+    "cos",
+    np.cos,
+    lambda out, x: neg(sin(x)),
+    scalar="_m.cos({0})",
+    taylor=_pair(trig=True, first=False),
 )
 tan_p = _unary(
     "tan",
@@ -792,10 +780,18 @@ atan_p = _unary(
     taylor=_inverse(_one_plus_x_sq),
 )
 sinh_p = _unary(
-    "sinh", np.sinh, lambda out, x: cosh(x), scalar="_m.sinh({0})", taylor=_sinh_cosh(first=True)
+    "sinh",
+    np.sinh,
+    lambda out, x: cosh(x),
+    scalar="_m.sinh({0})",
+    taylor=_pair(trig=False, first=True),
 )
 cosh_p = _unary(
-    "cosh", np.cosh, lambda out, x: sinh(x), scalar="_m.cosh({0})", taylor=_sinh_cosh(first=False)
+    "cosh",
+    np.cosh,
+    lambda out, x: sinh(x),
+    scalar="_m.cosh({0})",
+    taylor=_pair(trig=False, first=False),
 )
 tanh_p = _unary(
     "tanh",
