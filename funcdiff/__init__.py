@@ -36,6 +36,7 @@ from funcdiff.errors import (
 from funcdiff.jit import jit
 
 if TYPE_CHECKING:
+    from funcdiff import backends as backends
     from funcdiff import custom as custom
     from funcdiff import debug as debug
     from funcdiff import lax, nn, optimize
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from funcdiff import see as see
     from funcdiff import sparse as sparse
     from funcdiff import viz as viz
+    from funcdiff import xla as xla
     from funcdiff._jet import jet, taylor
     from funcdiff.curvature import hessian_diag, hessian_diag_estimate, hessian_trace_estimate
     from funcdiff.custom import checkpoint, custom_jvp, custom_vjp, remat, stop_gradient
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         sparse_hessian,
         sparse_jacobian,
     )
+    from funcdiff.xla import export, to_jax
 
 # Loaded on first use, so `import funcdiff` stays cheap (PEP 562).
 _LAZY = {
@@ -72,6 +75,10 @@ _LAZY = {
     "jet": ("funcdiff._jet", "jet"),
     "taylor": ("funcdiff._jet", "taylor"),
     "save_jaxpr": ("funcdiff.serialize", "save_jaxpr"),
+    "to_jax": ("funcdiff.xla", "to_jax"),
+    "export": ("funcdiff.xla", "export"),
+    "xla": ("funcdiff.xla", None),
+    "backends": ("funcdiff.backends", None),
     "load_jaxpr": ("funcdiff.serialize", "load_jaxpr"),
     "custom_fixed_point": ("funcdiff.implicit", "custom_fixed_point"),
     "sparse": ("funcdiff.sparse", None),
@@ -139,6 +146,7 @@ __all__ = [
     "custom_vjp",
     "debug_nans",
     "explain",
+    "export",
     "gauss_newton",
     "grad",
     "graph",
@@ -170,6 +178,7 @@ __all__ = [
     "stop_gradient",
     "taylor",
     "taylor2",
+    "to_jax",
     "tree",
     "value_and_grad",
     "vjp",

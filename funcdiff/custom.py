@@ -387,6 +387,10 @@ custom_jvp_call_p = Primitive(
     multiple_results=True,
     impl=_cj_impl,
     abstract_eval=_cj_abstract_eval,
+    # funcdiff differentiates before lowering: XLA runs the primal
+    lower_jax=lambda ctx, *operands, call_jaxpr, jvp_jaxpr, num_consts, num_jvp_consts, name: (
+        ctx.call(call_jaxpr, *operands[:num_consts], *operands[num_consts + num_jvp_consts :])
+    ),
     jvp=_cj_jvp,
     vjp=_cj_vjp,
     # Taylor mode through the user's rule: y' = jvp(x, x'), that JVP (the rule
@@ -753,6 +757,10 @@ custom_vjp_call_p = Primitive(
     multiple_results=True,
     impl=_cv_impl,
     abstract_eval=_cv_abstract_eval,
+    # the forward pass (outputs and residuals); funcdiff differentiates before lowering
+    lower_jax=lambda ctx, *operands, fwd_jaxpr, num_consts, num_bwd_consts, **_: ctx.call(
+        fwd_jaxpr, *operands[:num_consts], *operands[num_consts + num_bwd_consts :]
+    ),
     jvp=_cv_jvp,
     vjp=_cv_vjp,
     taylor=_cv_taylor,
@@ -966,6 +974,10 @@ checkpoint_call_p = Primitive(
     multiple_results=True,
     impl=_ck_impl,
     abstract_eval=_ck_abstract_eval,
+    # jax.checkpoint: JAX's own derivatives of the lowered program recompute it too
+    lower_jax=lambda ctx, *args, jaxpr, name: ctx.jax.checkpoint(
+        functools.partial(ctx.call, jaxpr)
+    )(*args),
     jvp=_ck_jvp,
     vjp=_ck_vjp,
     taylor=_ck_taylor,

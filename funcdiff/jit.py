@@ -35,7 +35,7 @@ from funcdiff.api_util import (
     trace_to_jaxpr,
 )
 from funcdiff.core import debug_state as _debug
-from funcdiff.core.ir import ClosedJaxpr, Var, as_result, aval_of
+from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.trace import Tracer
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import compile_cached
@@ -103,8 +103,56 @@ def _leaf_key(x: Any) -> Any:
         return (x.aval.shape, x.aval.dtype)
     if isinstance(x, float):
         return ((), np.dtype(np.float64))
+    if _is_foreign_array(x):  # a JAX array or tracer: no copy to the host
+        return (tuple(x.shape), np.dtype(x.dtype))
     a = aval_of(np.asarray(x))
     return (a.shape, a.dtype)
+
+
+def _is_foreign_array(x: Any) -> bool:
+    """An array of another library (a JAX array, or a JAX tracer when
+    ``to_jax(f)`` runs inside ``jax.jit``): it has a shape and a dtype but is
+    neither a numpy array, a number nor a sequence."""
+    return (
+        not isinstance(x, (np.ndarray, np.generic, list, tuple))
+        and hasattr(x, "shape")
+        and hasattr(x, "dtype")
+    )
+
+
+def _leaf_aval(x: Any) -> ShapedArray:
+    if _is_foreign_array(x):
+        return ShapedArray(tuple(x.shape), np.dtype(x.dtype))
+    return aval_of(_as_input(x))
+
+
+#: ``compile(closed, name, scalar_outputs) -> (optimized, fn, source)``: how
+#: a backend turns a traced jaxpr into a function of its inputs returning a
+#: list (and the optimized jaxpr it runs, and a text to show for it)
+Compiled = tuple[ClosedJaxpr, Callable[..., list[Any]], str]
+Compiler = Callable[[ClosedJaxpr, str, tuple[int, ...]], Compiled]
+
+
+def _compile_numpy(closed: ClosedJaxpr, name: str, scalar_outputs: tuple[int, ...]) -> Compiled:
+    compiled = compile_cached(
+        closed,
+        name=name,
+        scalar_outputs=scalar_outputs,
+        # debug_nans names the source line of each variable of this trace
+        share=not _debug.STATE.enabled,
+        by_identity=False,  # the next trace is a new jaxpr: do not keep this one
+    )
+    return compiled.closed, compiled.fn, compiled.source
+
+
+def _backend_compiler(backend: str) -> Compiler:
+    if backend == "numpy":
+        return _compile_numpy
+    if backend == "jax":
+        from funcdiff.backends.jax import compile_jaxpr
+
+        return compile_jaxpr
+    raise ValueError(f"jit: unknown backend {backend!r}; the backends are 'numpy' and 'jax'")
 
 
 _SCALAR_LEAF = tree_structure(0)
@@ -125,8 +173,11 @@ class Jitted(Generic[_P, _R]):
         f: Callable[_P, _R],
         static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (),
+        backend: str = "numpy",
     ) -> None:
         self.f = f
+        self.backend = backend
+        self._compiler = _backend_compiler(backend)
         self.static_argnums = (
             (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
         )
@@ -197,7 +248,7 @@ class Jitted(Generic[_P, _R]):
         leaves: Sequence[Any],
         in_tree: PyTreeDef,
     ) -> tuple[ClosedJaxpr, PyTreeDef]:
-        avals = [aval_of(_as_input(x)) for x in leaves]
+        avals = [_leaf_aval(x) for x in leaves]
         out_tree_box: list[PyTreeDef] = []
         what = f"jit: an output leaf of {fun_name(self.f)}"
 
@@ -238,17 +289,9 @@ class Jitted(Generic[_P, _R]):
                 # f closes over a value traced by an enclosing transform: this
                 # jaxpr is only valid inside that transform, so it is not cached.
                 return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
-        compiled = compile_cached(
-            closed,
-            name=getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_"),
-            scalar_outputs=scalar_outputs,
-            # debug_nans names the source line of each variable of this trace
-            share=not _debug.STATE.enabled,
-            by_identity=False,  # the next trace is a new jaxpr: do not keep this one
-        )
-        entry = _Entry(
-            compiled.closed, compiled.fn, compiled.source, out_tree, n_traced, scalar_outputs
-        )
+        name = getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_")
+        closed, fn, source = self._compiler(closed, name, scalar_outputs)
+        entry = _Entry(closed, fn, source, out_tree, n_traced, scalar_outputs)
         with self._lock:
             self._cache[key] = entry
         return entry
@@ -277,7 +320,8 @@ class Jitted(Generic[_P, _R]):
                     outs[k] = as_result(outs[k])
         else:
             for x in leaves:
-                _as_input(x)  # raises for a leaf that is not an array
+                if not _is_foreign_array(x):
+                    _as_input(x)  # raises for a leaf that is not an array
             # the leaves as given, as on the fast path: an input handed back
             # unchanged keeps its type
             outs = entry.fn(*leaves)
@@ -304,6 +348,7 @@ def jit(
     f: Callable[_P, _R],
     static_argnums: int | Sequence[int] = (),
     static_argnames: str | Sequence[str] = (),
+    backend: str = "numpy",
 ) -> Jitted[_P, _R]:
     """Compile ``f``: trace once per signature, optimize, run generated numpy code.
 
@@ -312,10 +357,15 @@ def jit(
       static_argnums: positional arguments that are Python values (sizes,
         flags, functions): they key the cache and may drive Python control flow.
       static_argnames: the same for keyword arguments.
+      backend: ``"numpy"`` (generated numpy code) or ``"jax"``: the
+        optimized jaxpr is lowered onto ``jax.lax`` and compiled by XLA
+        (``funcdiff.backends.jax``; needs ``pip install 'funcdiff[jax]'``).
+        With ``"jax"`` calls return JAX arrays and run with JAX's 64-bit
+        mode on, so float64 stays float64; see docs/scale.md.
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp
     >>> df = fd.jit(fd.grad(lambda x: x ** fnp.cos(x)))
     >>> print(f"{float(df(3.0)):.6f}")
     -0.163465
     """
-    return Jitted(f, static_argnums, static_argnames)
+    return Jitted(f, static_argnums, static_argnames, backend)

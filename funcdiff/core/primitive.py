@@ -46,6 +46,14 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   input's series is a list of its normalized Taylor coefficients ``c_1..c_K``
   (``c_i = x^(i)(0) / i!``) or a ``Zero`` (all zero). Linear primitives
   (``deflinear``) and zero-derivative ones get theirs from the helpers.
+- ``lower_jax(ctx, *args, **params)``: the primitive on JAX values (arrays
+  or JAX tracers), for the XLA backend (``funcdiff.backends.jax``); returns
+  one value (a list with ``multiple_results``). Written with ``ctx.lax``,
+  ``ctx.jnp`` and ``ctx.jsp`` (``jax.lax``, ``jax.numpy``, ``jax.scipy``),
+  never an import of JAX (it is an optional dependency);
+  ``ctx.call(closed_jaxpr, *args)`` lowers a sub-jaxpr (control flow,
+  custom rules). The backend casts a result to the equation's dtype, so a
+  rule need not restate numpy's promotion.
 
 **Interpreters see lists only.** Assigning one of the five rules above
 (``prim.vjp = f``, or ``setattr(prim, "vjp", f)``) also files its list form
@@ -225,6 +233,7 @@ class Primitive:
         returns_view: bool = False,
         sparsity: Any = None,
         taylor: Any = None,
+        lower_jax: Any = None,
         rules: Callable[[Primitive], None] | None = None,
     ) -> None:
         """Declare a primitive in one expression: each keyword sets the rule
@@ -267,6 +276,8 @@ class Primitive:
         self.sparsity: Rule | None = None
         #: Taylor-mode rule for ``jet`` (None: ``jet`` raises MissingRuleError)
         self.taylor: Rule | None = None
+        #: the lowering onto JAX (None: the XLA backend raises a LoweringError)
+        self.lower_jax: Rule | None = None
         #: True when linear in its differentiable operands (``rules=linear(...)``)
         self.linear = False
         if rules is not None:
@@ -284,6 +295,7 @@ class Primitive:
             "emit_scalar": emit_scalar,
             "sparsity": sparsity,
             "taylor": taylor,
+            "lower_jax": lower_jax,
         }
         for kind, rule in given.items():
             if rule is not None:

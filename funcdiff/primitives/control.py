@@ -32,6 +32,7 @@ Rules, all written by transforming the sub-jaxprs with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -425,11 +426,18 @@ def _cond_taylor(
     return list(res[:n]), split_series(res[n:], res[:n], out_nz, k)
 
 
+def _cond_lower(ctx: Any, index: Any, *args: Any, branches: tuple[ClosedJaxpr, ...]) -> list[Any]:
+    # lax.switch clamps the index into range, as _cond_impl does
+    fns = [functools.partial(ctx.call, br) for br in branches]
+    return list(ctx.lax.switch(index, fns, *args))
+
+
 cond_p = Primitive(
     "cond",
     multiple_results=True,
     impl=_cond_impl,
     abstract_eval=_cond_abstract_eval,
+    lower_jax=_cond_lower,
     jvp=_cond_jvp,
     vjp=_cond_vjp,
     taylor=_cond_taylor,
@@ -1009,11 +1017,38 @@ def _scan_taylor(
     ]
 
 
+def _carry_in(ctx: Any, carry: Sequence[Any], avals: Sequence[ShapedArray]) -> list[Any]:
+    """A loop's initial carry with exactly the dtypes the body keeps (XLA
+    loops need them equal; a literal may come in as a Python number)."""
+    return [ctx.jnp.asarray(c, a.dtype) for c, a in zip(carry, avals, strict=True)]
+
+
+def _scan_lower(
+    ctx: Any,
+    *args: Any,
+    jaxpr: ClosedJaxpr,
+    num_consts: int,
+    num_carry: int,
+    length: int,
+    reverse: bool,
+) -> list[Any]:
+    consts, carry, xs = _scan_split(args, num_consts, num_carry)
+
+    def body(c: list[Any], x: list[Any]) -> tuple[list[Any], list[Any]]:
+        outs = ctx.call(jaxpr, *consts, *c, *x)
+        return outs[:num_carry], outs[num_carry:]
+
+    init = _carry_in(ctx, carry, jaxpr.out_avals[:num_carry])
+    out, ys = ctx.lax.scan(body, init, list(xs), length=length, reverse=reverse)
+    return [*out, *ys]
+
+
 scan_p = Primitive(
     "scan",
     multiple_results=True,
     impl=_scan_impl,
     abstract_eval=_scan_abstract_eval,
+    lower_jax=_scan_lower,
     jvp=_scan_jvp,
     vjp=_scan_vjp,
     taylor=_scan_taylor,
@@ -1400,11 +1435,30 @@ def _while_taylor(
     return list(res[:nk]), split_series(res[nk:], res[:nk], k_nz, k)
 
 
+def _while_lower(
+    ctx: Any,
+    *args: Any,
+    cond_jaxpr: ClosedJaxpr,
+    body_jaxpr: ClosedJaxpr,
+    cond_nconsts: int,
+    body_nconsts: int,
+) -> list[Any]:
+    cc, bc, carry = _while_split(args, cond_nconsts, body_nconsts)
+    return list(
+        ctx.lax.while_loop(
+            lambda c: ctx.call(cond_jaxpr, *cc, *c)[0],
+            lambda c: ctx.call(body_jaxpr, *bc, *c),
+            _carry_in(ctx, carry, body_jaxpr.out_avals),
+        )
+    )
+
+
 while_p = Primitive(
     "while",
     multiple_results=True,
     impl=_while_impl,
     abstract_eval=_while_abstract_eval,
+    lower_jax=_while_lower,
     jvp=_while_jvp,
     vjp=_while_vjp,
     taylor=_while_taylor,

@@ -114,14 +114,17 @@ def unbroadcast(ct: Array, shape: tuple[int, ...]) -> Array:
     return ct
 
 
-def def_ufunc_emit(prim: Primitive, impl: Any) -> None:
-    """jit code generation for a primitive implemented by a numpy ufunc:
-    inline ``np.<ufunc>(...)``, with ``out=`` when a dead buffer can be reused."""
+def def_ufunc_rules(prim: Primitive, impl: Any) -> None:
+    """The rules a primitive implemented by a numpy ufunc gets from its name:
+    jit's code (inline ``np.<ufunc>(...)``, with ``out=`` when a dead buffer
+    can be reused) and the XLA lowering (``jax.numpy``'s function of the same
+    name, which follows numpy's definition)."""
     if not isinstance(impl, np.ufunc):
         return
     name = impl.__name__
     prim.emit = lambda *args: f"np.{name}({', '.join(args)})"
     prim.emit_out = lambda *args, out: f"np.{name}({', '.join(args)}, out={out})"
+    prim.lower_jax = lambda ctx, *args: getattr(ctx.jnp, name)(*args)
 
 
 def elementwise_batch(prim: Primitive) -> Callable[..., Any]:
@@ -631,6 +634,7 @@ def _unary(
     scalar: str | None = None,
     second_order: str = "nonlinear",
     taylor: Rule | RuleTemplate | None = None,
+    lower: Rule | None = None,
 ) -> Primitive:
     """``real_only``: why a complex operand is refused (empty: accepted; a
     unary function with a derivative is then holomorphic, so one rule
@@ -640,10 +644,12 @@ def _unary(
     ``funcdiff.interpreters.sparsity.elementwise``).
     ``scalar``: the Python-float expression for jit (``emit_scalar``).
     ``taylor``: the Taylor-mode rule (a zero-derivative primitive gets
-    its own from ``def_zero_derivative``)."""
-    prim = Primitive(name, taylor=taylor)
+    its own from ``def_zero_derivative``).
+    ``lower``: the JAX lowering, for an ``impl`` that is not a numpy ufunc
+    (a ufunc's comes from ``def_ufunc_rules``)."""
+    prim = Primitive(name, taylor=taylor, lower_jax=lower)
     prim.impl = impl
-    def_ufunc_emit(prim, impl)
+    def_ufunc_rules(prim, impl)
     prim.emit_scalar = scalar
 
     def abstract_eval(x: ShapedArray) -> ShapedArray:
@@ -859,6 +865,7 @@ logistic_p = _unary(
     lambda out, x: mul(out, logistic(neg(x))),
     (-4.0, 4.0),
     taylor=_logistic_rule,
+    lower=lambda ctx, x: ctx.lax.logistic(x),
 )
 sign_p = _unary(
     "sign",
@@ -869,7 +876,7 @@ sign_p = _unary(
 )
 floor_p = _unary("floor", np.floor, None, real_only="numpy has no complex floor either")
 ceil_p = _unary("ceil", np.ceil, None, real_only="numpy has no complex ceil either")
-round_p = _unary("round", np.round, None)
+round_p = _unary("round", np.round, None, lower=lambda ctx, x: ctx.jnp.round(x))
 isfinite_p = _unary("isfinite", np.isfinite, None)
 isnan_p = _unary("isnan", np.isnan, None)
 not_p = _unary("not", np.logical_not, None)
@@ -918,6 +925,7 @@ integer_pow_p.vjp = lambda ct, primals, out, needs, *, y: [
 ]
 integer_pow_p.batch = lambda args, dims, *, y: (integer_pow(args[0], y), dims[0])
 integer_pow_p.sparsity = spd.integer_pow_rule
+integer_pow_p.lower_jax = lambda ctx, x, *, y: ctx.lax.integer_pow(x, y)
 integer_pow_p.samples = lambda rng: [
     ((rng.uniform(-2, 2, (3,)),), {"y": n}) for n in (0, 1, 2, 3, -2)
 ]
@@ -947,7 +955,7 @@ def _binary(
     ``taylor``: the Taylor-mode rule (see ``_unary``)."""
     prim = Primitive(name, taylor=taylor)
     prim.impl = impl
-    def_ufunc_emit(prim, impl)
+    def_ufunc_rules(prim, impl)
     prim.emit_scalar = scalar
 
     def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
@@ -1190,6 +1198,7 @@ select_p = Primitive("select", taylor=_select_rule)
 select_p.impl = np.where
 select_p.emit = lambda p, x, y: f"np.where({p}, {x}, {y})"
 select_p.emit_scalar = "({1} if {0} else {2})"
+select_p.lower_jax = lambda ctx, p, x, y: ctx.jnp.where(p, x, y)
 
 
 def _select_abstract_eval(p: ShapedArray, x: ShapedArray, y: ShapedArray) -> ShapedArray:
@@ -1238,6 +1247,10 @@ select_p.samples = lambda rng: [
 convert_element_type_p = Primitive("convert_element_type", taylor=_convert_rule)
 convert_element_type_p.impl = lambda x, *, new_dtype: np.asarray(x)[()].astype(new_dtype)
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
+# (complex to real keeps the real part, as numpy's astype does)
+convert_element_type_p.lower_jax = lambda ctx, x, *, new_dtype: ctx.lax.convert_element_type(
+    x, new_dtype
+)
 
 
 def _convert_jvp(
@@ -1289,6 +1302,7 @@ stop_gradient_p = Primitive("stop_gradient")
 # a copy, so jit's in-place buffer reuse can never change the result through an alias
 stop_gradient_p.impl = lambda x: np.array(x, copy=True)
 stop_gradient_p.abstract_eval = lambda x: x
+stop_gradient_p.lower_jax = lambda ctx, x: ctx.lax.stop_gradient(x)
 def_zero_derivative(stop_gradient_p)
 stop_gradient_p.batch = lambda args, dims: (bind(stop_gradient_p, args[0]), dims[0])
 stop_gradient_p.samples = lambda rng: [
@@ -1363,11 +1377,12 @@ def _unary_complex(
     out_dtype: Callable[[Any], Any],
     jvp: Callable[[Any], Any],
     vjp: Callable[[Any, Any], Any],
+    lower: Rule | None = None,
 ) -> Primitive:
     """A unary primitive on complex operands that is linear over the reals:
     ``jvp(t)`` applies it, ``vjp(ct, x_dtype)`` its transpose; its Taylor
     rule applies ``jvp`` to each coefficient."""
-    prim = Primitive(name, taylor=_linear_unary(jvp))
+    prim = Primitive(name, taylor=_linear_unary(jvp), lower_jax=lower)
     prim.impl = impl
     check = _complex_only(name)
     prim.abstract_eval = lambda x: ShapedArray(check(x).shape, out_dtype(x.dtype))
@@ -1387,6 +1402,7 @@ real_p = _unary_complex(
     lambda t: real(t),
     # Re(g t) = ct Re(t) for g = ct
     lambda ct, dt: convert(ct, dt),
+    lambda ctx, x: ctx.jnp.real(x),
 )
 imag_p = _unary_complex(
     "imag",
@@ -1395,6 +1411,7 @@ imag_p = _unary_complex(
     lambda t: imag(t),
     # Re(g t) = ct Im(t) for g = -i ct
     lambda ct, dt: mul(convert(ct, dt), -1j),
+    lambda ctx, x: ctx.jnp.imag(x),
 )
 conj_p = _unary_complex(
     "conj",
@@ -1404,7 +1421,7 @@ conj_p = _unary_complex(
     # Re(g t) = Re(ct conj(t)) for g = conj(ct)
     lambda ct, dt: conj(ct),
 )
-def_ufunc_emit(conj_p, np.conjugate)
+def_ufunc_rules(conj_p, np.conjugate)
 
 # abs of a complex number: real output, derivative Re(conj(z) t) / |z|
 

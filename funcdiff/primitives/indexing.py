@@ -105,6 +105,9 @@ slice_p = Primitive(
     emit=_slice_emit,
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_slice_abstract_eval,
+    lower_jax=lambda ctx, x, *, start_indices, limit_indices, strides: ctx.lax.slice(
+        x, start_indices, limit_indices, strides
+    ),
     rules=linear(_slice_transpose),
     sparsity=spd.selection((0,)),
     batch=front_batch(
@@ -233,6 +236,9 @@ pad_p = Primitive(
     "pad",
     impl=_pad_impl,
     abstract_eval=_pad_abstract_eval,
+    lower_jax=lambda ctx, x, value, *, padding_config: ctx.lax.pad(
+        x, ctx.jnp.asarray(value, x.dtype), padding_config
+    ),
     rules=linear(_pad_transpose_operand, _pad_transpose_value),
     sparsity=spd.selection((0, 1)),
     batch=_pad_batch,
@@ -299,6 +305,9 @@ add_into_slice_p = Primitive(
         x,
     ),
     abstract_eval=_add_into_slice_abstract_eval,
+    lower_jax=lambda ctx, y, x, *, start, shape: y.at[
+        tuple(slice(lo, lo + n) for lo, n in zip(start, shape, strict=True))
+    ].add(x),
     rules=linear(lambda ct, y, x, **params: ct, _add_into_slice_transpose_x),
     sparsity=spd.placement(0, 1, _add_into_slice_targets),
     batch=front_batch(lambda n, *, start, shape: {"start": (0, *start), "shape": (n, *shape)}),
@@ -387,6 +396,7 @@ concatenate_p = Primitive(
     "concatenate",
     impl=lambda *xs, dimension: np.concatenate(xs, axis=dimension),
     abstract_eval=_concatenate_abstract_eval,
+    lower_jax=lambda ctx, *xs, dimension: ctx.jnp.concatenate(xs, axis=dimension),
     jvp=_concatenate_jvp,
     vjp=_concatenate_vjp,
     taylor=_concatenate_taylor,
@@ -464,6 +474,7 @@ rev_p = Primitive(
     impl=lambda x, *, dimensions: np.flip(x, dimensions),
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_rev_abstract_eval,
+    lower_jax=lambda ctx, x, *, dimensions: ctx.lax.rev(x, dimensions),
     rules=linear(lambda ct, x, *, dimensions: rev(ct, dimensions)),
     sparsity=spd.selection((0,)),
     batch=keep_axis_batch("dimensions"),
@@ -559,6 +570,8 @@ gather_p = Primitive(
     "gather",
     impl=_gather_impl,
     abstract_eval=_gather_abstract_eval,
+    # (the indices are in range: clipping, XLA's cheapest mode, changes none)
+    lower_jax=lambda ctx, x, idx, *, axis: ctx.jnp.take(x, idx, axis=axis, mode="clip"),
     rules=linear(_gather_transpose, None),
     sparsity=spd.selection((0,)),
     batch=_gather_batch,
@@ -655,6 +668,10 @@ scatter_add_p = Primitive(
     "scatter_add",
     impl=_scatter_add_impl,
     abstract_eval=_scatter_add_abstract_eval,
+    # (``.at[...].add`` accumulates repeated indices, as np.add.at does)
+    lower_jax=lambda ctx, operand, idx, updates, *, axis: operand.at[
+        (slice(None),) * axis + (idx,)
+    ].add(updates),
     rules=linear(
         lambda ct, operand, idx, updates, *, axis: ct,
         None,
@@ -687,6 +704,7 @@ argsort_p = Primitive(
     "argsort",
     impl=lambda x, *, axis: np.argsort(x, axis=axis, kind="stable"),
     abstract_eval=_argsort_abstract_eval,
+    lower_jax=lambda ctx, x, *, axis: ctx.jnp.argsort(x, axis=axis, stable=True),
     rules=def_zero_derivative,
     batch=keep_axis_batch("axis"),
     samples=lambda rng: [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -180,11 +180,22 @@ def _dot_general_taylor(
     return [out], [coeffs]
 
 
+def _dot_general_lower(ctx: Any, x: Any, y: Any, *, dimension_numbers: DimNums) -> Any:
+    dt = ctx.jnp.result_type(x, y)
+    return ctx.lax.dot_general(
+        x.astype(dt),
+        y.astype(dt),
+        dimension_numbers,
+        precision=ctx.lax.Precision.HIGHEST,  # float32 products in float32, as numpy
+    )
+
+
 dot_general_p = Primitive(
     "dot_general",
     taylor=_dot_general_taylor,
     impl=_dot_general_impl,
     abstract_eval=_dot_general_abstract_eval,
+    lower_jax=_dot_general_lower,
     jvp=_dot_general_jvp,
     vjp=_dot_general_vjp,
     batch=_dot_general_batch,
@@ -533,6 +544,8 @@ solve_p = Primitive(
     "solve",
     impl=_solve_impl,
     abstract_eval=_solve_abstract_eval,
+    # (a singular matrix gives inf/NaN there: XLA cannot raise on values)
+    lower_jax=lambda ctx, a, b: ctx.jnp.linalg.solve(a, b),
     jvp=_solve_jvp,
     vjp=_solve_vjp,
     taylor=_solve_like_taylor(lambda a, b: solve(a, b), _solve_jvp),
@@ -645,6 +658,7 @@ triangular_solve_p = Primitive(
     "triangular_solve",
     impl=_tri_impl,
     abstract_eval=_tri_abstract_eval,
+    lower_jax=lambda ctx, a, b, **params: ctx.lax.linalg.triangular_solve(a, b, **params),
     jvp=_tri_jvp,
     vjp=_tri_vjp,
     taylor=_solve_like_taylor(_tri_primal, _tri_jvp),
@@ -724,6 +738,9 @@ cholesky_p = Primitive(
     "cholesky",
     impl=_cholesky_impl,
     abstract_eval=_cholesky_abstract_eval,
+    # the lower triangle only, as numpy (jax.numpy's would symmetrize); a
+    # matrix that is not positive definite gives NaN there, not an error
+    lower_jax=lambda ctx, a: ctx.lax.linalg.cholesky(a, symmetrize_input=False),
     jvp=_cholesky_jvp,
     vjp=_cholesky_vjp,
     taylor=_cholesky_taylor,
@@ -1064,10 +1081,33 @@ def _cofactor_samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+def _cofactor_lower(ctx: Any, a: Any, *dirs: Any, normalized: bool) -> Any:
+    """JAX's derivatives of its det (LU-based, with a derivative rule that
+    holds at singular matrices), one ``jvp`` per direction."""
+    jax, jnp = ctx.jax, ctx.jnp
+    holomorphic = bool(jnp.iscomplexobj(a))
+
+    def total_det(m: Any) -> Any:
+        return jnp.sum(jnp.linalg.det(m))  # the stack's dets are independent
+
+    g: Callable[[Any], Any] = jax.grad(total_det, holomorphic=holomorphic)
+
+    def along(f: Callable[[Any], Any], e: Any) -> Callable[[Any], Any]:
+        return lambda m: jax.jvp(f, (m,), (e.astype(m.dtype),))[1]
+
+    batch = jnp.broadcast_shapes(a.shape, *(e.shape for e in dirs))
+    a = jnp.broadcast_to(a, batch)
+    for e in dirs:
+        g = along(g, jnp.broadcast_to(e, batch))
+    out = g(a)
+    return out / jnp.linalg.det(a)[..., None, None] if normalized else out
+
+
 cofactor_p = Primitive(
     "cofactor",
     impl=_cofactor_impl,
     abstract_eval=_cofactor_abstract_eval,
+    lower_jax=_cofactor_lower,
     jvp=_cofactor_jvp,
     vjp=_cofactor_vjp,
     taylor=TAYLOR_VIA_JVP,
@@ -1094,6 +1134,7 @@ det_p = Primitive(
     "det",
     impl=lambda a: np.linalg.det(a),
     abstract_eval=_det_abstract_eval,
+    lower_jax=lambda ctx, a: ctx.jnp.linalg.det(a),
     jvp=lambda primals, tangents, out: _inner(cofactor(primals[0]), tangents[0]),
     vjp=lambda ct, primals, out, needs: [ew.mul(_as_mat(ct), cofactor(primals[0]))],
     taylor=TAYLOR_VIA_JVP,
@@ -1160,6 +1201,7 @@ slogdet_p = Primitive(
     multiple_results=True,
     impl=lambda a: list(np.linalg.slogdet(a)),
     abstract_eval=_slogdet_abstract_eval,
+    lower_jax=lambda ctx, a: list(ctx.jnp.linalg.slogdet(a)),
     jvp=_slogdet_jvp,
     vjp=_slogdet_vjp,
     taylor=_slogdet_taylor,
@@ -1264,6 +1306,10 @@ eigh_p = Primitive(
     multiple_results=True,
     impl=_eigh_impl,
     abstract_eval=_eigh_abstract_eval,
+    # one triangle read, as numpy; each eigenvector's sign is XLA's choice
+    lower_jax=lambda ctx, a, *, lower: list(
+        ctx.jnp.linalg.eigh(a, UPLO="L" if lower else "U", symmetrize_input=False)
+    ),
     jvp=_eigh_jvp,
     vjp=_eigh_vjp,
     taylor=_eigh_taylor,
@@ -1370,6 +1416,7 @@ qr_p = Primitive(
     multiple_results=True,
     impl=lambda a: list(np.linalg.qr(a)),
     abstract_eval=_qr_abstract_eval,
+    lower_jax=lambda ctx, a: list(ctx.jnp.linalg.qr(a)),
     jvp=_qr_jvp,
     vjp=_qr_vjp,
     taylor=TAYLOR_VIA_JVP,
@@ -1550,6 +1597,11 @@ svd_p = Primitive(
     multiple_results=True,
     impl=_svd_impl,
     abstract_eval=_svd_abstract_eval,
+    lower_jax=lambda ctx, a, *, full_matrices, compute_uv: (
+        list(ctx.jnp.linalg.svd(a, full_matrices=full_matrices))
+        if compute_uv
+        else [ctx.jnp.linalg.svd(a, compute_uv=False)]
+    ),
     jvp=_svd_jvp,
     vjp=_svd_vjp,
     taylor=TAYLOR_VIA_JVP,
@@ -1605,6 +1657,7 @@ pinv_p = Primitive(
     "pinv",
     impl=lambda a, *, rcond: np.linalg.pinv(a, rcond=rcond),
     abstract_eval=_pinv_abstract_eval,
+    lower_jax=lambda ctx, a, *, rcond: ctx.jnp.linalg.pinv(a, rtol=rcond),
     jvp=_pinv_jvp,
     vjp=_pinv_vjp,
     taylor=TAYLOR_VIA_JVP,

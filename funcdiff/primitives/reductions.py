@@ -47,7 +47,7 @@ def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 # ---------------------------------------------------------------------------
 
 
-def _extremum(name: str, np_fn: Any) -> Primitive:
+def _extremum(name: str, np_fn: Any, jnp_name: str) -> Primitive:
     def impl(x: Array, *, axes: tuple[int, ...]) -> Array:
         return np_fn(x, axis=axes)
 
@@ -123,13 +123,15 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
         sparsity=spd.reduction("axes"),  # piecewise linear: no Hessian term
         samples=samples,
         taylor=taylor,
+        # jax.numpy's max and min propagate NaN, as numpy's do
+        lower_jax=lambda ctx, x, *, axes: getattr(ctx.jnp, jnp_name)(x, axis=axes),
     )
     prim_of.append(prim)
     return prim
 
 
-reduce_max_p = _extremum("reduce_max", np.max)
-reduce_min_p = _extremum("reduce_min", np.min)
+reduce_max_p = _extremum("reduce_max", np.max, "max")
+reduce_min_p = _extremum("reduce_min", np.min, "min")
 
 
 # ---------------------------------------------------------------------------
@@ -137,7 +139,7 @@ reduce_min_p = _extremum("reduce_min", np.min)
 # ---------------------------------------------------------------------------
 
 
-def _arg_extremum(name: str, np_fn: Any) -> Primitive:
+def _arg_extremum(name: str, np_fn: Any, jnp_name: str) -> Primitive:
     def impl(x: Array, *, axis: int, index_dtype: np.dtype[Any]) -> Array:
         return np.asarray(np_fn(x, axis=axis)).astype(index_dtype, copy=False)
 
@@ -172,11 +174,15 @@ def _arg_extremum(name: str, np_fn: Any) -> Primitive:
         rules=def_zero_derivative,
         batch=keep_axis_batch("axis", removes=True),
         samples=samples,
+        # (jax.numpy's argmax and argmin, like numpy's, give the first NaN's index)
+        lower_jax=lambda ctx, x, *, axis, index_dtype: getattr(ctx.jnp, jnp_name)(
+            x, axis=axis
+        ).astype(index_dtype),
     )
 
 
-argmax_p = _arg_extremum("argmax", np.argmax)
-argmin_p = _arg_extremum("argmin", np.argmin)
+argmax_p = _arg_extremum("argmax", np.argmax, "argmax")
+argmin_p = _arg_extremum("argmin", np.argmin, "argmin")
 
 
 # ---------------------------------------------------------------------------
@@ -210,6 +216,7 @@ cumsum_p = Primitive(
     "cumsum",
     impl=_cumsum_impl,
     abstract_eval=_cumsum_abstract_eval,
+    lower_jax=lambda ctx, x, *, axis, reverse: ctx.lax.cumsum(x, axis, reverse),
     rules=linear(_cumsum_transpose),
     sparsity=spd.cumsum_rule,
     batch=keep_axis_batch("axis"),

@@ -72,6 +72,9 @@ broadcast_in_dim_p = Primitive(
     impl=_bid_impl,
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_bid_abstract_eval,
+    lower_jax=lambda ctx, x, *, shape, broadcast_dimensions: ctx.lax.broadcast_in_dim(
+        x, shape, broadcast_dimensions
+    ),
     rules=linear(_bid_transpose),
     sparsity=spd.selection((0,)),
     batch=front_batch(
@@ -107,6 +110,7 @@ reshape_p = Primitive(
     emit=lambda x, *, new_sizes: f"np.reshape({x}, {new_sizes!r})",
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_reshape_abstract_eval,
+    lower_jax=lambda ctx, x, *, new_sizes: ctx.lax.reshape(x, new_sizes),
     rules=linear(lambda ct, x, *, new_sizes: reshape(ct, aval_of(x).shape)),
     sparsity=spd.selection((0,)),
     batch=front_batch(lambda n, *, new_sizes: {"new_sizes": (n, *new_sizes)}),
@@ -136,6 +140,7 @@ transpose_p = Primitive(
     emit=lambda x, *, permutation: f"np.transpose({x}, {permutation!r})",
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_transpose_abstract_eval,
+    lower_jax=lambda ctx, x, *, permutation: ctx.lax.transpose(x, permutation),
     rules=linear(
         lambda ct, x, *, permutation: transpose(ct, tuple(int(i) for i in np.argsort(permutation)))
     ),
@@ -173,6 +178,7 @@ reduce_sum_p = Primitive(
     impl=lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
     emit=lambda x, *, axes: f"np.sum({x}, axis={axes!r})",
     abstract_eval=_reduce_sum_abstract_eval,
+    lower_jax=lambda ctx, x, *, axes: ctx.lax.reduce_sum(x, axes),
     rules=linear(_reduce_sum_transpose),
     sparsity=spd.reduction("axes"),
     batch=front_batch(lambda n, *, axes: {"axes": shift(axes)}),

@@ -223,10 +223,23 @@ def _samples(rng: np.random.Generator) -> Samples:
     ]
 
 
+def _lower(ctx: Any, data: Any, b: Any, *, pattern: SparsePattern, transpose: bool) -> Any:
+    """A dense solve on XLA: the matrix assembled from the pattern (repeated
+    entries summed, as scipy's), solved by LU. Dense memory: fine to a few
+    thousand unknowns; a sparse direct solver on XLA is not portable yet."""
+    jnp = ctx.jnp
+    batch = jnp.broadcast_shapes(data.shape[:-1], b.shape[:-1])
+    rows, cols = (pattern.cols, pattern.rows) if transpose else (pattern.rows, pattern.cols)
+    a = jnp.zeros((*batch, pattern.n, pattern.n), data.dtype)
+    a = a.at[..., rows, cols].add(jnp.broadcast_to(data, (*batch, data.shape[-1])))
+    return jnp.linalg.solve(a, jnp.broadcast_to(b, (*batch, pattern.n))[..., None])[..., 0]
+
+
 sparse_solve_p = Primitive(
     "sparse_solve",
     impl=_impl,
     abstract_eval=_abstract_eval,
+    lower_jax=_lower,
     jvp=_jvp,
     vjp=_vjp,
     batch=vectorized_batch,

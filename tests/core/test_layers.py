@@ -4,7 +4,7 @@ and no import cycle spans more than one folder.
 Layers, bottom up (``LAYERS``): the ground (errors, pytrees, numpy
 compatibility) < ``core`` < first-order ``primitives`` < ``interpreters``
 (and the IR passes and the staging layer) < higher-order primitives (control
-flow, custom rules: they use the interpreters) < transforms and the
+flow, custom rules: they use the interpreters; the backends) < transforms and the
 user-facing families (api, jit, numpy, lax, nn, custom, debug, ...) < tools
 (optimize, plots, drawings and tables, the package root) < the CLI.
 
@@ -35,11 +35,13 @@ LAYERS: list[tuple[str, int]] = [
     ("funcdiff.interpreters", 3),
     ("funcdiff.passes", 3),
     ("funcdiff.primitives.control", 4),
+    ("funcdiff.backends", 4),
     ("funcdiff.higher_order", 4),
     ("funcdiff.api", 5),
     ("funcdiff.api_util", 5),
     ("funcdiff._jet", 5),
     ("funcdiff.jit", 5),
+    ("funcdiff.xla", 5),
     ("funcdiff.numpy", 5),
     ("funcdiff.lax", 5),
     ("funcdiff.nn", 5),
