@@ -16,9 +16,13 @@ from funcdiff.numpy._indexing import __all__ as _indexing_all
 from funcdiff.numpy._linear import *  # noqa: F403
 from funcdiff.numpy._linear import __all__ as _linear_all
 from funcdiff.numpy._methods import install_tracer_methods
+from funcdiff.numpy._misc import *  # noqa: F403
+from funcdiff.numpy._misc import __all__ as _misc_all
 from funcdiff.numpy._reductions import *  # noqa: F403
 from funcdiff.numpy._reductions import __all__ as _reductions_all
 from funcdiff.numpy._shape import *  # noqa: F403
+from funcdiff.numpy._stats import *  # noqa: F403
+from funcdiff.numpy._stats import __all__ as _stats_all
 from funcdiff.numpy._shape import __all__ as _shape_all
 from funcdiff.numpy._shape import _slice_axis as _slice_axis
 from funcdiff.numpy._ufuncs import *  # noqa: F403
@@ -37,8 +41,10 @@ __all__ = [
     *_creation_all,
     *_indexing_all,
     *_linear_all,
+    *_misc_all,
     *_reductions_all,
     *_shape_all,
+    *_stats_all,
     *_ufuncs_all,
     "ConstantArray",
     "linalg",
