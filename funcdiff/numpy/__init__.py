@@ -18,6 +18,8 @@ from funcdiff.numpy._linear import __all__ as _linear_all
 from funcdiff.numpy._methods import install_tracer_methods
 from funcdiff.numpy._misc import *  # noqa: F403
 from funcdiff.numpy._misc import __all__ as _misc_all
+from funcdiff.numpy._poly import *  # noqa: F403
+from funcdiff.numpy._poly import __all__ as _poly_all
 from funcdiff.numpy._reductions import *  # noqa: F403
 from funcdiff.numpy._reductions import __all__ as _reductions_all
 from funcdiff.numpy._shape import *  # noqa: F403
@@ -42,6 +44,7 @@ __all__ = [
     *_indexing_all,
     *_linear_all,
     *_misc_all,
+    *_poly_all,
     *_reductions_all,
     *_shape_all,
     *_stats_all,
