@@ -22,6 +22,8 @@ from funcdiff.numpy._poly import *  # noqa: F403
 from funcdiff.numpy._poly import __all__ as _poly_all
 from funcdiff.numpy._reductions import *  # noqa: F403
 from funcdiff.numpy._reductions import __all__ as _reductions_all
+from funcdiff.numpy._sets import *  # noqa: F403
+from funcdiff.numpy._sets import __all__ as _sets_all
 from funcdiff.numpy._shape import *  # noqa: F403
 from funcdiff.numpy._stats import *  # noqa: F403
 from funcdiff.numpy._stats import __all__ as _stats_all
@@ -46,6 +48,7 @@ __all__ = [
     *_misc_all,
     *_poly_all,
     *_reductions_all,
+    *_sets_all,
     *_shape_all,
     *_stats_all,
     *_ufuncs_all,
