@@ -15,6 +15,8 @@ from funcdiff.numpy._indexing import *  # noqa: F403
 from funcdiff.numpy._indexing import __all__ as _indexing_all
 from funcdiff.numpy._linear import *  # noqa: F403
 from funcdiff.numpy._linear import __all__ as _linear_all
+from funcdiff.numpy._manip import *  # noqa: F403
+from funcdiff.numpy._manip import __all__ as _manip_all
 from funcdiff.numpy._methods import install_tracer_methods
 from funcdiff.numpy._misc import *  # noqa: F403
 from funcdiff.numpy._misc import __all__ as _misc_all
@@ -45,6 +47,7 @@ __all__ = [
     *_creation_all,
     *_indexing_all,
     *_linear_all,
+    *_manip_all,
     *_misc_all,
     *_poly_all,
     *_reductions_all,

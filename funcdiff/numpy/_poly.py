@@ -117,9 +117,7 @@ def _conv(name: str, a: Any, v: Any, mode: str, corr: bool) -> Array:
         raise ValueError(f"{name}: mode must be 'full', 'same' or 'valid', got {mode!r}")
     x, y = asarray_arg(a), asarray_arg(v)
     if len(shape_of(x)) != 1 or len(shape_of(y)) != 1:
-        raise ValueError(
-            f"{name}: a and v must be 1-D, got shapes {shape_of(x)} and {shape_of(y)}"
-        )
+        raise ValueError(f"{name}: a and v must be 1-D, got shapes {shape_of(x)} and {shape_of(y)}")
     x, y = promote(x, y)
     if dtype_of(x) == np.bool_:
         x, y = ew.convert(x, np.int64), ew.convert(y, np.int64)
