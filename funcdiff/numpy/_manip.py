@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +34,8 @@ from funcdiff.numpy._core import (
     promote,
     shape_of,
 )
-from funcdiff.numpy._indexing import _update
+from funcdiff.errors import ConcretizationError
+from funcdiff.numpy._indexing import _update, getitem
 from funcdiff.numpy._linear import matmul
 from funcdiff.numpy._reductions import sum as _sum
 from funcdiff.numpy._shape import (
@@ -43,6 +45,7 @@ from funcdiff.numpy._shape import (
     ravel,
     reshape,
     split,
+    stack,
     take,
     transpose,
 )
@@ -961,6 +964,122 @@ def einsum_path(subscripts: Any, *operands: Any, optimize: Any = "greedy") -> tu
     return np.einsum_path(subscripts, *shaped, optimize=optimize)  # type: ignore[no-any-return]
 
 
+# ---------------------------------------------------------------------------
+# vectorize
+# ---------------------------------------------------------------------------
+
+_DIMS = r"\((?:\w+(?:,\s*\w+)*)?\)"
+
+
+def _parse_signature(sig: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    sig = sig.replace(" ", "")
+    if not re.fullmatch(rf"{_DIMS}(?:,{_DIMS})*->{_DIMS}(?:,{_DIMS})*", sig):
+        raise ValueError(f"vectorize: not a valid gufunc signature: {sig!r}")
+    ins, outs = sig.split("->")
+
+    def groups(part: str) -> list[tuple[str, ...]]:
+        return [tuple(d for d in g.split(",") if d) for g in re.findall(r"\(([^)]*)\)", part)]
+
+    return groups(ins), groups(outs)
+
+
+class vectorize:  # noqa: N801 - numpy's name
+    """Vectorize a function of scalars (or of core arrays given by a gufunc
+    ``signature`` such as ``"(n),(n)->()"``) over the broadcast leading
+    axes of its arguments, through ``vmap``: traceable and differentiable.
+    A function with Python control flow on the values cannot be traced; on
+    concrete inputs it then runs as a Python loop (still differentiable).
+    ``excluded`` names positions or keywords passed through unchanged.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> f = fnp.vectorize(lambda a, b: a - b if a > b else a + b)
+    >>> f(np.array([1.0, 4.0]), 2.0)
+    array([3., 2.])
+    """
+
+    def __init__(
+        self,
+        pyfunc: Callable[..., Any],
+        otypes: Any = None,
+        doc: str | None = None,
+        excluded: Any = None,
+        cache: bool = False,
+        signature: str | None = None,
+    ) -> None:
+        self.pyfunc = pyfunc
+        self.otypes = otypes
+        self.excluded = set(excluded or ())
+        self.signature = signature
+        self.__doc__ = doc if doc is not None else pyfunc.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from funcdiff.api import vmap
+
+        pos = [i for i in range(len(args)) if i not in self.excluded]
+        keys = [k for k in kwargs if k not in self.excluded]
+        vals = [asarray_arg(args[i]) for i in pos] + [asarray_arg(kwargs[k]) for k in keys]
+        if self.signature is None:
+            core_in: list[tuple[str, ...]] = [()] * len(vals)
+            core_out: list[tuple[str, ...]] | None = None
+        else:
+            core_in, core_out = _parse_signature(self.signature)
+            if len(core_in) != len(vals):
+                raise TypeError(
+                    f"vectorize: signature {self.signature!r} has {len(core_in)} inputs, "
+                    f"got {len(vals)} vectorized arguments"
+                )
+        loops = []
+        for v, core in zip(vals, core_in, strict=True):
+            nd = len(shape_of(v))
+            if nd < len(core):
+                raise ValueError(
+                    f"vectorize: an input has {nd} dimensions, fewer than its core dimensions {core}"
+                )
+            loops.append(tuple(shape_of(v))[: nd - len(core)])
+        loop = tuple(np.broadcast_shapes(*loops)) if loops else ()
+        p = math.prod(loop)
+        flat = []
+        for v, core in zip(vals, core_in, strict=True):
+            cshape = tuple(shape_of(v))[len(shape_of(v)) - len(core) :]
+            flat.append(reshape(broadcast_to(v, loop + cshape), (p, *cshape)))
+
+        def call(*xs: Any) -> Any:
+            a = list(args)
+            kw = dict(kwargs)
+            for i, x in zip(pos, xs[: len(pos)], strict=True):
+                a[i] = x
+            for k, x in zip(keys, xs[len(pos) :], strict=True):
+                kw[k] = x
+            out = self.pyfunc(*a, **kw)
+            if isinstance(out, tuple):
+                return tuple(asarray_arg(o) for o in out)
+            return asarray_arg(out)
+
+        if not vals:
+            return call()
+        if p == 0:
+            raise ValueError("vectorize: cannot call a vectorized function on empty input")
+        try:
+            out = vmap(call)(*flat)
+        except ConcretizationError:
+            # Python control flow on the values: with concrete inputs, loop
+            if any(concrete_or_none(v) is None for v in flat):
+                raise
+            items = [call(*[getitem(v, i) for v in flat]) for i in range(p)]
+            if isinstance(items[0], tuple):
+                out = tuple(stack([it[k] for it in items]) for k in range(len(items[0])))
+            else:
+                out = stack(items)
+        outs = list(out) if isinstance(out, tuple) else [out]
+        res = []
+        for k, o in enumerate(outs):
+            r = reshape(o, loop + tuple(shape_of(o))[1:])
+            if self.otypes:
+                r = ew.convert(r, np.dtype(self.otypes[k]))
+            res.append(r)
+        return tuple(res) if isinstance(out, tuple) else res[0]
+
+
 __all__ = [
     "append",
     "apply_along_axis",
@@ -1002,5 +1121,6 @@ __all__ = [
     "unstack",
     "vecdot",
     "vecmat",
+    "vectorize",
     "vsplit",
 ]
