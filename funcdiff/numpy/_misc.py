@@ -277,7 +277,10 @@ def modf(x: ArrayLike, /) -> tuple[Array, Array]:
     _no_complex("modf", x)
     dt = dtype_of(x)
     i = ew.select(ew.eq(x, dt.type(0)), x, trunc(x))  # modf(-0.0) is (-0.0, -0.0)
-    f = ew.select(isinf(x), ew.mul(ew.sign(x), dt.type(0)), ew.sub(x, i))
+    d = ew.sub(x, i)
+    # a zero fraction keeps x's sign (modf(-3.0) is (-0.0, -3.0)), as does inf's
+    zero = ew.mul(ew.select(isinf(x), ew.sign(x), x), dt.type(0))
+    f = ew.select(ew.logical_or(isinf(x), ew.eq(d, dt.type(0))), zero, d)
     return f, i
 
 
