@@ -148,10 +148,10 @@ def signbit(x: ArrayLike, /) -> Array:
         return ew.ne(ew.convert(x, np.bool_), ew.convert(x, np.bool_))
     if dt.kind == "i":
         return ew.lt(x, dt.type(0))
-    # -0.0: 1 / -0.0 is -inf
+    # -0.0: atan2(0, -0.0) is pi, atan2(0, 0.0) is 0
     zero = ew.eq(x, dt.type(0))
-    inv = ew.div(dt.type(1), ew.select(zero, x, dt.type(1)))
-    return ew.logical_or(ew.lt(x, dt.type(0)), ew.logical_and(zero, ew.lt(inv, dt.type(0))))
+    neg_zero = ew.gt(ew.atan2(np.zeros(shape_of(x), dt), ew.select(zero, x, dt.type(1))), dt.type(1))
+    return ew.logical_or(ew.lt(x, dt.type(0)), ew.logical_and(zero, neg_zero))
 
 
 def copysign(x1: ArrayLike, x2: ArrayLike, /) -> Array:
@@ -447,7 +447,7 @@ def allclose(
     """True when every pair is ``isclose`` (a bool array, zero derivative).
 
     >>> import funcdiff.numpy as fnp
-    >>> bool(fnp.allclose([1.0, 2.0], [1.0, 2.0 + 1e-10]))
+    >>> print(fnp.allclose([1.0, 2.0], [1.0, 2.0 + 1e-10]))
     True
     """
     return _all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -457,8 +457,8 @@ def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array:
     """True when the shapes are equal and so is every element (bool).
 
     >>> import funcdiff.numpy as fnp
-    >>> bool(fnp.array_equal([1, 2], [1, 2])), bool(fnp.array_equal([1, 2], [1, 2, 3]))
-    (True, False)
+    >>> print(fnp.array_equal([1, 2], [1, 2]), fnp.array_equal([1, 2], [1, 2, 3]))
+    True False
     """
     x, y = asarray_arg(a1), asarray_arg(a2)
     if shape_of(x) != shape_of(y):
@@ -474,7 +474,7 @@ def array_equiv(a1: ArrayLike, a2: ArrayLike) -> Array:
     """True when the shapes broadcast together and every element is equal.
 
     >>> import funcdiff.numpy as fnp
-    >>> bool(fnp.array_equiv([1, 2], [[1, 2], [1, 2]]))
+    >>> print(fnp.array_equiv([1, 2], [[1, 2], [1, 2]]))
     True
     """
     x, y = asarray_arg(a1), asarray_arg(a2)

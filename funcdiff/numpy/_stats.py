@@ -1088,7 +1088,7 @@ def histogram(
     >>> import funcdiff.numpy as fnp, numpy as np
     >>> counts, edges = fnp.histogram(np.array([0.0, 0.5, 1.0, 3.0]), bins=3)
     >>> counts
-    array([3, 0, 1])
+    array([2, 1, 1])
     """
     x = ravel(asarray_arg(a))
     edges = _edges("histogram", x, bins, range)
