@@ -6,6 +6,8 @@ scalars and lists, and tracers; outside any transform they return numpy
 arrays.
 """
 
+import numpy as _np
+
 from funcdiff.numpy import _indexing as _indexing
 from funcdiff.numpy import linalg as linalg
 from funcdiff.numpy._core import ConstantArray as ConstantArray
@@ -27,10 +29,10 @@ from funcdiff.numpy._reductions import __all__ as _reductions_all
 from funcdiff.numpy._sets import *  # noqa: F403
 from funcdiff.numpy._sets import __all__ as _sets_all
 from funcdiff.numpy._shape import *  # noqa: F403
-from funcdiff.numpy._stats import *  # noqa: F403
-from funcdiff.numpy._stats import __all__ as _stats_all
 from funcdiff.numpy._shape import __all__ as _shape_all
 from funcdiff.numpy._shape import _slice_axis as _slice_axis
+from funcdiff.numpy._stats import *  # noqa: F403
+from funcdiff.numpy._stats import __all__ as _stats_all
 from funcdiff.numpy._ufuncs import *  # noqa: F403
 from funcdiff.numpy._ufuncs import __all__ as _ufuncs_all
 
@@ -42,6 +44,7 @@ e = 2.718281828459045
 inf = float("inf")
 nan = float("nan")
 newaxis = None
+bool = _np.bool_  # noqa: A001 - numpy 2 / array API name
 
 __all__ = [
     *_creation_all,
@@ -62,4 +65,5 @@ __all__ = [
     "inf",
     "nan",
     "newaxis",
+    "bool",
 ]

@@ -25,6 +25,7 @@ import numpy as np
 from funcdiff.api_util import concrete_or_none, concrete_or_raise
 from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import ArrayLike, DTypeLike
+from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import (
     Array,
     asarray_arg,
@@ -34,7 +35,6 @@ from funcdiff.numpy._core import (
     promote,
     shape_of,
 )
-from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._indexing import _update, getitem
 from funcdiff.numpy._linear import matmul
 from funcdiff.numpy._reductions import sum as _sum
@@ -73,7 +73,7 @@ def _pick_codes(codes: np.ndarray, x: Array, values: Array | None = None) -> Arr
     codes = np.asarray(codes, np.int64)
     xf = ravel(x)
     if codes.size == 0:
-        return ew.convert(np.zeros(codes.shape), dtype_of(x))  # type: ignore[no-any-return]
+        return ew.convert(np.zeros(codes.shape), dtype_of(x))
     from_x = ix.gather(xf, np.maximum(codes, 0), 0) if shape_of(xf)[0] else None
     if values is None or not np.any(codes < 0):
         assert from_x is not None
@@ -142,7 +142,7 @@ def resize(a: ArrayLike, new_shape: int | Sequence[int]) -> Array:
     x = asarray_arg(a)
     shape = (new_shape,) if isinstance(new_shape, int) else tuple(new_shape)
     if math.prod(shape_of(x)) == 0:
-        return ew.convert(np.zeros(shape), dtype_of(x))  # type: ignore[no-any-return]
+        return ew.convert(np.zeros(shape), dtype_of(x))
     codes = np.resize(_codes(tuple(shape_of(x))), shape)
     return _pick_codes(codes, x)
 
@@ -509,7 +509,7 @@ def indices(dimensions: Sequence[int], dtype: DTypeLike = int, sparse: bool = Fa
     >>> fnp.indices((2, 3)).shape
     (2, 2, 3)
     """
-    r = np.indices(tuple(dimensions), dtype=dtype, sparse=sparse)
+    r = np.indices(tuple(dimensions), dtype=dtype, sparse=sparse)  # type: ignore[call-overload]
     return tuple(constant(np.asarray(g)) for g in r) if sparse else constant(r)
 
 
@@ -671,7 +671,7 @@ def ravel_multi_index(
             iv = _index_mode("ravel_multi_index", iv, d, md)
         term = ew.mul(iv, _I64.type(s))
         out = term if out is None else ew.add(out, term)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def unravel_index(indices: ArrayLike, shape: Sequence[int], order: str = "C") -> tuple[Array, ...]:
@@ -735,7 +735,7 @@ def select(
     out: Any = broadcast_to(vals[-1], shape)
     for c, v in zip(reversed(conds), reversed(vals[:-1]), strict=True):
         out = ew.select(broadcast_to(c, shape), broadcast_to(v, shape), out)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: Any) -> Array:
@@ -778,7 +778,7 @@ def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any, 
             ew.convert(broadcast_to(asarray_arg(val), shape_of(xv)), dt),
             out,
         )
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def apply_along_axis(
@@ -808,7 +808,7 @@ def apply_along_axis(
     out = reshape(out, lead + oshape)
     k = len(oshape)
     if k == 0:
-        return out  # type: ignore[no-any-return]
+        return out
     src = list(range(len(lead), len(lead) + k))
     dst = list(range(ax, ax + k))
     return moveaxis(out, src, dst)
@@ -961,7 +961,7 @@ def einsum_path(subscripts: Any, *operands: Any, optimize: Any = "greedy") -> tu
         np.broadcast_to(np.zeros((), dtype_of(o)), shape_of(o)) if isinstance(o, Tracer) else o
         for o in operands
     ]
-    return np.einsum_path(subscripts, *shaped, optimize=optimize)  # type: ignore[no-any-return]
+    return np.einsum_path(subscripts, *shaped, optimize=optimize)
 
 
 # ---------------------------------------------------------------------------
@@ -983,7 +983,7 @@ def _parse_signature(sig: str) -> tuple[list[tuple[str, ...]], list[tuple[str, .
     return groups(ins), groups(outs)
 
 
-class vectorize:  # noqa: N801 - numpy's name
+class vectorize:
     """Vectorize a function of scalars (or of core arrays given by a gufunc
     ``signature`` such as ``"(n),(n)->()"``) over the broadcast leading
     axes of its arguments, through ``vmap``: traceable and differentiable.
@@ -1020,9 +1020,8 @@ class vectorize:  # noqa: N801 - numpy's name
         vals = [asarray_arg(args[i]) for i in pos] + [asarray_arg(kwargs[k]) for k in keys]
         if self.signature is None:
             core_in: list[tuple[str, ...]] = [()] * len(vals)
-            core_out: list[tuple[str, ...]] | None = None
         else:
-            core_in, core_out = _parse_signature(self.signature)
+            core_in = _parse_signature(self.signature)[0]
             if len(core_in) != len(vals):
                 raise TypeError(
                     f"vectorize: signature {self.signature!r} has {len(core_in)} inputs, "
@@ -1033,7 +1032,7 @@ class vectorize:  # noqa: N801 - numpy's name
             nd = len(shape_of(v))
             if nd < len(core):
                 raise ValueError(
-                    f"vectorize: an input has {nd} dimensions, fewer than its core dimensions {core}"
+                    f"vectorize: an input has {nd} dimensions, fewer than its core dims {core}"
                 )
             loops.append(tuple(shape_of(v))[: nd - len(core)])
         loop = tuple(np.broadcast_shapes(*loops)) if loops else ()

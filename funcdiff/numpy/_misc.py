@@ -76,7 +76,6 @@ uint = np.uint
 cdouble = np.complex128
 csingle = np.complex64
 complex_ = np.complex128
-bool = np.bool_  # noqa: A001
 object_ = np.object_
 character = np.character
 flexible = np.flexible
@@ -150,7 +149,9 @@ def signbit(x: ArrayLike, /) -> Array:
         return ew.lt(x, dt.type(0))
     # -0.0: atan2(0, -0.0) is pi, atan2(0, 0.0) is 0
     zero = ew.eq(x, dt.type(0))
-    neg_zero = ew.gt(ew.atan2(np.zeros(shape_of(x), dt), ew.select(zero, x, dt.type(1))), dt.type(1))
+    neg_zero = ew.gt(
+        ew.atan2(np.zeros(shape_of(x), dt), ew.select(zero, x, dt.type(1))), dt.type(1)
+    )
     return ew.logical_or(ew.lt(x, dt.type(0)), ew.logical_and(zero, neg_zero))
 
 
@@ -254,13 +255,13 @@ def frexp(x: ArrayLike, /) -> tuple[Array, Array]:
     >>> print(float(m), int(e))
     0.75 4
     """
-    x = asarray_arg(x)
-    _no_complex("frexp", x)
-    dt = _float_of(x)
-    x = ew.convert(x, dt)
-    e = _exponent(x, dt)
-    m = _scale2(x, ew.neg(e), dt)
-    m = ew.select(isfinite(x), m, x)
+    xv = asarray_arg(x)
+    _no_complex("frexp", xv)
+    dt = _float_of(xv)
+    xv = ew.convert(xv, dt)
+    e = _exponent(xv, dt)
+    m = _scale2(xv, ew.neg(e), dt)
+    m = ew.select(isfinite(xv), m, xv)
     return m, ew.convert(e, np.int32)
 
 
@@ -462,7 +463,7 @@ def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> Array:
     """
     x, y = asarray_arg(a1), asarray_arg(a2)
     if shape_of(x) != shape_of(y):
-        return np.bool_(False)
+        return np.bool_(False)  # type: ignore[return-value]  # numpy scalars are arrays here
     x, y = promote(x, y)
     eq = ew.eq(x, y)
     if equal_nan and dtype_of(x).kind in "fc":
@@ -481,7 +482,7 @@ def array_equiv(a1: ArrayLike, a2: ArrayLike) -> Array:
     try:
         np.broadcast_shapes(shape_of(x), shape_of(y))
     except ValueError:
-        return np.bool_(False)
+        return np.bool_(False)  # type: ignore[return-value]  # numpy scalars are arrays here
     x, y = promote(x, y)
     return _all(ew.eq(x, y))
 
@@ -525,7 +526,7 @@ def gcd(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         r = remainder(p, ew.select(nz, q, dt.type(1)))
         return ew.select(nz, q, p), ew.select(nz, r, q)
 
-    return lax.while_loop(cond, body, (a, b))[0]  # type: ignore[no-any-return]
+    return lax.while_loop(cond, body, (a, b))[0]
 
 
 def lcm(x1: ArrayLike, x2: ArrayLike, /) -> Array:
@@ -554,7 +555,7 @@ def broadcast_shapes(*shapes: Sequence[int] | int) -> tuple[int, ...]:
     >>> fnp.broadcast_shapes((2, 1), (3,))
     (2, 3)
     """
-    return tuple(int(n) for n in np.broadcast_shapes(*shapes))  # type: ignore[arg-type]
+    return tuple(int(n) for n in np.broadcast_shapes(*shapes))
 
 
 def iterable(y: object) -> bool:
@@ -698,7 +699,9 @@ class _Grid:
     def __getitem__(self, key: Any) -> Any:
         grid = np.ogrid[key] if self._sparse else np.mgrid[key]
         if isinstance(grid, (list, tuple)):
-            return [constant(np.asarray(g)) for g in grid] if self._sparse else constant(grid)
+            if self._sparse:
+                return [constant(np.asarray(g)) for g in grid]
+            return constant(np.asarray(grid))
         return constant(np.asarray(grid))
 
 
@@ -742,7 +745,6 @@ __all__ = [
     "atan",
     "atan2",
     "atanh",
-    "bool",
     "broadcast_shapes",
     "c_",
     "cdouble",

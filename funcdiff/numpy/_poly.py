@@ -52,8 +52,8 @@ def polyval(p: ArrayLike, x: ArrayLike) -> Array:
     n = shape_of(pv)[0] if len(shape_of(pv)) else 1
     out: Any = ew.mul(xv, dtype_of(xv).type(0))
     for i in range(n):
-        out = ew.add(ew.mul(out, xv), pv[i])  # type: ignore[index]
-    return out  # type: ignore[no-any-return]
+        out = ew.add(ew.mul(out, xv), pv[i])
+    return out
 
 
 def polyadd(a1: ArrayLike, a2: ArrayLike) -> Array:
@@ -167,11 +167,11 @@ def polydiv(u: ArrayLike, v: ArrayLike, *, trim_leading_zeros: bool = False) -> 
     """
     uu, vv = promote_float(_coeffs("polydiv", u), _coeffs("polydiv", v))
     n, m = shape_of(uu)[0], shape_of(vv)[0]
-    scale = ew.div(1.0, vv[0])  # type: ignore[index]
+    scale = ew.div(1.0, vv[0])
     r = uu
     qs = []
     for k in range(max(n - m + 1, 0)):
-        c = ew.mul(r[k], scale)  # type: ignore[index]
+        c = ew.mul(r[k], scale)
         qs.append(c)
         r = ew.sub(r, ix.pad(ew.mul(c, vv), dtype_of(r).type(0), ((k, n - m - k, 0),)))
     q = stack(qs) if qs else ew.convert(np.zeros(1), dtype_of(uu))
@@ -182,7 +182,7 @@ def polydiv(u: ArrayLike, v: ArrayLike, *, trim_leading_zeros: bool = False) -> 
         k = 0
         while k < n - 1 and np.allclose(rc[k], 0, rtol=1e-14):
             k += 1
-        r = r[k:]  # type: ignore[index]
+        r = r[k:]
     return q, r
 
 
@@ -201,7 +201,7 @@ def polyder(p: ArrayLike, m: int = 1) -> Array:
     for _ in range(m):
         n = shape_of(x)[0]
         if n <= 1:
-            return ew.convert(np.zeros(1), dtype_of(x))  # type: ignore[no-any-return]
+            return ew.convert(np.zeros(1), dtype_of(x))
         powers = np.arange(n - 1, 0, -1).astype(dtype_of(x))
         x = ew.mul(ix.slice_axis(x, 0, n - 1, 0), powers)
     return x
@@ -231,7 +231,7 @@ def polyint(p: ArrayLike, m: int = 1, k: ArrayLike | None = None) -> Array:
     for i in range(m):
         n = shape_of(x)[0]
         div = np.arange(n, 0, -1).astype(ew.real_dtype(dtype_of(x)))
-        x = concatenate([ew.div(x, div), sh.reshape(ks[i], (1,))])  # type: ignore[index]
+        x = concatenate([ew.div(x, div), sh.reshape(ks[i], (1,))])
     return x
 
 
@@ -260,7 +260,7 @@ def poly(seq_of_zeros: ArrayLike) -> Array:
     dt = dtype_of(z)
     out: Any = ew.convert(np.ones(1), dt)
     for i in range(shape_of(z)[0]):
-        out = convolve(out, stack([dt.type(1), ew.neg(z[i])]))  # type: ignore[index]
+        out = convolve(out, stack([dt.type(1), ew.neg(z[i])]))
     if dt.kind == "c":
         zc = concrete_or_none(z)
         if zc is not None:
@@ -268,7 +268,7 @@ def poly(seq_of_zeros: ArrayLike) -> Array:
             neg = np.sort_complex(np.conjugate(zc[zc.imag < 0]))
             if len(pos) == len(neg) and np.all(pos == neg):
                 out = ew.real(out)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> Array:
@@ -295,7 +295,7 @@ def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> Arra
         cols.append(cur)
         cur = ew.mul(cur, xv)
     if not cols:
-        return ew.convert(np.zeros((shape_of(xv)[0], 0)), dtype_of(xv))  # type: ignore[no-any-return]
+        return ew.convert(np.zeros((shape_of(xv)[0], 0)), dtype_of(xv))
     if not increasing:
         cols = cols[::-1]
     return stack(cols, axis=1)

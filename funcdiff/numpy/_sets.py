@@ -64,7 +64,7 @@ def _unique_core(
         k = 0 if size is None else size
         z = np.zeros(k, _I64)
         vals = np.full(k, 0 if fill_value is None else fill_value, dtype_of(x))
-        return vals, z, np.zeros(0, _I64), z  # type: ignore[return-value]
+        return vals, z, np.zeros(0, _I64), z
     xc = ew.stop_gradient(x)
     perm = ix.argsort(xc, 0)
     xs = ix.gather(x, perm, 0)
@@ -126,7 +126,7 @@ def unique(
     """
     if axis is not None:
         c = concrete_or_raise(ar, "unique with axis=")
-        return np.unique(
+        return np.unique(  # type: ignore[call-overload]
             c,
             return_index=return_index,
             return_inverse=return_inverse,
@@ -214,7 +214,7 @@ def intersect1d(
     >>> fnp.intersect1d([1, 3, 4, 3], [3, 1, 2, 1])
     array([1, 3])
     """
-    r = np.intersect1d(
+    r = np.intersect1d(  # type: ignore[call-overload]
         _concrete(ar1, "intersect1d"),
         _concrete(ar2, "intersect1d"),
         assume_unique=assume_unique,
@@ -287,7 +287,7 @@ def isin(
     else:
         eq = ew.eq(sh.reshape(e, (*shp, 1)), t)
         r = _any(eq, axis=-1)
-    return logical_not(r) if invert else r  # type: ignore[no-any-return]
+    return logical_not(r) if invert else r
 
 
 def trim_zeros(filt: ArrayLike, trim: str = "fb") -> Array:
@@ -338,7 +338,7 @@ def lexsort(keys: ArrayLike | Sequence[ArrayLike], axis: int = -1) -> Array:
     shp = np.broadcast_shapes(*[shape_of(k) for k in ks])
     ks = [sh.broadcast_to(k, shp) for k in ks]
     if len(shp) == 0:
-        return np.zeros(1, _I64)  # type: ignore[return-value]
+        return np.zeros(1, _I64)
     perm = argsort(ks[0], axis=axis)
     for k in ks[1:]:
         perm = take_along_axis(perm, argsort(take_along_axis(k, perm, axis), axis=axis), axis)

@@ -44,7 +44,6 @@ from funcdiff.numpy._reductions import (
     mean,
     prod,
     std,
-    sum,
     var,
 )
 from funcdiff.numpy._reductions import (
@@ -56,6 +55,7 @@ from funcdiff.numpy._reductions import (
 from funcdiff.numpy._reductions import (
     min as _min,
 )
+from funcdiff.numpy._reductions import sum as _sum
 from funcdiff.numpy._shape import (
     _slice_axis,
     atleast_2d,
@@ -124,7 +124,7 @@ def diff(
     if nd == 0:
         raise ValueError("diff: requires input that is at least one dimensional")
     ax = _one_axis("diff", axis, shape_of(x))
-    parts = []
+    parts: list[Any] = []
     for extra in (prepend, append):
         if extra is _NoValue:
             parts.append(None)
@@ -204,7 +204,7 @@ def _gradient_axis(f: Array, ax: int, h: Any, edge_order: int) -> Array:
                 f"length {n} of axis {ax}"
             )
         dx = diff(h)
-        dx1, dx2 = dx[:-1], dx[1:]  # type: ignore[index]
+        dx1, dx2 = dx[:-1], dx[1:]
         a = ew.neg(ew.div(dx2, ew.mul(dx1, ew.add(dx1, dx2))))
         b = ew.div(ew.sub(dx2, dx1), ew.mul(dx1, dx2))
         c = ew.div(dx1, ew.mul(dx2, ew.add(dx1, dx2)))
@@ -213,15 +213,15 @@ def _gradient_axis(f: Array, ax: int, h: Any, edge_order: int) -> Array:
             ew.mul(_along(c, ax, nd), s(2, n)),
         )
         if edge_order == 1:
-            first = ew.div(ew.sub(at(1), at(0)), dx[0])  # type: ignore[index]
-            last = ew.div(ew.sub(at(-1), at(-2)), dx[-1])  # type: ignore[index]
+            first = ew.div(ew.sub(at(1), at(0)), dx[0])
+            last = ew.div(ew.sub(at(-1), at(-2)), dx[-1])
         else:
-            d1, d2 = dx[0], dx[1]  # type: ignore[index]
+            d1, d2 = dx[0], dx[1]
             a0 = ew.neg(ew.div(ew.add(ew.mul(d1, 2.0), d2), ew.mul(d1, ew.add(d1, d2))))
             b0 = ew.div(ew.add(d1, d2), ew.mul(d1, d2))
             c0 = ew.neg(ew.div(d1, ew.mul(d2, ew.add(d1, d2))))
             first = ew.add(ew.add(ew.mul(at(0), a0), ew.mul(at(1), b0)), ew.mul(at(2), c0))
-            d1, d2 = dx[-2], dx[-1]  # type: ignore[index]
+            d1, d2 = dx[-2], dx[-1]
             a1 = ew.div(d2, ew.mul(d1, ew.add(d1, d2)))
             b1 = ew.neg(ew.div(ew.add(d2, d1), ew.mul(d1, d2)))
             c1 = ew.div(ew.add(ew.mul(d2, 2.0), d1), ew.mul(d2, ew.add(d1, d2)))
@@ -290,7 +290,7 @@ def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: i
             d = _along(d, ax, nd)
     hi, lo = _slice_axis(yv, 1, n, ax), _slice_axis(yv, 0, builtins.max(n - 1, 0), ax)
     (avg,) = promote_float(ew.add(hi, lo))
-    return sum(
+    return _sum(
         ew.mul(d, ew.div(avg, 2.0)) if not isinstance(d, float) else ew.mul(ew.div(avg, 2.0), d),
         axis=ax,
     )
@@ -348,7 +348,7 @@ def _cumulative(
         shp[ax] = 1
         first = ew.convert(np.full(tuple(shp), init), dtype_of(out))
         out = concatenate([first, out], axis=ax)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def cumulative_sum(
@@ -426,7 +426,7 @@ def searchsorted(
     vshape = shape_of(vals)
     lo: Any = np.zeros(vshape, _I64)
     if n == 0:
-        return lo  # type: ignore[no-any-return]
+        return lo
     hi: Any = np.full(vshape, n, _I64)
     pred = _lt_nan if side == "left" else _le_nan
     for _ in range(math.ceil(math.log2(n + 1))):
@@ -434,7 +434,7 @@ def searchsorted(
         am = ix.gather(arr, ew.minimum(mid, _I64.type(n - 1)), 0)
         right = ew.logical_and(pred(am, vals), ew.lt(lo, hi))
         lo, hi = ew.select(right, ew.add(mid, _I64.type(1)), lo), ew.select(right, hi, mid)
-    return lo  # type: ignore[no-any-return]
+    return lo
 
 
 def _is_increasing(bins: Any) -> bool | None:
@@ -465,7 +465,7 @@ def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False) -> Array:
         n = shape_of(b)[0]
         rev = ix.rev(b, (0,))
         idx = searchsorted(rev, x, side="left" if right else "right")
-        return ew.sub(_I64.type(n), idx)  # type: ignore[no-any-return]
+        return ew.sub(_I64.type(n), idx)
     return searchsorted(b, x, side="left" if right else "right")
 
 
@@ -504,12 +504,12 @@ def interp(
         xpv = remainder(xpv, per)
         order = ix.argsort(ew.stop_gradient(xpv), 0)
         xpv, fpv = ix.gather(xpv, order, 0), ix.gather(fpv, order, 0)
-        xpv = concatenate([ew.sub(xpv[-1:], per), xpv, ew.add(xpv[0:1], per)])  # type: ignore[index]
-        fpv = concatenate([fpv[-1:], fpv, fpv[0:1]])  # type: ignore[index]
+        xpv = concatenate([ew.sub(xpv[-1:], per), xpv, ew.add(xpv[0:1], per)])
+        fpv = concatenate([fpv[-1:], fpv, fpv[0:1]])
         left = right = None
         n += 2
     if n == 1:
-        out = sh.broadcast_to(fpv[0], shape_of(xv))  # type: ignore[index]
+        out = sh.broadcast_to(fpv[0], shape_of(xv))
     else:
         i = searchsorted(xpv, xv, side="right")
         i = ew.minimum(ew.maximum(i, _I64.type(1)), _I64.type(n - 1))
@@ -523,10 +523,10 @@ def interp(
         out = ew.add(f0, ew.mul(t, ew.sub(f1, f0)))
         out = ew.select(ew.eq(xv, x1), f1, out)
     if period is None:
-        lo = fpv[0] if left is None else ew.convert(asarray_arg(left), dtype_of(out))  # type: ignore[index]
-        hi = fpv[-1] if right is None else ew.convert(asarray_arg(right), dtype_of(out))  # type: ignore[index]
-        out = ew.select(ew.lt(xv, xpv[0]), lo, out)  # type: ignore[index]
-        out = ew.select(ew.gt(xv, xpv[-1]), hi, out)  # type: ignore[index]
+        lo = fpv[0] if left is None else ew.convert(asarray_arg(left), dtype_of(out))
+        hi = fpv[-1] if right is None else ew.convert(asarray_arg(right), dtype_of(out))
+        out = ew.select(ew.lt(xv, xpv[0]), lo, out)
+        out = ew.select(ew.gt(xv, xpv[-1]), hi, out)
     return ew.select(isnan(xv), dtype_of(out).type(np.nan), out)
 
 
@@ -577,7 +577,7 @@ def _quantile(
     xs = sort(xt, axis=-1) if n > 1 else xt
     hasnan = isnan(xs) if dtype_of(xs).kind == "f" else None
     if skip_nan and hasnan is not None:
-        cnt: Any = sum(logical_not(hasnan), axis=-1, keepdims=True)
+        cnt: Any = _sum(logical_not(hasnan), axis=-1, keepdims=True)
         cnt = ew.convert(cnt, dtype_of(qf))
     else:
         cnt = dtype_of(qf).type(n)
@@ -889,7 +889,7 @@ def _nan_arg(name: str, fn: Any, fill: float, a: Any, axis: Any, out: Any, keepd
     x, bad = _nan_fill(a, fill)
     r = fn(x, axis, out, keepdims=keepdims)
     if bad is None:
-        return r  # type: ignore[no-any-return]
+        return r
     allbad = _all(bad, axis=axis, keepdims=keepdims)
     c = concrete_or_none(allbad)
     if c is not None and np.any(c):
@@ -977,13 +977,13 @@ def cov(
         fact: Any = builtins.max(n - ddof, 0)
     else:
         avg = average(X, axis=1, weights=w)
-        w_sum = sum(w)
+        w_sum = _sum(w)
         if ddof == 0:
             fact = w_sum
         elif aweights is None:
             fact = ew.sub(w_sum, float(ddof))
         else:
-            fact = ew.sub(w_sum, ew.div(ew.mul(float(ddof), sum(ew.mul(w, aw))), w_sum))
+            fact = ew.sub(w_sum, ew.div(ew.mul(float(ddof), _sum(ew.mul(w, aw))), w_sum))
         fact = ew.convert(ew.maximum(fact, 0.0), rdt)
     Xc = ew.sub(X, sh.reshape(avg, (shape_of(X)[0], 1)))
     Xw = Xc if w is None else ew.mul(Xc, ew.convert(w, rdt))
@@ -1025,7 +1025,7 @@ def corrcoef(
 def _edges(name: str, a: Array, bins: Any, range: Any) -> Array:  # noqa: A002
     if isinstance(bins, str):
         c = concrete_or_raise(a, f"{name} with bins={bins!r}")
-        return np.histogram_bin_edges(c, bins=bins, range=range)  # type: ignore[no-any-return]
+        return np.histogram_bin_edges(c, bins=bins, range=range)
     if isinstance(bins, (int, np.integer)):
         if bins < 1:
             raise ValueError(f"{name}: bins must be a positive integer, got {bins}")
@@ -1045,12 +1045,12 @@ def _edges(name: str, a: Array, bins: Any, range: Any) -> Array:  # noqa: A002
             same = ew.eq(first, last)
             first = ew.select(same, ew.sub(first, dt.type(0.5)), first)
             last = ew.select(same, ew.add(last, dt.type(0.5)), last)
-        return linspace(first, last, int(bins) + 1)  # type: ignore[return-value]
+        return linspace(first, last, int(bins) + 1)
     e = asarray_arg(bins)
     if len(shape_of(e)) != 1:
         raise ValueError(f"{name}: bins must be an integer, a string or a 1-D array")
-    c = concrete_or_none(e)
-    if c is not None and np.any(np.diff(c) < 0):
+    ce = concrete_or_none(e)
+    if ce is not None and np.any(np.diff(ce) < 0):
         raise ValueError(f"{name}: bins must increase monotonically, when an array")
     return e
 
@@ -1097,9 +1097,9 @@ def histogram(
     es = ew.stop_gradient(edges)
     xs, es = promote(xs, es)
     idx = ew.sub(searchsorted(es, xs, side="right"), _I64.type(1))
-    last = es[-1]  # type: ignore[index]
+    last = es[-1]
     idx = ew.select(ew.eq(xs, last), _I64.type(nb - 1), idx)
-    ok = ew.logical_and(ew.ge(xs, es[0]), ew.le(xs, last))  # type: ignore[index]
+    ok = ew.logical_and(ew.ge(xs, es[0]), ew.le(xs, last))
     idx = ew.select(ok, idx, _I64.type(0))
     if weights is None:
         w: Any = ew.convert(ok, _I64)
@@ -1118,7 +1118,7 @@ def histogram(
     if density:
         (cf,) = promote_float(counts)
         widths = diff(edges)
-        return ew.div(ew.div(cf, sum(cf)), widths), edges
+        return ew.div(ew.div(cf, _sum(cf)), widths), edges
     return counts, edges
 
 
@@ -1162,7 +1162,7 @@ def bincount(
         w = ew.select(ok, wv, 0.0)
         base = np.zeros(length, np.float64)
     if shape_of(xv)[0] == 0 or length == 0:
-        return base  # type: ignore[return-value]
+        return base
     return _update(base, idx, w, "add")
 
 

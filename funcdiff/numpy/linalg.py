@@ -775,7 +775,7 @@ def matrix_power(a: ArrayLike, n: int) -> Array:
         n >>= 1
         if n:
             base = matmul(base, base)
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def multi_dot(arrays: Any, *, out: None = None) -> Array:
@@ -835,7 +835,7 @@ def multi_dot(arrays: Any, *, out: None = None) -> Array:
         return sh.reshape(r, (shape_of(r)[1],))
     if last_1d:
         return sh.reshape(r, (shape_of(r)[0],))
-    return r  # type: ignore[no-any-return]
+    return r
 
 
 def cond(x: ArrayLike, p: Any = None) -> Array:
