@@ -1166,6 +1166,107 @@ def bincount(
     return _update(base, idx, w, "add")
 
 
+def _bin_index(x: Array, edges: Array) -> tuple[Array, Array]:
+    """Bin of each value (last bin closed on the right) and whether it falls
+    inside the edges; no derivative."""
+    nb = shape_of(edges)[0] - 1
+    xs, es = promote(ew.stop_gradient(x), ew.stop_gradient(edges))
+    idx = ew.sub(searchsorted(es, xs, side="right"), _I64.type(1))
+    last = es[-1]
+    idx = ew.select(ew.eq(xs, last), _I64.type(nb - 1), idx)
+    ok = ew.logical_and(ew.ge(xs, es[0]), ew.le(xs, last))
+    return ew.select(ok, idx, _I64.type(0)), ok
+
+
+def histogramdd(
+    sample: ArrayLike,
+    bins: Any = 10,
+    range: Sequence[Any] | None = None,  # noqa: A002
+    density: bool | None = None,
+    weights: ArrayLike | None = None,
+) -> tuple[Array, tuple[Array, ...]]:
+    """Multidimensional histogram of the ``(N, D)`` points ``sample`` (or a
+    sequence of D coordinate arrays): float counts (or summed weights, or a
+    density) and the D edge arrays. ``bins``: an int, or one int or edge
+    array per dimension. Traceable; counts carry no derivative.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> h, edges = fnp.histogramdd(np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]]), bins=2)
+    >>> h
+    array([[1., 0.],
+           [1., 1.]])
+    """
+    if isinstance(sample, (list, tuple)):
+        cols = [ravel(asarray_arg(c)) for c in sample]
+    else:
+        sv = asarray_arg(sample)
+        if len(shape_of(sv)) == 1:
+            sv = sh.reshape(sv, (shape_of(sv)[0], 1))
+        if len(shape_of(sv)) != 2:
+            raise ValueError(f"histogramdd: sample must be (N, D), got shape {shape_of(sv)}")
+        cols = [ix.slice_axis(sv, d, d + 1, 1) for d in builtins.range(shape_of(sv)[1])]
+        cols = [sh.reshape(c, (shape_of(c)[0],)) for c in cols]
+    nd = len(cols)
+    if isinstance(bins, (int, np.integer)):
+        binlist: list[Any] = [int(bins)] * nd
+    else:
+        binlist = list(bins)
+        if len(binlist) != nd:
+            raise ValueError(
+                "histogramdd: the dimension of bins must be equal to the dimension of the sample"
+            )
+    ranges = [None] * nd if range is None else list(range)
+    edges = [_edges("histogramdd", c, b, r) for c, b, r in zip(cols, binlist, ranges, strict=True)]
+    nbs = [shape_of(e)[0] - 1 for e in edges]
+    n = shape_of(cols[0])[0] if cols else 0
+    flat: Any = np.zeros(n, _I64)
+    ok: Any = np.ones(n, np.bool_)
+    for c, e, nb in zip(cols, edges, nbs, strict=True):
+        idx, inside = _bin_index(c, e)
+        flat = ew.add(ew.mul(flat, _I64.type(nb)), idx)
+        ok = ew.logical_and(ok, inside)
+    total = math.prod(nbs)
+    if weights is None:
+        w: Any = ew.convert(ok, np.float64)
+    else:
+        wv = ravel(asarray_arg(weights))
+        (wv,) = promote_float(wv)
+        w = ew.select(ok, wv, dtype_of(wv).type(0))
+    base = np.zeros(total, dtype_of(w))
+    flat = ew.select(ok, flat, _I64.type(0))
+    counts = _update(base, flat, w, "add") if n else base
+    hist = sh.reshape(counts, tuple(nbs))
+    if density:
+        vol: Any = None
+        for k, e in enumerate(edges):
+            dk = sh.reshape(diff(e), tuple(nbs[k] if j == k else 1 for j in builtins.range(nd)))
+            vol = dk if vol is None else ew.mul(vol, dk)
+        hist = ew.div(ew.div(hist, _sum(hist)), vol)
+    return hist, tuple(edges)
+
+
+def histogram2d(
+    x: ArrayLike,
+    y: ArrayLike,
+    bins: Any = 10,
+    range: Sequence[Any] | None = None,  # noqa: A002
+    density: bool | None = None,
+    weights: ArrayLike | None = None,
+) -> tuple[Array, Array, Array]:
+    """Two-dimensional histogram of the points ``(x, y)``: ``(H, xedges,
+    yedges)``; see ``histogramdd``.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.histogram2d(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 0.0]), bins=2)[0]
+    array([[1., 0.],
+           [1., 1.]])
+    """
+    if not isinstance(bins, (int, np.integer)) and len(bins) != 2:
+        bins = [bins, bins]  # one edge array for both axes (numpy's rule)
+    h, (ex, ey) = histogramdd([x, y], bins, range, density, weights)
+    return h, ex, ey
+
+
 __all__ = [
     "bincount",
     "corrcoef",
@@ -1177,7 +1278,9 @@ __all__ = [
     "ediff1d",
     "gradient",
     "histogram",
+    "histogram2d",
     "histogram_bin_edges",
+    "histogramdd",
     "interp",
     "median",
     "nanargmax",
