@@ -901,6 +901,28 @@ def hanning(M: int) -> Array:
     return constant(np.hanning(operator.index(M)))
 
 
+def kaiser(M: int, beta: ArrayLike) -> Array:
+    """The Kaiser window of ``M`` points with shape parameter ``beta``
+    (differentiable in ``beta``).
+
+    >>> import funcdiff.numpy as fnp
+    >>> fnp.kaiser(3, 5.0).round(6)
+    array([0.036782, 1.      , 0.036782])
+    """
+    from funcdiff.numpy._misc import i0
+    from funcdiff.numpy._ufuncs import sqrt
+
+    m = operator.index(M)
+    if m <= 0:
+        return constant(np.zeros(0))
+    if m == 1:
+        return constant(np.ones(1))
+    alpha = (m - 1) / 2.0
+    r = np.sqrt(np.maximum(1.0 - ((np.arange(m) - alpha) / alpha) ** 2, 0.0))
+    b = ew.convert(asarray_arg(beta), np.float64)
+    return ew.div(i0(ew.mul(b, r)), i0(b))
+
+
 # ---------------------------------------------------------------------------
 # vector products (numpy 2 gufuncs)
 # ---------------------------------------------------------------------------
@@ -1102,6 +1124,7 @@ __all__ = [
     "indices",
     "insert",
     "ix_",
+    "kaiser",
     "mask_indices",
     "matvec",
     "piecewise",
