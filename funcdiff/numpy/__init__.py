@@ -15,6 +15,8 @@ from funcdiff.numpy._creation import *  # noqa: F403
 from funcdiff.numpy._creation import __all__ as _creation_all
 from funcdiff.numpy._indexing import *  # noqa: F403
 from funcdiff.numpy._indexing import __all__ as _indexing_all
+from funcdiff.numpy._io import *  # noqa: F403
+from funcdiff.numpy._io import __all__ as _io_all
 from funcdiff.numpy._linear import *  # noqa: F403
 from funcdiff.numpy._linear import __all__ as _linear_all
 from funcdiff.numpy._manip import *  # noqa: F403
@@ -49,6 +51,7 @@ bool = _np.bool_  # noqa: A001 - numpy 2 / array API name
 __all__ = [
     *_creation_all,
     *_indexing_all,
+    *_io_all,
     *_linear_all,
     *_manip_all,
     *_misc_all,

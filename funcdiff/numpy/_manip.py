@@ -907,10 +907,9 @@ def kaiser(M: int, beta: ArrayLike) -> Array:
 
     >>> import funcdiff.numpy as fnp
     >>> fnp.kaiser(3, 5.0).round(6)
-    array([0.036782, 1.      , 0.036782])
+    array([0.036711, 1.      , 0.036711])
     """
     from funcdiff.numpy._misc import i0
-    from funcdiff.numpy._ufuncs import sqrt
 
     m = operator.index(M)
     if m <= 0:

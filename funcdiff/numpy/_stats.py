@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -1179,7 +1180,7 @@ def _bin_index(x: Array, edges: Array) -> tuple[Array, Array]:
 
 
 def histogramdd(
-    sample: ArrayLike,
+    sample: Any,
     bins: Any = 10,
     range: Sequence[Any] | None = None,  # noqa: A002
     density: bool | None = None,
