@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from funcdiff._compat import NUMPY2
 from funcdiff.api_util import concrete_or_none, concrete_or_raise
 from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ConcretizationError
@@ -140,7 +141,7 @@ def unique(
         extra.append(idx)
     if return_inverse:
         # numpy 2 gives the inverse the input's shape (numpy 1: flat)
-        extra.append(sh.reshape(inv, shape) if np.__version__ >= "2" else inv)
+        extra.append(sh.reshape(inv, shape) if NUMPY2 else inv)
     if return_counts:
         extra.append(counts)
     return (vals, *extra) if extra else vals
