@@ -781,6 +781,35 @@ def piecewise(x: ArrayLike, condlist: Any, funclist: Sequence[Any], *args: Any, 
     return out
 
 
+def _map_leading(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``fn`` mapped over the leading axis of each of ``args`` (the batching
+    interpreter on ``fn``'s traced jaxpr; ``funcdiff.vmap`` itself sits above
+    this package)."""
+    from funcdiff.api_util import as_array_leaf, trace_to_jaxpr
+    from funcdiff.core.ir import ShapedArray
+    from funcdiff.interpreters.vmap import vmap_jaxpr
+    from funcdiff.tree import tree_flatten, tree_unflatten
+
+    n = shape_of(args[0])[0]
+    avals = [ShapedArray(tuple(shape_of(a))[1:], dtype_of(a)) for a in args]
+    box: list[Any] = [None]
+
+    def flat_fun(*xs: Any) -> list[Any]:
+        leaves, box[0] = tree_flatten(fn(*xs))
+        return [as_array_leaf(o, "an output of the mapped function") for o in leaves]
+
+    closed, _ = trace_to_jaxpr(flat_fun, avals)
+    outs, dims = vmap_jaxpr(closed.jaxpr, closed.consts, list(args), [0] * len(args))
+    res = []
+    for o, d in zip(outs, dims, strict=True):
+        if d is None:
+            o = broadcast_to(o, (n, *shape_of(o)))
+        elif d != 0:
+            o = moveaxis(o, d, 0)
+        res.append(o)
+    return tree_unflatten(box[0], res)
+
+
 def apply_along_axis(
     func1d: Callable[..., Any], axis: int, arr: ArrayLike, *args: Any, **kwargs: Any
 ) -> Array:
@@ -792,8 +821,6 @@ def apply_along_axis(
     >>> fnp.apply_along_axis(lambda r: r[0] + r[-1], 1, np.arange(6.0).reshape(2, 3))
     array([2., 8.])
     """
-    from funcdiff.api import vmap
-
     x = asarray_arg(arr)
     nd = len(shape_of(x))
     ax = normalize_axis(axis, nd)
@@ -803,7 +830,7 @@ def apply_along_axis(
     if p == 0:
         raise ValueError("apply_along_axis: cannot apply when any iteration dimensions are 0")
     flat = reshape(xm, (p, shape_of(xm)[-1]))
-    out = vmap(lambda r: asarray_arg(func1d(r, *args, **kwargs)))(flat)
+    out = _map_leading(lambda r: asarray_arg(func1d(r, *args, **kwargs)), [flat])
     oshape = tuple(shape_of(out)[1:])
     out = reshape(out, lead + oshape)
     k = len(oshape)
@@ -1034,8 +1061,6 @@ class vectorize:
         self.__doc__ = doc if doc is not None else pyfunc.__doc__
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from funcdiff.api import vmap
-
         pos = [i for i in range(len(args)) if i not in self.excluded]
         keys = [k for k in kwargs if k not in self.excluded]
         vals = [asarray_arg(args[i]) for i in pos] + [asarray_arg(kwargs[k]) for k in keys]
@@ -1080,7 +1105,7 @@ class vectorize:
         if p == 0:
             raise ValueError("vectorize: cannot call a vectorized function on empty input")
         try:
-            out = vmap(call)(*flat)
+            out = _map_leading(call, flat)
         except ConcretizationError:
             # Python control flow on the values: with concrete inputs, loop
             if any(concrete_or_none(v) is None for v in flat):
