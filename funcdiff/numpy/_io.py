@@ -109,7 +109,14 @@ def load(file: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def save(file: Any, arr: ArrayLike, allow_pickle: bool = True) -> None:
-    """numpy's ``save`` of a concrete array (see ``load``)."""
+    """numpy's ``save`` of a concrete array.
+
+    >>> import funcdiff.numpy as fnp, numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "s.npy")
+    >>> fnp.save(path, fnp.arange(2.0))
+    >>> np.load(path)
+    array([0., 1.])
+    """
     np.save(file, np.asarray(concrete_or_raise(arr, "save")), allow_pickle=allow_pickle)
 
 
