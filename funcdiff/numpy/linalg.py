@@ -737,3 +737,212 @@ def lstsq(
     if len(sb) == 1:
         x = sh.reshape(x, (n,))
     return x, resid, rank, s
+
+
+# ---------------------------------------------------------------------------
+# compositions: matrix_power, multi_dot, cond, matrix_rank, tensorsolve, tensorinv
+# ---------------------------------------------------------------------------
+
+
+def matrix_power(a: ArrayLike, n: int) -> Array:
+    """``a`` to the integer power ``n`` (stacks of square matrices; negative
+    ``n`` inverts first), by repeated squaring.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.matrix_power(np.array([[1.0, 1.0], [0.0, 1.0]]), 3)
+    array([[1., 3.],
+           [0., 1.]])
+    """
+    import operator
+
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}") from None
+    x = asarray_arg(a)
+    shape = _check_matrix("matrix_power", x, square=True)
+    if n == 0:
+        eye = np.eye(shape[-1], dtype=dtype_of(x))
+        return sh.broadcast_to(ew.convert(eye, dtype_of(x)), tuple(shape))
+    if n < 0:
+        x = inv(x)
+        n = -n
+    result: Any = None
+    base = x
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(arrays: Any, *, out: None = None) -> Array:
+    """``arrays[0] @ arrays[1] @ ...`` in the cheapest order (the classic
+    matrix-chain dynamic program); the first may be 1-D (a row) and the
+    last 1-D (a column), as in numpy.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.multi_dot([np.ones(2), np.eye(2), np.ones((2, 3))])
+    array([2., 2., 2.])
+    """
+    if out is not None:
+        raise TypeError("multi_dot: out= is not supported (arrays are immutable)")
+    xs = [asarray_arg(x) for x in arrays]
+    k = len(xs)
+    if k < 2:
+        raise ValueError("multi_dot: expecting at least two arrays")
+    first_1d = len(shape_of(xs[0])) == 1
+    last_1d = len(shape_of(xs[-1])) == 1
+    if first_1d:
+        xs[0] = sh.reshape(xs[0], (1, shape_of(xs[0])[0]))
+    if last_1d:
+        xs[-1] = sh.reshape(xs[-1], (shape_of(xs[-1])[0], 1))
+    for i, x in enumerate(xs):
+        if len(shape_of(x)) != 2:
+            raise ValueError(
+                f"multi_dot: array {i} has {len(shape_of(x))} dimensions; all but the first "
+                "and last must be 2-D"
+            )
+    dims = [shape_of(xs[0])[0]] + [shape_of(x)[1] for x in xs]
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j] = -1
+            for s in range(i, j):
+                c = cost[i][s] + cost[s + 1][j] + dims[i] * dims[s + 1] * dims[j + 1]
+                if cost[i][j] < 0 or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, s
+    # evaluate the chain with an explicit stack (no recursion)
+    results: dict[tuple[int, int], Any] = {(i, i): xs[i] for i in range(k)}
+    todo: list[tuple[int, int, bool]] = [(0, k - 1, False)]
+    while todo:
+        i, j, ready = todo.pop()
+        if (i, j) in results:
+            continue
+        s = split[i][j]
+        if ready:
+            results[(i, j)] = matmul(results[(i, s)], results[(s + 1, j)])
+        else:
+            todo.extend([(i, j, True), (i, s, False), (s + 1, j, False)])
+    r = results[(0, k - 1)]
+    if first_1d and last_1d:
+        return sh.reshape(r, ())
+    if first_1d:
+        return sh.reshape(r, (shape_of(r)[1],))
+    if last_1d:
+        return sh.reshape(r, (shape_of(r)[0],))
+    return r
+
+
+def cond(x: ArrayLike, p: Any = None) -> Array:
+    """Condition number: ``s_max / s_min`` (``p`` None, 2 or -2: from the
+    singular values), else ``norm(x, p) * norm(inv(x), p)``.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> float(fnp.linalg.cond(np.array([[2.0, 0.0], [0.0, 0.5]])))
+    4.0
+    """
+    (a,) = _floats("cond", x)
+    _check_matrix("cond", a, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = _singular_values(a)
+        hi = ix.slice_axis(s, 0, 1, len(shape_of(s)) - 1)
+        n = shape_of(s)[-1]
+        lo = ix.slice_axis(s, n - 1, n, len(shape_of(s)) - 1)
+        r = ew.div(hi, lo) if p != -2 else ew.div(lo, hi)
+        return sh.reshape(r, tuple(shape_of(r)[:-1]))
+    return ew.mul(norm(a, p, axis=(-2, -1)), norm(inv(a), p, axis=(-2, -1)))
+
+
+def matrix_rank(
+    A: ArrayLike, tol: Any = None, hermitian: bool = False, *, rtol: Any = None
+) -> Array:
+    """Number of singular values above ``tol`` (default
+    ``s_max * max(m, n) * eps``, or ``rtol * s_max``). An integer: zero
+    derivative.
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> int(fnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]])))
+    1
+    """
+    (a,) = _floats("matrix_rank", A)
+    a = ew.stop_gradient(a)
+    if len(shape_of(a)) < 2:
+        nz = ew.convert(ew.ne(a, 0.0), np.int64)
+        count = sh.reduce_sum(nz, tuple(range(len(shape_of(a))))) if shape_of(a) else nz
+        return ew.minimum(count, np.int64(1))  # numpy: 1 unless all zero
+    s = _singular_values(a)
+    m, n = shape_of(a)[-2:]
+    top = ix.slice_axis(s, 0, 1, len(shape_of(s)) - 1) if min(m, n) else s
+    if tol is None:
+        r = float(np.finfo(dtype_of(a)).eps) * max(m, n) if rtol is None else rtol
+        cut = ew.mul(top, r)
+    else:
+        t = asarray_arg(tol)
+        cut = sh.reshape(t, (*shape_of(t), 1)) if shape_of(t) else t
+    big = ew.convert(ew.gt(s, cut), np.int64)
+    return sh.reduce_sum(big, (len(shape_of(s)) - 1,))
+
+
+def tensorinv(a: ArrayLike, ind: int = 2) -> Array:
+    """Inverse of ``a`` as a linear map from its first ``ind`` axes to the
+    rest (``tensordot(tensorinv(a), a, ind)`` is the identity).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.tensorinv(np.eye(4).reshape(4, 2, 2), ind=1).shape
+    (2, 2, 4)
+    """
+    import math
+
+    if ind <= 0:
+        raise ValueError("tensorinv: ind must be a positive integer")
+    x = asarray_arg(a)
+    shape = tuple(shape_of(x))
+    out_shape, in_shape = shape[ind:], shape[:ind]
+    rows = math.prod(in_shape)
+    if math.prod(out_shape) != rows:
+        raise LinAlgShapeError(
+            f"tensorinv: shape {shape} with ind={ind}: the products of the first {ind} and "
+            "of the remaining dimensions must be equal"
+        )
+    m = inv(sh.reshape(x, (rows, rows)))
+    return sh.reshape(m, (*out_shape, *in_shape))
+
+
+def tensorsolve(a: ArrayLike, b: ArrayLike, axes: Any = None) -> Array:
+    """Solve ``tensordot(a, x, x.ndim) == b`` for ``x`` (``axes``: axes of
+    ``a`` moved to the end first).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> a = np.eye(6).reshape(6, 2, 3)
+    >>> fnp.linalg.tensorsolve(a, np.arange(6.0)).shape
+    (2, 3)
+    """
+    import math
+
+    x = asarray_arg(a)
+    bv = asarray_arg(b)
+    nd = len(shape_of(x))
+    if axes is not None:
+        axes = [int(k) % nd for k in axes]
+        rest = [k for k in range(nd) if k not in axes]
+        x = sh.transpose(x, tuple(rest + axes))
+    shape = tuple(shape_of(x))
+    nb = len(shape_of(bv))
+    sol_shape = shape[nb:]
+    rows = math.prod(shape[:nb])
+    cols = math.prod(sol_shape)
+    if rows != cols:
+        raise LinAlgShapeError(
+            f"tensorsolve: a of shape {shape} and b of shape {shape_of(bv)}: the product of "
+            f"b's dimensions ({rows}) must equal that of the solution's ({cols})"
+        )
+    sol = solve(sh.reshape(x, (rows, cols)), sh.reshape(bv, (rows,)))
+    return sh.reshape(sol, sol_shape)
+
+
+__all__ += ["cond", "matrix_power", "matrix_rank", "multi_dot", "tensorinv", "tensorsolve"]
