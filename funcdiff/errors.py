@@ -37,6 +37,21 @@ class DerivativeDroppedError(ConcretizationError):
     """
 
 
+class TracerArrayConversionError(ConcretizationError):
+    """A traced array was converted to a numpy array.
+
+    ``np.asarray(x)``, ``np.array([x, y])`` or a write into a numpy array
+    (``buf[i] = x``) with a traced ``x`` would leave the trace: the result would
+    be a plain array with no derivative (or, under ``jit``, no value at all).
+    numpy's functions themselves (``np.sin(x)``, ``np.sum(x)``...) work on
+    traced arrays.
+
+    Fixes: ``funcdiff.numpy.asarray`` / ``funcdiff.numpy.stack`` to build
+    arrays from traced values, ``x.at[idx].set(v)`` instead of writes; for a
+    value wanted without its derivative, ``funcdiff.stop_gradient``.
+    """
+
+
 class ShapeError(FuncdiffError, ValueError):
     """Operand shapes do not fit the primitive (names the primitive and shapes)."""
 
@@ -68,3 +83,18 @@ class InPlaceUpdateError(FuncdiffError, TypeError):
 
 class TreeMismatchError(FuncdiffError, ValueError):
     """Two pytrees that must share a structure do not."""
+
+
+class UnsupportedNumpyFunctionError(FuncdiffError, NotImplementedError):
+    """A numpy function was called on a traced array but funcdiff cannot trace it.
+
+    Plain numpy code works under funcdiff's transformations because numpy
+    hands calls on traced arrays to funcdiff, which runs the
+    ``funcdiff.numpy`` function of the same name. This error names a numpy
+    function (or ufunc method, or keyword) that has no such counterpart; the
+    supported functions are listed in docs/api.md, section funcdiff.numpy.
+
+    Fixes: write the computation with ``funcdiff.numpy`` functions, define it
+    with ``funcdiff.custom_jvp``/``custom_vjp``, or call it outside the
+    transformed function.
+    """

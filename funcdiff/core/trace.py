@@ -39,7 +39,12 @@ from funcdiff.core.ir import (
     as_result,
     aval_of,
 )
-from funcdiff.errors import ConcretizationError, DerivativeDroppedError, UnexpectedTracerError
+from funcdiff.errors import (
+    ConcretizationError,
+    DerivativeDroppedError,
+    TracerArrayConversionError,
+    UnexpectedTracerError,
+)
 
 if TYPE_CHECKING:
     from funcdiff.core.primitive import Primitive
@@ -142,7 +147,11 @@ class Tracer:
 
     __slots__ = ("_trace", "aval", "ir_var", "val")
     __array_priority__ = 1000
-    __array_ufunc__ = None  # make numpy defer ``ndarray * tracer`` to us
+    # numpy's dispatch protocols: ``funcdiff.numpy`` replaces this None (which
+    # alone makes numpy defer ``ndarray * tracer`` to us) by ``__array_ufunc__``
+    # and ``__array_function__`` methods that run numpy's functions on tracers
+    # as their funcdiff.numpy counterparts (funcdiff/numpy/_dispatch.py)
+    __array_ufunc__ = None
 
     def __init__(self, trace: JaxprTrace, var: Var, val: Any) -> None:
         self._trace = trace
@@ -230,14 +239,15 @@ class Tracer:
         return int(np.asarray(self.python_number("using it as a Python index")).__index__())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TypeError(
-            f"a traced array {self.aval.str_short()} was passed to numpy (np.asarray, "
-            "np.array, a numpy function, or a write into a numpy array), which would "
-            "silently drop it from the trace and its derivative. Use funcdiff.numpy "
-            "(import funcdiff.numpy as fnp) inside transformed functions, and "
-            "x.at[idx].set(v) to build arrays; for a value wanted without its "
-            "derivative, use funcdiff.stop_gradient(x) or compute it outside the "
-            "transformed function."
+        raise TracerArrayConversionError(
+            f"a traced array {self.aval.str_short()} was converted to a numpy array "
+            "(np.asarray, np.array([...]) of traced values, or a write into a numpy "
+            "array such as buf[i] = x), which would silently drop it from the trace "
+            "and its derivative. numpy's functions (np.sin, np.sum, ...) work on traced "
+            "arrays; to build arrays use fnp.asarray / fnp.stack (import funcdiff.numpy "
+            "as fnp) and x.at[idx].set(v); for a value wanted without its derivative, "
+            "use funcdiff.stop_gradient(x) or compute it outside the transformed "
+            "function. See docs/sharp_bits.md."
         )
 
     def __hash__(self) -> int:

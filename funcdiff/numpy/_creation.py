@@ -165,7 +165,7 @@ def copy(a: ArrayLike) -> Array:
     """
     if contains_tracer(a):
         return asarray_arg(a)
-    return np.array(a, copy=True)
+    return constant(np.array(a, copy=True))
 
 
 def astype(x: ArrayLike, dtype: DTypeLike, /, *, copy: bool = True) -> Array:
@@ -427,7 +427,7 @@ def _linspace(
     if not contains_tracer((start, stop)):
         if dtype is None and not _compat.NUMPY2:  # numpy 1.x: float32 scalars give float64
             dtype = _compat.result_type(start, stop, float(num))
-        return np.linspace(
+        got = np.linspace(
             start,
             stop,
             num,
@@ -436,6 +436,7 @@ def _linspace(
             dtype=dtype,
             axis=axis,
         )
+        return (constant(got[0]), got[1]) if retstep else constant(got)
     start, stop = promote_float(start, stop)
     start, stop = asarray_arg(start), asarray_arg(stop)
     dt = dtype_of(start)
@@ -496,7 +497,9 @@ def _logspace(
     num = _check_num(num)
     # an array base needs numpy >= 1.25: on numpy 1.x, funcdiff's own path below
     if not contains_tracer((start, stop, base)) and (_compat.NUMPY2 or np.ndim(base) == 0):
-        return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
+        return constant(
+            np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
+        )
     start, stop, base = (asarray_arg(v) for v in (start, stop, base))
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))
 
@@ -540,7 +543,7 @@ def _geomspace(
 
     num = _check_num(num)
     if not contains_tracer((start, stop)):
-        return np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
+        return constant(np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis))
     start, stop = promote_float(start, stop)
     start, stop = asarray_arg(start), asarray_arg(stop)
     for v in (start, stop):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from funcdiff.core.trace import Tracer
 from funcdiff.numpy import _creation as _cr
+from funcdiff.numpy import _dispatch
 from funcdiff.numpy import _indexing as _ix
 from funcdiff.numpy import _linear as _li
 from funcdiff.numpy import _reductions as _re
@@ -274,7 +275,9 @@ _SKIP = frozenset(vars(type("_Empty", (), {}))) | {"__hash__"}
 
 
 def install_tracer_methods() -> None:
-    """Set numpy's operators and array methods on ``Tracer``."""
+    """Set numpy's operators and array methods on ``Tracer``, and numpy's
+    dispatch protocols (``np.sin(x)``, ``np.sum(x)`` on a tracer: ``_dispatch``)."""
     for name, value in vars(_ArrayMethods).items():
         if name not in _SKIP:
             setattr(Tracer, name, value)
+    _dispatch.install()
