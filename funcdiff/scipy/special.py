@@ -139,22 +139,14 @@ def _scipy_special() -> Any:
 #
 # A row is: the scipy function, one entry per argument and the samples. An
 # entry is the partial derivative ``d(out, *args)`` written with funcdiff
-# operations; ``INT`` marks an integer argument (no derivative: polygamma's
-# order); a ``_NoDerivative`` marks a real argument without a closed-form
-# derivative: a tangent or cotangent asked for it raises, naming it. Such an
-# argument may also be given as an integer array (its samples are: the
-# registry sweep differentiates every float argument). Floating arguments
-# share one dtype, the output's.
+# operations, or a ``_NoDerivative``: an argument without a closed-form
+# derivative (polygamma's integer order, gammainc's shape parameter...),
+# for which a tangent or cotangent asked raises, naming it. Such an argument
+# may also be given as an integer array (its samples are: the registry sweep
+# differentiates every float argument). Floating arguments share one dtype,
+# the output's.
 
 Partial = Callable[..., Any]
-
-
-class _Int:
-    def __repr__(self) -> str:
-        return "INT"
-
-
-INT = _Int()
 
 
 class _NoDerivative:
@@ -170,7 +162,7 @@ class _NoDerivative:
         )
 
 
-Entry = Partial | _Int | _NoDerivative
+Entry = Partial | _NoDerivative
 
 
 def _special(
@@ -197,12 +189,7 @@ def _special(
                     f"{name}: complex operand {a.str_short()} (argument {arg}) is not "
                     "supported; funcdiff.scipy.special is real-valued"
                 )
-            if entry is INT:
-                if kind not in "iu":
-                    raise DTypeError(
-                        f"{name}: argument {arg} must be an integer array, got {a.str_short()}"
-                    )
-            elif kind == "f":
+            if kind == "f":
                 floats.append(a)
             elif not (isinstance(entry, _NoDerivative) and kind in "iu"):
                 raise DTypeError(
@@ -223,7 +210,7 @@ def _special(
     def jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
         total: Any = None
         for entry, t in zip(entries, tangents, strict=True):
-            if isinstance(t, Zero) or entry is INT:
+            if isinstance(t, Zero):
                 continue
             if isinstance(entry, _NoDerivative):
                 raise entry.error(name)
@@ -238,7 +225,7 @@ def _special(
     def vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
         cts: list[Any] = []
         for entry, need, x in zip(entries, needs, primals, strict=True):
-            if not need or entry is INT:
+            if not need:
                 cts.append(zero_of(x))
                 continue
             if isinstance(entry, _NoDerivative):
@@ -247,7 +234,6 @@ def _special(
             cts.append(ew.unbroadcast(ew.mul(ct, entry(out, *primals)), aval_of(x).shape))
         return cts
 
-    with_derivative = tuple(i for i, e in enumerate(entries) if e is not INT)
     prim = Primitive(
         name,
         impl=impl,
@@ -255,7 +241,7 @@ def _special(
         jvp=jvp,
         vjp=vjp,
         samples=samples,
-        sparsity=spd.elementwise("nonlinear", operands=with_derivative),
+        sparsity=spd.elementwise("nonlinear"),
         taylor=TAYLOR_VIA_JVP,
     )
     prim.batch = ew.elementwise_batch(prim)
@@ -366,9 +352,14 @@ def _polygamma_p(n: int, x: Any) -> Any:
 
 def _d_gammainc(out: Any, a: Any, x: Any) -> Any:
     # x^(a-1) e^(-x) / Gamma(a), with 0^0 = 1 (a = 1 at x = 0)
-    return ew.exp(
-        ew.sub(ew.sub(bind(xlogy_p, ew.sub(a, 1.0), x), x), bind(gammaln_p, ew.convert(a, _dt(x))))
-    )
+    a = ew.convert(a, _dt(x))
+    return ew.exp(ew.sub(ew.sub(bind(xlogy_p, ew.sub(a, 1.0), x), x), bind(gammaln_p, a)))
+
+
+def _d_zeta_q(out: Any, x: Any, q: Any) -> Any:
+    # -x zeta(x + 1, q)
+    x = ew.convert(x, _dt(q))
+    return ew.neg(ew.mul(x, bind(zeta_p, ew.add(x, 1.0), q)))
 
 
 def _dt(x: Any) -> np.dtype[Any]:
@@ -446,7 +437,10 @@ gammaln_p = _special("gammaln", [lambda out, x: _digamma(x)], _uniform((0.5, 5.0
 digamma_p = _special("digamma", [lambda out, x: _polygamma_p(1, x)], _uniform((0.5, 5.0)))
 polygamma_p = _special(
     "polygamma",
-    [INT, lambda out, n, x: bind(polygamma_p, ew.add(n, 1), x)],
+    [
+        _NoDerivative("n", "the order of the derivative is an integer"),
+        lambda out, n, x: bind(polygamma_p, ew.add(n, 1), x),
+    ],
     _with_ints([(0, 3)], [(0.5, 4.0)]),
 )
 i0_p = _special("i0", [lambda out, x: bind(i1_p, x)], _uniform((-3.0, 3.0)))
@@ -503,7 +497,7 @@ zeta_p = _special(
     "zeta",
     [
         _NoDerivative("x", "the derivative in the exponent has no closed form"),
-        lambda out, x, q: ew.neg(ew.mul(x, bind(zeta_p, ew.add(ew.convert(x, _dt(q)), 1.0), q))),
+        _d_zeta_q,
     ],
     _with_ints([(2, 4)], [(0.5, 3.0)]),
 )
@@ -557,15 +551,12 @@ def _jsp(fn: str) -> Callable[..., Any]:
 for _p in (
     erf_p, erfc_p, erfinv_p, erfcx_p, ndtr_p, log_ndtr_p, ndtri_p, gamma_p, gammaln_p,
     i0_p, i0e_p, i1_p, i1e_p, spence_p, exp1_p, expi_p, dawsn_p, gammainc_p, gammaincc_p,
-    betainc_p, beta_p, betaln_p, zeta_p, owens_t_p, xlogy_p, xlog1py_p, poch_p,
+    betainc_p, polygamma_p, beta_p, betaln_p, zeta_p, owens_t_p, xlogy_p, xlog1py_p, poch_p,
 ):  # fmt: skip
     _p.lower_jax = _jsp(_p.name)  # type: ignore[attr-defined]
 digamma_p.lower_jax = lambda ctx, x: ctx.jsp.special.digamma(x)  # type: ignore[attr-defined]
 # erfcinv(y) = -ndtri(y / 2) / sqrt(2) (jax.scipy.special has no erfcinv)
 erfcinv_p.lower_jax = lambda ctx, x: ctx.jsp.special.ndtri(x * 0.5) * -_INV_SQRT2  # type: ignore[attr-defined]
-polygamma_p.lower_jax = lambda ctx, n, x: ctx.jsp.special.polygamma(  # type: ignore[attr-defined]
-    ctx.jnp.asarray(n, x.dtype), x
-)
 # binom(n, k) = 1 / ((n + 1) B(n - k + 1, k + 1)) (jax.scipy.special has no binom)
 binom_p.lower_jax = lambda ctx, n, k: (
     1.0
