@@ -47,6 +47,7 @@ from funcdiff.nn import log_softmax as _log_softmax
 from funcdiff.nn import logsumexp as _logsumexp
 from funcdiff.nn import softmax as _softmax
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, promote_float
+from funcdiff.numpy._ufuncs import hypot as _hypot
 from funcdiff.numpy._ufuncs import sinc as _sinc
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
@@ -551,12 +552,15 @@ def _jsp(fn: str) -> Callable[..., Any]:
 for _p in (
     erf_p, erfc_p, erfinv_p, erfcx_p, ndtr_p, log_ndtr_p, ndtri_p, gamma_p, gammaln_p,
     i0_p, i0e_p, i1_p, i1e_p, spence_p, exp1_p, expi_p, dawsn_p, gammainc_p, gammaincc_p,
-    betainc_p, polygamma_p, beta_p, betaln_p, zeta_p, owens_t_p, xlogy_p, xlog1py_p, poch_p,
+    betainc_p, beta_p, betaln_p, zeta_p, owens_t_p, xlogy_p, xlog1py_p, poch_p,
 ):  # fmt: skip
     _p.lower_jax = _jsp(_p.name)  # type: ignore[attr-defined]
 digamma_p.lower_jax = lambda ctx, x: ctx.jsp.special.digamma(x)  # type: ignore[attr-defined]
 # erfcinv(y) = -ndtri(y / 2) / sqrt(2) (jax.scipy.special has no erfcinv)
 erfcinv_p.lower_jax = lambda ctx, x: ctx.jsp.special.ndtri(x * 0.5) * -_INV_SQRT2  # type: ignore[attr-defined]
+polygamma_p.lower_jax = lambda ctx, n, x: ctx.jsp.special.polygamma(  # type: ignore[attr-defined]
+    ctx.jnp.asarray(n).astype(int), x
+)
 # binom(n, k) = 1 / ((n + 1) B(n - k + 1, k + 1)) (jax.scipy.special has no binom)
 binom_p.lower_jax = lambda ctx, n, k: (
     1.0
@@ -571,12 +575,20 @@ binom_p.lower_jax = lambda ctx, n, k: (
 # ---------------------------------------------------------------------------
 
 
-def _floats(*args: ArrayLike) -> list[Array]:
-    return [asarray_arg(a) for a in promote_float(*args)]
+def _floats(name: str, *args: ArrayLike) -> list[Array]:
+    """The arguments as arrays of one floating dtype (float64 for integers),
+    or a DTypeError naming the function for complex ones."""
+    xs = [asarray_arg(a) for a in promote_float(*args)]
+    if any(dtype_of(x).kind == "c" for x in xs):
+        raise DTypeError(
+            f"{name}: complex arguments are not supported (funcdiff.scipy.special is "
+            "real-valued); apply it to the real and imaginary parts separately"
+        )
+    return xs
 
 
 def _call(prim: Primitive, *args: ArrayLike) -> Array:
-    return bind(prim, *_floats(*args))
+    return bind(prim, *_floats(prim.name, *args))
 
 
 def erf(z: ArrayLike) -> Array:
@@ -715,7 +727,7 @@ def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
         if isinstance(n_arr, Tracer) or not np.all(np.asarray(n_arr) == np.round(n_arr)):
             raise TypeError(f"polygamma: n must be an integer array, got {dtype_of(n_arr)}")
         n_arr = np.asarray(n_arr).astype(np.int64)
-    (xf,) = _floats(x)
+    (xf,) = _floats("polygamma", x)
     return bind(polygamma_p, n_arr, xf)
 
 
@@ -942,7 +954,7 @@ def expit(x: ArrayLike) -> Array:
     >>> print(float(expit(800.0)), float(expit(-800.0)))
     1.0 0.0
     """
-    return bind(ew.logistic_p, *_floats(x))
+    return bind(ew.logistic_p, *_floats("expit", x))
 
 
 def log_expit(x: ArrayLike) -> Array:
@@ -952,7 +964,7 @@ def log_expit(x: ArrayLike) -> Array:
     >>> print(float(log_expit(-800.0)), f"{float(log_expit(40.0)):.6e}")
     -800.0 -4.248354e-18
     """
-    return _log_sigmoid(*_floats(x))
+    return _log_sigmoid(*_floats("log_expit", x))
 
 
 def logit(p: ArrayLike) -> Array:
@@ -962,7 +974,7 @@ def logit(p: ArrayLike) -> Array:
     >>> print(f"{float(logit(0.75)):.6f}")
     1.098612
     """
-    (p,) = _floats(p)
+    (p,) = _floats("logit", p)
     return ew.log(ew.div(p, ew.sub(1.0, p)))
 
 
@@ -973,7 +985,7 @@ def entr(x: ArrayLike) -> Array:
     >>> print(f"{float(entr(0.5)):.6f}", float(entr(0.0)), float(entr(-1.0)))
     0.346574 0.0 -inf
     """
-    (x,) = _floats(x)
+    (x,) = _floats("entr", x)
     neg = ew.lt(x, 0.0)
     xs = _safe(neg, x)
     return ew.select(neg, -np.inf, ew.neg(bind(xlogy_p, xs, xs)))
@@ -1000,7 +1012,7 @@ def rel_entr(x: ArrayLike, y: ArrayLike) -> Array:
     >>> print(f"{float(rel_entr(0.5, 0.25)):.6f}", float(rel_entr(0.0, 1.0)))
     0.346574 0.0
     """
-    x, y = _floats(x, y)
+    x, y = _floats("rel_entr", x, y)
     val, inside, other = _rel_entr_parts(x, y)
     return ew.select(inside, val, other)
 
@@ -1013,7 +1025,7 @@ def kl_div(x: ArrayLike, y: ArrayLike) -> Array:
     >>> print(f"{float(kl_div(0.5, 0.25)):.6f}", float(kl_div(0.0, 2.0)))
     0.096574 2.0
     """
-    x, y = _floats(x, y)
+    x, y = _floats("kl_div", x, y)
     val, inside, other = _rel_entr_parts(x, y)
     kl = ew.add(ew.sub(val, x), y)
     return ew.select(inside, kl, ew.select(ew.eq(other, 0.0), y, other))
@@ -1097,7 +1109,7 @@ def multigammaln(a: ArrayLike, d: int) -> Array:
     d = int(d)
     if d < 1:
         raise ValueError(f"multigammaln: d must be a positive integer, got {d}")
-    (x,) = _floats(a)
+    (x,) = _floats("multigammaln", a)
     if not isinstance(x, Tracer) and np.any(np.asarray(x) <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: condition a ({x}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
     shape = aval_of(x).shape
@@ -1119,7 +1131,7 @@ def factorial(n: ArrayLike, exact: bool = False) -> Array:
         if isinstance(n, Tracer):
             raise TypeError("factorial(exact=True) needs concrete integers, not a traced value")
         return _scipy_special().factorial(n, exact=True)  # type: ignore[no-any-return]
-    (x,) = _floats(n)
+    (x,) = _floats("factorial", n)
     return ew.select(ew.lt(x, 0.0), 0.0, bind(gamma_p, ew.add(x, 1.0)))
 
 
@@ -1137,7 +1149,7 @@ def comb(N: ArrayLike, k: ArrayLike, exact: bool = False, repetition: bool = Fal
         if isinstance(N, Tracer) or isinstance(k, Tracer):
             raise TypeError("comb(exact=True) needs concrete integers, not traced values")
         return _scipy_special().comb(N, k, exact=True, repetition=repetition)  # type: ignore[no-any-return]
-    n, kk = _floats(N, k)
+    n, kk = _floats("comb", N, k)
     if repetition:
         n = ew.sub(ew.add(n, kk), 1.0)
     ok = ew.logical_and(ew.logical_and(ew.le(kk, n), ew.ge(n, 0.0)), ew.ge(kk, 0.0))
@@ -1164,28 +1176,33 @@ def _log1p_over(z: Array) -> Array:
 
 
 def exprel(x: ArrayLike) -> Array:
-    """``(exp(x) - 1) / x``, 1 at 0, with its derivatives exact near 0.
+    """``(exp(x) - 1) / x``, 1 at 0, with its derivatives right near 0.
 
     >>> import funcdiff as fd
     >>> from funcdiff.scipy.special import exprel
     >>> print(float(exprel(0.0)), f"{float(fd.grad(exprel)(0.0)):.6f}")
     1.0 0.500000
     """
-    (x,) = _floats(x)
+    (x,) = _floats("exprel", x)
     return _exprel(x)
 
 
-def _boxcox_of_log(l: Array, lmbda: Array) -> Array:
+def _boxcox_of_log(zero: Array, l: Array, lmbda: Array) -> Array:
     """``(exp(lmbda l) - 1) / lmbda`` = ``l exprel(lmbda l)``: ``l`` at
-    ``lmbda = 0``, with every derivative in ``lmbda`` right there too; the
-    limit where ``l = -inf`` (``x = 0``): ``-1/lmbda``, ``inf`` or ``-inf``."""
-    at_zero = ew.eq(l, -np.inf)
-    ls = _safe(at_zero, l, 0.0)
+    ``lmbda = 0``, with every derivative in ``lmbda`` right there too. Where
+    ``zero`` (``x = 0``, so ``l = -inf``; ``l`` is given as 0 there) and
+    where ``l = inf``, the limits: ``-1/lmbda`` for ``lmbda`` of the sign
+    that makes it finite, else ``-inf`` or ``inf``. (An infinite ``lmbda``
+    gives the limits too, not scipy's NaN.)"""
+    big = ew.eq(l, np.inf)
+    ls = _safe(big, l, 0.0)
     val = ew.mul(ls, _exprel(ew.mul(lmbda, ls)))
+    nan = bind(ew.isnan_p, lmbda)
     pos, neg = ew.gt(lmbda, 0.0), ew.lt(lmbda, 0.0)
-    edge = ew.select(pos, ew.div(-1.0, _safe(bind(ew.not_p, pos), lmbda)), -np.inf)
-    edge = ew.select(neg, np.inf, edge)
-    return ew.select(at_zero, edge, val)
+    recip = ew.div(-1.0, _safe(ew.eq(lmbda, 0.0), lmbda))
+    low = ew.select(pos, recip, ew.select(nan, np.nan, -np.inf))
+    high = ew.select(neg, recip, ew.select(nan, np.nan, np.inf))
+    return ew.select(zero, low, ew.select(big, high, val))
 
 
 def boxcox(x: ArrayLike, lmbda: ArrayLike) -> Array:
@@ -1197,8 +1214,9 @@ def boxcox(x: ArrayLike, lmbda: ArrayLike) -> Array:
     >>> print(f"{float(boxcox(2.0, 0.5)):.6f} {float(fd.grad(boxcox, 1)(2.0, 0.0)):.6f}")
     0.828427 0.240227
     """
-    x, lm = _floats(x, lmbda)
-    return _boxcox_of_log(ew.log(x), lm)
+    x, lm = _floats("boxcox", x, lmbda)
+    zero = ew.eq(x, 0.0)
+    return _boxcox_of_log(zero, ew.log(_safe(zero, x)), lm)
 
 
 def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
@@ -1208,8 +1226,22 @@ def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
     >>> print(f"{float(boxcox1p(1e-20, 0.5)):.1e}")
     1.0e-20
     """
-    x, lm = _floats(x, lmbda)
-    return _boxcox_of_log(_log1p(x), lm)
+    x, lm = _floats("boxcox1p", x, lmbda)
+    zero = ew.eq(x, -1.0)
+    return _boxcox_of_log(zero, _log1p(_safe(zero, x, 0.0)), lm)
+
+
+def _inv_boxcox_exponent(y: Array, lmbda: Array) -> Array:
+    """``log1p(lmbda y) / lmbda`` (``y`` at ``lmbda = 0``), as ``y
+    log1p(z)/z`` with ``z = lmbda y`` near ``z = 0`` (its series: every
+    derivative in ``lmbda`` right at 0), directly elsewhere."""
+    z = ew.mul(lmbda, y)
+    near = ew.logical_or(ew.lt(bind(ew.abs_p, z), 1e-3), ew.eq(lmbda, 0.0))
+    z_near = ew.select(bind(ew.isfinite_p, z), z, 0.0)  # lmbda = 0, y = +-inf
+    far = ew.div(_log1p(_safe(near, z, 0.5)), _safe(near, lmbda))
+    return ew.select(
+        near, ew.mul(y, _poly(_safe(bind(ew.not_p, near), z_near, 0.0), _LOG1P_OVER)), far
+    )
 
 
 def inv_boxcox(y: ArrayLike, lmbda: ArrayLike) -> Array:
@@ -1220,8 +1252,8 @@ def inv_boxcox(y: ArrayLike, lmbda: ArrayLike) -> Array:
     >>> print(f"{float(inv_boxcox(0.828427, 0.5)):.5f}")
     2.00000
     """
-    y, lm = _floats(y, lmbda)
-    return ew.exp(ew.mul(y, _log1p_over(ew.mul(lm, y))))
+    y, lm = _floats("inv_boxcox", y, lmbda)
+    return ew.exp(_inv_boxcox_exponent(y, lm))
 
 
 def inv_boxcox1p(y: ArrayLike, lmbda: ArrayLike) -> Array:
@@ -1232,8 +1264,8 @@ def inv_boxcox1p(y: ArrayLike, lmbda: ArrayLike) -> Array:
     >>> print(f"{float(inv_boxcox1p(1e-20, 0.5)):.1e}")
     1.0e-20
     """
-    y, lm = _floats(y, lmbda)
-    return _expm1(ew.mul(y, _log1p_over(ew.mul(lm, y))))
+    y, lm = _floats("inv_boxcox1p", y, lmbda)
+    return _expm1(_inv_boxcox_exponent(y, lm))
 
 
 def huber(delta: ArrayLike, r: ArrayLike) -> Array:
@@ -1244,7 +1276,7 @@ def huber(delta: ArrayLike, r: ArrayLike) -> Array:
     >>> print(huber(1.0, [0.5, 3.0]))
     [0.125 2.5  ]
     """
-    delta, r = _floats(delta, r)
+    delta, r = _floats("huber", delta, r)
     a = bind(ew.abs_p, r)
     inner = ew.mul(0.5, ew.mul(r, r))
     outer = ew.mul(delta, ew.sub(a, ew.mul(0.5, delta)))
@@ -1260,9 +1292,13 @@ def pseudo_huber(delta: ArrayLike, r: ArrayLike) -> Array:
     >>> print(f"{float(pseudo_huber(1.0, 1e-10)):.1e} {float(pseudo_huber(2.0, 3.0)):.6f}")
     5.0e-21 3.211103
     """
-    delta, r = _floats(delta, r)
+    delta, r = _floats("pseudo_huber", delta, r)
     bad = ew.le(delta, 0.0)
     ds = _safe(bad, delta)
     q = ew.div(r, ds)
-    val = ew.div(ew.mul(r, r), ew.add(ew.sqrt(ew.add(1.0, ew.mul(q, q))), 1.0))
+    # delta r q / (hypot(1, q) + 1): |q| / (hypot + 1) < 1, so nothing
+    # overflows unless the value does; |r| = inf gives inf
+    u = ew.div(q, ew.add(_hypot(1.0, q), 1.0))
+    finite = ew.logical_or(bind(ew.isfinite_p, r), bind(ew.isnan_p, r))
+    val = ew.select(finite, ew.mul(ew.mul(ds, r), u), np.inf)
     return ew.select(bad, ew.select(ew.lt(delta, 0.0), np.inf, 0.0), val)
