@@ -281,7 +281,7 @@ def _with_ints(
     def samples(rng: np.random.Generator) -> Samples:
         out: Samples = []
         for shape_i, shape_f in [((3,), (3,)), ((2, 1), (3,)), ((), (2, 3))]:
-            args = [rng.integers(lo, hi + 1, shape_i) for lo, hi in ints]
+            args: list[np.ndarray] = [rng.integers(lo, hi + 1, shape_i) for lo, hi in ints]
             args += [rng.uniform(lo, hi, shape_f) for lo, hi in floats]
             out.append((tuple(np.asarray(a) for a in args), {}))
         return out
@@ -348,7 +348,19 @@ def _digamma(x: Any) -> Any:
 
 
 def _polygamma_p(n: int, x: Any) -> Any:
-    return bind(polygamma_p, np.asarray(n, np.int64), x)
+    return _polygamma(np.asarray(n, np.int64), x)
+
+
+def _polygamma(n: Any, x: Any) -> Any:
+    return bind(polygamma_p, n, x)
+
+
+def _i1(x: Any) -> Any:
+    return bind(i1_p, x)
+
+
+def _i1e(x: Any) -> Any:
+    return bind(i1e_p, x)
 
 
 def _d_gammainc(out: Any, a: Any, x: Any) -> Any:
@@ -440,14 +452,14 @@ polygamma_p = _special(
     "polygamma",
     [
         _NoDerivative("n", "the order of the derivative is an integer"),
-        lambda out, n, x: bind(polygamma_p, ew.add(n, 1), x),
+        lambda out, n, x: _polygamma(ew.add(n, 1), x),
     ],
     _with_ints([(0, 3)], [(0.5, 4.0)]),
 )
-i0_p = _special("i0", [lambda out, x: bind(i1_p, x)], _uniform((-3.0, 3.0)))
+i0_p = _special("i0", [lambda out, x: _i1(x)], _uniform((-3.0, 3.0)))
 i0e_p = _special(
     "i0e",
-    [lambda out, x: ew.sub(bind(i1e_p, x), ew.mul(ew.sign(x), out))],
+    [lambda out, x: ew.sub(_i1e(x), ew.mul(ew.sign(x), out))],
     _uniform((-3.0, 3.0)),
 )
 i1_p = _special("i1", [_d_i1], _uniform((-3.0, 3.0)))
@@ -554,20 +566,15 @@ for _p in (
     i0_p, i0e_p, i1_p, i1e_p, spence_p, exp1_p, expi_p, dawsn_p, gammainc_p, gammaincc_p,
     betainc_p, beta_p, betaln_p, zeta_p, owens_t_p, xlogy_p, xlog1py_p, poch_p,
 ):  # fmt: skip
-    _p.lower_jax = _jsp(_p.name)  # type: ignore[attr-defined]
-digamma_p.lower_jax = lambda ctx, x: ctx.jsp.special.digamma(x)  # type: ignore[attr-defined]
+    _p.lower_jax = _jsp(_p.name)
+digamma_p.lower_jax = lambda ctx, x: ctx.jsp.special.digamma(x)
 # erfcinv(y) = -ndtri(y / 2) / sqrt(2) (jax.scipy.special has no erfcinv)
-erfcinv_p.lower_jax = lambda ctx, x: ctx.jsp.special.ndtri(x * 0.5) * -_INV_SQRT2  # type: ignore[attr-defined]
-polygamma_p.lower_jax = lambda ctx, n, x: ctx.jsp.special.polygamma(  # type: ignore[attr-defined]
+erfcinv_p.lower_jax = lambda ctx, x: ctx.jsp.special.ndtri(x * 0.5) * -_INV_SQRT2
+polygamma_p.lower_jax = lambda ctx, n, x: ctx.jsp.special.polygamma(
     ctx.jnp.asarray(n).astype(int), x
 )
 # binom(n, k) = 1 / ((n + 1) B(n - k + 1, k + 1)) (jax.scipy.special has no binom)
-binom_p.lower_jax = lambda ctx, n, k: (
-    1.0
-    / (  # type: ignore[attr-defined]
-        (n + 1.0) * ctx.jsp.special.beta(n - k + 1.0, k + 1.0)
-    )
-)
+binom_p.lower_jax = lambda ctx, n, k: 1.0 / ((n + 1.0) * ctx.jsp.special.beta(n - k + 1.0, k + 1.0))
 
 
 # ---------------------------------------------------------------------------
@@ -1130,7 +1137,7 @@ def factorial(n: ArrayLike, exact: bool = False) -> Array:
     if exact:
         if isinstance(n, Tracer):
             raise TypeError("factorial(exact=True) needs concrete integers, not a traced value")
-        return _scipy_special().factorial(n, exact=True)  # type: ignore[no-any-return]
+        return _scipy_special().factorial(n, exact=True)
     (x,) = _floats("factorial", n)
     return ew.select(ew.lt(x, 0.0), 0.0, bind(gamma_p, ew.add(x, 1.0)))
 
@@ -1148,7 +1155,7 @@ def comb(N: ArrayLike, k: ArrayLike, exact: bool = False, repetition: bool = Fal
     if exact:
         if isinstance(N, Tracer) or isinstance(k, Tracer):
             raise TypeError("comb(exact=True) needs concrete integers, not traced values")
-        return _scipy_special().comb(N, k, exact=True, repetition=repetition)  # type: ignore[no-any-return]
+        return _scipy_special().comb(N, k, exact=True, repetition=repetition)
     n, kk = _floats("comb", N, k)
     if repetition:
         n = ew.sub(ew.add(n, kk), 1.0)

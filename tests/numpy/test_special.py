@@ -22,6 +22,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 import scipy.special as sp
+from _special_mp import MP_SPECIAL
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
@@ -29,8 +30,6 @@ import funcdiff.scipy.special as fsp
 from funcdiff.checking import check_grads
 from funcdiff.core.primitive import Primitive
 from funcdiff.errors import DTypeError
-
-from _special_mp import MP_SPECIAL
 
 mp.mp.dps = 40
 
@@ -140,7 +139,8 @@ def test_values_match_scipy(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(UNARY_GRIDS))
 def test_float32_is_kept(name: str) -> None:
-    x = UNARY_GRIDS[name][:-5].astype(np.float32)
+    x = UNARY_GRIDS[name][:-5]
+    x = x[np.abs(x) < 3e38].astype(np.float32)
     with np.errstate(all="ignore"):
         want = getattr(sp, name)(x)
         got = getattr(fsp, name)(x)
@@ -354,7 +354,7 @@ def test_mixed_partials_are_symmetric_and_match_mpmath() -> None:
         h = fd.hessian(lambda v, f=f: f(v[0], v[1]))(np.array(point))
         assert h[0, 1] == pytest.approx(h[1, 0], rel=1e-12)
         ref = _mp_fn(name)
-        want = mp.diff(lambda a, b: ref(a, b), (mp.mpf(point[0]), mp.mpf(point[1])), (1, 1))
+        want = mp.diff(ref, (mp.mpf(point[0]), mp.mpf(point[1])), (1, 1))
         assert h[0, 1] == pytest.approx(float(want), rel=1e-8), name
 
 
@@ -447,7 +447,8 @@ def test_expit_and_log_expit_tails() -> None:
         _close(fd.vmap(fd.grad(fsp.expit))(x), [0.0, 0.0])
         _close(fd.vmap(fd.grad(fsp.log_expit))(x), [1.0, 0.0])
         _close(fd.vmap(fd.grad(fd.grad(fsp.log_expit)))(x), [0.0, 0.0])
-    assert float(fd.grad(fsp.expit)(-40.0)) == pytest.approx(float(mp.exp(-40) / (1 + mp.exp(-40)) ** 2), rel=1e-12)  # fmt: skip
+    want = mp.exp(-40) / (1 + mp.exp(-40)) ** 2
+    assert float(fd.grad(fsp.expit)(-40.0)) == pytest.approx(float(want), rel=1e-12)
 
 
 def test_logsumexp_large_values() -> None:
