@@ -1292,8 +1292,9 @@ def huber(delta: ArrayLike, r: ArrayLike) -> Array:
 
 def pseudo_huber(delta: ArrayLike, r: ArrayLike) -> Array:
     """The smooth Huber loss ``delta**2 (sqrt(1 + (r/delta)**2) - 1)``, computed
-    as ``r**2 / (sqrt(1 + (r/delta)**2) + 1)`` (no cancellation at small
-    ``r``); 0 for ``delta == 0``, ``inf`` for ``delta < 0``.
+    as ``delta r q / (hypot(1, q) + 1)`` with ``q = r/delta`` (no cancellation
+    at small ``r``, no overflow at large); 0 for ``delta == 0``, ``inf`` for
+    ``delta < 0``.
 
     >>> from funcdiff.scipy.special import pseudo_huber
     >>> print(f"{float(pseudo_huber(1.0, 1e-10)):.1e} {float(pseudo_huber(2.0, 3.0)):.6f}")
