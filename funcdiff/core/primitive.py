@@ -408,6 +408,7 @@ FAMILIES = (
     "funcdiff.lax",
     "funcdiff.custom",
     "funcdiff.scipy.linalg",
+    "funcdiff.scipy.special",
     "funcdiff.sparse._solve",
 )
 

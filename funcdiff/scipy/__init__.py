@@ -1,9 +1,12 @@
 """``funcdiff.scipy``: scipy functions, traceable and differentiable.
 
-Implemented on funcdiff's primitives with numpy only: scipy itself is not
-needed (``import funcdiff.scipy.linalg`` works without it).
+``linalg`` is implemented on funcdiff's primitives with numpy only: scipy
+itself is not needed (``import funcdiff.scipy.linalg`` works without it).
+``special`` computes its values with scipy (an optional extra,
+``pip install funcdiff[scipy]``), imported when a value is first needed.
 """
 
 from funcdiff.scipy import linalg as linalg
+from funcdiff.scipy import special as special
 
-__all__ = ["linalg"]
+__all__ = ["linalg", "special"]
