@@ -31,7 +31,9 @@ from funcdiff.errors import (
     DTypeError,
     FuncdiffError,
     ShapeError,
+    TracerArrayConversionError,
     UnexpectedTracerError,
+    UnsupportedNumpyFunctionError,
 )
 from funcdiff.jit import jit
 
@@ -137,7 +139,9 @@ __all__ = [
     "QuadraticModel",
     "ShapeError",
     "ShapedArray",
+    "TracerArrayConversionError",
     "UnexpectedTracerError",
+    "UnsupportedNumpyFunctionError",
     "check_grads",
     "checkpoint",
     "custom_fixed_point",

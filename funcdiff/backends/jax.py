@@ -142,7 +142,7 @@ def lower_jaxpr(
                 f"lowering primitive '{prim.name}' onto JAX failed for operands ({shapes}): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        outs = res if prim.multiple_results else [res]
+        outs = prim.as_list(res)
         for var, out in zip(eqn.outvars, outs, strict=True):
             env[var] = _as_aval(ctx, prim.name, out, var)
     return [x.val if isinstance(x, Literal) else env[x] for x in jaxpr.outvars]

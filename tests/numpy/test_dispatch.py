@@ -261,6 +261,7 @@ def test_lookup_is_dynamic(monkeypatch: pytest.MonkeyPatch) -> None:
         return fnp.abs(a - b) <= atol + rtol * fnp.abs(b)
 
     isclose.__module__ = "funcdiff.numpy._late"
+    monkeypatch.delattr(fnp, "isclose", raising=False)  # as before it was written
     with pytest.raises(UnsupportedNumpyFunctionError, match="numpy.isclose"):
         fd.grad(lambda x: np.sum(np.where(np.isclose(x, 0.55), x, 0.0)))(V3)
     monkeypatch.setattr(fnp, "isclose", isclose, raising=False)
@@ -326,7 +327,6 @@ def test_where_with_out_is_a_select() -> None:
         (lambda x: np.add(x, 1.0, casting="unsafe"), UnsupportedNumpyFunctionError, "casting="),
         (lambda x: np.add.reduceat(x, [0, 1]), UnsupportedNumpyFunctionError, "reduceat"),
         (lambda x: np.fft.fft(x), UnsupportedNumpyFunctionError, r"numpy\.fft\.fft"),
-        (lambda x: np.interp(0.5, x, x), UnsupportedNumpyFunctionError, r"numpy\.interp"),
         (lambda x: np.bitwise_and(x > 0, x > 1), UnsupportedNumpyFunctionError, "bitwise_and"),
         (lambda x: np.asarray(x), TracerArrayConversionError, "np.asarray"),
         (lambda x: np.array([x[0], x[1]]), TracerArrayConversionError, "fnp.stack"),

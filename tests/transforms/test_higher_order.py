@@ -53,8 +53,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -253,6 +255,12 @@ MP_ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "atan2": _vec(mpmath.atan2, 2),
     "rem": _vec(lambda x, y: x - y * mpmath.floor(x / y), 2),
 }
+
+# funcdiff.scipy.special's primitives: their mpmath references live beside their tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "numpy"))
+from _special_mp import MP_SPECIAL, mp_vec  # noqa: E402
+
+MP_ELEMENTWISE.update({n: mp_vec(n) for n in MP_SPECIAL})
 
 #: linear / structural primitives: numpy's own impl is exact on object arrays
 #: of mpf (it only moves, sums and multiplies entries)
