@@ -68,6 +68,10 @@ class ConstantArray(np.ndarray):
         # numpy 1.x does not pass return_scalar: its 0-d results are scalars
         return out[()] if return_scalar or (not NUMPY2 and out.ndim == 0) else out
 
+    def __array_prepare__(self, arr: np.ndarray, context: Any = None) -> np.ndarray:
+        # numpy 1.x's linalg wraps its results with this one (numpy 2 has none)
+        return np.asarray(arr)
+
 
 def constant(x: np.ndarray) -> ConstantArray:
     """A new numpy array ``x`` as a ConstantArray (a view: no copy)."""
