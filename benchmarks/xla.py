@@ -178,7 +178,11 @@ def crossover_workloads(quick: bool) -> list[Workload]:
         chains = [(20, 100), (200, 100)]
     ws += [chain_workload(s, n) for s, n in chains]
     for n in [10, 1000, 100_000] if not quick else [10, 1000]:
-        ws.append(Workload(f"Rosenbrock grad n={n}", "", "grad", rosen_setup(n), rosen_objective, rosen_grad))
+        ws.append(
+            Workload(
+                f"Rosenbrock grad n={n}", "", "grad", rosen_setup(n), rosen_objective, rosen_grad
+            )
+        )
     return ws
 
 
@@ -224,7 +228,7 @@ def fmt_s(t: float) -> str:
 def markdown(results: dict[str, Any]) -> str:
     lines = ["Steady state (median per call, compiled):", ""]
     lines += [
-        "| | numpy backend | fd.jit(backend=\"jax\") | jax.jit | fd jax / jax.jit | numpy / fd jax |",
+        '| | numpy backend | fd.jit(backend="jax") | jax.jit | fd jax / jax.jit | numpy / fd jax |',
         "|---|---|---|---|---|---|",
     ]
     for key, r in results["workloads"].items():
@@ -234,7 +238,7 @@ def markdown(results: dict[str, Any]) -> str:
         )
     lines += ["", "First call (trace, transform, lower, compile):", ""]
     lines += [
-        "| | numpy backend | fd.jit(backend=\"jax\") | jax.jit | fd jax / jax.jit |",
+        '| | numpy backend | fd.jit(backend="jax") | jax.jit | fd jax / jax.jit |',
         "|---|---|---|---|---|",
     ]
     for key, r in results["workloads"].items():
@@ -242,7 +246,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {key} | {fmt_s(a)} | {fmt_s(b)} | {fmt_s(c)} | {b / c:.2f}x |")
     lines += ["", "Crossover (median per call; the faster funcdiff backend in bold):", ""]
     lines += [
-        "| | numpy backend | fd.jit(backend=\"jax\") | jax.jit | numpy / fd jax | fd jax first call |",
+        '| | numpy backend | fd.jit(backend="jax") | jax.jit | numpy / fd jax '
+        "| fd jax first call |",
         "|---|---|---|---|---|---|",
     ]
     for key, r in results["crossover"].items():

@@ -135,7 +135,7 @@ def run(n: int, batch: int, repeats: int = 0) -> dict[str, Any]:
         raise SystemExit(f"--batch {batch} must be a multiple of the {ndev} devices")
     x, directions, points = inputs(n, batch)
     args = {"hvp": (x, directions), "models": (points,)}
-    numpy_backend = {
+    numpy_backend: dict[str, Callable[..., Any]] = {
         "hvp": fd.jit(lambda x, v: hvp_batch(x)(v)),
         "models": fd.jit(quadratic_models),
     }
@@ -149,7 +149,9 @@ def run(n: int, batch: int, repeats: int = 0) -> dict[str, Any]:
     with jax.enable_x64(True):
         meshes = {"all": make_mesh(devices), "one": make_mesh(devices[:1])}
         for name in ("hvp", "models"):
-            ref = [np.asarray(r) for r in jax.tree_util.tree_leaves(numpy_backend[name](*args[name]))]
+            ref = [
+                np.asarray(r) for r in jax.tree_util.tree_leaves(numpy_backend[name](*args[name]))
+            ]
             entry: dict[str, Any] = {}
             results = {}
             for label, mesh in meshes.items():
