@@ -2,7 +2,9 @@
 
 A ```python block followed directly by a ```text block must print exactly
 that text (trailing whitespace ignored). Blocks tagged ```python no-run are
-skipped (shell-dependent snippets).
+skipped (shell-dependent snippets). A page with a line
+``<!-- requires: MODULE -->`` is skipped when MODULE (an optional
+dependency such as jax) is not installed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"```(\w[\w -]*)?\n(.*?)```", re.S)
+REQUIRES = re.compile(r"^<!-- requires: ([\w.]+) -->$", re.M)
 
 
 def blocks(path: Path) -> list[tuple[str, str, str | None]]:
@@ -36,6 +39,8 @@ def blocks(path: Path) -> list[tuple[str, str, str | None]]:
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
 def test_doc_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in REQUIRES.findall(path.read_text()):
+        pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__doc__"}
     saved = np.get_printoptions()  # pages may set print options: do not leak them

@@ -59,7 +59,14 @@ def assert_svg(path: Path) -> None:
 
 def test_every_example_has_a_test() -> None:
     found = {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")}
-    assert found == {"lecture", "level_sets", "mlp_digits", "optimizers", "scipy_hessp"}
+    assert found == {
+        "lecture",
+        "level_sets",
+        "mlp_digits",
+        "optimizers",
+        "scipy_hessp",
+        "sharded_hvp",
+    }
 
 
 def test_lecture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,3 +140,14 @@ def test_scipy_hessp(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     }
     assert iters["trust-ncg"] * 5 < iters["bfgs"], printed  # exact curvature pays
     assert_png(tmp_path / "rosenbrock_convergence.png")
+
+
+def test_sharded_hvp(capsys: pytest.CaptureFixture[str]) -> None:
+    # in-process, on whatever devices JAX already has; tests/backends/test_sharding.py
+    # runs it on 8 simulated devices in a fresh process
+    pytest.importorskip("jax")
+    code = load("sharded_hvp").main(["--n", "8", "--batch", "16"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed[-3000:]
+    assert "Sharded results agree with one device and the numpy backend." in printed
+    assert "hvp    output (16, 8)" in printed
