@@ -20,6 +20,7 @@ itself is not called again, and ``jit`` composes with every transform.
 from __future__ import annotations
 
 import functools
+import html
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -94,6 +95,19 @@ class Lowered:
         )
 
     __str__ = as_text
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the optimized jaxpr (highlighted), then the
+        generated code, folded."""
+        from funcdiff.core.pretty import html_jaxpr
+
+        n, traced = len(self.jaxpr.eqns), self.traced_eqns
+        return (
+            f"<div><b>optimized jaxpr</b> ({n} equations, {traced} as traced)"
+            f"{html_jaxpr(str(self.jaxpr))}<details><summary><b>generated code</b> "
+            f"({self.source.count(chr(10)) + 1} lines)</summary>"
+            f"<pre>{html.escape(self.source)}</pre></details></div>"
+        )
 
 
 def _leaf_key(x: Any) -> Any:

@@ -33,6 +33,7 @@ contour map on a grid) and ``jit`` compose with it.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import warnings
 from collections.abc import Callable
@@ -61,6 +62,9 @@ MATRIX_FREE_THRESHOLD = 2000
 
 #: Models with at most this many inputs print their Hessian in ``repr``.
 _REPR_MAX_N = 6
+# notebooks show the Hessian as a table up to this n, its eigenvalues up to the next
+_HTML_MAX_N = 8
+_HTML_MAX_EIG_N = 500
 
 
 class MatrixFreeError(FuncdiffError, RuntimeError):
@@ -1183,6 +1187,48 @@ class QuadraticModel:
             H = np.array2string(self._H, precision=6, separator=", ", prefix=indent)
             return f"{head},\n{' ' * len('QuadraticModel(')}H_flat={H})"
         return head + ")"
+
+    def _repr_html_(self) -> str:
+        """Notebook display: value, gradient, Hessian (small n), eigenvalues
+        and convexity (dense and sparse modes; a matrix-free model says how
+        to get them)."""
+
+        def arr(a: Any) -> str:
+            with np.printoptions(threshold=24, edgeitems=4, precision=6, suppress=True):
+                return f"<code>{html.escape(np.array2string(np.asarray(a), separator=', '))}</code>"
+
+        value = np.asarray(self.value)
+        rows: list[tuple[str, str]] = [
+            ("value", f"{float(value):.10g}" if value.size == 1 else arr(value)),
+            ("gradient", arr(self.g_flat)),
+            ("|gradient|", f"{float(np.linalg.norm(self.g_flat)):.6g}"),
+            ("n", str(self.n)),
+            ("mode", self.mode),
+        ]
+        if self._H is not None and self.n <= _HTML_MAX_N:
+            cells = "".join(
+                "<tr>" + "".join(f"<td>{h:.6g}</td>" for h in row) + "</tr>" for row in self._H
+            )
+            rows.append(("Hessian", f"<table>{cells}</table>"))
+        if self._H is not None and self.n <= _HTML_MAX_EIG_N:
+            rows.append(("eigenvalues", arr(self.eigenvalues())))
+        if self._H is not None or self._Hs is not None:
+            convex = self.is_convex
+            rows.append(
+                (
+                    "convex",
+                    "yes: H is positive definite, newton_step() reaches the minimizer"
+                    if convex
+                    else "no: H is not positive definite (a saddle, a maximum, or singular)",
+                )
+            )
+        else:
+            rows.append(("convex", "not computed (matrix-free: model.dense().is_convex)"))
+        body = "".join(
+            f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>'
+            for k, v in rows
+        )
+        return f"<div><b>{type(self).__name__}</b><table>{body}</table></div>"
 
 
 # ---------------------------------------------------------------------------

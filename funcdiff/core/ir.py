@@ -203,6 +203,12 @@ class Jaxpr:
 
     __repr__ = __str__
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the printed jaxpr, highlighted."""
+        from funcdiff.core.pretty import html_jaxpr
+
+        return html_jaxpr(str(self))
+
 
 class ClosedJaxpr:
     """A jaxpr together with the values of its constvars.
@@ -239,6 +245,12 @@ class ClosedJaxpr:
         return pp_jaxpr(self.jaxpr, self.consts)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the printed jaxpr, highlighted."""
+        from funcdiff.core.pretty import html_jaxpr
+
+        return html_jaxpr(str(self))
 
 
 class JaxprTypeError(FuncdiffError, TypeError):

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import numpy as np
@@ -108,3 +110,67 @@ def pp_eqn_short(eqn: Eqn) -> str:
     ins = " ".join(atom(x) for x in eqn.invars)
     outs = " ".join(f"{names(v)}:{v.aval.str_short()}" for v in eqn.outvars)
     return f"{outs} = {eqn.primitive.name}{pp_params_short(eqn.params)} {ins}".rstrip()
+
+
+# ---------------------------------------------------------------------------
+# notebooks: the printed jaxpr as HTML, highlighted
+# ---------------------------------------------------------------------------
+
+_HTML_STYLE = {
+    "kw": "color:#8959a8;font-weight:bold",
+    "prim": "color:#4271ae;font-weight:bold",
+    "type": "color:#718c00",
+    "param": "color:#8e908c",
+}
+_TYPE = re.compile(r":((?:f|i|u|c|bool|bf)\d*\[[^\]]*\])")
+_EQN = re.compile(r"^(\s*)(.*?) = ([A-Za-z_]\w*)(.*)$")
+_KW = re.compile(r"(\{ lambda|\blet\b|^(\s*)in\b)")
+
+
+def _span(kind: str, text: str) -> str:
+    return f'<span style="{_HTML_STYLE[kind]}">{text}</span>'
+
+
+def _split_params(rest: str) -> tuple[str, str]:
+    """``rest`` of an equation line split into its ``[params]`` (to the
+    matching bracket, or the end of the line when they span lines) and
+    the operands."""
+    if not rest.startswith("["):
+        return "", rest
+    depth = 0
+    for i, ch in enumerate(rest):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if depth == 0:
+            return rest[: i + 1], rest[i + 1 :]
+    return rest, ""
+
+
+def html_jaxpr(text: str) -> str:
+    """The printed jaxpr ``text`` as an HTML ``<pre>`` block with the
+    keywords, primitives, parameters and types highlighted (what notebooks
+    show for a jaxpr); its text content is ``text`` exactly.
+
+    >>> h = html_jaxpr("    b:f64[] = sin a")
+    >>> h.count("<span"), "sin</span> a" in h
+    (2, True)
+    """
+    out = []
+    for line in text.split("\n"):
+        m = _EQN.match(line)
+        if m is not None and not line.lstrip().startswith("{ lambda"):
+            indent, lhs, prim, rest = m.groups()
+            params, rest = _split_params(rest)
+            line = (
+                html.escape(indent)
+                + _TYPE.sub(lambda t: ":" + _span("type", t.group(1)), html.escape(lhs))
+                + " = "
+                + _span("prim", html.escape(prim))
+                + (_span("param", html.escape(params)) if params else "")
+                + html.escape(rest)
+            )
+        else:
+            line = _TYPE.sub(lambda t: ":" + _span("type", t.group(1)), html.escape(line))
+            line = _KW.sub(lambda k: _span("kw", k.group(0)), line)
+        out.append(line)
+    body = "\n".join(out)
+    return f'<pre style="line-height:1.35">{body}</pre>'

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -215,6 +216,47 @@ class OptimizeResult:
             ")",
         ]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the summary, then the last history rows as a table."""
+
+        def num(v: float | None, fmt: str) -> str:
+            return "" if v is None else format(v, fmt)
+
+        with np.printoptions(threshold=20, edgeitems=3, precision=6):
+            x = np.array2string(np.asarray(self.x_flat), separator=", ")
+        status = "&#10004;" if self.success else "&#10008;"
+        evals = f"f {self.nfev}, grad {self.ngev}, hess {self.nhev}, hvp {self.nhvp}" + (
+            f", jac {self.njev}" if self.njev else ""
+        )
+        summary = [
+            ("method", html.escape(self.method)),
+            ("success", f"{status} {html.escape(self.message)}"),
+            ("fun", f"{self.fun:.10g}"),
+            ("|grad|", f"{self.grad_norm:.3e}"),
+            ("x", f"<code>{html.escape(x)}</code>"),
+            ("nit", str(self.nit)),
+            ("evaluations", evals),
+            ("time", f"{self.time:.3g} s"),
+        ]
+        head = "".join(
+            f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>'
+            for k, v in summary
+        )
+        tail = self.history[-5:]
+        rows = "".join(
+            f"<tr><td>{r.nit}</td><td>{r.f:.6g}</td><td>{r.grad_norm:.3e}</td>"
+            f"<td>{num(r.step_norm, '.3e')}</td>"
+            f"<td>{num(r.alpha if r.alpha is not None else r.radius, '.3g')}</td></tr>"
+            for r in tail
+        )
+        shown = f"last {len(tail)} of {len(self.history)}"
+        return (
+            f"<div><b>OptimizeResult</b><table>{head}</table>"
+            f"<details open><summary>history ({shown} rows)</summary><table>"
+            "<tr><th>nit</th><th>f</th><th>|grad|</th><th>|step|</th><th>alpha or radius</th></tr>"
+            f"{rows}</table></details></div>"
+        )
 
 
 __all__ = ["HISTORY_FIELDS", "Callback", "IterationRecord", "OptimizeResult"]

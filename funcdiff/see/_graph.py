@@ -165,6 +165,19 @@ class Graph:
         path.write_bytes(self.pipe(fmt, timeout))
         return path
 
+    def _repr_html_(self) -> str | None:
+        """Notebook display without Graphviz: how to get the drawing, and the
+        DOT text (with Graphviz, None: the notebook shows ``_repr_svg_``)."""
+        if _dot_program() is not None:
+            return None
+        return (
+            f"<div><b>{html.escape(repr(self))}</b><p>The drawing needs Graphviz's "
+            f"<code>dot</code> program, which is not on PATH: {html.escape(GRAPHVIZ_HELP)}. "
+            "Without it, <code>Graph.save('g.dot')</code> writes the DOT text, which "
+            "online viewers render.</p><details><summary>DOT text</summary>"
+            f"<pre>{html.escape(self.dot)}</pre></details></div>"
+        )
+
     def _repr_svg_(self) -> str | None:
         """Notebook display (needs Graphviz's ``dot``; None falls back to text)."""
         if _dot_program() is None:
