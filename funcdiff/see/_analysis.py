@@ -263,4 +263,91 @@ def eqn_params_text(eqn: Eqn, limit: int = 60) -> str:
     return f"[{text}]"
 
 
-__all__ = ["Analysis", "Fun", "VarNames", "arg_names", "eqn_params_text", "evaluate_env"]
+#: ``notation=`` of ``explain`` and ``graph``: the lecture's (default) or the jaxpr's
+NOTATIONS = ("lecture", "raw")
+
+_INFIX = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "pow": "**",
+    "gt": ">",
+    "lt": "<",
+    "ge": ">=",
+    "le": "<=",
+    "eq": "==",
+    "ne": "!=",
+}
+_REDUCE = {"reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod"}
+_CALLS = {"max": "maximum", "min": "minimum", "select": "where", "atan2": "arctan2"}
+
+
+def _operand(s: str) -> str:
+    """An operand of an infix operator: a negative number in parentheses."""
+    return f"({s})" if s.startswith("-") else s
+
+
+def _is_matmul(eqn: Eqn) -> bool:
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    a, b = (x.aval.ndim for x in eqn.invars)
+    if lb or rb or len(lc) != 1 or a == 0 or b == 0:
+        return False
+    return bool(lc[0] == a - 1 and rc[0] == (0 if b == 1 else b - 2))
+
+
+def check_notation(notation: str, where: str) -> None:
+    if notation not in NOTATIONS:
+        raise ValueError(
+            f"{where}: notation must be 'lecture' (x ** 2, a @ b, sum(x)) or 'raw' "
+            f"(the jaxpr's primitives and parameters), got {notation!r}"
+        )
+
+
+def eqn_text(eqn: Eqn, args: list[str], notation: str = "lecture") -> str:
+    """An equation's right-hand side on operands ``args``. ``"raw"``: the
+    jaxpr's form, ``integer_pow[y=2](x)``; ``"lecture"``: the lecture's
+    notation where one exists (``x ** 2``, ``a * b``, ``A @ x``, ``sum(x)``,
+    ``where(c, a, b)``), else the raw form.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> (e,) = fd.make_jaxpr(lambda x: x ** 2)(1.0).eqns
+    >>> eqn_text(e, ["x"]), eqn_text(e, ["x"], "raw")
+    ('x ** 2', 'integer_pow[y=2](x)')
+    """
+    name = eqn.primitive.name
+    if notation == "lecture":
+        if name in _INFIX and len(args) == 2:
+            first = _operand(args[0]) if name == "pow" else args[0]
+            return f"{first} {_INFIX[name]} {_operand(args[1])}"
+        if name == "integer_pow":
+            return f"{_operand(args[0])} ** {_operand(str(eqn.params['y']))}"
+        if name == "neg":
+            return f"-{_operand(args[0])}"
+        if name == "dot_general" and _is_matmul(eqn):
+            return f"{args[0]} @ {args[1]}"
+        if name in _REDUCE:
+            axes = tuple(eqn.params["axes"])
+            ndim = eqn.invars[0].aval.ndim
+            if len(axes) == ndim:
+                return f"{_REDUCE[name]}({args[0]})"
+            axis = axes[0] if len(axes) == 1 else axes
+            return f"{_REDUCE[name]}({args[0]}, axis={axis})"
+        if name == "convert_element_type":
+            return f"{np.dtype(eqn.params['new_dtype']).name}({args[0]})"
+        if name in _CALLS:
+            return f"{_CALLS[name]}({', '.join(args)})"
+    return f"{name}{eqn_params_text(eqn)}({', '.join(args)})"
+
+
+__all__ = [
+    "NOTATIONS",
+    "Analysis",
+    "Fun",
+    "VarNames",
+    "arg_names",
+    "check_notation",
+    "eqn_params_text",
+    "eqn_text",
+    "evaluate_env",
+]

@@ -29,15 +29,11 @@ import numpy as np
 from funcdiff.core.ir import Atom, Eqn, Var
 from funcdiff.core.primitive import Zero
 from funcdiff.interpreters._loop import apply_rule, read
-from funcdiff.see._analysis import Analysis, Fun, arg_names, eqn_params_text
+from funcdiff.see._analysis import Analysis, Fun, arg_names, check_notation, eqn_text
 from funcdiff.see._format import format_sum, format_value
 
 #: Width beyond which a column is not padded (long array text stays readable).
 _MAX_COL = 36
-
-
-def _call_text(eqn: Eqn, args: Sequence[str]) -> str:
-    return f"{eqn.primitive.name}{eqn_params_text(eqn)}({', '.join(args)})"
 
 
 def _pad(cells: Sequence[str], widths: Sequence[int]) -> str:
@@ -83,7 +79,7 @@ def _local_derivatives(eqn: Eqn, an: Analysis, needs: list[bool]) -> list[Any] |
     return list(res)
 
 
-def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
+def explain(f: Fun, *, file: IO[str] | None = None, notation: str = "lecture") -> Fun:
     """Print the forward and backward tables of ``f`` at a point; return
     ``(value, gradient)``.
 
@@ -93,6 +89,9 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
         gets the backward table; for any other output only the forward table
         is printed (with a note) and the gradient returned is None.
       file: where to print (default ``sys.stdout``).
+      notation: ``"lecture"`` (default) writes operations as the lecture
+        does (``x ** 2``, ``a * b``, ``A @ x``, ``sum(x)``); ``"raw"`` as
+        the jaxpr's primitives (``integer_pow[y=2](x)``, ``mul(a, b)``).
 
     Returns:
       A function of the arguments returning ``(value, gradient)``; the
@@ -102,14 +101,14 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
     >>> import funcdiff.numpy as fnp
     >>> value, g = explain(lambda x: x ** fnp.cos(x))(3.0)
     Forward pass: every equation in order, at x = 3
-      x : f64[]  (input)                           = 3
-      a : f64[]  = cos(x)     = cos(3)             = -0.989992
-      b : f64[]  = pow(x, a)  = pow(3, -0.989992)  = 0.337018
-      z          = b          (output)             = 0.337018
+      x : f64[]  (input)                       = 3
+      a : f64[]  = cos(x)  = cos(3)            = -0.989992
+      b : f64[]  = x ** a  = 3 ** (-0.989992)  = 0.337018
+      z          = b       (output)            = 0.337018
     <BLANKLINE>
     Backward pass: reverse order, starting from dz/dz = 1 at the output z = b
       dz/db = 1   (seed)
-      b = pow(x, a)    with dz/db = 1
+      b = x ** a       with dz/db = 1
         dz/dx += dz/db * db/dx = 1 * -0.111215 = -0.111215
         dz/da += dz/db * db/da = 1 * 0.370252 = 0.370252
       a = cos(x)       with dz/da = 0.370252
@@ -128,6 +127,7 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
 
     if not callable(f):
         raise TypeError(f"explain: f must be a function, got {type(f).__name__}")
+    check_notation(notation, "explain")
 
     def explain_f(*args: Any) -> tuple[Any, Any]:
         if not args:
@@ -139,7 +139,7 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
         if len(in_names) != len(jaxpr.invars):
             in_names = [f"arg{i}" for i in range(len(jaxpr.invars))]
         an = Analysis(tr.closed, tr.env, in_names, adjoints=True, out_symbol="z")
-        lines = _report(an, in_names, tr.in_vals)
+        lines = _report(an, in_names, tr.in_vals, notation)
         print("\n".join(lines), file=out)
         values = [np.asarray(v) for v in tr.out_vals]
         value = tree_unflatten(tr.out_tree, values)
@@ -157,7 +157,9 @@ def explain(f: Fun, *, file: IO[str] | None = None) -> Fun:
     return explain_f
 
 
-def _report(an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any]) -> list[str]:
+def _report(
+    an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any], notation: str
+) -> list[str]:
     jaxpr = an.jaxpr
     names = an.names
     z = an.z
@@ -175,8 +177,8 @@ def _report(an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any]) -> li
     for eqn in jaxpr.eqns:
         lhs = ", ".join(f"{names(v)}" for v in eqn.outvars)
         types = ", ".join(v.aval.str_short() for v in eqn.outvars)
-        sym = _call_text(eqn, [names.atom(x) for x in eqn.invars])
-        num = _call_text(eqn, [val(x) for x in eqn.invars])
+        sym = eqn_text(eqn, [names.atom(x) for x in eqn.invars], notation)
+        num = eqn_text(eqn, [val(x) for x in eqn.invars], notation)
         outs = ", ".join(val(v) for v in eqn.outvars)
         rows.append([f"{lhs} : {types}", f"= {sym}", f"= {num}", f"= {outs}"])
     if len(jaxpr.outvars) == 1:
@@ -206,7 +208,7 @@ def _report(an: Analysis, in_names: Sequence[str], in_vals: Sequence[Any]) -> li
     fan_out: list[Var] = []
     for i in an.order:
         eqn = jaxpr.eqns[i]
-        sym = _call_text(eqn, [names.atom(x) for x in eqn.invars])
+        sym = eqn_text(eqn, [names.atom(x) for x in eqn.invars], notation)
         outs = ", ".join(names(v) for v in eqn.outvars)
         adj = ", ".join(
             f"d{z}/d{names(v)} = {format_value(c)}"

@@ -34,7 +34,15 @@ from typing import Any
 
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Var
 from funcdiff.errors import FuncdiffError
-from funcdiff.see._analysis import Analysis, Fun, arg_names, eqn_params_text, evaluate_env
+from funcdiff.see._analysis import (
+    Analysis,
+    Fun,
+    arg_names,
+    check_notation,
+    eqn_params_text,
+    eqn_text,
+    evaluate_env,
+)
 from funcdiff.see._format import format_sum, format_value
 
 #: How to get Graphviz's ``dot`` program, quoted in every "dot not found" message.
@@ -230,8 +238,10 @@ def _draw(
     title: str | None,
     out_names: Sequence[str] | None,
     rankdir: str,
+    notation: str = "lecture",
 ) -> Graph:
     jaxpr = an.jaxpr
+    check_notation(notation, "graph")
     if max_nodes < 5:
         raise ValueError(f"max_nodes must be at least 5, got {max_nodes}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
@@ -322,9 +332,14 @@ def _draw(
         if visible:
             outs = ", ".join(names(v) for v in eqn.outvars)
             args = " ".join(names.atom(x) for x in eqn.invars)
-            head = (
-                f"{_h(outs)} = <B>{_h(eqn.primitive.name)}</B>{_h(eqn_params_text(eqn))} {_h(args)}"
-            )
+            if notation == "raw":
+                head = (
+                    f"{_h(outs)} = <B>{_h(eqn.primitive.name)}</B>{_h(eqn_params_text(eqn))} "
+                    f"{_h(args)}"
+                )
+            else:
+                text = eqn_text(eqn, [names.atom(x) for x in eqn.invars], notation)
+                head = f"{_h(outs)} = <B>{_h(text)}</B>"
             rows = [head.rstrip()]
             for v in eqn.outvars:
                 rows.append(var_line(v))
@@ -432,6 +447,7 @@ def graph(
     max_nodes: int = 200,
     title: str | None = None,
     rankdir: str = "LR",
+    notation: str = "lecture",
 ) -> Graph:
     """The computation graph of ``f`` evaluated at ``args``, as Graphviz DOT.
 
@@ -446,6 +462,10 @@ def graph(
       max_nodes: above this many nodes, collapse the middle equations.
       title: a first line for the graph label.
       rankdir: ``"LR"`` (left to right, default) or ``"TB"`` (top to bottom).
+      notation: ``"lecture"`` (default) labels operations as the lecture
+        writes them (``x ** 2``, ``a * b``, ``A @ x``, ``sum(x)``);
+        ``"raw"`` shows the jaxpr's primitives and parameters
+        (``integer_pow[y=2] x``).
 
     Returns:
       A :class:`Graph`; ``.dot`` is the text, ``.save(path)`` writes
@@ -453,7 +473,9 @@ def graph(
 
     >>> import funcdiff.numpy as fnp
     >>> g = graph(lambda x: x ** fnp.cos(x), 3.0)
-    >>> "cos" in g.dot and "pow" in g.dot and "-0.163465" in g.dot
+    >>> "cos(x)" in g.dot and "x ** a" in g.dot and "-0.163465" in g.dot
+    True
+    >>> "pow</B> x a" in graph(lambda x: x ** fnp.cos(x), 3.0, notation="raw").dot
     True
     """
     from funcdiff.api import _Traced
@@ -487,6 +509,7 @@ def graph(
         title=title,
         out_names=out_names,
         rankdir=rankdir,
+        notation=notation,
     )
 
 
@@ -498,6 +521,7 @@ def graph_jaxpr(
     max_nodes: int = 200,
     title: str | None = None,
     rankdir: str = "LR",
+    notation: str = "lecture",
 ) -> Graph:
     """The graph of a jaxpr (e.g. of ``grad(f)`` from ``make_jaxpr``) as DOT.
 
@@ -505,7 +529,8 @@ def graph_jaxpr(
     equation (primitive, params, output types), outputs, data-flow edges.
     With ``args`` (one value per input of the jaxpr) it is evaluated first and
     shows values, and adjoints for a scalar output, as :func:`graph` does.
-    Variables are named as the printed jaxpr names them.
+    Variables are named as the printed jaxpr names them; ``notation`` as
+    for :func:`graph` (``"raw"`` matches the printed jaxpr).
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp
     >>> closed = fd.make_jaxpr(fd.grad(lambda x: x ** fnp.cos(x)))(3.0)
@@ -530,6 +555,7 @@ def graph_jaxpr(
         title=title,
         out_names=None,
         rankdir=rankdir,
+        notation=notation,
     )
 
 

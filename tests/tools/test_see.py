@@ -97,7 +97,7 @@ def test_lecture_graph_structure() -> None:
     # one node per equation, with its primitive, value and adjoint
     assert "cos" in labels["e0"] and "-0.989992" in labels["e0"]
     assert "dz/da = 0.370252" in labels["e0"]
-    assert "pow" in labels["e1"] and "0.337018" in labels["e1"]
+    assert "x ** a" in labels["e1"] and "0.337018" in labels["e1"]
     assert "dz/db = 1" in labels["e1"]
     # the input: its value 3 and its adjoint, the gradient
     assert "input x" in labels["in0"] and "= 3" in labels["in0"]
@@ -158,8 +158,11 @@ def test_two_inputs_names_and_values() -> None:
     gx, gy = fd.grad(f, argnums=(0, 1))(1.0, 2.0)
     assert "input x" in labels["in0"] and format_number(gx) in labels["in0"]
     assert "input y" in labels["in1"] and format_number(gy) in labels["in1"]
-    assert "exp" in g.dot and "integer_pow" in g.dot
+    assert "exp" in g.dot and "x ** 2" in g.dot and "integer_pow" not in g.dot
+    raw = graph(f, 1.0, 2.0, notation="raw")
+    assert "<B>integer_pow</B>[y=2] x" in raw.dot and "x ** 2" not in raw.dot
     dot_is_valid(g.dot)
+    dot_is_valid(raw.dot)
 
 
 def test_array_inputs_constants_and_params() -> None:
@@ -171,7 +174,9 @@ def test_array_inputs_constants_and_params() -> None:
     g = graph(f, np.array([0.1, 0.2, 0.3]))
     labels = node_labels(g.dot)
     assert any("constant" in lab and "2x3" in lab for lab in labels.values())
-    assert "dot_general" in g.dot and "reduce_sum</B>[axes=(0,)]" in g.dot
+    assert " @ x" in g.dot and "<B>sum(" in g.dot and "dot_general" not in g.dot
+    raw = graph(f, np.array([0.1, 0.2, 0.3]), notation="raw")
+    assert "dot_general" in raw.dot and "reduce_sum</B>[axes=(0,)]" in raw.dot
     assert "f64[3]" in g.dot and "[0.1, 0.2, 0.3]" in g.dot
     grad = fd.grad(f)(np.array([0.1, 0.2, 0.3]))
     assert format_value(grad) in labels["in0"]
@@ -194,7 +199,8 @@ def test_non_scalar_and_multiple_outputs_have_no_adjoints() -> None:
 
 def test_graph_of_grad_jaxpr() -> None:
     closed = fd.make_jaxpr(fd.grad(lecture))(3.0)
-    g = graph_jaxpr(closed)
+    assert "a ** b" in graph_jaxpr(closed).dot  # the lecture's notation by default
+    g = graph_jaxpr(closed, notation="raw")  # the printed jaxpr's, equation by equation
     labels = node_labels(g.dot)
     eqn_nodes = [n for n in labels if re.fullmatch(r"e\d+", n)]
     assert len(eqn_nodes) == len(closed.eqns) == g.num_eqns
@@ -318,7 +324,7 @@ def test_save_rendered(tmp_path: Path, suffix: str) -> None:
     p = graph(lecture, 3.0).save(tmp_path / f"g{suffix}")
     data = p.read_bytes()
     if suffix == ".svg":
-        assert b"<svg" in data and b"pow" in data
+        assert b"<svg" in data and b"x ** a" in data
     else:
         assert data.startswith(b"\x89PNG")
 
@@ -351,9 +357,9 @@ def test_missing_dot_writes_dot_and_explains(
 # ---------------------------------------------------------------------------
 
 
-def run_explain(f: Any, *args: Any) -> Any:
+def run_explain(f: Any, *args: Any, notation: str = "lecture") -> Any:
     buf = io.StringIO()
-    result = explain(f, file=buf)(*args)
+    result = explain(f, file=buf, notation=notation)(*args)
     return buf.getvalue(), result
 
 
@@ -365,7 +371,9 @@ def test_explain_lecture_example() -> None:
     assert math.isclose(float(value), 3.0 ** math.cos(3.0), rel_tol=1e-12)
     # the forward table: every equation with its inputs and its value
     assert re.search(r"a : f64\[\]\s+= cos\(x\)\s+= cos\(3\)\s+= -0.989992", text)
-    assert re.search(r"b : f64\[\]\s+= pow\(x, a\)\s+= pow\(3, -0.989992\)\s+= 0.337018", text)
+    assert re.search(r"b : f64\[\]\s+= x \*\* a\s+= 3 \*\* \(-0.989992\)\s+= 0.337018", text)
+    raw, _ = run_explain(lecture, 3.0, notation="raw")
+    assert re.search(r"b : f64\[\]\s+= pow\(x, a\)\s+= pow\(3, -0.989992\)\s+= 0.337018", raw)
     # the backward table: the seed, each contribution, the fan-out sum
     assert "dz/db = 1   (seed)" in text
     assert "dz/dx += dz/db * db/dx = 1 * -0.111215 = -0.111215" in text
@@ -399,7 +407,7 @@ def test_explain_arrays_and_unused_input() -> None:
     np.testing.assert_allclose(gx, w + np.array([np.cos(1.0), 0, 0]))
     np.testing.assert_allclose(gw, x)
     assert float(gu) == 0.0
-    assert "pulled back through mul" in text and "reduce_sum" in text
+    assert "pulled back through mul" in text and "sum(" in text
     assert "(z does not depend on unused)" in text
     assert "dz/dw = [1, 2, 3]" in text
 
@@ -438,3 +446,36 @@ def test_old_and_top_level_names_are_the_same_objects() -> None:
         assert getattr(funcdiff.viz, name) is getattr(funcdiff.see, name), name
     assert fd.graph is graph and fd.graph_jaxpr is graph_jaxpr and fd.explain is explain
     assert fd.see is funcdiff.see and fd.viz is funcdiff.viz
+
+
+def test_lecture_notation_of_each_operation() -> None:
+    from funcdiff.see._analysis import eqn_text
+
+    A = np.ones((2, 3))
+
+    def texts(f: Any, *args: Any) -> list[str]:
+        closed = fd.make_jaxpr(f)(*args)
+        names = "pqrstuvw"
+        return [eqn_text(e, list(names[: len(e.invars)])) for e in closed.eqns]
+
+    assert texts(lambda x: -x, 1.0) == ["-p"]
+    assert texts(lambda x: x**-2, 1.0) == ["p ** (-2)"]
+    assert texts(lambda x, y: x / y - y, 1.0, 2.0) == ["p / q", "p - q"]
+    assert texts(lambda x, y: x >= y, 1.0, 2.0) == ["p >= q"]
+    assert texts(lambda x: A @ x, np.ones(3)) == ["p @ q"]
+    assert texts(lambda x: x @ x, np.ones(3)) == ["p @ q"]
+    assert texts(lambda M: M @ M.T, A)[-1] == "p @ q"
+    # a contraction that is not a matrix product keeps its raw form
+    (tdot,) = texts(lambda x: fnp.tensordot(x, x, axes=([0], [1])), np.ones((3, 3)))
+    assert tdot.startswith("dot_general[")
+    assert texts(lambda M: fnp.sum(M), A) == ["sum(p)"]
+    assert texts(lambda M: fnp.max(M, axis=1), A) == ["max(p, axis=1)"]
+    assert texts(lambda x, y: fnp.maximum(x, y), 1.0, 2.0) == ["maximum(p, q)"]
+    assert texts(lambda x: x.astype(np.float32), 1.0) == ["float32(p)"]
+    # numbers as operands: a negative one is put in parentheses
+    (e,) = fd.make_jaxpr(lambda x, y: x - y)(1.0, 2.0).eqns
+    assert eqn_text(e, ["-1", "-2"]) == "-1 - (-2)"
+    with pytest.raises(ValueError, match="notation must be 'lecture'"):
+        explain(lecture, notation="latex")
+    with pytest.raises(ValueError, match="notation must be 'lecture'"):
+        graph(lecture, 3.0, notation="pretty")
