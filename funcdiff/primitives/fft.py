@@ -61,7 +61,10 @@ FFT_TYPES = ("fft", "ifft", "rfft", "irfft")
 
 _COMPLEX = {np.dtype(np.complex64), np.dtype(np.complex128)}
 _REAL = {np.dtype(np.float32), np.dtype(np.float64)}
-_TO_COMPLEX = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
+_TO_COMPLEX = {
+    np.dtype(np.float32): np.dtype(np.complex64),
+    np.dtype(np.float64): np.dtype(np.complex128),
+}
 _TO_REAL = {c: r for r, c in _TO_COMPLEX.items()}
 
 
@@ -119,7 +122,9 @@ def _fft_abstract_eval(
             "(the funcdiff.numpy.fft functions do, by their n and s arguments)"
         )
     if fft_type == "rfft":
-        return ShapedArray((*lead, *fft_lengths[:-1], half_length(fft_lengths[-1])), _TO_COMPLEX[x.dtype])
+        return ShapedArray(
+            (*lead, *fft_lengths[:-1], half_length(fft_lengths[-1])), _TO_COMPLEX[x.dtype]
+        )
     if fft_type == "irfft":
         return ShapedArray((*lead, *fft_lengths), _TO_REAL[x.dtype])
     return x
