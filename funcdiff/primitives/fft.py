@@ -82,6 +82,7 @@ def half_length(n: int) -> int:
 def _fft_impl(x: Array, *, fft_type: str, fft_lengths: tuple[int, ...]) -> Array:
     x = np.asarray(x)
     axes = tuple(range(x.ndim - len(fft_lengths), x.ndim))
+    out: np.ndarray
     if fft_type == "fft":
         out, dtype = np.fft.fftn(x, axes=axes), x.dtype
     elif fft_type == "ifft":
