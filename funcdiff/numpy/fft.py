@@ -460,7 +460,7 @@ def irfft2(
 # ---------------------------------------------------------------------------
 
 
-def _freq(n: Any, d: ArrayLike, counts: np.ndarray, fname: str) -> Array:
+def _freq(n: int, d: ArrayLike, counts: np.ndarray) -> Array:
     if isinstance(d, Tracer):  # a traced sample spacing: counts / (n d)
         return ew.mul(ew.convert(counts, d.aval.dtype), ew.div(1.0, ew.mul(d, float(n))))
     return counts * (1.0 / (n * np.asarray(d)))
@@ -482,7 +482,7 @@ def fftfreq(n: int, d: ArrayLike = 1.0) -> Array:
     """
     n = _freq_count(n, "funcdiff.numpy.fft.fftfreq")
     counts = np.concatenate([np.arange(0, (n - 1) // 2 + 1), np.arange(-(n // 2), 0)])
-    return _freq(n, d, counts.astype(np.int64), "funcdiff.numpy.fft.fftfreq")
+    return _freq(n, d, counts.astype(np.int64))
 
 
 def rfftfreq(n: int, d: ArrayLike = 1.0) -> Array:
@@ -494,7 +494,7 @@ def rfftfreq(n: int, d: ArrayLike = 1.0) -> Array:
     [0. 2. 4.]
     """
     n = _freq_count(n, "funcdiff.numpy.fft.rfftfreq")
-    return _freq(n, d, np.arange(0, n // 2 + 1, dtype=np.int64), "funcdiff.numpy.fft.rfftfreq")
+    return _freq(n, d, np.arange(0, n // 2 + 1, dtype=np.int64))
 
 
 def _shift(x: ArrayLike, axes: int | Sequence[int] | None, sign: int, fname: str) -> Array:

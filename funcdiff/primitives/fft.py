@@ -69,7 +69,11 @@ _TO_REAL = {c: r for r, c in _TO_COMPLEX.items()}
 
 
 def half_length(n: int) -> int:
-    """The number of bins ``rfft`` keeps of a length-``n`` axis: ``n // 2 + 1``."""
+    """The number of bins ``rfft`` keeps of a length-``n`` axis: ``n // 2 + 1``.
+
+    >>> half_length(6), half_length(7)
+    (4, 4)
+    """
     return n // 2 + 1
 
 
@@ -219,5 +223,10 @@ fft_p = Primitive(
 
 def fft(x: Array, fft_type: str, fft_lengths: Sequence[int]) -> Array:
     """The unnormalized transform ``fft_type`` of the last ``len(fft_lengths)``
-    axes of ``x`` (see the module docstring)."""
+    axes of ``x`` (see the module docstring).
+
+    >>> import numpy as np
+    >>> print(fft(np.array([[1.0, 2.0, 3.0, 4.0]]), "rfft", (4,)).real)
+    [[10. -2. -2.]]
+    """
     return bind(fft_p, x, fft_type=str(fft_type), fft_lengths=tuple(int(n) for n in fft_lengths))
