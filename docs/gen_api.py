@@ -40,6 +40,7 @@ SECTIONS = [
     Section("funcdiff", "transformations and tools", False),
     Section("funcdiff.numpy", "numpy's API, differentiable", True),
     Section("funcdiff.numpy.linalg", "linear algebra", True),
+    Section("funcdiff.numpy.fft", "discrete Fourier transforms", True),
     Section("funcdiff.nn", "activations and friends", False),
     Section("funcdiff.tree", "pytrees", False),
     Section("funcdiff.lax", "structured control flow", False),

@@ -404,6 +404,7 @@ def is_float(aval: ShapedArray) -> bool:
 #: the modules that register funcdiff's primitives when imported
 FAMILIES = (
     "funcdiff.numpy",
+    "funcdiff.primitives.fft",
     "funcdiff.nn",
     "funcdiff.lax",
     "funcdiff.custom",

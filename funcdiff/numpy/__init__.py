@@ -9,6 +9,7 @@ arrays.
 import numpy as _np
 
 from funcdiff.numpy import _indexing as _indexing
+from funcdiff.numpy import fft as fft
 from funcdiff.numpy import linalg as linalg
 from funcdiff.numpy._core import ConstantArray as ConstantArray
 from funcdiff.numpy._creation import *  # noqa: F403
@@ -62,6 +63,7 @@ __all__ = [
     *_stats_all,
     *_ufuncs_all,
     "ConstantArray",
+    "fft",
     "linalg",
     "pi",
     "e",
