@@ -326,7 +326,7 @@ def test_where_with_out_is_a_select() -> None:
         (lambda x: np.add(x, 1.0, where=x > 0.5), UnsupportedNumpyFunctionError, "where="),
         (lambda x: np.add(x, 1.0, casting="unsafe"), UnsupportedNumpyFunctionError, "casting="),
         (lambda x: np.add.reduceat(x, [0, 1]), UnsupportedNumpyFunctionError, "reduceat"),
-        (lambda x: np.fft.fft(x), UnsupportedNumpyFunctionError, r"numpy\.fft\.fft"),
+        (lambda x: np.roots(x), UnsupportedNumpyFunctionError, r"numpy\.roots"),
         (lambda x: np.bitwise_and(x > 0, x > 1), UnsupportedNumpyFunctionError, "bitwise_and"),
         (lambda x: np.asarray(x), TracerArrayConversionError, "np.asarray"),
         (lambda x: np.array([x[0], x[1]]), TracerArrayConversionError, "fnp.stack"),
@@ -342,7 +342,7 @@ def test_errors_name_the_function(f: Callable[[Any], Any], error: type, match: s
 
 def test_unsupported_error_points_to_the_list() -> None:
     with pytest.raises(UnsupportedNumpyFunctionError) as info:
-        fd.grad(lambda x: np.fft.fft(x).real.sum())(V3)
+        fd.grad(lambda x: np.roots(x).real.sum())(V3)
     assert "docs/api.md, section funcdiff.numpy" in str(info.value)
     assert isinstance(info.value, NotImplementedError)
 
