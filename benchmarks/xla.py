@@ -239,39 +239,43 @@ def fmt_s(t: float) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = ["Steady state (median per call, compiled):", ""]
-    lines += [
-        '| | numpy backend | fd.jit(backend="jax") | jax.jit | fd jax / jax.jit | numpy / fd jax |',
-        "|---|---|---|---|---|---|",
-    ]
-    for key, r in results["workloads"].items():
-        a, b, c = (r[i]["median_s"] for i in IMPLS)
-        lines.append(
-            f"| {key} | {fmt_s(a)} | {fmt_s(b)} | {fmt_s(c)} | {b / c:.2f}x | {a / b:.2f}x |"
-        )
-    lines += ["", "First call (trace, transform, lower, compile):", ""]
-    lines += [
-        '| | numpy backend | fd.jit(backend="jax") | jax.jit | fd jax / jax.jit |',
-        "|---|---|---|---|---|",
-    ]
-    for key, r in results["workloads"].items():
-        a, b, c = (r[i]["first_call_s"] for i in IMPLS)
-        lines.append(f"| {key} | {fmt_s(a)} | {fmt_s(b)} | {fmt_s(c)} | {b / c:.2f}x |")
-    lines += ["", "Crossover (median per call; the faster funcdiff backend in bold):", ""]
-    lines += [
-        '| | numpy backend | fd.jit(backend="jax") | jax.jit | numpy / fd jax '
-        "| fd jax first call |",
-        "|---|---|---|---|---|---|",
-    ]
-    for key, r in results["crossover"].items():
-        a, b, c = (r[i]["median_s"] for i in IMPLS)
-        sa, sb = fmt_s(a), fmt_s(b)
-        if a < b:
-            sa = f"**{sa}**"
-        else:
-            sb = f"**{sb}**"
-        first = fmt_s(r["fd jax"]["first_call_s"])
-        lines.append(f"| {key} | {sa} | {sb} | {fmt_s(c)} | {a / b:.2f}x | {first} |")
+    lines: list[str] = []
+    if results["workloads"]:
+        lines += ["Steady state (median per call, compiled):", ""]
+        lines += [
+            '| | numpy backend | fd.jit(backend="jax") | jax.jit | fd jax / jax.jit '
+            "| numpy / fd jax |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, r in results["workloads"].items():
+            a, b, c = (r[i]["median_s"] for i in IMPLS)
+            lines.append(
+                f"| {key} | {fmt_s(a)} | {fmt_s(b)} | {fmt_s(c)} | {b / c:.2f}x | {a / b:.2f}x |"
+            )
+        lines += ["", "First call (trace, transform, lower, compile):", ""]
+        lines += [
+            '| | numpy backend | fd.jit(backend="jax") | jax.jit | fd jax / jax.jit |',
+            "|---|---|---|---|---|",
+        ]
+        for key, r in results["workloads"].items():
+            a, b, c = (r[i]["first_call_s"] for i in IMPLS)
+            lines.append(f"| {key} | {fmt_s(a)} | {fmt_s(b)} | {fmt_s(c)} | {b / c:.2f}x |")
+    if results["crossover"]:
+        lines += ["", "Crossover (median per call; the faster funcdiff backend in bold):", ""]
+        lines += [
+            '| | numpy backend | fd.jit(backend="jax") | jax.jit | numpy / fd jax '
+            "| fd jax first call |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, r in results["crossover"].items():
+            a, b, c = (r[i]["median_s"] for i in IMPLS)
+            sa, sb = fmt_s(a), fmt_s(b)
+            if a < b:
+                sa = f"**{sa}**"
+            else:
+                sb = f"**{sb}**"
+            first = fmt_s(r["fd jax"]["first_call_s"])
+            lines.append(f"| {key} | {sa} | {sb} | {fmt_s(c)} | {a / b:.2f}x | {first} |")
     if results.get("sweep"):
         lines += ["", "W6's chain at other lengths (median per call, compiled):", ""]
         lines += [
