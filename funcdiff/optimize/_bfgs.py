@@ -24,6 +24,7 @@ def bfgs(
     maxiter: int = 1000,
     jit: bool = False,
     verbose: bool = False,
+    progress: bool = False,
     callback: Callback | None = None,
     keep_x: bool = True,
 ) -> OptimizeResult:
@@ -43,7 +44,7 @@ def bfgs(
       line_search: ``"wolfe"`` (default) or ``"armijo"``.
       c1, c2: sufficient-decrease and curvature constants (0 < c1 < c2 < 1).
       shrink: Armijo backtracking factor.
-      tol, maxiter, jit, verbose, callback, keep_x: see :func:`gradient_descent`.
+      tol, maxiter, jit, verbose, progress, callback, keep_x: see :func:`gradient_descent`.
 
     The history's ``predicted`` is the decrease predicted by BFGS's own
     quadratic model (Hessian ``Hinv^-1``) for the step taken.
@@ -68,6 +69,7 @@ def bfgs(
         tol=tol,
         maxiter=maxiter,
         verbose=verbose,
+        progress=progress,
         keep_x=keep_x,
         callback=callback,
     )

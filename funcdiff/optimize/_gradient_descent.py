@@ -25,6 +25,7 @@ def gradient_descent(
     maxiter: int = 1000,
     jit: bool = False,
     verbose: bool = False,
+    progress: bool = False,
     callback: Callback | None = None,
     keep_x: bool = True,
 ) -> OptimizeResult:
@@ -46,6 +47,8 @@ def gradient_descent(
       maxiter: maximum number of iterations.
       jit: compile ``value_and_grad(f)`` and ``f`` with ``funcdiff.jit``.
       verbose: print one table row per iteration.
+      progress: show a progress bar over ``maxiter`` iterations with the current
+        ``f`` and ``|grad|`` (tqdm when installed, else a text bar on stderr).
       callback: called with each :class:`IterationRecord`; returning True stops.
       keep_x: store every iterate in the history.
 
@@ -74,6 +77,7 @@ def gradient_descent(
         tol=tol,
         maxiter=maxiter,
         verbose=verbose,
+        progress=progress,
         keep_x=keep_x,
         callback=callback,
     )

@@ -210,6 +210,7 @@ def levenberg_marquardt(
     jac: Literal["auto", "fwd", "rev"] = "auto",
     jit: bool = False,
     verbose: bool = False,
+    progress: bool = False,
     callback: Callback | None = None,
     keep_x: bool = True,
 ) -> OptimizeResult:
@@ -251,7 +252,7 @@ def levenberg_marquardt(
       jit: compile ``r`` and ``(r, J)`` with ``funcdiff.jit`` once.
       verbose: print a table, one row per iteration (``mu`` is the damping,
         ``ok`` whether the step was accepted).
-      callback, keep_x: see :func:`gradient_descent`.
+      progress, callback, keep_x: see :func:`gradient_descent`.
 
     Returns:
       An :class:`OptimizeResult`: ``fun`` is ``1/2 |r(x)|^2``, ``grad`` is
@@ -286,6 +287,7 @@ def levenberg_marquardt(
         tol=0.0,
         maxiter=maxiter,
         verbose=verbose,
+        progress=progress,
         keep_x=keep_x,
         callback=callback,
     )

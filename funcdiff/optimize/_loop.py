@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from funcdiff.core.progress import progress as progress_bar
 from funcdiff.optimize._problem import Problem
 from funcdiff.optimize._result import Callback, IterationRecord, OptimizeResult
 
@@ -77,6 +78,7 @@ class Run:
         verbose: bool,
         keep_x: bool,
         callback: Callback | None,
+        progress: bool = False,
     ) -> None:
         self.prob = prob
         self.method = method
@@ -91,6 +93,8 @@ class Run:
         self.message = MAXITER
         self.stop = False  # the callback asked to stop
         self.t0 = time.perf_counter()
+        self.show_progress = bool(progress)
+        self.bar = progress_bar(maxiter, method, self.show_progress)
         if verbose:
             self._print(f"{method}: n = {prob.n}")
             self._print(self.HEADER)
@@ -141,6 +145,10 @@ class Run:
             **info,
         )
         self.history.append(rec)
+        if self.show_progress:
+            if self.nit:
+                self.bar.update()
+            self.bar.set_postfix(f"f={f:.6g} |grad|={self.gnorm:.2e}")
         if self.verbose:
             self._print(self.row(rec))
         if self.callback is not None:
@@ -157,6 +165,7 @@ class Run:
 
     def finish(self) -> OptimizeResult:
         """The result at the current point."""
+        self.bar.close()
         prob, z, g = self.prob, self.z, self.g
         res = OptimizeResult(
             x=prob.unravel(z.copy()),

@@ -49,6 +49,7 @@ def newton(
     maxiter: int = 200,
     jit: bool = False,
     verbose: bool = False,
+    progress: bool = False,
     callback: Callback | None = None,
     keep_x: bool = True,
 ) -> OptimizeResult:
@@ -85,7 +86,7 @@ def newton(
       tol: stop when ``|grad f(x)| <= tol``.
       maxiter: maximum number of iterations.
       jit: compile value, gradient and Hessian (``funcdiff.jit``) once.
-      verbose, callback, keep_x: see :func:`gradient_descent`.
+      verbose, progress, callback, keep_x: see :func:`gradient_descent`.
 
     The history's ``predicted`` is the Taylor model's decrease for the step
     taken, ``damping`` the ``tau`` (or eigenvalue shift) that was needed.
@@ -118,6 +119,7 @@ def newton(
         tol=tol,
         maxiter=maxiter,
         verbose=verbose,
+        progress=progress,
         keep_x=keep_x,
         callback=callback,
     )

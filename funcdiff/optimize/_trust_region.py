@@ -43,6 +43,7 @@ def trust_region(
     maxiter: int = 1000,
     jit: bool = False,
     verbose: bool = False,
+    progress: bool = False,
     callback: Callback | None = None,
     keep_x: bool = True,
 ) -> OptimizeResult:
@@ -94,7 +95,7 @@ def trust_region(
       tol: stop when ``|grad f(x)| <= tol``.
       maxiter: maximum number of iterations (rejected steps count).
       jit: compile value/gradient and Hessian (or Hessian-vector products).
-      verbose, callback, keep_x: see :func:`gradient_descent`.
+      verbose, progress, callback, keep_x: see :func:`gradient_descent`.
 
     >>> rosen = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
     >>> res = trust_region(rosen, [-1.2, 1.0])
@@ -136,6 +137,7 @@ def trust_region(
         tol=tol,
         maxiter=maxiter,
         verbose=verbose,
+        progress=progress,
         keep_x=keep_x,
         callback=callback,
     )
