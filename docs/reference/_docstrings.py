@@ -55,6 +55,20 @@ def to_markdown(text: str) -> str:
 class DocstringsAsMarkdown(griffe.Extension):
     """Rewrites each docstring once, when griffe creates its object."""
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None:
-            obj.docstring.value = to_markdown(obj.docstring.value)
+    def on_instance(self, *, node: Any, obj: griffe.Object, **kwargs: Any) -> None:
+        if obj.docstring is None:
+            return
+        value = getattr(node, "obj", None)  # the runtime object (griffe imports the modules)
+        if obj.is_attribute and value is not None and value.__doc__ == type(value).__doc__:
+            # a constant or a type alias: its "docstring" is its type's (float's, UnionType's)
+            obj.docstring = None
+            return
+        obj.docstring.value = to_markdown(obj.docstring.value)
+
+    def on_class_members(self, *, cls: griffe.Class, **kwargs: Any) -> None:
+        # no __doc__, __module__, __slots__ entries. Also: classes whose __module__ is set
+        # to the public module (funcdiff.debug's NaNError, defined in funcdiff.core) make
+        # griffe's inspector alias their dunder methods to each other in a cycle
+        for name, member in list(cls.members.items()):
+            if name.startswith("__") and (member.is_alias or member.is_attribute):
+                del cls.members[name]
