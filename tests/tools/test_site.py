@@ -120,6 +120,22 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_exists() -> None:
     assert len(nav) == len(set(nav)), "a page is listed twice in mkdocs.yml's nav"
 
 
+def test_docstrings_become_markdown() -> None:
+    """docs/reference/_docstrings.py: `>>>` examples fenced, roles as code, fences kept."""
+    pytest.importorskip("griffe", reason="griffe comes with funcdiff[docs]")
+    spec = importlib.util.spec_from_file_location("_docstrings", REFERENCE / "_docstrings.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (
+        "Uses :func:`~funcdiff.grad`.\n>>> 1 + 1\n2\n\n```python\n>>> kept\n```\n  >>> x\n  ... y"
+    )
+    assert module.to_markdown(text) == (
+        "Uses `funcdiff.grad`.\n\n```pycon\n>>> 1 + 1\n2\n```\n\n"
+        "```python\n>>> kept\n```\n\n  ```pycon\n  >>> x\n  ... y\n  ```"
+    )
+
+
 # ---------------------------------------------------------------------------
 # buildable
 # ---------------------------------------------------------------------------
