@@ -10,6 +10,11 @@
                                  # pytest only, in .venv-oldest: the oldest releases funcdiff
                                  # declares (numpy, scipy, matplotlib, scikit-learn), pinned
                                  # in .ci/constraints-oldest.txt
+    python3 dev.py docs [ARGS]   # install funcdiff[docs] into .venv (mkdocs, Material,
+                                 # mkdocstrings; playwright for tests/tools/test_site.py), then
+                                 # build the site from docs/ and the docstrings into site/
+                                 # with `mkdocs build --strict` (a warning fails the build;
+                                 # ARGS go to mkdocs build); open site/index.html
 
 Only a python3 (>= 3.10) is needed: the script makes the virtual environment
 next to it (system Pythons that refuse global pip installs are fine) and
@@ -109,6 +114,16 @@ def test_oldest(pytest_args: list[str]) -> None:
         sys.exit(1)
 
 
+def docs(mkdocs_args: list[str]) -> None:
+    """The documentation site in site/, warnings as errors (mkdocs.yml says what it holds)."""
+    py = ensure_venv(ROOT / ".venv", "docs")
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's banner about its successor
+    code = call(py, "-m", "mkdocs", "build", "--strict", "--site-dir", "site", *mkdocs_args)
+    print(f"dev.py docs: mkdocs build {'FAILED' if code else 'ok'} (site/index.html)", flush=True)
+    if code:
+        sys.exit(1)
+
+
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "test"
     if what == "demo":
@@ -118,6 +133,8 @@ def main() -> None:
         test(sys.argv[2:])
     elif what == "test-oldest":
         test_oldest(sys.argv[2:])
+    elif what == "docs":
+        docs(sys.argv[2:])
     else:
         sys.exit(__doc__)
 
