@@ -32,6 +32,7 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import TAYLOR_VIA_JVP, Primitive, Samples, Zero, zero_of
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.core.typing import ArrayLike
+from funcdiff.custom import custom_jvp
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.numpy._core import Array
 from funcdiff.numpy.linalg import _check_matrix, _floats, _mT, _with_rhs
@@ -41,7 +42,35 @@ from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import vectorized_batch
 from funcdiff.primitives.linalg import _mm
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "solve_triangular"]
+__all__ = [
+    "block_diag",
+    "cho_factor",
+    "cho_solve",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "expm",
+    "expm_frechet",
+    "hilbert",
+    "inv",
+    "logm",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_solve",
+    "norm",
+    "pinv",
+    "polar",
+    "qr",
+    "solve",
+    "solve_banded",
+    "solve_sylvester",
+    "solve_triangular",
+    "sqrtm",
+    "svd",
+    "toeplitz",
+]
 
 
 def _finite(name: str, check: bool, *xs: Any) -> None:
@@ -200,7 +229,7 @@ def _scipy_linalg(name: str) -> Any:
     return scipy.linalg
 
 
-def _per_matrix(a: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _per_matrix(a: Any, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """``fn`` on each (n, n) float64 matrix of the stack ``a``; the result in ``a``'s dtype."""
     a = np.asarray(a)
     out = np.empty(a.shape, a.dtype)
@@ -285,7 +314,7 @@ def _expm_one(a: np.ndarray) -> np.ndarray:
     norm = float(np.max(np.sum(np.abs(a), axis=0)))
     eye = np.eye(n)
     squarings = 0
-    for m, theta in _PADE_DEGREES:
+    for m, theta in _PADE_DEGREES:  # noqa: B007 (m is used after the loop)
         if norm <= theta:
             break
     else:
@@ -608,7 +637,7 @@ def _lu_one(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pmat, lower, upper
 
 
-def _lu_impl(a: Array) -> list[Array]:
+def _lu_impl(a: Any) -> list[np.ndarray]:
     a = np.asarray(a)
     m, n = a.shape[-2:]
     k = min(m, n)
@@ -729,4 +758,904 @@ lu_p = Primitive(
 
 
 def _lu(a: Any) -> list[Any]:
-    return bind(lu_p, a)  # type: ignore[no-any-return]
+    return bind(lu_p, a)
+
+
+# ===========================================================================
+# matrix functions (the primitives above) with scipy's signatures
+# ===========================================================================
+
+
+def _square(name: str, a: ArrayLike, check_finite: bool = True) -> Array:
+    (x,) = _floats(name, a)
+    _check_matrix(name, x, square=True)
+    _finite(name, check_finite, x)
+    return x
+
+
+def _fro(x: Array) -> Array:
+    return fnp.sqrt(fnp.sum(x * x, axis=(-2, -1)))
+
+
+def expm(A: ArrayLike) -> Array:
+    """Matrix exponential, as ``scipy.linalg.expm`` (stacks ``(..., n, n)``).
+
+    Padé approximation with scaling and squaring (Higham 2005), in numpy;
+    float32 is computed in float64 and rounded. The derivative is the
+    Fréchet derivative ``L(A, E)``, the upper-right block of
+    ``expm([[A, E], [0, A]])``, so every order is another ``expm``.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> from funcdiff.scipy.linalg import expm
+    >>> expm(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    array([[1., 1.],
+           [0., 1.]])
+    >>> print(f"{float(fd.grad(lambda a: expm(a)[0, 0])(np.zeros((2, 2)))[0, 0]):.6f}")
+    1.000000
+    """
+    return _expm(_square("expm", A, check_finite=False))
+
+
+def expm_frechet(
+    A: ArrayLike,
+    E: ArrayLike,
+    method: str | None = None,
+    compute_expm: bool = True,
+    check_finite: bool = True,
+) -> Array | tuple[Array, Array]:
+    """``(expm(A), L(A, E))``, the exponential and its Fréchet derivative in
+    direction ``E``, as ``scipy.linalg.expm_frechet`` (only ``L`` when
+    ``compute_expm`` is False). Both come from one ``expm`` of the block
+    matrix ``[[A, E], [0, A]]``, whatever ``method`` ('SPS' or
+    'blockEnlarge') says; differentiable in ``A`` and ``E``.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import expm_frechet
+    >>> e, l = expm_frechet(np.zeros((2, 2)), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> l
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    if method not in (None, "SPS", "blockEnlarge"):
+        raise ValueError(
+            f"expm_frechet: unknown method {method!r} (use None, 'SPS' or 'blockEnlarge')"
+        )
+    a, e = _floats("expm_frechet", A, E)
+    _check_matrix("expm_frechet", a, square=True, arg="A")
+    _check_matrix("expm_frechet", e, square=True, arg="E")
+    _finite("expm_frechet", check_finite, a, e)
+    if fnp.shape(a)[-1] != fnp.shape(e)[-1]:
+        raise ValueError(
+            f"expm_frechet: A {fnp.shape(a)} and E {fnp.shape(e)} must be matrices of one size"
+        )
+    batch = np.broadcast_shapes(fnp.shape(a)[:-2], fnp.shape(e)[:-2])
+    n = fnp.shape(a)[-1]
+    a = fnp.broadcast_to(a, (*batch, n, n))
+    e = fnp.broadcast_to(e, (*batch, n, n))
+    zero = fnp.zeros_like(a)
+    big = _expm(
+        fnp.concatenate(
+            [fnp.concatenate([a, e], axis=-1), fnp.concatenate([zero, a], axis=-1)], axis=-2
+        )
+    )
+    frechet = big[..., :n, n:]
+    return (big[..., :n, :n], frechet) if compute_expm else frechet
+
+
+def sqrtm(A: ArrayLike, disp: bool = True, blocksize: int = 64) -> Array | tuple[Array, Array]:
+    """Principal matrix square root, as ``scipy.linalg.sqrtm`` (values from
+    scipy; stacks ``(..., n, n)``); with ``disp=False``, ``(X, errest)``,
+    ``errest = ||X @ X - A||_F / ||A||_F``.
+
+    Real matrices only: one with a negative real eigenvalue (whose principal
+    square root is complex) raises ValueError. The derivative solves the
+    Sylvester equation ``X dX + dX X = dA`` (``solve_sylvester``); at a
+    singular ``A`` it does not exist (the solve is singular).
+
+    >>> import funcdiff as fd, numpy as np
+    >>> from funcdiff.scipy.linalg import sqrtm
+    >>> sqrtm(np.array([[4.0, 0.0], [0.0, 9.0]]))
+    array([[2., 0.],
+           [0., 3.]])
+    >>> fd.grad(lambda a: sqrtm(a)[1, 1])(np.array([[4.0, 0.0], [0.0, 9.0]]))
+    array([[0.        , 0.        ],
+           [0.        , 0.16666667]])
+    """
+    x = _square("sqrtm", A)
+    out = _sqrtm(x)
+    if disp:
+        return out
+    return out, _fro(fnp.matmul(out, out) - x) / _fro(x)
+
+
+def logm(A: ArrayLike, disp: bool = True) -> Array | tuple[Array, Array]:
+    """Principal matrix logarithm, as ``scipy.linalg.logm`` (values from
+    scipy; stacks ``(..., n, n)``); with ``disp=False``, ``(X, errest)``,
+    ``errest = ||expm(X) - A||_1 / ||A||_1``.
+
+    Real matrices only: one with a negative real eigenvalue (complex
+    logarithm) raises ValueError, a singular one has no logarithm. The
+    derivative is the upper-right block of ``logm([[A, dA], [0, A]])``.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> from funcdiff.scipy.linalg import logm
+    >>> a = np.array([[np.e, 0.0], [0.0, 1.0]])
+    >>> logm(a).round(12) + 0.0
+    array([[1., 0.],
+           [0., 0.]])
+    >>> print(f"{float(fd.grad(lambda a: logm(a)[0, 0])(a)[0, 0]):.6f}")  # 1 / e
+    0.367879
+    """
+    x = _square("logm", A)
+    out = _logm(x)
+    if disp:
+        return out
+    diff = _expm(out) - x
+    return out, fnp.linalg.norm(diff, 1, axis=(-2, -1)) / fnp.linalg.norm(x, 1, axis=(-2, -1))
+
+
+def solve_sylvester(a: ArrayLike, b: ArrayLike, q: ArrayLike) -> Array:
+    """``x`` with ``a @ x + x @ b = q``, as ``scipy.linalg.solve_sylvester``
+    (values from scipy; ``a`` (..., n, n), ``b`` (..., m, m), ``q``
+    (..., n, m), batch axes broadcast). Singular when ``a`` and ``-b`` share
+    an eigenvalue. Derivative: ``dx = solve_sylvester(a, b, dq - da x - x db)``.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import solve_sylvester
+    >>> solve_sylvester(np.diag([1.0, 2.0]), np.array([[3.0]]), np.array([[8.0], [10.0]]))
+    array([[2.],
+           [2.]])
+    """
+    x, y, z = _floats("solve_sylvester", a, b, q)
+    sa = _check_matrix("solve_sylvester", x, square=True)
+    sb = _check_matrix("solve_sylvester", y, square=True, arg="b")
+    sq = _check_matrix("solve_sylvester", z, square=False, arg="q")
+    n, m = sa[-1], sb[-1]
+    if sq[-2:] != (n, m):
+        raise ValueError(
+            f"solve_sylvester: q has shape {sq}; with a {sa} and b {sb} it must be (..., {n}, {m})"
+        )
+    try:
+        batch = np.broadcast_shapes(sa[:-2], sb[:-2], sq[:-2])
+    except ValueError:
+        raise ValueError(
+            f"solve_sylvester: the batch axes of a {sa}, b {sb} and q {sq} do not broadcast"
+        ) from None
+    x = fnp.broadcast_to(x, (*batch, n, n))
+    y = fnp.broadcast_to(y, (*batch, m, m))
+    z = fnp.broadcast_to(z, (*batch, n, m))
+    return _sylvester(x, y, z)
+
+
+# ---------------------------------------------------------------------------
+# LU: lu, lu_factor, lu_solve
+# ---------------------------------------------------------------------------
+
+
+def lu(
+    a: ArrayLike,
+    permute_l: bool = False,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    p_indices: bool = False,
+) -> tuple[Array, Array] | tuple[Array, Array, Array]:
+    """LU decomposition with partial pivoting, as ``scipy.linalg.lu``:
+    ``(p, l, u)`` with ``a = p @ l @ u``; with ``permute_l``, ``(p @ l, u)``;
+    with ``p_indices``, ``p`` is the int32 row permutation with
+    ``a = l[p] @ u``. ``a`` is (..., m, n); ``l`` (..., m, k) unit lower,
+    ``u`` (..., k, n) upper, k = min(m, n).
+
+    Differentiable in ``a`` (``p`` is piecewise constant, zero derivative)
+    wherever the leading k x k block of ``p.T @ a`` has nonzero leading
+    minors; the pivots follow LAPACK's rule, so they match scipy's except
+    between entries that tie in magnitude up to rounding.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> from funcdiff.scipy.linalg import lu
+    >>> p, l, u = lu(np.array([[1.0, 2.0], [4.0, 6.0]]))
+    >>> p, l, u
+    (array([[0., 1.],
+           [1., 0.]]), array([[1.  , 0.  ],
+           [0.25, 1.  ]]), array([[4. , 6. ],
+           [0. , 0.5]]))
+    >>> fd.grad(lambda a: lu(a)[2][1, 1])(np.array([[1.0, 2.0], [4.0, 6.0]]))
+    array([[-1.5  ,  1.   ],
+           [ 0.375, -0.25 ]])
+    """
+    (x,) = _floats("lu", a)
+    _check_matrix("lu", x, square=False)
+    _finite("lu", check_finite, x)
+    p, low, up = _lu(x)
+    if permute_l:
+        return fnp.matmul(p, low), up
+    if p_indices:
+        return fnp.argmax(p, axis=-1).astype(np.int32), low, up
+    return p, low, up
+
+
+def _perm_to_piv(perm: Array, k: int) -> Array:
+    """LAPACK's pivots (row i was swapped with row piv[i], in order) from the
+    permutation ``perm`` with ``a[perm] = l @ u``."""
+    m = fnp.shape(perm)[-1]
+    ar = np.arange(m)
+    rows = fnp.broadcast_to(ar, fnp.shape(perm))  # rows[pos] = original row now at pos
+    piv = []
+    for i in range(k):
+        target = perm[..., i : i + 1]
+        j = fnp.argmax(rows == target, axis=-1)[..., None]
+        piv.append(j)
+        rows = fnp.where(ar == i, target, fnp.where(ar == j, rows[..., i : i + 1], rows))
+    if not piv:
+        return np.zeros((*fnp.shape(perm)[:-1], 0), np.int32)
+    return fnp.concatenate(piv, axis=-1).astype(np.int32)
+
+
+def _piv_to_perm(piv: Array, m: int) -> Array:
+    """The permutation ``perm`` with ``a[perm] = l @ u`` from LAPACK's pivots."""
+    ar = np.arange(m)
+    rows: Array = ar
+    for i in range(fnp.shape(piv)[-1]):
+        j = piv[i]
+        ri, rj = rows[i], fnp.take(rows, j)
+        rows = fnp.where(ar == i, rj, fnp.where(ar == j, ri, rows))
+    return rows
+
+
+def lu_factor(
+    a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True
+) -> tuple[Array, Array]:
+    """``(lu, piv)`` for ``lu_solve``, as ``scipy.linalg.lu_factor``: ``lu``
+    holds ``u`` and the strict lower triangle of ``l`` in one (..., m, n)
+    array, ``piv`` (int32, (..., k)) says row ``i`` was swapped with row
+    ``piv[i]``. Differentiable in ``a`` through ``lu``.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import lu_factor
+    >>> lu_factor(np.array([[1.0, 2.0], [4.0, 6.0]]))
+    (array([[4.  , 6.  ],
+           [0.25, 0.5 ]]), array([1, 1], dtype=int32))
+    """
+    (x,) = _floats("lu_factor", a)
+    shape = _check_matrix("lu_factor", x, square=False)
+    _finite("lu_factor", check_finite, x)
+    m, n = shape[-2:]
+    k = min(m, n)
+    p, low, up = _lu(x)
+    nb = len(shape) - 2
+    packed = fnp.pad(fnp.tril(low, -1), [(0, 0)] * nb + [(0, 0), (0, n - k)]) + fnp.pad(
+        up, [(0, 0)] * nb + [(0, m - k), (0, 0)]
+    )
+    perm = fnp.argmax(p, axis=-2)  # a[perm] = l @ u
+    return packed, _perm_to_piv(perm, k)
+
+
+def lu_solve(
+    lu_and_piv: tuple[Any, Any],
+    b: ArrayLike,
+    trans: int = 0,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+) -> Array:
+    """Solve ``a @ x = b`` (``trans`` 0) or ``a.T @ x = b`` (1 or 2) from
+    ``(lu, piv) = lu_factor(a)``, as ``scipy.linalg.lu_solve``: ``lu`` is
+    (n, n), ``b`` (n,) or (n, k). Differentiable in ``lu`` and ``b``
+    (triangular solves).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import lu_factor, lu_solve
+    >>> a = np.array([[1.0, 2.0], [4.0, 6.0]])
+    >>> lu_solve(lu_factor(a), np.array([5.0, 16.0]))
+    array([1., 2.])
+    """
+    if not isinstance(lu_and_piv, (tuple, list)) or len(lu_and_piv) != 2:
+        raise TypeError(
+            "lu_solve: the first argument must be the pair (lu, piv) from lu_factor, "
+            f"got {type(lu_and_piv).__name__}"
+        )
+    if trans not in (0, 1, 2):
+        raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r}")
+    packed, piv = lu_and_piv
+    c, rhs = _floats("lu_solve", packed, b)
+    shape = _check_matrix("lu_solve", c, square=True, arg="lu")
+    _finite("lu_solve", check_finite, c, rhs)
+    n = shape[-1]
+    sb = fnp.shape(rhs)
+    if len(shape) != 2 or len(sb) not in (1, 2) or sb[0] != n or fnp.shape(piv) != (n,):
+        raise ValueError(
+            f"lu_solve: lu {shape}, piv {fnp.shape(piv)} and b {sb} do not fit: lu must be "
+            f"(n, n), piv (n,) and b (n,) or (n, k) (use vmap for stacks)"
+        )
+    perm = _piv_to_perm(piv, n)
+    col = fnp.reshape(rhs, (n, -1))
+
+    def tri(x: Array, lower: bool, transpose: bool) -> Array:
+        return la.triangular_solve(
+            c, x, left_side=True, lower=lower, transpose_a=transpose, unit_diagonal=lower
+        )
+
+    if trans == 0:
+        x = tri(tri(fnp.take(col, perm, axis=0), True, False), False, False)
+    else:
+        y = tri(tri(col, False, True), True, True)
+        x = fnp.take(y, fnp.argsort(perm), axis=0)
+    return fnp.reshape(x, sb)
+
+
+# ---------------------------------------------------------------------------
+# solvers: solve, solve_banded, inv, det, lstsq, pinv
+# ---------------------------------------------------------------------------
+
+
+def _sym_from(a: Array, lower: bool) -> Array:
+    """The symmetric matrix that the ``lower`` (upper) triangle of ``a`` stands for."""
+    if lower:
+        return fnp.tril(a) + _mT(fnp.tril(a, -1))
+    return fnp.triu(a) + _mT(fnp.triu(a, 1))
+
+
+_ASSUME = {
+    "gen": "gen",
+    "general": "gen",
+    "sym": "sym",
+    "symmetric": "sym",
+    "her": "sym",
+    "hermitian": "sym",
+    "pos": "pos",
+    "positive definite": "pos",
+    "diagonal": "diagonal",
+    "tridiagonal": "tridiagonal",
+    "banded": "gen",
+    "upper triangular": "upper",
+    "lower triangular": "lower",
+}
+
+
+def solve(
+    a: ArrayLike,
+    b: ArrayLike,
+    lower: bool = False,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+    assume_a: str | None = None,
+    transposed: bool = False,
+) -> Array:
+    """Solve ``a @ x = b`` (``a.T @ x = b`` when ``transposed``), as
+    ``scipy.linalg.solve``.
+
+    ``assume_a``: None/'gen' (LU), 'sym'/'her' (reads the ``lower`` (upper)
+    triangle), 'pos' (Cholesky of that triangle), 'diagonal', 'tridiagonal'
+    (reads only that band), 'banded' (all of ``a``), 'upper triangular' /
+    'lower triangular'. As in scipy, an entry that is not read has a zero
+    derivative. ``b`` is (n,) or (..., n, k) (batch axes broadcast). A
+    singular ``a`` raises LinAlgError.
+
+    >>> import funcdiff as fd, numpy as np
+    >>> from funcdiff.scipy.linalg import solve
+    >>> a = np.array([[4.0, 2.0], [2.0, 5.0]])
+    >>> solve(a, np.array([6.0, 7.0]), assume_a="pos")
+    array([1., 1.])
+    >>> fd.grad(lambda a: solve(a, np.array([6.0, 7.0]), assume_a="sym")[0])(a)
+    array([[-0.3125, -0.1875],
+           [ 0.    ,  0.125 ]])
+    """
+    kind = _ASSUME.get("gen" if assume_a is None else str(assume_a))
+    if kind is None:
+        raise ValueError(f"solve: unknown assume_a {assume_a!r} (use one of {sorted(_ASSUME)})")
+    x, rhs = _floats("solve", a, b)
+    _check_matrix("solve", x, square=True)
+    _finite("solve", check_finite, x, rhs)
+    if kind == "pos":
+        return cho_solve((cholesky(x, lower=lower, check_finite=False), lower), rhs)
+    if kind in ("upper", "lower"):
+        return solve_triangular(
+            x, rhs, trans=1 if transposed else 0, lower=kind == "lower", check_finite=False
+        )
+    if kind == "sym":
+        x = _sym_from(x, lower)
+    elif kind == "diagonal":
+        x = x * np.eye(fnp.shape(x)[-1], dtype=bool)
+    elif kind == "tridiagonal":
+        n = fnp.shape(x)[-1]
+        x = x * (np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= 1)
+    if transposed and kind != "sym":
+        x = _mT(x)
+    return _with_rhs("solve", x, rhs, la.solve)
+
+
+def solve_banded(
+    l_and_u: tuple[int, int],
+    ab: ArrayLike,
+    b: ArrayLike,
+    overwrite_ab: bool = False,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+) -> Array:
+    """Solve ``a @ x = b`` for a banded ``a`` given in scipy's band storage,
+    as ``scipy.linalg.solve_banded``: ``ab[u + i - j, j] = a[i, j]`` for the
+    ``l`` sub- and ``u`` super-diagonals, ``ab`` of shape (l + u + 1, n);
+    ``b`` (n,) or (n, k).
+
+    The band is expanded into the dense matrix and solved by LU (O(n^3), not
+    scipy's O(n (l + u)^2)); differentiable in ``ab`` (its unused corners
+    get zero) and ``b``.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import solve_banded
+    >>> ab = np.array([[0.0, 1.0, 1.0], [4.0, 4.0, 4.0], [1.0, 1.0, 0.0]])  # tridiagonal
+    >>> solve_banded((1, 1), ab, np.array([5.0, 6.0, 5.0]))
+    array([1., 1., 1.])
+    """
+    try:
+        nl, nu = (int(v) for v in l_and_u)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"solve_banded: l_and_u must be a pair of ints (l, u), got {l_and_u!r}"
+        ) from None
+    x, rhs = _floats("solve_banded", ab, b)
+    shape = fnp.shape(x)
+    if len(shape) != 2 or nl < 0 or nu < 0 or shape[0] != nl + nu + 1:
+        raise ValueError(
+            f"solve_banded: ab has shape {shape}; with (l, u) = ({nl}, {nu}) it must be "
+            f"({nl + nu + 1}, n)"
+        )
+    _finite("solve_banded", check_finite, x, rhs)
+    n = shape[1]
+    i, j = np.indices((n, n))
+    band = (i - j <= nl) & (j - i <= nu)
+    rows = np.where(band, nu + i - j, 0)
+    dense = fnp.where(band, x[rows, j], 0.0)
+    return _with_rhs("solve_banded", dense, rhs, la.solve)
+
+
+def inv(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> Array:
+    """Inverse of square matrices (..., n, n), as ``scipy.linalg.inv``
+    (``numpy.linalg.inv``'s rules: ``d inv = -inv da inv``). Singular:
+    LinAlgError.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import inv
+    >>> inv(np.array([[2.0, 0.0], [0.0, 4.0]]))
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
+    """
+    return fnp.linalg.inv(_square("inv", a, check_finite))
+
+
+def det(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> Array:
+    """Determinant of square matrices (..., n, n), as ``scipy.linalg.det``
+    (``numpy.linalg.det``: derivatives of every order, also at singular
+    matrices).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import det
+    >>> print(f"{float(det(np.array([[1.0, 2.0], [3.0, 4.0]]))):.6f}")
+    -2.000000
+    """
+    return fnp.linalg.det(_square("det", a, check_finite))
+
+
+def lstsq(
+    a: ArrayLike,
+    b: ArrayLike,
+    cond: float | None = None,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+    lapack_driver: str | None = None,
+) -> tuple[Array, Array, Any, Array]:
+    """Least-squares solution of ``a @ x = b``, as ``scipy.linalg.lstsq``:
+    ``(x, residues, rank, s)``. Singular values ``<= cond * max(s)`` count
+    as zero (default: machine epsilon, scipy's). ``residues`` is the squared
+    norm of ``b - a x`` (per column; a scalar for 1-D ``b``) when m > n and
+    ``a`` has full rank, else an empty array. ``lapack_driver`` is accepted
+    and ignored (pseudo-inverse through the SVD). Differentiable in ``a``
+    and ``b`` (``numpy.linalg.lstsq``'s rules).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import lstsq
+    >>> x, res, rank, s = lstsq(np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]),
+    ...                         np.array([1.0, 2.0, 4.0]))
+    >>> x.round(6), float(res.round(6)), int(rank)
+    (array([0.833333, 1.5     ]), 0.166667, 2)
+    """
+    if lapack_driver not in (None, "gelsd", "gelsy", "gelss"):
+        raise ValueError(f"lstsq: lapack_driver {lapack_driver!r} is not one of scipy's")
+    x, rhs = _floats("lstsq", a, b)
+    _finite("lstsq", check_finite, x, rhs)
+    sol, resid, rank, s = fnp.linalg.lstsq(x, rhs, rcond=-1.0 if cond is None else cond)
+    if fnp.ndim(rhs) == 1 and fnp.size(resid) == 1:
+        resid = fnp.reshape(resid, ())
+    return sol, resid, rank, s
+
+
+def pinv(
+    a: ArrayLike,
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    return_rank: bool = False,
+    check_finite: bool = True,
+) -> Array | tuple[Array, Array]:
+    """Moore-Penrose pseudo-inverse, as ``scipy.linalg.pinv``: singular
+    values ``<= atol + rtol * max(s)`` are dropped (``atol`` 0 and ``rtol``
+    ``max(m, n) * eps`` by default); ``return_rank`` adds the rank.
+    Differentiable (``numpy.linalg.pinv``'s rule, exact while the rank is
+    constant). A nonzero ``atol`` needs a concrete ``a`` (not traced).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import pinv
+    >>> pinv(np.array([[1.0], [2.0]]))
+    array([[0.2, 0.4]])
+    """
+    (x,) = _floats("pinv", a)
+    shape = _check_matrix("pinv", x, square=False)
+    _finite("pinv", check_finite, x)
+    dt = fnp.result_type(x)
+    atol_ = 0.0 if atol is None else float(atol)
+    rtol_ = max(shape[-2:]) * float(np.finfo(dt).eps) if rtol is None else float(rtol)
+    if atol_ < 0.0 or rtol_ < 0.0:
+        raise ValueError("pinv: atol and rtol values must be positive")
+    rcond = rtol_
+    if atol_ > 0.0:
+        if isinstance(x, Tracer) or len(shape) != 2:
+            raise NotImplementedError(
+                "pinv: a nonzero atol needs one concrete (not traced) matrix; pass rtol "
+                "(a relative cutoff) to differentiate or transform"
+            )
+        smax = float(np.max(np.linalg.svd(np.asarray(x), compute_uv=False), initial=0.0))
+        rcond = (atol_ + rtol_ * smax) / smax if smax > 0.0 else 0.0
+    out = fnp.linalg.pinv(x, rtol=rcond)
+    if not return_rank:
+        return out
+    s = fnp.linalg.svd(x, compute_uv=False)
+    smax_t = fnp.max(s, axis=-1, keepdims=True, initial=0.0)
+    rank = fnp.sum(s > atol_ + rtol_ * smax_t, axis=-1)
+    return out, rank
+
+
+# ---------------------------------------------------------------------------
+# decompositions: eigh, eigvalsh, svd, qr, polar; norm
+# ---------------------------------------------------------------------------
+
+
+def eigh(
+    a: ArrayLike,
+    b: ArrayLike | None = None,
+    *,
+    lower: bool = True,
+    eigvals_only: bool = False,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    type: int = 1,  # noqa: A002
+    check_finite: bool = True,
+    subset_by_index: Sequence[int] | None = None,
+    subset_by_value: Sequence[float] | None = None,
+    driver: str | None = None,
+) -> Array | tuple[Array, Array]:
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, as
+    ``scipy.linalg.eigh``; only the ``lower`` (upper) triangle of ``a`` (and
+    of ``b``) is read.
+
+    With ``b`` (symmetric positive definite), the generalized problem of
+    ``type`` 1 (``a v = w b v``), 2 (``a b v = w v``) or 3 (``b a v = w v``),
+    reduced with the Cholesky factor of ``b``; eigenvectors are normalized as
+    scipy's (``v.T b v = I``, or ``v.T b^-1 v = I`` for type 3).
+    ``subset_by_index=(lo, hi)`` keeps eigenvalues lo..hi (inclusive).
+    ``subset_by_value`` (a data-dependent size) is not supported;
+    ``driver`` is accepted and ignored. Derivatives as
+    ``numpy.linalg.eigh`` (repeated eigenvalues: eigenvector derivatives
+    are inf/NaN).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import eigh
+    >>> eigh(np.array([[2.0, 1.0], [1.0, 2.0]]), eigvals_only=True)
+    array([1., 3.])
+    >>> eigh(np.diag([2.0, 8.0]), np.diag([1.0, 4.0]), eigvals_only=True)
+    array([2., 2.])
+    """
+    if subset_by_value is not None:
+        raise NotImplementedError(
+            "eigh: subset_by_value gives a data-dependent number of eigenvalues; use "
+            "subset_by_index or select from all eigenvalues"
+        )
+    if type not in (1, 2, 3):
+        raise ValueError(f"eigh: type must be 1, 2 or 3, got {type!r}")
+    (x,) = _floats("eigh", a)
+    _check_matrix("eigh", x, square=True)
+    _finite("eigh", check_finite, x)
+    if b is None:
+        w, v = la.eigh(x, lower=bool(lower))
+    else:
+        x, y = _floats("eigh", x, b)
+        _check_matrix("eigh", y, square=True, arg="b")
+        _finite("eigh", check_finite, y)
+        if fnp.shape(y)[-1] != fnp.shape(x)[-1]:
+            raise ValueError(f"eigh: a {fnp.shape(x)} and b {fnp.shape(y)} differ in size")
+        c = cholesky(y, lower=True) if lower else _mT(cholesky(y, lower=False))
+        sym = _sym_from(x, bool(lower))
+        if type == 1:  # L^-1 A L^-T y = w y, v = L^-T y
+            m = solve_triangular(c, _mT(solve_triangular(c, sym, lower=True)), lower=True)
+        else:  # L^T A L y = w y; v = L^-T y (type 2) or L y (type 3)
+            m = fnp.matmul(_mT(c), fnp.matmul(sym, c))
+        w, y_ = la.eigh(m, lower=True)
+        if type == 3:
+            v = fnp.matmul(c, y_)
+        else:
+            v = solve_triangular(c, y_, trans=1, lower=True)
+    if subset_by_index is not None:
+        lo, hi = (int(i) for i in subset_by_index)
+        n = fnp.shape(w)[-1]
+        if not 0 <= lo <= hi < n:
+            raise ValueError(f"eigh: subset_by_index {subset_by_index!r} out of range for n={n}")
+        w, v = w[..., lo : hi + 1], v[..., lo : hi + 1]
+    return w if eigvals_only else (w, v)
+
+
+def eigvalsh(
+    a: ArrayLike,
+    b: ArrayLike | None = None,
+    *,
+    lower: bool = True,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    type: int = 1,  # noqa: A002
+    check_finite: bool = True,
+    subset_by_index: Sequence[int] | None = None,
+    subset_by_value: Sequence[float] | None = None,
+    driver: str | None = None,
+) -> Array:
+    """Eigenvalues (ascending) of a symmetric (generalized) problem, as
+    ``scipy.linalg.eigvalsh``: ``eigh(..., eigvals_only=True)``.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import eigvalsh
+    >>> eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    array([1., 3.])
+    """
+    out = eigh(
+        a,
+        b,
+        lower=lower,
+        eigvals_only=True,
+        type=type,
+        check_finite=check_finite,
+        subset_by_index=subset_by_index,
+        subset_by_value=subset_by_value,
+        driver=driver,
+    )
+    assert not isinstance(out, tuple)
+    return out
+
+
+def svd(
+    a: ArrayLike,
+    full_matrices: bool = True,
+    compute_uv: bool = True,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    lapack_driver: str = "gesdd",
+) -> Array | tuple[Array, Array, Array]:
+    """Singular value decomposition ``a = U @ diag(s) @ Vh``, as
+    ``scipy.linalg.svd`` (``numpy.linalg.svd``'s rules; ``lapack_driver``
+    is accepted and ignored).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import svd
+    >>> svd(np.diag([1.0, 4.0]), compute_uv=False)
+    array([4., 1.])
+    """
+    if lapack_driver not in ("gesdd", "gesvd"):
+        raise ValueError(f"svd: lapack_driver must be 'gesdd' or 'gesvd', got {lapack_driver!r}")
+    (x,) = _floats("svd", a)
+    _finite("svd", check_finite, x)
+    if not compute_uv:
+        return fnp.linalg.svd(x, compute_uv=False)
+    u, s, vh = fnp.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def qr(
+    a: ArrayLike,
+    overwrite_a: bool = False,
+    lwork: int | None = None,
+    mode: str = "full",
+    pivoting: bool = False,
+    check_finite: bool = True,
+) -> tuple[Array, ...]:
+    """QR decomposition, as ``scipy.linalg.qr``: ``(Q, R)`` for mode 'full'
+    (Q (m, m), R (m, n)) or 'economic' (Q (m, k), R (k, n), k = min(m, n));
+    ``(R,)`` for mode 'r' (R (m, n)). 'full' for a tall matrix (the extra
+    columns of Q are not unique), 'raw' and ``pivoting`` are not supported.
+    Differentiable with ``numpy.linalg.qr``'s rules (``a`` of full rank).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import qr
+    >>> q, r = qr(np.array([[3.0, 1.0], [4.0, 2.0]]))
+    >>> np.allclose(q @ r, [[3.0, 1.0], [4.0, 2.0]]), abs(float(r[0, 0]))
+    (True, 5.0)
+    """
+    if mode not in ("full", "economic", "r", "raw"):
+        raise ValueError(f"qr: mode must be 'full', 'r', 'economic' or 'raw', got {mode!r}")
+    if mode == "raw" or pivoting:
+        raise NotImplementedError("qr: mode='raw' and pivoting=True are not supported")
+    (x,) = _floats("qr", a)
+    shape = _check_matrix("qr", x, square=False)
+    _finite("qr", check_finite, x)
+    m, n = shape[-2:]
+    if mode == "full" and m > n:
+        raise NotImplementedError(
+            f"qr: mode='full' for a tall matrix {shape} is not supported (the extra columns "
+            "of Q are not unique, so they have no derivative); use mode='economic'"
+        )
+    q, r = fnp.linalg.qr(x)
+    if mode == "r":
+        if m > n:
+            r = fnp.pad(r, [(0, 0)] * (len(shape) - 2) + [(0, m - n), (0, 0)])
+        return (r,)
+    return q, r
+
+
+def _polar_svd(a: Array, side: str) -> tuple[Array, Array]:
+    w, s, vh = fnp.linalg.svd(a, full_matrices=False)
+    u = fnp.matmul(w, vh)
+    if side == "right":
+        return u, fnp.matmul(_mT(vh) * s[..., None, :], vh)
+    return u, fnp.matmul(w * s[..., None, :], _mT(w))
+
+
+@custom_jvp
+def _polar_tall(a: Array) -> tuple[Array, Array]:
+    """Right polar decomposition of a tall (or square) matrix, with the
+    derivative of the decomposition (smooth at full rank, also where
+    singular values repeat, unlike the SVD's vectors)."""
+    return _polar_svd(a, "right")
+
+
+@_polar_tall.defjvp
+def _polar_tall_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+    # a = U P: U^T da = Om P + dP with Om antisymmetric and dP symmetric, so
+    # P Om + Om P = U^T da - da^T U; the part of da outside U's range gives
+    # (I - U U^T) da P^-1 (tall a only).
+    (a,), (da,) = primals, tangents
+    u, p = _polar_tall(a)
+    g = fnp.matmul(_mT(u), da)
+    om = solve_sylvester(p, p, g - _mT(g))
+    dp = g - fnp.matmul(om, p)
+    dp = 0.5 * (dp + _mT(dp))
+    du = fnp.matmul(u, om)
+    m, n = fnp.shape(a)[-2:]
+    if m > n:
+        rest = da - fnp.matmul(u, g)
+        du = du + _mT(fnp.linalg.solve(p, _mT(rest)))
+    return (u, p), (du, dp)
+
+
+def polar(a: ArrayLike, side: str = "right") -> tuple[Array, Array]:
+    """Polar decomposition, as ``scipy.linalg.polar``: ``(u, p)`` with
+    ``a = u @ p`` (``side='right'``) or ``a = p @ u`` ('left'), ``u`` with
+    orthonormal columns (rows) and ``p`` symmetric positive semidefinite.
+
+    Computed from the SVD. For ``side='right'`` with m >= n (and 'left'
+    with m <= n) the derivative is the polar decomposition's own (a
+    Sylvester solve with ``p``), smooth wherever ``a`` has full rank, also
+    at repeated singular values (the identity); the other two cases
+    differentiate through the SVD's vectors.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> from funcdiff.scipy.linalg import polar
+    >>> u, p = polar(np.array([[0.0, 2.0], [3.0, 0.0]]))
+    >>> u.round(12) + 0.0, p.round(12) + 0.0
+    (array([[0., 1.],
+           [1., 0.]]), array([[3., 0.],
+           [0., 2.]]))
+    >>> fd.grad(lambda a: polar(a)[0][0, 1])(np.eye(2))
+    array([[ 0. ,  0.5],
+           [-0.5,  0. ]])
+    """
+    if side not in ("right", "left"):
+        raise ValueError(f"polar: side must be 'right' or 'left', got {side!r}")
+    (x,) = _floats("polar", a)
+    shape = tuple(fnp.shape(x))
+    if len(shape) != 2:
+        raise ValueError(f"polar: a must be a 2-D array, got shape {shape}")
+    m, n = shape
+    if side == "right" and m >= n:
+        return _polar_tall(x)
+    if side == "left" and m <= n:
+        ut, p = _polar_tall(_mT(x))
+        return _mT(ut), p
+    return _polar_svd(x, side)
+
+
+def norm(
+    a: ArrayLike,
+    ord: float | str | None = None,  # noqa: A002
+    axis: Any = None,
+    keepdims: bool = False,
+    check_finite: bool = True,
+) -> Array:
+    """Vector or matrix norm, as ``scipy.linalg.norm`` (``numpy.linalg.norm``'s
+    orders and derivatives).
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import norm
+    >>> float(norm(np.array([3.0, 4.0])))
+    5.0
+    """
+    x = _floats("norm", a)[0] if fnp.result_type(a).kind != "c" else a
+    _finite("norm", check_finite, x)
+    return fnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------------------
+# special matrices: block_diag, toeplitz, hilbert
+# ---------------------------------------------------------------------------
+
+
+def block_diag(*arrs: ArrayLike) -> Array:
+    """The block-diagonal matrix of the given blocks, as
+    ``scipy.linalg.block_diag`` (1-D blocks are rows, 0-d ones 1 x 1;
+    ``block_diag()`` is an empty (1, 0) array). Differentiable in every block.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import block_diag
+    >>> block_diag(np.array([[1.0, 2.0]]), 3.0)
+    array([[1., 2., 0.],
+           [0., 0., 3.]])
+    """
+    if not arrs:
+        return np.empty((1, 0))
+    blocks = [fnp.atleast_2d(fnp.asarray(x)) for x in arrs]
+    for i, blk in enumerate(blocks):
+        if fnp.ndim(blk) > 2:
+            raise ValueError(
+                f"block_diag: arguments must have 2 or fewer dimensions; argument {i} has "
+                f"shape {fnp.shape(blk)}"
+            )
+    dt = np.result_type(*[fnp.result_type(blk) for blk in blocks])
+    total = sum(fnp.shape(blk)[1] for blk in blocks)
+    bands = []
+    col = 0
+    for blk in blocks:
+        c = fnp.shape(blk)[1]
+        bands.append(fnp.pad(fnp.asarray(blk, dtype=dt), [(0, 0), (col, total - col - c)]))
+        col += c
+    return fnp.concatenate(bands, axis=0)
+
+
+def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
+    """Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]``
+    is ignored; default ``r = c``), as ``scipy.linalg.toeplitz``; ``c`` and
+    ``r`` are flattened. Differentiable in ``c`` and ``r``.
+
+    >>> import numpy as np
+    >>> from funcdiff.scipy.linalg import toeplitz
+    >>> toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0]))
+    array([[1., 4.],
+           [2., 1.],
+           [3., 2.]])
+    """
+    col = fnp.ravel(fnp.asarray(c))
+    row = col if r is None else fnp.ravel(fnp.asarray(r))
+    if fnp.result_type(col).kind == "c" or fnp.result_type(row).kind == "c":
+        if r is None:
+            row = fnp.conj(col)
+    nc, nr = fnp.shape(col)[0], fnp.shape(row)[0]
+    vals = fnp.concatenate([col[::-1], row[1:]])
+    i, j = np.indices((nc, nr))
+    return fnp.take(vals, nc - 1 - i + j)
+
+
+def hilbert(n: int) -> np.ndarray:
+    """The n x n Hilbert matrix ``h[i, j] = 1 / (i + j + 1)``, as
+    ``scipy.linalg.hilbert`` (a float64 constant).
+
+    >>> from funcdiff.scipy.linalg import hilbert
+    >>> hilbert(2)
+    array([[1.        , 0.5       ],
+           [0.5       , 0.33333333]])
+    """
+    i = np.arange(int(n))
+    out: np.ndarray = 1.0 / (i[:, None] + i[None, :] + 1.0)
+    return out
