@@ -32,7 +32,6 @@ from funcdiff.core.ir import ShapedArray, aval_of
 from funcdiff.core.primitive import TAYLOR_VIA_JVP, Primitive, Samples, Zero, zero_of
 from funcdiff.core.trace import Tracer, bind
 from funcdiff.core.typing import ArrayLike
-from funcdiff.custom import custom_jvp
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.numpy._core import Array
 from funcdiff.numpy.linalg import _check_matrix, _floats, _mT, _with_rhs
@@ -1504,31 +1503,18 @@ def _polar_svd(a: Array, side: str) -> tuple[Array, Array]:
     return u, fnp.matmul(w * s[..., None, :], _mT(w))
 
 
-@custom_jvp
 def _polar_tall(a: Array) -> tuple[Array, Array]:
-    """Right polar decomposition of a tall (or square) matrix, with the
-    derivative of the decomposition (smooth at full rank, also where
-    singular values repeat, unlike the SVD's vectors)."""
-    return _polar_svd(a, "right")
-
-
-@_polar_tall.defjvp
-def _polar_tall_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
-    # a = U P: U^T da = Om P + dP with Om antisymmetric and dP symmetric, so
-    # P Om + Om P = U^T da - da^T U; the part of da outside U's range gives
-    # (I - U U^T) da P^-1 (tall a only).
-    (a,), (da,) = primals, tangents
-    u, p = _polar_tall(a)
-    g = fnp.matmul(_mT(u), da)
-    om = solve_sylvester(p, p, g - _mT(g))
-    dp = g - fnp.matmul(om, p)
-    dp = 0.5 * (dp + _mT(dp))
-    du = fnp.matmul(u, om)
-    m, n = fnp.shape(a)[-2:]
-    if m > n:
-        rest = da - fnp.matmul(u, g)
-        du = du + _mT(fnp.linalg.solve(p, _mT(rest)))
-    return (u, p), (du, dp)
+    """Right polar decomposition of a tall (or square) matrix: the values from
+    the SVD, the derivatives (of every order) from the same factors written
+    as ``p = sqrtm(a^T a)``, ``u = a p^-1``, which stay smooth where singular
+    values repeat (the SVD's vectors do not)."""
+    if not isinstance(a, Tracer):
+        return _polar_svd(a, "right")
+    stop = ew.stop_gradient
+    u, p = _polar_svd(stop(a), "right")
+    pc = _sqrtm(fnp.matmul(_mT(a), a))
+    uc = _mT(fnp.linalg.solve(pc, _mT(a)))
+    return u + (uc - stop(uc)), p + (pc - stop(pc))
 
 
 def polar(a: ArrayLike, side: str = "right") -> tuple[Array, Array]:
@@ -1537,10 +1523,11 @@ def polar(a: ArrayLike, side: str = "right") -> tuple[Array, Array]:
     orthonormal columns (rows) and ``p`` symmetric positive semidefinite.
 
     Computed from the SVD. For ``side='right'`` with m >= n (and 'left'
-    with m <= n) the derivative is the polar decomposition's own (a
-    Sylvester solve with ``p``), smooth wherever ``a`` has full rank, also
-    at repeated singular values (the identity); the other two cases
-    differentiate through the SVD's vectors.
+    with m <= n) the derivatives are those of ``p = sqrtm(a.T @ a)``,
+    ``u = a @ inv(p)`` (a Sylvester solve with ``p``; needs scipy): smooth
+    wherever ``a`` has full rank, also at repeated singular values (the
+    identity); the other two cases differentiate through the SVD's vectors
+    (inf/NaN at repeated singular values).
 
     >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
     >>> from funcdiff.scipy.linalg import polar
