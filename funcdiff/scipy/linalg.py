@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -795,6 +795,31 @@ def expm(A: ArrayLike) -> Array:
     return _expm(_square("expm", A, check_finite=False))
 
 
+@overload
+def expm_frechet(
+    A: ArrayLike,
+    E: ArrayLike,
+    method: str | None = ...,
+    compute_expm: Literal[True] = ...,
+    check_finite: bool = ...,
+) -> tuple[Array, Array]: ...
+@overload
+def expm_frechet(
+    A: ArrayLike,
+    E: ArrayLike,
+    method: str | None = ...,
+    *,
+    compute_expm: Literal[False],
+    check_finite: bool = ...,
+) -> Array: ...
+@overload
+def expm_frechet(
+    A: ArrayLike,
+    E: ArrayLike,
+    method: str | None = ...,
+    compute_expm: bool = ...,
+    check_finite: bool = ...,
+) -> Array | tuple[Array, Array]: ...
 def expm_frechet(
     A: ArrayLike,
     E: ArrayLike,
@@ -841,6 +866,12 @@ def expm_frechet(
     return (big[..., :n, :n], frechet) if compute_expm else frechet
 
 
+@overload
+def sqrtm(A: ArrayLike, disp: Literal[True] = ..., blocksize: int = ...) -> Array: ...
+@overload
+def sqrtm(A: ArrayLike, disp: Literal[False], blocksize: int = ...) -> tuple[Array, Array]: ...
+@overload
+def sqrtm(A: ArrayLike, disp: bool = ..., blocksize: int = ...) -> Array | tuple[Array, Array]: ...
 def sqrtm(A: ArrayLike, disp: bool = True, blocksize: int = 64) -> Array | tuple[Array, Array]:
     """Principal matrix square root, as ``scipy.linalg.sqrtm`` (values from
     scipy; stacks ``(..., n, n)``); with ``disp=False``, ``(X, errest)``,
@@ -867,6 +898,12 @@ def sqrtm(A: ArrayLike, disp: bool = True, blocksize: int = 64) -> Array | tuple
     return out, _fro(fnp.matmul(out, out) - x) / _fro(x)
 
 
+@overload
+def logm(A: ArrayLike, disp: Literal[True] = ...) -> Array: ...
+@overload
+def logm(A: ArrayLike, disp: Literal[False]) -> tuple[Array, Array]: ...
+@overload
+def logm(A: ArrayLike, disp: bool = ...) -> Array | tuple[Array, Array]: ...
 def logm(A: ArrayLike, disp: bool = True) -> Array | tuple[Array, Array]:
     """Principal matrix logarithm, as ``scipy.linalg.logm`` (values from
     scipy; stacks ``(..., n, n)``); with ``disp=False``, ``(X, errest)``,
@@ -931,6 +968,30 @@ def solve_sylvester(a: ArrayLike, b: ArrayLike, q: ArrayLike) -> Array:
 # ---------------------------------------------------------------------------
 
 
+@overload
+def lu(
+    a: ArrayLike,
+    permute_l: Literal[False] = ...,
+    overwrite_a: bool = ...,
+    check_finite: bool = ...,
+    p_indices: bool = ...,
+) -> tuple[Array, Array, Array]: ...
+@overload
+def lu(
+    a: ArrayLike,
+    permute_l: Literal[True],
+    overwrite_a: bool = ...,
+    check_finite: bool = ...,
+    p_indices: bool = ...,
+) -> tuple[Array, Array]: ...
+@overload
+def lu(
+    a: ArrayLike,
+    permute_l: bool = ...,
+    overwrite_a: bool = ...,
+    check_finite: bool = ...,
+    p_indices: bool = ...,
+) -> tuple[Array, Array] | tuple[Array, Array, Array]: ...
 def lu(
     a: ArrayLike,
     permute_l: bool = False,
@@ -1268,6 +1329,24 @@ def lstsq(
     return sol, resid, rank, s
 
 
+@overload
+def pinv(
+    a: ArrayLike,
+    *,
+    atol: float | None = ...,
+    rtol: float | None = ...,
+    return_rank: Literal[False] = ...,
+    check_finite: bool = ...,
+) -> Array: ...
+@overload
+def pinv(
+    a: ArrayLike,
+    *,
+    atol: float | None = ...,
+    rtol: float | None = ...,
+    return_rank: Literal[True],
+    check_finite: bool = ...,
+) -> tuple[Array, Array]: ...
 def pinv(
     a: ArrayLike,
     *,
@@ -1318,6 +1397,51 @@ def pinv(
 # ---------------------------------------------------------------------------
 
 
+@overload
+def eigh(
+    a: ArrayLike,
+    b: ArrayLike | None = ...,
+    *,
+    eigvals_only: Literal[False] = ...,
+    lower: bool = ...,
+    overwrite_a: bool = ...,
+    overwrite_b: bool = ...,
+    type: int = ...,
+    check_finite: bool = ...,
+    subset_by_index: Sequence[int] | None = ...,
+    subset_by_value: Sequence[float] | None = ...,
+    driver: str | None = ...,
+) -> tuple[Array, Array]: ...
+@overload
+def eigh(
+    a: ArrayLike,
+    b: ArrayLike | None = ...,
+    *,
+    eigvals_only: Literal[True],
+    lower: bool = ...,
+    overwrite_a: bool = ...,
+    overwrite_b: bool = ...,
+    type: int = ...,
+    check_finite: bool = ...,
+    subset_by_index: Sequence[int] | None = ...,
+    subset_by_value: Sequence[float] | None = ...,
+    driver: str | None = ...,
+) -> Array: ...
+@overload
+def eigh(
+    a: ArrayLike,
+    b: ArrayLike | None = ...,
+    *,
+    eigvals_only: bool = ...,
+    lower: bool = ...,
+    overwrite_a: bool = ...,
+    overwrite_b: bool = ...,
+    type: int = ...,
+    check_finite: bool = ...,
+    subset_by_index: Sequence[int] | None = ...,
+    subset_by_value: Sequence[float] | None = ...,
+    driver: str | None = ...,
+) -> Array | tuple[Array, Array]: ...
 def eigh(
     a: ArrayLike,
     b: ArrayLike | None = None,
@@ -1423,10 +1547,37 @@ def eigvalsh(
         subset_by_value=subset_by_value,
         driver=driver,
     )
-    assert not isinstance(out, tuple)
     return out
 
 
+@overload
+def svd(
+    a: ArrayLike,
+    full_matrices: bool = ...,
+    compute_uv: Literal[True] = ...,
+    overwrite_a: bool = ...,
+    check_finite: bool = ...,
+    lapack_driver: str = ...,
+) -> tuple[Array, Array, Array]: ...
+@overload
+def svd(
+    a: ArrayLike,
+    full_matrices: bool = ...,
+    *,
+    compute_uv: Literal[False],
+    overwrite_a: bool = ...,
+    check_finite: bool = ...,
+    lapack_driver: str = ...,
+) -> Array: ...
+@overload
+def svd(
+    a: ArrayLike,
+    full_matrices: bool,
+    compute_uv: Literal[False],
+    overwrite_a: bool = ...,
+    check_finite: bool = ...,
+    lapack_driver: str = ...,
+) -> Array: ...
 def svd(
     a: ArrayLike,
     full_matrices: bool = True,
