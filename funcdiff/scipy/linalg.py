@@ -1,22 +1,61 @@
-"""``funcdiff.scipy.linalg``: scipy's triangular and Cholesky solvers,
-traceable and differentiable, with scipy's signatures.
+"""``funcdiff.scipy.linalg``: scipy's linear algebra, traceable and
+differentiable, with scipy's signatures.
 
-``solve_triangular`` is the ``triangular_solve`` primitive (its derivative:
-``dx = solve_triangular(a, db - op(da) x)``, the reverse rule solves with
-the transposed triangle); ``cholesky`` and ``cho_factor`` are numpy's
-Cholesky factorization (the ``cholesky`` primitive); ``cho_solve`` is two
-triangular solves. Like scipy, each reads only one triangle of ``a``, so the
-derivative with respect to the other triangle is zero.
+Primitives of this module (each with every rule: JVP, VJP, batch, Taylor,
+sparsity, the XLA lowering; the derivative rules are written with funcdiff
+operations, so they differentiate again, to any order):
+
+- ``expm``: Padé approximation with scaling and squaring (Higham 2005), in
+  numpy. Its derivative is the Fréchet derivative, the upper-right block of
+  ``expm([[A, E], [0, A]])`` (``expm_frechet`` returns it).
+- ``logm`` (the derivative: the same block trick) and ``sqrtm`` (the
+  derivative solves ``X dX + dX X = dA``): values from scipy, real results
+  only (a matrix with a negative real eigenvalue raises ValueError).
+- ``solve_sylvester`` (``a x + x b = q``): values from scipy;
+  ``dx = solve_sylvester(a, b, dq - da x - x db)``.
+- ``lu`` (``a = p l u``, partial pivoting with LAPACK's pivot choice, in
+  numpy; ``p`` has a zero derivative): the standard LU identities, for
+  square, tall and wide matrices. ``lu_factor`` and ``lu_solve`` are built
+  on it and on triangular solves.
+
+Compositions of funcdiff operations: ``solve_triangular`` (the
+``triangular_solve`` primitive), ``cholesky``/``cho_factor`` (numpy's
+Cholesky), ``cho_solve``; ``solve`` (``assume_a`` 'gen', 'sym', 'pos',
+'diagonal', 'tridiagonal', 'banded', triangular), ``solve_banded`` (the band
+expanded to a dense matrix), ``inv``, ``det``, ``lstsq``, ``pinv``,
+``eigh``/``eigvalsh`` (with the generalized problem of types 1-3 through the
+Cholesky factor of ``b``), ``svd``, ``qr``, ``norm`` (``funcdiff.numpy.linalg``
+with scipy's signatures), ``polar`` (values from the SVD; derivatives from
+``sqrtm(a.T a)``, smooth at repeated singular values), ``block_diag``,
+``toeplitz`` and ``hilbert``. Functions that read one triangle of a matrix
+(``solve_triangular``, ``cholesky``, ``solve`` with 'sym'/'pos', ``eigh``)
+have a zero derivative with respect to the other one, as in scipy.
+
+scipy is an optional extra (``pip install funcdiff[scipy]``): ``sqrtm``,
+``logm``, ``solve_sylvester`` and the derivatives of ``polar`` call it when a
+value is computed (an ImportError names the extra); everything else is
+numpy only.
 
 Differences from scipy: ``b`` follows numpy 2's convention (a 1-D ``b`` is
 one vector; otherwise ``b`` is a stack of ``(n, k)`` matrices whose batch
-axes broadcast against ``a``'s), the same as scipy's batching; the unused
-triangle of ``cho_factor``'s result is zero (scipy leaves arbitrary
-values there); ``overwrite_*`` are accepted and ignored (arrays are
-immutable); ``check_finite`` checks concrete inputs (numpy arrays) only, not
-traced values. The triangular solve runs numpy's LU solver on the triangle
-(numpy has no triangular solver): the same answer and backward stable, but
-O(n^3) rather than O(n^2) per right-hand side.
+axes broadcast against ``a``'s), the same as scipy's batching; the matrix
+functions and ``lu``/``lu_factor`` take stacks ``(..., m, n)`` also where
+scipy 1.11 does not; the unused triangle of ``cho_factor``'s result is zero
+(scipy leaves arbitrary values there); ``overwrite_*``, ``lapack_driver``
+and ``driver`` are accepted and ignored (arrays are immutable);
+``check_finite`` checks concrete inputs (numpy arrays) only, not traced
+values; float32 matrix functions are computed in float64 and rounded;
+``lu_solve`` of a singular factorization raises LinAlgError (scipy returns
+inf/NaN). Triangular solves run numpy's LU solver on the triangle (numpy
+has no triangular solver): the same answer and backward stable, but O(n^3)
+rather than O(n^2) per right-hand side; ``solve_banded`` is O(n^3) too.
+
+>>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+>>> from funcdiff.scipy.linalg import expm
+>>> a = np.array([[0.0, 1.0], [-1.0, 0.0]])  # expm(t a) is a rotation by t
+>>> print(np.round(fd.jacfwd(lambda t: expm(t * a))(1.0), 6))
+[[-0.841471  0.540302]
+ [-0.540302 -0.841471]]
 """
 
 from __future__ import annotations

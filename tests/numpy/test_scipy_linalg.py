@@ -659,3 +659,16 @@ def test_values_match_jax() -> None:
         _close(fd.jit(g, backend="jax")(a), g(a), rtol=1e-9)
         jg = jax.grad(lambda a: jax.numpy.sum(jsl.expm(a) ** 2))(arr(a))
         _close(g(a), jg, rtol=1e-9)
+
+
+def test_scipy_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.linalg", None)  # import scipy.linalg fails
+    for f in (fsl.sqrtm, fsl.logm, lambda a: fsl.solve_sylvester(a, a, a)):
+        with pytest.raises(ImportError, match=r"pip install funcdiff\[scipy\]"):
+            f(well(2, 2))
+    # the numpy-only ones
+    _close(fsl.expm(np.zeros((2, 2))), np.eye(2))
+    _close(fsl.lu(np.eye(2))[2], np.eye(2))
+    _close(fsl.polar(np.eye(2))[0], np.eye(2))
