@@ -61,6 +61,7 @@ rather than O(n^2) per right-hand side; ``solve_banded`` is O(n^3) too.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
@@ -276,6 +277,15 @@ def _per_matrix(a: Any, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     return out
 
 
+def _quiet(fn: Callable[..., Any], a: np.ndarray) -> np.ndarray:
+    """scipy's ``sqrtm``/``logm`` with ``disp=False`` (no printing, scipy
+    1.11; deprecated but accepted later), the result without the estimate."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", DeprecationWarning)
+        out = fn(a, disp=False)
+    return np.asarray(out[0] if isinstance(out, tuple) else out)
+
+
 def _real_result(name: str, x: np.ndarray, why: str) -> np.ndarray:
     """A real matrix from scipy's result, which may be complex with a zero
     imaginary part; a genuinely complex result is an error."""
@@ -444,10 +454,7 @@ def _expm(a: Any) -> Any:
 def _logm_one(a: np.ndarray) -> np.ndarray:
     if a.shape[-1] == 0:
         return a.copy()
-    with np.errstate(all="ignore"):
-        out = _scipy_linalg("logm").logm(a)
-    if isinstance(out, tuple):  # (logm, errest) where disp=False is the default
-        out = out[0]
+    out = _quiet(_scipy_linalg("logm").logm, a)
     return _real_result("logm", np.asarray(out), "logarithm")
 
 
@@ -598,10 +605,7 @@ def _sylvester(a: Any, b: Any, q: Any) -> Any:
 def _sqrtm_one(a: np.ndarray) -> np.ndarray:
     if a.shape[-1] == 0:
         return a.copy()
-    with np.errstate(all="ignore"):
-        out = _scipy_linalg("sqrtm").sqrtm(a)
-    if isinstance(out, tuple):
-        out = out[0]
+    out = _quiet(_scipy_linalg("sqrtm").sqrtm, a)
     return _real_result("sqrtm", np.asarray(out), "square root")
 
 
