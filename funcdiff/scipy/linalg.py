@@ -13,10 +13,10 @@ operations, so they differentiate again, to any order):
   only (a matrix with a negative real eigenvalue raises ValueError).
 - ``solve_sylvester`` (``a x + x b = q``): values from scipy;
   ``dx = solve_sylvester(a, b, dq - da x - x db)``.
-- ``lu`` (``a = p l u``, partial pivoting with LAPACK's pivot choice, in
-  numpy; ``p`` has a zero derivative): the standard LU identities, for
-  square, tall and wide matrices. ``lu_factor`` and ``lu_solve`` are built
-  on it and on triangular solves.
+- ``lu`` (``a = p l u``, partial pivoting: LAPACK's through scipy, or the
+  same pivot rule in numpy without scipy; ``p`` has a zero derivative):
+  the standard LU identities, for square, tall and wide matrices.
+  ``lu_factor`` and ``lu_solve`` are built on it and on triangular solves.
 
 Compositions of funcdiff operations: ``solve_triangular`` (the
 ``triangular_solve`` primitive), ``cholesky``/``cho_factor`` (numpy's
@@ -33,8 +33,9 @@ have a zero derivative with respect to the other one, as in scipy.
 
 scipy is an optional extra (``pip install funcdiff[scipy]``): ``sqrtm``,
 ``logm``, ``solve_sylvester`` and the derivatives of ``polar`` call it when a
-value is computed (an ImportError names the extra); everything else is
-numpy only.
+value is computed (an ImportError names the extra); ``lu`` uses LAPACK
+through scipy when it is there and numpy elimination otherwise; everything
+else is numpy only.
 
 Differences from scipy: ``b`` follows numpy 2's convention (a 1-D ``b`` is
 one vector; otherwise ``b`` is a stack of ``(n, k)`` matrices whose batch
@@ -647,8 +648,9 @@ def _sqrtm(a: Any) -> Any:
 # ---------------------------------------------------------------------------
 # lu(a) = [P, L, U]: a = P L U with partial (row) pivoting, as scipy; a (..., m,
 # n), P (..., m, m) a permutation matrix (float), L (..., m, k) unit lower,
-# U (..., k, n) upper, k = min(m, n). The impl is Doolittle elimination with
-# LAPACK's pivot choice (the first entry of largest magnitude), in numpy.
+# U (..., k, n) upper, k = min(m, n). The impl is LAPACK's getrf through
+# scipy when it is installed, else Doolittle elimination with LAPACK's pivot
+# choice (the first entry of largest magnitude) in numpy.
 # With X = P^T da, L1, U1 the leading k x k blocks and C = L1^-1 X1 U1^-1
 # (X1 the leading k x k block of X):
 #   m >= n:  dL = tril(X U^-1 - L triu(C), -1),  dU = triu(C) U
@@ -664,7 +666,20 @@ def _lu_one(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = min(m, n)
     w = a.astype(np.float64)
     perm = np.arange(m)
-    for j in range(k):
+    try:
+        import scipy.linalg
+    except ImportError:
+        scipy_lu = None
+    else:
+        scipy_lu = scipy.linalg.lu_factor
+    if scipy_lu is not None and k > 0:  # LAPACK's getrf: fast, and scipy's pivots exactly
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a zero pivot is fine here
+            w, piv = scipy_lu(w, check_finite=False)
+        for j, p in enumerate(piv):
+            perm[[j, p]] = perm[[p, j]]
+        return _lu_parts(w, perm, m, k)
+    for j in range(k):  # numpy: Doolittle with the same pivot rule
         p = j + int(np.argmax(np.abs(w[j:, j])))
         if p != j:
             w[[j, p]] = w[[p, j]]
@@ -672,6 +687,13 @@ def _lu_one(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if w[j, j] != 0.0:
             w[j + 1 :, j] /= w[j, j]
         w[j + 1 :, j + 1 :] -= np.outer(w[j + 1 :, j], w[j, j + 1 :])
+    return _lu_parts(w, perm, m, k)
+
+
+def _lu_parts(
+    w: np.ndarray, perm: np.ndarray, m: int, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P, L, U) from the packed factors ``w`` and ``a[perm] = L U``."""
     lower = np.tril(w[:, :k], -1) + np.eye(m, k)
     upper = np.triu(w[:k, :])
     pmat = np.zeros((m, m))
@@ -1050,8 +1072,9 @@ def lu(
 
     Differentiable in ``a`` (``p`` is piecewise constant, zero derivative)
     wherever the leading k x k block of ``p.T @ a`` has nonzero leading
-    minors; the pivots follow LAPACK's rule, so they match scipy's except
-    between entries that tie in magnitude up to rounding.
+    minors. The factors are LAPACK's (scipy's) when scipy is installed;
+    without it, numpy elimination with the same pivot rule (the same
+    factors, up to rounding and pivots that tie up to rounding).
 
     >>> import funcdiff as fd, numpy as np
     >>> from funcdiff.scipy.linalg import lu

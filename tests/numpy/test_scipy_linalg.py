@@ -670,7 +670,14 @@ def test_scipy_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
     for f in (fsl.sqrtm, fsl.logm, lambda a: fsl.solve_sylvester(a, a, a)):
         with pytest.raises(ImportError, match=r"pip install funcdiff\[scipy\]"):
             f(well(2, 2))
-    # the numpy-only ones
+    # the numpy-only ones; lu falls back to numpy elimination (the same factors)
     _close(fsl.expm(np.zeros((2, 2))), np.eye(2))
-    _close(fsl.lu(np.eye(2))[2], np.eye(2))
+    for shape in (*SHAPES, (6, 6), (0, 3)):
+        a = gauss(*shape, seed=60)
+        for got, want in zip(fsl.lu(a), sl.lu(a), strict=True):
+            _close(got, want)
+    np.testing.assert_array_equal(fsl.lu(np.zeros((3, 3)))[2], np.zeros((3, 3)))
+    sing = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 1.0], [0.0, 0.0, 1.0]])
+    for got, want in zip(fsl.lu(sing), sl.lu(sing), strict=True):
+        _close(got, want)
     _close(fsl.polar(np.eye(2))[0], np.eye(2))
