@@ -435,6 +435,11 @@ MP_LINALG: dict[str, Callable[..., list[Any]]] = {
     "pinv": _matrices(_mp_pinv),
 }
 
+# funcdiff.scipy.linalg's primitives: their mpmath references live beside their tests
+from _scipy_linalg_mp import MP_SCIPY_LINALG  # noqa: E402
+
+MP_LINALG.update(MP_SCIPY_LINALG)
+
 
 def _mp_eval_jaxpr(jaxpr: Jaxpr, consts: list[Any], args: list[Any]) -> list[Any]:
     """Evaluate a jaxpr on object arrays of mpf, one equation at a time."""
