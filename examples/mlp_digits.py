@@ -34,6 +34,7 @@ from _common import single_threaded_blas
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
+from funcdiff.core.progress import progress
 from funcdiff.tree import tree_leaves, tree_map
 
 NAME = "mlp_digits"
@@ -214,6 +215,12 @@ def _main(argv: Sequence[str] | None) -> int:
     parser.add_argument("--optimizer", choices=("adam", "momentum"), default="adam")
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar over each epoch's batches (tqdm when installed)",
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -244,11 +251,15 @@ def _main(argv: Sequence[str] | None) -> int:
     t_start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         total, count = 0.0, 0
-        for idx in within_epoch(batches(X_tr.shape[0], args.batch_size, rng), epoch):
-            value, grads = step_fn(params, X_tr[idx], Y_tr[idx])
-            params = opt.step(params, grads)
-            total += float(value)
-            count += 1
+        epoch_batches = list(within_epoch(batches(X_tr.shape[0], args.batch_size, rng), epoch))
+        with progress(len(epoch_batches), f"epoch {epoch}", enabled=args.progress) as pbar:
+            for idx in epoch_batches:
+                value, grads = step_fn(params, X_tr[idx], Y_tr[idx])
+                params = opt.step(params, grads)
+                total += float(value)
+                count += 1
+                pbar.update()
+                pbar.set_postfix(f"loss {total / count:.4f}")
         losses.append(total / count)
         train_acc = accuracy(logits_fn(params, X_tr), y_tr)
         test_acc.append(accuracy(logits_fn(params, X_te), y_te))

@@ -76,12 +76,15 @@ def table(title: str, results: dict[str, optimize.OptimizeResult], f_star: float
         )
 
 
-def run_all(f: Any, x0: Any, gd_iters: int) -> dict[str, optimize.OptimizeResult]:
+def run_all(
+    f: Any, x0: Any, gd_iters: int, progress: bool = False
+) -> dict[str, optimize.OptimizeResult]:
     results: dict[str, optimize.OptimizeResult] = {}
     for m in METHODS:
         kw: dict[str, Any] = {"jit": True, "tol": 1e-8}
-        if m == "gd":
+        if m == "gd":  # the long run: a progress bar over its iterations
             kw["maxiter"] = gd_iters
+            kw["progress"] = progress
         results[m] = optimize.minimize(f, x0, method=m, **kw)
     return results
 
@@ -128,6 +131,12 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the pictures")
     parser.add_argument("--full", action="store_true", help="many more gradient descent steps")
+    parser.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar over gradient descent's iterations",
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -135,7 +144,7 @@ def _main(argv: Sequence[str] | None) -> int:
     print(f"Optimizers on funcdiff's derivatives (jit=True; pictures in {out})")
 
     # 1. Rosenbrock
-    rosen = run_all(rosenbrock, [-1.2, 1.0], gd_iters)
+    rosen = run_all(rosenbrock, [-1.2, 1.0], gd_iters, args.progress)
     table("Rosenbrock, n = 2, from (-1.2, 1); f* = 0 at (1, 1)", rosen, 0.0)
     print(f"  paths: {save_paths(out, rosen)}")
     conv = save_convergence(out, "rosenbrock", "Rosenbrock: f - f* per iteration", rosen, 0.0)
@@ -145,7 +154,7 @@ def _main(argv: Sequence[str] | None) -> int:
     loss, p0 = logistic_problem()
     ref = optimize.newton(loss, p0, tol=1e-13, jit=True)
     f_star = ref.fun
-    logit = run_all(loss, p0, gd_iters)
+    logit = run_all(loss, p0, gd_iters, args.progress)
     table(
         "L2-regularized logistic regression (breast cancer, 31 parameters; lambda = 0.001)",
         logit,

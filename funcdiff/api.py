@@ -21,6 +21,7 @@ import numpy as np
 from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
+from funcdiff.core.progress import progress as progress_bar
 from funcdiff.core.trace import JaxprTrace, Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
 from funcdiff.interpreters.compiled import Pass, run_pass
@@ -540,13 +541,22 @@ def _basis(n: int, dtype: Any) -> np.ndarray:
 
 
 def _chunked_vmap(
-    fun: Callable[[Any], list[Any]], basis: np.ndarray, chunk_size: int | None
+    fun: Callable[[Any], list[Any]],
+    basis: np.ndarray,
+    chunk_size: int | None,
+    progress: bool = False,
+    desc: str = "chunks",
 ) -> list[Any]:
-    """vmap ``fun`` over the rows of ``basis``, ``chunk_size`` rows at a time."""
+    """vmap ``fun`` over the rows of ``basis``, ``chunk_size`` rows at a time
+    (with a progress bar over the chunks when ``progress``)."""
     n = basis.shape[0]
     if chunk_size is None or chunk_size >= n:
         return list(vmap(fun)(basis))
-    parts = [list(vmap(fun)(basis[i : i + chunk_size])) for i in range(0, n, chunk_size)]
+    parts = []
+    with progress_bar(-(-n // chunk_size), desc, progress) as bar:
+        for i in range(0, n, chunk_size):
+            parts.append(list(vmap(fun)(basis[i : i + chunk_size])))
+            bar.update()
     from funcdiff.numpy import concatenate
 
     return [concatenate([p[k] for p in parts], axis=0) for k in range(len(parts[0]))]
@@ -559,6 +569,8 @@ def _batched(
     avals: Sequence[ShapedArray],
     basis: np.ndarray,
     chunk_size: int | None,
+    progress: bool = False,
+    desc: str = "chunks",
 ) -> list[Any]:
     """``vmap(fun)`` over the rows of ``basis`` (cotangents for
     ``Pass.VJP_BATCHED``, tangents for ``Pass.JVP_BATCHED``), through a
@@ -572,7 +584,7 @@ def _batched(
         fast = tr.compiled(kind, pieces)
         if fast is not None:
             return fast
-    return _chunked_vmap(fun, basis, chunk_size)
+    return _chunked_vmap(fun, basis, chunk_size, progress, desc)
 
 
 def _sizes(avals: Sequence[ShapedArray]) -> list[int]:
@@ -611,6 +623,7 @@ def _jacobian(
     has_aux: bool,
     chunk_size: int | None,
     holomorphic: bool,
+    progress: bool = False,
 ) -> Fun:
     """``jacrev`` and ``jacfwd``: one vectorized pass over a basis. Reverse
     mode pulls back the output basis (rows of the Jacobian, so outputs must
@@ -642,7 +655,9 @@ def _jacobian(
             ]
         else:
             kind = Pass.VJP_BATCHED if reverse else Pass.JVP_BATCHED
-            stacked = _batched(tr, kind, along, basis_avals, _basis(n, dtype), chunk_size)
+            stacked = _batched(
+                tr, kind, along, basis_avals, _basis(n, dtype), chunk_size, progress, mode
+            )
         jac = _assemble(stacked, out_avals, in_avals, rows_are_outputs=reverse)
         return _finish_jac(jac, tr, argnums, has_aux)
 
@@ -655,19 +670,22 @@ def jacrev(
     has_aux: bool = False,
     chunk_size: int | None = None,
     holomorphic: bool = False,
+    progress: bool = False,
 ) -> Callable[_P, Any]:
     """Jacobian by reverse mode: one vectorized VJP over the output basis.
 
     The result has shape ``out.shape + arg.shape`` (nested as output pytree,
     then argument pytree). Outputs must be real unless ``holomorphic``
-    (complex inputs and outputs, result f'(z)); see ``grad``.
+    (complex inputs and outputs, result f'(z)); see ``grad``. ``chunk_size``
+    pulls back that many basis vectors at a time; ``progress=True`` then
+    shows a progress bar over the chunks.
 
     >>> import funcdiff as fd, numpy as np
     >>> fd.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
     """
-    return _jacobian("jacrev", f, argnums, has_aux, chunk_size, holomorphic)
+    return _jacobian("jacrev", f, argnums, has_aux, chunk_size, holomorphic, progress)
 
 
 def jacfwd(
@@ -676,18 +694,20 @@ def jacfwd(
     has_aux: bool = False,
     chunk_size: int | None = None,
     holomorphic: bool = False,
+    progress: bool = False,
 ) -> Callable[_P, Any]:
     """Jacobian by forward mode: one vectorized JVP over the input basis.
 
     Inputs must be real unless ``holomorphic`` (complex inputs and outputs,
-    result f'(z)); see ``grad``.
+    result f'(z)); see ``grad``. ``chunk_size`` and ``progress`` as for
+    :func:`jacrev`.
 
     >>> import funcdiff as fd, numpy as np
     >>> fd.jacfwd(lambda x: x[0] * x)(np.array([1.0, 2.0]))
     array([[2., 0.],
            [2., 1.]])
     """
-    return _jacobian("jacfwd", f, argnums, has_aux, chunk_size, holomorphic)
+    return _jacobian("jacfwd", f, argnums, has_aux, chunk_size, holomorphic, progress)
 
 
 def _assemble(
@@ -728,12 +748,14 @@ def hessian(
     has_aux: bool = False,
     chunk_size: int | None = None,
     holomorphic: bool = False,
+    progress: bool = False,
 ) -> Callable[_P, Any]:
     """The Hessian, forward-over-reverse: ``jacfwd(jacrev(f))``.
 
     One vectorized forward pass over the input basis of the gradient's
     computation; ``chunk_size`` bounds how many basis vectors are pushed at
-    once (memory ~ chunk_size x the gradient's working set).
+    once (memory ~ chunk_size x the gradient's working set), and
+    ``progress=True`` shows a progress bar over the chunks.
 
     >>> import funcdiff as fd, numpy as np
     >>> fd.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
@@ -747,6 +769,7 @@ def hessian(
         has_aux,
         chunk_size=chunk_size,
         holomorphic=holomorphic,
+        progress=progress,
     )
 
 

@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
             )
             sp.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
             sp.add_argument("--no-adjoints", action="store_true", help="values only")
+        if name in ("graph", "explain"):
+            sp.add_argument(
+                "--notation",
+                choices=("lecture", "raw"),
+                default="lecture",
+                help="operations as the lecture writes them (x ** 2, a * b; default) "
+                "or as the jaxpr's primitives (integer_pow[y=2], mul)",
+            )
     return parser
 
 

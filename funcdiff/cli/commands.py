@@ -274,6 +274,7 @@ def cmd_graph(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], lis
             max_nodes=args.max_nodes,
             title=title,
             rankdir=args.rankdir,
+            notation=args.notation,
         ),
         "drawing the graph",
     )
@@ -296,7 +297,9 @@ def cmd_explain(p: Problem, args: argparse.Namespace) -> tuple[dict[str, Any], l
     from funcdiff.see import explain  # loaded by this command only
 
     buf = io.StringIO()
-    value, grads = _run_math(lambda: explain(p.f, file=buf)(*p.values), "explain")
+    value, grads = _run_math(
+        lambda: explain(p.f, file=buf, notation=args.notation)(*p.values), "explain"
+    )
     if args.json and np.size(value) > MAX_JSON_ELEMENTS:
         raise MathError(
             f"explain --json: the value has {np.size(value):,} elements, more than the "

@@ -13,6 +13,7 @@ elsewhere (a log file stays short).
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from types import TracebackType
@@ -72,8 +73,10 @@ class TextProgress(Progress):
         self.n = 0
         self.postfix = ""
         self.t0 = time.perf_counter()
-        self.last = -float("inf")
         self.closed = False
+        # a terminal shows the empty bar at once; a log gets its first line after
+        # ``interval`` (a short loop writes one line, its final state)
+        self.last = -float("inf") if self.tty else self.t0
         self._draw()
 
     def text(self) -> str:
@@ -153,7 +156,8 @@ def progress(total: int | None, desc: str, enabled: bool = False) -> Progress:
     if not enabled:
         return _OFF
     try:
-        from tqdm.auto import tqdm
+        # an optional extra; imported by name, so type checkers need no stubs for it
+        tqdm_auto: Any = importlib.import_module("tqdm.auto")
     except ImportError:
         return TextProgress(total, desc)
-    return _Tqdm(tqdm(total=total, desc=desc, leave=True))
+    return _Tqdm(tqdm_auto.tqdm(total=total, desc=desc, leave=True))

@@ -165,7 +165,14 @@ def test_jaxpr(capsys: pytest.CaptureFixture[str]) -> None:
 def test_graph_stdout_and_dot_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "graph", "x**cos(x)", "--at", "x=3")
     assert code == 0 and out.startswith("digraph funcdiff {")
-    assert "cos" in out and "pow" in out and "-0.163465" in out and "f(x) = x**cos(x)" in out
+    assert "cos(x)" in out and "x ** a" in out and "-0.163465" in out
+    assert "f(x) = x**cos(x)" in out
+    code, out, _ = run(capsys, "graph", "x**cos(x)", "--at", "x=3", "--notation", "raw")
+    assert code == 0 and "<B>pow</B> x a" in out
+    code, out, _ = run(capsys, "explain", "x**2", "--at", "x=1", "--notation", "raw")
+    assert code == 0 and "integer_pow[y=2](x)" in out
+    code, out, _ = run(capsys, "explain", "x**2", "--at", "x=1")
+    assert code == 0 and "= x ** 2" in out and "integer_pow" not in out
     path = tmp_path / "g.dot"
     code, out, _ = run(capsys, "graph", "x**cos(x)", "--at", "x=3", "-o", str(path))
     assert code == 0 and str(path) in out
