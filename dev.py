@@ -15,6 +15,9 @@
                                  # build the site from docs/ and the docstrings into site/
                                  # with `mkdocs build --strict` (a warning fails the build;
                                  # ARGS go to mkdocs build); open site/index.html
+    python3 dev.py dist          # build the wheel and the sdist into dist/ (python -m build),
+                                 # `twine check --strict` both, check what each holds, and
+                                 # run part of the test suite from the unpacked sdist
 
 Only a python3 (>= 3.10) is needed: the script makes the virtual environment
 next to it (system Pythons that refuse global pip installs are fine) and
@@ -124,6 +127,75 @@ def docs(mkdocs_args: list[str]) -> None:
         sys.exit(1)
 
 
+#: what the sdist must hold for its tests to run, and what the wheel must not
+SDIST_NEEDS = [
+    "LICENSE",
+    "CHANGELOG.md",
+    "tests/conftest.py",
+    "docs/tutorial.md",
+    "docs/images",
+    "examples/lecture.py",
+    "benchmarks/workloads.py",
+    "funcdiff/py.typed",
+]
+WHEEL_NEEDS = ["funcdiff/__init__.py", "funcdiff/py.typed"]
+
+
+def dist(_args: list[str]) -> None:
+    """Wheel and sdist in dist/, checked by twine and by running tests from the sdist."""
+    import shutil
+    import tarfile
+    import tempfile
+    import zipfile
+
+    py = ensure_venv(ROOT / ".venv", "dist")
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    run(py, "-m", "build", "--sdist", "--wheel", "--outdir", out)
+    files = sorted(out.iterdir())
+    run(py, "-m", "twine", "check", "--strict", *files)
+    (sdist,) = [f for f in files if f.name.endswith(".tar.gz")]
+    (wheel,) = [f for f in files if f.suffix == ".whl"]
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+    missing = [n for n in WHEEL_NEEDS if n not in names]
+    extra = sorted({n.split("/")[0] for n in names} - {"funcdiff"})
+    extra = [n for n in extra if not n.startswith("funcdiff-")]
+    if missing or extra:
+        sys.exit(f"dev.py dist: the wheel lacks {missing} or holds {extra}")
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(sdist) as tar:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 (and the 3.10 backports)
+            tar.extractall(tmp, filter="data")
+        else:
+            tar.extractall(tmp)
+        (top,) = Path(tmp).iterdir()
+        missing = [n for n in SDIST_NEEDS if not (top / n).exists()]
+        if missing:
+            sys.exit(f"dev.py dist: the sdist lacks {missing}")
+        # the sdist's own tests, importing the sdist's own funcdiff
+        env = dict(os.environ, PYTHONPATH=str(top))
+        code = subprocess.call(
+            [
+                str(py),
+                "-m",
+                "pytest",
+                "-q",
+                "-x",
+                "tests/core",
+                "tests/tools/test_docs.py::test_doc_code_blocks_run",
+                "-k",
+                "core or quickstart",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=top,
+            env=env,
+        )
+        if code:
+            sys.exit("dev.py dist: the tests failed when run from the unpacked sdist")
+    print(f"dev.py dist: ok ({', '.join(f.name for f in files)})", flush=True)
+
+
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "test"
     if what == "demo":
@@ -135,6 +207,8 @@ def main() -> None:
         test_oldest(sys.argv[2:])
     elif what == "docs":
         docs(sys.argv[2:])
+    elif what == "dist":
+        dist(sys.argv[2:])
     else:
         sys.exit(__doc__)
 
