@@ -21,6 +21,7 @@ import numpy as np
 from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
+from funcdiff.core.fpwarnings import user_warnings
 from funcdiff.core.progress import progress as progress_bar
 from funcdiff.core.trace import JaxprTrace, Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
@@ -52,6 +53,18 @@ _Aux = TypeVar("_Aux")
 # ---------------------------------------------------------------------------
 # argument handling
 # ---------------------------------------------------------------------------
+
+
+def _user_lines(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` with numpy's floating-point warnings attributed to the caller's
+    line (``funcdiff.core.fpwarnings``), not to funcdiff's."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with user_warnings():
+            return fn(*args, **kwargs)
+
+    return wrapped
 
 
 def _diff_value(x: Any, what: str, transform: str) -> Any:
@@ -298,6 +311,7 @@ def jvp(
 ) -> tuple[_R, _R, _Aux]: ...
 @overload
 def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool) -> Any: ...
+@_user_lines
 def jvp(f: Fun, primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False) -> Any:
     """Forward mode: ``(f(*primals), J(primals) @ tangents)``.
 
@@ -361,6 +375,7 @@ def vjp(
 ) -> tuple[_R, Callable[[Any], tuple[Any, ...]], _Aux]: ...
 @overload
 def vjp(f: Fun, *primals: Any, has_aux: bool) -> Any: ...
+@_user_lines
 def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     """Reverse mode: ``(f(*primals), vjp_fn)`` with ``vjp_fn(ct) = ct @ J``.
 
@@ -376,6 +391,7 @@ def vjp(f: Fun, *primals: Any, has_aux: bool = False) -> Any:
     tr = _Traced(f, primals, {}, tuple(range(len(primals))), "vjp", has_aux)
     out = tree_unflatten(tr.out_tree, [_to_user(v, tr.given) for v in tr.out_vals])
 
+    @_user_lines
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
         if ct_tree != tr.out_tree:
@@ -446,6 +462,7 @@ def value_and_grad(
     """
 
     @functools.wraps(f)
+    @_user_lines
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), "grad")
         tr = _Traced(f, args, kwargs, nums, "grad", has_aux)
@@ -633,6 +650,7 @@ def _jacobian(
     _check_chunk_size(chunk_size, mode)
 
     @functools.wraps(f)
+    @_user_lines
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), mode)
         tr = _Traced(f, args, kwargs, nums, mode, has_aux)
@@ -835,6 +853,7 @@ def vmap(
     _check_axes_spec(out_axes, "out_axes")
 
     @functools.wraps(f)
+    @_user_lines
     def vmap_f(*args: Any) -> Any:
         if (
             isinstance(in_axes, (list, tuple))
