@@ -19,9 +19,9 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 import numpy as np
 
 from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
+from funcdiff.core.fpwarnings import user_warnings
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
-from funcdiff.core.fpwarnings import user_warnings
 from funcdiff.core.progress import progress as progress_bar
 from funcdiff.core.trace import JaxprTrace, Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError

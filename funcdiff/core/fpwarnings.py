@@ -60,7 +60,7 @@ def _handler(kind: str, flag: int) -> None:
 _ERRSTATE: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
-class user_warnings:  # noqa: N801  (used as a context manager, like np.errstate)
+class user_warnings:
     """Within the block, numpy's floating-point warnings point at the
     caller's line (see the module docstring)."""
 
