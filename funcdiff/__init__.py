@@ -24,6 +24,7 @@ from funcdiff.api import (
 )
 from funcdiff.checking import check_grads
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
+from funcdiff.core.trace import named_scope
 from funcdiff.core.typing import Array, ArrayLike
 from funcdiff.errors import (
     ConcretizationError,
@@ -171,6 +172,7 @@ __all__ = [
     "lax",
     "load_jaxpr",
     "make_jaxpr",
+    "named_scope",
     "nn",
     "numpy",
     "optimize",

@@ -14,12 +14,14 @@ array([0.5, 0.5])
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, overload
 
 import numpy as np
 
-from funcdiff.core.trace import bind
+from funcdiff.core.trace import Tracer, bind, named_scope
 from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.numpy._core import (
     Array,
@@ -63,11 +65,31 @@ def _sum_keep(x: Array, axes: tuple[int, ...]) -> Array:
     return _keep(sh.reduce_sum(x, axes), shape_of(x), axes)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _block(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` traced inside ``named_scope(fn.__name__)``, so graph drawings show
+    it as one block (``relu``, ``log_softmax``); an eager call pays one check."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not (args and isinstance(args[0], Tracer)):
+            return fn(*args, **kwargs)
+        with named_scope(name):
+            return fn(*args, **kwargs)
+
+    return wrapped
+
+
 # ---------------------------------------------------------------------------
 # activations
 # ---------------------------------------------------------------------------
 
 
+@_block
 def relu(x: ArrayLike) -> Array:
     """``max(x, 0)``, with derivative 0 at exactly 0 (as JAX).
 
@@ -79,6 +101,7 @@ def relu(x: ArrayLike) -> Array:
     return ew.select(ew.le(x, 0), ew.weak(0, x), x)
 
 
+@_block
 def relu6(x: ArrayLike) -> Array:
     """``min(max(x, 0), 6)``; derivative 0 at 0 and at 6.
 
@@ -90,6 +113,7 @@ def relu6(x: ArrayLike) -> Array:
     return ew.select(ew.le(x, 0), ew.weak(0, x), ew.select(ew.ge(x, 6), ew.weak(6, x), x))
 
 
+@_block
 def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
     """``x`` for ``x >= 0``, else ``negative_slope * x``.
 
@@ -106,6 +130,7 @@ def _neg_part(x: Array) -> Array:
     return ew.select(ew.gt(x, 0.0), 0.0, x)
 
 
+@_block
 def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
@@ -118,6 +143,7 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
     return ew.select(ew.gt(x, 0.0), x, neg)
 
 
+@_block
 def celu(x: ArrayLike, alpha: float = 1.0) -> Array:
     """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``.
 
@@ -134,6 +160,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@_block
 def selu(x: ArrayLike) -> Array:
     """Scaled ELU with the self-normalizing constants.
 
@@ -144,6 +171,7 @@ def selu(x: ArrayLike) -> Array:
     return ew.mul(elu(x, _SELU_ALPHA), _SELU_SCALE)
 
 
+@_block
 def sigmoid(x: ArrayLike) -> Array:
     """The logistic function ``1 / (1 + exp(-x))``; never overflows.
 
@@ -154,6 +182,7 @@ def sigmoid(x: ArrayLike) -> Array:
     return bind(ew.logistic_p, _float(x))
 
 
+@_block
 def softplus(x: ArrayLike) -> Array:
     """``log(1 + exp(x))`` computed as ``logaddexp(x, 0)`` (no overflow).
 
@@ -164,6 +193,7 @@ def softplus(x: ArrayLike) -> Array:
     return logaddexp(_float(x), 0.0)
 
 
+@_block
 def log_sigmoid(x: ArrayLike) -> Array:
     """``log(sigmoid(x)) = -softplus(-x)``, accurate for very negative x.
 
@@ -174,6 +204,7 @@ def log_sigmoid(x: ArrayLike) -> Array:
     return ew.neg(softplus(ew.neg(_float(x))))
 
 
+@_block
 def silu(x: ArrayLike) -> Array:
     """``x * sigmoid(x)`` (also called swish).
 
@@ -188,6 +219,7 @@ def silu(x: ArrayLike) -> Array:
 swish = silu
 
 
+@_block
 def mish(x: ArrayLike) -> Array:
     """``x * tanh(softplus(x))``.
 
@@ -199,6 +231,7 @@ def mish(x: ArrayLike) -> Array:
     return ew.mul(x, bind(ew.tanh_p, softplus(x)))
 
 
+@_block
 def softsign(x: ArrayLike) -> Array:
     """``x / (|x| + 1)``.
 
@@ -210,6 +243,7 @@ def softsign(x: ArrayLike) -> Array:
     return ew.div(x, ew.add(bind(ew.abs_p, x), 1.0))
 
 
+@_block
 def hard_tanh(x: ArrayLike) -> Array:
     """``x`` clipped to ``[-1, 1]``.
 
@@ -221,6 +255,7 @@ def hard_tanh(x: ArrayLike) -> Array:
     return ew.select(ew.gt(x, 1.0), 1.0, ew.select(ew.lt(x, -1.0), -1.0, x))
 
 
+@_block
 def hard_sigmoid(x: ArrayLike) -> Array:
     """``relu6(x + 3) / 6``.
 
@@ -231,6 +266,7 @@ def hard_sigmoid(x: ArrayLike) -> Array:
     return ew.div(relu6(ew.add(_float(x), 3.0)), 6.0)
 
 
+@_block
 def hard_silu(x: ArrayLike) -> Array:
     """``x * hard_sigmoid(x)`` (also called hard_swish).
 
@@ -245,6 +281,7 @@ def hard_silu(x: ArrayLike) -> Array:
 hard_swish = hard_silu
 
 
+@_block
 def glu(x: ArrayLike, axis: int = -1) -> Array:
     """Gated linear unit: split ``x`` in two halves ``a, b`` along ``axis``,
     return ``a * sigmoid(b)``.
@@ -378,6 +415,7 @@ def _erf_erfc(x: Array) -> tuple[Array, Array]:
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+@_block
 def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     """Gaussian error linear unit ``x * Phi(x)``. ``approximate=True`` uses the
     tanh form ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``;
@@ -416,6 +454,7 @@ def logsumexp(
     keepdims: bool = ...,
     return_sign: bool = ...,
 ) -> Array | tuple[Array, Array]: ...
+@_block
 def logsumexp(
     a: ArrayLike,
     axis: Axis = None,
@@ -475,6 +514,7 @@ def logsumexp(
     return out
 
 
+@_block
 def softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     """``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple or None for all
     axes), shifted by the maximum so it never overflows.
@@ -489,6 +529,7 @@ def softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     return ew.div(e, _sum_keep(e, axes))
 
 
+@_block
 def log_softmax(x: ArrayLike, axis: Axis = -1) -> Array:
     """``x - logsumexp(x)`` along ``axis``, stable for extreme logits.
 
@@ -521,6 +562,7 @@ def one_hot(
     return sh.moveaxis(out, -1, normalize_axis(axis, len(shape) + 1))
 
 
+@_block
 def standardize(
     x: ArrayLike,
     axis: Axis = -1,

@@ -153,7 +153,7 @@ class Eqn:
     jaxprs can be compared and cached.
     """
 
-    __slots__ = ("invars", "outvars", "params", "primitive")
+    __slots__ = ("invars", "outvars", "params", "primitive", "scope")
 
     def __init__(
         self,
@@ -161,11 +161,15 @@ class Eqn:
         invars: list[Atom],
         outvars: list[Var],
         params: dict[str, Any],
+        scope: str | None = None,
     ) -> None:
         self.primitive = primitive
         self.invars = invars
         self.outvars = outvars
         self.params = params
+        #: the ``named_scope`` the equation was traced in (``"relu"``,
+        #: ``"layer1/relu"``), or None; drawings group by it, nothing computes with it
+        self.scope = scope
 
     def __repr__(self) -> str:
         return f"Eqn({self.primitive.name}, {len(self.invars)} in, {len(self.outvars)} out)"

@@ -208,6 +208,7 @@ _STYLE = {
     "more": 'shape=box, style="dashed,filled", fillcolor="#ffffff", color="#999999"',
 }
 _ADJ_COLOR = "#c53030"
+_SCOPE_COLOR = "#6b46c1"
 _VAL_COLOR = "#2f855a"
 
 
@@ -326,9 +327,24 @@ def _draw(
     # -- equations (a loop; the middle of a long jaxpr collapses into one node)
     edge_adj = {(i, k): c for v, cs in an.contributions.items() for i, k, c in cs}
     hidden_eqns = n_eqn - e_head - e_tail
+    # equations traced in a named_scope (funcdiff.nn's relu, log_softmax...) are
+    # drawn inside one labelled box per run, in the lecture's notation
+    open_scope: str | None = None
+    n_clusters = 0
     for i, eqn in enumerate(eqns):
         visible = shown(i, n_eqn, e_head, e_tail)
         nid = f"e{i}" if visible else "more_eqns"
+        scope = eqn.scope if visible and notation == "lecture" else None
+        if scope != open_scope:
+            if open_scope is not None:
+                lines.append("  }")
+            if scope is not None:
+                lines.append(
+                    f"  subgraph cluster_{n_clusters} {{ label=<<B>{_h(scope)}</B>>; "
+                    f'style="rounded,dashed"; color="{_SCOPE_COLOR}"; fontcolor="{_SCOPE_COLOR}";'
+                )
+                n_clusters += 1
+            open_scope = scope
         if visible:
             outs = ", ".join(names(v) for v in eqn.outvars)
             args = " ".join(names.atom(x) for x in eqn.invars)
@@ -374,6 +390,8 @@ def _draw(
             edges.append(f"  {src} -> {nid} [label=<{label}>];")
         for v in eqn.outvars:
             node_of[v] = nid
+    if open_scope is not None:
+        lines.append("  }")
 
     # -- outputs
     for k, x in enumerate(jaxpr.outvars):

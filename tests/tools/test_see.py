@@ -479,3 +479,32 @@ def test_lecture_notation_of_each_operation() -> None:
         explain(lecture, notation="latex")
     with pytest.raises(ValueError, match="notation must be 'lecture'"):
         graph(lecture, 3.0, notation="pretty")
+
+
+def test_named_scopes_are_recorded_and_drawn_as_blocks() -> None:
+    import funcdiff.nn as fnn
+
+    W = np.arange(6.0).reshape(2, 3) / 10
+
+    def mlp(x: Any) -> Any:
+        with fd.named_scope("layer"):
+            h = fnn.relu(W @ x)
+        return fnp.sum(fnn.log_softmax(h))
+
+    x = np.array([0.1, -0.2, 0.3])
+    closed = fd.make_jaxpr(mlp)(x)
+    scopes = [e.scope for e in closed.eqns]
+    assert scopes[0] == "layer" and "layer/relu" in scopes and "log_softmax" in scopes
+    assert scopes[-1] is None  # the sum is outside every scope
+    assert str(closed) == str(fd.make_jaxpr(mlp)(x))  # the printed IR does not show scopes
+    g = graph(mlp, x)
+    assert g.dot.count("subgraph cluster_") == 3  # layer, layer/relu, log_softmax
+    assert "<B>layer/relu</B>" in g.dot and "<B>log_softmax</B>" in g.dot
+    assert g.dot.count("{") == g.dot.count("}")
+    dot_is_valid(g.dot)
+    assert "cluster" not in graph(mlp, x, notation="raw").dot  # the raw view: no grouping
+    # the values and derivatives are those of the same function without scopes
+    plain = lambda x: fnp.sum(fnn.log_softmax(fnp.maximum(W @ x, 0.0)))  # noqa: E731
+    np.testing.assert_allclose(fd.grad(mlp)(x), fd.grad(plain)(x), rtol=1e-14)
+    with pytest.raises(TypeError, match="non-empty str"):
+        fd.named_scope("")
