@@ -57,7 +57,7 @@ class _ThreadState(threading.local):
         self.scope: str | None = None  # the innermost named_scope, as a path "a/b"
 
 
-class named_scope:  # noqa: N801  (a context manager, named as JAX names it)
+class named_scope:
     """Name the operations traced inside the block: graph drawings
     (``funcdiff.see.graph``) draw them as one labelled block. Scopes nest
     (``"layer1/relu"``); values and derivatives are unchanged. ``funcdiff.nn``'s
@@ -73,7 +73,7 @@ class named_scope:  # noqa: N801  (a context manager, named as JAX names it)
     ['square', None]
     """
 
-    __slots__ = ("name", "_outer")
+    __slots__ = ("_outer", "name")
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name:
