@@ -24,6 +24,7 @@ from funcdiff.api import (
 )
 from funcdiff.checking import check_grads
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
+from funcdiff.core.lru import cache_info, clear_caches
 from funcdiff.core.trace import named_scope
 from funcdiff.core.typing import Array, ArrayLike
 from funcdiff.errors import (
@@ -143,8 +144,10 @@ __all__ = [
     "TracerArrayConversionError",
     "UnexpectedTracerError",
     "UnsupportedNumpyFunctionError",
+    "cache_info",
     "check_grads",
     "checkpoint",
+    "clear_caches",
     "custom_fixed_point",
     "custom_jvp",
     "custom_root",

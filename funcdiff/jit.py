@@ -37,6 +37,7 @@ from funcdiff.api_util import (
 )
 from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
+from funcdiff.core.lru import LRUCache, jaxpr_bytes
 from funcdiff.core.trace import Tracer
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import compile_cached
@@ -46,6 +47,22 @@ from funcdiff.tree import PyTreeDef, tree_flatten, tree_structure, tree_unflatte
 Fun = Callable[..., Any]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+
+#: signatures each jit function keeps (least recently used dropped first), and
+#: their estimated bytes; ``funcdiff.clear_caches()`` empties them all
+CACHE_SIZE = 256
+CACHE_BYTES = 256 << 20
+
+
+def _entry_bytes(entry: _Entry) -> int:
+    return jaxpr_bytes(entry.closed.consts, len(entry.closed.jaxpr.eqns), entry.source)
+
+
+def key_in_cache(cache: LRUCache[Any, _Entry], entry: _Entry) -> bool:
+    """Whether ``entry`` is still held by ``cache`` (an entry too big for it,
+    or dropped meanwhile, is not indexed for the fast path)."""
+    return any(e is entry for _, e in cache.items()[-4:])
 
 
 class _Entry:
@@ -198,8 +215,16 @@ class Jitted(Generic[_P, _R]):
         self.static_argnames = (
             (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         )
-        self._cache: dict[Any, _Entry] = {}
-        self._fast: dict[Any, _Entry] = {}  # positional-only calls, keyed without splitting
+        # positional-only calls, keyed without splitting: an index into _cache,
+        # emptied whenever _cache drops an entry (so it never keeps one alive)
+        self._fast: dict[Any, _Entry] = {}
+        self._cache: LRUCache[Any, _Entry] = LRUCache(
+            "jit",
+            max_entries=CACHE_SIZE,
+            max_bytes=CACHE_BYTES,
+            sizeof=_entry_bytes,
+            on_drop=self._fast.clear,
+        )
         self._lock = threading.Lock()
         self.trace_count = 0
         functools.update_wrapper(self, f, updated=())
@@ -306,8 +331,7 @@ class Jitted(Generic[_P, _R]):
         name = getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_")
         closed, fn, source = self._compiler(closed, name, scalar_outputs)
         entry = _Entry(closed, fn, source, out_tree, n_traced, scalar_outputs)
-        with self._lock:
-            self._cache[key] = entry
+        self._cache.put(key, entry)
         return entry
 
     # -- calling -----------------------------------------------------------
@@ -339,7 +363,9 @@ class Jitted(Generic[_P, _R]):
             # the leaves as given, as on the fast path: an input handed back
             # unchanged keeps its type
             outs = entry.fn(*leaves)
-            if fast_key is not None:
+            if fast_key is not None and key_in_cache(self._cache, entry):
+                if len(self._fast) >= 4 * CACHE_SIZE:
+                    self._fast.clear()
                 self._fast[fast_key] = entry
         return tree_unflatten(entry.out_tree, outs)  # type: ignore[no-any-return]
 

@@ -22,17 +22,17 @@ rules) always interpret: a while loop's trip count, for one, is a value.
 from __future__ import annotations
 
 import enum
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from funcdiff.core import debug_state as _debug
 from funcdiff.core.ir import Jaxpr, ShapedArray, Var, aval_of
+from funcdiff.core.lru import LRUCache, jaxpr_bytes
 from funcdiff.core.trace import Tracer
 from funcdiff.interpreters.staging import (
+    Compiled,
     all_vars,
     backward_jaxpr,
     batch_jaxpr,
@@ -70,6 +70,7 @@ class Pass(enum.Enum):
 
 
 CACHE_SIZE = 512
+CACHE_BYTES = 256 << 20
 
 
 class _Seen:
@@ -80,12 +81,21 @@ class _Seen:
 
 
 SEEN: Any = _Seen()
+
+
+def _entry_bytes(entry: Compiled | _Seen | None) -> int:
+    if isinstance(entry, Compiled):
+        return jaxpr_bytes(entry.closed.consts, len(entry.closed.jaxpr.eqns), entry.source)
+    return 100
+
+
 # key -> SEEN, the compiled pass, or None (the pass cannot be compiled)
-_cache: OrderedDict[Any, Callable[..., list[Any]] | _Seen | None] = OrderedDict()
-_lock = threading.Lock()
+_cache: LRUCache[Any, Compiled | _Seen | None] = LRUCache(
+    "compiled passes", max_entries=CACHE_SIZE, max_bytes=CACHE_BYTES, sizeof=_entry_bytes
+)
 
 
-def _build(kind: Pass, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]) -> Any:
+def _build(kind: Pass, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]) -> Compiled | None:
     """Stage and compile pass ``kind`` of ``jaxpr``. Inputs of the result:
     every variable's value (``all_vars``), then the output cotangents or
     input tangents (stacked along axis 0 for the batched kinds)."""
@@ -109,7 +119,7 @@ def _build(kind: Pass, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]) -> Any:
     # this module's cache keeps the function by the forward structure; the
     # staged jaxprs (and a second key) need not stay alive in compile_cached's
     name = "backward" if kind.reverse else "tangents"
-    return compile_cached(closed, name=name, share=False).fn
+    return compile_cached(closed, name=name, share=False)
 
 
 def run_pass(
@@ -138,22 +148,18 @@ def run_pass(
     if skey is None:
         return None
     key = (kind, skey, tuple((c.shape, c.dtype.char) for c in extra))
-    fn = _cache.get(key, _MISSING)
-    if fn is _MISSING:
+    entry = _cache.get(key, _MISSING)
+    if entry is _MISSING:
         # first sighting: interpret (compiling only pays off when it repeats)
-        with _lock:
-            _cache[key] = SEEN
-            if len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+        _cache.put(key, SEEN)
         return None
-    if fn is SEEN:
-        fn = _build(kind, jaxpr, [aval_of(c) for c in extra])
-        with _lock:
-            _cache[key] = fn
-    if fn is None:
+    if entry is SEEN:
+        entry = _build(kind, jaxpr, [aval_of(c) for c in extra])
+        _cache.put(key, entry)
+    if entry is None:
         return None
     vals = [env[v] for v in all_vars(jaxpr)]
-    result: list[Any] = fn(*vals, *extra)
+    result: list[Any] = entry.fn(*vals, *extra)
     return result
 
 

@@ -44,8 +44,6 @@ all compile through it.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final, NamedTuple
 from typing import Literal as TypingLiteral
@@ -53,6 +51,7 @@ from typing import Literal as TypingLiteral
 import numpy as np
 
 from funcdiff.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var, aval_of
+from funcdiff.core.lru import LRUCache, jaxpr_bytes
 from funcdiff.core.primitive import Zero
 from funcdiff.core.primitive import instantiate as instantiate_zero
 from funcdiff.core.trace import trace_closure_converted, trace_flat
@@ -501,17 +500,29 @@ class Compiled(NamedTuple):
     source: str
 
 
-#: entries kept (least recently used dropped first)
+#: entries kept (least recently used dropped first), and their estimated bytes
 CACHE_SIZE = 256
+CACHE_BYTES = 256 << 20
 #: jaxprs whose constants take more bytes than this are compiled but not
 #: cached: the cache would keep those arrays alive after their user is gone
 MAX_CACHED_CONST_BYTES = 1 << 16
 
-_cache: OrderedDict[Any, Compiled] = OrderedDict()
+
+def _compiled_bytes(c: Compiled) -> int:
+    return jaxpr_bytes(c.closed.consts, len(c.closed.jaxpr.eqns), c.source)
+
+
+_cache: LRUCache[Any, Compiled] = LRUCache(
+    "compiled jaxprs", max_entries=CACHE_SIZE, max_bytes=CACHE_BYTES, sizeof=_compiled_bytes
+)
 # the same entries by the identity of the jaxpr asked for, so that a loop
 # body compiled before is found without walking it again
-_by_id: OrderedDict[tuple[int, str, tuple[int, ...]], tuple[ClosedJaxpr, Compiled]] = OrderedDict()
-_lock = threading.Lock()
+_by_id: LRUCache[tuple[int, str, tuple[int, ...]], tuple[ClosedJaxpr, Compiled]] = LRUCache(
+    "compiled jaxprs",
+    max_entries=CACHE_SIZE,
+    max_bytes=CACHE_BYTES,
+    sizeof=lambda item: _compiled_bytes(item[1]),
+)
 
 
 def _cache_key(closed: ClosedJaxpr, name: str, scalar_outputs: tuple[int, ...]) -> Any:
@@ -556,41 +567,27 @@ def compile_cached(
         return Compiled(optimized, fn, source)
     id_key = (id(closed), name, outs)
     if by_identity:
-        with _lock:
-            seen = _by_id.get(id_key)
-            if seen is not None and seen[0] is closed:
-                _by_id.move_to_end(id_key)
-                return seen[1]
+        seen = _by_id.get(id_key)
+        if seen is not None and seen[0] is closed:
+            return seen[1]
     key = _cache_key(closed, name, outs)
     if key is not None:
-        with _lock:
-            hit = _cache.get(key)
-            if hit is not None:
-                _cache.move_to_end(key)
-                if by_identity:
-                    _remember(id_key, closed, hit)
-                return hit
+        hit = _cache.get(key)
+        if hit is not None:
+            if by_identity:
+                _by_id.put(id_key, (closed, hit))
+            return hit
     optimized = optimize(closed)
     fn, source = compile_jaxpr(fuse_pad_add(optimized), name=name, scalar_outputs=outs)
     compiled = Compiled(optimized, fn, source)
     if key is not None:
-        with _lock:
-            _cache[key] = compiled
-            if len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-            if by_identity:
-                _remember(id_key, closed, compiled)
+        _cache.put(key, compiled)
+        if by_identity:
+            _by_id.put(id_key, (closed, compiled))
     return compiled
 
 
-def _remember(id_key: tuple[int, str, tuple[int, ...]], closed: ClosedJaxpr, c: Compiled) -> None:
-    _by_id[id_key] = (closed, c)
-    if len(_by_id) > CACHE_SIZE:
-        _by_id.popitem(last=False)
-
-
 def clear_compile_cache() -> None:
-    """Forget every compiled jaxpr."""
-    with _lock:
-        _cache.clear()
-        _by_id.clear()
+    """Forget every compiled jaxpr (``funcdiff.clear_caches`` empties all caches)."""
+    _cache.clear()
+    _by_id.clear()
