@@ -25,6 +25,7 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import reductions as red
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import RuleTemplate, shift, to_front, vectorized_batch
@@ -303,13 +304,52 @@ def _triangle(x: Array, lower: bool, strict: bool = False) -> Array:
     return ew.select(_tri_mask(m, n, lower, strict), x, 0.0)
 
 
+def _is_c(x: Array) -> bool:
+    return aval_of(x).dtype.kind == "c"
+
+
+def _cj(x: Array) -> Array:
+    """Complex conjugate (the identity on real values)."""
+    return ew.conj(x) if _is_c(x) else x
+
+
+def _mH(x: Array) -> Array:
+    """Conjugate transpose of the last two axes (``_mT`` for real values)."""
+    return _cj(_mT(x))
+
+
+def _re_c(x: Array) -> Array:
+    """The real part, kept in x's (complex) dtype; the identity on real values.
+    Its transpose for the pairing ``Re(sum(g * t))`` is itself."""
+    return ew.convert(ew.real(x), aval_of(x).dtype) if _is_c(x) else x
+
+
+def _i_im(x: Array) -> Array:
+    """``i Im(x)`` (complex x); also its own transpose."""
+    return ew.sub(x, _re_c(x))
+
+
+def _diag_part(x: Array) -> Array:
+    """The diagonal of the last two axes, the rest zeroed."""
+    m, n = aval_of(x).shape[-2:]
+    return ew.select(np.eye(m, n, dtype=bool), x, 0.0)
+
+
 def _sym(t: Array, lower: bool) -> Array:
-    """The symmetric matrix that the ``lower`` (upper) triangle of ``t`` stands for."""
+    """The symmetric (complex: Hermitian) matrix that the ``lower`` (upper)
+    triangle of ``t`` stands for; a complex diagonal counts by its real part
+    (LAPACK reads only that)."""
+    if _is_c(t):
+        strict = _triangle(t, lower, strict=True)
+        return ew.add(ew.add(strict, _re_c(_diag_part(t))), _mH(strict))
     return ew.add(_triangle(t, lower), _mT(_triangle(t, lower, strict=True)))
 
 
 def _fold(g: Array, lower: bool) -> Array:
     """Transpose of ``_sym``: a cotangent of the symmetric matrix, onto the triangle."""
+    if _is_c(g):
+        strict = ew.add(_triangle(g, lower, strict=True), _triangle(_mH(g), lower, strict=True))
+        return ew.add(strict, _re_c(_diag_part(g)))
     return ew.add(_triangle(g, lower), _triangle(_mT(g), lower, strict=True))
 
 
@@ -364,6 +404,14 @@ def _eye_like(x: Array) -> np.ndarray:
     return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
 
 
+def _via_jvp(prim: Primitive, primals: Sequence[Any], series: Sequence[Any], **params: Any) -> Any:
+    """The Taylor rule derived from the jvp rule (for the complex case of a
+    primitive whose own recurrence is written for real matrices)."""
+    from funcdiff.interpreters.taylor_mode import taylor_via_jvp
+
+    return taylor_via_jvp(prim, primals, series, **params)
+
+
 def _nz(t: Any) -> Any:
     return None if isinstance(t, Zero) else t
 
@@ -382,11 +430,55 @@ def _lapack(name: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _check_float(name: str, *avals: ShapedArray) -> None:
     for a in avals:
-        if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+        if a.dtype.kind not in "fc" or a.dtype.itemsize < 4:
             raise DTypeError(
-                f"{name}: needs float32 or float64 matrices, got {a.str_short()} "
-                "(the funcdiff.numpy.linalg functions convert integers to float64)"
+                f"{name}: needs float32, float64, complex64 or complex128 matrices, got "
+                f"{a.str_short()} (the funcdiff.numpy.linalg functions convert integers "
+                "to float64)"
             )
+
+
+def _unit_phases(xp: Any, v: Any) -> Any:
+    """Phases ``p`` (..., k) such that ``v * p[..., None, :]`` has the entry of
+    largest modulus of each column real and positive (the first such entry;
+    1 for a zero column). ``xp`` is numpy or jax.numpy: the impl and the
+    lowering fix the same gauge."""
+    k = xp.argmax(xp.abs(v), axis=-2)
+    top = xp.take_along_axis(v, k[..., None, :], axis=-2)[..., 0, :]
+    mod = xp.abs(top)
+    safe = xp.where(mod > 0, mod, xp.ones_like(mod))
+    return xp.where(mod > 0, xp.conj(top) / safe, xp.ones_like(top))
+
+
+def _largest_mask(v: Array) -> Array:
+    """One-hot (..., n, k) in v's dtype: the entry of largest modulus of each
+    column (the first, as ``_unit_phases``). A constant of the rules."""
+    nd = _nd(v)
+    n = aval_of(v).shape[-2]
+    idx = red.argmax(ew.stop_gradient(bind(ew.abs_p, v)), nd - 2)
+    hit = ew.eq(sh.expand_dims(idx, nd - 2), np.arange(n, dtype=np.int64)[:, None])
+    return ew.convert(hit, aval_of(v).dtype)
+
+
+def _phase_gauge(v: Array, dv: Array, mask: Array) -> Array:
+    """The imaginary multiples ``i theta`` (..., k) of the columns of ``v`` to
+    add to the tangent ``dv`` so that the entry of largest modulus of each
+    column keeps its phase: ``Im(conj(v_k) (dv_k + i theta v_k)) = 0``."""
+    nd = _nd(v)
+    vk = sh.reduce_sum(ew.mul(mask, v), (nd - 2,))
+    dvk = sh.reduce_sum(ew.mul(mask, dv), (nd - 2,))
+    mod2 = _re_c(ew.mul(ew.conj(vk), vk))
+    return ew.neg(ew.div(_i_im(ew.mul(ew.conj(vk), dvk)), mod2))
+
+
+def _phase_gauge_t(v: Array, g_theta: Array, mask: Array) -> Array:
+    """Transpose of ``dv -> _phase_gauge(v, dv, mask)``: a cotangent of the
+    ``i theta`` (..., k), onto ``dv``."""
+    nd = _nd(v)
+    vk = sh.reduce_sum(ew.mul(mask, v), (nd - 2,))
+    mod2 = _re_c(ew.mul(ew.conj(vk), vk))
+    h = ew.neg(ew.div(ew.mul(_i_im(g_theta), ew.conj(vk)), mod2))
+    return ew.mul(mask, _row(h))
 
 
 def _check_matrix(name: str, a: ShapedArray, square: bool) -> None:
@@ -673,6 +765,9 @@ triangular_solve_p = Primitive(
 # With Phi(X) = tril(X, -1) + diag(X) / 2 (self-adjoint):
 #   jvp:  dL = L Phi(L^-1 sym(da) L^-T)
 #   vjp:  G = L^-T Phi(L^T ct) L^-1,  ct_a = fold(G)
+# Complex: A Hermitian (L L^H = A, real positive diagonal), L^-T -> L^-H in
+# the jvp and L^-1 -> conj(L)^-1 in the vjp (its transpose for the pairing
+# Re(sum(g * t))); sym/fold as for eigh. Taylor: via the jvp.
 # ---------------------------------------------------------------------------
 
 
@@ -710,13 +805,13 @@ def _rsolve(l: Array, b: Array, transpose_a: bool) -> Array:
 
 def _cholesky_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
     l = out
-    x = _rsolve(l, _lsolve(l, _sym(tangents[0], lower=True), False), True)
+    x = _rsolve(_cj(l), _lsolve(l, _sym(tangents[0], lower=True), False), True)
     return _mm(l, _phi(x))
 
 
 def _cholesky_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
     l = out
-    g = _rsolve(l, _lsolve(l, _phi(_mm(_mT(l), ct)), True), False)
+    g = _rsolve(_cj(l), _lsolve(l, _phi(_mm(_mT(l), ct)), True), False)
     return [_fold(g, lower=True)]
 
 
@@ -724,6 +819,8 @@ def _cholesky_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[lis
     """``L L^T = A`` order by order: ``L_0 L_k^T + L_k L_0^T = A_k - sum_{j=1..k-1}
     L_j L_(k-j)^T``, which the jvp rule solves (with that right side as the tangent)."""
     (a,), (sa,) = primals, series
+    if _is_c(a):
+        return _via_jvp(cholesky_p, primals, series)
     l0 = bind(cholesky_p, a)
     ls = [l0]
     for k in range(1, len(sa) + 1):
@@ -927,11 +1024,15 @@ def _cofactor_by_svd(a: np.ndarray, dirs: Sequence[np.ndarray], normalized: bool
     u, s, vh = _lapack(
         "cofactor", "the SVD did not converge", np.linalg.svd, a, full_matrices=False
     )
-    fs = [np.swapaxes(u, -1, -2) @ e @ np.swapaxes(vh, -1, -2) for e in dirs]
+    # complex: det(a + x) = sigma det(diag(s) + U^H x V), sigma = det(U) det(Vh),
+    # and <G, x> = <H, U^H x V> gives G = conj(U) H conj(Vh) (no conjugation in <,>)
+    uc, vhc = np.conj(u), np.conj(vh)
+    fs = [np.swapaxes(uc, -1, -2) @ e @ np.swapaxes(vhc, -1, -2) for e in dirs]
     h = _mixed_grad(_weights(s, k + 1, normalized), fs, n)
-    out: np.ndarray = u @ h @ vh
+    out: np.ndarray = uc @ h @ vhc
     if not normalized:
-        sigma = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+        d = np.linalg.det(u) * np.linalg.det(vh)
+        sigma = d / np.abs(d) if np.iscomplexobj(d) else np.sign(d)
         out = out * sigma[..., None, None]
     return out
 
@@ -1154,8 +1255,12 @@ det_p = Primitive(
 def _slogdet_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
     _check_float("slogdet", a)
     _check_matrix("slogdet", a, square=True)
-    out = ShapedArray(a.shape[:-2], a.dtype)
-    return [out, out]
+    return [ShapedArray(a.shape[:-2], a.dtype), ShapedArray(a.shape[:-2], ew.real_dtype(a.dtype))]
+
+
+# Complex a: sign = det / |det| is complex, logabsdet real; with
+# tau = d log det = <a^-T, da>: d logabsdet = Re tau, d sign = sign i Im tau,
+# and the vjp sends (ct_log + i Im(ct_sign sign)) a^-T.
 
 
 def _log_grad(a: Array, sign: Array) -> Array:
@@ -1167,14 +1272,21 @@ def _log_grad(a: Array, sign: Array) -> Array:
 
 
 def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
-    return [Zero(aval_of(out[0])), _inner(_log_grad(primals[0], out[0]), tangents[0])]
+    tau = _inner(_log_grad(primals[0], out[0]), tangents[0])  # d log det
+    if not _is_c(tau):
+        return [Zero(aval_of(out[0])), tau]
+    return [ew.mul(out[0], _i_im(tau)), ew.real(tau)]
 
 
 def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
-    ct_log = _nz(ct[1])
-    if ct_log is None:
+    ct_sign, ct_log = _nz(ct[0]), _nz(ct[1])
+    dt = aval_of(primals[0]).dtype
+    h = None if ct_log is None else ew.convert(ct_log, dt)
+    if ct_sign is not None and dt.kind == "c":
+        h = _plus(h, _i_im(ew.mul(ct_sign, out[0])))
+    if h is None:
         return [zero_of(primals[0])]
-    return [ew.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
+    return [ew.mul(_as_mat(h), _log_grad(primals[0], out[0]))]
 
 
 def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
@@ -1182,6 +1294,8 @@ def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list
     sum_{j=1..k} A_j W_(k-j))``, so ``l_k = tr(W_(k-1)) / k``; the sign is
     locally constant."""
     (a,), (sa,) = primals, series
+    if _is_c(a):
+        return _via_jvp(slogdet_p, primals, series)
     sign, logdet = bind(slogdet_p, a)
     n = aval_of(a).shape[-1]
     eye = np.eye(n, dtype=aval_of(a).dtype)
@@ -1223,6 +1337,13 @@ slogdet_p = Primitive(
 # Singular case: repeated eigenvalues make F infinite: eigenvector derivatives
 # (and second derivatives of eigenvalues) are inf/NaN there, as in JAX; the
 # eigenvalue gradient alone stays finite.
+# Complex (Hermitian) a: w real, V unitary; ^T -> ^H, dw = Re diag(P), and
+# the phase of each eigenvector is fixed: the impl (and the lowering) scale
+# each column so that its entry of largest modulus is real and positive, and
+# the jvp adds i theta_j v_j to dV so that this entry's phase stays put
+# (``_phase_gauge``). So finite differences of V agree with the jvp, and
+# phase-invariant functions (|V|, V diag(f(w)) V^H...) have the derivatives
+# of every other convention (JAX's included). Taylor: via the jvp.
 # ---------------------------------------------------------------------------
 
 
@@ -1234,19 +1355,33 @@ def _eigh_impl(a: Array, *, lower: bool) -> list[Array]:
         a,
         UPLO="L" if lower else "U",
     )
+    if np.iscomplexobj(v):
+        v = v * _unit_phases(np, v)[..., None, :]
+    return [w, v]
+
+
+def _eigh_lower(ctx: Any, a: Any, *, lower: bool) -> list[Any]:
+    # one triangle read, as numpy; each real eigenvector's sign is XLA's choice
+    w, v = ctx.jnp.linalg.eigh(a, UPLO="L" if lower else "U", symmetrize_input=False)
+    if ctx.jnp.iscomplexobj(v):
+        v = v * _unit_phases(ctx.jnp, v)[..., None, :]
     return [w, v]
 
 
 def _eigh_abstract_eval(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
     _check_float("eigh", a)
     _check_matrix("eigh", a, square=True)
-    return [ShapedArray(a.shape[:-1], a.dtype), a]
+    return [ShapedArray(a.shape[:-1], ew.real_dtype(a.dtype)), a]
 
 
 def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, lower: bool) -> Any:
     w, v = out
-    p = _mm(_mT(v), _mm(_sym(tangents[0], lower), v))
-    return [_diag(p), _mm(v, ew.mul(_inv_gaps(w), p))]
+    p = _mm(_mH(v), _mm(_sym(tangents[0], lower), v))
+    dv = _mm(v, ew.mul(_inv_gaps(w), p))
+    if not _is_c(v):
+        return [_diag(p), dv]
+    theta = _phase_gauge(v, dv, _largest_mask(v))
+    return [ew.real(_diag(p)), ew.add(dv, ew.mul(v, _row(theta)))]
 
 
 def _eigh_vjp(
@@ -1254,11 +1389,15 @@ def _eigh_vjp(
 ) -> list[Any]:
     w, v = out
     ct_w, ct_v = _nz(ct[0]), _nz(ct[1])
-    inner = None if ct_w is None else _diag_embed(ct_w)
+    dt = aval_of(v).dtype
+    inner = None if ct_w is None else _diag_embed(ew.convert(ct_w, dt))
     if ct_v is not None:
+        if _is_c(v):  # transpose of the phase gauge
+            g_theta = sh.reduce_sum(ew.mul(ct_v, v), (_nd(v) - 2,))
+            ct_v = ew.add(ct_v, _phase_gauge_t(v, g_theta, _largest_mask(v)))
         inner = _plus(inner, ew.mul(_inv_gaps(w), _mm(_mT(v), ct_v)))
     assert inner is not None
-    return [_fold(_mm(v, _mm(inner, _mT(v))), lower)]
+    return [_fold(_mm(_cj(v), _mm(inner, _mT(v))), lower)]
 
 
 def _sym_distinct(rng: np.random.Generator, n: int, lower: bool) -> np.ndarray:
@@ -1279,6 +1418,8 @@ def _eigh_taylor(
     (``F`` the inverse gaps, as the jvp: distinct eigenvalues) and
     ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it."""
     (a,), (sa,) = primals, series
+    if _is_c(a):
+        return _via_jvp(eigh_p, primals, series, lower=lower)  # type: ignore[no-any-return]
     w0, v0 = bind(eigh_p, a, lower=lower)
     gaps = _inv_gaps(w0)
     mats = [_sym(s, lower) for s in sa]
@@ -1306,10 +1447,7 @@ eigh_p = Primitive(
     multiple_results=True,
     impl=_eigh_impl,
     abstract_eval=_eigh_abstract_eval,
-    # one triangle read, as numpy; each eigenvector's sign is XLA's choice
-    lower_jax=lambda ctx, a, *, lower: list(
-        ctx.jnp.linalg.eigh(a, UPLO="L" if lower else "U", symmetrize_input=False)
-    ),
+    lower_jax=_eigh_lower,
     jvp=_eigh_jvp,
     vjp=_eigh_vjp,
     taylor=_eigh_taylor,
