@@ -1472,6 +1472,11 @@ eigh_p = Primitive(
 # m < n: a = [X | Y] with X square: (Q, R1) = qr(X) by the rule above and
 # R2 = Q^T Y, so dR2 = Q^T (dY - dQ R2); the vjp sends ct_Y = Q ct_R2 and
 # adds Y ct_R2^T to ct_Q. Singular case: rank-deficient a (R not invertible).
+# Complex a: LAPACK's R has a real diagonal (of either sign), so Q^H dQ is
+# anti-Hermitian with an imaginary diagonal and dR R^-1 upper triangular with
+# a real one: C = Q^H da R^-1, B = triu(C, 1) + Re diag(C) + tril(C, -1)^H;
+# the vjp is the transpose (conj(Q) where Q^T stood in the jvp), and the
+# wide case adds -conj(Q) ct_R2 R2^T to ct_Q.
 # ---------------------------------------------------------------------------
 
 
@@ -1493,8 +1498,11 @@ def _upper_solve(r: Array, b: Array, transpose_a: bool) -> Array:
 
 def _qr_tall_jvp(q: Array, r: Array, da: Array) -> tuple[Array, Array]:
     dar = _upper_solve(r, da, False)
-    c = _mm(_mT(q), dar)
-    b = ew.add(_triangle(c, lower=False), _mT(_triangle(c, lower=True, strict=True)))
+    c = _mm(_mH(q), dar)
+    b = ew.add(
+        _triangle(c, lower=False, strict=True),
+        ew.add(_re_c(_diag_part(c)), _mH(_triangle(c, lower=True, strict=True))),
+    )
     return ew.sub(dar, _mm(q, b)), _mm(b, r)
 
 
@@ -1504,8 +1512,11 @@ def _qr_tall_vjp(q: Array, r: Array, ct_q: Array | None, ct_r: Array | None) -> 
         qtc = _mm(_mT(q), ct_q)
         g = ew.neg(qtc) if g is None else ew.sub(g, qtc)
     assert g is not None
-    h = ew.add(_triangle(g, lower=False), _mT(_triangle(g, lower=False, strict=True)))
-    y = _mm(q, h)
+    h = ew.add(
+        _triangle(g, lower=False, strict=True),
+        ew.add(_re_c(_diag_part(g)), _mH(_triangle(g, lower=False, strict=True))),
+    )
+    y = _mm(_cj(q), h)
     if ct_q is not None:
         y = ew.add(ct_q, y)
     return _upper_solve(r, y, True)
@@ -1519,7 +1530,7 @@ def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[A
         return list(_qr_tall_jvp(q, r, da))
     r1, r2 = ix.slice_axis(r, 0, m, -1), ix.slice_axis(r, m, n, -1)
     dq, dr1 = _qr_tall_jvp(q, r1, ix.slice_axis(da, 0, m, -1))
-    dr2 = _mm(_mT(q), ew.sub(ix.slice_axis(da, m, n, -1), _mm(dq, r2)))
+    dr2 = _mm(_mH(q), ew.sub(ix.slice_axis(da, m, n, -1), _mm(dq, r2)))
     return [dq, ix.concatenate([dr1, dr2], _nd(r) - 1)]
 
 
@@ -1543,10 +1554,13 @@ def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) ->
             )
         ]
     ct_r1, ct_r2 = ix.slice_axis(ct_r, 0, m, -1), ix.slice_axis(ct_r, m, n, -1)
-    y = ix.slice_axis(a, m, n, -1)
-    ct_q = _plus(ct_q, _mm(y, _mT(ct_r2)))
+    if _is_c(a):  # the transpose of dQ -> -Q^H dQ R2
+        r2 = ix.slice_axis(r, m, n, -1)
+        ct_q = _plus(ct_q, ew.neg(_mm(_cj(q), _mm(ct_r2, _mT(r2)))))
+    else:  # (the same on the tangents Q Omega, Omega antisymmetric, that dQ is)
+        ct_q = _plus(ct_q, _mm(ix.slice_axis(a, m, n, -1), _mT(ct_r2)))
     ct_x = _qr_tall_vjp(q, r1, ct_q, ct_r1)
-    return [ix.concatenate([ct_x, _mm(q, ct_r2)], _nd(a) - 1)]
+    return [ix.concatenate([ct_x, _mm(_cj(q), ct_r2)], _nd(a) - 1)]
 
 
 qr_p = Primitive(
@@ -1588,6 +1602,13 @@ qr_p = Primitive(
 # (dVh_p = -Vh_p dVh_k^T Vh_k), which keeps U orthogonal and is exact for
 # every function that does not depend on which basis was chosen (e.g. the
 # projector U_p U_p^T), but not for numpy's particular choice.
+# Complex a (s real): ^T -> ^H in the jvp (V = Vh^H, dP = U^H da V, ds =
+# Re diag(dP)); U^H dU gets the diagonal i Im(dP_ii) / s_i, and the joint
+# phase of (u_i, v_i) is fixed as eigh's: the impl and the lowering scale
+# u_i and v_i by the phase that makes v_i's entry of largest modulus real
+# and positive, and the jvp adds i theta_i (u_i, v_i) to keep it so. The vjp
+# is the transpose of all that for the pairing Re(sum(g * t)) (conj(U),
+# conj(Vh) where U^T, V stood).
 # ---------------------------------------------------------------------------
 
 
@@ -1609,7 +1630,37 @@ def _svd_impl(a: Array, *, full_matrices: bool, compute_uv: bool) -> list[Array]
                 for o, r in zip(outs, one, strict=True):
                     o[idx] = r
         return outs
-    return list(res) if compute_uv else [res]
+    if not compute_uv:
+        return [res]
+    u, s, vh = res
+    if np.iscomplexobj(u):
+        u, vh = _svd_phases(np, u, vh)
+    return [u, s, vh]
+
+
+def _svd_phases(xp: Any, u: Any, vh: Any) -> tuple[Any, Any]:
+    """The gauge of complex singular vectors: v_i's largest entry real positive."""
+    k = min(u.shape[-2], vh.shape[-1])
+    p = _unit_phases(xp, xp.conj(xp.swapaxes(vh[..., :k, :], -1, -2)))
+    if u.shape[-1] > k:
+        p_u = xp.concatenate([p, xp.ones_like(u[..., 0, k:])], axis=-1)
+    else:
+        p_u = p
+    if vh.shape[-2] > k:
+        p_v = xp.concatenate([p, xp.ones_like(vh[..., k:, 0])], axis=-1)
+    else:
+        p_v = p
+    return u * p_u[..., None, :], vh * xp.conj(p_v)[..., :, None]
+
+
+def _svd_lower(ctx: Any, a: Any, *, full_matrices: bool, compute_uv: bool) -> list[Any]:
+    jnp = ctx.jnp
+    if not compute_uv:
+        return [jnp.linalg.svd(a, compute_uv=False)]
+    u, s, vh = jnp.linalg.svd(a, full_matrices=full_matrices)
+    if jnp.iscomplexobj(u):
+        u, vh = _svd_phases(jnp, u, vh)
+    return [u, s, vh]
 
 
 def _svd_abstract_eval(
@@ -1620,7 +1671,7 @@ def _svd_abstract_eval(
     lead = a.shape[:-2]
     m, n = a.shape[-2:]
     k = min(m, n)
-    s = ShapedArray((*lead, k), a.dtype)
+    s = ShapedArray((*lead, k), ew.real_dtype(a.dtype))
     if not compute_uv:
         return [s]
     ku, kv = (m, n) if full_matrices else (k, k)
@@ -1639,33 +1690,45 @@ def _svd_jvp(
     da = tangents[0]
     if not compute_uv:
         u, _, vh = svd(a, full_matrices=False, compute_uv=True)
-        return [sh.reduce_sum(ew.mul(u, _mm(da, _mT(vh))), (_nd(u) - 2,))]
+        ds = sh.reduce_sum(ew.mul(_cj(u), _mm(da, _mH(vh))), (_nd(u) - 2,))
+        return [ew.real(ds) if _is_c(ds) else ds]
     u, s, vh = out
+    cplx = _is_c(u)
+    dt = aval_of(u).dtype
     m, n = aval_of(a).shape[-2:]
     k = min(m, n)
     u_k = ix.slice_axis(u, 0, k, -1)
     vh_k = ix.slice_axis(vh, 0, k, -2)
-    v = _mT(vh_k)
+    v = _mH(vh_k)
+    sc = ew.convert(s, dt)
     dav = _mm(da, v)
-    dp = _mm(_mT(u_k), dav)
-    f = _inv_gaps(ew.mul(s, s))
-    dps = ew.mul(dp, _row(s))
-    sdp = ew.mul(_col(s), dp)
-    du = _mm(u_k, ew.mul(f, ew.add(dps, _mT(dps))))
-    dv = _mm(v, ew.mul(f, ew.add(sdp, _mT(sdp))))
+    dp = _mm(_mH(u_k), dav)
+    f = ew.convert(_inv_gaps(ew.mul(s, s)), dt)
+    dps = ew.mul(dp, _row(sc))
+    sdp = ew.mul(_col(sc), dp)
+    xu = ew.mul(f, ew.add(dps, _mH(dps)))
+    if cplx:  # U^H dU - V^H dV has the diagonal i Im(dP_ii) / s_i
+        xu = ew.add(xu, _diag_embed(ew.div(_i_im(_diag(dp)), sc)))
+    du = _mm(u_k, xu)
+    dv = _mm(v, ew.mul(f, ew.add(sdp, _mH(sdp))))
     if m > k:
-        du = ew.add(du, ew.div(ew.sub(dav, _mm(u_k, dp)), _row(s)))
+        du = ew.add(du, ew.div(ew.sub(dav, _mm(u_k, dp)), _row(sc)))
     if n > k:
-        datu = _mm(_mT(da), u_k)
-        dv = ew.add(dv, ew.div(ew.sub(datu, _mm(v, _mT(dp))), _row(s)))
-    dvh = _mT(dv)
-    if full_matrices and m > k:  # extra columns U_p: dU_p = -U_k dU_k^T U_p
+        datu = _mm(_mH(da), u_k)
+        dv = ew.add(dv, ew.div(ew.sub(datu, _mm(v, _mH(dp))), _row(sc)))
+    if cplx:  # the joint phase of u_i, v_i: v_i's largest entry stays real
+        theta = _row(_phase_gauge(v, dv, _largest_mask(v)))
+        du = ew.add(du, ew.mul(u_k, theta))
+        dv = ew.add(dv, ew.mul(v, theta))
+    dvh = _mH(dv)
+    if full_matrices and m > k:  # extra columns U_p: dU_p = -U_k dU_k^H U_p
         u_p = ix.slice_axis(u, k, m, -1)
-        du = ix.concatenate([du, ew.neg(_mm(u_k, _mm(_mT(du), u_p)))], _nd(u) - 1)
-    if full_matrices and n > k:  # extra rows Vh_p: dVh_p = -Vh_p dVh_k^T Vh_k
+        du = ix.concatenate([du, ew.neg(_mm(u_k, _mm(_mH(du), u_p)))], _nd(u) - 1)
+    if full_matrices and n > k:  # extra rows Vh_p: dVh_p = -Vh_p dVh_k^H Vh_k
         vh_p = ix.slice_axis(vh, k, n, -2)
-        dvh = ix.concatenate([dvh, ew.neg(_mm(_mm(vh_p, _mT(dvh)), vh_k))], _nd(vh) - 2)
-    return [du, _diag(dp), dvh]
+        dvh = ix.concatenate([dvh, ew.neg(_mm(_mm(vh_p, _mH(dvh)), vh_k))], _nd(vh) - 2)
+    ds = _diag(dp)
+    return [du, ew.real(ds) if cplx else ds, dvh]
 
 
 def _svd_vjp(
@@ -1680,38 +1743,55 @@ def _svd_vjp(
     a = primals[0]
     if not compute_uv:
         u, _, vh = svd(a, full_matrices=False, compute_uv=True)
-        return [_mm(ew.mul(u, _row(ct[0])), vh)]
+        ct_s = ew.convert(ct[0], aval_of(u).dtype)
+        return [_cj(_mm(ew.mul(u, _row(ct_s)), vh))]
     u, s, vh = out
+    cplx = _is_c(u)
+    dt = aval_of(u).dtype
     ct_u, ct_s, ct_vh = (_nz(c) for c in ct)
     m, n = aval_of(a).shape[-2:]
     k = min(m, n)
     u_k = ix.slice_axis(u, 0, k, -1)
     vh_k = ix.slice_axis(vh, 0, k, -2)
-    if full_matrices and m > k and ct_u is not None:  # transpose of dU_p = -U_k dU_k^T U_p
+    sc = ew.convert(s, dt)
+    if full_matrices and m > k and ct_u is not None:  # transpose of dU_p = -U_k dU_k^H U_p
         ct_p = ix.slice_axis(ct_u, k, m, -1)
         u_p = ix.slice_axis(u, k, m, -1)
-        ct_u = ew.sub(ix.slice_axis(ct_u, 0, k, -1), _mm(_mm(u_p, _mT(ct_p)), u_k))
-    if full_matrices and n > k and ct_vh is not None:  # of dVh_p = -Vh_p dVh_k^T Vh_k
+        ct_u = ew.sub(ix.slice_axis(ct_u, 0, k, -1), _cj(_mm(_mm(u_p, _mT(ct_p)), u_k)))
+    if full_matrices and n > k and ct_vh is not None:  # of dVh_p = -Vh_p dVh_k^H Vh_k
         ct_p = ix.slice_axis(ct_vh, k, n, -2)
         vh_p = ix.slice_axis(vh, k, n, -2)
-        ct_vh = ew.sub(ix.slice_axis(ct_vh, 0, k, -2), _mm(_mm(vh_k, _mT(ct_p)), vh_p))
-    f = _inv_gaps(ew.mul(s, s))
-    inner = None if ct_s is None else _diag_embed(ct_s)
+        ct_vh = ew.sub(ix.slice_axis(ct_vh, 0, k, -2), _cj(_mm(_mm(vh_k, _mT(ct_p)), vh_p)))
+    v = _mH(vh_k)
+    ct_v = None if ct_vh is None else _mH(ct_vh)
+    if cplx and (ct_u is not None or ct_v is not None):  # transpose of the phase gauge
+        g_theta = None
+        if ct_u is not None:
+            g_theta = sh.reduce_sum(ew.mul(ct_u, u_k), (_nd(u) - 2,))
+        if ct_v is not None:
+            g_theta = _plus(g_theta, sh.reduce_sum(ew.mul(ct_v, v), (_nd(v) - 2,)))
+        assert g_theta is not None
+        ct_v = _plus(ct_v, _phase_gauge_t(v, g_theta, _largest_mask(v)))
+    f = ew.convert(_inv_gaps(ew.mul(s, s)), dt)
+    inner = None if ct_s is None else _diag_embed(ew.convert(ct_s, dt))
     extra = None
     if ct_u is not None:
-        utg = _mm(_mT(u_k), ct_u)
-        inner = _plus(inner, ew.mul(ew.mul(f, ew.sub(utg, _mT(utg))), _row(s)))
+        gx = _mm(_mT(u_k), ct_u)
+        gy = ew.mul(f, gx)
+        inner = _plus(inner, ew.mul(ew.add(gy, _mH(gy)), _row(sc)))
+        if cplx:
+            inner = _plus(inner, _diag_embed(ew.div(_i_im(_diag(gx)), sc)))
         if m > k:
-            extra = _mm(ew.div(ew.sub(ct_u, _mm(u_k, utg)), _row(s)), vh_k)
-    if ct_vh is not None:
-        v = _mT(vh_k)
-        ct_v = _mT(ct_vh)
-        vtg = _mm(vh_k, ct_v)
-        inner = _plus(inner, ew.mul(_col(s), ew.mul(f, ew.sub(vtg, _mT(vtg)))))
+            resid = ew.sub(ct_u, _mm(_cj(u_k), _mm(_mT(u_k), ct_u)))
+            extra = _mm(ew.div(resid, _row(sc)), _cj(vh_k))
+    if ct_v is not None:
+        gy = ew.mul(f, _mm(_mT(v), ct_v))
+        inner = _plus(inner, ew.mul(_col(sc), ew.add(gy, _mH(gy))))
         if n > k:
-            extra = _plus(extra, _mm(u_k, _mT(ew.div(ew.sub(ct_v, _mm(v, vtg)), _row(s)))))
+            resid = ew.sub(ct_v, _mm(_cj(v), _mm(_mT(v), ct_v)))
+            extra = _plus(extra, _cj(_mm(ew.div(u_k, _row(sc)), _mT(resid))))
     assert inner is not None
-    ct_a = _mm(u_k, _mm(inner, vh_k))
+    ct_a = _mm(_cj(u_k), _mm(inner, _cj(vh_k)))
     return [ct_a if extra is None else ew.add(ct_a, extra)]
 
 
@@ -1735,11 +1815,7 @@ svd_p = Primitive(
     multiple_results=True,
     impl=_svd_impl,
     abstract_eval=_svd_abstract_eval,
-    lower_jax=lambda ctx, a, *, full_matrices, compute_uv: (
-        list(ctx.jnp.linalg.svd(a, full_matrices=full_matrices))
-        if compute_uv
-        else [ctx.jnp.linalg.svd(a, compute_uv=False)]
-    ),
+    lower_jax=_svd_lower,
     jvp=_svd_jvp,
     vjp=_svd_vjp,
     taylor=TAYLOR_VIA_JVP,
@@ -1755,6 +1831,8 @@ svd_p = Primitive(
 #   jvp:  dX = -X da X + X X^T da^T (I - a X) + (I - X a) da^T X^T X
 #   vjp:  ct_a = -X^T ct X^T + (I - a X) ct^T X X^T + X^T X ct^T (I - X a)
 # Singular case: a perturbation that changes the rank (pinv jumps there).
+# Complex a: ^T -> ^H in the jvp; the vjp is its transpose for the pairing
+# Re(sum(g * t)), in which t -> M t^H N has the transpose g -> conj(N g^T M).
 # ---------------------------------------------------------------------------
 
 
@@ -1772,8 +1850,8 @@ def _pinv_residual_projectors(a: Array, x: Array) -> tuple[Array, Array]:
 
 def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcond: float) -> Any:
     a, da, x = primals[0], tangents[0], out
-    dat = _mT(da)
-    xt = _mT(x)
+    dat = _mH(da)
+    xt = _mH(x)
     res_m, res_n = _pinv_residual_projectors(a, x)
     t = ew.neg(_mm(x, _mm(da, x)))
     t = ew.add(t, _mm(_mm(x, xt), _mm(dat, res_m)))
@@ -1783,12 +1861,13 @@ def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcon
 def _pinv_vjp(
     ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, rcond: float
 ) -> list[Any]:
+    # the transpose of t -> M t^H N is g -> conj(N g^T M)
     a, x = primals[0], out
-    xt, ctt = _mT(x), _mT(ct)
+    xh, ctt = _mH(x), _mT(ct)
     res_m, res_n = _pinv_residual_projectors(a, x)
-    g = ew.neg(_mm(xt, _mm(ct, xt)))
-    g = ew.add(g, _mm(res_m, _mm(ctt, _mm(x, xt))))
-    return [ew.add(g, _mm(_mm(xt, x), _mm(ctt, res_n)))]
+    g = ew.neg(_mm(_mT(x), _mm(ct, _mT(x))))
+    g = ew.add(g, _cj(_mm(res_m, _mm(ctt, _mm(x, xh)))))
+    return [ew.add(g, _cj(_mm(_mm(xh, x), _mm(ctt, res_n))))]
 
 
 pinv_p = Primitive(
