@@ -7,7 +7,10 @@ orders the output as (batch axes, free axes of x, free axes of y).
 
 Below it, the matrix functions (see "matrix functions" for the conventions):
 ``solve``, ``triangular_solve``, ``cholesky``, ``det``, ``slogdet``, ``cofactor``,
-``eigh``, ``qr``, ``svd`` and ``pinv``.
+``eigh``, ``eig``, ``qr``, ``svd`` and ``pinv``. All take real (float32,
+float64) and complex (complex64, complex128) matrices; complex ones follow
+JAX's convention (docs/complex.md): the vjp is the transpose of the jvp for
+the pairing ``Re(sum(g * t))``.
 """
 
 from __future__ import annotations
@@ -1462,6 +1465,100 @@ eigh_p = Primitive(
 )
 
 # ---------------------------------------------------------------------------
+# eig(a) = [w, V]: a V = V diag(w) for a general square a (LAPACK geev, in
+# numpy), w and V complex also for real a (JAX's convention; numpy returns
+# real arrays when every eigenvalue is real). Each eigenvector has unit norm
+# and its entry of largest modulus is real and positive (LAPACK's zgeev
+# normalization, which the impl and the lowering enforce for real a too).
+# With P = V^-1 da V and F_ij = 1/(w_j - w_i) (0 on the diagonal):
+#   jvp:  dw = diag(P),  dV0 = V (F * P),  dV = dV0 + V diag(c), where
+#         c_j = -Re(v_j^H dv0_j) + i theta_j keeps |v_j| = 1 and the phase of
+#         v_j's largest entry (``_phase_gauge``)
+#   vjp:  the transpose for the pairing Re(sum(g * t)):
+#         G0 = ct_V - conj(V) diag(Re(sum_k ct_V * V)) + (phase transpose),
+#         ct_a = V^-T (diag(ct_w) + F * (V^T G0)) V^T   (its real part for real a)
+# Singular cases: repeated eigenvalues (F infinite) and defective matrices
+# (V singular): derivatives inf/NaN or a LinAlgError from the solve with V.
+# Taylor: via the jvp.
+# ---------------------------------------------------------------------------
+
+
+def _eig_impl(a: Array) -> list[Array]:
+    w, v = _lapack("eig", "the eigenvalue iteration did not converge", np.linalg.eig, a)
+    dt = ew.complex_dtype(np.asarray(a).dtype)
+    w, v = np.asarray(w, dt), np.asarray(v, dt)
+    return [w, v * _unit_phases(np, v)[..., None, :]]
+
+
+def _eig_lower(ctx: Any, a: Any) -> list[Any]:
+    w, v = ctx.jnp.linalg.eig(a)
+    return [w, v * _unit_phases(ctx.jnp, v)[..., None, :]]
+
+
+def _eig_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
+    _check_float("eig", a)
+    _check_matrix("eig", a, square=True)
+    dt = ew.complex_dtype(a.dtype)
+    return [ShapedArray(a.shape[:-1], dt), ShapedArray(a.shape, dt)]
+
+
+def _eig_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
+    w, v = out
+    da = ew.convert(tangents[0], aval_of(v).dtype)
+    p = solve(v, _mm(da, v))
+    dv = _mm(v, ew.mul(_inv_gaps(w), p))
+    nd = _nd(v)
+    norm = ew.neg(_re_c(sh.reduce_sum(ew.mul(ew.conj(v), dv), (nd - 2,))))
+    c = ew.add(norm, _phase_gauge(v, dv, _largest_mask(v)))
+    return [_diag(p), ew.add(dv, ew.mul(v, _row(c)))]
+
+
+def _eig_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    w, v = out
+    ct_w, ct_v = _nz(ct[0]), _nz(ct[1])
+    inner = None if ct_w is None else _diag_embed(ct_w)
+    if ct_v is not None:
+        nd = _nd(v)
+        beta = sh.reduce_sum(ew.mul(ct_v, v), (nd - 2,))
+        g0 = ew.sub(ct_v, ew.mul(ew.conj(v), _row(_re_c(beta))))
+        g0 = ew.add(g0, _phase_gauge_t(v, beta, _largest_mask(v)))
+        inner = _plus(inner, ew.mul(_inv_gaps(w), _mm(_mT(v), g0)))
+    assert inner is not None
+    ct_a = solve(_mT(v), _mm(inner, _mT(v)))
+    return [ct_a if _is_c(primals[0]) else ew.real(ct_a)]
+
+
+def _nonsymmetric(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A real matrix with well-separated eigenvalues (a complex pair when n > 2)."""
+    x = rng.normal(size=(n, n)) + np.eye(n)
+    d = np.diag(np.linspace(-1.5, 2.0, n))
+    if n >= 3:
+        d[:2, :2] = [[0.5, 1.0], [-1.0, 0.5]]  # eigenvalues 0.5 +- 1i
+    out: np.ndarray = x @ d @ np.linalg.inv(x)
+    return out
+
+
+eig_p = Primitive(
+    "eig",
+    multiple_results=True,
+    impl=_eig_impl,
+    abstract_eval=_eig_abstract_eval,
+    lower_jax=_eig_lower,
+    jvp=_eig_jvp,
+    vjp=_eig_vjp,
+    taylor=TAYLOR_VIA_JVP,
+    batch=vectorized_batch,
+    sparsity=spd.per_matrix,
+    samples=lambda rng: [
+        ((_nonsymmetric(rng, 3),), {}),
+        ((_nonsymmetric(rng, 2),), {}),
+        ((np.stack([_nonsymmetric(rng, 3) for _ in range(2)]),), {}),
+        ((_nonsymmetric(rng, 3) + 0.5j * _nonsymmetric(rng, 3),), {}),
+        ((np.array([[1.5]]),), {}),
+    ],
+)
+
+# ---------------------------------------------------------------------------
 # qr(a) = [Q, R], reduced: a (..., m, n) -> Q (..., m, k), R (..., k, n),
 # k = min(m, n) (Householder, in numpy; R's diagonal may be negative).
 # m >= n, with C = Q^T da R^-1 and B = triu(C) + tril(C, -1)^T
@@ -1936,6 +2033,11 @@ def slogdet(a: Array) -> list[Array]:
 def eigh(a: Array, lower: bool = True) -> list[Array]:
     """[w, V] of the symmetric matrix the ``lower`` (upper) triangle of ``a`` stands for."""
     return bind(eigh_p, a, lower=bool(lower))  # type: ignore[no-any-return]
+
+
+def eig(a: Array) -> list[Array]:
+    """[w, V] (complex) of a general square matrix; see the primitive's paragraph."""
+    return bind(eig_p, a)  # type: ignore[no-any-return]
 
 
 def qr(a: Array) -> list[Array]:
