@@ -38,13 +38,16 @@ from funcdiff.primitives import linalg as la
 from funcdiff.primitives import shape as sh
 
 __all__ = [
+    "EigResult",
     "EighResult",
     "QRResult",
     "SVDResult",
     "SlogdetResult",
     "cholesky",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "lstsq",
@@ -101,11 +104,6 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
     if order is None or order == "fro":
         return _sum_sq(x, tuple(sorted((row, col))))
     if (isinstance(order, str) and order == "nuc") or (_is_number(order) and order in (2, -2)):
-        if dtype_of(x).kind == "c":
-            raise NotImplementedError(
-                f"norm: ord={order!r} of a complex matrix needs complex singular values, "
-                "which are not supported; use ord=None/'fro', 1, -1, inf or -inf"
-            )
         # singular values of the (row, col) planes, moved last (as numpy does)
         nd = len(shape_of(x))
         rest = [i for i in range(nd) if i not in (row, col)]
@@ -152,9 +150,9 @@ def norm(
         or a tuple of one or two ints (negative allowed).
       keepdims: keep the normed axes as size 1.
 
-    Complex ``x`` gives a real norm (all orders but the matrix 2, -2 and
-    'nuc', which need complex singular values); its gradient follows JAX's
-    convention (docs/complex.md).
+    Complex ``x`` gives a real norm (every order; the matrix 2, -2 and 'nuc'
+    through the singular values of the complex matrix); its gradient follows
+    JAX's convention (docs/complex.md).
 
     Differentiation: at ``x = 0`` the 2-norm, the Frobenius norm and
     p-norms (p > 0) have no derivative (the tip of a cone). Their gradient
@@ -219,13 +217,12 @@ class LinAlgShapeError(ShapeError, np.linalg.LinAlgError):
 
 
 def _floats(name: str, *xs: Any) -> list[Array]:
-    """Arrays of one floating dtype: integers and bools become float64 (numpy's
-    rule); complex and float16 are refused, naming the function."""
+    """Arrays of one inexact dtype: integers and bools become float64 (numpy's
+    rule), real and complex operands promote together (float32 with
+    complex64 stays complex64); float16 is refused, naming the function."""
     arrays = [asarray_arg(x) for x in xs]
     for x in arrays:
         dt = dtype_of(x)
-        if dt.kind == "c":
-            raise NotImplementedError(f"{name}: complex matrices are not supported")
         if dt == np.float16:
             raise DTypeError(
                 f"{name}: float16 is not supported in linalg (nor in numpy); use float32 or float64"
@@ -250,6 +247,11 @@ def _check_matrix(name: str, x: Array, square: bool, arg: str = "a") -> tuple[in
 def _mT(x: Array) -> Array:
     nd = len(shape_of(x))
     return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def _mH(x: Array) -> Array:
+    """Conjugate transpose of the last two axes (``_mT`` for real arrays)."""
+    return ew.conj(_mT(x)) if dtype_of(x).kind == "c" else _mT(x)
 
 
 def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]) -> Array:
@@ -412,9 +414,11 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ la.T``, or upper
     ``U = la.T`` with ``upper=True``.
 
-    Like numpy, only one triangle of ``a`` is read (the lower one, or the
-    upper one with ``upper=True``), so the gradient with respect to the other
-    triangle is zero: for a function of a symmetric matrix, the gradient
+    Complex ``a`` must be Hermitian positive definite (``a = L @ L^H``, the
+    diagonal of ``L`` real and positive; the imaginary parts of ``a``'s
+    diagonal are not read). Like numpy, only one triangle of ``a`` is read
+    (the lower one, or the upper one with ``upper=True``), so the gradient
+    with respect to the other triangle is zero: for a function of a symmetric matrix, the gradient
     with respect to the symmetric matrix is ``(g + g.T) / 2`` of it. Not
     positive definite: LinAlgError.
 
@@ -430,7 +434,7 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     (a,) = _floats("cholesky", a)
     _check_matrix("cholesky", a, square=True)
     if upper:
-        return _mT(la.cholesky(_mT(a)))
+        return _mH(la.cholesky(_mH(a)))
     return la.cholesky(a)
 
 
@@ -491,6 +495,73 @@ def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
     array([1., 3.])
     """
     return eigh(a, UPLO).eigenvalues
+
+
+class EigResult(NamedTuple):
+    """``(eigenvalues, eigenvectors)``, as numpy's (complex arrays here).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.eig(np.diag([2.0, 1.0])).eigenvalues
+    array([2.+0.j, 1.+0.j])
+    """
+
+    eigenvalues: Array
+    eigenvectors: Array
+
+
+def eig(a: ArrayLike) -> EigResult:
+    """Eigenvalues and right eigenvectors of general square matrices, as
+    ``numpy.linalg.eig``: ``a @ v[..., :, j] = w[..., j] * v[..., :, j]``.
+
+    The results are complex also for real ``a`` (JAX's convention; numpy
+    returns real arrays when every eigenvalue is real), in numpy's order.
+    Each eigenvector has unit norm and its entry of largest modulus is real
+    and positive (LAPACK's normalization for complex matrices, applied to
+    real ones too), so eigenvectors are smooth functions of ``a`` where the
+    eigenvalues are distinct.
+
+    Derivatives (``P = V^-1 da V``, ``F_ij = 1 / (w_j - w_i)``): ``dw =
+    diag(P)`` and ``dV = V (F * P) + V diag(c)``, with ``c`` keeping the
+    normalization above. ``w`` is a holomorphic function of a complex
+    ``a`` (``grad(..., holomorphic=True)`` works); ``V`` is not (its
+    normalization involves conjugates). Singular cases: repeated
+    eigenvalues (``F`` infinite: inf/NaN derivatives of ``V`` and second
+    derivatives of ``w``) and defective matrices. Gradients of real losses
+    follow JAX's convention (docs/complex.md).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[0.0, -2.0], [2.0, 0.0]])  # eigenvalues +-2i
+    >>> w, v = fnp.linalg.eig(a)
+    >>> w
+    array([0.+2.j, 0.-2.j])
+    >>> np.allclose(a @ v, v * w)
+    True
+    >>> fd.grad(lambda a: fnp.sum(fnp.abs(fnp.linalg.eigvals(a))))(a).round(12) + 0.0
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    """
+    (a,) = _floats("eig", a)
+    _check_matrix("eig", a, square=True)
+    w, v = la.eig(a)
+    return EigResult(w, v)
+
+
+def eigvals(a: ArrayLike) -> Array:
+    """Eigenvalues of general square matrices, as ``numpy.linalg.eigvals``
+    (complex, also for real ``a``: JAX's convention; ``dw_i = (V^-1 da
+    V)_ii``). Holomorphic in a complex ``a`` while the eigenvalues are
+    distinct.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.eigvals(np.array([[2.0, 1.0], [0.0, 3.0]]))
+    array([2.+0.j, 3.+0.j])
+    >>> a = np.array([[2.0, 1.0], [0.0, 3.0j]])
+    >>> g = fd.grad(lambda a: fnp.linalg.eigvals(a)[1], holomorphic=True)(a)
+    >>> print(np.round(g, 4))
+    [[ 0.    +0.j      0.    +0.j    ]
+     [-0.1538-0.2308j  1.    +0.j    ]]
+    """
+    return eig(a).eigenvalues
 
 
 class QRResult(NamedTuple):
@@ -713,6 +784,7 @@ def lstsq(
     m, n = sa
     dt = dtype_of(a)
     eps = float(np.finfo(dt).eps)
+    real_t = ew.real_dtype(dt).type
     if rcond is None:
         rcond = eps * max(m, n)
     elif rcond < 0:
@@ -721,11 +793,11 @@ def lstsq(
     x = matmul(la.pinv(a, float(rcond)), b2)
     s = _singular_values(a)
     if min(m, n) > 0:
-        cutoff = ew.mul(ix.slice_axis(s, 0, 1, 0), dt.type(rcond))
+        cutoff = ew.mul(ix.slice_axis(s, 0, 1, 0), real_t(rcond))
         rank = sh.reduce_sum(ew.convert(ew.gt(s, cutoff), np.int32), (0,))
     else:
         rank = np.int32(0)
-    resid: Array = np.zeros((0,), dt)
+    resid: Array = np.zeros((0,), ew.real_dtype(dt))
     if m > n:
         try:
             full = int(rank) == n
@@ -733,7 +805,11 @@ def lstsq(
             full = True  # abstract under jit/vmap: assume full rank
         if full:
             r = ew.sub(b2, matmul(a, x))
-            resid = sh.reduce_sum(ew.mul(r, r), (0,))
+            if dt.kind == "c":
+                r2 = ew.add(ew.mul(ew.real(r), ew.real(r)), ew.mul(ew.imag(r), ew.imag(r)))
+            else:
+                r2 = ew.mul(r, r)
+            resid = sh.reduce_sum(r2, (0,))
     if len(sb) == 1:
         x = sh.reshape(x, (n,))
     return x, resid, rank, s

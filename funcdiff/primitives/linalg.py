@@ -435,7 +435,7 @@ def _check_float(name: str, *avals: ShapedArray) -> None:
     for a in avals:
         if a.dtype.kind not in "fc" or a.dtype.itemsize < 4:
             raise DTypeError(
-                f"{name}: needs float32, float64, complex64 or complex128 matrices, got "
+                f"{name}: needs float32 or float64 matrices (or complex64, complex128), got "
                 f"{a.str_short()} (the funcdiff.numpy.linalg functions convert integers "
                 "to float64)"
             )
@@ -1271,7 +1271,9 @@ def _log_grad(a: Array, sign: Array) -> Array:
     (numpy's LU found them exactly singular: no derivative exists there). The
     NaN is a factor, so derivatives of every order stay NaN there."""
     nan_if_singular = ew.select(ew.eq(sign, 0.0), np.nan, 1.0)
-    return ew.mul(cofactor(a, normalized=True), _as_mat(nan_if_singular))
+    return ew.mul(
+        cofactor(a, normalized=True), _as_mat(ew.convert(nan_if_singular, aval_of(a).dtype))
+    )
 
 
 def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
