@@ -1382,7 +1382,7 @@ def _eigh_abstract_eval(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
 def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, lower: bool) -> Any:
     w, v = out
     p = _mm(_mH(v), _mm(_sym(tangents[0], lower), v))
-    dv = _mm(v, ew.mul(_inv_gaps(w), p))
+    dv = _mm(v, ew.mul(ew.convert(_inv_gaps(w), aval_of(v).dtype), p))
     if not _is_c(v):
         return [_diag(p), dv]
     theta = _phase_gauge(v, dv, _largest_mask(v))
@@ -1400,7 +1400,8 @@ def _eigh_vjp(
         if _is_c(v):  # transpose of the phase gauge
             g_theta = sh.reduce_sum(ew.mul(ct_v, v), (_nd(v) - 2,))
             ct_v = ew.add(ct_v, _phase_gauge_t(v, g_theta, _largest_mask(v)))
-        inner = _plus(inner, ew.mul(_inv_gaps(w), _mm(_mT(v), ct_v)))
+        f = ew.convert(_inv_gaps(w), dt)
+        inner = _plus(inner, ew.mul(f, _mm(_mT(v), ct_v)))
     assert inner is not None
     return [_fold(_mm(_cj(v), _mm(inner, _mT(v))), lower)]
 
