@@ -1,8 +1,9 @@
 """``funcdiff.numpy.linalg``: numpy's linear algebra, traceable and differentiable.
 
 Built from primitives like the rest of ``funcdiff.numpy``. The matrix
-functions (solve, inv, det, slogdet, cholesky, eigh, eigvalsh, qr, svd,
-svdvals, pinv, lstsq) take stacks of matrices ``(..., m, n)`` like numpy and
+functions (solve, inv, det, slogdet, cholesky, eigh, eigvalsh, eig, eigvals,
+qr, svd, svdvals, pinv, lstsq) take stacks of matrices ``(..., m, n)``, real
+or complex (JAX's conventions for complex derivatives: docs/complex.md), like numpy and
 are one primitive each (``funcdiff.primitives.linalg``) or a composition of
 them; their derivatives are the standard matrix-calculus identities, in both
 modes and to any order. Singular cases (documented per function and in
@@ -457,10 +458,13 @@ def _uplo(name: str, UPLO: str) -> bool:
 
 
 def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices, as
-    ``numpy.linalg.eigh``.
+    """Eigenvalues (ascending) and eigenvectors of symmetric (complex:
+    Hermitian) matrices, as ``numpy.linalg.eigh``.
 
-    Only the ``UPLO`` triangle of ``a`` is read, as in numpy. With
+    Only the ``UPLO`` triangle of ``a`` is read, as in numpy (and the real
+    part of a complex diagonal). Complex eigenvectors have a fixed phase:
+    the entry of largest modulus of each is real and positive (numpy's may
+    differ by a phase); the eigenvalues are real. With
     ``P = V^T da_sym V`` and ``F_ij = 1 / (w_j - w_i)``:
     ``dw = diag(P)``, ``dV = V (F * P)``.
 

@@ -407,7 +407,9 @@ def _eye_like(x: Array) -> np.ndarray:
     return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
 
 
-def _via_jvp(prim: Primitive, primals: Sequence[Any], series: Sequence[Any], **params: Any) -> Any:
+def _via_jvp(
+    prim: Primitive, primals: Sequence[Any], series: Sequence[Any], **params: Any
+) -> tuple[list[Any], list[Any]]:
     """The Taylor rule derived from the jvp rule (for the complex case of a
     primitive whose own recurrence is written for real matrices)."""
     from funcdiff.interpreters.taylor_mode import taylor_via_jvp
@@ -1425,7 +1427,7 @@ def _eigh_taylor(
     ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it."""
     (a,), (sa,) = primals, series
     if _is_c(a):
-        return _via_jvp(eigh_p, primals, series, lower=lower)  # type: ignore[no-any-return]
+        return _via_jvp(eigh_p, primals, series, lower=lower)
     w0, v0 = bind(eigh_p, a, lower=lower)
     gaps = _inv_gaps(w0)
     mats = [_sym(s, lower) for s in sa]

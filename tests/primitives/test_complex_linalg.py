@@ -132,7 +132,7 @@ def test_values_equal_numpy() -> None:
         close(LA.eigvalsh(h, UPLO=uplo), w_np, rtol=1e-13, atol=1e-14)
     x = spread(4, 3)
     u, s, vh = LA.svd(x, full_matrices=False)
-    u_np, s_np, vh_np = np.linalg.svd(x, full_matrices=False)
+    u_np, s_np, _ = np.linalg.svd(x, full_matrices=False)
     assert np.asarray(s).dtype == np.float64
     close(s, s_np, rtol=1e-13)
     close((u * s) @ vh, x, rtol=1e-12, atol=1e-13)
@@ -235,7 +235,9 @@ def test_jvp_against_finite_differences_and_vjp_against_jvp(name: str) -> None:
     _, f, make = next(c for c in _FUNS if c[0] == name)
     xs = make()
     for _ in range(2):
-        ts = tuple(crandn(*np.shape(x)) if np.iscomplexobj(x) else RNG.normal(size=x.shape) for x in xs)
+        ts = tuple(
+            crandn(*np.shape(x)) if np.iscomplexobj(x) else RNG.normal(size=x.shape) for x in xs
+        )
         out, tout = fd.jvp(f, xs, ts)
         for got, want in zip(leaves(tout), num_dir(f, xs, ts), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, err_msg=name)
@@ -271,7 +273,11 @@ _LOSSES: list[tuple[str, Fn, Callable[[], np.ndarray]]] = [
     ("norm_fro", lambda a: LA.norm(a), lambda: crandn(3, 3)),
     ("norm_vec", lambda a: LA.norm(a[0]), lambda: crandn(2, 3)),
     ("sum_abs_eigvals", lambda a: fnp.sum(fnp.abs(LA.eigvals(a))), lambda: general(3)),
-    ("sum_abs_eigvals_real", lambda a: fnp.sum(fnp.abs(LA.eigvals(a))), lambda: RNG.normal(size=(3, 3))),
+    (
+        "sum_abs_eigvals_real",
+        lambda a: fnp.sum(fnp.abs(LA.eigvals(a))),
+        lambda: RNG.normal(size=(3, 3)),
+    ),
     # V diag(w) V^-1 = a: a phase-invariant function of the eigenvectors
     (
         "eig_reassembled",
@@ -285,10 +291,18 @@ _LOSSES: list[tuple[str, Fn, Callable[[], np.ndarray]]] = [
         lambda: general(3),
     ),
     ("eig_abs_v", lambda a: fnp.sum(fnp.abs(LA.eig(a).eigenvectors) ** 3), lambda: general(3)),
-    ("eigh_proj", lambda a: fnp.real(fnp.sum(fnp.abs(LA.eigh(a).eigenvectors[:, 0]) ** 4)), lambda: herm(3)),
+    (
+        "eigh_proj",
+        lambda a: fnp.real(fnp.sum(fnp.abs(LA.eigh(a).eigenvectors[:, 0]) ** 4)),
+        lambda: herm(3),
+    ),
     ("eigh_w", lambda a: LA.eigvalsh(a)[2], lambda: herm(3)),
     ("svd_abs_u", lambda a: fnp.sum(fnp.abs(LA.svd(a).U) ** 3), lambda: spread(3, 3)),
-    ("svd_uvh", lambda a: fnp.real(fnp.sum((LA.svd(a).U @ LA.svd(a).Vh) * (1 + 2j))), lambda: spread(3, 3)),
+    (
+        "svd_uvh",
+        lambda a: fnp.real(fnp.sum((LA.svd(a).U @ LA.svd(a).Vh) * (1 + 2j))),
+        lambda: spread(3, 3),
+    ),
     ("qr_abs_r", lambda a: fnp.sum(fnp.abs(LA.qr(a).R)), lambda: crandn(3, 3)),
     ("chol_tr", lambda a: fnp.sum(fnp.abs(LA.cholesky(a)) ** 2), lambda: hpd(3)),
     ("pinv_abs", lambda a: fnp.sum(fnp.abs(LA.pinv(a))), lambda: crandn(3, 2)),
@@ -313,7 +327,9 @@ def test_holomorphic_functions() -> None:
     np.testing.assert_allclose(g, np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-12)
     for e in (np.eye(3)[0:1].T @ np.eye(3)[1:2], np.ones((3, 3))):
         for t in (e, 1j * e):
-            assert complex(np.sum(g * t)) == pytest.approx(complex(num_dir(LA.det, (a,), (t,))[0]), rel=1e-7)
+            assert complex(np.sum(g * t)) == pytest.approx(
+                complex(num_dir(LA.det, (a,), (t,))[0]), rel=1e-7
+            )
     jac = fd.jacfwd(LA.inv, holomorphic=True)(a)
     np.testing.assert_allclose(fd.jacrev(LA.inv, holomorphic=True)(a), jac, rtol=1e-12)
     ai = np.linalg.inv(a)
@@ -333,7 +349,9 @@ def test_holomorphic_functions() -> None:
     for i in range(3):
         j = int(np.argmin(np.abs(w - wf[i])))
         np.testing.assert_allclose(jw[i], np.outer(vi[j], v[:, j]), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(fd.jacrev(LA.eigvals, holomorphic=True)(m), jw, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        fd.jacrev(LA.eigvals, holomorphic=True)(m), jw, rtol=1e-9, atol=1e-12
+    )
     # second derivative of det, holomorphic
     h = fd.hessian(LA.det, holomorphic=True)(a)
     want = num_dir(lambda x: fd.grad(LA.det, holomorphic=True)(x), (a,), (t,))[0]
@@ -356,8 +374,16 @@ def _complexified(x: Any) -> Any:
 
 _SECOND: list[tuple[str, Fn, Callable[[], np.ndarray]]] = [
     ("abs_det", lambda x: fnp.abs(LA.det(_complexified(x))) ** 2, lambda: RNG.normal(size=18)),
-    ("inv", lambda x: fnp.sum(fnp.abs(LA.inv(_complexified(x) + 4 * np.eye(3))) ** 2), lambda: RNG.normal(size=18)),
-    ("logabsdet", lambda x: LA.slogdet(_complexified(x) + 4 * np.eye(3)).logabsdet, lambda: RNG.normal(size=18)),
+    (
+        "inv",
+        lambda x: fnp.sum(fnp.abs(LA.inv(_complexified(x) + 4 * np.eye(3))) ** 2),
+        lambda: RNG.normal(size=18),
+    ),
+    (
+        "logabsdet",
+        lambda x: LA.slogdet(_complexified(x) + 4 * np.eye(3)).logabsdet,
+        lambda: RNG.normal(size=18),
+    ),
     ("nuc", lambda x: LA.norm(_complexified(x), "nuc"), lambda: RNG.normal(size=18)),
     (
         "eigvals",
@@ -371,14 +397,18 @@ _SECOND: list[tuple[str, Fn, Callable[[], np.ndarray]]] = [
     ),
     (
         "eigh_vectors",
-        lambda x: fnp.sum(fnp.abs(LA.eigh(_complexified(x) + np.diag([0.0, 3.0, 6.0])).eigenvectors) ** 4),
+        lambda x: fnp.sum(
+            fnp.abs(LA.eigh(_complexified(x) + np.diag([0.0, 3.0, 6.0])).eigenvectors) ** 4
+        ),
         lambda: 0.5 * RNG.normal(size=18),
     ),
     # (|.|**2 as z conj(z): abs has no second derivative at the zeros of R, L)
     ("qr", lambda x: fnp.sum(_weighted_sq(LA.qr(_complexified(x)).R)), lambda: RNG.normal(size=18)),
     (
         "cholesky",
-        lambda x: fnp.sum(_weighted_sq(LA.cholesky(_complexified(x) @ fnp.conj(_complexified(x)).T + np.eye(3)))),
+        lambda x: fnp.sum(
+            _weighted_sq(LA.cholesky(_complexified(x) @ fnp.conj(_complexified(x)).T + np.eye(3)))
+        ),
         lambda: RNG.normal(size=18),
     ),
 ]
@@ -446,7 +476,12 @@ def _jax_eigvecs(a: Any) -> Any:
 def _jax_pairs(jnp: Any) -> list[tuple[str, Fn, Fn, Callable[[], np.ndarray]]]:
     jla = jnp.linalg
     return [
-        ("abs_det_sq", lambda a: fnp.abs(LA.det(a)) ** 2, lambda a: jnp.abs(jla.det(a)) ** 2, lambda: crandn(3, 3)),
+        (
+            "abs_det_sq",
+            lambda a: fnp.abs(LA.det(a)) ** 2,
+            lambda a: jnp.abs(jla.det(a)) ** 2,
+            lambda: crandn(3, 3),
+        ),
         (
             "inv",
             lambda a: fnp.sum(fnp.abs(LA.inv(a)) ** 2),
@@ -490,20 +525,35 @@ def _jax_pairs(jnp: Any) -> list[tuple[str, Fn, Fn, Callable[[], np.ndarray]]]:
         # jax.numpy symmetrizes, so the gradients agree on functions of X + X^H)
         (
             "eigh",
-            lambda x: fnp.sum(LA.eigvalsh(_h(x)) ** 3) + fnp.sum(fnp.abs(LA.eigh(_h(x)).eigenvectors) ** 4),
+            lambda x: (
+                fnp.sum(LA.eigvalsh(_h(x)) ** 3)
+                + fnp.sum(fnp.abs(LA.eigh(_h(x)).eigenvectors) ** 4)
+            ),
             lambda x: jnp.sum(jla.eigvalsh(_h(x)) ** 3) + jnp.sum(jnp.abs(jla.eigh(_h(x))[1]) ** 4),
             lambda: herm(3),
         ),
         (
             "svd",
-            lambda a: fnp.sum(fnp.abs(LA.svd(a, full_matrices=False).U) ** 3) + fnp.sum(LA.svdvals(a) ** 3),
-            lambda a: jnp.sum(jnp.abs(jla.svd(a, full_matrices=False)[0]) ** 3) + jnp.sum(jla.svd(a, compute_uv=False) ** 3),
+            lambda a: (
+                fnp.sum(fnp.abs(LA.svd(a, full_matrices=False).U) ** 3)
+                + fnp.sum(LA.svdvals(a) ** 3)
+            ),
+            lambda a: (
+                jnp.sum(jnp.abs(jla.svd(a, full_matrices=False)[0]) ** 3)
+                + jnp.sum(jla.svd(a, compute_uv=False) ** 3)
+            ),
             lambda: spread(4, 3),
         ),
         (
             "qr",
-            lambda a: fnp.real(fnp.sum(LA.qr(a).Q * (1 + 2j))) + fnp.sum(fnp.abs(LA.qr(a).R) ** 2 * np.arange(3.0)),
-            lambda a: jnp.real(jnp.sum(jla.qr(a)[0] * (1 + 2j))) + jnp.sum(jnp.abs(jla.qr(a)[1]) ** 2 * jnp.arange(3.0)),
+            lambda a: (
+                fnp.real(fnp.sum(LA.qr(a).Q * (1 + 2j)))
+                + fnp.sum(fnp.abs(LA.qr(a).R) ** 2 * np.arange(3.0))
+            ),
+            lambda a: (
+                jnp.real(jnp.sum(jla.qr(a)[0] * (1 + 2j)))
+                + jnp.sum(jnp.abs(jla.qr(a)[1]) ** 2 * jnp.arange(3.0))
+            ),
             lambda: crandn(4, 3),
         ),
         (
@@ -532,7 +582,9 @@ def test_values_and_gradients_equal_jax() -> None:
             a = make()
             np.testing.assert_allclose(f(a), jf(jnp.asarray(a)), rtol=1e-10, err_msg=name)
             g = fd.grad(f)(a)
-            np.testing.assert_allclose(g, jax.grad(jf)(jnp.asarray(a)), rtol=1e-8, atol=1e-10, err_msg=name)
+            np.testing.assert_allclose(
+                g, jax.grad(jf)(jnp.asarray(a)), rtol=1e-8, atol=1e-10, err_msg=name
+            )
         # holomorphic: det and eigvals
         a = general(3)
         np.testing.assert_allclose(
@@ -541,7 +593,9 @@ def test_values_and_gradients_equal_jax() -> None:
             rtol=1e-10,
         )
         jw = fd.jacrev(lambda m: fnp.sort_complex(LA.eigvals(m)), holomorphic=True)(a)
-        jw_jax = jax.jacrev(lambda m: jnp.sort_complex(jnp.linalg.eigvals(m)), holomorphic=True)(jnp.asarray(a))
+        jw_jax = jax.jacrev(lambda m: jnp.sort_complex(jnp.linalg.eigvals(m)), holomorphic=True)(
+            jnp.asarray(a)
+        )
         np.testing.assert_allclose(jw, jw_jax, rtol=1e-8, atol=1e-10)
 
 
