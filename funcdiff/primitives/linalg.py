@@ -460,7 +460,7 @@ def _largest_mask(v: Array) -> Array:
     column (the first, as ``_unit_phases``). A constant of the rules."""
     nd = _nd(v)
     n = aval_of(v).shape[-2]
-    idx = red.argmax(ew.stop_gradient(bind(ew.abs_p, v)), nd - 2)
+    idx = red.argmax(bind(ew.abs_p, ew.stop_gradient(v)), nd - 2)
     hit = ew.eq(sh.expand_dims(idx, nd - 2), np.arange(n, dtype=np.int64)[:, None])
     return ew.convert(hit, aval_of(v).dtype)
 

@@ -624,3 +624,65 @@ def test_jax_backend_runs_complex_linalg() -> None:
     g_jax = fd.jit(fd.grad(loss, argnums=(0, 1, 2)), backend="jax")(a, h, x)
     for e, lo in zip(g, g_jax, strict=True):
         np.testing.assert_allclose(lo, e, rtol=1e-8, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# Taylor mode along a complex direction
+# ---------------------------------------------------------------------------
+
+
+_TAYLOR: list[tuple[str, Fn, Callable[[], np.ndarray]]] = [
+    ("solve", lambda a: LA.solve(a, np.arange(3.0) + 1j), lambda: well(3, 3)),
+    ("triangular", lambda a: la.triangular_solve(a, np.ones((3, 2), complex)), lambda: well(3, 3)),
+    ("det", LA.det, lambda: crandn(3, 3)),
+    ("slogdet", lambda a: LA.slogdet(a).sign * LA.slogdet(a).logabsdet, lambda: crandn(3, 3)),
+    ("cholesky", LA.cholesky, lambda: hpd(3)),
+    ("eigh_w", LA.eigvalsh, lambda: herm(3)),
+    ("eigh_v", lambda a: LA.eigh(a).eigenvectors, lambda: herm(3)),
+    ("eig_w", LA.eigvals, lambda: general(3)),
+    ("eig_v", lambda a: LA.eig(a).eigenvectors, lambda: general(3)),
+    ("svd_s", LA.svdvals, lambda: spread(3, 3)),
+    ("svd_u", lambda a: LA.svd(a).U, lambda: spread(3, 3)),
+    ("qr_r", lambda a: LA.qr(a).R, lambda: crandn(3, 3)),
+    ("pinv", LA.pinv, lambda: crandn(3, 2)),
+]
+
+
+@pytest.mark.parametrize("name", [n for n, _, _ in _TAYLOR])
+def test_taylor_against_nested_jvp(name: str) -> None:
+    _, f, make = next(c for c in _TAYLOR if c[0] == name)
+    a = make()
+    e = 0.3 * crandn(*a.shape)
+    if name in ("cholesky", "eigh_w", "eigh_v"):
+        e = e + e.conj().T  # stay Hermitian (only one triangle is read anyway)
+
+    def d1(x: Any) -> Any:
+        return fd.jvp(f, (x,), (e,))[1]
+
+    def d2(x: Any) -> Any:
+        return fd.jvp(d1, (x,), (e,))[1]
+
+    def d3(x: Any) -> Any:
+        return fd.jvp(d2, (x,), (e,))[1]
+
+    coeffs = fd.taylor(f, order=3)(a, e)
+    for k, (got, want) in enumerate(zip(coeffs, [f(a), d1(a), d2(a) / 2, d3(a) / 6], strict=True)):
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10, err_msg=f"{name} order {k}")
+
+
+def test_sparsity_of_complex_intermediates() -> None:
+    """Dense per matrix, not across the stack (jacobian_sparsity takes real
+    inputs; the complex matrices are intermediates)."""
+    x = np.ones((2, 3, 3))
+    block = np.kron(np.eye(2, dtype=bool), np.ones((9, 9), dtype=bool))
+    funs: list[Fn] = [
+        lambda a: fnp.real(LA.eig(a).eigenvectors),
+        lambda a: fnp.abs(LA.inv(a * (1 + 1j))),
+        lambda a: fnp.imag(LA.svd(a * 1j).U),
+        lambda a: fnp.real(LA.qr(a * (1 - 1j)).R),
+        lambda a: fnp.abs(LA.eigh(a * (1 + 1j)).eigenvectors),
+    ]
+    for f in funs:
+        pattern = fd.jacobian_sparsity(f)(x)
+        dense = pattern.todense() if hasattr(pattern, "todense") else pattern
+        np.testing.assert_array_equal(np.asarray(dense, dtype=bool), block)
