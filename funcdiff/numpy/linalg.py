@@ -218,6 +218,16 @@ class LinAlgShapeError(ShapeError, np.linalg.LinAlgError):
 
 
 def _floats(name: str, *xs: Any) -> list[Array]:
+    """Arrays of one real floating dtype (``_inexact``, with complex operands
+    refused, naming the function): for callers whose rules are written for
+    real matrices only (funcdiff.scipy.linalg)."""
+    for x in xs:
+        if dtype_of(asarray_arg(x)).kind == "c":
+            raise NotImplementedError(f"{name}: complex matrices are not supported")
+    return _inexact(name, *xs)
+
+
+def _inexact(name: str, *xs: Any) -> list[Array]:
     """Arrays of one inexact dtype: integers and bools become float64 (numpy's
     rule), real and complex operands promote together (float32 with
     complex64 stays complex64); float16 is refused, naming the function."""
@@ -313,7 +323,7 @@ def solve(a: ArrayLike, b: ArrayLike) -> Array:
     >>> fd.grad(lambda b: fnp.linalg.solve(a, b).sum())(np.array([9.0, 8.0]))
     array([0.2, 0.4])
     """
-    a, b = _floats("solve", a, b)
+    a, b = _inexact("solve", a, b)
     return _with_rhs("solve", a, b, la.solve)
 
 
@@ -328,7 +338,7 @@ def inv(a: ArrayLike) -> Array:
     array([[0.5 , 0.  ],
            [0.  , 0.25]])
     """
-    (a,) = _floats("inv", a)
+    (a,) = _inexact("inv", a)
     shape = _check_matrix("inv", a, square=True)
     eye = np.broadcast_to(np.eye(shape[-1], dtype=dtype_of(a)), shape)
     try:
@@ -363,7 +373,7 @@ def det(a: ArrayLike) -> Array:
     array([[ 4., -2.],
            [-2.,  1.]])
     """
-    (a,) = _floats("det", a)
+    (a,) = _inexact("det", a)
     _check_matrix("det", a, square=True)
     return la.det(a)
 
@@ -399,7 +409,7 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
     array([[-0.5 ,  0.  ],
            [ 0.  ,  0.25]])
     """
-    (a,) = _floats("slogdet", a)
+    (a,) = _inexact("slogdet", a)
     _check_matrix("slogdet", a, square=True)
     sign, logabsdet = la.slogdet(a)
     return SlogdetResult(sign, logabsdet)
@@ -432,7 +442,7 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     array([[ 0.0625,  0.    ],
            [-0.25  ,  0.25  ]])
     """
-    (a,) = _floats("cholesky", a)
+    (a,) = _inexact("cholesky", a)
     _check_matrix("cholesky", a, square=True)
     if upper:
         return _mH(la.cholesky(_mH(a)))
@@ -484,7 +494,7 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
            [1. , 0.5]])
     """
     lower = _uplo("eigh", UPLO)
-    (a,) = _floats("eigh", a)
+    (a,) = _inexact("eigh", a)
     _check_matrix("eigh", a, square=True)
     w, v = la.eigh(a, lower=lower)
     return EighResult(w, v)
@@ -544,7 +554,7 @@ def eig(a: ArrayLike) -> EigResult:
     array([[ 0., -1.],
            [ 1.,  0.]])
     """
-    (a,) = _floats("eig", a)
+    (a,) = _inexact("eig", a)
     _check_matrix("eig", a, square=True)
     w, v = la.eig(a)
     return EigResult(w, v)
@@ -609,7 +619,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> QRResult | Array:
     """
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"qr: unrecognized mode {mode!r} (use 'reduced', 'complete' or 'r')")
-    (a,) = _floats("qr", a)
+    (a,) = _inexact("qr", a)
     shape = _check_matrix("qr", a, square=False)
     if mode == "raw":
         raise NotImplementedError("qr: mode='raw' (Householder reflectors) is not supported")
@@ -683,7 +693,7 @@ def svd(
            [ 0., -1.],
            [ 0.,  0.]])
     """
-    (a,) = _floats("svd", a)
+    (a,) = _inexact("svd", a)
     shape = _check_matrix("svd", a, square=False)
     if not compute_uv:
         return la.svd(a, full_matrices=False, compute_uv=False)[0]
@@ -733,7 +743,7 @@ def pinv(
     array([[-0.25,  0.  ],
            [ 0.  ,  0.  ]])
     """
-    (a,) = _floats("pinv", a)
+    (a,) = _inexact("pinv", a)
     shape = _check_matrix("pinv", a, square=False)
     if rcond is None:
         if rtol is _NoValue:
@@ -778,7 +788,7 @@ def lstsq(
     >>> fd.grad(lambda b: fnp.linalg.lstsq(a, b)[0][1])(b).round(6)
     array([-0.5,  0. ,  0.5])
     """
-    a, b = _floats("lstsq", a, b)
+    a, b = _inexact("lstsq", a, b)
     sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
     if len(sa) != 2 or len(sb) not in (1, 2) or sb[0] != sa[0]:
         raise LinAlgShapeError(
@@ -926,7 +936,7 @@ def cond(x: ArrayLike, p: Any = None) -> Array:
     >>> float(fnp.linalg.cond(np.array([[2.0, 0.0], [0.0, 0.5]])))
     4.0
     """
-    (a,) = _floats("cond", x)
+    (a,) = _inexact("cond", x)
     _check_matrix("cond", a, square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = _singular_values(a)
@@ -949,7 +959,7 @@ def matrix_rank(
     >>> int(fnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]])))
     1
     """
-    (a,) = _floats("matrix_rank", A)
+    (a,) = _inexact("matrix_rank", A)
     a = ew.stop_gradient(a)
     if len(shape_of(a)) < 2:
         nz = ew.convert(ew.ne(a, 0.0), np.int64)
