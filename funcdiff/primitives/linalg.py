@@ -261,8 +261,19 @@ def dot_general(x: Array, y: Array, dimension_numbers: DimNums) -> Array:
 #   broadcast first), so a batch rule is "move the batch axis to the front";
 #   solves with an unbatched coefficient matrix instead fold the batch into
 #   the right-hand side's columns (one factorization for the whole batch).
-# - Float32/float64 only; the funcdiff.numpy wrappers convert integers.
-# - Symmetric inputs (cholesky, eigh) are read from ONE triangle, as LAPACK
+# - float32/float64 and complex64/complex128; the funcdiff.numpy wrappers
+#   convert integers. Complex matrices follow JAX's convention
+#   (docs/complex.md): tangents are complex, a cotangent g pairs with a
+#   tangent t by Re(sum(g * t)) (no conjugation) and every vjp is the exact
+#   transpose of its jvp for that pairing. The holomorphic primitives (solve,
+#   triangular_solve, det, cofactor, dot_general) keep their real rules; the
+#   others conjugate where the real rule transposes (^T -> ^H) and say so in
+#   their paragraph. Outputs that are real for complex input (eigenvalues of
+#   eigh, singular values, log|det|) are real arrays. Eigenvectors and
+#   singular vectors have a fixed phase (``_unit_phases``), which the jvp
+#   rules differentiate (``_phase_gauge``).
+# - Symmetric inputs (cholesky, eigh; complex: Hermitian, the real part of
+#   the diagonal read) are read from ONE triangle, as LAPACK
 #   and numpy do: the primitive is a function of that triangle only, so its
 #   derivative with respect to the other triangle is zero. The rules map a
 #   tangent dA to the symmetric matrix it stands for,
