@@ -418,16 +418,6 @@ def _eye_like(x: Array) -> np.ndarray:
     return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
 
 
-def _via_jvp(
-    prim: Primitive, primals: Sequence[Any], series: Sequence[Any], **params: Any
-) -> tuple[list[Any], list[Any]]:
-    """The Taylor rule derived from the jvp rule (for the complex case of a
-    primitive whose own recurrence is written for real matrices)."""
-    from funcdiff.interpreters.taylor_mode import taylor_via_jvp
-
-    return taylor_via_jvp(prim, primals, series, **params)
-
-
 def _nz(t: Any) -> Any:
     return None if isinstance(t, Zero) else t
 
@@ -833,16 +823,15 @@ def _cholesky_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[boo
 
 def _cholesky_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     """``L L^T = A`` order by order: ``L_0 L_k^T + L_k L_0^T = A_k - sum_{j=1..k-1}
-    L_j L_(k-j)^T``, which the jvp rule solves (with that right side as the tangent)."""
+    L_j L_(k-j)^T``, which the jvp rule solves (with that right side as the tangent).
+    Complex: ``^H`` for ``^T`` (the sum is Hermitian, so ``sym`` keeps it)."""
     (a,), (sa,) = primals, series
-    if _is_c(a):
-        return _via_jvp(cholesky_p, primals, series)
     l0 = bind(cholesky_p, a)
     ls = [l0]
     for k in range(1, len(sa) + 1):
         rhs = sa[k - 1]
         for j in range(1, k):
-            rhs = ew.sub(rhs, _mm(ls[j], _mT(ls[k - j])))
+            rhs = ew.sub(rhs, _mm(ls[j], _mH(ls[k - j])))
         ls.append(_cholesky_jvp([a], [rhs], l0))
     return [l0], [ls[1:]]
 
@@ -1310,10 +1299,11 @@ def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool
 def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     """``(log|det A|)' = tr(W)`` with ``A W = A'``: ``W_k = A_0^-1 ((k + 1) A_(k+1) -
     sum_{j=1..k} A_j W_(k-j))``, so ``l_k = tr(W_(k-1)) / k``; the sign is
-    locally constant."""
+    locally constant. Complex: the same recurrence gives the series ``c_k`` of
+    the complex ``log det``; ``l_k = Re c_k`` and ``sign(t) = sign_0 exp(u(t))``
+    with ``u_k = i Im c_k``, whose exponential has the series ``e_0 = 1``,
+    ``e_k = sum_{j=1..k} j u_j e_(k-j) / k``."""
     (a,), (sa,) = primals, series
-    if _is_c(a):
-        return _via_jvp(slogdet_p, primals, series)
     sign, logdet = bind(slogdet_p, a)
     n = aval_of(a).shape[-1]
     eye = np.eye(n, dtype=aval_of(a).dtype)
@@ -1325,7 +1315,16 @@ def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list
             rhs = ew.sub(rhs, _mm(sa[j - 1], ws[i - j]))
         ws.append(solve(a, rhs))
     coeffs = [ew.mul(1.0 / (i + 1), _inner(eye, w)) for i, w in enumerate(ws)]
-    return [sign, logdet], [Zero(aval_of(sign)), coeffs]
+    if not _is_c(a):
+        return [sign, logdet], [Zero(aval_of(sign)), coeffs]
+    us = [_i_im(c) for c in coeffs]
+    es: list[Any] = []
+    for i in range(1, k + 1):
+        e = us[i - 1]  # j = i: i u_i e_0 / i
+        for j in range(1, i):
+            e = ew.add(e, ew.mul(float(j) / i, ew.mul(us[j - 1], es[i - j - 1])))
+        es.append(e)
+    return [sign, logdet], [[ew.mul(sign, e) for e in es], [ew.real(c) for c in coeffs]]
 
 
 slogdet_p = Primitive(
@@ -1435,12 +1434,16 @@ def _eigh_taylor(
     ``V_k = V_0 C_k``: with ``R = V_0^T (sum_{j=1..k} A_j V_(k-j) - sum_{j=1..k-1}
     V_j diag(w_(k-j)))``, ``w_k = diag(R)``, ``C_k = F o R`` off the diagonal
     (``F`` the inverse gaps, as the jvp: distinct eigenvalues) and
-    ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it."""
+    ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it. Complex: ``^H`` for ``^T``,
+    ``w_k = Re diag(R)``, and ``i theta_j`` times ``V_0``'s columns added so
+    that each column's largest entry stays real (``_phase_gauge``: the
+    constraint is linear, so it holds order by order)."""
     (a,), (sa,) = primals, series
-    if _is_c(a):
-        return _via_jvp(eigh_p, primals, series, lower=lower)
     w0, v0 = bind(eigh_p, a, lower=lower)
-    gaps = _inv_gaps(w0)
+    cplx = _is_c(v0)
+    dt = aval_of(v0).dtype
+    gaps = ew.convert(_inv_gaps(w0), dt)
+    mask = _largest_mask(v0) if cplx else None
     mats = [_sym(s, lower) for s in sa]
     ws, vs = [w0], [v0]
     for k in range(1, len(sa) + 1):
@@ -1448,16 +1451,19 @@ def _eigh_taylor(
         for j in range(2, k + 1):
             m = ew.add(m, _mm(mats[j - 1], vs[k - j]))
         for j in range(1, k):
-            m = ew.sub(m, ew.mul(vs[j], sh.expand_dims(ws[k - j], -2)))
-        r = _mm(_mT(v0), m)
+            m = ew.sub(m, ew.mul(vs[j], sh.expand_dims(ew.convert(ws[k - j], dt), -2)))
+        r = _mm(_mH(v0), m)
         c = ew.mul(gaps, r)
         if k > 1:
-            s_sum = _mm(_mT(vs[1]), vs[k - 1])
+            s_sum = _mm(_mH(vs[1]), vs[k - 1])
             for j in range(2, k):
-                s_sum = ew.add(s_sum, _mm(_mT(vs[j]), vs[k - j]))
-            c = ew.add(c, _diag_embed(ew.mul(-0.5, _diag(s_sum))))
-        ws.append(_diag(r))
-        vs.append(_mm(v0, c))
+                s_sum = ew.add(s_sum, _mm(_mH(vs[j]), vs[k - j]))
+            c = ew.add(c, _diag_embed(ew.mul(-0.5, _re_c(_diag(s_sum)))))
+        ws.append(ew.real(_diag(r)) if cplx else _diag(r))
+        v_k = _mm(v0, c)
+        if mask is not None:
+            v_k = ew.add(v_k, ew.mul(v0, _row(_phase_gauge(v0, v_k, mask))))
+        vs.append(v_k)
     return [w0, v0], [ws[1:], vs[1:]]
 
 
