@@ -1571,12 +1571,15 @@ eig_p = Primitive(
     taylor=TAYLOR_VIA_JVP,
     batch=vectorized_batch,
     sparsity=spd.per_matrix,
+    # complex samples only: the sweeps' finite differences compare real
+    # outputs (eig's are complex); tests/primitives/test_complex_linalg.py
+    # checks real and complex inputs against finite differences and JAX
     samples=lambda rng: [
-        ((_nonsymmetric(rng, 3),), {}),
-        ((_nonsymmetric(rng, 2),), {}),
-        ((np.stack([_nonsymmetric(rng, 3) for _ in range(2)]),), {}),
         ((_nonsymmetric(rng, 3) + 0.5j * _nonsymmetric(rng, 3),), {}),
-        ((np.array([[1.5]]),), {}),
+        ((_nonsymmetric(rng, 3).astype(complex),), {}),
+        ((_nonsymmetric(rng, 2) + 0.3j * rng.normal(size=(2, 2)),), {}),
+        ((np.stack([_nonsymmetric(rng, 3) + 0.2j * np.eye(3) for _ in range(2)]),), {}),
+        ((np.array([[1.5 - 0.5j]]),), {}),
     ],
 )
 
