@@ -1,8 +1,9 @@
 """``funcdiff.numpy.linalg``: numpy's linear algebra, traceable and differentiable.
 
 Built from primitives like the rest of ``funcdiff.numpy``. The matrix
-functions (solve, inv, det, slogdet, cholesky, eigh, eigvalsh, qr, svd,
-svdvals, pinv, lstsq) take stacks of matrices ``(..., m, n)`` like numpy and
+functions (solve, inv, det, slogdet, cholesky, eigh, eigvalsh, eig, eigvals,
+qr, svd, svdvals, pinv, lstsq) take stacks of matrices ``(..., m, n)``, real
+or complex (JAX's conventions for complex derivatives: docs/complex.md), like numpy and
 are one primitive each (``funcdiff.primitives.linalg``) or a composition of
 them; their derivatives are the standard matrix-calculus identities, in both
 modes and to any order. Singular cases (documented per function and in
@@ -38,13 +39,16 @@ from funcdiff.primitives import linalg as la
 from funcdiff.primitives import shape as sh
 
 __all__ = [
+    "EigResult",
     "EighResult",
     "QRResult",
     "SVDResult",
     "SlogdetResult",
     "cholesky",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "lstsq",
@@ -101,11 +105,6 @@ def _matrix_norm(x: Array, order: Any, row: int, col: int) -> Array:
     if order is None or order == "fro":
         return _sum_sq(x, tuple(sorted((row, col))))
     if (isinstance(order, str) and order == "nuc") or (_is_number(order) and order in (2, -2)):
-        if dtype_of(x).kind == "c":
-            raise NotImplementedError(
-                f"norm: ord={order!r} of a complex matrix needs complex singular values, "
-                "which are not supported; use ord=None/'fro', 1, -1, inf or -inf"
-            )
         # singular values of the (row, col) planes, moved last (as numpy does)
         nd = len(shape_of(x))
         rest = [i for i in range(nd) if i not in (row, col)]
@@ -152,9 +151,9 @@ def norm(
         or a tuple of one or two ints (negative allowed).
       keepdims: keep the normed axes as size 1.
 
-    Complex ``x`` gives a real norm (all orders but the matrix 2, -2 and
-    'nuc', which need complex singular values); its gradient follows JAX's
-    convention (docs/complex.md).
+    Complex ``x`` gives a real norm (every order; the matrix 2, -2 and 'nuc'
+    through the singular values of the complex matrix); its gradient follows
+    JAX's convention (docs/complex.md).
 
     Differentiation: at ``x = 0`` the 2-norm, the Frobenius norm and
     p-norms (p > 0) have no derivative (the tip of a cone). Their gradient
@@ -219,13 +218,22 @@ class LinAlgShapeError(ShapeError, np.linalg.LinAlgError):
 
 
 def _floats(name: str, *xs: Any) -> list[Array]:
-    """Arrays of one floating dtype: integers and bools become float64 (numpy's
-    rule); complex and float16 are refused, naming the function."""
+    """Arrays of one real floating dtype (``_inexact``, with complex operands
+    refused, naming the function): for callers whose rules are written for
+    real matrices only (funcdiff.scipy.linalg)."""
+    for x in xs:
+        if dtype_of(asarray_arg(x)).kind == "c":
+            raise NotImplementedError(f"{name}: complex matrices are not supported")
+    return _inexact(name, *xs)
+
+
+def _inexact(name: str, *xs: Any) -> list[Array]:
+    """Arrays of one inexact dtype: integers and bools become float64 (numpy's
+    rule), real and complex operands promote together (float32 with
+    complex64 stays complex64); float16 is refused, naming the function."""
     arrays = [asarray_arg(x) for x in xs]
     for x in arrays:
         dt = dtype_of(x)
-        if dt.kind == "c":
-            raise NotImplementedError(f"{name}: complex matrices are not supported")
         if dt == np.float16:
             raise DTypeError(
                 f"{name}: float16 is not supported in linalg (nor in numpy); use float32 or float64"
@@ -250,6 +258,11 @@ def _check_matrix(name: str, x: Array, square: bool, arg: str = "a") -> tuple[in
 def _mT(x: Array) -> Array:
     nd = len(shape_of(x))
     return sh.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def _mH(x: Array) -> Array:
+    """Conjugate transpose of the last two axes (``_mT`` for real arrays)."""
+    return ew.conj(_mT(x)) if dtype_of(x).kind == "c" else _mT(x)
 
 
 def _with_rhs(name: str, a: Array, b: Array, fn: Callable[[Array, Array], Array]) -> Array:
@@ -310,7 +323,7 @@ def solve(a: ArrayLike, b: ArrayLike) -> Array:
     >>> fd.grad(lambda b: fnp.linalg.solve(a, b).sum())(np.array([9.0, 8.0]))
     array([0.2, 0.4])
     """
-    a, b = _floats("solve", a, b)
+    a, b = _inexact("solve", a, b)
     return _with_rhs("solve", a, b, la.solve)
 
 
@@ -325,7 +338,7 @@ def inv(a: ArrayLike) -> Array:
     array([[0.5 , 0.  ],
            [0.  , 0.25]])
     """
-    (a,) = _floats("inv", a)
+    (a,) = _inexact("inv", a)
     shape = _check_matrix("inv", a, square=True)
     eye = np.broadcast_to(np.eye(shape[-1], dtype=dtype_of(a)), shape)
     try:
@@ -360,7 +373,7 @@ def det(a: ArrayLike) -> Array:
     array([[ 4., -2.],
            [-2.,  1.]])
     """
-    (a,) = _floats("det", a)
+    (a,) = _inexact("det", a)
     _check_matrix("det", a, square=True)
     return la.det(a)
 
@@ -396,7 +409,7 @@ def slogdet(a: ArrayLike) -> SlogdetResult:
     array([[-0.5 ,  0.  ],
            [ 0.  ,  0.25]])
     """
-    (a,) = _floats("slogdet", a)
+    (a,) = _inexact("slogdet", a)
     _check_matrix("slogdet", a, square=True)
     sign, logabsdet = la.slogdet(a)
     return SlogdetResult(sign, logabsdet)
@@ -412,9 +425,11 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     ``numpy.linalg.cholesky``: lower ``L`` with ``a = L @ la.T``, or upper
     ``U = la.T`` with ``upper=True``.
 
-    Like numpy, only one triangle of ``a`` is read (the lower one, or the
-    upper one with ``upper=True``), so the gradient with respect to the other
-    triangle is zero: for a function of a symmetric matrix, the gradient
+    Complex ``a`` must be Hermitian positive definite (``a = L @ L^H``, the
+    diagonal of ``L`` real and positive; the imaginary parts of ``a``'s
+    diagonal are not read). Like numpy, only one triangle of ``a`` is read
+    (the lower one, or the upper one with ``upper=True``), so the gradient
+    with respect to the other triangle is zero: for a function of a symmetric matrix, the gradient
     with respect to the symmetric matrix is ``(g + g.T) / 2`` of it. Not
     positive definite: LinAlgError.
 
@@ -427,10 +442,10 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     array([[ 0.0625,  0.    ],
            [-0.25  ,  0.25  ]])
     """
-    (a,) = _floats("cholesky", a)
+    (a,) = _inexact("cholesky", a)
     _check_matrix("cholesky", a, square=True)
     if upper:
-        return _mT(la.cholesky(_mT(a)))
+        return _mH(la.cholesky(_mH(a)))
     return la.cholesky(a)
 
 
@@ -453,10 +468,13 @@ def _uplo(name: str, UPLO: str) -> bool:
 
 
 def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices, as
-    ``numpy.linalg.eigh``.
+    """Eigenvalues (ascending) and eigenvectors of symmetric (complex:
+    Hermitian) matrices, as ``numpy.linalg.eigh``.
 
-    Only the ``UPLO`` triangle of ``a`` is read, as in numpy. With
+    Only the ``UPLO`` triangle of ``a`` is read, as in numpy (and the real
+    part of a complex diagonal). Complex eigenvectors have a fixed phase:
+    the entry of largest modulus of each is real and positive (numpy's may
+    differ by a phase); the eigenvalues are real. With
     ``P = V^T da_sym V`` and ``F_ij = 1 / (w_j - w_i)``:
     ``dw = diag(P)``, ``dV = V (F * P)``.
 
@@ -476,7 +494,7 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
            [1. , 0.5]])
     """
     lower = _uplo("eigh", UPLO)
-    (a,) = _floats("eigh", a)
+    (a,) = _inexact("eigh", a)
     _check_matrix("eigh", a, square=True)
     w, v = la.eigh(a, lower=lower)
     return EighResult(w, v)
@@ -491,6 +509,73 @@ def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
     array([1., 3.])
     """
     return eigh(a, UPLO).eigenvalues
+
+
+class EigResult(NamedTuple):
+    """``(eigenvalues, eigenvectors)``, as numpy's (complex arrays here).
+
+    >>> import funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.eig(np.diag([2.0, 1.0])).eigenvalues
+    array([2.+0.j, 1.+0.j])
+    """
+
+    eigenvalues: Array
+    eigenvectors: Array
+
+
+def eig(a: ArrayLike) -> EigResult:
+    """Eigenvalues and right eigenvectors of general square matrices, as
+    ``numpy.linalg.eig``: ``a @ v[..., :, j] = w[..., j] * v[..., :, j]``.
+
+    The results are complex also for real ``a`` (JAX's convention; numpy
+    returns real arrays when every eigenvalue is real), in numpy's order.
+    Each eigenvector has unit norm and its entry of largest modulus is real
+    and positive (LAPACK's normalization for complex matrices, applied to
+    real ones too), so eigenvectors are smooth functions of ``a`` where the
+    eigenvalues are distinct.
+
+    Derivatives (``P = V^-1 da V``, ``F_ij = 1 / (w_j - w_i)``): ``dw =
+    diag(P)`` and ``dV = V (F * P) + V diag(c)``, with ``c`` keeping the
+    normalization above. ``w`` is a holomorphic function of a complex
+    ``a`` (``grad(..., holomorphic=True)`` works); ``V`` is not (its
+    normalization involves conjugates). Singular cases: repeated
+    eigenvalues (``F`` infinite: inf/NaN derivatives of ``V`` and second
+    derivatives of ``w``) and defective matrices. Gradients of real losses
+    follow JAX's convention (docs/complex.md).
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> a = np.array([[0.0, -2.0], [2.0, 0.0]])  # eigenvalues +-2i
+    >>> w, v = fnp.linalg.eig(a)
+    >>> w
+    array([0.+2.j, 0.-2.j])
+    >>> np.allclose(a @ v, v * w)
+    True
+    >>> fd.grad(lambda a: fnp.sum(fnp.abs(fnp.linalg.eigvals(a))))(a).round(12) + 0.0
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    """
+    (a,) = _inexact("eig", a)
+    _check_matrix("eig", a, square=True)
+    w, v = la.eig(a)
+    return EigResult(w, v)
+
+
+def eigvals(a: ArrayLike) -> Array:
+    """Eigenvalues of general square matrices, as ``numpy.linalg.eigvals``
+    (complex, also for real ``a``: JAX's convention; ``dw_i = (V^-1 da
+    V)_ii``). Holomorphic in a complex ``a`` while the eigenvalues are
+    distinct.
+
+    >>> import funcdiff as fd, funcdiff.numpy as fnp, numpy as np
+    >>> fnp.linalg.eigvals(np.array([[2.0, 1.0], [0.0, 3.0]]))
+    array([2.+0.j, 3.+0.j])
+    >>> a = np.array([[2.0, 1.0], [0.0, 3.0j]])
+    >>> g = fd.grad(lambda a: fnp.linalg.eigvals(a)[1], holomorphic=True)(a)
+    >>> print(np.round(g, 4))
+    [[ 0.    +0.j      0.    +0.j    ]
+     [-0.1538-0.2308j  1.    +0.j    ]]
+    """
+    return eig(a).eigenvalues
 
 
 class QRResult(NamedTuple):
@@ -534,7 +619,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> QRResult | Array:
     """
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"qr: unrecognized mode {mode!r} (use 'reduced', 'complete' or 'r')")
-    (a,) = _floats("qr", a)
+    (a,) = _inexact("qr", a)
     shape = _check_matrix("qr", a, square=False)
     if mode == "raw":
         raise NotImplementedError("qr: mode='raw' (Householder reflectors) is not supported")
@@ -608,7 +693,7 @@ def svd(
            [ 0., -1.],
            [ 0.,  0.]])
     """
-    (a,) = _floats("svd", a)
+    (a,) = _inexact("svd", a)
     shape = _check_matrix("svd", a, square=False)
     if not compute_uv:
         return la.svd(a, full_matrices=False, compute_uv=False)[0]
@@ -658,7 +743,7 @@ def pinv(
     array([[-0.25,  0.  ],
            [ 0.  ,  0.  ]])
     """
-    (a,) = _floats("pinv", a)
+    (a,) = _inexact("pinv", a)
     shape = _check_matrix("pinv", a, square=False)
     if rcond is None:
         if rtol is _NoValue:
@@ -703,7 +788,7 @@ def lstsq(
     >>> fd.grad(lambda b: fnp.linalg.lstsq(a, b)[0][1])(b).round(6)
     array([-0.5,  0. ,  0.5])
     """
-    a, b = _floats("lstsq", a, b)
+    a, b = _inexact("lstsq", a, b)
     sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
     if len(sa) != 2 or len(sb) not in (1, 2) or sb[0] != sa[0]:
         raise LinAlgShapeError(
@@ -713,6 +798,7 @@ def lstsq(
     m, n = sa
     dt = dtype_of(a)
     eps = float(np.finfo(dt).eps)
+    real_t = ew.real_dtype(dt).type
     if rcond is None:
         rcond = eps * max(m, n)
     elif rcond < 0:
@@ -721,11 +807,11 @@ def lstsq(
     x = matmul(la.pinv(a, float(rcond)), b2)
     s = _singular_values(a)
     if min(m, n) > 0:
-        cutoff = ew.mul(ix.slice_axis(s, 0, 1, 0), dt.type(rcond))
+        cutoff = ew.mul(ix.slice_axis(s, 0, 1, 0), real_t(rcond))
         rank = sh.reduce_sum(ew.convert(ew.gt(s, cutoff), np.int32), (0,))
     else:
         rank = np.int32(0)
-    resid: Array = np.zeros((0,), dt)
+    resid: Array = np.zeros((0,), ew.real_dtype(dt))
     if m > n:
         try:
             full = int(rank) == n
@@ -733,7 +819,11 @@ def lstsq(
             full = True  # abstract under jit/vmap: assume full rank
         if full:
             r = ew.sub(b2, matmul(a, x))
-            resid = sh.reduce_sum(ew.mul(r, r), (0,))
+            if dt.kind == "c":
+                r2 = ew.add(ew.mul(ew.real(r), ew.real(r)), ew.mul(ew.imag(r), ew.imag(r)))
+            else:
+                r2 = ew.mul(r, r)
+            resid = sh.reduce_sum(r2, (0,))
     if len(sb) == 1:
         x = sh.reshape(x, (n,))
     return x, resid, rank, s
@@ -846,7 +936,7 @@ def cond(x: ArrayLike, p: Any = None) -> Array:
     >>> float(fnp.linalg.cond(np.array([[2.0, 0.0], [0.0, 0.5]])))
     4.0
     """
-    (a,) = _floats("cond", x)
+    (a,) = _inexact("cond", x)
     _check_matrix("cond", a, square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = _singular_values(a)
@@ -869,7 +959,7 @@ def matrix_rank(
     >>> int(fnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]])))
     1
     """
-    (a,) = _floats("matrix_rank", A)
+    (a,) = _inexact("matrix_rank", A)
     a = ew.stop_gradient(a)
     if len(shape_of(a)) < 2:
         nz = ew.convert(ew.ne(a, 0.0), np.int64)

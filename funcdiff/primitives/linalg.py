@@ -7,7 +7,10 @@ orders the output as (batch axes, free axes of x, free axes of y).
 
 Below it, the matrix functions (see "matrix functions" for the conventions):
 ``solve``, ``triangular_solve``, ``cholesky``, ``det``, ``slogdet``, ``cofactor``,
-``eigh``, ``qr``, ``svd`` and ``pinv``.
+``eigh``, ``eig``, ``qr``, ``svd`` and ``pinv``. All take real (float32,
+float64) and complex (complex64, complex128) matrices; complex ones follow
+JAX's convention (docs/complex.md): the vjp is the transpose of the jvp for
+the pairing ``Re(sum(g * t))``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from funcdiff.core.trace import bind
 from funcdiff.errors import DTypeError, ShapeError
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import indexing as ix
+from funcdiff.primitives import reductions as red
 from funcdiff.primitives import shape as sh
 from funcdiff.primitives import sparsity as spd
 from funcdiff.primitives.batching import RuleTemplate, shift, to_front, vectorized_batch
@@ -257,8 +261,19 @@ def dot_general(x: Array, y: Array, dimension_numbers: DimNums) -> Array:
 #   broadcast first), so a batch rule is "move the batch axis to the front";
 #   solves with an unbatched coefficient matrix instead fold the batch into
 #   the right-hand side's columns (one factorization for the whole batch).
-# - Float32/float64 only; the funcdiff.numpy wrappers convert integers.
-# - Symmetric inputs (cholesky, eigh) are read from ONE triangle, as LAPACK
+# - float32/float64 and complex64/complex128; the funcdiff.numpy wrappers
+#   convert integers. Complex matrices follow JAX's convention
+#   (docs/complex.md): tangents are complex, a cotangent g pairs with a
+#   tangent t by Re(sum(g * t)) (no conjugation) and every vjp is the exact
+#   transpose of its jvp for that pairing. The holomorphic primitives (solve,
+#   triangular_solve, det, cofactor, dot_general) keep their real rules; the
+#   others conjugate where the real rule transposes (^T -> ^H) and say so in
+#   their paragraph. Outputs that are real for complex input (eigenvalues of
+#   eigh, singular values, log|det|) are real arrays. Eigenvectors and
+#   singular vectors have a fixed phase (``_unit_phases``), which the jvp
+#   rules differentiate (``_phase_gauge``).
+# - Symmetric inputs (cholesky, eigh; complex: Hermitian, the real part of
+#   the diagonal read) are read from ONE triangle, as LAPACK
 #   and numpy do: the primitive is a function of that triangle only, so its
 #   derivative with respect to the other triangle is zero. The rules map a
 #   tangent dA to the symmetric matrix it stands for,
@@ -303,13 +318,52 @@ def _triangle(x: Array, lower: bool, strict: bool = False) -> Array:
     return ew.select(_tri_mask(m, n, lower, strict), x, 0.0)
 
 
+def _is_c(x: Array) -> bool:
+    return aval_of(x).dtype.kind == "c"
+
+
+def _cj(x: Array) -> Array:
+    """Complex conjugate (the identity on real values)."""
+    return ew.conj(x) if _is_c(x) else x
+
+
+def _mH(x: Array) -> Array:
+    """Conjugate transpose of the last two axes (``_mT`` for real values)."""
+    return _cj(_mT(x))
+
+
+def _re_c(x: Array) -> Array:
+    """The real part, kept in x's (complex) dtype; the identity on real values.
+    Its transpose for the pairing ``Re(sum(g * t))`` is itself."""
+    return ew.convert(ew.real(x), aval_of(x).dtype) if _is_c(x) else x
+
+
+def _i_im(x: Array) -> Array:
+    """``i Im(x)`` (complex x); also its own transpose."""
+    return ew.sub(x, _re_c(x))
+
+
+def _diag_part(x: Array) -> Array:
+    """The diagonal of the last two axes, the rest zeroed."""
+    m, n = aval_of(x).shape[-2:]
+    return ew.select(np.eye(m, n, dtype=bool), x, 0.0)
+
+
 def _sym(t: Array, lower: bool) -> Array:
-    """The symmetric matrix that the ``lower`` (upper) triangle of ``t`` stands for."""
+    """The symmetric (complex: Hermitian) matrix that the ``lower`` (upper)
+    triangle of ``t`` stands for; a complex diagonal counts by its real part
+    (LAPACK reads only that)."""
+    if _is_c(t):
+        strict = _triangle(t, lower, strict=True)
+        return ew.add(ew.add(strict, _re_c(_diag_part(t))), _mH(strict))
     return ew.add(_triangle(t, lower), _mT(_triangle(t, lower, strict=True)))
 
 
 def _fold(g: Array, lower: bool) -> Array:
     """Transpose of ``_sym``: a cotangent of the symmetric matrix, onto the triangle."""
+    if _is_c(g):
+        strict = ew.add(_triangle(g, lower, strict=True), _triangle(_mH(g), lower, strict=True))
+        return ew.add(strict, _re_c(_diag_part(g)))
     return ew.add(_triangle(g, lower), _triangle(_mT(g), lower, strict=True))
 
 
@@ -382,11 +436,55 @@ def _lapack(name: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _check_float(name: str, *avals: ShapedArray) -> None:
     for a in avals:
-        if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+        if a.dtype.kind not in "fc" or a.dtype.itemsize < 4:
             raise DTypeError(
-                f"{name}: needs float32 or float64 matrices, got {a.str_short()} "
-                "(the funcdiff.numpy.linalg functions convert integers to float64)"
+                f"{name}: needs float32 or float64 matrices (or complex64, complex128), got "
+                f"{a.str_short()} (the funcdiff.numpy.linalg functions convert integers "
+                "to float64)"
             )
+
+
+def _unit_phases(xp: Any, v: Any) -> Any:
+    """Phases ``p`` (..., k) such that ``v * p[..., None, :]`` has the entry of
+    largest modulus of each column real and positive (the first such entry;
+    1 for a zero column). ``xp`` is numpy or jax.numpy: the impl and the
+    lowering fix the same gauge."""
+    k = xp.argmax(xp.abs(v), axis=-2)
+    top = xp.take_along_axis(v, k[..., None, :], axis=-2)[..., 0, :]
+    mod = xp.abs(top)
+    safe = xp.where(mod > 0, mod, xp.ones_like(mod))
+    return xp.where(mod > 0, xp.conj(top) / safe, xp.ones_like(top))
+
+
+def _largest_mask(v: Array) -> Array:
+    """One-hot (..., n, k) in v's dtype: the entry of largest modulus of each
+    column (the first, as ``_unit_phases``). A constant of the rules."""
+    nd = _nd(v)
+    n = aval_of(v).shape[-2]
+    idx = red.argmax(bind(ew.abs_p, ew.stop_gradient(v)), nd - 2)
+    hit = ew.eq(sh.expand_dims(idx, nd - 2), np.arange(n, dtype=np.int64)[:, None])
+    return ew.convert(hit, aval_of(v).dtype)
+
+
+def _phase_gauge(v: Array, dv: Array, mask: Array) -> Array:
+    """The imaginary multiples ``i theta`` (..., k) of the columns of ``v`` to
+    add to the tangent ``dv`` so that the entry of largest modulus of each
+    column keeps its phase: ``Im(conj(v_k) (dv_k + i theta v_k)) = 0``."""
+    nd = _nd(v)
+    vk = sh.reduce_sum(ew.mul(mask, v), (nd - 2,))
+    dvk = sh.reduce_sum(ew.mul(mask, dv), (nd - 2,))
+    mod2 = _re_c(ew.mul(ew.conj(vk), vk))
+    return ew.neg(ew.div(_i_im(ew.mul(ew.conj(vk), dvk)), mod2))
+
+
+def _phase_gauge_t(v: Array, g_theta: Array, mask: Array) -> Array:
+    """Transpose of ``dv -> _phase_gauge(v, dv, mask)``: a cotangent of the
+    ``i theta`` (..., k), onto ``dv``."""
+    nd = _nd(v)
+    vk = sh.reduce_sum(ew.mul(mask, v), (nd - 2,))
+    mod2 = _re_c(ew.mul(ew.conj(vk), vk))
+    h = ew.neg(ew.div(ew.mul(_i_im(g_theta), ew.conj(vk)), mod2))
+    return ew.mul(mask, _row(h))
 
 
 def _check_matrix(name: str, a: ShapedArray, square: bool) -> None:
@@ -673,6 +771,9 @@ triangular_solve_p = Primitive(
 # With Phi(X) = tril(X, -1) + diag(X) / 2 (self-adjoint):
 #   jvp:  dL = L Phi(L^-1 sym(da) L^-T)
 #   vjp:  G = L^-T Phi(L^T ct) L^-1,  ct_a = fold(G)
+# Complex: A Hermitian (L L^H = A, real positive diagonal), L^-T -> L^-H in
+# the jvp and L^-1 -> conj(L)^-1 in the vjp (its transpose for the pairing
+# Re(sum(g * t))); sym/fold as for eigh. Taylor: via the jvp.
 # ---------------------------------------------------------------------------
 
 
@@ -710,26 +811,27 @@ def _rsolve(l: Array, b: Array, transpose_a: bool) -> Array:
 
 def _cholesky_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> Any:
     l = out
-    x = _rsolve(l, _lsolve(l, _sym(tangents[0], lower=True), False), True)
+    x = _rsolve(_cj(l), _lsolve(l, _sym(tangents[0], lower=True), False), True)
     return _mm(l, _phi(x))
 
 
 def _cholesky_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
     l = out
-    g = _rsolve(l, _lsolve(l, _phi(_mm(_mT(l), ct)), True), False)
+    g = _rsolve(_cj(l), _lsolve(l, _phi(_mm(_mT(l), ct)), True), False)
     return [_fold(g, lower=True)]
 
 
 def _cholesky_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     """``L L^T = A`` order by order: ``L_0 L_k^T + L_k L_0^T = A_k - sum_{j=1..k-1}
-    L_j L_(k-j)^T``, which the jvp rule solves (with that right side as the tangent)."""
+    L_j L_(k-j)^T``, which the jvp rule solves (with that right side as the tangent).
+    Complex: ``^H`` for ``^T`` (the sum is Hermitian, so ``sym`` keeps it)."""
     (a,), (sa,) = primals, series
     l0 = bind(cholesky_p, a)
     ls = [l0]
     for k in range(1, len(sa) + 1):
         rhs = sa[k - 1]
         for j in range(1, k):
-            rhs = ew.sub(rhs, _mm(ls[j], _mT(ls[k - j])))
+            rhs = ew.sub(rhs, _mm(ls[j], _mH(ls[k - j])))
         ls.append(_cholesky_jvp([a], [rhs], l0))
     return [l0], [ls[1:]]
 
@@ -927,11 +1029,15 @@ def _cofactor_by_svd(a: np.ndarray, dirs: Sequence[np.ndarray], normalized: bool
     u, s, vh = _lapack(
         "cofactor", "the SVD did not converge", np.linalg.svd, a, full_matrices=False
     )
-    fs = [np.swapaxes(u, -1, -2) @ e @ np.swapaxes(vh, -1, -2) for e in dirs]
+    # complex: det(a + x) = sigma det(diag(s) + U^H x V), sigma = det(U) det(Vh),
+    # and <G, x> = <H, U^H x V> gives G = conj(U) H conj(Vh) (no conjugation in <,>)
+    uc, vhc = np.conj(u), np.conj(vh)
+    fs = [np.swapaxes(uc, -1, -2) @ e @ np.swapaxes(vhc, -1, -2) for e in dirs]
     h = _mixed_grad(_weights(s, k + 1, normalized), fs, n)
-    out: np.ndarray = u @ h @ vh
+    out: np.ndarray = uc @ h @ vhc
     if not normalized:
-        sigma = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vh))
+        d = np.linalg.det(u) * np.linalg.det(vh)
+        sigma = d / np.abs(d) if np.iscomplexobj(d) else np.sign(d)
         out = out * sigma[..., None, None]
     return out
 
@@ -1154,8 +1260,12 @@ det_p = Primitive(
 def _slogdet_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
     _check_float("slogdet", a)
     _check_matrix("slogdet", a, square=True)
-    out = ShapedArray(a.shape[:-2], a.dtype)
-    return [out, out]
+    return [ShapedArray(a.shape[:-2], a.dtype), ShapedArray(a.shape[:-2], ew.real_dtype(a.dtype))]
+
+
+# Complex a: sign = det / |det| is complex, logabsdet real; with
+# tau = d log det = <a^-T, da>: d logabsdet = Re tau, d sign = sign i Im tau,
+# and the vjp sends (ct_log + i Im(ct_sign sign)) a^-T.
 
 
 def _log_grad(a: Array, sign: Array) -> Array:
@@ -1163,24 +1273,36 @@ def _log_grad(a: Array, sign: Array) -> Array:
     (numpy's LU found them exactly singular: no derivative exists there). The
     NaN is a factor, so derivatives of every order stay NaN there."""
     nan_if_singular = ew.select(ew.eq(sign, 0.0), np.nan, 1.0)
-    return ew.mul(cofactor(a, normalized=True), _as_mat(nan_if_singular))
+    return ew.mul(
+        cofactor(a, normalized=True), _as_mat(ew.convert(nan_if_singular, aval_of(a).dtype))
+    )
 
 
 def _slogdet_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
-    return [Zero(aval_of(out[0])), _inner(_log_grad(primals[0], out[0]), tangents[0])]
+    tau = _inner(_log_grad(primals[0], out[0]), tangents[0])  # d log det
+    if not _is_c(tau):
+        return [Zero(aval_of(out[0])), tau]
+    return [ew.mul(out[0], _i_im(tau)), ew.real(tau)]
 
 
 def _slogdet_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
-    ct_log = _nz(ct[1])
-    if ct_log is None:
+    ct_sign, ct_log = _nz(ct[0]), _nz(ct[1])
+    dt = aval_of(primals[0]).dtype
+    h = None if ct_log is None else ew.convert(ct_log, dt)
+    if ct_sign is not None and dt.kind == "c":
+        h = _plus(h, _i_im(ew.mul(ct_sign, out[0])))
+    if h is None:
         return [zero_of(primals[0])]
-    return [ew.mul(_as_mat(ct_log), _log_grad(primals[0], out[0]))]
+    return [ew.mul(_as_mat(h), _log_grad(primals[0], out[0]))]
 
 
 def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     """``(log|det A|)' = tr(W)`` with ``A W = A'``: ``W_k = A_0^-1 ((k + 1) A_(k+1) -
     sum_{j=1..k} A_j W_(k-j))``, so ``l_k = tr(W_(k-1)) / k``; the sign is
-    locally constant."""
+    locally constant. Complex: the same recurrence gives the series ``c_k`` of
+    the complex ``log det``; ``l_k = Re c_k`` and ``sign(t) = sign_0 exp(u(t))``
+    with ``u_k = i Im c_k``, whose exponential has the series ``e_0 = 1``,
+    ``e_k = sum_{j=1..k} j u_j e_(k-j) / k``."""
     (a,), (sa,) = primals, series
     sign, logdet = bind(slogdet_p, a)
     n = aval_of(a).shape[-1]
@@ -1193,7 +1315,16 @@ def _slogdet_taylor(primals: Sequence[Any], series: Sequence[Any]) -> tuple[list
             rhs = ew.sub(rhs, _mm(sa[j - 1], ws[i - j]))
         ws.append(solve(a, rhs))
     coeffs = [ew.mul(1.0 / (i + 1), _inner(eye, w)) for i, w in enumerate(ws)]
-    return [sign, logdet], [Zero(aval_of(sign)), coeffs]
+    if not _is_c(a):
+        return [sign, logdet], [Zero(aval_of(sign)), coeffs]
+    us = [_i_im(c) for c in coeffs]
+    es: list[Any] = []
+    for i in range(1, k + 1):
+        e = us[i - 1]  # j = i: i u_i e_0 / i
+        for j in range(1, i):
+            e = ew.add(e, ew.mul(float(j) / i, ew.mul(us[j - 1], es[i - j - 1])))
+        es.append(e)
+    return [sign, logdet], [[ew.mul(sign, e) for e in es], [ew.real(c) for c in coeffs]]
 
 
 slogdet_p = Primitive(
@@ -1223,6 +1354,13 @@ slogdet_p = Primitive(
 # Singular case: repeated eigenvalues make F infinite: eigenvector derivatives
 # (and second derivatives of eigenvalues) are inf/NaN there, as in JAX; the
 # eigenvalue gradient alone stays finite.
+# Complex (Hermitian) a: w real, V unitary; ^T -> ^H, dw = Re diag(P), and
+# the phase of each eigenvector is fixed: the impl (and the lowering) scale
+# each column so that its entry of largest modulus is real and positive, and
+# the jvp adds i theta_j v_j to dV so that this entry's phase stays put
+# (``_phase_gauge``). So finite differences of V agree with the jvp, and
+# phase-invariant functions (|V|, V diag(f(w)) V^H...) have the derivatives
+# of every other convention (JAX's included). Taylor: via the jvp.
 # ---------------------------------------------------------------------------
 
 
@@ -1234,19 +1372,33 @@ def _eigh_impl(a: Array, *, lower: bool) -> list[Array]:
         a,
         UPLO="L" if lower else "U",
     )
+    if np.iscomplexobj(v):
+        v = v * _unit_phases(np, v)[..., None, :]
+    return [w, v]
+
+
+def _eigh_lower(ctx: Any, a: Any, *, lower: bool) -> list[Any]:
+    # one triangle read, as numpy; each real eigenvector's sign is XLA's choice
+    w, v = ctx.jnp.linalg.eigh(a, UPLO="L" if lower else "U", symmetrize_input=False)
+    if ctx.jnp.iscomplexobj(v):
+        v = v * _unit_phases(ctx.jnp, v)[..., None, :]
     return [w, v]
 
 
 def _eigh_abstract_eval(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
     _check_float("eigh", a)
     _check_matrix("eigh", a, square=True)
-    return [ShapedArray(a.shape[:-1], a.dtype), a]
+    return [ShapedArray(a.shape[:-1], ew.real_dtype(a.dtype)), a]
 
 
 def _eigh_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, lower: bool) -> Any:
     w, v = out
-    p = _mm(_mT(v), _mm(_sym(tangents[0], lower), v))
-    return [_diag(p), _mm(v, ew.mul(_inv_gaps(w), p))]
+    p = _mm(_mH(v), _mm(_sym(tangents[0], lower), v))
+    dv = _mm(v, ew.mul(ew.convert(_inv_gaps(w), aval_of(v).dtype), p))
+    if not _is_c(v):
+        return [_diag(p), dv]
+    theta = _phase_gauge(v, dv, _largest_mask(v))
+    return [ew.real(_diag(p)), ew.add(dv, ew.mul(v, _row(theta)))]
 
 
 def _eigh_vjp(
@@ -1254,11 +1406,16 @@ def _eigh_vjp(
 ) -> list[Any]:
     w, v = out
     ct_w, ct_v = _nz(ct[0]), _nz(ct[1])
-    inner = None if ct_w is None else _diag_embed(ct_w)
+    dt = aval_of(v).dtype
+    inner = None if ct_w is None else _diag_embed(ew.convert(ct_w, dt))
     if ct_v is not None:
-        inner = _plus(inner, ew.mul(_inv_gaps(w), _mm(_mT(v), ct_v)))
+        if _is_c(v):  # transpose of the phase gauge
+            g_theta = sh.reduce_sum(ew.mul(ct_v, v), (_nd(v) - 2,))
+            ct_v = ew.add(ct_v, _phase_gauge_t(v, g_theta, _largest_mask(v)))
+        f = ew.convert(_inv_gaps(w), dt)
+        inner = _plus(inner, ew.mul(f, _mm(_mT(v), ct_v)))
     assert inner is not None
-    return [_fold(_mm(v, _mm(inner, _mT(v))), lower)]
+    return [_fold(_mm(_cj(v), _mm(inner, _mT(v))), lower)]
 
 
 def _sym_distinct(rng: np.random.Generator, n: int, lower: bool) -> np.ndarray:
@@ -1277,10 +1434,16 @@ def _eigh_taylor(
     ``V_k = V_0 C_k``: with ``R = V_0^T (sum_{j=1..k} A_j V_(k-j) - sum_{j=1..k-1}
     V_j diag(w_(k-j)))``, ``w_k = diag(R)``, ``C_k = F o R`` off the diagonal
     (``F`` the inverse gaps, as the jvp: distinct eigenvalues) and
-    ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it."""
+    ``-diag(sum_{j=1..k-1} V_j^T V_(k-j)) / 2`` on it. Complex: ``^H`` for ``^T``,
+    ``w_k = Re diag(R)``, and ``i theta_j`` times ``V_0``'s columns added so
+    that each column's largest entry stays real (``_phase_gauge``: the
+    constraint is linear, so it holds order by order)."""
     (a,), (sa,) = primals, series
     w0, v0 = bind(eigh_p, a, lower=lower)
-    gaps = _inv_gaps(w0)
+    cplx = _is_c(v0)
+    dt = aval_of(v0).dtype
+    gaps = ew.convert(_inv_gaps(w0), dt)
+    mask = _largest_mask(v0) if cplx else None
     mats = [_sym(s, lower) for s in sa]
     ws, vs = [w0], [v0]
     for k in range(1, len(sa) + 1):
@@ -1288,16 +1451,19 @@ def _eigh_taylor(
         for j in range(2, k + 1):
             m = ew.add(m, _mm(mats[j - 1], vs[k - j]))
         for j in range(1, k):
-            m = ew.sub(m, ew.mul(vs[j], sh.expand_dims(ws[k - j], -2)))
-        r = _mm(_mT(v0), m)
+            m = ew.sub(m, ew.mul(vs[j], sh.expand_dims(ew.convert(ws[k - j], dt), -2)))
+        r = _mm(_mH(v0), m)
         c = ew.mul(gaps, r)
         if k > 1:
-            s_sum = _mm(_mT(vs[1]), vs[k - 1])
+            s_sum = _mm(_mH(vs[1]), vs[k - 1])
             for j in range(2, k):
-                s_sum = ew.add(s_sum, _mm(_mT(vs[j]), vs[k - j]))
-            c = ew.add(c, _diag_embed(ew.mul(-0.5, _diag(s_sum))))
-        ws.append(_diag(r))
-        vs.append(_mm(v0, c))
+                s_sum = ew.add(s_sum, _mm(_mH(vs[j]), vs[k - j]))
+            c = ew.add(c, _diag_embed(ew.mul(-0.5, _re_c(_diag(s_sum)))))
+        ws.append(ew.real(_diag(r)) if cplx else _diag(r))
+        v_k = _mm(v0, c)
+        if mask is not None:
+            v_k = ew.add(v_k, ew.mul(v0, _row(_phase_gauge(v0, v_k, mask))))
+        vs.append(v_k)
     return [w0, v0], [ws[1:], vs[1:]]
 
 
@@ -1306,10 +1472,7 @@ eigh_p = Primitive(
     multiple_results=True,
     impl=_eigh_impl,
     abstract_eval=_eigh_abstract_eval,
-    # one triangle read, as numpy; each eigenvector's sign is XLA's choice
-    lower_jax=lambda ctx, a, *, lower: list(
-        ctx.jnp.linalg.eigh(a, UPLO="L" if lower else "U", symmetrize_input=False)
-    ),
+    lower_jax=_eigh_lower,
     jvp=_eigh_jvp,
     vjp=_eigh_vjp,
     taylor=_eigh_taylor,
@@ -1324,6 +1487,103 @@ eigh_p = Primitive(
 )
 
 # ---------------------------------------------------------------------------
+# eig(a) = [w, V]: a V = V diag(w) for a general square a (LAPACK geev, in
+# numpy), w and V complex also for real a (JAX's convention; numpy returns
+# real arrays when every eigenvalue is real). Each eigenvector has unit norm
+# and its entry of largest modulus is real and positive (LAPACK's zgeev
+# normalization, which the impl and the lowering enforce for real a too).
+# With P = V^-1 da V and F_ij = 1/(w_j - w_i) (0 on the diagonal):
+#   jvp:  dw = diag(P),  dV0 = V (F * P),  dV = dV0 + V diag(c), where
+#         c_j = -Re(v_j^H dv0_j) + i theta_j keeps |v_j| = 1 and the phase of
+#         v_j's largest entry (``_phase_gauge``)
+#   vjp:  the transpose for the pairing Re(sum(g * t)):
+#         G0 = ct_V - conj(V) diag(Re(sum_k ct_V * V)) + (phase transpose),
+#         ct_a = V^-T (diag(ct_w) + F * (V^T G0)) V^T   (its real part for real a)
+# Singular cases: repeated eigenvalues (F infinite) and defective matrices
+# (V singular): derivatives inf/NaN or a LinAlgError from the solve with V.
+# Taylor: via the jvp.
+# ---------------------------------------------------------------------------
+
+
+def _eig_impl(a: Array) -> list[Array]:
+    w, v = _lapack("eig", "the eigenvalue iteration did not converge", np.linalg.eig, a)
+    dt = ew.complex_dtype(np.asarray(a).dtype)
+    w, v = np.asarray(w, dt), np.asarray(v, dt)
+    return [w, v * _unit_phases(np, v)[..., None, :]]
+
+
+def _eig_lower(ctx: Any, a: Any) -> list[Any]:
+    w, v = ctx.jnp.linalg.eig(a)
+    return [w, v * _unit_phases(ctx.jnp, v)[..., None, :]]
+
+
+def _eig_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
+    _check_float("eig", a)
+    _check_matrix("eig", a, square=True)
+    dt = ew.complex_dtype(a.dtype)
+    return [ShapedArray(a.shape[:-1], dt), ShapedArray(a.shape, dt)]
+
+
+def _eig_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[Any]:
+    w, v = out
+    da = ew.convert(tangents[0], aval_of(v).dtype)
+    p = solve(v, _mm(da, v))
+    dv = _mm(v, ew.mul(_inv_gaps(w), p))
+    nd = _nd(v)
+    norm = ew.neg(_re_c(sh.reduce_sum(ew.mul(ew.conj(v), dv), (nd - 2,))))
+    c = ew.add(norm, _phase_gauge(v, dv, _largest_mask(v)))
+    return [_diag(p), ew.add(dv, ew.mul(v, _row(c)))]
+
+
+def _eig_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) -> list[Any]:
+    w, v = out
+    ct_w, ct_v = _nz(ct[0]), _nz(ct[1])
+    inner = None if ct_w is None else _diag_embed(ct_w)
+    if ct_v is not None:
+        nd = _nd(v)
+        beta = sh.reduce_sum(ew.mul(ct_v, v), (nd - 2,))
+        g0 = ew.sub(ct_v, ew.mul(ew.conj(v), _row(_re_c(beta))))
+        g0 = ew.add(g0, _phase_gauge_t(v, beta, _largest_mask(v)))
+        inner = _plus(inner, ew.mul(_inv_gaps(w), _mm(_mT(v), g0)))
+    assert inner is not None
+    ct_a = solve(_mT(v), _mm(inner, _mT(v)))
+    return [ct_a if _is_c(primals[0]) else ew.real(ct_a)]
+
+
+def _nonsymmetric(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A real matrix with well-separated eigenvalues (a complex pair when n > 2)."""
+    x = rng.normal(size=(n, n)) + np.eye(n)
+    d = np.diag(np.linspace(-1.5, 2.0, n))
+    if n >= 3:
+        d[:2, :2] = [[0.5, 1.0], [-1.0, 0.5]]  # eigenvalues 0.5 +- 1i
+    out: np.ndarray = x @ d @ np.linalg.inv(x)
+    return out
+
+
+eig_p = Primitive(
+    "eig",
+    multiple_results=True,
+    impl=_eig_impl,
+    abstract_eval=_eig_abstract_eval,
+    lower_jax=_eig_lower,
+    jvp=_eig_jvp,
+    vjp=_eig_vjp,
+    taylor=TAYLOR_VIA_JVP,
+    batch=vectorized_batch,
+    sparsity=spd.per_matrix,
+    # complex samples only: the sweeps' finite differences compare real
+    # outputs (eig's are complex); tests/primitives/test_complex_linalg.py
+    # checks real and complex inputs against finite differences and JAX
+    samples=lambda rng: [
+        ((_nonsymmetric(rng, 3) + 0.5j * _nonsymmetric(rng, 3),), {}),
+        ((_nonsymmetric(rng, 3).astype(complex),), {}),
+        ((_nonsymmetric(rng, 2) + 0.3j * rng.normal(size=(2, 2)),), {}),
+        ((np.stack([_nonsymmetric(rng, 3) + 0.2j * np.eye(3) for _ in range(2)]),), {}),
+        ((np.array([[1.5 - 0.5j]]),), {}),
+    ],
+)
+
+# ---------------------------------------------------------------------------
 # qr(a) = [Q, R], reduced: a (..., m, n) -> Q (..., m, k), R (..., k, n),
 # k = min(m, n) (Householder, in numpy; R's diagonal may be negative).
 # m >= n, with C = Q^T da R^-1 and B = triu(C) + tril(C, -1)^T
@@ -1334,6 +1594,11 @@ eigh_p = Primitive(
 # m < n: a = [X | Y] with X square: (Q, R1) = qr(X) by the rule above and
 # R2 = Q^T Y, so dR2 = Q^T (dY - dQ R2); the vjp sends ct_Y = Q ct_R2 and
 # adds Y ct_R2^T to ct_Q. Singular case: rank-deficient a (R not invertible).
+# Complex a: LAPACK's R has a real diagonal (of either sign), so Q^H dQ is
+# anti-Hermitian with an imaginary diagonal and dR R^-1 upper triangular with
+# a real one: C = Q^H da R^-1, B = triu(C, 1) + Re diag(C) + tril(C, -1)^H;
+# the vjp is the transpose (conj(Q) where Q^T stood in the jvp), and the
+# wide case adds -conj(Q) ct_R2 R2^T to ct_Q.
 # ---------------------------------------------------------------------------
 
 
@@ -1355,8 +1620,11 @@ def _upper_solve(r: Array, b: Array, transpose_a: bool) -> Array:
 
 def _qr_tall_jvp(q: Array, r: Array, da: Array) -> tuple[Array, Array]:
     dar = _upper_solve(r, da, False)
-    c = _mm(_mT(q), dar)
-    b = ew.add(_triangle(c, lower=False), _mT(_triangle(c, lower=True, strict=True)))
+    c = _mm(_mH(q), dar)
+    b = ew.add(
+        _triangle(c, lower=False, strict=True),
+        ew.add(_re_c(_diag_part(c)), _mH(_triangle(c, lower=True, strict=True))),
+    )
     return ew.sub(dar, _mm(q, b)), _mm(b, r)
 
 
@@ -1366,8 +1634,11 @@ def _qr_tall_vjp(q: Array, r: Array, ct_q: Array | None, ct_r: Array | None) -> 
         qtc = _mm(_mT(q), ct_q)
         g = ew.neg(qtc) if g is None else ew.sub(g, qtc)
     assert g is not None
-    h = ew.add(_triangle(g, lower=False), _mT(_triangle(g, lower=False, strict=True)))
-    y = _mm(q, h)
+    h = ew.add(
+        _triangle(g, lower=False, strict=True),
+        ew.add(_re_c(_diag_part(g)), _mH(_triangle(g, lower=False, strict=True))),
+    )
+    y = _mm(_cj(q), h)
     if ct_q is not None:
         y = ew.add(ct_q, y)
     return _upper_solve(r, y, True)
@@ -1381,7 +1652,7 @@ def _qr_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any) -> list[A
         return list(_qr_tall_jvp(q, r, da))
     r1, r2 = ix.slice_axis(r, 0, m, -1), ix.slice_axis(r, m, n, -1)
     dq, dr1 = _qr_tall_jvp(q, r1, ix.slice_axis(da, 0, m, -1))
-    dr2 = _mm(_mT(q), ew.sub(ix.slice_axis(da, m, n, -1), _mm(dq, r2)))
+    dr2 = _mm(_mH(q), ew.sub(ix.slice_axis(da, m, n, -1), _mm(dq, r2)))
     return [dq, ix.concatenate([dr1, dr2], _nd(r) - 1)]
 
 
@@ -1405,10 +1676,13 @@ def _qr_vjp(ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool]) ->
             )
         ]
     ct_r1, ct_r2 = ix.slice_axis(ct_r, 0, m, -1), ix.slice_axis(ct_r, m, n, -1)
-    y = ix.slice_axis(a, m, n, -1)
-    ct_q = _plus(ct_q, _mm(y, _mT(ct_r2)))
+    if _is_c(a):  # the transpose of dQ -> -Q^H dQ R2
+        r2 = ix.slice_axis(r, m, n, -1)
+        ct_q = _plus(ct_q, ew.neg(_mm(_cj(q), _mm(ct_r2, _mT(r2)))))
+    else:  # (the same on the tangents Q Omega, Omega antisymmetric, that dQ is)
+        ct_q = _plus(ct_q, _mm(ix.slice_axis(a, m, n, -1), _mT(ct_r2)))
     ct_x = _qr_tall_vjp(q, r1, ct_q, ct_r1)
-    return [ix.concatenate([ct_x, _mm(q, ct_r2)], _nd(a) - 1)]
+    return [ix.concatenate([ct_x, _mm(_cj(q), ct_r2)], _nd(a) - 1)]
 
 
 qr_p = Primitive(
@@ -1450,6 +1724,13 @@ qr_p = Primitive(
 # (dVh_p = -Vh_p dVh_k^T Vh_k), which keeps U orthogonal and is exact for
 # every function that does not depend on which basis was chosen (e.g. the
 # projector U_p U_p^T), but not for numpy's particular choice.
+# Complex a (s real): ^T -> ^H in the jvp (V = Vh^H, dP = U^H da V, ds =
+# Re diag(dP)); U^H dU gets the diagonal i Im(dP_ii) / s_i, and the joint
+# phase of (u_i, v_i) is fixed as eigh's: the impl and the lowering scale
+# u_i and v_i by the phase that makes v_i's entry of largest modulus real
+# and positive, and the jvp adds i theta_i (u_i, v_i) to keep it so. The vjp
+# is the transpose of all that for the pairing Re(sum(g * t)) (conj(U),
+# conj(Vh) where U^T, V stood).
 # ---------------------------------------------------------------------------
 
 
@@ -1471,7 +1752,37 @@ def _svd_impl(a: Array, *, full_matrices: bool, compute_uv: bool) -> list[Array]
                 for o, r in zip(outs, one, strict=True):
                     o[idx] = r
         return outs
-    return list(res) if compute_uv else [res]
+    if not compute_uv:
+        return [res]
+    u, s, vh = res
+    if np.iscomplexobj(u):
+        u, vh = _svd_phases(np, u, vh)
+    return [u, s, vh]
+
+
+def _svd_phases(xp: Any, u: Any, vh: Any) -> tuple[Any, Any]:
+    """The gauge of complex singular vectors: v_i's largest entry real positive."""
+    k = min(u.shape[-2], vh.shape[-1])
+    p = _unit_phases(xp, xp.conj(xp.swapaxes(vh[..., :k, :], -1, -2)))
+    if u.shape[-1] > k:
+        p_u = xp.concatenate([p, xp.ones_like(u[..., 0, k:])], axis=-1)
+    else:
+        p_u = p
+    if vh.shape[-2] > k:
+        p_v = xp.concatenate([p, xp.ones_like(vh[..., k:, 0])], axis=-1)
+    else:
+        p_v = p
+    return u * p_u[..., None, :], vh * xp.conj(p_v)[..., :, None]
+
+
+def _svd_lower(ctx: Any, a: Any, *, full_matrices: bool, compute_uv: bool) -> list[Any]:
+    jnp = ctx.jnp
+    if not compute_uv:
+        return [jnp.linalg.svd(a, compute_uv=False)]
+    u, s, vh = jnp.linalg.svd(a, full_matrices=full_matrices)
+    if jnp.iscomplexobj(u):
+        u, vh = _svd_phases(jnp, u, vh)
+    return [u, s, vh]
 
 
 def _svd_abstract_eval(
@@ -1482,7 +1793,7 @@ def _svd_abstract_eval(
     lead = a.shape[:-2]
     m, n = a.shape[-2:]
     k = min(m, n)
-    s = ShapedArray((*lead, k), a.dtype)
+    s = ShapedArray((*lead, k), ew.real_dtype(a.dtype))
     if not compute_uv:
         return [s]
     ku, kv = (m, n) if full_matrices else (k, k)
@@ -1501,33 +1812,45 @@ def _svd_jvp(
     da = tangents[0]
     if not compute_uv:
         u, _, vh = svd(a, full_matrices=False, compute_uv=True)
-        return [sh.reduce_sum(ew.mul(u, _mm(da, _mT(vh))), (_nd(u) - 2,))]
+        ds = sh.reduce_sum(ew.mul(_cj(u), _mm(da, _mH(vh))), (_nd(u) - 2,))
+        return [ew.real(ds) if _is_c(ds) else ds]
     u, s, vh = out
+    cplx = _is_c(u)
+    dt = aval_of(u).dtype
     m, n = aval_of(a).shape[-2:]
     k = min(m, n)
     u_k = ix.slice_axis(u, 0, k, -1)
     vh_k = ix.slice_axis(vh, 0, k, -2)
-    v = _mT(vh_k)
+    v = _mH(vh_k)
+    sc = ew.convert(s, dt)
     dav = _mm(da, v)
-    dp = _mm(_mT(u_k), dav)
-    f = _inv_gaps(ew.mul(s, s))
-    dps = ew.mul(dp, _row(s))
-    sdp = ew.mul(_col(s), dp)
-    du = _mm(u_k, ew.mul(f, ew.add(dps, _mT(dps))))
-    dv = _mm(v, ew.mul(f, ew.add(sdp, _mT(sdp))))
+    dp = _mm(_mH(u_k), dav)
+    f = ew.convert(_inv_gaps(ew.mul(s, s)), dt)
+    dps = ew.mul(dp, _row(sc))
+    sdp = ew.mul(_col(sc), dp)
+    xu = ew.mul(f, ew.add(dps, _mH(dps)))
+    if cplx:  # U^H dU - V^H dV has the diagonal i Im(dP_ii) / s_i
+        xu = ew.add(xu, _diag_embed(ew.div(_i_im(_diag(dp)), sc)))
+    du = _mm(u_k, xu)
+    dv = _mm(v, ew.mul(f, ew.add(sdp, _mH(sdp))))
     if m > k:
-        du = ew.add(du, ew.div(ew.sub(dav, _mm(u_k, dp)), _row(s)))
+        du = ew.add(du, ew.div(ew.sub(dav, _mm(u_k, dp)), _row(sc)))
     if n > k:
-        datu = _mm(_mT(da), u_k)
-        dv = ew.add(dv, ew.div(ew.sub(datu, _mm(v, _mT(dp))), _row(s)))
-    dvh = _mT(dv)
-    if full_matrices and m > k:  # extra columns U_p: dU_p = -U_k dU_k^T U_p
+        datu = _mm(_mH(da), u_k)
+        dv = ew.add(dv, ew.div(ew.sub(datu, _mm(v, _mH(dp))), _row(sc)))
+    if cplx:  # the joint phase of u_i, v_i: v_i's largest entry stays real
+        theta = _row(_phase_gauge(v, dv, _largest_mask(v)))
+        du = ew.add(du, ew.mul(u_k, theta))
+        dv = ew.add(dv, ew.mul(v, theta))
+    dvh = _mH(dv)
+    if full_matrices and m > k:  # extra columns U_p: dU_p = -U_k dU_k^H U_p
         u_p = ix.slice_axis(u, k, m, -1)
-        du = ix.concatenate([du, ew.neg(_mm(u_k, _mm(_mT(du), u_p)))], _nd(u) - 1)
-    if full_matrices and n > k:  # extra rows Vh_p: dVh_p = -Vh_p dVh_k^T Vh_k
+        du = ix.concatenate([du, ew.neg(_mm(u_k, _mm(_mH(du), u_p)))], _nd(u) - 1)
+    if full_matrices and n > k:  # extra rows Vh_p: dVh_p = -Vh_p dVh_k^H Vh_k
         vh_p = ix.slice_axis(vh, k, n, -2)
-        dvh = ix.concatenate([dvh, ew.neg(_mm(_mm(vh_p, _mT(dvh)), vh_k))], _nd(vh) - 2)
-    return [du, _diag(dp), dvh]
+        dvh = ix.concatenate([dvh, ew.neg(_mm(_mm(vh_p, _mH(dvh)), vh_k))], _nd(vh) - 2)
+    ds = _diag(dp)
+    return [du, ew.real(ds) if cplx else ds, dvh]
 
 
 def _svd_vjp(
@@ -1542,38 +1865,55 @@ def _svd_vjp(
     a = primals[0]
     if not compute_uv:
         u, _, vh = svd(a, full_matrices=False, compute_uv=True)
-        return [_mm(ew.mul(u, _row(ct[0])), vh)]
+        ct_s = ew.convert(ct[0], aval_of(u).dtype)
+        return [_cj(_mm(ew.mul(u, _row(ct_s)), vh))]
     u, s, vh = out
+    cplx = _is_c(u)
+    dt = aval_of(u).dtype
     ct_u, ct_s, ct_vh = (_nz(c) for c in ct)
     m, n = aval_of(a).shape[-2:]
     k = min(m, n)
     u_k = ix.slice_axis(u, 0, k, -1)
     vh_k = ix.slice_axis(vh, 0, k, -2)
-    if full_matrices and m > k and ct_u is not None:  # transpose of dU_p = -U_k dU_k^T U_p
+    sc = ew.convert(s, dt)
+    if full_matrices and m > k and ct_u is not None:  # transpose of dU_p = -U_k dU_k^H U_p
         ct_p = ix.slice_axis(ct_u, k, m, -1)
         u_p = ix.slice_axis(u, k, m, -1)
-        ct_u = ew.sub(ix.slice_axis(ct_u, 0, k, -1), _mm(_mm(u_p, _mT(ct_p)), u_k))
-    if full_matrices and n > k and ct_vh is not None:  # of dVh_p = -Vh_p dVh_k^T Vh_k
+        ct_u = ew.sub(ix.slice_axis(ct_u, 0, k, -1), _cj(_mm(_mm(u_p, _mT(ct_p)), u_k)))
+    if full_matrices and n > k and ct_vh is not None:  # of dVh_p = -Vh_p dVh_k^H Vh_k
         ct_p = ix.slice_axis(ct_vh, k, n, -2)
         vh_p = ix.slice_axis(vh, k, n, -2)
-        ct_vh = ew.sub(ix.slice_axis(ct_vh, 0, k, -2), _mm(_mm(vh_k, _mT(ct_p)), vh_p))
-    f = _inv_gaps(ew.mul(s, s))
-    inner = None if ct_s is None else _diag_embed(ct_s)
+        ct_vh = ew.sub(ix.slice_axis(ct_vh, 0, k, -2), _cj(_mm(_mm(vh_k, _mT(ct_p)), vh_p)))
+    v = _mH(vh_k)
+    ct_v = None if ct_vh is None else _mH(ct_vh)
+    if cplx and (ct_u is not None or ct_v is not None):  # transpose of the phase gauge
+        g_theta = None
+        if ct_u is not None:
+            g_theta = sh.reduce_sum(ew.mul(ct_u, u_k), (_nd(u) - 2,))
+        if ct_v is not None:
+            g_theta = _plus(g_theta, sh.reduce_sum(ew.mul(ct_v, v), (_nd(v) - 2,)))
+        assert g_theta is not None
+        ct_v = _plus(ct_v, _phase_gauge_t(v, g_theta, _largest_mask(v)))
+    f = ew.convert(_inv_gaps(ew.mul(s, s)), dt)
+    inner = None if ct_s is None else _diag_embed(ew.convert(ct_s, dt))
     extra = None
     if ct_u is not None:
-        utg = _mm(_mT(u_k), ct_u)
-        inner = _plus(inner, ew.mul(ew.mul(f, ew.sub(utg, _mT(utg))), _row(s)))
+        gx = _mm(_mT(u_k), ct_u)
+        gy = ew.mul(f, gx)
+        inner = _plus(inner, ew.mul(ew.add(gy, _mH(gy)), _row(sc)))
+        if cplx:
+            inner = _plus(inner, _diag_embed(ew.div(_i_im(_diag(gx)), sc)))
         if m > k:
-            extra = _mm(ew.div(ew.sub(ct_u, _mm(u_k, utg)), _row(s)), vh_k)
-    if ct_vh is not None:
-        v = _mT(vh_k)
-        ct_v = _mT(ct_vh)
-        vtg = _mm(vh_k, ct_v)
-        inner = _plus(inner, ew.mul(_col(s), ew.mul(f, ew.sub(vtg, _mT(vtg)))))
+            resid = ew.sub(ct_u, _mm(_cj(u_k), _mm(_mT(u_k), ct_u)))
+            extra = _mm(ew.div(resid, _row(sc)), _cj(vh_k))
+    if ct_v is not None:
+        gy = ew.mul(f, _mm(_mT(v), ct_v))
+        inner = _plus(inner, ew.mul(_col(sc), ew.add(gy, _mH(gy))))
         if n > k:
-            extra = _plus(extra, _mm(u_k, _mT(ew.div(ew.sub(ct_v, _mm(v, vtg)), _row(s)))))
+            resid = ew.sub(ct_v, _mm(_cj(v), _mm(_mT(v), ct_v)))
+            extra = _plus(extra, _cj(_mm(ew.div(u_k, _row(sc)), _mT(resid))))
     assert inner is not None
-    ct_a = _mm(u_k, _mm(inner, vh_k))
+    ct_a = _mm(_cj(u_k), _mm(inner, _cj(vh_k)))
     return [ct_a if extra is None else ew.add(ct_a, extra)]
 
 
@@ -1597,11 +1937,7 @@ svd_p = Primitive(
     multiple_results=True,
     impl=_svd_impl,
     abstract_eval=_svd_abstract_eval,
-    lower_jax=lambda ctx, a, *, full_matrices, compute_uv: (
-        list(ctx.jnp.linalg.svd(a, full_matrices=full_matrices))
-        if compute_uv
-        else [ctx.jnp.linalg.svd(a, compute_uv=False)]
-    ),
+    lower_jax=_svd_lower,
     jvp=_svd_jvp,
     vjp=_svd_vjp,
     taylor=TAYLOR_VIA_JVP,
@@ -1617,6 +1953,8 @@ svd_p = Primitive(
 #   jvp:  dX = -X da X + X X^T da^T (I - a X) + (I - X a) da^T X^T X
 #   vjp:  ct_a = -X^T ct X^T + (I - a X) ct^T X X^T + X^T X ct^T (I - X a)
 # Singular case: a perturbation that changes the rank (pinv jumps there).
+# Complex a: ^T -> ^H in the jvp; the vjp is its transpose for the pairing
+# Re(sum(g * t)), in which t -> M t^H N has the transpose g -> conj(N g^T M).
 # ---------------------------------------------------------------------------
 
 
@@ -1634,8 +1972,8 @@ def _pinv_residual_projectors(a: Array, x: Array) -> tuple[Array, Array]:
 
 def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcond: float) -> Any:
     a, da, x = primals[0], tangents[0], out
-    dat = _mT(da)
-    xt = _mT(x)
+    dat = _mH(da)
+    xt = _mH(x)
     res_m, res_n = _pinv_residual_projectors(a, x)
     t = ew.neg(_mm(x, _mm(da, x)))
     t = ew.add(t, _mm(_mm(x, xt), _mm(dat, res_m)))
@@ -1645,12 +1983,13 @@ def _pinv_jvp(primals: Sequence[Any], tangents: Sequence[Any], out: Any, *, rcon
 def _pinv_vjp(
     ct: Any, primals: Sequence[Any], out: Any, needs: Sequence[bool], *, rcond: float
 ) -> list[Any]:
+    # the transpose of t -> M t^H N is g -> conj(N g^T M)
     a, x = primals[0], out
-    xt, ctt = _mT(x), _mT(ct)
+    xh, ctt = _mH(x), _mT(ct)
     res_m, res_n = _pinv_residual_projectors(a, x)
-    g = ew.neg(_mm(xt, _mm(ct, xt)))
-    g = ew.add(g, _mm(res_m, _mm(ctt, _mm(x, xt))))
-    return [ew.add(g, _mm(_mm(xt, x), _mm(ctt, res_n)))]
+    g = ew.neg(_mm(_mT(x), _mm(ct, _mT(x))))
+    g = ew.add(g, _cj(_mm(res_m, _mm(ctt, _mm(x, xh)))))
+    return [ew.add(g, _cj(_mm(_mm(xh, x), _mm(ctt, res_n))))]
 
 
 pinv_p = Primitive(
@@ -1719,6 +2058,11 @@ def slogdet(a: Array) -> list[Array]:
 def eigh(a: Array, lower: bool = True) -> list[Array]:
     """[w, V] of the symmetric matrix the ``lower`` (upper) triangle of ``a`` stands for."""
     return bind(eigh_p, a, lower=bool(lower))  # type: ignore[no-any-return]
+
+
+def eig(a: Array) -> list[Array]:
+    """[w, V] (complex) of a general square matrix; see the primitive's paragraph."""
+    return bind(eig_p, a)  # type: ignore[no-any-return]
 
 
 def qr(a: Array) -> list[Array]:
