@@ -25,6 +25,15 @@ NAN = float("nan")
 INF = float("inf")
 
 
+def scipy_stats() -> Any:
+    """``scipy.stats`` (imported when a quantile is first computed), or an
+    ImportError naming the extra that installs it."""
+    _scipy_special()  # the same optional dependency, the same message
+    import scipy.stats
+
+    return scipy.stats
+
+
 def floats(name: str, *args: ArrayLike) -> list[Array]:
     """The arguments as arrays of one floating dtype (float64 for integers and
     Python numbers; float32 stays float32)."""
@@ -61,6 +70,22 @@ def any_(*conds: Any) -> Array:
 
 def not_(cond: Any) -> Array:
     return fnp.logical_not(cond)
+
+
+def valid(data: Any, *conds: Any) -> Array:
+    """Where the result is a number: the data is not NaN and the parameter
+    conditions ``conds`` hold (elsewhere scipy gives NaN)."""
+    return all_(not_(fnp.isnan(data)), *conds)
+
+
+def log_prob(p: Any, complement: Any) -> Array:
+    """``log(p)`` where ``p < 1/2``, else ``log1p(-complement)`` with
+    ``complement = 1 - p`` computed separately (``logcdf`` from ``sf`` near
+    1: no rounding of ``p`` to 1)."""
+    small = p < 0.5
+    return fnp.where(
+        small, fnp.log(safe(small, p, 0.25)), fnp.log1p(-safe(small, 0.25, complement))
+    )
 
 
 def unit(q: Any) -> Array:
@@ -141,8 +166,7 @@ def _traced(args: Sequence[Any]) -> bool:
 def implicit_quantile(
     cdf: Callable[..., Array],
     decreasing: bool,
-    scipy_fn: str,
-    scipy_args: Callable[..., tuple[Any, ...]],
+    exact: Callable[..., Any],
     to_x: Callable[[Array], Array],
     span: Callable[[np.dtype[Any]], tuple[float, float]],
     q: Array,
@@ -166,10 +190,15 @@ def implicit_quantile(
 
     def solver(init: Any, q: Any, *params: Any) -> Any:
         if not _traced((q, *params)):
-            sp = _scipy_special()
             with np.errstate(all="ignore"):
-                out = getattr(sp, scipy_fn)(*scipy_args(np.asarray(q), *map(np.asarray, params)))
-            return np.asarray(out, dtype)
+                out = exact(*(np.asarray(a, np.float64) for a in (q, *params)))
+            out = np.asarray(out, dtype)
+            first, last = (np.inf, -np.inf) if decreasing else (-np.inf, np.inf)
+            with np.errstate(all="ignore"):
+                edge_lo = np.asarray(to_x(fnp.asarray(np.full(np.shape(q), first, dtype))))
+                edge_hi = np.asarray(to_x(fnp.asarray(np.full(np.shape(q), last, dtype))))
+            out = np.where(q == 0, edge_lo, np.where(q == 1, edge_hi, out))
+            return np.where(np.isnan(out) | (q < 0) | (q > 1), np.nan, out).astype(dtype)
         lo0, hi0 = span(dtype)
         lo = fnp.full(q.shape, lo0, dtype)
         hi = fnp.full(q.shape, hi0, dtype)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
-from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit
+from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit, valid
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "ppf", "sf"]
 
@@ -24,7 +24,7 @@ _EX = "1.0, 0.3"
 
 def _args(name: str, k: ArrayLike, p: ArrayLike, loc: ArrayLike) -> tuple[Array, Array, Array]:
     k, p, loc = floats(f"bernoulli.{name}", k, p, loc)
-    ok = unit(p)
+    ok = valid(k, unit(p))
     return k - loc, safe(ok, p, 0.5), ok
 
 
@@ -72,7 +72,7 @@ def logsf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 @document("bernoulli", "0.9, 0.3", "1")
 def ppf(q: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     q, p, loc = floats("bernoulli.ppf", q, p, loc)
-    ok = unit(p)
+    ok = valid(q, unit(p))
     inside = unit(q)
-    k = fnp.where(q == 0, -1.0, fnp.where(q <= 1.0 - p, 0.0, 1.0))
-    return finish(ok, fnp.where(inside, k + loc, NAN))
+    k = fnp.where(q == 0, -1.0, fnp.where(fnp.logical_and(q <= 1.0 - p, q < 1), 0.0, 1.0))
+    return finish(ok, fnp.where(inside, k.astype(q.dtype) + loc, NAN))

@@ -25,14 +25,16 @@ from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
 from funcdiff.scipy.stats._common import (
     INF,
-    all_,
     any_,
     document,
     finish,
     floats,
     implicit_quantile,
+    log_prob,
     safe,
+    scipy_stats,
     unit,
+    valid,
 )
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -50,7 +52,7 @@ def _standard(
     """``z`` (a safe 1/2 outside ``[0, 1]``), whether it is inside, ``a``,
     ``b``, ``scale`` (safe) and whether they are valid."""
     x, a, b, loc, scale = floats(f"beta.{name}", x, a, b, loc, scale)
-    ok = all_(scale > 0, a > 0, b > 0)
+    ok = valid(x, scale > 0, a > 0, b > 0)
     sc = safe(ok, scale)
     z = (x - loc) / sc
     inside = unit(z)
@@ -98,7 +100,7 @@ def _z(
     name: str, x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array, Array]:
     x, a, b, loc, scale = floats(f"beta.{name}", x, a, b, loc, scale)
-    ok = all_(scale > 0, a > 0, b > 0)
+    ok = valid(x, scale > 0, a > 0, b > 0)
     return (x - loc) / safe(ok, scale), safe(ok, a), safe(ok, b), ok
 
 
@@ -114,7 +116,7 @@ def cdf(
 def logcdf(
     x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
 ) -> Array:
-    return fnp.log(cdf(x, a, b, loc, scale))
+    return log_prob(cdf(x, a, b, loc, scale), sf(x, a, b, loc, scale))
 
 
 @document("beta", _EX, "0.921143", _NOTE)
@@ -129,11 +131,11 @@ def sf(
 def logsf(
     x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
 ) -> Array:
-    return fnp.log(sf(x, a, b, loc, scale))
+    return log_prob(sf(x, a, b, loc, scale), cdf(x, a, b, loc, scale))
 
 
 _PPF_NOTE = (
-    _NOTE + " Values: scipy's ``betaincinv`` on concrete arguments, a bisection under "
+    _NOTE + " Values: ``scipy.stats.beta.ppf``/``isf`` on concrete arguments, a bisection under "
     "``jit``/``vmap``; derivatives by implicit differentiation of ``cdf``."
 )
 
@@ -142,15 +144,15 @@ def _quantile(
     name: str, q: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> Array:
     q, a, b, loc, scale = floats(f"beta.{name}", q, a, b, loc, scale)
-    ok = all_(scale > 0, a > 0, b > 0)
+    ok = valid(q, scale > 0, a > 0, b > 0)
     a, b = safe(ok, a), safe(ok, b)
     if name == "ppf":
         z = implicit_quantile(
-            _cdf, False, "betaincinv", lambda q, a, b: (a, b, q), _expit, _span, q, a, b
+            _cdf, False, lambda q, a, b: scipy_stats().beta.ppf(q, a, b), _expit, _span, q, a, b
         )
     else:
         z = implicit_quantile(
-            _sf, True, "betaincinv", lambda q, a, b: (a, b, 1.0 - q), _expit, _span, q, a, b
+            _sf, True, lambda q, a, b: scipy_stats().beta.isf(q, a, b), _expit, _span, q, a, b
         )
     return finish(ok, loc + scale * z)
 

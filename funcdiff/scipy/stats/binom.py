@@ -27,8 +27,10 @@ from funcdiff.scipy.stats._common import (
     finish,
     floats,
     is_int,
+    log_prob,
     safe,
     unit,
+    valid,
 )
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "ppf", "sf"]
@@ -44,7 +46,7 @@ def _args(
     name: str, k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike
 ) -> tuple[Array, Array, Array, Array]:
     k, n, p, loc = floats(f"binom.{name}", k, n, p, loc)
-    ok = all_(n >= 0, is_int(n), unit(p))
+    ok = valid(k, n >= 0, is_int(n), unit(p))
     return k - loc, safe(ok, n), safe(ok, p, 0.5), ok
 
 
@@ -91,7 +93,7 @@ def cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array
 
 @document("binom", _EX, "-0.431382", _NOTE)
 def logcdf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
-    return fnp.log(cdf(k, n, p, loc))
+    return log_prob(cdf(k, n, p, loc), sf(k, n, p, loc))
 
 
 @document("binom", _EX, "0.350389", _NOTE)
@@ -102,13 +104,13 @@ def sf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 
 @document("binom", _EX, "-1.04871", _NOTE)
 def logsf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
-    return fnp.log(sf(k, n, p, loc))
+    return log_prob(sf(k, n, p, loc), cdf(k, n, p, loc))
 
 
 @document("binom", "0.9, 10.0, 0.3", "5")
 def ppf(q: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     q, n, p, loc = floats("binom.ppf", q, n, p, loc)
-    ok = all_(n >= 0, is_int(n), unit(p))
+    ok = valid(q, n >= 0, is_int(n), unit(p))
     k = discrete_quantile(
         _cdf, 0.0, lambda n, p: n, lambda n, p: n, q, safe(ok, n), safe(ok, p, 0.5)
     )

@@ -16,7 +16,17 @@ import math
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
-from funcdiff.scipy.stats._common import document, finish, floats, not_, safe, unit
+from funcdiff.scipy.stats._common import (
+    any_,
+    document,
+    finish,
+    floats,
+    log_prob,
+    not_,
+    safe,
+    unit,
+    valid,
+)
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -28,7 +38,7 @@ def _standard(
     name: str, x: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array]:
     x, loc, scale = floats(f"cauchy.{name}", x, loc, scale)
-    ok = scale > 0
+    ok = valid(x, scale > 0)
     s = safe(ok, scale)
     return (x - loc) / s, s, ok
 
@@ -60,7 +70,7 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("cauchy", _EX, "-0.548218")
 def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     z, _, ok = _standard("logcdf", x, loc, scale)
-    return finish(ok, fnp.log(_std_cdf(z)))
+    return finish(ok, log_prob(_std_cdf(z), _std_cdf(-z)))
 
 
 @document("cauchy", _EX, "0.422021")
@@ -72,28 +82,31 @@ def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("cauchy", _EX, "-0.862701")
 def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     z, _, ok = _standard("logsf", x, loc, scale)
-    return finish(ok, fnp.log(_std_cdf(-z)))
+    return finish(ok, log_prob(_std_cdf(-z), _std_cdf(z)))
 
 
 def _std_ppf(q: Array) -> Array:
-    """``tan(pi (q - 1/2))`` as ``-1 / tan(pi q)`` below 1/2 and ``1 / tan(pi
-    (1 - q))`` above (``q - 1/2`` would lose a tiny ``q``)."""
-    low = q < 0.5
+    """``tan(pi (q - 1/2))``, directly on ``[1/4, 3/4]`` (where ``q - 1/2``
+    is exact), as ``-1 / tan(pi q)`` below and ``1 / tan(pi (1 - q))`` above
+    (``q - 1/2`` would lose a tiny ``q``)."""
+    low, high = q < 0.25, q > 0.75
+    mid = not_(any_(low, high))
     a = -1.0 / fnp.tan(math.pi * safe(low, q, 0.25))
-    b = 1.0 / fnp.tan(math.pi * safe(low, 0.25, 1.0 - q))
+    b = 1.0 / fnp.tan(math.pi * safe(high, 1.0 - q, 0.25))
+    c = fnp.tan(math.pi * (safe(mid, q, 0.5) - 0.5))
     inside = unit(q)
-    return fnp.where(inside, fnp.where(low, a, b), float("nan"))
+    return fnp.where(inside, fnp.where(low, a, fnp.where(high, b, c)), float("nan"))
 
 
 @document("cauchy", "0.975, loc=1.0, scale=2.0", "26.4124")
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("cauchy.ppf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc + scale * _std_ppf(q))
 
 
 @document("cauchy", "0.025, loc=1.0, scale=2.0", "26.4124")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("cauchy.isf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc - scale * _std_ppf(q))

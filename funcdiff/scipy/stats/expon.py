@@ -26,6 +26,7 @@ from funcdiff.scipy.stats._common import (
     log1mexp,
     safe,
     unit,
+    valid,
 )
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -39,7 +40,7 @@ def _standard(
     """``z = (x - loc) / scale`` (a safe 1 outside the support), whether
     ``z >= 0``, ``scale`` (safe) and whether it is valid."""
     x, loc, scale = floats(f"expon.{name}", x, loc, scale)
-    ok = scale > 0
+    ok = valid(x, scale > 0)
     s = safe(ok, scale)
     z = (x - loc) / s
     inside = z >= 0
@@ -89,7 +90,7 @@ def _inside(q: Array) -> Array:
 @document("expon", "0.975, loc=1.0, scale=2.0", "8.37776")
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("expon.ppf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     good = _inside(q)
     return finish(ok, fnp.where(good, loc - scale * fnp.log1p(-safe(good, q, 0.5)), NAN))
 
@@ -97,6 +98,6 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("expon", "0.025, loc=1.0, scale=2.0", "8.37776")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("expon.isf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     good = _inside(q)
     return finish(ok, fnp.where(good, loc - scale * fnp.log(safe(good, q, 0.5)), NAN))

@@ -29,12 +29,14 @@ from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
 from funcdiff.scipy.stats._common import (
     INF,
-    all_,
     document,
     finish,
     floats,
     implicit_quantile,
+    log_prob,
     safe,
+    scipy_stats,
+    valid,
 )
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -52,7 +54,7 @@ def _standard(
     """``z`` (a safe 1 outside the support), whether ``z >= 0``, ``a`` and
     ``scale`` (safe) and whether they are valid."""
     x, a, loc, scale = floats(f"gamma.{name}", x, a, loc, scale)
-    ok = all_(scale > 0, a > 0)
+    ok = valid(x, scale > 0, a > 0)
     sc = safe(ok, scale)
     z = (x - loc) / sc
     inside = z >= 0
@@ -81,16 +83,16 @@ def _span(dtype: np.dtype[Any]) -> tuple[float, float]:
 
 
 def std_ppf(q: Array, a: Array) -> Array:
-    """The standard gamma's quantile (scipy's ``gammaincinv`` or a bisection;
+    """The standard gamma's quantile (``scipy.stats.gamma.ppf``/``isf`` or a bisection;
     implicit derivatives)."""
     return implicit_quantile(
-        std_cdf, False, "gammaincinv", lambda q, a: (a, q), fnp.exp, _span, q, a
+        std_cdf, False, lambda q, a: scipy_stats().gamma.ppf(q, a), fnp.exp, _span, q, a
     )
 
 
 def std_isf(q: Array, a: Array) -> Array:
     return implicit_quantile(
-        std_sf, True, "gammainccinv", lambda q, a: (a, q), fnp.exp, _span, q, a
+        std_sf, True, lambda q, a: scipy_stats().gamma.isf(q, a), fnp.exp, _span, q, a
     )
 
 
@@ -113,7 +115,7 @@ def cdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
 
 @document("gamma", _EX, "-2.40568", _NOTE)
 def logcdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
-    return fnp.log(cdf(x, a, loc, scale))
+    return log_prob(cdf(x, a, loc, scale), sf(x, a, loc, scale))
 
 
 @document("gamma", _EX, "0.909796", _NOTE)
@@ -124,11 +126,11 @@ def sf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0)
 
 @document("gamma", _EX, "-0.0945349", _NOTE)
 def logsf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
-    return fnp.log(sf(x, a, loc, scale))
+    return log_prob(sf(x, a, loc, scale), cdf(x, a, loc, scale))
 
 
 _PPF_NOTE = (
-    _NOTE + " Values: scipy's ``gammaincinv`` on concrete arguments, a bisection under "
+    _NOTE + " Values: ``scipy.stats.gamma.ppf``/``isf`` on concrete arguments, a bisection under "
     "``jit``/``vmap``; derivatives by implicit differentiation of ``cdf``."
 )
 
@@ -136,12 +138,12 @@ _PPF_NOTE = (
 @document("gamma", "0.975, 2.0, loc=0.5, scale=2.0", "11.6433", _PPF_NOTE)
 def ppf(q: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, a, loc, scale = floats("gamma.ppf", q, a, loc, scale)
-    ok = all_(scale > 0, a > 0)
+    ok = valid(q, scale > 0, a > 0)
     return finish(ok, loc + scale * std_ppf(q, safe(ok, a)))
 
 
 @document("gamma", "0.025, 2.0, loc=0.5, scale=2.0", "11.6433", _PPF_NOTE)
 def isf(q: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, a, loc, scale = floats("gamma.isf", q, a, loc, scale)
-    ok = all_(scale > 0, a > 0)
+    ok = valid(q, scale > 0, a > 0)
     return finish(ok, loc + scale * std_isf(q, safe(ok, a)))

@@ -28,6 +28,7 @@ from funcdiff.scipy.stats._common import (
     log1mexp,
     safe,
     unit,
+    valid,
 )
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "ppf", "sf"]
@@ -37,7 +38,7 @@ _EX = "3.0, 0.3"
 
 def _args(name: str, k: ArrayLike, p: ArrayLike, loc: ArrayLike) -> tuple[Array, Array, Array]:
     k, p, loc = floats(f"geom.{name}", k, p, loc)
-    ok = all_(p > 0, p <= 1)
+    ok = valid(k, p > 0, p <= 1)
     return k - loc, safe(ok, p, 0.5), ok
 
 
@@ -91,7 +92,7 @@ def logsf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 @document("geom", "0.9, 0.3", "7")
 def ppf(q: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     q, p, loc = floats("geom.ppf", q, p, loc)
-    ok = all_(p > 0, p <= 1)
+    ok = valid(q, p > 0, p <= 1)
     q, ps = stop_gradient(q), stop_gradient(safe(ok, p, 0.5))
     inside = unit(q)
     qs = safe(all_(inside, q < 1), q, 0.5)
@@ -101,5 +102,5 @@ def ppf(q: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     k = fnp.ceil(fnp.log1p(-qs) / fnp.where(lp == 0, -INF, lp))
     back = -fnp.expm1((k - 1.0) * lp) >= qs
     k = fnp.where(all_(back, k > 1), k - 1.0, fnp.maximum(k, 1.0))
-    k = fnp.where(q == 1, fnp.where(ps == 1, 1.0, INF), fnp.where(q == 0, 0.0, k))
+    k = fnp.where(q == 1, fnp.where(ps == 1, 1.0, INF).astype(k.dtype), fnp.where(q == 0, 0.0, k))
     return finish(ok, fnp.where(inside, k, NAN) + loc)

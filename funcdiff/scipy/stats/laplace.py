@@ -16,7 +16,7 @@ import math
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
-from funcdiff.scipy.stats._common import document, finish, floats, safe, unit
+from funcdiff.scipy.stats._common import document, finish, floats, safe, unit, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -28,7 +28,7 @@ def _standard(
     name: str, x: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array]:
     x, loc, scale = floats(f"laplace.{name}", x, loc, scale)
-    ok = scale > 0
+    ok = valid(x, scale > 0)
     s = safe(ok, scale)
     return (x - loc) / s, s, ok
 
@@ -89,12 +89,12 @@ def _std_ppf(q: Array) -> Array:
 @document("laplace", "0.975, loc=1.0, scale=2.0", "6.99146")
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("laplace.ppf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc + scale * _std_ppf(q))
 
 
 @document("laplace", "0.025, loc=1.0, scale=2.0", "6.99146")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("laplace.isf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc - scale * _std_ppf(q))

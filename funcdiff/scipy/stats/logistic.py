@@ -15,7 +15,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
-from funcdiff.scipy.stats._common import document, finish, floats, safe
+from funcdiff.scipy.stats._common import document, finish, floats, safe, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -26,7 +26,7 @@ def _standard(
     name: str, x: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array]:
     x, loc, scale = floats(f"logistic.{name}", x, loc, scale)
-    ok = scale > 0
+    ok = valid(x, scale > 0)
     s = safe(ok, scale)
     return (x - loc) / s, s, ok
 
@@ -70,12 +70,12 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("logistic", "0.975, loc=1.0, scale=2.0", "8.32712")
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("logistic.ppf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc + scale * fsp.logit(q))
 
 
 @document("logistic", "0.025, loc=1.0, scale=2.0", "8.32712")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("logistic.isf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc - scale * fsp.logit(q))

@@ -18,7 +18,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
-from funcdiff.scipy.stats._common import INF, NAN, all_, document, finish, floats, safe, unit
+from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -32,7 +32,7 @@ def _standard(
     """``log z`` (0 outside the support), whether ``z > 0``, ``s`` and
     ``scale`` (both safe) and whether they are valid."""
     x, s, loc, scale = floats(f"lognorm.{name}", x, s, loc, scale)
-    ok = all_(scale > 0, s > 0)
+    ok = valid(x, scale > 0, s > 0)
     sc = safe(ok, scale)
     z = (x - loc) / sc
     inside = z > 0
@@ -80,7 +80,7 @@ def _quantile(
     name: str, q: ArrayLike, s: ArrayLike, loc: ArrayLike, scale: ArrayLike, sign: float
 ) -> Array:
     q, s, loc, scale = floats(f"lognorm.{name}", q, s, loc, scale)
-    ok = all_(scale > 0, s > 0)
+    ok = valid(q, scale > 0, s > 0)
     inside = unit(q)
     val = loc + scale * fnp.exp(sign * safe(ok, s) * fsp.ndtri(q))
     return finish(ok, fnp.where(inside, val, NAN))

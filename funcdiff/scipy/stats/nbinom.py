@@ -28,7 +28,9 @@ from funcdiff.scipy.stats._common import (
     finish,
     floats,
     is_int,
+    log_prob,
     safe,
+    valid,
 )
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "ppf", "sf"]
@@ -44,7 +46,7 @@ def _args(
     name: str, k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike
 ) -> tuple[Array, Array, Array, Array]:
     k, n, p, loc = floats(f"nbinom.{name}", k, n, p, loc)
-    ok = all_(n > 0, p > 0, p <= 1)
+    ok = valid(k, n > 0, p > 0, p <= 1)
     return k - loc, safe(ok, n), safe(ok, p, 0.5), ok
 
 
@@ -85,7 +87,7 @@ def cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array
 
 @document("nbinom", _EX, "-0.381905", _NOTE)
 def logcdf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
-    return fnp.log(cdf(k, n, p, loc))
+    return log_prob(cdf(k, n, p, loc), sf(k, n, p, loc))
 
 
 @document("nbinom", _EX, "0.31744", _NOTE)
@@ -96,7 +98,7 @@ def sf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 
 @document("nbinom", _EX, "-1.14747", _NOTE)
 def logsf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
-    return fnp.log(sf(k, n, p, loc))
+    return log_prob(sf(k, n, p, loc), cdf(k, n, p, loc))
 
 
 def _bound(n: Array, p: Array) -> Array:
@@ -108,12 +110,12 @@ def _bound(n: Array, p: Array) -> Array:
 @document("nbinom", "0.9, 3.0, 0.6", "4")
 def ppf(q: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     q, n, p, loc = floats("nbinom.ppf", q, n, p, loc)
-    ok = all_(n > 0, p > 0, p <= 1)
+    ok = valid(q, n > 0, p > 0, p <= 1)
     k = discrete_quantile(
         _cdf,
         0.0,
         _bound,
-        lambda n, p: fnp.where(p == 1, 0.0, INF) + fnp.zeros_like(n),
+        lambda n, p: fnp.full_like(n, INF),
         q,
         safe(ok, n),
         safe(ok, p, 0.5),

@@ -17,7 +17,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
-from funcdiff.scipy.stats._common import document, finish, floats, safe
+from funcdiff.scipy.stats._common import document, finish, floats, safe, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -27,7 +27,7 @@ _EX = "1.5, loc=1.0, scale=2.0"
 
 def _standard(name: str, x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> tuple[Array, Array]:
     x, loc, scale = floats(f"norm.{name}", x, loc, scale)
-    ok = scale > 0
+    ok = valid(x, scale > 0)
     return (x - loc) / safe(ok, scale), ok
 
 
@@ -70,12 +70,12 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("norm", "0.975, loc=1.0, scale=2.0", "4.91993")
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("norm.ppf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc + scale * fsp.ndtri(q))
 
 
 @document("norm", "0.025, loc=1.0, scale=2.0", "4.91993")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("norm.isf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     return finish(ok, loc - scale * fsp.ndtri(q))

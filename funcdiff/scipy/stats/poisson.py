@@ -30,7 +30,9 @@ from funcdiff.scipy.stats._common import (
     finish,
     floats,
     is_int,
+    log_prob,
     safe,
+    valid,
 )
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "ppf", "sf"]
@@ -40,7 +42,7 @@ _EX = "3.0, 2.5"
 
 def _args(name: str, k: ArrayLike, mu: ArrayLike, loc: ArrayLike) -> tuple[Array, Array, Array]:
     k, mu, loc = floats(f"poisson.{name}", k, mu, loc)
-    ok = mu >= 0
+    ok = valid(k, mu >= 0)
     return k - loc, safe(ok, mu), ok
 
 
@@ -75,7 +77,7 @@ def cdf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 
 @document("poisson", _EX, "-0.277631")
 def logcdf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0.0) -> Array:
-    return fnp.log(cdf(k, mu, loc))
+    return log_prob(cdf(k, mu, loc), sf(k, mu, loc))
 
 
 @document("poisson", _EX, "0.242424")
@@ -86,13 +88,13 @@ def sf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 
 @document("poisson", _EX, "-1.41707")
 def logsf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0.0) -> Array:
-    return fnp.log(sf(k, mu, loc))
+    return log_prob(sf(k, mu, loc), cdf(k, mu, loc))
 
 
 @document("poisson", "0.9, 2.5", "5")
 def ppf(q: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     q, mu, loc = floats("poisson.ppf", q, mu, loc)
-    ok = mu >= 0
+    ok = valid(q, mu >= 0)
     k = discrete_quantile(
         _cdf,
         0.0,

@@ -25,14 +25,16 @@ from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
 from funcdiff.scipy.stats._common import (
-    all_,
     any_,
     document,
     finish,
     floats,
     implicit_quantile,
+    log_prob,
     not_,
     safe,
+    scipy_stats,
+    valid,
 )
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -49,7 +51,7 @@ def _args(
     name: str, x: ArrayLike, df: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array, Array]:
     x, df, loc, scale = floats(f"t.{name}", x, df, loc, scale)
-    ok = all_(scale > 0, df > 0)
+    ok = valid(x, scale > 0, df > 0)
     return (x - loc) / safe(ok, scale), safe(ok, df), safe(ok, scale), ok
 
 
@@ -77,7 +79,7 @@ def _std_cdf(z: Array, df: Array) -> Array:
     mid = 0.5 + fnp.where(z < 0, -mid, mid)
     slope = fnp.exp(_std_logpdf(fnp.zeros_like(z), df))
     value = fnp.where(zero, 0.5 + slope * z, fnp.where(near, mid, tail))
-    return fnp.where(inf, fnp.where(z > 0, 1.0, 0.0), value)
+    return fnp.where(inf, fnp.where(z > 0, 1.0, 0.0).astype(z.dtype), value)
 
 
 @document("t", _EX, "-1.73527")
@@ -100,7 +102,7 @@ def cdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.
 @document("t", _EX, "-0.526556", _NOTE)
 def logcdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     z, df, _, ok = _args("logcdf", x, df, loc, scale)
-    return finish(ok, fnp.log(_std_cdf(z, df)))
+    return finish(ok, log_prob(_std_cdf(z, df), _std_cdf(-z, df)))
 
 
 @document("t", _EX, "0.409365", _NOTE)
@@ -112,7 +114,7 @@ def sf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
 @document("t", _EX, "-0.893149", _NOTE)
 def logsf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     z, df, _, ok = _args("logsf", x, df, loc, scale)
-    return finish(ok, fnp.log(_std_cdf(-z, df)))
+    return finish(ok, log_prob(_std_cdf(-z, df), _std_cdf(z, df)))
 
 
 def _std_ppf(q: Array, df: Array) -> Array:
@@ -121,13 +123,13 @@ def _std_ppf(q: Array, df: Array) -> Array:
         return -top, top
 
     return implicit_quantile(
-        _std_cdf, False, "stdtrit", lambda q, df: (df, q), fnp.sinh, span, q, df
+        _std_cdf, False, lambda q, df: scipy_stats().t.ppf(q, df), fnp.sinh, span, q, df
     )
 
 
 _PPF_NOTE = (
     _NOTE
-    + " Values: scipy's ``stdtrit`` on concrete arguments, a bisection under ``jit``/``vmap``; "
+    + " Values: ``scipy.stats.t.ppf`` on concrete arguments, a bisection under ``jit``/``vmap``; "
     "derivatives by implicit differentiation of ``cdf``."
 )
 
@@ -135,12 +137,12 @@ _PPF_NOTE = (
 @document("t", "0.975, 3.0, loc=1.0, scale=2.0", "7.36489", _PPF_NOTE)
 def ppf(q: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, df, loc, scale = floats("t.ppf", q, df, loc, scale)
-    ok = all_(scale > 0, df > 0)
+    ok = valid(q, scale > 0, df > 0)
     return finish(ok, loc + scale * _std_ppf(q, safe(ok, df)))
 
 
 @document("t", "0.025, 3.0, loc=1.0, scale=2.0", "7.36489", _PPF_NOTE)
 def isf(q: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, df, loc, scale = floats("t.isf", q, df, loc, scale)
-    ok = all_(scale > 0, df > 0)
+    ok = valid(q, scale > 0, df > 0)
     return finish(ok, loc - scale * _std_ppf(q, safe(ok, df)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
-from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit
+from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -25,7 +25,7 @@ def _standard(
     name: str, x: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array]:
     x, loc, scale = floats(f"uniform.{name}", x, loc, scale)
-    ok = scale > 0
+    ok = valid(x, scale > 0)
     s = safe(ok, scale)
     return (x - loc) / s, s, ok
 
@@ -77,7 +77,7 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("uniform", "0.975, loc=1.0, scale=2.0", "2.95")
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("uniform.ppf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     inside = unit(q)
     return finish(ok, fnp.where(inside, loc + scale * q, NAN))
 
@@ -85,6 +85,6 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 @document("uniform", "0.025, loc=1.0, scale=2.0", "2.95")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("uniform.isf", q, loc, scale)
-    ok = scale > 0
+    ok = valid(q, scale > 0)
     inside = unit(q)
     return finish(ok, fnp.where(inside, loc + scale * (1.0 - q), NAN))
