@@ -1,7 +1,7 @@
 """Helpers shared by the distributions of ``funcdiff.scipy.stats``: argument
 promotion, the NaN/-inf conventions of scipy, generated docstrings, and the
-quantile functions that have no inverse special function (found by a solver,
-differentiated implicitly)."""
+quantile functions that have no inverse special function (found by scipy or
+a bisection, differentiated implicitly)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ import numpy as np
 
 import funcdiff.numpy as fnp
 from funcdiff import lax
-from funcdiff.core.trace import Tracer
+from funcdiff.api_util import concrete_or_none
 from funcdiff.core.typing import ArrayLike
 from funcdiff.custom import stop_gradient
-from funcdiff.implicit import custom_root
 from funcdiff.numpy._core import Array
 from funcdiff.scipy.special import _floats, _scipy_special
 
@@ -38,6 +37,13 @@ def floats(name: str, *args: ArrayLike) -> list[Array]:
     """The arguments as arrays of one floating dtype (float64 for integers and
     Python numbers; float32 stays float32)."""
     return _floats(f"scipy.stats.{name}", *args)
+
+
+def standardize(x: Any, loc: Any, scale: Any) -> Array:
+    """``(x - loc) / scale``, and ``x`` itself where it is infinite (so that
+    its derivative in ``loc`` and ``scale`` is 0 there, not ``inf * 0``)."""
+    finite = fnp.isfinite(x)
+    return fnp.where(finite, (safe(finite, x, 0.0) - loc) / scale, x)
 
 
 def safe(ok: Any, x: Any, value: float = 1.0) -> Array:
@@ -153,76 +159,134 @@ def document(dist: str, example: str, expected: str, note: str = "") -> Callable
 # ---------------------------------------------------------------------------
 
 
-def _diagonal_solve(matvec: Callable[[Any], Any], b: Any, n: int) -> Any:
-    """The linear solve of ``custom_root`` for an element-wise optimality
-    function: its Jacobian in ``x`` is diagonal, read by one product with ones."""
-    return b / matvec(fnp.ones_like(b))
-
-
-def _traced(args: Sequence[Any]) -> bool:
-    return any(isinstance(a, Tracer) for a in args)
+def _concrete(args: Sequence[Any]) -> list[np.ndarray] | None:
+    """The values of ``args`` when all are known now (plain arrays, or the
+    tracers of a top-level ``grad``/``jvp``), else None (under ``jit``/``vmap``)."""
+    values = [concrete_or_none(a) for a in args]
+    return None if any(v is None for v in values) else values  # type: ignore[return-value]
 
 
 def implicit_quantile(
     cdf: Callable[..., Array],
+    complement: Callable[..., Array],
+    pdf: Callable[..., Array],
     decreasing: bool,
     exact: Callable[..., Any],
+    to_x: Callable[[Array], Array],
+    span: Callable[[np.dtype[Any]], tuple[float, float]],
+    inner: float,
+    q: Array,
+    *params: Array,
+) -> Array:
+    """The standardized quantile ``x`` with ``cdf(x, *params) == q`` (when
+    ``decreasing``, ``cdf`` is the survival function and ``x`` the ``isf``;
+    ``complement`` is ``1 - cdf``, computed on its own).
+
+    Values: on concrete arguments ``exact(q, *params)`` (scipy's quantile,
+    float64 arrays in), checked against ``cdf`` (scipy's own quantiles fail
+    in a few far tails: NaN or the wrong sign at ``q = 1e-300``); under
+    ``jit``/``vmap``, and where the check fails, a bisection in ``u`` (``x =
+    to_x(u)`` increasing, ``u`` in ``span(dtype)``), 100 halvings in a
+    ``fori_loop``. Either way ``x0`` is a constant to the transforms.
+
+    Derivatives: implicit differentiation of ``F(x) = cdf(x, *params) - q =
+    0``, written as two Newton steps from ``x0``, ``x <- x - F(x) /
+    pdf(x)``: at the root a step leaves the value alone, and its derivative
+    is the implicit function theorem's (``dx/dq = 1 / pdf``, ``dx/dparam =
+    -(dcdf/dparam) / pdf``); each step doubles the order of the correct
+    derivatives (orders 1 to 3 are exact). The returned value is ``x0``
+    itself (the steps enter as ``x2 - stop_gradient(x2)``). A parameter in
+    which ``cdf`` has no derivative (``gammainc``'s ``a``...) has none here:
+    asking raises the special function's NonDifferentiableArgumentError.
+    ``inner`` is a standardized point with ``pdf > 0`` for every valid
+    parameter, where the steps are taken for ``q`` at 0 or 1 or NaN (so they
+    make no NaN in a summed derivative)."""
+    q, *params = fnp.broadcast_arrays(q, *params)
+    dtype = q.dtype
+    values = _concrete((q, *params))
+    if values is not None:
+        x0 = fnp.asarray(_exact(cdf, complement, decreasing, exact, to_x, span, inner, values))
+        x0 = x0.astype(dtype)
+    else:
+        x0 = _bisect(
+            cdf, complement, decreasing, to_x, span, stop_gradient(q), *map(stop_gradient, params)
+        )
+    sign = -1.0 if decreasing else 1.0
+    tiny = float(np.finfo(dtype).tiny)
+    good = all_(fnp.isfinite(x0), pdf(safe(fnp.isfinite(x0), x0, inner), *params) > tiny)
+    x = safe(good, x0, inner)
+    qs = safe(good, q, 0.5)
+    x_const = x
+    with np.errstate(all="ignore"):  # the steps where not ``good`` are discarded
+        for _ in range(2):
+            x = x - (cdf(x, *params) - qs) / (sign * pdf(x, *params))
+    return fnp.where(all_(good, fnp.isfinite(x)), x_const + (x - stop_gradient(x)), x0)
+
+
+def _exact(
+    cdf: Callable[..., Array],
+    complement: Callable[..., Array],
+    decreasing: bool,
+    exact: Callable[..., Any],
+    to_x: Callable[[Array], Array],
+    span: Callable[[np.dtype[Any]], tuple[float, float]],
+    inner: float,
+    values: list[np.ndarray],
+) -> np.ndarray:
+    """``implicit_quantile``'s values on concrete arguments (float64)."""
+    q, *params = (np.asarray(v, np.float64) for v in values)
+    with np.errstate(all="ignore"):
+        out = np.asarray(exact(q, *params), np.float64)
+        out = np.where((q < 0) | (q > 1), np.nan, out)
+        # check that out is on the right side of the median (scipy's own
+        # quantile is NaN or +inf for t.ppf(1e-300, 3.5), beta.isf(1e-300, 2, 5))
+        c = np.asarray(cdf(fnp.asarray(out), *params))
+        cc = np.asarray(complement(fnp.asarray(out), *params))
+        ok = ~np.isnan(out) & ~((q < 0.25) & (c > 0.5)) & ~((q > 0.75) & (cc > 0.5))
+        valid = ~np.isnan(np.asarray(cdf(fnp.asarray(np.full_like(q, inner)), *params)))
+        redo = ~ok & (q >= 0) & (q <= 1) & valid
+    if np.any(redo):
+        again = _bisect(cdf, complement, decreasing, to_x, span, fnp.asarray(q), *params)
+        out = np.where(redo, np.asarray(again), out)
+    return out
+
+
+def _bisect(
+    cdf: Callable[..., Array],
+    complement: Callable[..., Array],
+    decreasing: bool,
     to_x: Callable[[Array], Array],
     span: Callable[[np.dtype[Any]], tuple[float, float]],
     q: Array,
     *params: Array,
 ) -> Array:
-    """The standardized quantile ``x`` with ``cdf(x, *params) == q`` (``cdf``
-    is the survival function, and the result ``isf``, when ``decreasing``).
-
-        Values: concrete arguments go to ``scipy.special.<scipy_fn>`` (called
-        with ``scipy_args(q, *params)``); traced ones (under ``jit`` or
-        ``vmap``) to a bisection in ``u`` (``x = to_x(u)``, increasing, ``u``
-        in ``span(dtype)``), 100 halvings in a ``fori_loop``. Derivatives: the
-        implicit function theorem on ``cdf(x, *params) - q = 0`` (see
-        ``funcdiff.implicit.custom_root``), so ``dx/dq = 1 / pdf(x)`` and a
-        parameter gets ``-(dcdf/dparam) / pdf(x)``: where ``cdf`` has no
-        derivative in a parameter (``gammainc``'s ``a``...), neither has the
-        quantile, and asking raises the special function's
-        NonDifferentiableArgumentError."""
-    q, *params = fnp.broadcast_arrays(q, *params)
+    """``implicit_quantile``'s values by bisection (any arguments). Above
+    ``q = 1/2`` it compares ``complement`` with ``1 - q`` (exact there):
+    ``cdf`` rounds near 1, its complement does not."""
     dtype = q.dtype
+    lo0, hi0 = span(dtype)
+    lo = fnp.full(q.shape, lo0, dtype)
+    hi = fnp.full(q.shape, hi0, dtype)
+    upper = q > 0.5
+    target = fnp.where(upper, 1.0 - q, q)
 
-    def solver(init: Any, q: Any, *params: Any) -> Any:
-        if not _traced((q, *params)):
-            with np.errstate(all="ignore"):
-                out = exact(*(np.asarray(a, np.float64) for a in (q, *params)))
-            out = np.asarray(out, dtype)
-            first, last = (np.inf, -np.inf) if decreasing else (-np.inf, np.inf)
-            with np.errstate(all="ignore"):
-                edge_lo = np.asarray(to_x(fnp.asarray(np.full(np.shape(q), first, dtype))))
-                edge_hi = np.asarray(to_x(fnp.asarray(np.full(np.shape(q), last, dtype))))
-            out = np.where(q == 0, edge_lo, np.where(q == 1, edge_hi, out))
-            return np.where(np.isnan(out) | (q < 0) | (q > 1), np.nan, out).astype(dtype)
-        lo0, hi0 = span(dtype)
-        lo = fnp.full(q.shape, lo0, dtype)
-        hi = fnp.full(q.shape, hi0, dtype)
+    def step(i: Any, bounds: tuple[Array, Array]) -> tuple[Array, Array]:
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        x = to_x(mid)
+        c = fnp.where(upper, complement(x, *params), cdf(x, *params))
+        # is the root above mid? cdf increasing: cdf(mid) < q; decreasing: > q
+        rising = fnp.logical_not(upper) if not decreasing else upper
+        below = fnp.where(rising, c < target, c > target)
+        return fnp.where(below, mid, lo), fnp.where(below, hi, mid)
 
-        def step(i: Any, bounds: tuple[Array, Array]) -> tuple[Array, Array]:
-            lo, hi = bounds
-            mid = 0.5 * (lo + hi)
-            c = cdf(to_x(mid), *params)
-            below = c > q if decreasing else c < q
-            return fnp.where(below, mid, lo), fnp.where(below, hi, mid)
-
-        lo, hi = lax.fori_loop(0, 100, step, (lo, hi))
-        x = to_x(0.5 * (lo + hi))
-        first, last = (INF, -INF) if decreasing else (-INF, INF)
-        x = fnp.where(q == 0, to_x(fnp.full(q.shape, first, dtype)), x)
-        x = fnp.where(q == 1, to_x(fnp.full(q.shape, last, dtype)), x)
-        bad = any_(fnp.isnan(cdf(x, *params)), not_(unit(q)))
-        return fnp.where(bad, NAN, x)
-
-    def optimality(x: Any, q: Any, *params: Any) -> Any:
-        return cdf(x, *params) - q
-
-    root = custom_root(optimality, solve=_diagonal_solve)(solver)
-    return root(stop_gradient(fnp.zeros_like(q)), q, *params)  # type: ignore[no-any-return]
+    lo, hi = lax.fori_loop(0, 100, step, (lo, hi))
+    x = to_x(0.5 * (lo + hi))
+    first, last = (INF, -INF) if decreasing else (-INF, INF)
+    x = fnp.where(q == 0, to_x(fnp.full(q.shape, first, dtype)), x)
+    x = fnp.where(q == 1, to_x(fnp.full(q.shape, last, dtype)), x)
+    bad = any_(fnp.isnan(cdf(x, *params)), not_(unit(q)))
+    return fnp.where(bad, NAN, x)
 
 
 def discrete_quantile(

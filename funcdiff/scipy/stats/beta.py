@@ -33,6 +33,7 @@ from funcdiff.scipy.stats._common import (
     log_prob,
     safe,
     scipy_stats,
+    standardize,
     unit,
     valid,
 )
@@ -54,9 +55,24 @@ def _standard(
     x, a, b, loc, scale = floats(f"beta.{name}", x, a, b, loc, scale)
     ok = valid(x, scale > 0, a > 0, b > 0)
     sc = safe(ok, scale)
-    z = (x - loc) / sc
+    z = standardize(x, loc, sc)
     inside = unit(z)
     return safe(inside, z, 0.5), inside, safe(ok, a), safe(ok, b), sc, ok
+
+
+def _pdf(z: Array, a: Array, b: Array) -> Array:
+    inside = unit(z)
+    zs = safe(inside, z, 0.5)
+    val = fnp.exp(fsp.xlogy(a - 1.0, zs) + fsp.xlog1py(b - 1.0, -zs) - fsp.betaln(a, b))
+    return fnp.where(inside, val, 0.0)
+
+
+def _exact_ppf(q: Any, a: Any, b: Any) -> Any:
+    return scipy_stats().beta.ppf(q, a, b)
+
+
+def _exact_isf(q: Any, a: Any, b: Any) -> Any:
+    return scipy_stats().beta.isf(q, a, b)
 
 
 def _cdf(z: Array, a: Array, b: Array) -> Array:
@@ -73,7 +89,7 @@ def _sf(z: Array, a: Array, b: Array) -> Array:
 
 def _span(dtype: np.dtype[Any]) -> tuple[float, float]:
     info = np.finfo(dtype)
-    return float(np.log(info.tiny)), float(-np.log(info.eps))
+    return float(np.log(info.tiny)), float(5.0 - np.log(info.eps))  # expit(hi) == 1
 
 
 def _expit(u: Array) -> Array:
@@ -147,13 +163,9 @@ def _quantile(
     ok = valid(q, scale > 0, a > 0, b > 0)
     a, b = safe(ok, a), safe(ok, b)
     if name == "ppf":
-        z = implicit_quantile(
-            _cdf, False, lambda q, a, b: scipy_stats().beta.ppf(q, a, b), _expit, _span, q, a, b
-        )
+        z = implicit_quantile(_cdf, _sf, _pdf, False, _exact_ppf, _expit, _span, 0.5, q, a, b)
     else:
-        z = implicit_quantile(
-            _sf, True, lambda q, a, b: scipy_stats().beta.isf(q, a, b), _expit, _span, q, a, b
-        )
+        z = implicit_quantile(_sf, _cdf, _pdf, True, _exact_isf, _expit, _span, 0.5, q, a, b)
     return finish(ok, loc + scale * z)
 
 

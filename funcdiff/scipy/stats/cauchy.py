@@ -24,6 +24,7 @@ from funcdiff.scipy.stats._common import (
     log_prob,
     not_,
     safe,
+    standardize,
     unit,
     valid,
 )
@@ -40,7 +41,7 @@ def _standard(
     x, loc, scale = floats(f"cauchy.{name}", x, loc, scale)
     ok = valid(x, scale > 0)
     s = safe(ok, scale)
-    return (x - loc) / s, s, ok
+    return standardize(x, loc, s), s, ok
 
 
 def _std_cdf(z: Array) -> Array:

@@ -25,6 +25,7 @@ from funcdiff.scipy.stats._common import (
     floats,
     log1mexp,
     safe,
+    standardize,
     unit,
     valid,
 )
@@ -42,7 +43,7 @@ def _standard(
     x, loc, scale = floats(f"expon.{name}", x, loc, scale)
     ok = valid(x, scale > 0)
     s = safe(ok, scale)
-    z = (x - loc) / s
+    z = standardize(x, loc, s)
     inside = z >= 0
     return safe(inside, z), inside, s, ok
 

@@ -36,6 +36,7 @@ from funcdiff.scipy.stats._common import (
     log_prob,
     safe,
     scipy_stats,
+    standardize,
     valid,
 )
 
@@ -56,7 +57,7 @@ def _standard(
     x, a, loc, scale = floats(f"gamma.{name}", x, a, loc, scale)
     ok = valid(x, scale > 0, a > 0)
     sc = safe(ok, scale)
-    z = (x - loc) / sc
+    z = standardize(x, loc, sc)
     inside = z >= 0
     return safe(inside, z), inside, safe(ok, a), sc, ok
 
@@ -64,6 +65,20 @@ def _standard(
 def std_logpdf(z: Array, inside: Array, a: Array) -> Array:
     """The log density of the standard gamma at ``z`` (safe where not ``inside``)."""
     return fnp.where(inside, fsp.xlogy(a - 1.0, z) - z - fsp.gammaln(a), -INF)
+
+
+def std_pdf(z: Array, a: Array) -> Array:
+    """The density of the standard gamma (any ``z``)."""
+    inside = z >= 0
+    return fnp.exp(std_logpdf(safe(inside, z), inside, a))
+
+
+def _exact_ppf(q: Any, a: Any) -> Any:
+    return scipy_stats().gamma.ppf(q, a)
+
+
+def _exact_isf(q: Any, a: Any) -> Any:
+    return scipy_stats().gamma.isf(q, a)
 
 
 def std_cdf(z: Array, a: Array) -> Array:
@@ -85,15 +100,11 @@ def _span(dtype: np.dtype[Any]) -> tuple[float, float]:
 def std_ppf(q: Array, a: Array) -> Array:
     """The standard gamma's quantile (``scipy.stats.gamma.ppf``/``isf`` or a bisection;
     implicit derivatives)."""
-    return implicit_quantile(
-        std_cdf, False, lambda q, a: scipy_stats().gamma.ppf(q, a), fnp.exp, _span, q, a
-    )
+    return implicit_quantile(std_cdf, std_sf, std_pdf, False, _exact_ppf, fnp.exp, _span, 1.0, q, a)
 
 
 def std_isf(q: Array, a: Array) -> Array:
-    return implicit_quantile(
-        std_sf, True, lambda q, a: scipy_stats().gamma.isf(q, a), fnp.exp, _span, q, a
-    )
+    return implicit_quantile(std_sf, std_cdf, std_pdf, True, _exact_isf, fnp.exp, _span, 1.0, q, a)
 
 
 @document("gamma", _EX, "-1.88629")

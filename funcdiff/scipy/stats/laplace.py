@@ -16,7 +16,7 @@ import math
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
-from funcdiff.scipy.stats._common import document, finish, floats, safe, unit, valid
+from funcdiff.scipy.stats._common import document, finish, floats, safe, standardize, unit, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -30,7 +30,7 @@ def _standard(
     x, loc, scale = floats(f"laplace.{name}", x, loc, scale)
     ok = valid(x, scale > 0)
     s = safe(ok, scale)
-    return (x - loc) / s, s, ok
+    return standardize(x, loc, s), s, ok
 
 
 def _std_cdf(z: Array) -> Array:

@@ -15,7 +15,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
-from funcdiff.scipy.stats._common import document, finish, floats, safe, valid
+from funcdiff.scipy.stats._common import document, finish, floats, safe, standardize, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -28,7 +28,7 @@ def _standard(
     x, loc, scale = floats(f"logistic.{name}", x, loc, scale)
     ok = valid(x, scale > 0)
     s = safe(ok, scale)
-    return (x - loc) / s, s, ok
+    return standardize(x, loc, s), s, ok
 
 
 @document("logistic", _EX, "-2.09503")

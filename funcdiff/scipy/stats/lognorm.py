@@ -18,7 +18,17 @@ import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
-from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit, valid
+from funcdiff.scipy.stats._common import (
+    INF,
+    NAN,
+    document,
+    finish,
+    floats,
+    safe,
+    standardize,
+    unit,
+    valid,
+)
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -34,7 +44,7 @@ def _standard(
     x, s, loc, scale = floats(f"lognorm.{name}", x, s, loc, scale)
     ok = valid(x, scale > 0, s > 0)
     sc = safe(ok, scale)
-    z = (x - loc) / sc
+    z = standardize(x, loc, sc)
     inside = z > 0
     return fnp.log(safe(inside, z)), inside, safe(ok, s), sc, ok
 

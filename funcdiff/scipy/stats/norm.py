@@ -17,7 +17,7 @@ import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
 from funcdiff.scipy import special as fsp
-from funcdiff.scipy.stats._common import document, finish, floats, safe, valid
+from funcdiff.scipy.stats._common import document, finish, floats, safe, standardize, valid
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -28,7 +28,7 @@ _EX = "1.5, loc=1.0, scale=2.0"
 def _standard(name: str, x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> tuple[Array, Array]:
     x, loc, scale = floats(f"norm.{name}", x, loc, scale)
     ok = valid(x, scale > 0)
-    return (x - loc) / safe(ok, scale), ok
+    return standardize(x, loc, safe(ok, scale)), ok
 
 
 @document("norm", _EX, "-1.64334")

@@ -34,6 +34,7 @@ from funcdiff.scipy.stats._common import (
     not_,
     safe,
     scipy_stats,
+    standardize,
     valid,
 )
 
@@ -52,7 +53,7 @@ def _args(
 ) -> tuple[Array, Array, Array, Array]:
     x, df, loc, scale = floats(f"t.{name}", x, df, loc, scale)
     ok = valid(x, scale > 0, df > 0)
-    return (x - loc) / safe(ok, scale), safe(ok, df), safe(ok, scale), ok
+    return standardize(x, loc, safe(ok, scale)), safe(ok, df), safe(ok, scale), ok
 
 
 def _std_logpdf(z: Array, df: Array) -> Array:
@@ -72,8 +73,13 @@ def _std_cdf(z: Array, df: Array) -> Array:
     zz = safe(not_(any_(zero, inf)), z)
     z2 = zz * zz
     near = z2 < df
-    zn, zf = safe(near, z2), safe(near, df, z2)  # the branch not taken: a safe point
-    tail = 0.5 * fsp.betainc(0.5 * df, 0.5, df / (df + zf))
+    zn = safe(near, z2)  # the branch not taken: a safe point
+    af = safe(near, fnp.sqrt(df), fnp.abs(zz))
+    # df / (df + z^2) = 1 / (1 + u^2), u = |z| / sqrt(df); 1 / u^2 where u^2 overflows
+    u = af / fnp.sqrt(df)
+    big = u > 1e100
+    x_tail = fnp.where(big, fnp.square(1.0 / safe(big, u)), 1.0 / (1.0 + safe(big, 1.0, u) ** 2))
+    tail = 0.5 * fsp.betainc(0.5 * df, 0.5, x_tail)
     tail = fnp.where(z < 0, tail, 1.0 - tail)
     mid = 0.5 * fsp.betainc(0.5, 0.5 * df, zn / (df + zn))
     mid = 0.5 + fnp.where(z < 0, -mid, mid)
@@ -117,14 +123,24 @@ def logsf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 
     return finish(ok, log_prob(_std_cdf(-z, df), _std_cdf(z, df)))
 
 
+def _std_sf(z: Array, df: Array) -> Array:
+    return _std_cdf(-z, df)
+
+
+def _std_pdf(z: Array, df: Array) -> Array:
+    return fnp.exp(_std_logpdf(z, df))
+
+
+def _exact(q: Any, df: Any) -> Any:
+    return scipy_stats().t.ppf(q, df)
+
+
 def _std_ppf(q: Array, df: Array) -> Array:
     def span(dtype: np.dtype[Any]) -> tuple[float, float]:
         top = float(np.log(np.finfo(dtype).max))
         return -top, top
 
-    return implicit_quantile(
-        _std_cdf, False, lambda q, df: scipy_stats().t.ppf(q, df), fnp.sinh, span, q, df
-    )
+    return implicit_quantile(_std_cdf, _std_sf, _std_pdf, False, _exact, fnp.sinh, span, 0.0, q, df)
 
 
 _PPF_NOTE = (

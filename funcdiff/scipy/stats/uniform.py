@@ -14,7 +14,17 @@ from __future__ import annotations
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
-from funcdiff.scipy.stats._common import INF, NAN, document, finish, floats, safe, unit, valid
+from funcdiff.scipy.stats._common import (
+    INF,
+    NAN,
+    document,
+    finish,
+    floats,
+    safe,
+    standardize,
+    unit,
+    valid,
+)
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -27,7 +37,7 @@ def _standard(
     x, loc, scale = floats(f"uniform.{name}", x, loc, scale)
     ok = valid(x, scale > 0)
     s = safe(ok, scale)
-    return (x - loc) / s, s, ok
+    return standardize(x, loc, s), s, ok
 
 
 @document("uniform", _EX, "-0.693147")
