@@ -54,7 +54,7 @@ class Spec:
         invalid: tuple[int, ...] = (),
     ) -> None:
         self.name = name
-        self.x = np.array(x + [np.inf, -np.inf, np.nan])
+        self.x = np.array([*x, np.inf, -np.inf, np.nan])
         self.params = params
         self.methods = methods
         self.point = point
@@ -187,7 +187,7 @@ SPECS = [
         "poisson",
         [-1.0, 0.0, 1.0, 1.5, 3.0, 10.0, 100.0, 1e4, 1e6],
         [(0.0, 0.0), (2.5, 0.0), (30.0, 1.0), (1e4, 0.0), (-1.0, 0.0)],
-        DISCRETE + ["ppf"],
+        [*DISCRETE, "ppf"],
         (3.0, 2.5),
         {**{m: (0, 1) for m in ["logpmf", "pmf"]}, **{m: (1,) for m in CDFS}},
         discrete=True,
@@ -196,9 +196,15 @@ SPECS = [
     Spec(
         "binom",
         [-1.0, 0.0, 1.0, 2.5, 3.0, 10.0, 11.0, 1000.0],
-        [(10.0, 0.3, 0.0), (10.0, 0.0, 0.0), (10.0, 1.0, 0.0), (1000.0, 0.01, 1.0),
-         (10.5, 0.3, 0.0), (10.0, 1.5, 0.0)],
-        DISCRETE + ["ppf"],
+        [
+            (10.0, 0.3, 0.0),
+            (10.0, 0.0, 0.0),
+            (10.0, 1.0, 0.0),
+            (1000.0, 0.01, 1.0),
+            (10.5, 0.3, 0.0),
+            (10.0, 1.5, 0.0),
+        ],
+        [*DISCRETE, "ppf"],
         (3.0, 10.0, 0.35),
         {**{m: (0, 1, 2) for m in ["logpmf", "pmf"]}, **{m: (2,) for m in CDFS}},
         {m: (1,) for m in CDFS},
@@ -209,7 +215,7 @@ SPECS = [
         "nbinom",
         [-1.0, 0.0, 1.0, 2.5, 3.0, 10.0, 1000.0],
         [(3.0, 0.6, 0.0), (0.5, 0.2, 1.0), (5.0, 1.0, 0.0), (0.0, 0.5, 0.0), (2.0, 0.0, 0.0)],
-        DISCRETE + ["ppf"],
+        [*DISCRETE, "ppf"],
         (3.0, 2.5, 0.4),
         {**{m: (0, 1, 2) for m in ["logpmf", "pmf"]}, **{m: (2,) for m in CDFS}},
         {m: (1,) for m in CDFS},
@@ -220,7 +226,7 @@ SPECS = [
         "bernoulli",
         [-1.0, 0.0, 0.5, 1.0, 2.0],
         [(0.3, 0.0), (0.0, 0.0), (1.0, 0.0), (0.7, 1.0), (1.5, 0.0)],
-        DISCRETE + ["ppf"],
+        [*DISCRETE, "ppf"],
         (0.0, 0.3),
         {m: (1,) for m in DISCRETE},
         discrete=True,
@@ -230,7 +236,7 @@ SPECS = [
         "geom",
         [-1.0, 0.0, 1.0, 1.5, 3.0, 50.0, 1e4],
         [(0.3, 0.0), (1.0, 0.0), (1e-3, 2.0), (0.0, 0.0), (1.2, 0.0)],
-        DISCRETE + ["ppf"],
+        [*DISCRETE, "ppf"],
         (3.0, 0.3),
         {**{m: (0, 1) for m in ["logpmf", "pmf"]}, **{m: (1,) for m in CDFS}},
         discrete=True,
@@ -379,9 +385,7 @@ def test_tails() -> None:
     assert float(stats.cauchy.cdf(-1e12)) == pytest.approx(1 / (np.pi * 1e12), rel=1e-12)
     assert float(stats.t.cdf(-1e8, 2.5)) == pytest.approx(ss.t.cdf(-1e8, 2.5), rel=1e-12)
     # the t cdf near 0: no cancellation in 1 - x
-    assert float(stats.t.cdf(1e-9, 4.0) - 0.5) == pytest.approx(
-        ss.t.pdf(0.0, 4.0) * 1e-9, rel=1e-6
-    )
+    assert float(stats.t.cdf(1e-9, 4.0) - 0.5) == pytest.approx(ss.t.pdf(0.0, 4.0) * 1e-9, rel=1e-6)
 
 
 # ---------------------------------------------------------------------------
@@ -393,8 +397,11 @@ def _reference(spec: Spec, method: str, argnum: int) -> Callable[[float], float]
     """The scalar function of argument ``argnum`` at the spec's point, by
     scipy (for a discrete ``k`` in logpmf/pmf: the continuous extension)."""
     point = list(spec.point)
-    if spec.discrete and argnum in (0, 1) and method in ("logpmf", "pmf") and (
-        argnum == 0 or spec.name == "binom"
+    if (
+        spec.discrete
+        and argnum in (0, 1)
+        and method in ("logpmf", "pmf")
+        and (argnum == 0 or spec.name == "binom")
     ):
         base = _extension(spec.name)
         wrap = (lambda v: v) if method == "logpmf" else np.exp
@@ -422,13 +429,19 @@ def _extension(name: str) -> Callable[..., Any]:
         return lambda k, mu: sp.xlogy(k, mu) - sp.gammaln(k + 1) - mu
     if name == "binom":
         return lambda k, n, p: (
-            sp.gammaln(n + 1) - sp.gammaln(k + 1) - sp.gammaln(n - k + 1)
-            + sp.xlogy(k, p) + sp.xlog1py(n - k, -p)
+            sp.gammaln(n + 1)
+            - sp.gammaln(k + 1)
+            - sp.gammaln(n - k + 1)
+            + sp.xlogy(k, p)
+            + sp.xlog1py(n - k, -p)
         )
     if name == "nbinom":
         return lambda k, n, p: (
-            sp.gammaln(n + k) - sp.gammaln(n) - sp.gammaln(k + 1)
-            + n * np.log(p) + sp.xlog1py(k, -p)
+            sp.gammaln(n + k)
+            - sp.gammaln(n)
+            - sp.gammaln(k + 1)
+            + n * np.log(p)
+            + sp.xlog1py(k, -p)
         )
     assert name == "geom"
     return lambda k, p: sp.xlog1py(k - 1, -p) + np.log(p)
@@ -441,9 +454,7 @@ def _ours_at(spec: Spec, method: str) -> list[float]:
     return point
 
 
-DERIV_CASES = [
-    (s.name, m, i) for s in SPECS for m, args in s.diff.items() for i in args
-]
+DERIV_CASES = [(s.name, m, i) for s in SPECS for m, args in s.diff.items() for i in args]
 QUANTILE_DERIV_CASES = [
     (s.name, m, i)
     for s in SPECS
@@ -535,9 +546,7 @@ def test_support_edges_do_not_poison_gradients() -> None:
 
 def test_t_cdf_derivative_at_zero() -> None:
     for df in (0.7, 3.0, 40.0):
-        assert float(fd.grad(stats.t.cdf)(0.0, df)) == pytest.approx(
-            ss.t.pdf(0.0, df), rel=1e-13
-        )
+        assert float(fd.grad(stats.t.cdf)(0.0, df)) == pytest.approx(ss.t.pdf(0.0, df), rel=1e-13)
         assert float(fd.grad(fd.grad(stats.t.cdf))(0.0, df)) == pytest.approx(0.0, abs=1e-12)
 
 

@@ -46,7 +46,7 @@ def standardize(x: Any, loc: Any, scale: Any) -> Array:
     return fnp.where(finite, (safe(finite, x, 0.0) - loc) / scale, x)
 
 
-def safe(ok: Any, x: Any, value: float = 1.0) -> Array:
+def safe(ok: Any, x: Any, value: Any = 1.0) -> Array:
     """``x`` where ``ok``, else ``value``: a branch that ``where`` discards must
     still see an argument for which neither it nor its derivatives are NaN
     (a NaN derivative times a zero cotangent is NaN)."""
@@ -201,7 +201,8 @@ def implicit_quantile(
     ``inner`` is a standardized point with ``pdf > 0`` for every valid
     parameter, where the steps are taken for ``q`` at 0 or 1 or NaN (so they
     make no NaN in a summed derivative)."""
-    q, *params = fnp.broadcast_arrays(q, *params)
+    q, *rest = fnp.broadcast_arrays(q, *params)
+    params = tuple(rest)
     dtype = q.dtype
     values = _concrete((q, *params))
     if values is not None:
@@ -305,9 +306,10 @@ def discrete_quantile(
     ``q = 1``, as scipy; NaN for ``q`` outside ``[0, 1]`` or invalid
     parameters. Piecewise constant: its derivative is zero (the arguments
     enter through ``stop_gradient``)."""
-    q, *params = (stop_gradient(a) for a in fnp.broadcast_arrays(q, *params))
-    lo = fnp.zeros_like(q) + (low - 1.0)
-    hi = fnp.zeros_like(q) + fnp.ceil(bound(*params))
+    q, *rest = (stop_gradient(a) for a in fnp.broadcast_arrays(q, *params))
+    params = tuple(rest)
+    lo: Array = fnp.zeros_like(q) + (low - 1.0)
+    hi: Array = fnp.zeros_like(q) + fnp.ceil(bound(*params))
     hi = fnp.where(fnp.isfinite(hi), hi, lo)
 
     def step(i: Any, bounds: tuple[Array, Array]) -> tuple[Array, Array]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
@@ -92,8 +94,9 @@ def _std_ppf(q: Array) -> Array:
     (``q - 1/2`` would lose a tiny ``q``)."""
     low, high = q < 0.25, q > 0.75
     mid = not_(any_(low, high))
-    a = -1.0 / fnp.tan(math.pi * safe(low, q, 0.25))
-    b = 1.0 / fnp.tan(math.pi * safe(high, 1.0 - q, 0.25))
+    with np.errstate(divide="ignore"):  # +-inf at q = 0, 1
+        a = -1.0 / fnp.tan(math.pi * safe(low, q, 0.25))
+        b = 1.0 / fnp.tan(math.pi * safe(high, 1.0 - q, 0.25))
     c = fnp.tan(math.pi * (safe(mid, q, 0.5) - 0.5))
     inside = unit(q)
     return fnp.where(inside, fnp.where(low, a, fnp.where(high, b, c)), float("nan"))

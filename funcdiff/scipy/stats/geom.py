@@ -93,14 +93,14 @@ def logsf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
 def ppf(q: ArrayLike, p: ArrayLike, loc: ArrayLike = 0.0) -> Array:
     q, p, loc = floats("geom.ppf", q, p, loc)
     ok = valid(q, p > 0, p <= 1)
-    q, ps = stop_gradient(q), stop_gradient(safe(ok, p, 0.5))
-    inside = unit(q)
-    qs = safe(all_(inside, q < 1), q, 0.5)
+    qc, ps = stop_gradient(q), stop_gradient(safe(ok, p, 0.5))
+    inside = unit(qc)
+    qs = safe(all_(inside, qc < 1), qc, 0.5)
     # the smallest k >= 1 with 1 - (1 - p)^k >= q: ceil(log1p(-q) / log1p(-p)),
     # one step back when rounding overshot
     lp = fnp.log1p(-ps)
     k = fnp.ceil(fnp.log1p(-qs) / fnp.where(lp == 0, -INF, lp))
     back = -fnp.expm1((k - 1.0) * lp) >= qs
     k = fnp.where(all_(back, k > 1), k - 1.0, fnp.maximum(k, 1.0))
-    k = fnp.where(q == 1, fnp.where(ps == 1, 1.0, INF).astype(k.dtype), fnp.where(q == 0, 0.0, k))
+    k = fnp.where(qc == 1, fnp.where(ps == 1, 1.0, INF).astype(k.dtype), fnp.where(qc == 0, 0.0, k))
     return finish(ok, fnp.where(inside, k, NAN) + loc)

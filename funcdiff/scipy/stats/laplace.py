@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
@@ -80,8 +82,9 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 
 def _std_ppf(q: Array) -> Array:
     high = q > 0.5
-    a = -fnp.log(2.0 - 2.0 * safe(high, q, 0.0))
-    b = fnp.log(2.0 * safe(high, 0.25, q))
+    with np.errstate(divide="ignore"):  # +-inf at q = 1, 0
+        a = -fnp.log(2.0 - 2.0 * safe(high, q, 0.0))
+        b = fnp.log(2.0 * safe(high, 0.25, q))
     inside = unit(q)
     return fnp.where(inside, fnp.where(high, a, b), float("nan"))
 

@@ -11,6 +11,8 @@ Differentiable in every argument; no overflow at ``x = +-800`` (``cdf`` is
 
 from __future__ import annotations
 
+import numpy as np
+
 import funcdiff.numpy as fnp
 from funcdiff.core.typing import ArrayLike
 from funcdiff.numpy._core import Array
@@ -71,11 +73,13 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("logistic.ppf", q, loc, scale)
     ok = valid(q, scale > 0)
-    return finish(ok, loc + scale * fsp.logit(q))
+    with np.errstate(divide="ignore"):  # +-inf at q = 0, 1
+        return finish(ok, loc + scale * fsp.logit(q))
 
 
 @document("logistic", "0.025, loc=1.0, scale=2.0", "8.32712")
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     q, loc, scale = floats("logistic.isf", q, loc, scale)
     ok = valid(q, scale > 0)
-    return finish(ok, loc - scale * fsp.logit(q))
+    with np.errstate(divide="ignore"):
+        return finish(ok, loc - scale * fsp.logit(q))
