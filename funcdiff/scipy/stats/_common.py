@@ -138,8 +138,8 @@ def document(dist: str, example: str, expected: str, note: str = "") -> Callable
     def deco(fn: F) -> F:
         method = fn.__name__
         text = (
-            f"{_SUMMARY[method]} of ``scipy.stats.{dist}``, with scipy's arguments, "
-            "defaults and broadcasting; NaN for invalid parameters.\n\n"
+            f"{_SUMMARY[method]} of ``scipy.stats.{dist}``.\n\n"
+            "Arguments, defaults and broadcasting as scipy's; NaN for invalid parameters.\n\n"
         )
         if note:
             text += note.strip() + "\n\n"
