@@ -721,3 +721,66 @@ def test_gamma_maximum_likelihood_matches_scipy_fit() -> None:
     a, _, scale = ss.gamma.fit(data, floc=0.0)
     assert float(np.exp(theta[0])) == pytest.approx(a, rel=1e-4)
     assert float(np.exp(theta[1])) == pytest.approx(scale, rel=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# more: df = inf, raising under jit and vmap, third derivatives of quantiles
+# ---------------------------------------------------------------------------
+
+
+def test_t_with_infinite_df_is_normal() -> None:
+    x = np.array([-50.0, -3.0, 0.0, 0.5, 2.0])
+    for method in ("logpdf", "pdf", "cdf", "sf"):
+        _close(getattr(stats.t, method)(x, np.inf), getattr(ss.t, method)(x, np.inf), rtol=1e-13)
+    assert float(stats.t.ppf(0.3, np.inf)) == pytest.approx(ss.norm.ppf(0.3), rel=1e-13)
+    assert float(fd.grad(stats.t.cdf)(0.5, np.inf)) == pytest.approx(ss.norm.pdf(0.5), rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("f", "args"),
+    [
+        (stats.t.cdf, (0.7, 3.5)),
+        (stats.gamma.sf, (1.7, 2.5)),
+        (stats.beta.ppf, (0.3, 2.5, 3.5)),
+        (stats.binom.logcdf, (3.0, 10.0, 0.35)),
+    ],
+)
+def test_non_differentiable_parameters_raise_under_jit_and_vmap(
+    f: Callable[..., Any], args: tuple[float, ...]
+) -> None:
+    g = fd.grad(f, argnums=1)
+    with pytest.raises(NonDifferentiableArgumentError):
+        fd.jit(g)(*args)
+    with pytest.raises(NonDifferentiableArgumentError):
+        fd.grad(fd.jit(f), argnums=1)(*args)
+    batch = np.array([args[1], args[1] + 0.5])
+    with pytest.raises(NonDifferentiableArgumentError):
+        fd.vmap(lambda p: g(args[0], p, *args[2:]))(batch)
+    # the data and the other parameters are fine with the parameter traced by jit
+    fd.jit(fd.grad(f, argnums=0))(*args)
+
+
+@pytest.mark.parametrize(
+    ("f", "args"),
+    [
+        (stats.gamma.ppf, (0.3, 2.5, 0.2, 1.3)),
+        (stats.t.isf, (0.1, 3.5, 0.2, 1.3)),
+        (stats.beta.ppf, (0.6, 2.5, 3.5, 0.1, 0.9)),
+    ],
+)
+def test_implicit_quantiles_have_third_derivatives(
+    f: Callable[..., Any], args: tuple[float, ...]
+) -> None:
+    """Two Newton steps: orders 1 to 3 exact (central differences of the
+    second derivative, itself checked against scipy above)."""
+    d2 = fd.grad(fd.grad(f))
+    d3 = float(fd.grad(d2)(*args))
+    q, rest = args[0], args[1:]
+    h = 1e-4
+    want = (float(d2(q + h, *rest)) - float(d2(q - h, *rest))) / (2 * h)
+    assert d3 == pytest.approx(want, rel=1e-5)
+    # and in the scale, mixed with q
+    mixed = float(fd.grad(fd.grad(f), argnums=len(args) - 1)(*args))
+    g = fd.grad(f)
+    want_mixed = (float(g(*args[:-1], args[-1] + h)) - float(g(*args[:-1], args[-1] - h))) / (2 * h)
+    assert mixed == pytest.approx(want_mixed, rel=1e-6)

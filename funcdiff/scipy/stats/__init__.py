@@ -23,7 +23,8 @@ extension, as in JAX), ``cdf``/``sf``/``ppf`` are piecewise constant in
 Quantiles without an inverse special function here (``t``, ``gamma``,
 ``chi2``, ``beta``) take their values from scipy on concrete arguments and
 from a bisection under ``jit``/``vmap``, and their derivatives from the
-implicit function theorem on ``cdf(x) = q`` (``funcdiff.implicit``).
+implicit function theorem on ``cdf(x) = q``, written as two Newton steps
+from the solution (exact to third order; see ``docs/stats.md``).
 
 A maximum-likelihood fit of a normal's location and log-scale by gradient
 steps:

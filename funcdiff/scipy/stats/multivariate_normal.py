@@ -53,7 +53,7 @@ def _parameters(
     if m is None:
         m = fnp.zeros((d,), x.dtype)
     elif m.ndim == 0:
-        m = fnp.full((d,), m) if d == 1 else m * fnp.ones((d,), x.dtype)
+        m = m * fnp.ones((d,), x.dtype)
     if cov.ndim == 0:
         cov = cov * fnp.eye(d, dtype=x.dtype)
     elif cov.ndim == 1:

@@ -57,13 +57,23 @@ def _args(
 
 
 def _std_logpdf(z: Array, df: Array) -> Array:
-    half = 0.5 * (df + 1.0)
-    norm = fsp.gammaln(half) - fsp.gammaln(0.5 * df) - 0.5 * (fnp.log(df) + _LOG_PI)
-    return norm - half * fnp.log1p(z * z / df)
+    """The standard t log density; the normal's at ``df = inf``, as scipy."""
+    big = fnp.isinf(df)
+    d = safe(not_(big), df)
+    half = 0.5 * (d + 1.0)
+    norm = fsp.gammaln(half) - fsp.gammaln(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+    normal = -0.5 * z * z - 0.5 * (_LOG_PI + math.log(2.0))
+    return fnp.where(big, normal, norm - half * fnp.log1p(z * z / d))
 
 
 def _std_cdf(z: Array, df: Array) -> Array:
-    """``P(T <= z)``: ``I_x(df/2, 1/2) / 2`` with ``x = df / (df + z^2)``
+    """``P(T <= z)``, ``ndtr(z)`` at ``df = inf``."""
+    big = fnp.isinf(df)
+    return fnp.where(big, fsp.ndtr(z), _finite_df_cdf(z, safe(not_(big), df)))
+
+
+def _finite_df_cdf(z: Array, df: Array) -> Array:
+    """``P(T <= z)`` for finite ``df``: ``I_x(df/2, 1/2) / 2`` with ``x = df / (df + z^2)``
     in the tails, ``1/2 + sign(z) I_w(1/2, df/2) / 2`` with ``w = z^2 /
     (df + z^2)`` near 0 (no cancellation in ``1 - x``), and the tangent
     line at ``z = 0`` exactly (both forms have an infinite factor times a
