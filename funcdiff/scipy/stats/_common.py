@@ -239,11 +239,23 @@ def _exact(
     with np.errstate(all="ignore"):
         out = np.asarray(exact(q, *params), np.float64)
         out = np.where((q < 0) | (q > 1), np.nan, out)
-        # check that out is on the right side of the median (scipy's own
-        # quantile is NaN or +inf for t.ppf(1e-300, 3.5), beta.isf(1e-300, 2, 5))
-        c = np.asarray(cdf(fnp.asarray(out), *params))
-        cc = np.asarray(complement(fnp.asarray(out), *params))
-        ok = ~np.isnan(out) & ~((q < 0.25) & (c > 0.5)) & ~((q > 0.75) & (cc > 0.5))
+        # check: q between cdf at out's neighbours (1e-9 relative; on the side
+        # where the probability is small). scipy's own quantile fails in a few
+        # far tails: t.ppf(1e-300, 3.5) is +inf, beta.isf(1e-300, 2, 5) NaN
+        small = q <= 0.5
+        target = np.where(small, q, 1.0 - q)
+        rising = small != decreasing  # the function compared rises with x
+        below, above = np.nextafter(out, -np.inf), np.nextafter(out, np.inf)
+
+        def side(x: np.ndarray) -> np.ndarray:
+            xs = fnp.asarray(x)
+            return np.where(
+                small, np.asarray(cdf(xs, *params)), np.asarray(complement(xs, *params))
+            )
+
+        lo_f = np.where(rising, side(below), side(above))
+        hi_f = np.where(rising, side(above), side(below))
+        ok = ~np.isnan(out) & (lo_f <= target * (1 + 1e-9)) & (hi_f >= target * (1 - 1e-9))
         valid = ~np.isnan(np.asarray(cdf(fnp.asarray(np.full_like(q, inner)), *params)))
         redo = ~ok & (q >= 0) & (q <= 1) & valid
     if np.any(redo):
@@ -271,19 +283,30 @@ def _bisect(
     upper = q > 0.5
     target = fnp.where(upper, 1.0 - q, q)
 
+    rising = fnp.logical_not(upper) if not decreasing else upper
+
+    def root_above(u: Array) -> Array:
+        """Whether the root is above ``u`` (the function compared rises: its
+        value at ``u`` is below the target; it falls: above)."""
+        x = to_x(u)
+        c = fnp.where(upper, complement(x, *params), cdf(x, *params))
+        return fnp.where(rising, c < target, c > target)
+
     def step(i: Any, bounds: tuple[Array, Array]) -> tuple[Array, Array]:
         lo, hi = bounds
         mid = 0.5 * (lo + hi)
-        x = to_x(mid)
-        c = fnp.where(upper, complement(x, *params), cdf(x, *params))
-        # is the root above mid? cdf increasing: cdf(mid) < q; decreasing: > q
-        rising = fnp.logical_not(upper) if not decreasing else upper
-        below = fnp.where(rising, c < target, c > target)
+        below = root_above(mid)
         return fnp.where(below, mid, lo), fnp.where(below, hi, mid)
 
+    lo_end, hi_end = lo, hi
     lo, hi = lax.fori_loop(0, 100, step, (lo, hi))
     x = to_x(0.5 * (lo + hi))
     first, last = (INF, -INF) if decreasing else (-INF, INF)
+    # the root beyond an end of the span (the quantile overflows): +-inf
+    past_lo = fnp.logical_not(root_above(lo_end))
+    past_hi = root_above(hi_end)
+    x = fnp.where(past_lo, to_x(fnp.full(q.shape, -INF, dtype)), x)
+    x = fnp.where(past_hi, to_x(fnp.full(q.shape, INF, dtype)), x)
     x = fnp.where(q == 0, to_x(fnp.full(q.shape, first, dtype)), x)
     x = fnp.where(q == 1, to_x(fnp.full(q.shape, last, dtype)), x)
     bad = any_(fnp.isnan(cdf(x, *params)), not_(unit(q)))

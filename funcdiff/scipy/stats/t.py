@@ -90,6 +90,11 @@ def _finite_df_cdf(z: Array, df: Array) -> Array:
     big = u > 1e100
     x_tail = fnp.where(big, fnp.square(1.0 / safe(big, u)), 1.0 / (1.0 + safe(big, 1.0, u) ** 2))
     tail = 0.5 * fsp.betainc(0.5 * df, 0.5, x_tail)
+    # far out (x < 1e-200, where x itself underflows first): I_x(a, 1/2) =
+    # x^a / (a B(a, 1/2)) (1 + O(x))
+    a = 0.5 * df
+    far = 0.5 * fnp.exp(-df * fnp.log(safe(big, u)) - fnp.log(a) - fsp.betaln(a, 0.5))
+    tail = fnp.where(big, far, tail)
     tail = fnp.where(z < 0, tail, 1.0 - tail)
     mid = 0.5 * fsp.betainc(0.5, 0.5 * df, zn / (df + zn))
     mid = 0.5 + fnp.where(z < 0, -mid, mid)
