@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import mpmath as mp
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -273,18 +274,27 @@ def _close(got: Any, want: Any, rtol: float, atol: float = 0.0) -> None:
 
 
 def _want(spec: Spec, method: str, x: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
-    """scipy's values, with three corrections where scipy's own are not the
-    reference: its ``logcdf``/``logsf`` are ``log(cdf)``, 0 where ``cdf``
+    """scipy's values, with corrections where scipy's own are not the
+    reference (the Cauchy distribution is computed with mpmath, lognorm's
+    quantiles from scipy.special.ndtri: scipy < 1.12 loses their tails);
+    its ``logcdf``/``logsf`` are ``log(cdf)``, 0 where ``cdf``
     rounds to 1 (there ``log1p(-sf)`` of scipy's ``sf`` is the reference);
     its Laplace log density underflows to -inf at |z| ~ 745 (the closed
     form is the reference); invalid parameters give NaN (scipy's generic
     ``logcdf`` gives 0 beyond the support even for invalid parameters)."""
     want = _scipy(spec, method, x, *params)
+    if spec.name == "lognorm" and method in QUANTILES:  # scipy < 1.12 computes 1 - q
+        s_, loc, scale = params
+        sign = 1.0 if method == "ppf" else -1.0
+        with np.errstate(all="ignore"):
+            want = loc + scale * np.exp(sign * s_ * sp.ndtri(x))
     if method in ("logcdf", "logsf"):
         other = "sf" if method == "logcdf" else "cdf"
         p = _scipy(spec, method[3:], x, *params)
         with np.errstate(all="ignore"):
             want = np.where(p > 0.5, np.log1p(-_scipy(spec, other, x, *params)), want)
+    if spec.name == "cauchy":  # scipy < 1.12 loses the far tails
+        want = _cauchy_mp(method, x, *params)
     if spec.name == "laplace" and method in ("logpdf", "logcdf", "logsf"):
         loc, scale = params
         z = (x - loc) / scale
@@ -298,6 +308,41 @@ def _want(spec: Spec, method: str, x: np.ndarray, params: list[np.ndarray]) -> n
     for row in spec.invalid:
         want[:, row] = np.nan
     return want
+
+
+def _cauchy_mp(method: str, x: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The Cauchy distribution in 60-digit arithmetic (mpmath)."""
+    mp.mp.dps = 60
+
+    def one(v: float, lo: float, sc: float) -> float:
+        if np.isnan(v) or not sc > 0:
+            return np.nan
+        if method in QUANTILES:
+            if not 0 <= v <= 1:
+                return np.nan
+            if v in (0.0, 1.0):
+                return (-np.inf if v == 0 else np.inf) * (1 if method == "ppf" else -1)
+            t = mp.tan(mp.pi * (mp.mpf(v) - mp.mpf(1) / 2))
+            return float(lo + sc * (t if method == "ppf" else -t))
+        z = (mp.mpf(v) - lo) / sc
+        cdf = mp.atan2(1, -z) / mp.pi
+        sf = mp.atan2(1, z) / mp.pi
+        if np.isinf(v):
+            cdf, sf = (mp.mpf(1), mp.mpf(0)) if v > 0 else (mp.mpf(0), mp.mpf(1))
+        values = {
+            "cdf": cdf,
+            "sf": sf,
+            "logcdf": mp.log(cdf) if cdf < 0.5 else mp.log1p(-sf),
+            "logsf": mp.log(sf) if sf < 0.5 else mp.log1p(-cdf),
+        }
+        if method in values:
+            return float(values[method])
+        if np.isinf(v):
+            return -np.inf if method == "logpdf" else 0.0
+        logpdf = -mp.log(mp.pi * sc * (1 + z * z))
+        return float(logpdf if method == "logpdf" else mp.exp(logpdf))
+
+    return np.vectorize(one, otypes=[np.float64])(x, loc, scale)
 
 
 @pytest.mark.parametrize(("name", "method"), CASES)
@@ -321,14 +366,29 @@ def test_values_match_scipy(name: str, method: str) -> None:
         with np.errstate(all="ignore"):
             low = (want > median) if method == "ppf" else (want < median)
             back = _scipy(spec, inverse, want, *params)
-            wrong = np.isnan(want) | low | (back > q * (1 + 1e-6))
+            wrong = np.isnan(want) | low | ~np.isclose(back, q, rtol=1e-6, atol=0)
+            wrong &= ~np.isclose(got, want, rtol=1e-9, atol=0)
             failed = (q > 0) & (q < 0.25) & wrong & ~np.isnan(median)
-            mine = _scipy(spec, inverse, got, *params)
+            # ours: q between scipy's cdf (sf) at its two neighbouring floats
+            f1 = _scipy(spec, inverse, np.nextafter(got, -np.inf), *params)
+            f2 = _scipy(spec, inverse, np.nextafter(got, np.inf), *params)
         if np.any(failed):
-            # (or both tiny: the root is then between two adjacent floats)
-            close = np.abs(mine[failed] - q[failed]) <= 1e-6 * q[failed] + 1e-300
-            assert np.all(close | ((mine[failed] < 1e-50) & (q[failed] < 1e-50)))
+            lo_f, hi_f = np.minimum(f1, f2)[failed], np.maximum(f1, f2)[failed]
+            qf = q[failed]
+            bracket = (lo_f <= qf * (1 + 1e-6)) & (hi_f >= qf * (1 - 1e-6))
+            # (or scipy's cdf underflows there too)
+            assert np.all(bracket | ((hi_f < 1e-50) & (qf < 1e-50)))
             want = np.where(failed, got, want)
+    if method == "ppf" and spec.discrete:
+        # scipy < 1.12 misses some far-tail counts (poisson.ppf(1e-300, 1e4)):
+        # where scipy differs, ours must be the smallest k with cdf(k) >= q
+        q = np.broadcast_to(x, want.shape)
+        differ = (got != want) & np.isfinite(got) & (q > 0) & (q < 1)
+        if np.any(differ):
+            at = _scipy(spec, "cdf", got, *params)
+            before = _scipy(spec, "cdf", got - 1, *params)
+            assert np.all((at >= q)[differ] & (before < q)[differ])
+            want = np.where(differ, got, want)
     _close(got, want, rtol=1e-9, atol=1e-300)
 
 
@@ -343,6 +403,14 @@ def test_float32_stays_float32(name: str, method: str) -> None:
     want = _want(spec, method, x32.astype(np.float64), [p.astype(np.float64) for p in p32])
     if name == "geom" and method == "ppf":
         got, want = got[:, [0, 2]], want[:, [0, 2]]
+    if spec.discrete and method == "ppf":
+        # q and the parameters rounded to float32 can move q across a step
+        # of the cdf: the count may differ by one
+        # (q = 1 rounded from 1 - 1e-9: scipy 1.11 mixes up the rows there)
+        both = np.isfinite(want) & np.isfinite(got) & (x32 < 1)
+        assert np.all(np.abs(got[both] - want[both]) <= 1)
+        _close(np.isnan(got), np.isnan(want), rtol=0)
+        return
     # float32 arithmetic: compare where scipy's float64 value is a normal float32
     with np.errstate(all="ignore"):
         fine = ~np.isfinite(want) | (np.abs(want) > 1e-30) | (want == 0)

@@ -53,14 +53,16 @@ def _args(
 def _cdf(k: Array, n: Array, p: Array) -> Array:
     """``P(X <= k) = I_p(n, k + 1)``."""
     kf = fnp.floor(k)
-    inside = kf >= 0
-    return fnp.where(inside, fsp.betainc(n, safe(inside, kf, 0.0) + 1.0, p), 0.0)
+    inside = all_(kf >= 0, fnp.isfinite(kf))  # betainc(n, inf, p) is NaN in scipy < 1.12
+    val = fsp.betainc(n, safe(inside, kf, 0.0) + 1.0, p)
+    return fnp.where(inside, val, fnp.where(kf > 0, 1.0, 0.0).astype(val.dtype))
 
 
 def _sf(k: Array, n: Array, p: Array) -> Array:
     kf = fnp.floor(k)
-    inside = kf >= 0
-    return fnp.where(inside, fsp.betainc(safe(inside, kf, 0.0) + 1.0, n, 1.0 - p), 1.0)
+    inside = all_(kf >= 0, fnp.isfinite(kf))
+    val = fsp.betainc(safe(inside, kf, 0.0) + 1.0, n, 1.0 - p)
+    return fnp.where(inside, val, fnp.where(kf > 0, 0.0, 1.0).astype(val.dtype))
 
 
 @document("nbinom", _EX, "-1.5733")
