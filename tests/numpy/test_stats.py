@@ -867,3 +867,21 @@ def test_implicit_quantiles_have_third_derivatives(
     g = fd.grad(f)
     want_mixed = (float(g(*args[:-1], args[-1] + h)) - float(g(*args[:-1], args[-1] - h))) / (2 * h)
     assert mixed == pytest.approx(want_mixed, rel=1e-6)
+
+
+def test_implicit_quantiles_float32_under_jit() -> None:
+    q = np.array([1e-30, 1e-6, 0.3, 0.9, 0.999999], np.float32)
+    cases: list[tuple[Callable[..., Any], Callable[..., Any], tuple[np.float32, ...]]] = [
+        (stats.gamma.ppf, ss.gamma.ppf, (np.float32(2.5),)),
+        (stats.t.isf, ss.t.isf, (np.float32(3.5),)),
+        (stats.beta.ppf, ss.beta.ppf, (np.float32(2.0), np.float32(5.0))),
+        (stats.chi2.isf, ss.chi2.isf, (np.float32(4.0),)),
+    ]
+    for ours, theirs, args in cases:
+        want = theirs(q.astype(np.float64), *args)
+        for f in (ours, fd.jit(ours)):
+            got = np.asarray(f(q, *args))
+            assert got.dtype == np.float32
+            _close(got, want, rtol=1e-5)
+        g = fd.jit(fd.grad(ours))(q[2], *args)
+        assert np.asarray(g).dtype == np.float32
