@@ -885,3 +885,19 @@ def test_implicit_quantiles_float32_under_jit() -> None:
             _close(got, want, rtol=1e-5)
         g = fd.jit(fd.grad(ours))(q[2], *args)
         assert np.asarray(g).dtype == np.float32
+
+
+def test_t_far_tail_density_and_cdf() -> None:
+    """Past |z| ~ 1e154 (z^2 overflows; scipy gives -inf and 0): the log
+    density through log|z|, the cdf through I_x(a, 1/2) ~ x^a / (a B(a, 1/2))."""
+    z = -1e200
+    for df in (0.4, 1.0, 3.5, 30.0):
+        a = df / 2
+        log_u = np.log(-z) - 0.5 * np.log(df)
+        want = sp.gammaln(a + 0.5) - sp.gammaln(a) - 0.5 * np.log(df * np.pi) - (df + 1) * log_u
+        assert float(stats.t.logpdf(z, df)) == pytest.approx(want, rel=1e-13)
+        log_cdf = -np.log(2.0) - df * log_u - np.log(a) - sp.betaln(a, 0.5)
+        assert float(stats.t.cdf(z, df)) == pytest.approx(np.exp(log_cdf), rel=1e-12, abs=0)
+        assert float(stats.t.logcdf(z, df)) == pytest.approx(
+            log_cdf if log_cdf > -700 else -np.inf, rel=1e-12
+        )

@@ -94,7 +94,7 @@ def std_sf(z: Array, a: Array) -> Array:
 
 def _span(dtype: np.dtype[Any]) -> tuple[float, float]:
     info = np.finfo(dtype)
-    return float(np.log(info.tiny)), float(np.log(info.max))
+    return float(np.log(info.tiny)), float(np.log(info.max)) - 1.0  # exp(hi) finite
 
 
 def std_ppf(q: Array, a: Array) -> Array:

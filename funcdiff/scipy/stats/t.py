@@ -62,8 +62,14 @@ def _std_logpdf(z: Array, df: Array) -> Array:
     d = safe(not_(big), df)
     half = 0.5 * (d + 1.0)
     norm = fsp.gammaln(half) - fsp.gammaln(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
-    normal = -0.5 * z * z - 0.5 * (_LOG_PI + math.log(2.0))
-    return fnp.where(big, normal, norm - half * fnp.log1p(z * z / d))
+    zs = safe(big, z, 0.0)
+    normal = -0.5 * zs * zs - 0.5 * (_LOG_PI + math.log(2.0))
+    # log1p(z^2 / df) = 2 log(u) (1 + O(1/u^2)) for u = |z| / sqrt(df) past 1e100
+    u = fnp.abs(safe(not_(big), z, 0.0)) / fnp.sqrt(d)
+    far = u > 1e100
+    log_u = fnp.log(safe(far, u))
+    log1p_u2 = fnp.where(far, 2.0 * log_u, fnp.log1p(fnp.square(safe(far, 1.0, u))))
+    return fnp.where(big, normal, norm - half * log1p_u2)
 
 
 def _std_cdf(z: Array, df: Array) -> Array:
@@ -152,7 +158,7 @@ def _exact(q: Any, df: Any) -> Any:
 
 def _std_ppf(q: Array, df: Array) -> Array:
     def span(dtype: np.dtype[Any]) -> tuple[float, float]:
-        top = float(np.log(np.finfo(dtype).max))
+        top = float(np.log(np.finfo(dtype).max))  # sinh(top) ~ max / 2: finite
         return -top, top
 
     return implicit_quantile(_std_cdf, _std_sf, _std_pdf, False, _exact, fnp.sinh, span, 0.0, q, df)
