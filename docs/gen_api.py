@@ -168,7 +168,9 @@ def anchor(module: str) -> str:
     return module.replace(".", "")
 
 
-def detailed(section: Section, module: ModuleType) -> list[str]:
+def detailed(
+    section: Section, module: ModuleType, known: frozenset[str] = frozenset()
+) -> list[str]:
     lines: list[str] = []
     items = public(module)
     groups: dict[str, list[tuple[str, Any]]] = {}
@@ -178,7 +180,7 @@ def detailed(section: Section, module: ModuleType) -> list[str]:
         for name, obj in groups.get(kind, []):
             if kind == "module":
                 target = obj.__name__
-                if any(s.module == target for s in SECTIONS):
+                if target in known or any(s.module == target for s in SECTIONS):
                     lines.append(f"- `{name}`: see [{target}](#{anchor(target)})")
                 else:
                     lines.append(f"- `{name}`: module `{target}`")
@@ -219,8 +221,17 @@ def compact(section: Section, module: ModuleType) -> list[str]:
     return lines
 
 
+def _title(module: ModuleType, default: str) -> str:
+    """What a module's docstring says it is: ``the normal distribution`` from
+    "``funcdiff.scipy.stats.norm``: the normal distribution, as ..."."""
+    m = re.match(r"`[\w.]+`: (.*?)(?:, as `scipy|, traceable|\.$)", paragraph(module))
+    return m.group(1) if m else default
+
+
 def submodules_of(section: Section) -> list[Section]:
-    """``funcdiff.scipy``'s submodules (``linalg``, ...), each as its own section."""
+    """``funcdiff.scipy``'s submodules (``linalg``, ...), each as its own
+    section; a subpackage (``stats``) and each of its public modules (one per
+    distribution) too, with signatures."""
     try:
         package = importlib.import_module(section.module)
     except ImportError:
@@ -235,8 +246,19 @@ def submodules_of(section: Section) -> list[Section]:
         else []
     )
     for info in sorted(pkgutil.iter_modules(path), key=lambda i: i.name):
-        if not info.name.startswith("_"):
-            found.append(Section(f"{section.module}.{info.name}", section.title, True))
+        if info.name.startswith("_"):
+            continue
+        name = f"{section.module}.{info.name}"
+        if info.ispkg:  # a package of namespaces (scipy.stats): each in full
+            sub = importlib.import_module(name)
+            found.append(Section(name, _title(sub, section.title), False))
+            for inner in sorted(pkgutil.iter_modules(sub.__path__), key=lambda i: i.name):
+                if not inner.name.startswith("_"):
+                    full = f"{name}.{inner.name}"
+                    title = _title(importlib.import_module(full), section.title)
+                    found.append(Section(full, title, False))
+        else:
+            found.append(Section(name, section.title, True))
     return found
 
 
@@ -262,7 +284,8 @@ def generate() -> tuple[str, list[str]]:
         if doc:
             body.append(doc)
             body.append("")
-        body.extend(compact(s, module) if s.compact else detailed(s, module))
+        known = frozenset(x.module for x in sections)
+        body.extend(compact(s, module) if s.compact else detailed(s, module, known))
     text = HEADER + "\n" + "\n".join(toc) + "\n" + "\n".join(body) + "\n"
     return text, missing
 
