@@ -1,7 +1,8 @@
 """``funcdiff.scipy``: scipy functions, traceable and differentiable.
 
-``linalg`` is implemented on funcdiff's primitives with numpy only: scipy
-itself is not needed (``import funcdiff.scipy.linalg`` works without it).
+``linalg`` imports without scipy, and most of it runs on numpy alone
+(``expm`` included); ``sqrtm``, ``logm``, ``solve_sylvester`` and ``polar``'s
+derivatives compute with scipy, imported when first needed.
 ``special`` computes its values with scipy (an optional extra,
 ``pip install funcdiff[scipy]``), imported when a value is first needed;
 ``stats`` (the distributions) is built on ``special``.
