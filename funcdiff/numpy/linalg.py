@@ -1036,3 +1036,167 @@ def tensorsolve(a: ArrayLike, b: ArrayLike, axes: Any = None) -> Array:
 
 
 __all__ += ["cond", "matrix_power", "matrix_rank", "multi_dot", "tensorinv", "tensorsolve"]
+
+
+# ---------------------------------------------------------------------------
+# numpy 2's array-API names in numpy.linalg: thin forms of funcdiff.numpy's
+# functions on the last axes (numpy 1.x has none of them; the signatures are
+# numpy 2's)
+# ---------------------------------------------------------------------------
+
+
+def _fnp() -> Any:
+    import funcdiff.numpy as fnp  # the package imports this module: late import
+
+    return fnp
+
+
+def cross(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
+    """The cross product of 3-vectors along ``axis`` (numpy 2's ``linalg.cross``).
+
+    >>> import numpy as np
+    >>> cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    array([0., 0., 1.])
+    """
+    for name, x in (("x1", x1), ("x2", x2)):
+        shape = shape_of(asarray_arg(x))
+        if not shape or shape[axis] != 3:
+            raise ShapeError(
+                f"linalg.cross: {name} must have 3 elements along axis {axis}, got shape {shape}"
+            )
+    out: Array = _fnp().cross(x1, x2, axis=axis)
+    return out
+
+
+def diagonal(x: ArrayLike, /, *, offset: int = 0) -> Array:
+    """The diagonal of each matrix in the stack ``x`` (its last two axes).
+
+    >>> import numpy as np
+    >>> diagonal(np.arange(4.0).reshape(2, 2))
+    array([0., 3.])
+    """
+    out: Array = _fnp().diagonal(x, offset=offset, axis1=-2, axis2=-1)
+    return out
+
+
+def matrix_transpose(x: ArrayLike, /) -> Array:
+    """Each matrix of the stack ``x`` transposed (its last two axes swapped).
+
+    >>> import numpy as np
+    >>> matrix_transpose(np.arange(6.0).reshape(2, 3)).shape
+    (3, 2)
+    """
+    if len(shape_of(asarray_arg(x))) < 2:
+        raise ShapeError("linalg.matrix_transpose: x must have at least 2 dimensions")
+    return _mT(asarray_arg(x))
+
+
+def outer(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """The outer product of two vectors (1-D only, as numpy 2's ``linalg.outer``).
+
+    >>> import numpy as np
+    >>> outer(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    array([[3., 4.],
+           [6., 8.]])
+    """
+    for name, x in (("x1", x1), ("x2", x2)):
+        if len(shape_of(asarray_arg(x))) != 1:
+            raise ShapeError(f"linalg.outer: {name} must be 1-D, got {shape_of(asarray_arg(x))}")
+    out: Array = _fnp().outer(x1, x2)
+    return out
+
+
+def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: Any = 2) -> Array:
+    """``funcdiff.numpy.tensordot`` with numpy 2's ``linalg`` signature.
+
+    >>> import numpy as np
+    >>> float(tensordot(np.eye(2), np.eye(2)))
+    2.0
+    """
+    out: Array = _fnp().tensordot(x1, x2, axes=axes)
+    return out
+
+
+def trace(x: ArrayLike, /, *, offset: int = 0, dtype: Any = None) -> Array:
+    """The trace of each matrix in the stack ``x`` (its last two axes).
+
+    >>> import numpy as np
+    >>> trace(np.stack([np.eye(2), 2 * np.eye(2)]))
+    array([2., 4.])
+    """
+    out: Array = _fnp().trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+    return out
+
+
+def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
+    """``sum(conj(x1) * x2)`` along ``axis``, broadcasting the other axes.
+
+    >>> import numpy as np
+    >>> vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+    array([3., 7.])
+    """
+    out: Array = _fnp().vecdot(x1, x2, axis=axis)
+    return out
+
+
+def vector_norm(
+    x: ArrayLike,
+    /,
+    *,
+    axis: Axis = None,
+    keepdims: bool = False,
+    ord: float = 2,  # noqa: A002
+) -> Array:
+    """The vector ``ord``-norm along ``axis`` (None: of all the elements,
+    flattened; a tuple: over those axes together).
+
+    >>> import numpy as np
+    >>> float(vector_norm(np.array([[3.0, 0.0], [0.0, 4.0]])))
+    5.0
+    """
+    fnp = _fnp()
+    (xa,) = promote_float(asarray_arg(x))
+    nd = len(shape_of(xa))
+    axes = tuple(range(nd)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a % nd for a in axes) if nd else ()
+    a = fnp.abs(xa)
+    if ord == 2:
+        out = fnp.sqrt(fnp.sum(a * a, axis=axes, keepdims=keepdims))
+    elif ord == np.inf:
+        out = fnp.max(a, axis=axes, keepdims=keepdims)
+    elif ord == -np.inf:
+        out = fnp.min(a, axis=axes, keepdims=keepdims)
+    elif ord == 0:
+        out = fnp.sum(fnp.astype(a != 0, a.dtype), axis=axes, keepdims=keepdims)
+    elif ord == 1:
+        out = fnp.sum(a, axis=axes, keepdims=keepdims)
+    else:
+        out = fnp.sum(a**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+    result: Array = out
+    return result
+
+
+def matrix_norm(x: ArrayLike, /, *, keepdims: bool = False, ord: Any = "fro") -> Array:  # noqa: A002
+    """The matrix norm of each matrix in the stack ``x`` (its last two axes):
+    ``"fro"``, ``"nuc"``, 1, -1, 2, -2, inf or -inf, as ``norm`` gives them.
+
+    >>> import numpy as np
+    >>> float(matrix_norm(np.eye(3)))
+    1.7320508075688772
+    """
+    if len(shape_of(asarray_arg(x))) < 2:
+        raise ShapeError("linalg.matrix_norm: x must have at least 2 dimensions")
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+__all__ += [
+    "cross",
+    "diagonal",
+    "matrix_norm",
+    "matrix_transpose",
+    "outer",
+    "tensordot",
+    "trace",
+    "vecdot",
+    "vector_norm",
+]
