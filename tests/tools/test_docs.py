@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", ROOT / "PYPI.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"```(\w[\w -]*)?\n(.*?)```", re.S)
 REQUIRES = re.compile(r"^<!-- requires: ([\w.]+) -->$", re.M)
 
@@ -59,3 +59,12 @@ def _run_blocks(path: Path, namespace: dict[str, object]) -> None:
             got = "\n".join(line.rstrip() for line in buf.getvalue().strip().splitlines())
             want = "\n".join(line.rstrip() for line in expected.strip().splitlines())
             assert got == want, f"{path.name} block {k} printed:\n{got}\nexpected:\n{want}"
+
+
+def test_package_index_description_links_nothing_relative() -> None:
+    """PYPI.md is what a package index shows (pyproject's ``readme``): an index
+    cannot resolve links to the repository's files, so it has none."""
+    text = (ROOT / "PYPI.md").read_text(encoding="utf-8")
+    assert 'readme = "PYPI.md"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    relative = re.findall(r"!?\[[^\]]*\]\((?!https?://)([^)]+)\)", text)
+    assert relative == [], relative
