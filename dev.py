@@ -130,6 +130,7 @@ def docs(mkdocs_args: list[str]) -> None:
 #: what the sdist must hold for its tests to run, and what the wheel must not
 SDIST_NEEDS = [
     "LICENSE",
+    "PYPI.md",
     "CHANGELOG.md",
     "tests/conftest.py",
     "docs/tutorial.md",
