@@ -97,6 +97,9 @@ class LRUCache(Generic[K, V]):
     def keys(self) -> Iterable[K]:
         return list(self._data)
 
+    def values(self) -> list[V]:
+        return [v for v, _ in list(self._data.values())]
+
     def items(self) -> list[tuple[K, V]]:
         return [(k, v) for k, (v, _) in list(self._data.items())]
 

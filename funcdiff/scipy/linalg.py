@@ -302,8 +302,20 @@ def _real_result(name: str, x: np.ndarray, why: str) -> np.ndarray:
     return out
 
 
+def _real_only(name: str, *avals: ShapedArray) -> None:
+    """These primitives' rules are written for real matrices (plain
+    transposes): complex operands are refused, never given a wrong derivative."""
+    for a in avals:
+        if a.dtype.kind == "c":
+            raise DTypeError(
+                f"{name}: complex matrices are not supported (got {a.str_short()}); "
+                "funcdiff.numpy.linalg's functions take complex matrices"
+            )
+
+
 def _square_abstract_eval(name: str) -> Callable[[ShapedArray], ShapedArray]:
     def rule(a: ShapedArray) -> ShapedArray:
+        _real_only(name, a)
         la._check_float(name, a)
         la._check_matrix(name, a, square=True)
         return a
@@ -526,6 +538,7 @@ def _sylvester_impl(a: Array, b: Array, q: Array) -> Array:
 
 
 def _sylvester_abstract_eval(a: ShapedArray, b: ShapedArray, q: ShapedArray) -> ShapedArray:
+    _real_only("solve_sylvester", a, b, q)
     la._check_float("solve_sylvester", a, b, q)
     la._check_matrix("solve_sylvester", a, square=True)
     la._check_matrix("solve_sylvester", b, square=True)
@@ -718,6 +731,7 @@ def _lu_impl(a: Any) -> list[np.ndarray]:
 
 
 def _lu_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
+    _real_only("lu", a)
     la._check_float("lu", a)
     la._check_matrix("lu", a, square=False)
     m, n = a.shape[-2:]
