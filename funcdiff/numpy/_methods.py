@@ -85,22 +85,22 @@ class _ArrayMethods(_Base):
         return _li.matmul(o, self)
 
     def __and__(self, o: Any) -> Any:
-        return _uf.logical_and(self, o)
+        return _uf.bitwise_and(self, o)
 
     def __rand__(self, o: Any) -> Any:
-        return _uf.logical_and(o, self)
+        return _uf.bitwise_and(o, self)
 
     def __or__(self, o: Any) -> Any:
-        return _uf.logical_or(self, o)
+        return _uf.bitwise_or(self, o)
 
     def __ror__(self, o: Any) -> Any:
-        return _uf.logical_or(o, self)
+        return _uf.bitwise_or(o, self)
 
     def __xor__(self, o: Any) -> Any:
-        return _uf.logical_xor(self, o)
+        return _uf.bitwise_xor(self, o)
 
     def __rxor__(self, o: Any) -> Any:
-        return _uf.logical_xor(o, self)
+        return _uf.bitwise_xor(o, self)
 
     def __eq__(self, o: Any) -> Any:
         return _uf.equal(self, o)
@@ -130,7 +130,19 @@ class _ArrayMethods(_Base):
         return _uf.abs(self)
 
     def __invert__(self) -> Any:
-        return _uf.logical_not(self)
+        return _uf.invert(self)
+
+    def __lshift__(self, o: Any) -> Any:
+        return _uf.left_shift(self, o)
+
+    def __rlshift__(self, o: Any) -> Any:
+        return _uf.left_shift(o, self)
+
+    def __rshift__(self, o: Any) -> Any:
+        return _uf.right_shift(self, o)
+
+    def __rrshift__(self, o: Any) -> Any:
+        return _uf.right_shift(o, self)
 
     def __getitem__(self, idx: Any) -> Any:
         return _ix.getitem(self, idx)

@@ -112,6 +112,44 @@ greater_equal = _binary(ew.ge_p, "greater_equal")
 logical_and = _binary(ew.and_p, "logical_and")
 logical_or = _binary(ew.or_p, "logical_or")
 logical_xor = _binary(ew.xor_p, "logical_xor")
+bitwise_and = _binary(ew.bitwise_and_p, "bitwise_and")
+bitwise_or = _binary(ew.bitwise_or_p, "bitwise_or")
+bitwise_xor = _binary(ew.bitwise_xor_p, "bitwise_xor")
+
+
+def _shift(prim: Primitive, name: str) -> Callable[[ArrayLike, ArrayLike], Array]:
+    def fn(x: ArrayLike, y: ArrayLike) -> Array:
+        x, y = promote(x, y)
+        if dtype_of(x) == np.bool_:  # numpy shifts booleans as int8
+            x, y = ew.convert(x, np.int8), ew.convert(y, np.int8)
+        return bind(prim, x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+left_shift = _shift(ew.left_shift_p, "left_shift")
+right_shift = _shift(ew.right_shift_p, "right_shift")
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+invert = _unary(ew.invert_p, "invert")
+bitwise_not = invert
+bitwise_invert = invert
+bitwise_count = _unary(ew.bitwise_count_p, "bitwise_count")
+for _fn, _call in (
+    (bitwise_and, "bitwise_and(6, 3)"),
+    (bitwise_or, "bitwise_or(6, 3)"),
+    (bitwise_xor, "bitwise_xor(6, 3)"),
+    (left_shift, "left_shift(1, 3)"),
+    (right_shift, "right_shift(8, 2)"),
+    (invert, "invert(5)"),
+    (bitwise_count, "bitwise_count(7)"),
+):
+    _fn.__doc__ = _DOC.format(
+        what=f"Element-wise ``numpy.{_fn.__name__}`` on integers (and booleans): "
+        "integer results, so no derivative.",
+        call=_call,
+    )
 
 
 def sign(x: ArrayLike) -> Array:
@@ -577,6 +615,14 @@ __all__ = [
     "arctan2",
     "arctanh",
     "around",
+    "bitwise_and",
+    "bitwise_count",
+    "bitwise_invert",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
     "cbrt",
     "ceil",
     "clip",
@@ -601,10 +647,12 @@ __all__ = [
     "heaviside",
     "hypot",
     "imag",
+    "invert",
     "iscomplexobj",
     "isfinite",
     "isinf",
     "isnan",
+    "left_shift",
     "less",
     "less_equal",
     "log",
@@ -631,6 +679,7 @@ __all__ = [
     "real",
     "reciprocal",
     "remainder",
+    "right_shift",
     "rint",
     "round",
     "sign",

@@ -1191,6 +1191,67 @@ xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_deri
 
 
 # ---------------------------------------------------------------------------
+# bitwise operations on integers (and booleans): numpy's ufuncs, zero derivative
+# (integer outputs); a float operand is refused as numpy refuses it
+# ---------------------------------------------------------------------------
+
+
+def _int_samples(nargs: int, high: int) -> Callable[[np.random.Generator], Samples]:
+    shapes: list[list[tuple[int, ...]]] = (
+        [[(3,)], [(2, 3)], [()]] if nargs == 1 else [[(3,), (3,)], [(2, 3), (3,)]]
+    )
+
+    def samples(rng: np.random.Generator) -> Samples:
+        return [(tuple(rng.integers(0, high, s) for s in shp), {}) for shp in shapes]
+
+    return samples
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    """numpy 2's ``bitwise_count`` (the set bits of ``|x|``), also on numpy 1.x."""
+    if hasattr(np, "bitwise_count"):
+        out: np.ndarray = np.bitwise_count(x)
+        return out
+    a = np.abs(np.asarray(x)).astype(np.asarray(x).dtype.newbyteorder("<"), copy=False)
+    bits = np.unpackbits(np.ascontiguousarray(a).view(np.uint8).reshape(*a.shape, -1), axis=-1)
+    counted: np.ndarray = bits.sum(axis=-1, dtype=np.uint8)
+    return counted
+
+
+def _bitwise(name: str, impl: Callable[..., Any], nargs: int, kinds: str) -> Primitive:
+    prim = Primitive(name)
+    prim.impl = impl
+    def_ufunc_rules(prim, impl)
+    what = "integers or booleans" if "b" in kinds else "integers"
+
+    def abstract_eval(*avals: ShapedArray) -> ShapedArray:
+        for a in avals:
+            if a.dtype.kind not in kinds:
+                raise DTypeError(
+                    f"{name}: operands must be {what}, got {a.str_short()} (numpy's "
+                    f"{name} is not defined for {a.dtype} either)"
+                )
+        dt = _same_dtype(name, avals)
+        shape = broadcast_avals(name, avals) if nargs == 2 else avals[0].shape
+        return ShapedArray(shape, np.dtype(np.uint8) if name == "bitwise_count" else dt)
+
+    prim.abstract_eval = abstract_eval
+    prim.batch = elementwise_batch(prim)
+    prim.samples = _int_samples(nargs, 5 if "shift" in name else 64)
+    def_zero_derivative(prim)
+    return prim
+
+
+bitwise_and_p = _bitwise("bitwise_and", np.bitwise_and, 2, "iub")
+bitwise_or_p = _bitwise("bitwise_or", np.bitwise_or, 2, "iub")
+bitwise_xor_p = _bitwise("bitwise_xor", np.bitwise_xor, 2, "iub")
+invert_p = _bitwise("invert", np.invert, 1, "iub")
+left_shift_p = _bitwise("left_shift", np.left_shift, 2, "iu")
+right_shift_p = _bitwise("right_shift", np.right_shift, 2, "iu")
+bitwise_count_p = _bitwise("bitwise_count", _popcount, 1, "iu")
+bitwise_count_p.lower_jax = lambda ctx, x: ctx.jnp.bitwise_count(x)
+
+# ---------------------------------------------------------------------------
 # select(pred, on_true, on_false): numpy's where
 # ---------------------------------------------------------------------------
 
