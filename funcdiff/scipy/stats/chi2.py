@@ -34,7 +34,8 @@ def _gamma_args(
     name: str, x: ArrayLike, df: ArrayLike, loc: ArrayLike, scale: ArrayLike
 ) -> tuple[Array, Array, Array, Array]:
     x, df, loc, scale = floats(f"chi2.{name}", x, df, loc, scale)
-    return x, 0.5 * df, loc, 2.0 * scale
+    # funcdiff's multiply: a float32 0-d df stays float32 on numpy 1.x as well
+    return x, fnp.multiply(df, 0.5), loc, fnp.multiply(scale, 2.0)
 
 
 @document("chi2", _EX, "-2.20866")
