@@ -149,7 +149,7 @@ def dist(_args: list[str]) -> None:
     import tempfile
     import zipfile
 
-    py = ensure_venv(ROOT / ".venv", "dist")
+    py = ensure_venv(ROOT / ".venv", "dist,test")  # pytest runs the sdist's tests
     out = ROOT / "dist"
     shutil.rmtree(out, ignore_errors=True)
     run(py, "-m", "build", "--sdist", "--wheel", "--outdir", out)
