@@ -280,9 +280,11 @@ def w6_setup() -> Setup:
     return Setup(args=(rng.uniform(-1.0, 1.0, size=100),))
 
 
-def w6_objective(m: Any) -> Fn:
+def chain_objective(m: Any, steps: int) -> Fn:
+    """W6's chain with ``steps`` steps, against the namespace ``m``."""
+
     def chain(x: Any) -> Any:
-        for i in range(W6_STEPS):
+        for i in range(steps):
             k = i % 3
             if k == 0:
                 x = m.sin(x) * 1.0001
@@ -295,9 +297,14 @@ def w6_objective(m: Any) -> Fn:
     return chain
 
 
-def w6_hand(x: np.ndarray) -> np.ndarray:
+def w6_objective(m: Any) -> Fn:
+    return chain_objective(m, W6_STEPS)
+
+
+def chain_hand(x: np.ndarray, steps: int) -> np.ndarray:
+    """Reverse mode through W6's chain by hand."""
     inputs = []
-    for i in range(W6_STEPS):
+    for i in range(steps):
         inputs.append(x)
         k = i % 3
         if k == 0:
@@ -307,7 +314,7 @@ def w6_hand(x: np.ndarray) -> np.ndarray:
         else:
             x = np.tanh(x)
     g = np.ones_like(x)
-    for i in range(W6_STEPS - 1, -1, -1):
+    for i in range(steps - 1, -1, -1):
         xi = inputs[i]
         k = i % 3
         if k == 0:
@@ -315,9 +322,13 @@ def w6_hand(x: np.ndarray) -> np.ndarray:
         elif k == 1:
             g = g * (1.0 + 0.002 * xi)
         else:
-            t = inputs[i + 1] if i + 1 < W6_STEPS else x
+            t = inputs[i + 1] if i + 1 < steps else x
             g = g * (1.0 - t * t)
     return g
+
+
+def w6_hand(x: np.ndarray) -> np.ndarray:
+    return chain_hand(x, W6_STEPS)
 
 
 WORKLOADS: dict[str, Workload] = {

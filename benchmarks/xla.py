@@ -57,6 +57,8 @@ from benchmarks.workloads import (  # noqa: E402
     FuncdiffJit,
     JaxJit,
     Workload,
+    chain_hand,
+    chain_objective,
     compare,
     hand_call,
     rosen_grad,
@@ -135,38 +137,10 @@ def chain_workload(steps: int, n: int) -> Workload:
     """W6's chain of element-wise steps, with ``steps`` steps on an ``n``-vector."""
 
     def objective(m: Any) -> Any:
-        def chain(x: Any) -> Any:
-            for i in range(steps):
-                k = i % 3
-                if k == 0:
-                    x = m.sin(x) * 1.0001
-                elif k == 1:
-                    x = x + 0.001 * x**2
-                else:
-                    x = m.tanh(x)
-            return m.sum(x)
-
-        return chain
+        return chain_objective(m, steps)
 
     def hand(x: np.ndarray) -> np.ndarray:
-        # reverse mode by hand (the reference the results are checked against)
-        xs = []
-        for i in range(steps):
-            xs.append(x)
-            k = i % 3
-            x = np.sin(x) * 1.0001 if k == 0 else x + 0.001 * x**2 if k == 1 else np.tanh(x)
-        g = np.ones_like(x)
-        for i in range(steps - 1, -1, -1):
-            k = i % 3
-            xi = xs[i]
-            if k == 0:
-                g = g * np.cos(xi) * 1.0001
-            elif k == 1:
-                g = g * (1.0 + 0.002 * xi)
-            else:
-                t = np.tanh(xi)
-                g = g * (1.0 - t * t)
-        return g
+        return chain_hand(x, steps)
 
     def setup() -> Any:
         from benchmarks.workloads import Setup

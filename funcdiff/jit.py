@@ -59,12 +59,6 @@ def _entry_bytes(entry: _Entry) -> int:
     return jaxpr_bytes(entry.closed.consts, len(entry.closed.jaxpr.eqns), entry.source)
 
 
-def key_in_cache(cache: LRUCache[Any, _Entry], entry: _Entry) -> bool:
-    """Whether ``entry`` is still held by ``cache`` (an entry too big for it,
-    or dropped meanwhile, is not indexed for the fast path)."""
-    return any(e is entry for _, e in cache.items()[-4:])
-
-
 class _Entry:
     """One compiled signature: the optimized jaxpr and its generated code."""
 
@@ -216,7 +210,7 @@ class Jitted(Generic[_P, _R]):
             (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
         )
         # positional-only calls, keyed without splitting: an index into _cache,
-        # emptied whenever _cache drops an entry (so it never keeps one alive)
+        # emptied whenever _cache drops an entry (so it keeps none alive for long)
         self._fast: dict[Any, _Entry] = {}
         self._cache: LRUCache[Any, _Entry] = LRUCache(
             "jit",
@@ -363,7 +357,7 @@ class Jitted(Generic[_P, _R]):
             # the leaves as given, as on the fast path: an input handed back
             # unchanged keeps its type
             outs = entry.fn(*leaves)
-            if fast_key is not None and key_in_cache(self._cache, entry):
+            if fast_key is not None:
                 if len(self._fast) >= 4 * CACHE_SIZE:
                     self._fast.clear()
                 self._fast[fast_key] = entry
