@@ -24,6 +24,10 @@ The runner calls ``gc.freeze()`` after importing the peers (torch and jax
 create millions of long-lived objects), so that collections, automatic or
 explicit, do not keep traversing them: otherwise every full collection costs
 ~0.4 s and lands on whichever implementation happens to trigger it.
+``run.py --big-heap`` measures exactly that setting on purpose: a heap of
+two million small objects, left out of the freeze, as in a real session with
+large libraries or data loaded, where a library that triggers full
+collections pays for walking it.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ def interleaved(
     min_repeats: int = 3,
     seed: int = 0,
     clock: Clock = time.perf_counter,
+    collect_generation: int = 2,
 ) -> dict[str, Stats]:
     """Median-ready samples of every function, taken round-robin.
 
@@ -141,6 +146,9 @@ def interleaved(
     time: at least ``min_repeats``, or 2 when a single call takes longer
     than ``max_seconds_per_impl`` (jax's eager W6, seconds per call), so one
     slow peer cannot blow the time budget of the whole suite.
+    ``collect_generation``: the generations collected before each sample (2:
+    all; the runner's ``--big-heap`` mode collects only the young ones, so
+    the full collections the heap makes expensive fall where they happen).
     """
     names = list(fns)
     stats: dict[str, Stats] = {}
@@ -161,7 +169,7 @@ def interleaved(
                 very_slow = st.samples and min(st.samples) > max_seconds_per_impl
                 if len(st.samples) >= (min(2, min_repeats) if very_slow else min_repeats):
                     continue
-            gc.collect()
+            gc.collect(collect_generation)
             elapsed = _run(fns[name], st.number, clock)
             spent[name] += elapsed
             st.samples.append(elapsed / st.number)

@@ -20,6 +20,7 @@ import numpy as np
 
 from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
 from funcdiff.core.fpwarnings import user_warnings
+from funcdiff.core.gcpause import paused_gc
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.progress import progress as progress_bar
@@ -57,11 +58,12 @@ _Aux = TypeVar("_Aux")
 
 def _user_lines(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """``fn`` with numpy's floating-point warnings attributed to the caller's
-    line (``funcdiff.core.fpwarnings``), not to funcdiff's."""
+    line (``funcdiff.core.fpwarnings``), not to funcdiff's, and the cyclic
+    garbage collector paused while it runs (``funcdiff.core.gcpause``)."""
 
     @functools.wraps(fn)
     def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with user_warnings():
+        with user_warnings(), paused_gc():
             return fn(*args, **kwargs)
 
     return wrapped

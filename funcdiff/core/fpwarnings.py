@@ -21,9 +21,11 @@ alone, and nested transforms keep the outer setting.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -59,28 +61,66 @@ def _handler(kind: str, flag: int) -> None:
 # np.errstate's arguments for each setting seen (a handful at most)
 _ERRSTATE: dict[tuple[str, ...], dict[str, Any]] = {}
 
+_EXTOBJ: ContextVar[Any] | None
+try:  # numpy >= 2 keeps the error state in a context variable: switch it directly
+    _EXTOBJ = importlib.import_module("numpy._core._ufunc_config")._extobj_contextvar
+except (ImportError, AttributeError):  # numpy 1.x: np.errstate each time
+    _EXTOBJ = None
+
+# numpy 2: the state in force (an opaque object) -> the one with our handler, or
+# None when there is nothing to move. Keys stay alive, so identities are not reused.
+_SWITCH: dict[Any, Any] = {}
+
+
+def _errstate_kwargs() -> dict[str, Any] | None:
+    """np.errstate's arguments that route the current ``warn`` settings to
+    ``_handler``; None when nothing warns, or a handler is in place (an
+    enclosing transform's, or the user's own, left be)."""
+    err = np.geterr()
+    key: tuple[str, ...] = tuple(str(v) for v in err.values())
+    if "warn" not in key or "call" in key:
+        return None
+    kwargs = _ERRSTATE.get(key)
+    if kwargs is None:
+        kwargs = {k: ("call" if v == "warn" else v) for k, v in err.items()}
+        kwargs["call"] = _handler
+        _ERRSTATE[key] = kwargs
+    return kwargs
+
+
+def _switched(var: ContextVar[Any], state: Any) -> Any:
+    """numpy 2: the error state to use inside a transform when ``state`` is in force."""
+    kwargs = _errstate_kwargs()
+    if kwargs is None:
+        new = None
+    else:
+        with np.errstate(**kwargs):
+            new = var.get()
+    if len(_SWITCH) >= 64:  # np.seterr makes a new state object each call
+        _SWITCH.clear()
+    _SWITCH[state] = new
+    return new
+
 
 class user_warnings:
     """Within the block, numpy's floating-point warnings point at the
     caller's line (see the module docstring)."""
 
-    __slots__ = ("_state",)
+    __slots__ = ("_state", "_token")
 
     def __enter__(self) -> None:
-        err = np.geterr()
-        key: tuple[str, ...] = tuple(str(v) for v in err.values())
-        # nothing to move; or a handler is in place: an enclosing transform's, or
-        # the user's own (left be)
-        if "warn" not in key or "call" in key:
-            self._state = None
+        var = _EXTOBJ
+        if var is not None:
+            state = var.get()
+            new = _SWITCH.get(state, _MISSING)
+            if new is _MISSING:
+                new = _switched(var, state)
+            self._token = None if new is None else var.set(new)
             return
-        kwargs = _ERRSTATE.get(key)
-        if kwargs is None:
-            kwargs = {k: ("call" if v == "warn" else v) for k, v in err.items()}
-            kwargs["call"] = _handler
-            _ERRSTATE[key] = kwargs
-        self._state = np.errstate(**kwargs)
-        self._state.__enter__()
+        kwargs = _errstate_kwargs()
+        self._state = None if kwargs is None else np.errstate(**kwargs)
+        if self._state is not None:
+            self._state.__enter__()
 
     def __exit__(
         self,
@@ -88,6 +128,13 @@ class user_warnings:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._state is not None:
+        if _EXTOBJ is not None:
+            if self._token is not None:
+                _EXTOBJ.reset(self._token)
+                self._token = None
+        elif self._state is not None:
             self._state.__exit__(exc_type, exc, tb)
             self._state = None
+
+
+_MISSING: Any = object()

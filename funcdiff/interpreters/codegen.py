@@ -319,7 +319,13 @@ def _scalar_expr(eqn: Any, ins: list[str]) -> str | None:
 def _scalar_pow(x: float, y: float) -> float:
     # math.pow raises ValueError where numpy returns nan (negative ** fraction)
     # and OverflowError where numpy returns inf: both fall back to numpy.
+    if y == 0.5 and _POWER_HALF_IS_SQRT:  # -0.0 ** 0.5 is then -0.0, -inf ** 0.5 nan
+        return math.sqrt(x)
     return math.pow(x, y)
+
+
+# numpy 2 computes x ** 0.5 as sqrt(x), numpy 1 as C's pow
+_POWER_HALF_IS_SQRT = math.copysign(1.0, float(np.power(np.float64(-0.0), 0.5))) < 0
 
 
 def _compile_scalar(

@@ -877,9 +877,9 @@ sign_p = _unary(
 floor_p = _unary("floor", np.floor, None, real_only="numpy has no complex floor either")
 ceil_p = _unary("ceil", np.ceil, None, real_only="numpy has no complex ceil either")
 round_p = _unary("round", np.round, None, lower=lambda ctx, x: ctx.jnp.round(x))
-isfinite_p = _unary("isfinite", np.isfinite, None)
-isnan_p = _unary("isnan", np.isnan, None)
-not_p = _unary("not", np.logical_not, None)
+isfinite_p = _unary("isfinite", np.isfinite, None, scalar="_m.isfinite({0})")
+isnan_p = _unary("isnan", np.isnan, None, scalar="({0} != {0})")
+not_p = _unary("not", np.logical_not, None, scalar="(not {0})")
 for _p in (isfinite_p, isnan_p, not_p):
     _p.abstract_eval = lambda x: ShapedArray(x.shape, np.bool_)
 
@@ -1185,9 +1185,33 @@ ge_p = _binary(
     zero_derivative=True,
     scalar="({0} >= {1})",
 )
-and_p = _binary("and", np.logical_and, None, None, out_dtype=np.bool_, zero_derivative=True)
-or_p = _binary("or", np.logical_or, None, None, out_dtype=np.bool_, zero_derivative=True)
-xor_p = _binary("xor", np.logical_xor, None, None, out_dtype=np.bool_, zero_derivative=True)
+and_p = _binary(
+    "and",
+    np.logical_and,
+    None,
+    None,
+    out_dtype=np.bool_,
+    zero_derivative=True,
+    scalar="(bool({0}) and bool({1}))",
+)
+or_p = _binary(
+    "or",
+    np.logical_or,
+    None,
+    None,
+    out_dtype=np.bool_,
+    zero_derivative=True,
+    scalar="(bool({0}) or bool({1}))",
+)
+xor_p = _binary(
+    "xor",
+    np.logical_xor,
+    None,
+    None,
+    out_dtype=np.bool_,
+    zero_derivative=True,
+    scalar="(bool({0}) != bool({1}))",
+)
 
 
 # ---------------------------------------------------------------------------
