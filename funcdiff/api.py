@@ -19,20 +19,32 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 import numpy as np
 
 from funcdiff.api_util import as_array_leaf, fun_name, merge_args, split_args, trace_to_jaxpr
+from funcdiff.core import debug_state as _debug
 from funcdiff.core.fpwarnings import user_warnings
 from funcdiff.core.gcpause import paused_gc
-from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, as_result, aval_of
+from funcdiff.core.lru import LRUCache
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.progress import progress as progress_bar
 from funcdiff.core.trace import JaxprTrace, Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
 from funcdiff.interpreters.compiled import Pass, run_pass
+from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.jvp import jvp_jaxpr
+from funcdiff.interpreters.staging import structure_key
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
+from funcdiff.jit import jit
 from funcdiff.primitives import elementwise as ew
 from funcdiff.primitives import shape as sh
-from funcdiff.tree import tree_flatten, tree_map, tree_structure, tree_unflatten
+from funcdiff.tree import (
+    PyTreeDef,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 
 Fun = Callable[..., Any]
 
@@ -777,13 +789,18 @@ def hessian(
     once (memory ~ chunk_size x the gradient's working set), and
     ``progress=True`` shows a progress bar over the chunks.
 
+    Called again on a computation of the same structure, the Hessian runs as
+    compiled code (see "Second order, compiled" in ``docs/performance.md``):
+    ``f`` is still traced on every call, so Python control flow on values
+    takes its path, but the second-order passes are not interpreted again.
+
     >>> import funcdiff as fd, numpy as np
     >>> fd.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
     array([[4., 2.],
            [2., 0.]])
     """
     _check_chunk_size(chunk_size, "hessian")
-    return jacfwd(
+    interpreted = jacfwd(
         jacrev(f, argnums, has_aux, holomorphic=holomorphic),
         argnums,
         has_aux,
@@ -791,17 +808,134 @@ def hessian(
         holomorphic=holomorphic,
         progress=progress,
     )
+    if has_aux or progress:  # aux values and progress bars come from the interpreted passes
+        return interpreted
+    single = _is_int(argnums)
+
+    def build(g: Fun, n_dyn: int) -> Fun:
+        nums = 0 if single else tuple(range(n_dyn))
+        inner = jacrev(g, nums, holomorphic=holomorphic)
+        return jacfwd(inner, nums, chunk_size=chunk_size, holomorphic=holomorphic)
+
+    params = ("hessian", single, chunk_size, holomorphic)
+
+    @functools.wraps(f)
+    @_user_lines
+    def hessian_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "hessian")
+        out = _staged_call(params, build, f, args, kwargs, nums, ())
+        return interpreted(*args, **kwargs) if out is _NOT_STAGED else out
+
+    return hessian_f
 
 
 def hvp(f: Callable[[_T], Any], x: _T, v: _T) -> _T:
     """Hessian-vector product ``H(x) @ v`` without forming H (forward-over-reverse).
 
+    Like :func:`hessian`, a repeated call on a computation of the same
+    structure runs as compiled code.
+
     >>> import funcdiff as fd, numpy as np
     >>> fd.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    hv: _T = jvp(grad(f), (x,), (v,))[1]
+    with user_warnings(), paused_gc():
+        out = _staged_call(_HVP, _build_hvp, f, (x,), {}, (0,), (v,))
+    if out is not _NOT_STAGED:
+        hv: _T = out
+        return hv
+    hv = jvp(grad(f), (x,), (v,))[1]
     return hv
+
+
+def _build_hvp(g: Fun, n_dyn: int) -> Fun:
+    return lambda x, v: jvp(grad(g), (x,), (v,))[1]
+
+
+_HVP = ("hvp",)
+
+
+# ---------------------------------------------------------------------------
+# second-order transforms as compiled code
+# ---------------------------------------------------------------------------
+
+# Eager ``hessian`` and ``hvp`` nest two transforms, and nested transforms
+# interpret every equation (the compiled passes of ``interpreters.compiled``
+# serve only the top level). But ``f``'s jaxpr, traced with values at the top
+# level, is a straight-line program: its second-order derivative is the
+# same function whenever the structure is the same. So the first sighting of
+# a structure runs interpreted; the second stages ``build`` (the transform)
+# of a function that replays the jaxpr, under ``jit`` with the constants as
+# arguments (their values change between calls, the structure does not); from
+# then on each call traces ``f`` for its structure key and calls the compiled
+# code. Python control flow on values still works: a different path is a
+# different structure.
+
+_STAGED_CACHE: LRUCache[Any, Any] = LRUCache(
+    "compiled second-order transforms",
+    max_entries=256,
+    max_bytes=256 << 20,
+    sizeof=lambda entry: 4096,  # each holds one jit function; its code lives in jit's caches
+)
+_NOT_STAGED: Any = object()
+_SEEN: Any = object()
+
+
+def _replay(jaxpr: Jaxpr, in_tree: PyTreeDef, out_tree: PyTreeDef) -> Callable[..., Fun]:
+    """``consts -> g``: ``g(*dyn_args)`` evaluates ``jaxpr`` on the leaves of
+    the differentiated arguments, shaped as ``f``'s output."""
+
+    def with_consts(consts: Sequence[Any]) -> Fun:
+        def g(*dyn_args: Any) -> Any:
+            return tree_unflatten(out_tree, eval_jaxpr(jaxpr, consts, tree_leaves(dyn_args)))
+
+        return g
+
+    return with_consts
+
+
+def _staged_call(
+    params: tuple[Any, ...],
+    build: Callable[[Fun, int], Fun],
+    f: Fun,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    nums: tuple[int, ...],
+    extra: tuple[Any, ...],
+) -> Any:
+    """``build(f)(*dyn_args, *extra)``, from ``f``'s jaxpr traced once at the
+    top level: by compiled code when its structure was seen before, else by
+    the transforms interpreting the recorded jaxpr (``f`` runs once either
+    way). ``_NOT_STAGED`` when the call is nested in another transform or
+    debug_nans is on: the caller then runs the transforms on ``f`` itself."""
+    if _debug.STATE.enabled:
+        return _NOT_STAGED
+    for a in tree_leaves((args, kwargs, extra)):
+        if isinstance(a, Tracer):
+            return _NOT_STAGED  # nested: outer transforms must see every operation
+    tr = _Traced(f, args, kwargs, nums, str(params[0]))
+    consts = list(tr.closed.consts)
+    if any(isinstance(c, Tracer) for c in consts):
+        return _NOT_STAGED  # f closes over an outer transform's value
+    jaxpr = tr.closed.jaxpr
+    dyn = tuple(args[i] for i in nums)
+    skey = structure_key(jaxpr)
+    key = None if skey is None else (params, skey, tr.in_tree, tr.out_tree)
+    entry = _NOT_STAGED if key is None else _STAGED_CACHE.get(key, _NOT_STAGED)
+    if entry is _NOT_STAGED or entry is _SEEN:
+        replay = _replay(jaxpr, tr.in_tree, tr.out_tree)
+        if entry is _NOT_STAGED:  # first sighting (or not comparable): interpret
+            if key is not None:
+                _STAGED_CACHE.put(key, _SEEN)
+            return build(replay(consts), len(nums))(*dyn, *extra)
+        n_dyn = len(nums)
+
+        def staged(consts: list[Any], dyn: tuple[Any, ...], extra: tuple[Any, ...]) -> Any:
+            return build(replay(consts), n_dyn)(*dyn, *extra)
+
+        entry = jit(staged)
+        _STAGED_CACHE.put(key, entry)
+    return entry(consts, dyn, extra)
 
 
 # ---------------------------------------------------------------------------

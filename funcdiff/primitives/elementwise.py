@@ -1558,7 +1558,7 @@ abs_p.sparsity = spd.abs_rule
 
 
 def _is_python_number(a: Any) -> bool:
-    return isinstance(a, (int, float, bool)) and not isinstance(a, np.generic)
+    return isinstance(a, (int, float, bool, complex)) and not isinstance(a, np.generic)
 
 
 def _weak_pair(x: Any, y: Any) -> tuple[Any, Any]:
