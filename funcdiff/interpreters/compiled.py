@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from funcdiff.core import debug_state as _debug
-from funcdiff.core.ir import Jaxpr, ShapedArray, Var, aval_of
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var, aval_of
 from funcdiff.core.lru import LRUCache, jaxpr_bytes
-from funcdiff.core.trace import Tracer
+from funcdiff.core.trace import Tracer, new_trace
+from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.staging import (
     Compiled,
     all_vars,
@@ -55,6 +56,9 @@ class Pass(enum.Enum):
     JVP = "jvp"
     VJP_BATCHED = "vjp_batched"
     JVP_BATCHED = "jvp_batched"
+    #: ``grad``'s VJP: one scalar output, its cotangent 1 staged as a literal
+    #: (the passes then fold the seed away: no broadcast of it, no products with it)
+    GRAD = "grad"
 
     # members are singletons: hash by identity (Enum's hash is Python code,
     # and a pass kind keys the cache on every eager call)
@@ -62,7 +66,7 @@ class Pass(enum.Enum):
 
     @property
     def reverse(self) -> bool:
-        return self is Pass.VJP or self is Pass.VJP_BATCHED
+        return self is Pass.VJP or self is Pass.VJP_BATCHED or self is Pass.GRAD
 
     @property
     def batched(self) -> bool:
@@ -104,7 +108,12 @@ def _build(kind: Pass, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]) -> Comp
         if not rows:
             return None  # nothing gives the batch size
         rows = [ShapedArray(a.shape[1:], a.dtype) for a in extra_avals]
+    if kind is Pass.GRAD:
+        (out,) = jaxpr.outvars
+        rows = [ShapedArray((), out.aval.dtype)]
     closed = (backward_jaxpr if kind.reverse else tangent_jaxpr)(jaxpr, rows)
+    if kind is Pass.GRAD:
+        closed = _unit_seed(closed)
     if kind.batched:
         n_vals = len(closed.jaxpr.invars) - len(rows)
         body, consts, _ = batch_jaxpr(
@@ -120,6 +129,18 @@ def _build(kind: Pass, jaxpr: Jaxpr, extra_avals: Sequence[ShapedArray]) -> Comp
     # staged jaxprs (and a second key) need not stay alive in compile_cached's
     name = "backward" if kind.reverse else "tangents"
     return compile_cached(closed, name=name, share=False)
+
+
+def _unit_seed(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """``closed`` (values, then one scalar cotangent -> input cotangents) with
+    the cotangent fixed to 1, a literal."""
+    j = closed.jaxpr
+    *vals, seed = j.invars
+    one = np.ones((), seed.aval.dtype)
+
+    with new_trace() as trace:
+        tracers = [trace.new_arg(v.aval) for v in vals]
+        return trace.to_jaxpr(tracers, eval_jaxpr(j, closed.consts, [*tracers, one]))
 
 
 def run_pass(

@@ -351,5 +351,29 @@ def test_repeated_calls_use_compiled_passes_with_same_results() -> None:
         for a, b in zip(first, again, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-14)
     kinds = {key[0] for key, e in compiled._cache.items() if isinstance(e, compiled.Compiled)}
-    assert {compiled.Pass.VJP, compiled.Pass.JVP} <= kinds
+    assert {compiled.Pass.GRAD, compiled.Pass.JVP} <= kinds
     np.testing.assert_allclose(first[1], rosenbrock_hessian(x) @ v, rtol=1e-12)
+
+
+def test_grads_compiled_pass_folds_its_unit_seed() -> None:
+    # grad's cotangent 1 is a literal of the compiled pass: nothing multiplies
+    # by it or broadcasts it, and it has the output's dtype (float32 stays float32)
+    from funcdiff.interpreters import compiled
+
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.sin(x) * x)
+
+    for dtype in (np.float64, np.float32):
+        x = np.linspace(-1.0, 2.0, 5).astype(dtype)
+        first = fd.grad(f)(x)
+        for _ in range(3):
+            again = fd.grad(f)(x)
+            assert again.dtype == dtype
+            np.testing.assert_array_equal(again, first)
+        np.testing.assert_allclose(first, np.cos(x) * x + np.sin(x), rtol=4 * np.finfo(dtype).eps)
+    sources = [
+        e.source
+        for key, e in compiled._cache.items()
+        if key[0] is compiled.Pass.GRAD and isinstance(e, compiled.Compiled)
+    ]
+    assert sources and not any("broadcast" in src for src in sources)
