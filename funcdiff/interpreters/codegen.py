@@ -43,12 +43,16 @@ _RESERVED = frozenset(dir(builtins)) | {"np"}
 
 
 class _Names:
-    def __init__(self) -> None:
+    """Variable names, in order of first use; ``fixed`` names (the
+    constants) are shared by every function of a chunked program."""
+
+    def __init__(self, fixed: dict[Var, str] | None = None) -> None:
         self.n = 0
+        self.fixed: dict[Var, str] = {} if fixed is None else fixed
         self.names: dict[Var, str] = {}
 
     def __call__(self, v: Var) -> str:
-        name = self.names.get(v)
+        name = self.names.get(v) or self.fixed.get(v)
         if name is None:
             name = letter_name(self.n)
             # never shadow a Python keyword or a builtin the generated code uses
@@ -174,12 +178,20 @@ class _Liveness:
         return wraps
 
 
-class _Env:
+class _Scope:
+    """The names in effect while a function is written (each function of a
+    chunked program names its variables afresh)."""
+
+    def __init__(self, names: _Names) -> None:
+        self.names = names
+
+
+class _Env(_Scope):
     """The generated module's names: variables (as the jaxpr printer names
     them), constants ``_c<k>``, literals ``_k<k>`` and other globals."""
 
     def __init__(self, closed: ClosedJaxpr) -> None:
-        self.names = _Names()
+        super().__init__(_Names())
         self.glb: dict[str, Any] = {
             "np": np,
             "_copy": _copy,
@@ -187,7 +199,7 @@ class _Env:
             "_result": as_result,
         }
         for k, (v, c) in enumerate(zip(closed.jaxpr.constvars, closed.consts, strict=True)):
-            self.names.names[v] = self.bind(f"_c{k}", c)
+            self.names.fixed[v] = self.bind(f"_c{k}", c)
         self.n_literals = 0
 
     def bind(self, name: str, value: Any) -> str:
@@ -222,13 +234,18 @@ def compile_jaxpr(
 
     The outputs whose positions are in ``scalar_outputs`` (0-d results the
     traced function computed) are returned by numpy's rule, ``as_result``:
-    as numpy scalars, as an eager call returns them.
+    as numpy scalars, as an eager call returns them. A jaxpr of more than
+    ``CHUNK_EQNS`` equations becomes a driver calling functions of at most
+    that many (see ``_assemble``).
     """
     j = closed.jaxpr
     live = _Liveness(j, reuse_buffers)
     env = _Env(closed)
-    lines = [f"def {name}({', '.join(env.names(v) for v in j.invars)}):"]
-    for i, eqn in enumerate(j.eqns):
+
+    def header() -> tuple[list[str], list[str]]:
+        return [env.names(v) for v in j.invars], []
+
+    def emit(i: int, eqn: Eqn) -> list[str]:
         prim, params, reuse = eqn.primitive, eqn.params, live.reuse.get(i)
         ins = [env.atom(x) for x in eqn.invars]
         outs = [env.names(v) for v in eqn.outvars]
@@ -244,9 +261,10 @@ def compile_jaxpr(
                 start = f"np.zeros({aval.shape!r}, {env.bind(f'_dt{i}', aval.dtype)})"
             else:
                 start = f"{ins[0]}.copy()"
-            lines.append(f"    {outs[0]} = {start}")
-            lines.append(f"    {prim.emit_inplace(outs[0], *ins, zeros=zeros, **params)}")
-            continue
+            return [
+                f"{outs[0]} = {start}",
+                prim.emit_inplace(outs[0], *ins, zeros=zeros, **params),
+            ]
         if reuse is not None and prim.emit_out is not None:
             expr = prim.emit_out(*ins, out=env.names(reuse), **params)
         elif prim.emit is not None:
@@ -255,17 +273,20 @@ def compile_jaxpr(
             impl = functools.partial(prim.impl, **params) if params else prim.impl
             expr = f"{env.bind(f'_{prim.name}_{i}', impl)}({', '.join(ins)})"
         lhs = ", ".join(outs) + ("," if prim.multiple_results and len(outs) == 1 else "")
-        lines.append(f"    {lhs} = {expr}")
-    outs = [
-        f"{w}({env.out_atom(x)})" if w else env.out_atom(x)
-        for w, x in zip(live.out_wrap, j.outvars, strict=True)
-    ]
-    for k in scalar_outputs:
-        outs[k] = f"_result({outs[k]})"  # a numpy scalar
-    lines.append(f"    return [{', '.join(outs)}]")
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<funcdiff.jit {name}>", "exec"), env.glb)
-    fn: Callable[..., list[Any]] = env.glb[name]
+        return [f"{lhs} = {expr}"]
+
+    def ret() -> str:
+        outs = [
+            f"{w}({env.out_atom(x)})" if w else env.out_atom(x)
+            for w, x in zip(live.out_wrap, j.outvars, strict=True)
+        ]
+        for k in scalar_outputs:
+            outs[k] = f"_result({outs[k]})"  # a numpy scalar
+        return f"[{', '.join(outs)}]"
+
+    fn, source = _assemble(
+        j, name, f"<funcdiff.jit {name}>", env.glb, env, header, emit, ret, live.last_use
+    )
     scalar = _compile_scalar(closed, name, scalar_outputs)
     if scalar is None:
         return fn, source
@@ -278,6 +299,138 @@ def compile_jaxpr(
             return fn(*args)
 
     return fn_dispatch, scalar_source + "\n" + source
+
+
+# ---------------------------------------------------------------------------
+# assembling the generated functions
+# ---------------------------------------------------------------------------
+
+#: a jaxpr of more equations than this compiles to a driver calling functions
+#: of at most this many equations each: Python's compiler takes memory (and
+#: time) out of proportion for one huge function, and ends in MemoryError
+CHUNK_EQNS = 2000
+#: how much of a chunked program's source is kept to show (``jit(f).lower``):
+#: chunk functions past this many lines are left out (the driver is kept)
+SOURCE_LINES = 20_000
+
+
+def _assemble(
+    j: Jaxpr,
+    fname: str,
+    filename: str,
+    glb: dict[str, Any],
+    scope: _Scope,
+    header: Callable[[], tuple[list[str], list[str]]],
+    emit: Callable[[int, Eqn], list[str]],
+    ret: Callable[[], str],
+    last_use: dict[Var, int] | None = None,
+) -> tuple[Callable[..., list[Any]], str]:
+    """Write, compile and ``exec`` (into ``glb``) the function ``fname`` of
+    the inputs of ``j``, and return it with its source.
+
+    ``header()`` gives its parameters and first lines, ``emit(i, eqn)`` the
+    lines of equation ``i``, ``ret()`` the returned expression; all three
+    name variables with ``scope.names``.
+
+    Up to ``CHUNK_EQNS`` equations this is one function, one block of lines
+    per equation. A longer jaxpr is cut into functions ``fname_<c>`` of at
+    most ``CHUNK_EQNS`` equations each, called in order by ``fname``. They
+    share the list ``_v`` of the values that cross a boundary: a function
+    loads what it reads from earlier ones (and clears the slots of values
+    read for the last time), names its own variables afresh, and stores
+    what later functions or the outputs read; a slot is reused once its
+    value is dead. ``last_use[v]`` is the last equation reading ``v``
+    (computed when not given).
+    """
+    n = len(j.eqns)
+    if n <= CHUNK_EQNS:
+        params, prologue = header()
+        lines = [f"def {fname}({', '.join(params)}):", *(f"    {s}" for s in prologue)]
+        for i, eqn in enumerate(j.eqns):
+            lines.extend(f"    {s}" for s in emit(i, eqn))
+        lines.append(f"    return {ret()}")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, filename, "exec"), glb)
+        fn: Callable[..., list[Any]] = glb[fname]
+        return fn, source
+    size = CHUNK_EQNS
+    if last_use is None:
+        last_use = {}
+        for i, eqn in enumerate(j.eqns):
+            for x in eqn.invars:
+                if isinstance(x, Var):
+                    last_use[x] = i
+    outset = {x for x in j.outvars if isinstance(x, Var)}
+    driver = scope.names
+    fixed = driver.fixed
+    params, prologue = header()
+    slot: dict[Var, int] = {}
+    free: list[int] = []
+    n_slots = 0
+
+    def new_slot(v: Var) -> int:
+        nonlocal n_slots
+        if free:
+            s = free.pop()
+        else:
+            s, n_slots = n_slots, n_slots + 1
+        slot[v] = s
+        return s
+
+    init = []  # the inputs any equation reads
+    for v in j.invars:
+        if v in last_use:
+            new_slot(v)
+            init.append(driver(v))
+    calls: list[str] = []
+    kept: list[str] = []
+    kept_lines, skipped = 0, 0
+    for c, lo in enumerate(range(0, n, size)):
+        names = scope.names = _Names(fixed)
+        loads: list[Var] = []
+        made: list[Var] = []
+        body: list[str] = []
+        for i in range(lo, min(lo + size, n)):
+            eqn = j.eqns[i]
+            for x in eqn.invars:
+                if isinstance(x, Var) and x not in names.names and x not in fixed:
+                    loads.append(x)  # made by an earlier function (or an input)
+                    names(x)
+            body.extend(emit(i, eqn))
+            made.extend(eqn.outvars)
+        lines = [f"def {fname}_{c}(_v):"]
+        lines.extend(f"    {names(x)} = _v[{slot[x]}]" for x in loads)
+        dying = [x for x in loads if last_use[x] // size == c and x not in outset]
+        if dying:
+            lines.append(f"    {' = '.join(f'_v[{slot[x]}]' for x in dying)} = None")
+            free.extend(slot.pop(x) for x in dying)
+        lines.extend(f"    {s}" for s in body)
+        for v in made:
+            if v in outset or last_use.get(v, -1) // size > c:
+                lines.append(f"    _v[{new_slot(v)}] = {names(v)}")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, f"{filename[:-1]} part {c}>", "exec"), glb)
+        calls.append(f"    {fname}_{c}(_v)")
+        if kept_lines < SOURCE_LINES:
+            kept.append(source)
+            kept_lines += len(lines)
+        else:
+            skipped += 1
+    scope.names = driver
+    for x in outset:
+        if x not in driver.names and x not in fixed:
+            driver.names[x] = f"_v[{slot[x]}]"
+    lines = [f"def {fname}({', '.join(params)}):", *(f"    {s}" for s in prologue)]
+    lines.append(f"    _v = [{', '.join(init)}] + [None] * {n_slots - len(init)}")
+    lines.extend(calls)
+    lines.append(f"    return {ret()}")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, filename, "exec"), glb)
+    if skipped:
+        kept.append(f"# ({skipped} more functions {fname}_<c> not kept: {n} equations)\n")
+    kept.append(source)
+    fn = glb[fname]
+    return fn, "\n".join(kept)
 
 
 def _is_zeros(x: Atom) -> bool:
@@ -341,7 +494,7 @@ def _compile_scalar(
             return None
         if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
             return None
-    names = _Names()
+    scope = _Scope(_Names())
     glb: dict[str, Any] = {
         "_m": math,
         "_pow": _scalar_pow,
@@ -351,45 +504,58 @@ def _compile_scalar(
     }
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
         glb[f"_c{k}"] = float(c)
-        names.names[v] = f"_c{k}"
-    args = [names(v) for v in j.invars]
+        scope.names.fixed[v] = f"_c{k}"
     # an input handed back is returned as the caller's own object: keep it by name
     handed_back = any(x in j.invars for x in j.outvars if isinstance(x, Var))
     suffix = "_in" if handed_back else ""
-    raw = {v: f"{a}{suffix}" for v, a in zip(j.invars, args, strict=True)}
+    raw: dict[Var, str] = {}
 
     def atom(x: Atom) -> str:
         if isinstance(x, Literal):
             val = np.asarray(x.val)
             return repr(bool(val)) if val.dtype == np.bool_ else repr(float(val))
-        return names(x)
+        return scope.names(x)
 
-    lines = [f"def {name}_scalar({', '.join(raw.values())}):"]
-    # inputs may be Python numbers, numpy scalars or 0-d arrays: work on Python floats
-    lines.extend(
-        f"    {a} = float({r})" if v.aval.dtype == f64 else f"    {a} = bool({r})"
-        for a, (v, r) in zip(args, raw.items(), strict=True)
-    )
-    for eqn in j.eqns:
-        expr = _scalar_expr(eqn, [atom(x) for x in eqn.invars])
-        lines.append(f"    {names(eqn.outvars[0])} = {expr}")
+    def header() -> tuple[list[str], list[str]]:
+        args = [scope.names(v) for v in j.invars]
+        raw.update((v, f"{a}{suffix}") for v, a in zip(j.invars, args, strict=True))
+        # inputs may be Python numbers, numpy scalars or 0-d arrays: work on Python floats
+        prologue = [
+            f"{a} = float({r})" if v.aval.dtype == f64 else f"{a} = bool({r})"
+            for a, (v, r) in zip(args, raw.items(), strict=True)
+        ]
+        return list(raw.values()), prologue
+
+    def emit(i: int, eqn: Eqn) -> list[str]:
+        return [
+            f"{scope.names(eqn.outvars[0])} = {_scalar_expr(eqn, [atom(x) for x in eqn.invars])}"
+        ]
+
     outs = []
     for k, x in enumerate(j.outvars):
         if isinstance(x, Literal):  # a constant output, exactly as the function returned it
             glb[f"_out{k}"] = x.val
             expr = f"_copy(_out{k})"
-        elif handed_back and x in raw:  # an input handed back: the caller's object
-            expr = f"_copy({raw[x]})"
+        elif handed_back and x in j.invars:  # an input handed back: the caller's object
+            expr = f"_copy({{{k}}})"
         elif not scalar_ok(x):
             return None
         else:
-            outs.append(f"_f64({atom(x)})" if x.aval.dtype == f64 else f"np.bool_({atom(x)})")
+            outs.append(f"_f64({{{k}}})" if x.aval.dtype == f64 else f"np.bool_({{{k}}})")
             continue
         # unless the traced function computed it (``where(c, x, x)`` is ``x``
         # once simplified): then a numpy scalar, as eagerly
         outs.append(f"_result({expr})" if k in scalar_outputs else expr)
-    lines.append(f"    return [{', '.join(outs)}]")
-    source = "\n".join(lines) + "\n"
+
+    def ret() -> str:
+        # {k} in a template: output k, by its name in the returning function
+        names = [
+            raw[x] if handed_back and x in raw else atom(x) if isinstance(x, Var) else ""
+            for x in j.outvars
+        ]
+        return f"[{', '.join(o.format(*names) for o in outs)}]"
+
     glb["np"] = np
-    exec(compile(source, f"<funcdiff.jit {name} scalar>", "exec"), glb)
-    return glb[f"{name}_scalar"], source
+    return _assemble(
+        j, f"{name}_scalar", f"<funcdiff.jit {name} scalar>", glb, scope, header, emit, ret
+    )
