@@ -19,10 +19,12 @@ itself is not called again, and ``jit`` composes with every transform.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import html
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import numpy as np
@@ -306,6 +308,17 @@ class Jitted(Generic[_P, _R]):
         in_tree: PyTreeDef,
         key: Any,
     ) -> _Entry | None:
+        with _gc_paused():
+            return self._compile_now(args, kwargs, leaves, in_tree, key)
+
+    def _compile_now(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        leaves: Sequence[Any],
+        in_tree: PyTreeDef,
+        key: Any,
+    ) -> _Entry | None:
         closed, out_tree = self._trace(args, kwargs, leaves, in_tree)
         n_traced = len(closed.jaxpr.eqns)
         # 0-d results f computed are numpy scalars, as eagerly (``as_result``);
@@ -372,6 +385,25 @@ class Jitted(Generic[_P, _R]):
     def clear_cache(self) -> None:
         self._cache.clear()
         self._fast.clear()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a signature compiles.
+
+    Tracing, the passes and code generation allocate millions of small
+    objects that all stay alive; each collection would walk them all again,
+    which made the first call of a long program several times slower (and
+    its growth worse than linear). Only who switched it off switches it back
+    on, so nested and concurrent compilations leave it as the caller had it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _no_fn(*args: Any) -> list[Any]:
