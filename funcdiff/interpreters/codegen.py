@@ -54,13 +54,22 @@ class _Names:
     def __call__(self, v: Var) -> str:
         name = self.names.get(v) or self.fixed.get(v)
         if name is None:
-            name = letter_name(self.n)
-            # never shadow a Python keyword or a builtin the generated code uses
-            if name in _RESERVED or keyword.iskeyword(name) or keyword.issoftkeyword(name):
-                name = name + "_"
+            name = _NAME_TABLE[self.n] if self.n < len(_NAME_TABLE) else _var_name(self.n)
             self.n += 1
             self.names[v] = name
         return name
+
+
+def _var_name(n: int) -> str:
+    name = letter_name(n)
+    # never shadow a Python keyword or a builtin the generated code uses
+    if name in _RESERVED or keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        name = name + "_"
+    return name
+
+
+#: the first names, made once (a chunked program's functions restart at "a")
+_NAME_TABLE = tuple(_var_name(n) for n in range(4096))
 
 
 class _Liveness:
@@ -86,10 +95,11 @@ class _Liveness:
         self.reuse: dict[int, Var] = {}
         # last equation index that reads each var (outputs: past the end)
         self.last_use: dict[Var, int] = {}
+        last_use = self.last_use
         for i, eqn in enumerate(jaxpr.eqns):
             for x in eqn.invars:
                 if isinstance(x, Var):
-                    self.last_use[x] = i
+                    last_use[x] = i
         for x in jaxpr.outvars:
             if isinstance(x, Var):
                 self.last_use[x] = len(jaxpr.eqns)
@@ -99,17 +109,20 @@ class _Liveness:
         # var -> the buffers it may share memory with (absent: only its own)
         self.shares: dict[Var, frozenset[Var]] = {}
         self.maybe_readonly: set[Var] = set()
+        owned = self.owned
         for i, eqn in enumerate(jaxpr.eqns):
             prim = eqn.primitive
             reuse = self._reusable(eqn, i) if reuse_buffers else None
             if prim.emit_inplace is not None:
-                self.owned.add(eqn.outvars[0])
+                owned.add(eqn.outvars[0])
             elif prim.returns_view:
                 self._view(eqn)
             elif prim.emit is None:
                 self._opaque(eqn)
             elif prim.emit_out is not None:
-                self.owned.update(v for v in eqn.outvars if v.aval.ndim > 0)
+                for v in eqn.outvars:
+                    if v.aval.shape:
+                        owned.add(v)
             if reuse is not None:
                 # the reused buffer now holds the output; the output inherits ownership
                 self.reuse[i] = reuse
@@ -122,10 +135,13 @@ class _Liveness:
         first (``emit_inplace``) or one of the first two (``emit_out``)."""
         prim = eqn.primitive
         n = 1 if prim.emit_inplace is not None else 2 if prim.emit_out is not None else 0
+        if n == 0:
+            return None
+        owned = self.owned
         for x in eqn.invars[:n]:
             if (
-                isinstance(x, Var)
-                and x in self.owned
+                x in owned  # a Var: literals are never owned
+                and isinstance(x, Var)
                 and self.last_use.get(x) == i
                 and self.views_alive.get(x, -1) <= i
                 and x.aval == eqn.outvars[0].aval
@@ -213,7 +229,7 @@ class _Env(_Scope):
     def atom(self, x: Atom) -> str:
         if isinstance(x, Literal):
             val = x.val
-            if isinstance(val, (float, np.float64)) and np.isfinite(val):
+            if isinstance(val, (float, np.float64)) and math.isfinite(val):
                 return repr(float(val))
             return self.literal(val)
         return self.names(x)
@@ -308,7 +324,7 @@ def compile_jaxpr(
 #: a jaxpr of more equations than this compiles to a driver calling functions
 #: of at most this many equations each: Python's compiler takes memory (and
 #: time) out of proportion for one huge function, and ends in MemoryError
-CHUNK_EQNS = 2000
+CHUNK_EQNS = 500
 #: how much of a chunked program's source is kept to show (``jit(f).lower``):
 #: chunk functions past this many lines are left out (the driver is kept)
 SOURCE_LINES = 20_000
@@ -364,23 +380,16 @@ def _assemble(
     driver = scope.names
     fixed = driver.fixed
     params, prologue = header()
+    # each crossing value gets the next slot (a freed slot is not reused:
+    # then the values a function stores are consecutive, and mostly so are
+    # the ones a later function loads, so that one slice moves them all)
     slot: dict[Var, int] = {}
-    free: list[int] = []
     n_slots = 0
-
-    def new_slot(v: Var) -> int:
-        nonlocal n_slots
-        if free:
-            s = free.pop()
-        else:
-            s, n_slots = n_slots, n_slots + 1
-        slot[v] = s
-        return s
-
     init = []  # the inputs any equation reads
     for v in j.invars:
         if v in last_use:
-            new_slot(v)
+            slot[v] = n_slots
+            n_slots += 1
             init.append(driver(v))
     calls: list[str] = []
     kept: list[str] = []
@@ -399,15 +408,23 @@ def _assemble(
             body.extend(emit(i, eqn))
             made.extend(eqn.outvars)
         lines = [f"def {fname}_{c}(_v):"]
-        lines.extend(f"    {names(x)} = _v[{slot[x]}]" for x in loads)
+        loads.sort(key=slot.__getitem__)
+        for run in _runs(loads, slot):
+            lines.append(
+                f"    {', '.join(names(x) for x in run)}{',' * (len(run) == 1)} = _v[{_span(run, slot)}]"
+            )
         dying = [x for x in loads if last_use[x] // size == c and x not in outset]
-        if dying:
-            lines.append(f"    {' = '.join(f'_v[{slot[x]}]' for x in dying)} = None")
-            free.extend(slot.pop(x) for x in dying)
+        for run in _runs(dying, slot):
+            lines.append(f"    _v[{_span(run, slot)}] = [None] * {len(run)}")
+        for x in dying:
+            del slot[x]
         lines.extend(f"    {s}" for s in body)
-        for v in made:
-            if v in outset or last_use.get(v, -1) // size > c:
-                lines.append(f"    _v[{new_slot(v)}] = {names(v)}")
+        stores = [v for v in made if v in outset or last_use.get(v, -1) // size > c]
+        for v in stores:
+            slot[v] = n_slots
+            n_slots += 1
+        if stores:
+            lines.append(f"    _v[{_span(stores, slot)}] = {', '.join(names(v) for v in stores)},")
         source = "\n".join(lines) + "\n"
         exec(compile(source, f"{filename[:-1]} part {c}>", "exec"), glb)
         calls.append(f"    {fname}_{c}(_v)")
@@ -431,6 +448,23 @@ def _assemble(
     kept.append(source)
     fn = glb[fname]
     return fn, "\n".join(kept)
+
+
+def _runs(xs: list[Var], slot: dict[Var, int]) -> list[list[Var]]:
+    """``xs`` (in slot order) cut where their slots stop being consecutive."""
+    runs: list[list[Var]] = []
+    for x in xs:
+        if runs and slot[runs[-1][-1]] + 1 == slot[x]:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    return runs
+
+
+def _span(run: list[Var], slot: dict[Var, int]) -> str:
+    """The subscript of consecutive slots: always a slice, so that loading,
+    clearing and storing one value reads like many."""
+    return f"{slot[run[0]]}:{slot[run[-1]] + 1}"
 
 
 def _is_zeros(x: Atom) -> bool:
