@@ -394,6 +394,11 @@ def _assemble(
     calls: list[str] = []
     kept: list[str] = []
     kept_lines, skipped = 0, 0
+    # body text -> the function already compiled for it: the functions take
+    # their slot numbers as an argument, so the pieces of an unrolled loop
+    # that repeat are compiled once (the most recent ones are remembered)
+    made_fns: dict[str, str] = {}
+    n_fns = 0
     for c, lo in enumerate(range(0, n, size)):
         names = scope.names = _Names(fixed)
         loads: list[Var] = []
@@ -407,15 +412,15 @@ def _assemble(
                     names(x)
             body.extend(emit(i, eqn))
             made.extend(eqn.outvars)
-        lines = [f"def {fname}_{c}(_v):"]
+        spans: list[int] = []  # the slot numbers, read as _s[k]
+        lines = []
         loads.sort(key=slot.__getitem__)
         for run in _runs(loads, slot):
-            lines.append(
-                f"    {', '.join(names(x) for x in run)}{',' * (len(run) == 1)} = _v[{_span(run, slot)}]"
-            )
+            targets = ", ".join(names(x) for x in run) + ("," if len(run) == 1 else "")
+            lines.append(f"    {targets} = {_span(spans, slot, run)}")
         dying = [x for x in loads if last_use[x] // size == c and x not in outset]
         for run in _runs(dying, slot):
-            lines.append(f"    _v[{_span(run, slot)}] = [None] * {len(run)}")
+            lines.append(f"    {_span(spans, slot, run)} = [None] * {len(run)}")
         for x in dying:
             del slot[x]
         lines.extend(f"    {s}" for s in body)
@@ -424,15 +429,24 @@ def _assemble(
             slot[v] = n_slots
             n_slots += 1
         if stores:
-            lines.append(f"    _v[{_span(stores, slot)}] = {', '.join(names(v) for v in stores)},")
-        source = "\n".join(lines) + "\n"
-        exec(compile(source, f"{filename[:-1]} part {c}>", "exec"), glb)
-        calls.append(f"    {fname}_{c}(_v)")
-        if kept_lines < SOURCE_LINES:
-            kept.append(source)
-            kept_lines += len(lines)
-        else:
-            skipped += 1
+            lines.append(
+                f"    {_span(spans, slot, stores)} = {', '.join(names(v) for v in stores)},"
+            )
+        text = "\n".join(lines) + "\n"
+        part = made_fns.get(text)
+        if part is None:
+            part, n_fns = f"{fname}_{n_fns}", n_fns + 1
+            source = f"def {part}(_v, _s):\n{text}"
+            exec(compile(source, f"{filename[:-1]} {part}>", "exec"), glb)
+            if len(made_fns) >= 64:
+                del made_fns[next(iter(made_fns))]
+            made_fns[text] = part
+            if kept_lines < SOURCE_LINES:
+                kept.append(source)
+                kept_lines += len(lines)
+            else:
+                skipped += 1
+        calls.append(f"    {part}(_v, {_bind(glb, f'_s{c}', tuple(spans))})")
     scope.names = driver
     for x in outset:
         if x not in driver.names and x not in fixed:
@@ -444,10 +458,22 @@ def _assemble(
     source = "\n".join(lines) + "\n"
     exec(compile(source, filename, "exec"), glb)
     if skipped:
-        kept.append(f"# ({skipped} more functions {fname}_<c> not kept: {n} equations)\n")
+        kept.append(f"# ({skipped} more functions not kept: {n} equations in all)\n")
     kept.append(source)
     fn = glb[fname]
     return fn, "\n".join(kept)
+
+
+def _bind(glb: dict[str, Any], name: str, value: Any) -> str:
+    glb[name] = value
+    return name
+
+
+def _span(spans: list[int], slot: dict[Var, int], run: list[Var]) -> str:
+    """The consecutive slots of ``run`` as a slice whose bounds are the next
+    two entries of ``spans`` (the function's argument ``_s``)."""
+    spans.extend((slot[run[0]], slot[run[-1]] + 1))
+    return f"_v[_s[{len(spans) - 2}]:_s[{len(spans) - 1}]]"
 
 
 def _runs(xs: list[Var], slot: dict[Var, int]) -> list[list[Var]]:
@@ -459,12 +485,6 @@ def _runs(xs: list[Var], slot: dict[Var, int]) -> list[list[Var]]:
         else:
             runs.append([x])
     return runs
-
-
-def _span(run: list[Var], slot: dict[Var, int]) -> str:
-    """The subscript of consecutive slots: always a slice, so that loading,
-    clearing and storing one value reads like many."""
-    return f"{slot[run[0]]}:{slot[run[-1]] + 1}"
 
 
 def _is_zeros(x: Atom) -> bool:
