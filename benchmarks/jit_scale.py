@@ -7,7 +7,10 @@
 The program is W6's chain (``workloads.chain_objective``) on a 100-vector,
 with as many steps as give the wanted number of equations: about two a
 step for ``f``, about 16/3 a step for ``grad(f)`` (its forward and backward
-passes). Each (program, size) runs in a fresh subprocess, which
+passes). The ``*-mixed`` programs draw each step at random from four kinds,
+so that no two pieces of the generated code are alike (code generation
+compiles a piece that repeats only once: the plain chain, an unrolled loop,
+is its best case, these its worst). Each (program, size) runs in a fresh subprocess, which
 imports funcdiff, measures its peak resident memory (``ru_maxrss``) as the
 baseline, then times the first call of ``jit(f)(x)`` (trace + optimize +
 compile + run) and reports the peak memory above the baseline, the second
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import time
@@ -31,6 +35,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: a step of the chain is about this many equations of f, and of grad(f)
 EQNS_PER_STEP = {"f": 2.0, "grad": 16.0 / 3.0}
+KINDS = ("f", "grad", "f-mixed", "grad-mixed")
+
+
+def mixed_chain(m: Any, steps: int) -> Any:
+    """A chain like W6's whose steps (and constants) are drawn at random:
+    its jaxpr has no repeating stretch."""
+    rng = random.Random(6)
+    plan = [(rng.randrange(4), rng.uniform(0.5, 1.0)) for _ in range(steps)]
+
+    def chain(x: Any) -> Any:
+        for k, c in plan:
+            if k == 0:
+                x = m.sin(x) * c
+            elif k == 1:
+                x = x + 0.001 * c * x**2
+            elif k == 2:
+                x = m.tanh(x)
+            else:
+                x = m.cos(x) * c
+        return m.sum(x)
+
+    return chain
 
 
 def _worker(kind: str, n_eqns: int, stages: bool) -> dict[str, Any]:
@@ -45,10 +71,10 @@ def _worker(kind: str, n_eqns: int, stages: bool) -> dict[str, Any]:
     import funcdiff.numpy as fnp
     from benchmarks.workloads import chain_objective
 
-    steps = int(n_eqns / EQNS_PER_STEP[kind])
+    steps = int(n_eqns / EQNS_PER_STEP[kind.split("-")[0]])
     x = np.random.default_rng(6).uniform(-1.0, 1.0, size=100)
-    f = chain_objective(fnp, steps)
-    g = f if kind == "f" else fd.grad(f)
+    f = (mixed_chain if kind.endswith("mixed") else chain_objective)(fnp, steps)
+    g = fd.grad(f) if kind.startswith("grad") else f
     timings: dict[str, float] = {}
     if stages:
         _instrument(timings)
@@ -65,7 +91,7 @@ def _worker(kind: str, n_eqns: int, stages: bool) -> dict[str, Any]:
     # the reference: the same program run eagerly (f only; grad's eager run is
     # itself a long computation of the same kind)
     ok = True
-    if kind == "f":
+    if not kind.startswith("grad"):
         ok = bool(np.allclose(out, f(x), rtol=1e-10, atol=1e-12))
     return {
         "kind": kind,
@@ -111,13 +137,14 @@ def _run(kind: str, n_eqns: int, stages: bool) -> dict[str, Any]:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
-        return {"kind": kind, "steps": int(n_eqns / EQNS_PER_STEP[kind]), "error": tail[0]}
+        steps = int(n_eqns / EQNS_PER_STEP[kind.split("-")[0]])
+        return {"kind": kind, "steps": steps, "error": tail[0]}
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
 def _row(r: dict[str, Any]) -> str:
-    name = "f" if r["kind"] == "f" else "grad(f)"
+    name = r["kind"].replace("grad", "grad(f)")
     if "error" in r:
         return f"| {name:<7} | {r['steps']:>7,} | failed: {r['error']} |"
     cells = [
@@ -140,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--1m", dest="million", action="store_true", help="add 1M equations")
-    parser.add_argument("--kinds", nargs="*", default=["f", "grad"], choices=["f", "grad"])
+    parser.add_argument("--kinds", nargs="*", default=["f", "grad"], choices=KINDS)
     parser.add_argument("--stages", action="store_true", help="time trace/passes/codegen")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()

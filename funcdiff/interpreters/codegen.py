@@ -196,10 +196,18 @@ class _Liveness:
 
 class _Scope:
     """The names in effect while a function is written (each function of a
-    chunked program names its variables afresh)."""
+    chunked program names its variables afresh), and, in a function of a
+    chunked program, the values it reads from its argument ``_s``."""
 
     def __init__(self, names: _Names) -> None:
         self.names = names
+        self.args: list[Any] | None = None
+
+    def arg(self, value: Any) -> str:
+        """``value`` as the next entry of ``_s`` (only while ``args`` is a list)."""
+        assert self.args is not None
+        self.args.append(value)
+        return f"_s[{len(self.args) - 1}]"
 
 
 class _Env(_Scope):
@@ -219,6 +227,8 @@ class _Env(_Scope):
         self.n_literals = 0
 
     def bind(self, name: str, value: Any) -> str:
+        if self.args is not None:  # a function of a chunked program: an argument
+            return self.arg(value)
         self.glb[name] = value
         return name
 
@@ -230,7 +240,7 @@ class _Env(_Scope):
         if isinstance(x, Literal):
             val = x.val
             if isinstance(val, (float, np.float64)) and math.isfinite(val):
-                return repr(float(val))
+                return repr(float(val)) if self.args is None else self.arg(float(val))
             return self.literal(val)
         return self.names(x)
 
@@ -401,6 +411,7 @@ def _assemble(
     n_fns = 0
     for c, lo in enumerate(range(0, n, size)):
         names = scope.names = _Names(fixed)
+        scope.args = []  # literals, slot numbers: _s[k], so that a piece may repeat
         loads: list[Var] = []
         made: list[Var] = []
         body: list[str] = []
@@ -412,15 +423,14 @@ def _assemble(
                     names(x)
             body.extend(emit(i, eqn))
             made.extend(eqn.outvars)
-        spans: list[int] = []  # the slot numbers, read as _s[k]
         lines = []
         loads.sort(key=slot.__getitem__)
         for run in _runs(loads, slot):
             targets = ", ".join(names(x) for x in run) + ("," if len(run) == 1 else "")
-            lines.append(f"    {targets} = {_span(spans, slot, run)}")
+            lines.append(f"    {targets} = {_span(scope, slot, run)}")
         dying = [x for x in loads if last_use[x] // size == c and x not in outset]
         for run in _runs(dying, slot):
-            lines.append(f"    {_span(spans, slot, run)} = [None] * {len(run)}")
+            lines.append(f"    {_span(scope, slot, run)} = [None] * {len(run)}")
         for x in dying:
             del slot[x]
         lines.extend(f"    {s}" for s in body)
@@ -430,7 +440,7 @@ def _assemble(
             n_slots += 1
         if stores:
             lines.append(
-                f"    {_span(spans, slot, stores)} = {', '.join(names(v) for v in stores)},"
+                f"    {_span(scope, slot, stores)} = {', '.join(names(v) for v in stores)},"
             )
         text = "\n".join(lines) + "\n"
         part = made_fns.get(text)
@@ -446,8 +456,8 @@ def _assemble(
                 kept_lines += len(lines)
             else:
                 skipped += 1
-        calls.append(f"    {part}(_v, {_bind(glb, f'_s{c}', tuple(spans))})")
-    scope.names = driver
+        calls.append(f"    {part}(_v, {_bind(glb, f'_s{c}', tuple(scope.args))})")
+    scope.names, scope.args = driver, None
     for x in outset:
         if x not in driver.names and x not in fixed:
             driver.names[x] = f"_v[{slot[x]}]"
@@ -469,11 +479,9 @@ def _bind(glb: dict[str, Any], name: str, value: Any) -> str:
     return name
 
 
-def _span(spans: list[int], slot: dict[Var, int], run: list[Var]) -> str:
-    """The consecutive slots of ``run`` as a slice whose bounds are the next
-    two entries of ``spans`` (the function's argument ``_s``)."""
-    spans.extend((slot[run[0]], slot[run[-1]] + 1))
-    return f"_v[_s[{len(spans) - 2}]:_s[{len(spans) - 1}]]"
+def _span(scope: _Scope, slot: dict[Var, int], run: list[Var]) -> str:
+    """The consecutive slots of ``run``, a slice whose bounds are arguments."""
+    return f"_v[{scope.arg(slot[run[0]])}:{scope.arg(slot[run[-1]] + 1)}]"
 
 
 def _runs(xs: list[Var], slot: dict[Var, int]) -> list[list[Var]]:
@@ -567,7 +575,8 @@ def _compile_scalar(
     def atom(x: Atom) -> str:
         if isinstance(x, Literal):
             val = np.asarray(x.val)
-            return repr(bool(val)) if val.dtype == np.bool_ else repr(float(val))
+            lit = bool(val) if val.dtype == np.bool_ else float(val)
+            return repr(lit) if scope.args is None else scope.arg(lit)
         return scope.names(x)
 
     def header() -> tuple[list[str], list[str]]:
