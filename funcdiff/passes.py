@@ -151,10 +151,15 @@ def fold_constants(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     eqns: list[Eqn] = []
     for eqn in j.eqns:
         invars = _subst_all(env, eqn.invars)
-        lazy_broadcast = eqn.primitive.name == "broadcast_in_dim" and invars[0].aval.size == 1
+        for x in invars:  # (a loop: this test runs for every equation)
+            if x not in known and not isinstance(x, Literal):
+                all_known = False
+                break
+        else:
+            all_known = True
         if (
-            not lazy_broadcast
-            and all(isinstance(x, Literal) or x in known for x in invars)
+            all_known
+            and not (eqn.primitive.name == "broadcast_in_dim" and invars[0].aval.size == 1)
             and all(v.aval.size <= FOLD_MAX_SIZE for v in eqn.outvars)
         ):
             args = [x.val if isinstance(x, Literal) else known[x] for x in invars]
@@ -306,8 +311,9 @@ def simplify(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
         elif isinstance(new, (Var, Literal)):
             env[eqn.outvars[0]] = new
             continue
-        for v in new.outvars:
-            producer[v] = new
+        if new.primitive.name in _COMPOSABLE:  # only these are looked up
+            for v in new.outvars:
+                producer[v] = new
         eqns.append(new)
     result = _rebuild(closed, eqns, env)
     return dce(result) if run_dce else result
@@ -356,10 +362,13 @@ def _prim(name: str) -> Primitive:
     return REGISTRY[name]
 
 
+_COMPOSABLE = frozenset(("neg", "reshape", "transpose"))
+
+
 def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom | None:
     """Fold a unary shape op or negation into the same op that produced its input."""
     name = eqn.primitive.name
-    if name not in ("neg", "reshape", "transpose") or not isinstance(ins[0], Var):
+    if name not in _COMPOSABLE or not isinstance(ins[0], Var):
         return None
     prev = producer.get(ins[0])
     if prev is None or prev.primitive is not eqn.primitive:
