@@ -23,6 +23,12 @@ is handed out; freshly computed buffers are returned as they are.
 ``_Liveness`` makes both decisions before any code is written, from the
 primitives' facts only (``emit``, ``emit_out``, ``emit_inplace``,
 ``returns_view``); ``compile_jaxpr`` then writes one line per equation.
+
+Long jaxprs: above ``CHUNK_EQNS`` equations the lines are cut into
+functions of at most that many, called in order by the entry function and
+sharing a list of the values that cross a boundary (``_assemble``), so that
+compiling them takes time and memory in proportion to the jaxpr; pieces
+that repeat are compiled once.
 """
 
 from __future__ import annotations
