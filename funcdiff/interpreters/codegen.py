@@ -218,7 +218,9 @@ class _Scope:
 
 class _Env(_Scope):
     """The generated module's names: variables (as the jaxpr printer names
-    them), constants ``_c<k>``, literals ``_k<k>`` and other globals."""
+    them), constants ``_c<k>``, literals ``_k<k>`` and other globals (in a
+    function of a chunked program, literals and other per-equation values
+    are entries of its argument ``_s`` instead)."""
 
     def __init__(self, closed: ClosedJaxpr) -> None:
         super().__init__(_Names())
@@ -365,14 +367,17 @@ def _assemble(
     name variables with ``scope.names``.
 
     Up to ``CHUNK_EQNS`` equations this is one function, one block of lines
-    per equation. A longer jaxpr is cut into functions ``fname_<c>`` of at
-    most ``CHUNK_EQNS`` equations each, called in order by ``fname``. They
-    share the list ``_v`` of the values that cross a boundary: a function
-    loads what it reads from earlier ones (and clears the slots of values
-    read for the last time), names its own variables afresh, and stores
-    what later functions or the outputs read; a slot is reused once its
-    value is dead. ``last_use[v]`` is the last equation reading ``v``
-    (computed when not given).
+    per equation. A longer jaxpr is cut into pieces of ``CHUNK_EQNS``
+    equations, each run by a function ``fname_<k>(_v, _s)``; ``fname``
+    calls them in order. They share the list ``_v`` of the values that
+    cross a boundary: a function loads what it reads from earlier ones
+    (slices of consecutive slots), clears the slots of values read for the
+    last time, names its own variables afresh, and stores what later
+    functions or the outputs read in fresh slots. The slot numbers, the
+    literals and the other per-equation values (dtypes, impls) come in the
+    tuple ``_s``, one per piece, so that pieces whose code is the same share
+    one function (the last 64 distinct pieces are looked up). ``last_use[v]``
+    is the last equation reading ``v`` (computed when not given).
     """
     n = len(j.eqns)
     if n <= CHUNK_EQNS:
