@@ -8,6 +8,7 @@ hundred equations take the chunked path.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from benchmarks.workloads import chain_objective
 from funcdiff.core.ir import ClosedJaxpr
-from funcdiff.interpreters import codegen
+from funcdiff.interpreters import codegen, staging
 from funcdiff.interpreters.codegen import _Liveness, compile_jaxpr
 from funcdiff.passes import optimize
 
@@ -206,3 +207,36 @@ def test_a_long_chain_compiles_to_bounded_functions() -> None:
         chain_objective(np, steps)(X),
         rtol=1e-10,
     )
+
+
+def test_compiling_pauses_the_garbage_collector_and_restores_it() -> None:
+    seen: list[bool] = []
+
+    def f(x: Any) -> Any:
+        seen.append(gc.isenabled())  # while tracing
+        return fnp.sin(x) * 2.0
+
+    assert gc.isenabled()
+    fd.jit(f)(X)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # a caller who switched it off keeps it off
+        fd.jit(lambda x: f(x) + 1.0)(X)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_long_jaxprs_are_found_by_identity_not_shared_by_structure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(staging, "MAX_SHARED_EQNS", 10)
+    fd.clear_caches()
+    a = fd.make_jaxpr(_chain)(X)
+    b = fd.make_jaxpr(_chain)(X)  # the same structure, another jaxpr
+    assert len(a.eqns) > 10
+    first = staging.compile_cached(a)
+    assert staging.compile_cached(a) is first  # by identity
+    assert staging.compile_cached(b) is not first  # no structure key was built
+    np.testing.assert_allclose(first.fn(X)[0], _chain(X), rtol=1e-13)
+    fd.clear_caches()
