@@ -36,6 +36,7 @@ from funcdiff.api_util import (
     trace_to_jaxpr,
 )
 from funcdiff.core import debug_state as _debug
+from funcdiff.core.gcpause import paused_gc
 from funcdiff.core.ir import ClosedJaxpr, ShapedArray, Var, as_result, aval_of
 from funcdiff.core.lru import LRUCache, jaxpr_bytes
 from funcdiff.core.trace import Tracer
@@ -299,6 +300,17 @@ class Jitted(Generic[_P, _R]):
         return closed, out_tree_box[0]
 
     def _compile(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        leaves: Sequence[Any],
+        in_tree: PyTreeDef,
+        key: Any,
+    ) -> _Entry | None:
+        with paused_gc():
+            return self._compile_now(args, kwargs, leaves, in_tree, key)
+
+    def _compile_now(
         self,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],

@@ -38,6 +38,25 @@ def _subst(env: Env, x: Atom) -> Atom:
     return x
 
 
+def _subst_all(env: Env, xs: list[Atom]) -> list[Atom]:
+    """``xs`` with substitutions applied; the very list when none applies
+    (most equations of a long jaxpr keep their operands: no copy then)."""
+    if not env:
+        return xs
+    get = env.get
+    for x in xs:
+        if get(x) is not None:  # type: ignore[arg-type]
+            return [_subst(env, y) for y in xs]
+    return xs
+
+
+def _same(eqn: Eqn, invars: list[Atom]) -> Eqn:
+    """``eqn`` on ``invars``: the equation itself when they are its own."""
+    if invars is eqn.invars:
+        return eqn
+    return Eqn(eqn.primitive, invars, eqn.outvars, eqn.params, eqn.scope)
+
+
 def _rebuild(closed: ClosedJaxpr, eqns: list[Eqn], env: Env) -> ClosedJaxpr:
     j = closed.jaxpr
     outvars = [_subst(env, x) for x in j.outvars]
@@ -52,12 +71,13 @@ def _rebuild(closed: ClosedJaxpr, eqns: list[Eqn], env: Env) -> ClosedJaxpr:
 def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Drop equations none of whose outputs are used, and unused constants."""
     j = closed.jaxpr
-    live: set[Var] = {x for x in j.outvars if isinstance(x, Var)}
+    live: set[Atom] = {x for x in j.outvars if isinstance(x, Var)}
     kept: list[Eqn] = []
     for eqn in reversed(j.eqns):
-        if any(v in live for v in eqn.outvars):
+        outs = eqn.outvars
+        if outs[0] in live if len(outs) == 1 else any(v in live for v in outs):
             kept.append(eqn)
-            live.update(x for x in eqn.invars if isinstance(x, Var))
+            live.update(eqn.invars)  # literals too: harmless, and faster than filtering
     kept.reverse()
     pairs = [(v, c) for v, c in zip(j.constvars, closed.consts, strict=True) if v in live]
     jaxpr = Jaxpr([v for v, _ in pairs], j.invars, kept, j.outvars)
@@ -71,12 +91,16 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
 
 def _atom_key(x: Atom) -> Any:
     if isinstance(x, Literal):
+        if isinstance(x.val, np.generic):  # the common case, without a conversion
+            return ("lit", x.val.dtype.str, x.val.tobytes())
         v = np.asarray(x.val)
         return ("lit", v.dtype.str, v.tobytes())
     return x
 
 
 def _params_key(params: dict[str, Any]) -> Any:
+    if not params:
+        return ()
     key = tuple(sorted(params.items()))
     hash(key)  # raises TypeError for unhashable params: no CSE for that eqn
     return key
@@ -88,9 +112,13 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     seen: dict[Any, list[Var]] = {}
     eqns: list[Eqn] = []
     for eqn in closed.jaxpr.eqns:
-        invars = [_subst(env, x) for x in eqn.invars]
+        invars = _subst_all(env, eqn.invars)
         try:
-            key = (eqn.primitive, tuple(_atom_key(x) for x in invars), _params_key(eqn.params))
+            key = (
+                eqn.primitive,
+                tuple([x if isinstance(x, Var) else _atom_key(x) for x in invars]),
+                _params_key(eqn.params),
+            )
         except TypeError:
             key = None
         prev = seen.get(key) if key is not None else None
@@ -99,7 +127,7 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
             continue
         if key is not None:
             seen[key] = eqn.outvars
-        eqns.append(Eqn(eqn.primitive, invars, eqn.outvars, eqn.params))
+        eqns.append(_same(eqn, invars))
     return _rebuild(closed, eqns, env)
 
 
@@ -122,11 +150,16 @@ def fold_constants(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     env: Env = {}
     eqns: list[Eqn] = []
     for eqn in j.eqns:
-        invars = [_subst(env, x) for x in eqn.invars]
-        lazy_broadcast = eqn.primitive.name == "broadcast_in_dim" and invars[0].aval.size == 1
+        invars = _subst_all(env, eqn.invars)
+        for x in invars:  # (a loop: this test runs for every equation)
+            if x not in known and not isinstance(x, Literal):
+                all_known = False
+                break
+        else:
+            all_known = True
         if (
-            not lazy_broadcast
-            and all(isinstance(x, Literal) or x in known for x in invars)
+            all_known
+            and not (eqn.primitive.name == "broadcast_in_dim" and invars[0].aval.size == 1)
             and all(v.aval.size <= FOLD_MAX_SIZE for v in eqn.outvars)
         ):
             args = [x.val if isinstance(x, Literal) else known[x] for x in invars]
@@ -145,7 +178,7 @@ def fold_constants(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
                         constvars.append(v)
                         consts.append(o)
                 continue
-        eqns.append(Eqn(eqn.primitive, invars, eqn.outvars, eqn.params))
+        eqns.append(_same(eqn, invars))
     outvars = [_subst(env, x) for x in j.outvars]
     out = ClosedJaxpr(Jaxpr(constvars, j.invars, eqns, outvars), consts)
     return dce(out) if run_dce else out
@@ -159,7 +192,10 @@ def fold_constants(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
 def _is_const(x: Atom, consts: dict[Var, Any], value: float) -> bool:
     """Is ``x`` a literal or small constant array equal to ``value`` everywhere?"""
     if isinstance(x, Literal):
-        v = np.asarray(x.val)
+        val = x.val
+        if isinstance(val, (np.floating, np.integer, np.bool_, float, int)):
+            return bool(val == value)  # a real scalar, without a conversion
+        v = np.asarray(val)
     elif x in consts:
         v = np.asarray(consts[x])
         if v.size > 1 and not all(s == 0 for s in v.strides):
@@ -260,7 +296,7 @@ def simplify(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     env: Env = {}
     eqns: list[Eqn] = []
     for eqn in j.eqns:
-        ins = [_subst(env, x) for x in eqn.invars]
+        ins = _subst_all(env, eqn.invars)
         rule = _RULES.get(eqn.primitive.name)
         if rule is not None and len(eqn.outvars) == 1:
             repl = rule(eqn, ins, consts)
@@ -271,12 +307,13 @@ def simplify(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
         if new is None and eqn.primitive.name == "dot_general":
             new = _dot_with_identity(eqn, ins, consts)
         if new is None:
-            new = Eqn(eqn.primitive, ins, eqn.outvars, eqn.params)
+            new = _same(eqn, ins)
         elif isinstance(new, (Var, Literal)):
             env[eqn.outvars[0]] = new
             continue
-        for v in new.outvars:
-            producer[v] = new
+        if new.primitive.name in _COMPOSABLE:  # only these are looked up
+            for v in new.outvars:
+                producer[v] = new
         eqns.append(new)
     result = _rebuild(closed, eqns, env)
     return dce(result) if run_dce else result
@@ -325,10 +362,13 @@ def _prim(name: str) -> Primitive:
     return REGISTRY[name]
 
 
+_COMPOSABLE = frozenset(("neg", "reshape", "transpose"))
+
+
 def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom | None:
     """Fold a unary shape op or negation into the same op that produced its input."""
     name = eqn.primitive.name
-    if name not in ("neg", "reshape", "transpose") or not isinstance(ins[0], Var):
+    if name not in _COMPOSABLE or not isinstance(ins[0], Var):
         return None
     prev = producer.get(ins[0])
     if prev is None or prev.primitive is not eqn.primitive:
@@ -374,12 +414,14 @@ def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
 
     def scalar_of(x: Atom) -> Any:
         if isinstance(x, Literal):
+            if isinstance(x.val, np.floating):
+                return x.val
             v = np.asarray(x.val)
             return v[()] if v.ndim == 0 and v.dtype.kind == "f" else None
         return scalar.get(x)
 
     for eqn in closed.jaxpr.eqns:
-        ins = [_subst(env, x) for x in eqn.invars]
+        ins = _subst_all(env, eqn.invars)
         name = eqn.primitive.name
         out = eqn.outvars[0]
         new: Eqn | None = None
@@ -437,7 +479,7 @@ def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
                 and b.aval.shape == out.aval.shape
             ):
                 new = Eqn(eqn.primitive, [Literal(sa), b], [out], {})
-        eqns.append(new if new is not None else Eqn(eqn.primitive, ins, eqn.outvars, eqn.params))
+        eqns.append(new if new is not None else _same(eqn, ins))
     result = _rebuild(closed, eqns, env)
     return dce(result) if run_dce else result
 
@@ -450,9 +492,9 @@ def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
 # ---------------------------------------------------------------------------
 
 
-def _zero_pad_start(eqn: Eqn) -> tuple[int, ...] | None:
+def _zero_pad_start(eqn: Eqn, pad_p: Primitive) -> tuple[int, ...] | None:
     """Where a pad with zeros (no interior padding) puts its operand, or None."""
-    if eqn.primitive is not _prim("pad") or eqn.outvars[0].aval.ndim == 0:
+    if eqn.primitive is not pad_p or eqn.outvars[0].aval.ndim == 0:
         return None
     pv = eqn.invars[1]
     config = eqn.params["padding_config"]
@@ -472,6 +514,9 @@ def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
     writes this for the transpose of slicing (``x[1:] - x[:-1]``).
     For ``jit``'s code generation only; the result is no input to transforms."""
     j = closed.jaxpr
+    pad_p = _prim("pad")
+    if not any(eqn.primitive is pad_p for eqn in j.eqns):
+        return closed
     uses: dict[Var, int] = {}
     for eqn in j.eqns:
         for x in eqn.invars:
@@ -482,7 +527,7 @@ def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
             uses[x] = uses.get(x, 0) + 1
     pads: dict[Var, tuple[Eqn, tuple[int, ...]]] = {}
     for eqn in j.eqns:
-        start = _zero_pad_start(eqn)
+        start = _zero_pad_start(eqn, pad_p)
         if start is not None and uses.get(eqn.outvars[0]) == 1:
             pads[eqn.outvars[0]] = (eqn, start)
     if not pads:

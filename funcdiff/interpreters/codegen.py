@@ -23,6 +23,12 @@ is handed out; freshly computed buffers are returned as they are.
 ``_Liveness`` makes both decisions before any code is written, from the
 primitives' facts only (``emit``, ``emit_out``, ``emit_inplace``,
 ``returns_view``); ``compile_jaxpr`` then writes one line per equation.
+
+Long jaxprs: above ``CHUNK_EQNS`` equations the lines are cut into
+functions of at most that many, called in order by the entry function and
+sharing a list of the values that cross a boundary (``_assemble``), so that
+compiling them takes time and memory in proportion to the jaxpr; pieces
+that repeat are compiled once.
 """
 
 from __future__ import annotations
@@ -44,20 +50,33 @@ _RESERVED = frozenset(dir(builtins)) | {"np"}
 
 
 class _Names:
-    def __init__(self) -> None:
+    """Variable names, in order of first use; ``fixed`` names (the
+    constants) are shared by every function of a chunked program."""
+
+    def __init__(self, fixed: dict[Var, str] | None = None) -> None:
         self.n = 0
+        self.fixed: dict[Var, str] = {} if fixed is None else fixed
         self.names: dict[Var, str] = {}
 
     def __call__(self, v: Var) -> str:
-        name = self.names.get(v)
+        name = self.names.get(v) or self.fixed.get(v)
         if name is None:
-            name = letter_name(self.n)
-            # never shadow a Python keyword or a builtin the generated code uses
-            if name in _RESERVED or keyword.iskeyword(name) or keyword.issoftkeyword(name):
-                name = name + "_"
+            name = _NAME_TABLE[self.n] if self.n < len(_NAME_TABLE) else _var_name(self.n)
             self.n += 1
             self.names[v] = name
         return name
+
+
+def _var_name(n: int) -> str:
+    name = letter_name(n)
+    # never shadow a Python keyword or a builtin the generated code uses
+    if name in _RESERVED or keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        name = name + "_"
+    return name
+
+
+#: the first names, made once (a chunked program's functions restart at "a")
+_NAME_TABLE = tuple(_var_name(n) for n in range(4096))
 
 
 class _Liveness:
@@ -83,10 +102,11 @@ class _Liveness:
         self.reuse: dict[int, Var] = {}
         # last equation index that reads each var (outputs: past the end)
         self.last_use: dict[Var, int] = {}
+        last_use = self.last_use
         for i, eqn in enumerate(jaxpr.eqns):
             for x in eqn.invars:
                 if isinstance(x, Var):
-                    self.last_use[x] = i
+                    last_use[x] = i
         for x in jaxpr.outvars:
             if isinstance(x, Var):
                 self.last_use[x] = len(jaxpr.eqns)
@@ -96,17 +116,20 @@ class _Liveness:
         # var -> the buffers it may share memory with (absent: only its own)
         self.shares: dict[Var, frozenset[Var]] = {}
         self.maybe_readonly: set[Var] = set()
+        owned = self.owned
         for i, eqn in enumerate(jaxpr.eqns):
             prim = eqn.primitive
             reuse = self._reusable(eqn, i) if reuse_buffers else None
             if prim.emit_inplace is not None:
-                self.owned.add(eqn.outvars[0])
+                owned.add(eqn.outvars[0])
             elif prim.returns_view:
                 self._view(eqn)
             elif prim.emit is None:
                 self._opaque(eqn)
             elif prim.emit_out is not None:
-                self.owned.update(v for v in eqn.outvars if v.aval.ndim > 0)
+                for v in eqn.outvars:
+                    if v.aval.shape:
+                        owned.add(v)
             if reuse is not None:
                 # the reused buffer now holds the output; the output inherits ownership
                 self.reuse[i] = reuse
@@ -119,10 +142,13 @@ class _Liveness:
         first (``emit_inplace``) or one of the first two (``emit_out``)."""
         prim = eqn.primitive
         n = 1 if prim.emit_inplace is not None else 2 if prim.emit_out is not None else 0
+        if n == 0:
+            return None
+        owned = self.owned
         for x in eqn.invars[:n]:
             if (
-                isinstance(x, Var)
-                and x in self.owned
+                x in owned  # a Var: literals are never owned
+                and isinstance(x, Var)
                 and self.last_use.get(x) == i
                 and self.views_alive.get(x, -1) <= i
                 and x.aval == eqn.outvars[0].aval
@@ -175,12 +201,30 @@ class _Liveness:
         return wraps
 
 
-class _Env:
+class _Scope:
+    """The names in effect while a function is written (each function of a
+    chunked program names its variables afresh), and, in a function of a
+    chunked program, the values it reads from its argument ``_s``."""
+
+    def __init__(self, names: _Names) -> None:
+        self.names = names
+        self.args: list[Any] | None = None
+
+    def arg(self, value: Any) -> str:
+        """``value`` as the next entry of ``_s`` (only while ``args`` is a list)."""
+        assert self.args is not None
+        self.args.append(value)
+        return f"_s[{len(self.args) - 1}]"
+
+
+class _Env(_Scope):
     """The generated module's names: variables (as the jaxpr printer names
-    them), constants ``_c<k>``, literals ``_k<k>`` and other globals."""
+    them), constants ``_c<k>``, literals ``_k<k>`` and other globals (in a
+    function of a chunked program, literals and other per-equation values
+    are entries of its argument ``_s`` instead)."""
 
     def __init__(self, closed: ClosedJaxpr) -> None:
-        self.names = _Names()
+        super().__init__(_Names())
         self.glb: dict[str, Any] = {
             "np": np,
             "_copy": _copy,
@@ -188,11 +232,13 @@ class _Env:
             "_result": as_result,
         }
         for k, (v, c) in enumerate(zip(closed.jaxpr.constvars, closed.consts, strict=True)):
-            self.names.names[v] = self.bind(f"_c{k}", c)
+            self.names.fixed[v] = self.bind(f"_c{k}", c)
         self.n_literals = 0
         self.arrays: dict[tuple[str, bytes], str] = {}  # literals as shared 0-d arrays
 
     def bind(self, name: str, value: Any) -> str:
+        if self.args is not None:  # a function of a chunked program: an argument
+            return self.arg(value)
         self.glb[name] = value
         return name
 
@@ -208,13 +254,15 @@ class _Env:
         if isinstance(x, Literal):
             val = x.val
             if ufunc and isinstance(val, np.generic):
+                if self.args is not None:  # a function of a chunked program: an argument
+                    return self.arg(np.asarray(val))
                 key = (val.dtype.str, val.tobytes())
                 name = self.arrays.get(key)
                 if name is None:
                     name = self.arrays[key] = self.literal(np.asarray(val))
                 return name
-            if isinstance(val, (float, np.float64)) and np.isfinite(val):
-                return repr(float(val))
+            if isinstance(val, (float, np.float64)) and math.isfinite(val):
+                return repr(float(val)) if self.args is None else self.arg(float(val))
             return self.literal(val)
         return self.names(x)
 
@@ -234,13 +282,18 @@ def compile_jaxpr(
 
     The outputs whose positions are in ``scalar_outputs`` (0-d results the
     traced function computed) are returned by numpy's rule, ``as_result``:
-    as numpy scalars, as an eager call returns them.
+    as numpy scalars, as an eager call returns them. A jaxpr of more than
+    ``CHUNK_EQNS`` equations becomes a driver calling functions of at most
+    that many (see ``_assemble``).
     """
     j = closed.jaxpr
     live = _Liveness(j, reuse_buffers)
     env = _Env(closed)
-    lines = [f"def {name}({', '.join(env.names(v) for v in j.invars)}):"]
-    for i, eqn in enumerate(j.eqns):
+
+    def header() -> tuple[list[str], list[str]]:
+        return [env.names(v) for v in j.invars], []
+
+    def emit(i: int, eqn: Eqn) -> list[str]:
         prim, params, reuse = eqn.primitive, eqn.params, live.reuse.get(i)
         ins = [env.atom(x, prim.emit_out is not None) for x in eqn.invars]
         outs = [env.names(v) for v in eqn.outvars]
@@ -256,9 +309,10 @@ def compile_jaxpr(
                 start = f"np.zeros({aval.shape!r}, {env.bind(f'_dt{i}', aval.dtype)})"
             else:
                 start = f"{ins[0]}.copy()"
-            lines.append(f"    {outs[0]} = {start}")
-            lines.append(f"    {prim.emit_inplace(outs[0], *ins, zeros=zeros, **params)}")
-            continue
+            return [
+                f"{outs[0]} = {start}",
+                prim.emit_inplace(outs[0], *ins, zeros=zeros, **params),
+            ]
         if reuse is not None and prim.emit_out is not None:
             expr = prim.emit_out(*ins, out=env.names(reuse), **params)
         elif prim.emit is not None:
@@ -267,20 +321,24 @@ def compile_jaxpr(
             impl = functools.partial(prim.impl, **params) if params else prim.impl
             expr = f"{env.bind(f'_{prim.name}_{i}', impl)}({', '.join(ins)})"
         lhs = ", ".join(outs) + ("," if prim.multiple_results and len(outs) == 1 else "")
-        lines.append(f"    {lhs} = {expr}")
-    outs = [
-        f"{w}({env.out_atom(x)})" if w else env.out_atom(x)
-        for w, x in zip(live.out_wrap, j.outvars, strict=True)
-    ]
-    for k in scalar_outputs:
-        outs[k] = f"_result({outs[k]})"  # a numpy scalar
-    lines.append(f"    return [{', '.join(outs)}]")
+        return [f"{lhs} = {expr}"]
+
+    def ret() -> str:
+        outs = [
+            f"{w}({env.out_atom(x)})" if w else env.out_atom(x)
+            for w, x in zip(live.out_wrap, j.outvars, strict=True)
+        ]
+        for k in scalar_outputs:
+            outs[k] = f"_result({outs[k]})"  # a numpy scalar
+        return f"[{', '.join(outs)}]"
+
+    fn, source = _assemble(
+        j, name, f"<funcdiff.jit {name}>", env.glb, env, header, emit, ret, live.last_use
+    )
     if env.arrays:  # name the literals hoisted into 0-d arrays, for the reader
         consts = ", ".join(f"{k} = {env.glb[k].item()!r}" for k in env.arrays.values())
-        lines.insert(1, f"    # {consts}")
-    source = _numpy_globals("\n".join(lines) + "\n", env.glb)
-    exec(compile(source, f"<funcdiff.jit {name}>", "exec"), env.glb)
-    fn: Callable[..., list[Any]] = env.glb[name]
+        head, _, body = source.partition("\n")
+        source = f"{head}\n    # {consts}\n{body}"
     scalar = _compile_scalar(closed, name, scalar_outputs)
     if scalar is None:
         return fn, source
@@ -313,6 +371,177 @@ def _numpy_globals(source: str, glb: dict[str, Any]) -> str:
         return f"np_{attr}("
 
     return _NUMPY_CALL.sub(bind, source)
+
+
+# ---------------------------------------------------------------------------
+# assembling the generated functions
+# ---------------------------------------------------------------------------
+
+#: a jaxpr of more equations than this compiles to a driver calling functions
+#: of at most this many equations each: Python's compiler takes memory (and
+#: time) out of proportion for one huge function, and ends in MemoryError
+CHUNK_EQNS = 500
+#: how much of a chunked program's source is kept to show (``jit(f).lower``):
+#: chunk functions past this many lines are left out (the driver is kept)
+SOURCE_LINES = 20_000
+
+
+def _assemble(
+    j: Jaxpr,
+    fname: str,
+    filename: str,
+    glb: dict[str, Any],
+    scope: _Scope,
+    header: Callable[[], tuple[list[str], list[str]]],
+    emit: Callable[[int, Eqn], list[str]],
+    ret: Callable[[], str],
+    last_use: dict[Var, int] | None = None,
+) -> tuple[Callable[..., list[Any]], str]:
+    """Write, compile and ``exec`` (into ``glb``) the function ``fname`` of
+    the inputs of ``j``, and return it with its source.
+
+    ``header()`` gives its parameters and first lines, ``emit(i, eqn)`` the
+    lines of equation ``i``, ``ret()`` the returned expression; all three
+    name variables with ``scope.names``.
+
+    Up to ``CHUNK_EQNS`` equations this is one function, one block of lines
+    per equation. A longer jaxpr is cut into pieces of ``CHUNK_EQNS``
+    equations, each run by a function ``fname_<k>(_v, _s)``; ``fname``
+    calls them in order. They share the list ``_v`` of the values that
+    cross a boundary: a function loads what it reads from earlier ones
+    (slices of consecutive slots), clears the slots of values read for the
+    last time, names its own variables afresh, and stores what later
+    functions or the outputs read in fresh slots. The slot numbers, the
+    literals and the other per-equation values (dtypes, impls) come in the
+    tuple ``_s``, one per piece, so that pieces whose code is the same share
+    one function (the last 64 distinct pieces are looked up). ``last_use[v]``
+    is the last equation reading ``v`` (computed when not given).
+    """
+    n = len(j.eqns)
+    if n <= CHUNK_EQNS:
+        params, prologue = header()
+        lines = [f"def {fname}({', '.join(params)}):", *(f"    {s}" for s in prologue)]
+        for i, eqn in enumerate(j.eqns):
+            lines.extend(f"    {s}" for s in emit(i, eqn))
+        lines.append(f"    return {ret()}")
+        source = _numpy_globals("\n".join(lines) + "\n", glb)
+        exec(compile(source, filename, "exec"), glb)
+        fn: Callable[..., list[Any]] = glb[fname]
+        return fn, source
+    size = CHUNK_EQNS
+    if last_use is None:
+        last_use = {}
+        for i, eqn in enumerate(j.eqns):
+            for x in eqn.invars:
+                if isinstance(x, Var):
+                    last_use[x] = i
+    outset = {x for x in j.outvars if isinstance(x, Var)}
+    driver = scope.names
+    fixed = driver.fixed
+    params, prologue = header()
+    # each crossing value gets the next slot (a freed slot is not reused:
+    # then the values a function stores are consecutive, and mostly so are
+    # the ones a later function loads, so that one slice moves them all)
+    slot: dict[Var, int] = {}
+    n_slots = 0
+    init = []  # the inputs any equation reads
+    for v in j.invars:
+        if v in last_use:
+            slot[v] = n_slots
+            n_slots += 1
+            init.append(driver(v))
+    calls: list[str] = []
+    kept: list[str] = []
+    kept_lines, skipped = 0, 0
+    # body text -> the function already compiled for it: the functions take
+    # their slot numbers as an argument, so the pieces of an unrolled loop
+    # that repeat are compiled once (the most recent ones are remembered)
+    made_fns: dict[str, str] = {}
+    n_fns = 0
+    for c, lo in enumerate(range(0, n, size)):
+        names = scope.names = _Names(fixed)
+        scope.args = []  # literals, slot numbers: _s[k], so that a piece may repeat
+        loads: list[Var] = []
+        made: list[Var] = []
+        body: list[str] = []
+        for i in range(lo, min(lo + size, n)):
+            eqn = j.eqns[i]
+            for x in eqn.invars:
+                if isinstance(x, Var) and x not in names.names and x not in fixed:
+                    loads.append(x)  # made by an earlier function (or an input)
+                    names(x)
+            body.extend(emit(i, eqn))
+            made.extend(eqn.outvars)
+        lines = []
+        loads.sort(key=slot.__getitem__)
+        for run in _runs(loads, slot):
+            targets = ", ".join(names(x) for x in run) + ("," if len(run) == 1 else "")
+            lines.append(f"    {targets} = {_span(scope, slot, run)}")
+        dying = [x for x in loads if last_use[x] // size == c and x not in outset]
+        for run in _runs(dying, slot):
+            lines.append(f"    {_span(scope, slot, run)} = [None] * {len(run)}")
+        for x in dying:
+            del slot[x]
+        lines.extend(f"    {s}" for s in body)
+        stores = [v for v in made if v in outset or last_use.get(v, -1) // size > c]
+        for v in stores:
+            slot[v] = n_slots
+            n_slots += 1
+        if stores:
+            lines.append(
+                f"    {_span(scope, slot, stores)} = {', '.join(names(v) for v in stores)},"
+            )
+        text = "\n".join(lines) + "\n"
+        part = made_fns.get(text)
+        if part is None:
+            part, n_fns = f"{fname}_{n_fns}", n_fns + 1
+            source = _numpy_globals(f"def {part}(_v, _s):\n{text}", glb)
+            exec(compile(source, f"{filename[:-1]} {part}>", "exec"), glb)
+            if len(made_fns) >= 64:
+                del made_fns[next(iter(made_fns))]
+            made_fns[text] = part
+            if kept_lines < SOURCE_LINES:
+                kept.append(source)
+                kept_lines += len(lines)
+            else:
+                skipped += 1
+        calls.append(f"    {part}(_v, {_bind(glb, f'_s{c}', tuple(scope.args))})")
+    scope.names, scope.args = driver, None
+    for x in outset:
+        if x not in driver.names and x not in fixed:
+            driver.names[x] = f"_v[{slot[x]}]"
+    lines = [f"def {fname}({', '.join(params)}):", *(f"    {s}" for s in prologue)]
+    lines.append(f"    _v = [{', '.join(init)}] + [None] * {n_slots - len(init)}")
+    lines.extend(calls)
+    lines.append(f"    return {ret()}")
+    source = _numpy_globals("\n".join(lines) + "\n", glb)
+    exec(compile(source, filename, "exec"), glb)
+    if skipped:
+        kept.append(f"# ({skipped} more functions not kept: {n} equations in all)\n")
+    kept.append(source)
+    fn = glb[fname]
+    return fn, "\n".join(kept)
+
+
+def _bind(glb: dict[str, Any], name: str, value: Any) -> str:
+    glb[name] = value
+    return name
+
+
+def _span(scope: _Scope, slot: dict[Var, int], run: list[Var]) -> str:
+    """The consecutive slots of ``run``, a slice whose bounds are arguments."""
+    return f"_v[{scope.arg(slot[run[0]])}:{scope.arg(slot[run[-1]] + 1)}]"
+
+
+def _runs(xs: list[Var], slot: dict[Var, int]) -> list[list[Var]]:
+    """``xs`` (in slot order) cut where their slots stop being consecutive."""
+    runs: list[list[Var]] = []
+    for x in xs:
+        if runs and slot[runs[-1][-1]] + 1 == slot[x]:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    return runs
 
 
 def _is_zeros(x: Atom) -> bool:
@@ -382,7 +611,7 @@ def _compile_scalar(
             return None
         if not all(scalar_ok(v) for v in (*eqn.invars, *eqn.outvars)):
             return None
-    names = _Names()
+    scope = _Scope(_Names())
     glb: dict[str, Any] = {
         "_m": math,
         "_pow": _scalar_pow,
@@ -392,45 +621,59 @@ def _compile_scalar(
     }
     for k, (v, c) in enumerate(zip(j.constvars, closed.consts, strict=True)):
         glb[f"_c{k}"] = float(c)
-        names.names[v] = f"_c{k}"
-    args = [names(v) for v in j.invars]
+        scope.names.fixed[v] = f"_c{k}"
     # an input handed back is returned as the caller's own object: keep it by name
     handed_back = any(x in j.invars for x in j.outvars if isinstance(x, Var))
     suffix = "_in" if handed_back else ""
-    raw = {v: f"{a}{suffix}" for v, a in zip(j.invars, args, strict=True)}
+    raw: dict[Var, str] = {}
 
     def atom(x: Atom) -> str:
         if isinstance(x, Literal):
             val = np.asarray(x.val)
-            return repr(bool(val)) if val.dtype == np.bool_ else repr(float(val))
-        return names(x)
+            lit = bool(val) if val.dtype == np.bool_ else float(val)
+            return repr(lit) if scope.args is None else scope.arg(lit)
+        return scope.names(x)
 
-    lines = [f"def {name}_scalar({', '.join(raw.values())}):"]
-    # inputs may be Python numbers, numpy scalars or 0-d arrays: work on Python floats
-    lines.extend(
-        f"    {a} = float({r})" if v.aval.dtype == f64 else f"    {a} = bool({r})"
-        for a, (v, r) in zip(args, raw.items(), strict=True)
-    )
-    for eqn in j.eqns:
-        expr = _scalar_expr(eqn, [atom(x) for x in eqn.invars])
-        lines.append(f"    {names(eqn.outvars[0])} = {expr}")
+    def header() -> tuple[list[str], list[str]]:
+        args = [scope.names(v) for v in j.invars]
+        raw.update((v, f"{a}{suffix}") for v, a in zip(j.invars, args, strict=True))
+        # inputs may be Python numbers, numpy scalars or 0-d arrays: work on Python floats
+        prologue = [
+            f"{a} = float({r})" if v.aval.dtype == f64 else f"{a} = bool({r})"
+            for a, (v, r) in zip(args, raw.items(), strict=True)
+        ]
+        return list(raw.values()), prologue
+
+    def emit(i: int, eqn: Eqn) -> list[str]:
+        return [
+            f"{scope.names(eqn.outvars[0])} = {_scalar_expr(eqn, [atom(x) for x in eqn.invars])}"
+        ]
+
     outs = []
     for k, x in enumerate(j.outvars):
         if isinstance(x, Literal):  # a constant output, exactly as the function returned it
             glb[f"_out{k}"] = x.val
             expr = f"_copy(_out{k})"
-        elif handed_back and x in raw:  # an input handed back: the caller's object
-            expr = f"_copy({raw[x]})"
+        elif handed_back and x in j.invars:  # an input handed back: the caller's object
+            expr = f"_copy({{{k}}})"
         elif not scalar_ok(x):
             return None
         else:
-            outs.append(f"_f64({atom(x)})" if x.aval.dtype == f64 else f"np.bool_({atom(x)})")
+            outs.append(f"_f64({{{k}}})" if x.aval.dtype == f64 else f"np.bool_({{{k}}})")
             continue
         # unless the traced function computed it (``where(c, x, x)`` is ``x``
         # once simplified): then a numpy scalar, as eagerly
         outs.append(f"_result({expr})" if k in scalar_outputs else expr)
-    lines.append(f"    return [{', '.join(outs)}]")
-    source = "\n".join(lines) + "\n"
+
+    def ret() -> str:
+        # {k} in a template: output k, by its name in the returning function
+        names = [
+            raw[x] if handed_back and x in raw else atom(x) if isinstance(x, Var) else ""
+            for x in j.outvars
+        ]
+        return f"[{', '.join(o.format(*names) for o in outs)}]"
+
     glb["np"] = np
-    exec(compile(source, f"<funcdiff.jit {name} scalar>", "exec"), glb)
-    return glb[f"{name}_scalar"], source
+    return _assemble(
+        j, f"{name}_scalar", f"<funcdiff.jit {name} scalar>", glb, scope, header, emit, ret
+    )

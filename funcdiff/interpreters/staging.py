@@ -506,6 +506,10 @@ CACHE_BYTES = 256 << 20
 #: jaxprs whose constants take more bytes than this are compiled but not
 #: cached: the cache would keep those arrays alive after their user is gone
 MAX_CACHED_CONST_BYTES = 1 << 16
+#: jaxprs of more equations than this are not shared by structure: their key
+#: would cost as much to build and keep as a tenth of their compilation, for a
+#: match that hardly happens (they are still found again by identity)
+MAX_SHARED_EQNS = 20_000
 
 
 def _compiled_bytes(c: Compiled) -> int:
@@ -526,6 +530,8 @@ _by_id: LRUCache[tuple[int, str, tuple[int, ...]], tuple[ClosedJaxpr, Compiled]]
 
 
 def _cache_key(closed: ClosedJaxpr, name: str, scalar_outputs: tuple[int, ...]) -> Any:
+    if len(closed.jaxpr.eqns) > MAX_SHARED_EQNS:
+        return None
     if sum(getattr(c, "nbytes", 0) for c in closed.consts) > MAX_CACHED_CONST_BYTES:
         return None
     skey = structure_key(closed.jaxpr, nested=True)
@@ -582,8 +588,8 @@ def compile_cached(
     compiled = Compiled(optimized, fn, source)
     if key is not None:
         _cache.put(key, compiled)
-        if by_identity:
-            _by_id.put(id_key, (closed, compiled))
+    if by_identity and (key is not None or len(closed.jaxpr.eqns) > MAX_SHARED_EQNS):
+        _by_id.put(id_key, (closed, compiled))
     return compiled
 
 
