@@ -23,7 +23,7 @@ import functools
 import html
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 import numpy as np
 
@@ -122,13 +122,16 @@ class Lowered:
         )
 
 
+_F64_SCALAR_KEY = ((), np.dtype(np.float64))
+
+
 def _leaf_key(x: Any) -> Any:
     if type(x) is np.ndarray:
         return (x.shape, x.dtype)
     if isinstance(x, Tracer):
         return (x.aval.shape, x.aval.dtype)
     if isinstance(x, float):
-        return ((), np.dtype(np.float64))
+        return _F64_SCALAR_KEY
     if _is_foreign_array(x):  # a JAX array or tracer: no copy to the host
         return (tuple(x.shape), np.dtype(x.dtype))
     a = aval_of(np.asarray(x))
@@ -342,15 +345,36 @@ class Jitted(Generic[_P, _R]):
 
     # -- calling -----------------------------------------------------------
     def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        fast_key = None
+        fast_key: Any = None
         if not kwargs and not self.static_argnums:
-            # fast path: no static arguments, so the positional pytree keys the call
-            leaves, in_tree = tree_flatten(args)
-            fast_key = (in_tree, tuple([_leaf_key(x) for x in leaves]))
-            hit = self._fast.get(fast_key)
-            if hit is not None and not has_tracer(leaves) and not _debug.STATE.enabled:
-                outs = hit.fn(*leaves)
-                return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
+            # fast path: no static arguments, so the positional pytree keys the call;
+            # arguments that are all arrays or floats are their own leaves (the
+            # key's first item is then their number, never a PyTreeDef)
+            keys: list[Any] = []
+            plain = True
+            for a in args:
+                t = type(a)
+                if t is np.ndarray:
+                    arr = cast(np.ndarray, a)
+                    keys.append((arr.shape, arr.dtype))
+                elif t is float:
+                    keys.append(_F64_SCALAR_KEY)
+                else:
+                    plain = False
+                    break
+            if plain:
+                fast_key = (len(args), tuple(keys))
+                hit = self._fast.get(fast_key)
+                if hit is not None and not _debug.STATE.enabled:
+                    outs = hit.fn(*args)
+                    return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
+            else:
+                leaves, in_tree = tree_flatten(args)
+                fast_key = (in_tree, tuple([_leaf_key(x) for x in leaves]))
+                hit = self._fast.get(fast_key)
+                if hit is not None and not has_tracer(leaves) and not _debug.STATE.enabled:
+                    outs = hit.fn(*leaves)
+                    return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
         # debug_nans: run equation by equation, so each result is checked
