@@ -561,11 +561,13 @@ def _writable(x: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 # Each primitive's ``emit_scalar`` is a Python-float expression on float64
-# scalars, exact for finite inputs; where Python raises instead of returning
-# inf/nan (log(0), 1/0, overflow, a negative base to a fractional power), the
-# generated function falls back to the numpy code, so results match numpy bit
-# for bit in value and special cases. The expressions may use ``_m`` (math)
-# and ``_pow`` (below).
+# scalars; where Python raises instead of returning inf/nan (log(0), 1/0,
+# overflow, a negative base to a fractional power), the generated function
+# falls back to the numpy code. Special values (NaN, infinities, signed
+# zeros) and booleans are numpy's exactly; finite results of transcendental
+# functions may differ from numpy's in the last place, as ``math`` and numpy
+# round them independently (tests/jit/test_scalar_path.py checks both). The
+# expressions may use ``_m`` (math) and ``_pow`` (below).
 
 
 def _scalar_expr(eqn: Any, ins: list[str]) -> str | None:
