@@ -274,9 +274,11 @@ class _Traced:
         path does not apply."""
         return run_pass(kind, self.closed.jaxpr, self.env, extra)
 
-    def pullback(self, cts: Sequence[Any]) -> list[Any]:
-        """Input cotangents (zeros instantiated) for output cotangents ``cts``."""
-        fast = self.compiled(Pass.VJP, cts)
+    def pullback(self, cts: Sequence[Any], unit_seed: bool = False) -> list[Any]:
+        """Input cotangents (zeros instantiated) for output cotangents ``cts``;
+        ``unit_seed``: ``cts`` is a scalar output's cotangent 1 (``grad``),
+        which the compiled pass then folds in (``Pass.GRAD``)."""
+        fast = self.compiled(Pass.GRAD, ()) if unit_seed else self.compiled(Pass.VJP, cts)
         if fast is not None:
             return fast
         res = backward_pass(self.closed.jaxpr, self.env, cts)
@@ -499,13 +501,7 @@ def value_and_grad(
             )
         _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
         ct = np.ones((), out_aval.dtype)
-        cts = tr.compiled(Pass.GRAD, ())
-        if cts is None:
-            res = backward_pass(tr.closed.jaxpr, tr.env, [ct])
-            cts = [
-                zeros(a) if isinstance(c, Zero) else c
-                for a, c in zip(tr.in_avals, res, strict=True)
-            ]
+        cts = tr.pullback([ct], unit_seed=True)
         g = tree_unflatten(tr.in_tree, [_to_user(c, tr.given) for c in cts])
         g = g[0] if _is_int(argnums) else g
         value = _to_user(tr.out_vals[0], tr.given)
@@ -836,6 +832,7 @@ def hessian(
     return hessian_f
 
 
+@_user_lines
 def hvp(f: Callable[[_T], Any], x: _T, v: _T) -> _T:
     """Hessian-vector product ``H(x) @ v`` without forming H (forward-over-reverse).
 
@@ -846,8 +843,7 @@ def hvp(f: Callable[[_T], Any], x: _T, v: _T) -> _T:
     >>> fd.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    with user_warnings(), paused_gc():
-        out = _staged_call(_HVP, _build_hvp, f, (x,), {}, (0,), (v,))
+    out = _staged_call(_HVP, _build_hvp, f, (x,), {}, (0,), (v,))
     if out is not _NOT_STAGED:
         hv: _T = out
         return hv
