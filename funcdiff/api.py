@@ -28,7 +28,7 @@ from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.progress import progress as progress_bar
 from funcdiff.core.trace import JaxprTrace, Tracer
 from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
-from funcdiff.interpreters.compiled import Pass, run_pass
+from funcdiff.interpreters.compiled import SEEN, Pass, run_pass
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.jvp import jvp_jaxpr
 from funcdiff.interpreters.staging import structure_key
@@ -881,7 +881,6 @@ _STAGED_CACHE: LRUCache[Any, Any] = LRUCache(
     sizeof=lambda entry: 4096,  # each holds one jit function; its code lives in jit's caches
 )
 _NOT_STAGED: Any = object()
-_SEEN: Any = object()
 
 
 def _replay(jaxpr: Jaxpr, in_tree: PyTreeDef, out_tree: PyTreeDef) -> Callable[..., Fun]:
@@ -925,11 +924,11 @@ def _staged_call(
     skey = structure_key(jaxpr)
     key = None if skey is None else (params, skey, tr.in_tree, tr.out_tree)
     entry = _NOT_STAGED if key is None else _STAGED_CACHE.get(key, _NOT_STAGED)
-    if entry is _NOT_STAGED or entry is _SEEN:
+    if entry is _NOT_STAGED or entry is SEEN:
         replay = _replay(jaxpr, tr.in_tree, tr.out_tree)
         if entry is _NOT_STAGED:  # first sighting (or not comparable): interpret
             if key is not None:
-                _STAGED_CACHE.put(key, _SEEN)
+                _STAGED_CACHE.put(key, SEEN)
             return build(replay(consts), len(nums))(*dyn, *extra)
         n_dyn = len(nums)
 

@@ -362,19 +362,20 @@ class Jitted(Generic[_P, _R]):
                 else:
                     plain = False
                     break
+            leaves: Sequence[Any]
             if plain:
-                fast_key = (len(args), tuple(keys))
-                hit = self._fast.get(fast_key)
-                if hit is not None and not _debug.STATE.enabled:
-                    outs = hit.fn(*args)
-                    return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
+                leaves, fast_key = args, (len(args), tuple(keys))
             else:
                 leaves, in_tree = tree_flatten(args)
                 fast_key = (in_tree, tuple([_leaf_key(x) for x in leaves]))
-                hit = self._fast.get(fast_key)
-                if hit is not None and not has_tracer(leaves) and not _debug.STATE.enabled:
-                    outs = hit.fn(*leaves)
-                    return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
+            hit = self._fast.get(fast_key)
+            if (
+                hit is not None
+                and not _debug.STATE.enabled
+                and (plain or not has_tracer(leaves))  # plain: arrays and floats only
+            ):
+                outs = hit.fn(*leaves)
+                return outs[0] if hit.single_leaf else tree_unflatten(hit.out_tree, outs)  # type: ignore[no-any-return]
         entry, leaves, _ = self._entry(args, kwargs)
         assert entry is not None
         # debug_nans: run equation by equation, so each result is checked
