@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Container, Sequence
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar, overload
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from funcdiff.core.lru import LRUCache
 from funcdiff.core.primitive import Zero, zeros
 from funcdiff.core.progress import progress as progress_bar
 from funcdiff.core.trace import JaxprTrace, Tracer
-from funcdiff.errors import DTypeError, FuncdiffError, ShapeError
+from funcdiff.errors import ConcretizationError, DTypeError, FuncdiffError, ShapeError
 from funcdiff.interpreters.compiled import SEEN, Pass, run_pass
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.jvp import jvp_jaxpr
@@ -797,6 +797,16 @@ def hessian(
     ``f`` is still traced on every call, so Python control flow on values
     takes its path, but the second-order passes are not interpreted again.
 
+    For one array argument of ``SPARSE_HESSIAN_MIN_SIZE`` (32) elements or
+    more, with scipy installed, the Hessian's structural pattern is read
+    from ``f``'s jaxpr once per structure; when a star coloring of it needs
+    at most half as many colors as there are elements, one product per
+    color is pushed instead of one per element, and the entries are
+    scattered into the dense result (3 products for a tridiagonal Hessian
+    of any size). The result is the same matrix; an entry that is zero by
+    structure stays 0 even where a NaN input would have spread into it.
+    ``fd.sparse_hessian`` returns the sparse matrix itself.
+
     >>> import funcdiff as fd, numpy as np
     >>> fd.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
     array([[4., 2.],
@@ -818,7 +828,15 @@ def hessian(
     def build(g: Fun, n_dyn: int) -> Fun:
         nums = 0 if single else tuple(range(n_dyn))
         inner = jacrev(g, nums, holomorphic=holomorphic)
-        return jacfwd(inner, nums, chunk_size=chunk_size, holomorphic=holomorphic)
+        dense = jacfwd(inner, nums, chunk_size=chunk_size, holomorphic=holomorphic)
+        if not single or holomorphic:
+            return dense
+
+        def sparse_or_dense(x: Any) -> Any:
+            out = _compressed_hessian(g, x, chunk_size)
+            return dense(x) if out is None else out
+
+        return sparse_or_dense
 
     params = ("hessian", single, chunk_size, holomorphic)
 
@@ -827,9 +845,156 @@ def hessian(
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), "hessian")
         out = _staged_call(params, build, f, args, kwargs, nums, ())
-        return interpreted(*args, **kwargs) if out is _NOT_STAGED else out
+        if out is not _NOT_STAGED:
+            return out
+        if single and not holomorphic:  # nested, or debug_nans: f itself, compressed?
+            (k,) = nums
+
+            def g(x: Any) -> Any:
+                return f(*args[:k], x, *args[k + 1 :], **kwargs)
+
+            out = _compressed_hessian(g, args[k], chunk_size)
+            if out is not None:
+                return out
+        return interpreted(*args, **kwargs)
 
     return hessian_f
+
+
+# ---------------------------------------------------------------------------
+# Hessians of sparse structure: compressed evaluation
+# ---------------------------------------------------------------------------
+
+# The dense Hessian pushes one tangent per input element through the
+# gradient's computation. When the Hessian's structural pattern (read from
+# the jaxpr, ``interpreters.sparsity``) has a star coloring with few colors,
+# one tangent per color gives every entry exactly (each entry is read from
+# the one product in which no other column of its color contributes), so
+# ``hessian`` pushes those instead and scatters the entries into the dense
+# result: 3 Hessian-vector products for a tridiagonal Hessian of any size
+# instead of n. The pattern is found once per structure (its constants'
+# values do not enter it: they may change between calls of that structure)
+# and needs scipy; without scipy, or when the coloring saves too little, the
+# dense path runs. ``fd.sparse_hessian`` is the same evaluation returning a
+# sparse matrix.
+
+#: inputs smaller than this take the dense path (their n products are cheap)
+SPARSE_HESSIAN_MIN_SIZE = 32
+#: the compressed path runs when it needs at most this fraction of n products
+SPARSE_HESSIAN_MAX_FRACTION = 0.5
+
+
+class _HessianPlan(NamedTuple):
+    """The compressed evaluation of a Hessian of ``n`` variables: tangents
+    ``seeds`` (colors x n); the result's stored entries are the compressed
+    product's entries ``gather`` (flat), scattered to ``scatter`` (flat, n*n)."""
+
+    seeds: np.ndarray
+    gather: np.ndarray
+    scatter: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.seeds.nbytes + self.gather.nbytes + self.scatter.nbytes
+
+
+_HESSIAN_PLANS: LRUCache[Any, _HessianPlan | None] = LRUCache(
+    "sparse Hessian plans",
+    max_entries=256,
+    max_bytes=64 << 20,
+    sizeof=lambda plan: 64 if plan is None else 64 + plan.nbytes,
+)
+
+
+def _plan_hessian(closed: ClosedJaxpr, x: ShapedArray) -> _HessianPlan | None:
+    """The compressed evaluation for the Hessian of ``closed`` (one input
+    ``x``, one scalar output), or None when it would not pay off or scipy
+    is missing. Constants count as unknown values: the plan holds for every
+    value of them."""
+    try:
+        from funcdiff.primitives.sparsity import scipy_sparse
+
+        sp = scipy_sparse()
+    except ImportError:
+        return None
+    from funcdiff.interpreters import sparsity as spd_run
+    from funcdiff.interpreters.staging import dce_jaxpr
+    from funcdiff.sparse._coloring import (
+        drop_diagonal,
+        ncolors,
+        star_coloring_graph,
+        star_sources_canonical,
+    )
+
+    closed, _ = dce_jaxpr(closed)
+    j = closed.jaxpr
+    unknown_consts = ClosedJaxpr(Jaxpr([], [*j.constvars, *j.invars], j.eqns, j.outvars), [])
+    n = x.size
+    state = spd_run.State(n, hessian=True)
+    identity = sp.csr_array(sp.identity(n, dtype=bool, format="csr"))
+    spd_run.run(state, unknown_consts, [None] * len(j.constvars) + [identity])
+    pattern = state.hessian_pattern()
+    colors = star_coloring_graph(drop_diagonal(pattern))
+    c = ncolors(colors)
+    if c > SPARSE_HESSIAN_MAX_FRACTION * n:
+        return None
+    src_row, src_color = star_sources_canonical(pattern, colors)
+    seeds = np.zeros((c, n), dtype=x.dtype)
+    seeds[colors, np.arange(n)] = 1
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(pattern.indptr))
+    return _HessianPlan(seeds, src_color * n + src_row, rows * n + pattern.indices)
+
+
+def _compressed_hessian(g: Fun, x: Any, chunk_size: int | None) -> Any:
+    """The Hessian of ``g`` (one array in, a scalar out) at ``x`` by
+    compressed evaluation (see above), or None when the dense path should
+    run: small or non-float ``x``, an output that is not a real scalar, a
+    pattern with too many colors, no scipy, or ``g`` not traceable
+    abstractly (Python control flow on values: the dense path then traces it
+    with values)."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return None
+    try:
+        aval = aval_of(x)
+    except (TypeError, ValueError):
+        return None
+    if aval.dtype.kind != "f" or aval.size < SPARSE_HESSIAN_MIN_SIZE:
+        return None
+    try:
+        closed, _ = trace_to_jaxpr(lambda t: [g(t)], [aval])
+    except ConcretizationError:
+        return None
+    outs = closed.out_avals
+    if len(outs) != 1 or outs[0].shape != () or outs[0].dtype.kind != "f":
+        return None
+    skey = structure_key(closed.jaxpr)
+    key = None if skey is None else (skey, aval.shape, aval.dtype)
+    plan = _HESSIAN_PLANS.get(key, _NOT_STAGED) if key is not None else _NOT_STAGED
+    if plan is _NOT_STAGED:
+        plan = _plan_hessian(closed, aval)
+        if key is not None:
+            _HESSIAN_PLANS.put(key, plan)
+    if plan is None or (chunk_size is not None and plan.seeds.shape[0] > chunk_size):
+        return None
+    from funcdiff.numpy import reshape, take
+    from funcdiff.numpy._indexing import AtIndexer
+
+    jaxpr, consts, shape, n = closed.jaxpr, closed.consts, aval.shape, aval.size
+
+    def replayed(t: Any) -> Any:
+        return eval_jaxpr(jaxpr, consts, [t])[0]
+
+    grad_g = grad(replayed)
+
+    def product(seed: Any) -> Any:
+        return reshape(jvp(grad_g, (x,), (reshape(seed, shape),))[1], (-1,))
+
+    compressed = vmap(product)(plan.seeds)
+    entries = take(reshape(compressed, (-1,)), plan.gather)
+    # each position is written once: adding to zeros sets it, without set's mask
+    dense = AtIndexer(np.zeros(n * n, aval.dtype))[plan.scatter].add(entries)
+    out = reshape(dense, shape + shape)
+    return out if isinstance(out, Tracer) else np.asarray(out)  # not funcdiff.numpy's subclass
 
 
 @_user_lines

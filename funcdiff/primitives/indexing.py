@@ -664,10 +664,19 @@ def _scatter_add_targets(ctx: Any, *, axis: int) -> Array | None:
     return np.take(np.arange(out.size).reshape(out.shape), idx, axis=axis)
 
 
+def _scatter_add_emit(
+    out: str, operand: str, idx: str, updates: str, *, zeros: bool, axis: int
+) -> str:
+    where = ", ".join(["slice(None)"] * axis + [idx])
+    return f"np.add.at({out}, ({where},), {updates})"
+
+
 scatter_add_p = Primitive(
     "scatter_add",
     impl=_scatter_add_impl,
     abstract_eval=_scatter_add_abstract_eval,
+    # jit: on a copy of the operand (or its buffer, when it dies here)
+    emit_inplace=_scatter_add_emit,
     # (``.at[...].add`` accumulates repeated indices, as np.add.at does)
     lower_jax=lambda ctx, operand, idx, updates, *, axis: operand.at[
         (slice(None),) * axis + (idx,)
