@@ -231,22 +231,35 @@ class _Traced:
         has_aux: bool = False,
     ) -> None:
         dyn = tuple(args[i] for i in argnums)
-        leaves, self.in_tree = tree_flatten(dyn)
-        try:
-            self.in_vals = [_diff_value(x, "an argument", transform) for x in leaves]
-        except (TypeError, ValueError):  # redo, naming the offending leaf by its path
-            paths = _leaf_names(dyn, argnums)
-            self.in_vals = [
-                _diff_value(x, p, transform) for x, p in zip(leaves, paths, strict=True)
-            ]
+        # the common call, one float array (or number) argument: no pytree walk
+        one = len(dyn) == 1 and _is_plain_float(dyn[0])
+        if one:
+            (x,) = dyn
+            self.in_tree = _ONE_LEAF
+            self.in_vals = [x if type(x) is np.ndarray else np.asarray(x, dtype=np.float64)]
+        else:
+            leaves, self.in_tree = tree_flatten(dyn)
+            try:
+                self.in_vals = [_diff_value(x, "an argument", transform) for x in leaves]
+            except (TypeError, ValueError):  # redo, naming the offending leaf by its path
+                paths = _leaf_names(dyn, argnums)
+                self.in_vals = [
+                    _diff_value(x, p, transform) for x, p in zip(leaves, paths, strict=True)
+                ]
         self.in_avals = [aval_of(v) for v in self.in_vals]
         aux_box: list[Any] = []
 
         def flat_fun(*tracers: Any) -> list[Any]:
             new_args = list(args)
-            for i, a in zip(argnums, tree_unflatten(self.in_tree, tracers), strict=True):
-                new_args[i] = a
+            if one:
+                new_args[argnums[0]] = tracers[0]
+            else:
+                for i, a in zip(argnums, tree_unflatten(self.in_tree, tracers), strict=True):
+                    new_args[i] = a
             out = f(*new_args, **kwargs)
+            if not has_aux and isinstance(out, Tracer):  # one traced array out
+                self.out_tree = _LEAF
+                return [out]
             if has_aux:
                 if not (isinstance(out, (tuple, list)) and len(out) == 2):
                     raise TypeError(
@@ -293,6 +306,15 @@ class _Traced:
             return fast
         res = jvp_jaxpr(self.closed.jaxpr, self.env, tangents)
         return [zeros(r.aval) if isinstance(r, Zero) else r for r in res]
+
+
+_LEAF = tree_structure(0)
+_ONE_LEAF = tree_structure((0,))
+
+
+def _is_plain_float(x: Any) -> bool:
+    """A float array or Python float: a leaf ``_diff_value`` takes as it is."""
+    return (type(x) is np.ndarray and x.dtype.kind == "f") or type(x) is float
 
 
 def _leaf_names(dyn: tuple[Any, ...], argnums: tuple[int, ...]) -> list[str]:
@@ -482,7 +504,7 @@ def value_and_grad(
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), "grad")
         tr = _Traced(f, args, kwargs, nums, "grad", has_aux)
-        if tr.out_tree.num_leaves != 1 or tree_structure(0) != tr.out_tree:
+        if tr.out_tree is not _LEAF and tr.out_tree != _LEAF:
             raise TypeError(
                 f"grad requires {fun_name(f)} to return one scalar array, but it returned "
                 f"a pytree {tr.out_tree}. Use jacrev/jacobian for several outputs, or "
@@ -499,11 +521,14 @@ def value_and_grad(
                 f"grad requires a floating-point output, but {fun_name(f)} returned "
                 f"dtype {out_aval.dtype}"
             )
-        _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
-        ct = np.ones((), out_aval.dtype)
-        cts = tr.pullback([ct], unit_seed=True)
-        g = tree_unflatten(tr.in_tree, [_to_user(c, tr.given) for c in cts])
-        g = g[0] if _is_int(argnums) else g
+        if holomorphic or out_aval.dtype.kind == "c":
+            _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
+        cts = tr.pullback([np.ones((), out_aval.dtype)], unit_seed=True)
+        if tr.in_tree is _ONE_LEAF and _is_int(argnums):
+            g = _to_user(cts[0], tr.given)
+        else:
+            g = tree_unflatten(tr.in_tree, [_to_user(c, tr.given) for c in cts])
+            g = g[0] if _is_int(argnums) else g
         value = _to_user(tr.out_vals[0], tr.given)
         return ((value, tr.aux) if has_aux else value), g
 

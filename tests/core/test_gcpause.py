@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -111,6 +112,15 @@ def test_calls_from_several_threads_resume_the_collector_once_all_are_done() -> 
     assert states == [False] and gc.isenabled()
 
 
+def _wait_for_other_threads_transforms() -> None:
+    """A transform still running in a thread another test started pauses
+    the collector for the whole process: wait until it is done."""
+    deadline = time.monotonic() + 30
+    while not gc.isenabled() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert gc.isenabled()
+
+
 def test_user_cyclic_garbage_is_collected_after_the_call() -> None:
     class Node:
         def __init__(self) -> None:
@@ -121,7 +131,9 @@ def test_user_cyclic_garbage_is_collected_after_the_call() -> None:
             Node()
         return fnp.sin(x)
 
+    _wait_for_other_threads_transforms()  # their pause is process-wide
     gc.collect()
     fd.grad(f)(1.0)
+    _wait_for_other_threads_transforms()
     keep = [[None] for _ in range(10_000)]  # ordinary allocations after the call
     assert len(keep) and gc.collect() < 5000  # the collector ran on its own again
