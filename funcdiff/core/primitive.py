@@ -28,6 +28,10 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   the first operand from this flag (a result computed by calling ``impl``,
   no ``emit``, is kept from sharing memory with any operand it might view:
   ``tests/primitives/test_views.py`` checks every primitive's samples).
+- ``returns_fresh``: True when ``impl`` returns new, writable buffers that
+  share no memory with any operand (a matrix product). jit may then write
+  later results into them, as into the results of ``emit``; without it,
+  an ``impl``'s results count as possible views of every operand.
 - ``emit_scalar`` (optional): a Python-float expression for jit's scalar
   specialization, either a format string over the operand names
   (``"_m.atan2({0}, {1})"``; ``_m`` is ``math``) or
@@ -231,6 +235,7 @@ class Primitive:
         emit_inplace: Any = None,
         emit_scalar: Any = None,
         returns_view: bool = False,
+        returns_fresh: bool = False,
         sparsity: Any = None,
         taylor: Any = None,
         lower_jax: Any = None,
@@ -268,6 +273,8 @@ class Primitive:
         self.emit_inplace: Rule | None = None
         #: True when ``impl`` may return a view of its first operand (see above).
         self.returns_view = returns_view
+        #: True when ``impl`` returns new buffers, no views of operands (see above).
+        self.returns_fresh = returns_fresh
         #: optional Python-float expression for jit's scalar specialization.
         self.emit_scalar: str | Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).

@@ -95,7 +95,7 @@ class _Liveness:
     by ``i`` and never again, with no view of it alive after ``i``. Views are
     learned from ``returns_view`` (a view of the first operand); a primitive
     without ``emit`` runs its ``impl``, which may return views of any operand
-    (a broadcast is even read-only).
+    (a broadcast is even read-only), unless it declares ``returns_fresh``.
     """
 
     def __init__(self, jaxpr: Jaxpr, reuse_buffers: bool = True) -> None:
@@ -124,6 +124,10 @@ class _Liveness:
                 owned.add(eqn.outvars[0])
             elif prim.returns_view:
                 self._view(eqn)
+            elif prim.returns_fresh:  # new buffers from impl: later equations may take them
+                for v in eqn.outvars:
+                    if v.aval.shape:
+                        owned.add(v)
             elif prim.emit is None:
                 self._opaque(eqn)
             elif prim.emit_out is not None:

@@ -46,8 +46,15 @@ def _dot_general_impl(x: Array, y: Array, *, dimension_numbers: DimNums) -> Arra
     x = np.asarray(x)
     y = np.asarray(y)
     if not xb:
-        if x.ndim <= 2 and y.ndim <= 2 and xc == (x.ndim - 1,) and yc == ((0,) if y.ndim else ()):
-            return np.dot(x, y)
+        if x.ndim <= 2 and y.ndim <= 2 and len(xc) == len(yc) <= 1:
+            # one contraction of matrices or vectors: BLAS reads the transposed
+            # views as they are (tensordot would copy them contiguous first)
+            if xc and x.ndim == 2 and xc[0] == 0:
+                x = x.T
+            if yc and y.ndim == 2 and yc[0] == 1:
+                y = y.T
+            if xc or (x.ndim == 0 or y.ndim == 0):
+                return np.dot(x, y)
         return np.tensordot(x, y, axes=(xc, yc))
     xf = _free(x.ndim, xc, xb)
     yf = _free(y.ndim, yc, yb)
@@ -198,6 +205,7 @@ dot_general_p = Primitive(
     "dot_general",
     taylor=_dot_general_taylor,
     impl=_dot_general_impl,
+    returns_fresh=True,  # np.dot, tensordot and matmul allocate their results
     abstract_eval=_dot_general_abstract_eval,
     lower_jax=_dot_general_lower,
     jvp=_dot_general_jvp,

@@ -102,6 +102,40 @@ def test_impl_views_are_declared(name: str) -> None:
             )
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].returns_fresh])
+def test_fresh_results_are_fresh(name: str) -> None:
+    prim = REGISTRY[name]
+    assert not prim.returns_view
+    for args, params in _cases(prim):
+        outs = _results(prim, prim.impl(*args, **params))
+        assert not _shared(outs, args), f"{name}{params}: impl returns a view of an operand"
+        for o in outs:  # a 0-d result may be a numpy scalar (jit never writes into those)
+            ok = isinstance(o, np.generic) or (isinstance(o, np.ndarray) and o.flags.writeable)
+            assert ok, f"{name}{params}: {type(o)}"
+
+
+def test_dot_general_results_are_fresh_for_every_operand_layout() -> None:
+    prim = REGISTRY["dot_general"]
+    assert prim.returns_fresh
+    rng = np.random.default_rng(2)
+    for xs, ys, dims in [
+        ((3, 4), (4, 5), ((1,), (0,))),
+        ((4, 3), (4, 5), ((0,), (0,))),
+        ((3, 4), (5, 4), ((1,), (1,))),
+        ((4, 3), (5, 4), ((0,), (1,))),
+        ((4,), (4,), ((0,), (0,))),
+        ((), (3, 2), ((), ())),
+        ((3,), (2,), ((), ())),
+        ((1, 1), (1, 1), ((1,), (0,))),
+    ]:
+        x, y = rng.normal(size=xs), rng.normal(size=ys)
+        out = prim.impl(x, y, dimension_numbers=(dims, ((), ())))
+        np.testing.assert_allclose(out, np.tensordot(x, y, axes=dims), rtol=1e-14)
+        if np.ndim(out):
+            assert isinstance(out, np.ndarray) and out.flags.writeable
+        assert not np.shares_memory(out, x) and not np.shares_memory(out, y)
+
+
 @pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].emit is not None])
 def test_emit_views_are_declared(name: str) -> None:
     prim = REGISTRY[name]
