@@ -543,7 +543,7 @@ def heaviside(x: ArrayLike, h0: ArrayLike) -> Array:
     array([0. , 0.5, 1. ])
     """
     x, h0 = promote_float(x, h0)
-    return ew.heaviside(x, h0)
+    return ew.select(ew.lt(x, 0.0), 0.0, ew.select(ew.gt(x, 0.0), 1.0, h0))
 
 
 # sinc(x) = sum_n (-1)^n (pi x)^(2n) / (2n+1)!; on |pi x| < 1 the first 12

@@ -1057,18 +1057,18 @@ def _pow_dy(out: Array, x: Array, y: Array) -> Array:
 
 def _max_dx(out: Array, x: Array, y: Array) -> Array:
     # 1 where x > y, 0 where x < y, and ties split evenly as JAX does:
-    # heaviside(x - y, 1/2), one pass (NaN in gives NaN out)
+    # (1 + sign(x - y)) / 2 in three passes (NaN in gives NaN out)
     dt = _dtype_of(x)
     if dt.kind == "c":  # numpy's lexicographic order
         return add(convert(gt(x, y), dt), mul(0.5, convert(eq(x, y), dt)))
-    return heaviside(sub(x, y), 0.5)
+    return add(0.5, mul(0.5, sign(sub(x, y))))
 
 
 def _min_dx(out: Array, x: Array, y: Array) -> Array:
     dt = _dtype_of(x)
     if dt.kind == "c":
         return add(convert(lt(x, y), dt), mul(0.5, convert(eq(x, y), dt)))
-    return heaviside(sub(y, x), 0.5)
+    return sub(0.5, mul(0.5, sign(sub(x, y))))
 
 
 add_p = _binary(
@@ -1159,17 +1159,6 @@ rem_p = _binary(
 )
 floor_divide_p = _binary(
     "floor_divide", np.floor_divide, None, None, zero_derivative=True, real_only=True
-)
-
-# 0 below 0, 1 above, h0 at 0, NaN at NaN (the max/min derivative in one pass)
-heaviside_p = _binary(
-    "heaviside",
-    np.heaviside,
-    None,
-    None,
-    zero_derivative=True,
-    real_only=True,
-    scalar="({1} if {0} == 0 else 1.0 if {0} > 0 else 0.0 if {0} < 0 else {0})",
 )
 
 eq_p = _binary(
@@ -1598,7 +1587,6 @@ add: Callable[[Any, Any], Any] = _binop(add_p)
 sub: Callable[[Any, Any], Any] = _binop(sub_p)
 mul: Callable[[Any, Any], Any] = _binop(mul_p)
 div: Callable[[Any, Any], Any] = _binop(div_p)
-heaviside: Callable[[Any, Any], Any] = _binop(heaviside_p)
 pow: Callable[[Any, Any], Any] = _binop(pow_p)  # noqa: A001
 maximum: Callable[[Any, Any], Any] = _binop(max_p)
 minimum: Callable[[Any, Any], Any] = _binop(min_p)
