@@ -46,7 +46,7 @@ class ShapedArray:
     __repr__ = str_short
 
     def __eq__(self, other: object) -> bool:
-        return (
+        return self is other or (
             isinstance(other, ShapedArray)
             and self.shape == other.shape
             and self.dtype == other.dtype
@@ -108,10 +108,22 @@ def as_result(x: Any) -> Any:
     return x
 
 
+#: abstract values of arrays by (shape, dtype), shared: one dictionary lookup
+#: instead of a new object on every traced operation (they are never mutated)
+_INTERNED: dict[tuple[tuple[int, ...], np.dtype[Any]], ShapedArray] = {}
+_MAX_INTERNED = 4096
+
+
 def aval_of(x: Any) -> ShapedArray:
     """The abstract value of a concrete array, scalar or tracer."""
     if type(x) is np.ndarray or isinstance(x, np.generic):
-        return _shaped(x.shape, x.dtype)
+        key = (x.shape, x.dtype)
+        a = _INTERNED.get(key)
+        if a is None:
+            if len(_INTERNED) >= _MAX_INTERNED:  # many shapes come and go: start over
+                _INTERNED.clear()
+            a = _INTERNED[key] = _shaped(x.shape, x.dtype)
+        return a
     aval = getattr(x, "aval", None)
     if isinstance(aval, ShapedArray):
         return aval

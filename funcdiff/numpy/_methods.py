@@ -292,4 +292,18 @@ def install_tracer_methods() -> None:
     for name, value in vars(_ArrayMethods).items():
         if name not in _SKIP:
             setattr(Tracer, name, value)
+    # the hottest operators call the function itself (``x * y`` is
+    # ``multiply(x, y)``): one Python call less on every traced operation
+    for name, fn in _DIRECT.items():
+        setattr(Tracer, name, fn)
     _dispatch.install()
+
+
+#: operators whose method is the funcdiff.numpy function, operands in order
+_DIRECT = {
+    "__add__": _uf.add,
+    "__sub__": _uf.subtract,
+    "__mul__": _uf.multiply,
+    "__truediv__": _uf.divide,
+    "__pow__": _uf.power,
+}

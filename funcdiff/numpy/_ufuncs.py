@@ -9,7 +9,7 @@ from typing import Any, overload
 import numpy as np
 
 from funcdiff.core.primitive import Primitive
-from funcdiff.core.trace import bind
+from funcdiff.core.trace import Tracer, bind
 from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import DTypeError
 from funcdiff.numpy._core import (
@@ -31,6 +31,8 @@ _DOC = """{what}
 
 def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[ArrayLike], Array]:
     def fn(x: ArrayLike) -> Array:
+        if type(x) is Tracer and x.aval.dtype.kind == "f":  # promote_float's fast path
+            return bind(prim, x)
         (x,) = promote_float(x)
         return bind(prim, x)
 
@@ -55,6 +57,20 @@ def _binary(
     conv = promote_float if floating else promote
 
     def fn(x: ArrayLike, y: ArrayLike) -> Array:
+        # promote's fast path, inlined (a traced float array with another of its
+        # dtype or a Python number, which takes that dtype): every traced x + y
+        if type(x) is Tracer:
+            dt = x.aval.dtype
+            if dt.kind == "f":
+                ty = type(y)
+                if ty is Tracer and y.aval.dtype == dt:  # type: ignore[union-attr]
+                    return bind(prim, x, y)
+                if ty is float or ty is int:
+                    return bind(prim, x, dt.type(y))
+        elif type(y) is Tracer and (type(x) is float or type(x) is int):
+            dt = y.aval.dtype
+            if dt.kind == "f":
+                return bind(prim, dt.type(x), y)
         x, y = conv(x, y)
         return bind(prim, x, y)
 
@@ -267,6 +283,8 @@ def power(x: ArrayLike, y: ArrayLike) -> Array:
     >>> float(fnp.power(-2.0, 3))
     -8.0
     """
+    if type(y) is int and type(x) is Tracer and x.aval.dtype.kind in "fc":
+        return ew.integer_pow(x, y)  # the common traced x ** 2
     if isinstance(y, int) and not isinstance(y, bool) and not isinstance(x, (int, float)):
         x = asarray_arg(x)
         if dtype_of(x).kind in "fc" or y >= 0:
