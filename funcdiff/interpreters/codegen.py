@@ -430,7 +430,9 @@ def _assemble(
         lines.append(f"    return {ret()}")
         source = _numpy_globals("\n".join(lines) + "\n", glb)
         exec(compile(source, filename, "exec"), glb)
-        fn: Callable[..., list[Any]] = glb[fname]
+        # out of its own globals: a function there and the dict would be a
+        # reference cycle, left to the cyclic collector once the cache drops it
+        fn: Callable[..., list[Any]] = glb.pop(fname)
         return fn, source
     size = CHUNK_EQNS
     if last_use is None:
@@ -461,6 +463,7 @@ def _assemble(
     # their slot numbers as an argument, so the pieces of an unrolled loop
     # that repeat are compiled once (the most recent ones are remembered)
     made_fns: dict[str, str] = {}
+    pieces: dict[str, Callable[..., None]] = {}
     n_fns = 0
     for c, lo in enumerate(range(0, n, size)):
         names = scope.names = _Names(fixed)
@@ -501,6 +504,7 @@ def _assemble(
             part, n_fns = f"{fname}_{n_fns}", n_fns + 1
             source = _numpy_globals(f"def {part}(_v, _s):\n{text}", glb)
             exec(compile(source, f"{filename[:-1]} {part}>", "exec"), glb)
+            pieces[part] = glb.pop(part)  # not in its own globals (no cycle)
             if len(made_fns) >= 64:
                 del made_fns[next(iter(made_fns))]
             made_fns[text] = part
@@ -519,11 +523,14 @@ def _assemble(
     lines.extend(calls)
     lines.append(f"    return {ret()}")
     source = _numpy_globals("\n".join(lines) + "\n", glb)
-    exec(compile(source, filename, "exec"), glb)
+    # the driver finds the pieces in globals of its own: the pieces' globals
+    # do not hold them, so no function is reachable from its own globals
+    driver_glb = {**glb, **pieces}
+    exec(compile(source, filename, "exec"), driver_glb)
     if skipped:
         kept.append(f"# ({skipped} more functions not kept: {n} equations in all)\n")
     kept.append(source)
-    fn = glb[fname]
+    fn = driver_glb.pop(fname)
     return fn, "\n".join(kept)
 
 

@@ -137,3 +137,23 @@ def test_user_cyclic_garbage_is_collected_after_the_call() -> None:
     _wait_for_other_threads_transforms()
     keep = [[None] for _ in range(10_000)]  # ordinary allocations after the call
     assert len(keep) and gc.collect() < 5000  # the collector ran on its own again
+
+
+@pytest.mark.parametrize("steps", [5, 1200])  # one function; chunked into pieces
+def test_compiled_code_dropped_from_the_caches_is_not_cyclic_garbage(
+    steps: int, collector_off: None
+) -> None:
+    """A generated function is not kept in its own globals (the pair would be
+    a cycle only the collector frees, once a cache lets go of it)."""
+
+    def long_chain(x: Any) -> Any:
+        for _ in range(steps):
+            x = fnp.sin(x) * 1.01
+        return fnp.sum(x)
+
+    f = fd.jit(fd.grad(long_chain))
+    np.testing.assert_allclose(f(X), fd.grad(long_chain)(X), rtol=1e-12)
+    gc.collect()
+    fd.clear_caches()
+    del f
+    assert gc.collect() == 0
