@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.api_util import concrete_or_none, contains_tracer
-from funcdiff.core.trace import Tracer
+from funcdiff.core.trace import Tracer, bind
 from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, constant, dtype_of, shape_of
@@ -325,8 +325,24 @@ def _apply_plan(x: Array, plan: _Plan) -> Array:
 def _fast_basic(x: Tracer, idx: Any) -> Array | None:
     """The hot path: only Python ints and positive-step slices (None when
     the index is anything else, or when an error message is due)."""
-    items = idx if type(idx) is tuple else (idx,)
     shape = x.aval.shape
+    if type(idx) is slice and shape:  # x[a:b], the most common of all
+        start, stop, step = idx.indices(shape[0])
+        if step == 1:
+            m = max(stop - start, 0)
+            if m == 0:
+                start = 0
+            if start == 0 and m == shape[0]:
+                return x
+            rest = shape[1:]
+            return bind(
+                ix.slice_p,
+                x,
+                start_indices=(start, *(0,) * len(rest)),
+                limit_indices=(start + m, *rest),
+                strides=(1,) * len(shape),
+            )
+    items = idx if type(idx) is tuple else (idx,)
     if len(items) > len(shape):
         return None
     starts, limits, strides = [], [], []

@@ -13,7 +13,7 @@ meaning, and ``install_tracer_methods`` sets them on ``Tracer``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from funcdiff.core.trace import Tracer
@@ -33,29 +33,32 @@ else:
     _Base = object
 
 
+def _on_tracer(fn: Callable[[Any, Any], Any]) -> Callable[[Tracer, Any], Tracer]:
+    """``fn`` itself as an operator method (``x * y`` is ``multiply(x, y)``:
+    one Python call less on every traced operation); with a tracer first,
+    its result is a tracer."""
+    return fn
+
+
 class _ArrayMethods(_Base):
     """The methods ``install_tracer_methods`` copies onto ``Tracer``."""
 
-    def __add__(self, o: Any) -> Any:
-        return _uf.add(self, o)
+    __add__ = _on_tracer(_uf.add)
 
     def __radd__(self, o: Any) -> Any:
         return _uf.add(o, self)
 
-    def __sub__(self, o: Any) -> Any:
-        return _uf.subtract(self, o)
+    __sub__ = _on_tracer(_uf.subtract)
 
     def __rsub__(self, o: Any) -> Any:
         return _uf.subtract(o, self)
 
-    def __mul__(self, o: Any) -> Any:
-        return _uf.multiply(self, o)
+    __mul__ = _on_tracer(_uf.multiply)
 
     def __rmul__(self, o: Any) -> Any:
         return _uf.multiply(o, self)
 
-    def __truediv__(self, o: Any) -> Any:
-        return _uf.divide(self, o)
+    __truediv__ = _on_tracer(_uf.divide)
 
     def __rtruediv__(self, o: Any) -> Any:
         return _uf.divide(o, self)
@@ -72,8 +75,7 @@ class _ArrayMethods(_Base):
     def __rmod__(self, o: Any) -> Any:
         return _uf.remainder(o, self)
 
-    def __pow__(self, o: Any) -> Any:
-        return _uf.power(self, o)
+    __pow__ = _on_tracer(_uf.power)
 
     def __rpow__(self, o: Any) -> Any:
         return _uf.power(o, self)
@@ -292,18 +294,4 @@ def install_tracer_methods() -> None:
     for name, value in vars(_ArrayMethods).items():
         if name not in _SKIP:
             setattr(Tracer, name, value)
-    # the hottest operators call the function itself (``x * y`` is
-    # ``multiply(x, y)``): one Python call less on every traced operation
-    for name, fn in _DIRECT.items():
-        setattr(Tracer, name, fn)
     _dispatch.install()
-
-
-#: operators whose method is the funcdiff.numpy function, operands in order
-_DIRECT = {
-    "__add__": _uf.add,
-    "__sub__": _uf.subtract,
-    "__mul__": _uf.multiply,
-    "__truediv__": _uf.divide,
-    "__pow__": _uf.power,
-}

@@ -30,7 +30,7 @@ import numpy as np
 
 from funcdiff._compat import AxisError
 from funcdiff.api_util import concrete_or_none
-from funcdiff.core.trace import bind
+from funcdiff.core.trace import Tracer, bind
 from funcdiff.core.typing import ArrayLike, Axis
 from funcdiff.numpy._core import Array, asarray_arg, dtype_of, shape_of
 from funcdiff.primitives import elementwise as ew
@@ -187,7 +187,21 @@ def sum(  # noqa: A001
     >>> fnp.sum(np.ones((2, 3)), axis=-1, keepdims=True).shape
     (2, 1)
     """
+    if (
+        type(a) is Tracer
+        and axis is None
+        and dtype is None
+        and not keepdims
+        and out is None
+        and initial is _NoValue
+        and where is True
+        and a.aval.dtype.kind == "f"
+    ):  # the common traced sum of everything: what _sum does, without its steps
+        return bind(sh.reduce_sum_p, a, axes=_ALL_AXES[a.aval.ndim])
     return _sum("sum", a, axis, dtype, out, keepdims, initial, where)
+
+
+_ALL_AXES = [tuple(range(n)) for n in range(65)]
 
 
 def _sum(

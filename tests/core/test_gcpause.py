@@ -135,8 +135,17 @@ def test_user_cyclic_garbage_is_collected_after_the_call() -> None:
     gc.collect()
     fd.grad(f)(1.0)
     _wait_for_other_threads_transforms()
-    keep = [[None] for _ in range(10_000)]  # ordinary allocations after the call
-    assert len(keep) and gc.collect() < 5000  # the collector ran on its own again
+    # ordinary allocations after the call, until the collector has run on its
+    # own (its generation-0 count drops); the Nodes are then gone
+    keep: list[list[None]] = []
+    runs = 0
+    while runs == 0 and len(keep) < 200_000:
+        before = gc.get_count()[0]
+        keep.append([None])
+        runs += gc.get_count()[0] < before
+    state = f"threshold {gc.get_threshold()}, count {gc.get_count()}, enabled {gc.isenabled()}"
+    assert runs, f"the collector did not run on its own after the call ({state})"
+    assert gc.collect() < 5000, f"the user's cycles outlived a collection ({state})"
 
 
 @pytest.mark.parametrize("steps", [5, 1200])  # one function; chunked into pieces
