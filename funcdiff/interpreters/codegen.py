@@ -336,6 +336,8 @@ def compile_jaxpr(
             outs[k] = f"_result({outs[k]})"  # a numpy scalar
         return f"[{', '.join(outs)}]"
 
+    if len(j.eqns) <= CHUNK_EQNS:
+        emit = _Blocked(j, env, live, emit).emit
     fn, source = _assemble(
         j, name, f"<funcdiff.jit {name}>", env.glb, env, header, emit, ret, live.last_use
     )
@@ -532,6 +534,146 @@ def _assemble(
     kept.append(source)
     fn = driver_glb.pop(fname)
     return fn, "\n".join(kept)
+
+
+# ---------------------------------------------------------------------------
+# element-wise runs on large arrays, block by block
+# ---------------------------------------------------------------------------
+
+#: a run of element-wise equations on arrays of at least ``BLOCK_MIN_SIZE``
+#: elements is evaluated in blocks of about ``BLOCK_ELEMENTS`` (along the first
+#: axis): each equation's temporaries then stay in the CPU's cache instead of
+#: streaming whole arrays through memory once per equation. Each element gets
+#: the same operations as unblocked, so the results are identical.
+BLOCK_ELEMENTS = 16_384
+BLOCK_MIN_SIZE = 1 << 16
+#: shorter runs are evaluated whole (blocking gains little on them)
+BLOCK_MIN_EQNS = 3
+
+
+def _elementwise_shape(eqn: Eqn) -> tuple[int, ...] | None:
+    """The shape of an element-wise equation that may run block by block:
+    one result of at least ``BLOCK_MIN_SIZE`` elements, every operand of
+    that shape (a variable) or 0-d; else None."""
+    prim = eqn.primitive
+    if len(eqn.outvars) != 1 or prim.emit_out is None:  # element-wise ufuncs have emit_out
+        return None
+    shape = eqn.outvars[0].aval.shape
+    if not shape or math.prod(shape) < BLOCK_MIN_SIZE or shape[0] < 2:
+        return None
+    for x in eqn.invars:
+        xs = x.aval.shape
+        if xs != () and (xs != shape or isinstance(x, Literal)):
+            return None
+    return shape
+
+
+class _Blocked:
+    """``emit`` with the runs of element-wise equations on large arrays
+    written as one loop over blocks (see ``BLOCK_ELEMENTS``).
+
+    A run's inputs are read through block views; its temporaries live one
+    block at a time; its results needed later are written into fresh arrays
+    block by block. Views taken between its equations (slices, reshapes of
+    values made before the run) are hoisted in front of the loop. Buffer
+    reuse stays as the liveness analysis decided: writing into a dying
+    operand's block is element-wise too."""
+
+    def __init__(
+        self, j: Jaxpr, env: _Env, live: _Liveness, emit: Callable[[int, Eqn], list[str]]
+    ) -> None:
+        self.j, self.env, self.live, self.plain = j, env, live, emit
+        self.runs: dict[int, tuple[int, list[int], list[int], tuple[int, ...]]] = {}
+        self.skip: set[int] = set()
+        eqns = j.eqns
+        i, n = 0, len(eqns)
+        while i < n:
+            shape = _elementwise_shape(eqns[i])
+            if shape is None:
+                i += 1
+                continue
+            body, hoisted = [i], []
+            made = {eqns[i].outvars[0]}
+            k = i + 1
+            while k < n:
+                e = eqns[k]
+                if _elementwise_shape(e) == shape:
+                    body.append(k)
+                    made.add(e.outvars[0])
+                elif e.primitive.returns_view and not any(x in made for x in e.invars):
+                    hoisted.append(k)
+                else:
+                    break
+                k += 1
+            if len(body) >= BLOCK_MIN_EQNS:
+                self.runs[i] = (k, body, hoisted, shape)
+                self.skip.update(range(i + 1, k))
+            i = k
+
+    def emit(self, i: int, eqn: Eqn) -> list[str]:
+        if i in self.skip:
+            return []
+        run = self.runs.get(i)
+        if run is None:
+            return self.plain(i, eqn)
+        end, body, hoisted, shape = run
+        return self._loop(end, body, hoisted, shape)
+
+    def _loop(
+        self, end: int, body: list[int], hoisted: list[int], shape: tuple[int, ...]
+    ) -> list[str]:
+        j, env, live = self.j, self.env, self.live
+        names = env.names
+        lines: list[str] = []
+        for k in hoisted:
+            lines.extend(self.plain(k, j.eqns[k]))
+        made = {j.eqns[k].outvars[0] for k in body}
+        outset = {x for x in j.outvars if isinstance(x, Var)}
+        results = [
+            v
+            for v in (j.eqns[k].outvars[0] for k in body)
+            if v in outset or live.last_use.get(v, -1) >= end
+        ]
+        inputs: list[Var] = []
+        for k in body:
+            for x in j.eqns[k].invars:
+                if isinstance(x, Var) and x not in made and x.aval.shape and x not in inputs:
+                    inputs.append(x)
+        for v in results:
+            dt = env.bind(f"_bdt{len(env.glb)}", v.aval.dtype)
+            lines.append(f"{names(v)} = np.empty({shape!r}, {dt})")
+        rows = max(1, BLOCK_ELEMENTS // max(1, math.prod(shape[1:])))
+        lines.append(f"for _blk0 in range(0, {shape[0]}, {rows}):")
+        lines.append(f"    _blk1 = _blk0 + {rows}")
+        full = {v: names(v) for v in (*inputs, *results)}
+        table = names.names
+        saved = {v: table.get(v) for v in full}
+        try:
+            for x in inputs:
+                lines.append(f"    {full[x]}_b = {full[x]}[_blk0:_blk1]")
+                table[x] = f"{full[x]}_b"
+            for k in body:
+                eqn = j.eqns[k]
+                prim, params, out = eqn.primitive, eqn.params, eqn.outvars[0]
+                ins = [env.atom(x, prim.emit_out is not None) for x in eqn.invars]
+                reuse = live.reuse.get(k)
+                assert prim.emit_out is not None and prim.emit is not None
+                if out in full:
+                    expr = prim.emit_out(*ins, out=f"{full[out]}[_blk0:_blk1]", **params)
+                    lines.append(f"    {full[out]}_b = {expr}")
+                    table[out] = f"{full[out]}_b"
+                elif reuse is not None:
+                    expr = prim.emit_out(*ins, out=names(reuse), **params)
+                    lines.append(f"    {names(out)} = {expr}")
+                else:
+                    lines.append(f"    {names(out)} = {prim.emit(*ins, **params)}")
+        finally:
+            for v, name in saved.items():
+                if name is None:
+                    table.pop(v, None)
+                else:
+                    table[v] = name
+        return lines
 
 
 def _bind(glb: dict[str, Any], name: str, value: Any) -> str:

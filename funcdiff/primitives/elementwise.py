@@ -914,6 +914,13 @@ integer_pow_p.emit = lambda x, *, y: (
     if y >= 0
     else f"np.power({x}, {float(y)})"
 )
+integer_pow_p.emit_out = lambda x, *, y, out: (
+    f"np.square({x}, out={out})"
+    if y == 2
+    else f"np.power({x}, {y}, out={out})"
+    if y >= 0
+    else f"np.power({x}, {float(y)}, out={out})"
+)
 # a negative power of a Python float would raise where numpy gives inf: no scalar form
 integer_pow_p.emit_scalar = lambda x, *, y: f"({x} ** {int(y)})" if y >= 0 else None
 integer_pow_p.abstract_eval = lambda x, *, y: x

@@ -1,0 +1,113 @@
+"""jit's blocked evaluation of element-wise runs on large arrays
+(``codegen._Blocked``): the same numbers as the unblocked code, bit for bit
+(each element gets the same operations), for every way a run meets the rest
+of the program: results used later or returned, dying operands reused,
+views hoisted, 2-D blocks of rows, a last partial block, 0-d operands,
+booleans, NaN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import funcdiff as fd
+import funcdiff.numpy as fnp
+from funcdiff.interpreters import codegen
+
+RNG = np.random.default_rng(0)
+N = codegen.BLOCK_MIN_SIZE + 12_345  # not a multiple of the block
+
+
+def compiled(f: Callable[..., Any], *args: Any, blocked: bool) -> tuple[Any, str]:
+    """``f``'s jaxpr compiled with or without blocking: (outputs, source)."""
+    closed = fd.make_jaxpr(f)(*args)
+    if blocked:
+        fn, source = codegen.compile_jaxpr(closed)
+    else:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(codegen, "BLOCK_MIN_SIZE", 1 << 62)
+            fn, source = codegen.compile_jaxpr(closed)
+    return fn(*args), source
+
+
+def check(f: Callable[..., Any], *args: Any, blocks: bool = True) -> str:
+    got, source = compiled(f, *args, blocked=True)
+    want, plain = compiled(f, *args, blocked=False)
+    assert ("for _blk0" in source) == blocks, source
+    assert "for _blk0" not in plain
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(g, w)  # bit for bit (NaNs equal)
+    eager = f(*args)
+    eager = eager if isinstance(eager, tuple) else (eager,)
+    for g, e in zip(got, eager, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-15, atol=0)
+    return source
+
+
+def test_a_chain_with_results_used_later_and_returned() -> None:
+    x = RNG.uniform(0.5, 1.5, N)
+
+    def f(x: Any) -> Any:
+        a = fnp.sin(x) * 2.0 + x
+        b = fnp.exp(-a) * x  # a is used again after the run
+        c = fnp.sum(a)
+        return b * c, a
+
+    check(f, x)
+
+
+def test_the_rosenbrock_hvp_with_hoisted_slices() -> None:
+    def rosen(x: Any) -> Any:
+        return fnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    x, v = RNG.uniform(-1.5, 1.5, N), RNG.normal(size=N)
+    source = check(lambda x, v: fd.hvp(rosen, x, v), x, v)
+    assert source.count("for _blk0") >= 1
+
+
+def test_two_dimensional_blocks_of_rows() -> None:
+    x = RNG.normal(size=(301, 257))
+    y = RNG.normal(size=(301, 257))
+    check(lambda x, y: fnp.tanh(x * y) - fnp.cos(y) ** 2 + 0.5 * x, x, y)
+
+
+def test_zero_d_operands_booleans_select_and_nan() -> None:
+    x = RNG.normal(size=N)
+    x[::97] = np.nan
+    s = np.float64(0.3)
+
+    def f(x: Any, s: Any) -> Any:
+        y = fnp.where(x > s, x * s, fnp.abs(x) + s)
+        return fnp.sqrt(fnp.abs(y)) * (y != y) + y**3
+
+    check(f, x, s)
+
+
+def test_float32_stays_float32() -> None:
+    x = RNG.normal(size=N).astype(np.float32)
+    check(lambda x: fnp.exp(x * np.float32(0.5)) + x * x - 1.0, x)
+
+
+def test_small_arrays_and_broadcasting_are_not_blocked() -> None:
+    small = RNG.normal(size=1000)
+    check(lambda x: fnp.sin(x) * 2.0 + x, small, blocks=False)
+    row = RNG.normal(size=(1, 300))
+    big = RNG.normal(size=(400, 300))
+    # a broadcast operand ends the run: the three operations stand alone
+    check(lambda x, r: fnp.sin(x + r) * r - r, big, row, blocks=False)
+
+
+def test_jit_and_grad_agree_with_eager_on_a_large_chain() -> None:
+    def chain(x: Any) -> Any:
+        for _ in range(10):
+            x = fnp.tanh(x) * 1.01 + 0.001 * x**2
+        return fnp.sum(x)
+
+    x = RNG.uniform(-1.0, 1.0, N)
+    np.testing.assert_allclose(fd.jit(fd.grad(chain))(x), fd.grad(chain)(x), rtol=1e-13)
+    np.testing.assert_allclose(fd.jit(chain)(x), chain(x), rtol=1e-13)
