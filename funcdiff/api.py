@@ -824,7 +824,10 @@ def hessian(
 
     For one array argument of ``SPARSE_HESSIAN_MIN_SIZE`` (32) elements or
     more, with scipy installed, the Hessian's structural pattern is read
-    from ``f``'s jaxpr once per structure; when a star coloring of it needs
+    from ``f``'s jaxpr once per structure (under ``jit``, ``vmap`` or
+    another transform, and eagerly from the second call of a structure,
+    when it is compiled; the first analysis imports ``scipy.sparse``, about
+    0.1 s once per process); when a star coloring of it needs
     at most half as many colors as there are elements, one product per
     color is pushed instead of one per element, and the entries are
     scattered into the dense result (3 products for a tridiagonal Hessian
@@ -944,6 +947,7 @@ def _plan_hessian(closed: ClosedJaxpr, x: ShapedArray) -> _HessianPlan | None:
         return None
     from funcdiff.interpreters import sparsity as spd_run
     from funcdiff.interpreters.staging import dce_jaxpr
+    from funcdiff.primitives.sparsity import TooDense
     from funcdiff.sparse._coloring import (
         drop_diagonal,
         ncolors,
@@ -955,9 +959,13 @@ def _plan_hessian(closed: ClosedJaxpr, x: ShapedArray) -> _HessianPlan | None:
     j = closed.jaxpr
     unknown_consts = ClosedJaxpr(Jaxpr([], [*j.constvars, *j.invars], j.eqns, j.outvars), [])
     n = x.size
-    state = spd_run.State(n, hessian=True)
+    limit = int(SPARSE_HESSIAN_MAX_FRACTION * n)
+    state = spd_run.State(n, hessian=True, max_clique=limit)
     identity = sp.csr_array(sp.identity(n, dtype=bool, format="csr"))
-    spd_run.run(state, unknown_consts, [None] * len(j.constvars) + [identity])
+    try:
+        spd_run.run(state, unknown_consts, [None] * len(j.constvars) + [identity])
+    except TooDense:  # a dense block: stop before paying for the whole pattern
+        return None
     pattern = state.hessian_pattern()
     colors = star_coloring_graph(drop_diagonal(pattern))
     c = ncolors(colors)
@@ -971,18 +979,18 @@ def _plan_hessian(closed: ClosedJaxpr, x: ShapedArray) -> _HessianPlan | None:
 
 
 def _compressed_hessian(g: Fun, x: Any, chunk_size: int | None) -> Any:
-    """The Hessian of ``g`` (one array in, a scalar out) at ``x`` by
-    compressed evaluation (see above), or None when the dense path should
-    run: small or non-float ``x``, an output that is not a real scalar, a
-    pattern with too many colors, no scipy, or ``g`` not traceable
-    abstractly (Python control flow on values: the dense path then traces it
-    with values)."""
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
+    """The Hessian of ``g`` (one array in, a scalar out) at the traced
+    ``x`` (under jit, vmap or another transform, or an eager Hessian being
+    compiled) by compressed evaluation (see above), or None when the dense
+    path should run: a concrete, small or non-float ``x``, an output that is
+    not a real scalar, a pattern with too many colors, no scipy, or ``g``
+    not traceable abstractly (Python control flow on values: the dense path
+    then traces it with values)."""
+    if not isinstance(x, Tracer):
+        # a concrete call (an eager Hessian's first sighting of a structure):
+        # the analysis pays off when the structure repeats, which compiles it
         return None
-    try:
-        aval = aval_of(x)
-    except (TypeError, ValueError):
-        return None
+    aval = x.aval
     if aval.dtype.kind != "f" or aval.size < SPARSE_HESSIAN_MIN_SIZE:
         return None
     try:

@@ -42,9 +42,13 @@ __all__ = ["State", "run", "sub_jaxpr"]
 class State:
     """What one detection run shares across equations (and sub-jaxprs)."""
 
-    def __init__(self, n: int, hessian: bool) -> None:
+    def __init__(self, n: int, hessian: bool, max_clique: int | None = None) -> None:
         self.n = n
         self.hessian = hessian
+        #: stop (``TooDense``) at a second-order term whose row has more
+        #: inputs than this: those inputs all interact, so a coloring of the
+        #: Hessian needs at least that many colors (None: no limit)
+        self.max_clique = max_clique
         #: second-order terms, each an (n, n) sparse matrix (symmetrized at the end)
         self.terms: list[Any] = []
 

@@ -44,6 +44,11 @@ def scipy_sparse() -> Any:
     return scipy.sparse
 
 
+class TooDense(Exception):
+    """A detection run with ``State.max_clique`` met a row interacting with
+    more inputs than that: the Hessian's coloring cannot be small."""
+
+
 class Context:
     """What a sparsity rule sees of its equation: the operands' abstract
     values, their values when known at trace time (else None), the output
@@ -77,6 +82,10 @@ class Context:
     def square(self, a: Dep) -> None:
         """Every pair of inputs within each row of ``a`` interacts: ``a^T a``."""
         if self.second_order and a is not None and a.nnz:
+            limit = self.state.max_clique
+            if limit is not None and int(np.diff(a.indptr).max()) > limit:
+                # a row of k inputs makes a k-clique: k colors at least
+                raise TooDense
             self.state.terms.append((a.T @ a).tocsr())
 
     def cross(self, a: Dep, b: Dep, m: Any = None) -> None:

@@ -68,10 +68,57 @@ def test_a_dense_pattern_takes_the_dense_path() -> None:
     np.testing.assert_allclose(fd.hessian(f)(X), 2 + np.diag(-np.sin(X)), rtol=1e-13, atol=1e-13)
 
 
+def compresses(x: np.ndarray) -> bool:
+    """Whether ``hessian`` takes the compressed path for ``rosen`` at a traced ``x``."""
+    seen: list[bool] = []
+
+    def probe(t: Any) -> Any:
+        seen.append(api._compressed_hessian(rosen, t, None) is not None)
+        return fnp.sum(t)
+
+    fd.make_jaxpr(probe)(x)
+    return seen == [True]
+
+
+def test_a_dense_block_stops_the_analysis_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A logistic loss: every row of x @ w meets every weight, a clique of n
+    (n colors at least), so the analysis stops there, before the pattern."""
+    from funcdiff.interpreters import sparsity as spd_run
+
+    rng = np.random.default_rng(8)
+    data = rng.normal(size=(300, 64))
+
+    def loss(w: Any) -> Any:
+        return fnp.mean(fnp.log1p(fnp.exp(-(data @ w)))) + 0.01 * fnp.sum(w * w)
+
+    def never(self: Any) -> Any:
+        raise AssertionError("the whole pattern was built")
+
+    monkeypatch.setattr(spd_run.State, "hessian_pattern", never)
+    w = rng.normal(size=64) * 0.1
+    assert plan_of(loss, w) is None
+    s = 1 / (1 + np.exp(data @ w))
+    want = (data.T * (s * (1 - s) / 300)) @ data + 0.02 * np.eye(64)
+    np.testing.assert_allclose(fd.jit(fd.hessian(loss))(w), want, rtol=1e-12, atol=1e-14)
+
+
 def test_small_inputs_take_the_dense_path() -> None:
-    x = X[: api.SPARSE_HESSIAN_MIN_SIZE - 1]
-    assert api._compressed_hessian(rosen, x, None) is None
-    assert api._compressed_hessian(rosen, X, None) is not None
+    assert not compresses(X[: api.SPARSE_HESSIAN_MIN_SIZE - 1])
+    assert compresses(X[: api.SPARSE_HESSIAN_MIN_SIZE])
+
+
+def test_a_concrete_first_sighting_is_dense_and_the_compiled_call_compressed() -> None:
+    """An eager Hessian's first call of a structure interprets the dense
+    transforms (no analysis for a one-off); the second compiles, with the plan."""
+    assert api._compressed_hessian(rosen, X, None) is None  # concrete x
+    x = X[:150] * 0.5
+    fd.clear_caches()
+    h = fd.hessian(rosen)
+    h(x)
+    assert api._HESSIAN_PLANS.nbytes == 0
+    h(x)
+    assert len(api._HESSIAN_PLANS.keys()) == 1
+    np.testing.assert_allclose(h(x), rosen_hessian(x), rtol=1e-13, atol=1e-10)
 
 
 @pytest.mark.parametrize("shape", [(8, 9), (72,)])
