@@ -547,6 +547,9 @@ def _assemble(
 #: the same operations as unblocked, so the results are identical.
 BLOCK_ELEMENTS = 16_384
 BLOCK_MIN_SIZE = 1 << 16
+#: ... and when the arrays the run reads and makes take this many bytes: a
+#: smaller working set stays in cache unblocked (blocks would only add calls)
+BLOCK_MIN_BYTES = 4 << 20
 #: shorter runs are evaluated whole (blocking gains little on them)
 BLOCK_MIN_EQNS = 3
 
@@ -560,6 +563,8 @@ def _elementwise_shape(eqn: Eqn) -> tuple[int, ...] | None:
         return None
     shape = eqn.outvars[0].aval.shape
     if not shape or math.prod(shape) < BLOCK_MIN_SIZE or shape[0] < 2:
+        return None
+    if math.prod(shape[1:]) > BLOCK_ELEMENTS:  # one row is more than a block
         return None
     for x in eqn.invars:
         xs = x.aval.shape
@@ -605,10 +610,19 @@ class _Blocked:
                 else:
                     break
                 k += 1
-            if len(body) >= BLOCK_MIN_EQNS:
+            if len(body) >= BLOCK_MIN_EQNS and self._working_set(body) >= BLOCK_MIN_BYTES:
                 self.runs[i] = (k, body, hoisted, shape)
                 self.skip.update(range(i + 1, k))
             i = k
+
+    def _working_set(self, body: list[int]) -> int:
+        """Bytes of the arrays the run reads or allocates unblocked: its
+        inputs, and its results that do not reuse a dying operand's buffer."""
+        eqns, reuse = self.j.eqns, self.live.reuse
+        made = {eqns[k].outvars[0] for k in body}
+        arrays = {x for k in body for x in eqns[k].invars if isinstance(x, Var) and x not in made}
+        arrays.update(eqns[k].outvars[0] for k in body if k not in reuse)
+        return sum(math.prod(v.aval.shape) * v.aval.dtype.itemsize for v in arrays)
 
     def emit(self, i: int, eqn: Eqn) -> list[str]:
         if i in self.skip:
@@ -639,9 +653,23 @@ class _Blocked:
             for x in j.eqns[k].invars:
                 if isinstance(x, Var) and x not in made and x.aval.shape and x not in inputs:
                     inputs.append(x)
+        # the input whose buffer a variable of the run was written into (out=
+        # a dying input's block, or a block of such a variable): a result
+        # there takes over that input's buffer, as unblocked; each block of
+        # the input is read before it is overwritten
+        taken: dict[Var, Var] = {}
+        for k in body:
+            r = live.reuse.get(k)
+            if r is not None:
+                base = taken.get(r, r)
+                if base in inputs:
+                    taken[j.eqns[k].outvars[0]] = base
         for v in results:
-            dt = env.bind(f"_bdt{len(env.glb)}", v.aval.dtype)
-            lines.append(f"{names(v)} = np.empty({shape!r}, {dt})")
+            if v in taken:
+                lines.append(f"{names(v)} = {names(taken[v])}")
+            else:
+                dt = env.bind(f"_bdt{len(env.glb)}", v.aval.dtype)
+                lines.append(f"{names(v)} = np.empty({shape!r}, {dt})")
         rows = max(1, BLOCK_ELEMENTS // max(1, math.prod(shape[1:])))
         lines.append(f"for _blk0 in range(0, {shape[0]}, {rows}):")
         lines.append(f"    _blk1 = _blk0 + {rows}")
@@ -659,7 +687,11 @@ class _Blocked:
                 reuse = live.reuse.get(k)
                 assert prim.emit_out is not None and prim.emit is not None
                 if out in full:
-                    expr = prim.emit_out(*ins, out=f"{full[out]}[_blk0:_blk1]", **params)
+                    if out in taken and reuse is not None:  # the input's block itself
+                        target = names(reuse)
+                    else:
+                        target = f"{full[out]}[_blk0:_blk1]"
+                    expr = prim.emit_out(*ins, out=target, **params)
                     lines.append(f"    {full[out]}_b = {expr}")
                     table[out] = f"{full[out]}_b"
                 elif reuse is not None:

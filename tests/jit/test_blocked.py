@@ -21,6 +21,14 @@ RNG = np.random.default_rng(0)
 N = codegen.BLOCK_MIN_SIZE + 12_345  # not a multiple of the block
 
 
+@pytest.fixture(autouse=True)
+def any_working_set(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block runs whatever bytes they touch (the tests stay small), except
+    in the test of that threshold itself."""
+    if "working_set" not in request.node.name:
+        monkeypatch.setattr(codegen, "BLOCK_MIN_BYTES", 0)
+
+
 def compiled(f: Callable[..., Any], *args: Any, blocked: bool) -> tuple[Any, str]:
     """``f``'s jaxpr compiled with or without blocking: (outputs, source)."""
     closed = fd.make_jaxpr(f)(*args)
@@ -111,3 +119,32 @@ def test_jit_and_grad_agree_with_eager_on_a_large_chain() -> None:
     x = RNG.uniform(-1.0, 1.0, N)
     np.testing.assert_allclose(fd.jit(fd.grad(chain))(x), fd.grad(chain)(x), rtol=1e-13)
     np.testing.assert_allclose(fd.jit(chain)(x), chain(x), rtol=1e-13)
+
+
+def test_a_working_set_that_fits_in_cache_is_not_blocked() -> None:
+    """Blocking pays when the run's arrays do not fit in cache: below
+    BLOCK_MIN_BYTES (counting inputs and results that take fresh buffers)
+    the run stays whole; above, it is blocked."""
+
+    def f(x: Any, y: Any) -> Any:
+        return fnp.tanh(x * y) - fnp.cos(y) ** 2 + 0.5 * x
+
+    small = RNG.normal(size=(16, codegen.BLOCK_MIN_SIZE // 16))  # 0.5 MB an array
+    check(f, small, small + 1.0, blocks=False)
+    rows = codegen.BLOCK_MIN_BYTES // (8 * 1000) + 1  # each array alone is that big
+    big = RNG.normal(size=(rows, 1000))
+    check(f, big, big + 1.0)
+
+
+def test_a_result_takes_over_a_dying_input_buffer() -> None:
+    """A result written into the buffer of an input that dies in the run (as
+    unblocked buffer reuse does): each block is read before it is overwritten."""
+    row = RNG.normal(size=(1, 100))
+
+    def f(x: Any) -> Any:
+        y = fnp.exp(x + row)  # broadcast: made before the run, in a fresh buffer
+        return y + fnp.sin(y) * 2.0 - 1.0  # y dies at the add, which may write into it
+
+    x = RNG.normal(size=(N // 100, 100))
+    source = check(f, x)
+    assert "np_empty" not in source
