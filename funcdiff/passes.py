@@ -239,12 +239,22 @@ def _div(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
     return a if _is_const(b, consts, 1.0) and _same_type(eqn, a) else None
 
 
+def _is_zero(x: Atom, consts: dict[Var, Any], negative: bool) -> bool:
+    """Is ``x`` a constant zero, of the given sign if it is floating point?
+    ``x + (-0.0)`` and ``x - (+0.0)`` are ``x`` for every ``x``; ``x + 0.0``
+    is not (``-0.0 + 0.0`` is ``+0.0``, and ``1 / x`` tells them apart)."""
+    if not _is_const(x, consts, 0.0):
+        return False
+    v = np.asarray(x.val if isinstance(x, Literal) else consts[x])
+    return v.dtype.kind not in "fc" or bool(np.all(np.signbit(np.real(v)) == negative))
+
+
 @_rule("add")
 def _add(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
     a, b = ins
-    if _is_const(b, consts, 0.0) and _same_type(eqn, a):
+    if _is_zero(b, consts, negative=True) and _same_type(eqn, a):
         return a
-    if _is_const(a, consts, 0.0) and _same_type(eqn, b):
+    if _is_zero(a, consts, negative=True) and _same_type(eqn, b):
         return b
     return None
 
@@ -252,7 +262,7 @@ def _add(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
 @_rule("sub")
 def _sub(eqn: Eqn, ins: list[Atom], consts: dict[Var, Any]) -> Atom | None:
     a, b = ins
-    return a if _is_const(b, consts, 0.0) and _same_type(eqn, a) else None
+    return a if _is_zero(b, consts, negative=False) and _same_type(eqn, a) else None
 
 
 @_rule("convert_element_type", "reshape", "broadcast_in_dim")

@@ -411,8 +411,9 @@ _SUBS = (Jaxpr, ClosedJaxpr)
 
 
 def _literal_key(val: Any) -> Any:
+    # by the bits, not by ==: -0.0 == 0.0 (and 1/x tells them apart), nan != nan
     if isinstance(val, np.generic):
-        return (val.dtype, val.item())
+        return (val.dtype, val.tobytes())
     arr = np.asarray(val)
     return (type(val), arr.dtype, arr.tobytes())
 
@@ -463,7 +464,7 @@ def _key(jaxpr: Jaxpr, nested: bool) -> Any:
             if i is None:  # a Literal (the common numpy scalar inline: this is hot)
                 val = x.val  # type: ignore[union-attr]
                 ins.append(
-                    (val.dtype, val.item()) if isinstance(val, np.generic) else _literal_key(val)
+                    (val.dtype, val.tobytes()) if isinstance(val, np.generic) else _literal_key(val)
                 )
             else:
                 ins.append(i)

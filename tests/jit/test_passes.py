@@ -57,7 +57,7 @@ def test_fold_constants() -> None:
 
 def test_simplify_removes_identities_and_composes_shapes() -> None:
     def f(x: Any) -> Any:
-        y = x * 1.0 + 0.0
+        y = (x * 1.0 + -0.0) - 0.0  # x + (-0.0) and x - (+0.0) are x for every x
         y = -(-y)
         y = fnp.reshape(fnp.reshape(y, (6,)), (3, 2))
         return fnp.transpose(fnp.transpose(y))
@@ -67,6 +67,9 @@ def test_simplify_removes_identities_and_composes_shapes() -> None:
     simple = passes.simplify(closed)
     assert names(simple) == []  # everything cancels: the output is the input
     np.testing.assert_array_equal(run(simple, [x])[0], x.reshape(3, 2))
+    # x + 0.0 stays: it turns -0.0 into +0.0
+    kept = passes.simplify(fd.make_jaxpr(lambda x: x + 0.0)(x))
+    assert names(kept) == ["add"]
 
 
 def test_dot_with_identity_becomes_transpose() -> None:

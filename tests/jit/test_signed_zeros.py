@@ -1,0 +1,54 @@
+"""Signed zeros through the caches and the simplifier: ``-0.0`` and ``0.0``
+compare equal, but ``1 / x`` (and ``copysign``, ``atan2``) tell them apart,
+so compiled code must keep each one's sign as eager evaluation does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import funcdiff as fd
+import funcdiff.numpy as fnp
+
+X = np.array([-0.0, 0.0, 1.5, -2.0])
+
+
+def same(a: Any, b: Any) -> None:
+    a, b = np.asarray(a), np.asarray(b)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x + 0.0,
+        lambda x: 0.0 + x,
+        lambda x: x + -0.0,
+        lambda x: -0.0 + x,
+        lambda x: x - 0.0,
+        lambda x: x - -0.0,
+        lambda x: x * 1.0 + 0.0,
+    ],
+)
+def test_adding_a_zero_keeps_ieee_signs_under_jit(f: Callable[[Any], Any]) -> None:
+    same(fd.jit(f)(X), f(X))
+
+
+def test_programs_differing_only_in_the_sign_of_a_literal_zero_do_not_share_code() -> None:
+    for _ in range(2):  # the second round runs from the caches
+        same(fd.jit(lambda x: x * -0.0)(X), X * -0.0)
+        same(fd.jit(lambda x: x * 0.0)(X), X * 0.0)
+
+
+def test_eager_compiled_passes_keep_the_sign_of_a_literal_zero() -> None:
+    x = np.array([1.0, 2.0])
+    for c in (0.0, 0.0, 0.0, -0.0, -0.0, -0.0):  # compiled from the second sighting on
+
+        def f(x: Any, c: float = c) -> Any:
+            return fnp.sum(x * c)
+
+        same(fd.grad(f)(x), np.full(2, c))
