@@ -926,6 +926,7 @@ class _HessianPlan(NamedTuple):
         return self.seeds.nbytes + self.gather.nbytes + self.scatter.nbytes
 
 
+_UNPLANNED: Any = object()
 _HESSIAN_PLANS: LRUCache[Any, _HessianPlan | None] = LRUCache(
     "sparse Hessian plans",
     max_entries=256,
@@ -948,12 +949,7 @@ def _plan_hessian(closed: ClosedJaxpr, x: ShapedArray) -> _HessianPlan | None:
     from funcdiff.interpreters import sparsity as spd_run
     from funcdiff.interpreters.staging import dce_jaxpr
     from funcdiff.primitives.sparsity import TooDense
-    from funcdiff.sparse._coloring import (
-        drop_diagonal,
-        ncolors,
-        star_coloring_graph,
-        star_sources_canonical,
-    )
+    from funcdiff.sparse._coloring import star_recovery
 
     closed, _ = dce_jaxpr(closed)
     j = closed.jaxpr
@@ -967,15 +963,11 @@ def _plan_hessian(closed: ClosedJaxpr, x: ShapedArray) -> _HessianPlan | None:
     except TooDense:  # a dense block: stop before paying for the whole pattern
         return None
     pattern = state.hessian_pattern()
-    colors = star_coloring_graph(drop_diagonal(pattern))
-    c = ncolors(colors)
-    if c > SPARSE_HESSIAN_MAX_FRACTION * n:
+    _, seeds, gather = star_recovery(pattern, x.dtype)
+    if seeds.shape[0] > SPARSE_HESSIAN_MAX_FRACTION * n:
         return None
-    src_row, src_color = star_sources_canonical(pattern, colors)
-    seeds = np.zeros((c, n), dtype=x.dtype)
-    seeds[colors, np.arange(n)] = 1
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(pattern.indptr))
-    return _HessianPlan(seeds, src_color * n + src_row, rows * n + pattern.indices)
+    return _HessianPlan(seeds, gather, rows * n + pattern.indices)
 
 
 def _compressed_hessian(g: Fun, x: Any, chunk_size: int | None) -> Any:
@@ -1002,8 +994,8 @@ def _compressed_hessian(g: Fun, x: Any, chunk_size: int | None) -> Any:
         return None
     skey = structure_key(closed.jaxpr)
     key = None if skey is None else (skey, aval.shape, aval.dtype)
-    plan = _HESSIAN_PLANS.get(key, _NOT_STAGED) if key is not None else _NOT_STAGED
-    if plan is _NOT_STAGED:
+    plan = _HESSIAN_PLANS.get(key, _UNPLANNED) if key is not None else _UNPLANNED
+    if plan is _UNPLANNED:
         plan = _plan_hessian(closed, aval)
         if key is not None:
             _HESSIAN_PLANS.put(key, plan)

@@ -372,6 +372,27 @@ def star_sources_canonical(p: Any, colors: np.ndarray) -> tuple[np.ndarray, np.n
     return src_row, src_color
 
 
+def seed_matrix(colors: np.ndarray, dtype: Any) -> np.ndarray:
+    """The tangents (or cotangents) of the compressed products: row ``c``
+    is the sum of the unit vectors of the columns of color ``c``."""
+    n = colors.shape[0]
+    seeds = np.zeros((ncolors(colors), n), dtype=dtype)
+    seeds[colors, np.arange(n)] = 1
+    return seeds
+
+
+def star_recovery(
+    p: Any, dtype: Any, order: Order = "auto"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A compressed Hessian for the canonical symmetric csr pattern ``p``:
+    its star coloring, the seeds (``seed_matrix``), and for each stored
+    entry in CSR order its flat index in the products ``H @ seeds.T``
+    stacked as (colors, n)."""
+    colors = star_coloring_graph(drop_diagonal(p), order)
+    src_row, src_color = star_sources_canonical(p, colors)
+    return colors, seed_matrix(colors, dtype), src_color * p.shape[0] + src_row
+
+
 def verify_star_coloring(pattern: Any, colors: np.ndarray) -> bool:
     """True iff ``colors`` is a star coloring of the symmetric ``pattern``:
     adjacent vertices differ, and every path on 4 vertices has 3+ colors."""

@@ -40,11 +40,10 @@ from funcdiff.sparse._coloring import (
     as_pattern,
     check_symmetric,
     column_coloring,
-    drop_diagonal,
     ncolors,
     row_coloring,
-    star_coloring_graph,
-    star_sources_canonical,
+    seed_matrix,
+    star_recovery,
 )
 from funcdiff.sparse._detect import hessian_sparsity, jacobian_sparsity
 from funcdiff.tree import tree_flatten, tree_structure
@@ -246,8 +245,7 @@ class JacobianPlan(_Plan):
             rev = row_coloring(p, order)
         if mode == "forward" or (mode == "auto" and ncolors(fwd) <= ncolors(rev)):
             self.mode, self.colors = "forward", fwd
-            self._seeds = np.zeros((ncolors(fwd), n), dtype=x.dtype)
-            self._seeds[fwd, np.arange(n)] = 1
+            self._seeds = seed_matrix(fwd, x.dtype)
             self._gather = fwd[cols] * m + rows
             in_shape = x.shape
 
@@ -258,8 +256,7 @@ class JacobianPlan(_Plan):
                 return vmap(one)(seeds)
         else:
             self.mode, self.colors = "reverse", rev
-            self._seeds = np.zeros((ncolors(rev), m), dtype=out_aval.dtype)
-            self._seeds[rev, np.arange(m)] = 1
+            self._seeds = seed_matrix(rev, out_aval.dtype)
             self._gather = rev[rows] * n + cols
             out_shape = out_aval.shape
 
@@ -307,11 +304,7 @@ class HessianPlan(_Plan):
             sparsity = hessian_sparsity(f, argnums=k)(*args)
         self.sparsity = p = as_pattern(sparsity, self.shape, f"{name}: the sparsity pattern")
         check_symmetric(p)
-        self.colors = colors = star_coloring_graph(drop_diagonal(p), order)
-        src_row, src_color = star_sources_canonical(p, colors)
-        self._seeds = np.zeros((ncolors(colors), n), dtype=x.dtype)
-        self._seeds[colors, np.arange(n)] = 1
-        self._gather = src_color * n + src_row
+        self.colors, self._seeds, self._gather = star_recovery(p, x.dtype, order)
         in_shape = x.shape
 
         def compressed(xa: Any, seeds: Any, *rest: Any) -> Any:
