@@ -310,40 +310,31 @@ class Jitted(Generic[_P, _R]):
         in_tree: PyTreeDef,
         key: Any,
     ) -> _Entry | None:
-        with paused_gc():
-            return self._compile_now(args, kwargs, leaves, in_tree, key)
-
-    def _compile_now(
-        self,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        leaves: Sequence[Any],
-        in_tree: PyTreeDef,
-        key: Any,
-    ) -> _Entry | None:
-        closed, out_tree = self._trace(args, kwargs, leaves, in_tree)
-        n_traced = len(closed.jaxpr.eqns)
-        # 0-d results f computed are numpy scalars, as eagerly (``as_result``);
-        # inputs and constants f hands back keep their type
-        given = {*closed.jaxpr.invars, *closed.jaxpr.constvars}
-        scalar_outputs = tuple(
-            k
-            for k, o in enumerate(closed.jaxpr.outvars)
-            if isinstance(o, Var) and o not in given and o.aval.ndim == 0
-        )
-        if has_tracer(closed.consts):
-            closed = optimize(closed)
+        with paused_gc():  # funcdiff makes no cycles; see core/gcpause.py
+            closed, out_tree = self._trace(args, kwargs, leaves, in_tree)
+            n_traced = len(closed.jaxpr.eqns)
+            # 0-d results f computed are numpy scalars, as eagerly (``as_result``);
+            # inputs and constants f hands back keep their type
+            given = {*closed.jaxpr.invars, *closed.jaxpr.constvars}
+            scalar_outputs = tuple(
+                k
+                for k, o in enumerate(closed.jaxpr.outvars)
+                if isinstance(o, Var) and o not in given and o.aval.ndim == 0
+            )
             if has_tracer(closed.consts):
-                # f closes over a value traced by an enclosing transform: this
-                # jaxpr is only valid inside that transform, so it is not cached.
-                return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
-        name = getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_")
-        closed, fn, source = self._compiler(closed, name, scalar_outputs)
-        entry = _Entry(closed, fn, source, out_tree, n_traced, scalar_outputs)
-        self._cache.put(key, entry)
-        return entry
+                closed = optimize(closed)
+                if has_tracer(closed.consts):
+                    # f closes over a value traced by an enclosing transform: this
+                    # jaxpr is only valid inside that transform, so it is not cached.
+                    return _Entry(closed, _no_fn, "", out_tree, n_traced, scalar_outputs)
+            name = getattr(self.f, "__name__", "jitted").replace("<", "_").replace(">", "_")
+            closed, fn, source = self._compiler(closed, name, scalar_outputs)
+            entry = _Entry(closed, fn, source, out_tree, n_traced, scalar_outputs)
+            self._cache.put(key, entry)
+            return entry
 
-    # -- calling -----------------------------------------------------------
+        # -- calling -----------------------------------------------------------
+
     def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         fast_key: Any = None
         if not kwargs and not self.static_argnums:
