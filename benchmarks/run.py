@@ -144,6 +144,20 @@ def machine_info() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
+def _interleaved(calls: dict[str, Callable[[], Any]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """``timing.interleaved`` on ``calls`` with the run's settings."""
+    from benchmarks import timing
+
+    return timing.interleaved(
+        calls,
+        cfg["repeats"],
+        cfg["target"],
+        cfg["max_seconds"],
+        clock=timing.CLOCKS[cfg["clock"]],
+        collect_generation=cfg["collect_generation"],
+    )
+
+
 def run_workload(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     from benchmarks import timing
     from benchmarks.workloads import HAND, compare, hand_call
@@ -185,14 +199,7 @@ def run_workload(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> dic
             fn()
         calls[name] = fn
 
-    stats = timing.interleaved(
-        calls,
-        cfg["repeats"],
-        cfg["target"],
-        cfg["max_seconds"],
-        clock=timing.CLOCKS[cfg["clock"]],
-        collect_generation=cfg["collect_generation"],
-    )
+    stats = _interleaved(calls, cfg)
     base = stats[HAND].median
     for name, st in stats.items():
         res[name].update(st.as_dict())
@@ -202,7 +209,6 @@ def run_workload(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> dic
 
 def run_cheap_grad(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """time(grad f) / time(f), for numpy (hand) and funcdiff eager and jit."""
-    from benchmarks import timing
     from benchmarks.workloads import HAND, NumpyValue, hand_call
 
     s = w.setup()
@@ -225,14 +231,7 @@ def run_cheap_grad(w: Any, frameworks: dict[str, Any], cfg: dict[str, Any]) -> d
         calls[f"{name} grad"] = g_call
     for fn in calls.values():
         fn()
-    stats = timing.interleaved(
-        calls,
-        cfg["repeats"],
-        cfg["target"],
-        cfg["max_seconds"],
-        clock=timing.CLOCKS[cfg["clock"]],
-        collect_generation=cfg["collect_generation"],
-    )
+    stats = _interleaved(calls, cfg)
     out: dict[str, Any] = {k: v.median for k, v in stats.items()}
     ratios: dict[str, float] = {}
     for prefix, fkey in (
