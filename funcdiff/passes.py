@@ -402,6 +402,12 @@ def _compose(eqn: Eqn, ins: list[Atom], producer: dict[Var, Eqn]) -> Eqn | Atom 
 # ---------------------------------------------------------------------------
 
 
+def _uniform(c: np.ndarray) -> bool:
+    """Does every element of ``c`` equal its first, sign of zero included?"""
+    first = c.flat[0]
+    return bool(np.all(c == first)) and bool(np.all(np.signbit(c) == np.signbit(first)))
+
+
 def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     """Fold chains of scalar multiplies and negations (``neg``, ``* 2.0``,
     ``* -1.0`` -> one ``* -2.0`` or nothing) and use a scalar instead of a
@@ -416,7 +422,7 @@ def fold_scalars(closed: ClosedJaxpr, run_dce: bool = True) -> ClosedJaxpr:
     scalar: dict[Var, Any] = {}  # var -> the numpy scalar it holds everywhere
     for v, c in zip(closed.jaxpr.constvars, closed.consts, strict=True):
         if isinstance(c, np.ndarray) and c.size > 1 and c.dtype.kind == "f":
-            if all(st == 0 for st in c.strides) or (c.size <= 1 << 20 and np.all(c == c.flat[0])):
+            if all(st == 0 for st in c.strides) or (c.size <= 1 << 20 and _uniform(c)):
                 scalar[v] = c.flat[0]
     factor: dict[Var, tuple[Atom, Any]] = {}  # var -> (base, c): var == base * c
     env: Env = {}
@@ -517,6 +523,47 @@ def _zero_pad_start(eqn: Eqn, pad_p: Primitive) -> tuple[int, ...] | None:
     return tuple(lo for lo, _, _ in config)
 
 
+def _merge_pads(
+    j: Jaxpr, pads: dict[Var, tuple[Eqn, tuple[int, ...]]], uses: dict[Var, int], add_p: Primitive
+) -> Jaxpr:
+    """``pad(a) + pad(b)``, two zero pads of the same place, as ``pad(a + b)``
+    (``pads`` is updated): ``0.0 + 0.0`` is ``0.0``, and the add of the
+    operands joins their element-wise neighbours (a blocked run)."""
+    merged: dict[Var, Eqn] = {}  # the add's output -> the pad replacing it
+    eqns: list[Eqn] = []
+    for eqn in j.eqns:
+        if eqn.primitive is add_p and len(eqn.invars) == 2:
+            a, b = eqn.invars
+            pa = pads.get(a) if isinstance(a, Var) else None
+            pb = pads.get(b) if isinstance(b, Var) else None
+            if (
+                pa is not None
+                and pb is not None
+                and a is not b
+                and pa[0].params == pb[0].params
+                and pa[0].invars[0].aval == pb[0].invars[0].aval
+                and a.aval == eqn.outvars[0].aval
+            ):
+                (src_a, va), (src_b, vb) = pa[0].invars, pb[0].invars
+                assert isinstance(va, Literal) and isinstance(vb, Literal)  # (zero pads)
+                inner = Var(src_a.aval)
+                eqns.append(Eqn(add_p, [src_a, src_b], [inner], {}))
+                value = Literal(np.add(va.val, vb.val))  # (-0.0 + 0.0 is 0.0)
+                pad = Eqn(pa[0].primitive, [inner, value], eqn.outvars, pa[0].params)
+                eqns.append(pad)
+                merged[a] = merged[b] = pad  # type: ignore[index]
+                if uses.get(eqn.outvars[0]) == 1:
+                    pads[eqn.outvars[0]] = (pad, pa[1])
+                continue
+        eqns.append(eqn)
+    if not merged:
+        return j
+    for v in merged:
+        del pads[v]
+    # the merged pads are gone; a merged result read once may merge or fuse again
+    return Jaxpr(j.constvars, j.invars, [e for e in eqns if e.outvars[0] not in merged], j.outvars)
+
+
 def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Rewrite ``add(pad(x), y)``, a zero pad read only by that add, as
     ``add_into_slice(y, x)``: the generated code adds ``x`` into the region
@@ -543,6 +590,8 @@ def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
     if not pads:
         return closed
     add_p, into_p = _prim("add"), _prim("add_into_slice")
+    unmerged = j
+    j = _merge_pads(j, pads, uses, add_p)
     fused: set[Var] = set()
     eqns: list[Eqn] = []
     for eqn in j.eqns:
@@ -575,7 +624,7 @@ def fuse_pad_add(closed: ClosedJaxpr) -> ClosedJaxpr:
         eqns.append(Eqn(into_p, [other, src], [out], {"start": start, "shape": src.aval.shape}))
         fused.add(pad_var)  # type: ignore[arg-type]
     if not fused:
-        return closed
+        return closed if j is unmerged else ClosedJaxpr(j, closed.consts)
     eqns = [e for e in eqns if e.outvars[0] not in fused]
     return ClosedJaxpr(Jaxpr(j.constvars, j.invars, eqns, j.outvars), closed.consts)
 

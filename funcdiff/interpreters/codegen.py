@@ -294,18 +294,25 @@ def compile_jaxpr(
     live = _Liveness(j, reuse_buffers)
     env = _Env(closed)
 
+    # values known to be numpy arrays or scalars: a method call on them is
+    # safe (an input may be a Python float or another library's array)
+    const_values = dict(zip(j.constvars, closed.consts, strict=True))
+    numpy_valued = {v for v, c in const_values.items() if isinstance(c, (np.ndarray, np.generic))}
+
     def header() -> tuple[list[str], list[str]]:
         return [env.names(v) for v in j.invars], []
 
     def emit(i: int, eqn: Eqn) -> list[str]:
         prim, params, reuse = eqn.primitive, eqn.params, live.reuse.get(i)
+        if prim.emit_out is not None or prim.emit_inplace is not None or prim.emit_method:
+            numpy_valued.update(eqn.outvars)  # (ufuncs and numpy methods return numpy)
         ins = [env.atom(x, prim.emit_out is not None) for x in eqn.invars]
         outs = [env.names(v) for v in eqn.outvars]
         if prim.emit_inplace is not None:
             # the result starts as the first operand (its buffer if it dies
             # here, fresh zeros for a zero constant, else a copy); then one
             # statement updates it in place
-            zeros = _is_zeros(eqn.invars[0])
+            zeros = _is_zeros(eqn.invars[0], const_values)
             aval = eqn.outvars[0].aval
             if reuse is not None:
                 start = ins[0]
@@ -319,6 +326,8 @@ def compile_jaxpr(
             ]
         if reuse is not None and prim.emit_out is not None:
             expr = prim.emit_out(*ins, out=env.names(reuse), **params)
+        elif prim.emit_method is not None and eqn.invars[0] in numpy_valued:
+            expr = prim.emit_method(*ins, **params)
         elif prim.emit is not None:
             expr = prim.emit(*ins, **params)
         else:
@@ -729,8 +738,15 @@ def _runs(xs: list[Var], slot: dict[Var, int]) -> list[list[Var]]:
     return runs
 
 
-def _is_zeros(x: Atom) -> bool:
-    return isinstance(x, Literal) and isinstance(x.val, np.ndarray) and not x.val.any()
+def _is_zeros(x: Atom, consts: dict[Var, Any]) -> bool:
+    """Is ``x`` a literal or constant array of zeros (of positive sign: fresh
+    ``np.zeros`` may stand for it)?"""
+    val = x.val if isinstance(x, Literal) else consts.get(x)
+    return (
+        isinstance(val, np.ndarray)
+        and not val.any()
+        and not (val.dtype.kind == "f" and np.signbit(val).any())
+    )
 
 
 def _copy(x: Any) -> Any:

@@ -570,6 +570,8 @@ gather_p = Primitive(
     "gather",
     impl=_gather_impl,
     abstract_eval=_gather_abstract_eval,
+    emit=lambda x, idx, *, axis: f"np.take({x}, {idx}, axis={axis})",
+    emit_method=lambda x, idx, *, axis: f"{x}.take({idx}, axis={axis})",
     # (the indices are in range: clipping, XLA's cheapest mode, changes none)
     lower_jax=lambda ctx, x, idx, *, axis: ctx.jnp.take(x, idx, axis=axis, mode="clip"),
     rules=linear(_gather_transpose, None),

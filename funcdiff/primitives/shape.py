@@ -108,6 +108,7 @@ reshape_p = Primitive(
     "reshape",
     impl=lambda x, *, new_sizes: np.reshape(x, new_sizes),
     emit=lambda x, *, new_sizes: f"np.reshape({x}, {new_sizes!r})",
+    emit_method=lambda x, *, new_sizes: f"{x}.reshape({new_sizes!r})",
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_reshape_abstract_eval,
     lower_jax=lambda ctx, x, *, new_sizes: ctx.lax.reshape(x, new_sizes),
@@ -138,6 +139,7 @@ transpose_p = Primitive(
     "transpose",
     impl=lambda x, *, permutation: np.transpose(x, permutation),
     emit=lambda x, *, permutation: f"np.transpose({x}, {permutation!r})",
+    emit_method=lambda x, *, permutation: f"{x}.transpose({permutation!r})",
     returns_view=True,  # numpy returns a view of the operand
     abstract_eval=_transpose_abstract_eval,
     lower_jax=lambda ctx, x, *, permutation: ctx.lax.transpose(x, permutation),
@@ -177,6 +179,7 @@ reduce_sum_p = Primitive(
     "reduce_sum",
     impl=lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
     emit=lambda x, *, axes: f"np.sum({x}, axis={axes!r})",
+    emit_method=lambda x, *, axes: f"{x}.sum(axis={axes!r})",
     abstract_eval=_reduce_sum_abstract_eval,
     lower_jax=lambda ctx, x, *, axes: ctx.lax.reduce_sum(x, axes),
     rules=linear(_reduce_sum_transpose),

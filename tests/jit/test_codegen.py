@@ -75,3 +75,28 @@ def test_a_broadcast_handed_out_is_made_writable() -> None:
     assert _Liveness(closed.jaxpr).out_wrap == ["_writable"]  # a read-only view
     out = fd.jit(lambda x: fnp.broadcast_to(fnp.sin(x), (3, 6)))(X)
     out[0, 0] = 1.0  # the caller's own, writable
+
+
+def test_numpy_methods_on_numpy_values_and_functions_on_inputs() -> None:
+    # ``x.reshape(...)`` skips numpy's Python wrapper, but an input may be a
+    # Python float or another library's array: it gets ``np.reshape``
+    def f(x: Any) -> Any:
+        y = fnp.sin(x)
+        return fnp.sum(fnp.transpose(fnp.reshape(y, (2, 3))), axis=0), fnp.reshape(x, (3, 2))
+
+    closed = fd.make_jaxpr(f)(X)
+    fn, source = compile_jaxpr(closed)
+    assert ".reshape((2, 3))" in source and ".transpose(" in source and ".sum(" in source
+    assert "np_reshape(a, (3, 2))" in source  # the input ``a``
+    want = f(X)
+    for got, ref in zip(fn(X), want, strict=True):
+        np.testing.assert_array_equal(got, ref)
+
+    def g(x: Any) -> Any:
+        return fnp.reshape(x, (1,)), fnp.reshape(x * 2.0, (1, 1))
+
+    for x in (1.5, np.float64(1.5), np.asarray(1.5)):
+        a, b = fd.jit(g)(x)
+        assert type(a) is np.ndarray and type(b) is np.ndarray
+        np.testing.assert_array_equal(a, [1.5])
+        np.testing.assert_array_equal(b, [[3.0]])

@@ -207,3 +207,27 @@ def test_fuse_pad_add_writes_into_the_other_operand(f: Callable[..., Any]) -> No
     assert "_pad" not in source
     np.testing.assert_allclose(fn(x)[0], g(x), rtol=1e-12)
     np.testing.assert_allclose(fd.jit(g)(x), g(x), rtol=1e-12)
+
+
+def test_fuse_pad_add_merges_two_pads_of_the_same_place() -> None:
+    # pad(a) + pad(b) at the same place is pad(a + b): the add joins the
+    # element-wise code around it, and the pad is written once
+    x = np.random.default_rng(3).normal(size=9)
+    for g, want in [
+        # two pads at start 1: one pad of the sum
+        (fd.grad(lambda x: fnp.sum(fnp.sin(x[1:]) * x[1:])), ["mul", "add", "pad"]),
+        # the HVP of Rosenbrock's tail (W7): two pads at 0 merged, then one
+        # at 1 added, both into zeros
+        (
+            lambda x: fd.hvp(lambda y: fnp.sum((y[1:] - y[:-1] ** 2) ** 2), x, fnp.cos(x)),
+            ["add", "add_into_slice", "add_into_slice"],
+        ),
+    ]:
+        closed = passes.optimize(fd.make_jaxpr(g)(x))
+        fused = passes.fuse_pad_add(closed)
+        typecheck_jaxpr(fused.jaxpr)
+        names = [e.primitive.name for e in fused.jaxpr.eqns]
+        assert names[-len(want) :] == want, names
+        fn, _ = compile_jaxpr(fused)
+        np.testing.assert_array_equal(fn(x)[0], g(x))
+        np.testing.assert_array_equal(fd.jit(g)(x), g(x))

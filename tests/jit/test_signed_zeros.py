@@ -52,3 +52,25 @@ def test_eager_compiled_passes_keep_the_sign_of_a_literal_zero() -> None:
             return fnp.sum(x * c)
 
         same(fd.grad(f)(x), np.full(2, c))
+
+
+def test_a_constant_of_negative_zeros_keeps_its_sign() -> None:
+    # a constant array counts as one scalar only when every element has the
+    # first one's sign too (0.0 == -0.0); a constant of zeros becomes fresh
+    # np.zeros only when they are positive
+    mixed = np.array([0.0, -0.0, 0.0, -0.0, 0.0, 0.0])
+    negative = np.full(5, -0.0)
+    x = np.array([-0.0, 1.0, -0.0])
+    for f in [
+        lambda x: negative + fnp.pad(x, (1, 1)),
+        lambda x: fnp.full(5, -0.0) + fnp.pad(x, (1, 1)),
+        lambda x: mixed * fnp.concatenate([x, x]) + fnp.concatenate([x, x]),
+        lambda x: (mixed * 3.0) * fnp.concatenate([x, x]),
+    ]:
+        same(fd.jit(f)(x), f(x))
+    idx = np.array([1, 3, 3])
+
+    def g(x: Any) -> Any:
+        return fnp.full(5000, -0.0).at[idx].add(x)  # a constant, not a literal
+
+    same(fd.jit(g)(x), g(x))

@@ -151,6 +151,35 @@ def test_emit_views_are_declared(name: str) -> None:
         assert not shared - {0}, f"{name}{params}: `{expr}` returns a view of another operand"
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].emit_method is not None])
+def test_emit_method_is_emit(name: str) -> None:
+    # the method form stands for ``emit`` on numpy arrays and scalars: the same
+    # values, types and memory sharing
+    prim = REGISTRY[name]
+    assert prim.emit is not None and prim.emit_method is not None
+    zero_d = {
+        "reshape": [
+            ((np.asarray(1.5),), {"new_sizes": (1, 1)}),
+            ((np.asarray(2.0),), {"new_sizes": ()}),
+        ],
+        "transpose": [((np.asarray(1.5),), {"permutation": ()})],
+        "reduce_sum": [((np.asarray(1.5),), {"axes": ()})],
+    }
+    cases = [*_cases(prim), *zero_d.get(name, [])]
+    for args, params in list(cases):
+        if np.ndim(args[0]) == 0:  # a numpy scalar as well as a 0-d array
+            cases.append(((np.float64(np.asarray(args[0])), *args[1:]), params))
+    assert cases
+    for args, params in cases:
+        names = [f"a{k}" for k in range(len(args))]
+        env = {"np": np, **dict(zip(names, args, strict=True))}
+        by_fn = eval(prim.emit(*names, **params), env)
+        by_method = eval(prim.emit_method(*names, **params), env)
+        assert type(by_method) is type(by_fn), (name, params)
+        np.testing.assert_array_equal(by_method, by_fn)
+        assert _shared([by_method], args) == _shared([by_fn], args), (name, params)
+
+
 # ---------------------------------------------------------------------------
 # jit with views the liveness analysis must see
 # ---------------------------------------------------------------------------
