@@ -28,6 +28,11 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   copy, or its own buffer when it dies here), into the result. ``zeros`` is
   True when the first operand is a constant zero array, so ``out`` holds
   fresh zeros (an update may then assign instead of add).
+- ``region(**params)`` (optional, with ``emit_inplace``): the slices of
+  the result that the second operand is added into, when that is what the
+  primitive does (``add_into_slice``). jit may then compute the second
+  operand directly into that region of the result (when the first operand
+  is zeros).
 - ``returns_view``: True when ``impl`` (or ``emit``) may return a view of
   (memory shared with) its first operand. A correctness contract: jit never
   writes into a buffer while a view of it is alive, and it learns of views of
@@ -240,6 +245,7 @@ class Primitive:
         emit_method: Any = None,
         emit_out: Any = None,
         emit_inplace: Any = None,
+        region: Any = None,
         emit_scalar: Any = None,
         returns_view: bool = False,
         returns_fresh: bool = False,
@@ -280,6 +286,8 @@ class Primitive:
         self.emit_method: Rule | None = None
         #: optional in-place statement on a copy of the first operand (see above).
         self.emit_inplace: Rule | None = None
+        #: optional: the result's slices the second operand is added into.
+        self.region: Callable[..., tuple[slice, ...]] | None = None
         #: True when ``impl`` may return a view of its first operand (see above).
         self.returns_view = returns_view
         #: True when ``impl`` returns new buffers, no views of operands (see above).
@@ -309,6 +317,7 @@ class Primitive:
             "emit_method": emit_method,
             "emit_out": emit_out,
             "emit_inplace": emit_inplace,
+            "region": region,
             "emit_scalar": emit_scalar,
             "sparsity": sparsity,
             "taylor": taylor,

@@ -346,7 +346,7 @@ def compile_jaxpr(
         return f"[{', '.join(outs)}]"
 
     if len(j.eqns) <= CHUNK_EQNS:
-        emit = _Blocked(j, env, live, emit).emit
+        emit = _Blocked(j, env, live, emit, const_values).emit
     fn, source = _assemble(
         j, name, f"<funcdiff.jit {name}>", env.glb, env, header, emit, ret, live.last_use
     )
@@ -582,6 +582,24 @@ def _elementwise_shape(eqn: Eqn) -> tuple[int, ...] | None:
     return shape
 
 
+def _index(region: tuple[slice, ...]) -> str:
+    return ", ".join(f"{r.start}:{r.stop}" for r in region)
+
+
+def _around(region: tuple[slice, ...], shape: tuple[int, ...]) -> list[tuple[slice, ...]]:
+    """Disjoint boxes covering ``shape`` outside ``region``: for each axis,
+    the parts before and after the region on that axis, within the region
+    on the axes before it."""
+    parts = []
+    for k, (r, n) in enumerate(zip(region, shape, strict=True)):
+        head = region[:k]
+        tail = tuple(slice(0, m) for m in shape[k + 1 :])
+        for side in (slice(0, r.start), slice(r.stop, n)):
+            if side.stop > side.start:
+                parts.append((*head, side, *tail))
+    return parts
+
+
 class _Blocked:
     """``emit`` with the runs of element-wise equations on large arrays
     written as one loop over blocks (see ``BLOCK_ELEMENTS``).
@@ -594,7 +612,12 @@ class _Blocked:
     operand's block is element-wise too."""
 
     def __init__(
-        self, j: Jaxpr, env: _Env, live: _Liveness, emit: Callable[[int, Eqn], list[str]]
+        self,
+        j: Jaxpr,
+        env: _Env,
+        live: _Liveness,
+        emit: Callable[[int, Eqn], list[str]],
+        consts: dict[Var, Any],
     ) -> None:
         self.j, self.env, self.live, self.plain = j, env, live, emit
         self.runs: dict[int, tuple[int, list[int], list[int], tuple[int, ...]]] = {}
@@ -623,6 +646,28 @@ class _Blocked:
                 self.runs[i] = (k, body, hoisted, shape)
                 self.skip.update(range(i + 1, k))
             i = k
+        self.placed = self._placements(consts)
+
+    def _placements(self, consts: dict[Var, Any]) -> dict[Var, int]:
+        """Results of runs whose one use is to be added into a region of
+        zeros (``region``: a zero pad's add): the run writes them into that
+        region of the sum's buffer itself (by equation index of the add)."""
+        eqns, last_use = self.j.eqns, self.live.last_use
+        made = {eqns[k].outvars[0] for _, body, _, _ in self.runs.values() for k in body}
+        placed: dict[Var, int] = {}
+        for i, eqn in enumerate(eqns):
+            if eqn.primitive.region is None or len(eqn.invars) != 2:
+                continue
+            y, x = eqn.invars
+            if (
+                isinstance(x, Var)
+                and x in made
+                and x is not y
+                and last_use.get(x) == i  # (an output's last use is past the end)
+                and _is_zeros(y, consts)
+            ):
+                placed[x] = i
+        return placed
 
     def _working_set(self, body: list[int]) -> int:
         """Bytes of the arrays the run reads or allocates unblocked: its
@@ -676,6 +721,17 @@ class _Blocked:
         for v in results:
             if v in taken:
                 lines.append(f"{names(v)} = {names(taken[v])}")
+            elif v in self.placed:  # into its region of the sum, zeros around it
+                into = j.eqns[self.placed[v]]
+                self.skip.add(self.placed[v])
+                assert into.primitive.region is not None
+                region = into.primitive.region(**into.params)
+                total = into.outvars[0]
+                dt = env.bind(f"_bdt{len(env.glb)}", total.aval.dtype)
+                lines.append(f"{names(total)} = np.empty({total.aval.shape!r}, {dt})")
+                for part in _around(region, total.aval.shape):
+                    lines.append(f"{names(total)}[{_index(part)}] = 0")
+                lines.append(f"{names(v)} = {names(total)}[{_index(region)}]")
             else:
                 dt = env.bind(f"_bdt{len(env.glb)}", v.aval.dtype)
                 lines.append(f"{names(v)} = np.empty({shape!r}, {dt})")

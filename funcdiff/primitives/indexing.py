@@ -304,6 +304,9 @@ add_into_slice_p = Primitive(
         "=" if zeros else "+=",  # into fresh zeros, adding is assigning
         x,
     ),
+    region=lambda *, start, shape: tuple(
+        slice(lo, lo + n) for lo, n in zip(start, shape, strict=True)
+    ),
     abstract_eval=_add_into_slice_abstract_eval,
     lower_jax=lambda ctx, y, x, *, start, shape: y.at[
         tuple(slice(lo, lo + n) for lo, n in zip(start, shape, strict=True))

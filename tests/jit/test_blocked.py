@@ -148,3 +148,37 @@ def test_a_result_takes_over_a_dying_input_buffer() -> None:
     x = RNG.normal(size=(N // 100, 100))
     source = check(f, x)
     assert "np_empty" not in source
+
+
+@pytest.mark.parametrize("shape", [(N,), (301, 257)])
+def test_a_result_padded_into_zeros_is_written_into_its_region(shape: tuple[int, ...]) -> None:
+    """A run's result whose one use is a zero pad added to another (the
+    transposes of two slices, ``passes.fuse_pad_add``) is computed straight
+    into its region of the sum; the rest of the sum is zeroed. Same numbers
+    as unblocked and as eager, every border included."""
+    from funcdiff import passes
+
+    def f(x: Any, y: Any) -> Any:
+        if len(shape) == 1:
+            xa, ya, xb, yb = x[1:], y[1:], x[:-1], y[:-1]
+            pad_a, pad_b = (1, 0), (0, 1)
+        else:
+            xa, ya, xb, yb = x[1:, :-3], y[1:, :-3], x[:-1, 3:], y[:-1, 3:]
+            pad_a, pad_b = ((0, 1), (2, 1)), ((1, 0), (0, 3))
+        a = fnp.sin(xa) * ya + xa * 0.5 - ya
+        b = xb * yb - fnp.cos(a)
+        return fnp.pad(a, pad_a) + fnp.pad(b, pad_b)
+
+    x, y = RNG.normal(size=shape), RNG.normal(size=shape)
+    y.flat[::1001] = -0.0
+    closed = passes.fuse_pad_add(passes.optimize(fd.make_jaxpr(f)(x, y)))
+    fn, source = codegen.compile_jaxpr(closed)
+    assert "for _blk0" in source and "np_zeros" not in source
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(codegen, "BLOCK_MIN_SIZE", 1 << 62)
+        plain, plain_source = codegen.compile_jaxpr(closed)
+    assert "for _blk0" not in plain_source
+    got, want, eager = fn(x, y)[0], plain(x, y)[0], f(x, y)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    np.testing.assert_array_equal(got, eager)
