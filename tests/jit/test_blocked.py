@@ -101,13 +101,24 @@ def test_float32_stays_float32() -> None:
     check(lambda x: fnp.exp(x * np.float32(0.5)) + x * x - 1.0, x)
 
 
-def test_small_arrays_and_broadcasting_are_not_blocked() -> None:
+def test_small_arrays_are_not_blocked() -> None:
     small = RNG.normal(size=1000)
     check(lambda x: fnp.sin(x) * 2.0 + x, small, blocks=False)
-    row = RNG.normal(size=(1, 300))
+
+
+def test_operands_broadcast_over_the_rows_are_read_whole() -> None:
     big = RNG.normal(size=(400, 300))
-    # a broadcast operand ends the run: the three operations stand alone
-    check(lambda x, r: fnp.sin(x + r) * r - r, big, row, blocks=False)
+    for other in (RNG.normal(size=(1, 300)), RNG.normal(size=300), RNG.normal(size=(400, 1))):
+        source = check(lambda x, r: fnp.sin(x + r) * r - r, big, other)
+        cut = other.shape[0] == 400  # a column is cut with the rows, a row is read whole
+        assert ("b_b = b[_blk0:_blk1]" in source) == cut, source
+
+
+def test_a_transposed_operand_is_not_cut_into_rows() -> None:
+    # blocks of rows of x.T would read a few elements of each row of x
+    x = RNG.normal(size=(300, 400))
+    check(lambda x: fnp.sin(x.T) * 2.0 + x.T * x.T, x, blocks=False)
+    check(lambda x: fnp.sin(x[1:]) * 2.0 + x[1:] * x[1:], x)  # a slice of rows is
 
 
 def test_jit_and_grad_agree_with_eager_on_a_large_chain() -> None:
@@ -139,10 +150,10 @@ def test_a_working_set_that_fits_in_cache_is_not_blocked() -> None:
 def test_a_result_takes_over_a_dying_input_buffer() -> None:
     """A result written into the buffer of an input that dies in the run (as
     unblocked buffer reuse does): each block is read before it is overwritten."""
-    row = RNG.normal(size=(1, 100))
+    mix = RNG.normal(size=(100, 100))
 
     def f(x: Any) -> Any:
-        y = fnp.exp(x + row)  # broadcast: made before the run, in a fresh buffer
+        y = x @ mix  # not element-wise: made before the run, in a fresh buffer
         return y + fnp.sin(y) * 2.0 - 1.0  # y dies at the add, which may write into it
 
     x = RNG.normal(size=(N // 100, 100))
