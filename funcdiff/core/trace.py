@@ -596,19 +596,39 @@ class JaxprTrace:
         invars: list[Atom] = []
         vals: list[Any] = []
         known = True
+        nested = False  # a value that is an outer trace's tracer
         for a in args:
             if type(a) is Tracer and a._trace is self:
                 invars.append(a.ir_var)
                 val = a.val
                 if val is None:
                     known = False
+                elif type(val) is Tracer:
+                    nested = True
                 vals.append(val)
             else:
                 atom, val = self.lift(a)
                 invars.append(atom)
                 vals.append(val)
+                nested = nested or isinstance(val, Tracer)
         if known:
-            out = bind(prim, *vals, **params)
+            if nested:
+                out = bind(prim, *vals, **params)
+            else:  # ``bind``'s eager path, inlined: the hot path of eager tracing
+                try:
+                    out = prim.impl(*vals, **params)
+                except Exception:
+                    _check_abstract(prim, vals, params)  # the rule's clear error, if any
+                    raise
+                if _DEBUG.enabled:
+                    _debug.check_output(prim, vals, params, prim.as_list(out))
+                if prim.multiple_results:
+                    out = [as_result(o) for o in out]
+                elif type(out) is np.ndarray:
+                    if out.ndim == 0:
+                        out = out[()]
+                else:
+                    out = as_result(out)
             env = self.env
             if not prim.multiple_results:  # the hot path: one result, no lists
                 v = Var(aval_of(out))
