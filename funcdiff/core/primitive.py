@@ -27,7 +27,8 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   a statement that turns ``out``, which already holds the first operand (a
   copy, or its own buffer when it dies here), into the result. ``zeros`` is
   True when the first operand is a constant zero array, so ``out`` holds
-  fresh zeros (an update may then assign instead of add).
+  fresh zeros (an update may then assign instead of add); ``known`` holds
+  the value of each operand that is a constant (None for the others).
 - ``region(**params)`` (optional, with ``emit_inplace``): the slices of
   the result that the second operand is added into, when that is what the
   primitive does (``add_into_slice``). jit may then compute the second

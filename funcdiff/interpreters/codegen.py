@@ -313,6 +313,7 @@ def compile_jaxpr(
             # here, fresh zeros for a zero constant, else a copy); then one
             # statement updates it in place
             zeros = _is_zeros(eqn.invars[0], const_values)
+            known = [x.val if isinstance(x, Literal) else const_values.get(x) for x in eqn.invars]
             aval = eqn.outvars[0].aval
             if reuse is not None:
                 start = ins[0]
@@ -322,7 +323,7 @@ def compile_jaxpr(
                 start = f"{ins[0]}.copy()"
             return [
                 f"{outs[0]} = {start}",
-                prim.emit_inplace(outs[0], *ins, zeros=zeros, **params),
+                prim.emit_inplace(outs[0], *ins, zeros=zeros, known=known, **params),
             ]
         if reuse is not None and prim.emit_out is not None:
             expr = prim.emit_out(*ins, out=env.names(reuse), **params)

@@ -100,3 +100,25 @@ def test_numpy_methods_on_numpy_values_and_functions_on_inputs() -> None:
         assert type(a) is np.ndarray and type(b) is np.ndarray
         np.testing.assert_array_equal(a, [1.5])
         np.testing.assert_array_equal(b, [[3.0]])
+
+
+def test_scatter_add_into_zeros_at_distinct_constant_places_assigns() -> None:
+    # np.add.at only where a place may repeat (or the places are not known)
+    distinct, repeated = np.array([4, 0, 2]), np.array([4, 0, 4])
+    x = np.array([1.5, -2.0, 0.25])
+    for idx, assigns in [(distinct, True), (repeated, False)]:
+
+        def f(x: Any, idx: Any = idx) -> Any:
+            return fnp.sin(fnp.zeros(5000).at[idx].add(x * 2.0))
+
+        closed = fd.make_jaxpr(f)(x)
+        fn, source = compile_jaxpr(closed)
+        assert ("np.add.at" not in source) == assigns, source
+        np.testing.assert_array_equal(fn(x)[0], f(x))
+        np.testing.assert_array_equal(fd.jit(f)(x), f(x))
+    # places given at run time: add.at
+    g = fd.jit(lambda x, i: fnp.zeros(5000).at[i].add(x))
+    want = np.zeros(5000)
+    np.add.at(want, repeated, x)
+    np.testing.assert_array_equal(g(x, repeated), want)
+    assert "np.add.at" in g.lower(x, distinct).as_text()
