@@ -451,23 +451,31 @@ def structure_key(jaxpr: Jaxpr, nested: bool = False) -> Any:
 
 
 def _key(jaxpr: Jaxpr, nested: bool) -> Any:
+    # one flat tuple: per equation its primitive, operand count, operands (a
+    # variable's number, or a literal's dtype and bytes) and params (None for
+    # none): unambiguous, and no tuples per equation to build (this is hot)
     index: dict[Any, int] = {}
-    parts: list[Any] = []
+    # how many of the numbered variables are constants: a constant and an
+    # input are not interchangeable (a pass differentiates the inputs only)
+    parts: list[Any] = [len(jaxpr.constvars)]
+    append = parts.append
     for v in (*jaxpr.constvars, *jaxpr.invars):
         index[v] = len(index)
-        parts.append((v.aval.shape, v.aval.dtype))
+        append((v.aval.shape, v.aval.dtype))
     get = index.get
     for eqn in jaxpr.eqns:
-        ins: list[Any] = []
-        for x in eqn.invars:
+        invars = eqn.invars
+        append(eqn.primitive)
+        append(len(invars))
+        for x in invars:
             i = get(x)
-            if i is None:  # a Literal (the common numpy scalar inline: this is hot)
+            if i is None:  # a Literal (the common numpy scalar inline)
                 val = x.val  # type: ignore[union-attr]
-                ins.append(
+                append(
                     (val.dtype, val.tobytes()) if isinstance(val, np.generic) else _literal_key(val)
                 )
             else:
-                ins.append(i)
+                append(i)
         params = eqn.params
         if params:
             pkey: Any = tuple(params.items())
@@ -479,12 +487,12 @@ def _key(jaxpr: Jaxpr, nested: bool) -> Any:
                         raise _Uncomparable
                     pkey = tuple((k, _sub_key(q)) for k, q in params.items())
                     break
-            parts.append((eqn.primitive, pkey, tuple(ins)))
+            append(pkey)
         else:
-            parts.append((eqn.primitive, tuple(ins)))
+            append(None)
         for v in eqn.outvars:
             index[v] = len(index)
-    parts.append(
+    append(
         tuple(
             get(x, -1) if isinstance(x, Var) else ("L", _literal_key(x.val)) for x in jaxpr.outvars
         )

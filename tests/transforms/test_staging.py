@@ -263,6 +263,28 @@ def test_compile_cache_misses_for_different_structure(
     assert len(compiles) == 2
 
 
+def test_a_constant_and_an_input_are_different_structures() -> None:
+    # grad with respect to y (x a constant of the trace) after grad with
+    # respect to both: the same operations on the same numbered values, but
+    # x is an input in one and a constant in the other; once, the second
+    # reused the first's compiled pass and returned d/dx as d/dy
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+
+    def f(x: Any, y: Any) -> Any:
+        return fnp.sum(x * y * x)
+
+    both, second = fd.grad(f, argnums=(0, 1)), fd.grad(f, argnums=1)
+    for _ in range(3):  # compiled passes from the second call on
+        dx, dy = both(x, y)
+        np.testing.assert_array_equal(dx, 2 * x * y)
+        np.testing.assert_array_equal(dy, x * x)
+    for _ in range(3):
+        np.testing.assert_array_equal(second(x, y), x * x)
+    a = fd.make_jaxpr(lambda x, y: x * y)(x, y)  # two inputs
+    b = fd.make_jaxpr(lambda y: x * y)(y)  # a constant and an input
+    assert staging.structure_key(a.jaxpr) != staging.structure_key(b.jaxpr)
+
+
 def test_compile_cache_compares_constants_by_identity(
     fresh_cache: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
