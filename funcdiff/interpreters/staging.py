@@ -415,7 +415,7 @@ def _literal_key(val: Any) -> Any:
     if isinstance(val, np.generic):
         return (val.dtype, val.tobytes())
     arr = np.asarray(val)
-    return (type(val), arr.dtype, arr.tobytes())
+    return (type(val), arr.dtype, arr.shape, arr.tobytes())
 
 
 class _Uncomparable(Exception):
