@@ -287,13 +287,22 @@ class _Traced:
         path does not apply."""
         return run_pass(kind, self.closed.jaxpr, self.env, extra)
 
-    def pullback(self, cts: Sequence[Any], unit_seed: bool = False) -> list[Any]:
-        """Input cotangents (zeros instantiated) for output cotangents ``cts``;
-        ``unit_seed``: ``cts`` is a scalar output's cotangent 1 (``grad``),
-        which the compiled pass then folds in (``Pass.GRAD``)."""
-        fast = self.compiled(Pass.GRAD, ()) if unit_seed else self.compiled(Pass.VJP, cts)
+    def pullback(self, cts: Sequence[Any]) -> list[Any]:
+        """Input cotangents (zeros instantiated) for output cotangents ``cts``."""
+        fast = self.compiled(Pass.VJP, cts)
         if fast is not None:
             return fast
+        return self._interpreted_pullback(cts)
+
+    def unit_pullback(self) -> list[Any]:
+        """``pullback`` of a scalar output's cotangent 1 (``grad``), which the
+        compiled pass folds in (``Pass.GRAD``)."""
+        fast = self.compiled(Pass.GRAD, ())
+        if fast is not None:
+            return fast
+        return self._interpreted_pullback([np.ones((), self.out_avals[0].dtype)])
+
+    def _interpreted_pullback(self, cts: Sequence[Any]) -> list[Any]:
         res = backward_pass(self.closed.jaxpr, self.env, cts)
         return [
             zeros(a) if isinstance(c, Zero) else c for a, c in zip(self.in_avals, res, strict=True)
@@ -523,7 +532,7 @@ def value_and_grad(
             )
         if holomorphic or out_aval.dtype.kind == "c":
             _check_complex("grad", holomorphic, tr.in_avals, tr.out_avals, real_outputs=True)
-        cts = tr.pullback([np.ones((), out_aval.dtype)], unit_seed=True)
+        cts = tr.unit_pullback()
         if tr.in_tree is _ONE_LEAF and _is_int(argnums):
             g = _to_user(cts[0], tr.given)
         else:
