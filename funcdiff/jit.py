@@ -138,6 +138,22 @@ def _leaf_key(x: Any) -> Any:
     return (a.shape, a.dtype)
 
 
+def _static_key(v: Any) -> Any:
+    """A static argument as a cache key: by type and, for floating-point
+    numbers, by their bits. Equality alone would let ``-0.0`` reuse the code
+    traced for ``0.0`` (``x / s`` then gives +inf for -inf) and ``True`` or
+    ``1.0`` the code traced for ``1``, which may branch on the type."""
+    t = type(v)
+    if isinstance(v, (float, np.floating)):
+        return (t, float(v).hex())
+    if isinstance(v, (complex, np.complexfloating)):
+        z = complex(v)
+        return (t, z.real.hex(), z.imag.hex())
+    if t is tuple:  # (a user's static tuple: shallow)
+        return (t, tuple(_static_key(e) for e in v))
+    return (t, v)
+
+
 def _is_foreign_array(x: Any) -> bool:
     """An array of another library (a JAX array, or a JAX tracer when
     ``to_jax(f)`` runs inside ``jax.jit``): it has a shape and a dtype but is
@@ -251,7 +267,11 @@ class Jitted(Generic[_P, _R]):
                 ) from None
         dyn_args = tuple(split_args(args, {i % nargs for i in self.static_argnums})[1])
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
-        return (tuple(statics), static_kw), dyn_args, dyn_kw
+        key = (
+            tuple(_static_key(v) for v in statics),
+            tuple((k, _static_key(v)) for k, v in static_kw),
+        )
+        return key, dyn_args, dyn_kw
 
     def _rebuild_call(
         self,

@@ -74,3 +74,24 @@ def test_a_constant_of_negative_zeros_keeps_its_sign() -> None:
         return fnp.full(5000, -0.0).at[idx].add(x)  # a constant, not a literal
 
     same(fd.jit(g)(x), g(x))
+
+
+def test_static_arguments_key_the_cache_by_type_and_bits() -> None:
+    # equal static values are not interchangeable: 1 / -0.0 is -inf, and a
+    # function may branch on the type (True == 1 == 1.0)
+    x = np.ones(2)
+    div = fd.jit(lambda x, s: x / s, static_argnums=1)
+    with np.errstate(divide="ignore"):
+        same(div(x, 0.0), [np.inf, np.inf])
+        same(div(x, -0.0), [-np.inf, -np.inf])
+    first = fd.jit(lambda x, s: x / s[0], static_argnums=1)
+    with np.errstate(divide="ignore"):
+        same(first(x, (0.0, 1)), [np.inf, np.inf])
+        same(first(x, (-0.0, 1)), [-np.inf, -np.inf])
+    kind = fd.jit(lambda x, s: x * (2.0 if isinstance(s, bool) else 3.0), static_argnums=1)
+    same(kind(x, 1), [3.0, 3.0])
+    same(kind(x, True), [2.0, 2.0])
+    nan = fd.jit(lambda x, s: x + s, static_argnums=1)
+    for _ in range(3):  # NaN finds its entry again (by bits, not ==)
+        assert np.isnan(nan(x, float("nan"))).all()
+    assert len(nan._cache._data) == 1
