@@ -438,6 +438,8 @@ def jit(
       f: a pure function of arrays (pytrees).
       static_argnums: positional arguments that are Python values (sizes,
         flags, functions): they key the cache and may drive Python control flow.
+        They key it by type and value, floats by their bits: ``1``, ``1.0``
+        and ``True`` are three entries, and so are ``0.0`` and ``-0.0``.
       static_argnames: the same for keyword arguments.
       backend: ``"numpy"`` (generated numpy code) or ``"jax"``: the
         optimized jaxpr is lowered onto ``jax.lax`` and compiled by XLA
