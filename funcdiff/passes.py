@@ -94,7 +94,7 @@ def _atom_key(x: Atom) -> Any:
         if isinstance(x.val, np.generic):  # the common case, without a conversion
             return ("lit", x.val.dtype.str, x.val.tobytes())
         v = np.asarray(x.val)
-        return ("lit", v.dtype.str, v.tobytes())
+        return ("lit", v.dtype.str, v.shape, v.tobytes())
     return x
 
 
