@@ -602,7 +602,7 @@ class JaxprTrace:
                 val = a.val
                 if val is None:
                     known = False
-                elif type(val) is Tracer:
+                elif isinstance(val, Tracer):
                     nested = True
                 vals.append(val)
             else:

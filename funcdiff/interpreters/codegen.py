@@ -690,11 +690,13 @@ class _Blocked:
         W5's 200x1000 tangents.)"""
         if shape[0] < 2 or math.prod(shape[1:]) > BLOCK_ELEMENTS:
             return False
-        return not any(
-            isinstance(x, Var) and x.aval.shape == shape and self._outer_axis(x) not in (None, 0)
+        views = {
+            x
             for k in body
             for x in self.j.eqns[k].invars
-        )
+            if isinstance(x, Var) and x.aval.shape == shape and x in self.producer
+        }
+        return all(self._outer_axis(x) in (None, 0) for x in views)
 
     def _outer_axis(self, x: Var) -> int | None:
         """The axis of largest stride of ``x`` when it is a view made by
@@ -705,7 +707,7 @@ class _Blocked:
             return None
         src, *rest = eqn.invars
         params = [r.val for r in rest if isinstance(r, Literal)]
-        if len(params) != len(rest) or src.aval.size > 1 << 24:
+        if len(params) != len(rest) or src.aval.size > 1 << 22:
             return None
         try:
             probe = eqn.primitive.impl(
