@@ -229,6 +229,7 @@ class _Traced:
         argnums: tuple[int, ...],
         transform: str,
         has_aux: bool = False,
+        replays: _Replays | None = None,
     ) -> None:
         dyn = tuple(args[i] for i in argnums)
         # the common call, one float array (or number) argument: no pytree walk
@@ -272,7 +273,20 @@ class _Traced:
             return [as_array_leaf(o, f"output of {fun_name(f)}") for o in out_leaves]
 
         self.closed: ClosedJaxpr
-        self.closed, trace = trace_to_jaxpr(flat_fun, self.in_avals, self.in_vals)
+        # the structure key of the jaxpr, when known (see ``skey``)
+        self._skey: Any = _UNKNOWN
+        self._replays = replays
+        self._signature: Any = None
+        expect = None
+        if replays is not None:
+            self._signature = (self.in_tree, tuple(self.in_avals))
+            expect = replays.get(self._signature)
+        self.closed, trace = trace_to_jaxpr(
+            flat_fun, self.in_avals, self.in_vals, None if expect is None else expect[0]
+        )
+        if trace.replayed:
+            assert expect is not None
+            self._skey = expect[1]
         self.env: dict[Var, Any] = trace.env
         # arrays the caller owns (inputs, closed-over constants): never handed back as results
         self.given = {id(v) for v in self.in_vals} | {id(c) for c in self.closed.consts}
@@ -281,11 +295,27 @@ class _Traced:
         self.out_avals = [aval_of(v) for v in self.out_vals]
         self.aux = tree_map(lambda x: _lower(x, trace), aux_box[0]) if has_aux else None
 
+    @property
+    def skey(self) -> Any:
+        """The jaxpr's structure key (None: not comparable); kept, with the
+        jaxpr, for the next call to replay (``JaxprTrace``)."""
+        if self._skey is _UNKNOWN:
+            self._skey = structure_key(self.closed.jaxpr)
+            replays = self._replays
+            if replays is not None and self._skey is not None:
+                if len(replays) >= _MAX_REPLAYS:
+                    replays.clear()
+                replays[self._signature] = (self.closed.jaxpr, self._skey)
+        return self._skey
+
     def compiled(self, kind: Pass, extra: Sequence[Any]) -> list[Any] | None:
         """Pass ``kind`` on ``extra`` (cotangents or tangents) as cached
         generated code (``interpreters.compiled``), or None when the fast
         path does not apply."""
-        return run_pass(kind, self.closed.jaxpr, self.env, extra)
+        skey = self.skey
+        if skey is None:
+            return None
+        return run_pass(kind, self.closed.jaxpr, self.env, extra, skey)
 
     def pullback(self, cts: Sequence[Any]) -> list[Any]:
         """Input cotangents (zeros instantiated) for output cotangents ``cts``."""
@@ -319,6 +349,13 @@ class _Traced:
 
 _LEAF = tree_structure(0)
 _ONE_LEAF = tree_structure((0,))
+_UNKNOWN: Any = object()
+
+#: a transform's last jaxpr and its structure key, by input signature: the
+#: next call replays it (``JaxprTrace``), skipping new equations and the key
+_Replays = dict[Any, tuple[Jaxpr, Any]]
+#: signatures kept per transform (a transform called on many shapes starts over)
+_MAX_REPLAYS = 8
 
 
 def _is_plain_float(x: Any) -> bool:
@@ -508,11 +545,13 @@ def value_and_grad(
     (8.0, 12.0)
     """
 
+    replays: _Replays = {}
+
     @functools.wraps(f)
     @_user_lines
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), "grad")
-        tr = _Traced(f, args, kwargs, nums, "grad", has_aux)
+        tr = _Traced(f, args, kwargs, nums, "grad", has_aux, replays)
         if tr.out_tree is not _LEAF and tr.out_tree != _LEAF:
             raise TypeError(
                 f"grad requires {fun_name(f)} to return one scalar array, but it returned "

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff._compat import result_type
-from funcdiff.core.ir import ClosedJaxpr, ShapedArray
+from funcdiff.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from funcdiff.core.trace import JaxprTrace, Tracer, new_trace
 
 #: the advice after "... is not an array: " when nothing more specific applies
@@ -122,12 +122,16 @@ def trace_to_jaxpr(
     fun: Callable[..., Sequence[Any]],
     in_avals: Sequence[ShapedArray],
     in_vals: Sequence[Any] | None = None,
+    expect: Jaxpr | None = None,
 ) -> tuple[ClosedJaxpr, JaxprTrace]:
     """Trace ``fun`` (flat arrays in, a flat list of array leaves out) into a
     closed jaxpr. With ``in_vals`` the trace carries values, so the forward
     pass runs now and ``trace.env`` maps each variable to its value; without
-    them tracing is abstract. Returns the jaxpr and the finished trace."""
-    with new_trace() as trace:
+    them tracing is abstract. Returns the jaxpr and the finished trace.
+    ``expect``: a jaxpr an earlier trace of ``fun`` made, replayed while it
+    matches (``JaxprTrace``; ``trace.replayed`` says whether it did to the
+    end, and the jaxpr returned is then ``expect`` itself)."""
+    with new_trace(expect) as trace:
         if in_vals is None:
             tracers = [trace.new_arg(a) for a in in_avals]
         else:

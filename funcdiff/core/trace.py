@@ -513,10 +513,26 @@ def _dropped_message(what: str, aval: str) -> str:
 
 
 class JaxprTrace:
-    """Records equations into a jaxpr; carries values when they are known."""
+    """Records equations into a jaxpr; carries values when they are known.
 
-    def __init__(self, level: int) -> None:
+    **Replay**: given ``expect``, the jaxpr an earlier trace of the same
+    function recorded, each operation is checked against the next expected
+    equation (primitive, operands, params, scope, result type) and, when
+    it matches, recorded as that very equation: no new variable or equation
+    is made. The first mismatch ends the replay and recording goes on as
+    usual after the matched prefix; when every operation matched,
+    ``to_jaxpr`` returns the expected jaxpr itself (``replayed``), whose
+    structure key the caller already knows. Only values differ from call
+    to call, and they live in ``env``."""
+
+    def __init__(self, level: int, expect: Jaxpr | None = None) -> None:
         self.level = level
+        #: the jaxpr expected (None: not replaying, or the replay diverged)
+        self._expect = None if _DEBUG.enabled else expect
+        self._pos = 0  # expected equations matched so far
+        self._n_args = 0
+        #: whether ``to_jaxpr`` returned the expected jaxpr
+        self.replayed = False
         self.active = True
         self.eqns: list[Eqn] = []
         self.constvars: list[Var] = []
@@ -531,7 +547,13 @@ class JaxprTrace:
         self._n_indexed = 0
 
     def new_arg(self, aval: ShapedArray, val: Any = None) -> Tracer:
-        v = Var(aval)
+        exp, k = self._expect, self._n_args
+        self._n_args = k + 1
+        if exp is not None and k < len(exp.invars) and exp.invars[k].aval == aval:
+            v = exp.invars[k]
+        else:
+            self._expect = None
+            v = Var(aval)
         if val is not None:
             self.env[v] = val
         self.arg_vars.add(v)
@@ -579,7 +601,11 @@ class JaxprTrace:
             return Literal(x), x
         v = self._const_ids.get(id(x))
         if v is None:
-            v = Var(aval_of(x))
+            aval, exp, k = aval_of(x), self._expect, len(self.constvars)
+            if exp is not None and k < len(exp.constvars) and exp.constvars[k].aval == aval:
+                v = exp.constvars[k]  # (replay: the expected constant in this place)
+            else:
+                v = Var(aval)
             self._const_ids[id(x)] = v
             self.constvars.append(v)
             self.consts.append(x)
@@ -630,16 +656,38 @@ class JaxprTrace:
                     out = as_result(out)
             env = self.env
             if not prim.multiple_results:  # the hot path: one result, no lists
+                exp = self._expect
+                if exp is not None:
+                    pos = self._pos
+                    e = exp.eqns[pos] if pos < len(exp.eqns) else None
+                    if (
+                        e is not None
+                        and e.primitive is prim
+                        and not nested
+                        # (variables compare by identity; literals by bits)
+                        and (e.invars == invars or _same_atoms(e.invars, invars))
+                        and e.params == params
+                        and e.scope == _state.scope
+                    ):
+                        v = e.outvars[0]
+                        if v.aval == aval_of(out):
+                            self._pos = pos + 1
+                            env[v] = out
+                            self.eqns.append(e)
+                            return Tracer(self, v, out)
+                    self._expect = None
                 v = Var(aval_of(out))
                 env[v] = out
                 self.eqns.append(Eqn(prim, invars, [v], params, _state.scope))
                 if _DEBUG.enabled:
                     _debug.record_source([v])
                 return Tracer(self, v, out)
+            self._expect = None  # (replay covers single results)
             outs = out
             outvars = [Var(aval_of(o)) for o in outs]
             env.update(zip(outvars, outs, strict=True))
         else:
+            self._expect = None
             avals = prim.listed["abstract_eval"](*[x.aval for x in invars], **params)
             outvars = [Var(a) for a in avals]
             outs = [None] * len(avals)
@@ -651,8 +699,44 @@ class JaxprTrace:
 
     def to_jaxpr(self, in_tracers: Sequence[Tracer], outs: Sequence[Any]) -> ClosedJaxpr:
         outvars = [self.lift(o)[0] for o in outs]
-        jaxpr = Jaxpr(list(self.constvars), [t.ir_var for t in in_tracers], self.eqns, outvars)
+        invars = [t.ir_var for t in in_tracers]
+        exp = self._expect
+        if (
+            exp is not None
+            and self._pos == len(exp.eqns)
+            and _same_atoms(exp.invars, invars)
+            and _same_atoms(exp.constvars, self.constvars)
+            and _same_atoms(exp.outvars, outvars)
+        ):
+            self.replayed = True
+            return ClosedJaxpr(exp, list(self.consts))
+        jaxpr = Jaxpr(list(self.constvars), invars, self.eqns, outvars)
         return ClosedJaxpr(jaxpr, list(self.consts))
+
+
+def _same_atoms(xs: Sequence[Atom], ys: Sequence[Atom]) -> bool:
+    """Are ``xs`` and ``ys`` the same variables and literals (by type and
+    bits: ``-0.0`` is not ``0.0``)?"""
+    if len(xs) != len(ys):
+        return False
+    for x, y in zip(xs, ys):  # (lengths checked)
+        if x is y:
+            continue
+        if type(x) is not Literal or type(y) is not Literal:
+            return False
+        a, b = x.val, y.val
+        t = type(a)
+        if t is not type(b):
+            return False
+        if isinstance(a, np.generic):  # (the type fixes the dtype)
+            if a.tobytes() != b.tobytes():
+                return False
+        elif isinstance(a, np.ndarray):
+            if a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes():
+                return False
+        elif a != b or repr(a) != repr(b):  # a Python number: -0.0 == 0.0, by repr
+            return False
+    return True
 
 
 def _escaped(t: Tracer) -> UnexpectedTracerError:
@@ -670,11 +754,14 @@ class new_trace:  # (lower case: used as a function, ``with new_trace() as trace
     A class rather than a generator-based context manager: every eager
     transform opens one, and this costs a third as much."""
 
-    __slots__ = ("_trace",)
+    __slots__ = ("_expect", "_trace")
+
+    def __init__(self, expect: Jaxpr | None = None) -> None:
+        self._expect = expect  # (a jaxpr to replay: see JaxprTrace)
 
     def __enter__(self) -> JaxprTrace:
         _state.depth += 1
-        self._trace = JaxprTrace(_state.depth)
+        self._trace = JaxprTrace(_state.depth, self._expect)
         return self._trace
 
     def __exit__(self, *exc: object) -> None:

@@ -144,7 +144,11 @@ def _unit_seed(closed: ClosedJaxpr) -> ClosedJaxpr:
 
 
 def run_pass(
-    kind: Pass, jaxpr: Jaxpr, env: dict[Var, Any], extra: Sequence[Any]
+    kind: Pass,
+    jaxpr: Jaxpr,
+    env: dict[Var, Any],
+    extra: Sequence[Any],
+    skey: Any = None,
 ) -> list[Any] | None:
     """Pass ``kind`` of ``jaxpr`` on the recorded values ``env`` and the
     cotangents or tangents ``extra``, through a cached compiled pass; or
@@ -165,9 +169,10 @@ def run_pass(
     for c in extra:
         if isinstance(c, Tracer) or not isinstance(c, (np.ndarray, np.generic)):
             return None
-    skey = structure_key(jaxpr)
-    if skey is None:
-        return None
+    if skey is None:  # (unless the caller knows it: a replayed trace's jaxpr)
+        skey = structure_key(jaxpr)
+        if skey is None:
+            return None
     key = (kind, skey, tuple((c.shape, c.dtype.char) for c in extra))
     entry = _cache.get(key, _MISSING)
     if entry is _MISSING:

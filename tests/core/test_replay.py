@@ -1,0 +1,115 @@
+"""Replayed traces (``JaxprTrace`` with ``expect``): an eager transform
+checks each operation against the jaxpr its previous call recorded and, on
+a full match, reuses that jaxpr and its structure key. Every difference the
+key would see must end the replay: the results are always those of a fresh
+trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import funcdiff as fd
+import funcdiff.numpy as fnp
+from funcdiff.core.ir import Jaxpr, aval_of
+from funcdiff.core.trace import named_scope, new_trace
+
+X = np.array([0.5, -1.25, 2.0])
+
+
+def _trace(f: Any, x: np.ndarray, expect: Jaxpr | None = None) -> tuple[Any, bool]:
+    with new_trace(expect) as trace:
+        t = trace.new_arg(aval_of(x), x)
+        closed = trace.to_jaxpr([t], [f(t)])
+    return closed, trace.replayed
+
+
+def test_the_same_operations_replay_the_expected_jaxpr() -> None:
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.sin(x) * 2.0 + x**2)
+
+    first, replayed = _trace(f, X)
+    assert not replayed
+    again, replayed = _trace(f, X + 1.0, first.jaxpr)
+    assert replayed and again.jaxpr is first.jaxpr
+
+
+@pytest.mark.parametrize(
+    "g",
+    [
+        lambda x: fnp.sum(fnp.sin(x) * -2.0 + x**2),  # another literal
+        lambda x: fnp.sum(fnp.sin(x) * 2.0 + x**3),  # another param
+        lambda x: fnp.sum(fnp.cos(x) * 2.0 + x**2),  # another primitive
+        lambda x: fnp.sum(fnp.sin(x) * 2.0 + x**2) * 1.0,  # one operation more
+        lambda x: fnp.sum(fnp.sin(x) * 2.0),  # fewer
+        lambda x: fnp.sum(x**2 + fnp.sin(x) * 2.0),  # other wiring
+    ],
+)
+def test_any_difference_ends_the_replay(g: Any) -> None:
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.sin(x) * 2.0 + x**2)
+
+    first, _ = _trace(f, X)
+    fresh, _ = _trace(g, X)
+    got, replayed = _trace(g, X, first.jaxpr)
+    assert not replayed
+    assert str(got.jaxpr) == str(fresh.jaxpr)
+
+
+def test_signed_zero_literals_and_named_scopes_end_the_replay() -> None:
+    first, _ = _trace(lambda x: x * 0.0, X)
+    assert not _trace(lambda x: x * -0.0, X, first.jaxpr)[1]
+
+    def scoped(x: Any) -> Any:
+        with named_scope("layer"):
+            return x * 0.0
+
+    assert not _trace(scoped, X, first.jaxpr)[1]
+
+
+def test_grad_is_right_whatever_the_previous_call_recorded() -> None:
+    # the same transform called on values that change its trace: signs of
+    # zero, branches, loop counts, closed-over arrays
+    def f(x: Any, s: Any, n: int, w: np.ndarray) -> Any:
+        y = x * s
+        for _ in range(n):
+            y = fnp.sin(y) + w
+        if fnp.sum(x) > 0:  # a branch on a value
+            y = y * y
+        return fnp.sum(y)
+
+    g = fd.grad(f)
+    w1, w2 = np.array([0.1, 0.2, 0.3]), np.array([-1.0, 0.5, 2.0])
+    calls = [
+        (X, 0.5, 2, w1),
+        (X, 0.5, 2, w1),
+        (X, 0.5, 2, w2),  # another closed-over array, same structure
+        (X, -0.0, 2, w2),
+        (X, 0.0, 2, w2),
+        (-X, 0.5, 2, w1),  # the other branch
+        (X, 0.5, 3, w1),  # one more step
+        (X, 0.5, 2, w1),
+    ]
+    for args in calls:
+        for _ in range(3):  # first sighting, compiled pass, replayed trace
+            got = g(*args)
+            want = fd.grad(f)(*args)  # a transform of its own: no replay
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    eps = 1e-6
+    x, s, n, w = X, 0.5, 2, w2
+    num = [(f(x + eps * e, s, n, w) - f(x - eps * e, s, n, w)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(g(x, s, n, w), num, rtol=1e-6)
+
+
+def test_nested_grads_and_vmap_of_grad_match_fresh_ones() -> None:
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.tanh(x) ** 2)
+
+    g = fd.grad(f)
+    gg = fd.grad(lambda x: fnp.sum(g(x)))
+    for _ in range(3):
+        np.testing.assert_allclose(gg(X), fd.grad(lambda x: fnp.sum(fd.grad(f)(x)))(X))
+        np.testing.assert_allclose(fd.vmap(g)(np.stack([X, -X])), np.stack([g(X), g(-X)]))
