@@ -31,7 +31,7 @@ from funcdiff.errors import ConcretizationError, DTypeError, FuncdiffError, Shap
 from funcdiff.interpreters.compiled import SEEN, Pass, run_pass
 from funcdiff.interpreters.eval import eval_jaxpr
 from funcdiff.interpreters.jvp import jvp_jaxpr
-from funcdiff.interpreters.staging import structure_key
+from funcdiff.interpreters.staging import MAX_SHARED_EQNS, structure_key
 from funcdiff.interpreters.vjp import backward_pass
 from funcdiff.interpreters.vmap import vmap_jaxpr
 from funcdiff.jit import jit
@@ -302,7 +302,11 @@ class _Traced:
         if self._skey is _UNKNOWN:
             self._skey = structure_key(self.closed.jaxpr)
             replays = self._replays
-            if replays is not None and self._skey is not None:
+            if (
+                replays is not None
+                and self._skey is not None
+                and len(self.closed.jaxpr.eqns) <= MAX_SHARED_EQNS  # (kept after the call)
+            ):
                 if len(replays) >= _MAX_REPLAYS:
                     replays.clear()
                 replays[self._signature] = (self.closed.jaxpr, self._skey)
