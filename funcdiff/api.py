@@ -742,12 +742,13 @@ def _jacobian(
     inputs must be real)."""
     reverse = mode == "jacrev"
     _check_chunk_size(chunk_size, mode)
+    replays: _Replays = {}
 
     @functools.wraps(f)
     @_user_lines
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), mode)
-        tr = _Traced(f, args, kwargs, nums, mode, has_aux)
+        tr = _Traced(f, args, kwargs, nums, mode, has_aux, replays)
         out_avals, in_avals = tr.out_avals, tr.in_avals
         _check_complex(
             mode, holomorphic, in_avals, out_avals, real_outputs=reverse, real_inputs=not reverse

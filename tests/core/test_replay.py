@@ -113,3 +113,22 @@ def test_nested_grads_and_vmap_of_grad_match_fresh_ones() -> None:
     for _ in range(3):
         np.testing.assert_allclose(gg(X), fd.grad(lambda x: fnp.sum(fd.grad(f)(x)))(X))
         np.testing.assert_allclose(fd.vmap(g)(np.stack([X, -X])), np.stack([g(X), g(-X)]))
+
+
+@pytest.mark.parametrize("jac", [fd.jacrev, fd.jacfwd])
+def test_jacobians_replay_and_stay_right(jac: Any) -> None:
+    def f(x: Any, s: Any) -> Any:
+        return fnp.sin(x * s) * x[::-1]
+
+    j = jac(f)
+    for s in (0.5, 0.5, 0.5, -0.0, 0.0, 2.0, 2.0):
+        want = jac(f)(X, s)  # a transform of its own: no replay
+        for _ in range(2):
+            got = j(X, s)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    np.testing.assert_allclose(
+        j(X, 0.5),
+        np.diag(0.5 * np.cos(0.5 * X) * X[::-1]) + np.fliplr(np.diag(np.sin(0.5 * X))),
+        rtol=1e-12,
+    )
