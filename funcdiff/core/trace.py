@@ -103,19 +103,25 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
             if top is None or t.level > top.level:
                 top = t
     if top is None:
-        try:
-            out = prim.impl(*args, **params)  # the author's form: the eager hot path
-        except Exception:
-            _check_abstract(prim, args, params)  # raises the rule's clear error, if any
-            raise
-        if _DEBUG.enabled:
-            _debug.check_output(prim, args, params, prim.as_list(out))
-        if prim.multiple_results:
-            return [as_result(o) for o in out]
-        if type(out) is np.ndarray:  # ``as_result``, inlined: the eager hot path
-            return out[()] if out.ndim == 0 else out
-        return as_result(out)
+        return _evaluate(prim, args, params)
     return top.process(prim, args, params)
+
+
+def _evaluate(prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+    """``prim`` on concrete values, in ``bind``'s form: the eager hot path
+    (``bind`` with no tracer, and ``JaxprTrace.process`` with known values)."""
+    try:
+        out = prim.impl(*args, **params)  # the author's form
+    except Exception:
+        _check_abstract(prim, args, params)  # raises the rule's clear error, if any
+        raise
+    if _DEBUG.enabled:
+        _debug.check_output(prim, args, params, prim.as_list(out))
+    if prim.multiple_results:
+        return [as_result(o) for o in out]
+    if type(out) is np.ndarray:  # ``as_result``, inlined
+        return out[()] if out.ndim == 0 else out
+    return as_result(out)
 
 
 def bind_list(prim: Primitive, *args: Any, **params: Any) -> list[Any]:
@@ -637,23 +643,8 @@ class JaxprTrace:
                 vals.append(val)
                 nested = nested or isinstance(val, Tracer)
         if known:
-            if nested:
-                out = bind(prim, *vals, **params)
-            else:  # ``bind``'s eager path, inlined: the hot path of eager tracing
-                try:
-                    out = prim.impl(*vals, **params)
-                except Exception:
-                    _check_abstract(prim, vals, params)  # the rule's clear error, if any
-                    raise
-                if _DEBUG.enabled:
-                    _debug.check_output(prim, vals, params, prim.as_list(out))
-                if prim.multiple_results:
-                    out = [as_result(o) for o in out]
-                elif type(out) is np.ndarray:
-                    if out.ndim == 0:
-                        out = out[()]
-                else:
-                    out = as_result(out)
+            # (an outer trace's tracer among the values: that trace records it)
+            out = bind(prim, *vals, **params) if nested else _evaluate(prim, vals, params)
             env = self.env
             if not prim.multiple_results:  # the hot path: one result, no lists
                 exp = self._expect
