@@ -624,6 +624,11 @@ class JaxprTrace:
         ``bind`` does; its eager evaluation is ``bind``'s hot path too."""
         if not self.active:
             raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
+        if self._expect is not None and not prim.multiple_results:
+            replayed = self._replay(prim, args, params)
+            if replayed is not None:
+                return replayed
+        self._expect = None  # (a new equation: the replay, if any, is over)
         invars: list[Atom] = []
         vals: list[Any] = []
         known = True
@@ -645,40 +650,12 @@ class JaxprTrace:
         if known:
             # (an outer trace's tracer among the values: that trace records it)
             out = bind(prim, *vals, **params) if nested else _evaluate(prim, vals, params)
-            env = self.env
             if not prim.multiple_results:  # the hot path: one result, no lists
-                exp = self._expect
-                if exp is not None:
-                    pos = self._pos
-                    e = exp.eqns[pos] if pos < len(exp.eqns) else None
-                    if (
-                        e is not None
-                        and e.primitive is prim
-                        and not nested
-                        # (variables compare by identity; literals by bits)
-                        and (e.invars == invars or _same_atoms(e.invars, invars))
-                        and e.params == params
-                        and e.scope == _state.scope
-                    ):
-                        v = e.outvars[0]
-                        if v.aval == aval_of(out):
-                            self._pos = pos + 1
-                            env[v] = out
-                            self.eqns.append(e)
-                            return Tracer(self, v, out)
-                    self._expect = None
-                v = Var(aval_of(out))
-                env[v] = out
-                self.eqns.append(Eqn(prim, invars, [v], params, _state.scope))
-                if _DEBUG.enabled:
-                    _debug.record_source([v])
-                return Tracer(self, v, out)
-            self._expect = None  # (replay covers single results)
+                return self._record_one(prim, invars, out, params)
             outs = out
             outvars = [Var(aval_of(o)) for o in outs]
-            env.update(zip(outvars, outs, strict=True))
+            self.env.update(zip(outvars, outs, strict=True))
         else:
-            self._expect = None
             avals = prim.listed["abstract_eval"](*[x.aval for x in invars], **params)
             outvars = [Var(a) for a in avals]
             outs = [None] * len(avals)
@@ -687,6 +664,72 @@ class JaxprTrace:
             _debug.record_source(outvars)
         tracers = [Tracer(self, v, o) for v, o in zip(outvars, outs, strict=True)]
         return tracers if prim.multiple_results else tracers[0]
+
+    def _record_one(
+        self, prim: Primitive, invars: list[Atom], out: Any, params: dict[str, Any]
+    ) -> Tracer:
+        """Record a new equation of one known result ``out``."""
+        v = Var(aval_of(out))
+        self.env[v] = out
+        self.eqns.append(Eqn(prim, invars, [v], params, _state.scope))
+        if _DEBUG.enabled:
+            _debug.record_source([v])
+        return Tracer(self, v, out)
+
+    def _replay(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        """``process`` of a one-result operation as the next expected equation
+        (see the class docstring): its output tracer, or None (before
+        anything is evaluated) when the operation is not that equation.
+
+        Operands are matched in place: a tracer by its variable, a scalar by
+        type and bits against the expected literal, which is reused, so no
+        ``Literal`` is made and ``-0.0`` never matches ``0.0``."""
+        exp = self._expect
+        assert exp is not None
+        pos = self._pos
+        if pos >= len(exp.eqns):
+            return None
+        e = exp.eqns[pos]
+        ins = e.invars
+        if (
+            e.primitive is not prim
+            or len(ins) != len(args)
+            or e.params != params
+            or e.scope != _state.scope
+        ):
+            return None
+        vals: list[Any] = []
+        for a, v in zip(args, ins):  # (lengths checked)
+            ta = type(a)
+            if ta is Tracer:
+                val = a.val
+                if a.ir_var is not v or a._trace is not self or val is None or type(val) is Tracer:
+                    return None  # (another operand, or a value an outer trace records)
+                vals.append(val)
+            elif type(v) is Literal:
+                if not _same_value(a, v.val):
+                    return None
+                vals.append(a)
+            elif ta is np.ndarray and self._const_ids.get(id(a)) is v:
+                vals.append(a)  # (a constant met before)
+            else:
+                atom, val = self.lift(a)
+                if atom is not v:
+                    return None
+                vals.append(val)
+        out = _evaluate(prim, vals, params)
+        v = e.outvars[0]
+        aval = v.aval
+        # (the result's type follows from the operands', except that numpy 1.x
+        # promotes by the values of 0-d operands)
+        if type(out) is not np.ndarray or out.dtype is not aval.dtype or out.shape != aval.shape:
+            if aval != aval_of(out):
+                self._expect = None
+                return self._record_one(prim, list(ins), out, params)
+        self._pos = pos + 1
+        self.env[v] = out
+        self.eqns.append(e)
+        return Tracer(self, v, out)
 
     def to_jaxpr(self, in_tracers: Sequence[Tracer], outs: Sequence[Any]) -> ClosedJaxpr:
         outvars = [self.lift(o)[0] for o in outs]
@@ -713,21 +756,25 @@ def _same_atoms(xs: Sequence[Atom], ys: Sequence[Atom]) -> bool:
     for x, y in zip(xs, ys):  # (lengths checked)
         if x is y:
             continue
-        if type(x) is not Literal or type(y) is not Literal:
-            return False
-        a, b = x.val, y.val
-        t = type(a)
-        if t is not type(b):
-            return False
-        if isinstance(a, np.generic):  # (the type fixes the dtype)
-            if a.tobytes() != b.tobytes():
-                return False
-        elif isinstance(a, np.ndarray):
-            if a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes():
-                return False
-        elif a != b or repr(a) != repr(b):  # a Python number: -0.0 == 0.0, by repr
+        if type(x) is not Literal or type(y) is not Literal or not _same_value(x.val, y.val):
             return False
     return True
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Are the literal values ``a`` and ``b`` the same: type and bits?"""
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is np.float64 or t is float or t is np.float32:
+        # equal nonzero floats have equal bits; zeros differ by sign (NaNs,
+        # which may differ by payload, are never the same here)
+        return bool(a == b) and (a != 0.0 or repr(a) == repr(b))
+    if isinstance(a, np.generic):  # (the type fixes the dtype)
+        return bool(a.tobytes() == b.tobytes())
+    if isinstance(a, np.ndarray):
+        return bool(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes())
+    return bool(a == b) and repr(a) == repr(b)  # a Python number: -0.0 == 0.0, by repr
 
 
 def _escaped(t: Tracer) -> UnexpectedTracerError:

@@ -32,7 +32,7 @@ _DOC = """{what}
 def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[ArrayLike], Array]:
     def fn(x: ArrayLike) -> Array:
         if type(x) is Tracer and x.aval.dtype.kind == "f":  # promote_float's fast path
-            return bind(prim, x)
+            return x._trace.process(prim, (x,), {})  # (``bind`` with one tracer)
         (x,) = promote_float(x)
         return bind(prim, x)
 
@@ -64,13 +64,15 @@ def _binary(
             if dt.kind == "f":
                 ty = type(y)
                 if ty is Tracer and y.aval.dtype == dt:  # type: ignore[union-attr]
+                    if y._trace is x._trace:  # type: ignore[union-attr]
+                        return x._trace.process(prim, (x, y), {})  # (``bind``)
                     return bind(prim, x, y)
                 if ty is float or ty is int:
-                    return bind(prim, x, dt.type(y))
+                    return x._trace.process(prim, (x, dt.type(y)), {})
         elif type(y) is Tracer and (type(x) is float or type(x) is int):
             dt = y.aval.dtype
             if dt.kind == "f":
-                return bind(prim, dt.type(x), y)
+                return y._trace.process(prim, (dt.type(x), y), {})
         x, y = conv(x, y)
         return bind(prim, x, y)
 

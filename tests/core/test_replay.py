@@ -14,7 +14,8 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.core.ir import Jaxpr, aval_of
-from funcdiff.core.trace import named_scope, new_trace
+from funcdiff.core.trace import bind, named_scope, new_trace
+from funcdiff.primitives.elementwise import mul_p
 
 X = np.array([0.5, -1.25, 2.0])
 
@@ -132,3 +133,75 @@ def test_jacobians_replay_and_stay_right(jac: Any) -> None:
         np.diag(0.5 * np.cos(0.5 * X) * X[::-1]) + np.fliplr(np.diag(np.sin(0.5 * X))),
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (2.0, -2.0),
+        (np.float64(0.0), np.float64(-0.0)),
+        (np.float32(1.5), np.float64(1.5)),  # same value, another type
+        (np.float32(0.0), np.float32(-0.0)),
+        (np.array(0.0), np.array(-0.0)),  # 0-d arrays are literals too
+        (np.array(2.0), np.array(2.0, np.float32)),
+        (3, 4),
+        (np.int64(3), np.int32(3)),
+        (complex(0.0, 1.0), complex(-0.0, 1.0)),
+    ],
+)
+def test_a_literal_replays_only_with_the_same_type_and_bits(a: Any, b: Any) -> None:
+    # bound as they are (funcdiff.numpy would promote both to float64 first)
+    def times(c: Any) -> Any:
+        return lambda x: bind(mul_p, x, c)
+
+    first, _ = _trace(times(a), X)
+    again, replayed = _trace(times(a), X, first.jaxpr)
+    assert replayed and again.jaxpr is first.jaxpr
+    fresh, _ = _trace(times(b), X)
+    got, replayed = _trace(times(b), X, first.jaxpr)
+    assert not replayed
+    assert str(got.jaxpr) == str(fresh.jaxpr)
+
+
+def test_nan_literals_give_the_fresh_trace() -> None:
+    nan = np.float64(np.nan)
+    first, _ = _trace(lambda x: x * nan, X)
+    got, _ = _trace(lambda x: x * nan, X, first.jaxpr)
+    assert str(got.jaxpr) == str(first.jaxpr)
+    g = fd.grad(lambda x: fnp.sum(x * nan))
+    for _ in range(3):
+        assert np.isnan(g(X)).all()
+
+
+def test_a_tracer_kept_from_an_earlier_call_is_an_error_not_a_replay() -> None:
+    # the kept tracer stands for the very variable the replay expects in its
+    # place; it belongs to a finished trace all the same
+    kept: list[Any] = []
+
+    def f(x: Any) -> Any:
+        y = fnp.sin(x)
+        if not kept:
+            kept.append(y)
+        return fnp.sum(y * kept[0])
+
+    g = fd.grad(f)
+    g(X)
+    with pytest.raises(fd.UnexpectedTracerError):
+        g(X)
+
+
+def test_the_result_type_of_each_call_is_its_own() -> None:
+    # numpy 1.x promotes by the values of 0-d operands: float32 * a 0-d
+    # float64 stays float32 for 2.0, not for 1e300; numpy 2 gives float64 for
+    # both. The same transform called with both agrees with fresh transforms.
+    x = np.array([1.0, 2.0], np.float32)
+
+    def f(s: Any) -> Any:
+        return fnp.sum(fnp.asarray(x) * s).astype(np.float64)
+
+    g = fd.grad(f)
+    for s in (2.0, 2.0, 1e300, 1e300, 2.0, 2.0):
+        want = fd.grad(f)(np.float64(s))
+        got = g(np.float64(s))
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_array_equal(got, want)
