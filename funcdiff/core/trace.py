@@ -717,12 +717,27 @@ class JaxprTrace:
                 if atom is not v:
                     return None
                 vals.append(val)
-        out = _evaluate(prim, vals, params)
+        try:  # ``_evaluate``, inlined
+            out = prim.impl(*vals, **params)
+        except Exception:
+            _check_abstract(prim, vals, params)
+            raise
+        if _DEBUG.enabled:
+            _debug.check_output(prim, vals, params, [out])
+        if type(out) is np.ndarray:
+            if out.ndim == 0:
+                out = out[()]
+        else:
+            out = as_result(out)
         v = e.outvars[0]
         aval = v.aval
         # (the result's type follows from the operands', except that numpy 1.x
         # promotes by the values of 0-d operands)
-        if type(out) is not np.ndarray or out.dtype is not aval.dtype or out.shape != aval.shape:
+        try:
+            same = out.dtype is aval.dtype and out.shape == aval.shape
+        except AttributeError:
+            same = False
+        if not same:
             if aval != aval_of(out):
                 self._expect = None
                 return self._record_one(prim, list(ins), out, params)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from funcdiff.api_util import concrete_or_none, contains_tracer
-from funcdiff.core.trace import Tracer, bind
+from funcdiff.core.trace import Tracer
 from funcdiff.core.typing import ArrayLike
 from funcdiff.errors import ConcretizationError
 from funcdiff.numpy._core import Array, asarray_arg, constant, dtype_of, shape_of
@@ -335,13 +335,12 @@ def _fast_basic(x: Tracer, idx: Any) -> Array | None:
             if start == 0 and m == shape[0]:
                 return x
             rest = shape[1:]
-            return bind(
-                ix.slice_p,
-                x,
-                start_indices=(start, *(0,) * len(rest)),
-                limit_indices=(start + m, *rest),
-                strides=(1,) * len(shape),
-            )
+            params = {
+                "start_indices": (start, *(0,) * len(rest)),
+                "limit_indices": (start + m, *rest),
+                "strides": (1,) * len(shape),
+            }
+            return x._trace.process(ix.slice_p, (x,), params)  # (``bind`` with one tracer)
     items = idx if type(idx) is tuple else (idx,)
     if len(items) > len(shape):
         return None

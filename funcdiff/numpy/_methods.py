@@ -44,24 +44,16 @@ class _ArrayMethods(_Base):
     """The methods ``install_tracer_methods`` copies onto ``Tracer``."""
 
     __add__ = _on_tracer(_uf.add)
-
-    def __radd__(self, o: Any) -> Any:
-        return _uf.add(o, self)
+    __radd__ = _uf._radd
 
     __sub__ = _on_tracer(_uf.subtract)
-
-    def __rsub__(self, o: Any) -> Any:
-        return _uf.subtract(o, self)
+    __rsub__ = _uf._rsubtract
 
     __mul__ = _on_tracer(_uf.multiply)
-
-    def __rmul__(self, o: Any) -> Any:
-        return _uf.multiply(o, self)
+    __rmul__ = _uf._rmultiply
 
     __truediv__ = _on_tracer(_uf.divide)
-
-    def __rtruediv__(self, o: Any) -> Any:
-        return _uf.divide(o, self)
+    __rtruediv__ = _uf._rdivide
 
     def __floordiv__(self, o: Any) -> Any:
         return _uf.floor_divide(self, o)
@@ -147,7 +139,8 @@ class _ArrayMethods(_Base):
         return _uf.right_shift(o, self)
 
     def __getitem__(self, idx: Any) -> Any:
-        return _ix.getitem(self, idx)
+        out = _ix._fast_basic(self, idx)  # (``getitem``'s hot path, first)
+        return _ix.getitem(self, idx) if out is None else out
 
     def __iter__(self) -> Iterator[Any]:
         shape = _shape_of(self)

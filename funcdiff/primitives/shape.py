@@ -177,7 +177,8 @@ def _reduce_sum_transpose(ct: Array, x: Array, *, axes: tuple[int, ...]) -> Arra
 
 reduce_sum_p = Primitive(
     "reduce_sum",
-    impl=lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
+    # (numpy's ufunc itself: ``np.sum``'s Python wrapper costs as much as a short sum)
+    impl=lambda x, *, axes: np.add.reduce(x, axis=axes, dtype=x.dtype),
     emit=lambda x, *, axes: f"np.sum({x}, axis={axes!r})",
     emit_method=lambda x, *, axes: f"{x}.sum(axis={axes!r})",
     abstract_eval=_reduce_sum_abstract_eval,
