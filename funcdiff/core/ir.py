@@ -198,7 +198,7 @@ class Jaxpr:
     ['sin']
     """
 
-    __slots__ = ("constvars", "eqns", "invars", "outvars")
+    __slots__ = ("_all_vars", "constvars", "eqns", "invars", "outvars")
 
     def __init__(
         self,
@@ -211,6 +211,8 @@ class Jaxpr:
         self.invars = invars
         self.eqns = eqns
         self.outvars = outvars
+        #: ``staging.all_vars``, once asked for (a jaxpr is not changed once made)
+        self._all_vars: list[Var] | None = None
 
     def __str__(self) -> str:
         from funcdiff.core.pretty import pp_jaxpr

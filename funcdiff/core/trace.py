@@ -621,14 +621,82 @@ class JaxprTrace:
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
         """Record ``prim`` on ``args``: ``bind``'s traced half, which returns
         the output tracer (a list of them with ``multiple_results``) as
-        ``bind`` does; its eager evaluation is ``bind``'s hot path too."""
+        ``bind`` does; its eager evaluation is ``bind``'s hot path too.
+
+        While replaying (see the class docstring), a one-result operation
+        that is the next expected equation is matched in place: a tracer
+        operand by its variable, a scalar by type and bits against the
+        expected literal, which is reused (no ``Literal`` is made, and
+        ``-0.0`` never matches ``0.0``); anything else is recorded anew
+        (``_record``), which ends the replay."""
+        exp = self._expect
+        if exp is None or prim.multiple_results or not self.active:
+            return self._record(prim, args, params)
+        pos = self._pos
+        if pos >= len(exp.eqns):
+            return self._record(prim, args, params)
+        e = exp.eqns[pos]
+        ins = e.invars
+        if (
+            e.primitive is not prim
+            or len(ins) != len(args)
+            or e.params != params
+            or e.scope != _state.scope
+        ):
+            return self._record(prim, args, params)
+        vals: list[Any] = []
+        for a, v in zip(args, ins):  # (lengths checked)
+            ta = type(a)
+            if ta is Tracer:
+                val = a.val
+                if a.ir_var is not v or a._trace is not self or val is None or type(val) is Tracer:
+                    # another operand, or a value an outer trace records
+                    return self._record(prim, args, params)
+                vals.append(val)
+            elif type(v) is Literal:
+                if not _same_value(a, v.val):
+                    return self._record(prim, args, params)
+                vals.append(a)
+            elif ta is np.ndarray and self._const_ids.get(id(a)) is v:
+                vals.append(a)  # (a constant met before)
+            else:
+                atom, val = self.lift(a)
+                if atom is not v:
+                    return self._record(prim, args, params)
+                vals.append(val)
+        try:  # ``_evaluate``, inlined
+            out = prim.impl(*vals, **params)
+        except Exception:
+            _check_abstract(prim, vals, params)
+            raise
+        if _DEBUG.enabled:
+            _debug.check_output(prim, vals, params, [out])
+        if type(out) is np.ndarray:
+            if out.ndim == 0:
+                out = out[()]
+        else:
+            out = as_result(out)
+        v = e.outvars[0]
+        aval = v.aval
+        # (the result's type follows from the operands', except that numpy 1.x
+        # promotes by the values of 0-d operands)
+        try:
+            same = out.dtype is aval.dtype and out.shape == aval.shape
+        except AttributeError:
+            same = False
+        if not same and aval != aval_of(out):
+            self._expect = None
+            return self._record_one(prim, list(ins), out, params)
+        self._pos = pos + 1
+        self.env[v] = out
+        self.eqns.append(e)
+        return Tracer(self, v, out)
+
+    def _record(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
+        """``process`` as a new equation (the replay, if any, is over)."""
         if not self.active:
             raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
-        if self._expect is not None and not prim.multiple_results:
-            replayed = self._replay(prim, args, params)
-            if replayed is not None:
-                return replayed
-        self._expect = None  # (a new equation: the replay, if any, is over)
+        self._expect = None
         invars: list[Atom] = []
         vals: list[Any] = []
         known = True
@@ -674,76 +742,6 @@ class JaxprTrace:
         self.eqns.append(Eqn(prim, invars, [v], params, _state.scope))
         if _DEBUG.enabled:
             _debug.record_source([v])
-        return Tracer(self, v, out)
-
-    def _replay(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
-        """``process`` of a one-result operation as the next expected equation
-        (see the class docstring): its output tracer, or None (before
-        anything is evaluated) when the operation is not that equation.
-
-        Operands are matched in place: a tracer by its variable, a scalar by
-        type and bits against the expected literal, which is reused, so no
-        ``Literal`` is made and ``-0.0`` never matches ``0.0``."""
-        exp = self._expect
-        assert exp is not None
-        pos = self._pos
-        if pos >= len(exp.eqns):
-            return None
-        e = exp.eqns[pos]
-        ins = e.invars
-        if (
-            e.primitive is not prim
-            or len(ins) != len(args)
-            or e.params != params
-            or e.scope != _state.scope
-        ):
-            return None
-        vals: list[Any] = []
-        for a, v in zip(args, ins):  # (lengths checked)
-            ta = type(a)
-            if ta is Tracer:
-                val = a.val
-                if a.ir_var is not v or a._trace is not self or val is None or type(val) is Tracer:
-                    return None  # (another operand, or a value an outer trace records)
-                vals.append(val)
-            elif type(v) is Literal:
-                if not _same_value(a, v.val):
-                    return None
-                vals.append(a)
-            elif ta is np.ndarray and self._const_ids.get(id(a)) is v:
-                vals.append(a)  # (a constant met before)
-            else:
-                atom, val = self.lift(a)
-                if atom is not v:
-                    return None
-                vals.append(val)
-        try:  # ``_evaluate``, inlined
-            out = prim.impl(*vals, **params)
-        except Exception:
-            _check_abstract(prim, vals, params)
-            raise
-        if _DEBUG.enabled:
-            _debug.check_output(prim, vals, params, [out])
-        if type(out) is np.ndarray:
-            if out.ndim == 0:
-                out = out[()]
-        else:
-            out = as_result(out)
-        v = e.outvars[0]
-        aval = v.aval
-        # (the result's type follows from the operands', except that numpy 1.x
-        # promotes by the values of 0-d operands)
-        try:
-            same = out.dtype is aval.dtype and out.shape == aval.shape
-        except AttributeError:
-            same = False
-        if not same:
-            if aval != aval_of(out):
-                self._expect = None
-                return self._record_one(prim, list(ins), out, params)
-        self._pos = pos + 1
-        self.env[v] = out
-        self.eqns.append(e)
         return Tracer(self, v, out)
 
     def to_jaxpr(self, in_tracers: Sequence[Tracer], outs: Sequence[Any]) -> ClosedJaxpr:

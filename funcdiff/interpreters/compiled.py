@@ -184,7 +184,7 @@ def run_pass(
         _cache.put(key, entry)
     if entry is None:
         return None
-    vals = [env[v] for v in all_vars(jaxpr)]
+    vals = list(map(env.__getitem__, all_vars(jaxpr)))
     result: list[Any] = entry.fn(*vals, *extra)
     return result
 

@@ -113,10 +113,15 @@ def close_body(body: ClosedJaxpr, consts: Sequence[Any]) -> ClosedJaxpr:
 
 
 def all_vars(jaxpr: Jaxpr) -> list[Var]:
-    """Every variable of ``jaxpr``: constants, inputs, then each equation's outputs."""
-    out = [*jaxpr.constvars, *jaxpr.invars]
-    for eqn in jaxpr.eqns:
-        out.extend(eqn.outvars)
+    """Every variable of ``jaxpr``: constants, inputs, then each equation's
+    outputs (kept on the jaxpr: an eager pass reads it on every call; do not
+    change the list)."""
+    out = jaxpr._all_vars
+    if out is None:
+        out = [*jaxpr.constvars, *jaxpr.invars]
+        for eqn in jaxpr.eqns:
+            out.extend(eqn.outvars)
+        jaxpr._all_vars = out
     return out
 
 
