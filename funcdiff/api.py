@@ -231,7 +231,7 @@ class _Traced:
         has_aux: bool = False,
         replays: _Replays | None = None,
     ) -> None:
-        dyn = tuple(args[i] for i in argnums)
+        dyn = (args[argnums[0]],) if len(argnums) == 1 else tuple(args[i] for i in argnums)
         # the common call, one float array (or number) argument: no pytree walk
         one = len(dyn) == 1 and _is_plain_float(dyn[0])
         if one:
@@ -279,7 +279,8 @@ class _Traced:
         self._signature: Any = None
         expect = None
         if replays is not None:
-            self._signature = (self.in_tree, tuple(self.in_avals))
+            # (one plain argument: its aval alone, which no tuple equals)
+            self._signature = self.in_avals[0] if one else (self.in_tree, tuple(self.in_avals))
             expect = replays.get(self._signature)
         self.closed, trace = trace_to_jaxpr(
             flat_fun, self.in_avals, self.in_vals, None if expect is None else expect[0]
@@ -289,10 +290,12 @@ class _Traced:
             self._skey = expect[1]
         self.env: dict[Var, Any] = trace.env
         # arrays the caller owns (inputs, closed-over constants): never handed back as results
-        self.given = {id(v) for v in self.in_vals} | {id(c) for c in self.closed.consts}
+        given = self.given = set(map(id, self.in_vals))
+        given.update(map(id, self.closed.consts))
         jaxpr = self.closed.jaxpr
         self.out_vals = [trace.env[x] if isinstance(x, Var) else x.val for x in jaxpr.outvars]
-        self.out_avals = [aval_of(v) for v in self.out_vals]
+        # (each output variable's aval is its value's: recorded from it, or checked in replay)
+        self.out_avals = [x.aval for x in jaxpr.outvars]
         self.aux = tree_map(lambda x: _lower(x, trace), aux_box[0]) if has_aux else None
 
     @property

@@ -531,6 +531,23 @@ class JaxprTrace:
     structure key the caller already knows. Only values differ from call
     to call, and they live in ``env``."""
 
+    __slots__ = (
+        "_const_ids",
+        "_expect",
+        "_n_args",
+        "_n_indexed",
+        "_pos",
+        "_producer",
+        "active",
+        "arg_vars",
+        "consts",
+        "constvars",
+        "env",
+        "eqns",
+        "level",
+        "replayed",
+    )
+
     def __init__(self, level: int, expect: Jaxpr | None = None) -> None:
         self.level = level
         #: the jaxpr expected (None: not replaying, or the replay diverged)

@@ -36,7 +36,11 @@ def _slice_impl(
     limit_indices: tuple[int, ...],
     strides: tuple[int, ...],
 ) -> Array:
-    return np.asarray(x)[tuple(map(slice, start_indices, limit_indices, strides))]
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
+    if len(strides) == 1:  # (the common x[a:b]: no tuple of slices to build)
+        return x[start_indices[0] : limit_indices[0] : strides[0]]
+    return x[tuple(map(slice, start_indices, limit_indices, strides))]
 
 
 def _slice_abstract_eval(
