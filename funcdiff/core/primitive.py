@@ -44,6 +44,10 @@ and return one value (``out``, ``ct``, ``tangent``), a primitive made with
   share no memory with any operand (a matrix product). jit may then write
   later results into them, as into the results of ``emit``; without it,
   an ``impl``'s results count as possible views of every operand.
+- ``slow_in_place``: True when numpy's loop for ``emit_out`` is much slower
+  writing into its own operand than into another buffer (``np.sign``, about
+  five times on mixed signs: the in-place loop is not vectorized); jit then
+  never writes the result into the operand's buffer.
 - ``emit_scalar`` (optional): a Python-float expression for jit's scalar
   specialization, either a format string over the operand names
   (``"_m.atan2({0}, {1})"``; ``_m`` is ``math``) or
@@ -293,6 +297,8 @@ class Primitive:
         self.returns_view = returns_view
         #: True when ``impl`` returns new buffers, no views of operands (see above).
         self.returns_fresh = returns_fresh
+        #: True when ``emit_out`` into the operand's own buffer is slow (see above).
+        self.slow_in_place = False
         #: optional Python-float expression for jit's scalar specialization.
         self.emit_scalar: str | Rule | None = None
         #: True when the derivative is zero everywhere (comparisons, floor...).

@@ -146,7 +146,7 @@ class _Liveness:
         first (``emit_inplace``) or one of the first two (``emit_out``)."""
         prim = eqn.primitive
         n = 1 if prim.emit_inplace is not None else 2 if prim.emit_out is not None else 0
-        if n == 0:
+        if n == 0 or prim.slow_in_place:
             return None
         owned = self.owned
         for x in eqn.invars[:n]:
