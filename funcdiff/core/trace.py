@@ -535,6 +535,7 @@ class JaxprTrace:
         "_const_ids",
         "_expect",
         "_n_args",
+        "_n_expect",
         "_n_indexed",
         "_pos",
         "_producer",
@@ -552,6 +553,7 @@ class JaxprTrace:
         self.level = level
         #: the jaxpr expected (None: not replaying, or the replay diverged)
         self._expect = None if _DEBUG.enabled else expect
+        self._n_expect = 0 if expect is None else len(expect.eqns)
         self._pos = 0  # expected equations matched so far
         self._n_args = 0
         #: whether ``to_jaxpr`` returned the expected jaxpr
@@ -575,7 +577,7 @@ class JaxprTrace:
         if exp is not None and k < len(exp.invars) and exp.invars[k].aval == aval:
             v = exp.invars[k]
         else:
-            self._expect = None
+            self._end_replay()
             v = Var(aval)
         if val is not None:
             self.env[v] = val
@@ -590,10 +592,13 @@ class JaxprTrace:
         if var.aval.dtype.kind not in "fc":
             return False
         producer = self._producer
-        for eqn in self.eqns[self._n_indexed :]:
+        # (while replaying, the equations recorded so far are the expected prefix)
+        exp = self._expect
+        eqns, n = (self.eqns, len(self.eqns)) if exp is None else (exp.eqns, self._pos)
+        for eqn in eqns[self._n_indexed : n]:
             for o in eqn.outvars:
                 producer[o] = eqn
-        self._n_indexed = len(self.eqns)
+        self._n_indexed = n
         seen: set[int] = set()
         stack = [var]
         while stack:
@@ -650,7 +655,7 @@ class JaxprTrace:
         if exp is None or prim.multiple_results or not self.active:
             return self._record(prim, args, params)
         pos = self._pos
-        if pos >= len(exp.eqns):
+        if pos >= self._n_expect:
             return self._record(prim, args, params)
         e = exp.eqns[pos]
         ins = e.invars
@@ -702,18 +707,27 @@ class JaxprTrace:
         except AttributeError:
             same = False
         if not same and aval != aval_of(out):
-            self._expect = None
+            self._end_replay()
             return self._record_one(prim, list(ins), out, params)
-        self._pos = pos + 1
+        self._pos = pos + 1  # (``eqns`` gets the matched equations when the replay ends)
         self.env[v] = out
-        self.eqns.append(e)
-        return Tracer(self, v, out)
+        t = _new_tracer(Tracer)  # (``Tracer(self, v, out)`` without its __init__ call)
+        t._trace, t.ir_var, t.val, t.aval = self, v, out, aval
+        return t
+
+    def _end_replay(self) -> None:
+        """Stop replaying: the equations matched so far become ``eqns``."""
+        exp = self._expect
+        if exp is not None:
+            self.eqns = exp.eqns[: self._pos]
+            self._expect = None
 
     def _record(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> Any:
         """``process`` as a new equation (the replay, if any, is over)."""
         if not self.active:
             raise _escaped(next(a for a in args if isinstance(a, Tracer) and a._trace is self))
-        self._expect = None
+        if self._expect is not None:
+            self._end_replay()
         invars: list[Atom] = []
         vals: list[Any] = []
         known = True
@@ -773,9 +787,14 @@ class JaxprTrace:
             and _same_atoms(exp.outvars, outvars)
         ):
             self.replayed = True
+            self.eqns = exp.eqns
             return ClosedJaxpr(exp, list(self.consts))
+        self._end_replay()
         jaxpr = Jaxpr(list(self.constvars), invars, self.eqns, outvars)
         return ClosedJaxpr(jaxpr, list(self.consts))
+
+
+_new_tracer = object.__new__
 
 
 def _same_atoms(xs: Sequence[Atom], ys: Sequence[Atom]) -> bool:

@@ -205,3 +205,23 @@ def test_the_result_type_of_each_call_is_its_own() -> None:
         got = g(np.float64(s))
         assert np.asarray(got).dtype == np.asarray(want).dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_python_conversions_know_the_replayed_equations() -> None:
+    # float() of a traced value that depends on the input is refused, on
+    # every call; of one that does not (a stop_gradient), allowed
+    def f(x: Any, convert: str) -> Any:
+        y = fnp.sin(x) * 2.0
+        s = fnp.sum(y * y)
+        if convert == "dependent":
+            float(s)
+        elif convert == "stopped":
+            float(fd.stop_gradient(s))
+        return s
+
+    g = fd.grad(f)
+    for _ in range(4):  # the third and fourth calls replay up to the float()
+        np.testing.assert_allclose(g(X, "stopped"), 8.0 * np.sin(X) * np.cos(X), rtol=1e-12)
+    for _ in range(3):
+        with pytest.raises(fd.DerivativeDroppedError):
+            g(X, "dependent")
