@@ -686,6 +686,63 @@ class JaxprTrace:
                 if atom is not v:
                     return self._record(prim, args, params)
                 vals.append(val)
+        return self._replayed(e, vals, params)
+
+    def process1(self, prim: Primitive, x: Tracer, params: dict[str, Any] | None = None) -> Any:
+        """``process(prim, (x,), params or {})`` for a one-result primitive
+        and ``x`` a tracer of this trace (``x._trace.process1(...)``): the
+        replay's hot path without the operand tuple and loop."""
+        exp = self._expect
+        if exp is not None and self._pos < self._n_expect and self.active:
+            e = exp.eqns[self._pos]
+            ins = e.invars
+            val = x.val
+            if (
+                e.primitive is prim
+                and len(ins) == 1
+                and ins[0] is x.ir_var
+                and (not e.params if params is None else e.params == params)
+                and e.scope == _state.scope
+                and val is not None
+                and type(val) is not Tracer
+            ):
+                return self._replayed(e, [val], _NO_PARAMS if params is None else params)
+        return self.process(prim, (x,), {} if params is None else params)
+
+    def process2(self, prim: Primitive, x: Any, y: Any) -> Any:
+        """``process(prim, (x, y), {})`` for a one-result primitive without
+        params, one of ``x``, ``y`` a tracer of this trace and the other one
+        too or a scalar: the replay's hot path without the operand tuple
+        and loop (binary element-wise operations)."""
+        exp = self._expect
+        if exp is not None and self._pos < self._n_expect and self.active:
+            e = exp.eqns[self._pos]
+            ins = e.invars
+            if e.primitive is prim and len(ins) == 2 and not e.params and e.scope == _state.scope:
+                p, q = ins
+                if type(x) is Tracer:
+                    vx = x.val
+                    ok = x.ir_var is p and x._trace is self and vx is not None
+                    ok = ok and type(vx) is not Tracer
+                else:
+                    vx = x
+                    ok = type(p) is Literal and _same_value(x, p.val)
+                if ok:
+                    if type(y) is Tracer:
+                        vy = y.val
+                        ok = y.ir_var is q and y._trace is self and vy is not None
+                        ok = ok and type(vy) is not Tracer
+                    else:
+                        vy = y
+                        ok = type(q) is Literal and _same_value(y, q.val)
+                    if ok:
+                        return self._replayed(e, [vx, vy], _NO_PARAMS)
+        return self.process(prim, (x, y), {})
+
+    def _replayed(self, e: Eqn, vals: list[Any], params: dict[str, Any]) -> Tracer:
+        """Evaluate the expected equation ``e`` on the operand values ``vals``
+        (its operands matched) and record it: its output tracer."""
+        prim = e.primitive
         try:  # ``_evaluate``, inlined
             out = prim.impl(*vals, **params)
         except Exception:
@@ -708,8 +765,8 @@ class JaxprTrace:
             same = False
         if not same and aval != aval_of(out):
             self._end_replay()
-            return self._record_one(prim, list(ins), out, params)
-        self._pos = pos + 1  # (``eqns`` gets the matched equations when the replay ends)
+            return self._record_one(prim, list(e.invars), out, dict(params))
+        self._pos += 1  # (``eqns`` gets the matched equations when the replay ends)
         self.env[v] = out
         t = _new_tracer(Tracer)  # (``Tracer(self, v, out)`` without its __init__ call)
         t._trace, t.ir_var, t.val, t.aval = self, v, out, aval
@@ -795,6 +852,7 @@ class JaxprTrace:
 
 
 _new_tracer = object.__new__
+_NO_PARAMS: dict[str, Any] = {}  # (read only)
 
 
 def _same_atoms(xs: Sequence[Atom], ys: Sequence[Atom]) -> bool:

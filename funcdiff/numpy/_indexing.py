@@ -340,7 +340,7 @@ def _fast_basic(x: Tracer, idx: Any) -> Array | None:
                 "limit_indices": (start + m, *rest),
                 "strides": (1,) * len(shape),
             }
-            return x._trace.process(ix.slice_p, (x,), params)  # (``bind`` with one tracer)
+            return x._trace.process1(ix.slice_p, x, params)  # (``bind`` with one tracer)
     items = idx if type(idx) is tuple else (idx,)
     if len(items) > len(shape):
         return None

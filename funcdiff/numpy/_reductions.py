@@ -197,7 +197,7 @@ def sum(  # noqa: A001
         and where is True
         and a.aval.dtype.kind == "f"
     ):  # the common traced sum of everything: what _sum does, without its steps
-        return bind(sh.reduce_sum_p, a, axes=_ALL_AXES[a.aval.ndim])
+        return a._trace.process1(sh.reduce_sum_p, a, {"axes": _ALL_AXES[a.aval.ndim]})
     return _sum("sum", a, axis, dtype, out, keepdims, initial, where)
 
 

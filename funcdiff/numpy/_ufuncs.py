@@ -32,7 +32,7 @@ _DOC = """{what}
 def _float_unary(prim: Primitive, name: str, example: float = 0.5) -> Callable[[ArrayLike], Array]:
     def fn(x: ArrayLike) -> Array:
         if type(x) is Tracer and x.aval.dtype.kind == "f":  # promote_float's fast path
-            return x._trace.process(prim, (x,), {})  # (``bind`` with one tracer)
+            return x._trace.process1(prim, x)  # (``bind`` with one tracer)
         (x,) = promote_float(x)
         return bind(prim, x)
 
@@ -65,14 +65,14 @@ def _binary(
                 ty = type(y)
                 if ty is Tracer and y.aval.dtype == dt:  # type: ignore[union-attr]
                     if y._trace is x._trace:  # type: ignore[union-attr]
-                        return x._trace.process(prim, (x, y), {})  # (``bind``)
+                        return x._trace.process2(prim, x, y)  # (``bind``)
                     return bind(prim, x, y)
                 if ty is float or ty is int:
-                    return x._trace.process(prim, (x, dt.type(y)), {})
+                    return x._trace.process2(prim, x, dt.type(y))
         elif type(y) is Tracer and (type(x) is float or type(x) is int):
             dt = y.aval.dtype
             if dt.kind == "f":
-                return y._trace.process(prim, (dt.type(x), y), {})
+                return y._trace.process2(prim, dt.type(x), y)
         x, y = conv(x, y)
         return bind(prim, x, y)
 
@@ -127,7 +127,7 @@ def _reflected(
         dt = self.aval.dtype
         to = type(o)
         if (to is float or to is int) and dt.kind == "f":
-            return self._trace.process(prim, (dt.type(o), self), {})
+            return self._trace.process2(prim, dt.type(o), self)
         return fn(o, self)
 
     method.__name__ = method.__qualname__ = f"reflected_{fn.__name__}"
@@ -312,9 +312,9 @@ def power(x: ArrayLike, y: ArrayLike) -> Array:
     if type(x) is Tracer:
         dt = x.aval.dtype
         if type(y) is int and dt.kind in "fc":  # the common traced x ** 2 (``bind``)
-            return x._trace.process(ew.integer_pow_p, (x,), {"y": y})
+            return x._trace.process1(ew.integer_pow_p, x, {"y": y})
         if type(y) is Tracer and y._trace is x._trace and y.aval.dtype is dt and dt.kind == "f":
-            return x._trace.process(ew.pow_p, (x, y), {})
+            return x._trace.process2(ew.pow_p, x, y)
     if isinstance(y, int) and not isinstance(y, bool) and not isinstance(x, (int, float)):
         x = asarray_arg(x)
         if dtype_of(x).kind in "fc" or y >= 0:

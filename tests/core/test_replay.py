@@ -46,6 +46,10 @@ def test_the_same_operations_replay_the_expected_jaxpr() -> None:
         lambda x: fnp.sum(fnp.sin(x) * 2.0 + x**2) * 1.0,  # one operation more
         lambda x: fnp.sum(fnp.sin(x) * 2.0),  # fewer
         lambda x: fnp.sum(x**2 + fnp.sin(x) * 2.0),  # other wiring
+        lambda x: fnp.max(fnp.sin(x) * 2.0 + x**2),  # another reduction
+        lambda x: fnp.sum(fnp.sin(x[1:]) * 2.0 + x[1:] ** 2),  # a slice more
+        lambda x: fnp.sum(fnp.sin(x) * 2.0 + fnp.sin(x) ** 2),  # another operand
+        lambda x: fnp.sum(2.0 * fnp.sin(x) + x**2),  # operands swapped
     ],
 )
 def test_any_difference_ends_the_replay(g: Any) -> None:
