@@ -334,12 +334,15 @@ def _fast_basic(x: Tracer, idx: Any) -> Array | None:
                 start = 0
             if start == 0 and m == shape[0]:
                 return x
-            rest = shape[1:]
-            params = {
-                "start_indices": (start, *(0,) * len(rest)),
-                "limit_indices": (start + m, *rest),
-                "strides": (1,) * len(shape),
-            }
+            if len(shape) == 1:  # (x[a:b] of a vector: its params built directly)
+                params = {"start_indices": (start,), "limit_indices": (start + m,), "strides": (1,)}
+            else:
+                rest = shape[1:]
+                params = {
+                    "start_indices": (start, *(0,) * len(rest)),
+                    "limit_indices": (start + m, *rest),
+                    "strides": (1,) * len(shape),
+                }
             return x._trace.process1(ix.slice_p, x, params)  # (``bind`` with one tracer)
     items = idx if type(idx) is tuple else (idx,)
     if len(items) > len(shape):
