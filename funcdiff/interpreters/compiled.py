@@ -173,7 +173,7 @@ def run_pass(
         skey = structure_key(jaxpr)
         if skey is None:
             return None
-    key = (kind, skey, tuple((c.shape, c.dtype.char) for c in extra))
+    key = (kind, skey, tuple([(c.shape, c.dtype.char) for c in extra]) if extra else ())
     entry = _cache.get(key, _MISSING)
     if entry is _MISSING:
         # first sighting: interpret (compiling only pays off when it repeats)

@@ -502,7 +502,23 @@ def _key(jaxpr: Jaxpr, nested: bool) -> Any:
             get(x, -1) if isinstance(x, Var) else ("L", _literal_key(x.val)) for x in jaxpr.outvars
         )
     )
-    return tuple(parts)
+    return StructureKey(parts)
+
+
+class StructureKey(tuple[Any, ...]):
+    """A structure key (``structure_key``): a tuple that computes its hash
+    once. An eager transform looks its compiled pass up by the key of the
+    jaxpr it replayed on every call, and a tuple of thousands of items would
+    be hashed anew each time. Equal to, and hashed as, the plain tuple."""
+
+    _hash: int
+
+    def __hash__(self) -> int:
+        try:
+            return self._hash
+        except AttributeError:
+            h = self._hash = tuple.__hash__(self)
+            return h
 
 
 class Compiled(NamedTuple):

@@ -335,7 +335,11 @@ def _fast_basic(x: Tracer, idx: Any) -> Array | None:
             if start == 0 and m == shape[0]:
                 return x
             if len(shape) == 1:  # (x[a:b] of a vector: its params built directly)
-                params = {"start_indices": (start,), "limit_indices": (start + m,), "strides": (1,)}
+                params: dict[str, tuple[int, ...]] = {
+                    "start_indices": (start,),
+                    "limit_indices": (start + m,),
+                    "strides": (1,),
+                }
             else:
                 rest = shape[1:]
                 params = {
