@@ -60,6 +60,8 @@ class LRUCache(Generic[K, V]):
         self._data: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.nbytes = 0
+        #: the most recently used key (``get`` of it again moves nothing)
+        self._recent: Any = None
         with _ALL_LOCK:
             _ALL.add(self)
 
@@ -68,10 +70,12 @@ class LRUCache(Generic[K, V]):
         item = self._data.get(key, _MISSING)
         if item is _MISSING:
             return default
-        try:
-            self._data.move_to_end(key)
-        except KeyError:  # dropped by another thread meanwhile
-            pass
+        if key != self._recent:  # (the most recently used already: nothing to move)
+            try:
+                self._data.move_to_end(key)
+            except KeyError:  # dropped by another thread meanwhile
+                pass
+            self._recent = key
         return item[0]
 
     def put(self, key: K, value: V) -> None:
@@ -83,6 +87,7 @@ class LRUCache(Generic[K, V]):
             if old is not None:
                 self.nbytes -= old[1]
             self._data[key] = (value, size)
+            self._recent = key
             self.nbytes += size
             dropped_any = False
             while len(self._data) > 1 and (
