@@ -195,7 +195,7 @@ def _to_user(x: Any, given: Container[int] = ()) -> Any:
     scalars, other numbers arrays of the user's own: writable, and never the
     very array (or a view of an array) that was passed in or closed over
     (``given`` holds their ids)."""
-    if isinstance(x, Tracer):
+    if isinstance(x, (Tracer, np.generic)):  # (numpy scalars are immutable: handed out as they are)
         return x
     if isinstance(x, Zero):
         return as_result(np.zeros(x.aval.shape, x.aval.dtype))
