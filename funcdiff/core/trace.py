@@ -707,7 +707,10 @@ class JaxprTrace:
                 and type(val) is not Tracer
             ):
                 return self._replayed(e, [val], _NO_PARAMS if params is None else params)
-        return self.process(prim, (x,), {} if params is None else params)
+        # (not replaying: straight to recording, which is what ``process`` would do)
+        return (self._record if exp is None else self.process)(
+            prim, (x,), {} if params is None else params
+        )
 
     def process2(self, prim: Primitive, x: Any, y: Any) -> Any:
         """``process(prim, (x, y), {})`` for a one-result primitive without
@@ -737,7 +740,7 @@ class JaxprTrace:
                         ok = type(q) is Literal and _same_value(y, q.val)
                     if ok:
                         return self._replayed(e, [vx, vy], _NO_PARAMS)
-        return self.process(prim, (x, y), {})
+        return (self._record if exp is None else self.process)(prim, (x, y), {})
 
     def _replayed(self, e: Eqn, vals: list[Any], params: dict[str, Any]) -> Tracer:
         """Evaluate the expected equation ``e`` on the operand values ``vals``
