@@ -520,6 +520,10 @@ class StructureKey(tuple[Any, ...]):
             h = self._hash = tuple.__hash__(self)
             return h
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (not the kept hash: string hashes differ from process to process)
+        return StructureKey, (tuple(self),)
+
 
 class Compiled(NamedTuple):
     """A closed jaxpr compiled: the optimized jaxpr, its generated function

@@ -411,3 +411,17 @@ def test_staging_and_compiled_do_not_import_the_api(name: str) -> None:
     mods = _imports(ROOT / "funcdiff" / "interpreters" / f"{name}.py")
     upward = {"funcdiff.api", "funcdiff.numpy", "funcdiff.custom", "funcdiff.primitives.control"}
     assert not mods & upward, mods & upward
+
+
+def test_a_structure_key_is_its_tuple_with_the_hash_kept() -> None:
+    import pickle
+
+    from funcdiff.interpreters.staging import StructureKey, structure_key
+
+    key = structure_key(fd.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(np.ones(3)).jaxpr)
+    assert isinstance(key, StructureKey)
+    assert key == tuple(key) and hash(key) == hash(tuple(key))
+    assert {tuple(key): 1}[key] == 1  # interchangeable with the plain tuple as a key
+    again = pickle.loads(pickle.dumps(key))
+    assert again == key and "_hash" not in vars(again)  # (string hashes vary by process)
+    assert hash(again) == hash(key)
